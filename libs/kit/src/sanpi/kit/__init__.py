@@ -1,0 +1,79 @@
+"""sanpi.kit: what every sanpi service is built from (imported, never run on its own)."""
+
+from sanpi.kit.app import (
+    KIT_TABLES,
+    ReadSessionDep,
+    Runtime,
+    RuntimeDep,
+    ServiceSpec,
+    SessionDep,
+    create_service_app,
+)
+from sanpi.kit.auth import (
+    Admin,
+    Authenticated,
+    Principal,
+    Role,
+    Writer,
+    issue_token,
+    require_roles,
+    verify_token,
+)
+from sanpi.kit.consumer import EventConsumer, Handlers, Outcome
+from sanpi.kit.db import Database, UTCDateTime, utcnow
+from sanpi.kit.errors import (
+    Conflict,
+    FieldProblem,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    Problem,
+    ServiceUnavailable,
+    Unauthorized,
+)
+from sanpi.kit.outbox import OutboxMessage, OutboxRelay, enqueue
+from sanpi.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
+from sanpi.kit.settings import ServiceSettings
+
+__all__ = [
+    "DEFAULT_LIMIT",
+    "KIT_TABLES",
+    "MAX_LIMIT",
+    "Admin",
+    "Authenticated",
+    "Conflict",
+    "Database",
+    "EventConsumer",
+    "FieldProblem",
+    "Forbidden",
+    "Handlers",
+    "InvalidInput",
+    "NotFound",
+    "OutboxMessage",
+    "OutboxRelay",
+    "Outcome",
+    "Page",
+    "PreconditionFailed",
+    "Principal",
+    "Problem",
+    "ReadSessionDep",
+    "Role",
+    "Runtime",
+    "RuntimeDep",
+    "ServiceSettings",
+    "ServiceSpec",
+    "ServiceUnavailable",
+    "SessionDep",
+    "UTCDateTime",
+    "Unauthorized",
+    "Writer",
+    "create_service_app",
+    "decode_cursor",
+    "encode_cursor",
+    "enqueue",
+    "issue_token",
+    "require_roles",
+    "utcnow",
+    "verify_token",
+]

@@ -1,0 +1,284 @@
+"""The service runtime (DB, Kafka producer, outbox relay, consumer, workers) and the app factory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from aiokafka import AIOKafkaProducer
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from sanpi.events import dead_letter_topic
+from sanpi.kit.consumer import EventConsumer, Handler, Record
+from sanpi.kit.db import Database
+from sanpi.kit.errors import install_problem_handlers
+from sanpi.kit.inbox import InboxEntry
+from sanpi.kit.kafka import ensure_topics, make_producer
+from sanpi.kit.metrics import DLQ_RECORDS, KAFKA_CONNECTED, HTTPMetricsMiddleware, metrics_endpoint
+from sanpi.kit.outbox import OutboxMessage, OutboxRelay
+from sanpi.kit.settings import ServiceSettings
+
+log = logging.getLogger("sanpi.runtime")
+
+KIT_TABLES: tuple[type[SQLModel], ...] = (OutboxMessage, InboxEntry)
+
+Worker = Callable[["Runtime", asyncio.Event], Awaitable[None]]
+
+
+@dataclass
+class ServiceSpec:
+    """Everything that makes one service different from another."""
+
+    settings: ServiceSettings
+    title: str
+    description: str
+    routers: Sequence[APIRouter]
+    tables: Sequence[type[SQLModel]]
+    produces: Sequence[str] = ()
+    consumes: Sequence[str] = ()
+    handlers: Mapping[str, Handler] = field(default_factory=dict)
+    workers: Sequence[Worker] = ()
+
+
+class Runtime:
+    """What a running service holds; `app.state.runtime`. Starts and stops its parts in order."""
+
+    def __init__(self, spec: ServiceSpec) -> None:
+        self.spec = spec
+        self.settings = spec.settings
+        self.db = Database(
+            self.settings.effective_database_url, event_source=self.settings.event_source
+        )
+        self.producer: AIOKafkaProducer | None = None
+        self.relay = OutboxRelay(
+            self.db, self._send_batch, poll_interval=self.settings.outbox_poll_interval_ms / 1000
+        )
+        self.consumer: EventConsumer | None = None
+        if spec.consumes:
+            self.consumer = EventConsumer(
+                db=self.db,
+                settings=self.settings,
+                topics=spec.consumes,
+                handlers=spec.handlers,
+                dead_letter=self._dead_letter,
+            )
+        self.stopping = asyncio.Event()
+        self.kafka_ready = asyncio.Event()
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.db.create_all([*KIT_TABLES, *self.spec.tables])
+        if self.settings.kafka_enabled:
+            self._spawn("kafka", self._connect_kafka)
+        for worker in self.spec.workers:
+            self._supervise(getattr(worker, "__name__", "worker"), worker)
+
+    async def stop(self) -> None:
+        """Graceful stop: the consumer finishes its batch and commits, the outbox is flushed."""
+        self.stopping.set()
+        consumer_task = self._tasks.get("consumer")
+        if consumer_task is not None:
+            await asyncio.wait({consumer_task}, timeout=15)
+        if self.producer is not None:
+            flushed = await self.relay.flush(timeout=10)
+            if not flushed:
+                log.warning("outbox not empty at shutdown; the rows are published on next start")
+        for task in self._tasks.values():
+            task.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        if self.producer is not None:
+            await self.producer.stop()
+            KAFKA_CONNECTED.set(0)
+        await self.db.dispose()
+
+    async def _connect_kafka(self) -> None:
+        # The HTTP API serves (and the outbox fills) while Kafka is away; connect when it is back.
+        backoff = 0.5
+        topics = [*self.spec.produces, *self.spec.consumes]
+        while not self.stopping.is_set():
+            producer = make_producer(self.settings)
+            try:
+                await ensure_topics(self.settings, topics)
+                await producer.start()
+            except Exception as exc:
+                with contextlib.suppress(Exception):
+                    await producer.stop()
+                log.warning(
+                    "kafka not reachable (%s: %s); retrying in %.1fs",
+                    type(exc).__name__,
+                    exc,
+                    backoff,
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+                continue
+            self.producer = producer
+            KAFKA_CONNECTED.set(1)
+            self.kafka_ready.set()
+            log.info("connected to kafka at %s", self.settings.kafka_bootstrap)
+            break
+        if self.stopping.is_set():
+            return
+        self._supervise("relay", lambda rt, stopping: rt.relay.run(stopping))
+        consumer = self.consumer
+        if consumer is not None:
+            self._supervise("consumer", lambda _rt, stopping: consumer.run(stopping))
+
+    def _spawn(self, name: str, factory: Callable[[], Awaitable[None]]) -> None:
+        async def runner() -> None:
+            await factory()
+
+        self._tasks[name] = asyncio.create_task(runner(), name=f"sanpi-{name}")
+
+    def _supervise(self, name: str, worker: Worker) -> None:
+        """Runs `worker` until stopping; restarts it with backoff if it crashes."""
+
+        async def loop() -> None:
+            backoff = 0.5
+            while not self.stopping.is_set():
+                try:
+                    await worker(self, self.stopping)
+                    return
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("%s crashed; restarting in %.1fs", name, backoff)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 30.0)
+
+        self._tasks[name] = asyncio.create_task(loop(), name=f"sanpi-{name}")
+
+    # --- Kafka I/O ------------------------------------------------------------------------------
+
+    async def _send_batch(self, rows: list[OutboxMessage]) -> None:
+        producer = self.producer
+        if producer is None:
+            raise RuntimeError("Kafka producer not connected yet")
+        # send() only enqueues; the futures resolve when the broker acknowledged (acks=all).
+        # Sequential enqueueing keeps per-key order (aiokafka#528: concurrent sends wake quadratically).
+        futures = [
+            await producer.send(
+                row.topic,
+                value=row.value,
+                key=row.key.encode(),
+                headers=[(k, v.encode()) for k, v in row.headers.items()],
+            )
+            for row in rows
+        ]
+        await asyncio.gather(*futures)
+
+    async def _dead_letter(self, record: Record, error: str, attempts: int) -> None:
+        producer = self.producer
+        if producer is None:
+            raise RuntimeError("Kafka producer not connected yet")
+        headers = [
+            *(record.headers or ()),
+            ("dlq_error", error[:2000].encode()),
+            ("dlq_topic", record.topic.encode()),
+            ("dlq_partition", str(record.partition).encode()),
+            ("dlq_offset", str(record.offset).encode()),
+            ("dlq_consumer", self.settings.group_id.encode()),
+            ("dlq_attempts", str(attempts).encode()),
+        ]
+        await producer.send_and_wait(
+            dead_letter_topic(record.topic), value=record.value, key=record.key, headers=headers
+        )
+        DLQ_RECORDS.labels(record.topic).inc()
+        log.error(
+            "dead-lettered %s@%d/%d: %s", record.topic, record.partition, record.offset, error
+        )
+
+    # --- health ---------------------------------------------------------------------------------
+
+    async def readiness(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(self.db.ping(), timeout=2)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unavailable: {type(exc).__name__}"
+        if self.settings.kafka_enabled:
+            producer = self.producer
+            if producer is None:
+                checks["kafka"] = "connecting"
+            else:
+                try:
+                    await asyncio.wait_for(producer.client.fetch_all_metadata(), timeout=2)
+                    checks["kafka"] = "ok"
+                except Exception as exc:
+                    checks["kafka"] = f"unavailable: {type(exc).__name__}"
+        return checks
+
+
+# --- request dependencies ---------------------------------------------------------------------
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+async def _transaction(request: Request) -> AsyncIterator[AsyncSession]:
+    async with get_runtime(request).db.transaction() as session:
+        yield session
+
+
+async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with get_runtime(request).db.read() as session:
+        yield session
+
+
+# scope="function": the transaction commits when the route returns and before the response is
+# sent, so a client never sees 201 for a write that then fails to commit.
+SessionDep = Annotated[AsyncSession, Depends(_transaction, scope="function")]
+ReadSessionDep = Annotated[AsyncSession, Depends(_read_session, scope="function")]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def create_service_app(spec: ServiceSpec) -> FastAPI:
+    """A FastAPI app with /healthz, /readyz, /metrics, problem+json errors and the service's routes."""
+    runtime = Runtime(spec)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title=spec.title,
+        description=spec.description,
+        version="1.0.0",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_problem_handlers(app)
+    app.add_middleware(HTTPMetricsMiddleware)
+
+    @app.get("/healthz", tags=["health"], summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": spec.settings.SERVICE}
+
+    @app.get("/readyz", tags=["health"], summary="Readiness: the database and Kafka are reachable")
+    async def readyz() -> JSONResponse:
+        checks = await runtime.readiness()
+        ready = all(v == "ok" for v in checks.values())
+        body: dict[str, Any] = {"status": "ready" if ready else "not ready", "checks": checks}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    for router in spec.routers:
+        app.include_router(router, prefix="/v1")
+    return app

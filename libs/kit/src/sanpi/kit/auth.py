@@ -1,0 +1,128 @@
+"""Bearer-token auth: HS256 JWTs carrying a subject, a role and (for operators) their parks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from sanpi.kit.errors import Forbidden, Unauthorized
+
+ISSUER = "sanpi"
+ALGORITHM = "HS256"
+# Clocks of a few machines disagree by seconds, not minutes.
+LEEWAY = dt.timedelta(seconds=30)
+
+
+class Role(StrEnum):
+    ADMIN = "admin"  # everything
+    OPERATOR = "operator"  # writes for the parks named in the token
+    VIEWER = "viewer"  # reads
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the token's subject, role and parks."""
+
+    subject: str
+    role: Role
+    parks: frozenset[str] = frozenset()
+
+    def can_write_park(self, park: str) -> bool:
+        return self.role is Role.ADMIN or (self.role is Role.OPERATOR and park in self.parks)
+
+    def ensure_can_write_park(self, park: str) -> None:
+        """Raises 403 unless the caller may change data of `park`."""
+        if not self.can_write_park(park):
+            raise Forbidden(
+                f"role {self.role} with parks {sorted(self.parks)} may not change park {park}"
+            )
+
+
+def issue_token(
+    secret: str,
+    *,
+    subject: str,
+    role: Role,
+    parks: Iterable[str] = (),
+    ttl: dt.timedelta = dt.timedelta(hours=12),
+    now: dt.datetime | None = None,
+) -> str:
+    """Mints a token. Only admins should hold the secret (`sanpi token issue`)."""
+    issued = now or dt.datetime.now(dt.UTC)
+    claims = {
+        "iss": ISSUER,
+        "sub": subject,
+        "role": str(role),
+        "parks": sorted(set(parks)),
+        "iat": int(issued.timestamp()),
+        "nbf": int(issued.timestamp()),
+        "exp": int((issued + ttl).timestamp()),
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def verify_token(secret: str, token: str) -> Principal:
+    """Returns the principal of a valid token; raises 401 for a bad signature, alg, or time."""
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],  # a fixed list: "none" and other algorithms are refused
+            issuer=ISSUER,
+            leeway=LEEWAY,
+            options={"require": ["exp", "iat", "nbf", "sub", "iss"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("token expired") from exc
+    except jwt.ImmatureSignatureError as exc:
+        raise Unauthorized("token not yet valid") from exc
+    except jwt.InvalidTokenError as exc:
+        raise Unauthorized(f"invalid token: {exc}") from exc
+    try:
+        role = Role(str(claims.get("role")))
+    except ValueError as exc:
+        raise Unauthorized("invalid token: unknown role") from exc
+    parks = claims.get("parks") or []
+    if not isinstance(parks, list) or not all(isinstance(p, str) for p in parks):
+        raise Unauthorized("invalid token: parks must be a list of names")
+    return Principal(subject=str(claims["sub"]), role=role, parks=frozenset(parks))
+
+
+_bearer = HTTPBearer(auto_error=False, description="JWT issued by `sanpi token issue`")
+
+
+async def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller of this request, from `Authorization: Bearer <token>`."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("missing bearer token")
+    secret: str = request.app.state.runtime.settings.jwt_secret.get_secret_value()
+    return verify_token(secret, credentials.credentials)
+
+
+def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """A dependency that lets only the given roles through (403 otherwise)."""
+    allowed = frozenset(roles)
+
+    async def dependency(
+        principal: Annotated[Principal, Depends(current_principal)],
+    ) -> Principal:
+        if principal.role not in allowed:
+            raise Forbidden(f"role {principal.role} may not do this; needs {sorted(allowed)}")
+        return principal
+
+    return dependency
+
+
+Authenticated = Annotated[Principal, Depends(current_principal)]
+Writer = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.OPERATOR))]
+Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]

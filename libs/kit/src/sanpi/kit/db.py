@@ -1,0 +1,132 @@
+"""Database access: one async engine per service (SQLite by default, PostgreSQL by URL) and sessions."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import DateTime, event, text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware in UTC (naive datetimes are refused everywhere)."""
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware, SQLite included."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: use timezone-aware UTC timestamps")
+        value = value.astimezone(dt.UTC)
+        # SQLite has no time zone type; store naive UTC and restore the zone on read.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Database:
+    """An async engine and its sessions. `transaction()` commits on success and rolls back on error."""
+
+    def __init__(self, url: str, *, event_source: str = "/sanpi") -> None:
+        self.url = url
+        self.event_source = event_source
+        self.is_sqlite = url.startswith("sqlite")
+        kwargs: dict[str, Any] = {"pool_pre_ping": not self.is_sqlite}
+        if self.is_sqlite:
+            path = url.split(":///", 1)[1] if ":///" in url else ""
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.engine = create_async_engine(url, **kwargs)
+        if self.is_sqlite:
+            _configure_sqlite(self.engine.sync_engine)
+        self._sessions = async_sessionmaker(
+            self.engine, class_=AsyncSession, expire_on_commit=False
+        )
+        self._signals: dict[str, asyncio.Event] = {}
+
+    def commit_signal(self, flag: str) -> asyncio.Event:
+        """An event set after any commit of a session marked with `session.info[flag] = True`.
+
+        This is how a background loop (outbox relay, delivery worker) wakes the moment there is
+        work, instead of waiting for its next poll.
+        """
+        return self._signals.setdefault(flag, asyncio.Event())
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: domain rows, outbox rows and inbox rows commit together or not at all."""
+        async with self._sessions() as session:
+            session.info["event_source"] = self.event_source
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+        for flag, signal in self._signals.items():
+            if session.info.pop(flag, False):
+                signal.set()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A read-only session. On SQLite it does not take the write lock, so reads run in parallel."""
+        # Closing (not rolling back) ends the transaction and keeps loaded objects readable.
+        async with self._sessions() as session:
+            await session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+            yield session
+
+    async def create_all(self, tables: Sequence[type[SQLModel]]) -> None:
+        """Creates the given tables if missing (schema migrations arrive with Alembic)."""
+        metadata_tables = [SQLModel.metadata.tables[t.__tablename__] for t in tables]  # type: ignore[index]
+        async with self.engine.begin() as conn:
+            await conn.run_sync(SQLModel.metadata.create_all, tables=metadata_tables)
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _configure_sqlite(sync_engine: Any) -> None:
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy issue BEGIN itself (below) instead of pysqlite's implicit, late BEGIN.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        # WAL: readers never block the writer; NORMAL sync is durable across process crashes.
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # IMMEDIATE takes the write lock at BEGIN: two transactions that read then write can
+        # otherwise deadlock on the lock upgrade and fail at once, without waiting busy_timeout.
+        # Read-only sessions (Database.read) ask for DEFERRED and never take it.
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")

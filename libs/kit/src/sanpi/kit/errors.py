@@ -1,0 +1,190 @@
+"""RFC 9457 problem+json errors: domain exceptions carry their status; handlers never leak a trace."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("sanpi.errors")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One invalid input: where (`field`, dotted) and why (`reason`)."""
+
+    field: str
+    reason: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "reason": self.reason}
+
+
+class Problem(Exception):
+    """A domain error with its HTTP status. Raise a subclass; the handler renders problem+json."""
+
+    status: int = 400
+    slug: str = "bad-request"
+    title: str = "Bad request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: Sequence[FieldProblem] = (),
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors)
+        self.headers = headers or {}
+        self.extra = extra
+
+
+class InvalidInput(Problem):
+    status, slug, title = 422, "validation-error", "Invalid input"
+
+
+class Unauthorized(Problem):
+    status, slug, title = 401, "unauthorized", "Authentication required"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="sanpi"'})
+
+
+class Forbidden(Problem):
+    status, slug, title = 403, "forbidden", "Not allowed"
+
+
+class NotFound(Problem):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(Problem):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class PreconditionFailed(Problem):
+    status, slug, title = 412, "precondition-failed", "Precondition failed"
+
+
+class ServiceUnavailable(Problem):
+    status, slug, title = 503, "unavailable", "Service unavailable"
+
+
+def problem_response(
+    *,
+    status: int,
+    title: str,
+    detail: str,
+    slug: str,
+    instance: str,
+    errors: Sequence[FieldProblem] = (),
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"urn:sanpi:problem:{slug}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+    }
+    if errors:
+        body["errors"] = [e.as_dict() for e in errors]
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_name(loc: Sequence[int | str]) -> str:
+    # FastAPI prefixes the location with where it came from ("body", "query", "path", "header").
+    parts = [str(p) for p in loc]
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def validation_problems(exc: RequestValidationError) -> list[FieldProblem]:
+    problems = []
+    for err in exc.errors():
+        loc = err.get("loc", ())
+        reason = str(err.get("msg", "invalid"))
+        if err.get("type") == "missing":
+            reason = "field required"
+        problems.append(FieldProblem(_field_name(loc), reason))
+    return problems
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Makes every error of `app` an RFC 9457 problem+json response."""
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(
+            status=exc.status,
+            title=exc.title,
+            detail=exc.detail,
+            slug=exc.slug,
+            instance=request.url.path,
+            errors=exc.errors,
+            headers=exc.headers,
+            extra=exc.extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        raw = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in raw):
+            err = next(e for e in raw if e.get("type") == "json_invalid")
+            ctx = err.get("ctx") or {}
+            return problem_response(
+                status=400,
+                title="Malformed JSON",
+                detail=f"request body is not valid JSON: {ctx.get('error', 'parse error')}",
+                slug="malformed-json",
+                instance=request.url.path,
+                errors=[FieldProblem("body", "malformed JSON")],
+            )
+        problems = validation_problems(exc)
+        detail = "; ".join(f"{p.field}: {p.reason}" for p in problems)
+        return problem_response(
+            status=422,
+            title="Invalid input",
+            detail=detail,
+            slug="validation-error",
+            instance=request.url.path,
+            errors=problems,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem_response(
+            status=exc.status_code,
+            title=str(exc.detail) if exc.status_code < 500 else "Server error",
+            detail=str(exc.detail),
+            slug="http-error",
+            instance=request.url.path,
+            headers=dict(exc.headers) if exc.headers else None,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The trace goes to the log, never to the client.
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(
+            status=500,
+            title="Server error",
+            detail="an unexpected error occurred; it has been logged",
+            slug="server-error",
+            instance=request.url.path,
+        )

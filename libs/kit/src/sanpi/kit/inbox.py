@@ -1,0 +1,38 @@
+"""The consumer inbox: ids of processed events, written in the same transaction as the effect."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import Field, SQLModel, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from sanpi.events import CloudEvent
+from sanpi.kit.db import UTCDateTime, utcnow
+
+
+class InboxEntry(SQLModel, table=True):
+    """Event (source, id) has been applied by `consumer`; seeing it again is a no-op."""
+
+    __tablename__ = "inbox"
+
+    consumer: str = Field(primary_key=True, max_length=128)
+    source: str = Field(primary_key=True, max_length=128)
+    event_id: str = Field(primary_key=True, max_length=64)
+    event_type: str = Field(max_length=128)
+    processed_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+async def already_processed(session: AsyncSession, consumer: str, event: CloudEvent) -> bool:
+    stmt = select(InboxEntry.event_id).where(
+        InboxEntry.consumer == consumer,
+        InboxEntry.source == event.source,
+        InboxEntry.event_id == event.id,
+    )
+    return (await session.exec(stmt)).first() is not None
+
+
+def record_processed(session: AsyncSession, consumer: str, event: CloudEvent) -> None:
+    session.add(
+        InboxEntry(consumer=consumer, source=event.source, event_id=event.id, event_type=event.type)
+    )

@@ -1,0 +1,112 @@
+"""Prometheus metrics shared by every service (names start with sanpi_; never a project id label)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+
+HTTP_REQUESTS = Counter(
+    "sanpi_http_requests_total",
+    "HTTP requests answered, by method, route template and status code.",
+    ["method", "route", "status"],
+)
+HTTP_DURATION = Histogram(
+    "sanpi_http_request_duration_seconds",
+    "Time to answer an HTTP request, by method and route template.",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+EVENTS_PUBLISHED = Counter(
+    "sanpi_events_published_total",
+    "Events the outbox relay published and Kafka acknowledged, by topic and type.",
+    ["topic", "type"],
+)
+EVENTS_CONSUMED = Counter(
+    "sanpi_events_consumed_total",
+    "Records consumed, by topic, type and outcome (processed, duplicate, ignored, dead_lettered).",
+    ["topic", "type", "outcome"],
+)
+EVENTS_FAILED = Counter(
+    "sanpi_events_failed_total",
+    "Handler attempts that raised, by topic and type (each retry counts).",
+    ["topic", "type"],
+)
+DLQ_RECORDS = Counter(
+    "sanpi_dlq_records_total",
+    "Records sent to a dead-letter topic, by source topic.",
+    ["topic"],
+)
+OUTBOX_BACKLOG = Gauge(
+    "sanpi_outbox_backlog",
+    "Outbox rows committed but not yet acknowledged by Kafka.",
+)
+OUTBOX_OLDEST_AGE = Gauge(
+    "sanpi_outbox_oldest_age_seconds",
+    "Age of the oldest unpublished outbox row (0 when the outbox is empty).",
+)
+KAFKA_CONNECTED = Gauge(
+    "sanpi_kafka_connected",
+    "1 when this service's Kafka producer is started, else 0.",
+)
+
+UNMATCHED_ROUTE = "<unmatched>"
+
+ASGIApp = Callable[
+    [MutableMapping[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]],
+    Awaitable[None],
+]
+
+
+class HTTPMetricsMiddleware:
+    """Counts and times requests by route template (`/v1/projects/{project_id}`), not raw path."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(
+        self,
+        scope: MutableMapping[str, Any],
+        receive: Callable[[], Awaitable[Any]],
+        send: Callable[[Any], Awaitable[None]],
+    ) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            template = route_template(scope)
+            method = scope.get("method", "")
+            HTTP_REQUESTS.labels(method, template, str(status)).inc()
+            HTTP_DURATION.labels(method, template).observe(time.perf_counter() - started)
+
+
+def route_template(scope: MutableMapping[str, Any]) -> str:
+    """`/v1/projects/{project_id}` for `/v1/projects/3f2a…`: the path with its parameters named.
+
+    Built from the matched path parameters rather than router internals, which FastAPI changes
+    between versions. Unmatched paths share one label so that scanners cannot grow the series.
+    """
+    if scope.get("route") is None:
+        return UNMATCHED_ROUTE
+    params = {str(v): k for k, v in (scope.get("path_params") or {}).items()}
+    segments = str(scope.get("path", "")).split("/")
+    return "/".join(f"{{{params[s]}}}" if s in params else s for s in segments)
+
+
+async def metrics_endpoint(_request: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,136 @@
+"""The transactional outbox: events are rows committed with the change, published later by the relay."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import JSON, LargeBinary, delete, func
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from sanpi.events import CloudEvent, EventData, build_record
+from sanpi.kit.db import Database, UTCDateTime, utcnow
+from sanpi.kit.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
+from sanpi.kit.waiting import sleep_or_stop, wait_any
+
+log = logging.getLogger("sanpi.outbox")
+
+OUTBOX_PENDING = "outbox_pending"
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One event waiting for Kafka. Rows are deleted once the broker has acknowledged them."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(max_length=64)
+    event_type: str = Field(max_length=128)
+    topic: str = Field(max_length=128)
+    key: str = Field(max_length=256)
+    value: bytes = Field(sa_type=LargeBinary)
+    headers: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+def enqueue(session: AsyncSession, data: EventData) -> CloudEvent:
+    """Adds an event to the session's transaction; it is published only if the transaction commits."""
+    source = session.info.get("event_source", "/sanpi")
+    event, record = build_record(data, source=source)
+    session.add(
+        OutboxMessage(
+            event_id=event.id,
+            event_type=event.type,
+            topic=record.topic,
+            key=record.key.decode(),
+            value=record.value,
+            headers={name: value.decode() for name, value in record.headers},
+        )
+    )
+    session.info[OUTBOX_PENDING] = True
+    return event
+
+
+# send(topic, key, value, headers) returns once Kafka has acknowledged the record (acks=all).
+SendBatch = Callable[[list[OutboxMessage]], Awaitable[None]]
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows in id order, then deletes them. Crash-safe: never loses,
+    may duplicate (a row published but not yet deleted is sent again after a restart)."""
+
+    def __init__(
+        self,
+        db: Database,
+        send_batch: SendBatch,
+        *,
+        poll_interval: float = 0.5,
+        batch_size: int = 500,
+    ) -> None:
+        self.db = db
+        self.send_batch = send_batch
+        self.poll_interval = poll_interval
+        self.batch_size = batch_size
+        self._wake = db.commit_signal(OUTBOX_PENDING)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def publish_once(self) -> int:
+        """Publishes one batch; returns how many rows it published."""
+        async with self.db.transaction() as session:
+            stmt = select(OutboxMessage).order_by(col(OutboxMessage.id)).limit(self.batch_size)
+            rows = list((await session.exec(stmt)).all())
+        if not rows:
+            return 0
+        # Await delivery of the whole batch before deleting: a row is gone only once Kafka has it.
+        await self.send_batch(rows)
+        async with self.db.transaction() as session:
+            await session.exec(
+                delete(OutboxMessage).where(col(OutboxMessage.id).in_([r.id for r in rows]))
+            )
+        for row in rows:
+            EVENTS_PUBLISHED.labels(row.topic, row.event_type).inc()
+        return len(rows)
+
+    async def refresh_gauges(self) -> None:
+        async with self.db.transaction() as session:
+            stmt = select(func.count(), func.min(OutboxMessage.created_at))
+            count, oldest = (await session.exec(stmt)).one()
+        OUTBOX_BACKLOG.set(count)
+        OUTBOX_OLDEST_AGE.set((utcnow() - oldest).total_seconds() if oldest else 0.0)
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Publishes until `stopping` is set; retries with backoff while Kafka is unreachable."""
+        backoff = 0.5
+        while not stopping.is_set():
+            try:
+                published = await self.publish_once()
+                backoff = 0.5
+                if published == self.batch_size:
+                    continue
+                await self.refresh_gauges()
+            except Exception as exc:  # Kafka or DB down: keep the rows, try again later.
+                log.warning(
+                    "outbox relay: %s: %s; retrying in %.1fs", type(exc).__name__, exc, backoff
+                )
+                await sleep_or_stop(stopping, backoff)
+                backoff = min(backoff * 2, 10.0)
+                continue
+            self._wake.clear()
+            await wait_any(self._wake, stopping, timeout=self.poll_interval)
+
+    async def flush(self, timeout: float) -> bool:
+        """Publishes everything left (shutdown). Returns True when the outbox is empty."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            try:
+                if await asyncio.wait_for(self.publish_once(), timeout=max(0.1, timeout)) == 0:
+                    return True
+            except Exception as exc:
+                log.warning("outbox flush: %s: %s", type(exc).__name__, exc)
+                return False
+        return False

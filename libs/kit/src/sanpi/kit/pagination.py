@@ -1,0 +1,88 @@
+"""Opaque cursors for list endpoints: `?limit=&cursor=` in, `{"items", "next_cursor"}` out."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, and_, or_, true
+
+from sanpi.kit.errors import FieldProblem, InvalidInput
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list; `next_cursor` is null on the last page."""
+
+    items: list[T]
+    next_cursor: str | None = None
+
+
+def encode_cursor(position: dict[str, Any]) -> str:
+    """Encodes the sort key of the last item returned."""
+    raw = json.dumps(position, separators=(",", ":"), ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> dict[str, Any]:
+    """Decodes a cursor from `encode_cursor`, or raises a 422 problem naming `cursor`."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput(
+            "cursor is not one this API returned",
+            errors=[FieldProblem("cursor", "malformed cursor")],
+        ) from exc
+    if not isinstance(value, dict):
+        raise InvalidInput(
+            "cursor is not one this API returned",
+            errors=[FieldProblem("cursor", "malformed cursor")],
+        )
+    return value
+
+
+# --- keyset pagination on (created_at, id), the default order of every list -------------------
+
+CreatedKey = tuple[dt.datetime, str]
+
+
+def created_key_after(cursor: str | None) -> CreatedKey | None:
+    """The (created_at, id) position a cursor points after, None for the first page."""
+    if not cursor:
+        return None
+    position = decode_cursor(cursor)
+    try:
+        return dt.datetime.fromisoformat(str(position["t"])), str(position["id"])
+    except (KeyError, ValueError) as exc:
+        raise InvalidInput(
+            "cursor is not one this API returned",
+            errors=[FieldProblem("cursor", "malformed cursor")],
+        ) from exc
+
+
+def after_created(created_at: Any, row_id: Any, after: CreatedKey | None) -> ColumnElement[bool]:
+    """The SQL condition "strictly after the cursor" in (created_at, id) order."""
+    if after is None:
+        return true()
+    at, last_id = after
+    return or_(created_at > at, and_(created_at == at, row_id > last_id))
+
+
+def page_by_created(
+    rows: Sequence[R], limit: int, key: Callable[[R], CreatedKey]
+) -> tuple[list[R], str | None]:
+    """Splits `limit + 1` fetched rows into the page and the cursor of the next one."""
+    if len(rows) <= limit:
+        return list(rows), None
+    created_at, last_id = key(rows[limit - 1])
+    return list(rows[:limit]), encode_cursor({"t": created_at.isoformat(), "id": last_id})

@@ -1,0 +1,116 @@
+"""Service settings from SANPI_<SERVICE>_* environment variables, with shared SANPI_* fallbacks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+DEV_JWT_SECRET = "sanpi-development-secret-change-me"  # noqa: S105 - refused outside development
+
+# Settings that every service shares and that may therefore come from SANPI_<NAME> as well as
+# SANPI_<SERVICE>_<NAME>. Database URLs and ports are deliberately not here: one shared
+# SANPI_DATABASE_URL would point three services at one database.
+SHARED_FIELDS = frozenset(
+    {
+        "env",
+        "kafka_bootstrap",
+        "kafka_enabled",
+        "kafka_partitions",
+        "kafka_replication_factor",
+        "jwt_secret",
+        "log_level",
+        "data_dir",
+    }
+)
+
+
+class _SharedEnvSource(EnvSettingsSource):
+    """Reads SANPI_<NAME> for the shared fields only."""
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in super().__call__().items() if k in SHARED_FIELDS}
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        if field_name not in SHARED_FIELDS:
+            return None, field_name, False
+        return super().get_field_value(field, field_name)
+
+
+class ServiceSettings(BaseSettings):
+    """What every sanpi service needs. Subclasses set SERVICE, `port` and the env prefix."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    SERVICE: ClassVar[str] = "service"
+
+    env: Literal["development", "test", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    data_dir: Path = Path(".run")
+    # Empty means the embedded default: SQLite at <data_dir>/<service>.db.
+    database_url: str = ""
+
+    kafka_enabled: bool = True
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_partitions: int = 6
+    kafka_replication_factor: int = 1
+    # 5 ms batches sends under load; 0 sends one request per message and collapses above a few
+    # thousand msg/s (KAFKA.md, aiokafka).
+    kafka_linger_ms: int = 5
+    # Empty means sanpi-<service>; every replica of a service shares the group.
+    consumer_group: str = ""
+
+    # A poison record is retried this many times, with exponential backoff from the base delay,
+    # before it goes to the dead-letter topic: bounded at ~1.5 s so a partition never stalls long.
+    consumer_max_attempts: int = 4
+    consumer_backoff_ms: int = 100
+    # How often the relay looks for outbox rows that no local commit announced (other replicas,
+    # rows left by a crash). Local commits wake it at once.
+    outbox_poll_interval_ms: int = 500
+
+    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> ServiceSettings:
+        if self.env == "production" and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
+            raise ValueError("jwt_secret: set SANPI_JWT_SECRET; the development secret is refused")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file per service under data_dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / f'{self.SERVICE}.db').resolve()}"
+
+    @property
+    def group_id(self) -> str:
+        """The Kafka consumer group of this service (replicas share it, and its inbox name)."""
+        return self.consumer_group or f"sanpi-{self.SERVICE}"
+
+    @property
+    def event_source(self) -> str:
+        """The CloudEvents `source` of everything this service publishes."""
+        return f"/sanpi/{self.SERVICE}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        shared = _SharedEnvSource(settings_cls, env_prefix="SANPI_")
+        return init_settings, env_settings, shared, dotenv_settings, file_secret_settings

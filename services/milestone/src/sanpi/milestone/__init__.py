@@ -1,0 +1,1 @@
+"""sanpi milestone service: the lifecycle stage, milestones, progress reports and alert rules."""

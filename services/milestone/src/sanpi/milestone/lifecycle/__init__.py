@@ -1,0 +1,1 @@
+"""Lifecycle: the stage of each project and the state machine that guards its changes."""

@@ -1,0 +1,1 @@
+"""Milestones: what happened to a project and when, with the evidence."""

@@ -1,0 +1,1 @@
+"""sanpi notification service: subscriptions, routing, delivery, acknowledgement and escalation."""

@@ -1,0 +1,1 @@
+"""Channels: how a notification leaves sanpi (webhook today; e-mail, stream and inbox to come)."""

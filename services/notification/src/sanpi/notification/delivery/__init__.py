@@ -1,0 +1,1 @@
+"""Delivery: one notification per (subscription, event), attempted until delivered or dead."""

@@ -1,0 +1,1 @@
+"""Subscriptions: who wants which events, through which channel."""

@@ -1,0 +1,1 @@
+"""Projects: the registry's aggregate root."""

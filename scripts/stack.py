@@ -1,0 +1,245 @@
+"""Starts and stops the local sanpi stack (Kafka + three services) by recorded pid; tests reuse it.
+
+    python scripts/stack.py up [--skip-demo]   start what is not running, wait until ready, print URLs
+    python scripts/stack.py down               stop the services, then the broker (SIGTERM, by pid)
+    python scripts/stack.py status             what runs, on which port
+
+State lives under .run/: pids/, logs/, jwt.secret, admin.token, <service>.db, kafka/.
+Processes are only ever stopped through the pid file they were started with, never by name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN = ROOT / ".run"
+VENV_BIN = ROOT / ".venv" / "bin"
+KAFKA_SH = ROOT / "deploy" / "kafka" / "kafka.sh"
+
+SERVICES: dict[str, int] = {"registry": 8001, "milestone": 8002, "notification": 8003}
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def _pid_alive(pid: int, marker: str) -> bool:
+    """True when `pid` runs and its command line contains `marker` (a reused pid does not count)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return False
+    return marker in cmdline
+
+
+def read_pid(pidfile: Path, marker: str) -> int | None:
+    try:
+        pid = int(pidfile.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if _pid_alive(pid, marker) else None
+
+
+def start_service(
+    name: str, *, port: int, env: dict[str, str], run_dir: Path, python: Path | None = None
+) -> int:
+    """Starts `python -m sanpi.<name>` in its own session, logging to run_dir/logs; returns its pid."""
+    marker = f"sanpi.{name}"
+    pidfile = run_dir / "pids" / f"{name}.pid"
+    existing = read_pid(pidfile, marker)
+    if existing is not None:
+        return existing
+    (run_dir / "pids").mkdir(parents=True, exist_ok=True)
+    (run_dir / "logs").mkdir(parents=True, exist_ok=True)
+    prefix = f"SANPI_{name.upper()}_"
+    child_env = {**os.environ, **env, f"{prefix}PORT": str(port)}
+    with (run_dir / "logs" / f"{name}.log").open("ab") as log:
+        proc = subprocess.Popen(
+            [str(python or VENV_BIN / "python"), "-m", marker],
+            cwd=ROOT,
+            env=child_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    pidfile.write_text(f"{proc.pid}\n")
+    return proc.pid
+
+
+def stop_pidfile(
+    pidfile: Path, marker: str, *, grace: float = 25.0, sig: int = signal.SIGTERM
+) -> bool:
+    """Signals the recorded pid (SIGTERM: graceful), waits `grace` s, then SIGKILLs. True if it ran."""
+    pid = read_pid(pidfile, marker)
+    if pid is None:
+        pidfile.unlink(missing_ok=True)
+        return False
+    os.kill(pid, sig)
+    deadline = time.monotonic() + grace
+    while _pid_alive(pid, marker) and time.monotonic() < deadline:
+        _reap(pid)
+        time.sleep(0.05)
+    if _pid_alive(pid, marker):
+        os.kill(pid, signal.SIGKILL)
+        while _pid_alive(pid, marker):
+            _reap(pid)
+            time.sleep(0.05)
+    _reap(pid)
+    pidfile.unlink(missing_ok=True)
+    return True
+
+
+def _reap(pid: int) -> None:
+    # A child of this process stays a zombie (and "alive" in /proc) until it is waited for.
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def wait_ready(
+    url: str, *, timeout: float = 60.0, pid: int | None = None, marker: str = ""
+) -> None:
+    """Polls GET url/readyz until 200; raises with the last answer after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if pid is not None and not _pid_alive(pid, marker):
+            raise RuntimeError(f"{marker} (pid {pid}) exited during start-up")
+        try:
+            with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:  # noqa: S310 - loopback
+                if response.status == 200:
+                    return
+        except urllib.error.HTTPError as exc:
+            last = exc.read().decode(errors="replace")[:300]
+        except OSError as exc:
+            last = str(exc)
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} not ready after {timeout:.0f}s: {last}")
+
+
+def kafka(command: str, env: dict[str, str] | None = None) -> None:
+    subprocess.run([str(KAFKA_SH), command], check=True, env={**os.environ, **(env or {})})
+
+
+def jwt_secret(run_dir: Path) -> str:
+    """The stack's signing secret: generated once into run_dir/jwt.secret, readable by its owner only."""
+    path = run_dir / "jwt.secret"
+    if not path.exists():
+        run_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48) + "\n")
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def service_env(secret: str, bootstrap: str, data_dir: Path) -> dict[str, str]:
+    return {
+        "SANPI_JWT_SECRET": secret,
+        "SANPI_KAFKA_BOOTSTRAP": bootstrap,
+        "SANPI_DATA_DIR": str(data_dir),
+        # Local only: lets a webhook receiver on this machine (127.0.0.1) get deliveries.
+        "SANPI_NOTIFICATION_ALLOW_PRIVATE_TARGETS": "true",
+    }
+
+
+def up(skip_demo: bool) -> int:
+    started = time.monotonic()
+    kafka("start")
+    secret = jwt_secret(RUN)
+    env = service_env(secret, "127.0.0.1:9092", RUN)
+    pids = {}
+    for name, port in SERVICES.items():
+        pids[name] = start_service(name, port=port, env=env, run_dir=RUN)
+    for name, port in SERVICES.items():
+        wait_ready(Service(name, port).url, pid=pids[name], marker=f"sanpi.{name}")
+    token = subprocess.run(
+        [
+            str(VENV_BIN / "sanpi"),
+            "token",
+            "issue",
+            "--role",
+            "admin",
+            "--subject",
+            "admin",
+            "--ttl-hours",
+            "720",
+            "--secret-file",
+            str(RUN / "jwt.secret"),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    token_path = RUN / "admin.token"
+    token_path.write_text(token + "\n")
+    token_path.chmod(0o600)
+    if not skip_demo:
+        print("demo data: not part of this version yet (the registry issue adds `sanpi demo load`)")
+    print(f"\nsanpi is up ({time.monotonic() - started:.1f}s)\n")
+    for name, port in SERVICES.items():
+        print(f"  {name:<13} http://127.0.0.1:{port}   docs: http://127.0.0.1:{port}/docs")
+    print("  kafka         127.0.0.1:9092")
+    print(
+        f"\n  admin token   {token_path.relative_to(ROOT)}  (export SANPI_TOKEN=$(cat .run/admin.token))"
+    )
+    print(f"  logs          {(RUN / 'logs').relative_to(ROOT)}/\n")
+    return 0
+
+
+def down() -> int:
+    for name in SERVICES:
+        if stop_pidfile(RUN / "pids" / f"{name}.pid", f"sanpi.{name}"):
+            print(f"stopped {name}")
+    kafka("stop")
+    return 0
+
+
+def status() -> int:
+    report = {}
+    for name, port in SERVICES.items():
+        pid = read_pid(RUN / "pids" / f"{name}.pid", f"sanpi.{name}")
+        report[name] = {"pid": pid, "url": f"http://127.0.0.1:{port}"} if pid else None
+    print(json.dumps(report, indent=2))
+    kafka_running = subprocess.run([str(KAFKA_SH), "status"], check=False).returncode == 0
+    return 0 if kafka_running and all(report.values()) else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    up_parser = sub.add_parser(
+        "up", help="start Kafka and the services, print URLs and the admin token"
+    )
+    up_parser.add_argument("--skip-demo", action="store_true", help="do not load the demo data set")
+    sub.add_parser("down", help="stop the services and Kafka")
+    sub.add_parser("status", help="show what runs")
+    args = parser.parse_args()
+    if args.command == "up":
+        return up(args.skip_demo)
+    if args.command == "down":
+        return down()
+    return status()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

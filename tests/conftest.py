@@ -1,0 +1,151 @@
+"""Shared fixtures: a real Kafka broker, the three services as processes, webhook sinks."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from scripts import stack
+from tests.support.sink import WebhookSink
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def run_dir(request: pytest.FixtureRequest) -> Iterator[Path]:
+    """This test session's state under .run/test/<pid>; removed afterwards unless a test failed."""
+    path = ROOT / ".run" / "test" / str(os.getpid())
+    path.mkdir(parents=True, exist_ok=True)
+    yield path
+    if request.session.testsfailed:
+        print(f"\nkept {path} (logs of the failed run)")
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@dataclass
+class Broker:
+    """The session's Apache Kafka, started by deploy/kafka/kafka.sh on free ports."""
+
+    directory: Path
+    port: int
+    controller_port: int
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def script(self, command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(ROOT / "deploy/kafka/kafka.sh"), command],
+            env={**os.environ, **self.env},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    def start(self) -> None:
+        result = self.script("start")
+        assert result.returncode == 0, result.stderr
+
+    def stop(self) -> None:
+        self.script("stop")
+
+    def pid(self) -> int | None:
+        return stack.read_pid(self.directory / "kafka.pid", "kafka.Kafka")
+
+    def kill(self) -> None:
+        """SIGKILL, for fault tests: no controlled shutdown."""
+        pid = self.pid()
+        assert pid is not None, "broker not running"
+        os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(run_dir: Path) -> Iterator[Broker]:
+    directory = run_dir / "kafka"
+    broker = Broker(directory, free_port(), free_port())
+    broker.env = {
+        "KAFKA_DIR": str(directory),
+        "KAFKA_PORT": str(broker.port),
+        "KAFKA_CONTROLLER_PORT": str(broker.controller_port),
+        "KAFKA_FAST_START": "1",
+        "KAFKA_HEAP_OPTS": "-Xms256m -Xmx512m",
+    }
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+@dataclass
+class Stack:
+    """The three services running as processes against the session broker."""
+
+    urls: dict[str, str]
+    secret: str
+    run_dir: Path
+    env: dict[str, str]
+
+    def token(self, role: str = "admin", subject: str = "e2e", parks: tuple[str, ...] = ()) -> str:
+        from sanpi.kit import Role, issue_token
+
+        return issue_token(self.secret, subject=subject, role=Role(role), parks=parks)
+
+    def headers(
+        self, role: str = "admin", subject: str = "e2e", parks: tuple[str, ...] = ()
+    ) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(role, subject, parks)}"}
+
+    def log(self, name: str) -> str:
+        return (self.run_dir / "logs" / f"{name}.log").read_text(errors="replace")
+
+
+@pytest.fixture(scope="session")
+def services(kafka_broker: Broker, run_dir: Path) -> Iterator[Stack]:
+    directory = run_dir / "stack"
+    secret = stack.jwt_secret(directory)
+    env = stack.service_env(secret, kafka_broker.bootstrap, directory)
+    env["SANPI_ENV"] = "test"
+    # Fast retries so that delivery tests finish in seconds, not minutes.
+    env["SANPI_NOTIFICATION_DELIVERY_BACKOFF_BASE_S"] = "0.2"
+    env["SANPI_NOTIFICATION_DELIVERY_MAX_ATTEMPTS"] = "6"
+    urls = {}
+    pids = {}
+    for name in stack.SERVICES:
+        port = free_port()
+        pids[name] = stack.start_service(name, port=port, env=env, run_dir=directory)
+        urls[name] = f"http://127.0.0.1:{port}"
+    try:
+        for name, url in urls.items():
+            stack.wait_ready(url, timeout=60, pid=pids[name], marker=f"sanpi.{name}")
+        yield Stack(urls=urls, secret=secret, run_dir=directory, env=env)
+    finally:
+        for name in stack.SERVICES:
+            stack.stop_pidfile(directory / "pids" / f"{name}.pid", f"sanpi.{name}")
+
+
+@pytest.fixture
+def webhook_sink() -> Iterator[WebhookSink]:
+    sink = WebhookSink().start()
+    try:
+        yield sink
+    finally:
+        sink.stop()

@@ -1,0 +1,148 @@
+"""The kit against the real broker: topics, outbox → Kafka, consumer loop with inbox and DLQ."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from sanpi.events import CloudEvent, ProjectRegistered, Stage, build_record, dead_letter_topic
+from sanpi.kit import Handlers, Role, ServiceSettings, ServiceSpec
+from sanpi.kit.app import Runtime
+from sanpi.kit.kafka import ensure_topics
+from sanpi.registry.app import create_app
+from sanpi.registry.settings import RegistrySettings
+from tests.conftest import Broker
+from tests.support.apps import auth, serve_in_process
+from tests.support.kafka import header, produce, read_until
+from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.kafka
+
+
+def test_starting_a_running_broker_is_harmless(kafka_broker: Broker) -> None:
+    pid = kafka_broker.pid()
+    again = kafka_broker.script("start")
+    assert again.returncode == 0
+    assert "already running" in again.stderr
+    assert kafka_broker.pid() == pid
+    assert kafka_broker.script("status").returncode == 0
+
+
+async def test_topics_are_created_with_their_dead_letter_topic(kafka_broker: Broker) -> None:
+    topic = f"sanpi.itest.{uuid.uuid4().hex[:8]}"
+    settings = ServiceSettings(kafka_bootstrap=kafka_broker.bootstrap, kafka_partitions=3)
+    assert await ensure_topics(settings, [topic]) == sorted([topic, dead_letter_topic(topic)])
+    assert await ensure_topics(settings, [topic]) == []
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_broker.bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics([topic, dead_letter_topic(topic)])
+    finally:
+        await admin.close()
+    assert [len(t["partitions"]) for t in described] == [3, 3]
+
+
+async def test_a_registration_reaches_kafka_as_a_cloudevent(
+    kafka_broker: Broker, tmp_path: Path
+) -> None:
+    settings = RegistrySettings(
+        data_dir=tmp_path,
+        kafka_bootstrap=kafka_broker.bootstrap,
+        consumer_group=f"itest-{uuid.uuid4().hex[:8]}",
+    )
+    async with serve_in_process(create_app(settings)) as registry:
+        created = await registry.post(
+            "/v1/projects",
+            json={"name": "京东方艺云区域总部", "park": "石佛", "total_investment": 200_000},
+            headers=auth(Role.ADMIN),
+        )
+        assert created.status_code == 201
+        project_id = created.json()["id"]
+        records = await read_until(
+            kafka_broker.bootstrap,
+            "sanpi.projects",
+            lambda rs: any(r.key == project_id.encode() for r in rs),
+        )
+    record = next(r for r in records if r.key == project_id.encode())
+    event = json.loads(record.value)
+    assert event["type"] == header(record, "ce_type") == "sanpi.project.registered.v1"
+    assert event["id"] == header(record, "ce_id")
+    assert event["subject"] == project_id
+    assert event["data"]["park"] == "石佛"
+
+
+async def test_poison_is_dead_lettered_and_the_partition_keeps_moving(
+    kafka_broker: Broker, tmp_path: Path
+) -> None:
+    topic = f"sanpi.itest.{uuid.uuid4().hex[:8]}"
+    applied: list[str] = []
+    handlers: Handlers[Any] = Handlers()
+
+    @handlers.on(ProjectRegistered)
+    async def on_registered(_s: AsyncSession, _e: CloudEvent, data: ProjectRegistered) -> None:
+        if data.name == "explodes":
+            raise ValueError("handler bug")
+        applied.append(data.project_id)
+
+    settings = ServiceSettings(
+        data_dir=tmp_path,
+        kafka_bootstrap=kafka_broker.bootstrap,
+        consumer_group=f"itest-{uuid.uuid4().hex[:8]}",
+        consumer_max_attempts=2,
+        consumer_backoff_ms=10,
+    )
+    runtime = Runtime(
+        ServiceSpec(
+            settings=settings,
+            title="t",
+            description="t",
+            routers=[],
+            tables=[],
+            consumes=[topic],
+            handlers=handlers.as_mapping(),
+        )
+    )
+
+    def registration(project_id: str, name: str = "ok") -> bytes:
+        data = ProjectRegistered(
+            project_id=project_id,
+            version=1,
+            name=name,
+            park="梧桐",
+            total_investment=1,
+            stage=Stage.SIGNED,
+        )
+        return build_record(data, source="/itest")[1].value
+
+    good = registration("after-poison")
+    await runtime.start()
+    try:
+        await asyncio.wait_for(runtime.kafka_ready.wait(), timeout=30)
+        await produce(
+            kafka_broker.bootstrap,
+            topic,
+            [b"\x00not json", registration("x", "explodes"), good, good],
+            partition=0,
+        )
+        await eventually(
+            lambda: applied == ["after-poison"], what="the record after the poison applied"
+        )
+        dead = await read_until(
+            kafka_broker.bootstrap, dead_letter_topic(topic), lambda rs: len(rs) >= 2
+        )
+    finally:
+        await runtime.stop()
+    assert applied == ["after-poison"], "the duplicate must be a no-op"
+    assert dead[0].value == b"\x00not json"
+    assert header(dead[0], "dlq_topic") == topic
+    assert header(dead[0], "dlq_offset") == "0"
+    assert "not a CloudEvents" in (header(dead[0], "dlq_error") or "")
+    assert header(dead[1], "dlq_error") == "ValueError: handler bug"
+    assert header(dead[1], "dlq_attempts") == "2"

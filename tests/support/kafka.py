@@ -1,0 +1,88 @@
+"""Reading topics directly, as any Kafka client would, to check what the services published."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
+
+
+async def read_until(
+    bootstrap: str,
+    topic: str,
+    predicate: Callable[[list[ConsumerRecord[bytes, bytes]]], bool],
+    *,
+    timeout: float = 30.0,
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Reads `topic` from the beginning (no group commits) until `predicate(records)` holds."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        client_id=f"test-reader-{uuid.uuid4().hex[:6]}",
+    )
+    await consumer.start()
+    records: list[ConsumerRecord[bytes, bytes]] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            for part in batch.values():
+                records.extend(part)
+            if predicate(records):
+                return records
+        raise AssertionError(
+            f"{topic}: condition not met within {timeout}s ({len(records)} records read)"
+        )
+    finally:
+        await consumer.stop()
+
+
+async def produce(
+    bootstrap: str,
+    topic: str,
+    values: list[bytes | None],
+    *,
+    key: bytes | None = None,
+    partition: int | None = None,
+    headers: list[tuple[str, bytes]] | None = None,
+) -> None:
+    """Sends raw records (garbage included) exactly as given, waiting for the broker's ack."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        await asyncio.gather(
+            *[
+                await producer.send(topic, value=v, key=key, partition=partition, headers=headers)
+                for v in values
+            ]
+        )
+    finally:
+        await producer.stop()
+
+
+def header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
+    for key, value in record.headers:
+        if key == name:
+            return str(value.decode(errors="replace"))
+    return None
+
+
+async def find_event(
+    bootstrap: str, topic: str, *, key: str, event_type: str, timeout: float = 30.0
+) -> ConsumerRecord[bytes, bytes]:
+    """The first record on `topic` with this key and ce_type header (waits until it is there)."""
+
+    def wanted(record: ConsumerRecord[bytes, bytes]) -> bool:
+        return record.key == key.encode() and header(record, "ce_type") == event_type
+
+    records = await read_until(
+        bootstrap, topic, lambda rs: any(wanted(r) for r in rs), timeout=timeout
+    )
+    return next(r for r in records if wanted(r))

@@ -1,0 +1,77 @@
+"""Bearer tokens: what is accepted, and every way a token is refused."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+
+import jwt
+import pytest
+
+from sanpi.kit import Forbidden, Principal, Role, Unauthorized, issue_token, verify_token
+
+SECRET = "unit-test-secret-of-sufficient-length-0123456789"
+
+
+def test_issued_token_verifies_to_its_principal() -> None:
+    token = issue_token(SECRET, subject="li.wei", role=Role.OPERATOR, parks=["梧桐", "石佛"])
+    assert verify_token(SECRET, token) == Principal(
+        "li.wei", Role.OPERATOR, frozenset({"梧桐", "石佛"})
+    )
+
+
+def test_bad_signature_is_refused() -> None:
+    token = issue_token(
+        "another-secret-of-sufficient-length-0123456789", subject="x", role=Role.ADMIN
+    )
+    with pytest.raises(Unauthorized, match="invalid token"):
+        verify_token(SECRET, token)
+
+
+def test_alg_none_is_refused() -> None:
+    def b64(obj: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+    now = int(dt.datetime.now(dt.UTC).timestamp())
+    claims = {"iss": "sanpi", "sub": "x", "role": "admin", "iat": now, "nbf": now, "exp": now + 600}
+    unsigned = f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims)}."
+    with pytest.raises(Unauthorized):
+        verify_token(SECRET, unsigned)
+
+
+def test_expired_token_is_refused() -> None:
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
+    token = issue_token(SECRET, subject="x", role=Role.ADMIN, ttl=dt.timedelta(minutes=5), now=past)
+    with pytest.raises(Unauthorized, match="expired"):
+        verify_token(SECRET, token)
+
+
+def test_not_yet_valid_token_is_refused() -> None:
+    future = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    token = issue_token(SECRET, subject="x", role=Role.ADMIN, now=future)
+    with pytest.raises(Unauthorized, match="not yet valid"):
+        verify_token(SECRET, token)
+
+
+def test_token_without_required_claims_is_refused() -> None:
+    token = jwt.encode({"iss": "sanpi", "sub": "x", "role": "admin"}, SECRET, algorithm="HS256")
+    with pytest.raises(Unauthorized):
+        verify_token(SECRET, token)
+
+
+def test_unknown_role_is_refused() -> None:
+    now = int(dt.datetime.now(dt.UTC).timestamp())
+    claims = {"iss": "sanpi", "sub": "x", "role": "root", "iat": now, "nbf": now, "exp": now + 600}
+    with pytest.raises(Unauthorized, match="role"):
+        verify_token(SECRET, jwt.encode(claims, SECRET, algorithm="HS256"))
+
+
+def test_operator_writes_only_its_parks() -> None:
+    operator = Principal("op", Role.OPERATOR, frozenset({"梧桐"}))
+    operator.ensure_can_write_park("梧桐")
+    with pytest.raises(Forbidden):
+        operator.ensure_can_write_park("石佛")
+    with pytest.raises(Forbidden):
+        Principal("v", Role.VIEWER).ensure_can_write_park("梧桐")
+    Principal("a", Role.ADMIN).ensure_can_write_park("石佛")

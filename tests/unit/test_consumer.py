@@ -1,0 +1,169 @@
+"""The consumer's per-record logic against a real SQLite database: inbox, retries, dead letters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from sanpi.events import CloudEvent, ProjectRegistered, Stage, build_record
+from sanpi.kit import KIT_TABLES, Database, EventConsumer, Handlers, Outcome, ServiceSettings
+from sanpi.kit.consumer import Record
+from sanpi.milestone.lifecycle.models import TrackedProject
+
+
+@dataclass
+class FakeRecord:
+    value: bytes | None
+    topic: str = "sanpi.projects"
+    partition: int = 0
+    offset: int = 0
+    key: bytes | None = b"p-1"
+    headers: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+@dataclass
+class DeadLetters:
+    records: list[tuple[Record, str, int]] = field(default_factory=list)
+
+    async def __call__(self, record: Record, error: str, attempts: int) -> None:
+        self.records.append((record, error, attempts))
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path}/c.db")
+    await database.create_all([*KIT_TABLES, TrackedProject])
+    yield database
+    await database.dispose()
+
+
+def registration(project_id: str = "p-1") -> bytes:
+    data = ProjectRegistered(
+        project_id=project_id,
+        version=1,
+        name="清智机器人创新中心",
+        park="枫杨",
+        total_investment=30_000,
+        stage=Stage.SIGNED,
+        planned_start_date=dt.date(2023, 6, 1),
+    )
+    return build_record(data, source="/sanpi/registry")[1].value
+
+
+def make_consumer(db: Database, handlers: Handlers[Any], dead: DeadLetters) -> EventConsumer:
+    settings = ServiceSettings(consumer_max_attempts=3, consumer_backoff_ms=1)
+    return EventConsumer(
+        db=db,
+        settings=settings,
+        topics=["sanpi.projects"],
+        handlers=handlers.as_mapping(),
+        dead_letter=dead,
+    )
+
+
+def tracking_handlers(calls: list[str]) -> Handlers[Any]:
+    handlers: Handlers[Any] = Handlers()
+
+    @handlers.on(ProjectRegistered)
+    async def track(session: AsyncSession, _event: CloudEvent, data: ProjectRegistered) -> None:
+        calls.append(data.project_id)
+        session.add(
+            TrackedProject(
+                project_id=data.project_id,
+                name=data.name,
+                park=data.park,
+                total_investment=data.total_investment,
+                stage=data.stage,
+            )
+        )
+
+    return handlers
+
+
+async def test_a_redelivered_event_is_applied_once(db: Database) -> None:
+    calls: list[str] = []
+    dead = DeadLetters()
+    consumer = make_consumer(db, tracking_handlers(calls), dead)
+    value = registration()
+    assert await consumer.process(FakeRecord(value, offset=1)) is Outcome.PROCESSED
+    assert await consumer.process(FakeRecord(value, offset=1)) is Outcome.DUPLICATE
+    assert await consumer.process(FakeRecord(value, offset=9)) is Outcome.DUPLICATE
+    assert calls == ["p-1"]
+    async with db.read() as session:
+        assert len((await session.exec(select(TrackedProject))).all()) == 1
+    assert dead.records == []
+
+
+async def test_undecodable_records_are_dead_lettered_at_once(db: Database) -> None:
+    calls: list[str] = []
+    dead = DeadLetters()
+    consumer = make_consumer(db, tracking_handlers(calls), dead)
+    for value in (b"\x00garbage", None, b'{"specversion":"1.0"}'):
+        assert await consumer.process(FakeRecord(value)) is Outcome.DEAD_LETTERED
+    assert [attempts for _, _, attempts in dead.records] == [1, 1, 1]
+    assert calls == []
+
+
+async def test_unknown_type_is_dead_lettered_and_unhandled_type_ignored(db: Database) -> None:
+    dead = DeadLetters()
+    consumer = make_consumer(db, Handlers(), dead)
+    assert await consumer.process(FakeRecord(registration())) is Outcome.IGNORED
+    unknown = registration().replace(b"sanpi.project.registered.v1", b"sanpi.project.teleported.v1")
+    assert await consumer.process(FakeRecord(unknown)) is Outcome.DEAD_LETTERED
+    assert "unknown event type" in dead.records[0][1]
+
+
+async def test_a_failing_handler_is_retried_then_dead_lettered_and_its_effect_rolled_back(
+    db: Database,
+) -> None:
+    handlers: Handlers[Any] = Handlers()
+    attempts: list[int] = []
+
+    @handlers.on(ProjectRegistered)
+    async def broken(session: AsyncSession, _event: CloudEvent, data: ProjectRegistered) -> None:
+        attempts.append(1)
+        session.add(
+            TrackedProject(
+                project_id=data.project_id,
+                name="x",
+                park="x",
+                total_investment=1,
+                stage=Stage.SIGNED,
+            )
+        )
+        raise RuntimeError("downstream rule exploded")
+
+    dead = DeadLetters()
+    consumer = make_consumer(db, handlers, dead)
+    assert await consumer.process(FakeRecord(registration())) is Outcome.DEAD_LETTERED
+    assert len(attempts) == 3
+    assert dead.records[0][1] == "RuntimeError: downstream rule exploded"
+    assert dead.records[0][2] == 3
+    async with db.read() as session:
+        assert (await session.exec(select(TrackedProject))).all() == []
+
+
+async def test_a_transient_failure_succeeds_on_retry(db: Database) -> None:
+    handlers: Handlers[Any] = Handlers()
+    attempts: list[int] = []
+
+    @handlers.on(ProjectRegistered)
+    async def flaky(_session: AsyncSession, _event: CloudEvent, _data: ProjectRegistered) -> None:
+        attempts.append(1)
+        if len(attempts) < 2:
+            raise ConnectionError("database restarting")
+
+    dead = DeadLetters()
+    assert (
+        await make_consumer(db, handlers, dead).process(FakeRecord(registration()))
+        is Outcome.PROCESSED
+    )
+    assert len(attempts) == 2
+    assert dead.records == []

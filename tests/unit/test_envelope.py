@@ -1,0 +1,132 @@
+"""The CloudEvents envelope and the event catalogue, without a broker."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from sanpi.events import (
+    EVENT_TYPES,
+    HEADER_ID,
+    HEADER_TYPE,
+    EventDecodeError,
+    ProjectRegistered,
+    ProjectStageChanged,
+    Stage,
+    Topic,
+    UnknownEventType,
+    build_record,
+    from_value,
+    json_schemas,
+    parse_data,
+)
+
+
+def registered(project_id: str = "p-1") -> ProjectRegistered:
+    return ProjectRegistered(
+        project_id=project_id,
+        version=1,
+        name="雄韬氢能产业园",
+        park="梧桐",
+        total_investment=150_000,
+        stage=Stage.SIGNED,
+        planned_start_date=dt.date(2023, 3, 1),
+    )
+
+
+def test_record_is_structured_cloudevent_keyed_by_project() -> None:
+    event, record = build_record(registered("p-42"), source="/sanpi/registry")
+
+    assert record.topic == Topic.PROJECTS
+    assert record.key == b"p-42"
+    body = json.loads(record.value)
+    assert body["specversion"] == "1.0"
+    assert body["type"] == "sanpi.project.registered.v1"
+    assert body["source"] == "/sanpi/registry"
+    assert body["subject"] == "p-42"
+    assert body["id"] == event.id
+    assert body["datacontenttype"] == "application/json"
+    assert dt.datetime.fromisoformat(body["time"]).tzinfo is not None
+    assert body["data"]["name"] == "雄韬氢能产业园"
+    headers = dict(record.headers)
+    assert headers[HEADER_TYPE] == b"sanpi.project.registered.v1"
+    assert headers[HEADER_ID] == event.id.encode()
+
+
+def test_round_trip_gives_the_same_typed_data() -> None:
+    original = registered()
+    _, record = build_record(original, source="/sanpi/registry")
+    decoded = parse_data(from_value(record.value))
+    assert decoded == original
+
+
+def test_stage_changed_goes_to_the_milestones_topic() -> None:
+    data = ProjectStageChanged(
+        project_id="p-1",
+        from_stage=Stage.SIGNED,
+        to_stage=Stage.UNDER_CONSTRUCTION,
+        effective_date=dt.date(2023, 3, 1),
+        reason="MILESTONE",
+        changed_by="op",
+    )
+    _, record = build_record(data, source="/sanpi/milestone")
+    assert record.topic == Topic.MILESTONES
+    assert record.key == b"p-1"
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (None, "tombstone"),
+        (b"{not json", "not a CloudEvents"),
+        (b'"a string"', "not a CloudEvents"),
+        (
+            b'{"specversion":"0.3","id":"1","source":"s","type":"t","time":"2024-01-01T00:00:00Z","data":{}}',
+            "specversion",
+        ),
+        (
+            b'{"specversion":"1.0","source":"s","type":"t","time":"2024-01-01T00:00:00Z","data":{}}',
+            "id",
+        ),
+        (b"\xff\xfe\x00", "not a CloudEvents"),
+    ],
+)
+def test_undecodable_values_raise_decode_error(value: bytes | None, reason: str) -> None:
+    with pytest.raises(EventDecodeError, match=reason):
+        from_value(value)
+
+
+def test_unknown_type_is_reported_as_such() -> None:
+    _, record = build_record(registered(), source="/x")
+    body = json.loads(record.value)
+    body["type"] = "sanpi.project.registered.v9"
+    with pytest.raises(UnknownEventType):
+        parse_data(from_value(json.dumps(body).encode()))
+
+
+def test_data_that_breaks_the_schema_names_the_field() -> None:
+    _, record = build_record(registered(), source="/x")
+    body = json.loads(record.value)
+    body["data"]["total_investment"] = "a lot"
+    with pytest.raises(EventDecodeError, match=r"data\.total_investment"):
+        parse_data(from_value(json.dumps(body).encode()))
+
+
+def test_additive_fields_from_a_newer_producer_are_ignored() -> None:
+    _, record = build_record(registered(), source="/x")
+    body = json.loads(record.value)
+    body["data"]["field_added_later"] = 1
+    body["extension_attribute"] = "kept"
+    event = from_value(json.dumps(body).encode())
+    assert parse_data(event) == registered()
+
+
+def test_every_event_type_exports_a_json_schema() -> None:
+    schemas = json_schemas()
+    assert set(schemas) == set(EVENT_TYPES)
+    assert "project_id" in schemas["sanpi.project.registered.v1"]["properties"]
+    for name in schemas:
+        assert name.startswith("sanpi.")
+        assert name.endswith(".v1")

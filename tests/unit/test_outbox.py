@@ -1,0 +1,101 @@
+"""The outbox relay: a row disappears only after the broker acknowledged it, in commit order."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from sanpi.events import ProjectRegistered, Stage
+from sanpi.kit import KIT_TABLES, Database, OutboxMessage, OutboxRelay, enqueue
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path}/o.db", event_source="/sanpi/test")
+    await database.create_all(list(KIT_TABLES))
+    yield database
+    await database.dispose()
+
+
+async def stage_events(db: Database, count: int) -> None:
+    for i in range(count):
+        async with db.transaction() as session:
+            enqueue(
+                session,
+                ProjectRegistered(
+                    project_id=f"p-{i}",
+                    version=1,
+                    name=f"n{i}",
+                    park="梧桐",
+                    total_investment=1 + i,
+                    stage=Stage.SIGNED,
+                    planned_start_date=dt.date(2024, 1, 1),
+                ),
+            )
+
+
+async def remaining(db: Database) -> int:
+    async with db.read() as session:
+        return len((await session.exec(select(OutboxMessage))).all())
+
+
+async def test_rows_are_sent_in_commit_order_then_deleted(db: Database) -> None:
+    sent: list[str] = []
+
+    async def send(rows: list[OutboxMessage]) -> None:
+        sent.extend(r.key for r in rows)
+
+    await stage_events(db, 5)
+    relay = OutboxRelay(db, send, batch_size=2)
+    assert await relay.publish_once() == 2
+    assert await relay.publish_once() == 2
+    assert await relay.publish_once() == 1
+    assert await relay.publish_once() == 0
+    assert sent == [f"p-{i}" for i in range(5)]
+    assert await remaining(db) == 0
+
+
+async def test_a_failed_send_keeps_every_row(db: Database) -> None:
+    async def broker_down(_rows: list[OutboxMessage]) -> None:
+        raise ConnectionError("broker unreachable")
+
+    await stage_events(db, 3)
+    relay = OutboxRelay(db, broker_down)
+    with pytest.raises(ConnectionError):
+        await relay.publish_once()
+    assert await remaining(db) == 3
+
+
+async def test_a_rolled_back_transaction_publishes_nothing(db: Database) -> None:
+    async def write_then_fail() -> None:
+        async with db.transaction() as session:
+            enqueue(
+                session,
+                ProjectRegistered(
+                    project_id="p",
+                    version=1,
+                    name="n",
+                    park="梧桐",
+                    total_investment=1,
+                    stage=Stage.SIGNED,
+                ),
+            )
+            raise RuntimeError("validation failed after the event was staged")
+
+    with pytest.raises(RuntimeError):
+        await write_then_fail()
+    assert await remaining(db) == 0
+
+
+async def test_commit_wakes_the_relay(db: Database) -> None:
+    async def send(_rows: list[OutboxMessage]) -> None:
+        return None
+
+    relay = OutboxRelay(db, send)
+    relay._wake.clear()
+    await stage_events(db, 1)
+    assert relay._wake.is_set()

@@ -39,8 +39,11 @@ fetch() {
   command -v mvn >/dev/null || { log "Maven (mvn) is required to resolve the broker jars"; exit 1; }
   log "resolving Apache Kafka jars from Maven Central into $KAFKA_LIBS"
   rm -rf "$KAFKA_LIBS.tmp"
-  mvn -B -q -Dstyle.color=never -f "$here/pom.xml" dependency:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIBS.tmp"
+  # Debian's Maven 3.8 prints bare colour resets even in quiet batch mode; strip them (pipefail
+  # keeps mvn's exit status).
+  mvn -B -q -f "$here/pom.xml" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIBS.tmp" 2>&1 \
+    | sed -e 's/\x1b\[[0-9;]*m//g' -e '/^$/d' >&2
   rm -rf "$KAFKA_LIBS"
   mv "$KAFKA_LIBS.tmp" "$KAFKA_LIBS"
   echo "$want" >"$stamp"

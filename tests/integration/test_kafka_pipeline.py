@@ -18,7 +18,7 @@ from sanpi.kit.app import Runtime
 from sanpi.kit.kafka import ensure_topics
 from sanpi.registry.app import create_app
 from sanpi.registry.settings import RegistrySettings
-from tests.conftest import Broker
+from tests.conftest import Broker, free_port
 from tests.support.apps import auth, serve_in_process
 from tests.support.kafka import header, produce, read_until
 from tests.support.waiting import eventually
@@ -146,3 +146,34 @@ async def test_poison_is_dead_lettered_and_the_partition_keeps_moving(
     assert "not a CloudEvents" in (header(dead[0], "dlq_error") or "")
     assert header(dead[1], "dlq_error") == "ValueError: handler bug"
     assert header(dead[1], "dlq_attempts") == "2"
+
+
+async def test_broker_data_survives_a_restart(run_dir: Path) -> None:
+    directory = run_dir / "kafka-restart"
+    broker = Broker(directory, free_port(), free_port())
+    broker.env = {
+        "KAFKA_DIR": str(directory),
+        "KAFKA_PORT": str(broker.port),
+        "KAFKA_CONTROLLER_PORT": str(broker.controller_port),
+        "KAFKA_FAST_START": "1",
+        "KAFKA_HEAP_OPTS": "-Xms128m -Xmx384m",
+    }
+    broker.start()
+    try:
+        topic = "sanpi.itest.durable"
+        await ensure_topics(
+            ServiceSettings(kafka_bootstrap=broker.bootstrap, kafka_partitions=1), [topic]
+        )
+        await produce(broker.bootstrap, topic, [b"kept across restarts"])
+        broker.stop()
+        assert broker.pid() is None
+        assert broker.script("stop").returncode == 0, "stopping a stopped broker is harmless"
+        broker.start()
+        broker.start()  # a second start of a running broker is a no-op
+        records = await read_until(broker.bootstrap, topic, lambda rs: len(rs) >= 1)
+        assert [r.value for r in records] == [b"kept across restarts"]
+        assert "Formatting" not in (directory / "logs" / "format.log").read_text(), (
+            "formatted only once"
+        )
+    finally:
+        broker.stop()

@@ -177,3 +177,38 @@ async def test_health_and_metrics(registry: httpx.AsyncClient) -> None:
         'sanpi_http_requests_total{method="GET",route="/v1/projects/{project_id}",status="404"}'
         in metrics
     )
+
+
+async def test_a_retried_create_with_the_same_key_returns_the_first_answer(
+    registry: httpx.AsyncClient,
+) -> None:
+    headers = {"Idempotency-Key": "import-2023-03-row-7"}
+    first = await registry.post("/v1/projects", json=VALID, headers=headers)
+    again = await registry.post("/v1/projects", json=VALID, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.headers["location"] == first.headers["location"]
+    listed = (await registry.get("/v1/projects")).json()["items"]
+    assert len(listed) == 1, "one project, not two"
+
+
+async def test_the_same_key_with_another_body_is_refused(registry: httpx.AsyncClient) -> None:
+    headers = {"Idempotency-Key": "k-1"}
+    assert (await registry.post("/v1/projects", json=VALID, headers=headers)).status_code == 201
+    other = await registry.post(
+        "/v1/projects", json={**VALID, "name": "另一个项目"}, headers=headers
+    )
+    assert other.status_code == 422
+    assert problem(other)["errors"] == [
+        {"field": "header.Idempotency-Key", "reason": "reused with another body"}
+    ]
+
+
+async def test_keys_are_per_caller(registry: httpx.AsyncClient) -> None:
+    headers = {"Idempotency-Key": "same-key"}
+    mine = await registry.post("/v1/projects", json=VALID, headers=headers)
+    theirs = await registry.post(
+        "/v1/projects", json=VALID, headers={**headers, **auth(Role.ADMIN, subject="someone-else")}
+    )
+    assert mine.json()["id"] != theirs.json()["id"]

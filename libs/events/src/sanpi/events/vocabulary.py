@@ -1,4 +1,4 @@
-"""Shared domain vocabulary (DOMAIN.md §2.1): lifecycle stages, milestone kinds, parks, severities."""
+"""Shared domain vocabulary (DOMAIN.md §2.1): stages, milestone kinds, classifications, severities."""
 
 from __future__ import annotations
 
@@ -36,6 +36,121 @@ class MilestoneKind(StrEnum):
     CUSTOM = "CUSTOM"
 
 
+class Category(StrEnum):
+    """Project category used in the 8th/15th-period statistics (DOMAIN.md §2.2)."""
+
+    ADVANCED_MANUFACTURING = "ADVANCED_MANUFACTURING"  # 先进制造业
+    STRATEGIC_EMERGING = "STRATEGIC_EMERGING"  # 战略性新兴产业
+    DIGITAL_NEW_INFRA = "DIGITAL_NEW_INFRA"  # 数字经济/新基建
+    MAJOR_INFRA = "MAJOR_INFRA"  # 重大基础设施
+    MODERN_SERVICES = "MODERN_SERVICES"  # 现代服务业
+    SOCIAL_LIVELIHOOD = "SOCIAL_LIVELIHOOD"  # 社会民生
+    OTHER = "OTHER"  # 其他
+
+
+class ChainTag(StrEnum):
+    """郑州高新区's "4+4+N" industry chains for 2023 (seed 004)."""
+
+    # 4 leading industries (主导产业)
+    IOT = "IOT"  # 物联网
+    ELECTRONIC_INFORMATION = "ELECTRONIC_INFORMATION"  # 电子信息
+    BEIDOU = "BEIDOU"  # 北斗应用
+    NEW_MATERIALS = "NEW_MATERIALS"  # 新材料
+    # 4 strategic emerging industries (战略性新兴产业)
+    COMPUTING = "COMPUTING"  # 数算产业
+    HYDROGEN_STORAGE = "HYDROGEN_STORAGE"  # 氢能与储能
+    LIFE_HEALTH = "LIFE_HEALTH"  # 生命健康
+    NEXT_GEN_IT = "NEXT_GEN_IT"  # 新一代信息技术
+    # N future industries (未来产业)
+    QUANTUM = "QUANTUM"  # 量子信息
+    BRAIN_INSPIRED = "BRAIN_INSPIRED"  # 类脑智能
+    FUTURE_NETWORK = "FUTURE_NETWORK"  # 未来网络
+    FRONTIER_MATERIALS = "FRONTIER_MATERIALS"  # 前沿新材料
+    OTHER = "OTHER"  # 其他 (outside the list)
+
+
+CHAIN_TAG_LABELS: dict[ChainTag, str] = {
+    ChainTag.IOT: "物联网",
+    ChainTag.ELECTRONIC_INFORMATION: "电子信息",
+    ChainTag.BEIDOU: "北斗应用",
+    ChainTag.NEW_MATERIALS: "新材料",
+    ChainTag.COMPUTING: "数算产业",
+    ChainTag.HYDROGEN_STORAGE: "氢能与储能",
+    ChainTag.LIFE_HEALTH: "生命健康",
+    ChainTag.NEXT_GEN_IT: "新一代信息技术",
+    ChainTag.QUANTUM: "量子信息",
+    ChainTag.BRAIN_INSPIRED: "类脑智能",
+    ChainTag.FUTURE_NETWORK: "未来网络",
+    ChainTag.FRONTIER_MATERIALS: "前沿新材料",
+    ChainTag.OTHER: "其他",
+}
+
+CATEGORY_LABELS: dict[Category, str] = {
+    Category.ADVANCED_MANUFACTURING: "先进制造业",
+    Category.STRATEGIC_EMERGING: "战略性新兴产业",
+    Category.DIGITAL_NEW_INFRA: "数字经济和新基建",
+    Category.MAJOR_INFRA: "重大基础设施",
+    Category.MODERN_SERVICES: "现代服务业",
+    Category.SOCIAL_LIVELIHOOD: "社会民生",
+    Category.OTHER: "其他",
+}
+
+
+class FundingOrigin(StrEnum):
+    """Where the capital comes from (8th period: 96 % out-of-province, 4 % foreign)."""
+
+    LOCAL = "LOCAL"  # 本地
+    OUT_OF_PROVINCE = "OUT_OF_PROVINCE"  # 省外
+    FOREIGN = "FOREIGN"  # 境外
+
+
+class EnterpriseOrigin(StrEnum):
+    LOCAL = "LOCAL"
+    OUT_OF_PROVINCE = "OUT_OF_PROVINCE"
+    FOREIGN = "FOREIGN"
+    HK_MO_TW = "HK_MO_TW"  # 港澳台
+
+
+class BatchType(StrEnum):
+    """Which list of a period (期) a project appears on."""
+
+    SIGN = "SIGN"  # 签约一批
+    START = "START"  # 开工一批
+    PRODUCE = "PRODUCE"  # 投产一批
+
+
+class PeriodStatus(StrEnum):
+    PLANNED = "PLANNED"
+    OPEN_FOR_DECLARATION = "OPEN_FOR_DECLARATION"
+    HELD = "HELD"
+    CLOSED = "CLOSED"
+
+
+class TargetKind(StrEnum):
+    """Annual portfolio targets (seed 004: 郑州高新区 2023)."""
+
+    SIGN_AMOUNT = "SIGN_AMOUNT"  # 新签约项目签约额, 万元
+    NEW_START_INVESTMENT = "NEW_START_INVESTMENT"  # 新开工项目投资额, 万元
+    MFG_SIGN_AMOUNT = "MFG_SIGN_AMOUNT"  # 制造业招商项目签约额, 万元
+    MFG_SIGN_COUNT = "MFG_SIGN_COUNT"  # 制造业项目签约个数, 个
+
+
+class CancelReason(StrEnum):
+    INVESTOR_FUNDING = "INVESTOR_FUNDING"
+    POLICY = "POLICY"
+    LAND = "LAND"
+    MERGED = "MERGED"
+    DUPLICATE = "DUPLICATE"
+    OTHER = "OTHER"
+
+
+class ReportPeriodKind(StrEnum):
+    """旬报 (key `2023-03-X2` = March 中旬) or 月报 (key `2023-03`)."""
+
+    XUN = "XUN"
+    MONTH = "MONTH"
+
+
 class Severity(StrEnum):
     """Alert colours, lowercase on the wire (ARCHITECTURE.md, HTTP contract)."""
 
@@ -53,6 +168,29 @@ SEVERITY_ORDER: dict[Severity, int] = {
     Severity.ORANGE: 3,
     Severity.RED: 4,
 }
+
+
+class AlertRule(StrEnum):
+    """Alert rule ids of DOMAIN.md §3 (the milestone service evaluates them)."""
+
+    R01 = "R01"  # signed, no 履约 evidence
+    R02 = "R02"  # signed but not started
+    R03 = "R03"  # funds arrival low
+    R04 = "R04"  # investment behind 序时进度 (per 旬 and month)
+    R05 = "R05"  # milestone overdue
+    R06 = "R06"  # no substantive progress (stalled 2/3 weeks)
+    R07 = "R07"  # 旬/月 report missing
+    R08 = "R08"  # started but not in statistics
+    R09 = "R09"  # started, planned production date passed
+    R10 = "R10"  # in production but not 达效
+    R11 = "R11"  # suspended too long
+    R12 = "R12"  # issue (交办事项) overdue
+    R13 = "R13"  # cancellation candidate
+    R14 = "R14"  # portfolio conversion below target
+    R15 = "R15"  # annual target pace
+    R16 = "R16"  # data quality
+    R17 = "R17"  # deadline approaching (blue)
+
 
 # The four park operation centres of 郑州高新区 (seed 004). Deployments for other districts
 # configure their own list in the registry's settings.

@@ -19,6 +19,8 @@ from sanpi.kit.auth import (
     require_roles,
     verify_token,
 )
+from sanpi.kit.clock import CAMPAIGN_TZ, Clock, FixedClock, SystemClock, today
+from sanpi.kit.concurrency import check_version, etag, parse_if_match
 from sanpi.kit.consumer import EventConsumer, Handlers, Outcome
 from sanpi.kit.db import Database, UTCDateTime, utcnow
 from sanpi.kit.errors import (
@@ -32,22 +34,27 @@ from sanpi.kit.errors import (
     ServiceUnavailable,
     Unauthorized,
 )
+from sanpi.kit.idempotency import IdempotencyKey, run_idempotent
 from sanpi.kit.outbox import OutboxMessage, OutboxRelay, enqueue
 from sanpi.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
 from sanpi.kit.settings import ServiceSettings
 
 __all__ = [
+    "CAMPAIGN_TZ",
     "DEFAULT_LIMIT",
     "KIT_TABLES",
     "MAX_LIMIT",
     "Admin",
     "Authenticated",
+    "Clock",
     "Conflict",
     "Database",
     "EventConsumer",
     "FieldProblem",
+    "FixedClock",
     "Forbidden",
     "Handlers",
+    "IdempotencyKey",
     "InvalidInput",
     "NotFound",
     "OutboxMessage",
@@ -65,15 +72,21 @@ __all__ = [
     "ServiceSpec",
     "ServiceUnavailable",
     "SessionDep",
+    "SystemClock",
     "UTCDateTime",
     "Unauthorized",
     "Writer",
+    "check_version",
     "create_service_app",
     "decode_cursor",
     "encode_cursor",
     "enqueue",
+    "etag",
     "issue_token",
+    "parse_if_match",
     "require_roles",
+    "run_idempotent",
+    "today",
     "utcnow",
     "verify_token",
 ]

@@ -17,9 +17,11 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import dead_letter_topic
+from sanpi.kit.clock import Clock, SystemClock
 from sanpi.kit.consumer import EventConsumer, Handler, Record
 from sanpi.kit.db import Database
 from sanpi.kit.errors import install_problem_handlers
+from sanpi.kit.idempotency import IdempotentRequest
 from sanpi.kit.inbox import InboxEntry
 from sanpi.kit.kafka import ensure_topics, make_producer
 from sanpi.kit.metrics import DLQ_RECORDS, KAFKA_CONNECTED, HTTPMetricsMiddleware, metrics_endpoint
@@ -28,7 +30,7 @@ from sanpi.kit.settings import ServiceSettings
 
 log = logging.getLogger("sanpi.runtime")
 
-KIT_TABLES: tuple[type[SQLModel], ...] = (OutboxMessage, InboxEntry)
+KIT_TABLES: tuple[type[SQLModel], ...] = (OutboxMessage, InboxEntry, IdempotentRequest)
 
 Worker = Callable[["Runtime", asyncio.Event], Awaitable[None]]
 
@@ -46,6 +48,8 @@ class ServiceSpec:
     consumes: Sequence[str] = ()
     handlers: Mapping[str, Handler] = field(default_factory=dict)
     workers: Sequence[Worker] = ()
+    # Rules, timers and quiet hours read the time here; tests pass a FixedClock.
+    clock: Clock = field(default_factory=SystemClock)
 
 
 class Runtime:
@@ -54,6 +58,7 @@ class Runtime:
     def __init__(self, spec: ServiceSpec) -> None:
         self.spec = spec
         self.settings = spec.settings
+        self.clock = spec.clock
         self.db = Database(
             self.settings.effective_database_url, event_source=self.settings.event_source
         )

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, status
+from fastapi.responses import JSONResponse
 
 from sanpi.kit import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     Authenticated,
+    IdempotencyKey,
     Page,
     ReadSessionDep,
     RuntimeDep,
     SessionDep,
+    run_idempotent,
 )
 from sanpi.notification.settings import NotificationSettings
 from sanpi.notification.subscriptions import service
@@ -32,16 +35,27 @@ async def create_subscription(
     principal: Authenticated,
     session: SessionDep,
     runtime: RuntimeDep,
-    response: Response,
-) -> SubscriptionCreated:
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     """Subscribes the caller; the answer carries the webhook signing secret, shown only here."""
     settings = runtime.settings
     assert isinstance(settings, NotificationSettings)
-    subscription = await service.create(
-        session, body=body, principal=principal, allow_private=settings.allow_private_targets
+
+    async def subscribe() -> tuple[SubscriptionCreated, dict[str, str]]:
+        subscription = await service.create(
+            session, body=body, principal=principal, allow_private=settings.allow_private_targets
+        )
+        headers = {"Location": f"/v1/subscriptions/{subscription.id}"}
+        return SubscriptionCreated.model_validate(subscription), headers
+
+    return await run_idempotent(
+        session,
+        key=idempotency_key,
+        principal=principal,
+        scope="POST /v1/subscriptions",
+        payload=body,
+        action=subscribe,
     )
-    response.headers["Location"] = f"/v1/subscriptions/{subscription.id}"
-    return SubscriptionCreated.model_validate(subscription)
 
 
 @router.get("", response_model=Page[SubscriptionPublic])

@@ -5,17 +5,21 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import JSONResponse
 
 from sanpi.events import Stage
 from sanpi.kit import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     Authenticated,
+    IdempotencyKey,
     Page,
     ReadSessionDep,
     RuntimeDep,
     SessionDep,
     Writer,
+    etag,
+    run_idempotent,
 )
 from sanpi.registry.projects import service
 from sanpi.registry.projects.schemas import ProjectCreate, ProjectPublic
@@ -30,15 +34,28 @@ async def create_project(
     principal: Writer,
     session: SessionDep,
     runtime: RuntimeDep,
-    response: Response,
-) -> ProjectPublic:
-    """Registers a project (签约 or directly 开工) and emits sanpi.project.registered.v1."""
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Registers a project (签约 or directly 开工) and emits sanpi.project.registered.v1.
+    A retry with the same Idempotency-Key returns the first answer instead of a second project."""
     settings = runtime.settings
     assert isinstance(settings, RegistrySettings)
-    project = await service.register(session, body=body, principal=principal, parks=settings.parks)
-    response.headers["Location"] = f"/v1/projects/{project.id}"
-    response.headers["ETag"] = f'"{project.version}"'
-    return ProjectPublic.model_validate(project)
+
+    async def register() -> tuple[ProjectPublic, dict[str, str]]:
+        project = await service.register(
+            session, body=body, principal=principal, parks=settings.parks
+        )
+        headers = {"Location": f"/v1/projects/{project.id}", "ETag": etag(project.version)}
+        return ProjectPublic.model_validate(project), headers
+
+    return await run_idempotent(
+        session,
+        key=idempotency_key,
+        principal=principal,
+        scope="POST /v1/projects",
+        payload=body,
+        action=register,
+    )
 
 
 @router.get("", response_model=Page[ProjectPublic])
@@ -60,5 +77,5 @@ async def get_project(
 ) -> ProjectPublic:
     """One project, with its current stage (as last reported by the milestone service)."""
     project = await service.get(session, project_id=project_id)
-    response.headers["ETag"] = f'"{project.version}"'
+    response.headers["ETag"] = etag(project.version)
     return ProjectPublic.model_validate(project)

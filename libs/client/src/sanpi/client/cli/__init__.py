@@ -1,0 +1,22 @@
+"""The `sanpi` command line: one module per area, assembled here."""
+
+from __future__ import annotations
+
+import typer
+
+from sanpi.client.cli import milestones, notifications, projects, token
+
+app = typer.Typer(
+    help="sanpi (三批): follow 三个一批 projects from signing to production.\n\n"
+    "Service URLs come from SANPI_REGISTRY_URL, SANPI_MILESTONE_URL and SANPI_NOTIFICATION_URL "
+    "(default: the local ports 8001-8003); the token from --token, SANPI_TOKEN or .run/admin.token.",
+    no_args_is_help=True,
+)
+app.add_typer(token.app, name="token")
+app.add_typer(projects.app, name="projects")
+app.add_typer(milestones.app, name="milestone")
+app.command("subscribe")(notifications.subscribe)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,60 @@
+"""What every SDK area shares: service URLs, the HTTP session, and ApiError."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+
+@dataclass(frozen=True)
+class ServiceUrls:
+    registry: str = "http://127.0.0.1:8001"
+    milestone: str = "http://127.0.0.1:8002"
+    notification: str = "http://127.0.0.1:8003"
+
+    @staticmethod
+    def from_env() -> ServiceUrls:
+        """SANPI_REGISTRY_URL, SANPI_MILESTONE_URL, SANPI_NOTIFICATION_URL, else the local ports."""
+        default = ServiceUrls()
+        return ServiceUrls(
+            registry=os.environ.get("SANPI_REGISTRY_URL", default.registry),
+            milestone=os.environ.get("SANPI_MILESTONE_URL", default.milestone),
+            notification=os.environ.get("SANPI_NOTIFICATION_URL", default.notification),
+        )
+
+
+class ApiError(Exception):
+    """A non-2xx answer; `problem` is the RFC 9457 body when the service sent one."""
+
+    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+        self.status = status
+        self.problem = problem
+        detail = problem.get("detail") or problem.get("title") or ""
+        super().__init__(f"HTTP {status}: {detail}")
+
+
+class Http:
+    """One httpx session for all three services; raises ApiError on non-2xx answers."""
+
+    def __init__(self, token: str, timeout: float) -> None:
+        self.client = httpx.Client(timeout=timeout, headers={"Authorization": f"Bearer {token}"})
+
+    def call(self, method: str, url: str, **kwargs: Any) -> Any:
+        response = self.client.request(method, url, **kwargs)
+        if response.is_success:
+            if not response.content:
+                return None
+            if response.headers.get("content-type", "").startswith("application/json"):
+                return response.json()
+            return response.content
+        try:
+            problem = response.json()
+        except ValueError:
+            problem = {"detail": response.text[:500]}
+        raise ApiError(response.status_code, problem if isinstance(problem, dict) else {})
+
+    def close(self) -> None:
+        self.client.close()

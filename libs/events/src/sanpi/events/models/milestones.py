@@ -1,0 +1,84 @@
+"""Events of the milestone service, on sanpi.milestones: stages, milestones, progress reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field
+
+from sanpi.events.models.base import ProjectEvent
+from sanpi.events.registry import event_type
+from sanpi.events.topics import Topic
+from sanpi.events.vocabulary import MilestoneKind, ReportPeriodKind, Stage
+
+
+@event_type("sanpi.project.stage_changed.v1", topic=Topic.MILESTONES)
+class ProjectStageChanged(ProjectEvent):
+    """The lifecycle stage of a project changed; the milestone service is its only writer."""
+
+    from_stage: Stage
+    to_stage: Stage
+    effective_date: dt.date
+    reason: Literal["MILESTONE", "SUSPENDED", "RESUMED", "CANCELLED", "CORRECTION"]
+    milestone_kind: MilestoneKind | None = None
+    evidence: list[str] = Field(default_factory=list)
+    changed_by: str
+    note: str | None = Field(default=None, description="reason text of a suspension or correction")
+
+
+@event_type("sanpi.milestone.achieved.v1", topic=Topic.MILESTONES)
+class MilestoneAchieved(ProjectEvent):
+    """A milestone was reached on a date, with its evidence (URIs of site photos, permits…)."""
+
+    milestone_id: str
+    kind: MilestoneKind
+    date: dt.date
+    evidence: list[str] = Field(default_factory=list)
+    recorded_by: str
+
+
+@event_type("sanpi.milestone.replanned.v1", topic=Topic.MILESTONES)
+class MilestoneReplanned(ProjectEvent):
+    """The forecast date of a milestone moved (the baseline stays for comparison)."""
+
+    kind: MilestoneKind
+    baseline_date: dt.date | None = None
+    previous_forecast_date: dt.date | None = None
+    forecast_date: dt.date
+    reason: str | None = None
+    replanned_by: str
+
+
+@event_type("sanpi.milestone.due_soon.v1", topic=Topic.MILESTONES)
+class MilestoneDueSoon(ProjectEvent):
+    kind: MilestoneKind
+    due_date: dt.date
+    days_to_due: int = Field(ge=0)
+    as_of: dt.date
+
+
+@event_type("sanpi.milestone.overdue.v1", topic=Topic.MILESTONES)
+class MilestoneOverdue(ProjectEvent):
+    kind: MilestoneKind
+    due_date: dt.date
+    days_overdue: int = Field(ge=1)
+    as_of: dt.date
+
+
+@event_type("sanpi.progress.reported.v1", topic=Topic.MILESTONES)
+class ProgressReported(ProjectEvent):
+    """A 旬 or monthly progress report (填报). Amounts are cumulative or year-to-date 万元."""
+
+    report_id: str
+    period_kind: ReportPeriodKind
+    period_key: str = Field(description="2023-03-X2 (March 中旬) or 2023-03")
+    completed_investment_cum: int = Field(ge=0, description="完成投资 since start, 万元")
+    completed_investment_ytd: int = Field(ge=0, description="完成投资 this year, 万元")
+    funds_arrived_cum: int | None = Field(default=None, ge=0, description="到位资金, 万元")
+    physical_progress_pct: float | None = Field(
+        default=None, ge=0, le=100, description="形象进度 %"
+    )
+    late: bool = False
+    correction: bool = False
+    reported_by: str

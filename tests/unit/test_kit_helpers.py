@@ -1,0 +1,54 @@
+"""Small kit helpers: ETag/If-Match, the clock, and the public surface of the libraries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+import sanpi.events
+import sanpi.kit
+from sanpi.kit import (
+    FixedClock,
+    InvalidInput,
+    PreconditionFailed,
+    check_version,
+    etag,
+    parse_if_match,
+    today,
+)
+
+
+def test_if_match_names_a_version() -> None:
+    assert etag(3) == '"3"'
+    assert parse_if_match('"3"') == 3
+    assert parse_if_match('W/"3"') == 3
+    assert parse_if_match("*") is None
+    assert parse_if_match(None) is None
+    with pytest.raises(InvalidInput):
+        parse_if_match('"three"')
+
+
+def test_a_stale_version_is_a_412() -> None:
+    check_version(if_match='"4"', current=4)
+    check_version(if_match=None, current=4)
+    with pytest.raises(PreconditionFailed, match="version 5, not 4"):
+        check_version(if_match='"4"', current=5)
+
+
+def test_campaign_days_are_shanghai_days() -> None:
+    # 2023-01-27 17:00 UTC is already the 7th period's day (2023-01-28) in Zhengzhou.
+    clock = FixedClock(dt.datetime(2023, 1, 27, 17, 0, tzinfo=dt.UTC))
+    assert today(clock) == dt.date(2023, 1, 28)
+    clock.advance(dt.timedelta(days=1))
+    assert today(clock) == dt.date(2023, 1, 29)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        FixedClock(dt.datetime(2023, 1, 1))  # noqa: DTZ001 - the point of the test
+
+
+@pytest.mark.parametrize("module", [sanpi.events, sanpi.kit])
+def test_public_surface_is_sorted_and_real(module: object) -> None:
+    exported = list(module.__all__)  # type: ignore[attr-defined]
+    assert exported == sorted(exported, key=lambda n: (not n.isupper(), n))
+    for name in exported:
+        assert hasattr(module, name), name

@@ -13,7 +13,11 @@ export UV_NO_PROGRESS := 1
 
 PYPROJECTS := pyproject.toml uv.lock $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
 
-.PHONY: help venv kafka-jars up down status lint format test test-unit test-e2e clean
+# Debian packages the project needs beyond the machine's base (installed when missing).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends
+
+.PHONY: help venv kafka-jars postgres-server prometheus up down status lint format test test-sqlite test-postgres test-unit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -30,8 +34,17 @@ venv: $(VENV)/.synced ## create .venv with every package and tool, pinned by uv.
 kafka-jars: ## resolve the Apache Kafka jars from Maven Central (into .run/kafka-libs)
 	deploy/kafka/kafka.sh fetch
 
-up: venv kafka-jars ## start Kafka and the three services on SQLite; prints URLs and the admin token
-	$(PY) scripts/stack.py up $(if $(SKIP_DEMO),--skip-demo)
+postgres-server: ## install Debian's PostgreSQL server if missing (for DB=postgres and the tests)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || $(APT_INSTALL) postgresql || \
+	  ($(SUDO) apt-get update && $(APT_INSTALL) postgresql)
+
+prometheus: ## install Debian's Prometheus (prometheus, promtool) if missing
+	@command -v promtool >/dev/null || $(APT_INSTALL) prometheus || \
+	  ($(SUDO) apt-get update && $(APT_INSTALL) prometheus)
+
+DB ?= sqlite
+up: venv kafka-jars $(if $(filter postgres,$(DB)),postgres-server) ## start Kafka and the services (DB=sqlite|postgres, SKIP_DEMO=1); prints URLs and the admin token
+	$(PY) scripts/stack.py up --db $(DB) $(if $(SKIP_DEMO),--skip-demo)
 
 down: ## stop the services and Kafka (by recorded pid)
 	@test -x $(PY) && $(PY) scripts/stack.py down || deploy/kafka/kafka.sh stop
@@ -48,8 +61,15 @@ lint: venv ## ruff (format and rules) and mypy --strict
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy libs services tests scripts
 
-test: lint kafka-jars ## the whole suite: lint, unit, integration and end-to-end against a real Kafka
+test: lint kafka-jars postgres-server ## the whole suite, on SQLite and on PostgreSQL, against a real Kafka
 	$(VENV)/bin/pytest
+	SANPI_TEST_DB=postgres $(VENV)/bin/pytest
+
+test-sqlite: venv kafka-jars ## the suite on SQLite only
+	$(VENV)/bin/pytest
+
+test-postgres: venv kafka-jars postgres-server ## the suite on PostgreSQL only
+	SANPI_TEST_DB=postgres $(VENV)/bin/pytest
 
 test-unit: venv ## only the tests that need no broker
 	$(VENV)/bin/pytest tests/unit

@@ -1,10 +1,11 @@
 """Starts and stops the local sanpi stack (Kafka + three services) by recorded pid; tests reuse it.
 
-    python scripts/stack.py up [--skip-demo]   start what is not running, wait until ready, print URLs
+    python scripts/stack.py up [--skip-demo] [--db sqlite|postgres]
+                                               start what is not running, wait until ready, print URLs
     python scripts/stack.py down               stop the services, then the broker (SIGTERM, by pid)
     python scripts/stack.py status             what runs, on which port
 
-State lives under .run/: pids/, logs/, jwt.secret, admin.token, <service>.db, kafka/.
+State lives under .run/: pids/, logs/, jwt.secret, admin.token, <service>.db, kafka/, postgres/.
 Processes are only ever stopped through the pid file they were started with, never by name.
 """
 
@@ -28,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RUN = ROOT / ".run"
 VENV_BIN = ROOT / ".venv" / "bin"
 KAFKA_SH = ROOT / "deploy" / "kafka" / "kafka.sh"
+PG_SH = ROOT / "deploy" / "postgres" / "pg.sh"
 
 SERVICES: dict[str, int] = {"registry": 8001, "milestone": 8002, "notification": 8003}
 
@@ -160,11 +162,24 @@ def service_env(secret: str, bootstrap: str, data_dir: Path) -> dict[str, str]:
     }
 
 
-def up(skip_demo: bool) -> int:
+def postgres_urls() -> dict[str, str]:
+    """Starts the local PostgreSQL (deploy/postgres/pg.sh) and returns each service's DB URL env."""
+    subprocess.run([str(PG_SH), "start"], check=True)
+    return {
+        f"SANPI_{name.upper()}_DATABASE_URL": subprocess.run(
+            [str(PG_SH), "url", name], check=True, capture_output=True, text=True
+        ).stdout.strip()
+        for name in SERVICES
+    }
+
+
+def up(skip_demo: bool, db: str) -> int:
     started = time.monotonic()
     kafka("start")
     secret = jwt_secret(RUN)
     env = service_env(secret, "127.0.0.1:9092", RUN)
+    if db == "postgres":
+        env.update(postgres_urls())
     pids = {}
     for name, port in SERVICES.items():
         pids[name] = start_service(name, port=port, env=env, run_dir=RUN)
@@ -198,6 +213,9 @@ def up(skip_demo: bool) -> int:
         print(f"  {name:<13} http://127.0.0.1:{port}   docs: http://127.0.0.1:{port}/docs")
     print("  kafka         127.0.0.1:9092")
     print(
+        f"  database      {'PostgreSQL on 127.0.0.1:5432 (.run/postgres)' if db == 'postgres' else 'SQLite (.run/<service>.db)'}"
+    )
+    print(
         f"\n  admin token   {token_path.relative_to(ROOT)}  (export SANPI_TOKEN=$(cat .run/admin.token))"
     )
     print(f"  logs          {(RUN / 'logs').relative_to(ROOT)}/\n")
@@ -209,6 +227,8 @@ def down() -> int:
         if stop_pidfile(RUN / "pids" / f"{name}.pid", f"sanpi.{name}"):
             print(f"stopped {name}")
     kafka("stop")
+    if (RUN / "postgres" / "data" / "postmaster.pid").exists():
+        subprocess.run([str(PG_SH), "stop"], check=False)
     return 0
 
 
@@ -231,11 +251,17 @@ def main() -> int:
         "up", help="start Kafka and the services, print URLs and the admin token"
     )
     up_parser.add_argument("--skip-demo", action="store_true", help="do not load the demo data set")
+    up_parser.add_argument(
+        "--db",
+        choices=["sqlite", "postgres"],
+        default="sqlite",
+        help="embedded SQLite or the local PostgreSQL",
+    )
     sub.add_parser("down", help="stop the services and Kafka")
     sub.add_parser("status", help="show what runs")
     args = parser.parse_args()
     if args.command == "up":
-        return up(args.skip_demo)
+        return up(args.skip_demo, args.db)
     if args.command == "down":
         return down()
     return status()

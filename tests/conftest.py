@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import signal
 import socket
 import subprocess
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from scripts import stack
 from tests.support.sink import WebhookSink
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# `SANPI_TEST_DB=postgres pytest` runs the same suite against a real PostgreSQL (make test does both).
+TEST_DB = os.environ.get("SANPI_TEST_DB", "sqlite")
+if TEST_DB not in ("sqlite", "postgres"):
+    raise pytest.UsageError(f"SANPI_TEST_DB must be sqlite or postgres, not {TEST_DB!r}")
 
 
 def free_port() -> int:
@@ -119,11 +126,19 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-def services(kafka_broker: Broker, run_dir: Path) -> Iterator[Stack]:
+def services(kafka_broker: Broker, run_dir: Path, postgres: Postgres | None) -> Iterator[Stack]:
     directory = run_dir / "stack"
     secret = stack.jwt_secret(directory)
     env = stack.service_env(secret, kafka_broker.bootstrap, directory)
     env["SANPI_ENV"] = "test"
+    for name in stack.SERVICES:
+        # Explicit either way, so that a test's own database URL never leaks into a service.
+        url = (
+            postgres.url(f"sanpi_{name}")
+            if postgres
+            else f"sqlite+aiosqlite:///{directory}/{name}.db"
+        )
+        env[f"SANPI_{name.upper()}_DATABASE_URL"] = url
     # Fast retries so that delivery tests finish in seconds, not minutes.
     env["SANPI_NOTIFICATION_DELIVERY_BACKOFF_BASE_S"] = "0.2"
     env["SANPI_NOTIFICATION_DELIVERY_MAX_ATTEMPTS"] = "6"
@@ -140,6 +155,89 @@ def services(kafka_broker: Broker, run_dir: Path) -> Iterator[Stack]:
     finally:
         for name in stack.SERVICES:
             stack.stop_pidfile(directory / "pids" / f"{name}.pid", f"sanpi.{name}")
+
+
+@dataclass
+class Postgres:
+    """The session's PostgreSQL cluster (deploy/postgres/pg.sh on a free port, fsync off)."""
+
+    directory: Path
+    port: int
+    env: dict[str, str]
+
+    @property
+    def password(self) -> str:
+        return (self.directory / "password").read_text().strip()
+
+    def url(self, database: str) -> str:
+        return f"postgresql+asyncpg://sanpi:{self.password}@127.0.0.1:{self.port}/{database}"
+
+    def script(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(ROOT / "deploy/postgres/pg.sh"), *args],
+            env={**os.environ, **self.env},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def postgres(run_dir: Path) -> Iterator[Postgres | None]:
+    if TEST_DB != "postgres":
+        yield None
+        return
+    directory = run_dir / "postgres"
+    port = free_port()
+    cluster = Postgres(
+        directory, port, {"PG_DIR": str(directory), "PG_PORT": str(port), "PG_FAST": "1"}
+    )
+    started = cluster.script("start")
+    assert started.returncode == 0, started.stderr
+    try:
+        yield cluster
+    finally:
+        cluster.script("stop")
+
+
+@pytest.fixture(scope="session")
+async def _postgres_admin(postgres: Postgres | None) -> AsyncIterator[asyncpg.Connection | None]:
+    if postgres is None:
+        yield None
+        return
+    connection = await asyncpg.connect(
+        host="127.0.0.1",
+        port=postgres.port,
+        user="sanpi",
+        password=postgres.password,
+        database="postgres",
+    )
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+_database_numbers = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+async def database_url(
+    tmp_path: Path,
+    postgres: Postgres | None,
+    _postgres_admin: asyncpg.Connection | None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> str:
+    """This test's own empty database. On PostgreSQL every service's SANPI_<SERVICE>_DATABASE_URL
+    points at it (table names are unique across services), so in-process apps use it unchanged."""
+    if postgres is None or _postgres_admin is None:
+        return f"sqlite+aiosqlite:///{tmp_path}/test.db"
+    name = f"test_{os.getpid()}_{next(_database_numbers)}"
+    await _postgres_admin.execute(f'CREATE DATABASE "{name}"')
+    url = postgres.url(name)
+    for service in stack.SERVICES:
+        monkeypatch.setenv(f"SANPI_{service.upper()}_DATABASE_URL", url)
+    return url
 
 
 @pytest.fixture

@@ -79,7 +79,7 @@ async def test_a_registration_reaches_kafka_as_a_cloudevent(
 
 
 async def test_poison_is_dead_lettered_and_the_partition_keeps_moving(
-    kafka_broker: Broker, tmp_path: Path
+    kafka_broker: Broker, tmp_path: Path, database_url: str
 ) -> None:
     topic = f"sanpi.itest.{uuid.uuid4().hex[:8]}"
     applied: list[str] = []
@@ -93,6 +93,7 @@ async def test_poison_is_dead_lettered_and_the_partition_keeps_moving(
 
     settings = ServiceSettings(
         data_dir=tmp_path,
+        database_url=database_url,
         kafka_bootstrap=kafka_broker.bootstrap,
         consumer_group=f"itest-{uuid.uuid4().hex[:8]}",
         consumer_max_attempts=2,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,8 +36,8 @@ class DeadLetters:
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path}/c.db")
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
     await database.create_all([*KIT_TABLES, TrackedProject])
     yield database
     await database.dispose()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import StatementError
@@ -16,8 +15,8 @@ from sanpi.kit.inbox import InboxEntry
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path}/d.db")
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
     await database.create_all(list(KIT_TABLES))
     yield database
     await database.dispose()

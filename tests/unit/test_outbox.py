@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -14,8 +13,8 @@ from sanpi.kit import KIT_TABLES, Database, OutboxMessage, OutboxRelay, enqueue
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path}/o.db", event_source="/sanpi/test")
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url, event_source="/sanpi/test")
     await database.create_all(list(KIT_TABLES))
     yield database
     await database.dispose()

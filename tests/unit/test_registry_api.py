@@ -212,3 +212,13 @@ async def test_keys_are_per_caller(registry: httpx.AsyncClient) -> None:
         "/v1/projects", json=VALID, headers={**headers, **auth(Role.ADMIN, subject="someone-else")}
     )
     assert mine.json()["id"] != theirs.json()["id"]
+
+
+async def test_the_app_runs_on_the_database_of_this_test_run(
+    registry: httpx.AsyncClient, database_url: str
+) -> None:
+    # Guards the SANPI_TEST_DB=postgres mode: in-process apps must really use the test's database.
+    runtime = registry._transport.app.state.runtime  # type: ignore[attr-defined]
+    assert runtime.db.url.split("://")[0] == database_url.split("://")[0]
+    if database_url.startswith("postgresql"):
+        assert runtime.db.url == database_url

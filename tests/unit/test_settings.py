@@ -19,6 +19,7 @@ def test_service_prefix_wins_over_shared(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_database_url_is_never_shared(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("SANPI_REGISTRY_DATABASE_URL", raising=False)
     monkeypatch.setenv("SANPI_DATABASE_URL", "postgresql+asyncpg://one/for-all")
     monkeypatch.setenv("SANPI_DATA_DIR", str(tmp_path))
     settings = RegistrySettings()

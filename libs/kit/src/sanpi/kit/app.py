@@ -195,8 +195,13 @@ class Runtime:
             ("dlq_consumer", self.settings.group_id.encode()),
             ("dlq_attempts", str(attempts).encode()),
         ]
+        dlq = dead_letter_topic(record.topic)
+        # Same partition number as the source (both topics are created with the same count), so
+        # that dead letters keep their order per source partition for a redrive.
+        partitions = await producer.partitions_for(dlq)
+        partition = record.partition if record.partition in partitions else None
         await producer.send_and_wait(
-            dead_letter_topic(record.topic), value=record.value, key=record.key, headers=headers
+            dlq, value=record.value, key=record.key, headers=headers, partition=partition
         )
         DLQ_RECORDS.labels(record.topic).inc()
         log.error(

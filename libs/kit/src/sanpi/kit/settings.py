@@ -48,7 +48,9 @@ class _SharedEnvSource(EnvSettingsSource):
 class ServiceSettings(BaseSettings):
     """What every sanpi service needs. Subclasses set SERVICE, `port` and the env prefix."""
 
-    model_config = SettingsConfigDict(extra="ignore")
+    # Subclasses set their own prefix; this one only keeps a bare ServiceSettings() from reading
+    # unprefixed variables such as HOST or PORT.
+    model_config = SettingsConfigDict(env_prefix="SANPI_SERVICE_", extra="ignore")
 
     SERVICE: ClassVar[str] = "service"
 

@@ -43,7 +43,7 @@ prometheus: ## install Debian's Prometheus (prometheus, promtool) if missing
 	  ($(SUDO) apt-get update && $(APT_INSTALL) prometheus)
 
 DB ?= sqlite
-up: venv kafka-jars $(if $(filter postgres,$(DB)),postgres-server) ## start Kafka and the services (DB=sqlite|postgres, SKIP_DEMO=1); prints URLs and the admin token
+up: venv kafka-jars prometheus $(if $(filter postgres,$(DB)),postgres-server) ## start Kafka and the services (DB=sqlite|postgres, SKIP_DEMO=1); prints URLs and the admin token
 	$(PY) scripts/stack.py up --db $(DB) $(if $(SKIP_DEMO),--skip-demo)
 
 down: ## stop the services and Kafka (by recorded pid)
@@ -59,16 +59,16 @@ format: venv ## rewrite the code in the house format
 lint: venv ## ruff (format and rules) and mypy --strict
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy libs services tests scripts
+	$(VENV)/bin/mypy libs services tests scripts deploy/grafana
 
-test: lint kafka-jars postgres-server ## the whole suite, on SQLite and on PostgreSQL, against a real Kafka
+test: lint kafka-jars postgres-server prometheus ## the whole suite, on SQLite and on PostgreSQL, against a real Kafka
 	$(VENV)/bin/pytest
 	SANPI_TEST_DB=postgres $(VENV)/bin/pytest
 
-test-sqlite: venv kafka-jars ## the suite on SQLite only
+test-sqlite: venv kafka-jars prometheus ## the suite on SQLite only
 	$(VENV)/bin/pytest
 
-test-postgres: venv kafka-jars postgres-server ## the suite on PostgreSQL only
+test-postgres: venv kafka-jars postgres-server prometheus ## the suite on PostgreSQL only
 	SANPI_TEST_DB=postgres $(VENV)/bin/pytest
 
 test-unit: venv ## only the tests that need no broker

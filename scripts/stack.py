@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,6 +31,7 @@ RUN = ROOT / ".run"
 VENV_BIN = ROOT / ".venv" / "bin"
 KAFKA_SH = ROOT / "deploy" / "kafka" / "kafka.sh"
 PG_SH = ROOT / "deploy" / "postgres" / "pg.sh"
+PROMETHEUS_DIR = ROOT / "deploy" / "prometheus"
 
 SERVICES: dict[str, int] = {"registry": 8001, "milestone": 8002, "notification": 8003}
 
@@ -138,6 +140,64 @@ def wait_ready(
     raise TimeoutError(f"{url} not ready after {timeout:.0f}s: {last}")
 
 
+def render_prometheus_config(targets: dict[str, str], *, interval: str = "15s") -> str:
+    """deploy/prometheus/prometheus.yml with other scrape targets/interval and absolute rule paths."""
+    text = (PROMETHEUS_DIR / "prometheus.yml").read_text()
+    for name, port in SERVICES.items():
+        text = text.replace(f'"127.0.0.1:{port}"', f'"{targets[name]}"')
+    text = text.replace("scrape_interval: 15s", f"scrape_interval: {interval}")
+    text = text.replace("evaluation_interval: 15s", f"evaluation_interval: {interval}")
+    return text.replace("  - rules/", f"  - {PROMETHEUS_DIR}/rules/")
+
+
+def start_prometheus(config: str, *, port: int, run_dir: Path) -> int | None:
+    """Starts Debian's Prometheus on 127.0.0.1:`port` with `config`; None when it is not installed."""
+    binary = shutil.which("prometheus")
+    if binary is None:
+        return None
+    marker = "--web.listen-address=127.0.0.1:"
+    pidfile = run_dir / "pids" / "prometheus.pid"
+    existing = read_pid(pidfile, marker)
+    if existing is not None:
+        return existing
+    directory = run_dir / "prometheus"
+    directory.mkdir(parents=True, exist_ok=True)
+    (run_dir / "pids").mkdir(parents=True, exist_ok=True)
+    (run_dir / "logs").mkdir(parents=True, exist_ok=True)
+    (directory / "prometheus.yml").write_text(config)
+    with (run_dir / "logs" / "prometheus.log").open("ab") as log:
+        proc = subprocess.Popen(
+            [
+                binary,
+                f"--config.file={directory / 'prometheus.yml'}",
+                f"--storage.tsdb.path={directory / 'data'}",
+                f"{marker}{port}",
+                "--web.enable-lifecycle",
+            ],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    pidfile.write_text(f"{proc.pid}\n")
+    return proc.pid
+
+
+def wait_http(url: str, *, timeout: float = 30.0) -> None:
+    """Polls `url` until it answers 200."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f}s")
+
+
 def kafka(command: str, env: dict[str, str] | None = None) -> None:
     subprocess.run([str(KAFKA_SH), command], check=True, env={**os.environ, **(env or {})})
 
@@ -211,6 +271,12 @@ def up(skip_demo: bool, db: str) -> int:
     print(f"\nsanpi is up ({time.monotonic() - started:.1f}s)\n")
     for name, port in SERVICES.items():
         print(f"  {name:<13} http://127.0.0.1:{port}   docs: http://127.0.0.1:{port}/docs")
+    prometheus_config = render_prometheus_config({n: f"127.0.0.1:{p}" for n, p in SERVICES.items()})
+    if start_prometheus(prometheus_config, port=9090, run_dir=RUN) is not None:
+        wait_http("http://127.0.0.1:9090/-/ready")
+        print("  prometheus    http://127.0.0.1:9090   (deploy/prometheus rules loaded)")
+    else:
+        print("  prometheus    not installed (make prometheus installs Debian's package)")
     print("  kafka         127.0.0.1:9092")
     print(
         f"  database      {'PostgreSQL on 127.0.0.1:5432 (.run/postgres)' if db == 'postgres' else 'SQLite (.run/<service>.db)'}"
@@ -223,6 +289,8 @@ def up(skip_demo: bool, db: str) -> int:
 
 
 def down() -> int:
+    if stop_pidfile(RUN / "pids" / "prometheus.pid", "--web.listen-address=127.0.0.1:"):
+        print("stopped prometheus")
     for name in SERVICES:
         if stop_pidfile(RUN / "pids" / f"{name}.pid", f"sanpi.{name}"):
             print(f"stopped {name}")

@@ -32,6 +32,7 @@ VENV_BIN = ROOT / ".venv" / "bin"
 KAFKA_SH = ROOT / "deploy" / "kafka" / "kafka.sh"
 PG_SH = ROOT / "deploy" / "postgres" / "pg.sh"
 PROMETHEUS_DIR = ROOT / "deploy" / "prometheus"
+PROMETHEUS_MARKER = "--web.listen-address=127.0.0.1:"
 
 SERVICES: dict[str, int] = {"registry": 8001, "milestone": 8002, "notification": 8003}
 
@@ -67,20 +68,32 @@ def start_service(
     name: str, *, port: int, env: dict[str, str], run_dir: Path, python: Path | None = None
 ) -> int:
     """Starts `python -m sanpi.<name>` in its own session, logging to run_dir/logs; returns its pid."""
-    marker = f"sanpi.{name}"
+    prefix = f"SANPI_{name.upper()}_"
+    return spawn(
+        name,
+        [str(python or VENV_BIN / "python"), "-m", f"sanpi.{name}"],
+        marker=f"sanpi.{name}",
+        run_dir=run_dir,
+        env={**env, f"{prefix}PORT": str(port)},
+    )
+
+
+def spawn(
+    name: str, command: list[str], *, marker: str, run_dir: Path, env: dict[str, str] | None = None
+) -> int:
+    """Starts `command` in its own session unless run_dir/pids/<name>.pid already runs it; logs to
+    run_dir/logs/<name>.log; returns the pid. `marker` identifies the process in /proc/<pid>/cmdline."""
     pidfile = run_dir / "pids" / f"{name}.pid"
     existing = read_pid(pidfile, marker)
     if existing is not None:
         return existing
     (run_dir / "pids").mkdir(parents=True, exist_ok=True)
     (run_dir / "logs").mkdir(parents=True, exist_ok=True)
-    prefix = f"SANPI_{name.upper()}_"
-    child_env = {**os.environ, **env, f"{prefix}PORT": str(port)}
     with (run_dir / "logs" / f"{name}.log").open("ab") as log:
         proc = subprocess.Popen(
-            [str(python or VENV_BIN / "python"), "-m", marker],
+            command,
             cwd=ROOT,
-            env=child_env,
+            env={**os.environ, **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -155,33 +168,17 @@ def start_prometheus(config: str, *, port: int, run_dir: Path) -> int | None:
     binary = shutil.which("prometheus")
     if binary is None:
         return None
-    marker = "--web.listen-address=127.0.0.1:"
-    pidfile = run_dir / "pids" / "prometheus.pid"
-    existing = read_pid(pidfile, marker)
-    if existing is not None:
-        return existing
     directory = run_dir / "prometheus"
     directory.mkdir(parents=True, exist_ok=True)
-    (run_dir / "pids").mkdir(parents=True, exist_ok=True)
-    (run_dir / "logs").mkdir(parents=True, exist_ok=True)
     (directory / "prometheus.yml").write_text(config)
-    with (run_dir / "logs" / "prometheus.log").open("ab") as log:
-        proc = subprocess.Popen(
-            [
-                binary,
-                f"--config.file={directory / 'prometheus.yml'}",
-                f"--storage.tsdb.path={directory / 'data'}",
-                f"{marker}{port}",
-                "--web.enable-lifecycle",
-            ],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    pidfile.write_text(f"{proc.pid}\n")
-    return proc.pid
+    command = [
+        binary,
+        f"--config.file={directory / 'prometheus.yml'}",
+        f"--storage.tsdb.path={directory / 'data'}",
+        f"{PROMETHEUS_MARKER}{port}",
+        "--web.enable-lifecycle",
+    ]
+    return spawn("prometheus", command, marker=PROMETHEUS_MARKER, run_dir=run_dir)
 
 
 def wait_http(url: str, *, timeout: float = 30.0) -> None:
@@ -289,7 +286,7 @@ def up(skip_demo: bool, db: str) -> int:
 
 
 def down() -> int:
-    if stop_pidfile(RUN / "pids" / "prometheus.pid", "--web.listen-address=127.0.0.1:"):
+    if stop_pidfile(RUN / "pids" / "prometheus.pid", PROMETHEUS_MARKER):
         print("stopped prometheus")
     for name in SERVICES:
         if stop_pidfile(RUN / "pids" / f"{name}.pid", f"sanpi.{name}"):

@@ -92,7 +92,7 @@ def prometheus(run_dir: Path) -> Iterator[PrometheusApi]:
         stack.wait_http(f"http://127.0.0.1:{port}/-/ready")
         yield PrometheusApi(f"http://127.0.0.1:{port}")
     finally:
-        stack.stop_pidfile(directory / "pids" / "prometheus.pid", "--web.listen-address=127.0.0.1:")
+        stack.stop_pidfile(directory / "pids" / "prometheus.pid", stack.PROMETHEUS_MARKER)
 
 
 def test_every_dashboard_and_rule_query_parses_on_a_real_prometheus(

@@ -10,11 +10,13 @@ COPY services services
 RUN uv sync --locked --no-dev --no-editable
 
 FROM python:3.11-slim
-RUN useradd --uid 10001 --create-home sanpi
+RUN useradd --uid 10001 --create-home sanpi && mkdir /data && chown sanpi /data
 COPY --from=build /app/.venv /app/.venv
-ENV PATH=/app/.venv/bin:$PATH SANPI_DATA_DIR=/data
-RUN mkdir /data && chown sanpi /data
+ENV PATH=/app/.venv/bin:$PATH SANPI_DATA_DIR=/data PYTHONUNBUFFERED=1 SANPI_HEALTH_PORT=8001
 USER sanpi
 WORKDIR /app
 EXPOSE 8001 8002 8003
+# Liveness of whichever service runs: SANPI_HEALTH_PORT is set to its port (compose does).
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ['SANPI_HEALTH_PORT'], timeout=2)"]
 CMD ["python", "-m", "sanpi.registry"]

@@ -17,7 +17,13 @@ PYPROJECTS := pyproject.toml uv.lock $(wildcard libs/*/pyproject.toml services/*
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends
 
-.PHONY: help venv kafka-jars postgres-server prometheus up down status lint format test test-sqlite test-postgres test-unit clean
+# Deployment checks use the real kustomize and the official Compose Specification schema, both
+# fetched as Go modules through the Go module proxy (pinned here) into .run/tools.
+TOOLS := .run/tools
+KUSTOMIZE_VERSION := v5.7.1
+COMPOSE_GO_VERSION := v2.16.2
+
+.PHONY: help venv kafka-jars tools postgres-server prometheus up down status lint format test test-sqlite test-postgres test-unit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -33,6 +39,16 @@ venv: $(VENV)/.synced ## create .venv with every package and tool, pinned by uv.
 
 kafka-jars: ## resolve the Apache Kafka jars from Maven Central (into .run/kafka-libs)
 	deploy/kafka/kafka.sh fetch
+
+tools: $(TOOLS)/bin/kustomize $(TOOLS)/compose-spec.json ## kustomize and the Compose Specification schema (Go module proxy)
+
+$(TOOLS)/bin/kustomize:
+	GOBIN=$(abspath $(TOOLS)/bin) go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+
+$(TOOLS)/compose-spec.json:
+	@mkdir -p $(TOOLS)
+	cp "$$(go mod download -json github.com/compose-spec/compose-go/v2@$(COMPOSE_GO_VERSION) | $(PYTHON) -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')/schema/compose-spec.json" $@
+	@chmod 644 $@
 
 postgres-server: ## install Debian's PostgreSQL server if missing (for DB=postgres and the tests)
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || $(APT_INSTALL) postgresql || \
@@ -61,14 +77,14 @@ lint: venv ## ruff (format and rules) and mypy --strict
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy libs services tests scripts deploy/grafana
 
-test: lint kafka-jars postgres-server prometheus ## the whole suite, on SQLite and on PostgreSQL, against a real Kafka
+test: lint kafka-jars postgres-server prometheus tools ## the whole suite, on SQLite and on PostgreSQL, against a real Kafka
 	$(VENV)/bin/pytest
 	SANPI_TEST_DB=postgres $(VENV)/bin/pytest
 
-test-sqlite: venv kafka-jars prometheus ## the suite on SQLite only
+test-sqlite: venv kafka-jars prometheus tools ## the suite on SQLite only
 	$(VENV)/bin/pytest
 
-test-postgres: venv kafka-jars postgres-server prometheus ## the suite on PostgreSQL only
+test-postgres: venv kafka-jars postgres-server prometheus tools ## the suite on PostgreSQL only
 	SANPI_TEST_DB=postgres $(VENV)/bin/pytest
 
 test-unit: venv ## only the tests that need no broker

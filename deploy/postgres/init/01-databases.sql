@@ -1,0 +1,4 @@
+-- One database per service (docker-compose runs this once, on an empty PostgreSQL volume).
+CREATE DATABASE sanpi_registry;
+CREATE DATABASE sanpi_milestone;
+CREATE DATABASE sanpi_notification;

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -166,3 +169,63 @@ async def test_a_transient_failure_succeeds_on_retry(db: Database) -> None:
     )
     assert len(attempts) == 2
     assert dead.records == []
+
+
+def _mutations() -> st.SearchStrategy[bytes | None]:
+    """Bytes a broken or hostile producer could put in a record: noise, JSON of any shape, and
+    real events with a field replaced by any JSON value."""
+    valid = json.loads(registration())
+    json_values = st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False)
+        | st.text(max_size=20),
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+        ),
+        max_leaves=8,
+    )
+
+    def replace(path: tuple[str, ...], value: object) -> bytes:
+        event = json.loads(json.dumps(valid))
+        target = event
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+        return json.dumps(event).encode()
+
+    fields = st.sampled_from(
+        [
+            ("type",),
+            ("id",),
+            ("specversion",),
+            ("time",),
+            ("data",),
+            ("data", "project_id"),
+            ("data", "total_investment"),
+            ("data", "stage"),
+            ("data", "planned_start_date"),
+            ("source",),
+        ]
+    )
+    return st.one_of(
+        st.none(),
+        st.binary(max_size=300),
+        json_values.map(lambda v: json.dumps(v).encode()),
+        st.builds(replace, fields, json_values),
+    )
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(value=_mutations())
+async def test_any_bytes_end_in_the_dlq_or_a_clean_outcome_never_a_crash(
+    db: Database, value: bytes | None
+) -> None:
+    dead = DeadLetters()
+    consumer = make_consumer(db, tracking_handlers([]), dead)
+    outcome = await consumer.process(FakeRecord(value, offset=1))
+    assert outcome in set(Outcome)
+    assert len(dead.records) == (1 if outcome is Outcome.DEAD_LETTERED else 0)

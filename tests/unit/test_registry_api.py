@@ -222,3 +222,22 @@ async def test_the_app_runs_on_the_database_of_this_test_run(
     assert runtime.db.url.split("://")[0] == database_url.split("://")[0]
     if database_url.startswith("postgresql"):
         assert runtime.db.url == database_url
+
+
+async def test_an_oversized_body_is_a_413_problem(registry: httpx.AsyncClient) -> None:
+    huge = {**VALID, "name": "x", "construction_content": "很" * 600_000}
+    response = await registry.post("/v1/projects", json=huge)
+    assert response.status_code == 413
+    assert problem(response)["status"] == 413
+
+
+async def test_an_oversized_chunked_body_is_a_413_problem_too(registry: httpx.AsyncClient) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(20):
+            yield b"x" * 100_000
+
+    response = await registry.post(
+        "/v1/projects", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert "exceeds" in problem(response)["detail"]

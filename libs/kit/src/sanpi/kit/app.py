@@ -24,6 +24,7 @@ from sanpi.kit.errors import install_problem_handlers
 from sanpi.kit.idempotency import IdempotentRequest
 from sanpi.kit.inbox import InboxEntry
 from sanpi.kit.kafka import ensure_topics, make_producer
+from sanpi.kit.limits import BodyLimitMiddleware
 from sanpi.kit.metrics import DLQ_RECORDS, KAFKA_CONNECTED, HTTPMetricsMiddleware, metrics_endpoint
 from sanpi.kit.outbox import OutboxMessage, OutboxRelay
 from sanpi.kit.settings import ServiceSettings
@@ -48,6 +49,8 @@ class ServiceSpec:
     consumes: Sequence[str] = ()
     handlers: Mapping[str, Handler] = field(default_factory=dict)
     workers: Sequence[Worker] = ()
+    # (path regex, bytes) for routes that take more than settings.max_body_bytes, e.g. uploads.
+    body_limits: Sequence[tuple[str, int]] = ()
     # Rules, timers and quiet hours read the time here; tests pass a FixedClock.
     clock: Clock = field(default_factory=SystemClock)
 
@@ -60,7 +63,9 @@ class Runtime:
         self.settings = spec.settings
         self.clock = spec.clock
         self.db = Database(
-            self.settings.effective_database_url, event_source=self.settings.event_source
+            self.settings.effective_database_url,
+            event_source=self.settings.event_source,
+            busy_timeout_ms=self.settings.database_busy_timeout_ms,
         )
         self.producer: AIOKafkaProducer | None = None
         self.relay = OutboxRelay(
@@ -276,6 +281,10 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     app.state.runtime = runtime
     install_problem_handlers(app)
     app.add_middleware(HTTPMetricsMiddleware)
+    # Added last, so it runs first: an oversized body is refused before anything reads it.
+    app.add_middleware(
+        BodyLimitMiddleware, default=spec.settings.max_body_bytes, overrides=list(spec.body_limits)
+    )
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process answers")
     async def healthz() -> dict[str, str]:

@@ -48,7 +48,9 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 class Database:
     """An async engine and its sessions. `transaction()` commits on success and rolls back on error."""
 
-    def __init__(self, url: str, *, event_source: str = "/sanpi") -> None:
+    def __init__(
+        self, url: str, *, event_source: str = "/sanpi", busy_timeout_ms: int = 10_000
+    ) -> None:
         self.url = url
         self.event_source = event_source
         self.is_sqlite = url.startswith("sqlite")
@@ -59,7 +61,7 @@ class Database:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
-            _configure_sqlite(self.engine.sync_engine)
+            _configure_sqlite(self.engine.sync_engine, busy_timeout_ms)
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
@@ -110,7 +112,7 @@ class Database:
         await self.engine.dispose()
 
 
-def _configure_sqlite(sync_engine: Any) -> None:
+def _configure_sqlite(sync_engine: Any, busy_timeout_ms: int) -> None:
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy issue BEGIN itself (below) instead of pysqlite's implicit, late BEGIN.
@@ -120,7 +122,7 @@ def _configure_sqlite(sync_engine: Any) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cur.close()
 
     @event.listens_for(sync_engine, "begin")

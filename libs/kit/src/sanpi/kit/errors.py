@@ -7,14 +7,31 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("sanpi.errors")
 
 PROBLEM_JSON = "application/problem+json"
+
+# A client told to come back in 5 s will find a restarted PostgreSQL (a few seconds) or a released
+# SQLite lock; the transaction was rolled back, so retrying the same request is safe.
+DB_RETRY_AFTER_S = 5
+
+# What "the database is not there right now" looks like from SQLAlchemy, asyncpg and the OS. A
+# programming error (bad SQL, constraint) is none of these and stays a 500/409.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    ConnectionError,
+)
 
 
 @dataclass(frozen=True)
@@ -176,6 +193,25 @@ def install_problem_handlers(app: FastAPI) -> None:
             instance=request.url.path,
             headers=dict(exc.headers) if exc.headers else None,
         )
+
+    async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        log.warning(
+            "database unavailable on %s %s: %s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+        )
+        return problem_response(
+            status=503,
+            title="Database unavailable",
+            detail="the database cannot be reached; nothing was written, retry later",
+            slug="database-unavailable",
+            instance=request.url.path,
+            headers={"Retry-After": str(DB_RETRY_AFTER_S)},
+        )
+
+    for error_type in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(error_type, _database_unavailable)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -61,6 +61,9 @@ class ServiceSettings(BaseSettings):
     data_dir: Path = Path(".run")
     # Empty means the embedded default: SQLite at <data_dir>/<service>.db.
     database_url: str = ""
+    # How long a SQLite writer waits for the lock before the request answers 503 (10 s rides out
+    # any burst of our own short transactions).
+    database_busy_timeout_ms: int = 10_000
 
     kafka_enabled: bool = True
     kafka_bootstrap: str = "127.0.0.1:9092"
@@ -81,6 +84,10 @@ class ServiceSettings(BaseSettings):
     outbox_poll_interval_ms: int = 500
 
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+
+    # Largest request body accepted (413 above). 1 MiB holds any JSON command many times over;
+    # upload routes (imports) set their own, larger limit on their router.
+    max_body_bytes: int = 1_048_576
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> ServiceSettings:

@@ -23,7 +23,7 @@ TOOLS := .run/tools
 KUSTOMIZE_VERSION := v5.7.1
 COMPOSE_GO_VERSION := v2.16.2
 
-.PHONY: help venv kafka-jars tools postgres-server prometheus up down status lint format test test-sqlite test-postgres test-unit clean
+.PHONY: bench help venv kafka-jars tools postgres-server prometheus up down status lint format test test-sqlite test-postgres test-unit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -75,7 +75,7 @@ format: venv ## rewrite the code in the house format
 lint: venv ## ruff (format and rules) and mypy --strict
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy libs services tests scripts deploy/grafana
+	$(VENV)/bin/mypy libs services tests scripts bench deploy/grafana
 
 test: lint kafka-jars postgres-server prometheus tools ## the whole suite, on SQLite and on PostgreSQL, against a real Kafka
 	$(VENV)/bin/pytest
@@ -86,6 +86,9 @@ test-sqlite: venv kafka-jars prometheus tools ## the suite on SQLite only
 
 test-postgres: venv kafka-jars postgres-server prometheus tools ## the suite on PostgreSQL only
 	SANPI_TEST_DB=postgres $(VENV)/bin/pytest
+
+bench: venv kafka-jars ## benchmarks: a table on stdout, JSON in .run/bench/ (DB=postgres for PostgreSQL)
+	$(PY) -m bench --db $(DB)
 
 test-unit: venv ## only the tests that need no broker
 	$(VENV)/bin/pytest tests/unit

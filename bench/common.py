@@ -1,0 +1,93 @@
+"""What every benchmark shares: results, percentiles, process cost from /proc, the printed table."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / ".run" / "bench"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Figure:
+    """One measured number, with its unit and the conditions it was measured under."""
+
+    name: str
+    value: float
+    unit: str
+    note: str = ""
+
+
+@dataclass
+class BenchResult:
+    bench: str
+    figures: list[Figure] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, name: str, value: float, unit: str, note: str = "") -> None:
+        self.figures.append(Figure(name, value, unit, note))
+
+    def get(self, name: str) -> float:
+        return next(f.value for f in self.figures if f.name == name)
+
+    def save(self) -> Path:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        path = RESULTS / f"{self.bench}.json"
+        path.write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n")
+        return path
+
+
+def percentile(values: list[float], p: float) -> float:
+    """The p-th percentile (0-100) by nearest rank; 0.0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def mean(values: list[float]) -> float:
+    return statistics.fmean(values) if values else 0.0
+
+
+@dataclass(frozen=True)
+class ProcessCost:
+    cpu_seconds: float
+    peak_rss_mb: float
+
+
+def process_cost(pid: int) -> ProcessCost:
+    """CPU seconds (user+system) so far and peak resident memory (VmHWM) of a running process."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat.rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    peak_kb = 0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            peak_kb = int(line.split()[1])
+    return ProcessCost(cpu, peak_kb / 1024)
+
+
+def print_table(results: list[BenchResult]) -> None:
+    rows = [(r.bench, f.name, _fmt(f.value), f.unit, f.note) for r in results for f in r.figures]
+    headers = ("bench", "figure", "value", "unit", "note")
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=False)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    print(line)
+    print("-" * len(line))
+    for row in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
+
+
+def _fmt(value: float) -> str:
+    if value >= 1000:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3g}"

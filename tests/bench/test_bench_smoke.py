@@ -1,0 +1,30 @@
+"""The benchmarks' smoke mode runs in make test: it must complete and print its figures. It asserts
+no speed (speed targets live in `make bench` and the closing notes, never in tests)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_bench_smoke_completes_and_prints_figures() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "bench " in done.stdout
+    assert "figure" in done.stdout
+    for name in ("baseline-kafka", "baseline-http-insert"):
+        saved = json.loads((ROOT / ".run" / "bench" / f"{name}.json").read_text())
+        assert saved["details"]["smoke"] is True
+        assert all(f["value"] >= 0 for f in saved["figures"])
+        assert name in done.stdout

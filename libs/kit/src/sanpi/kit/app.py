@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.events import dead_letter_topic
+from sanpi.events import EVENT_TYPES, dead_letter_topic
 from sanpi.kit.clock import Clock, SystemClock
 from sanpi.kit.consumer import EventConsumer, Handler, Record
 from sanpi.kit.db import Database
@@ -25,7 +25,13 @@ from sanpi.kit.idempotency import IdempotentRequest
 from sanpi.kit.inbox import InboxEntry
 from sanpi.kit.kafka import ensure_topics, make_producer
 from sanpi.kit.limits import BodyLimitMiddleware
-from sanpi.kit.metrics import DLQ_RECORDS, KAFKA_CONNECTED, HTTPMetricsMiddleware, metrics_endpoint
+from sanpi.kit.metrics import (
+    DLQ_RECORDS,
+    KAFKA_CONNECTED,
+    HTTPMetricsMiddleware,
+    initialise_event_series,
+    metrics_endpoint,
+)
 from sanpi.kit.outbox import OutboxMessage, OutboxRelay
 from sanpi.kit.settings import ServiceSettings
 
@@ -82,6 +88,11 @@ class Runtime:
             )
         self.stopping = asyncio.Event()
         self.kafka_ready = asyncio.Event()
+        initialise_event_series(
+            produced=[(m.TOPIC, t) for t, m in EVENT_TYPES.items() if m.TOPIC in spec.produces],
+            consumed=[(EVENT_TYPES[t].TOPIC, t) for t in spec.handlers if t in EVENT_TYPES],
+        )
+        KAFKA_CONNECTED.set(0)
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
     # --- lifecycle ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sanpi.events import CloudEvent, EventData, EventDecodeError, from_value, parse_data
 from sanpi.kit.db import Database
 from sanpi.kit.inbox import already_processed, record_processed
-from sanpi.kit.metrics import EVENTS_CONSUMED, EVENTS_FAILED
+from sanpi.kit.metrics import CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_FAILED
 from sanpi.kit.settings import ServiceSettings
 
 log = logging.getLogger("sanpi.consumer")
@@ -171,6 +171,7 @@ class EventConsumer:
                 if consumer.assignment():
                     self.assigned.set()
                 if not batch:
+                    await self._record_lag(consumer)
                     continue
                 offsets: dict[TopicPartition, int] = {}
                 for tp, records in batch.items():
@@ -184,5 +185,15 @@ class EventConsumer:
                     # A rebalance took the partitions away; the next owner re-reads the records
                     # and the inbox turns them into no-ops.
                     log.warning("offset commit failed (%s); records will be redelivered", exc)
+                await self._record_lag(consumer)
         finally:
             await consumer.stop()
+
+    async def _record_lag(self, consumer: AIOKafkaConsumer) -> None:
+        # Both numbers are local (the last fetch response and our own position): no round trip.
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            position = await consumer.position(tp)
+            CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, highwater - position))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
@@ -49,12 +49,36 @@ OUTBOX_OLDEST_AGE = Gauge(
     "sanpi_outbox_oldest_age_seconds",
     "Age of the oldest unpublished outbox row (0 when the outbox is empty).",
 )
+CONSUMER_LAG = Gauge(
+    "sanpi_consumer_lag",
+    "Records not yet processed by this service's consumer, by topic and partition "
+    "(high-water mark minus the consumer's position).",
+    ["topic", "partition"],
+)
 KAFKA_CONNECTED = Gauge(
     "sanpi_kafka_connected",
     "1 when this service's Kafka producer is started, else 0.",
 )
 
 UNMATCHED_ROUTE = "<unmatched>"
+
+
+def initialise_event_series(
+    *, produced: Iterable[tuple[str, str]], consumed: Iterable[tuple[str, str]]
+) -> None:
+    """Creates the (topic, type) series at 0, so rates and alerts see a series from the start
+    instead of "no data" until the first event (Prometheus naming practices)."""
+    for topic, event_type in produced:
+        EVENTS_PUBLISHED.labels(topic, event_type)
+    topics = set()
+    for topic, event_type in consumed:
+        topics.add(topic)
+        EVENTS_FAILED.labels(topic, event_type)
+        for outcome in ("processed", "duplicate", "dead_lettered"):
+            EVENTS_CONSUMED.labels(topic, event_type, outcome)
+    for topic in topics:
+        DLQ_RECORDS.labels(topic)
+
 
 ASGIApp = Callable[
     [MutableMapping[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]],

@@ -81,6 +81,8 @@ def tracking_handlers(calls: list[str]) -> Handlers[Any]:
                 park=data.park,
                 total_investment=data.total_investment,
                 stage=data.stage,
+                registered_on=dt.date(2023, 1, 28),
+                stage_since=dt.date(2023, 1, 28),
             )
         )
 

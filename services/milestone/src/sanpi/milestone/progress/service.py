@@ -119,6 +119,8 @@ async def report(
     period = body.period
     if body.submitted_on is not None and principal.role is not Role.ADMIN:
         raise _invalid("submitted_on", "only an admin may backdate a report")
+    if body.submitted_on is not None and body.submitted_on > today:
+        raise _invalid("submitted_on", f"is after today ({today})")
     submitted_on = body.submitted_on or today
     if period.start > submitted_on:
         raise _invalid("period_key", f"{period.key} has not started on {submitted_on}")

@@ -159,7 +159,8 @@ def r04_behind_time_progress(ctx: Context) -> list[DesiredAlert]:
         )
         report = _latest_report(ctx.facts, checkpoint, kind)
         ytd = report.ytd if report is not None else 0
-        gap = (expected - ytd / plan.annual) * 100
+        # Rounded so that 50 % - 40 % is exactly 10 points (binary floats make it 9.999…).
+        gap = round((expected - ytd / plan.annual) * 100, 6)
         severity = grade(
             gap, [(ctx.rules.r04.yellow, Severity.YELLOW), (ctx.rules.r04.red, Severity.RED)]
         )

@@ -197,11 +197,6 @@ def stage_after_milestone(
     """The stage a milestone moves the project to, None if it moves nothing, or IllegalTransition."""
     if current is Stage.CANCELLED:
         raise IllegalTransition("the project is CANCELLED; no milestone can be recorded")
-    if kind in EVIDENCE_REQUIRED and not any(e.dated_on for e in evidence):
-        raise IllegalTransition(
-            f"{kind} needs evidence: at least one dated attachment reference "
-            "(give taken_at, or a URI with the date in it)"
-        )
     target = STAGE_OF_MILESTONE.get(kind)
     if target is None:
         return None
@@ -211,4 +206,10 @@ def stage_after_milestone(
         raise IllegalTransition(f"the project is already {current}")
     if target not in ALLOWED[current]:
         raise IllegalTransition(f"{kind} cannot move a project from {current} to {target}")
+    # Checked last: a move that is illegal anyway is refused for that reason first.
+    if kind in EVIDENCE_REQUIRED and not any(e.dated_on for e in evidence):
+        raise IllegalTransition(
+            f"{kind} needs evidence: at least one dated attachment reference "
+            "(give taken_at, or a URI with the date in it)"
+        )
     return target

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi import APIRouter
 
 from sanpi.kit import Admin, FieldProblem, InvalidInput, RuntimeDep, SessionDep, Writer, today
@@ -13,7 +15,7 @@ from sanpi.milestone.lifecycle.schemas import (
     StagePublic,
     SuspendCreate,
 )
-from sanpi.milestone.lifecycle.state_machine import Correct, Resume, Suspend
+from sanpi.milestone.lifecycle.state_machine import Command, Correct, Resume, Suspend
 from sanpi.milestone.rules.endpoints import settings_of
 from sanpi.milestone.rules.service import reevaluate
 
@@ -28,6 +30,34 @@ def stage_public(project: TrackedProject) -> StagePublic:
         stage_since=project.stage_since,
         expected_resume_date=project.expected_resume_date,
     )
+
+
+async def run(
+    session: SessionDep,
+    runtime: RuntimeDep,
+    project: TrackedProject,
+    cmd: Command,
+    *,
+    on: dt.date,
+    by: str,
+    note: str | None,
+    expected_resume_date: dt.date | None = None,
+) -> StagePublic:
+    """Decides, applies, emits stage_changed and re-evaluates the project's rules."""
+    decision = service.command(project, cmd)
+    service.apply(
+        session,
+        project,
+        decision,
+        on=on,
+        by=by,
+        note=note,
+        expected_resume_date=expected_resume_date,
+    )
+    await reevaluate(
+        session, settings=settings_of(runtime), clock=runtime.clock, project_id=project.project_id
+    )
+    return stage_public(project)
 
 
 @router.post("/{project_id}/suspend", response_model=StagePublic)
@@ -47,42 +77,33 @@ async def suspend(
             "expected_resume_date is before the suspension",
             errors=[FieldProblem("expected_resume_date", f"is before {day}")],
         )
-    decision = service.command(project, Suspend())
-    service.apply(
+    return await run(
         session,
+        runtime,
         project,
-        decision,
+        Suspend(),
         on=day,
         by=principal.subject,
         note=body.reason,
         expected_resume_date=body.expected_resume_date,
     )
-    await reevaluate(
-        session, settings=settings_of(runtime), clock=runtime.clock, project_id=project_id
-    )
-    return stage_public(project)
 
 
 @router.post("/{project_id}/resume", response_model=StagePublic)
 async def resume(
-    project_id: str, body: ResumeCreate, principal: Writer, session: SessionDep, runtime: RuntimeDep
+    project_id: str,
+    body: ResumeCreate,
+    principal: Writer,
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> StagePublic:
     """复工: back to the stage the project was suspended from."""
     project = await service.get(session, project_id)
     principal.ensure_can_write_park(project.park)
-    decision = service.command(project, Resume())
-    service.apply(
-        session,
-        project,
-        decision,
-        on=body.date or today(runtime.clock),
-        by=principal.subject,
-        note=body.note,
+    day = body.date or today(runtime.clock)
+    return await run(
+        session, runtime, project, Resume(), on=day, by=principal.subject, note=body.note
     )
-    await reevaluate(
-        session, settings=settings_of(runtime), clock=runtime.clock, project_id=project_id
-    )
-    return stage_public(project)
 
 
 @router.post("/{project_id}/stage-corrections", response_model=StagePublic)
@@ -96,18 +117,6 @@ async def correct(
     """Admin only: sets a wrongly recorded stage right (the only backward move), recorded with
     who and why, and emitted as stage_changed with reason CORRECTION."""
     project = await service.get(session, project_id)
-    decision = service.command(
-        project, Correct(body.to_stage, principal.subject, body.reason, by_admin=True)
-    )
-    service.apply(
-        session,
-        project,
-        decision,
-        on=body.date or today(runtime.clock),
-        by=principal.subject,
-        note=body.reason,
-    )
-    await reevaluate(
-        session, settings=settings_of(runtime), clock=runtime.clock, project_id=project_id
-    )
-    return stage_public(project)
+    cmd = Correct(body.to_stage, principal.subject, body.reason, by_admin=True)
+    day = body.date or today(runtime.clock)
+    return await run(session, runtime, project, cmd, on=day, by=principal.subject, note=body.reason)

@@ -62,7 +62,7 @@ async def test_tour_add_a_project_and_record_its_start(services: Stack) -> None:
             "--date",
             "2023-06-02",
             "--evidence",
-            "https://evidence.example/1.jpg",
+            "https://evidence.example/2023-06-02/1.jpg",
         )
         return result if result.returncode == 0 else None
 

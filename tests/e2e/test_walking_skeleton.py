@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -246,10 +247,15 @@ async def test_a_failing_receiver_gets_exactly_one_accepted_delivery(
     attempts = [r for r in webhook_sink.snapshot() if json.loads(r.body)["subject"] == project_id]
     assert [r.status for r in attempts] == [500, 503, 502, 204]
     assert len({r.headers["webhook-id"] for r in attempts}) == 1, "retries keep the webhook-id"
-    log = (
-        await http.get(
-            f"{services.urls['notification']}/v1/deliveries", params={"subscription": sub_id}
-        )
-    ).json()
-    delivery = next(d for d in log["items"] if d["status"] == "DELIVERED")
+
+    async def delivered() -> dict[str, Any] | None:
+        # The receiver's 204 arrives before the service records it: wait for the record.
+        log = (
+            await http.get(
+                f"{services.urls['notification']}/v1/deliveries", params={"subscription": sub_id}
+            )
+        ).json()
+        return next((d for d in log["items"] if d["status"] == "DELIVERED"), None)
+
+    delivery = await eventually(delivered, what="the delivery log shows DELIVERED")
     assert [a["status_code"] for a in delivery["attempt_log"]] == [500, 503, 502, 204]

@@ -83,6 +83,8 @@ def tracking_handlers(calls: list[str]) -> Handlers[Any]:
                 park=data.park,
                 total_investment=data.total_investment,
                 stage=data.stage,
+                registered_on=dt.date(2023, 1, 28),
+                stage_since=dt.date(2023, 1, 28),
             )
         )
 
@@ -138,6 +140,8 @@ async def test_a_failing_handler_is_retried_then_dead_lettered_and_its_effect_ro
                 park="x",
                 total_investment=1,
                 stage=Stage.SIGNED,
+                registered_on=dt.date(2023, 1, 28),
+                stage_since=dt.date(2023, 1, 28),
             )
         )
         raise RuntimeError("downstream rule exploded")

@@ -2,28 +2,82 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from fastapi import FastAPI
 
 from sanpi.events import Topic
-from sanpi.kit import ServiceSpec, create_service_app
-from sanpi.milestone.consumers import handlers
-from sanpi.milestone.lifecycle.models import TrackedProject
+from sanpi.kit import Clock, Runtime, ServiceSpec, SystemClock, create_service_app
+from sanpi.kit.waiting import sleep_or_stop
+from sanpi.milestone.consumers import make_handlers
+from sanpi.milestone.lifecycle.endpoints import router as lifecycle_router
+from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
 from sanpi.milestone.milestones.endpoints import router as milestones_router
 from sanpi.milestone.milestones.models import Milestone
+from sanpi.milestone.progress.endpoints import router as progress_router
+from sanpi.milestone.progress.models import InvestmentPlan, ProgressReport
+from sanpi.milestone.rules import service as rules
+from sanpi.milestone.rules.endpoints import router as rules_router
+from sanpi.milestone.rules.models import Alert, PinnedDate
 from sanpi.milestone.settings import MilestoneSettings
+from sanpi.milestone.timeline.endpoints import router as timeline_router
+from sanpi.milestone.timeline.models import TimelineEntry
+
+log = logging.getLogger("sanpi.milestone.rules")
 
 
-def create_app(settings: MilestoneSettings | None = None) -> FastAPI:
+async def scheduled_evaluation(runtime: Runtime, stopping: asyncio.Event) -> None:
+    """Evaluates every rule for every project every `evaluation_interval_s` (0: never)."""
+    settings = runtime.settings
+    assert isinstance(settings, MilestoneSettings)
+    if settings.evaluation_interval_s <= 0:
+        return
+    while not stopping.is_set():
+        async with runtime.db.transaction() as session:
+            as_of = await rules.evaluation_date(session, runtime.clock)
+            result = await rules.evaluate(session, settings=settings, as_of=as_of)
+        log.info(
+            "evaluation %s as of %s: %d projects, raised %d, updated %d, resolved %d",
+            result.evaluation_id,
+            as_of,
+            result.projects,
+            len(result.raised),
+            len(result.updated),
+            len(result.resolved),
+        )
+        await sleep_or_stop(stopping, settings.evaluation_interval_s)
+
+
+def create_app(settings: MilestoneSettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or MilestoneSettings()
+    clock = clock or SystemClock()
     return create_service_app(
         ServiceSpec(
             settings=settings,
             title="sanpi milestone",
             description="Lifecycle stages, milestones, 旬/月 progress reports and alert rules.",
-            routers=[milestones_router],
-            tables=[TrackedProject, Milestone],
+            routers=[
+                milestones_router,
+                lifecycle_router,
+                progress_router,
+                timeline_router,
+                rules_router,
+            ],
+            tables=[
+                TrackedProject,
+                StageChange,
+                Milestone,
+                InvestmentPlan,
+                ProgressReport,
+                Alert,
+                PinnedDate,
+                TimelineEntry,
+            ],
             produces=[Topic.MILESTONES, Topic.ALERTS],
             consumes=[Topic.PROJECTS],
-            handlers=handlers.as_mapping(),
+            handlers=make_handlers(settings, clock).as_mapping(),
+            workers=[scheduled_evaluation],
+            clock=clock,
         )
     )

@@ -1,4 +1,4 @@
-"""Events the milestone service consumes: the registry's projects become tracked projects."""
+"""Events the milestone service consumes: the registry's projects, listings and cancellations."""
 
 from __future__ import annotations
 
@@ -6,13 +6,74 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.events import CloudEvent, ProjectRegistered
-from sanpi.kit import Handlers
+from sanpi.events import (
+    CloudEvent,
+    ProjectCancelled,
+    ProjectListed,
+    ProjectRegistered,
+    ProjectUpdated,
+)
+from sanpi.kit import Clock, Handlers
 from sanpi.milestone.lifecycle import service as lifecycle
+from sanpi.milestone.lifecycle.models import TrackedProject
+from sanpi.milestone.milestones import service as milestones
+from sanpi.milestone.progress import service as progress
+from sanpi.milestone.rules.service import reevaluate
+from sanpi.milestone.settings import MilestoneSettings
 
-handlers: Handlers[Any] = Handlers()
 
+def make_handlers(settings: MilestoneSettings, clock: Clock) -> Handlers[Any]:
+    """The handlers, bound to the settings and clock that event-driven evaluation needs.
 
-@handlers.on(ProjectRegistered)
-async def on_registered(session: AsyncSession, _event: CloudEvent, data: ProjectRegistered) -> None:
-    await lifecycle.track(session, data)
+    Each runs inside the consumer's transaction together with its inbox row; each is also
+    idempotent by content (versions, sets), so a re-sent snapshot changes nothing either."""
+    handlers: Handlers[Any] = Handlers()
+
+    async def follow(session: AsyncSession, project: TrackedProject, by: str) -> None:
+        await milestones.plan_from_registry(session, project, by=by)
+        await progress.plan_from_registry(
+            session,
+            project,
+            year=project.stage_since.year,
+            amount=project.annual_plan_investment,
+            by=by,
+        )
+        await reevaluate(session, settings=settings, clock=clock, project_id=project.project_id)
+
+    @handlers.on(ProjectRegistered)
+    async def on_registered(
+        session: AsyncSession, event: CloudEvent, data: ProjectRegistered
+    ) -> None:
+        project = await lifecycle.track(session, event, data)
+        if project is not None:
+            await follow(session, project, "registry")
+
+    @handlers.on(ProjectUpdated)
+    async def on_updated(session: AsyncSession, event: CloudEvent, data: ProjectUpdated) -> None:
+        project = await lifecycle.update(session, event, data, data.updated_by)
+        if project is not None:
+            await follow(session, project, data.updated_by or "registry")
+
+    @handlers.on(ProjectListed)
+    async def on_listed(session: AsyncSession, event: CloudEvent, data: ProjectListed) -> None:
+        project = await lifecycle.listed(session, event, data)
+        if project is not None and data.event_date is not None:
+            await progress.plan_from_registry(
+                session,
+                project,
+                year=data.event_date.year,
+                amount=data.listed_annual_plan,
+                by=data.listed_by or "registry",
+            )
+            await reevaluate(session, settings=settings, clock=clock, project_id=data.project_id)
+
+    @handlers.on(ProjectCancelled)
+    async def on_cancelled(
+        session: AsyncSession, _event: CloudEvent, data: ProjectCancelled
+    ) -> None:
+        project = await lifecycle.cancelled(session, data)
+        if project is not None:
+            # A cancelled project leaves every rule's reach: its alerts resolve now.
+            await reevaluate(session, settings=settings, clock=clock, project_id=data.project_id)
+
+    return handlers

@@ -1,17 +1,125 @@
-"""Milestone settings: SANPI_MILESTONE_* environment variables (shared ones may be SANPI_*)."""
+"""Milestone settings: SANPI_MILESTONE_* environment variables (shared ones may be SANPI_*).
+
+Rule thresholds are nested: SANPI_MILESTONE_RULES__R04__RED=25 sets R04's red gap to 25 points."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
 
 from sanpi.kit import ServiceSettings
 
 
+class R02Thresholds(BaseModel):
+    """Signed but not started (DOMAIN.md §3 R02, Yinchuan practice)."""
+
+    # Yellow once the planned start month has ended (+ this many months) without a start.
+    yellow_months_after_start_month: int = 0
+    # Red after 3 consecutive months past the planned start ...
+    red_months_after_planned_start: int = 3
+    # ... or 180 days since signing ("signed = can start within the year").
+    red_days_since_signing: int = 180
+
+
+class R04Thresholds(BaseModel):
+    """Investment completion behind 序时进度, in percentage points (Yinchuan lights)."""
+
+    yellow: float = 10.0  # 0–10 points behind is green ("watch")
+    red: float = 30.0
+
+
+class R05Thresholds(BaseModel):
+    """Milestone (node) overdue, in days (construction schedule warnings 7/15 days)."""
+
+    yellow: int = 1
+    orange: int = 8
+    red: int = 15
+    # 开工 and 投产 are big nodes: yellow up to a month, red beyond 3 months.
+    major_yellow: int = 1
+    major_orange: int = 31
+    major_red: int = 91
+
+
+class R06Thresholds(BaseModel):
+    """No change in completed investment or physical progress (Guangshan: 2 weeks, 3 weeks)."""
+
+    yellow_days: int = 14
+    red_days: int = 21
+
+
+class R07Thresholds(BaseModel):
+    """旬/月 report missing after its deadline; red on consecutive misses."""
+
+    yellow_missed: int = 1
+    red_missed: int = 2
+
+
+class R09Thresholds(BaseModel):
+    """Under construction past the planned production date, in days late."""
+
+    yellow: int = 1
+    orange: int = 31
+    red: int = 91
+
+
+class R11Thresholds(BaseModel):
+    """Suspended too long, in days; red sooner when no 复工 (resume) date was planned."""
+
+    yellow: int = 31
+    red: int = 91
+    red_without_resume_plan: int = 31
+
+
+class R16Thresholds(BaseModel):
+    """Data quality: count of problems (downward corrections, physical % falling, completed > total)."""
+
+    yellow: int = 1
+    red: int = 2  # "repeated"
+    lookback_days: int = 90
+
+
+class R17Thresholds(BaseModel):
+    """Blue pre-warning: a milestone due soon, a report deadline close."""
+
+    milestone_days: int = 7
+    report_days: int = 2
+
+
+class RuleSettings(BaseModel):
+    r02: R02Thresholds = Field(default_factory=R02Thresholds)
+    r04: R04Thresholds = Field(default_factory=R04Thresholds)
+    r05: R05Thresholds = Field(default_factory=R05Thresholds)
+    r06: R06Thresholds = Field(default_factory=R06Thresholds)
+    r07: R07Thresholds = Field(default_factory=R07Thresholds)
+    r09: R09Thresholds = Field(default_factory=R09Thresholds)
+    r11: R11Thresholds = Field(default_factory=R11Thresholds)
+    r16: R16Thresholds = Field(default_factory=R16Thresholds)
+    r17: R17Thresholds = Field(default_factory=R17Thresholds)
+
+
 class MilestoneSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="SANPI_MILESTONE_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="SANPI_MILESTONE_", extra="ignore", env_nested_delimiter="__"
+    )
 
     SERVICE: ClassVar[str] = "milestone"
 
     port: int = 8002
+
+    # Report deadlines (DOMAIN.md §3 R07): a 旬 report by the 旬's end + 2 days, a monthly
+    # report by the 5th of the next month (豫政办〔2018〕38号).
+    xun_report_grace_days: int = 2
+    month_report_due_day: int = 5
+
+    # The scheduled evaluation pass; 0 turns the schedule off (events still trigger evaluation).
+    # 10 minutes: the finest rule unit is a day, so a pass every 10 minutes notices a new day
+    # within minutes while costing one query round per pass.
+    evaluation_interval_s: float = 600.0
+    # Evaluate a project's rules again right after every change to it (reports, milestones…).
+    evaluate_on_events: bool = True
+    # A park's overall light is the worst colour held by at least this share of its projects.
+    traffic_light_share: float = 0.2
+
+    rules: RuleSettings = Field(default_factory=RuleSettings)

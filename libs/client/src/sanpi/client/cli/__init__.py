@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from sanpi.client.cli import milestones, notifications, projects, token
+from sanpi.client.cli import milestones, notifications, progress, projects, token
 
 app = typer.Typer(
     help="sanpi (三批): follow 三个一批 projects from signing to production.\n\n"
@@ -16,6 +16,11 @@ app.add_typer(token.app, name="token")
 app.add_typer(projects.app, name="projects")
 app.add_typer(milestones.app, name="milestone")
 app.command("subscribe")(notifications.subscribe)
+app.add_typer(milestones.stage_app, name="stage")
+app.add_typer(progress.app, name="progress")
+app.command("alerts")(progress.alerts)
+app.command("evaluate")(progress.evaluate)
+app.command("traffic-lights")(progress.lights)
 
 
 def main() -> None:

@@ -1,8 +1,8 @@
-"""`sanpi milestone …`: milestones on the milestone service."""
+"""`sanpi milestone …`, `sanpi stage …`: milestones and the lifecycle on the milestone service."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -10,6 +10,15 @@ from sanpi.client.cli.common import JsonOpt, TokenOpt, client, fail, show
 from sanpi.client.sdk import ApiError
 
 app = typer.Typer(help="Milestones of a project (milestone service).", no_args_is_help=True)
+stage_app = typer.Typer(help="Suspend, resume or correct a project's stage.", no_args_is_help=True)
+
+
+def evidence_item(text: str) -> str | dict[str, Any]:
+    """`URI` or `URI@YYYY-MM-DD` (the day the photo was taken)."""
+    uri, sep, day = text.rpartition("@")
+    if sep and len(day) == 10 and day[4] == "-" and day[7] == "-":
+        return {"uri": uri, "taken_at": day}
+    return text
 
 
 @app.command("post")
@@ -19,16 +28,96 @@ def post(
         str, typer.Option(help="STARTED, IN_PRODUCTION, FULFILLED, EFFECTIVE, TOPPED_OUT…")
     ],
     date: Annotated[str, typer.Option(help="YYYY-MM-DD")],
-    evidence: Annotated[list[str] | None, typer.Option(help="URI of evidence (repeat)")] = None,
+    evidence: Annotated[
+        list[str] | None,
+        typer.Option(help="URI of evidence, or URI@YYYY-MM-DD with the day it was taken (repeat)"),
+    ] = None,
+    label: Annotated[str, typer.Option(help="name of a CUSTOM milestone")] = "",
     token: TokenOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Record a milestone; STARTED and IN_PRODUCTION need --evidence."""
+    """Record a milestone; STARTED and IN_PRODUCTION need dated --evidence."""
+    body = {
+        "kind": kind,
+        "date": date,
+        "evidence": [evidence_item(e) for e in evidence or []],
+        **({"label": label} if label else {}),
+    }
     with client(token) as sanpi:
         try:
-            result = sanpi.milestone.post_milestone(
-                project_id, {"kind": kind, "date": date, "evidence": evidence or []}
-            )
+            result = sanpi.milestone.post_milestone(project_id, body)
         except ApiError as exc:
             fail(exc)
         show(result, as_json, ["id", "kind", "date", "stage"])
+
+
+@app.command("replan")
+def replan(
+    project_id: str,
+    kind: Annotated[str, typer.Option(help="the milestone kind")],
+    forecast: Annotated[str, typer.Option(help="new forecast date YYYY-MM-DD")],
+    reason: Annotated[str | None, typer.Option(help="why it moved")] = None,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Move a milestone's forecast (the baseline stays); emits milestone.replanned."""
+    with client(token) as sanpi:
+        try:
+            result = sanpi.milestone.replan(
+                project_id, kind, {"forecast_date": forecast, "reason": reason}
+            )
+        except ApiError as exc:
+            fail(exc)
+        show(result, as_json, ["kind", "baseline_date", "forecast_date", "status"])
+
+
+@stage_app.command("suspend")
+def suspend(
+    project_id: str,
+    reason: Annotated[str, typer.Option(help="why work stopped")],
+    date: Annotated[str | None, typer.Option(help="YYYY-MM-DD; default today")] = None,
+    resume_by: Annotated[str | None, typer.Option(help="planned 复工 date")] = None,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """停工: suspend a project (overdue rules are muted until it resumes)."""
+    body = {"reason": reason, "date": date, "expected_resume_date": resume_by}
+    with client(token) as sanpi:
+        try:
+            result = sanpi.milestone.suspend(project_id, body)
+        except ApiError as exc:
+            fail(exc)
+        show(result, as_json, ["project_id", "stage", "resume_to", "stage_since"])
+
+
+@stage_app.command("resume")
+def resume(
+    project_id: str,
+    date: Annotated[str | None, typer.Option(help="YYYY-MM-DD; default today")] = None,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """复工: back to the stage it was suspended from."""
+    with client(token) as sanpi:
+        try:
+            result = sanpi.milestone.resume(project_id, {"date": date})
+        except ApiError as exc:
+            fail(exc)
+        show(result, as_json, ["project_id", "stage", "stage_since"])
+
+
+@stage_app.command("correct")
+def correct(
+    project_id: str,
+    to: Annotated[str, typer.Option(help="the right stage, e.g. SIGNED")],
+    reason: Annotated[str, typer.Option(help="why the recorded stage was wrong")],
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Admin only: correct a wrongly recorded stage (audited, reason CORRECTION)."""
+    with client(token) as sanpi:
+        try:
+            result = sanpi.milestone.correct_stage(project_id, {"to_stage": to, "reason": reason})
+        except ApiError as exc:
+            fail(exc)
+        show(result, as_json, ["project_id", "stage", "stage_since"])

@@ -1,4 +1,4 @@
-"""SDK calls of the milestone service: milestones and timelines (progress and alerts to come)."""
+"""SDK calls of the milestone service: milestones, lifecycle, progress, plans, alerts, timelines."""
 
 from __future__ import annotations
 
@@ -12,14 +12,67 @@ class MilestoneApi:
         self._http = http
         self.url = f"{base_url}/v1"
 
-    def post_milestone(self, project_id: str, milestone: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = self._http.call(
-            "POST", f"{self.url}/projects/{project_id}/milestones", json=milestone
-        )
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        result: dict[str, Any] = self._http.call(method, f"{self.url}{path}", **kwargs)
         return result
 
-    def timeline(self, project_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._http.call(
-            "GET", f"{self.url}/projects/{project_id}/timeline"
+    # --- milestones and lifecycle -----------------------------------------------------------
+
+    def post_milestone(self, project_id: str, milestone: dict[str, Any]) -> dict[str, Any]:
+        """`evidence` items are URI strings or {"uri": ..., "taken_at": "YYYY-MM-DD"}."""
+        return self._call("POST", f"/projects/{project_id}/milestones", json=milestone)
+
+    def replan(self, project_id: str, kind: str, forecast: dict[str, Any]) -> dict[str, Any]:
+        return self._call(
+            "POST", f"/projects/{project_id}/milestones/{kind}/forecast", json=forecast
         )
-        return result
+
+    def milestones(self, project_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/projects/{project_id}/milestones")
+
+    def suspend(self, project_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", f"/projects/{project_id}/suspend", json=body)
+
+    def resume(self, project_id: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self._call("POST", f"/projects/{project_id}/resume", json=body or {})
+
+    def correct_stage(self, project_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", f"/projects/{project_id}/stage-corrections", json=body)
+
+    def timeline(self, project_id: str, **params: Any) -> dict[str, Any]:
+        return self._call("GET", f"/projects/{project_id}/timeline", params=params)
+
+    # --- progress ---------------------------------------------------------------------------
+
+    def report_progress(
+        self, project_id: str, report: dict[str, Any], idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        return self._call("POST", f"/projects/{project_id}/progress", json=report, headers=headers)
+
+    def progress(self, project_id: str, **params: Any) -> dict[str, Any]:
+        return self._call("GET", f"/projects/{project_id}/progress", params=params)
+
+    def set_investment_plan(
+        self, project_id: str, year: int, plan: dict[str, Any]
+    ) -> dict[str, Any]:
+        return self._call("PUT", f"/projects/{project_id}/investment-plans/{year}", json=plan)
+
+    # --- alerts -----------------------------------------------------------------------------
+
+    def alerts(self, **filters: Any) -> dict[str, Any]:
+        """One page; filters: project_id, rule, severity, park, state, limit, cursor."""
+        params = {k: v for k, v in filters.items() if v is not None}
+        return self._call("GET", "/alerts", params=params)
+
+    def traffic_lights(self) -> dict[str, Any]:
+        return self._call("GET", "/traffic-lights")
+
+    def evaluate(self, as_of: str | None = None, pin: bool = False) -> dict[str, Any]:
+        params: dict[str, Any] = {"pin": str(pin).lower()}
+        if as_of:
+            params["as_of"] = as_of
+        return self._call("POST", "/admin/evaluate", params=params)
+
+    def unpin(self) -> None:
+        self._http.call("DELETE", f"{self.url}/admin/evaluate/pin")

@@ -1,12 +1,13 @@
-"""Tracked projects: the milestone service's projection of the registry plus the stage it owns."""
+"""Tracked projects (the registry's data this service needs, plus the stage it owns) and stage history."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
-from sanpi.events import Stage
+from sanpi.events import Category, ChainTag, MilestoneKind, Stage
 from sanpi.kit import UTCDateTime, utcnow
 
 
@@ -17,9 +18,44 @@ class TrackedProject(SQLModel, table=True):
     name: str = Field(max_length=200)
     park: str = Field(max_length=64, index=True)
     total_investment: int
+    contract_amount: int | None = None
+    annual_plan_investment: int | None = None
+    chain_tag: ChainTag | None = Field(default=None, max_length=32)
+    category: Category | None = Field(default=None, max_length=32)
+    responsible_person: str | None = Field(default=None, max_length=128)
+    responsible_unit: str | None = Field(default=None, max_length=128)
+    sponsor_leader: str | None = Field(default=None, max_length=128)
+    periods: list[int] = Field(default_factory=list, sa_type=JSON)
+    signed_date: dt.date | None = None
+    planned_fulfill_date: dt.date | None = None
     planned_start_date: dt.date | None = None
+    planned_completion_date: dt.date | None = None
     planned_production_date: dt.date | None = None
+    planned_effective_date: dt.date | None = None
+    # The day the registry's event made the project known here (campaign date).
+    registered_on: dt.date
     stage: Stage = Field(max_length=32, index=True)
-    # The registry's master-data version last applied (events are applied in order per project).
+    # Set exactly while SUSPENDED: the stage a resume returns to.
+    resume_to: Stage | None = Field(default=None, max_length=32)
+    stage_since: dt.date
+    expected_resume_date: dt.date | None = None
+    # The registry's master-data version last applied (older or repeated snapshots are ignored).
     registry_version: int = 1
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class StageChange(SQLModel, table=True):
+    """The audit trail of the stage: every change, with who, why and from which day."""
+
+    __tablename__ = "stage_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: str = Field(max_length=36, index=True)
+    from_stage: Stage | None = Field(default=None, max_length=32)
+    to_stage: Stage = Field(max_length=32)
+    effective_date: dt.date
+    reason: str = Field(max_length=32, description="REGISTERED, MILESTONE, …, CORRECTION")
+    milestone_kind: MilestoneKind | None = Field(default=None, max_length=32)
+    changed_by: str = Field(max_length=128)
+    note: str | None = Field(default=None, max_length=2000)
+    recorded_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

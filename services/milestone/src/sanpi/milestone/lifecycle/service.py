@@ -1,34 +1,186 @@
-"""Lifecycle rules with I/O: track registered projects, change stages, emit stage_changed."""
+"""Lifecycle rules with I/O: the registry's projects tracked here, stage changes, stage_changed events."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.events import MilestoneKind, ProjectRegistered, ProjectStageChanged, Stage
-from sanpi.kit import NotFound, enqueue, utcnow
+from sanpi.events import (
+    CloudEvent,
+    MilestoneKind,
+    ProjectCancelled,
+    ProjectListed,
+    ProjectMasterData,
+    ProjectRegistered,
+    ProjectStageChanged,
+    Stage,
+)
+from sanpi.kit import CAMPAIGN_TZ, Conflict, NotFound, utcnow
 from sanpi.milestone.lifecycle import repository
-from sanpi.milestone.lifecycle.models import TrackedProject
+from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
+from sanpi.milestone.lifecycle.state_machine import (
+    Cancel,
+    Command,
+    Decision,
+    Evidence,
+    IllegalTransition,
+    Lifecycle,
+    decide,
+)
+from sanpi.milestone.timeline import service as timeline
+
+# The master-data fields copied from the registry's snapshots (ProjectMasterData).
+MASTER_FIELDS = (
+    "name",
+    "park",
+    "total_investment",
+    "contract_amount",
+    "annual_plan_investment",
+    "chain_tag",
+    "category",
+    "responsible_person",
+    "responsible_unit",
+    "sponsor_leader",
+    "signed_date",
+    "planned_fulfill_date",
+    "planned_start_date",
+    "planned_completion_date",
+    "planned_production_date",
+    "planned_effective_date",
+)
 
 
-async def track(session: AsyncSession, data: ProjectRegistered) -> None:
-    """Starts tracking a newly registered project in its initial stage."""
+def event_day(event: CloudEvent) -> dt.date:
+    """The campaign day an event happened on."""
+    return event.time.astimezone(CAMPAIGN_TZ).date()
+
+
+def _initial_since(data: ProjectRegistered, registered_on: dt.date) -> dt.date:
+    # A project registered as signed has been SIGNED since its signing day; one registered
+    # directly as started, since its planned start when that is already past. Backdating lets
+    # an evaluation "as of" an earlier day see a project loaded from history (the demo).
+    if data.stage is Stage.SIGNED and data.signed_date and data.signed_date <= registered_on:
+        return data.signed_date
+    start = data.planned_start_date
+    if data.stage is Stage.UNDER_CONSTRUCTION and start and start <= registered_on:
+        return start
+    return registered_on
+
+
+def _copy_master(project: TrackedProject, data: ProjectMasterData) -> None:
+    for name in MASTER_FIELDS:
+        setattr(project, name, getattr(data, name))
+    project.registry_version = data.version
+    project.updated_at = utcnow()
+
+
+async def track(
+    session: AsyncSession, event: CloudEvent, data: ProjectRegistered
+) -> TrackedProject | None:
+    """Starts tracking a newly registered project; None when it is already tracked."""
     if await repository.get(session, data.project_id) is not None:
-        return
+        return None
+    registered_on = event_day(event)
+    since = _initial_since(data, registered_on)
+    project = TrackedProject(
+        project_id=data.project_id,
+        name=data.name,
+        park=data.park,
+        total_investment=data.total_investment,
+        registered_on=registered_on,
+        stage=data.stage,
+        stage_since=since,
+    )
+    _copy_master(project, data)
+    repository.save(session, project)
     repository.save(
         session,
-        TrackedProject(
-            project_id=data.project_id,
-            name=data.name,
-            park=data.park,
-            total_investment=data.total_investment,
-            planned_start_date=data.planned_start_date,
-            planned_production_date=data.planned_production_date,
-            stage=data.stage,
-            registry_version=data.version,
+        StageChange(
+            project_id=project.project_id,
+            to_stage=data.stage,
+            effective_date=since,
+            reason="REGISTERED",
+            changed_by="registry",
         ),
     )
+    timeline.note(
+        session,
+        project_id=project.project_id,
+        event_type=event.type,
+        event_id=event.id,
+        by="registry",
+        summary=f"登记入库 ({data.stage}), 总投资 {data.total_investment} 万元",
+        data=data.model_dump(mode="json"),
+    )
+    return project
+
+
+async def update(
+    session: AsyncSession, event: CloudEvent, data: ProjectMasterData, by: str | None
+) -> TrackedProject | None:
+    """Applies a newer master-data snapshot; None when it is not newer than what is applied."""
+    project = await repository.get(session, data.project_id)
+    if project is None or data.version <= project.registry_version:
+        return None
+    _copy_master(project, data)
+    repository.save(session, project)
+    changed = getattr(data, "changed", [])
+    timeline.note(
+        session,
+        project_id=project.project_id,
+        event_type=event.type,
+        event_id=event.id,
+        by=by or "registry",
+        summary=f"主数据更新: {', '.join(changed) or '快照'}",
+        data=data.model_dump(mode="json"),
+    )
+    return project
+
+
+async def listed(
+    session: AsyncSession, event: CloudEvent, data: ProjectListed
+) -> TrackedProject | None:
+    """Remembers the period (期) a project was listed in; None when unknown or already known."""
+    project = await repository.get(session, data.project_id)
+    if project is None or data.period in project.periods:
+        return None
+    project.periods = sorted({*project.periods, data.period})
+    project.updated_at = utcnow()
+    repository.save(session, project)
+    timeline.note(
+        session,
+        project_id=project.project_id,
+        event_type=event.type,
+        event_id=event.id,
+        by=data.listed_by or "registry",
+        summary=f"列入第 {data.period} 期 {data.batch} 清单",
+        data=data.model_dump(mode="json"),
+    )
+    return project
+
+
+async def cancelled(session: AsyncSession, data: ProjectCancelled) -> TrackedProject | None:
+    """Makes a project CANCELLED (terminal); None when unknown or the cancel changes nothing."""
+    project = await repository.get(session, data.project_id)
+    if project is None:
+        return None
+    try:
+        decision = decide(lifecycle_of(project), Cancel())
+    except IllegalTransition:
+        return None  # an EFFECTIVE project stays EFFECTIVE; the registry's record is its own
+    if not decision.moved:
+        return None
+    apply(
+        session,
+        project,
+        decision,
+        on=data.effective_date,
+        by=data.cancelled_by,
+        note=f"{data.reason_code}: {data.reason}",
+    )
+    return project
 
 
 async def get(session: AsyncSession, project_id: str) -> TrackedProject:
@@ -39,31 +191,74 @@ async def get(session: AsyncSession, project_id: str) -> TrackedProject:
     return project
 
 
-def change_stage(
+def lifecycle_of(project: TrackedProject) -> Lifecycle:
+    return Lifecycle(project.stage, project.resume_to)
+
+
+def command(project: TrackedProject, cmd: Command) -> Decision:
+    """The state machine's decision on a command, or 409 with its reason."""
+    try:
+        return decide(lifecycle_of(project), cmd)
+    except IllegalTransition as exc:
+        raise Conflict(str(exc), stage=str(project.stage)) from exc
+
+
+def apply(
     session: AsyncSession,
     project: TrackedProject,
+    decision: Decision,
     *,
-    to: Stage,
     on: dt.date,
     by: str,
-    kind: MilestoneKind | None,
-    evidence: list[str],
+    kind: MilestoneKind | None = None,
+    evidence: Sequence[Evidence] = (),
+    note: str | None = None,
+    expected_resume_date: dt.date | None = None,
 ) -> None:
-    """Moves the project (already validated by the state machine) and emits stage_changed."""
+    """Moves the project as decided, records the change and emits stage_changed."""
+    if decision.reason is None:
+        return
     previous = project.stage
-    project.stage = to
+    project.stage = decision.after.stage
+    project.resume_to = decision.after.resume_to
+    project.stage_since = on
+    project.expected_resume_date = (
+        expected_resume_date if project.stage is Stage.SUSPENDED else None
+    )
     project.updated_at = utcnow()
     repository.save(session, project)
-    enqueue(
+    repository.save(
+        session,
+        StageChange(
+            project_id=project.project_id,
+            from_stage=previous,
+            to_stage=project.stage,
+            effective_date=on,
+            reason=decision.reason,
+            milestone_kind=kind,
+            changed_by=by,
+            note=note,
+        ),
+    )
+    timeline.publish(
         session,
         ProjectStageChanged(
             project_id=project.project_id,
             from_stage=previous,
-            to_stage=to,
+            to_stage=project.stage,
             effective_date=on,
-            reason="MILESTONE",
+            reason=decision.reason,
             milestone_kind=kind,
-            evidence=evidence,
+            evidence=[e.uri for e in evidence],
             changed_by=by,
+            note=note,
         ),
+        project_id=project.project_id,
+        by=by,
+        summary=f"阶段 {previous} → {project.stage} ({decision.reason})"
+        + (f": {note}" if note else ""),
     )
+
+
+async def history(session: AsyncSession, project_ids: Sequence[str]) -> list[StageChange]:
+    return await repository.history(session, project_ids)

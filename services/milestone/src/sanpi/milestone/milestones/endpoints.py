@@ -1,63 +1,131 @@
-"""HTTP routes of milestones: post one, read a project's timeline."""
+"""HTTP routes of milestones: record an achievement, replan a forecast, read the plan."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, status
+from fastapi.responses import JSONResponse
 
-from sanpi.kit import Authenticated, ReadSessionDep, SessionDep, Writer
-from sanpi.milestone.milestones import service
-from sanpi.milestone.milestones.schemas import (
-    MilestoneCreate,
-    MilestonePublic,
-    Timeline,
-    TimelineEntry,
+from sanpi.events import MilestoneKind
+from sanpi.kit import (
+    Authenticated,
+    IdempotencyKey,
+    Page,
+    ReadSessionDep,
+    RuntimeDep,
+    SessionDep,
+    Writer,
+    run_idempotent,
+    today,
 )
+from sanpi.milestone.lifecycle import service as lifecycle
+from sanpi.milestone.milestones import service
+from sanpi.milestone.milestones.models import Milestone
+from sanpi.milestone.milestones.schemas import (
+    ForecastCreate,
+    MilestoneCreate,
+    MilestonePlanItem,
+    MilestonePublic,
+    evidence_public,
+)
+from sanpi.milestone.rules.endpoints import settings_of
+from sanpi.milestone.rules.service import reevaluate
 
 router = APIRouter(prefix="/projects", tags=["milestones"])
+
+
+def plan_item(m: Milestone) -> MilestonePlanItem:
+    return MilestonePlanItem(
+        id=m.id,
+        project_id=m.project_id,
+        kind=m.kind,
+        label=m.label,
+        baseline_date=m.baseline_date,
+        forecast_date=m.forecast_date,
+        actual_date=m.actual_date,
+        status=m.status,
+        evidence=evidence_public(m.evidence),
+        recorded_by=m.recorded_by,
+        recorded_at=m.recorded_at,
+    )
 
 
 @router.post(
     "/{project_id}/milestones", status_code=status.HTTP_201_CREATED, response_model=MilestonePublic
 )
 async def post_milestone(
-    project_id: str, body: MilestoneCreate, principal: Writer, session: SessionDep
-) -> MilestonePublic:
-    """Records a milestone. STARTED, IN_PRODUCTION (with evidence), FULFILLED and EFFECTIVE move
-    the stage and emit sanpi.project.stage_changed.v1; an illegal move answers 409."""
-    milestone, project = await service.record(
-        session, project_id=project_id, body=body, principal=principal
-    )
-    return MilestonePublic(
-        id=milestone.id,
-        project_id=milestone.project_id,
-        kind=milestone.kind,
-        date=milestone.date,
-        evidence=milestone.evidence,
-        recorded_by=milestone.recorded_by,
-        recorded_at=milestone.recorded_at,
-        stage=project.stage,
+    project_id: str,
+    body: MilestoneCreate,
+    principal: Writer,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Records a milestone. STARTED and IN_PRODUCTION need a dated evidence reference;
+    FULFILLED, STARTED, IN_PRODUCTION and EFFECTIVE move the stage and emit
+    sanpi.project.stage_changed.v1; an illegal move answers 409."""
+
+    async def record() -> tuple[MilestonePublic, dict[str, str]]:
+        project = await lifecycle.get(session, project_id)
+        row = await service.record(
+            session,
+            project=project,
+            body=body,
+            principal=principal,
+            today=today(runtime.clock),
+        )
+        await reevaluate(
+            session, settings=settings_of(runtime), clock=runtime.clock, project_id=project_id
+        )
+        assert row.actual_date is not None
+        assert row.recorded_at is not None
+        detail = evidence_public(row.evidence)
+        answer = MilestonePublic(
+            id=row.id,
+            project_id=project_id,
+            kind=row.kind,
+            label=row.label,
+            date=row.actual_date,
+            evidence=[e.uri for e in detail],
+            evidence_detail=detail,
+            recorded_by=principal.subject,
+            recorded_at=row.recorded_at,
+            stage=project.stage,
+        )
+        return answer, {}
+
+    return await run_idempotent(
+        session,
+        key=idempotency_key,
+        principal=principal,
+        scope=f"POST /v1/projects/{project_id}/milestones",
+        payload=body,
+        action=record,
     )
 
 
-@router.get("/{project_id}/timeline", response_model=Timeline)
-async def get_timeline(
+@router.post("/{project_id}/milestones/{kind}/forecast", response_model=MilestonePlanItem)
+async def replan(
+    project_id: str,
+    kind: MilestoneKind,
+    body: ForecastCreate,
+    principal: Writer,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> MilestonePlanItem:
+    """Moves a milestone's forecast date (the baseline stays) and emits milestone.replanned."""
+    project = await lifecycle.get(session, project_id)
+    row = await service.replan(session, project=project, kind=kind, body=body, principal=principal)
+    await reevaluate(
+        session, settings=settings_of(runtime), clock=runtime.clock, project_id=project_id
+    )
+    return plan_item(row)
+
+
+@router.get("/{project_id}/milestones", response_model=Page[MilestonePlanItem])
+async def get_plan(
     project_id: str, _principal: Authenticated, session: ReadSessionDep
-) -> Timeline:
-    """The project's current stage and every milestone recorded for it, oldest first."""
-    project, rows = await service.timeline(session, project_id=project_id)
-    return Timeline(
-        project_id=project.project_id,
-        name=project.name,
-        park=project.park,
-        stage=project.stage,
-        items=[
-            TimelineEntry(
-                at=m.recorded_at,
-                kind=m.kind,
-                date=m.date,
-                evidence=m.evidence,
-                recorded_by=m.recorded_by,
-            )
-            for m in rows
-        ],
-    )
+) -> Page[MilestonePlanItem]:
+    """The milestone plan: baseline, forecast and actual dates, status and evidence (one page:
+    at most the 13 kinds plus the CUSTOM ones)."""
+    await lifecycle.get(session, project_id)
+    return Page(items=[plan_item(m) for m in await service.plan(session, project_id)])

@@ -1,24 +1,40 @@
-"""The milestone table: one row per recorded milestone, with its evidence."""
+"""The milestone plan: one row per project and kind (CUSTOM ones by label), baseline to actual."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import JSON
+from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from sanpi.events import MilestoneKind
 from sanpi.kit import UTCDateTime, utcnow
 
 
+class MilestoneStatus(StrEnum):
+    PENDING = "PENDING"
+    DUE_SOON = "DUE_SOON"
+    OVERDUE = "OVERDUE"
+    ACHIEVED = "ACHIEVED"
+
+
 class Milestone(SQLModel, table=True):
-    __tablename__ = "milestone"
+    __tablename__ = "milestone_node"
+    __table_args__ = (UniqueConstraint("project_id", "kind", "label"),)
 
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True, max_length=36)
     project_id: str = Field(max_length=36, index=True)
     kind: MilestoneKind = Field(max_length=32)
-    date: dt.date
-    evidence: list[str] = Field(default_factory=list, sa_type=JSON)
-    recorded_by: str = Field(max_length=128)
-    recorded_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    label: str = Field(default="", max_length=100, description="names a CUSTOM milestone")
+    baseline_date: dt.date | None = None
+    forecast_date: dt.date | None = None
+    actual_date: dt.date | None = None
+    # [{"uri": ..., "taken_at": "2023-03-01" | null}]
+    evidence: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    status: MilestoneStatus = Field(default=MilestoneStatus.PENDING, max_length=16)
+    recorded_by: str | None = Field(default=None, max_length=128)
+    recorded_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from sanpi.events import MilestoneKind
 from sanpi.milestone.milestones.models import Milestone
 
 
-def add(session: AsyncSession, milestone: Milestone) -> None:
+def save(session: AsyncSession, milestone: Milestone) -> None:
     session.add(milestone)
 
 
-async def for_project(session: AsyncSession, project_id: str) -> list[Milestone]:
+async def get(
+    session: AsyncSession, project_id: str, kind: MilestoneKind, label: str
+) -> Milestone | None:
+    stmt = select(Milestone).where(
+        Milestone.project_id == project_id, Milestone.kind == kind, Milestone.label == label
+    )
+    return (await session.exec(stmt)).first()
+
+
+async def for_projects(session: AsyncSession, project_ids: Sequence[str]) -> list[Milestone]:
     stmt = (
         select(Milestone)
-        .where(Milestone.project_id == project_id)
-        .order_by(col(Milestone.recorded_at), col(Milestone.id))
+        .where(col(Milestone.project_id).in_(project_ids))
+        .order_by(col(Milestone.project_id), col(Milestone.baseline_date), col(Milestone.kind))
     )
     return list((await session.exec(stmt)).all())

@@ -3,27 +3,45 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from sanpi.events import MilestoneKind, Stage
+from sanpi.milestone.lifecycle.state_machine import Evidence
+from sanpi.milestone.milestones.models import MilestoneStatus
+
+Uri = Annotated[str, Field(min_length=1, max_length=2000)]
 
 
-class TimelineEntry(BaseModel):
-    at: dt.datetime
-    kind: MilestoneKind
-    date: dt.date
-    evidence: list[str]
-    recorded_by: str
+class EvidenceIn(BaseModel):
+    """An attachment reference with the day it was taken (photo EXIF date, document date)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    uri: Uri
+    taken_at: dt.date | None = Field(default=None, description="the day the photo was taken")
 
 
-class Timeline(BaseModel):
-    project_id: str
-    name: str
-    park: str
-    stage: Stage
-    items: list[TimelineEntry]
+class EvidencePublic(BaseModel):
+    uri: str
+    taken_at: dt.date | None = None
+    dated_on: dt.date | None = Field(
+        default=None, description="taken_at, else a date written in the URI; null = undated"
+    )
+
+
+def evidence_public(items: list[dict[str, Any]]) -> list[EvidencePublic]:
+    out = []
+    for item in items:
+        ev = to_evidence(item)
+        out.append(EvidencePublic(uri=ev.uri, taken_at=ev.taken_at, dated_on=ev.dated_on))
+    return out
+
+
+def to_evidence(item: dict[str, Any]) -> Evidence:
+    taken = item.get("taken_at")
+    return Evidence(item["uri"], dt.date.fromisoformat(taken) if taken else None)
 
 
 class MilestoneCreate(BaseModel):
@@ -31,21 +49,64 @@ class MilestoneCreate(BaseModel):
 
     kind: MilestoneKind
     date: dt.date = Field(description="the day it happened (Asia/Shanghai calendar)")
-    evidence: list[Annotated[str, Field(min_length=1, max_length=2000)]] = Field(
+    label: str = Field(
+        default="",
+        max_length=100,
+        validate_default=True,
+        description="name of a CUSTOM milestone (required for CUSTOM)",
+    )
+    evidence: list[Uri | EvidenceIn] = Field(
         default_factory=list,
         max_length=50,
-        description="URIs of dated evidence: site photos, permits, contracts",
+        description="attachment references: a URI string, or {uri, taken_at}. STARTED and "
+        "IN_PRODUCTION need at least one DATED one: taken_at given, or a date in the URI "
+        "(2023-03-01, 2023_03_01 or 20230301)",
     )
 
+    @field_validator("label")
+    @classmethod
+    def _custom_needs_label(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("kind") is MilestoneKind.CUSTOM and not value.strip():
+            raise ValueError("a CUSTOM milestone needs a label")
+        return value.strip()
 
-class MilestonePublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    def evidence_items(self) -> list[Evidence]:
+        return [
+            Evidence(e) if isinstance(e, str) else Evidence(e.uri, e.taken_at)
+            for e in self.evidence
+        ]
 
+
+class ForecastCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    forecast_date: dt.date
+    label: str = Field(default="", max_length=100)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class MilestonePlanItem(BaseModel):
     id: str
     project_id: str
     kind: MilestoneKind
+    label: str
+    baseline_date: dt.date | None
+    forecast_date: dt.date | None
+    actual_date: dt.date | None
+    status: MilestoneStatus
+    evidence: list[EvidencePublic]
+    recorded_by: str | None
+    recorded_at: dt.datetime | None
+
+
+class MilestonePublic(BaseModel):
+    id: str
+    project_id: str
+    kind: MilestoneKind
+    label: str
     date: dt.date
-    evidence: list[str]
+    evidence: list[str] = Field(description="the URIs, as in milestone.achieved")
+    evidence_detail: list[EvidencePublic]
     recorded_by: str
     recorded_at: dt.datetime
     stage: Stage = Field(description="the project's stage after this milestone")

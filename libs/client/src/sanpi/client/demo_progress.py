@@ -1,0 +1,374 @@
+"""Demo progress histories (DOMAIN.md §5.2): S-curve reports with noise, posted through the SDK.
+
+Pure generation first: given a project's stage dates, total and the demo's "as of" day, build its
+investment plans, 旬 and monthly reports, milestone forecasts and suspension, reproducibly from a
+seed. `assign_profiles` makes sure that a portfolio triggers every alert rule the milestone
+service evaluates (R02 R04 R05 R06 R07 R09 R11 R16 R17) when evaluated as of that day.
+`post_history` then sends one history through the milestone API (admin token: reports carry
+their real submission day)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sanpi.client.sdk.base import ApiError
+from sanpi.client.sdk.milestone import MilestoneApi
+from sanpi.events import ReportPeriodKind
+from sanpi.events.xun import ReportPeriod, last_completed, period_of, periods_between
+
+# §5.2 noise: 8 % late reports, 2 % missing, 1 % falling cumulative, 10 % of projects with a
+# 60-day stall window.
+LATE_SHARE = 0.08
+MISSING_SHARE = 0.02
+FALLING_SHARE = 0.01
+STALL_SHARE = 0.10
+STALL_DAYS = 60
+# Front-loaded monthly plan: Q1 ≈ 25–35 % of the year (2019 Q1 30.8 %, 2023 Q1 38.1 %).
+Q1_SHARE = 0.30
+# Reports are due 旬 end + 2 days and by the 5th of the next month (the service's defaults).
+XUN_GRACE_DAYS = 2
+MONTH_DUE_DAY = 5
+
+
+class Profile(StrEnum):
+    """What a project's history is made to show (each one fires at least one rule)."""
+
+    ON_PLAN = "ON_PLAN"  # S-curve with the §5.2 noise only
+    BEHIND = "BEHIND"  # R04: spending slows to a third this year
+    STALLED = "STALLED"  # R06: flat for the last 60 days
+    SILENT = "SILENT"  # R07: stopped reporting four 旬 ago
+    CORRECTED = "CORRECTED"  # R16: two downward corrections lately
+    SUSPENDED = "SUSPENDED"  # R11: 停工 45 days ago without a 复工 plan
+    NODE_LATE = "NODE_LATE"  # R05: 封顶 (TOPPED_OUT) forecast 20 days ago, not reached
+    NODE_SOON = "NODE_SOON"  # R17: 竣工 (COMPLETED) forecast in 5 days
+    NOT_STARTED = "NOT_STARTED"  # R02: signed, never started (nothing to report)
+
+
+# The profiles that must appear once in a portfolio, in the order they are handed out.
+SPECIAL = (
+    Profile.BEHIND,
+    Profile.STALLED,
+    Profile.SILENT,
+    Profile.CORRECTED,
+    Profile.SUSPENDED,
+    Profile.NODE_LATE,
+    Profile.NODE_SOON,
+)
+
+
+@dataclass(frozen=True)
+class DemoProject:
+    """What the generator needs of one project (as the registry's demo registered it)."""
+
+    project_id: str
+    total_investment: int  # 万元
+    signed: dt.date
+    planned_start: dt.date | None = None
+    planned_production: dt.date | None = None
+    started: dt.date | None = None  # actual 开工; None: not started by the demo's day
+    produced: dt.date | None = None  # actual 投产
+
+
+@dataclass(frozen=True)
+class GeneratedReport:
+    period_key: str
+    cum: int
+    ytd: int
+    funds_arrived: int
+    physical_pct: float
+    submitted_on: dt.date
+    correction: bool = False
+    narrative: str = ""
+    problems: tuple[str, ...] = ()
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "period_key": self.period_key,
+            "completed_investment_cum": self.cum,
+            "completed_investment_ytd": self.ytd,
+            "funds_arrived_cum": self.funds_arrived,
+            "physical_progress_pct": self.physical_pct,
+            "narrative": self.narrative,
+            "problems": [{"description": p} for p in self.problems],
+            "correction": self.correction,
+            "submitted_on": self.submitted_on.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class NodeForecast:
+    kind: str
+    forecast: dt.date
+    reason: str
+
+
+@dataclass(frozen=True)
+class ProgressHistory:
+    project_id: str
+    profile: Profile
+    started: dt.date | None
+    produced: dt.date | None
+    plans: Mapping[int, tuple[int, ...]] = field(default_factory=dict)  # year → 12 months
+    reports: tuple[GeneratedReport, ...] = ()
+    nodes: tuple[NodeForecast, ...] = ()
+    suspended: dt.date | None = None
+    stall: tuple[dt.date, dt.date] | None = None
+
+
+def s_curve(t: float, steepness: float = 10.0) -> float:
+    """A logistic S-curve scaled to run from 0 at t=0 to 1 at t=1 (slow, fast, slow)."""
+    t = min(1.0, max(0.0, t))
+
+    def raw(x: float) -> float:
+        return 1 / (1 + math.exp(-steepness * (x - 0.5)))
+
+    return (raw(t) - raw(0.0)) / (raw(1.0) - raw(0.0))
+
+
+def front_loaded_split(annual: int, q1_share: float = Q1_SHARE) -> tuple[int, ...]:
+    """12 monthly amounts adding up to `annual`, Q1 carrying `q1_share` of it."""
+    weights = [q1_share / 3] * 3 + [(1 - q1_share) / 9] * 9
+    months = [int(annual * w) for w in weights]
+    months[-1] += annual - sum(months)
+    return tuple(months)
+
+
+def deadline(period: ReportPeriod) -> dt.date:
+    return period.deadline(xun_grace_days=XUN_GRACE_DAYS, month_due_day=MONTH_DUE_DAY)
+
+
+def assign_profiles(
+    projects: Sequence[DemoProject], until: dt.date, seed: int
+) -> dict[str, Profile]:
+    """One project for each special profile (among those under construction on `until`), the
+    rest ON_PLAN; projects not started by `until` are NOT_STARTED."""
+    rng = random.Random(seed)  # noqa: S311 - demo data, reproducible by design
+    building = [
+        p.project_id
+        for p in projects
+        if p.started is not None
+        and p.started <= until - dt.timedelta(days=120)  # long enough to show a trend
+        and (p.produced is None or p.produced > until)
+    ]
+    rng.shuffle(building)
+    profiles = {
+        p.project_id: Profile.NOT_STARTED
+        if p.started is None or p.started > until
+        else Profile.ON_PLAN
+        for p in projects
+    }
+    for project_id, profile in zip(building, SPECIAL, strict=False):
+        profiles[project_id] = profile
+    return profiles
+
+
+def generate_history(
+    project: DemoProject, *, until: dt.date, profile: Profile, seed: int
+) -> ProgressHistory:
+    """The reports, plans and events of one project up to `until` (reproducible per seed)."""
+    rng = random.Random(f"{seed}:{project.project_id}")  # noqa: S311 - demo data
+    start = project.started
+    if profile is Profile.NOT_STARTED or start is None or start > until:
+        return ProgressHistory(project.project_id, Profile.NOT_STARTED, None, None)
+    end = project.planned_production
+    if end is None or end <= start + dt.timedelta(days=90):
+        end = start + dt.timedelta(days=int(330 * rng.uniform(0.8, 1.3)))  # §5.2: median 330 d
+    produced = project.produced if project.produced and project.produced <= until else None
+    last_day = min(until, produced or until)
+    total = project.total_investment
+    target = total * rng.uniform(0.85, 0.98)  # completed investment rarely reaches the total
+    funds_share = rng.uniform(0.6, 1.0)
+
+    stall: tuple[dt.date, dt.date] | None = None
+    if profile is Profile.STALLED:
+        stall = (until - dt.timedelta(days=STALL_DAYS), until)
+    elif profile is Profile.ON_PLAN and rng.random() < STALL_SHARE:
+        stall_start = start + dt.timedelta(days=rng.randint(30, max(31, (last_day - start).days)))
+        stall = (stall_start, stall_start + dt.timedelta(days=STALL_DAYS))
+    suspended = until - dt.timedelta(days=45) if profile is Profile.SUSPENDED else None
+    silent_from = until - dt.timedelta(days=40) if profile is Profile.SILENT else None
+    slow_from = dt.date(until.year, 1, 1) if profile is Profile.BEHIND else None
+
+    def curve(day: dt.date) -> float:
+        """The share of `target` completed on `day`, with stalls and slowdowns applied."""
+        effective = day
+        if stall and day > stall[0]:
+            effective = stall[0] if day <= stall[1] else day - (stall[1] - stall[0])
+        if suspended and day > suspended:
+            effective = suspended
+        share = s_curve((effective - start).days / max(1, (end - start).days))
+        if slow_from and day > slow_from:
+            base = s_curve((slow_from - start).days / max(1, (end - start).days))
+            share = base + (share - base) / 3
+        return share
+
+    def cum_on(day: dt.date) -> int:
+        return min(total, round(target * curve(day)))
+
+    plans: dict[int, tuple[int, ...]] = {}
+    for year in range(start.year, last_day.year + 1):
+        year_start = max(start, dt.date(year, 1, 1)) - dt.timedelta(days=1)
+        year_end = min(end, dt.date(year, 12, 31))
+        planned = round(
+            (target * s_curve((year_end - start).days / max(1, (end - start).days)))
+            - cum_on(year_start)
+        )
+        annual = min(total, max(0, round(planned * rng.uniform(0.9, 1.1))))
+        plans[year] = front_loaded_split(annual)
+
+    periods: list[ReportPeriod] = []
+    for kind in (ReportPeriodKind.XUN, ReportPeriodKind.MONTH):
+        first, last = period_of(start, kind), last_completed(last_day, kind)
+        if first <= last:
+            periods.extend(periods_between(first, last))
+    periods.sort(key=lambda p: (p.end, p.xun == 0))
+
+    reports: list[GeneratedReport] = []
+    corrections_left = 2 if profile is Profile.CORRECTED else 0
+    highest = 0
+    for period in periods:
+        if (suspended and period.end > suspended) or (silent_from and period.end > silent_from):
+            continue
+        if rng.random() < MISSING_SHARE:
+            continue
+        due = deadline(period)
+        if rng.random() < LATE_SHARE:
+            submitted = due + dt.timedelta(days=rng.randint(1, 10))
+        else:
+            submitted = period.end + dt.timedelta(days=rng.randint(0, (due - period.end).days))
+        if submitted > until:
+            continue  # not sent yet on the demo's day
+        cum = cum_on(period.end)
+        ytd = cum - cum_on(dt.date(period.year, 1, 1) - dt.timedelta(days=1))
+        correction = False
+        # A falling cumulative (data-quality noise) only on 上/中旬, so that the month's and the
+        # 下旬's reports, which close on the same day, still agree.
+        recent = period.end >= until - dt.timedelta(days=80)
+        wants_fall = rng.random() < FALLING_SHARE or (corrections_left > 0 and recent)
+        if period.xun in (1, 2) and wants_fall and highest > 100:
+            # 3 % below the highest figure reported so far: a real fall, sent as a correction.
+            lowered = round(highest * 0.97)
+            cum, ytd = lowered, max(0, ytd - (cum - lowered))
+            correction = True
+            corrections_left = max(0, corrections_left - 1)
+        highest = max(highest, cum)
+        pct = round(100 * curve(period.end), 1)
+        reports.append(
+            GeneratedReport(
+                period_key=period.key,
+                cum=cum,
+                ytd=min(ytd, cum),
+                funds_arrived=min(total, round(cum * funds_share)),
+                physical_pct=pct,
+                submitted_on=submitted,
+                correction=correction,
+                narrative=_narrative(pct, stall, period),
+                problems=("资金未按计划到位",) if correction else (),
+            )
+        )
+
+    nodes: list[NodeForecast] = []
+    if profile is Profile.NODE_LATE:
+        nodes.append(NodeForecast("TOPPED_OUT", until - dt.timedelta(days=20), "主体结构封顶"))
+    if profile is Profile.NODE_SOON:
+        nodes.append(NodeForecast("COMPLETED", until + dt.timedelta(days=5), "竣工验收"))
+    return ProgressHistory(
+        project.project_id,
+        profile,
+        start,
+        produced,
+        plans=plans,
+        reports=tuple(reports),
+        nodes=tuple(nodes),
+        suspended=suspended,
+        stall=stall,
+    )
+
+
+def _narrative(pct: float, stall: tuple[dt.date, dt.date] | None, period: ReportPeriod) -> str:
+    if stall and stall[0] < period.end <= stall[1]:
+        return "受外部条件影响, 现场暂无实质进展"
+    if pct < 20:
+        return "场地平整、基础施工"
+    if pct < 60:
+        return "主体结构施工"
+    if pct < 90:
+        return "设备安装调试"
+    return "收尾及竣工验收准备"
+
+
+def generate_portfolio(
+    projects: Sequence[DemoProject], *, until: dt.date, seed: int
+) -> list[ProgressHistory]:
+    """A history for every project, profiles assigned so that every rule fires on `until`."""
+    profiles = assign_profiles(projects, until, seed)
+    return [
+        generate_history(p, until=until, profile=profiles[p.project_id], seed=seed)
+        for p in projects
+    ]
+
+
+def evidence(project_id: str, kind: str, day: dt.date) -> dict[str, str]:
+    return {
+        "uri": f"https://demo.sanpi.invalid/evidence/{project_id}/{kind.lower()}.jpg",
+        "taken_at": day.isoformat(),
+    }
+
+
+def _unless_done(call: Callable[[], object]) -> None:
+    """Runs an API call; a 409 means it was done before (a re-run, or the registry's loader)."""
+    try:
+        call()
+    except ApiError as exc:
+        if exc.status != 409:
+            raise
+
+
+def _post_milestone(api: MilestoneApi, project_id: str, kind: str, day: dt.date) -> None:
+    body = {"kind": kind, "date": day.isoformat(), "evidence": [evidence(project_id, kind, day)]}
+    _unless_done(lambda: api.post_milestone(project_id, body))
+
+
+def post_history(
+    api: MilestoneApi, history: ProgressHistory, *, record_milestones: bool = True
+) -> int:
+    """Sends one history through the milestone API (admin token); returns the calls made.
+    Re-running it is safe: reports carry an Idempotency-Key, plans are PUTs."""
+    calls = 0
+    pid = history.project_id
+    if history.started is None:
+        return calls
+    if record_milestones:
+        _post_milestone(api, pid, "STARTED", history.started)
+        calls += 1
+    for year, months in sorted(history.plans.items()):
+        api.set_investment_plan(pid, year, {"annual_plan": sum(months), "monthly": list(months)})
+        calls += 1
+    for report in history.reports:
+        api.report_progress(pid, report.body(), idempotency_key=f"demo-{pid}-{report.period_key}")
+        calls += 1
+    for node in history.nodes:
+        api.replan(
+            pid, node.kind, {"forecast_date": node.forecast.isoformat(), "reason": node.reason}
+        )
+        calls += 1
+    if history.suspended is not None:
+        body = {"date": history.suspended.isoformat(), "reason": "资金暂未到位, 停工待料"}
+        _unless_done(lambda: api.suspend(pid, body))
+        calls += 1
+    if record_milestones and history.produced is not None:
+        _post_milestone(api, pid, "IN_PRODUCTION", history.produced)
+        calls += 1
+    return calls
+
+
+def post_portfolio(
+    api: MilestoneApi, histories: Iterable[ProgressHistory], *, record_milestones: bool = True
+) -> int:
+    return sum(post_history(api, h, record_milestones=record_milestones) for h in histories)

@@ -1,0 +1,116 @@
+"""HTTP routes of progress: 旬/月 reports and annual investment plans."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, status
+from fastapi.responses import JSONResponse
+
+from sanpi.kit import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    Authenticated,
+    IdempotencyKey,
+    Page,
+    ReadSessionDep,
+    RuntimeDep,
+    SessionDep,
+    Writer,
+    run_idempotent,
+    today,
+)
+from sanpi.milestone.lifecycle import service as lifecycle
+from sanpi.milestone.progress import service
+from sanpi.milestone.progress.schemas import PlanPublic, PlanPut, ProgressCreate, ProgressPublic
+from sanpi.milestone.rules.endpoints import settings_of
+from sanpi.milestone.rules.evaluation import Deadlines
+from sanpi.milestone.rules.service import reevaluate
+
+router = APIRouter(prefix="/projects", tags=["progress"])
+
+
+@router.post(
+    "/{project_id}/progress", status_code=status.HTTP_201_CREATED, response_model=ProgressPublic
+)
+async def post_progress(
+    project_id: str,
+    body: ProgressCreate,
+    principal: Writer,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """A 旬 (`2023-03-X2`) or monthly (`2023-03`) report; emits sanpi.progress.reported.v1.
+    A cumulative lower than an earlier period's needs correction=true; completed investment
+    above the total is refused; a report after its deadline is accepted with late=true."""
+    settings = settings_of(runtime)
+
+    async def report() -> tuple[ProgressPublic, dict[str, str]]:
+        project = await lifecycle.get(session, project_id)
+        row = await service.report(
+            session,
+            project=project,
+            body=body,
+            principal=principal,
+            today=today(runtime.clock),
+            deadlines=Deadlines.of(settings),
+        )
+        await reevaluate(session, settings=settings, clock=runtime.clock, project_id=project_id)
+        return ProgressPublic.model_validate(row), {}
+
+    return await run_idempotent(
+        session,
+        key=idempotency_key,
+        principal=principal,
+        scope=f"POST /v1/projects/{project_id}/progress",
+        payload=body,
+        action=report,
+    )
+
+
+@router.get("/{project_id}/progress", response_model=Page[ProgressPublic])
+async def list_progress(
+    project_id: str,
+    _principal: Authenticated,
+    session: ReadSessionDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[ProgressPublic]:
+    """The project's reports in the order they were first submitted."""
+    await lifecycle.get(session, project_id)
+    rows, next_cursor = await service.report_page(
+        session, project_id=project_id, limit=limit, cursor=cursor
+    )
+    return Page(items=[ProgressPublic.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.put("/{project_id}/investment-plans/{year}", response_model=PlanPublic)
+async def put_plan(
+    project_id: str,
+    year: Annotated[int, Path(ge=2000, le=2100)],
+    body: PlanPut,
+    principal: Writer,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> PlanPublic:
+    """Sets the year's 年度计划投资 with optional monthly and 旬 splits (they must add up)."""
+    project = await lifecycle.get(session, project_id)
+    row = await service.set_plan(
+        session, project=project, year=year, body=body, principal=principal
+    )
+    await reevaluate(
+        session, settings=settings_of(runtime), clock=runtime.clock, project_id=project_id
+    )
+    return PlanPublic.model_validate(row)
+
+
+@router.get("/{project_id}/investment-plans", response_model=Page[PlanPublic])
+async def list_plans(
+    project_id: str, _principal: Authenticated, session: ReadSessionDep
+) -> Page[PlanPublic]:
+    """The project's annual plans, oldest year first (one page: one plan per year)."""
+    await lifecycle.get(session, project_id)
+    return Page(
+        items=[PlanPublic.model_validate(p) for p in await service.plans(session, project_id)]
+    )

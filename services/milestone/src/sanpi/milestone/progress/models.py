@@ -1,0 +1,55 @@
+"""Investment plans (per project and year) and progress reports (per 旬 or month)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import JSON, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from sanpi.events import ReportPeriodKind
+from sanpi.kit import UTCDateTime, utcnow
+
+
+class InvestmentPlan(SQLModel, table=True):
+    __tablename__ = "investment_plan"
+    __table_args__ = (UniqueConstraint("project_id", "year"),)
+
+    id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True, max_length=36)
+    project_id: str = Field(max_length=36, index=True)
+    year: int
+    annual_plan: int = Field(description="年度计划投资, 万元")
+    monthly: list[int] | None = Field(default=None, sa_type=JSON)
+    xun: list[int] | None = Field(default=None, sa_type=JSON)
+    # REGISTRY (from 年度计划投资 in the registry's events) or API (set here, which wins).
+    source: str = Field(default="API", max_length=16)
+    set_by: str = Field(max_length=128)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ProgressReport(SQLModel, table=True):
+    __tablename__ = "progress_report"
+    __table_args__ = (UniqueConstraint("project_id", "period_key"),)
+
+    id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True, max_length=36)
+    project_id: str = Field(max_length=36, index=True)
+    period_kind: ReportPeriodKind = Field(max_length=8)
+    period_key: str = Field(max_length=16)
+    period_end: dt.date
+    completed_investment_cum: int
+    completed_investment_ytd: int
+    funds_arrived_cum: int | None = None
+    physical_progress_pct: float | None = None
+    narrative: str = Field(default="", max_length=4000)
+    problems: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    deadline: dt.date
+    submitted_on: dt.date
+    late: bool = False
+    correction: bool = False
+    # A correction that lowered the cumulative figure: a data-quality fact for R16.
+    lowered_by_correction: bool = False
+    reported_by: str = Field(max_length=128)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

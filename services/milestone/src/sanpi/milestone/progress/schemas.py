@@ -1,0 +1,123 @@
+"""Request and response models of investment plans and progress reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from sanpi.events import ReportPeriodKind
+from sanpi.events.xun import ReportPeriod, parse_period
+
+# The registry's ceiling (1万亿 in 万元): anything above is a typing error, not an investment.
+MAX_AMOUNT_WAN = 100_000_000
+
+
+class ProblemIn(BaseModel):
+    """存在问题: one problem the project faces, and who should solve it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = Field(min_length=1, max_length=1000)
+    category: Literal["LAND", "APPROVAL", "FUNDING", "POWER", "DEMOLITION", "OTHER"] = "OTHER"
+    assigned_unit: str | None = Field(default=None, max_length=128)
+
+
+class ProgressCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    period_key: str = Field(description="2023-03-X2 (March 中旬) or 2023-03 (the month)")
+    period_kind: ReportPeriodKind | None = Field(
+        default=None, description="optional; must match period_key"
+    )
+    completed_investment_cum: int = Field(ge=0, le=MAX_AMOUNT_WAN, description="累计完成投资, 万元")
+    completed_investment_ytd: int = Field(ge=0, le=MAX_AMOUNT_WAN, description="本年完成投资, 万元")
+    funds_arrived_cum: int | None = Field(default=None, ge=0, le=MAX_AMOUNT_WAN)
+    physical_progress_pct: float | None = Field(
+        default=None, ge=0, le=100, description="形象进度 %"
+    )
+    narrative: str = Field(default="", max_length=4000)
+    problems: list[ProblemIn] = Field(default_factory=list, max_length=50)
+    correction: bool = Field(
+        default=False,
+        description="a correction may lower the cumulative figure and replaces an earlier "
+        "report of the same period",
+    )
+    submitted_on: dt.date | None = Field(
+        default=None, description="admin only: the day it was really submitted (backfills)"
+    )
+
+    @field_validator("period_key")
+    @classmethod
+    def _valid_key(cls, value: str) -> str:
+        return parse_period(value).key
+
+    @field_validator("period_kind")
+    @classmethod
+    def _kind_matches(
+        cls, value: ReportPeriodKind | None, info: ValidationInfo
+    ) -> ReportPeriodKind | None:
+        key = info.data.get("period_key")
+        if value is not None and key is not None and parse_period(key).kind is not value:
+            raise ValueError(f"{key} is a {parse_period(key).kind} period, not {value}")
+        return value
+
+    @property
+    def period(self) -> ReportPeriod:
+        return parse_period(self.period_key)
+
+
+class ProgressPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    project_id: str
+    period_kind: ReportPeriodKind
+    period_key: str
+    period_end: dt.date
+    completed_investment_cum: int
+    completed_investment_ytd: int
+    funds_arrived_cum: int | None
+    physical_progress_pct: float | None
+    narrative: str
+    problems: list[ProblemIn]
+    deadline: dt.date
+    submitted_on: dt.date
+    late: bool
+    correction: bool
+    reported_by: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class PlanPut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    annual_plan: int = Field(ge=0, le=MAX_AMOUNT_WAN, description="年度计划投资, 万元")
+    monthly: list[int] | None = Field(
+        default=None, min_length=12, max_length=12, description="12 monthly amounts, 万元"
+    )
+    xun: list[int] | None = Field(
+        default=None, min_length=36, max_length=36, description="36 旬 amounts (量化到旬), 万元"
+    )
+
+    @field_validator("monthly", "xun")
+    @classmethod
+    def _not_negative(cls, value: list[int] | None) -> list[int] | None:
+        if value is not None and any(v < 0 for v in value):
+            raise ValueError("amounts must not be negative")
+        return value
+
+
+class PlanPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    project_id: str
+    year: int
+    annual_plan: int
+    monthly: list[int] | None
+    xun: list[int] | None
+    source: str
+    set_by: str
+    updated_at: dt.datetime

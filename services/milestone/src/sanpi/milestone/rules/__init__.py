@@ -1,0 +1,1 @@
+"""Alert rules: pure evaluation, the reconciler, stored alerts, traffic lights and the schedule."""

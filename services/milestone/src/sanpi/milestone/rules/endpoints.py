@@ -1,0 +1,122 @@
+"""HTTP routes of the rules: alerts, traffic lights, and the admin's evaluation "as of" a day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from sanpi.events import AlertRule, Severity
+from sanpi.kit import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    Admin,
+    Authenticated,
+    FieldProblem,
+    InvalidInput,
+    Page,
+    ReadSessionDep,
+    RuntimeDep,
+    SessionDep,
+)
+from sanpi.milestone.rules import service
+from sanpi.milestone.rules.models import AlertState
+from sanpi.milestone.rules.schemas import (
+    AlertPublic,
+    EvaluationPublic,
+    ParkLightPublic,
+    TrafficLights,
+)
+from sanpi.milestone.settings import MilestoneSettings
+
+router = APIRouter(tags=["alerts"])
+
+
+def settings_of(runtime: RuntimeDep) -> MilestoneSettings:
+    settings = runtime.settings
+    assert isinstance(settings, MilestoneSettings)
+    return settings
+
+
+@router.get("/alerts", response_model=Page[AlertPublic])
+async def list_alerts(
+    _principal: Authenticated,
+    session: ReadSessionDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: str | None = None,
+    project_id: str | None = None,
+    rule: AlertRule | None = None,
+    severity: Severity | None = None,
+    park: str | None = None,
+    state: AlertState | None = None,
+) -> Page[AlertPublic]:
+    """Alerts, oldest first: each row is one episode of a key (raised … resolved)."""
+    rows, next_cursor = await service.alert_page(
+        session,
+        limit=limit,
+        cursor=cursor,
+        project_id=project_id,
+        rule=rule,
+        severity=severity,
+        park=park,
+        state=state,
+    )
+    return Page(items=[AlertPublic.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/traffic-lights", response_model=TrafficLights)
+async def traffic_lights(
+    _principal: Authenticated, session: ReadSessionDep, runtime: RuntimeDep
+) -> TrafficLights:
+    """Per park: active projects counted by colour (their worst firing alert; green when none)
+    and an overall colour (the worst one that at least traffic_light_share of them show)."""
+    lights = await service.traffic_lights(session, share=settings_of(runtime).traffic_light_share)
+    return TrafficLights(
+        items=[
+            ParkLightPublic(park=x.park, projects=x.projects, counts=x.counts, overall=x.overall)
+            for x in lights
+        ]
+    )
+
+
+@router.post("/admin/evaluate", response_model=EvaluationPublic)
+async def evaluate(
+    principal: Admin,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    as_of: str | None = Query(default=None, description="YYYY-MM-DD; default: today"),
+    pin: bool = Query(
+        default=False, description="also make as_of the day of later scheduled/event passes"
+    ),
+) -> EvaluationPublic:
+    """Runs every rule for every project as of a day (admin only), so demos and tests can
+    travel in time; emits alert.raised/updated/resolved with one evaluation_id."""
+    if as_of is None:
+        day = await service.evaluation_date(session, runtime.clock)
+    else:
+        try:
+            day = dt.date.fromisoformat(as_of)
+        except ValueError as exc:
+            raise InvalidInput(
+                "as_of must be a date",
+                errors=[FieldProblem("as_of", f"not a YYYY-MM-DD date: {as_of!r}")],
+            ) from exc
+    if pin:
+        await service.pin(session, day, principal.subject)
+    result = await service.evaluate(session, settings=settings_of(runtime), as_of=day)
+    return EvaluationPublic(
+        evaluation_id=result.evaluation_id,
+        as_of=day,
+        pinned=pin,
+        projects=result.projects,
+        raised=result.raised,
+        updated=result.updated,
+        resolved=result.resolved,
+    )
+
+
+@router.delete("/admin/evaluate/pin", status_code=204)
+async def unpin(_principal: Admin, session: SessionDep) -> None:
+    """Back to evaluating as of today (undoes `pin=true`)."""
+    await service.unpin(session)

@@ -1,0 +1,475 @@
+"""The alert rules of DOMAIN.md §3 as pure functions: facts and a date in, desired alerts out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from sanpi.events import AlertRule, MilestoneKind, ReportPeriodKind, Severity, Stage
+from sanpi.events.vocabulary import SEVERITY_ORDER
+from sanpi.events.xun import (
+    ReportPeriod,
+    add_months,
+    last_completed,
+    month_end,
+    period_of,
+    period_time_progress,
+    periods_between,
+)
+from sanpi.milestone.lifecycle.state_machine import ORDER, STAGE_OF_MILESTONE
+from sanpi.milestone.rules.facts import MilestoneFact, ProjectFacts, ReportFact
+from sanpi.milestone.settings import MilestoneSettings, RuleSettings
+
+KIND_LABEL = {ReportPeriodKind.XUN: "旬", ReportPeriodKind.MONTH: "月"}
+MAJOR_NODES = frozenset({MilestoneKind.STARTED, MilestoneKind.IN_PRODUCTION})
+# While SUSPENDED the clocks stop: these rules stay silent (R11 watches the suspension itself).
+MUTED_WHILE_SUSPENDED = frozenset(
+    {AlertRule.R02, AlertRule.R04, AlertRule.R05, AlertRule.R06, AlertRule.R07, AlertRule.R09}
+    | {AlertRule.R17}
+)
+
+
+@dataclass(frozen=True)
+class DesiredAlert:
+    """An alert that should be firing now, as the rules see it."""
+
+    key: str
+    rule: AlertRule
+    severity: Severity
+    title: str
+    message: str = ""
+    metric_value: float | None = None
+    threshold: float | None = None
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    xun_grace_days: int = 2
+    month_due_day: int = 5
+
+    @staticmethod
+    def of(settings: MilestoneSettings) -> Deadlines:
+        return Deadlines(settings.xun_report_grace_days, settings.month_report_due_day)
+
+    def deadline(self, period: ReportPeriod) -> dt.date:
+        return period.deadline(xun_grace_days=self.xun_grace_days, month_due_day=self.month_due_day)
+
+
+@dataclass(frozen=True)
+class Context:
+    """One project on one day, with the thresholds in force."""
+
+    facts: ProjectFacts
+    as_of: dt.date
+    stage: Stage
+    since: dt.date
+    rules: RuleSettings
+    deadlines: Deadlines
+
+    def key(self, rule: AlertRule, *parts: str) -> str:
+        return ":".join([str(rule), self.facts.project_id, *parts])
+
+
+def grade(value: float, steps: Iterable[tuple[float, Severity]]) -> Severity | None:
+    """The most severe colour whose threshold `value` reaches (thresholds are inclusive)."""
+    reached = [sev for threshold, sev in steps if value >= threshold]
+    return max(reached, key=SEVERITY_ORDER.__getitem__) if reached else None
+
+
+def evaluate_project(
+    facts: ProjectFacts,
+    as_of: dt.date,
+    rules: RuleSettings,
+    deadlines: Deadlines,
+) -> list[DesiredAlert]:
+    """Every alert that should fire for this project as of `as_of` (none once CANCELLED)."""
+    state = facts.stage_on(as_of)
+    if state is None or state[0] is Stage.CANCELLED:
+        return []
+    ctx = Context(facts, as_of, state[0], state[1], rules, deadlines)
+    alerts: list[DesiredAlert] = []
+    for rule, check in RULES.items():
+        if ctx.stage is Stage.SUSPENDED and rule in MUTED_WHILE_SUSPENDED:
+            continue
+        alerts.extend(check(ctx))
+    return alerts
+
+
+# --- R02 signed but not started -----------------------------------------------------------------
+
+
+def r02_signed_not_started(ctx: Context) -> list[DesiredAlert]:
+    if ctx.stage not in (Stage.SIGNED, Stage.FULFILLING):
+        return []
+    cfg, facts, day = ctx.rules.r02, ctx.facts, ctx.as_of
+    signed = facts.signed_date or facts.known_from
+    days_signed = (day - signed).days
+    severity: Severity | None = None
+    message = f"签约 {days_signed} 天未开工"
+    if days_signed >= cfg.red_days_since_signing:
+        severity = Severity.RED
+    start = facts.planned_start
+    if start is not None:
+        late = (day - start).days
+        yellow_from = month_end(add_months(start, cfg.yellow_months_after_start_month))
+        if day >= add_months(start, cfg.red_months_after_planned_start):
+            severity = Severity.RED
+        elif day > yellow_from and severity is None:
+            severity = Severity.YELLOW
+        message = f"计划开工 {start} 已过 {late} 天仍未开工 (签约 {days_signed} 天)"
+    if severity is None:
+        return []
+    return [
+        DesiredAlert(
+            ctx.key(AlertRule.R02),
+            AlertRule.R02,
+            severity,
+            f"{facts.name}: 签约未开工",
+            message,
+            metric_value=float(days_signed),
+            threshold=float(cfg.red_days_since_signing),
+        )
+    ]
+
+
+# --- R04 investment behind 序时进度 --------------------------------------------------------------
+
+
+def r04_behind_time_progress(ctx: Context) -> list[DesiredAlert]:
+    if ctx.stage is Stage.EFFECTIVE:
+        return []
+    plan = ctx.facts.plan_for(ctx.as_of.year)
+    if plan is None or plan.annual <= 0:
+        return []
+    alerts = []
+    for kind in (ReportPeriodKind.XUN, ReportPeriodKind.MONTH):
+        checkpoint = last_completed(ctx.as_of, kind)
+        reported = {r.period for r in ctx.facts.reports}
+        if checkpoint not in reported and ctx.deadlines.deadline(checkpoint) >= ctx.as_of:
+            # Its report is not due yet: judge the period before, not a gap nobody could close.
+            checkpoint = checkpoint.previous()
+        if checkpoint.year != ctx.as_of.year:
+            continue  # nothing of this year has ended yet
+        split = plan.split(kind)
+        expected = (
+            sum(split[: checkpoint.index_in_year]) / plan.annual
+            if split
+            else period_time_progress(checkpoint)
+        )
+        report = _latest_report(ctx.facts, checkpoint, kind)
+        ytd = report.ytd if report is not None else 0
+        # Rounded so that 50 % - 40 % is exactly 10 points (binary floats make it 9.999…).
+        gap = round((expected - ytd / plan.annual) * 100, 6)
+        severity = grade(
+            gap, [(ctx.rules.r04.yellow, Severity.YELLOW), (ctx.rules.r04.red, Severity.RED)]
+        )
+        if severity is None:
+            continue
+        basis = "计划分解" if split else "序时进度"
+        alerts.append(
+            DesiredAlert(
+                ctx.key(AlertRule.R04, str(kind)),
+                AlertRule.R04,
+                severity,
+                f"{ctx.facts.name}: 投资完成低于{basis} ({KIND_LABEL[kind]})",
+                f"截至 {checkpoint.key} 年度完成 {ytd} 万元 / 计划 {plan.annual} 万元 = "
+                f"{ytd / plan.annual:.1%}, {basis} {expected:.1%}, 落后 {gap:.1f} 个百分点",
+                metric_value=round(gap, 2),
+                threshold=ctx.rules.r04.red if severity is Severity.RED else ctx.rules.r04.yellow,
+            )
+        )
+    return alerts
+
+
+def _latest_report(
+    facts: ProjectFacts, checkpoint: ReportPeriod, kind: ReportPeriodKind
+) -> ReportFact | None:
+    """The latest report of this year up to the checkpoint, preferring the checkpoint's kind."""
+    this_year = [r for r in facts.reports_by(checkpoint.end) if r.period.year == checkpoint.year]
+    same_kind = [r for r in this_year if r.kind is kind]
+    candidates = same_kind or this_year
+    return candidates[-1] if candidates else None
+
+
+# --- R05 milestone overdue, R17 deadline approaching --------------------------------------------
+
+
+def open_milestones(facts: ProjectFacts, stage: Stage, as_of: dt.date) -> list[MilestoneFact]:
+    """Planned milestones not achieved by `as_of` and not made moot by the stage (a start
+    without a recorded 履约 makes FULFILLED moot)."""
+    reached = ORDER.index(stage) if stage in ORDER else -1
+    open_ = []
+    for m in facts.milestones:
+        if m.achieved_by(as_of) or m.due is None:
+            continue
+        moves_to = STAGE_OF_MILESTONE.get(m.kind)
+        if m.kind is MilestoneKind.SIGNED:
+            moves_to = Stage.SIGNED
+        if moves_to is not None and ORDER.index(moves_to) <= reached:
+            continue
+        open_.append(m)
+    return open_
+
+
+def r05_milestone_overdue(ctx: Context) -> list[DesiredAlert]:
+    cfg = ctx.rules.r05
+    worst: tuple[Severity, int, MilestoneFact] | None = None
+    late_names = []
+    for m in open_milestones(ctx.facts, ctx.stage, ctx.as_of):
+        assert m.due is not None
+        days = (ctx.as_of - m.due).days
+        if days < 1:
+            continue
+        steps = (
+            [
+                (cfg.major_yellow, Severity.YELLOW),
+                (cfg.major_orange, Severity.ORANGE),
+                (cfg.major_red, Severity.RED),
+            ]
+            if m.kind in MAJOR_NODES
+            else [
+                (cfg.yellow, Severity.YELLOW),
+                (cfg.orange, Severity.ORANGE),
+                (cfg.red, Severity.RED),
+            ]
+        )
+        severity = grade(days, steps)
+        if severity is None:
+            continue
+        late_names.append(f"{m.name} 逾期 {days} 天 (计划 {m.due})")
+        rank = (SEVERITY_ORDER[severity], days)
+        if worst is None or rank > (SEVERITY_ORDER[worst[0]], worst[1]):
+            worst = (severity, days, m)
+    if worst is None:
+        return []
+    return [
+        DesiredAlert(
+            ctx.key(AlertRule.R05),
+            AlertRule.R05,
+            worst[0],
+            f"{ctx.facts.name}: 节点逾期 {worst[2].name}",
+            "; ".join(late_names),
+            metric_value=float(worst[1]),
+        )
+    ]
+
+
+def r17_deadline_near(ctx: Context) -> list[DesiredAlert]:
+    if ctx.stage is Stage.EFFECTIVE:
+        return []
+    cfg = ctx.rules.r17
+    near: list[tuple[int, str]] = []
+    for m in open_milestones(ctx.facts, ctx.stage, ctx.as_of):
+        assert m.due is not None
+        days = (m.due - ctx.as_of).days
+        if 0 <= days <= cfg.milestone_days:
+            near.append((days, f"{m.name} 计划 {m.due} (还有 {days} 天)"))
+    if ctx.stage is Stage.UNDER_CONSTRUCTION:
+        submitted = {r.period for r in ctx.facts.reports if r.submitted_on <= ctx.as_of}
+        for kind in (ReportPeriodKind.XUN, ReportPeriodKind.MONTH):
+            for period in (period_of(ctx.as_of, kind).previous(), period_of(ctx.as_of, kind)):
+                days = (ctx.deadlines.deadline(period) - ctx.as_of).days
+                if (
+                    period.start >= period_of(ctx.since, kind).start
+                    and period not in submitted
+                    and 0 <= days <= cfg.report_days
+                ):
+                    near.append((days, f"{period.key} 报表截止 {ctx.deadlines.deadline(period)}"))
+    if not near:
+        return []
+    near.sort()
+    return [
+        DesiredAlert(
+            ctx.key(AlertRule.R17),
+            AlertRule.R17,
+            Severity.BLUE,
+            f"{ctx.facts.name}: 临近截止",
+            "; ".join(text for _, text in near),
+            metric_value=float(near[0][0]),
+        )
+    ]
+
+
+# --- R06 stalled ------------------------------------------------------------------------------
+
+
+def r06_stalled(ctx: Context) -> list[DesiredAlert]:
+    if ctx.stage is not Stage.UNDER_CONSTRUCTION:
+        return []
+    reports = ctx.facts.reports_by(ctx.as_of)
+    if not reports:
+        return []
+    latest = reports[-1]
+    # Walk back over the run of reports that show the latest figures: its first one is where
+    # progress last changed. A resume or a start inside the run restarts the count.
+    changed_on = latest.period.end
+    for report in reversed(reports):
+        if (report.cum, report.physical_pct) != (latest.cum, latest.physical_pct):
+            break
+        changed_on = report.period.end
+    changed_on = max(changed_on, ctx.since)
+    days = (latest.period.end - changed_on).days
+    cfg = ctx.rules.r06
+    severity = grade(days, [(cfg.yellow_days, Severity.YELLOW), (cfg.red_days, Severity.RED)])
+    if severity is None:
+        return []
+    return [
+        DesiredAlert(
+            ctx.key(AlertRule.R06),
+            AlertRule.R06,
+            severity,
+            f"{ctx.facts.name}: 无实质进展",
+            f"自 {changed_on} 起 {days} 天完成投资与形象进度无变化 (至 {latest.period.key})",
+            metric_value=float(days),
+            threshold=float(cfg.red_days if severity is Severity.RED else cfg.yellow_days),
+        )
+    ]
+
+
+# --- R07 report missing -------------------------------------------------------------------------
+
+
+def r07_report_missing(ctx: Context) -> list[DesiredAlert]:
+    if ctx.stage is not Stage.UNDER_CONSTRUCTION:
+        return []
+    cfg = ctx.rules.r07
+    submitted = {r.period for r in ctx.facts.reports if r.submitted_on <= ctx.as_of}
+    alerts = []
+    for kind in (ReportPeriodKind.XUN, ReportPeriodKind.MONTH):
+        first = period_of(ctx.since, kind)
+        last = last_completed(ctx.as_of, kind)
+        due = (
+            [p for p in periods_between(first, last) if ctx.deadlines.deadline(p) < ctx.as_of]
+            if first <= last
+            else []
+        )
+        missed: list[ReportPeriod] = []
+        for period in reversed(due):
+            if period in submitted:
+                break
+            missed.append(period)
+        severity = grade(
+            len(missed), [(cfg.yellow_missed, Severity.YELLOW), (cfg.red_missed, Severity.RED)]
+        )
+        if severity is None:
+            continue
+        keys = ", ".join(p.key for p in reversed(missed))
+        alerts.append(
+            DesiredAlert(
+                ctx.key(AlertRule.R07, str(kind)),
+                AlertRule.R07,
+                severity,
+                f"{ctx.facts.name}: {KIND_LABEL[kind]}报未报",
+                f"连续 {len(missed)} 期未按时填报: {keys}",
+                metric_value=float(len(missed)),
+                threshold=float(cfg.red_missed if severity is Severity.RED else cfg.yellow_missed),
+            )
+        )
+    return alerts
+
+
+# --- R09 production date passed -----------------------------------------------------------------
+
+
+def r09_production_late(ctx: Context) -> list[DesiredAlert]:
+    planned = ctx.facts.planned_production
+    if ctx.stage is not Stage.UNDER_CONSTRUCTION or planned is None:
+        return []
+    days = (ctx.as_of - planned).days
+    cfg = ctx.rules.r09
+    severity = grade(
+        days,
+        [(cfg.yellow, Severity.YELLOW), (cfg.orange, Severity.ORANGE), (cfg.red, Severity.RED)],
+    )
+    if severity is None:
+        return []
+    return [
+        DesiredAlert(
+            ctx.key(AlertRule.R09),
+            AlertRule.R09,
+            severity,
+            f"{ctx.facts.name}: 计划投产日期已过",
+            f"计划投产 {planned}, 已过 {days} 天仍在建",
+            metric_value=float(days),
+        )
+    ]
+
+
+# --- R11 suspended too long ---------------------------------------------------------------------
+
+
+def r11_suspended_too_long(ctx: Context) -> list[DesiredAlert]:
+    if ctx.stage is not Stage.SUSPENDED:
+        return []
+    cfg = ctx.rules.r11
+    days = (ctx.as_of - ctx.since).days
+    resume = ctx.facts.expected_resume_date
+    has_plan = resume is not None and resume >= ctx.as_of
+    severity = grade(days, [(cfg.yellow, Severity.YELLOW), (cfg.red, Severity.RED)])
+    if not has_plan and days >= cfg.red_without_resume_plan:
+        severity = Severity.RED
+    if severity is None:
+        return []
+    plan = f"计划复工 {resume}" if has_plan else "无复工计划"
+    return [
+        DesiredAlert(
+            ctx.key(AlertRule.R11),
+            AlertRule.R11,
+            severity,
+            f"{ctx.facts.name}: 停工时间过长",
+            f"自 {ctx.since} 停工 {days} 天, {plan}",
+            metric_value=float(days),
+        )
+    ]
+
+
+# --- R16 data quality ---------------------------------------------------------------------------
+
+
+def r16_data_quality(ctx: Context) -> list[DesiredAlert]:
+    cfg = ctx.rules.r16
+    reports = ctx.facts.reports_by(ctx.as_of)
+    window_start = ctx.as_of - dt.timedelta(days=cfg.lookback_days)
+    problems = []
+    highest_pct: float | None = None
+    for report in reports:
+        pct = report.physical_pct
+        in_window = report.period.end >= window_start
+        if in_window and report.lowered_by_correction:
+            problems.append(f"{report.period.key} 累计完成投资被下调 (更正)")
+        if in_window and pct is not None and highest_pct is not None and pct < highest_pct:
+            problems.append(f"{report.period.key} 形象进度 {pct}% 低于此前的 {highest_pct}%")
+        if pct is not None:
+            highest_pct = max(pct, highest_pct or 0.0)
+    if reports and reports[-1].cum > ctx.facts.total_investment:
+        problems.append(
+            f"累计完成 {reports[-1].cum} 万元超过总投资 {ctx.facts.total_investment} 万元"
+        )
+    severity = grade(len(problems), [(cfg.yellow, Severity.YELLOW), (cfg.red, Severity.RED)])
+    if severity is None:
+        return []
+    return [
+        DesiredAlert(
+            ctx.key(AlertRule.R16),
+            AlertRule.R16,
+            severity,
+            f"{ctx.facts.name}: 数据质量问题",
+            "; ".join(problems),
+            metric_value=float(len(problems)),
+            threshold=float(cfg.red if severity is Severity.RED else cfg.yellow),
+        )
+    ]
+
+
+RULES: dict[AlertRule, Callable[[Context], list[DesiredAlert]]] = {
+    AlertRule.R02: r02_signed_not_started,
+    AlertRule.R04: r04_behind_time_progress,
+    AlertRule.R05: r05_milestone_overdue,
+    AlertRule.R06: r06_stalled,
+    AlertRule.R07: r07_report_missing,
+    AlertRule.R09: r09_production_late,
+    AlertRule.R11: r11_suspended_too_long,
+    AlertRule.R16: r16_data_quality,
+    AlertRule.R17: r17_deadline_near,
+}

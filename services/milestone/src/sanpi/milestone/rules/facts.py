@@ -1,0 +1,100 @@
+"""What the rules know about one project (plain frozen data, built by the service from its tables)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sanpi.events import MilestoneKind, ReportPeriodKind, Stage
+from sanpi.events.xun import ReportPeriod
+
+
+@dataclass(frozen=True)
+class StageFact:
+    """One entry of the stage history: from `effective_date` on, the project is `stage`."""
+
+    stage: Stage
+    effective_date: dt.date
+
+
+@dataclass(frozen=True)
+class MilestoneFact:
+    kind: MilestoneKind
+    label: str = ""
+    baseline: dt.date | None = None
+    forecast: dt.date | None = None
+    actual: dt.date | None = None
+
+    @property
+    def due(self) -> dt.date | None:
+        """The current plan: the latest forecast, else the baseline."""
+        return self.forecast or self.baseline
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}:{self.label}" if self.label else str(self.kind)
+
+    def achieved_by(self, day: dt.date) -> bool:
+        return self.actual is not None and self.actual <= day
+
+
+@dataclass(frozen=True)
+class ReportFact:
+    period: ReportPeriod
+    cum: int
+    ytd: int
+    physical_pct: float | None
+    submitted_on: dt.date
+    lowered_by_correction: bool = False
+
+    @property
+    def kind(self) -> ReportPeriodKind:
+        return self.period.kind
+
+
+@dataclass(frozen=True)
+class PlanFact:
+    year: int
+    annual: int
+    monthly: tuple[int, ...] | None = None
+    xun: tuple[int, ...] | None = None
+
+    def split(self, kind: ReportPeriodKind) -> tuple[int, ...] | None:
+        return self.xun if kind is ReportPeriodKind.XUN else self.monthly
+
+
+@dataclass(frozen=True)
+class ProjectFacts:
+    project_id: str
+    name: str
+    park: str
+    total_investment: int
+    known_from: dt.date = field(default=dt.date(1900, 1, 1))
+    signed_date: dt.date | None = None
+    planned_start: dt.date | None = None
+    planned_production: dt.date | None = None
+    expected_resume_date: dt.date | None = None
+    # Oldest first; the first entry is the stage the project was registered in.
+    stages: tuple[StageFact, ...] = ()
+    milestones: tuple[MilestoneFact, ...] = ()
+    reports: tuple[ReportFact, ...] = ()
+    plans: tuple[PlanFact, ...] = ()
+
+    def stage_on(self, day: dt.date) -> tuple[Stage, dt.date] | None:
+        """The stage on `day` and the day it began; None before the project is known."""
+        if day < self.known_from or not self.stages:
+            return None
+        current: StageFact | None = None
+        for fact in self.stages:
+            if fact.effective_date <= day or current is None:
+                current = fact
+        assert current is not None
+        return current.stage, current.effective_date
+
+    def plan_for(self, year: int) -> PlanFact | None:
+        return next((p for p in self.plans if p.year == year), None)
+
+    def reports_by(self, day: dt.date) -> list[ReportFact]:
+        """Reports of periods that ended on or before `day`, in period order."""
+        done = [r for r in self.reports if r.period.end <= day]
+        return sorted(done, key=lambda r: (r.period.end, r.period.xun == 0))

@@ -1,0 +1,55 @@
+"""Stored alerts (one row per firing episode of a key) and the pinned evaluation date."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+
+from sqlmodel import Field, SQLModel
+
+from sanpi.events import AlertRule, Severity
+from sanpi.kit import UTCDateTime, utcnow
+
+
+class AlertState(StrEnum):
+    FIRING = "FIRING"
+    RESOLVED = "RESOLVED"
+
+
+class Alert(SQLModel, table=True):
+    """An episode of an alert key: raised, maybe updated, then resolved. A key fires again as a
+    new row, so the history of every episode stays."""
+
+    __tablename__ = "alert"
+
+    id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True, max_length=36)
+    alert_key: str = Field(max_length=128, index=True)
+    rule: AlertRule = Field(max_length=8, index=True)
+    severity: Severity = Field(max_length=8, index=True)
+    state: AlertState = Field(default=AlertState.FIRING, max_length=16, index=True)
+    project_id: str | None = Field(default=None, max_length=36, index=True)
+    park: str | None = Field(default=None, max_length=64, index=True)
+    project_name: str | None = Field(default=None, max_length=200)
+    title: str = Field(max_length=300)
+    message: str = Field(default="", max_length=4000)
+    metric_value: float | None = None
+    threshold: float | None = None
+    as_of: dt.date
+    evaluation_id: str = Field(max_length=36)
+    first_raised_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    resolved_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PinnedDate(SQLModel, table=True):
+    """When set, scheduled and event-driven evaluations run as of this day instead of today
+    (demos and tests that travel in time). One row at most."""
+
+    __tablename__ = "evaluation_pin"
+
+    id: int = Field(default=1, primary_key=True)
+    as_of: dt.date
+    pinned_by: str = Field(max_length=128)
+    pinned_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

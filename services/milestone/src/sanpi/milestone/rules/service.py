@@ -1,0 +1,382 @@
+"""Rule evaluation with I/O: load facts, run the pure rules, reconcile stored alerts, emit events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from sanpi.events import (
+    AlertRaised,
+    AlertResolved,
+    AlertRule,
+    AlertUpdated,
+    MilestoneDueSoon,
+    MilestoneOverdue,
+    Severity,
+    Stage,
+)
+from sanpi.events.models.alerts import AlertEvent
+from sanpi.events.xun import parse_period
+from sanpi.kit import Clock, today, utcnow
+from sanpi.kit.pagination import created_key_after, page_by_created
+from sanpi.milestone.lifecycle import repository as projects
+from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
+from sanpi.milestone.milestones import repository as milestones
+from sanpi.milestone.milestones.models import Milestone, MilestoneStatus
+from sanpi.milestone.progress import repository as progress
+from sanpi.milestone.progress.models import InvestmentPlan, ProgressReport
+from sanpi.milestone.rules import repository
+from sanpi.milestone.rules.evaluation import (
+    Deadlines,
+    DesiredAlert,
+    evaluate_project,
+    open_milestones,
+)
+from sanpi.milestone.rules.facts import (
+    MilestoneFact,
+    PlanFact,
+    ProjectFacts,
+    ReportFact,
+    StageFact,
+)
+from sanpi.milestone.rules.lights import ParkLight, park_lights
+from sanpi.milestone.rules.models import Alert, AlertState, PinnedDate
+from sanpi.milestone.rules.reconcile import Action, Change, reconcile
+from sanpi.milestone.settings import MilestoneSettings
+from sanpi.milestone.timeline import service as timeline
+
+# SQLite allows 999 bound parameters per statement in older builds: load facts in chunks.
+CHUNK = 400
+QUIET_STAGES = frozenset({Stage.SUSPENDED, Stage.CANCELLED, Stage.EFFECTIVE})
+
+
+@dataclass
+class EvaluationResult:
+    evaluation_id: str
+    as_of: dt.date
+    projects: int = 0
+    raised: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
+    firing: int = 0
+
+
+async def evaluation_date(session: AsyncSession, clock: Clock) -> dt.date:
+    """The day scheduled and event-driven evaluations run for: the pinned day, else today."""
+    pin = await repository.pinned(session)
+    return pin.as_of if pin is not None else today(clock)
+
+
+async def pin(session: AsyncSession, as_of: dt.date, by: str) -> None:
+    row = await repository.pinned(session) or PinnedDate(as_of=as_of, pinned_by=by)
+    row.as_of, row.pinned_by, row.pinned_at = as_of, by, utcnow()
+    repository.save(session, row)
+
+
+async def unpin(session: AsyncSession) -> None:
+    await repository.unpin(session)
+
+
+def facts_of(
+    project: TrackedProject,
+    history: Sequence[StageChange],
+    plan_rows: Sequence[Milestone],
+    reports: Sequence[ProgressReport],
+    plans: Sequence[InvestmentPlan],
+) -> ProjectFacts:
+    """The pure rules' view of one project, from its rows."""
+    stages = tuple(StageFact(h.to_stage, h.effective_date) for h in history)
+    if not stages:
+        stages = (StageFact(project.stage, project.stage_since),)
+    known_from = min([project.registered_on, *(s.effective_date for s in stages)])
+    production = next((m for m in plan_rows if m.kind == "IN_PRODUCTION" and not m.label), None)
+    return ProjectFacts(
+        project_id=project.project_id,
+        name=project.name,
+        park=project.park,
+        total_investment=project.total_investment,
+        known_from=known_from,
+        signed_date=project.signed_date,
+        planned_start=project.planned_start_date,
+        # The registry's planned production day; a milestone planned only here counts too.
+        planned_production=project.planned_production_date
+        or (production.baseline_date if production else None),
+        expected_resume_date=project.expected_resume_date,
+        stages=stages,
+        milestones=tuple(
+            MilestoneFact(m.kind, m.label, m.baseline_date, m.forecast_date, m.actual_date)
+            for m in plan_rows
+        ),
+        reports=tuple(
+            ReportFact(
+                parse_period(r.period_key),
+                r.completed_investment_cum,
+                r.completed_investment_ytd,
+                r.physical_progress_pct,
+                r.submitted_on,
+                r.lowered_by_correction,
+            )
+            for r in reports
+        ),
+        plans=tuple(
+            PlanFact(
+                p.year,
+                p.annual_plan,
+                tuple(p.monthly) if p.monthly else None,
+                tuple(p.xun) if p.xun else None,
+            )
+            for p in plans
+        ),
+    )
+
+
+@dataclass
+class Loaded:
+    project: TrackedProject
+    facts: ProjectFacts
+    milestones: list[Milestone]
+
+
+async def load(session: AsyncSession, project_ids: Sequence[str]) -> list[Loaded]:
+    out: list[Loaded] = []
+    for start in range(0, len(project_ids), CHUNK):
+        ids = list(project_ids[start : start + CHUNK])
+        rows = await projects.many(session, ids)
+        history = await projects.history(session, ids)
+        plan_rows = await milestones.for_projects(session, ids)
+        reports = await progress.reports(session, ids)
+        plans = await progress.plans(session, ids)
+        for project in rows:
+            pid = project.project_id
+            mine = [m for m in plan_rows if m.project_id == pid]
+            facts = facts_of(
+                project,
+                [h for h in history if h.project_id == pid],
+                mine,
+                [r for r in reports if r.project_id == pid],
+                [p for p in plans if p.project_id == pid],
+            )
+            out.append(Loaded(project, facts, mine))
+    return out
+
+
+async def evaluate(
+    session: AsyncSession,
+    *,
+    settings: MilestoneSettings,
+    as_of: dt.date,
+    project_ids: Sequence[str] | None = None,
+) -> EvaluationResult:
+    """One evaluation pass as of a day: every rule for the given projects (all by default)."""
+    ids = list(project_ids) if project_ids is not None else await projects.all_ids(session)
+    result = EvaluationResult(evaluation_id=str(uuid.uuid4()), as_of=as_of, projects=len(ids))
+    deadlines = Deadlines.of(settings)
+    loaded = await load(session, ids)
+    by_id = {item.project.project_id: item for item in loaded}
+    desired: list[DesiredAlert] = []
+    for item in loaded:
+        desired.extend(evaluate_project(item.facts, as_of, settings.rules, deadlines))
+        _milestone_signals(session, item, as_of, settings.rules.r17.milestone_days)
+    firing = {
+        a.alert_key: a
+        for start in range(0, len(ids), CHUNK)
+        for a in await repository.firing_for(session, ids[start : start + CHUNK])
+    }
+    for change in reconcile(desired, {k: a.severity for k, a in firing.items()}):
+        _apply(session, change, firing.get(change.key), by_id, as_of, result)
+    result.firing = sum(1 for c in desired if c.severity is not Severity.GREEN)
+    return result
+
+
+def _milestone_signals(session: AsyncSession, item: Loaded, as_of: dt.date, soon: int) -> None:
+    """milestone.due_soon / milestone.overdue, once each time a milestone enters that status."""
+    state = item.facts.stage_on(as_of)
+    if state is None or state[0] in QUIET_STAGES:
+        return
+    still_open = {m.name for m in open_milestones(item.facts, state[0], as_of)}
+    for row in item.milestones:
+        fact = MilestoneFact(row.kind, row.label, row.baseline_date, row.forecast_date)
+        due = fact.due
+        if fact.name not in still_open or due is None or row.status is MilestoneStatus.ACHIEVED:
+            continue
+        days = (due - as_of).days
+        status = (
+            MilestoneStatus.OVERDUE
+            if days < 0
+            else MilestoneStatus.DUE_SOON
+            if days <= soon
+            else MilestoneStatus.PENDING
+        )
+        if status is row.status:
+            continue
+        row.status = status
+        row.updated_at = utcnow()
+        milestones.save(session, row)
+        pid = row.project_id
+        if status is MilestoneStatus.DUE_SOON:
+            timeline.publish(
+                session,
+                MilestoneDueSoon(
+                    project_id=pid, kind=row.kind, due_date=due, days_to_due=days, as_of=as_of
+                ),
+                project_id=pid,
+                by="rules",
+                summary=f"{fact.name} 将于 {due} 到期 (还有 {days} 天)",
+            )
+        elif status is MilestoneStatus.OVERDUE:
+            timeline.publish(
+                session,
+                MilestoneOverdue(
+                    project_id=pid, kind=row.kind, due_date=due, days_overdue=-days, as_of=as_of
+                ),
+                project_id=pid,
+                by="rules",
+                summary=f"{fact.name} 已逾期 {-days} 天 (计划 {due})",
+            )
+
+
+def _apply(
+    session: AsyncSession,
+    change: Change,
+    row: Alert | None,
+    by_id: dict[str, Loaded],
+    as_of: dt.date,
+    result: EvaluationResult,
+) -> None:
+    now = utcnow()
+    desired = change.desired
+    if change.action is Action.RAISE:
+        assert desired is not None
+        project_id = change.key.split(":")[1]
+        project = by_id[project_id].project
+        row = Alert(
+            alert_key=change.key,
+            rule=desired.rule,
+            severity=desired.severity,
+            project_id=project_id,
+            park=project.park,
+            project_name=project.name,
+            title=desired.title,
+            as_of=as_of,
+            evaluation_id=result.evaluation_id,
+            first_raised_at=now,
+        )
+    assert row is not None
+    if desired is not None:
+        row.severity = desired.severity
+        row.title = desired.title
+        row.message = desired.message
+        row.metric_value = desired.metric_value
+        row.threshold = desired.threshold
+    row.as_of = as_of
+    row.evaluation_id = result.evaluation_id
+    row.updated_at = now
+    if change.action is Action.RESOLVE:
+        row.state = AlertState.RESOLVED
+        row.resolved_at = now
+    repository.save(session, row)
+    if change.action is Action.REFRESH:
+        return
+    loaded = by_id.get(row.project_id or "")
+    fields = _event_fields(row, loaded.project if loaded else None)
+    event: AlertEvent
+    if change.action is Action.RAISE:
+        event = AlertRaised(**fields)
+        result.raised.append(row.alert_key)
+        verb = "预警"
+    elif change.action is Action.UPDATE:
+        assert change.previous_severity is not None
+        event = AlertUpdated(**fields, previous_severity=change.previous_severity)
+        result.updated.append(row.alert_key)
+        verb = f"预警升降级 ({change.previous_severity} →)"
+    else:
+        event = AlertResolved(**fields, resolved_at=now)
+        result.resolved.append(row.alert_key)
+        verb = "预警解除"
+    timeline.publish(
+        session,
+        event,
+        project_id=row.project_id or "",
+        by="rules",
+        summary=f"{verb} {row.rule} {row.severity}: {row.title}",
+    )
+
+
+def _event_fields(row: Alert, project: TrackedProject | None) -> dict[str, object]:
+    """The alert's content plus the routing attributes the notification service matches on."""
+    fields: dict[str, object] = {
+        "alert_key": row.alert_key,
+        "rule": row.rule,
+        "severity": row.severity,
+        "scope": "project",
+        "project_id": row.project_id,
+        "project_name": row.project_name,
+        "park": row.park,
+        "title": row.title,
+        "message": row.message,
+        "metric_value": row.metric_value,
+        "threshold": row.threshold,
+        "as_of": row.as_of,
+        "evaluation_id": row.evaluation_id,
+        "first_raised_at": row.first_raised_at,
+    }
+    if project is not None:
+        fields.update(
+            project_name=project.name,
+            park=project.park,
+            chain_tag=project.chain_tag,
+            category=project.category,
+            total_investment=project.total_investment,
+            periods=list(project.periods),
+            responsible_person=project.responsible_person,
+            responsible_unit=project.responsible_unit,
+            sponsor_leader=project.sponsor_leader,
+        )
+    return fields
+
+
+async def reevaluate(
+    session: AsyncSession, *, settings: MilestoneSettings, clock: Clock, project_id: str
+) -> None:
+    """Evaluates one project right after a change to it (if evaluation on events is on)."""
+    if settings.evaluate_on_events:
+        as_of = await evaluation_date(session, clock)
+        await evaluate(session, settings=settings, as_of=as_of, project_ids=[project_id])
+
+
+async def alert_page(
+    session: AsyncSession,
+    *,
+    limit: int,
+    cursor: str | None,
+    project_id: str | None = None,
+    rule: AlertRule | None = None,
+    severity: Severity | None = None,
+    park: str | None = None,
+    state: AlertState | None = None,
+) -> tuple[list[Alert], str | None]:
+    rows = await repository.page(
+        session,
+        limit=limit + 1,
+        after=created_key_after(cursor),
+        project_id=project_id,
+        rule=rule,
+        severity=severity,
+        park=park,
+        state=state,
+    )
+    return page_by_created(rows, limit, lambda a: (a.created_at, a.id))
+
+
+async def traffic_lights(session: AsyncSession, *, share: float) -> list[ParkLight]:
+    active = [p for p in await projects.by_park(session) if p.stage is not Stage.CANCELLED]
+    alerts = await repository.firing(session)
+    return park_lights(
+        [(p.project_id, p.park) for p in active],
+        [(a.project_id, a.severity) for a in alerts if a.project_id],
+        share=share,
+    )

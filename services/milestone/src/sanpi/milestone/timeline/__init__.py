@@ -1,0 +1,1 @@
+"""The timeline: every event that touched a project, in order, with who and when."""

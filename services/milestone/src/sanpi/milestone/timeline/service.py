@@ -1,0 +1,74 @@
+"""Writing the timeline: every event this service publishes or applies about a project lands here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from sanpi.events import CloudEvent, EventData
+from sanpi.kit import FieldProblem, InvalidInput, enqueue
+from sanpi.kit.pagination import decode_cursor, encode_cursor
+from sanpi.milestone.timeline import repository
+from sanpi.milestone.timeline.models import TimelineEntry
+
+
+def note(
+    session: AsyncSession,
+    *,
+    project_id: str,
+    event_type: str,
+    by: str | None,
+    summary: str,
+    data: dict[str, Any],
+    event_id: str | None = None,
+) -> None:
+    """Appends one entry to the project's timeline (in this transaction)."""
+    repository.add(
+        session,
+        TimelineEntry(
+            project_id=project_id,
+            event_type=event_type,
+            event_id=event_id,
+            by=by,
+            summary=summary,
+            data=data,
+        ),
+    )
+
+
+def publish(
+    session: AsyncSession, data: EventData, *, project_id: str, by: str | None, summary: str
+) -> CloudEvent:
+    """Enqueues an event (outbox) and records it on the project's timeline, in one transaction."""
+    event = enqueue(session, data)
+    note(
+        session,
+        project_id=project_id,
+        event_type=event.type,
+        event_id=event.id,
+        by=by,
+        summary=summary,
+        data=data.model_dump(mode="json"),
+    )
+    return event
+
+
+async def page(
+    session: AsyncSession, *, project_id: str, limit: int, cursor: str | None
+) -> tuple[list[TimelineEntry], str | None]:
+    """A page of the timeline, oldest first, and the cursor of the next page."""
+    after = 0
+    if cursor:
+        position = decode_cursor(cursor)
+        if not isinstance(position.get("seq"), int):
+            raise InvalidInput(
+                "cursor is not one this API returned",
+                errors=[FieldProblem("cursor", "malformed cursor")],
+            )
+        after = position["seq"]
+    rows = await repository.page(session, project_id=project_id, after_id=after, limit=limit + 1)
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor({"seq": rows[-1].id})

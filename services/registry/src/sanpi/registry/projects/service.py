@@ -317,8 +317,10 @@ async def apply_stage_change(session: AsyncSession, data: ProjectStageChanged) -
         return
     project.stage = data.to_stage
     column = REACHED_DATE_COLUMN.get(data.to_stage)
-    # Only a milestone (or its correction) reaches a stage; a resume returns to one already reached.
-    if column is not None and data.reason in ("MILESTONE", "CORRECTION"):
+    # Only a milestone (or a correction) reaches a stage; a resume, or a correction back to a stage
+    # already reached, keeps the day it was first reached.
+    reaching = data.reason in ("MILESTONE", "CORRECTION")
+    if column is not None and reaching and getattr(project, column) is None:
         setattr(project, column, data.effective_date)
     if data.reason == "CORRECTION" and data.to_stage in FORWARD:
         # A correction back to an earlier stage un-reaches the later ones.

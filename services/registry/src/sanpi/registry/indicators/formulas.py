@@ -220,8 +220,9 @@ class Attainment:
 def attainments(
     targets: Mapping[TargetKind, int], actuals: Mapping[TargetKind, int], progress: float
 ) -> list[Attainment]:
-    """Each target set, against what was achieved and the share of the year elapsed."""
+    """Each target set (in TargetKind order), against what was achieved and the year elapsed."""
     return [
-        Attainment(kind, value, actuals.get(kind, 0), progress)
-        for kind, value in sorted(targets.items())
+        Attainment(kind, targets[kind], actuals.get(kind, 0), progress)
+        for kind in TargetKind
+        if kind in targets
     ]

@@ -16,7 +16,7 @@ from sanpi.client.demo.generator import (
     province,
 )
 from sanpi.client.demo.loader import province_sheet
-from sanpi.events import BatchType, PeriodStatus, Stage
+from sanpi.events import BatchType, MilestoneKind, PeriodStatus, Stage
 from sanpi.milestone.lifecycle.state_machine import stage_after_milestone
 from sanpi.registry.listings.rules import check_listing
 
@@ -90,7 +90,8 @@ def test_calibration_over_many_seeds() -> None:
 def test_amounts_are_lognormal_within_bounds_and_parks_weighted() -> None:
     projects = [p for seed in SEEDS for p in district(seed).projects]
     yi = [p.amount / 10_000 for p in projects]
-    assert min(yi) > 0 and max(yi) <= 400  # truncated [1, 200], then 5th/7th rescaled
+    assert min(yi) > 0  # truncated to [1, 200], then the 5th/7th batches rescaled
+    assert max(yi) <= 400
     assert 3 <= statistics.median(yi) <= 9  # LogNormal(μ=1.7): median e^1.7 ≈ 5.5亿
     for park, weight in PARK_WEIGHTS.items():
         share = sum(1 for p in projects if p.body["park"] == park) / len(projects)
@@ -150,9 +151,7 @@ def test_milestones_follow_the_state_machine(seed: int) -> None:
         stage = Stage.UNDER_CONSTRUCTION if project.direct else Stage.SIGNED
         previous = dt.date.min
         for kind, day, evidence in project.milestones(data.as_of):
-            assert day >= previous and day <= data.as_of
-            from sanpi.events import MilestoneKind
-
+            assert previous <= day <= data.as_of
             moved = stage_after_milestone(stage, MilestoneKind(kind), evidence)
             assert moved is not None
             stage, previous = moved, day

@@ -112,7 +112,8 @@ async def test_xlsx_with_english_headers_and_excel_types(registry: httpx.AsyncCl
         "planned_start_date",
         "initial_stage",
     ]
-    rows = [["艾派克封测", "石佛", 80000, True, dt.datetime(2023, 5, 1), "在建"]]
+    excel_day = dt.datetime(2023, 5, 1)  # noqa: DTZ001 - Excel cells hold naive datetimes
+    rows = [["艾派克封测", "石佛", 80000, True, excel_day, "在建"]]
     response = await upload(registry, xlsx_bytes(rows, header), name="ledger.xlsx")
     assert response.status_code == 201, response.text
     [project] = (await registry.get("/v1/projects")).json()["items"]

@@ -447,7 +447,7 @@ async def test_sorts(
 
 
 async def test_bad_filters_are_named(registry: httpx.AsyncClient) -> None:
-    cases = {
+    cases: dict[str, dict[str, str | int]] = {
         "min_investment": {"min_investment": 10, "max_investment": 5},
         "query.stage": {"stage": "DREAMING"},
         "query.sort": {"sort": "colour"},

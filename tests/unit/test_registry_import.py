@@ -373,3 +373,16 @@ async def test_export_applies_the_list_filters(registry: httpx.AsyncClient) -> N
     assert rows[1][rows[0].index("当前阶段")] == "在建"
     bad = await registry.get("/v1/projects/export", params={"format": "pdf"})
     assert bad.status_code == 422
+
+
+async def test_every_problem_of_a_row_is_reported(registry: httpx.AsyncClient) -> None:
+    rows = [["坏行", "火星", "-1", "", "区块链", "也许", "", "99"]]
+    report = (await upload(registry, csv_bytes(rows), dry_run=True)).json()
+    assert sorted(e["column"] for e in report["errors"]) == sorted(
+        ["所属园区", "总投资（万元）", "产业链", "是否制造业", "签约期次"]
+    )
+    rows = [["只有日期错", "火星", "1000", "2000", "", "", "明天", "99"]]
+    report = (await upload(registry, csv_bytes(rows), dry_run=True)).json()
+    assert sorted(e["column"] for e in report["errors"]) == sorted(
+        ["所属园区", "签约额(万元)", "计划开工日期", "签约期次"]
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -146,16 +146,33 @@ class RowReader:
         }
         if enterprise:
             body["enterprise"] = enterprise
+        # Every problem of the row is reported, not only the first: a cell that could not be
+        # read is left out, and the checks below skip the columns already at fault.
+        unreadable = {e.column for e in errors}
         for key in ("name", "park", "total_investment"):
-            if key not in values and not any(e.column == self.header.name(key) for e in errors):
+            if key not in values and self.header.name(key) not in unreadable:
                 problem(key, "required")
-        if errors:
-            return row, errors
         try:
             create = ProjectCreate.model_validate(body)
         except ValidationError as exc:
             for err in exc.errors():
-                problem(_pydantic_column(tuple(err["loc"])), str(err["msg"]))
+                at = _pydantic_column(tuple(err["loc"]))
+                if err["type"] != "missing" and self.header.name(at) not in unreadable:
+                    problem(at, str(err["msg"]))
+            if "park" in values and values["park"] not in self.parks:
+                problem("park", f"unknown park; one of {', '.join(self.parks)}")
+            self._check_periods(
+                periods_wanted,
+                problem,
+                started=values.get("initial_stage") == Stage.UNDER_CONSTRUCTION.value,
+            )
+            return row, errors
+        if errors:
+            for p in rules.problems(rules.flatten(create.model_dump()), parks=self.parks):
+                if self.header.name(p.field) not in unreadable:
+                    problem(p.field, p.reason)
+            direct = create.initial_stage is Stage.UNDER_CONSTRUCTION
+            self._check_periods(periods_wanted, problem, started=direct)
             return row, errors
         project = project_service.new_project(create, principal=self.principal)
         if project_id is not None:
@@ -167,28 +184,37 @@ class RowReader:
             problem(p.field, p.reason)
         if project.park in self.parks and not self.principal.can_write_park(project.park):
             problem("park", f"you may not write park {project.park}")
+        row.listings = self._check_periods(
+            periods_wanted, problem, started=project.initial_stage is Stage.UNDER_CONSTRUCTION
+        )
+        row.project = project
+        return row, errors
+
+    def _check_periods(
+        self, wanted: dict[str, int], problem: Callable[[str, str], None], *, started: bool
+    ) -> list[tuple[BatchType, int]]:
+        """The row's listings (签约/开工/投产期次) that the listing rules accept."""
         existing: dict[BatchType, int] = {}
+        accepted: list[tuple[BatchType, int]] = []
         for key, batch in BATCH_OF_COLUMN.items():
-            if key not in periods_wanted:
+            if key not in wanted:
                 continue
-            number_wanted = periods_wanted[key]
-            period = self.periods.get(number_wanted)
+            period = self.periods.get(wanted[key])
             try:
                 check_listing(
                     batch=batch,
-                    period=number_wanted,
+                    period=wanted[key],
                     period_status=None if period is None else period.status,
                     existing=existing,
-                    started=project.initial_stage is Stage.UNDER_CONSTRUCTION,
+                    started=started,
                     cancelled=False,
                 )
             except ListingRefused as exc:
                 problem(key, exc.reason)
                 continue
-            existing[batch] = number_wanted
-            row.listings.append((batch, number_wanted))
-        row.project = project
-        return row, errors
+            existing[batch] = wanted[key]
+            accepted.append((batch, wanted[key]))
+        return accepted
 
 
 async def import_sheet(

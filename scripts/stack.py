@@ -264,7 +264,14 @@ def up(skip_demo: bool, db: str) -> int:
     token_path.write_text(token + "\n")
     token_path.chmod(0o600)
     if not skip_demo:
-        print("demo data: not part of this version yet (the registry issue adds `sanpi demo load`)")
+        # Idempotent (Idempotency-Key per record): a second `make up` replays, never duplicates.
+        demo = subprocess.run(
+            [str(VENV_BIN / "sanpi"), "demo", "load"],
+            check=False,
+            env={**os.environ, "SANPI_TOKEN": token},
+        )
+        if demo.returncode != 0:
+            print("demo data: loading failed (see above); the stack runs without it")
     print(f"\nsanpi is up ({time.monotonic() - started:.1f}s)\n")
     for name, port in SERVICES.items():
         print(f"  {name:<13} http://127.0.0.1:{port}   docs: http://127.0.0.1:{port}/docs")

@@ -5,24 +5,43 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from sanpi.events import Topic
-from sanpi.kit import ServiceSpec, create_service_app
+from sanpi.kit import Clock, ServiceSpec, SystemClock, create_service_app
 from sanpi.registry.consumers import handlers
+from sanpi.registry.imports.endpoints import router as imports_router
+from sanpi.registry.indicators.endpoints import router as indicators_router
+from sanpi.registry.listings.endpoints import router as listings_router
+from sanpi.registry.listings.models import Listing
+from sanpi.registry.periods.endpoints import router as periods_router
+from sanpi.registry.periods.models import Period
+from sanpi.registry.projects.endpoints import parks_router
 from sanpi.registry.projects.endpoints import router as projects_router
 from sanpi.registry.projects.models import Project
 from sanpi.registry.settings import RegistrySettings
+from sanpi.registry.targets.endpoints import router as targets_router
+from sanpi.registry.targets.models import Target
 
 
-def create_app(settings: RegistrySettings | None = None) -> FastAPI:
+def create_app(settings: RegistrySettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or RegistrySettings()
     return create_service_app(
         ServiceSpec(
             settings=settings,
             title="sanpi registry",
             description="Projects of the 三个一批 campaign: master data, periods, listings, targets.",
-            routers=[projects_router],
-            tables=[Project],
+            # /projects/import and /projects/export before /projects/{project_id}.
+            routers=[
+                imports_router,
+                projects_router,
+                parks_router,
+                listings_router,
+                periods_router,
+                targets_router,
+                indicators_router,
+            ],
+            tables=[Project, Listing, Period, Target],
             produces=[Topic.PROJECTS],
             consumes=[Topic.MILESTONES],
             handlers=handlers.as_mapping(),
+            clock=clock or SystemClock(),
         )
     )

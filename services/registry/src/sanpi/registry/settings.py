@@ -8,7 +8,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from sanpi.events import ZHENGZHOU_HIGH_TECH_PARKS
-from sanpi.kit import ServiceSettings
+from sanpi.kit import Runtime, ServiceSettings
 
 
 class RegistrySettings(ServiceSettings):
@@ -19,3 +19,16 @@ class RegistrySettings(ServiceSettings):
     port: int = 8001
     # The parks a project may belong to; a district deployment lists its own.
     parks: list[str] = Field(default_factory=lambda: list(ZHENGZHOU_HIGH_TECH_PARKS))
+    # The scope of district-wide targets and indicators (seed 004: 郑州高新区).
+    district: str = "郑州高新区"
+    # An import is one transaction: 50,000 rows (a province's 2.5 years of listings, DOMAIN.md
+    # §5.3) fit; a bigger sheet is split by the client.
+    import_max_rows: int = 50_000
+    import_max_bytes: int = 32 * 1024 * 1024
+
+
+def settings_of(runtime: Runtime) -> RegistrySettings:
+    """The registry's settings from the running app."""
+    settings = runtime.settings
+    assert isinstance(settings, RegistrySettings)
+    return settings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from sanpi.client.cli import milestones, notifications, progress, projects, token
+from sanpi.client.cli import demo, milestones, notifications, periods, progress, projects, token
 
 app = typer.Typer(
     help="sanpi (三批): follow 三个一批 projects from signing to production.\n\n"
@@ -14,6 +14,10 @@ app = typer.Typer(
 )
 app.add_typer(token.app, name="token")
 app.add_typer(projects.app, name="projects")
+app.add_typer(periods.app, name="periods")
+app.add_typer(periods.targets, name="targets")
+app.command("indicators")(periods.indicators)
+app.add_typer(demo.app, name="demo")
 app.add_typer(milestones.app, name="milestone")
 app.command("subscribe")(notifications.subscribe)
 app.add_typer(milestones.stage_app, name="stage")

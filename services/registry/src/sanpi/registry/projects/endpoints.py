@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 
-from sanpi.events import Stage
+from sanpi.events import BatchType, Category, ChainTag, Stage
 from sanpi.kit import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     Authenticated,
+    FieldProblem,
     IdempotencyKey,
+    InvalidInput,
     Page,
     ReadSessionDep,
     RuntimeDep,
@@ -20,12 +22,70 @@ from sanpi.kit import (
     Writer,
     etag,
     run_idempotent,
+    today,
 )
 from sanpi.registry.projects import service
-from sanpi.registry.projects.schemas import ProjectCreate, ProjectPublic
-from sanpi.registry.settings import RegistrySettings
+from sanpi.registry.projects.repository import ProjectFilter
+from sanpi.registry.projects.schemas import (
+    CancelRequest,
+    ProjectCreate,
+    ProjectPublic,
+    ProjectSort,
+    ProjectUpdate,
+)
+from sanpi.registry.settings import RegistrySettings, settings_of
 
 router = APIRouter(prefix="/projects", tags=["projects"])
+
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", description='the ETag you read, e.g. "3"; 412 if no longer current'),
+]
+
+
+def project_filter(
+    park: str | None = None,
+    stage: Stage | None = None,
+    category: Category | None = None,
+    chain_tag: ChainTag | None = None,
+    manufacturing: Annotated[
+        bool | None, Query(description="制造业 only / non-制造业 only")
+    ] = None,
+    period: Annotated[int | None, Query(ge=1, description="listed in this 期")] = None,
+    batch: Annotated[BatchType | None, Query(description="on this kind of list")] = None,
+    min_investment: Annotated[int | None, Query(ge=0, description="总投资 ≥ (万元)")] = None,
+    max_investment: Annotated[int | None, Query(ge=0, description="总投资 ≤ (万元)")] = None,
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=100, description="in name or enterprise")
+    ] = None,
+    include_cancelled: bool = True,
+) -> ProjectFilter:
+    """The list filters shared by GET /projects and GET /projects/export."""
+    if (
+        min_investment is not None
+        and max_investment is not None
+        and min_investment > max_investment
+    ):
+        raise InvalidInput(
+            "min_investment is above max_investment",
+            errors=[FieldProblem("query.min_investment", "must not exceed max_investment")],
+        )
+    return ProjectFilter(
+        park=park,
+        stage=stage,
+        category=category,
+        chain_tag=chain_tag,
+        is_manufacturing=manufacturing,
+        period=period,
+        batch=batch,
+        min_investment=min_investment,
+        max_investment=max_investment,
+        q=q,
+        include_cancelled=include_cancelled,
+    )
+
+
+FilterDep = Annotated[ProjectFilter, Depends(project_filter)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ProjectPublic)
@@ -38,15 +98,17 @@ async def create_project(
 ) -> JSONResponse:
     """Registers a project (签约 or directly 开工) and emits sanpi.project.registered.v1.
     A retry with the same Idempotency-Key returns the first answer instead of a second project."""
-    settings = runtime.settings
-    assert isinstance(settings, RegistrySettings)
+    settings = settings_of(runtime)
 
     async def register() -> tuple[ProjectPublic, dict[str, str]]:
         project = await service.register(
-            session, body=body, principal=principal, parks=settings.parks
+            session,
+            body=body,
+            principal=principal,
+            parks=settings.parks,
         )
         headers = {"Location": f"/v1/projects/{project.id}", "ETag": etag(project.version)}
-        return ProjectPublic.model_validate(project), headers
+        return ProjectPublic.of(project), headers
 
     return await run_idempotent(
         session,
@@ -62,13 +124,16 @@ async def create_project(
 async def list_projects(
     _principal: Authenticated,
     session: ReadSessionDep,
+    filters: FilterDep,
+    sort: ProjectSort = ProjectSort.CREATED,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: str | None = None,
-    park: str | None = None,
-    stage: Stage | None = None,
 ) -> Page[ProjectPublic]:
-    """Lists projects, oldest first, a page at a time (`next_cursor` until null)."""
-    return await service.list_projects(session, limit=limit, cursor=cursor, park=park, stage=stage)
+    """Lists projects matching every filter given, in `sort` order, a page at a time
+    (`next_cursor` until null; a cursor is only valid with the sort it was made for)."""
+    return await service.list_projects(
+        session, filters=filters, sort=sort, limit=limit, cursor=cursor
+    )
 
 
 @router.get("/{project_id}", response_model=ProjectPublic)
@@ -78,4 +143,61 @@ async def get_project(
     """One project, with its current stage (as last reported by the milestone service)."""
     project = await service.get(session, project_id=project_id)
     response.headers["ETag"] = etag(project.version)
-    return ProjectPublic.model_validate(project)
+    return ProjectPublic.of(project)
+
+
+@router.patch("/{project_id}", response_model=ProjectPublic)
+async def patch_project(
+    project_id: str,
+    body: ProjectUpdate,
+    principal: Writer,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ProjectPublic:
+    """Changes master data; emits sanpi.project.updated.v1 when something changed. Concurrency:
+    send If-Match (stale → 412) or the `version` you read in the body (stale → 409); neither → 428."""
+    project = await service.update(
+        session,
+        project_id=project_id,
+        body=body,
+        if_match=if_match,
+        principal=principal,
+        parks=settings_of(runtime).parks,
+    )
+    response.headers["ETag"] = etag(project.version)
+    return ProjectPublic.of(project)
+
+
+@router.post("/{project_id}/cancel", response_model=ProjectPublic)
+async def cancel_project(
+    project_id: str,
+    body: CancelRequest,
+    principal: Writer,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ProjectPublic:
+    """终止/清退 with a reason; emits sanpi.project.cancelled.v1 (409 if already cancelled)."""
+    project = await service.cancel(
+        session,
+        project_id=project_id,
+        body=body,
+        if_match=if_match,
+        principal=principal,
+        today=today(runtime.clock),
+    )
+    response.headers["ETag"] = etag(project.version)
+    return ProjectPublic.of(project)
+
+
+parks_router = APIRouter(tags=["projects"])
+
+
+@parks_router.get("/parks")
+async def list_parks(_principal: Authenticated, runtime: RuntimeDep) -> dict[str, object]:
+    """The district and the parks a project may belong to (settings: SANPI_REGISTRY_PARKS)."""
+    settings: RegistrySettings = settings_of(runtime)
+    return {"district": settings.district, "parks": settings.parks}

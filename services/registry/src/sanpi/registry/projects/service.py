@@ -1,54 +1,124 @@
-"""Project rules: registration, reads, and the stage projection. Never commits; the caller does."""
+"""Project rules: register, read, list, change, cancel, and the stage projection. Never commits."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.events import ProjectRegistered, ProjectStageChanged, Stage
-from sanpi.kit import FieldProblem, InvalidInput, NotFound, Page, Principal, enqueue, utcnow
-from sanpi.kit.pagination import created_key_after, page_by_created
-from sanpi.registry.projects import repository
+from sanpi.events import (
+    EnterpriseInfo,
+    ProjectCancelled,
+    ProjectRegistered,
+    ProjectStageChanged,
+    ProjectUpdated,
+    Stage,
+)
+from sanpi.kit import (
+    Conflict,
+    FieldProblem,
+    InvalidInput,
+    NotFound,
+    Page,
+    Principal,
+    Problem,
+    check_version,
+    decode_cursor,
+    encode_cursor,
+    enqueue,
+    utcnow,
+)
+from sanpi.registry.projects import repository, rules
 from sanpi.registry.projects.models import Project
-from sanpi.registry.projects.schemas import ProjectCreate, ProjectPublic
+from sanpi.registry.projects.repository import ProjectFilter
+from sanpi.registry.projects.schemas import (
+    CancelRequest,
+    ProjectCreate,
+    ProjectPublic,
+    ProjectSort,
+    ProjectUpdate,
+)
 
 log = logging.getLogger("sanpi.registry.projects")
 
+REQUIRED = ("name", "park", "total_investment")
+
+# The stage a stage_changed moves to → the projection column holding the day it was reached.
+REACHED_DATE_COLUMN: dict[Stage, str] = {
+    Stage.FULFILLING: "fulfilled_date",
+    Stage.UNDER_CONSTRUCTION: "started_date",
+    Stage.IN_PRODUCTION: "production_date",
+    Stage.EFFECTIVE: "effective_date",
+}
+FORWARD: tuple[Stage, ...] = (
+    Stage.SIGNED,
+    Stage.FULFILLING,
+    Stage.UNDER_CONSTRUCTION,
+    Stage.IN_PRODUCTION,
+    Stage.EFFECTIVE,
+)
+
+
+class PreconditionRequired(Problem):
+    status, slug, title = 428, "precondition-required", "Precondition required"
+
+
+def new_project(body: ProjectCreate, *, principal: Principal) -> Project:
+    """The row a create request describes. Dates stay as declared: a missing signing (or, for a
+    project registered under construction, start) day means the day of registration wherever a
+    day is needed (indicators), without inventing one that later rules would trip over."""
+    values = rules.flatten(body.model_dump())
+    values["is_manufacturing"] = bool(values["is_manufacturing"])
+    values["stage"] = body.initial_stage
+    return Project(**values, created_by=principal.subject)
+
+
+def validate(values: dict[str, Any], *, parks: Sequence[str]) -> None:
+    """Raises 422 naming every broken cross-field rule."""
+    found = rules.problems(values, parks=parks)
+    if found:
+        raise InvalidInput("; ".join(f"{p.field}: {p.reason}" for p in found), errors=found)
+
+
+def master_data(project: Project) -> dict[str, Any]:
+    """The ProjectMasterData fields of an event, from the row."""
+    enterprise = None
+    if project.enterprise_name is not None:
+        enterprise = EnterpriseInfo(
+            name=project.enterprise_name,
+            uscc=project.enterprise_uscc,
+            origin=project.enterprise_origin,
+            origin_region=project.enterprise_origin_region,
+        )
+    names = set(ProjectUpdated.model_fields) - {"project_id", "enterprise", "changed", "updated_by"}
+    return {
+        "project_id": project.id,
+        "enterprise": enterprise,
+        **{name: getattr(project, name) for name in names},
+    }
+
+
+def add_registered(session: AsyncSession, project: Project) -> None:
+    """Adds the row and its project.registered event to the transaction."""
+    repository.add(session, project)
+    enqueue(session, ProjectRegistered(**master_data(project), stage=project.stage))
+
 
 async def register(
-    session: AsyncSession, *, body: ProjectCreate, principal: Principal, parks: list[str]
+    session: AsyncSession,
+    *,
+    body: ProjectCreate,
+    principal: Principal,
+    parks: Sequence[str],
 ) -> Project:
     """Adds a project to the ledger and emits project.registered in the same transaction."""
-    if body.park not in parks:
-        raise InvalidInput(
-            f"park: unknown park {body.park!r}",
-            errors=[FieldProblem("park", f"unknown park; one of {', '.join(parks)}")],
-        )
-    principal.ensure_can_write_park(body.park)
-    project = Project(
-        name=body.name,
-        park=body.park,
-        total_investment=body.total_investment,
-        planned_start_date=body.planned_start_date,
-        planned_production_date=body.planned_production_date,
-        stage=body.initial_stage,
-        created_by=principal.subject,
-    )
-    repository.add(session, project)
-    enqueue(
-        session,
-        ProjectRegistered(
-            project_id=project.id,
-            version=project.version,
-            name=project.name,
-            park=project.park,
-            total_investment=project.total_investment,
-            stage=project.stage,
-            planned_start_date=project.planned_start_date,
-            planned_production_date=project.planned_production_date,
-        ),
-    )
+    project = new_project(body, principal=principal)
+    validate(project.model_dump(), parks=parks)
+    principal.ensure_can_write_park(project.park)
+    add_registered(session, project)
     return project
 
 
@@ -60,21 +130,183 @@ async def get(session: AsyncSession, *, project_id: str) -> Project:
     return project
 
 
+def _cursor_problem() -> InvalidInput:
+    return InvalidInput(
+        "cursor is not one this API returned",
+        errors=[FieldProblem("cursor", "malformed cursor")],
+    )
+
+
+def decode_position(cursor: str | None, sort: ProjectSort) -> tuple[Any, str] | None:
+    """The (sort value, id) a cursor points after; a cursor of another sort is refused."""
+    if not cursor:
+        return None
+    position = decode_cursor(cursor)
+    if position.get("s") != sort.value:
+        raise InvalidInput(
+            f"this cursor belongs to sort={position.get('s')}, not sort={sort.value}",
+            errors=[FieldProblem("cursor", f"made for sort={position.get('s')}")],
+        )
+    raw, last_id = position.get("v"), position.get("id")
+    if not isinstance(last_id, str):
+        raise _cursor_problem()
+    name = sort.value.lstrip("-")
+    try:
+        if name == "created_at":
+            return dt.datetime.fromisoformat(str(raw)), last_id
+        if name == "planned_start_date":
+            return dt.date.fromisoformat(str(raw)), last_id
+        if name == "total_investment" and isinstance(raw, int):
+            return raw, last_id
+        if name == "name" and isinstance(raw, str):
+            return raw, last_id
+    except ValueError as exc:
+        raise _cursor_problem() from exc
+    raise _cursor_problem()
+
+
+def encode_position(project: Project, sort: ProjectSort) -> str:
+    value = repository.sort_value(project, sort)
+    if isinstance(value, dt.date | dt.datetime):
+        value = value.isoformat()
+    return encode_cursor({"s": sort.value, "v": value, "id": project.id})
+
+
 async def list_projects(
     session: AsyncSession,
     *,
+    filters: ProjectFilter,
+    sort: ProjectSort,
     limit: int,
     cursor: str | None,
-    park: str | None,
-    stage: Stage | None,
 ) -> Page[ProjectPublic]:
     rows = await repository.list_page(
-        session, limit=limit + 1, after=created_key_after(cursor), park=park, stage=stage
+        session,
+        filters=filters,
+        sort=sort,
+        after=decode_position(cursor, sort),
+        limit=limit + 1,
     )
-    page, next_cursor = page_by_created(rows, limit, lambda p: (p.created_at, p.id))
+    next_cursor = encode_position(rows[limit - 1], sort) if len(rows) > limit else None
     return Page[ProjectPublic](
-        items=[ProjectPublic.model_validate(r) for r in page], next_cursor=next_cursor
+        items=[ProjectPublic.of(r) for r in rows[:limit]], next_cursor=next_cursor
     )
+
+
+def _check_preconditions(project: Project, *, if_match: str | None, version: int | None) -> None:
+    """If-Match → 412 when stale; a body `version` → 409 when stale; one of them is required."""
+    if if_match is None and version is None:
+        raise PreconditionRequired(
+            "send If-Match with the ETag you read, or the `version` you read, so that a "
+            "concurrent change is not overwritten",
+            errors=[FieldProblem("header.If-Match", "required (or body.version)")],
+        )
+    check_version(if_match=if_match, current=project.version)
+    if version is not None and version != project.version:
+        raise Conflict(
+            f"the project is at version {project.version}, not {version}; fetch it again and retry",
+            current_version=project.version,
+        )
+
+
+def _event_field(column: str) -> str:
+    return "enterprise" if column.startswith("enterprise_") else column
+
+
+async def update(
+    session: AsyncSession,
+    *,
+    project_id: str,
+    body: ProjectUpdate,
+    if_match: str | None,
+    principal: Principal,
+    parks: Sequence[str],
+) -> Project:
+    """Changes master data under optimistic concurrency and emits project.updated (full snapshot)."""
+    project = await get(session, project_id=project_id)
+    _check_preconditions(project, if_match=if_match, version=body.version)
+    principal.ensure_can_write_park(project.park)
+    if project.cancelled_on is not None:
+        raise Conflict(f"project {project_id} is cancelled; its master data is frozen")
+    changes = rules.flatten(body.model_dump(exclude_unset=True, exclude={"version"}))
+    nulls = [
+        FieldProblem(f, "may not be null") for f in REQUIRED if f in changes and changes[f] is None
+    ]
+    if nulls:
+        raise InvalidInput("required fields cannot be cleared", errors=nulls)
+    merged = {**project.model_dump(), **changes}
+    validate(merged, parks=parks)
+    if "park" in changes:
+        principal.ensure_can_write_park(changes["park"])
+    changed = [k for k, v in changes.items() if getattr(project, k) != v]
+    if not changed:
+        return project
+    for key in changed:
+        setattr(project, key, changes[key])
+    project.is_manufacturing = bool(project.is_manufacturing)
+    project.version += 1
+    project.updated_at = utcnow()
+    session.add(project)
+    enqueue(
+        session,
+        ProjectUpdated(
+            **master_data(project),
+            changed=sorted({_event_field(k) for k in changed}),
+            updated_by=principal.subject,
+        ),
+    )
+    return project
+
+
+async def cancel(
+    session: AsyncSession,
+    *,
+    project_id: str,
+    body: CancelRequest,
+    if_match: str | None,
+    principal: Principal,
+    today: dt.date,
+) -> Project:
+    """终止/清退: freezes the project and emits project.cancelled; the milestone service then makes
+    its stage CANCELLED (the registry's stage column follows from project.stage_changed)."""
+    project = await get(session, project_id=project_id)
+    check_version(if_match=if_match, current=project.version)
+    if body.version is not None and body.version != project.version:
+        raise Conflict(
+            f"the project is at version {project.version}, not {body.version}",
+            current_version=project.version,
+        )
+    principal.ensure_can_write_park(project.park)
+    if project.cancelled_on is not None:
+        raise Conflict(f"project {project_id} was already cancelled on {project.cancelled_on}")
+    if project.stage in (Stage.EFFECTIVE, Stage.CANCELLED):
+        raise Conflict(f"project {project_id} is {project.stage}; it can no longer be cancelled")
+    project.cancelled_on = body.effective_date or today
+    project.cancel_reason_code = body.reason_code
+    project.cancel_reason = body.reason
+    project.version += 1
+    project.updated_at = utcnow()
+    session.add(project)
+    enqueue(
+        session,
+        ProjectCancelled(
+            project_id=project.id,
+            version=project.version,
+            reason_code=body.reason_code,
+            reason=body.reason,
+            effective_date=project.cancelled_on,
+            cancelled_by=principal.subject,
+        ),
+    )
+    return project
+
+
+def reached(project: Project, stage: Stage) -> bool:
+    """True when the project has reached `stage` on the forward path (stage projection)."""
+    if project.stage in (Stage.SUSPENDED, Stage.CANCELLED):
+        column = REACHED_DATE_COLUMN.get(stage)
+        return column is not None and getattr(project, column) is not None
+    return FORWARD.index(project.stage) >= FORWARD.index(stage)
 
 
 async def apply_stage_change(session: AsyncSession, data: ProjectStageChanged) -> None:
@@ -84,5 +316,15 @@ async def apply_stage_change(session: AsyncSession, data: ProjectStageChanged) -
         log.warning("stage change for unknown project %s ignored", data.project_id)
         return
     project.stage = data.to_stage
+    column = REACHED_DATE_COLUMN.get(data.to_stage)
+    # Only a milestone (or a correction) reaches a stage; a resume, or a correction back to a stage
+    # already reached, keeps the day it was first reached.
+    reaching = data.reason in ("MILESTONE", "CORRECTION")
+    if column is not None and reaching and getattr(project, column) is None:
+        setattr(project, column, data.effective_date)
+    if data.reason == "CORRECTION" and data.to_stage in FORWARD:
+        # A correction back to an earlier stage un-reaches the later ones.
+        for later in FORWARD[FORWARD.index(data.to_stage) + 1 :]:
+            setattr(project, REACHED_DATE_COLUMN[later], None)
     project.updated_at = utcnow()
     session.add(project)

@@ -1,0 +1,250 @@
+"""Loads a demo data set through the public HTTP APIs, idempotently: every create carries an
+Idempotency-Key derived from the data set, so a second load (a second `make up`) replays the first
+answers instead of duplicating, and an interrupted load resumes where it stopped."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sanpi.client.demo.generator import DemoDataset, DemoProject, chunks, periods_by_key
+from sanpi.client.sdk import ApiError, SanpiClient
+
+# Bump when the generator changes what it makes for a seed: the keys then name new requests
+# instead of colliding with the old bodies (a reused key with another body is a 422).
+KEY_VERSION = "v1"
+
+Progress = Callable[[str, int, int], None]  # (step, done, total)
+
+
+def _quiet(_step: str, _done: int, _total: int) -> None:
+    return None
+
+
+@dataclass
+class LoadSummary:
+    projects: int = 0
+    listings: int = 0
+    periods: int = 0
+    milestones: int = 0
+    cancelled: int = 0
+    skipped_milestones: int = 0
+    ids: dict[str, str] = field(default_factory=dict)
+
+
+class DemoLoader:
+    def __init__(self, client: SanpiClient, data: DemoDataset, progress: Progress = _quiet) -> None:
+        self.client = client
+        self.data = data
+        self.progress = progress
+        self.prefix = f"demo-{KEY_VERSION}-{data.name}-{data.seed}"
+
+    def _key(self, *parts: object) -> str:
+        return "-".join([self.prefix, *map(str, parts)])
+
+    def check_parks(self) -> None:
+        configured = set(self.client.registry.parks()["parks"])
+        missing = [p for p in self.data.parks if p not in configured]
+        if missing:
+            raise RuntimeError(
+                f"the registry does not know {len(missing)} of the data set's parks "
+                f"(e.g. {missing[:3]}); start it with SANPI_REGISTRY_PARKS set to them "
+                "(`sanpi demo parks --province` prints the list)"
+            )
+
+    def periods(self, summary: LoadSummary) -> None:
+        for period in self.data.periods:
+            try:
+                self.client.registry.create_period(
+                    period.number,
+                    period.event_date.isoformat(),
+                    idempotency_key=self._key("period", period.number),
+                )
+            except ApiError as exc:
+                if exc.status != 409:  # already there (made without this key): fine
+                    raise
+            summary.periods += 1
+
+    def targets(self) -> None:
+        for year, scope, kind, value in self.data.targets:
+            self.client.registry.set_target(year, scope, kind, value)
+
+    def projects(self, summary: LoadSummary) -> None:
+        total = len(self.data.projects)
+        for done, project in enumerate(self.data.projects, 1):
+            created = self.client.registry.create_project(
+                project.body, idempotency_key=self._key(project.key)
+            )
+            summary.ids[project.key] = created["id"]
+            summary.projects += 1
+            self.progress("projects", done, total)
+
+    def listings(self, summary: LoadSummary) -> None:
+        total = len(self.data.listings)
+        by_period = sorted(self.data.listings, key=lambda x: (x.period, ["SIGN", "START", "PRODUCE"].index(x.batch)))  # fmt: skip
+        for done, listing in enumerate(by_period, 1):
+            self.client.registry.add_listing(
+                summary.ids[listing.project_key],
+                listing.period,
+                listing.batch,
+                idempotency_key=self._key(listing.project_key, listing.batch),
+            )
+            summary.listings += 1
+            self.progress("listings", done, total)
+
+    def close_periods(self) -> None:
+        """Every period up to the data set's day took place; all but the last are closed."""
+        held = [p for p in self.data.periods if p.event_date <= self.data.as_of]
+        for period in held:
+            for action in ("hold", "close") if period is not held[-1] else ("hold",):
+                try:
+                    self.client.registry.move_period(period.number, action)
+                except ApiError as exc:
+                    if exc.status != 409:  # already held/closed by an earlier load
+                        raise
+
+    def wait_known(self, project_id: str, timeout: float) -> None:
+        """The milestone service learns a project from project.registered (Kafka): wait for it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.client.milestone.timeline(project_id)
+                return
+            except ApiError as exc:
+                if exc.status != 404 or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.2)
+
+    def milestones(self, summary: LoadSummary, timeout: float) -> None:
+        """Posts each project's milestones up to `as_of` (STARTED and IN_PRODUCTION with evidence).
+        A 409 means the stage is already there (an earlier load): skipped."""
+        todo = [(p, p.milestones(self.data.as_of)) for p in self.data.projects]
+        total = sum(len(m) for _, m in todo)
+        done = 0
+        for project, steps in todo:
+            if not steps:
+                continue
+            project_id = summary.ids[project.key]
+            self.wait_known(project_id, timeout)
+            for kind, day, evidence in steps:
+                try:
+                    self.client.milestone.post_milestone(
+                        project_id, {"kind": kind, "date": day.isoformat(), "evidence": evidence}
+                    )
+                    summary.milestones += 1
+                except ApiError as exc:
+                    if exc.status != 409:
+                        raise
+                    summary.skipped_milestones += 1
+                done += 1
+                self.progress("milestones", done, total)
+
+    def cancellations(self, summary: LoadSummary) -> None:
+        for project in self.data.projects:
+            if project.cancelled is None or project.cancelled > self.data.as_of:
+                continue
+            try:
+                self.client.registry.cancel_project(
+                    summary.ids[project.key],
+                    "INVESTOR_FUNDING",
+                    "投资方资金未到位，项目终止（演示数据）",
+                )
+                summary.cancelled += 1
+            except ApiError as exc:
+                if exc.status != 409:
+                    raise
+
+
+def load_district(
+    client: SanpiClient,
+    data: DemoDataset,
+    *,
+    progress: Progress = _quiet,
+    milestones: bool = True,
+    wait_timeout: float = 60.0,
+) -> LoadSummary:
+    """Periods, targets, projects, listings, then milestones and cancellations, all over HTTP."""
+    loader = DemoLoader(client, data, progress)
+    summary = LoadSummary()
+    loader.check_parks()
+    loader.periods(summary)
+    loader.targets()
+    loader.projects(summary)
+    loader.listings(summary)
+    loader.close_periods()
+    if milestones:
+        loader.milestones(summary, wait_timeout)
+    loader.cancellations(summary)
+    return summary
+
+
+# --- the province benchmark: bulk import -------------------------------------------------------------
+
+SHEET_COLUMNS = ["id", "name", "park", "enterprise_name", "category", "chain_tag", "is_manufacturing", "total_investment", "initial_stage", "signed_date", "started_date", "sign_period", "start_period", "produce_period"]  # fmt: skip
+
+
+def province_sheet(data: DemoDataset, projects: list[DemoProject]) -> bytes:
+    """A CSV (English headers) the registry's import reads: one row per project with its periods."""
+    listed = periods_by_key(data)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(SHEET_COLUMNS)
+    for p in projects:
+        body: dict[str, Any] = p.body
+        periods = listed.get(p.key, {})
+        writer.writerow(
+            [
+                data.project_id(p.key),
+                body["name"],
+                body["park"],
+                body["enterprise"]["name"],
+                body["category"],
+                body["chain_tag"],
+                "true" if body["is_manufacturing"] else "false",
+                body["total_investment"],
+                body["initial_stage"],
+                body.get("signed_date", ""),
+                body.get("started_date", ""),
+                periods.get("SIGN", ""),
+                periods.get("START", ""),
+                periods.get("PRODUCE", ""),
+            ]
+        )
+    return buffer.getvalue().encode()
+
+
+def load_province(
+    client: SanpiClient, data: DemoDataset, *, chunk: int = 2_000, progress: Progress = _quiet
+) -> LoadSummary:
+    """Periods over the API, then the projects and their listings by the bulk import, `chunk` rows
+    a request (each all-or-nothing). A chunk whose first project exists was loaded before."""
+    loader = DemoLoader(client, data, progress)
+    summary = LoadSummary()
+    loader.check_parks()
+    loader.periods(summary)
+    total = len(data.projects)
+    done = 0
+    for part in chunks(data.projects, chunk):
+        first = data.project_id(part[0].key)
+        try:
+            client.registry.get_project(first)
+            already = True
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            already = False
+        if not already:
+            report = client.registry.import_sheet(
+                "province.csv",
+                province_sheet(data, part),
+                idempotency_key=loader._key("chunk", first),
+            )
+            summary.projects += report["created"]
+        done += len(part)
+        progress("projects", done, total)
+    summary.listings = len(data.listings)
+    return summary

@@ -1,0 +1,228 @@
+"""Indicator formulas (DOMAIN.md §4.1) as pure functions over plain facts: no I/O, no clock.
+
+Choices the formulas make explicit:
+- count-based rates (not amount-weighted), as the 两江 app and the city evaluation methods count;
+- cumulative = the whole portfolio in scope; cohort = the projects on one period's list (or on the
+  lists of one year's periods), followed to the as-of day;
+- cancelled projects stay in the denominators (a signing that was cleared out is a conversion that
+  failed: Weinan counts 1/292 terminated), but leave the target actuals (清退 money is not money);
+- a project registered already under construction is in every "started" denominator but not in
+  签约项目开工率's, which is about signings only.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sanpi.events import BatchType, TargetKind
+
+
+@dataclass(frozen=True)
+class ProjectFacts:
+    """What the formulas need of a project, as of the day asked."""
+
+    project_id: str
+    signed: bool  # entered the ledger as a signing (not registered directly under construction)
+    signed_on: dt.date | None
+    started_on: dt.date | None  # None: not started as of the day
+    started: bool
+    produced: bool
+    effective: bool
+    cancelled: bool
+    is_manufacturing: bool
+    total_investment: int
+    contract_amount: int | None
+
+
+@dataclass(frozen=True)
+class ListingFacts:
+    project_id: str
+    period: int
+    batch: BatchType
+    amount: int  # listed 总投资, 万元
+
+
+def facts_as_of(
+    *,
+    project_id: str,
+    signed: bool,
+    signed_on: dt.date | None,
+    started_date: dt.date | None,
+    production_date: dt.date | None,
+    effective_date: dt.date | None,
+    cancelled_on: dt.date | None,
+    is_manufacturing: bool,
+    total_investment: int,
+    contract_amount: int | None,
+    as_of: dt.date,
+) -> ProjectFacts:
+    """A project's facts on `as_of`: a stage counts once the day it was reached has come; a later
+    stage implies the earlier ones (达效 ⇒ 投产 ⇒ 开工)."""
+
+    def by(day: dt.date | None) -> bool:
+        return day is not None and day <= as_of
+
+    effective = by(effective_date)
+    produced = effective or by(production_date)
+    started = produced or by(started_date)
+    return ProjectFacts(
+        project_id=project_id,
+        signed=signed and by(signed_on),
+        signed_on=signed_on,
+        started_on=started_date if by(started_date) else None,
+        started=started,
+        produced=produced,
+        effective=effective,
+        cancelled=by(cancelled_on),
+        is_manufacturing=is_manufacturing,
+        total_investment=total_investment,
+        contract_amount=contract_amount,
+    )
+
+
+@dataclass(frozen=True)
+class Rate:
+    numerator: int
+    denominator: int
+
+    @property
+    def value(self) -> float | None:
+        """The ratio 0–1, None when there is nothing to divide by."""
+        return None if self.denominator == 0 else self.numerator / self.denominator
+
+    @property
+    def pct(self) -> float | None:
+        """Percent with one decimal, as bulletins print it (79.5)."""
+        value = self.value
+        return None if value is None else round(value * 100, 1)
+
+
+@dataclass(frozen=True)
+class ConversionRates:
+    sign_to_start: Rate  # 签约项目开工率
+    start_to_production: Rate  # 开工项目投产率
+    production_to_effective: Rate  # 投产项目达效率
+
+
+def _rate(members: Iterable[ProjectFacts], reached: str) -> Rate:
+    group = list(members)
+    return Rate(sum(1 for p in group if getattr(p, reached)), len(group))
+
+
+def cumulative_rates(projects: Sequence[ProjectFacts]) -> ConversionRates:
+    """Over the whole portfolio (the 两江 way): started/signed, produced/started, effective/produced."""
+    return ConversionRates(
+        sign_to_start=_rate((p for p in projects if p.signed), "started"),
+        start_to_production=_rate((p for p in projects if p.started), "produced"),
+        production_to_effective=_rate((p for p in projects if p.produced), "effective"),
+    )
+
+
+def cohort_rates(
+    projects: Mapping[str, ProjectFacts], listings: Iterable[ListingFacts]
+) -> ConversionRates:
+    """Of the projects on the given SIGN lists, the share started; of those on the START lists, the
+    share produced; of those on the PRODUCE lists, the share effective."""
+    by_batch: dict[BatchType, list[ProjectFacts]] = {b: [] for b in BatchType}
+    for listing in listings:
+        facts = projects.get(listing.project_id)
+        if facts is not None:
+            by_batch[listing.batch].append(facts)
+    return ConversionRates(
+        sign_to_start=_rate(by_batch[BatchType.SIGN], "started"),
+        start_to_production=_rate(by_batch[BatchType.START], "produced"),
+        production_to_effective=_rate(by_batch[BatchType.PRODUCE], "effective"),
+    )
+
+
+@dataclass(frozen=True)
+class BatchTally:
+    count: int
+    amount: int  # 万元
+
+    @property
+    def amount_yi(self) -> float:
+        return round(self.amount / 10_000, 2)
+
+
+def batch_tallies(listings: Iterable[ListingFacts]) -> dict[BatchType, BatchTally]:
+    """Count and 万元 of each batch (every batch present, zero when empty)."""
+    counts = {b: 0 for b in BatchType}
+    amounts = {b: 0 for b in BatchType}
+    for listing in listings:
+        counts[listing.batch] += 1
+        amounts[listing.batch] += listing.amount
+    return {b: BatchTally(counts[b], amounts[b]) for b in BatchType}
+
+
+def time_progress(as_of: dt.date, year: int) -> float:
+    """序时进度: the share of `year` elapsed at the end of `as_of` (0 before it, 1 after it)."""
+    if as_of.year < year:
+        return 0.0
+    if as_of.year > year:
+        return 1.0
+    days = 366 if calendar.isleap(year) else 365
+    return as_of.timetuple().tm_yday / days
+
+
+def target_actuals(projects: Iterable[ProjectFacts], year: int) -> dict[TargetKind, int]:
+    """What counts toward each annual target in `year` (cancelled projects do not):
+    签约额 = 签约额 (else 总投资) of the year's signings; 新开工投资额 = 总投资 of the year's starts."""
+    actual = {kind: 0 for kind in TargetKind}
+    for p in projects:
+        if p.cancelled:
+            continue
+        if p.signed and p.signed_on is not None and p.signed_on.year == year:
+            amount = p.contract_amount if p.contract_amount is not None else p.total_investment
+            actual[TargetKind.SIGN_AMOUNT] += amount
+            if p.is_manufacturing:
+                actual[TargetKind.MFG_SIGN_AMOUNT] += amount
+                actual[TargetKind.MFG_SIGN_COUNT] += 1
+        if p.started_on is not None and p.started_on.year == year:
+            actual[TargetKind.NEW_START_INVESTMENT] += p.total_investment
+    return actual
+
+
+class Pace(StrEnum):
+    AHEAD = "AHEAD"  # at or above 序时进度
+    BEHIND = "BEHIND"
+
+
+@dataclass(frozen=True)
+class Attainment:
+    kind: TargetKind
+    target: int
+    actual: int
+    time_progress: float
+
+    @property
+    def ratio(self) -> float | None:
+        return None if self.target == 0 else self.actual / self.target
+
+    @property
+    def gap_pts(self) -> float | None:
+        """Percentage points above (+) or below (−) 序时进度: "低于序时进度 x 个百分点"."""
+        ratio = self.ratio
+        return None if ratio is None else round((ratio - self.time_progress) * 100, 1)
+
+    @property
+    def pace(self) -> Pace | None:
+        ratio = self.ratio
+        if ratio is None:
+            return None
+        return Pace.AHEAD if ratio >= self.time_progress else Pace.BEHIND
+
+
+def attainments(
+    targets: Mapping[TargetKind, int], actuals: Mapping[TargetKind, int], progress: float
+) -> list[Attainment]:
+    """Each target set (in TargetKind order), against what was achieved and the year elapsed."""
+    return [
+        Attainment(kind, targets[kind], actuals.get(kind, 0), progress)
+        for kind in TargetKind
+        if kind in targets
+    ]

@@ -1,0 +1,60 @@
+"""Target rules: set (upsert) an annual target and emit target.set. Never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from sanpi.events import TargetSet
+from sanpi.kit import FieldProblem, Forbidden, InvalidInput, Principal, Role, enqueue, utcnow
+from sanpi.registry.targets import repository
+from sanpi.registry.targets.models import Target
+from sanpi.registry.targets.schemas import TargetSetRequest
+
+
+async def set_target(
+    session: AsyncSession,
+    *,
+    body: TargetSetRequest,
+    principal: Principal,
+    district: str,
+    parks: Sequence[str],
+) -> tuple[Target, bool]:
+    """Sets the value of (year, scope, kind); returns the row and whether it is new. A district
+    target is an admin's decision; a park's operator may set that park's own."""
+    if body.scope == district:
+        if principal.role is not Role.ADMIN:
+            raise Forbidden(f"only an admin sets {district}'s targets")
+    elif body.scope in parks:
+        principal.ensure_can_write_park(body.scope)
+    else:
+        raise InvalidInput(
+            f"unknown scope {body.scope!r}",
+            errors=[FieldProblem("scope", f"one of {', '.join([district, *parks])}")],
+        )
+    target = await repository.get(session, body.year, body.scope, body.kind)
+    created = target is None
+    if target is None:
+        target = Target(
+            year=body.year,
+            scope=body.scope,
+            kind=body.kind,
+            value=body.value,
+            set_by=principal.subject,
+        )
+    target.value = body.value
+    target.set_by = principal.subject
+    target.updated_at = utcnow()
+    repository.save(session, target)
+    enqueue(
+        session,
+        TargetSet(
+            year=target.year,
+            scope=target.scope,
+            kind=target.kind,
+            value=target.value,
+            set_by=target.set_by,
+        ),
+    )
+    return target, created

@@ -18,6 +18,8 @@ def compose(
 ) -> EmailMessage:
     """The MIME message: subject and body in the subscription's language."""
     email = EmailMessage()
+    # First: set_content drops every Content-* header set before it.
+    email.set_content(message.text, charset="utf-8")
     email["From"] = sender
     email["To"] = recipient
     email["Subject"] = message.subject
@@ -25,7 +27,6 @@ def compose(
     email["Message-ID"] = f"<{notification_id}@sanpi>"
     email["Content-Language"] = "zh-CN" if language == "zh" else "en"
     email["X-Sanpi-Notification-Id"] = notification_id
-    email.set_content(message.text, charset="utf-8")
     return email
 
 

@@ -16,6 +16,11 @@ app.add_typer(token.app, name="token")
 app.add_typer(projects.app, name="projects")
 app.add_typer(milestones.app, name="milestone")
 app.command("subscribe")(notifications.subscribe)
+app.add_typer(notifications.subscriptions_app, name="subscriptions")
+app.command("deliveries")(notifications.deliveries)
+app.add_typer(notifications.dead_letters_app, name="dead-letters")
+app.add_typer(notifications.inbox_app, name="inbox")
+app.add_typer(notifications.alerts_app, name="alerts")
 
 
 def main() -> None:

@@ -5,11 +5,9 @@ languages, SSE resume, duplicates, escalation, quiet hours, grouping, dead-lette
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import json
 import os
-import signal
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -98,10 +96,7 @@ def notifier(kafka_broker: Broker, run_dir: Path, smtp_server: SmtpSink) -> Iter
         stack.wait_ready(url, timeout=60, pid=pid, marker="sanpi.notification")
         yield Notifier(url, secret, smtp_server, kafka_broker.bootstrap)
     finally:
-        if not stack.stop_pidfile(directory / "pids" / "notification.pid", "sanpi.notification"):
-            # Never leave it behind, even if its pid file no longer proves it is ours.
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
+        stack.stop_pidfile(directory / "pids" / "notification.pid", "sanpi.notification")
 
 
 @pytest.fixture

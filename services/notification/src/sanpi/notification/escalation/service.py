@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -153,6 +154,32 @@ async def run_timers(db: Database, *, now: dt.datetime, settings: NotificationSe
         return len(due)
 
 
+def _about_alert(
+    session: AsyncSession,
+    subscription: Subscription,
+    state: AlertState,
+    kind: Kind,
+    *,
+    now: dt.datetime,
+    **extra: Any,
+) -> None:
+    """A reminder or escalation message about the alert's latest state, sent at once."""
+    delivery.new_delivery(
+        session,
+        subscription,
+        kind=kind,
+        event_id=state.last_event_id,
+        event_type=AlertRaised.TYPE,
+        event_time=state.last_event_time,
+        release=now,
+        now=now,
+        urgent=True,
+        alert_key=state.alert_key,
+        severity=state.severity,
+        **extra,
+    )
+
+
 def _repeat(
     session: AsyncSession,
     tracked: AlertFollow,
@@ -165,20 +192,7 @@ def _repeat(
     tracked.repeats += 1
     # From now, not from the missed slot: a service that was down sends one reminder, not a burst.
     tracked.next_repeat_at = now + dt.timedelta(seconds=settings.red_repeat_interval_s)
-    delivery.new_delivery(
-        session,
-        subscription,
-        kind=Kind.REPEAT,
-        event_id=state.last_event_id,
-        event_type=AlertRaised.TYPE,
-        event_time=state.last_event_time,
-        release=now,
-        now=now,
-        urgent=True,
-        alert_key=state.alert_key,
-        severity=state.severity,
-        repeat=tracked.repeats,
-    )
+    _about_alert(session, subscription, state, Kind.REPEAT, now=now, repeat=tracked.repeats)
 
 
 def _escalate(
@@ -217,18 +231,12 @@ def _escalate(
         ),
     )
     if ladder.is_address(contact):
-        delivery.new_delivery(
+        _about_alert(
             session,
             subscription,
-            kind=Kind.ESCALATION,
-            event_id=state.last_event_id,
-            event_type=AlertRaised.TYPE,
-            event_time=state.last_event_time,
-            release=now,
+            state,
+            Kind.ESCALATION,
             now=now,
-            urgent=True,
-            alert_key=state.alert_key,
-            severity=state.severity,
             channel=Channel.EMAIL,
             target=contact,
             level=tracked.level,

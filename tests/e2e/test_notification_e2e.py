@@ -276,14 +276,16 @@ async def test_an_sse_client_that_reconnects_with_last_event_id_misses_nothing(
         async with client.stream("GET", "/v1/stream", params=params, headers=resume) as response:
             again = await asyncio.wait_for(read_events(sse_messages(response), 3, heartbeats), 30)
 
-    assert [json.loads(m.data)["id"] for m in seen] == [event_id(before[0]), event_id(before[2])]
-    assert [json.loads(m.data)["id"] for m in again] == [
-        event_id(during[0]),
-        event_id(during[1]),
-        event_id(during[3]),
-    ]
+    # Alerts of different projects travel on different partitions: the stream keeps the order
+    # in which the service consumed them, which need not be the order they were produced in.
+    assert sorted(json.loads(m.data)["id"] for m in seen) == sorted(
+        [event_id(before[0]), event_id(before[2])]
+    )
+    assert sorted(json.loads(m.data)["id"] for m in again) == sorted(
+        [event_id(during[0]), event_id(during[1]), event_id(during[3])]
+    )
     ids = [int(m.id or 0) for m in [*seen, *again]]
-    assert ids == sorted(ids)
+    assert ids == sorted(set(ids)), "positions only grow, and none repeats"
     assert all(m.event == "sanpi.alert.raised.v1" for m in [*seen, *again])
     assert any(h.comment == "heartbeat" for h in heartbeats)
 

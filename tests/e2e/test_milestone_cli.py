@@ -76,7 +76,7 @@ async def test_milestone_progress_and_alert_commands(services: Stack) -> None:
     evaluated = sanpi(services, "evaluate", "--as-of", "2023-06-05")
     assert evaluated.returncode == 0, evaluated.stderr
     assert f"R04:{project_id}:XUN" in json.loads(evaluated.stdout)["raised"]
-    listed = sanpi(services, "alerts", "--project", project_id, "--rule", "R04", "--json")
+    listed = sanpi(services, "alerts", "list", "--project", project_id, "--rule", "R04", "--json")
     assert {a["severity"] for a in json.loads(listed.stdout)["items"]} == {"red"}
     bad = sanpi(services, "evaluate", "--as-of", "June")
     assert bad.returncode == 1

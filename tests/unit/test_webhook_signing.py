@@ -11,7 +11,7 @@ from standardwebhooks import Webhook
 
 from sanpi.notification.channels.targets import TargetRefused, check_target
 from sanpi.notification.channels.webhook import new_secret, parse_retry_after, sign
-from sanpi.notification.delivery.service import retry_delay
+from sanpi.notification.delivery.timing import retry_delay
 
 
 def test_signature_verifies_with_the_standardwebhooks_package() -> None:

@@ -1,32 +1,57 @@
-"""Builds the notification app: its routes, tables, consumed topics and the delivery worker."""
+"""Builds the notification app: its routes, tables, consumed topics and workers."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
 from sanpi.events import Topic
-from sanpi.kit import ServiceSpec, create_service_app
-from sanpi.notification.consumers import handlers
+from sanpi.kit import Clock, ServiceSpec, SystemClock, create_service_app
+from sanpi.notification.consumers import CONSUMED_TOPICS, build_handlers
 from sanpi.notification.delivery.endpoints import router as deliveries_router
-from sanpi.notification.delivery.models import Delivery, DeliveryAttempt
+from sanpi.notification.delivery.models import Delivery, DeliveryAttempt, DeliveryEvent
 from sanpi.notification.delivery.worker import run_delivery_worker
+from sanpi.notification.escalation.endpoints import router as alerts_router
+from sanpi.notification.escalation.models import AlertFollow, AlertState
+from sanpi.notification.escalation.worker import run_timer_worker
+from sanpi.notification.inbox.endpoints import router as inbox_router
+from sanpi.notification.routing.models import ProjectView
 from sanpi.notification.settings import NotificationSettings
+from sanpi.notification.stream.endpoints import router as stream_router
+from sanpi.notification.stream.models import StreamEvent
 from sanpi.notification.subscriptions.endpoints import router as subscriptions_router
 from sanpi.notification.subscriptions.models import Subscription
 
 
-def create_app(settings: NotificationSettings | None = None) -> FastAPI:
+def create_app(settings: NotificationSettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or NotificationSettings()
+    clock = clock or SystemClock()
     return create_service_app(
         ServiceSpec(
             settings=settings,
             title="sanpi notification",
-            description="Subscriptions and guaranteed delivery of sanpi events and alerts.",
-            routers=[subscriptions_router, deliveries_router],
-            tables=[Subscription, Delivery, DeliveryAttempt],
+            description="Subscriptions, routing and guaranteed delivery of sanpi events and "
+            "alerts: webhook, e-mail, live stream and inbox; acknowledgement and escalation.",
+            routers=[
+                subscriptions_router,
+                deliveries_router,
+                stream_router,
+                inbox_router,
+                alerts_router,
+            ],
+            tables=[
+                Subscription,
+                Delivery,
+                DeliveryEvent,
+                DeliveryAttempt,
+                ProjectView,
+                AlertState,
+                AlertFollow,
+                StreamEvent,
+            ],
             produces=[Topic.NOTIFICATIONS],
-            consumes=[Topic.PROJECTS, Topic.MILESTONES, Topic.ALERTS],
-            handlers=handlers.as_mapping(),
-            workers=[run_delivery_worker],
+            consumes=list(CONSUMED_TOPICS),
+            handlers=build_handlers(settings, clock).as_mapping(),
+            workers=[run_delivery_worker, run_timer_worker],
+            clock=clock,
         )
     )

@@ -6,16 +6,36 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.events import EVENT_TYPES, CloudEvent
-from sanpi.kit import Handlers
+from sanpi.events import EVENT_TYPES, AlertEvent, CloudEvent, EventData, Topic
+from sanpi.kit import Clock, Handlers
 from sanpi.notification.delivery import service as delivery
+from sanpi.notification.escalation import service as escalation
+from sanpi.notification.routing import service as routing
+from sanpi.notification.settings import NotificationSettings
+from sanpi.notification.stream import service as stream
 
-handlers: Handlers[Any] = Handlers()
+CONSUMED_TOPICS = (Topic.PROJECTS, Topic.MILESTONES, Topic.ALERTS)
 
 
-async def on_any_event(session: AsyncSession, event: CloudEvent, _data: Any) -> None:
-    await delivery.fan_out(session, event)
+def build_handlers(settings: NotificationSettings, clock: Clock) -> Handlers[Any]:
+    """One handler for every event type of the consumed topics, in one transaction each:
+    projection → alert state → stream log → fan-out → timers of new red notifications."""
+    handlers: Handlers[Any] = Handlers()
 
+    async def on_event(session: AsyncSession, event: CloudEvent, data: EventData) -> None:
+        now = clock.now()
+        await routing.apply(session, data)
+        if isinstance(data, AlertEvent):
+            await escalation.apply_alert(session, event, data, now=now)
+        routed = await routing.routing_of(session, event, data)
+        await stream.append(session, event, routed, now=now)
+        for urgent in await delivery.fan_out(session, event, routed, settings=settings, now=now):
+            assert urgent.alert_key is not None
+            await escalation.follow(
+                session, urgent.subscription_id, urgent.alert_key, now=now, settings=settings
+            )
 
-for _model in EVENT_TYPES.values():
-    handlers.on(_model)(on_any_event)
+    for model in EVENT_TYPES.values():
+        if model.TOPIC in CONSUMED_TOPICS:
+            handlers.on(model)(on_event)
+    return handlers

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from sanpi.kit import ServiceSettings
@@ -16,7 +17,8 @@ class NotificationSettings(ServiceSettings):
 
     port: int = 8003
     # SSRF guard: webhook targets in loopback, private, link-local or reserved ranges are refused
-    # unless this is on. `make up` and the tests turn it on so a local receiver works.
+    # unless this is on. `make up` and the tests turn it on so a local receiver works; production
+    # refuses to start with it on.
     allow_private_targets: bool = False
     webhook_timeout_s: float = 10.0
     # 8 attempts with exponential backoff from 2 s (capped at 1 h) span about 4 minutes before a
@@ -27,3 +29,53 @@ class NotificationSettings(ServiceSettings):
     # A claimed delivery is retried by any worker if its sender died before recording the result.
     delivery_lease_s: float = 60.0
     delivery_concurrency: int = 16
+    # Sustained failure: a subscription whose receiver has failed every attempt for this long
+    # AND at least this many times in a row is disabled (endpoint_disabled event). 5 days is what
+    # Svix, the reference Standard Webhooks sender, waits; 20 failures rule out one bad evening.
+    endpoint_disable_after_s: float = 5 * 86400.0
+    endpoint_disable_min_failures: int = 20
+    # After a secret rotation the old secret keeps signing (both signatures in webhook-signature)
+    # this long, so that receivers can roll out the new one: 24 h, as Svix does.
+    secret_rotation_grace_s: float = 86400.0
+
+    # E-mail channel (aiosmtplib). Empty username means no AUTH.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_from: str = "sanpi <sanpi@localhost>"
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = False
+    smtp_timeout_s: float = 10.0
+
+    # Alert grouping: non-red alerts of one evaluation pass for one park wait this long for their
+    # siblings and leave as one message. The milestone relay publishes a pass in batches of 500
+    # within milliseconds; 10 s covers thousands of alerts and a consumer catching up, and a
+    # yellow alert is not urgent to the second.
+    grouping_window_s: float = 10.0
+    # A red alert that still fires and is not acknowledged is sent again at this interval.
+    red_repeat_interval_s: float = 2 * 3600.0
+    # Escalation (督办) of an unacknowledged red alert: seconds after the first red notification
+    # at which levels 1 (unit head), 2 (sponsor leader) and 3 (district) are reached. 4 h keeps
+    # it within a working day; 10 days is one 旬, DOMAIN.md's "red for more than one period".
+    escalation_delays_s: list[float] = Field(
+        default_factory=lambda: [4 * 3600.0, 24 * 3600.0, 10 * 86400.0], min_length=3, max_length=3
+    )
+    # Who level 3 reaches when a subscription names no district contact.
+    escalation_district_contact: str = "区督查办"
+    # How often the alert timers (repeat, escalation) and gauges are checked.
+    timer_poll_s: float = 1.0
+
+    # Live stream (SSE): a comment line this often keeps proxies from closing an idle stream
+    # (most cut at 30-60 s); events stay replayable for Last-Event-ID this long.
+    stream_heartbeat_s: float = 15.0
+    stream_retention_s: float = 7 * 86400.0
+    stream_poll_s: float = 0.5
+
+    @model_validator(mode="after")
+    def _refuse_private_targets_in_production(self) -> NotificationSettings:
+        if self.env == "production" and self.allow_private_targets:
+            raise ValueError(
+                "allow_private_targets: refused in production (webhooks to private or loopback "
+                "addresses are an SSRF hole)"
+            )
+        return self

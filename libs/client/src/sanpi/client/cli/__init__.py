@@ -22,9 +22,25 @@ app.add_typer(milestones.app, name="milestone")
 app.command("subscribe")(notifications.subscribe)
 app.add_typer(milestones.stage_app, name="stage")
 app.add_typer(progress.app, name="progress")
-app.command("alerts")(progress.alerts)
 app.command("evaluate")(progress.evaluate)
 app.command("traffic-lights")(progress.lights)
+app.add_typer(notifications.subscriptions_app, name="subscriptions")
+app.command("deliveries")(notifications.deliveries)
+app.add_typer(notifications.dead_letters_app, name="dead-letters")
+app.add_typer(notifications.inbox_app, name="inbox")
+# `sanpi alerts` lists firing alerts (milestone service), `sanpi alerts list --severity red …`
+# filters them, `sanpi alerts ack KEY` acknowledges one (notification service).
+notifications.alerts_app.command("list")(progress.alerts)
+
+
+@notifications.alerts_app.callback(invoke_without_command=True)
+def _alerts(context: typer.Context) -> None:
+    """Alerts: list them (default: the firing ones) or acknowledge one."""
+    if context.invoked_subcommand is None:
+        progress.alerts()
+
+
+app.add_typer(notifications.alerts_app, name="alerts")
 
 
 def main() -> None:

@@ -1,28 +1,230 @@
-"""`sanpi subscribe …`: subscriptions on the notification service."""
+"""`sanpi subscribe …`, `sanpi subscriptions …`, `sanpi deliveries`, `sanpi dead-letters replay`,
+`sanpi inbox …`, `sanpi alerts ack`: the notification service."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
-from sanpi.client.cli.common import TokenOpt, client, fail, show
-from sanpi.client.sdk import ApiError
+from sanpi.client.cli.common import JsonOpt, TokenOpt, client, fail, show
+from sanpi.client.sdk import ApiError, SanpiClient
+
+COLUMNS = ["id", "channel", "url", "email", "event_types", "parks", "min_severity", "active"]
+DELIVERY_COLUMNS = [
+    "id",
+    "subscription_id",
+    "kind",
+    "event_type",
+    "status",
+    "attempts",
+    "last_error",
+]
+
+subscriptions_app = typer.Typer(
+    help="Your subscriptions (notification service).", no_args_is_help=True
+)
+dead_letters_app = typer.Typer(
+    help="Notifications that used up their attempts.", no_args_is_help=True
+)
+inbox_app = typer.Typer(help="Your inbox (inbox-channel subscriptions).", no_args_is_help=True)
+alerts_app = typer.Typer(help="Alerts: list them, or acknowledge one.")
+
+ListOpt = list[str] | None
+
+
+def _call(
+    action: Callable[[SanpiClient], Any],
+    token: str | None,
+    as_json: bool,
+    columns: list[str] | None,
+) -> None:
+    with client(token) as sanpi:
+        try:
+            show(action(sanpi), as_json, columns)
+        except ApiError as exc:
+            fail(exc)
+
+
+def _quiet_hours(value: str | None) -> dict[str, str] | None:
+    if value is None:
+        return None
+    start, sep, end = value.partition("-")
+    if not sep:
+        raise typer.BadParameter("write quiet hours as HH:MM-HH:MM, e.g. 22:00-07:00")
+    return {"start": start.strip(), "end": end.strip()}
 
 
 def subscribe(
-    url: Annotated[str, typer.Argument(help="webhook receiver URL")],
-    event_type: Annotated[
-        list[str] | None, typer.Option(help="event type or prefix* (repeat); none = all")
+    target: Annotated[
+        str | None,
+        typer.Argument(help="webhook URL (webhook channel) or e-mail address (email channel)"),
     ] = None,
+    channel: Annotated[str, typer.Option(help="webhook, email, inbox or stream")] = "webhook",
+    event_type: Annotated[
+        ListOpt, typer.Option(help="event type or prefix* (repeat); none = all")
+    ] = None,
+    min_severity: Annotated[
+        str | None, typer.Option(help="blue, green, yellow, orange or red")
+    ] = None,
+    park: Annotated[ListOpt, typer.Option(help="园区 (repeat)")] = None,
+    chain_tag: Annotated[
+        ListOpt, typer.Option(help="产业链, e.g. HYDROGEN_STORAGE (repeat)")
+    ] = None,
+    category: Annotated[ListOpt, typer.Option(help="e.g. ADVANCED_MANUFACTURING (repeat)")] = None,
+    period: Annotated[list[int] | None, typer.Option(help="期 number (repeat)")] = None,
+    project: Annotated[ListOpt, typer.Option(help="project id (repeat)")] = None,
+    min_investment: Annotated[int | None, typer.Option(help="总投资 at least, 万元")] = None,
+    quiet_hours: Annotated[str | None, typer.Option(help="Asia/Shanghai, e.g. 22:00-07:00")] = None,
+    language: Annotated[str, typer.Option(help="zh or en")] = "zh",
+    unit_head: Annotated[str | None, typer.Option(help="escalation level 1 contact")] = None,
+    sponsor_leader: Annotated[str | None, typer.Option(help="escalation level 2 contact")] = None,
+    district: Annotated[str | None, typer.Option(help="escalation level 3 contact")] = None,
     token: TokenOpt = None,
 ) -> None:
-    """Subscribe a webhook; prints the subscription with its whsec_ signing secret."""
-    with client(token) as sanpi:
-        try:
-            result = sanpi.notification.subscribe(
-                {"channel": "webhook", "url": url, "event_types": event_type or []}
-            )
-        except ApiError as exc:
-            fail(exc)
-        show(result, True)
+    """Subscribe; prints the subscription (with its whsec_ signing secret for a webhook)."""
+    body: dict[str, Any] = {
+        "channel": channel,
+        "event_types": event_type or [],
+        "min_severity": min_severity,
+        "parks": park or [],
+        "chain_tags": chain_tag or [],
+        "categories": category or [],
+        "periods": period or [],
+        "project_ids": project or [],
+        "min_investment": min_investment,
+        "quiet_hours": _quiet_hours(quiet_hours),
+        "language": language,
+        "escalation_contacts": {
+            k: v
+            for k, v in {
+                "unit_head": unit_head,
+                "sponsor_leader": sponsor_leader,
+                "district": district,
+            }.items()
+            if v
+        },
+    }
+    if channel == "webhook":
+        body["url"] = target
+    elif channel == "email":
+        body["email"] = target
+    _call(lambda sanpi: sanpi.notification.subscribe(body), token, True, None)
+
+
+@subscriptions_app.command("list")
+def list_subscriptions(token: TokenOpt = None, as_json: JsonOpt = False) -> None:
+    """Your subscriptions (an admin sees all)."""
+    _call(lambda sanpi: sanpi.notification.subscriptions(), token, as_json, COLUMNS)
+
+
+@subscriptions_app.command("show")
+def show_subscription(subscription_id: str, token: TokenOpt = None) -> None:
+    """One subscription as JSON."""
+    _call(lambda sanpi: sanpi.notification.subscription(subscription_id), token, True, None)
+
+
+@subscriptions_app.command("update")
+def update_subscription(
+    subscription_id: str,
+    active: Annotated[
+        bool | None, typer.Option("--active/--paused", help="re-enable or pause")
+    ] = None,
+    quiet_hours: Annotated[str | None, typer.Option(help="e.g. 22:00-07:00")] = None,
+    language: Annotated[str | None, typer.Option(help="zh or en")] = None,
+    min_severity: Annotated[str | None, typer.Option(help="blue … red")] = None,
+    token: TokenOpt = None,
+) -> None:
+    """Change a subscription; `--active` re-enables one that was disabled."""
+    changes: dict[str, Any] = {}
+    if active is not None:
+        changes["active"] = active
+    if quiet_hours is not None:
+        changes["quiet_hours"] = _quiet_hours(quiet_hours)
+    if language is not None:
+        changes["language"] = language
+    if min_severity is not None:
+        changes["min_severity"] = min_severity
+    _call(
+        lambda sanpi: sanpi.notification.update_subscription(subscription_id, changes),
+        token,
+        True,
+        None,
+    )
+
+
+@subscriptions_app.command("rotate-secret")
+def rotate_secret(subscription_id: str, token: TokenOpt = None) -> None:
+    """A new whsec_ secret; the old one keeps signing alongside it for the grace period."""
+    _call(lambda sanpi: sanpi.notification.rotate_secret(subscription_id), token, True, None)
+
+
+@subscriptions_app.command("delete")
+def delete_subscription(subscription_id: str, token: TokenOpt = None) -> None:
+    """Unsubscribe."""
+
+    def unsubscribe(sanpi: SanpiClient) -> dict[str, str]:
+        sanpi.notification.unsubscribe(subscription_id)
+        return {"deleted": subscription_id}
+
+    _call(unsubscribe, token, True, None)
+
+
+def deliveries(
+    subscription: Annotated[str | None, typer.Option(help="only this subscription's")] = None,
+    status: Annotated[
+        str | None, typer.Option(help="PENDING, DELIVERED, DEAD or CANCELLED")
+    ] = None,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The delivery log (first page), with each delivery's attempts in --json."""
+    _call(
+        lambda sanpi: sanpi.notification.deliveries(subscription, status),
+        token,
+        as_json,
+        DELIVERY_COLUMNS,
+    )
+
+
+@dead_letters_app.command("replay")
+def replay(
+    subscription: Annotated[str | None, typer.Option(help="only this subscription's")] = None,
+    delivery: Annotated[ListOpt, typer.Option(help="only this delivery (repeat)")] = None,
+    token: TokenOpt = None,
+) -> None:
+    """Queue dead letters again, each with a full set of attempts."""
+    _call(
+        lambda sanpi: sanpi.notification.replay_dead_letters(subscription, delivery),
+        token,
+        True,
+        None,
+    )
+
+
+@inbox_app.command("list")
+def inbox_list(
+    unacknowledged: Annotated[bool, typer.Option(help="only items not acknowledged")] = False,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Your inbox."""
+    _call(
+        lambda sanpi: sanpi.notification.inbox(unacknowledged),
+        token,
+        as_json,
+        ["id", "severity", "subject", "acknowledged_at"],
+    )
+
+
+@inbox_app.command("ack")
+def inbox_ack(item_id: str, token: TokenOpt = None) -> None:
+    """Acknowledge one inbox item."""
+    _call(lambda sanpi: sanpi.notification.acknowledge_item(item_id), token, True, None)
+
+
+@alerts_app.command("ack")
+def alert_ack(alert_key: str, token: TokenOpt = None) -> None:
+    """Acknowledge an alert: its reminders stop and it does not escalate."""
+    _call(lambda sanpi: sanpi.notification.acknowledge_alert(alert_key), token, True, None)

@@ -1,8 +1,9 @@
-"""SDK calls of the notification service: subscriptions and the delivery log."""
+"""SDK calls of the notification service: subscriptions, deliveries, dead letters, inbox, acks."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from sanpi.client.sdk.base import Http
 
@@ -12,13 +13,64 @@ class NotificationApi:
         self._http = http
         self.url = f"{base_url}/v1"
 
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self._http.call(method, f"{self.url}{path}", **kwargs)
+
     def subscribe(self, subscription: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = self._http.call(
-            "POST", f"{self.url}/subscriptions", json=subscription
+        result: dict[str, Any] = self._call("POST", "/subscriptions", json=subscription)
+        return result
+
+    def subscriptions(self, limit: int = 50) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", "/subscriptions", params={"limit": limit})
+        return result
+
+    def subscription(self, subscription_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", f"/subscriptions/{subscription_id}")
+        return result
+
+    def update_subscription(self, subscription_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "PATCH", f"/subscriptions/{subscription_id}", json=changes
         )
         return result
 
-    def deliveries(self, subscription_id: str | None = None) -> dict[str, Any]:
-        params = {"subscription": subscription_id} if subscription_id else {}
-        result: dict[str, Any] = self._http.call("GET", f"{self.url}/deliveries", params=params)
+    def rotate_secret(self, subscription_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "POST", f"/subscriptions/{subscription_id}/rotate-secret"
+        )
+        return result
+
+    def unsubscribe(self, subscription_id: str) -> None:
+        self._call("DELETE", f"/subscriptions/{subscription_id}")
+
+    def deliveries(
+        self, subscription_id: str | None = None, status: str | None = None
+    ) -> dict[str, Any]:
+        params = {"subscription": subscription_id, "status": status}
+        result: dict[str, Any] = self._call(
+            "GET", "/deliveries", params={k: v for k, v in params.items() if v}
+        )
+        return result
+
+    def replay_dead_letters(
+        self, subscription_id: str | None = None, delivery_ids: list[str] | None = None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"delivery_ids": delivery_ids or []}
+        if subscription_id:
+            body["subscription_id"] = subscription_id
+        result: dict[str, Any] = self._call("POST", "/dead-letters/replay", json=body)
+        return result
+
+    def inbox(self, unacknowledged: bool = False) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "GET", "/inbox", params={"unacknowledged": unacknowledged}
+        )
+        return result
+
+    def acknowledge_item(self, item_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", f"/inbox/{item_id}/ack")
+        return result
+
+    def acknowledge_alert(self, alert_key: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", f"/alerts/{quote(alert_key, safe=':')}/ack")
         return result

@@ -1,1 +1,1 @@
-"""Channels: how a notification leaves sanpi (webhook today; e-mail, stream and inbox to come)."""
+"""Channels: how a notification leaves sanpi (webhook, e-mail; stream and inbox are read over the API)."""

@@ -9,9 +9,10 @@ import hashlib
 import hmac
 import secrets
 import time
-from dataclasses import dataclass
 
 import httpx
+
+from sanpi.notification.channels.result import AttemptResult
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
 
@@ -29,41 +30,39 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-@dataclass(frozen=True)
-class AttemptResult:
-    status_code: int | None
-    error: str | None
-    retry_after_s: float | None
-    duration_ms: int
-
-    @property
-    def delivered(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
+def signature_header(secrets: list[str], msg_id: str, timestamp: int, body: bytes) -> str:
+    """One signature per valid secret, space-separated: during a rotation a receiver holding
+    either the old or the new secret finds a signature it can verify."""
+    return " ".join(sign(secret, msg_id, timestamp, body) for secret in secrets)
 
 
 async def post(
-    client: httpx.AsyncClient, *, url: str, secret: str, msg_id: str, body: bytes
+    client: httpx.AsyncClient, *, url: str, secrets: list[str], msg_id: str, body: bytes
 ) -> AttemptResult:
     """POSTs one signed message; never raises for network trouble, which is a failed attempt."""
+    # Wall time, not the injectable clock: receivers compare it with their own clock (5 min
+    # tolerance in the reference verifier).
     timestamp = int(time.time())
     headers = {
         "content-type": "application/json",
         "user-agent": "sanpi-notification/1.0",
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign(secret, msg_id, timestamp, body),
+        "webhook-signature": signature_header(secrets, msg_id, timestamp, body),
     }
     started = time.perf_counter()
     try:
         response = await client.post(url, content=body, headers=headers)
     except httpx.HTTPError as exc:
         return AttemptResult(None, f"{type(exc).__name__}: {exc}"[:500], None, _ms(started))
-    error = None if response.is_success else f"HTTP {response.status_code}"
+    if response.is_success:
+        return AttemptResult.ok(response.status_code, _ms(started))
     return AttemptResult(
         response.status_code,
-        error,
+        f"HTTP {response.status_code}",
         parse_retry_after(response.headers.get("retry-after")),
         _ms(started),
+        gone=response.status_code == 410,
     )
 
 

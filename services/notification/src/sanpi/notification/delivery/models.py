@@ -1,4 +1,4 @@
-"""Deliveries and the log of their attempts."""
+"""Deliveries (one notification to one subscription), the events each carries, and its attempts."""
 
 from __future__ import annotations
 
@@ -13,35 +13,66 @@ from sanpi.kit import UTCDateTime, utcnow
 
 
 class DeliveryStatus(StrEnum):
-    PENDING = "PENDING"  # waiting for its next attempt
-    DELIVERED = "DELIVERED"  # the receiver answered 2xx
-    DEAD = "DEAD"  # attempts exhausted, or the receiver said 410 Gone
+    PENDING = "PENDING"  # waiting for its release (grouping window, quiet hours) or next attempt
+    DELIVERED = "DELIVERED"  # the receiver accepted it (webhook 2xx, SMTP 250, inbox stored)
+    DEAD = "DEAD"  # a dead letter: attempts exhausted, 410 Gone, or subscription disabled
+    CANCELLED = "CANCELLED"  # never sent: its alert resolved first, or the subscription went
 
 
 class Delivery(SQLModel, table=True):
-    """The notification of one event to one subscription. The unique pair is what makes a
-    redelivered Kafka record unable to reach a person twice."""
+    """One notification to one subscription: an event, a digest of grouped alerts, a reminder of a
+    red alert, or an escalation e-mail to a contact on the ladder."""
 
     __tablename__ = "delivery"
-    __table_args__ = (
-        UniqueConstraint("subscription_id", "event_id", name="uq_delivery_sub_event"),
-    )
 
     # Also the webhook-id header: stable across retries, so receivers can de-duplicate too.
     id: str = Field(
         default_factory=lambda: f"msg_{uuid.uuid4().hex}", primary_key=True, max_length=40
     )
     subscription_id: str = Field(max_length=36, index=True)
+    channel: str = Field(max_length=16)
+    # Overrides the subscription's target (escalation e-mails go to the contact, not the owner).
+    target: str | None = Field(default=None, max_length=2000)
+    kind: str = Field(default="EVENT", max_length=16)
+    # Non-red alerts of one evaluation pass for one park share a group until the window closes.
+    group_key: str | None = Field(default=None, max_length=200, index=True)
+    alert_key: str | None = Field(default=None, max_length=200, index=True)
+    severity: str | None = Field(default=None, max_length=8)
+    # The first event carried (its type and time drive the latency metric).
     event_id: str = Field(max_length=64)
     event_type: str = Field(max_length=128)
     event_time: dt.datetime = Field(sa_type=UTCDateTime)
-    payload: str = Field(sa_type=Text)
-    status: DeliveryStatus = Field(default=DeliveryStatus.PENDING, max_length=16, index=True)
+    repeat: int = 0
+    escalation_level: int = 0
+    status: str = Field(default=DeliveryStatus.PENDING, max_length=16, index=True)
     attempts: int = 0
+    # Attempts made before the last dead-letter replay: each replay gets a full set of tries.
+    attempts_before_replay: int = 0
     next_attempt_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    # Set when quiet hours hold the delivery: the morning it will leave.
+    held_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, max_length=500)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     delivered_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_by: str | None = Field(default=None, max_length=128)
+
+
+class DeliveryEvent(SQLModel, table=True):
+    """An event carried by a delivery. The unique pair is what makes a redelivered Kafka record
+    unable to reach a person twice, grouped or not."""
+
+    __tablename__ = "delivery_event"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "event_id", name="uq_delivery_event_sub_event"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: str = Field(max_length=40, index=True)
+    subscription_id: str = Field(max_length=36)
+    event_id: str = Field(max_length=64)
+    project_name: str | None = Field(default=None, max_length=300)
+    payload: str = Field(sa_type=Text)  # the CloudEvent, JSON
 
 
 class DeliveryAttempt(SQLModel, table=True):

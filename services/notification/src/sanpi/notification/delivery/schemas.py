@@ -1,4 +1,4 @@
-"""Response models of the delivery log."""
+"""Response models of the delivery log and the dead-letter replay."""
 
 from __future__ import annotations
 
@@ -24,12 +24,38 @@ class DeliveryPublic(BaseModel):
 
     id: str = Field(description="also the webhook-id header the receiver saw")
     subscription_id: str
-    event_id: str
+    channel: str
+    kind: str = Field(description="EVENT, DIGEST (grouped alerts), REPEAT or ESCALATION")
+    alert_key: str | None
+    severity: str | None
+    event_id: str = Field(description="the first event carried")
+    event_ids: list[str] = Field(default_factory=list, description="every event carried")
     event_type: str
     status: DeliveryStatus
     attempts: int
     next_attempt_at: dt.datetime
+    held_until: dt.datetime | None = Field(description="set while quiet hours hold it")
     last_error: str | None
     created_at: dt.datetime
     delivered_at: dt.datetime | None
     attempt_log: list[AttemptPublic] = Field(default_factory=list)
+
+
+class ReplayRequest(BaseModel):
+    """Which dead letters to put back in the queue: of one subscription, these ids, or (empty)
+    every dead letter of the caller's subscriptions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subscription_id: str | None = None
+    delivery_ids: list[str] = Field(default_factory=list, max_length=1000)
+
+
+class Skipped(BaseModel):
+    id: str
+    reason: str
+
+
+class ReplayResult(BaseModel):
+    replayed: list[str] = Field(default_factory=list)
+    skipped: list[Skipped] = Field(default_factory=list)

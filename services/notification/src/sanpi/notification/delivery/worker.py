@@ -8,17 +8,48 @@ import random
 
 import httpx
 
-from sanpi.kit import Runtime, utcnow
+from sanpi.kit import Runtime
 from sanpi.kit.waiting import wait_any
-from sanpi.notification.channels import webhook
+from sanpi.notification.channels import email, webhook
+from sanpi.notification.channels.result import AttemptResult
 from sanpi.notification.channels.targets import TargetRefused, check_target
 from sanpi.notification.delivery import service
 from sanpi.notification.delivery.service import DELIVERIES_PENDING, Claimed
 from sanpi.notification.settings import NotificationSettings
+from sanpi.notification.subscriptions.models import Channel
 
 log = logging.getLogger("sanpi.notification.delivery")
 
 CLAIM_BATCH = 100
+
+
+async def send(
+    claimed: Claimed, *, client: httpx.AsyncClient, settings: NotificationSettings
+) -> AttemptResult:
+    """One attempt through the delivery's channel; never raises."""
+    if claimed.channel == Channel.INBOX:
+        # The inbox is this service's own table: storing it is delivering it.
+        return AttemptResult.ok(None, 0)
+    if claimed.channel == Channel.EMAIL:
+        message = email.compose(
+            claimed.message,
+            sender=settings.smtp_from,
+            recipient=claimed.target,
+            notification_id=claimed.delivery_id,
+            language=claimed.language,
+        )
+        return await email.send(message, settings)
+    try:
+        await check_target(claimed.target, allow_private=settings.allow_private_targets)
+    except TargetRefused as exc:
+        return AttemptResult(None, f"target refused: {exc}")
+    return await webhook.post(
+        client,
+        url=claimed.target,
+        secrets=claimed.secrets,
+        msg_id=claimed.delivery_id,
+        body=claimed.body,
+    )
 
 
 async def run_delivery_worker(runtime: Runtime, stopping: asyncio.Event) -> None:
@@ -34,24 +65,19 @@ async def run_delivery_worker(runtime: Runtime, stopping: asyncio.Event) -> None
 
         async def attempt(claimed: Claimed) -> None:
             async with gate:
-                try:
-                    await check_target(claimed.url, allow_private=settings.allow_private_targets)
-                except TargetRefused as exc:
-                    result = webhook.AttemptResult(None, f"target refused: {exc}", None, 0)
-                else:
-                    result = await webhook.post(
-                        client,
-                        url=claimed.url,
-                        secret=claimed.secret,
-                        msg_id=claimed.delivery_id,
-                        body=claimed.payload.encode(),
-                    )
+                result = await send(claimed, client=client, settings=settings)
                 status = await service.record_result(
-                    runtime.db, claimed, result, settings=settings, now=utcnow(), rng=rng
+                    runtime.db,
+                    claimed,
+                    result,
+                    settings=settings,
+                    now=runtime.clock.now(),
+                    rng=rng,
                 )
                 log.info(
-                    "delivery %s attempt %d: %s -> %s",
+                    "delivery %s (%s) attempt %d: %s -> %s",
                     claimed.delivery_id,
+                    claimed.channel,
                     claimed.attempt,
                     result.status_code or result.error,
                     status,
@@ -60,7 +86,10 @@ async def run_delivery_worker(runtime: Runtime, stopping: asyncio.Event) -> None
         while not stopping.is_set():
             wake.clear()
             claimed = await service.claim_due(
-                runtime.db, now=utcnow(), limit=CLAIM_BATCH, lease_s=settings.delivery_lease_s
+                runtime.db,
+                now=runtime.clock.now(),
+                limit=CLAIM_BATCH,
+                lease_s=settings.delivery_lease_s,
             )
             if claimed:
                 await asyncio.gather(*(attempt(c) for c in claimed))

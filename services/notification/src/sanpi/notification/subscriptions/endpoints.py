@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from sanpi.kit import (
@@ -16,6 +16,7 @@ from sanpi.kit import (
     ReadSessionDep,
     RuntimeDep,
     SessionDep,
+    etag,
     run_idempotent,
 )
 from sanpi.notification.settings import NotificationSettings
@@ -24,9 +25,16 @@ from sanpi.notification.subscriptions.schemas import (
     SubscriptionCreate,
     SubscriptionCreated,
     SubscriptionPublic,
+    SubscriptionUpdate,
 )
 
 router = APIRouter(prefix="/subscriptions", tags=["subscriptions"])
+
+
+def _settings(runtime: RuntimeDep) -> NotificationSettings:
+    settings = runtime.settings
+    assert isinstance(settings, NotificationSettings)
+    return settings
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SubscriptionCreated)
@@ -38,14 +46,16 @@ async def create_subscription(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Subscribes the caller; the answer carries the webhook signing secret, shown only here."""
-    settings = runtime.settings
-    assert isinstance(settings, NotificationSettings)
+    settings = _settings(runtime)
 
     async def subscribe() -> tuple[SubscriptionCreated, dict[str, str]]:
         subscription = await service.create(
             session, body=body, principal=principal, allow_private=settings.allow_private_targets
         )
-        headers = {"Location": f"/v1/subscriptions/{subscription.id}"}
+        headers = {
+            "Location": f"/v1/subscriptions/{subscription.id}",
+            "ETag": etag(subscription.version),
+        }
         return SubscriptionCreated.model_validate(subscription), headers
 
     return await run_idempotent(
@@ -71,16 +81,60 @@ async def list_subscriptions(
 
 @router.get("/{subscription_id}", response_model=SubscriptionPublic)
 async def get_subscription(
-    subscription_id: str, principal: Authenticated, session: ReadSessionDep
+    subscription_id: str, principal: Authenticated, session: ReadSessionDep, response: Response
 ) -> SubscriptionPublic:
     subscription = await service.get_owned(
         session, subscription_id=subscription_id, principal=principal
     )
+    response.headers["ETag"] = etag(subscription.version)
     return SubscriptionPublic.model_validate(subscription)
+
+
+@router.patch("/{subscription_id}", response_model=SubscriptionPublic)
+async def update_subscription(
+    subscription_id: str,
+    body: SubscriptionUpdate,
+    principal: Authenticated,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    response: Response,
+    if_match: Annotated[
+        str | None, Header(description='ETag of the version you read, e.g. "3"')
+    ] = None,
+) -> SubscriptionPublic:
+    """Changes filters, target, quiet hours, language or contacts; `active: true` re-enables."""
+    subscription = await service.update(
+        session,
+        subscription_id=subscription_id,
+        body=body,
+        principal=principal,
+        if_match=if_match,
+        allow_private=_settings(runtime).allow_private_targets,
+        now=runtime.clock.now(),
+    )
+    response.headers["ETag"] = etag(subscription.version)
+    return SubscriptionPublic.model_validate(subscription)
+
+
+@router.post("/{subscription_id}/rotate-secret", response_model=SubscriptionCreated)
+async def rotate_secret(
+    subscription_id: str, principal: Authenticated, session: SessionDep, runtime: RuntimeDep
+) -> SubscriptionCreated:
+    """A new whsec_ secret. Until `previous_secret_expires_at` every webhook carries signatures
+    with both secrets (space-separated in webhook-signature), so receivers can switch calmly."""
+    subscription = await service.rotate_secret(
+        session,
+        subscription_id=subscription_id,
+        principal=principal,
+        now=runtime.clock.now(),
+        grace_s=_settings(runtime).secret_rotation_grace_s,
+    )
+    return SubscriptionCreated.model_validate(subscription)
 
 
 @router.delete("/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_subscription(
     subscription_id: str, principal: Authenticated, session: SessionDep
 ) -> None:
+    """Deletes the subscription; its queued deliveries are cancelled, its timers dropped."""
     await service.delete(session, subscription_id=subscription_id, principal=principal)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum
 
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
@@ -11,17 +12,50 @@ from sqlmodel import Field, SQLModel
 from sanpi.kit import UTCDateTime, utcnow
 
 
+class Channel(StrEnum):
+    WEBHOOK = "webhook"  # Standard Webhooks POST to `url`
+    EMAIL = "email"  # SMTP to `email`
+    STREAM = "stream"  # read live over GET /v1/stream?subscription=<id>; nothing is queued
+    INBOX = "inbox"  # read over GET /v1/inbox, acknowledged item by item
+
+
+class Language(StrEnum):
+    ZH = "zh"
+    EN = "en"
+
+
 class Subscription(SQLModel, table=True):
     __tablename__ = "subscription"
 
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True, max_length=36)
     owner: str = Field(max_length=128, index=True)
-    channel: str = Field(max_length=16)
+    channel: Channel = Field(max_length=16)
     url: str | None = Field(default=None, max_length=2000)
+    email: str | None = Field(default=None, max_length=320)
     secret: str | None = Field(default=None, max_length=128)
-    # Event types (exact, or a prefix pattern ending in *); empty means every event.
+    # Secret rotation: the previous secret keeps signing until it expires.
+    previous_secret: str | None = Field(default=None, max_length=128)
+    previous_secret_expires_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Filters. Event types are exact, or a prefix pattern ending in *; empty means every event.
     event_types: list[str] = Field(default_factory=list, sa_type=JSON)
+    min_severity: str | None = Field(default=None, max_length=8)
+    parks: list[str] = Field(default_factory=list, sa_type=JSON)
+    chain_tags: list[str] = Field(default_factory=list, sa_type=JSON)
+    categories: list[str] = Field(default_factory=list, sa_type=JSON)
+    periods: list[int] = Field(default_factory=list, sa_type=JSON)
+    project_ids: list[str] = Field(default_factory=list, sa_type=JSON)
+    min_investment: int | None = None
+    # Quiet hours, Asia/Shanghai wall clock "HH:MM"; non-red notifications wait for quiet_end.
+    quiet_start: str | None = Field(default=None, max_length=5)
+    quiet_end: str | None = Field(default=None, max_length=5)
+    language: Language = Field(default=Language.ZH, max_length=2)
+    # Escalation ladder (督办) above the owner: {"unit_head", "sponsor_leader", "district"}.
+    escalation_contacts: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
     active: bool = True
     disabled_reason: str | None = Field(default=None, max_length=500)
+    # Sustained-failure tracking: reset by every successful attempt.
+    consecutive_failures: int = 0
+    failing_since: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    version: int = 1
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

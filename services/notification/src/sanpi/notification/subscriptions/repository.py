@@ -6,7 +6,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.kit.pagination import CreatedKey, after_created
-from sanpi.notification.subscriptions.models import Subscription
+from sanpi.notification.subscriptions.models import Channel, Subscription
 
 
 def add(session: AsyncSession, subscription: Subscription) -> None:
@@ -21,8 +21,18 @@ async def delete(session: AsyncSession, subscription: Subscription) -> None:
     await session.delete(subscription)
 
 
-async def active(session: AsyncSession) -> list[Subscription]:
-    stmt = select(Subscription).where(col(Subscription.active).is_(True))
+async def active_queued(session: AsyncSession) -> list[Subscription]:
+    """Active subscriptions of the channels that queue deliveries (all but the live stream)."""
+    stmt = select(Subscription).where(
+        col(Subscription.active).is_(True), Subscription.channel != Channel.STREAM
+    )
+    return list((await session.exec(stmt)).all())
+
+
+async def owned_ids(session: AsyncSession, owner: str, channel: Channel | None = None) -> list[str]:
+    stmt = select(Subscription.id).where(Subscription.owner == owner)
+    if channel is not None:
+        stmt = stmt.where(Subscription.channel == channel)
     return list((await session.exec(stmt)).all())
 
 

@@ -3,38 +3,135 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sanpi.events import EVENT_TYPES
+from sanpi.events import EVENT_TYPES, Category, ChainTag, Severity
+from sanpi.notification.subscriptions.models import Channel, Language
 
 EventTypePattern = Annotated[str, Field(min_length=1, max_length=128)]
+EmailAddress = Annotated[
+    str,
+    Field(
+        max_length=320, pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$", examples=["zhang@example.cn"]
+    ),
+]
+WallClock = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["22:00"])]
+Contact = Annotated[str, Field(min_length=1, max_length=320)]
 
 
-class SubscriptionCreate(BaseModel):
+def known_event_types(values: list[str]) -> list[str]:
+    """Refuses patterns that name no declared event type (a typo would silently match nothing)."""
+    for value in values:
+        if value.endswith("*"):
+            prefix = value[:-1]
+            if not any(t.startswith(prefix) for t in EVENT_TYPES):
+                raise ValueError(f"{value!r} matches no event type")
+        elif value not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {value!r}")
+    return values
+
+
+class QuietHours(BaseModel):
+    """Asia/Shanghai wall-clock window (may cross midnight) in which only red alerts are sent."""
+
     model_config = ConfigDict(extra="forbid")
 
-    channel: Literal["webhook"]
-    url: AnyHttpUrl = Field(description="receiver of Standard Webhooks POSTs")
+    start: WallClock
+    end: WallClock
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> QuietHours:
+        if self.start == self.end:
+            raise ValueError("start and end must differ")
+        return self
+
+
+class EscalationContacts(BaseModel):
+    """Who an unacknowledged red alert climbs to. An e-mail address gets an e-mail; a name is only
+    recorded in the escalation event. Missing levels fall back to the alert's responsible unit and
+    sponsor leader, and to the configured district contact."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    unit_head: Contact | None = None
+    sponsor_leader: Contact | None = None
+    district: Contact | None = None
+
+
+class Filters(BaseModel):
+    """Every condition must hold; an empty one lets everything through."""
+
     event_types: list[EventTypePattern] = Field(
         default_factory=list,
         max_length=100,
-        description="event types, e.g. sanpi.project.stage_changed.v1, or a prefix like "
-        "sanpi.project.*; empty means all",
+        description="event types, e.g. sanpi.alert.raised.v1, or a prefix like sanpi.alert.*; "
+        "empty means all",
     )
+    min_severity: Severity | None = Field(
+        default=None, description="only alerts at least this severe (blue<green<yellow<orange<red)"
+    )
+    parks: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=100
+    )
+    chain_tags: list[ChainTag] = Field(default_factory=list, max_length=50)
+    categories: list[Category] = Field(default_factory=list, max_length=50)
+    periods: list[Annotated[int, Field(ge=1)]] = Field(
+        default_factory=list, max_length=100, description="期 numbers the project was listed in"
+    )
+    project_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=1000
+    )
+    min_investment: int | None = Field(default=None, ge=0, description="总投资 at least, 万元")
 
     @field_validator("event_types")
     @classmethod
     def _known_types(cls, values: list[str]) -> list[str]:
-        for value in values:
-            if value.endswith("*"):
-                prefix = value[:-1]
-                if not any(t.startswith(prefix) for t in EVENT_TYPES):
-                    raise ValueError(f"{value!r} matches no event type")
-            elif value not in EVENT_TYPES:
-                raise ValueError(f"unknown event type {value!r}")
-        return values
+        return known_event_types(values)
+
+
+class SubscriptionCreate(Filters):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Channel
+    url: AnyHttpUrl | None = Field(
+        default=None, description="webhook channel: receiver of Standard Webhooks POSTs"
+    )
+    email: EmailAddress | None = Field(default=None, description="email channel: the recipient")
+    quiet_hours: QuietHours | None = None
+    language: Language = Language.ZH
+    escalation_contacts: EscalationContacts = Field(default_factory=EscalationContacts)
+
+
+class SubscriptionUpdate(BaseModel):
+    """PATCH: only the fields present change. `active: true` re-enables a disabled subscription."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: AnyHttpUrl | None = None
+    email: EmailAddress | None = None
+    event_types: list[EventTypePattern] | None = Field(default=None, max_length=100)
+    min_severity: Severity | None = None
+    parks: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        default=None, max_length=100
+    )
+    chain_tags: list[ChainTag] | None = Field(default=None, max_length=50)
+    categories: list[Category] | None = Field(default=None, max_length=50)
+    periods: list[Annotated[int, Field(ge=1)]] | None = Field(default=None, max_length=100)
+    project_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        default=None, max_length=1000
+    )
+    min_investment: int | None = Field(default=None, ge=0)
+    quiet_hours: QuietHours | None = None
+    language: Language | None = None
+    escalation_contacts: EscalationContacts | None = None
+    active: bool | None = None
+
+    @field_validator("event_types")
+    @classmethod
+    def _known_types(cls, values: list[str] | None) -> list[str] | None:
+        return None if values is None else known_event_types(values)
 
 
 class SubscriptionPublic(BaseModel):
@@ -42,15 +139,44 @@ class SubscriptionPublic(BaseModel):
 
     id: str
     owner: str
-    channel: str
+    channel: Channel
     url: str | None
+    email: str | None
     event_types: list[str]
+    min_severity: Severity | None
+    parks: list[str]
+    chain_tags: list[str]
+    categories: list[str]
+    periods: list[int]
+    project_ids: list[str]
+    min_investment: int | None
+    quiet_hours: QuietHours | None = None
+    language: Language
+    escalation_contacts: EscalationContacts
     active: bool
     disabled_reason: str | None
+    previous_secret_expires_at: dt.datetime | None = Field(
+        description="until then, webhooks carry signatures with the previous secret too"
+    )
+    version: int
     created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @model_validator(mode="before")
+    @classmethod
+    def _quiet_hours_from_columns(cls, value: object) -> object:
+        start = getattr(value, "quiet_start", None)
+        end = getattr(value, "quiet_end", None)
+        if start and end and not isinstance(value, dict):
+            fields = {
+                name: getattr(value, name) for name in cls.model_fields if hasattr(value, name)
+            }
+            fields["quiet_hours"] = {"start": start, "end": end}
+            return fields
+        return value
 
 
 class SubscriptionCreated(SubscriptionPublic):
-    """Returned once, at creation: the only time the signing secret is shown."""
+    """Returned at creation and rotation only: the one time the signing secret is shown."""
 
     secret: str | None = Field(description="Standard Webhooks signing secret (whsec_…)")

@@ -1,48 +1,107 @@
-"""Subscription rules: ownership, target checks, matching events to subscriptions."""
+"""Subscription rules: ownership, channel targets, secret rotation, the filter a subscription means."""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.kit import FieldProblem, InvalidInput, NotFound, Page, Principal, Role
+from sanpi.events import Severity
+from sanpi.kit import FieldProblem, InvalidInput, NotFound, Page, Principal, Role, check_version
 from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.notification.channels.targets import TargetRefused, check_target
 from sanpi.notification.channels.webhook import new_secret
+from sanpi.notification.routing.filters import Filter
 from sanpi.notification.subscriptions import repository
-from sanpi.notification.subscriptions.models import Subscription
-from sanpi.notification.subscriptions.schemas import SubscriptionCreate, SubscriptionPublic
+from sanpi.notification.subscriptions.models import Channel, Subscription
+from sanpi.notification.subscriptions.schemas import (
+    SubscriptionCreate,
+    SubscriptionPublic,
+    SubscriptionUpdate,
+)
+
+FILTER_FIELDS = (
+    "event_types",
+    "min_severity",
+    "parks",
+    "chain_tags",
+    "categories",
+    "periods",
+    "project_ids",
+    "min_investment",
+)
 
 
-def matches(subscription: Subscription, event_type: str) -> bool:
-    """Whether an event of `event_type` is wanted by the subscription (pure)."""
-    if not subscription.event_types:
-        return True
-    for pattern in subscription.event_types:
-        if pattern.endswith("*"):
-            if event_type.startswith(pattern[:-1]):
-                return True
-        elif pattern == event_type:
-            return True
-    return False
+def filter_of(subscription: Subscription) -> Filter:
+    """The routing filter a subscription's columns describe (pure)."""
+    return Filter(
+        event_types=tuple(subscription.event_types),
+        min_severity=Severity(subscription.min_severity) if subscription.min_severity else None,
+        parks=frozenset(subscription.parks),
+        chain_tags=frozenset(subscription.chain_tags),
+        categories=frozenset(subscription.categories),
+        periods=frozenset(subscription.periods),
+        project_ids=frozenset(subscription.project_ids),
+        min_investment=subscription.min_investment,
+    )
+
+
+async def _check_url(url: str, *, allow_private: bool) -> None:
+    try:
+        await check_target(url, allow_private=allow_private)
+    except TargetRefused as exc:
+        raise InvalidInput(f"url: {exc}", errors=[FieldProblem("url", str(exc))]) from exc
+
+
+def _check_channel_target(channel: Channel, url: str | None, email: str | None) -> None:
+    """Each channel needs its own target and refuses the other's, naming the field."""
+    problems = []
+    if channel is Channel.WEBHOOK and not url:
+        problems.append(FieldProblem("url", "required for the webhook channel"))
+    if channel is Channel.EMAIL and not email:
+        problems.append(FieldProblem("email", "required for the email channel"))
+    if channel is not Channel.WEBHOOK and url:
+        problems.append(FieldProblem("url", f"only the webhook channel has a url, not {channel}"))
+    if channel is not Channel.EMAIL and email:
+        problems.append(
+            FieldProblem("email", f"only the email channel has an address, not {channel}")
+        )
+    if problems:
+        raise InvalidInput("; ".join(f"{p.field}: {p.reason}" for p in problems), errors=problems)
 
 
 async def create(
     session: AsyncSession, *, body: SubscriptionCreate, principal: Principal, allow_private: bool
 ) -> Subscription:
-    url = str(body.url)
-    try:
-        await check_target(url, allow_private=allow_private)
-    except TargetRefused as exc:
-        raise InvalidInput(f"url: {exc}", errors=[FieldProblem("url", str(exc))]) from exc
+    url = str(body.url) if body.url else None
+    _check_channel_target(body.channel, url, body.email)
+    if url:
+        await _check_url(url, allow_private=allow_private)
     subscription = Subscription(
         owner=principal.subject,
         channel=body.channel,
         url=url,
-        secret=new_secret(),
-        event_types=list(body.event_types),
+        email=body.email,
+        secret=new_secret() if body.channel is Channel.WEBHOOK else None,
+        quiet_start=body.quiet_hours.start if body.quiet_hours else None,
+        quiet_end=body.quiet_hours.end if body.quiet_hours else None,
+        language=body.language,
+        escalation_contacts=body.escalation_contacts.model_dump(exclude_none=True),
+        **_filter_columns(body.model_dump(include=set(FILTER_FIELDS))),
     )
     repository.add(session, subscription)
     return subscription
+
+
+def _filter_columns(values: dict[str, Any]) -> dict[str, Any]:
+    columns = dict(values)
+    if "min_severity" in columns and columns["min_severity"] is not None:
+        columns["min_severity"] = str(columns["min_severity"])
+    for name in ("chain_tags", "categories"):
+        if name in columns and columns[name] is not None:
+            columns[name] = [str(v) for v in columns[name]]
+    return columns
 
 
 async def get_owned(
@@ -58,9 +117,97 @@ async def get_owned(
     return subscription
 
 
-async def delete(session: AsyncSession, *, subscription_id: str, principal: Principal) -> None:
+async def update(
+    session: AsyncSession,
+    *,
+    subscription_id: str,
+    body: SubscriptionUpdate,
+    principal: Principal,
+    if_match: str | None,
+    allow_private: bool,
+    now: dt.datetime,
+) -> Subscription:
+    subscription = await get_owned(session, subscription_id=subscription_id, principal=principal)
+    check_version(if_match=if_match, current=subscription.version)
+    changes = body.model_dump(exclude_unset=True)
+    url = str(body.url) if body.url else subscription.url
+    email = changes.get("email", subscription.email)
+    _check_channel_target(subscription.channel, url, email)
+    if "url" in changes and url:
+        await _check_url(url, allow_private=allow_private)
+        subscription.url = url
+    if "email" in changes:
+        subscription.email = email
+    for name, value in _filter_columns(
+        {k: v for k, v in changes.items() if k in FILTER_FIELDS}
+    ).items():
+        setattr(subscription, name, value if value is not None or name in _NULLABLE else [])
+    if "quiet_hours" in changes:
+        quiet = body.quiet_hours
+        subscription.quiet_start = quiet.start if quiet else None
+        subscription.quiet_end = quiet.end if quiet else None
+    if body.language is not None:
+        subscription.language = body.language
+    if body.escalation_contacts is not None:
+        subscription.escalation_contacts = body.escalation_contacts.model_dump(exclude_none=True)
+    if body.active is not None:
+        subscription.active = body.active
+        if body.active:
+            # A fresh start: the failure history that disabled it is over.
+            subscription.disabled_reason = None
+            subscription.consecutive_failures = 0
+            subscription.failing_since = None
+        else:
+            subscription.disabled_reason = f"paused by {principal.subject}"
+    subscription.version += 1
+    subscription.updated_at = now
+    repository.add(session, subscription)
+    return subscription
+
+
+_NULLABLE = frozenset({"min_severity", "min_investment"})
+
+
+async def rotate_secret(
+    session: AsyncSession,
+    *,
+    subscription_id: str,
+    principal: Principal,
+    now: dt.datetime,
+    grace_s: float,
+) -> Subscription:
+    """A new signing secret; the current one keeps signing alongside it for `grace_s` seconds."""
+    subscription = await get_owned(session, subscription_id=subscription_id, principal=principal)
+    if subscription.channel is not Channel.WEBHOOK:
+        raise InvalidInput(
+            "only webhook subscriptions have a signing secret",
+            errors=[FieldProblem("channel", f"{subscription.channel} has no secret")],
+        )
+    subscription.previous_secret = subscription.secret
+    subscription.previous_secret_expires_at = now + dt.timedelta(seconds=grace_s)
+    subscription.secret = new_secret()
+    subscription.version += 1
+    subscription.updated_at = now
+    repository.add(session, subscription)
+    return subscription
+
+
+def signing_secrets(subscription: Subscription, now: dt.datetime) -> list[str]:
+    """The secrets a webhook is signed with now: the current one, plus the previous one while
+    its rotation grace lasts (pure)."""
+    secrets = [subscription.secret] if subscription.secret else []
+    expires = subscription.previous_secret_expires_at
+    if subscription.previous_secret and expires is not None and now < expires:
+        secrets.append(subscription.previous_secret)
+    return secrets
+
+
+async def delete(
+    session: AsyncSession, *, subscription_id: str, principal: Principal
+) -> Subscription:
     subscription = await get_owned(session, subscription_id=subscription_id, principal=principal)
     await repository.delete(session, subscription)
+    return subscription
 
 
 async def list_owned(

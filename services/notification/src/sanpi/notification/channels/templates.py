@@ -1,0 +1,244 @@
+"""Message templates in Chinese and English: the subject and text people read (pure functions)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Kind(StrEnum):
+    EVENT = "EVENT"  # one event
+    DIGEST = "DIGEST"  # the non-red alerts of one evaluation pass for one park, grouped
+    REPEAT = "REPEAT"  # a still-firing, unacknowledged red alert, again
+    ESCALATION = "ESCALATION"  # an unacknowledged red alert climbing the ladder (督办)
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: str
+    text: str
+
+
+SEVERITY = {
+    "zh": {"blue": "蓝色", "green": "绿色", "yellow": "黄色", "orange": "橙色", "red": "红色"},
+    "en": {"blue": "BLUE", "green": "GREEN", "yellow": "YELLOW", "orange": "ORANGE", "red": "RED"},
+}
+
+RULES = {
+    "zh": {
+        "R01": "签约后未履约",
+        "R02": "签约后未开工",
+        "R03": "资金到位率低",
+        "R04": "投资完成滞后序时进度",
+        "R05": "节点逾期",
+        "R06": "无实质进展",
+        "R07": "旬报/月报未报",
+        "R08": "开工未入库纳统",
+        "R09": "逾期未投产",
+        "R10": "投产未达效",
+        "R11": "停工时间过长",
+        "R12": "交办事项逾期",
+        "R13": "建议清理",
+        "R14": "转化率低于目标",
+        "R15": "年度目标进度滞后",
+        "R16": "数据质量问题",
+        "R17": "临近截止",
+    },
+    "en": {
+        "R01": "signed, contract not yet fulfilled",
+        "R02": "signed but not started",
+        "R03": "funds arrival low",
+        "R04": "investment behind time progress",
+        "R05": "milestone overdue",
+        "R06": "no substantive progress",
+        "R07": "progress report missing",
+        "R08": "started but not in statistics",
+        "R09": "production date passed",
+        "R10": "in production, target output not reached",
+        "R11": "suspended too long",
+        "R12": "assigned issue overdue",
+        "R13": "cancellation candidate",
+        "R14": "conversion rate below target",
+        "R15": "annual target pace behind",
+        "R16": "data quality problem",
+        "R17": "deadline approaching",
+    },
+}
+
+EVENT_LABELS = {
+    "zh": {
+        "sanpi.project.registered.v1": "项目登记",
+        "sanpi.project.updated.v1": "项目信息变更",
+        "sanpi.project.listed.v1": "项目列入批次名单",
+        "sanpi.project.cancelled.v1": "项目终止",
+        "sanpi.project.stage_changed.v1": "项目阶段变更",
+        "sanpi.milestone.achieved.v1": "节点完成",
+        "sanpi.milestone.replanned.v1": "节点调整",
+        "sanpi.milestone.due_soon.v1": "节点临近",
+        "sanpi.milestone.overdue.v1": "节点逾期",
+        "sanpi.progress.reported.v1": "进度填报",
+        "sanpi.period.opened.v1": "活动期次开启",
+        "sanpi.period.held.v1": "活动举行",
+        "sanpi.period.closed.v1": "活动期次关闭",
+        "sanpi.target.set.v1": "年度目标设定",
+    },
+    "en": {
+        "sanpi.project.registered.v1": "Project registered",
+        "sanpi.project.updated.v1": "Project updated",
+        "sanpi.project.listed.v1": "Project listed",
+        "sanpi.project.cancelled.v1": "Project cancelled",
+        "sanpi.project.stage_changed.v1": "Stage changed",
+        "sanpi.milestone.achieved.v1": "Milestone achieved",
+        "sanpi.milestone.replanned.v1": "Milestone replanned",
+        "sanpi.milestone.due_soon.v1": "Milestone due soon",
+        "sanpi.milestone.overdue.v1": "Milestone overdue",
+        "sanpi.progress.reported.v1": "Progress reported",
+        "sanpi.period.opened.v1": "Period opened",
+        "sanpi.period.held.v1": "Period held",
+        "sanpi.period.closed.v1": "Period closed",
+        "sanpi.target.set.v1": "Target set",
+    },
+}
+
+LEVELS = {
+    "zh": {1: "责任单位负责人", 2: "分包领导", 3: "区级督办"},
+    "en": {1: "unit head", 2: "sponsor leader", 3: "district"},
+}
+
+ALERT_PREFIX = "sanpi.alert."
+
+
+def _lang(language: str) -> str:
+    return "en" if language == "en" else "zh"
+
+
+def _who(data: Mapping[str, Any], name: str | None) -> str:
+    return str(data.get("project_name") or name or data.get("park") or data.get("scope") or "")
+
+
+def _rule(data: Mapping[str, Any], lang: str) -> str:
+    rule = str(data.get("rule", ""))
+    return RULES[lang].get(rule, rule)
+
+
+def _alert_details(data: Mapping[str, Any], lang: str) -> list[str]:
+    zh = lang == "zh"
+    lines = [
+        ("标题：" if zh else "Title: ") + str(data.get("title", "")),
+    ]
+    if data.get("message"):
+        lines.append(("说明：" if zh else "Details: ") + str(data["message"]))
+    if data.get("park"):
+        lines.append(("园区：" if zh else "Park: ") + str(data["park"]))
+    if data.get("responsible_unit"):
+        lines.append(("责任单位：" if zh else "Responsible unit: ") + str(data["responsible_unit"]))
+    lines.append(("评估日期：" if zh else "Evaluated as of: ") + str(data.get("as_of", "")))
+    lines.append(("预警编号：" if zh else "Alert key: ") + str(data.get("alert_key", "")))
+    return lines
+
+
+def _ack_hint(data: Mapping[str, Any], lang: str) -> str:
+    key = data.get("alert_key", "")
+    if lang == "zh":
+        return f"请确认此预警以停止重复提醒和督办：POST /v1/alerts/{key}/ack"
+    return f"Acknowledge to stop reminders and escalation: POST /v1/alerts/{key}/ack"
+
+
+def render(
+    kind: Kind,
+    events: Sequence[Mapping[str, Any]],
+    *,
+    language: str,
+    project_names: Mapping[str, str] | None = None,
+    repeat: int = 0,
+    level: int = 0,
+    contact: str = "",
+) -> Message:
+    """The message of a notification carrying `events` (CloudEvents as JSON objects)."""
+    lang = _lang(language)
+    names = project_names or {}
+    if not events:
+        raise ValueError("a notification carries at least one event")
+    if kind is Kind.DIGEST and len(events) > 1:
+        return _digest(events, lang, names)
+    event = events[-1]
+    data: Mapping[str, Any] = event.get("data", {})
+    name = names.get(str(data.get("project_id", "")))
+    if str(event.get("type", "")).startswith(ALERT_PREFIX):
+        return _alert(kind, str(event["type"]), data, lang, name, repeat, level, contact)
+    return _plain(event, data, lang, name)
+
+
+def _alert(
+    kind: Kind,
+    event_type: str,
+    data: Mapping[str, Any],
+    lang: str,
+    name: str | None,
+    repeat: int,
+    level: int,
+    contact: str,
+) -> Message:
+    zh = lang == "zh"
+    severity = SEVERITY[lang].get(str(data.get("severity", "")), str(data.get("severity", "")))
+    who, rule = _who(data, name), _rule(data, lang)
+    details = _alert_details(data, lang)
+    if event_type == "sanpi.alert.resolved.v1":
+        subject = f"【预警解除】{who}：{rule}" if zh else f"[Alert resolved] {who}: {rule}"
+        return Message(subject, "\n".join(details))
+    if kind is Kind.ESCALATION:
+        ladder = LEVELS[lang].get(level, str(level))
+        if zh:
+            subject = f"【督办·第{level}级】{who}：{rule}（{severity}预警未确认）"
+            head = f"红色预警未按时确认，已升级至{ladder}：{contact}"
+        else:
+            subject = f"[Escalation level {level}] {who}: {rule} (unacknowledged {severity} alert)"
+            head = f"Not acknowledged in time; escalated to the {ladder}: {contact}"
+        return Message(subject, "\n".join([head, *details, _ack_hint(data, lang)]))
+    if kind is Kind.REPEAT:
+        if zh:
+            subject = f"【{severity}预警·第{repeat}次提醒】{who}：{rule}"
+        else:
+            subject = f"[{severity} alert, reminder {repeat}] {who}: {rule}"
+        return Message(subject, "\n".join([*details, _ack_hint(data, lang)]))
+    subject = f"【{severity}预警】{who}：{rule}" if zh else f"[{severity} alert] {who}: {rule}"
+    lines = details
+    if data.get("severity") == "red":
+        lines = [*details, _ack_hint(data, lang)]
+    return Message(subject, "\n".join(lines))
+
+
+def _digest(events: Sequence[Mapping[str, Any]], lang: str, names: Mapping[str, str]) -> Message:
+    zh = lang == "zh"
+    datas = [e.get("data", {}) for e in events]
+    worst = max(
+        (str(d.get("severity", "")) for d in datas),
+        key=lambda s: list(SEVERITY["en"]).index(s) if s in SEVERITY["en"] else -1,
+    )
+    severity = SEVERITY[lang].get(worst, worst)
+    park = str(datas[0].get("park") or ("全区" if zh else "district"))
+    count = len(events)
+    if zh:
+        subject = f"【{severity}预警汇总】{park}：本轮评估共 {count} 条预警"
+    else:
+        subject = f"[{severity} alerts] {park}: {count} alerts in one evaluation"
+    lines = []
+    for data in datas:
+        who = _who(data, names.get(str(data.get("project_id", ""))))
+        tone = SEVERITY[lang].get(str(data.get("severity", "")), "")
+        lines.append(f"- [{tone}] {who}：{_rule(data, lang)}｜{data.get('title', '')}")
+    return Message(subject, "\n".join(lines))
+
+
+def _plain(
+    event: Mapping[str, Any], data: Mapping[str, Any], lang: str, name: str | None
+) -> Message:
+    event_type = str(event.get("type", ""))
+    label = EVENT_LABELS[lang].get(event_type, event_type)
+    who = name or str(data.get("name") or event.get("subject") or "")
+    subject = f"【三批】{label}：{who}" if lang == "zh" else f"[sanpi] {label}: {who}"
+    lines = [f"{key}: {value}" for key, value in data.items() if value not in (None, [], {})]
+    lines.append(("事件时间：" if lang == "zh" else "Event time: ") + str(event.get("time", "")))
+    return Message(subject, "\n".join(lines))

@@ -1,0 +1,1 @@
+"""The inbox channel: notifications read and acknowledged over the API."""

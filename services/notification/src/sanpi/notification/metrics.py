@@ -1,0 +1,40 @@
+"""Notification metrics (names start with sanpi_; no project or subscription id as a label)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+NOTIFICATIONS = Counter(
+    "sanpi_notifications_total",
+    "Delivery attempts by channel and outcome (delivered, failed = will retry, dead = dead letter).",
+    ["channel", "outcome"],
+)
+DELIVERY_LATENCY = Histogram(
+    "sanpi_notification_delivery_latency_seconds",
+    "From the time of the first event a notification carries to its delivery, by channel.",
+    ["channel"],
+    # Seconds for live alerts, up to a night held by quiet hours.
+    buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 12 * 3600, 86400),
+)
+RETRY_QUEUE_DEPTH = Gauge(
+    "sanpi_notification_retry_queue_depth",
+    "Pending deliveries that failed at least once and wait for their next attempt.",
+)
+PENDING = Gauge(
+    "sanpi_notification_pending",
+    "Pending deliveries, including those held by the grouping window or quiet hours.",
+)
+DEAD_LETTERS = Gauge(
+    "sanpi_notification_dead_letters",
+    "Deliveries currently dead-lettered (replayable with POST /v1/dead-letters/replay).",
+)
+DEAD_LETTERED = Counter(
+    "sanpi_notification_dead_lettered_total",
+    "Deliveries that became dead letters, by channel.",
+    ["channel"],
+)
+ESCALATIONS = Counter(
+    "sanpi_notification_escalations_total",
+    "Escalation steps of unacknowledged red alerts, by ladder level (1-3).",
+    ["level"],
+)

@@ -1,0 +1,78 @@
+"""Keeps the project projection current and derives the routing attributes of any sanpi event."""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from sanpi.events import (
+    AlertEvent,
+    CloudEvent,
+    EventData,
+    ProjectEvent,
+    ProjectListed,
+    ProjectMasterData,
+)
+from sanpi.notification.routing import repository
+from sanpi.notification.routing.filters import Routing
+from sanpi.notification.routing.models import ProjectView
+
+
+async def apply(session: AsyncSession, data: EventData) -> None:
+    """Folds registry events into the projection (registered/updated snapshots, listings)."""
+    if isinstance(data, ProjectMasterData):
+        view = await repository.get(session, data.project_id) or ProjectView(
+            project_id=data.project_id
+        )
+        if data.version < view.version:
+            return  # a late, older snapshot
+        view.version = data.version
+        view.name = data.name
+        view.park = data.park
+        view.total_investment = data.total_investment
+        view.chain_tag = data.chain_tag
+        view.category = data.category
+        view.responsible_unit = data.responsible_unit
+        view.sponsor_leader = data.sponsor_leader
+        repository.save(session, view)
+    elif isinstance(data, ProjectListed):
+        view = await repository.get(session, data.project_id) or ProjectView(
+            project_id=data.project_id
+        )
+        if data.period not in view.periods:
+            view.periods = sorted([*view.periods, data.period])
+        if view.total_investment is None:
+            view.total_investment = data.listed_total_investment
+        repository.save(session, view)
+
+
+async def routing_of(session: AsyncSession, event: CloudEvent, data: EventData) -> Routing:
+    """Alerts carry their routing attributes; other project events borrow them from the projection."""
+    if isinstance(data, AlertEvent):
+        return Routing(
+            event_type=event.type,
+            severity=data.severity,
+            park=data.park,
+            chain_tag=data.chain_tag,
+            category=data.category,
+            periods=frozenset(data.periods),
+            project_id=data.project_id,
+            project_name=data.project_name,
+            total_investment=data.total_investment,
+            alert_key=data.alert_key,
+            evaluation_id=data.evaluation_id,
+        )
+    if isinstance(data, ProjectEvent):
+        view = await repository.get(session, data.project_id)
+        if view is None:
+            return Routing(event_type=event.type, project_id=data.project_id)
+        return Routing(
+            event_type=event.type,
+            park=view.park,
+            chain_tag=view.chain_tag,
+            category=view.category,
+            periods=frozenset(view.periods),
+            project_id=view.project_id,
+            project_name=view.name,
+            total_investment=view.total_investment,
+        )
+    return Routing(event_type=event.type)

@@ -1,0 +1,79 @@
+"""Stream rules: append every consumed event with its routing, read matching ones after a position."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from sanpi.events import CloudEvent, Severity
+from sanpi.kit import Database
+from sanpi.notification.routing.filters import Filter, Routing, matches
+from sanpi.notification.stream import repository
+from sanpi.notification.stream.models import StreamEvent
+
+READ_BATCH = 500
+
+
+def _routing_json(routing: Routing) -> dict[str, Any]:
+    values = dataclasses.asdict(routing)
+    values["periods"] = sorted(routing.periods)
+    return values
+
+
+def _routing_of(values: dict[str, Any]) -> Routing:
+    fields = dict(values)
+    fields["periods"] = frozenset(fields.get("periods") or ())
+    if fields.get("severity"):
+        fields["severity"] = Severity(fields["severity"])
+    return Routing(**fields)
+
+
+async def append(
+    session: AsyncSession, event: CloudEvent, routing: Routing, *, now: dt.datetime
+) -> None:
+    """Adds the event to the log once (a redelivered record is not appended again)."""
+    if await repository.contains(session, event.id):
+        return
+    repository.add(
+        session,
+        StreamEvent(
+            event_id=event.id,
+            event_type=event.type,
+            routing=_routing_json(routing),
+            payload=event.model_dump_json(exclude_none=True),
+            appended_at=now,
+        ),
+    )
+
+
+async def position(db: Database) -> int:
+    """The current end of the log: a client without Last-Event-ID starts from here."""
+    async with db.read() as session:
+        return await repository.last_seq(session)
+
+
+async def matching_after(
+    db: Database, seq: int, wanted: Filter
+) -> AsyncIterator[tuple[int, StreamEvent | None]]:
+    """Yields (position, event) for events after `seq` that match, and (position, None) at the
+    end of each batch, so that the caller advances past non-matching events too."""
+    while True:
+        async with db.read() as session:
+            rows = await repository.after(session, seq, READ_BATCH)
+        for row in rows:
+            assert row.seq is not None
+            seq = row.seq
+            if matches(wanted, _routing_of(row.routing)):
+                yield seq, row
+        yield seq, None
+        if len(rows) < READ_BATCH:
+            return
+
+
+async def prune(db: Database, *, now: dt.datetime, retention_s: float) -> None:
+    async with db.transaction() as session:
+        await repository.prune(session, now - dt.timedelta(seconds=retention_s))

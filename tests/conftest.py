@@ -8,7 +8,7 @@ import shutil
 import signal
 import socket
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -238,6 +238,25 @@ async def database_url(
     for service in stack.SERVICES:
         monkeypatch.setenv(f"SANPI_{service.upper()}_DATABASE_URL", url)
     return url
+
+
+@pytest.fixture
+async def another_database(
+    tmp_path: Path, postgres: Postgres | None, _postgres_admin: asyncpg.Connection | None
+) -> Callable[[], Awaitable[str]]:
+    """Makes further empty databases for a test that needs two stores (e.g. export, then import
+    into a fresh registry): new SQLite files, or new PostgreSQL databases."""
+    made = itertools.count(1)
+
+    async def make() -> str:
+        number = next(made)
+        if postgres is None or _postgres_admin is None:
+            return f"sqlite+aiosqlite:///{tmp_path}/another-{number}.db"
+        name = f"test_{os.getpid()}_{next(_database_numbers)}"
+        await _postgres_admin.execute(f'CREATE DATABASE "{name}"')
+        return postgres.url(name)
+
+    return make
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -333,7 +333,11 @@ def master(project: dict[str, Any]) -> dict[str, Any]:
     ("fmt", "language"), [("csv", "zh"), ("xlsx", "zh"), ("csv", "en"), ("xlsx", "en")]
 )
 async def test_export_then_import_round_trips(
-    registry: httpx.AsyncClient, tmp_path: Path, fmt: str, language: str
+    registry: httpx.AsyncClient,
+    tmp_path: Path,
+    fmt: str,
+    language: str,
+    another_database: Callable[[], Awaitable[str]],
 ) -> None:
     await rich_ledger(registry)
     exported = await registry.get(
@@ -342,7 +346,7 @@ async def test_export_then_import_round_trips(
     assert exported.status_code == 200
     assert f'filename="sanpi-projects.{fmt}"' in exported.headers["content-disposition"]
     originals = (await registry.get("/v1/projects")).json()["items"]
-    async with registry_client(tmp_path / "other") as other:
+    async with registry_client(tmp_path / "other", database_url=await another_database()) as other:
         await open_period(other, 7, "2023-01-28")
         await open_period(other, 8, "2023-04-03")
         imported = await upload(other, exported.content, name=f"back.{fmt}")

@@ -11,7 +11,7 @@ from sanpi.client.demo_progress import (
     DemoProject,
     Profile,
     ProgressHistory,
-    front_loaded_split,
+    generate_history,
     generate_portfolio,
     post_portfolio,
     s_curve,
@@ -130,9 +130,15 @@ def test_the_curve_and_the_plan_split() -> None:
     assert s_curve(1) == 1
     values = [s_curve(x / 20) for x in range(21)]
     assert values == sorted(values)
-    split = front_loaded_split(36_001)
-    assert sum(split) == 36_001
-    assert 0.25 <= sum(split[:3]) / 36_001 <= 0.35
+    history = generate_history(
+        DemoProject("p", 100_000, signed=dt.date(2024, 1, 5), started=dt.date(2024, 5, 10),
+                    planned_production=dt.date(2025, 5, 10)),
+        until=dt.date(2025, 3, 31), profile=Profile.ON_PLAN, seed=1,
+    )  # fmt: skip
+    plan_2024 = history.plans[2024]
+    assert plan_2024[:4] == (0, 0, 0, 0), "nothing is planned before the start"
+    assert all(m > 0 for m in plan_2024[4:])
+    assert sum(history.plans[2024]) + sum(history.plans[2025]) <= 100_000
 
 
 def test_generation_is_reproducible_with_a_seed() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sanpi.events import AlertRule, MilestoneKind, Severity, Stage
+from sanpi.events import AlertRule, MilestoneKind, ReportPeriodKind, Severity, Stage
 from sanpi.events.xun import parse_period
 from sanpi.milestone.rules.evaluation import Deadlines, DesiredAlert, evaluate_project, grade
 from sanpi.milestone.rules.facts import (
@@ -153,27 +153,83 @@ def test_r05_short_nodes_yellow_orange_red() -> None:
     assert severity(facts, D(2023, 3, 16), "R05:p1") is Severity.RED  # 15 days
 
 
-def test_r05_start_and_production_are_big_nodes() -> None:
-    facts = project(milestones=(MilestoneFact(MilestoneKind.STARTED, baseline=D(2023, 3, 1)),))
-    assert severity(facts, D(2023, 3, 2), "R05:p1") is Severity.YELLOW
-    assert severity(facts, D(2023, 3, 31), "R05:p1") is Severity.YELLOW  # 30 days
-    assert severity(facts, D(2023, 4, 1), "R05:p1") is Severity.ORANGE  # 31 days
-    assert severity(facts, D(2023, 5, 30), "R05:p1") is Severity.ORANGE  # 90 days
-    assert severity(facts, D(2023, 5, 31), "R05:p1") is Severity.RED  # 91 days
+def test_r05_leaves_start_production_and_effective_to_their_own_rules() -> None:
+    # 开工 late is R02, 投产 late is R09, 达效 late is R10: one delay gives one alert.
+    nodes = tuple(
+        MilestoneFact(kind, baseline=D(2023, 3, 1))
+        for kind in (MilestoneKind.STARTED, MilestoneKind.IN_PRODUCTION, MilestoneKind.EFFECTIVE)
+    )
+    assert severity(project(milestones=nodes), D(2023, 9, 1), "R05:p1") is None
+    assert severity(started(D(2023, 2, 1), milestones=nodes), D(2023, 9, 1), "R05:p1") is None
+
+
+def test_r05_judges_only_the_nodes_of_the_current_phase() -> None:
+    topping = (MilestoneFact(MilestoneKind.TOPPED_OUT, baseline=D(2023, 3, 1)),)
+    assert severity(project(milestones=topping), D(2023, 4, 1), "R05:p1") is None  # not started
+    assert (
+        severity(started(D(2023, 1, 10), milestones=topping), D(2023, 4, 1), "R05:p1")
+        is Severity.RED
+    )
 
 
 def test_r05_follows_the_forecast_and_resolves_when_achieved() -> None:
     node = MilestoneFact(MilestoneKind.TOPPED_OUT, baseline=D(2023, 3, 1), forecast=D(2023, 4, 1))
-    facts = project(milestones=(node,))
+    facts = started(D(2023, 1, 10), milestones=(node,))
     assert severity(facts, D(2023, 3, 20), "R05:p1") is None  # replanned to April
     assert severity(facts, D(2023, 4, 16), "R05:p1") is Severity.RED
-    done = project(milestones=(dataclasses.replace(node, actual=D(2023, 4, 10)),))
+    done = started(D(2023, 1, 10), milestones=(dataclasses.replace(node, actual=D(2023, 4, 10)),))
     assert severity(done, D(2023, 4, 16), "R05:p1") is None
     # a 履约 node made moot by a start is not overdue
     moot = started(
         D(2023, 2, 1), milestones=(MilestoneFact(MilestoneKind.FULFILLED, baseline=D(2023, 1, 15)),)
     )
     assert severity(moot, D(2023, 4, 1), "R05:p1") is None
+
+
+def test_r05_construction_nodes_are_settled_by_production() -> None:
+    # Nobody posted 竣工 (COMPLETED), but a project in production has been completed.
+    nodes = (
+        MilestoneFact(MilestoneKind.COMPLETED, baseline=D(2023, 8, 1)),
+        MilestoneFact(MilestoneKind.TOPPED_OUT, baseline=D(2023, 7, 1)),
+    )
+    building = started(D(2023, 2, 1), milestones=nodes)
+    assert severity(building, D(2023, 9, 1), "R05:p1") is Severity.RED
+    producing = dataclasses.replace(
+        building, stages=(*building.stages, StageFact(Stage.IN_PRODUCTION, D(2023, 8, 20)))
+    )
+    assert severity(producing, D(2023, 9, 1), "R05:p1") is None
+    # ... while a permit node of a project still signed is not settled by anything yet.
+    permit = project(
+        milestones=(MilestoneFact(MilestoneKind.PLANNING_PERMIT, baseline=D(2023, 3, 1)),)
+    )
+    assert severity(permit, D(2023, 3, 20), "R05:p1") is Severity.RED
+
+
+def test_r10_in_production_not_effective_after_12_and_24_months() -> None:
+    facts = started(D(2022, 1, 10))
+    producing = dataclasses.replace(
+        facts, stages=(*facts.stages, StageFact(Stage.IN_PRODUCTION, D(2023, 3, 15)))
+    )
+    assert severity(producing, D(2024, 3, 14), "R10:p1") is None  # 11 months 30 days
+    assert severity(producing, D(2024, 3, 15), "R10:p1") is Severity.YELLOW  # 12 months
+    assert severity(producing, D(2025, 3, 14), "R10:p1") is Severity.YELLOW
+    assert severity(producing, D(2025, 3, 15), "R10:p1") is Severity.RED  # 24 months
+    effective = dataclasses.replace(
+        producing, stages=(*producing.stages, StageFact(Stage.EFFECTIVE, D(2025, 1, 1)))
+    )
+    assert severity(effective, D(2025, 3, 15), "R10:p1") is None  # resolved by 达效
+
+
+def test_r04_judges_a_monthly_plan_per_xun_and_not_before_the_start() -> None:
+    plan = PlanFact(2023, 12_000, monthly=(0, 0, 3000, 3000, 3000, 3000, 0, 0, 0, 0, 0, 0))
+    by_xun = plan.split(ReportPeriodKind.XUN)
+    assert by_xun is not None
+    assert by_xun[6:9] == (1000, 1000, 1000)
+    assert sum(by_xun) == 12_000
+    signed = project(plans=(plan,))
+    assert alerts(signed, D(2023, 4, 5)) == {}, "not started: R02's business, not R04's"
+    on_plan = started(D(2023, 3, 1), plans=(plan,), reports=(report("2023-03-X3", 3000),))
+    assert severity(on_plan, D(2023, 4, 3), "R04:p1:XUN") is None  # 3000 of 3000 by March X3
 
 
 # --- R06 stalled --------------------------------------------------------------------------------

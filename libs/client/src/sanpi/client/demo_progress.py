@@ -20,7 +20,7 @@ from typing import Any
 from sanpi.client.sdk.base import ApiError
 from sanpi.client.sdk.milestone import MilestoneApi
 from sanpi.events import ReportPeriodKind
-from sanpi.events.xun import ReportPeriod, last_completed, period_of, periods_between
+from sanpi.events.xun import ReportPeriod, last_completed, month_end, period_of, periods_between
 
 # §5.2 noise: 8 % late reports, 2 % missing, 1 % falling cumulative, 10 % of projects with a
 # 60-day stall window.
@@ -29,8 +29,6 @@ MISSING_SHARE = 0.02
 FALLING_SHARE = 0.01
 STALL_SHARE = 0.10
 STALL_DAYS = 60
-# Front-loaded monthly plan: Q1 ≈ 25–35 % of the year (2019 Q1 30.8 %, 2023 Q1 38.1 %).
-Q1_SHARE = 0.30
 # Reports are due 旬 end + 2 days and by the 5th of the next month (the service's defaults).
 XUN_GRACE_DAYS = 2
 MONTH_DUE_DAY = 5
@@ -131,14 +129,6 @@ def s_curve(t: float, steepness: float = 10.0) -> float:
     return (raw(t) - raw(0.0)) / (raw(1.0) - raw(0.0))
 
 
-def front_loaded_split(annual: int, q1_share: float = Q1_SHARE) -> tuple[int, ...]:
-    """12 monthly amounts adding up to `annual`, Q1 carrying `q1_share` of it."""
-    weights = [q1_share / 3] * 3 + [(1 - q1_share) / 9] * 9
-    months = [int(annual * w) for w in weights]
-    months[-1] += annual - sum(months)
-    return tuple(months)
-
-
 def deadline(period: ReportPeriod) -> dt.date:
     return period.deadline(xun_grace_days=XUN_GRACE_DAYS, month_due_day=MONTH_DUE_DAY)
 
@@ -211,16 +201,28 @@ def generate_history(
     def cum_on(day: dt.date) -> int:
         return min(total, round(target * curve(day)))
 
+    def planned_share(day: dt.date) -> float:
+        """The share the plan expects by `day`: the curve without stalls or slowdowns."""
+        if day < start:
+            return 0.0
+        return s_curve(min(1.0, (day - start).days / max(1, (end - start).days)))
+
     plans: dict[int, tuple[int, ...]] = {}
     for year in range(start.year, last_day.year + 1):
-        year_start = max(start, dt.date(year, 1, 1)) - dt.timedelta(days=1)
-        year_end = min(end, dt.date(year, 12, 31))
-        planned = round(
-            (target * s_curve((year_end - start).days / max(1, (end - start).days)))
-            - cum_on(year_start)
-        )
-        annual = min(total, max(0, round(planned * rng.uniform(0.9, 1.1))))
-        plans[year] = front_loaded_split(annual)
+        # The plan follows the project's own planned curve: nothing before the start, the planned
+        # increment of each month after it, a ±10 % planning error for the whole year.
+        error = rng.uniform(0.9, 1.1)
+        months = []
+        for month in range(1, 13):
+            month_start = dt.date(year, month, 1)
+            share = planned_share(month_end(month_start)) - planned_share(
+                month_start - dt.timedelta(days=1)
+            )
+            months.append(max(0, round(target * share * error)))
+        while sum(months) > total:  # a year's plan never exceeds the total (the API refuses it)
+            largest = months.index(max(months))
+            months[largest] -= sum(months) - total
+        plans[year] = tuple(months)
 
     periods: list[ReportPeriod] = []
     for kind in (ReportPeriodKind.XUN, ReportPeriodKind.MONTH):

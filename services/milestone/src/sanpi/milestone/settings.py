@@ -36,10 +36,6 @@ class R05Thresholds(BaseModel):
     yellow: int = 1
     orange: int = 8
     red: int = 15
-    # 开工 and 投产 are big nodes: yellow up to a month, red beyond 3 months.
-    major_yellow: int = 1
-    major_orange: int = 31
-    major_red: int = 91
 
 
 class R06Thresholds(BaseModel):
@@ -62,6 +58,14 @@ class R09Thresholds(BaseModel):
     yellow: int = 1
     orange: int = 31
     red: int = 91
+
+
+class R10Thresholds(BaseModel):
+    """In production but not yet 达效, in months since production (DOMAIN.md §3 R10: 12 and 24;
+    output against design capacity is not reported to sanpi, so time alone decides)."""
+
+    yellow_months: int = 12
+    red_months: int = 24
 
 
 class R11Thresholds(BaseModel):
@@ -94,6 +98,7 @@ class RuleSettings(BaseModel):
     r06: R06Thresholds = Field(default_factory=R06Thresholds)
     r07: R07Thresholds = Field(default_factory=R07Thresholds)
     r09: R09Thresholds = Field(default_factory=R09Thresholds)
+    r10: R10Thresholds = Field(default_factory=R10Thresholds)
     r11: R11Thresholds = Field(default_factory=R11Thresholds)
     r16: R16Thresholds = Field(default_factory=R16Thresholds)
     r17: R17Thresholds = Field(default_factory=R17Thresholds)

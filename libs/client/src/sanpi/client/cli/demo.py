@@ -73,7 +73,8 @@ def load(
     console.print(
         f"district demo (seed {seed}): {summary.projects} projects, {summary.listings} listings, "
         f"{summary.periods} periods, {summary.milestones} milestones posted "
-        f"({summary.skipped_milestones} already there), {summary.cancelled} cancelled "
+        f"({summary.skipped_milestones} already there), {summary.progress_calls} progress calls "
+        f"(plans, 旬/月 reports, replans), {summary.cancelled} cancelled "
         f"in {time.monotonic() - started:.1f}s"
     )
 

@@ -5,14 +5,19 @@ answers instead of duplicating, and an interrupted load resumes where it stopped
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
+from sanpi.client import demo_progress
 from sanpi.client.demo.generator import DemoDataset, DemoProject, chunks, periods_by_key
 from sanpi.client.sdk import ApiError, SanpiClient
+from sanpi.events.xun import parse_period
 
 # Bump when the generator changes what it makes for a seed: the keys then name new requests
 # instead of colliding with the old bodies (a reused key with another body is a 422).
@@ -33,6 +38,7 @@ class LoadSummary:
     milestones: int = 0
     cancelled: int = 0
     skipped_milestones: int = 0
+    progress_calls: int = 0
     ids: dict[str, str] = field(default_factory=dict)
 
 
@@ -143,6 +149,49 @@ class DemoLoader:
                 done += 1
                 self.progress("milestones", done, total)
 
+    def progress_histories(self, summary: LoadSummary, workers: int = 8) -> None:
+        """Investment plans, 旬/月 reports, replans and suspensions of every live project, as the
+        milestone service's demo generator makes them (each alert rule fires somewhere), posted
+        over the API. Projects go in parallel; one project's history goes in order."""
+        live = [
+            p for p in self.data.projects if p.cancelled is None or p.cancelled > self.data.as_of
+        ]
+        projects = [
+            demo_progress.DemoProject(
+                project_id=summary.ids[p.key],
+                total_investment=p.amount,
+                signed=p.signed or self.data.as_of,
+                planned_start=_date(p.body.get("planned_start_date")),
+                planned_production=_date(p.body.get("planned_production_date")),
+                started=p.started if p.started and p.started <= self.data.as_of else None,
+                produced=p.produced if p.produced and p.produced <= self.data.as_of else None,
+            )
+            for p in live
+        ]
+        histories = [
+            _recent_only(h, since=self.data.as_of - dt.timedelta(days=RECENT_DAYS))
+            if h.profile is demo_progress.Profile.ON_PLAN
+            else h
+            for h in demo_progress.generate_portfolio(
+                projects, until=self.data.as_of, seed=self.data.seed
+            )
+        ]
+        done = 0
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            # STARTED / IN_PRODUCTION were posted by `milestones` already.
+            post = partial(
+                demo_progress.post_history, self.client.milestone, record_milestones=False
+            )
+            for calls in pool.map(post, histories):
+                summary.progress_calls += calls
+                done += 1
+                self.progress("progress histories", done, len(histories))
+
+    def evaluate(self) -> None:
+        """Runs the alert rules as of the data set's day and pins that day, so that the scheduled
+        evaluations keep showing the demo's alerts instead of re-reading it as of today."""
+        self.client.milestone.evaluate(as_of=self.data.as_of.isoformat(), pin=True)
+
     def cancellations(self, summary: LoadSummary) -> None:
         for project in self.data.projects:
             if project.cancelled is None or project.cancelled > self.data.as_of:
@@ -157,6 +206,24 @@ class DemoLoader:
             except ApiError as exc:
                 if exc.status != 409:
                     raise
+
+
+# On-plan projects post only their last 100 days of reports (about ten 旬 and three months): the
+# pacing, stall and missing-report rules look no further back, and the full histories of ~120
+# projects (5,700 calls) would make `make up` take minutes. The projects whose profile makes a
+# rule fire keep their whole history.
+RECENT_DAYS = 100
+
+
+def _recent_only(
+    history: demo_progress.ProgressHistory, *, since: dt.date
+) -> demo_progress.ProgressHistory:
+    reports = tuple(r for r in history.reports if parse_period(r.period_key).end >= since)
+    return replace(history, reports=reports)
+
+
+def _date(value: object) -> dt.date | None:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else None
 
 
 def load_district(
@@ -178,7 +245,10 @@ def load_district(
     loader.close_periods()
     if milestones:
         loader.milestones(summary, wait_timeout)
+        loader.progress_histories(summary)
     loader.cancellations(summary)
+    if milestones:
+        loader.evaluate()
     return summary
 
 

@@ -22,7 +22,46 @@ from sanpi.milestone.rules.facts import MilestoneFact, ProjectFacts, ReportFact
 from sanpi.milestone.settings import MilestoneSettings, RuleSettings
 
 KIND_LABEL = {ReportPeriodKind.XUN: "旬", ReportPeriodKind.MONTH: "月"}
-MAJOR_NODES = frozenset({MilestoneKind.STARTED, MilestoneKind.IN_PRODUCTION})
+# Lateness of these nodes has a rule of its own (R02 not started, R09 production date passed,
+# R10 not 达效): R05 leaves them alone so that one delay is one alert, not two.
+OWN_RULE_NODES = frozenset(
+    {MilestoneKind.STARTED, MilestoneKind.IN_PRODUCTION, MilestoneKind.EFFECTIVE}
+)
+
+# The phase a node belongs to. R05 judges a node only while the project is in its phase, so a
+# project that has not started is not also "overdue" on every construction node after the start.
+PHASE: dict[MilestoneKind, frozenset[Stage]] = {
+    **dict.fromkeys(
+        (
+            MilestoneKind.FULFILLED,
+            MilestoneKind.LAND_ACQUIRED,
+            MilestoneKind.PLANNING_PERMIT,
+            MilestoneKind.CONSTRUCTION_PERMIT,
+        ),
+        frozenset({Stage.SIGNED, Stage.FULFILLING}),
+    ),
+    **dict.fromkeys(
+        (
+            MilestoneKind.TOPPED_OUT,
+            MilestoneKind.EQUIPMENT_IN,
+            MilestoneKind.COMPLETED,
+            MilestoneKind.TRIAL_PRODUCTION,
+        ),
+        frozenset({Stage.UNDER_CONSTRUCTION}),
+    ),
+}
+
+# Nodes of a phase are settled once the stage that ends the phase is reached, recorded or not:
+# a project in production has been completed (竣工) even if nobody posted COMPLETED.
+SETTLED_BY: dict[MilestoneKind, Stage] = {
+    MilestoneKind.LAND_ACQUIRED: Stage.UNDER_CONSTRUCTION,
+    MilestoneKind.PLANNING_PERMIT: Stage.UNDER_CONSTRUCTION,
+    MilestoneKind.CONSTRUCTION_PERMIT: Stage.UNDER_CONSTRUCTION,
+    MilestoneKind.TOPPED_OUT: Stage.IN_PRODUCTION,
+    MilestoneKind.EQUIPMENT_IN: Stage.IN_PRODUCTION,
+    MilestoneKind.COMPLETED: Stage.IN_PRODUCTION,
+    MilestoneKind.TRIAL_PRODUCTION: Stage.IN_PRODUCTION,
+}
 # While SUSPENDED the clocks stop: these rules stay silent (R11 watches the suspension itself).
 MUTED_WHILE_SUSPENDED = frozenset(
     {AlertRule.R02, AlertRule.R04, AlertRule.R05, AlertRule.R06, AlertRule.R07, AlertRule.R09}
@@ -137,7 +176,8 @@ def r02_signed_not_started(ctx: Context) -> list[DesiredAlert]:
 
 
 def r04_behind_time_progress(ctx: Context) -> list[DesiredAlert]:
-    if ctx.stage is Stage.EFFECTIVE:
+    # Investment is completed and reported from the start on; before it, R02 says what is late.
+    if ctx.stage not in (Stage.UNDER_CONSTRUCTION, Stage.IN_PRODUCTION):
         return []
     plan = ctx.facts.plan_for(ctx.as_of.year)
     if plan is None or plan.annual <= 0:
@@ -203,7 +243,7 @@ def open_milestones(facts: ProjectFacts, stage: Stage, as_of: dt.date) -> list[M
     for m in facts.milestones:
         if m.achieved_by(as_of) or m.due is None:
             continue
-        moves_to = STAGE_OF_MILESTONE.get(m.kind)
+        moves_to = STAGE_OF_MILESTONE.get(m.kind) or SETTLED_BY.get(m.kind)
         if m.kind is MilestoneKind.SIGNED:
             moves_to = Stage.SIGNED
         if moves_to is not None and ORDER.index(moves_to) <= reached:
@@ -216,24 +256,14 @@ def r05_milestone_overdue(ctx: Context) -> list[DesiredAlert]:
     cfg = ctx.rules.r05
     worst: tuple[Severity, int, MilestoneFact] | None = None
     late_names = []
+    steps = [(cfg.yellow, Severity.YELLOW), (cfg.orange, Severity.ORANGE), (cfg.red, Severity.RED)]
     for m in open_milestones(ctx.facts, ctx.stage, ctx.as_of):
         assert m.due is not None
+        if m.kind in OWN_RULE_NODES or ctx.stage not in PHASE.get(m.kind, {ctx.stage}):
+            continue
         days = (ctx.as_of - m.due).days
         if days < 1:
             continue
-        steps = (
-            [
-                (cfg.major_yellow, Severity.YELLOW),
-                (cfg.major_orange, Severity.ORANGE),
-                (cfg.major_red, Severity.RED),
-            ]
-            if m.kind in MAJOR_NODES
-            else [
-                (cfg.yellow, Severity.YELLOW),
-                (cfg.orange, Severity.ORANGE),
-                (cfg.red, Severity.RED),
-            ]
-        )
         severity = grade(days, steps)
         if severity is None:
             continue
@@ -396,6 +426,33 @@ def r09_production_late(ctx: Context) -> list[DesiredAlert]:
     ]
 
 
+# --- R10 in production but not 达效 -------------------------------------------------------------
+
+
+def r10_not_effective(ctx: Context) -> list[DesiredAlert]:
+    if ctx.stage is not Stage.IN_PRODUCTION:
+        return []
+    cfg = ctx.rules.r10
+    since = ctx.since
+    months = (ctx.as_of.year - since.year) * 12 + ctx.as_of.month - since.month
+    if ctx.as_of.day < since.day:
+        months -= 1
+    severity = grade(months, [(cfg.yellow_months, Severity.YELLOW), (cfg.red_months, Severity.RED)])
+    if severity is None:
+        return []
+    return [
+        DesiredAlert(
+            ctx.key(AlertRule.R10),
+            AlertRule.R10,
+            severity,
+            f"{ctx.facts.name}: 投产未达效",
+            f"{since} 投产, {months} 个月仍未达效",
+            metric_value=float(months),
+            threshold=float(cfg.red_months if severity is Severity.RED else cfg.yellow_months),
+        )
+    ]
+
+
 # --- R11 suspended too long ---------------------------------------------------------------------
 
 
@@ -469,6 +526,7 @@ RULES: dict[AlertRule, Callable[[Context], list[DesiredAlert]]] = {
     AlertRule.R06: r06_stalled,
     AlertRule.R07: r07_report_missing,
     AlertRule.R09: r09_production_late,
+    AlertRule.R10: r10_not_effective,
     AlertRule.R11: r11_suspended_too_long,
     AlertRule.R16: r16_data_quality,
     AlertRule.R17: r17_deadline_near,

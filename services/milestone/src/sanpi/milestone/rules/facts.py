@@ -60,7 +60,17 @@ class PlanFact:
     xun: tuple[int, ...] | None = None
 
     def split(self, kind: ReportPeriodKind) -> tuple[int, ...] | None:
-        return self.xun if kind is ReportPeriodKind.XUN else self.monthly
+        """The plan per 旬 (36) or per month (12). Without a 旬 split, each month's amount is
+        spread evenly over its three 旬 ("量化到旬" from a monthly plan)."""
+        if kind is ReportPeriodKind.MONTH:
+            return self.monthly
+        if self.xun is not None or self.monthly is None:
+            return self.xun
+        return tuple(
+            amount // 3 + (amount % 3 if third == 2 else 0)
+            for amount in self.monthly
+            for third in range(3)
+        )
 
 
 @dataclass(frozen=True)

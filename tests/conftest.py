@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,16 +87,7 @@ class Broker:
 
 @pytest.fixture(scope="session")
 def kafka_broker(run_dir: Path) -> Iterator[Broker]:
-    directory = run_dir / "kafka"
-    broker = Broker(directory, free_port(), free_port())
-    broker.env = {
-        "KAFKA_DIR": str(directory),
-        "KAFKA_PORT": str(broker.port),
-        "KAFKA_CONTROLLER_PORT": str(broker.controller_port),
-        "KAFKA_FAST_START": "1",
-        "KAFKA_HEAP_OPTS": "-Xms256m -Xmx512m",
-    }
-    broker.start()
+    broker = start_broker(run_dir / "kafka")
     try:
         yield broker
     finally:
@@ -125,23 +117,33 @@ class Stack:
         return (self.run_dir / "logs" / f"{name}.log").read_text(errors="replace")
 
 
-@pytest.fixture(scope="session")
-def services(kafka_broker: Broker, run_dir: Path, postgres: Postgres | None) -> Iterator[Stack]:
-    directory = run_dir / "stack"
+@contextmanager
+def running_stack(
+    bootstrap: str,
+    directory: Path,
+    postgres: Postgres | None,
+    *,
+    database_prefix: str = "sanpi",
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[Stack]:
+    """The three services as processes on free ports, each with its own empty database."""
     secret = stack.jwt_secret(directory)
-    env = stack.service_env(secret, kafka_broker.bootstrap, directory)
+    env = stack.service_env(secret, bootstrap, directory)
     env["SANPI_ENV"] = "test"
     for name in stack.SERVICES:
         # Explicit either way, so that a test's own database URL never leaks into a service.
-        url = (
-            postgres.url(f"sanpi_{name}")
-            if postgres
-            else f"sqlite+aiosqlite:///{directory}/{name}.db"
-        )
+        if postgres:
+            database = f"{database_prefix}_{name}"
+            created = postgres.script("createdb", database)
+            assert created.returncode == 0, created.stderr
+            url = postgres.url(database)
+        else:
+            url = f"sqlite+aiosqlite:///{directory}/{name}.db"
         env[f"SANPI_{name.upper()}_DATABASE_URL"] = url
     # Fast retries so that delivery tests finish in seconds, not minutes.
     env["SANPI_NOTIFICATION_DELIVERY_BACKOFF_BASE_S"] = "0.2"
     env["SANPI_NOTIFICATION_DELIVERY_MAX_ATTEMPTS"] = "6"
+    env.update(extra_env or {})
     urls = {}
     pids = {}
     for name in stack.SERVICES:
@@ -155,6 +157,26 @@ def services(kafka_broker: Broker, run_dir: Path, postgres: Postgres | None) -> 
     finally:
         for name in stack.SERVICES:
             stack.stop_pidfile(directory / "pids" / f"{name}.pid", f"sanpi.{name}")
+
+
+@pytest.fixture(scope="session")
+def services(kafka_broker: Broker, run_dir: Path, postgres: Postgres | None) -> Iterator[Stack]:
+    with running_stack(kafka_broker.bootstrap, run_dir / "stack", postgres) as running:
+        yield running
+
+
+def start_broker(directory: Path) -> Broker:
+    """A broker of its own (KRaft, free ports), for tests that must not share the session's."""
+    broker = Broker(directory, free_port(), free_port())
+    broker.env = {
+        "KAFKA_DIR": str(directory),
+        "KAFKA_PORT": str(broker.port),
+        "KAFKA_CONTROLLER_PORT": str(broker.controller_port),
+        "KAFKA_FAST_START": "1",
+        "KAFKA_HEAP_OPTS": "-Xms256m -Xmx512m",
+    }
+    broker.start()
+    return broker
 
 
 @dataclass

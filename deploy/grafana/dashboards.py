@@ -199,6 +199,20 @@ def campaign_overview() -> Dashboard:
             )
             .graph_mode(BigValueGraphMode.NONE)
         )
+        .with_panel(
+            BarGauge()
+            .title("Live projects by 4+4+N chain")
+            .span(24)
+            .height(7)
+            .with_target(
+                query(
+                    f"sum by (chain_tag) (sanpi_projects_by_chain{{{PARK}}})",
+                    "{{chain_tag}}",
+                    instant=True,
+                )
+            )
+            .orientation(VizOrientation.HORIZONTAL)
+        )
         .with_row(Row("Conversion and traffic lights"))
         .with_panel(
             BarGauge()
@@ -210,7 +224,12 @@ def campaign_overview() -> Dashboard:
             .max(1)
             .description("签约项目开工率, 开工项目投产率, 投产项目达效率 (DOMAIN.md §4.1).")
             .with_target(
-                query(f"avg by (kind) (sanpi_conversion_ratio{{{PARK}}})", "{{kind}}", instant=True)
+                query(
+                    f"sum by (kind) (sanpi_conversion_reached{{{PARK}}})"
+                    f" / clamp_min(sum by (kind) (sanpi_conversion_base{{{PARK}}}), 1)",
+                    "{{kind}}",
+                    instant=True,
+                )
             )
             .orientation(VizOrientation.HORIZONTAL)
             .thresholds(steps((None, RED), (0.6, YELLOW), (0.8, GREEN)))
@@ -475,10 +494,19 @@ def pipeline_health() -> Dashboard:
             .unit("s")
             .with_target(
                 query(
-                    "histogram_quantile(0.95, sum by (channel, le) (rate(sanpi_notification_latency_seconds_bucket[$__rate_interval])))",
+                    "histogram_quantile(0.95, sum by (channel, le) (rate(sanpi_notification_delivery_latency_seconds_bucket[$__rate_interval])))",
                     "{{channel}}",
                 )
             )
+        )
+        .with_panel(
+            TimeSeries()
+            .title("Notifications waiting: retry queue, pending and dead letters")
+            .span(24)
+            .height(8)
+            .with_target(query("sanpi_notification_retry_queue_depth", "retry queue"))
+            .with_target(query("sanpi_notification_pending", "pending (grouping, quiet hours)"))
+            .with_target(query("sanpi_notification_dead_letters", "dead letters"))
         )
         .with_panel(
             Stat()

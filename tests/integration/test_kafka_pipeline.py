@@ -18,7 +18,7 @@ from sanpi.kit.app import Runtime
 from sanpi.kit.kafka import ensure_topics
 from sanpi.registry.app import create_app
 from sanpi.registry.settings import RegistrySettings
-from tests.conftest import Broker, free_port
+from tests.conftest import Broker, start_broker
 from tests.support.apps import auth, serve_in_process
 from tests.support.kafka import header, produce, read_until
 from tests.support.waiting import eventually
@@ -153,15 +153,7 @@ async def test_poison_is_dead_lettered_and_the_partition_keeps_moving(
 
 async def test_broker_data_survives_a_restart(run_dir: Path) -> None:
     directory = run_dir / "kafka-restart"
-    broker = Broker(directory, free_port(), free_port())
-    broker.env = {
-        "KAFKA_DIR": str(directory),
-        "KAFKA_PORT": str(broker.port),
-        "KAFKA_CONTROLLER_PORT": str(broker.controller_port),
-        "KAFKA_FAST_START": "1",
-        "KAFKA_HEAP_OPTS": "-Xms128m -Xmx384m",
-    }
-    broker.start()
+    broker = start_broker(directory)
     try:
         topic = "sanpi.itest.durable"
         await ensure_topics(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
@@ -61,6 +61,22 @@ KAFKA_CONNECTED = Gauge(
 )
 
 UNMATCHED_ROUTE = "<unmatched>"
+
+
+class SnapshotGauge:
+    """A labelled gauge published as a whole: each `publish` sets the new label sets and removes
+    the ones that are gone, so a park without red alerts any more shows no stale count."""
+
+    def __init__(self, name: str, documentation: str, labelnames: Sequence[str]) -> None:
+        self.gauge = Gauge(name, documentation, list(labelnames))
+        self._published: set[tuple[str, ...]] = set()
+
+    def publish(self, values: Mapping[tuple[str, ...], float]) -> None:
+        for labels, value in values.items():
+            self.gauge.labels(*labels).set(value)
+        for labels in self._published - values.keys():
+            self.gauge.remove(*labels)
+        self._published = set(values)
 
 
 def initialise_event_series(

@@ -49,6 +49,19 @@ async def scheduled_evaluation(runtime: Runtime, stopping: asyncio.Event) -> Non
         await sleep_or_stop(stopping, settings.evaluation_interval_s)
 
 
+async def refresh_metrics(runtime: Runtime, stopping: asyncio.Event) -> None:
+    """Recounts the alert and traffic-light gauges every `metrics_refresh_s`."""
+    settings = runtime.settings
+    assert isinstance(settings, MilestoneSettings)
+    while not stopping.is_set():
+        try:
+            async with runtime.db.read() as session:
+                await rules.refresh_gauges(session, share=settings.traffic_light_share)
+        except Exception:  # keep the last values; the next round retries
+            log.exception("alert metrics refresh failed")
+        await sleep_or_stop(stopping, settings.metrics_refresh_s)
+
+
 def create_app(settings: MilestoneSettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or MilestoneSettings()
     clock = clock or SystemClock()
@@ -77,7 +90,7 @@ def create_app(settings: MilestoneSettings | None = None, clock: Clock | None = 
             produces=[Topic.MILESTONES, Topic.ALERTS],
             consumes=[Topic.PROJECTS],
             handlers=make_handlers(settings, clock).as_mapping(),
-            workers=[scheduled_evaluation],
+            workers=[scheduled_evaluation, refresh_metrics],
             clock=clock,
         )
     )

@@ -126,5 +126,7 @@ class MilestoneSettings(ServiceSettings):
     evaluate_on_events: bool = True
     # A park's overall light is the worst colour held by at least this share of its projects.
     traffic_light_share: float = 0.2
+    # Alert and traffic-light gauges are recounted this often (twice a 15 s scrape interval).
+    metrics_refresh_s: float = 30.0
 
     rules: RuleSettings = Field(default_factory=RuleSettings)

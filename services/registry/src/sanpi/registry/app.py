@@ -11,6 +11,7 @@ from sanpi.registry.imports.endpoints import router as imports_router
 from sanpi.registry.indicators.endpoints import router as indicators_router
 from sanpi.registry.listings.endpoints import router as listings_router
 from sanpi.registry.listings.models import Listing
+from sanpi.registry.metrics import run_metrics_refresher
 from sanpi.registry.periods.endpoints import router as periods_router
 from sanpi.registry.periods.models import Period
 from sanpi.registry.projects.endpoints import parks_router
@@ -42,6 +43,7 @@ def create_app(settings: RegistrySettings | None = None, clock: Clock | None = N
             produces=[Topic.PROJECTS],
             consumes=[Topic.MILESTONES],
             handlers=handlers.as_mapping(),
+            workers=[run_metrics_refresher],
             clock=clock or SystemClock(),
         )
     )

@@ -149,7 +149,7 @@ class DemoLoader:
                 done += 1
                 self.progress("milestones", done, total)
 
-    def progress_histories(self, summary: LoadSummary, workers: int = 8) -> None:
+    def progress_histories(self, summary: LoadSummary, workers: int = 4) -> None:
         """Investment plans, 旬/月 reports, replans and suspensions of every live project, as the
         milestone service's demo generator makes them (each alert rule fires somewhere), posted
         over the API. Projects go in parallel; one project's history goes in order."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,12 @@ class ApiError(Exception):
         super().__init__(f"HTTP {status}: {detail}")
 
 
+# A 503 from a sanpi service means the database was unavailable and nothing was written, so the
+# same request is safe to send again after Retry-After; three tries ride out a restart.
+RETRIES_ON_503 = 3
+MAX_RETRY_AFTER_S = 10.0
+
+
 class Http:
     """One httpx session for all three services; raises ApiError on non-2xx answers."""
 
@@ -44,6 +51,11 @@ class Http:
 
     def call(self, method: str, url: str, **kwargs: Any) -> Any:
         response = self.client.request(method, url, **kwargs)
+        for _ in range(RETRIES_ON_503):
+            if response.status_code != 503:
+                break
+            time.sleep(_retry_after(response.headers.get("retry-after")))
+            response = self.client.request(method, url, **kwargs)
         if response.is_success:
             if not response.content:
                 return None
@@ -58,3 +70,10 @@ class Http:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _retry_after(value: str | None) -> float:
+    try:
+        return min(MAX_RETRY_AFTER_S, max(0.0, float(value))) if value else 1.0
+    except ValueError:
+        return 1.0

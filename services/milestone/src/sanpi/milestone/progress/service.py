@@ -10,6 +10,7 @@ from sanpi.events import ProgressReported, Stage
 from sanpi.events.xun import XUNS_PER_YEAR
 from sanpi.kit import Conflict, FieldProblem, InvalidInput, Principal, Role, utcnow
 from sanpi.kit.pagination import created_key_after, page_by_created
+from sanpi.milestone import metrics
 from sanpi.milestone.lifecycle.models import TrackedProject
 from sanpi.milestone.progress import repository
 from sanpi.milestone.progress.models import InvestmentPlan, ProgressReport
@@ -181,6 +182,7 @@ async def report(
     row.reported_by = principal.subject
     row.updated_at = utcnow()
     repository.save(session, row)
+    metrics.PROGRESS_REPORTS.labels(str(period.kind), "true" if row.late else "false").inc()
     timeline.publish(
         session,
         ProgressReported(

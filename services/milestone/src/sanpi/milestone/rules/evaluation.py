@@ -232,6 +232,29 @@ def _latest_report(
     return candidates[-1] if candidates else None
 
 
+@dataclass(frozen=True)
+class Pacing:
+    """One project's investment this year: completed, expected by now, planned for the year."""
+
+    completed_ytd: int
+    expected_ytd: int
+    annual_plan: int
+
+
+def investment_pacing(facts: ProjectFacts, as_of: dt.date) -> Pacing | None:
+    """Completed (latest report of the year), expected (the plan's months ended by `as_of`, or
+    序时进度 of the months when there is no split) and the annual plan; None without a plan."""
+    plan = facts.plan_for(as_of.year)
+    if plan is None or plan.annual <= 0:
+        return None
+    months_ended = as_of.month - 1 if as_of < month_end(as_of) else as_of.month
+    monthly = plan.split(ReportPeriodKind.MONTH)
+    expected = sum(monthly[:months_ended]) if monthly else round(plan.annual * months_ended / 12)
+    this_year = [r for r in facts.reports_by(as_of) if r.period.year == as_of.year]
+    completed = this_year[-1].ytd if this_year else 0
+    return Pacing(completed, expected, plan.annual)
+
+
 # --- R05 milestone overdue, R17 deadline approaching --------------------------------------------
 
 

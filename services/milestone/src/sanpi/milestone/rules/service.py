@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from sanpi.events.models.alerts import AlertEvent
 from sanpi.events.xun import parse_period
 from sanpi.kit import Clock, today, utcnow
 from sanpi.kit.pagination import created_key_after, page_by_created
+from sanpi.milestone import metrics
 from sanpi.milestone.lifecycle import repository as projects
 from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
 from sanpi.milestone.milestones import repository as milestones
@@ -172,6 +174,7 @@ async def evaluate(
     project_ids: Sequence[str] | None = None,
 ) -> EvaluationResult:
     """One evaluation pass as of a day: every rule for the given projects (all by default)."""
+    started = time.perf_counter()
     ids = list(project_ids) if project_ids is not None else await projects.all_ids(session)
     result = EvaluationResult(evaluation_id=str(uuid.uuid4()), as_of=as_of, projects=len(ids))
     deadlines = Deadlines.of(settings)
@@ -189,6 +192,11 @@ async def evaluate(
     for change in reconcile(desired, {k: a.severity for k, a in firing.items()}):
         _apply(session, change, firing.get(change.key), by_id, as_of, result)
     result.firing = sum(1 for c in desired if c.severity is not Severity.GREEN)
+    if project_ids is None:
+        metrics.publish_pacing((item.facts for item in loaded), as_of)
+    metrics.RULE_EVALUATION.labels("all" if project_ids is None else "projects").observe(
+        time.perf_counter() - started
+    )
     return result
 
 
@@ -370,6 +378,13 @@ async def alert_page(
         state=state,
     )
     return page_by_created(rows, limit, lambda a: (a.created_at, a.id))
+
+
+async def refresh_gauges(session: AsyncSession, *, share: float) -> None:
+    """Recounts the firing alerts and traffic lights for Prometheus."""
+    metrics.publish_alerts(
+        await repository.firing(session), await traffic_lights(session, share=share)
+    )
 
 
 async def traffic_lights(session: AsyncSession, *, share: float) -> list[ParkLight]:

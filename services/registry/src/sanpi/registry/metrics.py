@@ -1,0 +1,223 @@
+"""The registry's campaign gauges for Prometheus: projects, listings, conversion, targets vs 序时进度.
+
+Labels are parks, stages, chain tags, categories, periods, batches, years and target kinds: sets
+bounded by the campaign's configuration, never by the number of projects (no project id)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sanpi.events import Stage, TargetKind
+from sanpi.kit import Runtime, today
+from sanpi.kit.metrics import SnapshotGauge
+from sanpi.kit.waiting import sleep_or_stop
+from sanpi.registry.indicators import formulas
+from sanpi.registry.indicators.service import facts
+from sanpi.registry.listings import repository as listings
+from sanpi.registry.listings.models import Listing
+from sanpi.registry.projects import repository as projects
+from sanpi.registry.projects.models import Project
+from sanpi.registry.projects.repository import ProjectFilter
+from sanpi.registry.projects.schemas import ProjectSort
+from sanpi.registry.settings import RegistrySettings
+from sanpi.registry.targets import repository as targets
+from sanpi.registry.targets.models import Target
+
+log = logging.getLogger("sanpi.registry.metrics")
+
+PROJECTS = SnapshotGauge(
+    "sanpi_projects", "Projects by park and lifecycle stage.", ["park", "stage"]
+)
+PROJECTS_BY_CHAIN = SnapshotGauge(
+    "sanpi_projects_by_chain",
+    "Live (not cancelled) projects by park and 4+4+N chain.",
+    ["park", "chain_tag"],
+)
+PROJECTS_BY_CATEGORY = SnapshotGauge(
+    "sanpi_projects_by_category", "Live projects by park and category.", ["park", "category"]
+)
+PROJECT_INVESTMENT = SnapshotGauge(
+    "sanpi_project_investment_wan",
+    "总投资 of the projects, 万元, by park and stage.",
+    ["park", "stage"],
+)
+LISTINGS = SnapshotGauge(
+    "sanpi_listings", "Projects on a period's 签约/开工/投产 list.", ["period", "batch", "park"]
+)
+LISTING_INVESTMENT = SnapshotGauge(
+    "sanpi_listing_investment_wan", "总投资 at listing, 万元.", ["period", "batch", "park"]
+)
+CONVERSION = SnapshotGauge(
+    "sanpi_conversion_ratio",
+    "Cumulative conversion rate (sign_to_start 签约项目开工率, start_to_production 开工项目投产率, "
+    "production_to_effective 投产项目达效率) per park.",
+    ["kind", "park"],
+)
+CONVERSION_REACHED = SnapshotGauge(
+    "sanpi_conversion_reached",
+    "Numerator of sanpi_conversion_ratio (projects that reached).",
+    ["kind", "park"],
+)
+CONVERSION_BASE = SnapshotGauge(
+    "sanpi_conversion_base",
+    "Denominator of sanpi_conversion_ratio (projects counted).",
+    ["kind", "park"],
+)
+TARGET = SnapshotGauge(
+    "sanpi_target_value",
+    "Annual target (万元, or 个 for MFG_SIGN_COUNT).",
+    ["year", "scope", "kind"],
+)
+TARGET_ACHIEVED = SnapshotGauge(
+    "sanpi_target_achieved",
+    "What counts toward the target so far (same unit).",
+    ["year", "scope", "kind"],
+)
+TARGET_ATTAINMENT = SnapshotGauge(
+    "sanpi_target_attainment_ratio",
+    "Achieved / target, 0–1 (and above).",
+    ["year", "scope", "kind"],
+)
+TIME_PROGRESS = SnapshotGauge(
+    "sanpi_time_progress_ratio",
+    "序时进度: the share of the year elapsed (Asia/Shanghai).",
+    ["year"],
+)
+
+Values = dict[tuple[str, ...], float]
+
+
+@dataclass
+class CampaignSnapshot:
+    """Every gauge's values, computed in one pure pass over the rows."""
+
+    projects: Values = field(default_factory=dict)
+    by_chain: Values = field(default_factory=dict)
+    by_category: Values = field(default_factory=dict)
+    investment: Values = field(default_factory=dict)
+    listings: Values = field(default_factory=dict)
+    listing_investment: Values = field(default_factory=dict)
+    conversion: Values = field(default_factory=dict)
+    reached: Values = field(default_factory=dict)
+    base: Values = field(default_factory=dict)
+    target: Values = field(default_factory=dict)
+    achieved: Values = field(default_factory=dict)
+    attainment: Values = field(default_factory=dict)
+    time_progress: Values = field(default_factory=dict)
+
+
+def campaign_snapshot(
+    rows: Sequence[Project],
+    listed: Iterable[Listing],
+    goals: Iterable[Target],
+    *,
+    day: dt.date,
+    district: str,
+) -> CampaignSnapshot:
+    """The gauges' values on `day` (pure: rows in, numbers out)."""
+    snap = CampaignSnapshot()
+    for p in rows:
+        add(snap.projects, (p.park, str(p.stage)), 1)
+        add(snap.investment, (p.park, str(p.stage)), p.total_investment)
+        if p.stage is not Stage.CANCELLED:
+            if p.chain_tag is not None:
+                add(snap.by_chain, (p.park, str(p.chain_tag)), 1)
+            if p.category is not None:
+                add(snap.by_category, (p.park, str(p.category)), 1)
+    park_of = {p.id: p.park for p in rows}
+    for listing in listed:
+        where = (
+            str(listing.period),
+            str(listing.batch),
+            park_of.get(listing.project_id, "unknown"),
+        )
+        add(snap.listings, where, 1)
+        add(snap.listing_investment, where, listing.listed_total_investment)
+
+    portfolio: dict[str, list[formulas.ProjectFacts]] = defaultdict(list)
+    for p in rows:
+        portfolio[p.park].append(facts(p, day))
+    for park, members in portfolio.items():
+        rates = formulas.cumulative_rates(members)
+        for kind, rate in (
+            ("sign_to_start", rates.sign_to_start),
+            ("start_to_production", rates.start_to_production),
+            ("production_to_effective", rates.production_to_effective),
+        ):
+            snap.reached[(kind, park)] = rate.numerator
+            snap.base[(kind, park)] = rate.denominator
+            if rate.value is not None:
+                snap.conversion[(kind, park)] = rate.value
+
+    everyone = [f for members in portfolio.values() for f in members]
+    by_scope: dict[tuple[int, str], dict[TargetKind, int]] = defaultdict(dict)
+    for goal in goals:
+        by_scope[(goal.year, goal.scope)][goal.kind] = goal.value
+    for (year, scope), values in by_scope.items():
+        members = everyone if scope == district else portfolio.get(scope, [])
+        progress = formulas.time_progress(day, year)
+        snap.time_progress[(str(year),)] = progress
+        actual = formulas.target_actuals(members, year)
+        for attained in formulas.attainments(values, actual, progress):
+            key = (str(year), scope, str(attained.kind))
+            snap.target[key] = attained.target
+            snap.achieved[key] = attained.actual
+            if attained.ratio is not None:
+                snap.attainment[key] = attained.ratio
+    return snap
+
+
+def add(values: Values, labels: tuple[str, ...], amount: float) -> None:
+    values[labels] = values.get(labels, 0.0) + amount
+
+
+def publish(snap: CampaignSnapshot) -> None:
+    for gauge, values in (
+        (PROJECTS, snap.projects),
+        (PROJECTS_BY_CHAIN, snap.by_chain),
+        (PROJECTS_BY_CATEGORY, snap.by_category),
+        (PROJECT_INVESTMENT, snap.investment),
+        (LISTINGS, snap.listings),
+        (LISTING_INVESTMENT, snap.listing_investment),
+        (CONVERSION, snap.conversion),
+        (CONVERSION_REACHED, snap.reached),
+        (CONVERSION_BASE, snap.base),
+        (TARGET, snap.target),
+        (TARGET_ACHIEVED, snap.achieved),
+        (TARGET_ATTAINMENT, snap.attainment),
+        (TIME_PROGRESS, snap.time_progress),
+    ):
+        gauge.publish(values)
+
+
+async def refresh(runtime: Runtime) -> CampaignSnapshot:
+    settings = runtime.settings
+    assert isinstance(settings, RegistrySettings)
+    async with runtime.db.read() as session:
+        rows = await projects.all_matching(
+            session, filters=ProjectFilter(), sort=ProjectSort.CREATED
+        )
+        listed = await listings.all_listings(session)
+        goals = await targets.find(session, year=None, scope=None)
+    snap = campaign_snapshot(
+        rows, listed, goals, day=today(runtime.clock), district=settings.district
+    )
+    publish(snap)
+    return snap
+
+
+async def run_metrics_refresher(runtime: Runtime, stopping: asyncio.Event) -> None:
+    """Recomputes the campaign gauges every `metrics_refresh_s` (a full read of the ledger)."""
+    settings = runtime.settings
+    assert isinstance(settings, RegistrySettings)
+    while not stopping.is_set():
+        try:
+            await refresh(runtime)
+        except Exception:  # a failed refresh keeps the previous values; the next one retries
+            log.exception("campaign metrics refresh failed")
+        await sleep_or_stop(stopping, settings.metrics_refresh_s)

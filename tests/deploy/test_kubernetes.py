@@ -83,6 +83,25 @@ def test_deployments_are_replicated_probed_bounded_and_on_their_ports(
         assert spec["template"]["spec"]["securityContext"]["runAsNonRoot"] is True
 
 
+def test_each_deployment_migrates_its_database_before_the_service_starts(
+    docs: list[dict[str, Any]],
+) -> None:
+    for deployment in of_kind(docs, "Deployment"):
+        name = deployment["metadata"]["name"].removeprefix("sanpi-")
+        pod = deployment["spec"]["template"]["spec"]
+        (migrate,) = pod["initContainers"]
+        (service,) = pod["containers"]
+        assert migrate["command"] == ["python", "-m", f"sanpi.{name}", "migrate"]
+        assert migrate["image"] == service["image"]
+        # The same database, secret and shared settings as the service it prepares.
+        assert migrate["env"] == [
+            e for e in service["env"] if e["name"].endswith(("_DATABASE_URL", "JWT_SECRET"))
+        ]
+        assert migrate["envFrom"] == service["envFrom"]
+        assert migrate["securityContext"] == service["securityContext"]
+        assert set(migrate["resources"]) == {"requests", "limits"}
+
+
 def test_services_pdbs_hpas_and_the_servicemonitor_point_at_real_pods(
     docs: list[dict[str, Any]],
 ) -> None:

@@ -13,7 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import CloudEvent, ProjectRegistered, Stage, build_record, dead_letter_topic
-from sanpi.kit import Handlers, Role, ServiceSettings, ServiceSpec
+from sanpi.kit import KIT_TABLES, Handlers, Role, ServiceSettings, ServiceSpec
 from sanpi.kit.app import Runtime
 from sanpi.kit.kafka import ensure_topics
 from sanpi.registry.app import create_app
@@ -105,7 +105,7 @@ async def test_poison_is_dead_lettered_and_the_partition_keeps_moving(
             title="t",
             description="t",
             routers=[],
-            tables=[],
+            migrations=None,
             consumes=[topic],
             handlers=handlers.as_mapping(),
         )
@@ -123,6 +123,8 @@ async def test_poison_is_dead_lettered_and_the_partition_keeps_moving(
         return build_record(data, source="/itest")[1].value
 
     good = registration("after-poison")
+    # No history of its own: this runtime's inbox table is made here.
+    await runtime.db.create_all(list(KIT_TABLES))
     await runtime.start()
     try:
         await asyncio.wait_for(runtime.kafka_ready.wait(), timeout=30)

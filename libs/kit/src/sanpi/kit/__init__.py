@@ -1,7 +1,6 @@
 """sanpi.kit: what every sanpi service is built from (imported, never run on its own)."""
 
 from sanpi.kit.app import (
-    KIT_TABLES,
     ReadSessionDep,
     Runtime,
     RuntimeDep,
@@ -35,6 +34,7 @@ from sanpi.kit.errors import (
     Unauthorized,
 )
 from sanpi.kit.idempotency import IdempotencyKey, run_idempotent
+from sanpi.kit.migrations import KIT_TABLES, Migrations
 from sanpi.kit.outbox import OutboxMessage, OutboxRelay, enqueue
 from sanpi.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
 from sanpi.kit.settings import ServiceSettings
@@ -56,6 +56,7 @@ __all__ = [
     "Handlers",
     "IdempotencyKey",
     "InvalidInput",
+    "Migrations",
     "NotFound",
     "OutboxMessage",
     "OutboxRelay",

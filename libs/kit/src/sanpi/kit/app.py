@@ -13,7 +13,6 @@ from typing import Annotated, Any
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import EVENT_TYPES, dead_letter_topic
@@ -21,8 +20,6 @@ from sanpi.kit.clock import Clock, SystemClock
 from sanpi.kit.consumer import EventConsumer, Handler, Record
 from sanpi.kit.db import Database
 from sanpi.kit.errors import install_problem_handlers
-from sanpi.kit.idempotency import IdempotentRequest
-from sanpi.kit.inbox import InboxEntry
 from sanpi.kit.kafka import ensure_topics, make_producer
 from sanpi.kit.limits import BodyLimitMiddleware
 from sanpi.kit.metrics import (
@@ -32,12 +29,11 @@ from sanpi.kit.metrics import (
     initialise_event_series,
     metrics_endpoint,
 )
+from sanpi.kit.migrations import Migrations, upgrade
 from sanpi.kit.outbox import OutboxMessage, OutboxRelay
 from sanpi.kit.settings import ServiceSettings
 
 log = logging.getLogger("sanpi.runtime")
-
-KIT_TABLES: tuple[type[SQLModel], ...] = (OutboxMessage, InboxEntry, IdempotentRequest)
 
 Worker = Callable[["Runtime", asyncio.Event], Awaitable[None]]
 
@@ -50,7 +46,9 @@ class ServiceSpec:
     title: str
     description: str
     routers: Sequence[APIRouter]
-    tables: Sequence[type[SQLModel]]
+    # The service's schema history, upgraded to head at start-up. None: the caller manages the
+    # schema (tests of the kit itself).
+    migrations: Migrations | None
     produces: Sequence[str] = ()
     consumes: Sequence[str] = ()
     handlers: Mapping[str, Handler] = field(default_factory=dict)
@@ -98,7 +96,9 @@ class Runtime:
     # --- lifecycle ------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        await self.db.create_all([*KIT_TABLES, *self.spec.tables])
+        if self.spec.migrations is not None:
+            # Before anything serves or consumes; concurrent replicas queue on a lock (migrations.py).
+            await upgrade(self.db, self.spec.migrations)
         if self.settings.kafka_enabled:
             self._spawn("kafka", self._connect_kafka)
         for worker in self.spec.workers:

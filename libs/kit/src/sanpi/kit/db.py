@@ -99,7 +99,8 @@ class Database:
             yield session
 
     async def create_all(self, tables: Sequence[type[SQLModel]]) -> None:
-        """Creates the given tables if missing (schema migrations arrive with Alembic)."""
+        """Creates the given tables if missing, as services did before migrations (sanpi.kit.migrations
+        now owns their schema): for tests of the kit, and to make such an old database in tests."""
         metadata_tables = [SQLModel.metadata.tables[t.__tablename__] for t in tables]  # type: ignore[index]
         async with self.engine.begin() as conn:
             await conn.run_sync(SQLModel.metadata.create_all, tables=metadata_tables)

@@ -1,13 +1,16 @@
-"""Runs a service under uvicorn with the settings' host and port (`python -m sanpi.<service>`)."""
+"""Runs a service: `python -m sanpi.<service>` serves, `... migrate` upgrades its database and exits."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
 
 import uvicorn
 from fastapi import FastAPI
 
 from sanpi.kit.logs import configure_logging
+from sanpi.kit.migrations import Migrations, alembic_command, migrate
 from sanpi.kit.settings import ServiceSettings
 
 
@@ -25,3 +28,28 @@ def serve(app_factory: Callable[[], FastAPI], settings: ServiceSettings) -> None
         access_log=False,
         timeout_graceful_shutdown=20,
     )
+
+
+def main(
+    app_factory: Callable[[], FastAPI],
+    settings: ServiceSettings,
+    migrations: Migrations,
+    argv: Sequence[str] | None = None,
+) -> None:
+    """The service's command line.
+
+    python -m sanpi.<service>                 serve (upgrading the database to head first)
+    python -m sanpi.<service> migrate         upgrade the database to head, then exit
+    python -m sanpi.<service> alembic ARGS    any Alembic command on the service's history
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args:
+        serve(app_factory, settings)
+    elif args == ["migrate"]:
+        configure_logging(settings.log_level)
+        asyncio.run(migrate(settings.effective_database_url, migrations))
+    elif args[0] == "alembic":
+        configure_logging(settings.log_level)
+        alembic_command(migrations, settings.effective_database_url, args[1:])
+    else:
+        sys.exit(f"usage: python -m sanpi.{migrations.service} [migrate | alembic ARGS]")

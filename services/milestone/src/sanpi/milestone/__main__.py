@@ -1,8 +1,9 @@
-"""Runs the milestone service: `python -m sanpi.milestone`."""
+"""Runs the milestone service: `python -m sanpi.milestone` serves, `... migrate` upgrades its database."""
 
-from sanpi.kit.serve import serve
+from sanpi.kit.serve import main
 from sanpi.milestone.app import create_app
+from sanpi.milestone.migrations import MIGRATIONS
 from sanpi.milestone.settings import MilestoneSettings
 
 if __name__ == "__main__":
-    serve(create_app, MilestoneSettings())
+    main(create_app, MilestoneSettings(), MIGRATIONS)

@@ -12,17 +12,13 @@ from sanpi.kit import Clock, Runtime, ServiceSpec, SystemClock, create_service_a
 from sanpi.kit.waiting import sleep_or_stop
 from sanpi.milestone.consumers import make_handlers
 from sanpi.milestone.lifecycle.endpoints import router as lifecycle_router
-from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
+from sanpi.milestone.migrations import MIGRATIONS
 from sanpi.milestone.milestones.endpoints import router as milestones_router
-from sanpi.milestone.milestones.models import Milestone
 from sanpi.milestone.progress.endpoints import router as progress_router
-from sanpi.milestone.progress.models import InvestmentPlan, ProgressReport
 from sanpi.milestone.rules import service as rules
 from sanpi.milestone.rules.endpoints import router as rules_router
-from sanpi.milestone.rules.models import Alert, PinnedDate
 from sanpi.milestone.settings import MilestoneSettings
 from sanpi.milestone.timeline.endpoints import router as timeline_router
-from sanpi.milestone.timeline.models import TimelineEntry
 
 log = logging.getLogger("sanpi.milestone.rules")
 
@@ -77,16 +73,7 @@ def create_app(settings: MilestoneSettings | None = None, clock: Clock | None = 
                 timeline_router,
                 rules_router,
             ],
-            tables=[
-                TrackedProject,
-                StageChange,
-                Milestone,
-                InvestmentPlan,
-                ProgressReport,
-                Alert,
-                PinnedDate,
-                TimelineEntry,
-            ],
+            migrations=MIGRATIONS,
             produces=[Topic.MILESTONES, Topic.ALERTS],
             consumes=[Topic.PROJECTS],
             handlers=make_handlers(settings, clock).as_mapping(),

@@ -1,8 +1,9 @@
-"""Runs the notification service: `python -m sanpi.notification`."""
+"""Runs the notification service: `python -m sanpi.notification` serves, `... migrate` upgrades its database."""
 
-from sanpi.kit.serve import serve
+from sanpi.kit.serve import main
 from sanpi.notification.app import create_app
+from sanpi.notification.migrations import MIGRATIONS
 from sanpi.notification.settings import NotificationSettings
 
 if __name__ == "__main__":
-    serve(create_app, NotificationSettings())
+    main(create_app, NotificationSettings(), MIGRATIONS)

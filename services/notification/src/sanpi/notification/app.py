@@ -8,18 +8,14 @@ from sanpi.events import Topic
 from sanpi.kit import Clock, ServiceSpec, SystemClock, create_service_app
 from sanpi.notification.consumers import CONSUMED_TOPICS, build_handlers
 from sanpi.notification.delivery.endpoints import router as deliveries_router
-from sanpi.notification.delivery.models import Delivery, DeliveryAttempt, DeliveryEvent
 from sanpi.notification.delivery.worker import run_delivery_worker
 from sanpi.notification.escalation.endpoints import router as alerts_router
-from sanpi.notification.escalation.models import AlertFollow, AlertState
 from sanpi.notification.escalation.worker import run_timer_worker
 from sanpi.notification.inbox.endpoints import router as inbox_router
-from sanpi.notification.routing.models import ProjectView
+from sanpi.notification.migrations import MIGRATIONS
 from sanpi.notification.settings import NotificationSettings
 from sanpi.notification.stream.endpoints import router as stream_router
-from sanpi.notification.stream.models import StreamEvent
 from sanpi.notification.subscriptions.endpoints import router as subscriptions_router
-from sanpi.notification.subscriptions.models import Subscription
 
 
 def create_app(settings: NotificationSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -38,16 +34,7 @@ def create_app(settings: NotificationSettings | None = None, clock: Clock | None
                 inbox_router,
                 alerts_router,
             ],
-            tables=[
-                Subscription,
-                Delivery,
-                DeliveryEvent,
-                DeliveryAttempt,
-                ProjectView,
-                AlertState,
-                AlertFollow,
-                StreamEvent,
-            ],
+            migrations=MIGRATIONS,
             produces=[Topic.NOTIFICATIONS],
             consumes=list(CONSUMED_TOPICS),
             handlers=build_handlers(settings, clock).as_mapping(),

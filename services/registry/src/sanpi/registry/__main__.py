@@ -1,8 +1,9 @@
-"""Runs the registry service: `python -m sanpi.registry`."""
+"""Runs the registry service: `python -m sanpi.registry` serves, `... migrate` upgrades its database."""
 
-from sanpi.kit.serve import serve
+from sanpi.kit.serve import main
 from sanpi.registry.app import create_app
+from sanpi.registry.migrations import MIGRATIONS
 from sanpi.registry.settings import RegistrySettings
 
 if __name__ == "__main__":
-    serve(create_app, RegistrySettings())
+    main(create_app, RegistrySettings(), MIGRATIONS)

@@ -10,16 +10,13 @@ from sanpi.registry.consumers import handlers
 from sanpi.registry.imports.endpoints import router as imports_router
 from sanpi.registry.indicators.endpoints import router as indicators_router
 from sanpi.registry.listings.endpoints import router as listings_router
-from sanpi.registry.listings.models import Listing
 from sanpi.registry.metrics import run_metrics_refresher
+from sanpi.registry.migrations import MIGRATIONS
 from sanpi.registry.periods.endpoints import router as periods_router
-from sanpi.registry.periods.models import Period
 from sanpi.registry.projects.endpoints import parks_router
 from sanpi.registry.projects.endpoints import router as projects_router
-from sanpi.registry.projects.models import Project
 from sanpi.registry.settings import RegistrySettings
 from sanpi.registry.targets.endpoints import router as targets_router
-from sanpi.registry.targets.models import Target
 
 
 def create_app(settings: RegistrySettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -39,7 +36,7 @@ def create_app(settings: RegistrySettings | None = None, clock: Clock | None = N
                 targets_router,
                 indicators_router,
             ],
-            tables=[Project, Listing, Period, Target],
+            migrations=MIGRATIONS,
             produces=[Topic.PROJECTS],
             consumes=[Topic.MILESTONES],
             handlers=handlers.as_mapping(),

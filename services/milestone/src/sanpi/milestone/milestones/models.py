@@ -23,7 +23,13 @@ class MilestoneStatus(StrEnum):
 
 class Milestone(SQLModel, table=True):
     __tablename__ = "milestone_node"
-    __table_args__ = (UniqueConstraint("project_id", "kind", "label"),)
+    # Constraint names are PostgreSQL's defaults: databases made by create_all before
+    # migrations carry the same names.
+    __table_args__ = (
+        UniqueConstraint(
+            "project_id", "kind", "label", name="milestone_node_project_id_kind_label_key"
+        ),
+    )
 
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True, max_length=36)
     project_id: str = Field(max_length=36, index=True)

@@ -15,7 +15,11 @@ from sanpi.kit import UTCDateTime, utcnow
 
 class InvestmentPlan(SQLModel, table=True):
     __tablename__ = "investment_plan"
-    __table_args__ = (UniqueConstraint("project_id", "year"),)
+    # Constraint names are PostgreSQL's defaults: databases made by create_all before
+    # migrations carry the same names.
+    __table_args__ = (
+        UniqueConstraint("project_id", "year", name="investment_plan_project_id_year_key"),
+    )
 
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True, max_length=36)
     project_id: str = Field(max_length=36, index=True)
@@ -31,7 +35,11 @@ class InvestmentPlan(SQLModel, table=True):
 
 class ProgressReport(SQLModel, table=True):
     __tablename__ = "progress_report"
-    __table_args__ = (UniqueConstraint("project_id", "period_key"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "project_id", "period_key", name="progress_report_project_id_period_key_key"
+        ),
+    )
 
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True, max_length=36)
     project_id: str = Field(max_length=36, index=True)

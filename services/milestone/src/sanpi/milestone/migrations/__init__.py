@@ -1,0 +1,25 @@
+"""The milestone's schema history (Alembic): its tables and the folder of its revisions."""
+
+from pathlib import Path
+
+from sanpi.kit.migrations import Migrations
+from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
+from sanpi.milestone.milestones.models import Milestone
+from sanpi.milestone.progress.models import InvestmentPlan, ProgressReport
+from sanpi.milestone.rules.models import Alert, PinnedDate
+from sanpi.milestone.timeline.models import TimelineEntry
+
+MIGRATIONS = Migrations(
+    service="milestone",
+    directory=Path(__file__).parent,
+    tables=(
+        TrackedProject,
+        StageChange,
+        Milestone,
+        InvestmentPlan,
+        ProgressReport,
+        Alert,
+        PinnedDate,
+        TimelineEntry,
+    ),
+)

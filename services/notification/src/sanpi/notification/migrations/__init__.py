@@ -1,0 +1,25 @@
+"""The notification's schema history (Alembic): its tables and the folder of its revisions."""
+
+from pathlib import Path
+
+from sanpi.kit.migrations import Migrations
+from sanpi.notification.delivery.models import Delivery, DeliveryAttempt, DeliveryEvent
+from sanpi.notification.escalation.models import AlertFollow, AlertState
+from sanpi.notification.routing.models import ProjectView
+from sanpi.notification.stream.models import StreamEvent
+from sanpi.notification.subscriptions.models import Subscription
+
+MIGRATIONS = Migrations(
+    service="notification",
+    directory=Path(__file__).parent,
+    tables=(
+        Subscription,
+        Delivery,
+        DeliveryEvent,
+        DeliveryAttempt,
+        ProjectView,
+        AlertState,
+        AlertFollow,
+        StreamEvent,
+    ),
+)

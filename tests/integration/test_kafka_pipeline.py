@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import CloudEvent, ProjectRegistered, Stage, build_record, dead_letter_topic
 from sanpi.kit import KIT_TABLES, Handlers, Role, ServiceSettings, ServiceSpec
 from sanpi.kit.app import Runtime
+from sanpi.kit.consumer import ConsumerStalled
 from sanpi.kit.kafka import ensure_topics
 from sanpi.registry.app import create_app
 from sanpi.registry.settings import RegistrySettings
@@ -174,3 +176,72 @@ async def test_broker_data_survives_a_restart(run_dir: Path) -> None:
         assert "Formatting" not in format_log
     finally:
         broker.stop()
+
+
+async def test_a_consumer_that_stops_making_progress_is_replaced(
+    kafka_broker: Broker, tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    topic = f"sanpi.itest.{uuid.uuid4().hex[:8]}"
+    applied: list[str] = []
+    handlers: Handlers[Any] = Handlers()
+
+    @handlers.on(ProjectRegistered)
+    async def on_registered(_s: AsyncSession, _e: CloudEvent, data: ProjectRegistered) -> None:
+        applied.append(data.project_id)
+
+    settings = ServiceSettings(
+        data_dir=tmp_path,
+        database_url=database_url,
+        kafka_bootstrap=kafka_broker.bootstrap,
+        consumer_group=f"itest-{uuid.uuid4().hex[:8]}",
+        consumer_stall_s=2,
+    )
+    runtime = Runtime(
+        ServiceSpec(
+            settings=settings,
+            title="t",
+            description="t",
+            routers=[],
+            migrations=None,
+            consumes=[topic],
+            handlers=handlers.as_mapping(),
+        )
+    )
+    await runtime.db.create_all(list(KIT_TABLES))
+    await ensure_topics(settings, [topic])
+    values = [
+        build_record(
+            ProjectRegistered(
+                project_id=f"s-{i}",
+                version=1,
+                name="n",
+                park="梧桐",
+                total_investment=1,
+                stage=Stage.SIGNED,
+            ),
+            source="/itest",
+        )[1].value
+        for i in range(5)
+    ]
+    await produce(kafka_broker.bootstrap, topic, values, partition=0)
+
+    # The aiokafka failure mode: connected, silent, never returning a record again.
+    async def silent(*_args: object, **_kwargs: object) -> dict[object, object]:
+        await asyncio.Event().wait()
+        return {}
+
+    stopping = asyncio.Event()
+    assert runtime.consumer is not None
+    with monkeypatch.context() as patch:
+        patch.setattr(AIOKafkaConsumer, "getmany", silent)
+        with pytest.raises(ConsumerStalled, match="5 wait"):
+            await asyncio.wait_for(runtime.consumer.run(stopping), timeout=60)
+    assert applied == []
+    replacement = asyncio.create_task(runtime.consumer.run(stopping))
+    try:
+        await eventually(lambda: len(applied) == 5, what="the fresh consumer catches up")
+    finally:
+        stopping.set()
+        await asyncio.wait_for(replacement, timeout=30)
+        await runtime.db.dispose()
+    assert applied == [f"s-{i}" for i in range(5)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
@@ -47,7 +47,7 @@ async def read_until(
 async def produce(
     bootstrap: str,
     topic: str,
-    values: list[bytes | None],
+    values: Sequence[bytes | None],
     *,
     key: bytes | None = None,
     partition: int | None = None,

@@ -88,6 +88,34 @@ async def test_forty_yellow_alerts_of_one_pass_for_one_park_are_one_message(
     await eventually(lambda: len(sink.accepted()) == 4, what="next pass")
 
 
+async def test_a_pass_consumed_slowly_is_still_one_message(
+    tmp_path: Path, sink: WebhookSink
+) -> None:
+    # A busy consumer or a backlog after an outage: siblings arrive 8 s apart, each one restarts
+    # the 10 s quiet period, and the whole pass leaves as one message.
+    async with harness(tmp_path, grouping_window_s=10, grouping_max_s=20) as h:
+        await subscribe(h, channel="webhook", url=sink.url, event_types=["sanpi.alert.*"])
+        start = h.clock.now()
+        first = await h.feed(alert(Severity.YELLOW, evaluation_id="slow"))
+        h.clock.advance(dt.timedelta(seconds=8))
+        second = await h.feed(alert(Severity.YELLOW, evaluation_id="slow"))
+        [digest] = [d for d in await h.deliveries() if d["status"] == "PENDING"]
+        assert dt.datetime.fromisoformat(digest["next_attempt_at"]) == start + dt.timedelta(
+            seconds=18
+        )
+        h.clock.advance(dt.timedelta(seconds=8))
+        third = await h.feed(alert(Severity.YELLOW, evaluation_id="slow"))
+        [digest] = [d for d in await h.deliveries() if d["status"] == "PENDING"]
+        # 16 s + 10 s would be 26 s: the 20 s cap after the first alert wins.
+        assert dt.datetime.fromisoformat(digest["next_attempt_at"]) == start + dt.timedelta(
+            seconds=20
+        )
+        h.clock.advance(dt.timedelta(seconds=4))
+        await eventually(lambda: len(sink.accepted()) == 1, what="one message for the pass")
+        [message] = bodies(sink)
+        assert [e["id"] for e in message["events"]] == [first.id, second.id, third.id]
+
+
 async def test_quiet_hours_hold_yellow_until_morning_and_let_red_through(
     tmp_path: Path, sink: WebhookSink
 ) -> None:

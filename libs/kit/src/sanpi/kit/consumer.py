@@ -24,6 +24,10 @@ D = TypeVar("D", bound=EventData)
 Handler = Callable[[AsyncSession, CloudEvent, Any], Awaitable[None]]
 
 
+class ConsumerStalled(Exception):
+    """The consumer made no progress although records were waiting; it is replaced."""
+
+
 class Outcome(StrEnum):
     PROCESSED = "processed"  # the handler's effect and the inbox row committed
     DUPLICATE = "duplicate"  # already in the inbox: nothing done
@@ -100,6 +104,7 @@ class EventConsumer:
         self.dead_letter = dead_letter
         self.name = settings.group_id
         self.assigned = asyncio.Event()
+        self._progress_at = 0.0
 
     async def process(self, record: Record) -> Outcome:
         """Handles one record. Never raises: what cannot be applied goes to the dead-letter topic."""
@@ -152,7 +157,9 @@ class EventConsumer:
         return Outcome.DEAD_LETTERED
 
     async def run(self, stopping: asyncio.Event) -> None:
-        """Consumes until `stopping` is set, committing offsets once per fetched batch."""
+        """Consumes until `stopping` is set, committing offsets once per fetched batch. A watchdog
+        replaces a consumer that stopped making progress while records wait (ConsumerStalled:
+        the supervisor starts a fresh one; the inbox makes the redelivery harmless)."""
         consumer = AIOKafkaConsumer(
             *self.topics,
             bootstrap_servers=self.settings.kafka_bootstrap,
@@ -165,29 +172,71 @@ class EventConsumer:
             max_poll_records=500,
         )
         await consumer.start()
+        self._progress_at = asyncio.get_running_loop().time()
+        consuming = asyncio.create_task(self._consume(consumer, stopping))
+        watching = asyncio.create_task(self._watch(consumer, stopping))
         try:
-            while not stopping.is_set():
-                batch = await consumer.getmany(timeout_ms=500)
-                if consumer.assignment():
-                    self.assigned.set()
-                if not batch:
-                    await self._record_lag(consumer)
-                    continue
-                offsets: dict[TopicPartition, int] = {}
-                for tp, records in batch.items():
-                    for record in records:
-                        await self.process(record)
-                        offsets[tp] = record.offset + 1
-                try:
-                    # One commit per batch: a commit costs a round trip (~ms to 250 ms).
-                    await consumer.commit(offsets)
-                except KafkaError as exc:
-                    # A rebalance took the partitions away; the next owner re-reads the records
-                    # and the inbox turns them into no-ops.
-                    log.warning("offset commit failed (%s); records will be redelivered", exc)
-                await self._record_lag(consumer)
+            await asyncio.wait({consuming, watching}, return_when=asyncio.FIRST_COMPLETED)
+            if watching.done() and watching.exception() is not None:
+                consuming.cancel()  # stalled: the stuck fetch is abandoned, not awaited
+                await asyncio.gather(consuming, return_exceptions=True)
+                watching.result()  # raises ConsumerStalled
+            # A normal stop: the batch in hand is finished and its offsets committed.
+            await consuming
         finally:
+            watching.cancel()
+            consuming.cancel()
+            await asyncio.gather(watching, consuming, return_exceptions=True)
             await consumer.stop()
+
+    async def _consume(self, consumer: AIOKafkaConsumer, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            batch = await consumer.getmany(timeout_ms=500)
+            if consumer.assignment():
+                self.assigned.set()
+            if not batch:
+                await self._record_lag(consumer)
+                continue
+            offsets: dict[TopicPartition, int] = {}
+            for tp, records in batch.items():
+                for record in records:
+                    await self.process(record)
+                    offsets[tp] = record.offset + 1
+                    self._progress_at = asyncio.get_running_loop().time()
+            try:
+                # One commit per batch: a commit costs a round trip (~ms to 250 ms).
+                await consumer.commit(offsets)
+            except KafkaError as exc:
+                # A rebalance took the partitions away; the next owner re-reads the records
+                # and the inbox turns them into no-ops.
+                log.warning("offset commit failed (%s); records will be redelivered", exc)
+            await self._record_lag(consumer)
+
+    async def _watch(self, consumer: AIOKafkaConsumer, stopping: asyncio.Event) -> None:
+        """Returns by raising ConsumerStalled when no record was processed for `consumer_stall_s`
+        although the broker says records are waiting. Seen with aiokafka after a broker restart:
+        the consumer stays connected and silent for good (aiokafka#399 and its kin)."""
+        loop = asyncio.get_running_loop()
+        stall_s = self.settings.consumer_stall_s
+        while not stopping.is_set():
+            await asyncio.sleep(min(5.0, stall_s / 4))
+            if loop.time() - self._progress_at < stall_s:
+                continue
+            partitions = list(consumer.assignment())
+            try:
+                ends = await asyncio.wait_for(consumer.end_offsets(partitions), timeout=10)
+                waiting = 0
+                for tp in partitions:
+                    waiting += max(0, ends[tp] - await consumer.position(tp))
+            except Exception as exc:  # broker away: nobody could consume; not our stall
+                log.debug("stall check skipped: %s", exc)
+                continue
+            if waiting == 0:
+                self._progress_at = loop.time()  # idle, not stuck
+                continue
+            raise ConsumerStalled(
+                f"{self.name}: no record processed for {stall_s:.0f} s while {waiting} wait"
+            )
 
     async def _record_lag(self, consumer: AIOKafkaConsumer) -> None:
         # Both numbers are local (the last fetch response and our own position): no round trip.

@@ -29,6 +29,7 @@ SHARED_FIELDS = frozenset(
         "jwt_secret",
         "log_level",
         "data_dir",
+        "consumer_stall_s",
     }
 )
 
@@ -79,6 +80,10 @@ class ServiceSettings(BaseSettings):
     # before it goes to the dead-letter topic: bounded at ~1.5 s so a partition never stalls long.
     consumer_max_attempts: int = 4
     consumer_backoff_ms: int = 100
+    # A consumer that processed nothing for this long while the broker holds records for it is
+    # replaced by a fresh one (a handler's retries take at most a few seconds, a batch of 500
+    # well under a minute).
+    consumer_stall_s: float = 60.0
     # How often the relay looks for outbox rows that no local commit announced (other replicas,
     # rows left by a crash). Local commits wake it at once.
     outbox_poll_interval_ms: int = 500

@@ -47,11 +47,13 @@ class NotificationSettings(ServiceSettings):
     smtp_starttls: bool = False
     smtp_timeout_s: float = 10.0
 
-    # Alert grouping: non-red alerts of one evaluation pass for one park wait this long for their
-    # siblings and leave as one message. The milestone relay publishes a pass in batches of 500
-    # within milliseconds; 10 s covers thousands of alerts and a consumer catching up, and a
-    # yellow alert is not urgent to the second.
+    # Alert grouping: non-red alerts of one evaluation pass for one park leave as one message once
+    # no sibling has arrived for this long (each arrival restarts the wait). The milestone relay
+    # publishes a pass in batches of 500 within milliseconds; 10 s of quiet means the pass is
+    # over, and a yellow alert is not urgent to the second.
     grouping_window_s: float = 10.0
+    # ... but never more than this after the first alert of the group (a flood still goes out).
+    grouping_max_s: float = 300.0
     # A red alert that still fires and is not acknowledged is sent again at this interval.
     red_repeat_interval_s: float = 2 * 3600.0
     # Escalation (督办) of an unacknowledged red alert: seconds after the first red notification

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from sanpi.client.cli import demo, milestones, notifications, periods, progress, projects, token
+from sanpi.client.cli import (
+    demo,
+    dlq,
+    milestones,
+    notifications,
+    periods,
+    progress,
+    projects,
+    token,
+)
 
 app = typer.Typer(
     help="sanpi (三批): follow 三个一批 projects from signing to production.\n\n"
@@ -18,6 +27,7 @@ app.add_typer(periods.app, name="periods")
 app.add_typer(periods.targets, name="targets")
 app.command("indicators")(periods.indicators)
 app.add_typer(demo.app, name="demo")
+app.add_typer(dlq.app, name="dlq")
 app.add_typer(milestones.app, name="milestone")
 app.command("subscribe")(notifications.subscribe)
 app.add_typer(milestones.stage_app, name="stage")

@@ -134,6 +134,15 @@ async def fan_out(
             delivery = await repository.open_group(session, subscription.id, group_key)
             if delivery is not None:
                 delivery.kind = Kind.DIGEST
+                # Each alert that joins restarts the quiet period, so a pass that is consumed
+                # slowly (a busy consumer, a backlog after an outage) still ends in one message;
+                # the cap sends a never-ending flood anyway.
+                extended = min(
+                    now + dt.timedelta(seconds=settings.grouping_window_s),
+                    delivery.created_at + dt.timedelta(seconds=settings.grouping_max_s),
+                )
+                if delivery.held_until is None and extended > delivery.next_attempt_at:
+                    delivery.next_attempt_at = extended
                 repository.add(session, delivery)
         if delivery is None:
             release = now

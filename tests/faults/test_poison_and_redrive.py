@@ -1,0 +1,130 @@
+"""Poison records (bad JSON, an unknown type, a handler that raises) go to the DLQ after bounded
+retries while the partition keeps moving; `sanpi dlq redrive` replays them after the fix."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from sanpi.events import CloudEvent, ProjectRegistered, Stage, build_record, dead_letter_topic
+from sanpi.kit import KIT_TABLES, Handlers, ServiceSettings, ServiceSpec
+from sanpi.kit.app import Runtime
+from tests.conftest import Broker
+from tests.support.kafka import header, produce, read_until
+from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.kafka
+
+SANPI = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "sanpi"
+
+
+def registration(project_id: str, name: str) -> bytes:
+    data = ProjectRegistered(
+        project_id=project_id,
+        version=1,
+        name=name,
+        park="石佛",
+        total_investment=1,
+        stage=Stage.SIGNED,
+    )
+    return build_record(data, source="/fault-test")[1].value
+
+
+def redrive(bootstrap: str, topic: str, *args: str) -> str:
+    done = subprocess.run(
+        [str(SANPI), "dlq", "redrive", "--topic", topic, "--bootstrap", bootstrap, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+async def test_poison_goes_to_the_dlq_and_is_redriven_after_the_fix(
+    kafka_broker: Broker, tmp_path: Path, database_url: str
+) -> None:
+    topic = f"sanpi.fault.{uuid.uuid4().hex[:8]}"
+    group = f"fault-{uuid.uuid4().hex[:8]}"
+    applied: list[str] = []
+    fixed = False
+    handlers: Handlers[Any] = Handlers()
+
+    @handlers.on(ProjectRegistered)
+    async def on_registered(_s: AsyncSession, _e: CloudEvent, data: ProjectRegistered) -> None:
+        if data.name == "needs a fix" and not fixed:
+            raise RuntimeError("bug in the handler")
+        applied.append(data.project_id)
+
+    settings = ServiceSettings(
+        data_dir=tmp_path,
+        database_url=database_url,
+        kafka_bootstrap=kafka_broker.bootstrap,
+        consumer_group=group,
+        consumer_max_attempts=3,
+        consumer_backoff_ms=20,
+    )
+    runtime = Runtime(
+        ServiceSpec(
+            settings=settings,
+            title="t",
+            description="t",
+            routers=[],
+            migrations=None,
+            consumes=[topic],
+            handlers=handlers.as_mapping(),
+        )
+    )
+    await runtime.db.create_all(list(KIT_TABLES))
+    unknown = json.loads(registration("u-1", "x"))
+    unknown["type"] = "sanpi.project.teleported.v1"
+    poison = [b"{not json", json.dumps(unknown).encode(), registration("p-fix", "needs a fix")]
+    await runtime.start()
+    try:
+        await asyncio.wait_for(runtime.kafka_ready.wait(), timeout=30)
+        await produce(
+            kafka_broker.bootstrap, topic, [*poison, registration("p-after", "fine")], partition=0
+        )
+        await eventually(
+            lambda: applied == ["p-after"], what="the record after three poisons applied"
+        )
+        dead = await read_until(
+            kafka_broker.bootstrap, dead_letter_topic(topic), lambda rs: len(rs) >= 3
+        )
+        assert [r.value for r in dead] == poison
+        assert [header(r, "dlq_attempts") for r in dead] == ["1", "1", "3"], (
+            "bounded retries, none for bytes"
+        )
+        assert "unknown event type" in (header(dead[1], "dlq_error") or "")
+        assert header(dead[2], "dlq_error") == "RuntimeError: bug in the handler"
+
+        fixed = True  # the fix is deployed
+        out = redrive(kafka_broker.bootstrap, topic, "--consumer", group)
+        assert "replayed 3 dead letters" in out
+        await eventually(lambda: applied == ["p-after", "p-fix"], what="the fixed record applied")
+        # The two that no fix can help are dead letters again; nothing else came back.
+        again = await read_until(
+            kafka_broker.bootstrap, dead_letter_topic(topic), lambda rs: len(rs) >= 5
+        )
+        assert [r.value for r in again[3:]] == poison[:2]
+        assert "replayed 2 dead letters" in redrive(
+            kafka_broker.bootstrap, topic, "--consumer", group
+        )
+        # Those two replays are consumed and dead-lettered once more: only then is "nothing else
+        # was applied" a statement about the replays, not about timing.
+        await read_until(kafka_broker.bootstrap, dead_letter_topic(topic), lambda rs: len(rs) >= 7)
+    finally:
+        await runtime.stop()
+    counts = {"produced": 4, "dead_lettered": 3, "redriven": 3, "applied_after_fix": 1, "lost": 0}
+    print(f"\npoison and redrive: {counts}")
+    assert applied == ["p-after", "p-fix"], "nothing applied twice"

@@ -345,6 +345,18 @@ KEYS: list[tuple[type[EventData], str]] = [
 ]
 
 
+# What the types without a docstring of their own mean (a docstring on the model wins).
+FALLBACK_DESCRIPTIONS: dict[str, str] = {
+    "sanpi.milestone.due_soon.v1": "A planned milestone is due within the pre-warning window "
+    "(rule R17's `milestone_days`, 7 days).",
+    "sanpi.milestone.overdue.v1": "A planned milestone's date has passed without it being reached.",
+    "sanpi.notification.delivered.v1": "A notification reached its receiver (webhook 2xx, e-mail "
+    "accepted by the SMTP server, inbox item stored).",
+    "sanpi.notification.failed.v1": "A delivery attempt failed; `final` when it was the last one "
+    "and the notification became a dead letter.",
+}
+
+
 def key_rule(model: type[EventData]) -> str:
     for base, rule in KEYS:
         if issubclass(model, base):
@@ -417,9 +429,9 @@ def event_section(type_: str) -> str:
     record = to_record(
         event, topic=model.TOPIC, key=model.model_validate(event.data).partition_key()
     )
-    description = doc_of(model) or next(
-        (doc_of(base) for base in model.__mro__[1:] if doc_of(base)), ""
-    )
+    description = doc_of(model) or FALLBACK_DESCRIPTIONS.get(type_, "")
+    if not description:
+        raise ValueError(f"{type_}: no description; add a docstring to {model.__name__}")
     lines = [
         f"### `{type_}`",
         "",

@@ -23,7 +23,7 @@ TOOLS := .run/tools
 KUSTOMIZE_VERSION := v5.7.1
 COMPOSE_GO_VERSION := v2.16.2
 
-.PHONY: bench help venv kafka-jars tools postgres-server prometheus up down status lint format migration test test-sqlite test-postgres test-unit clean
+.PHONY: bench help venv kafka-jars tools postgres-server prometheus up down status lint format migration test test-sqlite test-postgres test-unit docs docs-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -97,6 +97,14 @@ test-sqlite: venv kafka-jars prometheus tools ## the suite on SQLite only
 
 test-postgres: venv kafka-jars postgres-server prometheus tools ## the suite on PostgreSQL only
 	SANPI_TEST_DB=postgres $(VENV)/bin/pytest
+
+docs: venv ## write the generated parts of docs/ (event catalogue, JSON Schemas, OpenAPI, settings) from the code
+	$(PY) scripts/docs_gen.py
+
+# make test runs the same check (tests/docs); this target runs only it, with its report.
+docs-check: venv kafka-jars prometheus tools ## run every shell command of README.md and docs/ against a stack on free ports
+	$(PY) scripts/docs_gen.py --check
+	$(PY) -m scripts.docs_check
 
 bench: venv kafka-jars ## benchmarks: a table on stdout, JSON in .run/bench/ (DB=postgres for PostgreSQL)
 	$(PY) -m bench --db $(DB)

@@ -12,7 +12,7 @@
 #   PG_PORT   port on 127.0.0.1                   (default 5432)
 #   PG_FAST=1 fsync off: for throwaway test clusters only, never for data you keep
 # PostgreSQL refuses to run as root; when run as root the server runs as the `postgres` system
-# user that Debian's package creates (install it with `make postgres`).
+# user that Debian's package creates (install it with `make postgres-server`).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -31,7 +31,7 @@ bindir() {
     echo "$dir"; return
   fi
   dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
-  [[ -n "$dir" && -x "$dir/initdb" ]] || { log "PostgreSQL server not installed: run 'make postgres' (apt-get install postgresql)"; exit 1; }
+  [[ -n "$dir" && -x "$dir/initdb" ]] || { log "PostgreSQL server not installed: run 'make postgres-server' (apt-get install postgresql)"; exit 1; }
   echo "$dir"
 }
 

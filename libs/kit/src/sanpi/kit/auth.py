@@ -117,7 +117,9 @@ def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]
         principal: Annotated[Principal, Depends(current_principal)],
     ) -> Principal:
         if principal.role not in allowed:
-            raise Forbidden(f"role {principal.role} may not do this; needs {sorted(allowed)}")
+            raise Forbidden(
+                f"role {principal.role} may not do this; needs {' or '.join(sorted(allowed))}"
+            )
         return principal
 
     return dependency

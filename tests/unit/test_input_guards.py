@@ -5,12 +5,41 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
+
 from sanpi.milestone.app import create_app as milestone_app
 from sanpi.milestone.settings import MilestoneSettings
 from sanpi.notification.app import create_app as notification_app
 from sanpi.registry.app import create_app as registry_app
 from sanpi.registry.settings import RegistrySettings
-from tests.support.notification import harness_settings
+from tests.support.notification import harness, harness_settings
+from tests.support.registry import registry_client
+
+
+def problem_fields(response: httpx.Response, status: int = 422) -> list[str]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    return [e["field"] for e in response.json()["errors"]]
+
+
+HUGE = 10**20  # beyond any database integer: used to answer 500 (SQLite OverflowError, PG int32)
+
+
+async def test_numbers_beyond_a_database_integer_are_refused_naming_the_field(
+    tmp_path: Path,
+) -> None:
+    async with registry_client(tmp_path) as registry:
+        assert problem_fields(await registry.get(f"/v1/periods/{HUGE}")) == ["path.number"]
+        assert problem_fields(await registry.post(f"/v1/periods/{HUGE}/hold")) == ["path.number"]
+        listed = await registry.get("/v1/listings", params={"period": HUGE})
+        assert problem_fields(listed) == ["query.period"]
+        exported = await registry.get("/v1/projects/export", params={"min_investment": HUGE})
+        assert problem_fields(exported) == ["query.min_investment"]
+    async with harness(tmp_path) as h:
+        created = await h.client.post(
+            "/v1/subscriptions", json={"channel": "inbox", "min_investment": HUGE}
+        )
+        assert problem_fields(created) == ["min_investment"]
 
 
 def test_every_answer_is_documented(tmp_path: Path) -> None:

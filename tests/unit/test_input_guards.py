@@ -12,6 +12,7 @@ from sanpi.milestone.settings import MilestoneSettings
 from sanpi.notification.app import create_app as notification_app
 from sanpi.registry.app import create_app as registry_app
 from sanpi.registry.settings import RegistrySettings
+from tests.support.milestone import milestone_service
 from tests.support.notification import harness, harness_settings
 from tests.support.registry import registry_client
 
@@ -40,6 +41,30 @@ async def test_numbers_beyond_a_database_integer_are_refused_naming_the_field(
             "/v1/subscriptions", json={"channel": "inbox", "min_investment": HUGE}
         )
         assert problem_fields(created) == ["min_investment"]
+
+
+async def test_days_outside_the_campaign_are_refused_naming_the_field(tmp_path: Path) -> None:
+    """Year 0667 used to reach the 旬 arithmetic of rule R07 and answer 500."""
+    async with milestone_service(tmp_path) as m:
+        project = await m.register()
+        corrected = await m.post(
+            f"{project}/stage-corrections",
+            {"to_stage": "UNDER_CONSTRUCTION", "reason": "录入错误", "date": "0667-05-14"},
+        )
+        assert problem_fields(corrected) == ["date"]
+        evaluated = await m.client.post("/v1/admin/evaluate", params={"as_of": "0667-01-01"})
+        assert problem_fields(evaluated) == ["as_of"]
+    async with registry_client(tmp_path) as registry:
+        created = await registry.post(
+            "/v1/projects",
+            json={
+                "name": "雄韬氢能产业园",
+                "park": "梧桐",
+                "total_investment": 1,
+                "signed_date": "0223-03-01",
+            },
+        )
+        assert problem_fields(created) == ["signed_date"]
 
 
 def test_every_answer_is_documented(tmp_path: Path) -> None:

@@ -43,6 +43,27 @@ async def test_numbers_beyond_a_database_integer_are_refused_naming_the_field(
         assert problem_fields(created) == ["min_investment"]
 
 
+async def test_nul_characters_are_refused_naming_the_field(tmp_path: Path) -> None:
+    """PostgreSQL cannot store U+0000: it used to answer 500 there."""
+    async with registry_client(tmp_path) as registry:
+        created = await registry.post(
+            "/v1/projects", json={"name": "雄韬\x00", "park": "梧桐", "total_investment": 1}
+        )
+        assert problem_fields(created) == ["name"]
+        assert problem_fields(await registry.get("/v1/projects", params={"q": "a\x00"})) == [
+            "query.q"
+        ]
+        # A sheet is bytes, not JSON: the CSV reader refuses NUL bytes itself.
+        sheet = "项目名称,所属园区,总投资(万元)\n雄韬\x00,梧桐,100\n".encode()
+        report = await registry.post(
+            "/v1/projects/import", files={"file": ("ledger.csv", sheet, "text/csv")}
+        )
+        assert problem_fields(report) == ["file"]
+    async with harness(tmp_path) as h:
+        replay = await h.client.post("/v1/dead-letters/replay", json={"delivery_ids": ["\x00"]})
+        assert problem_fields(replay) == ["delivery_ids.0"]
+
+
 async def test_days_outside_the_campaign_are_refused_naming_the_field(tmp_path: Path) -> None:
     """Year 0667 used to reach the 旬 arithmetic of rule R07 and answer 500."""
     async with milestone_service(tmp_path) as m:

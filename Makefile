@@ -23,7 +23,7 @@ TOOLS := .run/tools
 KUSTOMIZE_VERSION := v5.7.1
 COMPOSE_GO_VERSION := v2.16.2
 
-.PHONY: bench help venv kafka-jars tools postgres-server prometheus up down status lint format test test-sqlite test-postgres test-unit clean
+.PHONY: bench fuzz help venv kafka-jars tools postgres-server prometheus up down status lint format test test-sqlite test-postgres test-unit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -89,6 +89,11 @@ test-postgres: venv kafka-jars postgres-server prometheus tools ## the suite on 
 
 bench: venv kafka-jars ## benchmarks: a table on stdout, JSON in .run/bench/ (DB=postgres for PostgreSQL)
 	$(PY) -m bench --db $(DB)
+
+FUZZ_EXAMPLES ?= 200
+fuzz: venv $(if $(filter postgres,$(DB)),postgres-server) ## schemathesis against every operation, FUZZ_EXAMPLES per operation and mode (random seeds; DB=postgres)
+	SANPI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(if $(filter postgres,$(DB)),SANPI_TEST_DB=postgres) \
+	  $(VENV)/bin/pytest tests/unit/test_hostile_input.py
 
 test-unit: venv ## only the tests that need no broker
 	$(VENV)/bin/pytest tests/unit

@@ -23,8 +23,10 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
+from sanpi.events import Severity
 from sanpi.kit import Role
 from tests.support.apps import auth
+from tests.support.notification import alert, harness
 from tests.support.waiting import eventually
 from tests.support.world import SERVICES, World, three_services
 
@@ -665,3 +667,16 @@ async def test_every_route_checks_token_role_and_park(tmp_path: Path, service: s
                     problems[f"{route.method} {route.path}"] = wrong
     assert problems == {}
 
+
+async def test_a_district_alert_is_acknowledged_by_an_admin_only(tmp_path: Path) -> None:
+    """An alert without a park used to be acknowledgeable by an operator of any park."""
+    async with harness(tmp_path) as h:
+        district = alert(Severity.RED, scope="district", alert_key="R15:district:all")
+        district = district.model_copy(update={"park": None, "project_id": None})
+        await h.feed(district)
+        url = "/v1/alerts/R15:district:all/ack"
+        refused = await h.client.post(url, headers=auth(Role.OPERATOR, "op-wutong", (OWN_PARK,)))
+        assert is_problem(refused, 403), refused.text
+        acknowledged = await h.client.post(url, headers=auth(Role.ADMIN, "admin-1"))
+        assert acknowledged.status_code == 200, acknowledged.text
+        assert acknowledged.json()["acknowledged_by"] == "admin-1"

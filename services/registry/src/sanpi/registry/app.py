@@ -21,6 +21,10 @@ from sanpi.registry.targets.endpoints import router as targets_router
 from sanpi.registry.targets.models import Target
 
 
+# The boundary lines and part headers around the file: a few hundred bytes; 64 KiB is generous.
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
+
+
 def create_app(settings: RegistrySettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or RegistrySettings()
     return create_service_app(
@@ -42,6 +46,10 @@ def create_app(settings: RegistrySettings | None = None, clock: Clock | None = N
             produces=[Topic.PROJECTS],
             consumes=[Topic.MILESTONES],
             handlers=handlers.as_mapping(),
+            # A sheet upload may be import_max_bytes (32 MiB), plus its multipart framing.
+            body_limits=[
+                (r"^/v1/projects/import$", settings.import_max_bytes + MULTIPART_OVERHEAD_BYTES)
+            ],
             clock=clock or SystemClock(),
         )
     )

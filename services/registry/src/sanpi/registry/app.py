@@ -20,7 +20,6 @@ from sanpi.registry.settings import RegistrySettings
 from sanpi.registry.targets.endpoints import router as targets_router
 from sanpi.registry.targets.models import Target
 
-
 # The boundary lines and part headers around the file: a few hundred bytes; 64 KiB is generous.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 

@@ -157,28 +157,20 @@ def admin_headers() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 async def databases(
-    tmp_path_factory: pytest.TempPathFactory, postgres: Postgres | None
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres: Postgres | None,
+    _postgres_admin: asyncpg.Connection | None,
 ) -> dict[str, str]:
     """Module-wide databases (one per service), so that each service starts once for all its
     operations: SQLite files, or new PostgreSQL databases on the session's cluster."""
     directory = tmp_path_factory.mktemp("fuzz")
-    if postgres is None:
+    if postgres is None or _postgres_admin is None:
         return {service: f"sqlite+aiosqlite:///{directory}/{service}.db" for service in APPS}
-    admin = await asyncpg.connect(
-        host="127.0.0.1",
-        port=postgres.port,
-        user="sanpi",
-        password=postgres.password,
-        database="postgres",
-    )
     urls = {}
-    try:
-        for service in APPS:
-            name = f"fuzz_{os.getpid()}_{service}"
-            await admin.execute(f'CREATE DATABASE "{name}"')
-            urls[service] = postgres.url(name)
-    finally:
-        await admin.close()
+    for service in APPS:
+        name = f"fuzz_{os.getpid()}_{service}"
+        await _postgres_admin.execute(f'CREATE DATABASE "{name}"')
+        urls[service] = postgres.url(name)
     return urls
 
 

@@ -23,7 +23,7 @@ TOOLS := .run/tools
 KUSTOMIZE_VERSION := v5.7.1
 COMPOSE_GO_VERSION := v2.16.2
 
-.PHONY: bench help venv kafka-jars tools postgres-server prometheus up down status lint format migration test test-sqlite test-postgres test-unit docs docs-check clean
+.PHONY: bench fuzz help venv kafka-jars tools postgres-server prometheus up down status lint format migration test test-sqlite test-postgres test-unit docs docs-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -108,6 +108,11 @@ docs-check: venv kafka-jars prometheus tools ## run every shell command of READM
 
 bench: venv kafka-jars ## benchmarks: a table on stdout, JSON in .run/bench/ (DB=postgres for PostgreSQL)
 	$(PY) -m bench --db $(DB)
+
+FUZZ_EXAMPLES ?= 200
+fuzz: venv $(if $(filter postgres,$(DB)),postgres-server) ## schemathesis against every operation, FUZZ_EXAMPLES per operation and mode (random seeds; DB=postgres)
+	SANPI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(if $(filter postgres,$(DB)),SANPI_TEST_DB=postgres) \
+	  $(VENV)/bin/pytest tests/unit/test_hostile_input.py
 
 test-unit: venv ## only the tests that need no broker
 	$(VENV)/bin/pytest tests/unit

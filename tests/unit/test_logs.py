@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import jwt
+
 from sanpi.kit import Role, issue_token
 from sanpi.kit.logs import redact
 
@@ -17,3 +19,11 @@ def test_tokens_secrets_and_url_passwords_are_masked() -> None:
     assert "C5IR/mD8V4R1" not in masked
     assert "hunter2" not in masked
     assert "postgresql://sanpi:[REDACTED]@127.0.0.1/registry" in masked
+
+
+def test_an_unsigned_token_is_masked_too() -> None:
+    unsigned = jwt.encode({"sub": "mallory", "role": "admin"}, key="", algorithm="none")
+    assert unsigned.endswith(".")
+    masked = redact(f"GET /v1/parks?access_token={unsigned} 401")
+    assert unsigned.rstrip(".") not in masked
+    assert "[REDACTED-JWT]" in masked

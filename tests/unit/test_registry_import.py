@@ -390,3 +390,31 @@ async def test_every_problem_of_a_row_is_reported(registry: httpx.AsyncClient) -
     assert sorted(e["column"] for e in report["errors"]) == sorted(
         ["所属园区", "签约额(万元)", "计划开工日期", "签约期次"]
     )
+
+
+async def test_the_upload_route_has_its_own_larger_body_limit(tmp_path: Path) -> None:
+    """A sheet may be much larger than a JSON command: the import route takes up to
+    import_max_bytes (plus multipart framing); above it, and above the default elsewhere, 413."""
+    rows = "".join(f"项目{i:05d},梧桐,1000\n" for i in range(4000))
+    sheet = f"项目名称,所属园区,总投资(万元)\n{rows}".encode()
+    assert 50_000 < len(sheet) < 200_000
+    async with registry_client(tmp_path, max_body_bytes=10_000, import_max_bytes=200_000) as client:
+        accepted = await client.post(
+            "/v1/projects/import",
+            params={"dry_run": "true"},
+            files={"file": ("ledger.csv", sheet, "text/csv")},
+        )
+        assert accepted.status_code == 200, accepted.text
+        assert accepted.json()["valid_rows"] == 4000
+        too_large = await client.post(
+            "/v1/projects/import",
+            params={"dry_run": "true"},
+            files={"file": ("ledger.csv", sheet * 3, "text/csv")},
+        )
+        assert too_large.status_code == 413
+        assert too_large.headers["content-type"] == "application/problem+json"
+        assert "exceeds" in too_large.json()["detail"]
+        command = await client.post(
+            "/v1/projects", json={"name": "x" * 20_000, "park": "梧桐", "total_investment": 1}
+        )
+        assert command.status_code == 413

@@ -18,7 +18,7 @@ from sanpi.kit.auth import (
     require_roles,
     verify_token,
 )
-from sanpi.kit.clock import CAMPAIGN_TZ, Clock, FixedClock, SystemClock, today
+from sanpi.kit.clock import CAMPAIGN_TZ, CampaignDate, Clock, FixedClock, SystemClock, today
 from sanpi.kit.concurrency import check_version, etag, parse_if_match
 from sanpi.kit.consumer import EventConsumer, Handlers, Outcome
 from sanpi.kit.db import Database, UTCDateTime, utcnow
@@ -46,6 +46,7 @@ __all__ = [
     "MAX_LIMIT",
     "Admin",
     "Authenticated",
+    "CampaignDate",
     "Clock",
     "Conflict",
     "Database",

@@ -30,6 +30,7 @@ from sanpi.kit.metrics import (
     metrics_endpoint,
 )
 from sanpi.kit.migrations import Migrations, upgrade
+from sanpi.kit.nul import NulGuardMiddleware
 from sanpi.kit.outbox import OutboxMessage, OutboxRelay
 from sanpi.kit.settings import ServiceSettings
 
@@ -292,6 +293,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     app.state.runtime = runtime
     install_problem_handlers(app)
     app.add_middleware(HTTPMetricsMiddleware)
+    app.add_middleware(NulGuardMiddleware)
     # Added last, so it runs first: an oversized body is refused before anything reads it.
     app.add_middleware(
         BodyLimitMiddleware, default=spec.settings.max_body_bytes, overrides=list(spec.body_limits)

@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Protocol
+from typing import Annotated, Protocol
 from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator
 
 # Campaign dates (期, 旬, deadlines) are Asia/Shanghai calendar days; timestamps stay UTC.
 CAMPAIGN_TZ = ZoneInfo("Asia/Shanghai")
+
+# The days a record of the campaign may name: the years 2000-2100 that targets and investment
+# plans accept too. A typo such as 0223-03-01 is refused naming its field, instead of reaching the
+# 旬 arithmetic (years 1900-2999) of a rule and answering 500.
+FIRST_DAY = dt.date(2000, 1, 1)
+LAST_DAY = dt.date(2100, 12, 31)
+
+
+def in_campaign(day: dt.date) -> dt.date:
+    """`day`, or ValueError when it is outside FIRST_DAY..LAST_DAY."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"must be between {FIRST_DAY} and {LAST_DAY}")
+    return day
+
+
+CampaignDate = Annotated[dt.date, AfterValidator(in_campaign)]
 
 
 class Clock(Protocol):

@@ -18,6 +18,48 @@ log = logging.getLogger("sanpi.errors")
 
 PROBLEM_JSON = "application/problem+json"
 
+# The body of every error answer, as JSON Schema (written out, not generated, so that it needs no
+# component and reads the same in every operation of the OpenAPI document).
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; `errors` names each bad field and why",
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "instance"],
+    "properties": {
+        "type": {"type": "string", "examples": ["urn:sanpi:problem:validation-error"]},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "reason"],
+                "properties": {"field": {"type": "string"}, "reason": {"type": "string"}},
+            },
+        },
+    },
+    # Some problems add members, e.g. 409's current_version.
+    "additionalProperties": True,
+}
+
+# Declared on every operation: any 4xx or 5xx answer is a problem+json body. A "4XX" entry also
+# replaces FastAPI's own 422 declaration (HTTPValidationError), which is not what we answer.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {
+        "description": "The request was refused: bad input (400/422, naming the field), no or "
+        "bad token (401), not allowed for this role or park (403), not found (404), conflict "
+        "(409), stale version (412), body too large (413), If-Match required (428)",
+        "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+    },
+    "5XX": {
+        "description": "The database is unavailable (503, with Retry-After), or an unexpected "
+        "error (500, logged; no trace is sent)",
+        "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+    },
+}
+
 # A client told to come back in 5 s will find a restarted PostgreSQL (a few seconds) or a released
 # SQLite lock; the transaction was rolled back, so retrying the same request is safe.
 DB_RETRY_AFTER_S = 5
@@ -143,7 +185,9 @@ def validation_problems(exc: RequestValidationError) -> list[FieldProblem]:
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    """Makes every error of `app` an RFC 9457 problem+json response."""
+    """Makes every error of `app` an RFC 9457 problem+json response, and declares it in the
+    OpenAPI document of every route added afterwards (routers merge the app router's responses)."""
+    app.router.responses = {**PROBLEM_RESPONSES, **app.router.responses}
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:

@@ -1,4 +1,5 @@
-"""Request body size limits, answered as problem+json 413 whether or not Content-Length is sent."""
+"""Request body size limits, answered as problem+json 413 whether or not Content-Length is sent;
+and the ASGI helpers other request guards share (replaying a read body, answering a problem)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import json
 import re
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
+
+from sanpi.kit.errors import PROBLEM_JSON, FieldProblem
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -47,7 +50,7 @@ class BodyLimitMiddleware:
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                await self.app(scope, _replay([], message, receive), send)
+                await self.app(scope, replay_body([], message, receive), send)
                 return
             chunk = message.get("body", b"")
             received += len(chunk)
@@ -57,10 +60,10 @@ class BodyLimitMiddleware:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        await self.app(scope, _replay(chunks, None, receive), send)
+        await self.app(scope, replay_body(chunks, None, receive), send)
 
 
-def _replay(
+def replay_body(
     chunks: list[bytes], pending: MutableMapping[str, Any] | None, receive: Receive
 ) -> Receive:
     """A receive() that first yields the buffered body (or the message already read), then the
@@ -83,21 +86,43 @@ def _replay(
 
 
 async def _refuse(scope: Scope, send: Send, limit: int) -> None:
-    body = json.dumps(
-        {
-            "type": "urn:sanpi:problem:body-too-large",
-            "title": "Request body too large",
-            "status": 413,
-            "detail": f"the request body exceeds {limit} bytes",
-            "instance": scope.get("path", ""),
-        }
-    ).encode()
+    await send_problem(
+        scope,
+        send,
+        status=413,
+        slug="body-too-large",
+        title="Request body too large",
+        detail=f"the request body exceeds {limit} bytes",
+    )
+
+
+async def send_problem(
+    scope: Scope,
+    send: Send,
+    *,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    errors: Sequence[FieldProblem] = (),
+) -> None:
+    """Answers a problem+json from middleware, before any route ran."""
+    problem: dict[str, Any] = {
+        "type": f"urn:sanpi:problem:{slug}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": scope.get("path", ""),
+    }
+    if errors:
+        problem["errors"] = [e.as_dict() for e in errors]
+    body = json.dumps(problem).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
-                (b"content-type", b"application/problem+json"),
+                (b"content-type", PROBLEM_JSON.encode()),
                 (b"content-length", str(len(body)).encode()),
             ],
         }

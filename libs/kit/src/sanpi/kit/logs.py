@@ -8,7 +8,8 @@ import re
 # Bearer tokens, JWTs, webhook signing secrets and password-bearing URLs never reach a log file.
 _SECRET_PATTERNS = (
     (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1[REDACTED]"),
-    (re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+"), "[REDACTED-JWT]"),
+    # The signature may be empty: an unsigned (alg none) token is still a token someone sent.
+    (re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"), "[REDACTED-JWT]"),
     (re.compile(r"whsec_[A-Za-z0-9+/=]+"), "whsec_[REDACTED]"),
     (re.compile(r"(://[^:/@\s]+:)[^@\s]+@"), r"\1[REDACTED]@"),
 )

@@ -18,6 +18,9 @@ from sanpi.registry.projects.endpoints import router as projects_router
 from sanpi.registry.settings import RegistrySettings
 from sanpi.registry.targets.endpoints import router as targets_router
 
+# The boundary lines and part headers around the file: a few hundred bytes; 64 KiB is generous.
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
+
 
 def create_app(settings: RegistrySettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or RegistrySettings()
@@ -41,6 +44,10 @@ def create_app(settings: RegistrySettings | None = None, clock: Clock | None = N
             consumes=[Topic.MILESTONES],
             handlers=handlers.as_mapping(),
             workers=[run_metrics_refresher],
+            # A sheet upload may be import_max_bytes (32 MiB), plus its multipart framing.
+            body_limits=[
+                (r"^/v1/projects/import$", settings.import_max_bytes + MULTIPART_OVERHEAD_BYTES)
+            ],
             clock=clock or SystemClock(),
         )
     )

@@ -69,8 +69,7 @@ async def suspend(
     runtime: RuntimeDep,
 ) -> StagePublic:
     """停工: remembers the stage to return to; overdue rules are muted while suspended."""
-    project = await service.get(session, project_id)
-    principal.ensure_can_write_park(project.park)
+    project = await service.get_writable(session, project_id, principal)
     day = body.date or today(runtime.clock)
     if body.expected_resume_date is not None and body.expected_resume_date < day:
         raise InvalidInput(
@@ -98,8 +97,7 @@ async def resume(
     runtime: RuntimeDep,
 ) -> StagePublic:
     """复工: back to the stage the project was suspended from."""
-    project = await service.get(session, project_id)
-    principal.ensure_can_write_park(project.park)
+    project = await service.get_writable(session, project_id, principal)
     day = body.date or today(runtime.clock)
     return await run(
         session, runtime, project, Resume(), on=day, by=principal.subject, note=body.note

@@ -7,14 +7,15 @@ import datetime as dt
 from pydantic import BaseModel, ConfigDict, Field
 
 from sanpi.events import Stage
+from sanpi.kit import CampaignDate
 
 
 class SuspendCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    date: dt.date | None = Field(default=None, description="停工 day; default today")
+    date: CampaignDate | None = Field(default=None, description="停工 day; default today")
     reason: str = Field(min_length=1, max_length=2000)
-    expected_resume_date: dt.date | None = Field(
+    expected_resume_date: CampaignDate | None = Field(
         default=None, description="复工 plan; without one R11 turns red after 30 days"
     )
 
@@ -22,7 +23,7 @@ class SuspendCreate(BaseModel):
 class ResumeCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    date: dt.date | None = Field(default=None, description="复工 day; default today")
+    date: CampaignDate | None = Field(default=None, description="复工 day; default today")
     note: str | None = Field(default=None, max_length=2000)
 
 
@@ -33,7 +34,7 @@ class CorrectionCreate(BaseModel):
 
     to_stage: Stage
     reason: str = Field(min_length=1, max_length=2000, description="why: recorded on the event")
-    date: dt.date | None = Field(default=None, description="default today")
+    date: CampaignDate | None = Field(default=None, description="default today")
 
 
 class StagePublic(BaseModel):

@@ -17,7 +17,7 @@ from sanpi.events import (
     ProjectStageChanged,
     Stage,
 )
-from sanpi.kit import CAMPAIGN_TZ, Conflict, NotFound, utcnow
+from sanpi.kit import CAMPAIGN_TZ, Conflict, NotFound, Principal, utcnow
 from sanpi.milestone.lifecycle import repository
 from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
 from sanpi.milestone.lifecycle.state_machine import (
@@ -188,6 +188,15 @@ async def get(session: AsyncSession, project_id: str) -> TrackedProject:
     project = await repository.get(session, project_id)
     if project is None:
         raise NotFound(f"project {project_id} is not known to the milestone service")
+    return project
+
+
+async def get_writable(
+    session: AsyncSession, project_id: str, principal: Principal
+) -> TrackedProject:
+    """The tracked project if the caller may change it: 404 when unknown, 403 for another park."""
+    project = await get(session, project_id)
+    principal.ensure_can_write_park(project.park)
     return project
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from sanpi.events import MilestoneKind, Stage
+from sanpi.kit import CampaignDate
 from sanpi.milestone.lifecycle.state_machine import Evidence
 from sanpi.milestone.milestones.models import MilestoneStatus
 
@@ -20,7 +21,7 @@ class EvidenceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     uri: Uri
-    taken_at: dt.date | None = Field(default=None, description="the day the photo was taken")
+    taken_at: CampaignDate | None = Field(default=None, description="the day the photo was taken")
 
 
 class EvidencePublic(BaseModel):
@@ -48,7 +49,7 @@ class MilestoneCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: MilestoneKind
-    date: dt.date = Field(description="the day it happened (Asia/Shanghai calendar)")
+    date: CampaignDate = Field(description="the day it happened (Asia/Shanghai calendar)")
     label: str = Field(
         default="",
         max_length=100,
@@ -80,7 +81,7 @@ class MilestoneCreate(BaseModel):
 class ForecastCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    forecast_date: dt.date
+    forecast_date: CampaignDate
     label: str = Field(default="", max_length=100)
     reason: str | None = Field(default=None, max_length=2000)
 

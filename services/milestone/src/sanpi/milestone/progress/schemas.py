@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from sanpi.events import ReportPeriodKind
 from sanpi.events.xun import ReportPeriod, parse_period
+from sanpi.kit import CampaignDate
 
 # The registry's ceiling (1万亿 in 万元): anything above is a typing error, not an investment.
 MAX_AMOUNT_WAN = 100_000_000
@@ -44,7 +45,7 @@ class ProgressCreate(BaseModel):
         description="a correction may lower the cumulative figure and replaces an earlier "
         "report of the same period",
     )
-    submitted_on: dt.date | None = Field(
+    submitted_on: CampaignDate | None = Field(
         default=None, description="admin only: the day it was really submitted (backfills)"
     )
 

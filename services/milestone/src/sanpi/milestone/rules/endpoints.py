@@ -20,6 +20,7 @@ from sanpi.kit import (
     RuntimeDep,
     SessionDep,
 )
+from sanpi.kit.clock import in_campaign
 from sanpi.milestone.rules import service
 from sanpi.milestone.rules.models import AlertState
 from sanpi.milestone.rules.schemas import (
@@ -96,11 +97,11 @@ async def evaluate(
         day = await service.evaluation_date(session, runtime.clock)
     else:
         try:
-            day = dt.date.fromisoformat(as_of)
+            day = in_campaign(dt.date.fromisoformat(as_of))
         except ValueError as exc:
             raise InvalidInput(
-                "as_of must be a date",
-                errors=[FieldProblem("as_of", f"not a YYYY-MM-DD date: {as_of!r}")],
+                "as_of must be a date of the campaign",
+                errors=[FieldProblem("as_of", f"{as_of!r}: a YYYY-MM-DD date {exc}")],
             ) from exc
     if pin:
         await service.pin(session, day, principal.subject)

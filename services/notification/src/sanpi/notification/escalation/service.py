@@ -18,7 +18,7 @@ from sanpi.events import (
     NotificationEscalated,
     Severity,
 )
-from sanpi.kit import Database, NotFound, Principal, enqueue
+from sanpi.kit import Database, Forbidden, NotFound, Principal, Role, enqueue
 from sanpi.notification import metrics
 from sanpi.notification.channels.templates import Kind
 from sanpi.notification.delivery import repository as deliveries
@@ -99,12 +99,17 @@ async def acknowledge(
     session: AsyncSession, *, alert_key: str, principal: Principal, now: dt.datetime
 ) -> AlertState:
     """Acknowledges an alert for everyone: repeats and escalation stop. Needs write rights on the
-    alert's park. Acknowledging twice keeps the first acknowledgement."""
+    alert's park; an alert about the whole district (no park) is an admin's to acknowledge.
+    Acknowledging twice keeps the first acknowledgement."""
     state = await repository.get(session, alert_key)
     if state is None:
         raise NotFound(f"alert {alert_key} not known to the notification service")
     if state.park:
         principal.ensure_can_write_park(state.park)
+    elif principal.role is not Role.ADMIN:
+        raise Forbidden(
+            f"alert {alert_key} concerns the whole district: only an admin acknowledges it"
+        )
     if state.acknowledged_at is not None:
         return state
     state.acknowledged_at = now

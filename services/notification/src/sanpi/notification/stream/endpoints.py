@@ -16,7 +16,11 @@ from sanpi.notification.routing.filters import Filter
 from sanpi.notification.settings import NotificationSettings
 from sanpi.notification.stream import service
 from sanpi.notification.subscriptions import service as subscriptions
-from sanpi.notification.subscriptions.schemas import known_event_types
+from sanpi.notification.subscriptions.schemas import (
+    MinInvestment,
+    PeriodNumber,
+    known_event_types,
+)
 
 router = APIRouter(tags=["stream"])
 
@@ -45,9 +49,9 @@ async def stream_start(
     park: Annotated[list[str], Query()] = [],  # noqa: B006
     chain_tag: Annotated[list[ChainTag], Query()] = [],  # noqa: B006
     category: Annotated[list[Category], Query()] = [],  # noqa: B006
-    period: Annotated[list[int], Query()] = [],  # noqa: B006
+    period: Annotated[list[PeriodNumber], Query()] = [],  # noqa: B006
     project_id: Annotated[list[str], Query()] = [],  # noqa: B006
-    min_investment: Annotated[int | None, Query(ge=0)] = None,
+    min_investment: Annotated[MinInvestment | None, Query()] = None,
 ) -> StreamStart:
     """Parses the filters and the resume position before the stream starts, so that bad input is
     a problem+json answer, not a broken stream."""

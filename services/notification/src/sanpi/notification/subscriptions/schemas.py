@@ -19,6 +19,10 @@ EmailAddress = Annotated[
 ]
 WallClock = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["22:00"])]
 Contact = Annotated[str, Field(min_length=1, max_length=320)]
+# The registry's bounds (期 numbers up to 1000; 总投资 up to 1万亿元), so that a filter can match
+# and a 20-digit number never reaches a database integer column (a 500 on PostgreSQL).
+PeriodNumber = Annotated[int, Field(ge=1, le=1000)]
+MinInvestment = Annotated[int, Field(ge=0, le=100_000_000, description="总投资 at least, 万元")]
 
 
 def known_event_types(values: list[str]) -> list[str]:
@@ -77,13 +81,13 @@ class Filters(BaseModel):
     )
     chain_tags: list[ChainTag] = Field(default_factory=list, max_length=50)
     categories: list[Category] = Field(default_factory=list, max_length=50)
-    periods: list[Annotated[int, Field(ge=1)]] = Field(
+    periods: list[PeriodNumber] = Field(
         default_factory=list, max_length=100, description="期 numbers the project was listed in"
     )
     project_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
         default_factory=list, max_length=1000
     )
-    min_investment: int | None = Field(default=None, ge=0, description="总投资 at least, 万元")
+    min_investment: MinInvestment | None = None
 
     @field_validator("event_types")
     @classmethod
@@ -118,11 +122,11 @@ class SubscriptionUpdate(BaseModel):
     )
     chain_tags: list[ChainTag] | None = Field(default=None, max_length=50)
     categories: list[Category] | None = Field(default=None, max_length=50)
-    periods: list[Annotated[int, Field(ge=1)]] | None = Field(default=None, max_length=100)
+    periods: list[PeriodNumber] | None = Field(default=None, max_length=100)
     project_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
         default=None, max_length=1000
     )
-    min_investment: int | None = Field(default=None, ge=0)
+    min_investment: MinInvestment | None = None
     quiet_hours: QuietHours | None = None
     language: Language | None = None
     escalation_contacts: EscalationContacts | None = None

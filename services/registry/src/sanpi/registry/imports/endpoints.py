@@ -29,7 +29,14 @@ from sanpi.registry.settings import settings_of
 router = APIRouter(prefix="/projects", tags=["import and export"])
 
 
-@router.post("/import", response_model=ImportReport, status_code=201)
+@router.post(
+    "/import",
+    response_model=ImportReport,
+    status_code=201,
+    responses={
+        200: {"model": ImportReport, "description": "dry_run=true: the report, nothing written"}
+    },
+)
 async def import_projects(
     file: Annotated[UploadFile, File(description="the sheet: .csv (UTF-8 or GBK) or .xlsx")],
     principal: Writer,

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from sanpi.kit import Authenticated, FieldProblem, InvalidInput, ReadSessionDep, RuntimeDep, today
+from sanpi.kit import (
+    Authenticated,
+    CampaignDate,
+    FieldProblem,
+    InvalidInput,
+    ReadSessionDep,
+    RuntimeDep,
+    today,
+)
 from sanpi.registry.indicators import service
 from sanpi.registry.indicators.schemas import Indicators
 from sanpi.registry.settings import settings_of
@@ -22,7 +29,9 @@ async def indicators(
     runtime: RuntimeDep,
     year: Annotated[int | None, Query(ge=2000, le=2100, description="default: as_of's")] = None,
     park: Annotated[str | None, Query(description="one park; default: the whole district")] = None,
-    as_of: Annotated[dt.date | None, Query(description="default: today (Asia/Shanghai)")] = None,
+    as_of: Annotated[
+        CampaignDate | None, Query(description="default: today (Asia/Shanghai)")
+    ] = None,
 ) -> Indicators:
     """Per period of `year` and for the year: count and 亿元 of each batch; 签约项目开工率,
     开工项目投产率, 投产项目达效率 (cumulative and by cohort); targets against 序时进度."""

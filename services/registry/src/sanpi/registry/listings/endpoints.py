@@ -21,6 +21,7 @@ from sanpi.kit import (
 )
 from sanpi.registry.listings import repository, service
 from sanpi.registry.listings.schemas import ListingCreate, ListingPublic
+from sanpi.registry.periods.schemas import MAX_PERIOD
 
 router = APIRouter(tags=["listings"])
 
@@ -70,7 +71,7 @@ async def project_listings(
 async def list_listings(
     _principal: Authenticated,
     session: ReadSessionDep,
-    period: Annotated[int | None, Query(ge=1)] = None,
+    period: Annotated[int | None, Query(ge=1, le=MAX_PERIOD)] = None,
     batch: BatchType | None = None,
     park: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,

@@ -7,13 +7,14 @@ import datetime as dt
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from sanpi.events import BatchType
+from sanpi.registry.periods.schemas import MAX_PERIOD
 from sanpi.registry.projects.schemas import MAX_AMOUNT_WAN, yi
 
 
 class ListingCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    period: int = Field(ge=1, description="期 number")
+    period: int = Field(ge=1, le=MAX_PERIOD, description="期 number")
     batch: BatchType
     listed_total_investment: int | None = Field(
         default=None, gt=0, le=MAX_AMOUNT_WAN, description="default: the project's 总投资, 万元"

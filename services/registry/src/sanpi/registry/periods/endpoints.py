@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Path, status
 from fastapi.responses import JSONResponse
 
 from sanpi.events import PeriodStatus
@@ -16,9 +18,11 @@ from sanpi.kit import (
     run_idempotent,
 )
 from sanpi.registry.periods import repository, service
-from sanpi.registry.periods.schemas import PeriodCreate, PeriodPublic
+from sanpi.registry.periods.schemas import MAX_PERIOD, PeriodCreate, PeriodPublic
 
 router = APIRouter(prefix="/periods", tags=["periods"])
+
+PeriodNumber = Annotated[int, Path(ge=1, le=MAX_PERIOD, description="期 number: 7 = 第七期")]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=PeriodPublic)
@@ -53,13 +57,13 @@ async def list_periods(_principal: Authenticated, session: ReadSessionDep) -> Pa
 
 @router.get("/{number}", response_model=PeriodPublic)
 async def get_period(
-    number: int, _principal: Authenticated, session: ReadSessionDep
+    number: PeriodNumber, _principal: Authenticated, session: ReadSessionDep
 ) -> PeriodPublic:
     return PeriodPublic.model_validate(await service.get(session, number))
 
 
 @router.post("/{number}/hold", response_model=PeriodPublic)
-async def hold_period(number: int, _principal: Admin, session: SessionDep) -> PeriodPublic:
+async def hold_period(number: PeriodNumber, _principal: Admin, session: SessionDep) -> PeriodPublic:
     """The event took place (sanpi.period.held.v1)."""
     return PeriodPublic.model_validate(
         await service.move(session, number=number, to=PeriodStatus.HELD)
@@ -67,7 +71,9 @@ async def hold_period(number: int, _principal: Admin, session: SessionDep) -> Pe
 
 
 @router.post("/{number}/close", response_model=PeriodPublic)
-async def close_period(number: int, _principal: Admin, session: SessionDep) -> PeriodPublic:
+async def close_period(
+    number: PeriodNumber, _principal: Admin, session: SessionDep
+) -> PeriodPublic:
     """Its lists are final (sanpi.period.closed.v1); listings into it are refused from now on."""
     return PeriodPublic.model_validate(
         await service.move(session, number=number, to=PeriodStatus.CLOSED)

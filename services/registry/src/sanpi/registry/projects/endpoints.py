@@ -24,9 +24,11 @@ from sanpi.kit import (
     run_idempotent,
     today,
 )
+from sanpi.registry.periods.schemas import MAX_PERIOD
 from sanpi.registry.projects import service
 from sanpi.registry.projects.repository import ProjectFilter
 from sanpi.registry.projects.schemas import (
+    MAX_AMOUNT_WAN,
     CancelRequest,
     ProjectCreate,
     ProjectPublic,
@@ -51,10 +53,16 @@ def project_filter(
     manufacturing: Annotated[
         bool | None, Query(description="制造业 only / non-制造业 only")
     ] = None,
-    period: Annotated[int | None, Query(ge=1, description="listed in this 期")] = None,
+    period: Annotated[
+        int | None, Query(ge=1, le=MAX_PERIOD, description="listed in this 期")
+    ] = None,
     batch: Annotated[BatchType | None, Query(description="on this kind of list")] = None,
-    min_investment: Annotated[int | None, Query(ge=0, description="总投资 ≥ (万元)")] = None,
-    max_investment: Annotated[int | None, Query(ge=0, description="总投资 ≤ (万元)")] = None,
+    min_investment: Annotated[
+        int | None, Query(ge=0, le=MAX_AMOUNT_WAN, description="总投资 ≥ (万元)")
+    ] = None,
+    max_investment: Annotated[
+        int | None, Query(ge=0, le=MAX_AMOUNT_WAN, description="总投资 ≤ (万元)")
+    ] = None,
     q: Annotated[
         str | None, Query(min_length=1, max_length=100, description="in name or enterprise")
     ] = None,

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from sanpi.events import CancelReason, Category, ChainTag, EnterpriseOrigin, FundingOrigin, Stage
+from sanpi.kit import CampaignDate
 
 # 1万亿 (10^8 万元): larger than any single project on record (the biggest province listings are
 # a few hundred 亿), so anything above is a typing error, not an investment.
@@ -76,12 +77,12 @@ class ProjectFields(BaseModel):
     responsible_person: Person | None = Field(default=None, description="责任人")
     sponsor_leader: Person | None = Field(default=None, description="分包领导")
     national_project_code: ProjectCode | None = None
-    signed_date: dt.date | None = Field(default=None, description="签约日期")
-    planned_fulfill_date: dt.date | None = Field(default=None, description="计划履约日期")
-    planned_start_date: dt.date | None = Field(default=None, description="计划开工日期")
-    planned_completion_date: dt.date | None = Field(default=None, description="计划竣工日期")
-    planned_production_date: dt.date | None = Field(default=None, description="计划投产日期")
-    planned_effective_date: dt.date | None = Field(default=None, description="计划达效日期")
+    signed_date: CampaignDate | None = Field(default=None, description="签约日期")
+    planned_fulfill_date: CampaignDate | None = Field(default=None, description="计划履约日期")
+    planned_start_date: CampaignDate | None = Field(default=None, description="计划开工日期")
+    planned_completion_date: CampaignDate | None = Field(default=None, description="计划竣工日期")
+    planned_production_date: CampaignDate | None = Field(default=None, description="计划投产日期")
+    planned_effective_date: CampaignDate | None = Field(default=None, description="计划达效日期")
 
 
 class ProjectCreate(ProjectFields):
@@ -89,7 +90,7 @@ class ProjectCreate(ProjectFields):
     park: str = Field(min_length=1, max_length=64, description="所属园区, e.g. 梧桐")
     total_investment: Amount = Field(description="总投资, integer 万元")
     initial_stage: InitialStage = Stage.SIGNED
-    started_date: dt.date | None = Field(
+    started_date: CampaignDate | None = Field(
         default=None,
         description="开工日期, only for a project registered already UNDER_CONSTRUCTION "
         "(default: the day of registration)",
@@ -112,7 +113,9 @@ class CancelRequest(BaseModel):
 
     reason_code: CancelReason
     reason: str = Field(min_length=1, max_length=500, description="终止/清退 reason in words")
-    effective_date: dt.date | None = Field(default=None, description="default: today (Shanghai)")
+    effective_date: CampaignDate | None = Field(
+        default=None, description="default: today (Shanghai)"
+    )
     version: int | None = Field(default=None, ge=1)
 
 

@@ -14,7 +14,12 @@ from sanpi.registry.targets.schemas import TargetPublic, TargetSetRequest
 router = APIRouter(prefix="/targets", tags=["targets"])
 
 
-@router.post("", response_model=TargetPublic, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=TargetPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": TargetPublic, "description": "the target existed: value replaced"}},
+)
 async def set_target(
     body: TargetSetRequest,
     principal: Writer,

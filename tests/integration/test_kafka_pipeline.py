@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import CloudEvent, ProjectRegistered, Stage, build_record, dead_letter_topic
@@ -49,6 +50,16 @@ async def test_topics_are_created_with_their_dead_letter_topic(kafka_broker: Bro
     finally:
         await admin.close()
     assert [len(t["partitions"]) for t in described] == [3, 3]
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_broker.bootstrap)
+    await admin.start()
+    try:
+        [response] = await admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, topic, None)]
+        )
+    finally:
+        await admin.close()
+    configs = {entry[0]: entry[1] for entry in response.resources[0][4]}
+    assert configs["retention.ms"] == "-1", "the history projections are rebuilt from is kept"
 
 
 async def test_a_registration_reaches_kafka_as_a_cloudevent(

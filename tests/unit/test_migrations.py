@@ -16,7 +16,7 @@ from alembic.script import ScriptDirectory
 from fastapi import FastAPI
 from sqlalchemy import Connection, inspect, text
 
-from sanpi.kit import KIT_TABLES, Database, Migrations, ServiceSettings
+from sanpi.kit import Database, Migrations, ServiceSettings
 from sanpi.kit.migrations import (
     SchemaMismatch,
     alembic_command,
@@ -129,11 +129,15 @@ async def test_the_app_migrates_an_empty_database_before_serving(
 
 
 async def made_by_create_all(url: str, migrations: Migrations) -> None:
-    """A database as every service made it before migrations, with one row of history in it."""
+    """A database as every service made it before migrations (create_all of the models of that
+    time, which are the first revision's tables), with one row of history in it."""
     db = Database(url)
     try:
-        await db.create_all([*KIT_TABLES, *migrations.tables])
+        base = ScriptDirectory.from_config(migrations.config()).get_base()
+        assert base is not None
+        await upgrade(db, migrations, revision=base)
         async with db.engine.begin() as conn:
+            await conn.execute(text("DROP TABLE alembic_version"))
             await conn.execute(
                 text(
                     "INSERT INTO inbox (consumer, source, event_id, event_type, processed_at) "

@@ -3,11 +3,15 @@ pinning, the schedule, traffic lights, the timeline, and re-delivered events cha
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import TextClause, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
 
 from sanpi.events import (
     CancelReason,
@@ -19,6 +23,7 @@ from sanpi.events import (
 )
 from sanpi.events.vocabulary import BatchType
 from sanpi.kit import Outcome
+from sanpi.milestone.rules.models import Alert, AlertState
 from tests.support.milestone import Milestones, at, milestone_service
 from tests.support.waiting import eventually
 
@@ -353,3 +358,38 @@ async def test_redelivering_every_consumed_event_twice_changes_nothing(tmp_path:
         for record in list(svc.records):
             assert await svc.feed(parse_data(from_value(record.value))) is Outcome.PROCESSED
         assert await snapshot(svc) == before
+
+
+async def test_concurrent_full_passes_raise_each_alert_once(tmp_path: Path) -> None:
+    # Two replicas' scheduled passes at the same moment: they take turns (PostgreSQL advisory
+    # lock, SQLite's write lock), and one firing row per key is a constraint besides.
+    async with milestone_service(tmp_path, evaluate_on_events=False) as svc:
+        for i in range(6):
+            await svc.register(f"c{i}", planned_start_date=D(2023, 2, 1))
+        first, second = await asyncio.gather(
+            svc.evaluate(D(2023, 8, 3)), svc.evaluate(D(2023, 8, 3))
+        )
+        raised = [e["data"]["alert_key"] for e in await svc.events("sanpi.alert.raised")]
+        assert sorted(raised) == sorted(set(raised)), "an alert raised twice"
+        assert len(first["raised"]) + len(second["raised"]) == len(raised)
+        firing = (await svc.client.get("/v1/alerts", params={"limit": 500})).json()["items"]
+        keys = [a["alert_key"] for a in firing]
+        assert sorted(keys) == sorted(set(keys))
+        assert {f"R02:c{i}" for i in range(6)} <= set(keys)
+
+
+async def test_the_database_refuses_a_second_firing_row_for_a_key(tmp_path: Path) -> None:
+    async with milestone_service(tmp_path, evaluate_on_events=False) as svc:
+        await svc.register("dup", planned_start_date=D(2023, 2, 1))
+        await svc.evaluate(D(2023, 8, 3))
+        async with svc.runtime.db.read() as session:
+            [firing] = (await session.exec(select(Alert).where(Alert.alert_key == "R02:dup"))).all()
+        twin = Alert(**{**firing.model_dump(), "id": "twin"})
+        with pytest.raises(IntegrityError):
+            async with svc.runtime.db.transaction() as session:
+                session.add(twin)
+        resolved_twin = Alert(
+            **{**firing.model_dump(), "id": "old-episode", "state": AlertState.RESOLVED}
+        )
+        async with svc.runtime.db.transaction() as session:
+            session.add(resolved_twin)  # earlier episodes of the key are kept

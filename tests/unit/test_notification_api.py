@@ -17,6 +17,7 @@ from standardwebhooks import Webhook
 from sanpi.events import (
     BatchType,
     ChainTag,
+    KafkaRecord,
     ProjectListed,
     ProjectRegistered,
     ProjectStageChanged,
@@ -26,7 +27,7 @@ from sanpi.events import (
 from sanpi.kit import Role
 from sanpi.kit.inbox import InboxEntry
 from tests.support.apps import auth
-from tests.support.notification import Harness, alert, harness, record
+from tests.support.notification import MILESTONE_SOURCE, Harness, alert, harness, record
 from tests.support.sink import WebhookSink
 from tests.support.waiting import eventually
 
@@ -379,3 +380,31 @@ async def test_rotation_signs_with_both_secrets_until_the_grace_ends(
         assert Webhook(new).verify(after.body, after.headers)
         with pytest.raises(Exception, match=r"(?i)signature"):
             Webhook(old).verify(after.body, after.headers)
+
+
+async def test_a_subscription_hears_what_happens_after_it_was_made(
+    tmp_path: Path, sink: WebhookSink
+) -> None:
+    # A replay of old topics (a rebuilt projection, a new consumer group) must not flood a
+    # subscription with events from before it existed.
+    async with harness(tmp_path) as h:
+        created = await h.client.post(
+            "/v1/subscriptions",
+            json={"channel": "webhook", "url": sink.url, "event_types": ["sanpi.alert.*"]},
+        )
+        assert created.status_code == 201
+        old_event, old_record = record(alert(Severity.RED), MILESTONE_SOURCE)
+        body = json.loads(old_record.value)
+        body["time"] = "2023-09-01T02:00:00Z"  # long before the subscription
+        await h.feed_record(
+            KafkaRecord(
+                old_record.topic, old_record.key, json.dumps(body).encode(), old_record.headers
+            )
+        )
+        fresh = await h.feed(alert(Severity.RED))
+        await eventually(
+            lambda: [r for r in sink.accepted() if json.loads(r.body)["id"] == fresh.id],
+            what="the fresh alert delivered",
+        )
+        assert [json.loads(r.body)["id"] for r in sink.accepted()] == [fresh.id]
+        assert old_event.id not in {e for d in await h.deliveries() for e in d["event_ids"]}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sqlite3
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -119,11 +121,11 @@ def _configure_sqlite(sync_engine: Any, busy_timeout_ms: int) -> None:
         # Let SQLAlchemy issue BEGIN itself (below) instead of pysqlite's implicit, late BEGIN.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         # WAL: readers never block the writer; NORMAL sync is durable across process crashes.
-        cur.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(cur, busy_timeout_ms / 1000)
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cur.close()
 
     @event.listens_for(sync_engine, "begin")
@@ -133,3 +135,18 @@ def _configure_sqlite(sync_engine: Any, busy_timeout_ms: int) -> None:
         # Read-only sessions (Database.read) ask for DEFERRED and never take it.
         mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _switch_to_wal(cursor: Any, timeout_s: float) -> None:
+    # Switching a fresh file to WAL needs an exclusive lock. When two processes open the same new
+    # file together, SQLite may answer SQLITE_BUSY at once without calling the busy handler (it
+    # would otherwise deadlock on the lock upgrade), so wait here instead, up to the busy timeout.
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)

@@ -254,6 +254,19 @@ def install_problem_handlers(app: FastAPI) -> None:
             headers={"Retry-After": str(DB_RETRY_AFTER_S)},
         )
 
+    @app.exception_handler(sa_exc.IntegrityError)
+    async def _conflicting_write(request: Request, exc: sa_exc.IntegrityError) -> JSONResponse:
+        # A uniqueness race with a concurrent request (the rules of the services check first;
+        # only two writers at the same instant get here): nothing was written, retry.
+        log.warning("write conflict on %s %s: %s", request.method, request.url.path, exc.orig)
+        return problem_response(
+            status=409,
+            title="Conflict",
+            detail="a concurrent change conflicted with this one; nothing was written, retry",
+            slug="write-conflict",
+            instance=request.url.path,
+        )
+
     for error_type in DATABASE_UNAVAILABLE:
         app.add_exception_handler(error_type, _database_unavailable)
 

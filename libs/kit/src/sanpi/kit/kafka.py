@@ -47,6 +47,9 @@ async def ensure_topics(settings: ServiceSettings, topics: Iterable[str]) -> lis
                         name,
                         num_partitions=settings.kafka_partitions,
                         replication_factor=settings.kafka_replication_factor,
+                        # The topics are the history every projection is rebuilt from: keep
+                        # all of it, whatever the broker's default retention (7 days).
+                        topic_configs={"retention.ms": "-1"},
                     )
                     for name in missing
                 ]

@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from enum import StrEnum
 
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from sanpi.events import AlertRule, Severity
@@ -22,6 +23,17 @@ class Alert(SQLModel, table=True):
     new row, so the history of every episode stays."""
 
     __tablename__ = "alert"
+    # One firing episode per key, whatever runs the rules: two replicas evaluating the same
+    # project at once cannot both raise it (the loser's transaction fails and is retried).
+    __table_args__ = (
+        Index(
+            "uq_alert_firing_key",
+            "alert_key",
+            unique=True,
+            sqlite_where=text("state = 'FIRING'"),
+            postgresql_where=text("state = 'FIRING'"),
+        ),
+    )
 
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True, max_length=36)
     alert_key: str = Field(max_length=128, index=True)

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import (
@@ -175,6 +176,8 @@ async def evaluate(
 ) -> EvaluationResult:
     """One evaluation pass as of a day: every rule for the given projects (all by default)."""
     started = time.perf_counter()
+    if project_ids is None:
+        await _one_full_pass_at_a_time(session)
     ids = list(project_ids) if project_ids is not None else await projects.all_ids(session)
     result = EvaluationResult(evaluation_id=str(uuid.uuid4()), as_of=as_of, projects=len(ids))
     deadlines = Deadlines.of(settings)
@@ -198,6 +201,21 @@ async def evaluate(
         time.perf_counter() - started
     )
     return result
+
+
+# pg_advisory_xact_lock key of full evaluation passes ("sanpi-ev" in ASCII).
+FULL_PASS_LOCK = 0x73616E70692D6576
+
+
+async def _one_full_pass_at_a_time(session: AsyncSession) -> None:
+    """Replicas on PostgreSQL take turns for full passes (the lock ends with the transaction);
+    SQLite's BEGIN IMMEDIATE already serialises them."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        connection = await session.connection()
+        await connection.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": FULL_PASS_LOCK}
+        )
 
 
 def _milestone_signals(session: AsyncSession, item: Loaded, as_of: dt.date, soon: int) -> None:

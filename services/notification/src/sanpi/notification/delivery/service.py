@@ -47,6 +47,9 @@ from sanpi.notification.subscriptions.models import Channel, Subscription
 
 # Marks a session that created deliveries, so that the worker wakes when it commits.
 DELIVERIES_PENDING = "deliveries_pending"
+# Events are stamped by another service's clock: a few seconds of disagreement must not drop
+# an event that happened as the subscription was being made.
+CLOCK_SKEW = dt.timedelta(seconds=5)
 
 
 def is_urgent(event_type: str, routing: Routing) -> bool:
@@ -124,6 +127,10 @@ async def fan_out(
     payload = event.model_dump_json(exclude_none=True)
     created: list[Delivery] = []
     for subscription in await subscriptions.active_queued(session):
+        if event.time < subscription.created_at - CLOCK_SKEW:
+            # A subscription hears what happens after it was made: a replay of old topics
+            # (a rebuilt projection, a new consumer group) does not flood it with history.
+            continue
         if not matches(subscription_rules.filter_of(subscription), routing):
             continue
         # The inbox already drops redelivered records; this also covers a rebuilt inbox.

@@ -27,6 +27,17 @@ if TEST_DB not in ("sqlite", "postgres"):
     raise pytest.UsageError(f"SANPI_TEST_DB must be sqlite or postgres, not {TEST_DB!r}")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each pass of make test runs what is about its database: a test marked db_independent would
+    repeat itself to the letter in the PostgreSQL pass, and postgres_only has nothing to test on
+    SQLite. They are deselected (counted as such in the summary), not skipped."""
+    unwanted = "db_independent" if TEST_DB == "postgres" else "postgres_only"
+    deselected = [item for item in items if item.get_closest_marker(unwanted)]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not item.get_closest_marker(unwanted)]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

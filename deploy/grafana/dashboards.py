@@ -544,7 +544,8 @@ def service_red() -> Dashboard:
             .unit("percentunit")
             .with_target(
                 query(
-                    'sum by (job) (rate(sanpi_http_requests_total{status=~"5.."}[$__rate_interval]))'
+                    '(sum by (job) (rate(sanpi_http_requests_total{status=~"5.."}[$__rate_interval]))'
+                    " or 0 * sum by (job) (rate(sanpi_http_requests_total[$__rate_interval])))"
                     " / clamp_min(sum by (job) (rate(sanpi_http_requests_total[$__rate_interval])), 1e-9)",
                     "{{job}}",
                 )

@@ -8,6 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# The smoke bench chooses its own database (SQLite) whatever SANPI_TEST_DB says: one pass is enough.
+pytestmark = pytest.mark.db_independent
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

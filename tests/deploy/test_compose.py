@@ -18,6 +18,9 @@ from sanpi.milestone.settings import MilestoneSettings
 from sanpi.notification.settings import NotificationSettings
 from sanpi.registry.settings import RegistrySettings
 
+# Nothing here touches a service database: the SQLite pass of make test covers it.
+pytestmark = pytest.mark.db_independent
+
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / ".run" / "tools" / "compose-spec.json"
 SETTINGS: dict[str, type[ServiceSettings]] = {

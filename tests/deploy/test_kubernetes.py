@@ -17,6 +17,9 @@ from sanpi.events import Topic
 from sanpi.kit.settings import SHARED_FIELDS
 from tests.deploy.test_compose import SETTINGS
 
+# Nothing here touches a service database: the SQLite pass of make test covers it.
+pytestmark = pytest.mark.db_independent
+
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
 KUSTOMIZE = ROOT / ".run" / "tools" / "bin" / "kustomize"

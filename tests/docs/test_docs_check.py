@@ -22,6 +22,9 @@ from scripts.docs_check import (
     validate_skipped,
 )
 
+# Nothing here touches a service database: the SQLite pass of make test covers it.
+pytestmark = pytest.mark.db_independent
+
 
 def write_doc(tmp_path: Path, text: str) -> list[Block]:
     doc = tmp_path / "doc.md"

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from scripts.docs_check import ROOT, CheckStack, documents, run_document
-from tests.conftest import TEST_DB
 from tests.docs.conftest import REPORTS
 
 pytestmark = [
@@ -15,7 +14,7 @@ pytestmark = [
     # The docs describe `make up`, which runs on SQLite; the stack of the check is that one
     # whatever SANPI_TEST_DB says, so the PostgreSQL pass of `make test` would repeat this run
     # to the letter. (The PostgreSQL commands of the docs run in this pass, on their own cluster.)
-    pytest.mark.skipif(TEST_DB == "postgres", reason="ran in the SQLite pass; identical here"),
+    pytest.mark.db_independent,
 ]
 
 

@@ -16,6 +16,9 @@ from sanpi.events import EVENT_TYPES, parse_data
 from sanpi.kit.settings import SHARED_FIELDS, ServiceSettings
 from scripts import docs_gen
 
+# Nothing here touches a service database: the SQLite pass of make test covers it.
+pytestmark = pytest.mark.db_independent
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -22,6 +22,9 @@ from tests.support.prometheus import (
     substitute,
 )
 
+# Nothing here touches a service database: the SQLite pass of make test covers it.
+pytestmark = pytest.mark.db_independent
+
 ROOT = Path(__file__).resolve().parents[2]
 PROMETHEUS = ROOT / "deploy" / "prometheus"
 

@@ -35,7 +35,7 @@ from sanpi.notification.settings import NotificationSettings
 from sanpi.registry.app import create_app as registry_app
 from sanpi.registry.migrations import MIGRATIONS as REGISTRY
 from sanpi.registry.settings import RegistrySettings
-from tests.conftest import ROOT, TEST_DB
+from tests.conftest import ROOT
 from tests.support.apps import auth, serve_in_process
 from tests.support.schema import differences
 from tests.support.waiting import eventually
@@ -240,10 +240,8 @@ async def test_replicas_starting_together_all_succeed(service: Service, database
     assert await look(database_url, lambda c: differences(c, service.migrations)) == []
 
 
-@pytest.mark.skipif(
-    TEST_DB != "postgres",
-    reason="advisory locks are PostgreSQL's; on SQLite BEGIN IMMEDIATE serialises the upgrade",
-)
+# Advisory locks are PostgreSQL's; on SQLite BEGIN IMMEDIATE serialises the upgrade.
+@pytest.mark.postgres_only
 async def test_an_upgrade_waits_for_the_advisory_lock(database_url: str) -> None:
     holder = Database(database_url)
     try:

@@ -4,6 +4,10 @@ python -m bench                 the full suite (make bench)
 python -m bench --smoke         tiny sizes, seconds: proves the benchmarks run (make test)
 python -m bench --db postgres   the database-bound figures on PostgreSQL instead of SQLite
 python -m bench --only baseline-kafka
+python -m bench --only e2e --rates 100,500,1000
+
+The end-to-end figure is set against the slowest same-run baseline (a ratio of 1 would mean the
+whole pipeline runs as fast as a bare insert or a bare produce→consume alone).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import baseline_http, baseline_kafka
+from bench import baseline_http, baseline_kafka, e2e
 from bench.common import RESULTS, ROOT, BenchResult, print_table
 from scripts import stack
 
@@ -40,6 +44,9 @@ class Environment:
     bootstrap: str
     database_url: str
     smoke: bool
+    service_urls: dict[str, str]  # each service's database URL; empty: SQLite under run_dir
+    broker_pid: int | None
+    rates: list[float]
 
 
 Bench = Callable[[Environment], Coroutine[None, None, BenchResult]]
@@ -71,10 +78,44 @@ async def bench_http(env: Environment) -> BenchResult:
     )
 
 
+async def bench_e2e(env: Environment) -> BenchResult:
+    return await e2e.run(
+        run_dir=env.run_dir,
+        bootstrap=env.bootstrap,
+        database_urls=env.service_urls,
+        broker_pid=env.broker_pid,
+        rates=env.rates,
+        step_s=3 if env.smoke else 60,
+        projects=40 if env.smoke else max(1_500, int(max(env.rates))),
+    )
+
+
 BENCHES: dict[str, Bench] = {
     "baseline-kafka": bench_kafka,
     "baseline-http-insert": bench_http,
+    "e2e": bench_e2e,
 }
+FULL_RATES = [100.0, 250.0, 500.0, 750.0, 1000.0, 1250.0, 1500.0]
+
+
+def summary(results: list[BenchResult]) -> BenchResult | None:
+    """The pipeline's highest sustained rate as a ratio of the slowest same-run baseline."""
+    by_name = {r.bench: r for r in results}
+    if not {"e2e", "baseline-kafka", "baseline-http-insert"} <= set(by_name):
+        return None
+    kafka = by_name["baseline-kafka"].get("produce→consume")
+    http = by_name["baseline-http-insert"].get("inserts")
+    slowest, which = min((kafka, "baseline-kafka produce→consume"), (http, "baseline-http-insert"))
+    pipeline = by_name["e2e"].get("highest rate sustained")
+    result = BenchResult("summary")
+    result.add("slowest baseline", slowest, "per s", which)
+    result.add(
+        "pipeline / slowest baseline",
+        pipeline / slowest if slowest else 0.0,
+        "ratio",
+        "target ≥ 0.5",
+    )
+    return result
 
 
 def main() -> int:
@@ -88,7 +129,14 @@ def main() -> int:
     parser.add_argument(
         "--only", action="append", choices=sorted(BENCHES), help="run only this (repeatable)"
     )
+    parser.add_argument(
+        "--rates",
+        help="comma-separated updates/s for the end-to-end steps (default: 100 up to 1500)",
+    )
     args = parser.parse_args()
+    rates = [float(r) for r in args.rates.split(",")] if args.rates else FULL_RATES
+    if args.smoke and not args.rates:
+        rates = [20.0]
 
     run_dir = RESULTS / "run"
     shutil.rmtree(run_dir, ignore_errors=True)
@@ -105,13 +153,24 @@ def main() -> int:
     stack.kafka("start", kafka_env)
     results: list[BenchResult] = []
     try:
+        service_urls: dict[str, str] = {}
         if args.db == "postgres":
             pg("start", env=pg_env)
             pg("createdb", "sanpi_bench", env=pg_env)
             url = pg("url", "bench", env=pg_env)
+            service_urls = {name: pg("url", name, env=pg_env) for name in e2e.SERVICES}
         else:
             url = f"sqlite+aiosqlite:///{run_dir / 'bench.db'}"
-        env = Environment(run_dir, f"127.0.0.1:{kafka_port}", url, args.smoke)
+        broker_pid = int((run_dir / "kafka" / "kafka.pid").read_text())
+        env = Environment(
+            run_dir,
+            f"127.0.0.1:{kafka_port}",
+            url,
+            args.smoke,
+            service_urls,
+            broker_pid,
+            rates,
+        )
         for name in args.only or list(BENCHES):
             print(f"running {name} …", flush=True)
             result = asyncio.run(BENCHES[name](env))
@@ -123,6 +182,10 @@ def main() -> int:
         stack.kafka("stop", kafka_env)
         if args.db == "postgres":
             pg("stop", env=pg_env)
+    total = summary(results)
+    if total is not None:
+        total.save()
+        results.append(total)
     print()
     print_table(results)
     print(

@@ -3,10 +3,16 @@ and latency counts from the scheduled time, so a slow server cannot hide its que
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import uvloop
 
 
 @dataclass
@@ -96,3 +102,90 @@ async def closed_loop(
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return result
+
+
+# --- the load generator as its own process (python -m bench.loadgen) ------------------------------
+
+
+def progress_body(step: int) -> tuple[str, dict[str, object]]:
+    """The `step`-th report every project sends: 旬 and months from January 2018 on, each month
+    after its 下旬. The cumulative depends only on the period's end day (a month and its 下旬
+    agree), so it never falls, whatever order a project's reports arrive in."""
+    year, within = divmod(step, 48)
+    month, slot = divmod(within, 4)
+    xun = (1, 2, 3, 0)[slot]
+    key = f"{2018 + year}-{month + 1:02d}" + (f"-X{xun}" if xun else "")
+    xun_of_year = month * 3 + (xun or 3)  # 1..36
+    ytd = xun_of_year * 100
+    cum = year * 3_600 + ytd
+    return key, {
+        "period_key": key,
+        "completed_investment_cum": cum,
+        "completed_investment_ytd": ytd,
+        "physical_progress_pct": round(cum / 1_000_000 * 100, 2),
+    }
+
+
+async def _post_reports(
+    args: argparse.Namespace, projects: list[str], token: str
+) -> dict[str, object]:
+    import aiohttp
+
+    connector = aiohttp.TCPConnector(limit=args.connections)
+    records: list[tuple[str, str, float, float, int]] = []
+    async with aiohttp.ClientSession(
+        connector=connector, headers={"authorization": f"Bearer {token}"}
+    ) as http:
+
+        async def send(i: int) -> bool:
+            n = args.first + i
+            project = projects[n % len(projects)]
+            key, body = progress_body(n // len(projects))
+            sent = time.time()
+            async with http.post(
+                f"{args.milestone}/v1/projects/{project}/progress", json=body
+            ) as response:
+                await response.read()
+                records.append((project, key, sent, time.time(), response.status))
+                return response.status == 201
+
+        load = await open_loop(send, rate=args.rate, duration_s=args.duration)
+    return {
+        "rate": args.rate,
+        "duration_s": args.duration,
+        "sent": load.sent,
+        "ok": load.ok,
+        "failed": load.failed,
+        "skipped": load.skipped,
+        "latencies_s": load.latencies_s,
+        "records": records,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description="Posts progress reports open-loop at --rate for --duration seconds and writes "
+        "every request (project, period, sent, answered, status) to --out as JSON."
+    )
+    parser.add_argument("--milestone", required=True, help="the milestone service's base URL")
+    parser.add_argument("--token-file", required=True, help="a file holding a bearer token")
+    parser.add_argument("--projects", required=True, help="a JSON file: the project ids to use")
+    parser.add_argument("--rate", type=float, required=True, help="requests per second")
+    parser.add_argument("--duration", type=float, required=True, help="seconds")
+    parser.add_argument(
+        "--first", type=int, default=0, help="index of the first report (continues a previous run)"
+    )
+    parser.add_argument("--connections", type=int, default=256, help="HTTP connections at most")
+    parser.add_argument("--out", required=True, help="where the JSON result goes")
+    args = parser.parse_args()
+    uvloop.install()
+    projects: list[str] = json.loads(Path(args.projects).read_text())
+    token = Path(args.token_file).read_text().strip()
+    result = asyncio.run(_post_reports(args, projects, token))
+    Path(args.out).write_text(json.dumps(result))
+    print(f"sent {result['sent']}, ok {result['ok']}, failed {result['failed']}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -28,8 +28,14 @@ def test_bench_smoke_completes_and_prints_figures() -> None:
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "bench " in done.stdout
     assert "figure" in done.stdout
-    for name in ("baseline-kafka", "baseline-http-insert"):
+    for name in ("baseline-kafka", "baseline-http-insert", "e2e", "summary"):
         saved = json.loads((ROOT / ".run" / "bench" / f"{name}.json").read_text())
         assert saved["details"]["smoke"] is True
         assert all(f["value"] >= 0 for f in saved["figures"])
         assert name in done.stdout
+    e2e = json.loads((ROOT / ".run" / "bench" / "e2e.json").read_text())
+    # Every report accepted in the smoke step arrived as a correctly signed webhook.
+    step = e2e["details"]["steps"][0]
+    assert step["accepted"] > 0
+    assert step["delivered"] == step["accepted"], step
+    assert e2e["details"]["bad_signatures"] == 0

@@ -1,0 +1,377 @@
+"""End to end: progress reports posted open-loop at rising rates, until signed webhooks arrive.
+
+The three services run as processes on the run's broker and database, as `make up` runs them. A
+load generator (its own process, bench/loadgen.py) posts progress reports to the milestone service
+on schedule; a webhook sink in this process verifies each delivery's signature and records when
+it arrived. Latency runs from the POST's scheduled send to the webhook's arrival. A rate counts as
+sustained when every request was accepted, every report was delivered, and the backlog (scheduled
+but not yet delivered) did not grow over the step: its least-squares slope stays under
+SLOPE_LIMIT of the rate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import contextlib
+import hmac
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bench.common import BenchResult, ProcessCost, percentile, process_cost
+from sanpi.kit import Role, issue_token
+from sanpi.notification.channels.webhook import sign
+from scripts import stack
+
+SERVICES = ("registry", "milestone", "notification")
+EVENT_TYPE = "sanpi.progress.reported.v1"
+SLOPE_LIMIT = 0.02  # backlog may grow by at most 2 % of the offered rate per second
+DRAIN_S = 30.0  # after the last POST, how long deliveries may take to catch up
+
+
+@dataclass
+class Sink:
+    """Receives the webhooks: verifies the signature, records arrival per (project, period)."""
+
+    secret: str = ""
+    arrivals: dict[tuple[str, str], float] = field(default_factory=dict)
+    bad_signatures: int = 0
+    duplicates: int = 0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        at = time.time()
+        body = await request.read()
+        expected = sign(
+            self.secret,
+            request.headers["webhook-id"],
+            int(request.headers["webhook-timestamp"]),
+            body,
+        )
+        offered = request.headers.get("webhook-signature", "").split()
+        if not any(hmac.compare_digest(expected, s) for s in offered):
+            self.bad_signatures += 1
+            return web.Response(status=401)
+        data = json.loads(body)["data"]
+        key = (data["project_id"], data["period_key"])
+        if key in self.arrivals:
+            self.duplicates += 1
+        else:
+            self.arrivals[key] = at
+        return web.Response(status=204)
+
+
+@dataclass
+class Step:
+    rate: float
+    duration_s: float
+    accepted: int
+    failed: int
+    skipped: int
+    delivered: int
+    undelivered: int
+    latencies_s: list[float]
+    post_p99_s: float
+    backlog_slope: float  # reports per second
+    delivered_per_s: float
+    cost: dict[str, ProcessCost]
+
+    @property
+    def sustained(self) -> bool:
+        return (
+            self.failed == 0
+            and self.skipped == 0
+            and self.undelivered == 0
+            and self.backlog_slope <= SLOPE_LIMIT * self.rate
+        )
+
+
+def backlog_slope(sent: list[float], arrived: list[float], start: float, end: float) -> float:
+    """Least-squares slope (per second) of scheduled-minus-delivered between `start` and `end`,
+    sampled every 0.1 s."""
+    sent, arrived = sorted(sent), sorted(arrived)
+    xs, ys = [], []
+    t = start
+    while t <= end:
+        xs.append(t - start)
+        ys.append(bisect.bisect_right(sent, t) - bisect.bisect_right(arrived, t))
+        t += 0.1
+    if len(xs) < 2:
+        return 0.0
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    var = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / var if var else 0.0
+
+
+async def _wait(condition: Any, *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not await condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not reached within {timeout:.0f}s")
+        await asyncio.sleep(0.2)
+
+
+async def _register(http: aiohttp.ClientSession, urls: dict[str, str], count: int) -> list[str]:
+    """`count` projects in the registry, then waits until the milestone service knows them all."""
+    ids: list[str] = []
+    gate = asyncio.Semaphore(16)
+
+    async def one(i: int) -> None:
+        async with (
+            gate,
+            http.post(
+                f"{urls['registry']}/v1/projects",
+                json={
+                    "name": f"压测项目-{i:05d}",
+                    "park": ("梧桐", "双桥", "石佛", "枫杨")[i % 4],
+                    "total_investment": 1_000_000,
+                    "signed_date": "2017-06-01",
+                    "planned_start_date": "2018-01-01",
+                },
+            ) as response,
+        ):
+            body = await response.json()
+            if response.status != 201:
+                raise RuntimeError(f"creating a project: {response.status} {body}")
+            ids.append(body["id"])
+
+    await asyncio.gather(*(one(i) for i in range(count)))
+    pending = set(ids)
+
+    async def all_known() -> bool:
+        for pid in list(pending):
+            async with http.get(f"{urls['milestone']}/v1/projects/{pid}/timeline?limit=1") as r:
+                if r.status != 200:
+                    return False
+                pending.discard(pid)
+        return True
+
+    await _wait(all_known, timeout=180, what=f"the milestone service knowing {count} projects")
+    return ids
+
+
+async def _step(
+    *,
+    urls: dict[str, str],
+    sink: Sink,
+    pids: dict[str, int],
+    rate: float,
+    duration_s: float,
+    first: int,
+    files: Path,
+) -> Step:
+    out = files / f"load-{int(rate)}.json"
+    before = {name: process_cost(pid) for name, pid in pids.items()}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.loadgen",
+        "--milestone", urls["milestone"],
+        "--token-file", str(files / "token"),
+        "--projects", str(files / "projects.json"),
+        "--rate", str(rate),
+        "--duration", str(duration_s),
+        "--first", str(first),
+        "--out", str(out),
+        stdout=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    if await proc.wait() != 0:
+        raise RuntimeError(f"the load generator failed at {rate}/s (exit {proc.returncode})")
+    load = json.loads(out.read_text())
+    accepted = [(p, k, sent) for p, k, sent, _done, status in load["records"] if status == 201]
+    keys = [(p, k) for p, k, _ in accepted]
+
+    async def drained() -> bool:
+        return all(key in sink.arrivals for key in keys)
+
+    with contextlib.suppress(TimeoutError):  # what did not arrive counts as undelivered
+        await _wait(drained, timeout=DRAIN_S, what="deliveries catching up")
+    after = {name: process_cost(pid) for name, pid in pids.items()}
+    latencies = [sink.arrivals[(p, k)] - sent for p, k, sent in accepted if (p, k) in sink.arrivals]
+    sent_times = [sent for _, _, sent in accepted]
+    arrived = [sink.arrivals[key] for key in keys if key in sink.arrivals]
+    start = min(sent_times, default=0.0)
+    end = start + duration_s
+    # The first moments fill the pipeline (backlog rises from 0 to rate x latency) in every
+    # case; growth is judged after them.
+    settled = start + min(duration_s / 4, 10.0)
+    in_window = [a for a in arrived if a <= end]
+    return Step(
+        rate=rate,
+        duration_s=duration_s,
+        accepted=len(accepted),
+        failed=load["failed"],
+        skipped=load["skipped"],
+        delivered=len(arrived),
+        undelivered=len(accepted) - len(arrived),
+        latencies_s=latencies,
+        post_p99_s=percentile(load["latencies_s"], 99),
+        backlog_slope=backlog_slope(sent_times, arrived, settled, end),
+        delivered_per_s=len(in_window) / duration_s,
+        cost={
+            name: ProcessCost(
+                after[name].cpu_seconds - before[name].cpu_seconds, after[name].peak_rss_mb
+            )
+            for name in pids
+        },
+    )
+
+
+async def run(
+    *,
+    run_dir: Path,
+    bootstrap: str,
+    database_urls: dict[str, str],
+    broker_pid: int | None,
+    rates: list[float],
+    step_s: float,
+    projects: int,
+) -> BenchResult:
+    """Starts the services, loads `projects`, then runs one step per rate until one is not
+    sustained. `database_urls` maps a service to its URL (empty: SQLite under run_dir)."""
+    files = run_dir / "e2e"
+    files.mkdir(parents=True, exist_ok=True)
+    secret = stack.jwt_secret(files)
+    env = stack.service_env(secret, bootstrap, files / "data")
+    for name, url in database_urls.items():
+        env[f"SANPI_{name.upper()}_DATABASE_URL"] = url
+    ports = {name: stack.free_port() for name in SERVICES}
+    pids = {
+        name: stack.start_service(name, port=ports[name], env=env, run_dir=files)
+        for name in SERVICES
+    }
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    sink = Sink()
+    app = web.Application()
+    app.router.add_post("/hook", sink.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    sink_port = stack.free_port()
+    await web.TCPSite(runner, "127.0.0.1", sink_port).start()
+    token = issue_token(secret, subject="bench", role=Role.ADMIN)
+    (files / "token").write_text(token)
+    steps: list[Step] = []
+    try:
+        for name in SERVICES:
+            await asyncio.to_thread(
+                stack.wait_ready, urls[name], pid=pids[name], marker=f"sanpi.{name}"
+            )
+        async with aiohttp.ClientSession(headers={"authorization": f"Bearer {token}"}) as http:
+            started = time.monotonic()
+            ids = await _register(http, urls, projects)
+            print(
+                f"  {projects} projects known to every service in {time.monotonic() - started:.1f}s",
+                flush=True,
+            )
+            async with http.post(
+                f"{urls['notification']}/v1/subscriptions",
+                json={
+                    "channel": "webhook",
+                    "url": f"http://127.0.0.1:{sink_port}/hook",
+                    "event_types": [EVENT_TYPE],
+                },
+            ) as response:
+                created = await response.json()
+                if response.status != 201:
+                    raise RuntimeError(f"subscribing: {response.status} {created}")
+                sink.secret = created["secret"]
+        (files / "projects.json").write_text(json.dumps(ids))
+        if broker_pid is not None:
+            pids = {**pids, "kafka": broker_pid}
+        first = 0
+        # A short warm-up: connections, caches and the JIT-less interpreter's first imports.
+        warm_rate = min(rates[0], 50.0)
+        await _step(urls=urls, sink=sink, pids=pids, rate=warm_rate, duration_s=min(step_s, 5.0), first=first, files=files)  # fmt: skip
+        first += int(warm_rate * min(step_s, 5.0)) + 1
+        for rate in rates:
+            print(f"  {rate:.0f} updates/s for {step_s:.0f}s …", flush=True)
+            step = await _step(urls=urls, sink=sink, pids=pids, rate=rate, duration_s=step_s, first=first, files=files)  # fmt: skip
+            first += int(rate * step_s) + 1
+            steps.append(step)
+            print(
+                f"    accepted {step.accepted}, delivered {step.delivered}, p99 "
+                f"{percentile(step.latencies_s, 99) * 1000:.0f} ms, backlog slope "
+                f"{step.backlog_slope:.1f}/s: {'sustained' if step.sustained else 'NOT sustained'}",
+                flush=True,
+            )
+            if not step.sustained:
+                break
+    finally:
+        await runner.cleanup()
+        for name in SERVICES:
+            stack.stop_pidfile(files / "pids" / f"{name}.pid", f"sanpi.{name}")
+    return _result(steps, sink, projects)
+
+
+def _result(steps: list[Step], sink: Sink, projects: int) -> BenchResult:
+    result = BenchResult("e2e")
+    for s in steps:
+        tag = f"at {s.rate:.0f}/s"
+        result.add(
+            f"{tag} accepted",
+            s.accepted / s.duration_s,
+            "updates/s",
+            f"{s.failed} failed, {s.skipped} not sent",
+        )
+        result.add(
+            f"{tag} delivered",
+            s.delivered_per_s,
+            "webhooks/s",
+            f"{s.undelivered} undelivered after {DRAIN_S:.0f}s",
+        )
+        for p in (50, 95, 99):
+            result.add(
+                f"{tag} latency p{p}",
+                percentile(s.latencies_s, p) * 1000,
+                "ms",
+                "POST → signed webhook",
+            )
+        result.add(
+            f"{tag} backlog slope",
+            s.backlog_slope,
+            "reports/s",
+            "sustained" if s.sustained else "NOT sustained",
+        )
+    sustained = [s for s in steps if s.sustained]
+    best = max(sustained, key=lambda s: s.rate, default=None)
+    result.add(
+        "highest rate sustained",
+        best.rate if best else 0.0,
+        "updates/s",
+        f"{best.duration_s:.0f}s without backlog growth" if best else "none",
+    )
+    basis = best or (steps[-1] if steps else None)
+    if basis is not None:
+        for name, cost in basis.cost.items():
+            result.add(
+                f"cpu per 1000 updates {name}",
+                cost.cpu_seconds / max(basis.accepted, 1) * 1000,
+                "cpu-s",
+                f"at {basis.rate:.0f}/s",
+            )
+        for name, cost in basis.cost.items():
+            result.add(f"peak rss {name}", cost.peak_rss_mb, "MiB")
+    result.details = {
+        "projects": projects,
+        "bad_signatures": sink.bad_signatures,
+        "duplicate_deliveries": sink.duplicates,
+        "steps": [
+            {
+                "rate": s.rate,
+                "accepted": s.accepted,
+                "failed": s.failed,
+                "skipped": s.skipped,
+                "delivered": s.delivered,
+                "undelivered": s.undelivered,
+                "post_p99_ms": s.post_p99_s * 1000,
+                "backlog_slope": s.backlog_slope,
+                "sustained": s.sustained,
+            }
+            for s in steps
+        ],
+    }
+    return result

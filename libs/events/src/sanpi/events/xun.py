@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 
@@ -46,7 +47,9 @@ class ReportPeriod:
         day = {0: 1, 1: 1, 2: 11, 3: 21}[self.xun]
         return dt.date(self.year, self.month, day)
 
-    @property
+    # Cached: a full rule evaluation reads the end of ~1.8M report periods several times each
+    # (sorting, windows), and the month's length costs a calendar lookup every time.
+    @functools.cached_property
     def end(self) -> dt.date:
         if self.xun in (1, 2):
             return dt.date(self.year, self.month, 10 * self.xun)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 import uuid
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -31,7 +34,8 @@ from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
 from sanpi.milestone.milestones import repository as milestones
 from sanpi.milestone.milestones.models import Milestone, MilestoneStatus
 from sanpi.milestone.progress import repository as progress
-from sanpi.milestone.progress.models import InvestmentPlan, ProgressReport
+from sanpi.milestone.progress.models import InvestmentPlan
+from sanpi.milestone.progress.repository import ReportRow
 from sanpi.milestone.rules import repository
 from sanpi.milestone.rules.evaluation import (
     Deadlines,
@@ -55,6 +59,9 @@ from sanpi.milestone.timeline import service as timeline
 # SQLite allows 999 bound parameters per statement in older builds: load facts in chunks.
 CHUNK = 400
 QUIET_STAGES = frozenset({Stage.SUSPENDED, Stage.CANCELLED, Stage.EFFECTIVE})
+# A full pass parses ~90 period keys per project (1.8M at province scale) out of a few hundred
+# distinct ones: parse each once. ReportPeriod is frozen, so sharing one is safe.
+_period = functools.lru_cache(maxsize=4096)(parse_period)
 
 
 @dataclass
@@ -88,7 +95,7 @@ def facts_of(
     project: TrackedProject,
     history: Sequence[StageChange],
     plan_rows: Sequence[Milestone],
-    reports: Sequence[ProgressReport],
+    reports: Sequence[ReportRow],
     plans: Sequence[InvestmentPlan],
 ) -> ProjectFacts:
     """The pure rules' view of one project, from its rows."""
@@ -116,7 +123,7 @@ def facts_of(
         ),
         reports=tuple(
             ReportFact(
-                parse_period(r.period_key),
+                _period(r.period_key),
                 r.completed_investment_cum,
                 r.completed_investment_ytd,
                 r.physical_progress_pct,
@@ -144,24 +151,37 @@ class Loaded:
     milestones: list[Milestone]
 
 
+class OfProject(Protocol):
+    @property
+    def project_id(self) -> str: ...
+
+
+R = TypeVar("R", bound=OfProject)
+
+
+def by_project(rows: Iterable[R]) -> dict[str, list[R]]:
+    """Rows grouped by project, in their order: one pass (filtering the whole chunk per project
+    was quadratic: 52 of 67 s of a 1,000-project pass with 94k reports)."""
+    grouped: dict[str, list[R]] = defaultdict(list)
+    for row in rows:
+        grouped[row.project_id].append(row)
+    return grouped
+
+
 async def load(session: AsyncSession, project_ids: Sequence[str]) -> list[Loaded]:
     out: list[Loaded] = []
     for start in range(0, len(project_ids), CHUNK):
         ids = list(project_ids[start : start + CHUNK])
         rows = await projects.many(session, ids)
-        history = await projects.history(session, ids)
-        plan_rows = await milestones.for_projects(session, ids)
-        reports = await progress.reports(session, ids)
-        plans = await progress.plans(session, ids)
+        history = by_project(await projects.history(session, ids))
+        plan_rows = by_project(await milestones.for_projects(session, ids))
+        reports = by_project(await progress.report_facts(session, ids))
+        plans = by_project(await progress.plans(session, ids))
         for project in rows:
             pid = project.project_id
-            mine = [m for m in plan_rows if m.project_id == pid]
+            mine = plan_rows.get(pid, [])
             facts = facts_of(
-                project,
-                [h for h in history if h.project_id == pid],
-                mine,
-                [r for r in reports if r.project_id == pid],
-                [p for p in plans if p.project_id == pid],
+                project, history.get(pid, []), mine, reports.get(pid, []), plans.get(pid, [])
             )
             out.append(Loaded(project, facts, mine))
     return out

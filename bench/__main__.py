@@ -5,6 +5,9 @@ python -m bench --smoke         tiny sizes, seconds: proves the benchmarks run (
 python -m bench --db postgres   the database-bound figures on PostgreSQL instead of SQLite
 python -m bench --only baseline-kafka
 python -m bench --only e2e --rates 100,500,1000
+python -m bench --only scale --projects 2000 --profile
+                                the province scale with fewer projects; pyinstrument reports of
+                                the evaluation and the replay go to .run/bench/scale-*.profile.txt
 
 The end-to-end figure is set against the slowest same-run baseline (a ratio of 1 would mean the
 whole pipeline runs as fast as a bare insert or a bare produce→consume alone).
@@ -24,7 +27,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import baseline_http, baseline_kafka, e2e
+from bench import baseline_http, baseline_kafka, e2e, scale
 from bench.common import RESULTS, ROOT, BenchResult, print_table
 from scripts import stack
 
@@ -47,6 +50,9 @@ class Environment:
     service_urls: dict[str, str]  # each service's database URL; empty: SQLite under run_dir
     broker_pid: int | None
     rates: list[float]
+    new_database: Callable[[str], str]  # a fresh database by name → its URL
+    projects: int | None  # the scale bench's project count (default: 20,000; smoke: 300)
+    profile: bool
 
 
 Bench = Callable[[Environment], Coroutine[None, None, BenchResult]]
@@ -90,10 +96,22 @@ async def bench_e2e(env: Environment) -> BenchResult:
     )
 
 
+async def bench_scale(env: Environment) -> BenchResult:
+    return await scale.run(
+        run_dir=env.run_dir,
+        bootstrap=env.bootstrap,
+        new_database=env.new_database,
+        smoke=env.smoke,
+        projects=env.projects,
+        profile=env.profile,
+    )
+
+
 BENCHES: dict[str, Bench] = {
     "baseline-kafka": bench_kafka,
     "baseline-http-insert": bench_http,
     "e2e": bench_e2e,
+    "scale": bench_scale,
 }
 FULL_RATES = [100.0, 250.0, 500.0, 750.0, 1000.0, 1250.0, 1500.0]
 
@@ -133,6 +151,10 @@ def main() -> int:
         "--rates",
         help="comma-separated updates/s for the end-to-end steps (default: 100 up to 1500)",
     )
+    parser.add_argument("--projects", type=int, help="scale: projects (default 20,000)")
+    parser.add_argument(
+        "--profile", action="store_true", help="scale: pyinstrument the evaluation and the replay"
+    )
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")] if args.rates else FULL_RATES
     if args.smoke and not args.rates:
@@ -156,11 +178,19 @@ def main() -> int:
         service_urls: dict[str, str] = {}
         if args.db == "postgres":
             pg("start", env=pg_env)
-            pg("createdb", "sanpi_bench", env=pg_env)
-            url = pg("url", "bench", env=pg_env)
+
+            def new_database(name: str) -> str:
+                pg("createdb", f"sanpi_{name}", env=pg_env)
+                return pg("url", name, env=pg_env)
+
+            url = new_database("bench")
             service_urls = {name: pg("url", name, env=pg_env) for name in e2e.SERVICES}
         else:
-            url = f"sqlite+aiosqlite:///{run_dir / 'bench.db'}"
+
+            def new_database(name: str) -> str:
+                return f"sqlite+aiosqlite:///{run_dir / name}.db"
+
+            url = new_database("bench")
         broker_pid = int((run_dir / "kafka" / "kafka.pid").read_text())
         env = Environment(
             run_dir,
@@ -170,6 +200,9 @@ def main() -> int:
             service_urls,
             broker_pid,
             rates,
+            new_database,
+            args.projects,
+            args.profile,
         )
         for name in args.only or list(BENCHES):
             print(f"running {name} …", flush=True)

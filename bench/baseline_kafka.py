@@ -7,9 +7,8 @@ import time
 import uuid
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from bench.common import BenchResult, percentile
+from bench.common import BenchResult, create_topic, delete_topic, percentile
 
 # About the size of a progress.reported CloudEvent (measured: 560–650 bytes).
 PAYLOAD_BYTES = 600
@@ -17,12 +16,7 @@ PAYLOAD_BYTES = 600
 
 async def run(bootstrap: str, *, messages: int) -> BenchResult:
     topic = f"bench.raw.{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(topic, num_partitions=6, replication_factor=1)])
-    finally:
-        await admin.close()
+    await create_topic(bootstrap, topic)
 
     consumer = AIOKafkaConsumer(
         topic,
@@ -66,12 +60,7 @@ async def run(bootstrap: str, *, messages: int) -> BenchResult:
     finally:
         await producer.stop()
         await consumer.stop()
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-        await admin.start()
-        try:
-            await admin.delete_topics([topic])
-        finally:
-            await admin.close()
+        await delete_topic(bootstrap, topic)
 
     result = BenchResult("baseline-kafka")
     result.add(

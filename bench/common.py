@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / ".run" / "bench"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -41,6 +43,27 @@ class BenchResult:
         path = RESULTS / f"{self.bench}.json"
         path.write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n")
         return path
+
+
+async def create_topic(bootstrap: str, topic: str, partitions: int = 6) -> None:
+    """A fresh topic with the services' partition count (sanpi.kit.kafka: 6)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics(
+            [NewTopic(topic, num_partitions=partitions, replication_factor=1)]
+        )
+    finally:
+        await admin.close()
+
+
+async def delete_topic(bootstrap: str, topic: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_topics([topic])
+    finally:
+        await admin.close()
 
 
 def percentile(values: list[float], p: float) -> float:

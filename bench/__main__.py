@@ -6,8 +6,9 @@ python -m bench --db postgres   the database-bound figures on PostgreSQL instead
 python -m bench --only baseline-kafka
 python -m bench --only e2e --rates 100,500,1000
 python -m bench --only scale --projects 2000 --profile
-                                the province scale with fewer projects; pyinstrument reports of
-                                the evaluation and the replay go to .run/bench/scale-*.profile.txt
+                                the province scale with fewer projects; pyinstrument reports of an
+                                extra evaluation pass and of the replay (whose figure then carries
+                                the profiler's overhead) go to .run/bench/scale-*.profile.txt
 
 The end-to-end figure is set against the slowest same-run baseline (a ratio of 1 would mean the
 whole pipeline runs as fast as a bare insert or a bare produce→consume alone).

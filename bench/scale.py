@@ -517,12 +517,11 @@ async def evaluation_part(
         )
         scope = f"{counts['tracked_project']:,} projects, {reports:,} reports"
         for attempt, label in enumerate(("first", "second")):
-            with profiled(profile and attempt == 0, "evaluation"):
-                started, cpu = time.perf_counter(), time.process_time()
-                response = await client.post(
-                    "/v1/admin/evaluate", params={"as_of": data.as_of.isoformat()}
-                )
-                elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+            started, cpu = time.perf_counter(), time.process_time()
+            response = await client.post(
+                "/v1/admin/evaluate", params={"as_of": data.as_of.isoformat()}
+            )
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
             if response.status_code != 200:
                 raise RuntimeError(f"evaluate: {response.status_code} {response.text[:500]}")
             body = response.json()
@@ -544,6 +543,12 @@ async def evaluation_part(
                 result.add(
                     "alerts raised", len(body["raised"]), "alerts", f"as of {data.as_of}, R02–R17"
                 )
+        if profile:  # a third pass, profiled: the figures above carry no profiler overhead
+            with profiled(True, "evaluation"):
+                response = await client.post(
+                    "/v1/admin/evaluate", params={"as_of": data.as_of.isoformat()}
+                )
+            response.raise_for_status()
 
 
 # --- 3. replay: a projection rebuilt from its topic -----------------------------------------------

@@ -77,13 +77,28 @@ def faults(run_dir: Path, postgres: Postgres | None) -> Iterator[FaultStack]:
 async def run_scenario(
     faults: FaultStack, sink: WebhookSink, fault: Callable[[], Awaitable[None]]
 ) -> dict[str, int]:
-    urls = faults.services.urls
+    """Subscribes `sink`, runs the stream with `fault` midway, and unsubscribes whatever happened:
+    the stack is shared by the module, and a scenario's subscription left behind would have every
+    later scenario retry deliveries to its closed sink."""
+    notification = faults.services.urls["notification"]
     async with httpx.AsyncClient(headers=faults.services.headers(), timeout=30) as http:
         subscribed = await http.post(
-            f"{urls['notification']}/v1/subscriptions",
+            f"{notification}/v1/subscriptions",
             json={"channel": "webhook", "url": sink.url, "event_types": list(EVENT_TYPES)},
         )
         assert subscribed.status_code == 201, subscribed.text
+        try:
+            return await _stream_with_fault(faults, sink, fault)
+        finally:
+            gone = await http.delete(f"{notification}/v1/subscriptions/{subscribed.json()['id']}")
+            assert gone.status_code == 204, gone.text
+
+
+async def _stream_with_fault(
+    faults: FaultStack, sink: WebhookSink, fault: Callable[[], Awaitable[None]]
+) -> dict[str, int]:
+    urls = faults.services.urls
+    async with httpx.AsyncClient(headers=faults.services.headers(), timeout=30) as http:
         ids = await register_projects(
             http, urls["registry"], urls["milestone"], PROJECTS, new_tag()
         )

@@ -21,6 +21,10 @@ from sanpi.kit.settings import ServiceSettings
 log = logging.getLogger("sanpi.consumer")
 
 D = TypeVar("D", bound=EventData)
+
+# Records applied in one transaction at most. SQLite has one writer: a transaction of 50
+# events (~2 ms each) holds HTTP writes back for ~0.1 s at worst.
+TRANSACTION_RECORDS = 50
 Handler = Callable[[AsyncSession, CloudEvent, Any], Awaitable[None]]
 
 
@@ -156,6 +160,50 @@ class EventConsumer:
         EVENTS_CONSUMED.labels(record.topic, event.type, Outcome.DEAD_LETTERED).inc()
         return Outcome.DEAD_LETTERED
 
+    async def process_many(self, records: Sequence[Record]) -> None:
+        """Applies consecutive records of one partition in ONE transaction; if any of them fails,
+        the transaction is rolled back and the records are applied one at a time (`process`),
+        so a bad record still retries and dead-letters alone.
+
+        Why: under load a service spent most of an event's time waiting to take the database's
+        write lock and opening and committing a transaction, not in the handler; one
+        transaction per fetched batch pays that once."""
+        if len(records) == 1:
+            await self.process(records[0])
+            return
+        try:
+            prepared = [(r, from_value(r.value)) for r in records]
+            parsed = [(r, event, parse_data(event)) for r, event in prepared]
+        except EventDecodeError:
+            for record in records:
+                await self.process(record)
+            return
+        outcomes: list[tuple[Record, CloudEvent, Outcome]] = []
+        try:
+            async with self.db.transaction() as session:
+                for record, event, data in parsed:
+                    handler = self.handlers.get(event.type)
+                    if handler is None:
+                        outcomes.append((record, event, Outcome.IGNORED))
+                    elif await already_processed(session, self.name, event):
+                        outcomes.append((record, event, Outcome.DUPLICATE))
+                    else:
+                        await handler(session, event, data)
+                        record_processed(session, self.name, event)
+                        outcomes.append((record, event, Outcome.PROCESSED))
+        except Exception as exc:
+            log.info(
+                "a batch of %d records failed together (%s: %s); applying them one at a time",
+                len(records),
+                type(exc).__name__,
+                exc,
+            )
+            for record in records:
+                await self.process(record)
+            return
+        for record, event, outcome in outcomes:
+            EVENTS_CONSUMED.labels(record.topic, event.type, outcome).inc()
+
     async def run(self, stopping: asyncio.Event) -> None:
         """Consumes until `stopping` is set, committing offsets once per fetched batch. A watchdog
         replaces a consumer that stopped making progress while records wait (ConsumerStalled:
@@ -199,9 +247,10 @@ class EventConsumer:
                 continue
             offsets: dict[TopicPartition, int] = {}
             for tp, records in batch.items():
-                for record in records:
-                    await self.process(record)
-                    offsets[tp] = record.offset + 1
+                for start in range(0, len(records), TRANSACTION_RECORDS):
+                    chunk = records[start : start + TRANSACTION_RECORDS]
+                    await self.process_many(chunk)
+                    offsets[tp] = chunk[-1].offset + 1
                     self._progress_at = asyncio.get_running_loop().time()
             try:
                 # One commit per batch: a commit costs a round trip (~ms to 250 ms).

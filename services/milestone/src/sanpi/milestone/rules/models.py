@@ -33,6 +33,10 @@ class Alert(SQLModel, table=True):
             sqlite_where=text("state = 'FIRING'"),
             postgresql_where=text("state = 'FIRING'"),
         ),
+        # The firing alerts of a few projects, after every report. With only the single-column
+        # indexes SQLite chose ix_alert_state and read every firing alert each time (0.83 ms a
+        # report with 1,500 alerts, growing with the province).
+        Index("ix_alert_project_state", "project_id", "state"),
     )
 
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True, max_length=36)

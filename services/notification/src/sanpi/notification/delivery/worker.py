@@ -63,25 +63,9 @@ async def run_delivery_worker(runtime: Runtime, stopping: asyncio.Event) -> None
         timeout=settings.webhook_timeout_s, follow_redirects=False, limits=limits
     ) as client:
 
-        async def attempt(claimed: Claimed) -> None:
+        async def attempt(claimed: Claimed) -> tuple[Claimed, AttemptResult]:
             async with gate:
-                result = await send(claimed, client=client, settings=settings)
-                status = await service.record_result(
-                    runtime.db,
-                    claimed,
-                    result,
-                    settings=settings,
-                    now=runtime.clock.now(),
-                    rng=rng,
-                )
-                log.info(
-                    "delivery %s (%s) attempt %d: %s -> %s",
-                    claimed.delivery_id,
-                    claimed.channel,
-                    claimed.attempt,
-                    result.status_code or result.error,
-                    status,
-                )
+                return claimed, await send(claimed, client=client, settings=settings)
 
         while not stopping.is_set():
             wake.clear()
@@ -92,6 +76,18 @@ async def run_delivery_worker(runtime: Runtime, stopping: asyncio.Event) -> None
                 lease_s=settings.delivery_lease_s,
             )
             if claimed:
-                await asyncio.gather(*(attempt(c) for c in claimed))
+                done = await asyncio.gather(*(attempt(c) for c in claimed))
+                statuses = await service.record_results(
+                    runtime.db, done, settings=settings, now=runtime.clock.now(), rng=rng
+                )
+                for (sent, result), status in zip(done, statuses, strict=True):
+                    log.info(
+                        "delivery %s (%s) attempt %d: %s -> %s",
+                        sent.delivery_id,
+                        sent.channel,
+                        sent.attempt,
+                        result.status_code or result.error,
+                        status,
+                    )
                 continue
             await wait_any(wake, stopping, timeout=0.5)

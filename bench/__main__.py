@@ -95,7 +95,7 @@ BENCHES: dict[str, Bench] = {
     "baseline-http-insert": bench_http,
     "e2e": bench_e2e,
 }
-FULL_RATES = [100.0, 250.0, 500.0, 750.0, 1000.0, 1250.0, 1500.0]
+FULL_RATES = [25.0, 50.0, 75.0, 100.0, 150.0, 250.0, 500.0, 750.0, 1000.0, 1500.0]
 
 
 def summary(results: list[BenchResult]) -> BenchResult | None:
@@ -131,7 +131,7 @@ def main() -> int:
     )
     parser.add_argument(
         "--rates",
-        help="comma-separated updates/s for the end-to-end steps (default: 100 up to 1500)",
+        help="comma-separated updates/s for the end-to-end steps, rising (default: 25 up to 1500; stops at the first rate not sustained)",
     )
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")] if args.rates else FULL_RATES

@@ -114,7 +114,7 @@ BENCHES: dict[str, Bench] = {
     "e2e": bench_e2e,
     "scale": bench_scale,
 }
-FULL_RATES = [100.0, 250.0, 500.0, 750.0, 1000.0, 1250.0, 1500.0]
+FULL_RATES = [25.0, 50.0, 75.0, 100.0, 150.0, 250.0, 500.0, 750.0, 1000.0, 1500.0]
 
 
 def summary(results: list[BenchResult]) -> BenchResult | None:
@@ -150,7 +150,7 @@ def main() -> int:
     )
     parser.add_argument(
         "--rates",
-        help="comma-separated updates/s for the end-to-end steps (default: 100 up to 1500)",
+        help="comma-separated updates/s for the end-to-end steps, rising (default: 25 up to 1500; stops at the first rate not sustained)",
     )
     parser.add_argument("--projects", type=int, help="scale: projects (default 20,000)")
     parser.add_argument(

@@ -218,6 +218,7 @@ def main() -> int:
             pg("stop", env=pg_env)
     total = summary(results)
     if total is not None:
+        total.details.update(smoke=args.smoke, db=args.db)
         total.save()
         results.append(total)
     print()

@@ -260,17 +260,26 @@ async def database_url(
     postgres: Postgres | None,
     _postgres_admin: asyncpg.Connection | None,
     monkeypatch: pytest.MonkeyPatch,
-) -> str:
-    """This test's own empty database. On PostgreSQL every service's SANPI_<SERVICE>_DATABASE_URL
-    points at it (table names are unique across services), so in-process apps use it unchanged."""
+) -> AsyncIterator[str]:
+    """This test's own empty database, and one more per service, as on SQLite (where a service
+    without a URL keeps its own file in its data_dir): on PostgreSQL every service's
+    SANPI_<SERVICE>_DATABASE_URL points at a database of its own. Services cannot share one:
+    each keeps its Alembic history in the same `alembic_version` table, as in production where
+    every service has its own database."""
     if postgres is None or _postgres_admin is None:
-        return f"sqlite+aiosqlite:///{tmp_path}/test.db"
-    name = f"test_{os.getpid()}_{next(_database_numbers)}"
-    await _postgres_admin.execute(f'CREATE DATABASE "{name}"')
-    url = postgres.url(name)
+        yield f"sqlite+aiosqlite:///{tmp_path}/test.db"
+        return
+    number = next(_database_numbers)
+    names = [f"test_{os.getpid()}_{number}"]
     for service in stack.SERVICES:
-        monkeypatch.setenv(f"SANPI_{service.upper()}_DATABASE_URL", url)
-    return url
+        names.append(f"test_{os.getpid()}_{number}_{service}")
+        monkeypatch.setenv(f"SANPI_{service.upper()}_DATABASE_URL", postgres.url(names[-1]))
+    for name in names:
+        await _postgres_admin.execute(f'CREATE DATABASE "{name}"')
+    yield postgres.url(names[0])
+    # ~7 MB each: kept, a run's thousands of test databases filled gigabytes of disk.
+    for name in names:
+        await _postgres_admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

@@ -261,25 +261,35 @@ async def database_url(
     _postgres_admin: asyncpg.Connection | None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[str]:
-    """This test's own empty database, and one more per service, as on SQLite (where a service
-    without a URL keeps its own file in its data_dir): on PostgreSQL every service's
-    SANPI_<SERVICE>_DATABASE_URL points at a database of its own. Services cannot share one:
-    each keeps its Alembic history in the same `alembic_version` table, as in production where
-    every service has its own database."""
+    """This test's own empty database. On PostgreSQL every service's SANPI_<SERVICE>_DATABASE_URL
+    points at it (table names are unique across services), so an in-process app uses it unchanged.
+    A test running several services in one process adds `service_databases`."""
     if postgres is None or _postgres_admin is None:
         yield f"sqlite+aiosqlite:///{tmp_path}/test.db"
         return
-    number = next(_database_numbers)
-    names = [f"test_{os.getpid()}_{number}"]
+    name = f"test_{os.getpid()}_{next(_database_numbers)}"
+    await _postgres_admin.execute(f'CREATE DATABASE "{name}"')
+    url = postgres.url(name)
     for service in stack.SERVICES:
-        names.append(f"test_{os.getpid()}_{number}_{service}")
-        monkeypatch.setenv(f"SANPI_{service.upper()}_DATABASE_URL", postgres.url(names[-1]))
-    for name in names:
-        await _postgres_admin.execute(f'CREATE DATABASE "{name}"')
-    yield postgres.url(names[0])
-    # ~7 MB each: kept, a run's thousands of test databases filled gigabytes of disk.
-    for name in names:
-        await _postgres_admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        monkeypatch.setenv(f"SANPI_{service.upper()}_DATABASE_URL", url)
+    yield url
+    # ~7 MB each: kept, a run's test databases filled 5.7 GB of disk.
+    await _postgres_admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def service_databases(
+    postgres: Postgres | None,
+    another_database: Callable[[], Awaitable[str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A database of its own for every service, as on SQLite (where each keeps a file in its
+    data_dir) and in production: services cannot share one, since each keeps its Alembic history
+    in the same `alembic_version` table."""
+    if postgres is None:
+        return
+    for service in stack.SERVICES:
+        monkeypatch.setenv(f"SANPI_{service.upper()}_DATABASE_URL", await another_database())
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from sanpi.milestone.app import create_app as milestone_app
 from sanpi.milestone.settings import MilestoneSettings
@@ -15,6 +16,9 @@ from sanpi.registry.settings import RegistrySettings
 from tests.support.milestone import milestone_service
 from tests.support.notification import harness, harness_settings
 from tests.support.registry import registry_client
+
+# Several services run in this process: each needs a database of its own.
+pytestmark = pytest.mark.usefixtures("service_databases")
 
 
 def problem_fields(response: httpx.Response, status: int = 422) -> list[str]:

@@ -30,6 +30,9 @@ from tests.support.notification import alert, harness
 from tests.support.waiting import eventually
 from tests.support.world import SERVICES, World, three_services
 
+# The three services run in this process: each needs a database of its own.
+pytestmark = pytest.mark.usefixtures("service_databases")
+
 OWN_PARK, OTHER_PARK = "梧桐", "石佛"
 
 

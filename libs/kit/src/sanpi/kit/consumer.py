@@ -109,6 +109,10 @@ class EventConsumer:
         self.name = settings.group_id
         self.assigned = asyncio.Event()
         self._progress_at = 0.0
+        # The next offset to process per partition, as this consumer knows it. aiokafka's
+        # position() may wait for good when the consumer is wedged after a broker restart (seen
+        # in a fault test: lag bookkeeping and watchdog both hung in it), so we keep our own.
+        self._next: dict[TopicPartition, int] = {}
 
     async def process(self, record: Record) -> Outcome:
         """Handles one record. Never raises: what cannot be applied goes to the dead-letter topic."""
@@ -132,13 +136,9 @@ class EventConsumer:
         for attempt in range(1, attempts + 1):
             try:
                 async with self.db.transaction() as session:
-                    if await already_processed(session, self.name, event):
-                        EVENTS_CONSUMED.labels(record.topic, event.type, Outcome.DUPLICATE).inc()
-                        return Outcome.DUPLICATE
-                    await handler(session, event, data)
-                    record_processed(session, self.name, event)
-                EVENTS_CONSUMED.labels(record.topic, event.type, Outcome.PROCESSED).inc()
-                return Outcome.PROCESSED
+                    outcome = await self._apply(session, event, data, handler)
+                EVENTS_CONSUMED.labels(record.topic, event.type, outcome).inc()
+                return outcome
             except Exception as exc:
                 EVENTS_FAILED.labels(record.topic, event.type).inc()
                 last_error = f"{type(exc).__name__}: {exc}"
@@ -159,6 +159,17 @@ class EventConsumer:
         await self.dead_letter(record, last_error, attempts)
         EVENTS_CONSUMED.labels(record.topic, event.type, Outcome.DEAD_LETTERED).inc()
         return Outcome.DEAD_LETTERED
+
+    async def _apply(
+        self, session: AsyncSession, event: CloudEvent, data: EventData, handler: Handler
+    ) -> Outcome:
+        """The handler's effect and the inbox row, in the caller's transaction; an event the
+        inbox already holds is a no-op."""
+        if await already_processed(session, self.name, event):
+            return Outcome.DUPLICATE
+        await handler(session, event, data)
+        record_processed(session, self.name, event)
+        return Outcome.PROCESSED
 
     async def process_many(self, records: Sequence[Record]) -> None:
         """Applies consecutive records of one partition in ONE transaction; if any of them fails,
@@ -183,14 +194,12 @@ class EventConsumer:
             async with self.db.transaction() as session:
                 for record, event, data in parsed:
                     handler = self.handlers.get(event.type)
-                    if handler is None:
-                        outcomes.append((record, event, Outcome.IGNORED))
-                    elif await already_processed(session, self.name, event):
-                        outcomes.append((record, event, Outcome.DUPLICATE))
-                    else:
-                        await handler(session, event, data)
-                        record_processed(session, self.name, event)
-                        outcomes.append((record, event, Outcome.PROCESSED))
+                    outcome = (
+                        Outcome.IGNORED
+                        if handler is None
+                        else await self._apply(session, event, data, handler)
+                    )
+                    outcomes.append((record, event, outcome))
         except Exception as exc:
             log.info(
                 "a batch of %d records failed together (%s: %s); applying them one at a time",
@@ -208,6 +217,7 @@ class EventConsumer:
         """Consumes until `stopping` is set, committing offsets once per fetched batch. A watchdog
         replaces a consumer that stopped making progress while records wait (ConsumerStalled:
         the supervisor starts a fresh one; the inbox makes the redelivery harmless)."""
+        self._next = {}  # a fresh consumer starts from the committed offsets
         consumer = AIOKafkaConsumer(
             *self.topics,
             bootstrap_servers=self.settings.kafka_bootstrap,
@@ -250,7 +260,7 @@ class EventConsumer:
                 for start in range(0, len(records), TRANSACTION_RECORDS):
                     chunk = records[start : start + TRANSACTION_RECORDS]
                     await self.process_many(chunk)
-                    offsets[tp] = chunk[-1].offset + 1
+                    offsets[tp] = self._next[tp] = chunk[-1].offset + 1
                     self._progress_at = asyncio.get_running_loop().time()
             try:
                 # One commit per batch: a commit costs a round trip (~ms to 250 ms).
@@ -274,12 +284,15 @@ class EventConsumer:
             partitions = list(consumer.assignment())
             try:
                 ends = await asyncio.wait_for(consumer.end_offsets(partitions), timeout=10)
-                waiting = 0
-                for tp in partitions:
-                    waiting += max(0, ends[tp] - await consumer.position(tp))
             except Exception as exc:  # broker away: nobody could consume; not our stall
                 log.debug("stall check skipped: %s", exc)
                 continue
+            try:
+                positions = await asyncio.wait_for(self._positions(consumer, partitions), 10)
+            except TimeoutError:
+                # The broker answers, but the consumer cannot even say where it stands.
+                raise ConsumerStalled(f"{self.name}: no position after a broker answer") from None
+            waiting = sum(max(0, ends[tp] - positions[tp]) for tp in partitions)
             if waiting == 0:
                 self._progress_at = loop.time()  # idle, not stuck
                 continue
@@ -287,11 +300,20 @@ class EventConsumer:
                 f"{self.name}: no record processed for {stall_s:.0f} s while {waiting} wait"
             )
 
+    async def _positions(
+        self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition]
+    ) -> dict[TopicPartition, int]:
+        """Our own next offsets; aiokafka's position only for a partition not processed yet."""
+        return {
+            tp: self._next[tp] if tp in self._next else await consumer.position(tp)
+            for tp in partitions
+        }
+
     async def _record_lag(self, consumer: AIOKafkaConsumer) -> None:
-        # Both numbers are local (the last fetch response and our own position): no round trip.
+        # Both numbers are local (the last fetch response and our own next offset): no round
+        # trip, and nothing that can wait.
         for tp in consumer.assignment():
             highwater = consumer.highwater(tp)
-            if highwater is None:
+            if highwater is None or tp not in self._next:
                 continue
-            position = await consumer.position(tp)
-            CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, highwater - position))
+            CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, highwater - self._next[tp]))

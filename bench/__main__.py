@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -31,13 +30,6 @@ from pathlib import Path
 from bench import baseline_http, baseline_kafka, e2e, scale
 from bench.common import RESULTS, ROOT, BenchResult, print_table
 from scripts import stack
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -81,7 +73,7 @@ async def bench_http(env: Environment) -> BenchResult:
         duration_s=2 if env.smoke else 20,
         concurrency=32,
         run_dir=env.run_dir,
-        port=free_port(),
+        port=stack.free_port(),
     )
 
 
@@ -164,13 +156,13 @@ def main() -> int:
     run_dir = RESULTS / "run"
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
-    kafka_port, controller_port = free_port(), free_port()
+    kafka_port, controller_port = stack.free_port(), stack.free_port()
     kafka_env = {
         "KAFKA_DIR": str(run_dir / "kafka"),
         "KAFKA_PORT": str(kafka_port),
         "KAFKA_CONTROLLER_PORT": str(controller_port),
     }
-    pg_env = {"PG_DIR": str(run_dir / "postgres"), "PG_PORT": str(free_port())}
+    pg_env = {"PG_DIR": str(run_dir / "postgres"), "PG_PORT": str(stack.free_port())}
     started = time.monotonic()
     print(f"starting Apache Kafka on 127.0.0.1:{kafka_port} …", flush=True)
     stack.kafka("start", kafka_env)

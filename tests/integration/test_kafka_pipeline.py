@@ -12,6 +12,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from prometheus_client import REGISTRY
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import CloudEvent, ProjectRegistered, Stage, build_record, dead_letter_topic
@@ -256,3 +257,85 @@ async def test_a_consumer_that_stops_making_progress_is_replaced(
         await asyncio.wait_for(replacement, timeout=30)
         await runtime.db.dispose()
     assert applied == [f"s-{i}" for i in range(5)]
+
+
+def _lag_series(topic: str) -> dict[int, float]:
+    return {
+        int(sample.labels["partition"]): sample.value
+        for metric in REGISTRY.collect()
+        if metric.name == "sanpi_consumer_lag"
+        for sample in metric.samples
+        if sample.labels["topic"] == topic
+    }
+
+
+async def test_every_assigned_partition_reports_its_lag_and_a_revoked_one_stops(
+    kafka_broker: Broker, tmp_path: Path, database_url: str
+) -> None:
+    # A replica that joins a group after the backlog was consumed has nothing to process; it
+    # must still report lag 0 for its partitions (docs/operations.md shows it), and a partition
+    # a rebalance took away must not keep a stale figure.
+    topic = f"sanpi.itest.{uuid.uuid4().hex[:8]}"
+    applied: list[str] = []
+    handlers: Handlers[Any] = Handlers()
+
+    @handlers.on(ProjectRegistered)
+    async def on_registered(_s: AsyncSession, _e: CloudEvent, data: ProjectRegistered) -> None:
+        applied.append(data.project_id)
+
+    settings = ServiceSettings(
+        data_dir=tmp_path,
+        database_url=database_url,
+        kafka_bootstrap=kafka_broker.bootstrap,
+        consumer_group=f"itest-{uuid.uuid4().hex[:8]}",
+        kafka_partitions=6,
+    )
+    runtime = Runtime(
+        ServiceSpec(
+            settings=settings,
+            title="t",
+            description="t",
+            routers=[],
+            migrations=None,
+            consumes=[topic],
+            handlers=handlers.as_mapping(),
+        )
+    )
+    await runtime.db.create_all(list(KIT_TABLES))
+    await ensure_topics(settings, [topic])
+    record = build_record(
+        ProjectRegistered(
+            project_id="only-in-0",
+            version=1,
+            name="n",
+            park="梧桐",
+            total_investment=1,
+            stage=Stage.SIGNED,
+        ),
+        source="/itest",
+    )[1].value
+    await produce(kafka_broker.bootstrap, topic, [record], partition=0)
+    await runtime.start()
+    other = AIOKafkaConsumer(
+        topic, bootstrap_servers=kafka_broker.bootstrap, group_id=settings.consumer_group
+    )
+    try:
+        await eventually(lambda: applied == ["only-in-0"], what="the one record applied")
+        # Five of the six partitions never had a record: their lag is 0, not absent.
+        await eventually(
+            lambda: _lag_series(topic) == dict.fromkeys(range(6), 0.0),
+            what="lag 0 for all six partitions",
+        )
+        await other.start()  # a second member: the rebalance moves some partitions to it
+        taken = await eventually(
+            lambda: other.assignment(), timeout=60, what="the second member's partitions"
+        )
+        gone = {tp.partition for tp in taken}
+        await eventually(
+            lambda: set(_lag_series(topic)) == set(range(6)) - gone,
+            timeout=60,
+            what="lag only for the partitions the service still holds",
+        )
+    finally:
+        await other.stop()
+        await runtime.stop()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -217,9 +218,8 @@ class EventConsumer:
         """Consumes until `stopping` is set, committing offsets once per fetched batch. A watchdog
         replaces a consumer that stopped making progress while records wait (ConsumerStalled:
         the supervisor starts a fresh one; the inbox makes the redelivery harmless)."""
-        self._next = {}  # a fresh consumer starts from the committed offsets
+        self._next.clear()  # a fresh consumer starts from the committed offsets
         consumer = AIOKafkaConsumer(
-            *self.topics,
             bootstrap_servers=self.settings.kafka_bootstrap,
             group_id=self.name,
             client_id=f"{self.name}-consumer",
@@ -229,6 +229,7 @@ class EventConsumer:
             fetch_max_wait_ms=100,
             max_poll_records=500,
         )
+        consumer.subscribe(self.topics, listener=_ForgetRevoked(self._next))
         await consumer.start()
         self._progress_at = asyncio.get_running_loop().time()
         consuming = asyncio.create_task(self._consume(consumer, stopping))
@@ -310,10 +311,34 @@ class EventConsumer:
         }
 
     async def _record_lag(self, consumer: AIOKafkaConsumer) -> None:
-        # Both numbers are local (the last fetch response and our own next offset): no round
-        # trip, and nothing that can wait.
+        # The high-water mark is local (the last fetch response). A partition processed here has
+        # our own next offset; one assigned but idle since the start asks aiokafka once, bounded
+        # (position() can wait for good on a wedged consumer), so that every assigned partition
+        # reports its lag, 0 included.
         for tp in consumer.assignment():
             highwater = consumer.highwater(tp)
-            if highwater is None or tp not in self._next:
+            if highwater is None:
                 continue
+            if tp not in self._next:
+                try:
+                    self._next[tp] = await asyncio.wait_for(consumer.position(tp), timeout=0.5)
+                except (TimeoutError, KafkaError):
+                    continue
             CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, highwater - self._next[tp]))
+
+
+class _ForgetRevoked(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Drops what we knew of partitions a rebalance took away: another member moves them on, so
+    our next offset for them goes stale (a stale one would read as lag, and as a stall)."""
+
+    def __init__(self, next_offsets: dict[TopicPartition, int]) -> None:
+        self._next = next_offsets
+
+    async def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        for tp in revoked:
+            self._next.pop(tp, None)
+            with contextlib.suppress(KeyError):  # KeyError: never reported
+                CONSUMER_LAG.remove(tp.topic, str(tp.partition))
+
+    async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        pass

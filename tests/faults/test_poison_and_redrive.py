@@ -14,28 +14,16 @@ from typing import Any
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.events import CloudEvent, ProjectRegistered, Stage, build_record, dead_letter_topic
-from sanpi.kit import KIT_TABLES, Handlers, ServiceSettings, ServiceSpec
-from sanpi.kit.app import Runtime
+from sanpi.events import CloudEvent, ProjectRegistered, dead_letter_topic
+from sanpi.kit import Handlers, ServiceSettings
 from tests.conftest import Broker
+from tests.support.consumers import consuming_runtime, registration
 from tests.support.kafka import header, produce, read_until
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.kafka
 
 SANPI = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "sanpi"
-
-
-def registration(project_id: str, name: str) -> bytes:
-    data = ProjectRegistered(
-        project_id=project_id,
-        version=1,
-        name=name,
-        park="石佛",
-        total_investment=1,
-        stage=Stage.SIGNED,
-    )
-    return build_record(data, source="/fault-test")[1].value
 
 
 def redrive(bootstrap: str, topic: str, *args: str) -> str:
@@ -74,18 +62,7 @@ async def test_poison_goes_to_the_dlq_and_is_redriven_after_the_fix(
         consumer_max_attempts=3,
         consumer_backoff_ms=20,
     )
-    runtime = Runtime(
-        ServiceSpec(
-            settings=settings,
-            title="t",
-            description="t",
-            routers=[],
-            migrations=None,
-            consumes=[topic],
-            handlers=handlers.as_mapping(),
-        )
-    )
-    await runtime.db.create_all(list(KIT_TABLES))
+    runtime = await consuming_runtime(settings, topic, handlers)
     unknown = json.loads(registration("u-1", "x"))
     unknown["type"] = "sanpi.project.teleported.v1"
     poison = [b"{not json", json.dumps(unknown).encode(), registration("p-fix", "needs a fix")]

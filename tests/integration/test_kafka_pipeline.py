@@ -15,15 +15,15 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from prometheus_client import REGISTRY
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.events import CloudEvent, ProjectRegistered, Stage, build_record, dead_letter_topic
-from sanpi.kit import KIT_TABLES, Handlers, Role, ServiceSettings, ServiceSpec
-from sanpi.kit.app import Runtime
+from sanpi.events import CloudEvent, ProjectRegistered, dead_letter_topic
+from sanpi.kit import Handlers, Role, ServiceSettings
 from sanpi.kit.consumer import ConsumerStalled
 from sanpi.kit.kafka import ensure_topics
 from sanpi.registry.app import create_app
 from sanpi.registry.settings import RegistrySettings
 from tests.conftest import Broker, start_broker
 from tests.support.apps import auth, serve_in_process
+from tests.support.consumers import consuming_runtime, registration
 from tests.support.kafka import header, produce, read_until
 from tests.support.waiting import eventually
 
@@ -113,32 +113,9 @@ async def test_poison_is_dead_lettered_and_the_partition_keeps_moving(
         consumer_max_attempts=2,
         consumer_backoff_ms=10,
     )
-    runtime = Runtime(
-        ServiceSpec(
-            settings=settings,
-            title="t",
-            description="t",
-            routers=[],
-            migrations=None,
-            consumes=[topic],
-            handlers=handlers.as_mapping(),
-        )
-    )
-
-    def registration(project_id: str, name: str = "ok") -> bytes:
-        data = ProjectRegistered(
-            project_id=project_id,
-            version=1,
-            name=name,
-            park="梧桐",
-            total_investment=1,
-            stage=Stage.SIGNED,
-        )
-        return build_record(data, source="/itest")[1].value
+    runtime = await consuming_runtime(settings, topic, handlers)
 
     good = registration("after-poison")
-    # No history of its own: this runtime's inbox table is made here.
-    await runtime.db.create_all(list(KIT_TABLES))
     await runtime.start()
     try:
         await asyncio.wait_for(runtime.kafka_ready.wait(), timeout=30)
@@ -208,33 +185,9 @@ async def test_a_consumer_that_stops_making_progress_is_replaced(
         consumer_group=f"itest-{uuid.uuid4().hex[:8]}",
         consumer_stall_s=2,
     )
-    runtime = Runtime(
-        ServiceSpec(
-            settings=settings,
-            title="t",
-            description="t",
-            routers=[],
-            migrations=None,
-            consumes=[topic],
-            handlers=handlers.as_mapping(),
-        )
-    )
-    await runtime.db.create_all(list(KIT_TABLES))
+    runtime = await consuming_runtime(settings, topic, handlers)
     await ensure_topics(settings, [topic])
-    values = [
-        build_record(
-            ProjectRegistered(
-                project_id=f"s-{i}",
-                version=1,
-                name="n",
-                park="梧桐",
-                total_investment=1,
-                stage=Stage.SIGNED,
-            ),
-            source="/itest",
-        )[1].value
-        for i in range(5)
-    ]
+    values = [registration(f"s-{i}") for i in range(5)]
     await produce(kafka_broker.bootstrap, topic, values, partition=0)
 
     # The aiokafka failure mode: connected, silent, never returning a record again.
@@ -290,31 +243,9 @@ async def test_every_assigned_partition_reports_its_lag_and_a_revoked_one_stops(
         consumer_group=f"itest-{uuid.uuid4().hex[:8]}",
         kafka_partitions=6,
     )
-    runtime = Runtime(
-        ServiceSpec(
-            settings=settings,
-            title="t",
-            description="t",
-            routers=[],
-            migrations=None,
-            consumes=[topic],
-            handlers=handlers.as_mapping(),
-        )
-    )
-    await runtime.db.create_all(list(KIT_TABLES))
+    runtime = await consuming_runtime(settings, topic, handlers)
     await ensure_topics(settings, [topic])
-    record = build_record(
-        ProjectRegistered(
-            project_id="only-in-0",
-            version=1,
-            name="n",
-            park="梧桐",
-            total_investment=1,
-            stage=Stage.SIGNED,
-        ),
-        source="/itest",
-    )[1].value
-    await produce(kafka_broker.bootstrap, topic, [record], partition=0)
+    await produce(kafka_broker.bootstrap, topic, [registration("only-in-0")], partition=0)
     await runtime.start()
     other = AIOKafkaConsumer(
         topic, bootstrap_servers=kafka_broker.bootstrap, group_id=settings.consumer_group

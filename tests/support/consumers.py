@@ -1,0 +1,42 @@
+"""A bare runtime that only consumes (no routes, no migrations) and the records tests feed it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sanpi.events import ProjectRegistered, Stage, build_record
+from sanpi.kit import KIT_TABLES, Handlers, ServiceSettings, ServiceSpec
+from sanpi.kit.app import Runtime
+
+
+def registration(project_id: str, name: str = "ok") -> bytes:
+    """The Kafka record value of a valid ProjectRegistered event."""
+    data = ProjectRegistered(
+        project_id=project_id,
+        version=1,
+        name=name,
+        park="梧桐",
+        total_investment=1,
+        stage=Stage.SIGNED,
+    )
+    return build_record(data, source="/itest")[1].value
+
+
+async def consuming_runtime(
+    settings: ServiceSettings, topic: str, handlers: Handlers[Any]
+) -> Runtime:
+    """A runtime that consumes `topic` with `handlers`; its inbox table is created here, since
+    it has no migration history of its own. Not started."""
+    runtime = Runtime(
+        ServiceSpec(
+            settings=settings,
+            title="t",
+            description="t",
+            routers=[],
+            migrations=None,
+            consumes=[topic],
+            handlers=handlers.as_mapping(),
+        )
+    )
+    await runtime.db.create_all(list(KIT_TABLES))
+    return runtime

@@ -15,7 +15,15 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import CloudEvent, ProjectRegistered, Stage, build_record
-from sanpi.kit import KIT_TABLES, Database, EventConsumer, Handlers, Outcome, ServiceSettings
+from sanpi.kit import (
+    KIT_TABLES,
+    Database,
+    EventConsumer,
+    Handlers,
+    Outcome,
+    ServiceSettings,
+    at_commit,
+)
 from sanpi.kit.consumer import Record
 from sanpi.milestone.lifecycle.models import TrackedProject
 
@@ -233,3 +241,59 @@ async def test_any_bytes_end_in_the_dlq_or_a_clean_outcome_never_a_crash(
     outcome = await consumer.process(FakeRecord(value, offset=1))
     assert outcome in set(Outcome)
     assert len(dead.records) == (1 if outcome is Outcome.DEAD_LETTERED else 0)
+
+
+async def test_a_batch_applies_each_event_once_whether_seen_before_or_twice_in_it(
+    db: Database,
+) -> None:
+    calls: list[str] = []
+    consumer = make_consumer(db, tracking_handlers(calls), DeadLetters())
+    seen_before = registration("p-0")
+    assert await consumer.process(FakeRecord(seen_before)) is Outcome.PROCESSED
+    twice = registration("p-2")
+    batch = [seen_before, registration("p-1"), twice, twice, registration("p-3")]
+    await consumer.process_many([FakeRecord(v, offset=i) for i, v in enumerate(batch)])
+    assert calls == ["p-0", "p-1", "p-2", "p-3"]
+    async with db.read() as session:
+        tracked = (await session.exec(select(TrackedProject.project_id))).all()
+    assert sorted(tracked) == ["p-0", "p-1", "p-2", "p-3"]
+
+
+async def test_work_asked_for_at_commit_runs_once_per_transaction_and_rolls_back_with_it(
+    db: Database,
+) -> None:
+    # What a consumer batch relies on to evaluate the projects of 50 events in one pass.
+    runs: list[list[str]] = []
+    handlers: Handlers[Any] = Handlers()
+    inner = tracking_handlers([])
+    track = inner.get("sanpi.project.registered.v1")
+    assert track is not None
+
+    @handlers.on(ProjectRegistered)
+    async def track_then_summarise(
+        session: AsyncSession, event: CloudEvent, data: ProjectRegistered
+    ) -> None:
+        await track(session, event, data)
+        session.info.setdefault("touched", []).append(data.project_id)
+
+        async def summarise(session: AsyncSession) -> None:
+            touched = session.info.pop("touched")
+            runs.append(touched)
+            if "boom" in touched:
+                raise RuntimeError("the shared work failed")
+
+        at_commit(session, "summary", summarise)
+
+    consumer = make_consumer(db, handlers, DeadLetters())
+    await consumer.process_many(
+        [FakeRecord(registration(p), offset=i) for i, p in enumerate(["a", "b", "c"])]
+    )
+    assert runs == [["a", "b", "c"]], "once for the whole batch, after every handler"
+    runs.clear()
+    # The shared work fails: the batch rolls back and each record is applied alone.
+    outcome = await consumer.process(FakeRecord(registration("boom")))
+    assert outcome is Outcome.DEAD_LETTERED
+    assert runs == [["boom"]] * 3
+    async with db.read() as session:
+        tracked = (await session.exec(select(TrackedProject.project_id))).all()
+    assert sorted(tracked) == ["a", "b", "c"], "the failed work's transaction left nothing"

@@ -21,7 +21,7 @@ from sanpi.kit.auth import (
 from sanpi.kit.clock import CAMPAIGN_TZ, CampaignDate, Clock, FixedClock, SystemClock, today
 from sanpi.kit.concurrency import check_version, etag, parse_if_match
 from sanpi.kit.consumer import EventConsumer, Handlers, Outcome
-from sanpi.kit.db import Database, UTCDateTime, utcnow
+from sanpi.kit.db import Database, UTCDateTime, at_commit, utcnow
 from sanpi.kit.errors import (
     Conflict,
     FieldProblem,
@@ -78,6 +78,7 @@ __all__ = [
     "UTCDateTime",
     "Unauthorized",
     "Writer",
+    "at_commit",
     "check_version",
     "create_service_app",
     "decode_cursor",

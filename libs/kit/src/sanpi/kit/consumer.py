@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import CloudEvent, EventData, EventDecodeError, from_value, parse_data
 from sanpi.kit.db import Database
-from sanpi.kit.inbox import already_processed, record_processed
+from sanpi.kit.inbox import processed_among, record_processed
 from sanpi.kit.metrics import CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_FAILED
 from sanpi.kit.settings import ServiceSettings
 
@@ -137,7 +137,8 @@ class EventConsumer:
         for attempt in range(1, attempts + 1):
             try:
                 async with self.db.transaction() as session:
-                    outcome = await self._apply(session, event, data, handler)
+                    seen = await processed_among(session, self.name, [event])
+                    outcome = await self._apply(session, event, data, handler, seen)
                 EVENTS_CONSUMED.labels(record.topic, event.type, outcome).inc()
                 return outcome
             except Exception as exc:
@@ -162,14 +163,20 @@ class EventConsumer:
         return Outcome.DEAD_LETTERED
 
     async def _apply(
-        self, session: AsyncSession, event: CloudEvent, data: EventData, handler: Handler
+        self,
+        session: AsyncSession,
+        event: CloudEvent,
+        data: EventData,
+        handler: Handler,
+        seen: set[tuple[str, str]],
     ) -> Outcome:
-        """The handler's effect and the inbox row, in the caller's transaction; an event the
-        inbox already holds is a no-op."""
-        if await already_processed(session, self.name, event):
+        """The handler's effect and the inbox row, in the caller's transaction; an event in
+        `seen` (the inbox's, plus those applied earlier in this transaction) is a no-op."""
+        if (event.source, event.id) in seen:
             return Outcome.DUPLICATE
         await handler(session, event, data)
         record_processed(session, self.name, event)
+        seen.add((event.source, event.id))
         return Outcome.PROCESSED
 
     async def process_many(self, records: Sequence[Record]) -> None:
@@ -193,12 +200,14 @@ class EventConsumer:
         outcomes: list[tuple[Record, CloudEvent, Outcome]] = []
         try:
             async with self.db.transaction() as session:
+                # One inbox query for the batch, not one per record.
+                seen = await processed_among(session, self.name, [e for _r, e, _d in parsed])
                 for record, event, data in parsed:
                     handler = self.handlers.get(event.type)
                     outcome = (
                         Outcome.IGNORED
                         if handler is None
-                        else await self._apply(session, event, data, handler)
+                        else await self._apply(session, event, data, handler, seen)
                     )
                     outcomes.append((record, event, outcome))
         except Exception as exc:

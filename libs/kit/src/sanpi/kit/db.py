@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,23 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+AT_COMMIT = "sanpi.at_commit"
+AtCommit = Callable[[AsyncSession], Awaitable[None]]
+
+
+def at_commit(session: AsyncSession, name: str, work: AtCommit) -> None:
+    """Runs `work` in this unit of work just before it commits, once however often it is asked
+    for under one `name` (the last one asked for runs). Lets the records of a consumer batch share
+    what each of them asks for, such as re-evaluating the rules of the projects they touched."""
+    session.info.setdefault(AT_COMMIT, {})[name] = work
+
+
+async def _run_at_commit(session: AsyncSession) -> None:
+    pending: dict[str, AtCommit] = session.info.get(AT_COMMIT, {})
+    while pending:  # work may ask for more work
+        await pending.pop(next(iter(pending)))(session)
 
 
 class Database:
@@ -107,6 +124,7 @@ class Database:
             session.info["event_source"] = self.event_source
             try:
                 yield session
+                await _run_at_commit(session)
                 await session.commit()
             except BaseException:
                 await session.rollback()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
-from sqlmodel import Field, SQLModel, select
+from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import CloudEvent
@@ -23,13 +24,16 @@ class InboxEntry(SQLModel, table=True):
     processed_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-async def already_processed(session: AsyncSession, consumer: str, event: CloudEvent) -> bool:
-    stmt = select(InboxEntry.event_id).where(
-        InboxEntry.consumer == consumer,
-        InboxEntry.source == event.source,
-        InboxEntry.event_id == event.id,
+async def processed_among(
+    session: AsyncSession, consumer: str, events: Sequence[CloudEvent]
+) -> set[tuple[str, str]]:
+    """The (source, id) of those of `events` that `consumer` has applied: one query for a batch."""
+    ids = {event.id for event in events}
+    stmt = select(InboxEntry.source, InboxEntry.event_id).where(
+        InboxEntry.consumer == consumer, col(InboxEntry.event_id).in_(ids)
     )
-    return (await session.exec(stmt)).first() is not None
+    wanted = {(event.source, event.id) for event in events}
+    return {(source, event_id) for source, event_id in await session.exec(stmt)} & wanted
 
 
 def record_processed(session: AsyncSession, consumer: str, event: CloudEvent) -> None:

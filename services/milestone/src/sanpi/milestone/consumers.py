@@ -38,7 +38,7 @@ def make_handlers(settings: MilestoneSettings, clock: Clock) -> Handlers[Any]:
             amount=project.annual_plan_investment,
             by=by,
         )
-        await reevaluate(session, settings=settings, clock=clock, project_id=project.project_id)
+        reevaluate(session, settings=settings, clock=clock, project_id=project.project_id)
 
     @handlers.on(ProjectRegistered)
     async def on_registered(
@@ -65,7 +65,7 @@ def make_handlers(settings: MilestoneSettings, clock: Clock) -> Handlers[Any]:
                 amount=data.listed_annual_plan,
                 by=data.listed_by or "registry",
             )
-            await reevaluate(session, settings=settings, clock=clock, project_id=data.project_id)
+            reevaluate(session, settings=settings, clock=clock, project_id=data.project_id)
 
     @handlers.on(ProjectCancelled)
     async def on_cancelled(
@@ -74,6 +74,6 @@ def make_handlers(settings: MilestoneSettings, clock: Clock) -> Handlers[Any]:
         project = await lifecycle.cancelled(session, data)
         if project is not None:
             # A cancelled project leaves every rule's reach: its alerts resolve now.
-            await reevaluate(session, settings=settings, clock=clock, project_id=data.project_id)
+            reevaluate(session, settings=settings, clock=clock, project_id=data.project_id)
 
     return handlers

@@ -54,7 +54,7 @@ async def run(
         note=note,
         expected_resume_date=expected_resume_date,
     )
-    await reevaluate(
+    reevaluate(
         session, settings=settings_of(runtime), clock=runtime.clock, project_id=project.project_id
     )
     return stage_public(project)

@@ -73,7 +73,7 @@ async def post_milestone(
             principal=principal,
             today=today(runtime.clock),
         )
-        await reevaluate(
+        reevaluate(
             session, settings=settings_of(runtime), clock=runtime.clock, project_id=project_id
         )
         assert row.actual_date is not None
@@ -115,9 +115,7 @@ async def replan(
     """Moves a milestone's forecast date (the baseline stays) and emits milestone.replanned."""
     project = await lifecycle.get(session, project_id)
     row = await service.replan(session, project=project, kind=kind, body=body, principal=principal)
-    await reevaluate(
-        session, settings=settings_of(runtime), clock=runtime.clock, project_id=project_id
-    )
+    reevaluate(session, settings=settings_of(runtime), clock=runtime.clock, project_id=project_id)
     return plan_item(row)
 
 

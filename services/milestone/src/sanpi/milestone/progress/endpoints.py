@@ -56,7 +56,7 @@ async def post_progress(
             today=today(runtime.clock),
             deadlines=Deadlines.of(settings),
         )
-        await reevaluate(session, settings=settings, clock=runtime.clock, project_id=project_id)
+        reevaluate(session, settings=settings, clock=runtime.clock, project_id=project_id)
         return ProgressPublic.model_validate(row), {}
 
     return await run_idempotent(
@@ -99,9 +99,7 @@ async def put_plan(
     row = await service.set_plan(
         session, project=project, year=year, body=body, principal=principal
     )
-    await reevaluate(
-        session, settings=settings_of(runtime), clock=runtime.clock, project_id=project_id
-    )
+    reevaluate(session, settings=settings_of(runtime), clock=runtime.clock, project_id=project_id)
     return PlanPublic.model_validate(row)
 
 

@@ -26,7 +26,7 @@ from sanpi.events import (
 )
 from sanpi.events.models.alerts import AlertEvent
 from sanpi.events.xun import parse_period
-from sanpi.kit import Clock, today, utcnow
+from sanpi.kit import Clock, at_commit, today, utcnow
 from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.milestone import metrics
 from sanpi.milestone.lifecycle import repository as projects
@@ -385,13 +385,27 @@ def _event_fields(row: Alert, project: TrackedProject | None) -> dict[str, objec
     return fields
 
 
-async def reevaluate(
+# session.info key: the projects whose rules are evaluated when the transaction commits.
+REEVALUATE = "sanpi.milestone.reevaluate"
+
+
+def reevaluate(
     session: AsyncSession, *, settings: MilestoneSettings, clock: Clock, project_id: str
 ) -> None:
-    """Evaluates one project right after a change to it (if evaluation on events is on)."""
-    if settings.evaluate_on_events:
+    """Evaluates a changed project's rules in this transaction, just before it commits (if
+    evaluation on events is on). The projects of one transaction are evaluated together: a
+    consumer batch of 50 events pays one evaluation pass, not 50 (rebuilding a projection by
+    replay spent most of its time in per-event passes)."""
+    if not settings.evaluate_on_events:
+        return
+    session.info.setdefault(REEVALUATE, set()).add(project_id)
+
+    async def evaluate_changed(session: AsyncSession) -> None:
+        ids = sorted(session.info.pop(REEVALUATE, set()))
         as_of = await evaluation_date(session, clock)
-        await evaluate(session, settings=settings, as_of=as_of, project_ids=[project_id])
+        await evaluate(session, settings=settings, as_of=as_of, project_ids=ids)
+
+    at_commit(session, REEVALUATE, evaluate_changed)
 
 
 async def alert_page(

@@ -122,7 +122,8 @@ class MilestoneSettings(ServiceSettings):
     # 10 minutes: the finest rule unit is a day, so a pass every 10 minutes notices a new day
     # within minutes while costing one query round per pass.
     evaluation_interval_s: float = 600.0
-    # Evaluate a project's rules again right after every change to it (reports, milestones…).
+    # Evaluate a project's rules again after every change to it (reports, milestones…), in the
+    # change's transaction just before it commits; one consumer batch's projects go together.
     evaluate_on_events: bool = True
     # A park's overall light is the worst colour held by at least this share of its projects.
     traffic_light_share: float = 0.2

@@ -23,7 +23,7 @@ from sanpi.registry.app import create_app
 from sanpi.registry.settings import RegistrySettings
 from tests.conftest import Broker, start_broker
 from tests.support.apps import auth, serve_in_process
-from tests.support.consumers import consuming_runtime, registration
+from tests.support.consumers import consuming_runtime, recording_handlers, registration
 from tests.support.kafka import header, produce, read_until
 from tests.support.waiting import eventually
 
@@ -171,13 +171,7 @@ async def test_a_consumer_that_stops_making_progress_is_replaced(
     kafka_broker: Broker, tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     topic = f"sanpi.itest.{uuid.uuid4().hex[:8]}"
-    applied: list[str] = []
-    handlers: Handlers[Any] = Handlers()
-
-    @handlers.on(ProjectRegistered)
-    async def on_registered(_s: AsyncSession, _e: CloudEvent, data: ProjectRegistered) -> None:
-        applied.append(data.project_id)
-
+    handlers, applied = recording_handlers()
     settings = ServiceSettings(
         data_dir=tmp_path,
         database_url=database_url,
@@ -229,13 +223,7 @@ async def test_every_assigned_partition_reports_its_lag_and_a_revoked_one_stops(
     # must still report lag 0 for its partitions (docs/operations.md shows it), and a partition
     # a rebalance took away must not keep a stale figure.
     topic = f"sanpi.itest.{uuid.uuid4().hex[:8]}"
-    applied: list[str] = []
-    handlers: Handlers[Any] = Handlers()
-
-    @handlers.on(ProjectRegistered)
-    async def on_registered(_s: AsyncSession, _e: CloudEvent, data: ProjectRegistered) -> None:
-        applied.append(data.project_id)
-
+    handlers, applied = recording_handlers()
     settings = ServiceSettings(
         data_dir=tmp_path,
         database_url=database_url,

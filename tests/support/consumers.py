@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sanpi.events import ProjectRegistered, Stage, build_record
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from sanpi.events import CloudEvent, ProjectRegistered, Stage, build_record
 from sanpi.kit import KIT_TABLES, Handlers, ServiceSettings, ServiceSpec
 from sanpi.kit.app import Runtime
 
@@ -40,3 +42,15 @@ async def consuming_runtime(
     )
     await runtime.db.create_all(list(KIT_TABLES))
     return runtime
+
+
+def recording_handlers() -> tuple[Handlers[Any], list[str]]:
+    """Handlers that note the project id of each ProjectRegistered applied, and that list."""
+    applied: list[str] = []
+    handlers: Handlers[Any] = Handlers()
+
+    @handlers.on(ProjectRegistered)
+    async def on_registered(_s: AsyncSession, _e: CloudEvent, data: ProjectRegistered) -> None:
+        applied.append(data.project_id)
+
+    return handlers, applied

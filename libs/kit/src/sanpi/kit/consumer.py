@@ -114,6 +114,9 @@ class EventConsumer:
         # position() may wait for good when the consumer is wedged after a broker restart (seen
         # in a fault test: lag bookkeeping and watchdog both hung in it), so we keep our own.
         self._next: dict[TopicPartition, int] = {}
+        # While holding no partition: the group's committed offsets of partitions with records
+        # waiting, as the watchdog last saw them.
+        self._unowned: dict[TopicPartition, int] = {}
 
     async def process(self, record: Record) -> Outcome:
         """Handles one record. Never raises: what cannot be applied goes to the dead-letter topic."""
@@ -228,6 +231,7 @@ class EventConsumer:
         replaces a consumer that stopped making progress while records wait (ConsumerStalled:
         the supervisor starts a fresh one; the inbox makes the redelivery harmless)."""
         self._next.clear()  # a fresh consumer starts from the committed offsets
+        self._unowned = {}
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.settings.kafka_bootstrap,
             group_id=self.name,
@@ -292,6 +296,10 @@ class EventConsumer:
             if loop.time() - self._progress_at < stall_s:
                 continue
             partitions = list(consumer.assignment())
+            if not partitions:
+                await self._check_group(consumer)  # raises ConsumerStalled
+                self._progress_at = loop.time()
+                continue
             try:
                 ends = await asyncio.wait_for(consumer.end_offsets(partitions), timeout=10)
             except Exception as exc:  # broker away: nobody could consume; not our stall
@@ -309,6 +317,37 @@ class EventConsumer:
             raise ConsumerStalled(
                 f"{self.name}: no record processed for {stall_s:.0f} s while {waiting} wait"
             )
+
+    async def _check_group(self, consumer: AIOKafkaConsumer) -> None:
+        """For a consumer holding no partition: raises ConsumerStalled when records wait that no
+        member of the group consumes (the group's committed offsets of those partitions stood
+        still since the last check, `consumer_stall_s` ago), or when the group coordinator does
+        not answer while the broker does. Seen after a broker restart: a consumer that lost its
+        coordinator never rejoined and held nothing, so "nothing waiting for me" hid the stall.
+        An idle extra replica (more replicas than partitions) is left alone: the others move
+        the committed offsets on."""
+        topics = [(t, consumer.partitions_for_topic(t) or set()) for t in self.topics]
+        every = [TopicPartition(t, p) for t, ps in topics for p in sorted(ps)]
+        try:
+            ends = await asyncio.wait_for(consumer.end_offsets(every), timeout=10)
+        except Exception as exc:  # broker away: nobody could consume; not our stall
+            log.debug("group check skipped: %s", exc)
+            return
+        try:
+            committed = {
+                tp: await asyncio.wait_for(consumer.committed(tp), timeout=10) or 0 for tp in every
+            }
+        except (TimeoutError, KafkaError):
+            raise ConsumerStalled(
+                f"{self.name}: holds no partition and cannot reach the group coordinator"
+            ) from None
+        waiting = {tp: committed[tp] for tp in every if ends[tp] > committed[tp]}
+        if waiting and waiting == self._unowned:
+            raise ConsumerStalled(
+                f"{self.name}: holds no partition while "
+                f"{sum(ends[tp] - waiting[tp] for tp in waiting)} records wait unconsumed"
+            )
+        self._unowned = waiting
 
     async def _positions(
         self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition]

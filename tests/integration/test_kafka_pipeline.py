@@ -23,7 +23,12 @@ from sanpi.registry.app import create_app
 from sanpi.registry.settings import RegistrySettings
 from tests.conftest import Broker, start_broker
 from tests.support.apps import auth, serve_in_process
-from tests.support.consumers import consuming_runtime, recording_handlers, registration
+from tests.support.consumers import (
+    consumer_settings,
+    consuming_runtime,
+    recording_handlers,
+    registration,
+)
 from tests.support.kafka import header, produce, read_until
 from tests.support.waiting import eventually
 
@@ -187,13 +192,7 @@ async def test_a_consumer_that_stops_making_progress_is_replaced(
 ) -> None:
     topic = f"sanpi.itest.{uuid.uuid4().hex[:8]}"
     handlers, applied = recording_handlers()
-    settings = ServiceSettings(
-        data_dir=tmp_path,
-        database_url=database_url,
-        kafka_bootstrap=kafka_broker.bootstrap,
-        consumer_group=f"itest-{uuid.uuid4().hex[:8]}",
-        consumer_stall_s=2,
-    )
+    settings = consumer_settings(tmp_path, database_url, kafka_broker.bootstrap, consumer_stall_s=2)
     runtime = await consuming_runtime(settings, topic, handlers)
     await ensure_topics(settings, [topic])
     values = [registration(f"s-{i}") for i in range(5)]
@@ -241,13 +240,7 @@ async def test_every_assigned_partition_reports_its_lag_and_a_revoked_one_stops(
     # a rebalance took away must not keep a stale figure.
     topic = f"sanpi.itest.{uuid.uuid4().hex[:8]}"
     handlers, applied = recording_handlers()
-    settings = ServiceSettings(
-        data_dir=tmp_path,
-        database_url=database_url,
-        kafka_bootstrap=kafka_broker.bootstrap,
-        consumer_group=f"itest-{uuid.uuid4().hex[:8]}",
-        kafka_partitions=6,
-    )
+    settings = consumer_settings(tmp_path, database_url, kafka_broker.bootstrap, kafka_partitions=6)
     runtime = await consuming_runtime(settings, topic, handlers)
     await ensure_topics(settings, [topic])
     await produce(kafka_broker.bootstrap, topic, [registration("only-in-0")], partition=0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from pathlib import Path
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -54,3 +56,16 @@ def recording_handlers() -> tuple[Handlers[Any], list[str]]:
         applied.append(data.project_id)
 
     return handlers, applied
+
+
+def consumer_settings(
+    tmp_path: Path, database_url: str, bootstrap: str, **overrides: Any
+) -> ServiceSettings:
+    """Settings of a consuming runtime in a consumer group of its own."""
+    return ServiceSettings(
+        data_dir=tmp_path,
+        database_url=database_url,
+        kafka_bootstrap=bootstrap,
+        consumer_group=f"itest-{uuid.uuid4().hex[:8]}",
+        **overrides,
+    )

@@ -300,10 +300,8 @@ class EventConsumer:
                 await self._check_group(consumer)  # raises ConsumerStalled
                 self._progress_at = loop.time()
                 continue
-            try:
-                ends = await asyncio.wait_for(consumer.end_offsets(partitions), timeout=10)
-            except Exception as exc:  # broker away: nobody could consume; not our stall
-                log.debug("stall check skipped: %s", exc)
+            ends = await _end_offsets(consumer, partitions)
+            if ends is None:
                 continue
             try:
                 positions = await asyncio.wait_for(self._positions(consumer, partitions), 10)
@@ -328,10 +326,8 @@ class EventConsumer:
         the committed offsets on."""
         topics = [(t, consumer.partitions_for_topic(t) or set()) for t in self.topics]
         every = [TopicPartition(t, p) for t, ps in topics for p in sorted(ps)]
-        try:
-            ends = await asyncio.wait_for(consumer.end_offsets(every), timeout=10)
-        except Exception as exc:  # broker away: nobody could consume; not our stall
-            log.debug("group check skipped: %s", exc)
+        ends = await _end_offsets(consumer, every)
+        if ends is None:
             return
         try:
             committed = {
@@ -373,6 +369,21 @@ class EventConsumer:
                 except (TimeoutError, KafkaError):
                     continue
             CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, highwater - self._next[tp]))
+
+
+async def _end_offsets(
+    consumer: AIOKafkaConsumer, partitions: list[TopicPartition]
+) -> dict[TopicPartition, int] | None:
+    """The broker's end offsets, or None when it does not answer within 10 s: with the broker
+    away nobody could consume, so the watchdog skips its check rather than call it a stall."""
+    try:
+        ends: dict[TopicPartition, int] = await asyncio.wait_for(
+            consumer.end_offsets(partitions), timeout=10
+        )
+    except Exception as exc:
+        log.debug("stall check skipped: %s", exc)
+        return None
+    return ends
 
 
 class _ForgetRevoked(ConsumerRebalanceListener):  # type: ignore[misc]

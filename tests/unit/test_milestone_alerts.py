@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import TextClause, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
@@ -393,3 +394,24 @@ async def test_the_database_refuses_a_second_firing_row_for_a_key(tmp_path: Path
         )
         async with svc.runtime.db.transaction() as session:
             session.add(resolved_twin)  # earlier episodes of the key are kept
+
+
+async def test_a_full_pass_publishes_each_parks_investment_pacing(tmp_path: Path) -> None:
+    async with milestone_service(tmp_path) as svc:
+        await started_with_plan(svc, "p1", park="梧桐")
+        await started_with_plan(svc, "p2", park="雪松")
+        await started_with_plan(svc, "p3", park="雪松")
+        await report(svc, "2023-05", 12_000, project_id="p1")
+        await report(svc, "2023-05", 9_000, project_id="p3")
+        await svc.evaluate(D(2023, 6, 15))
+
+    def gauge(name: str, park: str) -> float | None:
+        return REGISTRY.get_sample_value(f"sanpi_investment_{name}_wan", {"park": park})
+
+    # Five months ended of an even 36,000 plan: 15,000 expected of each project.
+    assert gauge("completed_ytd", "梧桐") == 12_000
+    assert gauge("expected_ytd", "梧桐") == 15_000
+    assert gauge("annual_plan", "梧桐") == 36_000
+    assert gauge("completed_ytd", "雪松") == 9_000
+    assert gauge("expected_ytd", "雪松") == 30_000
+    assert gauge("annual_plan", "雪松") == 72_000

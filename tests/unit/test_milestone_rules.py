@@ -440,3 +440,17 @@ def test_reconcile_raises_once_updates_on_severity_change_and_resolves() -> None
     assert [(c.action, c.key) for c in gone] == [(Action.RESOLVE, "a")]
     green = reconcile([want("a", Severity.GREEN)], {"a": Severity.RED})
     assert [c.action for c in green] == [Action.RESOLVE]
+
+
+def test_facts_keep_reports_in_period_order_and_know_which_periods_were_reported() -> None:
+    shuffled = (report("2023-03", 300), report("2023-01-X2", 100), report("2023-03-X3", 300))
+    facts = started(D(2023, 1, 1), reports=shuffled)
+    # A month ends with its 下旬; the 旬 comes first, as it is due first.
+    assert [r.period.key for r in facts.reports] == ["2023-01-X2", "2023-03-X3", "2023-03"]
+    assert [r.period.key for r in facts.reports_by(D(2023, 3, 30))] == ["2023-01-X2"]
+    assert facts.has_report(parse_period("2023-03"))
+    assert facts.has_report(parse_period("2023-03-X3"))
+    assert facts.has_report(parse_period("2023-01-X2"))
+    assert not facts.has_report(parse_period("2023-01-X1"))
+    assert not facts.has_report(parse_period("2023-04-X1"))
+    assert not facts.has_report(parse_period("2022-12"))

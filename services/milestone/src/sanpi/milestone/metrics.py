@@ -5,14 +5,12 @@ Labels are rules, colours, parks and report kinds: bounded sets, never a project
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 
 from prometheus_client import Counter, Histogram
 
 from sanpi.kit.metrics import SnapshotGauge
-from sanpi.milestone.rules.evaluation import investment_pacing
-from sanpi.milestone.rules.facts import ProjectFacts
+from sanpi.milestone.rules.evaluation import Pacing
 from sanpi.milestone.rules.lights import ParkLight
 from sanpi.milestone.rules.models import Alert
 
@@ -55,16 +53,13 @@ for _scope in ("all", "projects"):
     RULE_EVALUATION.labels(_scope)
 
 
-def publish_pacing(portfolio: Iterable[ProjectFacts], as_of: dt.date) -> None:
-    """Sums each park's completed / expected / planned investment of `as_of`'s year."""
+def publish_pacing(portfolio: Iterable[tuple[str, Pacing]]) -> None:
+    """Sums each park's completed / expected / planned investment of the evaluated year."""
     completed: dict[tuple[str, ...], float] = {}
     expected: dict[tuple[str, ...], float] = {}
     planned: dict[tuple[str, ...], float] = {}
-    for facts in portfolio:
-        pacing = investment_pacing(facts, as_of)
-        if pacing is None:
-            continue
-        park = (facts.park,)
+    for park_name, pacing in portfolio:
+        park = (park_name,)
         completed[park] = completed.get(park, 0.0) + pacing.completed_ytd
         expected[park] = expected.get(park, 0.0) + pacing.expected_ytd
         planned[park] = planned.get(park, 0.0) + pacing.annual_plan

@@ -185,8 +185,7 @@ def r04_behind_time_progress(ctx: Context) -> list[DesiredAlert]:
     alerts = []
     for kind in (ReportPeriodKind.XUN, ReportPeriodKind.MONTH):
         checkpoint = last_completed(ctx.as_of, kind)
-        reported = {r.period for r in ctx.facts.reports}
-        if checkpoint not in reported and ctx.deadlines.deadline(checkpoint) >= ctx.as_of:
+        if not ctx.facts.has_report(checkpoint) and ctx.deadlines.deadline(checkpoint) >= ctx.as_of:
             # Its report is not due yet: judge the period before, not a gap nobody could close.
             checkpoint = checkpoint.previous()
         if checkpoint.year != ctx.as_of.year:

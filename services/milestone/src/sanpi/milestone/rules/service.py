@@ -27,6 +27,7 @@ from sanpi.events import (
 from sanpi.events.models.alerts import AlertEvent
 from sanpi.events.xun import parse_period
 from sanpi.kit import Clock, at_commit, today, utcnow
+from sanpi.kit.gc_pause import gc_paused
 from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.milestone import metrics
 from sanpi.milestone.lifecycle import repository as projects
@@ -35,12 +36,13 @@ from sanpi.milestone.milestones import repository as milestones
 from sanpi.milestone.milestones.models import Milestone, MilestoneStatus
 from sanpi.milestone.progress import repository as progress
 from sanpi.milestone.progress.models import InvestmentPlan
-from sanpi.milestone.progress.repository import ReportRow
 from sanpi.milestone.rules import repository
 from sanpi.milestone.rules.evaluation import (
     Deadlines,
     DesiredAlert,
+    Pacing,
     evaluate_project,
+    investment_pacing,
     open_milestones,
 )
 from sanpi.milestone.rules.facts import (
@@ -95,10 +97,10 @@ def facts_of(
     project: TrackedProject,
     history: Sequence[StageChange],
     plan_rows: Sequence[Milestone],
-    reports: Sequence[ReportRow],
+    reports: Sequence[ReportFact],
     plans: Sequence[InvestmentPlan],
 ) -> ProjectFacts:
-    """The pure rules' view of one project, from its rows."""
+    """The pure rules' view of one project, from its rows (its reports already as facts)."""
     stages = tuple(StageFact(h.to_stage, h.effective_date) for h in history)
     if not stages:
         stages = (StageFact(project.stage, project.stage_since),)
@@ -121,17 +123,7 @@ def facts_of(
             MilestoneFact(m.kind, m.label, m.baseline_date, m.forecast_date, m.actual_date)
             for m in plan_rows
         ),
-        reports=tuple(
-            ReportFact(
-                _period(r.period_key),
-                r.completed_investment_cum,
-                r.completed_investment_ytd,
-                r.physical_progress_pct,
-                r.submitted_on,
-                r.lowered_by_correction,
-            )
-            for r in reports
-        ),
+        reports=tuple(reports),
         plans=tuple(
             PlanFact(
                 p.year,
@@ -169,21 +161,24 @@ def by_project(rows: Iterable[R]) -> dict[str, list[R]]:
 
 
 async def load(session: AsyncSession, project_ids: Sequence[str]) -> list[Loaded]:
+    """The facts of up to CHUNK projects, one query per table."""
+    ids = list(project_ids)
+    rows = await projects.many(session, ids)
+    history = by_project(await projects.history(session, ids))
+    plan_rows = by_project(await milestones.for_projects(session, ids))
+    reports: dict[str, list[ReportFact]] = defaultdict(list)
+    # The hot loop of a full pass (~90 reports a project): unpacked rows, no intermediate object.
+    for pid, key, cum, ytd, pct, submitted_on, lowered in await progress.report_facts(session, ids):
+        reports[pid].append(ReportFact(_period(key), cum, ytd, pct, submitted_on, lowered))
+    plans = by_project(await progress.plans(session, ids))
     out: list[Loaded] = []
-    for start in range(0, len(project_ids), CHUNK):
-        ids = list(project_ids[start : start + CHUNK])
-        rows = await projects.many(session, ids)
-        history = by_project(await projects.history(session, ids))
-        plan_rows = by_project(await milestones.for_projects(session, ids))
-        reports = by_project(await progress.report_facts(session, ids))
-        plans = by_project(await progress.plans(session, ids))
-        for project in rows:
-            pid = project.project_id
-            mine = plan_rows.get(pid, [])
-            facts = facts_of(
-                project, history.get(pid, []), mine, reports.get(pid, []), plans.get(pid, [])
-            )
-            out.append(Loaded(project, facts, mine))
+    for project in rows:
+        pid = project.project_id
+        mine = plan_rows.get(pid, [])
+        facts = facts_of(
+            project, history.get(pid, []), mine, reports.get(pid, []), plans.get(pid, [])
+        )
+        out.append(Loaded(project, facts, mine))
     return out
 
 
@@ -195,18 +190,39 @@ async def evaluate(
     project_ids: Sequence[str] | None = None,
 ) -> EvaluationResult:
     """One evaluation pass as of a day: every rule for the given projects (all by default)."""
-    started = time.perf_counter()
-    if project_ids is None:
+    if project_ids is not None:
+        return await _evaluate(session, settings=settings, as_of=as_of, project_ids=project_ids)
+    # A full pass makes millions of short-lived objects at province scale (see gc_paused).
+    with gc_paused():
         await _one_full_pass_at_a_time(session)
+        return await _evaluate(session, settings=settings, as_of=as_of, project_ids=None)
+
+
+async def _evaluate(
+    session: AsyncSession,
+    *,
+    settings: MilestoneSettings,
+    as_of: dt.date,
+    project_ids: Sequence[str] | None,
+) -> EvaluationResult:
+    started = time.perf_counter()
     ids = list(project_ids) if project_ids is not None else await projects.all_ids(session)
     result = EvaluationResult(evaluation_id=str(uuid.uuid4()), as_of=as_of, projects=len(ids))
     deadlines = Deadlines.of(settings)
-    loaded = await load(session, ids)
-    by_id = {item.project.project_id: item for item in loaded}
+    full = project_ids is None
+    # Chunk by chunk, and only the project rows and the pacing outlive a chunk: holding every
+    # project's facts at once (~1.8M reports at province scale) made the garbage collector's
+    # full scans half of a pass, and the memory grew with the province.
+    by_id: dict[str, TrackedProject] = {}
+    pacing: list[tuple[str, Pacing]] = []
     desired: list[DesiredAlert] = []
-    for item in loaded:
-        desired.extend(evaluate_project(item.facts, as_of, settings.rules, deadlines))
-        _milestone_signals(session, item, as_of, settings.rules.r17.milestone_days)
+    for start in range(0, len(ids), CHUNK):
+        for item in await load(session, ids[start : start + CHUNK]):
+            by_id[item.project.project_id] = item.project
+            desired.extend(evaluate_project(item.facts, as_of, settings.rules, deadlines))
+            _milestone_signals(session, item, as_of, settings.rules.r17.milestone_days)
+            if full and (paced := investment_pacing(item.facts, as_of)) is not None:
+                pacing.append((item.project.park, paced))
     firing = {
         a.alert_key: a
         for start in range(0, len(ids), CHUNK)
@@ -215,9 +231,9 @@ async def evaluate(
     for change in reconcile(desired, {k: a.severity for k, a in firing.items()}):
         _apply(session, change, firing.get(change.key), by_id, as_of, result)
     result.firing = sum(1 for c in desired if c.severity is not Severity.GREEN)
-    if project_ids is None:
-        metrics.publish_pacing((item.facts for item in loaded), as_of)
-    metrics.RULE_EVALUATION.labels("all" if project_ids is None else "projects").observe(
+    if full:
+        metrics.publish_pacing(pacing)
+    metrics.RULE_EVALUATION.labels("all" if full else "projects").observe(
         time.perf_counter() - started
     )
     return result
@@ -289,7 +305,7 @@ def _apply(
     session: AsyncSession,
     change: Change,
     row: Alert | None,
-    by_id: dict[str, Loaded],
+    by_id: dict[str, TrackedProject],
     as_of: dt.date,
     result: EvaluationResult,
 ) -> None:
@@ -298,7 +314,7 @@ def _apply(
     if change.action is Action.RAISE:
         assert desired is not None
         project_id = change.key.split(":")[1]
-        project = by_id[project_id].project
+        project = by_id[project_id]
         row = Alert(
             alert_key=change.key,
             rule=desired.rule,
@@ -327,8 +343,7 @@ def _apply(
     repository.save(session, row)
     if change.action is Action.REFRESH:
         return
-    loaded = by_id.get(row.project_id or "")
-    fields = _event_fields(row, loaded.project if loaded else None)
+    fields = _event_fields(row, by_id.get(row.project_id or ""))
     event: AlertEvent
     if change.action is Action.RAISE:
         event = AlertRaised(**fields)

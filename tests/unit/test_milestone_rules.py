@@ -47,7 +47,7 @@ def started(on: dt.date, **changes: Any) -> ProjectFacts:
 def report(key: str, cum: int, ytd: int | None = None, **changes: Any) -> ReportFact:
     period = parse_period(key)
     base = ReportFact(period, cum, cum if ytd is None else ytd, None, period.end)
-    return dataclasses.replace(base, **changes)
+    return base._replace(**changes)
 
 
 def alerts(
@@ -274,7 +274,7 @@ def test_r07_xun_report_missing_then_twice() -> None:
     assert severity(facts, D(2023, 3, 13), "R07:p1:XUN") is Severity.YELLOW
     assert severity(facts, D(2023, 3, 22), "R07:p1:XUN") is Severity.YELLOW
     assert severity(facts, D(2023, 3, 23), "R07:p1:XUN") is Severity.RED
-    late = dataclasses.replace(report("2023-03-X2", 100), submitted_on=D(2023, 3, 25))
+    late = report("2023-03-X2", 100)._replace(submitted_on=D(2023, 3, 25))
     with_late = started(D(2023, 3, 1), reports=(late,))
     assert severity(with_late, D(2023, 3, 24), "R07:p1:XUN") is Severity.RED
     assert severity(with_late, D(2023, 3, 25), "R07:p1:XUN") is None  # late, but there

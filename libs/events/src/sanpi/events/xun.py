@@ -55,6 +55,12 @@ class ReportPeriod:
             return dt.date(self.year, self.month, 10 * self.xun)
         return dt.date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
 
+    @functools.cached_property
+    def in_order(self) -> tuple[dt.date, bool]:
+        """Sort key in time: by the day the period ends, a 下旬 before the month it closes
+        (its report is due first). Cached like `end`: a full rule evaluation sorts ~1.8M."""
+        return self.end, self.xun == 0
+
     @property
     def index_in_year(self) -> int:
         """1..36 for a 旬, 1..12 for a month."""

@@ -595,7 +595,8 @@ async def replay_part(
         evaluation_interval_s=0,
         metrics_refresh_s=86_400,
     )
-    handlers = make_handlers(settings, SystemClock()).as_mapping()
+    built = make_handlers(settings, SystemClock())
+    handlers = built.as_mapping()
     handled = sum(1 for row in outbox if row.event_type in handlers)
     await produce(bootstrap, topic, outbox)
     print(f"  replay: {len(outbox)} registry events on {topic}, {handled} for the milestone")
@@ -608,7 +609,12 @@ async def replay_part(
     async with app.router.lifespan_context(app):
         db = runtime_of(app).db
         consumer = EventConsumer(
-            db=db, settings=settings, topics=[topic], handlers=handlers, dead_letter=dead_letter
+            db=db,
+            settings=settings,
+            topics=[topic],
+            handlers=handlers,
+            dead_letter=dead_letter,
+            prepare=built.prepare,
         )
         stopping = asyncio.Event()
         with profiled(profile, "replay"):

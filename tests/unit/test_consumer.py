@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.events import CloudEvent, ProjectRegistered, Stage, build_record
+from sanpi.events import CloudEvent, EventData, ProjectRegistered, Stage, build_record
 from sanpi.kit import (
     KIT_TABLES,
     Database,
@@ -297,3 +297,33 @@ async def test_work_asked_for_at_commit_runs_once_per_transaction_and_rolls_back
     async with db.read() as session:
         tracked = (await session.exec(select(TrackedProject.project_id))).all()
     assert sorted(tracked) == ["a", "b", "c"], "the failed work's transaction left nothing"
+
+
+async def test_a_batch_is_prepared_once_with_its_new_events_in_its_transaction(
+    db: Database,
+) -> None:
+    calls: list[str] = []
+    prepared: list[list[str]] = []
+    handlers = tracking_handlers(calls)
+
+    @handlers.before_batch
+    async def prepare(session: AsyncSession, batch: Sequence[EventData]) -> None:
+        ids = [d.project_id for d in batch if isinstance(d, ProjectRegistered)]
+        prepared.append(ids)
+        assert calls == ["p-0"], "before the batch's handlers"
+
+    consumer = EventConsumer(
+        db=db,
+        settings=ServiceSettings(consumer_max_attempts=1, consumer_backoff_ms=1),
+        topics=["sanpi.projects"],
+        handlers=handlers.as_mapping(),
+        dead_letter=DeadLetters(),
+        prepare=handlers.prepare,
+    )
+    seen_before = registration("p-0")
+    assert await consumer.process(FakeRecord(seen_before)) is Outcome.PROCESSED
+    assert prepared == [], "a record applied alone goes without"
+    batch = [seen_before, registration("p-1"), registration("p-2")]
+    await consumer.process_many([FakeRecord(v, offset=i) for i, v in enumerate(batch)])
+    assert prepared == [["p-1", "p-2"]], "once, with the events not applied before"
+    assert calls == ["p-0", "p-1", "p-2"]

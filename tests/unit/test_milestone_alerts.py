@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
-from sqlalchemy import TextClause, text
+from sqlalchemy import TextClause, event, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -18,14 +18,17 @@ from sanpi.events import (
     CancelReason,
     ProjectCancelled,
     ProjectListed,
+    ProjectRegistered,
     ProjectUpdated,
+    Stage,
+    build_record,
     from_value,
     parse_data,
 )
 from sanpi.events.vocabulary import BatchType
 from sanpi.kit import Outcome
 from sanpi.milestone.rules.models import Alert, AlertState
-from tests.support.milestone import Milestones, at, milestone_service
+from tests.support.milestone import FakeRecord, Milestones, at, milestone_service
 from tests.support.waiting import eventually
 
 PHOTO = {"uri": "https://evidence.example/site.jpg", "taken_at": "2023-03-01"}
@@ -415,3 +418,122 @@ async def test_a_full_pass_publishes_each_parks_investment_pacing(tmp_path: Path
     assert gauge("completed_ytd", "雪松") == 9_000
     assert gauge("expected_ytd", "雪松") == 30_000
     assert gauge("annual_plan", "雪松") == 72_000
+
+
+BATCH_COLUMNS = {
+    "tracked_project": "project_id, name, total_investment, stage, stage_since, registry_version",
+    "stage_change": "project_id, to_stage, effective_date, reason",
+    "milestone_node": "project_id, kind, label, baseline_date, forecast_date, actual_date, status",
+    "investment_plan": "project_id, year, annual_plan, source",
+    "alert": "alert_key, severity, state",
+    "timeline_entry": "project_id, event_type, summary",
+}
+
+
+async def content(svc: Milestones) -> dict[str, list[tuple[Any, ...]]]:
+    """What the tables say, without ids and timestamps (which differ between two services)."""
+    async with svc.runtime.db.read() as session:
+        connection = await session.connection()
+        found = {
+            table: sorted(
+                tuple(row)
+                for row in await connection.execute(
+                    text(f"SELECT {columns} FROM {table}")  # noqa: S608 - fixed names above
+                )
+            )
+            for table, columns in BATCH_COLUMNS.items()
+        }
+    found["outbox"] = sorted((e["type"], e["subject"]) for e in await svc.events())
+    return found
+
+
+async def test_a_batch_with_its_lookups_prefetched_leaves_what_it_leaves_without(
+    tmp_path: Path,
+) -> None:
+    # The registry's events for two projects, one tracked before the batch and one new in it:
+    # each is looked up again after it changed within the batch.
+    updated = ProjectUpdated(
+        project_id="p1",
+        version=2,
+        name="雄韬氢能产业园 (一期)",
+        park="梧桐",
+        total_investment=160_000,
+        planned_start_date=D(2023, 3, 1),
+        planned_production_date=D(2023, 8, 1),
+        changed=["name", "planned_production_date"],
+    )
+    batch = [
+        ProjectListed(
+            project_id="p1",
+            period=7,
+            batch=BatchType.SIGN,
+            event_date=D(2023, 1, 28),
+            listed_total_investment=150_000,
+            listed_annual_plan=30_000,
+        ),
+        updated,
+        ProjectRegistered(
+            project_id="p2",
+            version=1,
+            name="新项目",
+            park="雪松",
+            total_investment=80_000,
+            stage=Stage.SIGNED,
+            signed_date=D(2023, 2, 1),
+            planned_start_date=D(2023, 4, 1),
+            planned_production_date=D(2024, 1, 1),
+        ),
+        ProjectListed(
+            project_id="p2",
+            period=8,
+            batch=BatchType.SIGN,
+            event_date=D(2023, 2, 1),
+            listed_total_investment=80_000,
+            listed_annual_plan=20_000,
+        ),
+        ProjectUpdated(**{**updated.model_dump(), "project_id": "p2", "version": 2}),
+        ProjectRegistered(  # the same project again, under a new event id: changes nothing
+            project_id="p2",
+            version=1,
+            name="新项目",
+            park="雪松",
+            total_investment=1,
+            stage=Stage.SIGNED,
+        ),
+    ]
+    found = []
+    for prefetching in (False, True):
+        async with milestone_service(tmp_path / str(prefetching)) as svc:
+            await svc.register("p1", planned_production_date=D(2023, 5, 1))
+            consumer = svc.runtime.consumer
+            assert consumer is not None
+            if not prefetching:
+                consumer.prepare = None
+            statements: list[str] = []
+
+            def count(*args: Any, statements: list[str] = statements) -> None:
+                statements.append(args[2])
+
+            engine = svc.runtime.db.engine.sync_engine
+            event.listen(engine, "before_cursor_execute", count)
+            records = [
+                FakeRecord(r.value, r.key, offset=i)
+                for i, (_e, r) in enumerate(
+                    build_record(d, source="/sanpi/registry") for d in batch
+                )
+            ]
+            await consumer.process_many(records)
+            event.remove(engine, "before_cursor_execute", count)
+            found.append((await content(svc), len(statements)))
+    (without, statements_without), (prefetched, statements_prefetched) = found
+    assert prefetched == without
+    assert statements_prefetched < statements_without
+    # And what the batch did is what it should have done.
+    # p2: registered, then updated (version 2); the second registration changed nothing.
+    assert prefetched["tracked_project"][1][0::5] == ("p2", 2)
+    assert prefetched["tracked_project"][1][2] == 160_000
+    assert ("p1", 2023, 30_000, "REGISTRY") in prefetched["investment_plan"]
+    assert ("p2", 2023, 20_000, "REGISTRY") in prefetched["investment_plan"]
+    replanned = [e for e in prefetched["outbox"] if e[0] == "sanpi.milestone.replanned.v1"]
+    # p1's production date moved; p2's start and production dates moved.
+    assert sorted(subject for _type, subject in replanned) == ["p1", "p2", "p2"]

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import EVENT_TYPES, dead_letter_topic
 from sanpi.kit.clock import Clock, SystemClock
-from sanpi.kit.consumer import EventConsumer, Handler, Record
+from sanpi.kit.consumer import EventConsumer, Handler, Prepare, Record
 from sanpi.kit.db import Database
 from sanpi.kit.errors import install_problem_handlers
 from sanpi.kit.kafka import ensure_topics, make_producer
@@ -53,6 +53,8 @@ class ServiceSpec:
     produces: Sequence[str] = ()
     consumes: Sequence[str] = ()
     handlers: Mapping[str, Handler] = field(default_factory=dict)
+    # Runs once before the handlers of each consumed batch (Handlers.before_batch).
+    prepare: Prepare | None = None
     workers: Sequence[Worker] = ()
     # (path regex, bytes) for routes that take more than settings.max_body_bytes, e.g. uploads.
     body_limits: Sequence[tuple[str, int]] = ()
@@ -84,6 +86,7 @@ class Runtime:
                 topics=spec.consumes,
                 handlers=spec.handlers,
                 dead_letter=self._dead_letter,
+                prepare=spec.prepare,
             )
         self.stopping = asyncio.Event()
         self.kafka_ready = asyncio.Event()

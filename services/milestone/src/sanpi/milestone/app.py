@@ -61,6 +61,7 @@ async def refresh_metrics(runtime: Runtime, stopping: asyncio.Event) -> None:
 def create_app(settings: MilestoneSettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or MilestoneSettings()
     clock = clock or SystemClock()
+    handlers = make_handlers(settings, clock)
     return create_service_app(
         ServiceSpec(
             settings=settings,
@@ -76,7 +77,8 @@ def create_app(settings: MilestoneSettings | None = None, clock: Clock | None = 
             migrations=MIGRATIONS,
             produces=[Topic.MILESTONES, Topic.ALERTS],
             consumes=[Topic.PROJECTS],
-            handlers=make_handlers(settings, clock).as_mapping(),
+            handlers=handlers.as_mapping(),
+            prepare=handlers.prepare,
             workers=[scheduled_evaluation, refresh_metrics],
             clock=clock,
         )

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import (
     CloudEvent,
+    EventData,
     ProjectCancelled,
     ProjectListed,
     ProjectRegistered,
     ProjectUpdated,
 )
 from sanpi.kit import Clock, Handlers
+from sanpi.milestone.lifecycle import repository as tracked
 from sanpi.milestone.lifecycle import service as lifecycle
 from sanpi.milestone.lifecycle.models import TrackedProject
+from sanpi.milestone.milestones import repository as planned
 from sanpi.milestone.milestones import service as milestones
+from sanpi.milestone.progress import repository as plans
 from sanpi.milestone.progress import service as progress
 from sanpi.milestone.rules.service import reevaluate
 from sanpi.milestone.settings import MilestoneSettings
@@ -28,6 +33,16 @@ def make_handlers(settings: MilestoneSettings, clock: Clock) -> Handlers[Any]:
     Each runs inside the consumer's transaction together with its inbox row; each is also
     idempotent by content (versions, sets), so a re-sent snapshot changes nothing either."""
     handlers: Handlers[Any] = Handlers()
+
+    @handlers.before_batch
+    async def prefetch(session: AsyncSession, batch: Sequence[EventData]) -> None:
+        # Every handler below looks up its project, and the registered and updated ones its
+        # milestones and plans: three queries for the batch instead of up to three per event.
+        ids = sorted({pid for data in batch if (pid := getattr(data, "project_id", None))})
+        if ids:
+            await tracked.prefetch(session, ids)
+            await planned.prefetch(session, ids)
+            await plans.prefetch(session, ids)
 
     async def follow(session: AsyncSession, project: TrackedProject, by: str) -> None:
         await milestones.plan_from_registry(session, project, by=by)

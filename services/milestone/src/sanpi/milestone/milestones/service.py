@@ -44,7 +44,7 @@ async def plan_from_registry(session: AsyncSession, project: TrackedProject, *, 
     # of its time in these lookups).
     known = {
         row.kind: row
-        for row in await repository.for_projects(session, [project.project_id])
+        for row in await repository.of_project(session, project.project_id)
         if row.label == ""
     }
     for kind, attribute in PLANNED_DATES.items():

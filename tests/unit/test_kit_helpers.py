@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 import sanpi.events
 import sanpi.kit
@@ -17,6 +20,7 @@ from sanpi.kit import (
     parse_if_match,
     today,
 )
+from sanpi.kit.prefetch import Prefetched
 
 
 def test_if_match_names_a_version() -> None:
@@ -52,3 +56,20 @@ def test_public_surface_is_sorted_and_real(module: object) -> None:
     assert exported == sorted(exported, key=lambda n: (not n.isupper(), n))
     for name in exported:
         assert hasattr(module, name), name
+
+
+def test_prefetched_rows_answer_kept_keys_only_and_keep_what_the_batch_adds() -> None:
+    session = cast(AsyncSession, SimpleNamespace(info={}))
+    memory: Prefetched[dict[str, str]] = Prefetched("test")
+    assert memory.rows(session, "p1") is None, "nothing prefetched: ask the database"
+    found = [{"id": "p1", "v": "a"}, {"id": "p1", "v": "b"}]
+    memory.keep(session, ["p1", "p2"], found, lambda row: row["id"])
+    assert memory.rows(session, "p1") == found
+    assert memory.rows(session, "p2") == [], "prefetched and not found: known to be absent"
+    assert memory.rows(session, "p3") is None, "not in the batch: ask the database"
+    new = {"id": "p2", "v": "c"}
+    memory.add(session, "p2", new)
+    memory.add(session, "p2", new)  # saved twice, kept once
+    memory.add(session, "p3", {"id": "p3", "v": "d"})  # not prefetched: not kept
+    assert memory.rows(session, "p2") == [new]
+    assert memory.rows(session, "p3") is None

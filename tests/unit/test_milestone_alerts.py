@@ -327,21 +327,24 @@ async def snapshot(svc: Milestones) -> dict[str, list[tuple[Any, ...]]]:
         }
 
 
+def replanned_production(project_id: str) -> ProjectUpdated:
+    """Version 2 of a project's master data: new name and total, production moved to August."""
+    return ProjectUpdated(
+        project_id=project_id,
+        version=2,
+        name="雄韬氢能产业园 (一期)",
+        park="梧桐",
+        total_investment=160_000,
+        planned_start_date=D(2023, 3, 1),
+        planned_production_date=D(2023, 8, 1),
+        changed=["name", "total_investment", "planned_production_date"],
+    )
+
+
 async def test_redelivering_every_consumed_event_twice_changes_nothing(tmp_path: Path) -> None:
     async with milestone_service(tmp_path) as svc:
         await started_with_plan(svc, planned_production_date=D(2023, 5, 1))
-        await svc.feed(
-            ProjectUpdated(
-                project_id="p1",
-                version=2,
-                name="雄韬氢能产业园 (一期)",
-                park="梧桐",
-                total_investment=160_000,
-                planned_start_date=D(2023, 3, 1),
-                planned_production_date=D(2023, 8, 1),
-                changed=["name", "total_investment", "planned_production_date"],
-            )
-        )
+        await svc.feed(replanned_production("p1"))
         await svc.feed(
             ProjectCancelled(
                 project_id="p1",
@@ -452,16 +455,6 @@ async def test_a_batch_with_its_lookups_prefetched_leaves_what_it_leaves_without
 ) -> None:
     # The registry's events for two projects, one tracked before the batch and one new in it:
     # each is looked up again after it changed within the batch.
-    updated = ProjectUpdated(
-        project_id="p1",
-        version=2,
-        name="雄韬氢能产业园 (一期)",
-        park="梧桐",
-        total_investment=160_000,
-        planned_start_date=D(2023, 3, 1),
-        planned_production_date=D(2023, 8, 1),
-        changed=["name", "planned_production_date"],
-    )
     batch = [
         ProjectListed(
             project_id="p1",
@@ -471,7 +464,7 @@ async def test_a_batch_with_its_lookups_prefetched_leaves_what_it_leaves_without
             listed_total_investment=150_000,
             listed_annual_plan=30_000,
         ),
-        updated,
+        replanned_production("p1"),
         ProjectRegistered(
             project_id="p2",
             version=1,
@@ -491,7 +484,7 @@ async def test_a_batch_with_its_lookups_prefetched_leaves_what_it_leaves_without
             listed_total_investment=80_000,
             listed_annual_plan=20_000,
         ),
-        ProjectUpdated(**{**updated.model_dump(), "project_id": "p2", "version": 2}),
+        replanned_production("p2"),
         ProjectRegistered(  # the same project again, under a new event id: changes nothing
             project_id="p2",
             version=1,

@@ -4,43 +4,34 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import cast
 
 import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.kit.pagination import CreatedKey, after_created
+from sanpi.kit.prefetch import Prefetched
 from sanpi.milestone.progress.models import InvestmentPlan, ProgressReport
 
-# session.info key: a consumer batch's investment plans by project, loaded up front.
-PREFETCHED = "sanpi.milestone.prefetched.plans"
-
-
-def _prefetched(session: AsyncSession) -> dict[str, list[InvestmentPlan]] | None:
-    return cast(dict[str, list[InvestmentPlan]] | None, session.info.get(PREFETCHED))
+# A consumer batch's investment plans by project, loaded up front.
+PREFETCHED: Prefetched[InvestmentPlan] = Prefetched("milestone.plans")
 
 
 async def prefetch(session: AsyncSession, project_ids: Sequence[str]) -> None:
     """Loads a batch's investment plans in one query; `plan` then answers from memory."""
-    known: dict[str, list[InvestmentPlan]] = {pid: [] for pid in project_ids}
-    for row in await plans(session, project_ids):
-        known[row.project_id].append(row)
-    session.info[PREFETCHED] = known
+    PREFETCHED.keep(session, project_ids, await plans(session, project_ids), lambda p: p.project_id)
 
 
 def save(session: AsyncSession, row: InvestmentPlan | ProgressReport) -> None:
     session.add(row)
-    known = _prefetched(session)
-    rows = known.get(row.project_id) if known is not None else None
-    if isinstance(row, InvestmentPlan) and rows is not None and all(r is not row for r in rows):
-        rows.append(row)
+    if isinstance(row, InvestmentPlan):
+        PREFETCHED.add(session, row.project_id, row)
 
 
 async def plan(session: AsyncSession, project_id: str, year: int) -> InvestmentPlan | None:
-    known = _prefetched(session)
-    if known is not None and project_id in known:
-        return next((p for p in known[project_id] if p.year == year), None)
+    known = PREFETCHED.rows(session, project_id)
+    if known is not None:
+        return next((p for p in known if p.year == year), None)
     stmt = select(InvestmentPlan).where(
         InvestmentPlan.project_id == project_id, InvestmentPlan.year == year
     )

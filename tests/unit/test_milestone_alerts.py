@@ -530,3 +530,30 @@ async def test_a_batch_with_its_lookups_prefetched_leaves_what_it_leaves_without
     replanned = [e for e in prefetched["outbox"] if e[0] == "sanpi.milestone.replanned.v1"]
     # p1's production date moved; p2's start and production dates moved.
     assert sorted(subject for _type, subject in replanned) == ["p1", "p2", "p2"]
+
+
+async def test_an_evaluation_that_finds_nothing_new_leaves_a_firing_alert_untouched(
+    tmp_path: Path,
+) -> None:
+    async with milestone_service(tmp_path, evaluate_on_events=False) as svc:
+        await started_with_plan(svc)
+        await report(svc, "2023-06-X1", 8_000)
+        key = "R04:p1:XUN"
+        first = await svc.evaluate(D(2023, 6, 15))
+        assert key in first["raised"]
+
+        async def stored() -> tuple[Any, ...]:
+            async with svc.runtime.db.read() as session:
+                row = (await session.exec(select(Alert).where(Alert.alert_key == key))).one()
+                return (row.evaluation_id, row.updated_at, row.as_of, row.message)
+
+        raised = await stored()
+        again = await svc.evaluate(D(2023, 6, 15))
+        assert await stored() == raised, "the same day, the same figures: no write"
+        assert again["evaluation_id"] != first["evaluation_id"]
+        later = await svc.evaluate(D(2023, 6, 25))  # another day: new figures, same colour
+        refreshed = await stored()
+        assert refreshed[0] == later["evaluation_id"]
+        assert refreshed[2] == D(2023, 6, 25)
+        assert refreshed[3] != raised[3]
+        assert await svc.alert_events(key) == [("raised", "yellow")]

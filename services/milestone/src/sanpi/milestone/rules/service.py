@@ -311,6 +311,10 @@ def _apply(
 ) -> None:
     now = utcnow()
     desired = change.desired
+    if change.action is Action.REFRESH and _says_the_same(row, desired, as_of):
+        # Nothing new since the last evaluation of the day: no write. Every report re-evaluates
+        # its project, and a full pass at province scale rewrote ~10,000 unchanged alerts.
+        return
     if change.action is Action.RAISE:
         assert desired is not None
         project_id = change.key.split(":")[1]
@@ -364,6 +368,22 @@ def _apply(
         project_id=row.project_id or "",
         by="rules",
         summary=f"{verb} {row.rule} {row.severity}: {row.title}",
+    )
+
+
+def _says_the_same(row: Alert | None, desired: DesiredAlert | None, as_of: dt.date) -> bool:
+    return (
+        row is not None
+        and desired is not None
+        and row.as_of == as_of
+        and (row.severity, row.title, row.message, row.metric_value, row.threshold)
+        == (
+            desired.severity,
+            desired.title,
+            desired.message,
+            desired.metric_value,
+            desired.threshold,
+        )
     )
 
 

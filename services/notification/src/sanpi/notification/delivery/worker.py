@@ -69,18 +69,20 @@ async def run_delivery_worker(runtime: Runtime, stopping: asyncio.Event) -> None
 
         while not stopping.is_set():
             wake.clear()
-            claimed = await service.claim_due(
+            batch = await service.claim_due(
                 runtime.db,
                 now=runtime.clock.now(),
                 limit=CLAIM_BATCH,
                 lease_s=settings.delivery_lease_s,
             )
-            if claimed:
-                done = await asyncio.gather(*(attempt(c) for c in claimed))
+            failed = False
+            if batch.claimed:
+                done = await asyncio.gather(*(attempt(c) for c in batch.claimed))
                 statuses = await service.record_results(
                     runtime.db, done, settings=settings, now=runtime.clock.now(), rng=rng
                 )
                 for (sent, result), status in zip(done, statuses, strict=True):
+                    failed = failed or not result.delivered
                     log.info(
                         "delivery %s (%s) attempt %d: %s -> %s",
                         sent.delivery_id,
@@ -89,5 +91,10 @@ async def run_delivery_worker(runtime: Runtime, stopping: asyncio.Event) -> None
                         result.status_code or result.error,
                         status,
                     )
+            # Claim again at once only when more may be due: a full batch, or a retry whose
+            # backoff may already be over. Otherwise a commit that queues deliveries wakes us
+            # (it sets `wake`, cleared before the claim); the empty claim this saves was one
+            # transaction per batch (0.5 of ~20 statements per event, profiled).
+            if batch.full or failed:
                 continue
             await wait_any(wake, stopping, timeout=0.5)

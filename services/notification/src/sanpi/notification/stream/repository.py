@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Table, func
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.notification.stream.models import StreamEvent
 
-
-async def contains(session: AsyncSession, event_id: str) -> bool:
-    stmt = select(StreamEvent.seq).where(StreamEvent.event_id == event_id)
-    return (await session.exec(stmt)).first() is not None
+STREAM_EVENT: Table = StreamEvent.__table__  # type: ignore[attr-defined]
 
 
-def add(session: AsyncSession, row: StreamEvent) -> None:
-    session.add(row)
+async def add_once(session: AsyncSession, values: dict[str, Any]) -> None:
+    """Appends the event unless the log has it already: one statement instead of a look-up and
+    an insert through the ORM (issue 8)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(STREAM_EVENT).values(values)
+    await session.exec(stmt.on_conflict_do_nothing(index_elements=["event_id"]))
 
 
 async def last_seq(session: AsyncSession) -> int:

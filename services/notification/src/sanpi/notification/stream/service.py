@@ -36,17 +36,15 @@ async def append(
     session: AsyncSession, event: CloudEvent, routing: Routing, *, now: dt.datetime
 ) -> None:
     """Adds the event to the log once (a redelivered record is not appended again)."""
-    if await repository.contains(session, event.id):
-        return
-    repository.add(
+    await repository.add_once(
         session,
-        StreamEvent(
-            event_id=event.id,
-            event_type=event.type,
-            routing=_routing_json(routing),
-            payload=event.model_dump_json(exclude_none=True),
-            appended_at=now,
-        ),
+        {
+            "event_id": event.id,
+            "event_type": event.type,
+            "routing": _routing_json(routing),
+            "payload": event.model_dump_json(exclude_none=True),
+            "appended_at": now,
+        },
     )
 
 

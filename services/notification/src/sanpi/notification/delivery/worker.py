@@ -6,7 +6,7 @@ import asyncio
 import logging
 import random
 
-import httpx
+import aiohttp
 
 from sanpi.kit import Runtime
 from sanpi.kit.waiting import wait_any
@@ -24,7 +24,7 @@ CLAIM_BATCH = 100
 
 
 async def send(
-    claimed: Claimed, *, client: httpx.AsyncClient, settings: NotificationSettings
+    claimed: Claimed, *, client: aiohttp.ClientSession, settings: NotificationSettings
 ) -> AttemptResult:
     """One attempt through the delivery's channel; never raises."""
     if claimed.channel == Channel.INBOX:
@@ -58,9 +58,8 @@ async def run_delivery_worker(runtime: Runtime, stopping: asyncio.Event) -> None
     wake = runtime.db.commit_signal(DELIVERIES_PENDING)
     rng = random.Random()  # noqa: S311 - jitter, not cryptography
     gate = asyncio.Semaphore(settings.delivery_concurrency)
-    limits = httpx.Limits(max_connections=settings.delivery_concurrency * 2)
-    async with httpx.AsyncClient(
-        timeout=settings.webhook_timeout_s, follow_redirects=False, limits=limits
+    async with webhook.client(
+        timeout_s=settings.webhook_timeout_s, max_connections=settings.delivery_concurrency * 2
     ) as client:
 
         async def attempt(claimed: Claimed) -> tuple[Claimed, AttemptResult]:

@@ -3,7 +3,9 @@ delivery, with the same outcome as one transaction per delivery."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 import random
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,18 +15,30 @@ import pytest
 from sqlmodel import col, select
 
 from sanpi.events import (
+    AlertResolved,
+    CloudEvent,
+    EventData,
     NotificationDelivered,
     NotificationEndpointDisabled,
     NotificationFailed,
     ProjectRegistered,
+    Severity,
     Stage,
 )
 from sanpi.notification.channels.result import AttemptResult
 from sanpi.notification.delivery import repository, service
 from sanpi.notification.delivery.models import Delivery, DeliveryAttempt, DeliveryStatus
 from sanpi.notification.settings import NotificationSettings
+from sanpi.notification.stream.models import StreamEvent
 from sanpi.notification.subscriptions.models import Subscription
-from tests.support.notification import Harness, harness
+from tests.support.notification import (
+    SHANGHAI_10AM,
+    Harness,
+    alert,
+    as_consumed,
+    harness,
+)
+from tests.support.notification import record as as_record
 
 pytestmark = pytest.mark.asyncio
 
@@ -68,7 +82,7 @@ async def claim(h: Harness) -> list[service.Claimed]:
     return batch.claimed
 
 
-async def record(
+async def record_attempts(
     h: Harness, done: list[tuple[service.Claimed, AttemptResult]]
 ) -> list[DeliveryStatus]:
     settings = h.runtime.settings
@@ -99,7 +113,7 @@ async def test_one_failure_in_a_batch_still_marks_the_others(h: Harness) -> None
     assert [c.attempt for c in claimed] == [1, 1, 1]
     ok = AttemptResult.ok(204, 2)
 
-    statuses = await record(h, [(claimed[0], ok), (claimed[1], FAILED), (claimed[2], ok)])
+    statuses = await record_attempts(h, [(claimed[0], ok), (claimed[1], FAILED), (claimed[2], ok)])
 
     assert statuses == ["DELIVERED", "PENDING", "DELIVERED"]
     deliveries, attempts, (subscription,) = await rows(h)
@@ -125,7 +139,7 @@ async def test_failures_of_one_endpoint_in_a_batch_add_up(h: Harness) -> None:
     await queue(h, 3)
     claimed = await claim(h)
 
-    statuses = await record(h, [(c, FAILED) for c in claimed])
+    statuses = await record_attempts(h, [(c, FAILED) for c in claimed])
 
     assert statuses == ["PENDING"] * 3
     _deliveries, attempts, (subscription,) = await rows(h)
@@ -141,7 +155,7 @@ async def test_a_gone_endpoint_disables_the_subscription_once_in_a_batch(h: Harn
     claimed = await claim(h)
     gone = AttemptResult(410, "HTTP 410", None, 1, gone=True)
 
-    statuses = await record(h, [(claimed[0], gone), (claimed[1], gone)])
+    statuses = await record_attempts(h, [(claimed[0], gone), (claimed[1], gone)])
 
     # The first 410 disables the endpoint and dead-letters its delivery. The second meets a
     # disabled endpoint: it is not disabled twice, and its retry is dead-lettered by the claim.
@@ -175,7 +189,7 @@ async def test_a_batch_that_cannot_commit_is_recorded_one_by_one(
     monkeypatch.setattr(repository, "insert_attempts", refuse_batches)
     ok = AttemptResult.ok(204, 2)
 
-    statuses = await record(h, [(claimed[0], ok), (claimed[1], FAILED), (claimed[2], ok)])
+    statuses = await record_attempts(h, [(claimed[0], ok), (claimed[1], FAILED), (claimed[2], ok)])
 
     assert statuses == ["DELIVERED", "PENDING", "DELIVERED"]
     deliveries, attempts, _subscriptions = await rows(h)
@@ -201,3 +215,58 @@ async def test_a_claim_takes_a_batch_and_says_whether_it_was_full(h: Harness) ->
     deliveries, _attempts, _subscriptions = await rows(h)
     lease_end = AFTER_QUIET + dt.timedelta(seconds=60)
     assert all(d.attempts == 1 and d.next_attempt_at == lease_end for d in deliveries.values())
+
+
+# --- a consumer batch: new deliveries and stream rows are written at commit ----------------------
+
+
+async def consume(h: Harness, *events: EventData) -> list[CloudEvent]:
+    """Applies the events as one fetched batch: one transaction (EventConsumer.process_many)."""
+    built = [as_record(data) for data in events]
+    assert h.runtime.consumer is not None
+    await h.runtime.consumer.process_many([as_consumed(kafka) for _e, kafka in built])
+    return [event for event, _k in built]
+
+
+async def test_an_alert_resolved_in_the_batch_that_raised_it_cancels_its_notification(
+    h: Harness,
+) -> None:
+    await subscribe(h)
+    yellow = alert(Severity.YELLOW)
+
+    await consume(h, yellow, AlertResolved(**yellow.model_dump(), resolved_at=SHANGHAI_10AM))
+
+    statuses = sorted(d["status"] for d in await h.deliveries())
+    # The raise, held by quiet hours, is cancelled; the resolution itself waits for 11:00.
+    assert statuses == ["CANCELLED", "PENDING"]
+
+
+async def test_alerts_of_one_pass_in_one_batch_are_one_message(h: Harness) -> None:
+    await subscribe(h)
+    alerts = [alert(Severity.YELLOW, evaluation_id="eval-1") for _ in range(5)]
+
+    await consume(h, *alerts)
+
+    (digest,) = await h.deliveries()
+    assert digest["kind"] == "DIGEST"
+    assert len(digest["event_ids"]) == 5
+
+
+async def test_one_event_twice_in_a_batch_is_one_notification_and_one_stream_entry(
+    h: Harness,
+) -> None:
+    await subscribe(h)
+    event, kafka = as_record(alert(Severity.RED))
+    # The same event id from another source: the inbox tells them apart, routing must not.
+    _again, twin = as_record(alert(Severity.RED), source="/sanpi/elsewhere")
+    twin_value = json.loads(twin.value)
+    twin_value["id"] = event.id
+    twin = dataclasses.replace(twin, value=json.dumps(twin_value).encode())
+    assert h.runtime.consumer is not None
+
+    await h.runtime.consumer.process_many([as_consumed(kafka), as_consumed(twin)])
+
+    assert [d["event_ids"] for d in await h.deliveries()] == [[event.id]]
+    async with h.runtime.db.read() as session:
+        logged = (await session.exec(select(StreamEvent.event_id))).all()
+    assert logged == [event.id]

@@ -224,8 +224,7 @@ async def fan_out(
                 "payload": payload,
             }
         )
-    await repository.insert_deliveries(session, new)
-    await repository.insert_delivery_events(session, carried)
+    repository.queue(session, new, carried)
     if new:
         session.info[DELIVERIES_PENDING] = True
     return created

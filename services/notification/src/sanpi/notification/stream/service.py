@@ -32,11 +32,9 @@ def _routing_of(values: dict[str, Any]) -> Routing:
     return Routing(**fields)
 
 
-async def append(
-    session: AsyncSession, event: CloudEvent, routing: Routing, *, now: dt.datetime
-) -> None:
+def append(session: AsyncSession, event: CloudEvent, routing: Routing, *, now: dt.datetime) -> None:
     """Adds the event to the log once (a redelivered record is not appended again)."""
-    await repository.add_once(
+    repository.add_once(
         session,
         {
             "event_id": event.id,

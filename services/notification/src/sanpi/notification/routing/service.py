@@ -30,7 +30,20 @@ async def _view(session: AsyncSession, project_id: str) -> ProjectView | None:
 
 def _save(session: AsyncSession, view: ProjectView) -> None:
     session.info.setdefault(VIEWS, {})[view.project_id] = view
+    session.info.get(ROUTES, {}).pop(view.project_id, None)
     repository.save(session, view)
+
+
+# The routing attributes of the projects a transaction routed events about (read with Core; a
+# write by `apply` drops the entry, and the next read sees it through autoflush).
+ROUTES = "notification.project_routes"
+
+
+async def _route(session: AsyncSession, project_id: str) -> repository.RoutingRow | None:
+    routes: dict[str, repository.RoutingRow | None] = session.info.setdefault(ROUTES, {})
+    if project_id not in routes:
+        routes[project_id] = await repository.routing_row(session, project_id)
+    return routes[project_id]
 
 
 async def apply(session: AsyncSession, data: EventData) -> None:
@@ -74,7 +87,7 @@ async def routing_of(session: AsyncSession, event: CloudEvent, data: EventData) 
             evaluation_id=data.evaluation_id,
         )
     if isinstance(data, ProjectEvent):
-        view = await _view(session, data.project_id)
+        view = await _route(session, data.project_id)
         if view is None:
             return Routing(event_type=event.type, project_id=data.project_id)
         return Routing(

@@ -18,8 +18,12 @@ from sanpi.notification.stream.models import StreamEvent
 READ_BATCH = 500
 
 
+ROUTING_FIELDS = tuple(f.name for f in dataclasses.fields(Routing))
+
+
 def _routing_json(routing: Routing) -> dict[str, Any]:
-    values = dataclasses.asdict(routing)
+    # Not dataclasses.asdict: its deep copy cost a tenth of an event's CPU in a batch (profiled).
+    values = {name: getattr(routing, name) for name in ROUTING_FIELDS}
     values["periods"] = sorted(routing.periods)
     return values
 

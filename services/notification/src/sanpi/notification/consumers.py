@@ -28,9 +28,8 @@ def build_handlers(settings: NotificationSettings, clock: Clock) -> Handlers[Any
         if isinstance(data, AlertEvent):
             await escalation.apply_alert(session, event, data, now=now)
         routed = await routing.routing_of(session, event, data)
-        await stream.append(session, event, routed, now=now)
+        stream.append(session, event, routed, now=now)
         for urgent in await delivery.fan_out(session, event, routed, settings=settings, now=now):
-            assert urgent.alert_key is not None
             await escalation.follow(
                 session, urgent.subscription_id, urgent.alert_key, now=now, settings=settings
             )

@@ -8,9 +8,11 @@ import email.utils
 import hashlib
 import hmac
 import secrets
+import ssl
 import time
 
-import httpx
+import aiohttp
+import certifi
 
 from sanpi.notification.channels.result import AttemptResult
 
@@ -36,8 +38,26 @@ def signature_header(secrets: list[str], msg_id: str, timestamp: int, body: byte
     return " ".join(sign(secret, msg_id, timestamp, body) for secret in secrets)
 
 
+def client(*, timeout_s: float, max_connections: int) -> aiohttp.ClientSession:
+    """The HTTP client of the delivery worker. aiohttp, not httpx: a POST cost a quarter of the
+    CPU (0.12 against 0.47 ms per request, measured on one loopback receiver; issue 8). Set up
+    as httpx was: each phase of a request (connecting, reading) gets the timeout, idle
+    connections are kept 5 s, proxies come from the environment, certificates from certifi,
+    and no DNS cache, so that every new connection resolves after the SSRF check as before."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(
+            limit=max_connections,
+            use_dns_cache=False,
+            keepalive_timeout=5.0,
+            ssl=ssl.create_default_context(cafile=certifi.where()),
+        ),
+        timeout=aiohttp.ClientTimeout(total=None, connect=timeout_s, sock_read=timeout_s),
+        trust_env=True,
+    )
+
+
 async def post(
-    client: httpx.AsyncClient, *, url: str, secrets: list[str], msg_id: str, body: bytes
+    client: aiohttp.ClientSession, *, url: str, secrets: list[str], msg_id: str, body: bytes
 ) -> AttemptResult:
     """POSTs one signed message; never raises for network trouble, which is a failed attempt."""
     # Wall time, not the injectable clock: receivers compare it with their own clock (5 min
@@ -52,17 +72,18 @@ async def post(
     }
     started = time.perf_counter()
     try:
-        response = await client.post(url, content=body, headers=headers)
-    except httpx.HTTPError as exc:
+        async with client.post(url, data=body, headers=headers, allow_redirects=False) as response:
+            await response.read()  # frees the connection for the next attempt
+    except (aiohttp.ClientError, TimeoutError) as exc:
         return AttemptResult(None, f"{type(exc).__name__}: {exc}"[:500], None, _ms(started))
-    if response.is_success:
-        return AttemptResult.ok(response.status_code, _ms(started))
+    if 200 <= response.status < 300:
+        return AttemptResult.ok(response.status, _ms(started))
     return AttemptResult(
-        response.status_code,
-        f"HTTP {response.status_code}",
+        response.status,
+        f"HTTP {response.status}",
         parse_retry_after(response.headers.get("retry-after")),
         _ms(started),
-        gone=response.status_code == 410,
+        gone=response.status == 410,
     )
 
 

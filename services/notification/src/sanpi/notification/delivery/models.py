@@ -12,6 +12,10 @@ from sqlmodel import Field, SQLModel
 from sanpi.kit import UTCDateTime, utcnow
 
 
+def new_delivery_id() -> str:
+    return f"msg_{uuid.uuid4().hex}"
+
+
 class DeliveryStatus(StrEnum):
     PENDING = "PENDING"  # waiting for its release (grouping window, quiet hours) or next attempt
     DELIVERED = "DELIVERED"  # the receiver accepted it (webhook 2xx, SMTP 250, inbox stored)
@@ -26,9 +30,7 @@ class Delivery(SQLModel, table=True):
     __tablename__ = "delivery"
 
     # Also the webhook-id header: stable across retries, so receivers can de-duplicate too.
-    id: str = Field(
-        default_factory=lambda: f"msg_{uuid.uuid4().hex}", primary_key=True, max_length=40
-    )
+    id: str = Field(default_factory=new_delivery_id, primary_key=True, max_length=40)
     subscription_id: str = Field(max_length=36, index=True)
     channel: str = Field(max_length=16)
     # Overrides the subscription's target (escalation e-mails go to the contact, not the owner).

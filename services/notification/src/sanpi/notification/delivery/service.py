@@ -8,7 +8,7 @@ import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,12 +25,8 @@ from sanpi.notification import metrics
 from sanpi.notification.channels.result import AttemptResult
 from sanpi.notification.channels.templates import Kind, Message, render
 from sanpi.notification.delivery import repository
-from sanpi.notification.delivery.models import (
-    Delivery,
-    DeliveryAttempt,
-    DeliveryEvent,
-    DeliveryStatus,
-)
+from sanpi.notification.delivery.models import Delivery, DeliveryStatus, new_delivery_id
+from sanpi.notification.delivery.repository import CarriedEvent, SentDelivery
 from sanpi.notification.delivery.schemas import (
     AttemptPublic,
     DeliveryPublic,
@@ -40,11 +36,12 @@ from sanpi.notification.delivery.schemas import (
 )
 from sanpi.notification.delivery.timing import quiet_until, retry_delay
 from sanpi.notification.escalation import repository as alerts
-from sanpi.notification.routing.filters import Routing, matches
+from sanpi.notification.routing.filters import Filter, Routing, matches
 from sanpi.notification.settings import NotificationSettings
 from sanpi.notification.subscriptions import repository as subscriptions
 from sanpi.notification.subscriptions import service as subscription_rules
 from sanpi.notification.subscriptions.models import Channel, Subscription
+from sanpi.notification.subscriptions.repository import SubscriptionRow
 
 # Marks a session that created deliveries, so that the worker wakes when it commits.
 DELIVERIES_PENDING = "deliveries_pending"
@@ -68,9 +65,8 @@ def group_key_of(event_type: str, routing: Routing) -> str | None:
     return f"{routing.evaluation_id}|{routing.park or '*'}|{state}"
 
 
-def new_delivery(
-    session: AsyncSession,
-    subscription: Subscription,
+def delivery_values(
+    subscription: Subscription | SubscriptionRow,
     *,
     kind: Kind,
     event_id: str,
@@ -86,31 +82,69 @@ def new_delivery(
     target: str | None = None,
     repeat: int = 0,
     level: int = 0,
-) -> Delivery:
-    """Queues a notification; non-urgent ones wait for the end of the subscriber's quiet hours."""
+) -> dict[str, Any]:
+    """Every column of a new delivery (pure); non-urgent ones wait for the end of the
+    subscriber's quiet hours."""
     held_until = None
     if not urgent:
         held_until = quiet_until(release, subscription.quiet_start, subscription.quiet_end)
-    delivery = Delivery(
-        subscription_id=subscription.id,
-        channel=channel or subscription.channel,
-        target=target,
-        kind=kind,
-        group_key=group_key,
-        alert_key=alert_key,
-        severity=severity,
-        event_id=event_id,
-        event_type=event_type,
-        event_time=event_time,
-        repeat=repeat,
-        escalation_level=level,
-        next_attempt_at=held_until or release,
-        held_until=held_until,
-        created_at=now,
-    )
+    return {
+        "id": new_delivery_id(),
+        "subscription_id": subscription.id,
+        "channel": str(channel or subscription.channel),
+        "target": target,
+        "kind": str(kind),
+        "group_key": group_key,
+        "alert_key": alert_key,
+        "severity": severity,
+        "event_id": event_id,
+        "event_type": event_type,
+        "event_time": event_time,
+        "repeat": repeat,
+        "escalation_level": level,
+        "status": DeliveryStatus.PENDING.value,
+        "attempts": 0,
+        "attempts_before_replay": 0,
+        "next_attempt_at": held_until or release,
+        "held_until": held_until,
+        "last_error": None,
+        "created_at": now,
+        "delivered_at": None,
+        "acknowledged_at": None,
+        "acknowledged_by": None,
+    }
+
+
+def new_delivery(session: AsyncSession, subscription: Subscription, **values: Any) -> Delivery:
+    """Queues one notification (reminders and escalations: rare, so through the ORM)."""
+    delivery = Delivery(**delivery_values(subscription, **values))
     repository.add(session, delivery)
     session.info[DELIVERIES_PENDING] = True
     return delivery
+
+
+# The routable subscriptions of a transaction, read once: a consumer batch of 50 events routes
+# against one read. Nothing a consumer transaction does changes a subscription.
+ROUTABLE = "routable_subscriptions"
+
+
+async def _routable(session: AsyncSession) -> list[tuple[SubscriptionRow, Filter]]:
+    found: list[tuple[SubscriptionRow, Filter]] | None = session.info.get(ROUTABLE)
+    if found is None:
+        found = [
+            (row, subscription_rules.filter_of(row))
+            for row in await subscriptions.active_queued(session)
+        ]
+        session.info[ROUTABLE] = found
+    return found
+
+
+@dataclass(frozen=True)
+class Urgent:
+    """A red alert notification just queued for a subscription: the escalation area follows it."""
+
+    subscription_id: str
+    alert_key: str
 
 
 async def fan_out(
@@ -120,44 +154,50 @@ async def fan_out(
     *,
     settings: NotificationSettings,
     now: dt.datetime,
-) -> list[Delivery]:
+) -> list[Urgent]:
     """Routes one event to every matching active subscription, once per (subscription, event);
-    returns the deliveries created for urgent (red) alerts, which the escalation area follows."""
+    returns the notifications queued for urgent (red) alerts, which the escalation area follows."""
+    # A subscription hears what happens after it was made: a replay of old topics (a rebuilt
+    # projection, a new consumer group) does not flood it with history.
+    wanted = [
+        subscription
+        for subscription, conditions in await _routable(session)
+        if event.time >= subscription.created_at - CLOCK_SKEW and matches(conditions, routing)
+    ]
+    if not wanted:
+        return []
+    # The inbox already drops redelivered records; this also covers a rebuilt inbox.
+    routed = await repository.routed_among(session, (s.id for s in wanted), event.id)
     urgent = is_urgent(event.type, routing)
     group_key = group_key_of(event.type, routing)
     payload = event.model_dump_json(exclude_none=True)
-    created: list[Delivery] = []
-    for subscription in await subscriptions.active_queued(session):
-        if event.time < subscription.created_at - CLOCK_SKEW:
-            # A subscription hears what happens after it was made: a replay of old topics
-            # (a rebuilt projection, a new consumer group) does not flood it with history.
+    new: list[dict[str, Any]] = []
+    carried: list[dict[str, Any]] = []
+    created: list[Urgent] = []
+    for subscription in wanted:
+        if subscription.id in routed:
             continue
-        if not matches(subscription_rules.filter_of(subscription), routing):
-            continue
-        # The inbox already drops redelivered records; this also covers a rebuilt inbox.
-        if await repository.event_routed(session, subscription.id, event.id):
-            continue
-        delivery = None
+        delivery_id = None
         if group_key is not None:
-            delivery = await repository.open_group(session, subscription.id, group_key)
-            if delivery is not None:
-                delivery.kind = Kind.DIGEST
+            group = await repository.open_group(session, subscription.id, group_key)
+            if group is not None:
+                group.kind = Kind.DIGEST
                 # Each alert that joins restarts the quiet period, so a pass that is consumed
                 # slowly (a busy consumer, a backlog after an outage) still ends in one message;
                 # the cap sends a never-ending flood anyway.
                 extended = min(
                     now + dt.timedelta(seconds=settings.grouping_window_s),
-                    delivery.created_at + dt.timedelta(seconds=settings.grouping_max_s),
+                    group.created_at + dt.timedelta(seconds=settings.grouping_max_s),
                 )
-                if delivery.held_until is None and extended > delivery.next_attempt_at:
-                    delivery.next_attempt_at = extended
-                repository.add(session, delivery)
-        if delivery is None:
+                if group.held_until is None and extended > group.next_attempt_at:
+                    group.next_attempt_at = extended
+                repository.add(session, group)
+                delivery_id = group.id
+        if delivery_id is None:
             release = now
             if group_key is not None:
                 release = now + dt.timedelta(seconds=settings.grouping_window_s)
-            delivery = new_delivery(
-                session,
+            values = delivery_values(
                 subscription,
                 kind=Kind.EVENT,
                 event_id=event.id,
@@ -170,18 +210,23 @@ async def fan_out(
                 severity=routing.severity,
                 group_key=group_key,
             )
+            new.append(values)
+            delivery_id = values["id"]
             if urgent:
-                created.append(delivery)
-        repository.add(
-            session,
-            DeliveryEvent(
-                delivery_id=delivery.id,
-                subscription_id=subscription.id,
-                event_id=event.id,
-                project_name=routing.project_name,
-                payload=payload,
-            ),
+                assert routing.alert_key is not None  # red means an alert
+                created.append(Urgent(subscription.id, routing.alert_key))
+        carried.append(
+            {
+                "delivery_id": delivery_id,
+                "subscription_id": subscription.id,
+                "event_id": event.id,
+                "project_name": routing.project_name,
+                "payload": payload,
+            }
         )
+    repository.queue(session, new, carried)
+    if new:
+        session.info[DELIVERIES_PENDING] = True
     return created
 
 
@@ -203,35 +248,70 @@ class Claimed:
     own_endpoint: bool  # False for escalation e-mails to ladder contacts
 
 
+class Content(Protocol):
+    """What the content of a delivery depends on (a Delivery, or a row the claim read)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def alert_key(self) -> str | None: ...
+    @property
+    def target(self) -> str | None: ...
+    @property
+    def repeat(self) -> int: ...
+    @property
+    def escalation_level(self) -> int: ...
+
+
+ABOUT_ALERT = (Kind.REPEAT, Kind.ESCALATION)
+
+
 async def content_of(
     session: AsyncSession, delivery: Delivery, subscription: Subscription
 ) -> tuple[bytes, Message, list[str]] | None:
     """The webhook body, the human message and the event ids of a delivery; None when the alert
     a reminder or escalation is about is gone."""
+    carried = (
+        {} if delivery.kind in ABOUT_ALERT else await repository.events_of(session, [delivery.id])
+    )
+    return await _content(
+        session, delivery, subscription.id, subscription.language, carried.get(delivery.id, [])
+    )
+
+
+async def _content(
+    session: AsyncSession,
+    delivery: Content,
+    subscription_id: str,
+    language: str,
+    carried: list[CarriedEvent],
+) -> tuple[bytes, Message, list[str]] | None:
     names: dict[str, str] = {}
-    if delivery.kind in (Kind.REPEAT, Kind.ESCALATION):
+    if delivery.kind in ABOUT_ALERT:
         state = await alerts.get(session, delivery.alert_key or "")
         if state is None:
             return None
         raw = [state.last_payload]
         event_ids = [state.last_event_id]
+        events = [json.loads(state.last_payload)]
     else:
-        rows = await repository.events_of(session, delivery.id)
-        raw = [r.payload for r in rows]
-        event_ids = [r.event_id for r in rows]
+        raw = [c.payload for c in carried]
+        event_ids = [c.event_id for c in carried]
+        events = [json.loads(r) for r in raw]
         names = {
-            json.loads(r.payload)["data"].get("project_id", ""): r.project_name or "" for r in rows
+            e["data"].get("project_id", ""): c.project_name or ""
+            for e, c in zip(events, carried, strict=True)
         }
-    events = [json.loads(r) for r in raw]
-    contact = delivery.target or ""
     message = render(
         Kind(delivery.kind),
         events,
-        language=subscription.language,
+        language=language,
         project_names={k: v for k, v in names.items() if v},
         repeat=delivery.repeat,
         level=delivery.escalation_level,
-        contact=contact,
+        contact=delivery.target or "",
     )
     if delivery.kind == Kind.EVENT and len(raw) == 1:
         body = raw[0].encode()  # the CloudEvent itself, byte for byte
@@ -239,9 +319,9 @@ async def content_of(
         envelope: dict[str, Any] = {
             "type": f"sanpi.notification.{delivery.kind.lower()}",
             "id": delivery.id,
-            "subscription_id": subscription.id,
+            "subscription_id": subscription_id,
             "alert_key": delivery.alert_key,
-            "language": subscription.language,
+            "language": language,
             "subject": message.subject,
             "text": message.text,
             "events": events,
@@ -250,34 +330,52 @@ async def content_of(
     return body, message, event_ids
 
 
-async def claim_due(db: Database, *, now: dt.datetime, limit: int, lease_s: float) -> list[Claimed]:
+@dataclass(frozen=True)
+class ClaimBatch:
+    claimed: list[Claimed]
+    full: bool  # the claim took as many as it could: more may be due already
+
+
+async def claim_due(db: Database, *, now: dt.datetime, limit: int, lease_s: float) -> ClaimBatch:
     """Takes up to `limit` due deliveries and pushes their next attempt a lease away, so that a
     worker that dies mid-send leaves them to be retried, not lost."""
     claimed: list[Claimed] = []
     async with db.transaction() as session:
-        for delivery in await repository.due(session, now=now, limit=limit):
-            subscription = await subscriptions.get(session, delivery.subscription_id)
+        due = await repository.due(session, now=now, limit=limit)
+        if not due:
+            return ClaimBatch([], full=False)
+        owners = await subscriptions.rows_by_id(session, [d.subscription_id for d in due])
+        carried = await repository.events_of(
+            session, [d.id for d in due if d.kind not in ABOUT_ALERT]
+        )
+        changes: dict[str, dict[str, Any]] = {}
+        for delivery in due:
+            subscription = owners.get(delivery.subscription_id)
             if subscription is None:
-                delivery.status = DeliveryStatus.CANCELLED
-                delivery.last_error = "subscription deleted"
-                repository.add(session, delivery)
+                changes[delivery.id] = _ended(DeliveryStatus.CANCELLED, "subscription deleted")
                 continue
             if not subscription.active:
-                delivery.status = DeliveryStatus.DEAD
-                delivery.last_error = f"subscription disabled: {subscription.disabled_reason}"
-                repository.add(session, delivery)
+                changes[delivery.id] = _ended(
+                    DeliveryStatus.DEAD, f"subscription disabled: {subscription.disabled_reason}"
+                )
                 metrics.DEAD_LETTERED.labels(delivery.channel).inc()
                 continue
-            content = await content_of(session, delivery, subscription)
+            content = await _content(
+                session,
+                delivery,
+                subscription.id,
+                subscription.language,
+                carried.get(delivery.id, []),
+            )
             if content is None:
-                delivery.status = DeliveryStatus.CANCELLED
-                delivery.last_error = "the alert is gone"
-                repository.add(session, delivery)
+                changes[delivery.id] = _ended(DeliveryStatus.CANCELLED, "the alert is gone")
                 continue
             body, message, event_ids = content
-            delivery.attempts += 1
-            delivery.next_attempt_at = now + dt.timedelta(seconds=lease_s)
-            repository.add(session, delivery)
+            attempt = delivery.attempts + 1
+            changes[delivery.id] = {
+                "attempts": attempt,
+                "next_attempt_at": now + dt.timedelta(seconds=lease_s),
+            }
             if delivery.target:
                 target = delivery.target
             elif delivery.channel == Channel.WEBHOOK:
@@ -288,7 +386,7 @@ async def claim_due(db: Database, *, now: dt.datetime, limit: int, lease_s: floa
                 Claimed(
                     delivery_id=delivery.id,
                     subscription_id=subscription.id,
-                    attempt=delivery.attempts,
+                    attempt=attempt,
                     channel=delivery.channel,
                     target=target,
                     secrets=subscription_rules.signing_secrets(subscription, now),
@@ -300,11 +398,46 @@ async def claim_due(db: Database, *, now: dt.datetime, limit: int, lease_s: floa
                     own_endpoint=delivery.target is None,
                 )
             )
-    return claimed
+        await repository.set_fields(session, changes)
+    return ClaimBatch(claimed, full=len(due) >= limit)
+
+
+def _ended(status: DeliveryStatus, reason: str) -> dict[str, Any]:
+    return {"status": status.value, "last_error": reason}
+
+
+@dataclass
+class Health:
+    """A subscription's failure tracking as a batch of outcomes changes it, one by one."""
+
+    subscription: SubscriptionRow
+    consecutive_failures: int
+    failing_since: dt.datetime | None
+    active: bool
+    disabled_reason: str | None = None
+    touched: bool = False
+
+    @staticmethod
+    def of(subscription: SubscriptionRow) -> Health:
+        return Health(
+            subscription,
+            subscription.consecutive_failures,
+            subscription.failing_since,
+            subscription.active,
+        )
+
+    def columns(self, now: dt.datetime) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "consecutive_failures": self.consecutive_failures,
+            "failing_since": self.failing_since,
+        }
+        if self.active != self.subscription.active:
+            values.update(active=self.active, disabled_reason=self.disabled_reason, updated_at=now)
+        return values
 
 
 def _disable_reason(
-    subscription: Subscription,
+    health: Health,
     result: AttemptResult,
     settings: NotificationSettings,
     now: dt.datetime,
@@ -312,32 +445,17 @@ def _disable_reason(
     """Why this failure disables the subscription's endpoint, if it does (pure)."""
     if result.gone:
         return "receiver answered 410 Gone"
-    since = subscription.failing_since
+    since = health.failing_since
     if (
         since is not None
-        and subscription.consecutive_failures >= settings.endpoint_disable_min_failures
+        and health.consecutive_failures >= settings.endpoint_disable_min_failures
         and (now - since).total_seconds() >= settings.endpoint_disable_after_s
     ):
         return (
-            f"sustained failure: {subscription.consecutive_failures} failed attempts in a row "
+            f"sustained failure: {health.consecutive_failures} failed attempts in a row "
             f"since {since.isoformat()}"
         )
     return None
-
-
-async def record_result(
-    db: Database,
-    claimed: Claimed,
-    result: AttemptResult,
-    *,
-    settings: NotificationSettings,
-    now: dt.datetime,
-    rng: random.Random,
-) -> DeliveryStatus:
-    """Logs the attempt and decides: delivered, retry later, or dead (a dead letter); 410 or
-    sustained failure disables the subscription. Outcome events go out through the outbox."""
-    async with db.transaction() as session:
-        return await _record(session, claimed, result, settings=settings, now=now, rng=rng)
 
 
 async def record_results(
@@ -348,68 +466,86 @@ async def record_results(
     now: dt.datetime,
     rng: random.Random,
 ) -> list[DeliveryStatus]:
-    """`record_result` for a whole claimed batch in one transaction (one write lock and one
-    commit instead of one per delivery); should that fail, one transaction per result."""
+    """Logs each attempt and decides: delivered, retry later, or dead (a dead letter); 410 or
+    sustained failure disables the subscription. Outcome events go out through the outbox.
+    The whole claimed batch is one transaction (one write lock and one commit instead of one
+    per delivery); should that fail, one transaction per result."""
     try:
         async with db.transaction() as session:
-            return [
-                await _record(session, claimed, result, settings=settings, now=now, rng=rng)
-                for claimed, result in done
-            ]
+            return await _record(session, done, settings=settings, now=now, rng=rng)
     except Exception:
-        return [
-            await record_result(db, claimed, result, settings=settings, now=now, rng=rng)
-            for claimed, result in done
-        ]
+        statuses: list[DeliveryStatus] = []
+        for one in done:
+            async with db.transaction() as session:
+                statuses += await _record(session, [one], settings=settings, now=now, rng=rng)
+        return statuses
 
 
 async def _record(
     session: AsyncSession,
-    claimed: Claimed,
-    result: AttemptResult,
+    done: Sequence[tuple[Claimed, AttemptResult]],
     *,
     settings: NotificationSettings,
     now: dt.datetime,
     rng: random.Random,
-) -> DeliveryStatus:
-    delivery = await repository.get(session, claimed.delivery_id)
-    if delivery is None or delivery.status != DeliveryStatus.PENDING:
-        return DeliveryStatus(delivery.status) if delivery else DeliveryStatus.CANCELLED
-    repository.add(
+) -> list[DeliveryStatus]:
+    deliveries = await repository.sent(session, [c.delivery_id for c, _r in done])
+    owners = await subscriptions.rows_by_id(
         session,
-        DeliveryAttempt(
-            delivery_id=delivery.id,
-            number=claimed.attempt,
-            at=now,
-            status_code=result.status_code,
-            error=result.error,
-            duration_ms=result.duration_ms,
-        ),
+        [
+            d.subscription_id
+            for c, _r in done
+            if c.own_endpoint and (d := deliveries.get(c.delivery_id))
+        ],
     )
-    subscription = await subscriptions.get(session, delivery.subscription_id)
-    own = subscription if claimed.own_endpoint else None
-    if result.delivered:
-        _delivered(session, delivery, own, claimed, now)
-    else:
-        _failed(session, delivery, own, claimed, result, settings=settings, now=now, rng=rng)
-    repository.add(session, delivery)
-    return DeliveryStatus(delivery.status)
+    health = {sid: Health.of(row) for sid, row in owners.items()}
+    statuses: list[DeliveryStatus] = []
+    attempts: list[dict[str, Any]] = []
+    changes: dict[str, dict[str, Any]] = {}
+    for claimed, result in done:
+        delivery = deliveries.get(claimed.delivery_id)
+        if delivery is None or delivery.status != DeliveryStatus.PENDING:
+            statuses.append(
+                DeliveryStatus(delivery.status) if delivery else DeliveryStatus.CANCELLED
+            )
+            continue
+        attempts.append(
+            {
+                "delivery_id": delivery.id,
+                "number": claimed.attempt,
+                "at": now,
+                "status_code": result.status_code,
+                "error": result.error,
+                "duration_ms": result.duration_ms,
+            }
+        )
+        own = health.get(delivery.subscription_id) if claimed.own_endpoint else None
+        if result.delivered:
+            changes[delivery.id] = _delivered(session, delivery, own, claimed, now)
+        else:
+            changes[delivery.id] = _failed(
+                session, delivery, own, claimed, result, settings=settings, now=now, rng=rng
+            )
+        statuses.append(DeliveryStatus(changes[delivery.id].get("status", delivery.status)))
+    await repository.insert_attempts(session, attempts)
+    await repository.set_fields(session, changes)
+    await subscriptions.set_health(
+        session, {sid: h.columns(now) for sid, h in health.items() if h.touched}
+    )
+    return statuses
 
 
 def _delivered(
     session: AsyncSession,
-    delivery: Delivery,
-    own: Subscription | None,
+    delivery: SentDelivery,
+    own: Health | None,
     claimed: Claimed,
     now: dt.datetime,
-) -> None:
-    delivery.status = DeliveryStatus.DELIVERED
-    delivery.delivered_at = now
-    delivery.last_error = None
+) -> dict[str, Any]:
     if own is not None and own.consecutive_failures:
         own.consecutive_failures = 0
         own.failing_since = None
-        session.add(own)
+        own.touched = True
     latency_s = max(0.0, (now - delivery.event_time).total_seconds())
     metrics.NOTIFICATIONS.labels(claimed.channel, "delivered").inc()
     metrics.DELIVERY_LATENCY.labels(claimed.channel).observe(latency_s)
@@ -424,59 +560,59 @@ def _delivered(
             latency_ms=int(latency_s * 1000),
         ),
     )
+    return {"status": DeliveryStatus.DELIVERED.value, "delivered_at": now, "last_error": None}
 
 
 def _failed(
     session: AsyncSession,
-    delivery: Delivery,
-    own: Subscription | None,
+    delivery: SentDelivery,
+    own: Health | None,
     claimed: Claimed,
     result: AttemptResult,
     *,
     settings: NotificationSettings,
     now: dt.datetime,
     rng: random.Random,
-) -> None:
+) -> dict[str, Any]:
     error = result.error or "failed"
-    delivery.last_error = error
+    last_error = error
     disabled = None
     if own is not None:
+        own.touched = True
         own.consecutive_failures += 1
         own.failing_since = own.failing_since or now
         disabled = _disable_reason(own, result, settings, now) if own.active else None
         if disabled is not None:
             own.active = False
             own.disabled_reason = disabled
-            own.updated_at = now
             enqueue(
                 session,
                 NotificationEndpointDisabled(
-                    subscription_id=own.id,
-                    channel=own.channel,
-                    owner=own.owner,
+                    subscription_id=own.subscription.id,
+                    channel=own.subscription.channel,
+                    owner=own.subscription.owner,
                     reason=disabled,
                 ),
             )
-        session.add(own)
     tries = claimed.attempt - delivery.attempts_before_replay
     final = disabled is not None or tries >= settings.delivery_max_attempts
+    change: dict[str, Any]
     if final:
-        delivery.status = DeliveryStatus.DEAD
         if disabled is not None:
-            delivery.last_error = f"{error}; subscription disabled: {disabled}"
+            last_error = f"{error}; subscription disabled: {disabled}"
+        change = {"status": DeliveryStatus.DEAD.value, "last_error": last_error}
         metrics.NOTIFICATIONS.labels(claimed.channel, "dead").inc()
         metrics.DEAD_LETTERED.labels(claimed.channel).inc()
     else:
         metrics.NOTIFICATIONS.labels(claimed.channel, "failed").inc()
-        delivery.next_attempt_at = now + dt.timedelta(
-            seconds=retry_delay(
-                tries,
-                base_s=settings.delivery_backoff_base_s,
-                max_s=settings.delivery_backoff_max_s,
-                retry_after_s=result.retry_after_s,
-                rng=rng,
-            )
+        delay = retry_delay(
+            tries,
+            base_s=settings.delivery_backoff_base_s,
+            max_s=settings.delivery_backoff_max_s,
+            retry_after_s=result.retry_after_s,
+            rng=rng,
         )
+        change = {"last_error": last_error, "next_attempt_at": now + dt.timedelta(seconds=delay)}
     enqueue(
         session,
         NotificationFailed(
@@ -489,6 +625,7 @@ def _failed(
             final=final,
         ),
     )
+    return change
 
 
 async def _visible_subscriptions(

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import random
 
-import httpx
+import aiohttp
 
 from sanpi.kit import Runtime
 from sanpi.kit.waiting import wait_any
@@ -24,7 +24,7 @@ CLAIM_BATCH = 100
 
 
 async def send(
-    claimed: Claimed, *, client: httpx.AsyncClient, settings: NotificationSettings
+    claimed: Claimed, *, client: aiohttp.ClientSession, settings: NotificationSettings
 ) -> AttemptResult:
     """One attempt through the delivery's channel; never raises."""
     if claimed.channel == Channel.INBOX:
@@ -58,9 +58,8 @@ async def run_delivery_worker(runtime: Runtime, stopping: asyncio.Event) -> None
     wake = runtime.db.commit_signal(DELIVERIES_PENDING)
     rng = random.Random()  # noqa: S311 - jitter, not cryptography
     gate = asyncio.Semaphore(settings.delivery_concurrency)
-    limits = httpx.Limits(max_connections=settings.delivery_concurrency * 2)
-    async with httpx.AsyncClient(
-        timeout=settings.webhook_timeout_s, follow_redirects=False, limits=limits
+    async with webhook.client(
+        timeout_s=settings.webhook_timeout_s, max_connections=settings.delivery_concurrency * 2
     ) as client:
 
         async def attempt(claimed: Claimed) -> tuple[Claimed, AttemptResult]:
@@ -69,18 +68,20 @@ async def run_delivery_worker(runtime: Runtime, stopping: asyncio.Event) -> None
 
         while not stopping.is_set():
             wake.clear()
-            claimed = await service.claim_due(
+            batch = await service.claim_due(
                 runtime.db,
                 now=runtime.clock.now(),
                 limit=CLAIM_BATCH,
                 lease_s=settings.delivery_lease_s,
             )
-            if claimed:
-                done = await asyncio.gather(*(attempt(c) for c in claimed))
+            failed = False
+            if batch.claimed:
+                done = await asyncio.gather(*(attempt(c) for c in batch.claimed))
                 statuses = await service.record_results(
                     runtime.db, done, settings=settings, now=runtime.clock.now(), rng=rng
                 )
                 for (sent, result), status in zip(done, statuses, strict=True):
+                    failed = failed or not result.delivered
                     log.info(
                         "delivery %s (%s) attempt %d: %s -> %s",
                         sent.delivery_id,
@@ -89,5 +90,10 @@ async def run_delivery_worker(runtime: Runtime, stopping: asyncio.Event) -> None
                         result.status_code or result.error,
                         status,
                     )
+            # Claim again at once only when more may be due: a full batch, or a retry whose
+            # backoff may already be over. Otherwise a commit that queues deliveries wakes us
+            # (it sets `wake`, cleared before the claim); the empty claim this saves was one
+            # transaction per batch (0.5 of ~20 statements per event, profiled).
+            if batch.full or failed:
                 continue
             await wait_any(wake, stopping, timeout=0.5)

@@ -16,13 +16,40 @@ from sanpi.notification.routing import repository
 from sanpi.notification.routing.filters import Routing
 from sanpi.notification.routing.models import ProjectView
 
+# The views a transaction has read or written, held here: the session's identity map holds its
+# objects weakly, so each event of a consumer batch about the same project read it again.
+VIEWS = "notification.project_views"
+
+
+async def _view(session: AsyncSession, project_id: str) -> ProjectView | None:
+    views: dict[str, ProjectView | None] = session.info.setdefault(VIEWS, {})
+    if project_id not in views:
+        views[project_id] = await repository.get(session, project_id)
+    return views[project_id]
+
+
+def _save(session: AsyncSession, view: ProjectView) -> None:
+    session.info.setdefault(VIEWS, {})[view.project_id] = view
+    session.info.get(ROUTES, {}).pop(view.project_id, None)
+    repository.save(session, view)
+
+
+# The routing attributes of the projects a transaction routed events about (read with Core; a
+# write by `apply` drops the entry, and the next read sees it through autoflush).
+ROUTES = "notification.project_routes"
+
+
+async def _route(session: AsyncSession, project_id: str) -> repository.RoutingRow | None:
+    routes: dict[str, repository.RoutingRow | None] = session.info.setdefault(ROUTES, {})
+    if project_id not in routes:
+        routes[project_id] = await repository.routing_row(session, project_id)
+    return routes[project_id]
+
 
 async def apply(session: AsyncSession, data: EventData) -> None:
     """Folds registry events into the projection (registered/updated snapshots, listings)."""
     if isinstance(data, ProjectMasterData):
-        view = await repository.get(session, data.project_id) or ProjectView(
-            project_id=data.project_id
-        )
+        view = await _view(session, data.project_id) or ProjectView(project_id=data.project_id)
         if data.version < view.version:
             return  # a late, older snapshot
         view.version = data.version
@@ -33,16 +60,14 @@ async def apply(session: AsyncSession, data: EventData) -> None:
         view.category = data.category
         view.responsible_unit = data.responsible_unit
         view.sponsor_leader = data.sponsor_leader
-        repository.save(session, view)
+        _save(session, view)
     elif isinstance(data, ProjectListed):
-        view = await repository.get(session, data.project_id) or ProjectView(
-            project_id=data.project_id
-        )
+        view = await _view(session, data.project_id) or ProjectView(project_id=data.project_id)
         if data.period not in view.periods:
             view.periods = sorted([*view.periods, data.period])
         if view.total_investment is None:
             view.total_investment = data.listed_total_investment
-        repository.save(session, view)
+        _save(session, view)
 
 
 async def routing_of(session: AsyncSession, event: CloudEvent, data: EventData) -> Routing:
@@ -62,7 +87,7 @@ async def routing_of(session: AsyncSession, event: CloudEvent, data: EventData) 
             evaluation_id=data.evaluation_id,
         )
     if isinstance(data, ProjectEvent):
-        view = await repository.get(session, data.project_id)
+        view = await _route(session, data.project_id)
         if view is None:
             return Routing(event_type=event.type, project_id=data.project_id)
         return Routing(

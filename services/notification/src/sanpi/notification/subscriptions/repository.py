@@ -2,11 +2,52 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+from sqlalchemy import Table
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.kit.pagination import CreatedKey, after_created
+from sanpi.notification.bulk import update_by_id
 from sanpi.notification.subscriptions.models import Channel, Subscription
+
+SUBSCRIPTION: Table = Subscription.__table__  # type: ignore[attr-defined]
+
+
+class SubscriptionRow(NamedTuple):
+    """What routing and delivery read of a subscription, selected without the ORM: hydrating
+    Subscription objects (eight JSON columns) cost more than the rest of a fan-out (profiled)."""
+
+    id: str
+    owner: str
+    channel: str
+    url: str | None
+    email: str | None
+    secret: str | None
+    previous_secret: str | None
+    previous_secret_expires_at: dt.datetime | None
+    event_types: list[str]
+    min_severity: str | None
+    parks: list[str]
+    chain_tags: list[str]
+    categories: list[str]
+    periods: list[int]
+    project_ids: list[str]
+    min_investment: int | None
+    quiet_start: str | None
+    quiet_end: str | None
+    language: str
+    active: bool
+    disabled_reason: str | None
+    consecutive_failures: int
+    failing_since: dt.datetime | None
+    created_at: dt.datetime
+
+
+_ROW_COLUMNS = [SUBSCRIPTION.c[name] for name in SubscriptionRow._fields]
 
 
 def add(session: AsyncSession, subscription: Subscription) -> None:
@@ -21,12 +62,25 @@ async def delete(session: AsyncSession, subscription: Subscription) -> None:
     await session.delete(subscription)
 
 
-async def active_queued(session: AsyncSession) -> list[Subscription]:
+async def active_queued(session: AsyncSession) -> list[SubscriptionRow]:
     """Active subscriptions of the channels that queue deliveries (all but the live stream)."""
-    stmt = select(Subscription).where(
-        col(Subscription.active).is_(True), Subscription.channel != Channel.STREAM
+    stmt = select(*_ROW_COLUMNS).where(
+        SUBSCRIPTION.c.active.is_(True), SUBSCRIPTION.c.channel != Channel.STREAM
     )
-    return list((await session.exec(stmt)).all())
+    return [SubscriptionRow(*row) for row in await session.exec(stmt)]
+
+
+async def rows_by_id(session: AsyncSession, ids: Sequence[str]) -> dict[str, SubscriptionRow]:
+    """The subscriptions among `ids` that exist, in one query."""
+    if not ids:
+        return {}
+    stmt = select(*_ROW_COLUMNS).where(SUBSCRIPTION.c.id.in_(set(ids)))
+    return {row.id: row for row in (SubscriptionRow(*r) for r in await session.exec(stmt))}
+
+
+async def set_health(session: AsyncSession, changes: Mapping[str, Mapping[str, Any]]) -> None:
+    """Writes failure tracking (and disabling) of several subscriptions."""
+    await update_by_id(session, SUBSCRIPTION, changes)
 
 
 async def owned_ids(session: AsyncSession, owner: str, channel: Channel | None = None) -> list[str]:

@@ -15,6 +15,7 @@ from sanpi.notification.channels.webhook import new_secret
 from sanpi.notification.routing.filters import Filter
 from sanpi.notification.subscriptions import repository
 from sanpi.notification.subscriptions.models import Channel, Subscription
+from sanpi.notification.subscriptions.repository import SubscriptionRow
 from sanpi.notification.subscriptions.schemas import (
     SubscriptionCreate,
     SubscriptionPublic,
@@ -33,7 +34,7 @@ FILTER_FIELDS = (
 )
 
 
-def filter_of(subscription: Subscription) -> Filter:
+def filter_of(subscription: Subscription | SubscriptionRow) -> Filter:
     """The routing filter a subscription's columns describe (pure)."""
     return Filter(
         event_types=tuple(subscription.event_types),
@@ -192,7 +193,7 @@ async def rotate_secret(
     return subscription
 
 
-def signing_secrets(subscription: Subscription, now: dt.datetime) -> list[str]:
+def signing_secrets(subscription: Subscription | SubscriptionRow, now: dt.datetime) -> list[str]:
     """The secrets a webhook is signed with now: the current one, plus the previous one while
     its rotation grace lasts (pure)."""
     secrets = [subscription.secret] if subscription.secret else []

@@ -1,0 +1,272 @@
+"""Delivery batches (issue 8): a claimed batch is recorded in one transaction, delivery by
+delivery, with the same outcome as one transaction per delivery."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import random
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import col, select
+
+from sanpi.events import (
+    AlertResolved,
+    CloudEvent,
+    EventData,
+    NotificationDelivered,
+    NotificationEndpointDisabled,
+    NotificationFailed,
+    ProjectRegistered,
+    Severity,
+    Stage,
+)
+from sanpi.notification.channels.result import AttemptResult
+from sanpi.notification.delivery import repository, service
+from sanpi.notification.delivery.models import Delivery, DeliveryAttempt, DeliveryStatus
+from sanpi.notification.settings import NotificationSettings
+from sanpi.notification.stream.models import StreamEvent
+from sanpi.notification.subscriptions.models import Subscription
+from tests.support.notification import (
+    SHANGHAI_10AM,
+    Harness,
+    alert,
+    as_consumed,
+    harness,
+)
+from tests.support.notification import record as as_record
+
+pytestmark = pytest.mark.asyncio
+
+# The harness clock stands at 10:00 in Shanghai, inside these quiet hours: the worker (on the
+# harness clock) leaves the deliveries alone and the test claims them after 11:00 itself.
+QUIET = {"start": "09:00", "end": "11:00"}
+AFTER_QUIET = dt.datetime(2023, 9, 1, 3, 1, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+async def h(tmp_path: Path) -> AsyncIterator[Harness]:
+    async with harness(tmp_path) as running:
+        yield running
+
+
+async def subscribe(h: Harness) -> str:
+    body = {"channel": "webhook", "url": "http://127.0.0.1:9/hook", "quiet_hours": QUIET}
+    response = await h.client.post("/v1/subscriptions", json=body)
+    assert response.status_code == 201, response.text
+    subscription_id: str = response.json()["id"]
+    return subscription_id
+
+
+async def queue(h: Harness, count: int) -> None:
+    for i in range(count):
+        await h.feed(
+            ProjectRegistered(
+                project_id=f"p{i}",
+                version=1,
+                name="n",
+                park="梧桐",
+                total_investment=1,
+                stage=Stage.SIGNED,
+            ),
+            source="/sanpi/registry",
+        )
+
+
+async def claim(h: Harness) -> list[service.Claimed]:
+    batch = await service.claim_due(h.runtime.db, now=AFTER_QUIET, limit=100, lease_s=60)
+    return batch.claimed
+
+
+async def record_attempts(
+    h: Harness, done: list[tuple[service.Claimed, AttemptResult]]
+) -> list[DeliveryStatus]:
+    settings = h.runtime.settings
+    assert isinstance(settings, NotificationSettings)
+    return await service.record_results(
+        h.runtime.db, done, settings=settings, now=AFTER_QUIET, rng=random.Random(1)
+    )
+
+
+async def rows(h: Harness) -> tuple[dict[str, Delivery], list[DeliveryAttempt], list[Subscription]]:
+    async with h.runtime.db.read() as session:
+        deliveries = {d.id: d for d in (await session.exec(select(Delivery))).all()}
+        attempts = list(
+            (await session.exec(select(DeliveryAttempt).order_by(col(DeliveryAttempt.id)))).all()
+        )
+        subscriptions = list((await session.exec(select(Subscription))).all())
+    return deliveries, attempts, subscriptions
+
+
+FAILED = AttemptResult(500, "HTTP 500", None, 3)
+
+
+async def test_one_failure_in_a_batch_still_marks_the_others(h: Harness) -> None:
+    await subscribe(h)
+    await queue(h, 3)
+    claimed = await claim(h)
+    assert len(claimed) == 3
+    assert [c.attempt for c in claimed] == [1, 1, 1]
+    ok = AttemptResult.ok(204, 2)
+
+    statuses = await record_attempts(h, [(claimed[0], ok), (claimed[1], FAILED), (claimed[2], ok)])
+
+    assert statuses == ["DELIVERED", "PENDING", "DELIVERED"]
+    deliveries, attempts, (subscription,) = await rows(h)
+    assert [deliveries[c.delivery_id].status for c in claimed] == statuses
+    assert deliveries[claimed[0].delivery_id].delivered_at == AFTER_QUIET
+    failed = deliveries[claimed[1].delivery_id]
+    assert failed.last_error == "HTTP 500"
+    assert failed.next_attempt_at > AFTER_QUIET
+    assert [(a.delivery_id, a.status_code) for a in attempts] == [
+        (claimed[0].delivery_id, 204),
+        (claimed[1].delivery_id, 500),
+        (claimed[2].delivery_id, 204),
+    ]
+    # The success after the failure reset the endpoint's failure count, as in delivery order.
+    assert subscription.consecutive_failures == 0
+    assert subscription.failing_since is None
+    assert len(await h.outbox(NotificationDelivered.TYPE)) == 2
+    assert len(await h.outbox(NotificationFailed.TYPE)) == 1
+
+
+async def test_failures_of_one_endpoint_in_a_batch_add_up(h: Harness) -> None:
+    await subscribe(h)
+    await queue(h, 3)
+    claimed = await claim(h)
+
+    statuses = await record_attempts(h, [(c, FAILED) for c in claimed])
+
+    assert statuses == ["PENDING"] * 3
+    _deliveries, attempts, (subscription,) = await rows(h)
+    assert len(attempts) == 3
+    assert subscription.consecutive_failures == 3
+    assert subscription.failing_since == AFTER_QUIET
+    assert subscription.active
+
+
+async def test_a_gone_endpoint_disables_the_subscription_once_in_a_batch(h: Harness) -> None:
+    await subscribe(h)
+    await queue(h, 2)
+    claimed = await claim(h)
+    gone = AttemptResult(410, "HTTP 410", None, 1, gone=True)
+
+    statuses = await record_attempts(h, [(claimed[0], gone), (claimed[1], gone)])
+
+    # The first 410 disables the endpoint and dead-letters its delivery. The second meets a
+    # disabled endpoint: it is not disabled twice, and its retry is dead-lettered by the claim.
+    assert statuses == ["DEAD", "PENDING"]
+    _deliveries, _attempts, (subscription,) = await rows(h)
+    assert not subscription.active
+    assert subscription.disabled_reason == "receiver answered 410 Gone"
+    assert subscription.updated_at == AFTER_QUIET
+    assert len(await h.outbox(NotificationEndpointDisabled.TYPE)) == 1
+    retry = dt.timedelta(hours=1)
+    assert (
+        await service.claim_due(h.runtime.db, now=AFTER_QUIET + retry, limit=9, lease_s=60)
+    ).claimed == []
+    deliveries, _attempts, _subscriptions = await rows(h)
+    assert deliveries[claimed[1].delivery_id].status == "DEAD"
+
+
+async def test_a_batch_that_cannot_commit_is_recorded_one_by_one(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await subscribe(h)
+    await queue(h, 3)
+    claimed = await claim(h)
+    real = repository.insert_attempts
+
+    async def refuse_batches(session: Any, rows: Any) -> None:
+        if len(rows) > 1:
+            raise RuntimeError("a batch write failed")
+        await real(session, rows)
+
+    monkeypatch.setattr(repository, "insert_attempts", refuse_batches)
+    ok = AttemptResult.ok(204, 2)
+
+    statuses = await record_attempts(h, [(claimed[0], ok), (claimed[1], FAILED), (claimed[2], ok)])
+
+    assert statuses == ["DELIVERED", "PENDING", "DELIVERED"]
+    deliveries, attempts, _subscriptions = await rows(h)
+    assert [deliveries[c.delivery_id].status for c in claimed] == statuses
+    assert len(attempts) == 3
+    # The failed batch left nothing behind: one outcome event per delivery.
+    assert len(await h.outbox(NotificationDelivered.TYPE)) == 2
+    assert len(await h.outbox(NotificationFailed.TYPE)) == 1
+
+
+async def test_a_claim_takes_a_batch_and_says_whether_it_was_full(h: Harness) -> None:
+    await subscribe(h)
+    await queue(h, 3)
+    db = h.runtime.db
+
+    first = await service.claim_due(db, now=AFTER_QUIET, limit=2, lease_s=60)
+    second = await service.claim_due(db, now=AFTER_QUIET, limit=2, lease_s=60)
+    third = await service.claim_due(db, now=AFTER_QUIET, limit=2, lease_s=60)
+
+    assert (len(first.claimed), first.full) == (2, True)
+    assert (len(second.claimed), second.full) == (1, False)
+    assert (third.claimed, third.full) == ([], False)
+    deliveries, _attempts, _subscriptions = await rows(h)
+    lease_end = AFTER_QUIET + dt.timedelta(seconds=60)
+    assert all(d.attempts == 1 and d.next_attempt_at == lease_end for d in deliveries.values())
+
+
+# --- a consumer batch: new deliveries and stream rows are written at commit ----------------------
+
+
+async def consume(h: Harness, *events: EventData) -> list[CloudEvent]:
+    """Applies the events as one fetched batch: one transaction (EventConsumer.process_many)."""
+    built = [as_record(data) for data in events]
+    assert h.runtime.consumer is not None
+    await h.runtime.consumer.process_many([as_consumed(kafka) for _e, kafka in built])
+    return [event for event, _k in built]
+
+
+async def test_an_alert_resolved_in_the_batch_that_raised_it_cancels_its_notification(
+    h: Harness,
+) -> None:
+    await subscribe(h)
+    yellow = alert(Severity.YELLOW)
+
+    await consume(h, yellow, AlertResolved(**yellow.model_dump(), resolved_at=SHANGHAI_10AM))
+
+    statuses = sorted(d["status"] for d in await h.deliveries())
+    # The raise, held by quiet hours, is cancelled; the resolution itself waits for 11:00.
+    assert statuses == ["CANCELLED", "PENDING"]
+
+
+async def test_alerts_of_one_pass_in_one_batch_are_one_message(h: Harness) -> None:
+    await subscribe(h)
+    alerts = [alert(Severity.YELLOW, evaluation_id="eval-1") for _ in range(5)]
+
+    await consume(h, *alerts)
+
+    (digest,) = await h.deliveries()
+    assert digest["kind"] == "DIGEST"
+    assert len(digest["event_ids"]) == 5
+
+
+async def test_one_event_twice_in_a_batch_is_one_notification_and_one_stream_entry(
+    h: Harness,
+) -> None:
+    await subscribe(h)
+    event, kafka = as_record(alert(Severity.RED))
+    # The same event id from another source: the inbox tells them apart, routing must not.
+    _again, twin = as_record(alert(Severity.RED), source="/sanpi/elsewhere")
+    twin_value = json.loads(twin.value)
+    twin_value["id"] = event.id
+    twin = dataclasses.replace(twin, value=json.dumps(twin_value).encode())
+    assert h.runtime.consumer is not None
+
+    await h.runtime.consumer.process_many([as_consumed(kafka), as_consumed(twin)])
+
+    assert [d["event_ids"] for d in await h.deliveries()] == [[event.id]]
+    async with h.runtime.db.read() as session:
+        logged = (await session.exec(select(StreamEvent.event_id))).all()
+    assert logged == [event.id]

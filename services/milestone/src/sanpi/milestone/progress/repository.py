@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -16,6 +16,46 @@ from sanpi.milestone.progress.models import InvestmentPlan, ProgressReport
 
 def save(session: AsyncSession, row: InvestmentPlan | ProgressReport) -> None:
     session.add(row)
+
+
+class Neighbours(NamedTuple):
+    """What a new report of a period is checked against, from the project's other reports."""
+
+    same_id: str | None  # the report of the same period, if any
+    same_created_at: dt.datetime | None
+    before: int | None  # the highest cumulative of another report ending on or before it
+    after: int | None  # the lowest cumulative of another report ending on or after it
+
+
+async def neighbours(
+    session: AsyncSession, *, project_id: str, period_key: str, period_end: dt.date
+) -> Neighbours:
+    """One aggregate row instead of the project's reports as ORM objects: a province-scale
+    project holds ~90 of them, and loading them cost more than the rest of the request."""
+    cum = col(ProgressReport.completed_investment_cum)
+    end = col(ProgressReport.period_end)
+    is_same = col(ProgressReport.period_key) == period_key
+    is_other = col(ProgressReport.period_key) != period_key
+    stmt = sa.select(
+        sa.func.max(sa.case((is_same, col(ProgressReport.id)))),
+        sa.func.max(sa.case((is_same, col(ProgressReport.created_at)))),
+        sa.func.max(sa.case((is_other & (end <= period_end), cum))),
+        sa.func.min(sa.case((is_other & (end >= period_end), cum))),
+    ).where(col(ProgressReport.project_id) == project_id)
+    connection = await session.connection()
+    return Neighbours(*(await connection.execute(stmt)).one())
+
+
+async def insert_report(session: AsyncSession, values: dict[str, Any]) -> None:
+    # Core, not the ORM: no model object to build (pydantic defaults) and no unit-of-work flush.
+    connection = await session.connection()
+    await connection.execute(sa.insert(ProgressReport).values(values))
+
+
+async def update_report(session: AsyncSession, report_id: str, values: dict[str, Any]) -> None:
+    stmt = sa.update(ProgressReport).where(col(ProgressReport.id) == report_id).values(values)
+    connection = await session.connection()
+    await connection.execute(stmt)
 
 
 async def plan(session: AsyncSession, project_id: str, year: int) -> InvestmentPlan | None:

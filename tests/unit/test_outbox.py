@@ -6,10 +6,11 @@ import datetime as dt
 from collections.abc import AsyncIterator
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlmodel import select
 
 from sanpi.events import ProjectRegistered, Stage
-from sanpi.kit import KIT_TABLES, Database, OutboxMessage, OutboxRelay, enqueue
+from sanpi.kit import KIT_TABLES, Database, OutboxMessage, OutboxRelay, PendingEvent, enqueue
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ async def remaining(db: Database) -> int:
 async def test_rows_are_sent_in_commit_order_then_deleted(db: Database) -> None:
     sent: list[str] = []
 
-    async def send(rows: list[OutboxMessage]) -> None:
+    async def send(rows: list[PendingEvent]) -> None:
         sent.extend(r.key for r in rows)
 
     await stage_events(db, 5)
@@ -59,7 +60,7 @@ async def test_rows_are_sent_in_commit_order_then_deleted(db: Database) -> None:
 
 
 async def test_a_failed_send_keeps_every_row(db: Database) -> None:
-    async def broker_down(_rows: list[OutboxMessage]) -> None:
+    async def broker_down(_rows: list[PendingEvent]) -> None:
         raise ConnectionError("broker unreachable")
 
     await stage_events(db, 3)
@@ -91,10 +92,29 @@ async def test_a_rolled_back_transaction_publishes_nothing(db: Database) -> None
 
 
 async def test_commit_wakes_the_relay(db: Database) -> None:
-    async def send(_rows: list[OutboxMessage]) -> None:
+    async def send(_rows: list[PendingEvent]) -> None:
         return None
 
     relay = OutboxRelay(db, send)
     relay._wake.clear()
     await stage_events(db, 1)
     assert relay._wake.is_set()
+
+
+@pytest.mark.parametrize(("interval", "seen_after_more"), [(0.0, 3.0), (3600.0, 2.0)])
+async def test_the_backlog_gauges_are_read_at_most_once_per_interval(
+    db: Database, interval: float, seen_after_more: float
+) -> None:
+    async def send(_rows: list[PendingEvent]) -> None:
+        return None
+
+    def backlog() -> float | None:
+        return REGISTRY.get_sample_value("sanpi_outbox_backlog")
+
+    relay = OutboxRelay(db, send, gauge_interval=interval)
+    await stage_events(db, 2)
+    await relay.refresh_gauges_if_due()
+    assert backlog() == 2.0
+    await stage_events(db, 1)
+    await relay.refresh_gauges_if_due()
+    assert backlog() == seen_after_more

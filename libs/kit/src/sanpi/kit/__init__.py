@@ -35,7 +35,7 @@ from sanpi.kit.errors import (
 )
 from sanpi.kit.idempotency import IdempotencyKey, run_idempotent
 from sanpi.kit.migrations import KIT_TABLES, Migrations
-from sanpi.kit.outbox import OutboxMessage, OutboxRelay, enqueue
+from sanpi.kit.outbox import OutboxMessage, OutboxRelay, PendingEvent, enqueue
 from sanpi.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
 from sanpi.kit.settings import ServiceSettings
 
@@ -63,6 +63,7 @@ __all__ = [
     "OutboxRelay",
     "Outcome",
     "Page",
+    "PendingEvent",
     "PreconditionFailed",
     "Principal",
     "Problem",

@@ -27,29 +27,40 @@ class Neighbours(NamedTuple):
     after: int | None  # the lowest cumulative of another report ending on or after it
 
 
+def _neighbours_query() -> sa.Select[str | None, dt.datetime | None, int | None, int | None]:
+    cum = col(ProgressReport.completed_investment_cum)
+    end = col(ProgressReport.period_end)
+    is_same = col(ProgressReport.period_key) == sa.bindparam("period_key")
+    is_other = col(ProgressReport.period_key) != sa.bindparam("period_key")
+    period_end = sa.bindparam("period_end", type_=sa.Date)
+    return sa.select(
+        sa.func.max(sa.case((is_same, col(ProgressReport.id)))),
+        sa.func.max(sa.case((is_same, col(ProgressReport.created_at)))),
+        sa.func.max(sa.case((is_other & (end <= period_end), cum))),
+        sa.func.min(sa.case((is_other & (end >= period_end), cum))),
+    ).where(col(ProgressReport.project_id) == sa.bindparam("project_id"))
+
+
+# Built once, run with parameters: building the statement and its cache key on every report
+# cost as much as running it.
+_NEIGHBOURS = _neighbours_query()
+_INSERT_REPORT = sa.insert(ProgressReport)
+
+
 async def neighbours(
     session: AsyncSession, *, project_id: str, period_key: str, period_end: dt.date
 ) -> Neighbours:
     """One aggregate row instead of the project's reports as ORM objects: a province-scale
     project holds ~90 of them, and loading them cost more than the rest of the request."""
-    cum = col(ProgressReport.completed_investment_cum)
-    end = col(ProgressReport.period_end)
-    is_same = col(ProgressReport.period_key) == period_key
-    is_other = col(ProgressReport.period_key) != period_key
-    stmt = sa.select(
-        sa.func.max(sa.case((is_same, col(ProgressReport.id)))),
-        sa.func.max(sa.case((is_same, col(ProgressReport.created_at)))),
-        sa.func.max(sa.case((is_other & (end <= period_end), cum))),
-        sa.func.min(sa.case((is_other & (end >= period_end), cum))),
-    ).where(col(ProgressReport.project_id) == project_id)
+    params = {"project_id": project_id, "period_key": period_key, "period_end": period_end}
     connection = await session.connection()
-    return Neighbours(*(await connection.execute(stmt)).one())
+    return Neighbours(*(await connection.execute(_NEIGHBOURS, params)).one())
 
 
 async def insert_report(session: AsyncSession, values: dict[str, Any]) -> None:
     # Core, not the ORM: no model object to build (pydantic defaults) and no unit-of-work flush.
     connection = await session.connection()
-    await connection.execute(sa.insert(ProgressReport).values(values))
+    await connection.execute(_INSERT_REPORT, values)
 
 
 async def update_report(session: AsyncSession, report_id: str, values: dict[str, Any]) -> None:

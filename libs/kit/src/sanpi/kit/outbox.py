@@ -9,8 +9,8 @@ from collections.abc import Awaitable, Callable
 from typing import NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy import JSON, LargeBinary, delete, func
-from sqlmodel import Field, SQLModel, col, select
+from sqlalchemy import JSON, LargeBinary, func
+from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import CloudEvent, EventData, build_record
@@ -75,6 +75,25 @@ SendBatch = Callable[[list[PendingEvent]], Awaitable[None]]
 GAUGE_INTERVAL_S = 5.0
 
 
+# Built once, run with parameters: the relay runs them for every batch, often of one event.
+_PENDING = (
+    sa.select(
+        col(OutboxMessage.id),
+        col(OutboxMessage.event_type),
+        col(OutboxMessage.topic),
+        col(OutboxMessage.key),
+        col(OutboxMessage.value),
+        col(OutboxMessage.headers),
+    )
+    .order_by(col(OutboxMessage.id))
+    .limit(sa.bindparam("limit"))
+)
+_DELETE = sa.delete(OutboxMessage).where(
+    col(OutboxMessage.id).in_(sa.bindparam("ids", expanding=True))
+)
+_BACKLOG = sa.select(func.count(), func.min(col(OutboxMessage.created_at)))
+
+
 class OutboxRelay:
     """Publishes committed outbox rows in id order, then deletes them. Crash-safe: never loses,
     may duplicate (a row published but not yet deleted is sent again after a restart)."""
@@ -104,36 +123,24 @@ class OutboxRelay:
         # A read, not a write transaction: the SQLite write lock is for the rows being changed,
         # and a service's writers queue on it (Database.transaction).
         async with self.db.read() as session:
-            stmt = (
-                sa.select(
-                    col(OutboxMessage.id),
-                    col(OutboxMessage.event_type),
-                    col(OutboxMessage.topic),
-                    col(OutboxMessage.key),
-                    col(OutboxMessage.value),
-                    col(OutboxMessage.headers),
-                )
-                .order_by(col(OutboxMessage.id))
-                .limit(self.batch_size)
-            )
             connection = await session.connection()
-            rows = [PendingEvent._make(row) for row in await connection.execute(stmt)]
+            found = await connection.execute(_PENDING, {"limit": self.batch_size})
+            rows = [PendingEvent._make(row) for row in found]
         if not rows:
             return 0
         # Await delivery of the whole batch before deleting: a row is gone only once Kafka has it.
         await self.send_batch(rows)
         async with self.db.transaction() as session:
-            await session.exec(
-                delete(OutboxMessage).where(col(OutboxMessage.id).in_([r.id for r in rows]))
-            )
+            connection = await session.connection()
+            await connection.execute(_DELETE, {"ids": [r.id for r in rows]})
         for row in rows:
             EVENTS_PUBLISHED.labels(row.topic, row.event_type).inc()
         return len(rows)
 
     async def refresh_gauges(self) -> None:
         async with self.db.read() as session:
-            stmt = select(func.count(), func.min(OutboxMessage.created_at))
-            count, oldest = (await session.exec(stmt)).one()
+            connection = await session.connection()
+            count, oldest = (await connection.execute(_BACKLOG)).one()
         OUTBOX_BACKLOG.set(count)
         OUTBOX_OLDEST_AGE.set((utcnow() - oldest).total_seconds() if oldest else 0.0)
 

@@ -22,6 +22,7 @@ from sanpi.kit.clock import CAMPAIGN_TZ, CampaignDate, Clock, FixedClock, System
 from sanpi.kit.concurrency import check_version, etag, parse_if_match
 from sanpi.kit.consumer import EventConsumer, Handlers, Outcome
 from sanpi.kit.db import Database, UTCDateTime, at_commit, utcnow
+from sanpi.kit.deferred import insert_at_commit
 from sanpi.kit.errors import (
     Conflict,
     FieldProblem,
@@ -86,6 +87,7 @@ __all__ = [
     "encode_cursor",
     "enqueue",
     "etag",
+    "insert_at_commit",
     "issue_token",
     "parse_if_match",
     "require_roles",

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import CloudEvent, EventData, build_record
 from sanpi.kit.db import Database, UTCDateTime, utcnow
+from sanpi.kit.deferred import insert_at_commit
 from sanpi.kit.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
 from sanpi.kit.waiting import sleep_or_stop, wait_any
 
@@ -42,18 +43,24 @@ def enqueue(session: AsyncSession, data: EventData) -> CloudEvent:
     """Adds an event to the session's transaction; it is published only if the transaction commits."""
     source = session.info.get("event_source", "/sanpi")
     event, record = build_record(data, source=source)
-    session.add(
-        OutboxMessage(
-            event_id=event.id,
-            event_type=event.type,
-            topic=record.topic,
-            key=record.key.decode(),
-            value=record.value,
-            headers={name: value.decode() for name, value in record.headers},
-        )
+    insert_at_commit(
+        session,
+        _INSERT,
+        {
+            "event_id": event.id,
+            "event_type": event.type,
+            "topic": record.topic,
+            "key": record.key.decode(),
+            "value": record.value,
+            "headers": {name: value.decode() for name, value in record.headers},
+            "created_at": utcnow(),
+        },
     )
     session.info[OUTBOX_PENDING] = True
     return event
+
+
+_INSERT = sa.insert(OutboxMessage)
 
 
 class PendingEvent(NamedTuple):

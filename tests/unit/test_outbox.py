@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlmodel import select
+from prometheus_client import REGISTRY
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import ProjectRegistered, Stage
-from sanpi.kit import KIT_TABLES, Database, OutboxMessage, OutboxRelay, enqueue
+from sanpi.kit import (
+    KIT_TABLES,
+    Database,
+    OutboxMessage,
+    OutboxRelay,
+    PendingEvent,
+    at_commit,
+    enqueue,
+)
 
 
 @pytest.fixture
@@ -20,21 +31,22 @@ async def db(database_url: str) -> AsyncIterator[Database]:
     await database.dispose()
 
 
+def registered(i: int) -> ProjectRegistered:
+    return ProjectRegistered(
+        project_id=f"p-{i}",
+        version=1,
+        name=f"n{i}",
+        park="梧桐",
+        total_investment=1 + i,
+        stage=Stage.SIGNED,
+        planned_start_date=dt.date(2024, 1, 1),
+    )
+
+
 async def stage_events(db: Database, count: int) -> None:
     for i in range(count):
         async with db.transaction() as session:
-            enqueue(
-                session,
-                ProjectRegistered(
-                    project_id=f"p-{i}",
-                    version=1,
-                    name=f"n{i}",
-                    park="梧桐",
-                    total_investment=1 + i,
-                    stage=Stage.SIGNED,
-                    planned_start_date=dt.date(2024, 1, 1),
-                ),
-            )
+            enqueue(session, registered(i))
 
 
 async def remaining(db: Database) -> int:
@@ -45,7 +57,7 @@ async def remaining(db: Database) -> int:
 async def test_rows_are_sent_in_commit_order_then_deleted(db: Database) -> None:
     sent: list[str] = []
 
-    async def send(rows: list[OutboxMessage]) -> None:
+    async def send(rows: list[PendingEvent]) -> None:
         sent.extend(r.key for r in rows)
 
     await stage_events(db, 5)
@@ -59,7 +71,7 @@ async def test_rows_are_sent_in_commit_order_then_deleted(db: Database) -> None:
 
 
 async def test_a_failed_send_keeps_every_row(db: Database) -> None:
-    async def broker_down(_rows: list[OutboxMessage]) -> None:
+    async def broker_down(_rows: list[PendingEvent]) -> None:
         raise ConnectionError("broker unreachable")
 
     await stage_events(db, 3)
@@ -91,10 +103,48 @@ async def test_a_rolled_back_transaction_publishes_nothing(db: Database) -> None
 
 
 async def test_commit_wakes_the_relay(db: Database) -> None:
-    async def send(_rows: list[OutboxMessage]) -> None:
+    async def send(_rows: list[PendingEvent]) -> None:
         return None
 
     relay = OutboxRelay(db, send)
     relay._wake.clear()
     await stage_events(db, 1)
     assert relay._wake.is_set()
+
+
+@pytest.mark.parametrize(("interval", "seen_after_more"), [(0.0, 3.0), (3600.0, 2.0)])
+async def test_the_backlog_gauges_are_read_at_most_once_per_interval(
+    db: Database, interval: float, seen_after_more: float
+) -> None:
+    async def send(_rows: list[PendingEvent]) -> None:
+        return None
+
+    def backlog() -> float | None:
+        return REGISTRY.get_sample_value("sanpi_outbox_backlog")
+
+    relay = OutboxRelay(db, send, gauge_interval=interval)
+    await stage_events(db, 2)
+    await relay.refresh_gauges_if_due()
+    assert backlog() == 2.0
+    await stage_events(db, 1)
+    await relay.refresh_gauges_if_due()
+    assert backlog() == seen_after_more
+
+
+async def test_events_enqueued_by_work_at_commit_are_stored_after_the_earlier_ones(
+    db: Database,
+) -> None:
+    # The outbox rows of a transaction are written just before it commits, and the rules'
+    # evaluation, which runs then too, raises alerts: those must not be lost or reordered.
+    async def evaluate(session: AsyncSession) -> None:
+        enqueue(session, registered(2))
+        enqueue(session, registered(3))
+
+    async with db.transaction() as session:
+        enqueue(session, registered(0))
+        at_commit(session, "evaluate", evaluate)
+        enqueue(session, registered(1))
+    async with db.read() as session:
+        rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
+    assert [r.key for r in rows] == ["p-0", "p-1", "p-2", "p-3"]
+    assert [json.loads(r.value)["data"]["total_investment"] for r in rows] == [1, 2, 3, 4]

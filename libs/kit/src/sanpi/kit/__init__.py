@@ -22,6 +22,7 @@ from sanpi.kit.clock import CAMPAIGN_TZ, CampaignDate, Clock, FixedClock, System
 from sanpi.kit.concurrency import check_version, etag, parse_if_match
 from sanpi.kit.consumer import EventConsumer, Handlers, Outcome
 from sanpi.kit.db import Database, UTCDateTime, at_commit, utcnow
+from sanpi.kit.deferred import insert_at_commit
 from sanpi.kit.errors import (
     Conflict,
     FieldProblem,
@@ -35,7 +36,7 @@ from sanpi.kit.errors import (
 )
 from sanpi.kit.idempotency import IdempotencyKey, run_idempotent
 from sanpi.kit.migrations import KIT_TABLES, Migrations
-from sanpi.kit.outbox import OutboxMessage, OutboxRelay, enqueue
+from sanpi.kit.outbox import OutboxMessage, OutboxRelay, PendingEvent, enqueue
 from sanpi.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
 from sanpi.kit.settings import ServiceSettings
 
@@ -63,6 +64,7 @@ __all__ = [
     "OutboxRelay",
     "Outcome",
     "Page",
+    "PendingEvent",
     "PreconditionFailed",
     "Principal",
     "Problem",
@@ -85,6 +87,7 @@ __all__ = [
     "encode_cursor",
     "enqueue",
     "etag",
+    "insert_at_commit",
     "issue_token",
     "parse_if_match",
     "require_roles",

@@ -31,7 +31,7 @@ from sanpi.kit.metrics import (
 )
 from sanpi.kit.migrations import Migrations, upgrade
 from sanpi.kit.nul import NulGuardMiddleware
-from sanpi.kit.outbox import OutboxMessage, OutboxRelay
+from sanpi.kit.outbox import OutboxRelay, PendingEvent
 from sanpi.kit.settings import ServiceSettings
 
 log = logging.getLogger("sanpi.runtime")
@@ -185,7 +185,7 @@ class Runtime:
 
     # --- Kafka I/O ------------------------------------------------------------------------------
 
-    async def _send_batch(self, rows: list[OutboxMessage]) -> None:
+    async def _send_batch(self, rows: list[PendingEvent]) -> None:
         producer = self.producer
         if producer is None:
             raise RuntimeError("Kafka producer not connected yet")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -28,6 +29,57 @@ def save(session: AsyncSession, row: InvestmentPlan | ProgressReport) -> None:
         PREFETCHED.add(session, row.project_id, row)
 
 
+class Neighbours(NamedTuple):
+    """What a new report of a period is checked against, from the project's other reports."""
+
+    same_id: str | None  # the report of the same period, if any
+    same_created_at: dt.datetime | None
+    before: int | None  # the highest cumulative of another report ending on or before it
+    after: int | None  # the lowest cumulative of another report ending on or after it
+
+
+def _neighbours_query() -> sa.Select[str | None, dt.datetime | None, int | None, int | None]:
+    cum = col(ProgressReport.completed_investment_cum)
+    end = col(ProgressReport.period_end)
+    is_same = col(ProgressReport.period_key) == sa.bindparam("period_key")
+    is_other = col(ProgressReport.period_key) != sa.bindparam("period_key")
+    period_end = sa.bindparam("period_end", type_=sa.Date)
+    return sa.select(
+        sa.func.max(sa.case((is_same, col(ProgressReport.id)))),
+        sa.func.max(sa.case((is_same, col(ProgressReport.created_at)))),
+        sa.func.max(sa.case((is_other & (end <= period_end), cum))),
+        sa.func.min(sa.case((is_other & (end >= period_end), cum))),
+    ).where(col(ProgressReport.project_id) == sa.bindparam("project_id"))
+
+
+# Built once, run with parameters: building the statement and its cache key on every report
+# cost as much as running it.
+_NEIGHBOURS = _neighbours_query()
+_INSERT_REPORT = sa.insert(ProgressReport)
+
+
+async def neighbours(
+    session: AsyncSession, *, project_id: str, period_key: str, period_end: dt.date
+) -> Neighbours:
+    """One aggregate row instead of the project's reports as ORM objects: a province-scale
+    project holds ~90 of them, and loading them cost more than the rest of the request."""
+    params = {"project_id": project_id, "period_key": period_key, "period_end": period_end}
+    connection = await session.connection()
+    return Neighbours(*(await connection.execute(_NEIGHBOURS, params)).one())
+
+
+async def insert_report(session: AsyncSession, values: dict[str, Any]) -> None:
+    # Core, not the ORM: no model object to build (pydantic defaults) and no unit-of-work flush.
+    connection = await session.connection()
+    await connection.execute(_INSERT_REPORT, values)
+
+
+async def update_report(session: AsyncSession, report_id: str, values: dict[str, Any]) -> None:
+    stmt = sa.update(ProgressReport).where(col(ProgressReport.id) == report_id).values(values)
+    connection = await session.connection()
+    await connection.execute(stmt)
+
+
 async def plan(session: AsyncSession, project_id: str, year: int) -> InvestmentPlan | None:
     known = PREFETCHED.rows(session, project_id)
     if known is not None:
@@ -43,15 +95,6 @@ async def plans(session: AsyncSession, project_ids: Sequence[str]) -> list[Inves
         select(InvestmentPlan)
         .where(col(InvestmentPlan.project_id).in_(project_ids))
         .order_by(col(InvestmentPlan.year))
-    )
-    return list((await session.exec(stmt)).all())
-
-
-async def reports(session: AsyncSession, project_ids: Sequence[str]) -> list[ProgressReport]:
-    stmt = (
-        select(ProgressReport)
-        .where(col(ProgressReport.project_id).in_(project_ids))
-        .order_by(col(ProgressReport.period_end), col(ProgressReport.period_key))
     )
     return list((await session.exec(stmt)).all())
 

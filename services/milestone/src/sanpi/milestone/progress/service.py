@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -111,9 +113,10 @@ async def report(
     principal: Principal,
     today: dt.date,
     deadlines: Deadlines,
-) -> ProgressReport:
+) -> dict[str, Any]:
     """Accepts a 旬/月 report: refuses a falling cumulative (unless a correction) and more
-    completed than the total; a report after its deadline is accepted and marked late."""
+    completed than the total; a report after its deadline is accepted and marked late. Returns
+    the stored report's columns."""
     principal.ensure_can_write_park(project.park)
     if project.stage is Stage.CANCELLED:
         raise Conflict("the project is CANCELLED; it reports no more progress")
@@ -133,20 +136,16 @@ async def report(
             "completed_investment_cum",
             f"{cum} exceeds the total investment ({project.total_investment} 万元)",
         )
-    existing = await repository.reports(session, [project.project_id])
-    same = next((r for r in existing if r.period_key == period.key), None)
-    if same is not None and not body.correction:
+    known = await repository.neighbours(
+        session, project_id=project.project_id, period_key=period.key, period_end=period.end
+    )
+    if known.same_id is not None and not body.correction:
         raise Conflict(
             f"{period.key} was already reported; send correction=true to replace it",
             period_key=period.key,
         )
-    others = [r for r in existing if r is not same]
-    before = max(
-        (r.completed_investment_cum for r in others if r.period_end <= period.end), default=0
-    )
-    after = min(
-        (r.completed_investment_cum for r in others if r.period_end >= period.end), default=cum
-    )
+    before = 0 if known.before is None else known.before
+    after = cum if known.after is None else known.after
     if not body.correction and (cum < before or cum > after):
         bound = f"below {before}" if cum < before else f"above the later {after}"
         raise _invalid(
@@ -155,53 +154,56 @@ async def report(
             "cannot fall: send correction=true if the earlier figure was wrong",
         )
     deadline = deadlines.deadline(period)
-    row = same or ProgressReport(
-        project_id=project.project_id,
-        period_kind=period.kind,
-        period_key=period.key,
-        period_end=period.end,
-        completed_investment_cum=cum,
-        completed_investment_ytd=ytd,
-        deadline=deadline,
-        submitted_on=submitted_on,
-        reported_by=principal.subject,
-    )
-    row.completed_investment_cum = cum
-    row.completed_investment_ytd = ytd
-    row.funds_arrived_cum = body.funds_arrived_cum
-    row.physical_progress_pct = body.physical_progress_pct
-    row.narrative = body.narrative
-    row.problems = [p.model_dump() for p in body.problems]
-    row.deadline = deadline
-    row.submitted_on = submitted_on
-    row.late = submitted_on > deadline
-    row.correction = body.correction
-    row.lowered_by_correction = body.correction and cum < max(
-        before, same.completed_investment_cum if same else 0
-    )
-    row.reported_by = principal.subject
-    row.updated_at = utcnow()
-    repository.save(session, row)
-    metrics.PROGRESS_REPORTS.labels(str(period.kind), "true" if row.late else "false").inc()
+    now = utcnow()
+    changed: dict[str, Any] = {
+        "completed_investment_cum": cum,
+        "completed_investment_ytd": ytd,
+        "funds_arrived_cum": body.funds_arrived_cum,
+        "physical_progress_pct": body.physical_progress_pct,
+        "narrative": body.narrative,
+        "problems": [p.model_dump() for p in body.problems],
+        "deadline": deadline,
+        "submitted_on": submitted_on,
+        "late": submitted_on > deadline,
+        "correction": body.correction,
+        # Below an earlier period only: the ORM version compared with the same period's row
+        # after overwriting its figure, so a period's own earlier figure never counted.
+        "lowered_by_correction": body.correction and cum < before,
+        "reported_by": principal.subject,
+        "updated_at": now,
+    }
+    fixed = {
+        "project_id": project.project_id,
+        "period_kind": period.kind,
+        "period_key": period.key,
+        "period_end": period.end,
+    }
+    if known.same_id is None:
+        row = {"id": str(uuid.uuid4()), **fixed, **changed, "created_at": now}
+        await repository.insert_report(session, row)
+    else:
+        await repository.update_report(session, known.same_id, changed)
+        row = {"id": known.same_id, **fixed, **changed, "created_at": known.same_created_at}
+    metrics.PROGRESS_REPORTS.labels(str(period.kind), "true" if row["late"] else "false").inc()
     timeline.publish(
         session,
         ProgressReported(
             project_id=project.project_id,
-            report_id=row.id,
+            report_id=row["id"],
             period_kind=period.kind,
             period_key=period.key,
             completed_investment_cum=cum,
             completed_investment_ytd=ytd,
             funds_arrived_cum=body.funds_arrived_cum,
             physical_progress_pct=body.physical_progress_pct,
-            late=row.late,
+            late=row["late"],
             correction=body.correction,
             reported_by=principal.subject,
         ),
         project_id=project.project_id,
         by=principal.subject,
         summary=f"{period.key} 填报: 累计 {cum} 万元, 本年 {ytd} 万元"
-        + (" (迟报)" if row.late else "")
+        + (" (迟报)" if row["late"] else "")
         + (" (更正)" if body.correction else ""),
     )
     return row

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from sanpi.kit import insert_at_commit
 from sanpi.milestone.timeline.models import TimelineEntry
 
+_INSERT = sa.insert(TimelineEntry)
 
-def add(session: AsyncSession, entry: TimelineEntry) -> None:
-    session.add(entry)
+
+def add(session: AsyncSession, entry: dict[str, Any]) -> None:
+    """Written when the transaction commits, with the other entries of the transaction."""
+    insert_at_commit(session, _INSERT, entry)
 
 
 async def page(

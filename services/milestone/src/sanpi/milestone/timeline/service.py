@@ -7,7 +7,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import CloudEvent, EventData
-from sanpi.kit import FieldProblem, InvalidInput, enqueue
+from sanpi.kit import FieldProblem, InvalidInput, enqueue, utcnow
 from sanpi.kit.pagination import decode_cursor, encode_cursor
 from sanpi.milestone.timeline import repository
 from sanpi.milestone.timeline.models import TimelineEntry
@@ -26,14 +26,15 @@ def note(
     """Appends one entry to the project's timeline (in this transaction)."""
     repository.add(
         session,
-        TimelineEntry(
-            project_id=project_id,
-            event_type=event_type,
-            event_id=event_id,
-            by=by,
-            summary=summary,
-            data=data,
-        ),
+        {
+            "project_id": project_id,
+            "event_type": event_type,
+            "event_id": event_id,
+            "at": utcnow(),
+            "by": by,
+            "summary": summary,
+            "data": data,
+        },
     )
 
 

@@ -11,8 +11,8 @@ httpx ASGITransport: the figures are the service's own time, without a network h
 3. replay: the registry's own events from part 1 (its outbox rows: project.registered and
    project.listed as it built them) are produced to a fresh topic on the run's broker, and a fresh
    milestone database is rebuilt from it by the kit's EventConsumer with the service's handlers
-   (an inbox row per event, up to 50 events of a partition per transaction, exactly as in
-   production).
+   (an inbox row per event, up to consumer_transaction_records events of a partition per
+   transaction, exactly as in production).
 """
 
 from __future__ import annotations
@@ -651,7 +651,8 @@ async def replay_part(
         "replay",
         applied / elapsed,
         "events/s",
-        f"{applied:,} events → {tracked:,} projects; kit EventConsumer, up to 50 events a "
-        "transaction, from assignment; target ≥ 10,000",
+        f"{applied:,} events → {tracked:,} projects; kit EventConsumer, up to "
+        f"{settings.consumer_transaction_records} events a transaction, from assignment; "
+        "target ≥ 10,000",
     )
     result.add("replay cpu per 1000 events", cpu / max(applied, 1) * 1000, "cpu-s", "this process")

@@ -37,6 +37,28 @@ def at(day: dt.date, hour: int = 10) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, hour, tzinfo=CAMPAIGN_TZ).astimezone(dt.UTC)
 
 
+def registration(project_id: str = "p1", **fields: Any) -> ProjectRegistered:
+    """The registry's registration of a signed project, with `fields` replaced or added."""
+    data = {
+        "project_id": project_id,
+        "version": 1,
+        "name": "雄韬氢能产业园",
+        "park": "梧桐",
+        "total_investment": 150_000,
+        "stage": Stage.SIGNED,
+        "signed_date": dt.date(2023, 1, 28),
+        "planned_start_date": dt.date(2023, 3, 1),
+        "planned_production_date": dt.date(2024, 6, 30),
+        "chain_tag": "HYDROGEN_STORAGE",
+        "category": "STRATEGIC_EMERGING",
+        "responsible_person": "张三",
+        "responsible_unit": "梧桐园区运营中心",
+        "sponsor_leader": "李四",
+        **fields,
+    }
+    return ProjectRegistered.model_validate(data)
+
+
 @dataclass
 class Milestones:
     client: httpx.AsyncClient
@@ -56,24 +78,7 @@ class Milestones:
         return await self.runtime.consumer.process(record)
 
     async def register(self, project_id: str = "p1", **fields: Any) -> str:
-        data = {
-            "project_id": project_id,
-            "version": 1,
-            "name": "雄韬氢能产业园",
-            "park": "梧桐",
-            "total_investment": 150_000,
-            "stage": Stage.SIGNED,
-            "signed_date": dt.date(2023, 1, 28),
-            "planned_start_date": dt.date(2023, 3, 1),
-            "planned_production_date": dt.date(2024, 6, 30),
-            "chain_tag": "HYDROGEN_STORAGE",
-            "category": "STRATEGIC_EMERGING",
-            "responsible_person": "张三",
-            "responsible_unit": "梧桐园区运营中心",
-            "sponsor_leader": "李四",
-            **fields,
-        }
-        assert await self.feed(ProjectRegistered.model_validate(data)) is Outcome.PROCESSED
+        assert await self.feed(registration(project_id, **fields)) is Outcome.PROCESSED
         return project_id
 
     async def events(self, prefix: str = "") -> list[dict[str, Any]]:

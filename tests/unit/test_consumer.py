@@ -23,8 +23,10 @@ from sanpi.kit import (
     Outcome,
     ServiceSettings,
     at_commit,
+    utcnow,
 )
 from sanpi.kit.consumer import Record
+from sanpi.kit.inbox import InboxEntry
 from sanpi.milestone.lifecycle.models import TrackedProject
 
 
@@ -327,3 +329,29 @@ async def test_a_batch_is_prepared_once_with_its_new_events_in_its_transaction(
     await consumer.process_many([FakeRecord(v, offset=i) for i, v in enumerate(batch)])
     assert prepared == [["p-1", "p-2"]], "once, with the events not applied before"
     assert calls == ["p-0", "p-1", "p-2"]
+
+
+async def test_a_batch_writes_one_inbox_row_per_event_at_commit_and_a_replay_of_it_is_a_no_op(
+    db: Database,
+) -> None:
+    # The inbox rows of a batch go in with one statement when it commits (not ORM objects):
+    # each event once, with its type and a UTC time, and a redelivered batch changes nothing.
+    calls: list[str] = []
+    consumer = make_consumer(db, tracking_handlers(calls), DeadLetters())
+    twice = registration("p-2")
+    records = [FakeRecord(v, offset=i) for i, v in enumerate([registration("p-1"), twice, twice])]
+    before = utcnow()
+    await consumer.process_many(records)
+    async with db.read() as session:
+        rows = (await session.exec(select(InboxEntry))).all()
+    assert sorted(json.loads(r.value or b"")["id"] for r in records[:2]) == sorted(
+        row.event_id for row in rows
+    )
+    assert {(row.consumer, row.source, row.event_type) for row in rows} == {
+        (consumer.name, "/sanpi/registry", "sanpi.project.registered.v1")
+    }
+    assert all(before <= row.processed_at <= utcnow() for row in rows)
+    await consumer.process_many(records)
+    assert calls == ["p-1", "p-2"]
+    async with db.read() as session:
+        assert len((await session.exec(select(InboxEntry))).all()) == 2

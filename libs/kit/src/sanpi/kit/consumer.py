@@ -23,9 +23,6 @@ log = logging.getLogger("sanpi.consumer")
 
 D = TypeVar("D", bound=EventData)
 
-# Records applied in one transaction at most. SQLite has one writer: a transaction of 50
-# events (~2 ms each) holds HTTP writes back for ~0.1 s at worst.
-TRANSACTION_RECORDS = 50
 Handler = Callable[[AsyncSession, CloudEvent, Any], Awaitable[None]]
 # Runs once before the handlers of a batch, in its transaction, with the batch's event data.
 Prepare = Callable[[AsyncSession, Sequence[EventData]], Awaitable[None]]
@@ -287,8 +284,9 @@ class EventConsumer:
                 continue
             offsets: dict[TopicPartition, int] = {}
             for tp, records in batch.items():
-                for start in range(0, len(records), TRANSACTION_RECORDS):
-                    chunk = records[start : start + TRANSACTION_RECORDS]
+                size = self.settings.consumer_transaction_records
+                for start in range(0, len(records), size):
+                    chunk = records[start : start + size]
                     await self.process_many(chunk)
                     offsets[tp] = self._next[tp] = chunk[-1].offset + 1
                     self._progress_at = asyncio.get_running_loop().time()

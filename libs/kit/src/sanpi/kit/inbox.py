@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import CloudEvent
 from sanpi.kit.db import UTCDateTime, utcnow
+from sanpi.kit.deferred import insert_at_commit
 
 
 class InboxEntry(SQLModel, table=True):
@@ -36,7 +38,22 @@ async def processed_among(
     return {(source, event_id) for source, event_id in await session.exec(stmt)} & wanted
 
 
+# Built once, run at commit with the transaction's rows.
+_INSERT = sa.insert(InboxEntry)
+
+
 def record_processed(session: AsyncSession, consumer: str, event: CloudEvent) -> None:
-    session.add(
-        InboxEntry(consumer=consumer, source=event.source, event_id=event.id, event_type=event.type)
-    )
+    """Marks the event applied, written when the transaction commits: one executemany for a
+    consumer batch instead of an ORM object per event (replaying 5,300 registry events: 0.65 →
+    0.57 CPU-s per 1,000 events, min of 6 interleaved runs). Nothing reads the inbox back in
+    the transaction: the consumer keeps the batch's applied ids in memory, and a concurrent
+    replica applying the same event still fails on the primary key at commit, as the ORM's
+    flush did."""
+    row = {
+        "consumer": consumer,
+        "source": event.source,
+        "event_id": event.id,
+        "event_type": event.type,
+        "processed_at": utcnow(),
+    }
+    insert_at_commit(session, _INSERT, row)

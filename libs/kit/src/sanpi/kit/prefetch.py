@@ -13,8 +13,9 @@ V = TypeVar("V")
 class Prefetched(Generic[V]):
     """A repository's memory of one batch (Handlers.before_batch): `keep` what one query found
     for the batch's keys, then `rows` answers a key without SQL (None: the key was not
-    prefetched, so ask the database), and `add` keeps a row the batch creates. The memory
-    lives in `session.info`, so it ends with the transaction."""
+    prefetched, so ask the database), `add` keeps a row the batch creates as an object, and
+    `forget` drops a key whose rows the batch wrote without one (the database answers it
+    then). The memory lives in `session.info`, so it ends with the transaction."""
 
     def __init__(self, name: str) -> None:
         self._key = f"sanpi.prefetched.{name}"
@@ -45,3 +46,8 @@ class Prefetched(Generic[V]):
         rows = kept.get(key) if kept is not None else None
         if rows is not None and all(known is not row for known in rows):
             rows.append(row)
+
+    def forget(self, session: AsyncSession, key: str) -> None:
+        kept = self._kept(session)
+        if kept is not None:
+            kept.pop(key, None)

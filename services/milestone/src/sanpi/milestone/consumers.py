@@ -12,13 +12,13 @@ from sanpi.events import (
     EventData,
     ProjectCancelled,
     ProjectListed,
+    ProjectMasterData,
     ProjectRegistered,
     ProjectUpdated,
 )
 from sanpi.kit import Clock, Handlers
 from sanpi.milestone.lifecycle import repository as tracked
 from sanpi.milestone.lifecycle import service as lifecycle
-from sanpi.milestone.lifecycle.models import TrackedProject
 from sanpi.milestone.milestones import repository as planned
 from sanpi.milestone.milestones import service as milestones
 from sanpi.milestone.progress import repository as plans
@@ -44,30 +44,27 @@ def make_handlers(settings: MilestoneSettings, clock: Clock) -> Handlers[Any]:
             await planned.prefetch(session, ids)
             await plans.prefetch(session, ids)
 
-    async def follow(session: AsyncSession, project: TrackedProject, by: str) -> None:
-        await milestones.plan_from_registry(session, project, by=by)
+    async def follow(session: AsyncSession, master: ProjectMasterData, year: int, by: str) -> None:
+        # The snapshot just applied: its planned dates and annual plan are the project's now.
+        await milestones.plan_from_registry(session, master, by=by)
         await progress.plan_from_registry(
-            session,
-            project,
-            year=project.stage_since.year,
-            amount=project.annual_plan_investment,
-            by=by,
+            session, master.project_id, year=year, amount=master.annual_plan_investment, by=by
         )
-        reevaluate(session, settings=settings, clock=clock, project_id=project.project_id)
+        reevaluate(session, settings=settings, clock=clock, project_id=master.project_id)
 
     @handlers.on(ProjectRegistered)
     async def on_registered(
         session: AsyncSession, event: CloudEvent, data: ProjectRegistered
     ) -> None:
-        project = await lifecycle.track(session, event, data)
-        if project is not None:
-            await follow(session, project, "registry")
+        since = await lifecycle.track(session, event, data)
+        if since is not None:
+            await follow(session, data, since.year, "registry")
 
     @handlers.on(ProjectUpdated)
     async def on_updated(session: AsyncSession, event: CloudEvent, data: ProjectUpdated) -> None:
         project = await lifecycle.update(session, event, data, data.updated_by)
         if project is not None:
-            await follow(session, project, data.updated_by or "registry")
+            await follow(session, data, project.stage_since.year, data.updated_by or "registry")
 
     @handlers.on(ProjectListed)
     async def on_listed(session: AsyncSession, event: CloudEvent, data: ProjectListed) -> None:
@@ -75,7 +72,7 @@ def make_handlers(settings: MilestoneSettings, clock: Clock) -> Handlers[Any]:
         if project is not None and data.event_date is not None:
             await progress.plan_from_registry(
                 session,
-                project,
+                project.project_id,
                 year=data.event_date.year,
                 amount=data.listed_annual_plan,
                 by=data.listed_by or "registry",

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from sanpi.kit.deferred import insert_at_commit, insert_pending
 from sanpi.kit.prefetch import Prefetched
 from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
 
@@ -22,24 +25,52 @@ async def prefetch(session: AsyncSession, project_ids: Sequence[str]) -> None:
     PREFETCHED.keep(session, project_ids, found, lambda p: p.project_id)
 
 
+# A registration's rows, INSERTed at commit (or before this transaction next reads them): one
+# executemany per table for a consumer batch instead of an ORM object per row and its flush.
+# Building a TrackedProject cost 0.13 CPU-ms (sqlmodel fills every default through pydantic,
+# and inspect.signature(list) for `periods` alone is ~0.05 ms), a StageChange 0.03 ms. With
+# the milestones and plans below: a replay at 200 events a transaction went from 0.48 to
+# 0.27 CPU-s per 1,000 events (min of 5 interleaved in-process runs, 2,000 projects, SQLite).
+_INSERT_PROJECT = sa.insert(TrackedProject)
+_INSERT_CHANGE = sa.insert(StageChange)
+
+
+def insert_tracked(session: AsyncSession, project: dict[str, Any], change: dict[str, Any]) -> None:
+    """A newly tracked project and its first stage change (each row with every column but
+    stage_change's id)."""
+    insert_at_commit(session, _INSERT_PROJECT, project)
+    insert_at_commit(session, _INSERT_CHANGE, change)
+    PREFETCHED.forget(session, project["project_id"])
+
+
+async def _settled(session: AsyncSession) -> None:
+    """Writes the rows queued by insert_tracked: every read below sees them."""
+    await insert_pending(session, _INSERT_PROJECT)
+    await insert_pending(session, _INSERT_CHANGE)
+
+
 async def get(session: AsyncSession, project_id: str) -> TrackedProject | None:
     known = PREFETCHED.rows(session, project_id)
     if known is not None:
         return known[0] if known else None
+    await _settled(session)
     return await session.get(TrackedProject, project_id)
 
 
 async def all_ids(session: AsyncSession) -> list[str]:
+    await _settled(session)
     stmt = select(TrackedProject.project_id).order_by(col(TrackedProject.project_id))
     return list((await session.exec(stmt)).all())
 
 
 async def many(session: AsyncSession, project_ids: Sequence[str]) -> list[TrackedProject]:
+    await _settled(session)
     stmt = select(TrackedProject).where(col(TrackedProject.project_id).in_(project_ids))
     return list((await session.exec(stmt)).all())
 
 
 async def by_park(session: AsyncSession) -> list[TrackedProject]:
+    await _settled(session)
     stmt = select(TrackedProject).order_by(col(TrackedProject.park))
     return list((await session.exec(stmt)).all())
 
@@ -51,6 +82,7 @@ def save(session: AsyncSession, row: TrackedProject | StageChange) -> None:
 
 
 async def history(session: AsyncSession, project_ids: Sequence[str]) -> list[StageChange]:
+    await _settled(session)
     stmt = (
         select(StageChange)
         .where(col(StageChange.project_id).in_(project_ids))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -78,43 +79,50 @@ def _copy_master(project: TrackedProject, data: ProjectMasterData) -> None:
 
 async def track(
     session: AsyncSession, event: CloudEvent, data: ProjectRegistered
-) -> TrackedProject | None:
-    """Starts tracking a newly registered project; None when it is already tracked."""
+) -> dt.date | None:
+    """Starts tracking a newly registered project; returns the day its stage holds since, or
+    None when it is already tracked."""
     if await repository.get(session, data.project_id) is not None:
         return None
     registered_on = event_day(event)
     since = _initial_since(data, registered_on)
-    project = TrackedProject(
+    now = utcnow()
+    # The columns a TrackedProject(...) built from the snapshot would hold, as plain values:
+    # the repository inserts them without an ORM object (see insert_tracked).
+    project: dict[str, Any] = {name: getattr(data, name) for name in MASTER_FIELDS}
+    project.update(
         project_id=data.project_id,
-        name=data.name,
-        park=data.park,
-        total_investment=data.total_investment,
+        periods=[],
         registered_on=registered_on,
         stage=data.stage,
+        resume_to=None,
         stage_since=since,
+        expected_resume_date=None,
+        registry_version=data.version,
+        updated_at=now,
     )
-    _copy_master(project, data)
-    repository.save(session, project)
-    repository.save(
-        session,
-        StageChange(
-            project_id=project.project_id,
-            to_stage=data.stage,
-            effective_date=since,
-            reason="REGISTERED",
-            changed_by="registry",
-        ),
-    )
+    change = {
+        "project_id": data.project_id,
+        "from_stage": None,
+        "to_stage": data.stage,
+        "effective_date": since,
+        "reason": "REGISTERED",
+        "milestone_kind": None,
+        "changed_by": "registry",
+        "note": None,
+        "recorded_at": now,
+    }
+    repository.insert_tracked(session, project, change)
     timeline.note(
         session,
-        project_id=project.project_id,
+        project_id=data.project_id,
         event_type=event.type,
         event_id=event.id,
         by="registry",
         summary=f"登记入库 ({data.stage}), 总投资 {data.total_investment} 万元",
         data=data.model_dump(mode="json"),
     )
-    return project
+    return since
 
 
 async def update(

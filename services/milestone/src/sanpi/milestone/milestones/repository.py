@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import MilestoneKind
+from sanpi.kit.deferred import insert_at_commit, insert_pending
 from sanpi.kit.prefetch import Prefetched
 from sanpi.milestone.milestones.models import Milestone
 
@@ -31,9 +34,21 @@ def save(session: AsyncSession, milestone: Milestone) -> None:
     PREFETCHED.add(session, milestone.project_id, milestone)
 
 
+# New milestones of a consumer batch, INSERTed at commit (or before this transaction next
+# reads milestones) with one executemany: a registration plans up to six.
+_INSERT = sa.insert(Milestone)
+
+
+def insert(session: AsyncSession, row: dict[str, Any]) -> None:
+    """A new milestone as plain values (every column, always the same keys)."""
+    insert_at_commit(session, _INSERT, row)
+    PREFETCHED.forget(session, row["project_id"])
+
+
 async def get(
     session: AsyncSession, project_id: str, kind: MilestoneKind, label: str
 ) -> Milestone | None:
+    await insert_pending(session, _INSERT)
     stmt = select(Milestone).where(
         Milestone.project_id == project_id, Milestone.kind == kind, Milestone.label == label
     )
@@ -41,6 +56,7 @@ async def get(
 
 
 async def for_projects(session: AsyncSession, project_ids: Sequence[str]) -> list[Milestone]:
+    await insert_pending(session, _INSERT)
     stmt = (
         select(Milestone)
         .where(col(Milestone.project_id).in_(project_ids))

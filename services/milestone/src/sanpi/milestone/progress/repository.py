@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from sanpi.kit.deferred import insert_at_commit, insert_pending
 from sanpi.kit.pagination import CreatedKey, after_created
 from sanpi.kit.prefetch import Prefetched
 from sanpi.milestone.progress.models import InvestmentPlan, ProgressReport
@@ -27,6 +28,17 @@ def save(session: AsyncSession, row: InvestmentPlan | ProgressReport) -> None:
     session.add(row)
     if isinstance(row, InvestmentPlan):
         PREFETCHED.add(session, row.project_id, row)
+
+
+# New plans of a consumer batch (a registration's year), INSERTed at commit or before this
+# transaction next reads plans: one executemany instead of an ORM object each.
+_INSERT_PLAN = sa.insert(InvestmentPlan)
+
+
+def insert_plan(session: AsyncSession, row: dict[str, Any]) -> None:
+    """A new plan as plain values (every column, always the same keys)."""
+    insert_at_commit(session, _INSERT_PLAN, row)
+    PREFETCHED.forget(session, row["project_id"])
 
 
 class Neighbours(NamedTuple):
@@ -84,6 +96,7 @@ async def plan(session: AsyncSession, project_id: str, year: int) -> InvestmentP
     known = PREFETCHED.rows(session, project_id)
     if known is not None:
         return next((p for p in known if p.year == year), None)
+    await insert_pending(session, _INSERT_PLAN)
     stmt = select(InvestmentPlan).where(
         InvestmentPlan.project_id == project_id, InvestmentPlan.year == year
     )
@@ -91,6 +104,7 @@ async def plan(session: AsyncSession, project_id: str, year: int) -> InvestmentP
 
 
 async def plans(session: AsyncSession, project_ids: Sequence[str]) -> list[InvestmentPlan]:
+    await insert_pending(session, _INSERT_PLAN)
     stmt = (
         select(InvestmentPlan)
         .where(col(InvestmentPlan.project_id).in_(project_ids))

@@ -77,23 +77,37 @@ async def set_plan(
 
 
 async def plan_from_registry(
-    session: AsyncSession, project: TrackedProject, *, year: int, amount: int | None, by: str
+    session: AsyncSession, project_id: str, *, year: int, amount: int | None, by: str
 ) -> None:
     """Takes the registry's 年度计划投资 as the year's plan unless one was set here."""
     if amount is None:
         return
-    row = await repository.plan(session, project.project_id, year)
+    row = await repository.plan(session, project_id, year)
     if row is not None and (row.source != "REGISTRY" or row.annual_plan == amount):
         return
-    row = row or InvestmentPlan(
-        project_id=project.project_id, year=year, annual_plan=amount, source="REGISTRY", set_by=by
-    )
-    row.annual_plan = amount
-    row.updated_at = utcnow()
-    repository.save(session, row)
+    if row is None:
+        # Plain values, no InvestmentPlan object: a registration plans its year this way.
+        repository.insert_plan(
+            session,
+            {
+                "id": str(uuid.uuid4()),
+                "project_id": project_id,
+                "year": year,
+                "annual_plan": amount,
+                "monthly": None,
+                "xun": None,
+                "source": "REGISTRY",
+                "set_by": by,
+                "updated_at": utcnow(),
+            },
+        )
+    else:
+        row.annual_plan = amount
+        row.updated_at = utcnow()
+        repository.save(session, row)
     timeline.note(
         session,
-        project_id=project.project_id,
+        project_id=project_id,
         event_type="investment_plan.set",
         by=by,
         summary=f"{year} 年度计划投资 {amount} 万元 (登记数据)",

@@ -1,0 +1,218 @@
+"""Milestone projection from the registry's events: a consumer batch writes what its events one
+by one would (rows written at commit, read back within the batch)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import SQLModel, col, select
+
+from sanpi.events import (
+    BatchType,
+    CancelReason,
+    EventData,
+    ProjectCancelled,
+    ProjectListed,
+    ProjectRegistered,
+    ProjectUpdated,
+    Stage,
+    build_record,
+)
+from sanpi.kit import Database, EventConsumer, Outcome
+from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
+from sanpi.milestone.progress.models import InvestmentPlan
+from tests.support import milestone
+from tests.support.milestone import FakeRecord, Milestones, milestone_service
+
+# Columns that differ between two runs of the same events: generated ids, clock times, event
+# ids (also inside the outbox's CloudEvents).
+VOLATILE = {"id", "at", "event_id", "evaluation_id", "milestone_id", "time"}
+TABLES = (
+    "tracked_project",
+    "stage_change",
+    "milestone_node",
+    "investment_plan",
+    "timeline_entry",
+    "alert",
+    "outbox",
+    "inbox",
+)
+
+
+def _stable(value: Any) -> Any:
+    if isinstance(value, bytes | str) and str(value[:1]) in ("{", "[", "b'{'", "b'['"):
+        return _stable(json.loads(value))
+    if isinstance(value, dict):
+        return {
+            k: _stable(v)
+            for k, v in value.items()
+            if k not in VOLATILE and not k.endswith("_at") and k != "headers"
+        }
+    if isinstance(value, list):
+        return [_stable(v) for v in value]
+    return value
+
+
+async def contents(db: Database) -> dict[str, list[str]]:
+    """Each table's rows without their volatile columns, as sorted JSON texts."""
+    found: dict[str, list[str]] = {}
+    async with db.read() as session:
+        connection = await session.connection()
+        for name in TABLES:
+            table = SQLModel.metadata.tables[name]
+            rows = (await connection.execute(sa.select(table))).mappings().all()
+            found[name] = sorted(
+                json.dumps(_stable(dict(row)), sort_keys=True, default=str, ensure_ascii=False)
+                for row in rows
+            )
+    return found
+
+
+def registration(project_id: str, **fields: Any) -> ProjectRegistered:
+    return milestone.registration(project_id, annual_plan_investment=20_000, **fields)
+
+
+def listing(project_id: str) -> ProjectListed:
+    return ProjectListed(
+        project_id=project_id,
+        period=1,
+        batch=BatchType.SIGN,
+        event_date=dt.date(2023, 1, 28),
+        listed_total_investment=150_000,
+        listed_by="reg-op",
+    )
+
+
+def history() -> list[EventData]:
+    """Registrations, a listing, an update that replans and changes the annual plan, a re-sent
+    registration, a cancellation, and last a registration nothing in the batch reads after it:
+    each later event reads what an earlier one wrote."""
+    return [
+        registration("p1"),
+        registration("p2", stage=Stage.UNDER_CONSTRUCTION, planned_start_date=dt.date(2023, 2, 1)),
+        listing("p1"),
+        ProjectUpdated(
+            project_id="p1",
+            version=2,
+            name="雄韬氢能产业园",
+            park="梧桐",
+            total_investment=150_000,
+            annual_plan_investment=25_000,
+            signed_date=dt.date(2023, 1, 28),
+            planned_start_date=dt.date(2023, 4, 15),
+            planned_production_date=dt.date(2024, 6, 30),
+            changed=["planned_start_date", "annual_plan_investment"],
+            updated_by="reg-op",
+        ),
+        registration("p1"),  # re-sent by the registry: a new event id, nothing new
+        ProjectCancelled(
+            project_id="p2",
+            version=2,
+            reason_code=CancelReason.INVESTOR_FUNDING,
+            reason="投资方撤资",
+            effective_date=dt.date(2023, 2, 10),
+            cancelled_by="reg-op",
+        ),
+        registration(
+            "p3", signed_date=dt.date(2022, 1, 10), planned_start_date=dt.date(2022, 3, 1)
+        ),
+    ]
+
+
+async def in_one_transaction(
+    consumer: EventConsumer | None, fed: Sequence[FakeRecord], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Applies the records as one batch, and fails if the batch fell back to one transaction per
+    record (which would hide a batch that cannot read its own rows)."""
+    assert consumer is not None
+    with caplog.at_level(logging.INFO, logger="sanpi.consumer"):
+        await consumer.process_many(fed)
+    assert not [r for r in caplog.records if "failed together" in r.getMessage()]
+
+
+def records(events: Sequence[EventData]) -> list[FakeRecord]:
+    built = [build_record(data, source="/sanpi/registry")[1] for data in events]
+    return [FakeRecord(r.value, r.key, offset=i) for i, r in enumerate(built)]
+
+
+async def test_a_batch_writes_the_rows_its_events_write_one_by_one(
+    tmp_path: Path,
+    another_database: Callable[[], Awaitable[str]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Rules off: evaluating once per batch instead of once per event may rightly raise fewer
+    # alerts (one raised then resolved within the batch); the projection must not differ.
+    today, quiet = dt.date(2023, 2, 20), {"evaluate_on_events": False}
+    fed = records(history())
+    async with milestone_service(tmp_path / "one-by-one", today, **quiet) as alone:
+        assert alone.runtime.consumer is not None
+        outcomes = [await alone.runtime.consumer.process(r) for r in fed]
+        assert outcomes == [Outcome.PROCESSED] * len(fed)
+        expected = await contents(alone.runtime.db)
+    url = await another_database()
+    async with milestone_service(tmp_path / "batch", today, database_url=url, **quiet) as batch:
+        await in_one_transaction(batch.runtime.consumer, fed, caplog)
+        assert await contents(batch.runtime.db) == expected
+        await check_rows(batch)
+
+
+async def test_the_rules_at_commit_read_the_rows_the_batch_wrote(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with milestone_service(tmp_path, dt.date(2023, 2, 20)) as svc:
+        assert svc.runtime.consumer is not None
+        before, *fed = records([registration("p0"), listing("p0"), *history()])
+        assert await svc.runtime.consumer.process(before) is Outcome.PROCESSED
+        # The batch's first event asks for the evaluation at commit before any row is queued:
+        # the rules' reads must write the queued rows first.
+        await in_one_transaction(svc.runtime.consumer, fed, caplog)
+        await check_rows(svc)
+        # p3 was signed a year ago and has not started: R02 needs its tracked row and stage
+        # history, and its STARTED milestone is overdue (a row written at commit, then updated).
+        assert await svc.alert_events("R02:p3") == [("raised", "red")]
+        items = (await svc.client.get("/v1/projects/p3/milestones")).json()["items"]
+        assert {m["kind"]: m["status"] for m in items}["STARTED"] == "OVERDUE"
+
+
+async def check_rows(svc: Milestones) -> None:
+    """What the history leaves, as the rules and the API read it."""
+    async with svc.runtime.db.read() as session:
+        p1 = await session.get(TrackedProject, "p1")
+        assert p1 is not None
+        assert (p1.stage, p1.periods, p1.planned_start_date, p1.registry_version) == (
+            Stage.SIGNED,
+            [1],
+            dt.date(2023, 4, 15),
+            2,
+        )
+        changes = (await session.exec(select(StageChange).order_by(col(StageChange.id)))).all()
+        plans = (await session.exec(select(InvestmentPlan))).all()
+    # Each project's history in order (ids interleave differently across projects: a batch's
+    # first stage changes go in at commit, later ones with the ORM's flush).
+    assert {
+        pid: [(c.to_stage, c.reason) for c in changes if c.project_id == pid]
+        for pid in ("p1", "p2", "p3")
+    } == {
+        "p1": [(Stage.SIGNED, "REGISTERED")],
+        "p2": [(Stage.UNDER_CONSTRUCTION, "REGISTERED"), (Stage.CANCELLED, "CANCELLED")],
+        "p3": [(Stage.SIGNED, "REGISTERED")],
+    }
+    assert sorted((p.project_id, p.year, p.annual_plan, p.source) for p in plans)[-3:] == [
+        ("p1", 2023, 25_000, "REGISTRY"),
+        ("p2", 2023, 20_000, "REGISTRY"),
+        ("p3", 2022, 20_000, "REGISTRY"),
+    ]
+    items = (await svc.client.get("/v1/projects/p1/milestones")).json()["items"]
+    plan = {m["kind"]: m for m in items}
+    assert (plan["SIGNED"]["actual_date"], plan["SIGNED"]["status"]) == ("2023-01-28", "ACHIEVED")
+    started = plan["STARTED"]
+    assert (started["baseline_date"], started["forecast_date"]) == ("2023-03-01", "2023-04-15")
+    replanned = await svc.events("sanpi.milestone.replanned")
+    assert [e["data"]["forecast_date"] for e in replanned] == ["2023-04-15"]

@@ -36,7 +36,6 @@ from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
 from sanpi.milestone.milestones import repository as milestones
 from sanpi.milestone.milestones.models import Milestone, MilestoneStatus
 from sanpi.milestone.progress import repository as progress
-from sanpi.milestone.progress.models import InvestmentPlan
 from sanpi.milestone.rules import repository
 from sanpi.milestone.rules.evaluation import (
     Deadlines,
@@ -100,7 +99,7 @@ def facts_of(
     history: Sequence[StageChange],
     plan_rows: Sequence[Milestone],
     reports: Sequence[ReportFact],
-    plans: Sequence[InvestmentPlan],
+    plans: Sequence[progress.PlanRow],
     reports_from: dt.date | None = None,
     earlier: progress.Earlier | None = None,
 ) -> ProjectFacts:
@@ -196,7 +195,8 @@ async def load(
     else:
         recent, earlier = await progress.recent_report_facts(session, ids, reports_from)
         reports = _as_facts(recent)
-    plans = by_project(await progress.plans(session, ids))
+    # After the model queries above, which flushed this transaction's changes to plans.
+    plans = by_project(await progress.plan_facts(session, ids))
     out: list[Loaded] = []
     for project in rows:
         pid = project.project_id

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
 
 from sanpi.events.xun import parse_period
 from sanpi.milestone.progress import repository as progress
@@ -72,3 +75,25 @@ async def test_figures_unchanged_for_longer_than_the_window_reload_every_report(
     # Unchanged since the April 上旬 report (10 April) to October's (31 October): 204 days, of
     # which the 90-day window alone (reports from 5 August: 10 August on) would show 82.
     assert [(a["severity"], a["metric_value"]) for a in stalled] == [("red", 204.0)]
+
+
+async def test_a_report_and_its_evaluation_select_the_project_once(tmp_path: Path) -> None:
+    async with milestone_service(tmp_path, today=D(2023, 11, 3)) as svc:
+        await started_with_plan(svc)
+        selects: list[str] = []
+
+        def seen(*args: Any) -> None:
+            statement: str = args[2]
+            if statement.startswith("SELECT") and "FROM tracked_project" in statement:
+                selects.append(statement)
+
+        engine = svc.runtime.db.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", seen)
+        await month(svc, "2023-10", 5_000, 20.0)
+        event.remove(engine, "before_cursor_execute", seen)
+        # The evaluation at commit ran (p1 is behind its plan) …
+        assert any(
+            a["project_id"] == "p1" for a in (await svc.client.get("/v1/alerts")).json()["items"]
+        )
+    # … and found the project the endpoint had read in the transaction's identity map.
+    assert len(selects) == 1

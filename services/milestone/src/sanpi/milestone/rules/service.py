@@ -186,7 +186,7 @@ async def load(
     """The facts of up to CHUNK projects, one query per table; with `reports_from`, only the
     reports of periods ending on or after it (see ProjectFacts.reports_from)."""
     ids = list(project_ids)
-    rows = await projects.many(session, ids)
+    rows = repository.in_session(session, ids) or await projects.many(session, ids)
     history = by_project(await projects.history(session, ids))
     plan_rows = by_project(await milestones.for_projects(session, ids))
     earlier: dict[str, progress.Earlier] = {}
@@ -505,6 +505,7 @@ def _event_fields(row: Alert, project: TrackedProject | None) -> dict[str, objec
 
 # session.info key: the projects whose rules are evaluated when the transaction commits.
 REEVALUATE = "sanpi.milestone.reevaluate"
+HELD = "sanpi.milestone.reevaluate.held"
 
 
 def reevaluate(
@@ -517,11 +518,16 @@ def reevaluate(
     if not settings.evaluate_on_events:
         return
     session.info.setdefault(REEVALUATE, set()).add(project_id)
+    # The identity map holds rows weakly: keep the project the caller has just read, so that
+    # the evaluation finds it there instead of selecting it a second time in the transaction.
+    session.info.setdefault(HELD, []).extend(repository.in_session(session, [project_id]) or [])
 
     async def evaluate_changed(session: AsyncSession) -> None:
+        held = session.info.pop(HELD, [])  # in the identity map through the evaluation
         ids = sorted(session.info.pop(REEVALUATE, set()))
         as_of = await evaluation_date(session, clock)
         await evaluate(session, settings=settings, as_of=as_of, project_ids=ids)
+        del held
 
     at_commit(session, REEVALUATE, evaluate_changed)
 

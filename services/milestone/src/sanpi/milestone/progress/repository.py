@@ -109,26 +109,26 @@ class PlanRow(NamedTuple):
     xun: list[int] | None
 
 
-# Plain columns, not model objects: a full pass reads ~40,000 plans at province scale, and the
-# model's two timestamps alone cost a timezone conversion each.
-_PLAN_FACTS = (
-    sa.select(
-        col(InvestmentPlan.project_id),
-        col(InvestmentPlan.year),
-        col(InvestmentPlan.annual_plan),
-        col(InvestmentPlan.monthly),
-        col(InvestmentPlan.xun),
-    )
-    .where(col(InvestmentPlan.project_id).in_(sa.bindparam("ids", expanding=True)))
-    .order_by(col(InvestmentPlan.year))
+# Plain columns, not model objects (the model's two timestamps cost a timezone conversion each),
+# and of one year: the rules judge the plan of the evaluation's year, and decoding the other
+# years' JSON splits was half of reading the plans at province scale (0.33 of 0.65 s).
+_PLAN_FACTS = sa.select(
+    col(InvestmentPlan.project_id),
+    col(InvestmentPlan.year),
+    col(InvestmentPlan.annual_plan),
+    col(InvestmentPlan.monthly),
+    col(InvestmentPlan.xun),
+).where(
+    col(InvestmentPlan.project_id).in_(sa.bindparam("ids", expanding=True)),
+    col(InvestmentPlan.year) == sa.bindparam("year"),
 )
 
 
-async def plan_facts(session: AsyncSession, project_ids: Sequence[str]) -> list[PlanRow]:
-    """The plans of these projects, oldest year first. On the session's connection: the caller
-    flushes first if it changed plans in this transaction."""
+async def plan_facts(session: AsyncSession, project_ids: Sequence[str], year: int) -> list[PlanRow]:
+    """The plans of these projects for `year`. On the session's connection: the caller flushes
+    first if it changed plans in this transaction."""
     connection = await session.connection()
-    rows = await connection.execute(_PLAN_FACTS, {"ids": list(project_ids)})
+    rows = await connection.execute(_PLAN_FACTS, {"ids": list(project_ids), "year": year})
     return [PlanRow(*row) for row in rows]
 
 

@@ -99,6 +99,7 @@ class ProjectFacts:
     stages: tuple[StageFact, ...] = ()
     milestones: tuple[MilestoneFact, ...] = ()
     reports: tuple[ReportFact, ...] = ()
+    # At least the plan of the year evaluated (the rules read no other; the service loads that).
     plans: tuple[PlanFact, ...] = ()
     # None: `reports` is every report of the project. A day: `reports` holds every report of a
     # period ending on or after it, and older ones were left out (a full pass at province scale

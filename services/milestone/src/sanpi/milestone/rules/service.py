@@ -181,10 +181,13 @@ def _as_facts(rows: Iterable[progress.ReportRow]) -> dict[str, list[ReportFact]]
 
 
 async def load(
-    session: AsyncSession, project_ids: Sequence[str], reports_from: dt.date | None = None
+    session: AsyncSession,
+    project_ids: Sequence[str],
+    as_of: dt.date,
+    reports_from: dt.date | None = None,
 ) -> list[Loaded]:
-    """The facts of up to CHUNK projects, one query per table; with `reports_from`, only the
-    reports of periods ending on or after it (see ProjectFacts.reports_from)."""
+    """The facts of up to CHUNK projects as of a day, one query per table; with `reports_from`,
+    only the reports of periods ending on or after it (see ProjectFacts.reports_from)."""
     ids = list(project_ids)
     rows = repository.in_session(session, ids) or await projects.many(session, ids)
     history = by_project(await projects.history(session, ids))
@@ -196,7 +199,7 @@ async def load(
         recent, earlier = await progress.recent_report_facts(session, ids, reports_from)
         reports = _as_facts(recent)
     # After the model queries above, which flushed this transaction's changes to plans.
-    plans = by_project(await progress.plan_facts(session, ids))
+    plans = by_project(await progress.plan_facts(session, ids, as_of.year))
     out: list[Loaded] = []
     for project in rows:
         pid = project.project_id
@@ -241,7 +244,7 @@ async def _evaluate_chunk(
     figures did not move for that long or it stopped reporting: only those load every report."""
     reports_from = as_of - dt.timedelta(days=settings.rules.r16.lookback_days)
     outcomes: list[Outcome | Loaded] = []
-    for item in await load(session, ids, reports_from):
+    for item in await load(session, ids, as_of, reports_from):
         try:
             outcomes.append(_outcome(item, as_of, settings, full))
         except ReportsTruncated:

@@ -187,7 +187,7 @@ async def report_facts(session: AsyncSession, project_ids: Sequence[str]) -> Seq
     reads ~1.8M of them at province scale. As ORM objects that cost 28 CPU-µs a row (~51 s)."""
     # More columns than sqlmodel's select() types: a Core select on the session's connection.
     connection = await session.connection()
-    return (await connection.execute(_REPORT_FACTS, {"ids": list(project_ids)})).tuples().all()
+    return (await connection.execute(_REPORT_FACTS, {"ids": list(project_ids)})).all()
 
 
 async def recent_report_facts(
@@ -200,7 +200,8 @@ async def recent_report_facts(
     params = {"ids": list(project_ids), "since": since}
     recent: list[ReportRow] = []
     earlier: dict[str, Earlier] = {}
-    for row in (await connection.execute(_RECENT_REPORT_FACTS, params)).tuples().all():
+    # Rows as they come: .tuples() is deprecated in SQLAlchemy 2.1 (a warning on every call).
+    for row in await connection.execute(_RECENT_REPORT_FACTS, params):
         if row[1] is None:
             earlier[row[0]] = Earlier(row[2], row[4])
         else:

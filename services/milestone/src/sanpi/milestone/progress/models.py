@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, UniqueConstraint
+from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from sanpi.events import ReportPeriodKind
@@ -39,10 +39,22 @@ class ProgressReport(SQLModel, table=True):
         UniqueConstraint(
             "project_id", "period_key", name="progress_report_project_id_period_key_key"
         ),
+        # Evaluation reads a project's reports of the last 90 days and the highest figures of
+        # the older ones (see progress.repository.recent_report_facts): by this index alone for
+        # the older ones, and without reading the ~80 older rows for the recent ones. A full
+        # pass at province scale: 0.95 → 0.47 CPU-s in SQLite. Its first column serves the
+        # queries by project that had an index of their own.
+        Index(
+            "ix_progress_report_project_end",
+            "project_id",
+            "period_end",
+            "completed_investment_cum",
+            "physical_progress_pct",
+        ),
     )
 
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True, max_length=36)
-    project_id: str = Field(max_length=36, index=True)
+    project_id: str = Field(max_length=36)
     period_kind: ReportPeriodKind = Field(max_length=8)
     period_key: str = Field(max_length=16)
     period_end: dt.date

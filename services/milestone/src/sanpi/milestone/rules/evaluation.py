@@ -227,6 +227,9 @@ def _latest_report(
     """The latest report of this year up to the checkpoint, preferring the checkpoint's kind."""
     this_year = [r for r in facts.reports_by(checkpoint.end) if r.period.year == checkpoint.year]
     same_kind = [r for r in this_year if r.kind is kind]
+    if not same_kind:
+        # A report of this year left out of the facts would be the answer (or of its kind).
+        facts.needs_reports_from(dt.date(checkpoint.year, 1, 1))
     candidates = same_kind or this_year
     return candidates[-1] if candidates else None
 
@@ -250,6 +253,8 @@ def investment_pacing(facts: ProjectFacts, as_of: dt.date) -> Pacing | None:
     monthly = plan.split(ReportPeriodKind.MONTH)
     expected = sum(monthly[:months_ended]) if monthly else round(plan.annual * months_ended / 12)
     this_year = [r for r in facts.reports_by(as_of) if r.period.year == as_of.year]
+    if not this_year:
+        facts.needs_reports_from(dt.date(as_of.year, 1, 1))
     completed = this_year[-1].ytd if this_year else 0
     return Pacing(completed, expected, plan.annual)
 
@@ -324,9 +329,11 @@ def r17_deadline_near(ctx: Context) -> list[DesiredAlert]:
                 days = (ctx.deadlines.deadline(period) - ctx.as_of).days
                 if (
                     period.start >= period_of(ctx.since, kind).start
-                    and period not in submitted
                     and 0 <= days <= cfg.report_days
                 ):
+                    ctx.facts.needs_reports_from(period.end)
+                    if period in submitted:
+                        continue
                     near.append((days, f"{period.key} 报表截止 {ctx.deadlines.deadline(period)}"))
     if not near:
         return []
@@ -351,6 +358,7 @@ def r06_stalled(ctx: Context) -> list[DesiredAlert]:
         return []
     reports = ctx.facts.reports_by(ctx.as_of)
     if not reports:
+        ctx.facts.needs_reports_from(dt.date.min)
         return []
     latest = reports[-1]
     # Walk back over the run of reports that show the latest figures: its first one is where
@@ -360,6 +368,11 @@ def r06_stalled(ctx: Context) -> list[DesiredAlert]:
         if (report.cum, report.physical_pct) != (latest.cum, latest.physical_pct):
             break
         changed_on = report.period.end
+    else:
+        # The run goes back to the oldest report held: one left out may continue it, which
+        # matters unless the count starts at the stage anyway.
+        if changed_on > ctx.since:
+            ctx.facts.needs_reports_from(dt.date.min)
     changed_on = max(changed_on, ctx.since)
     days = (latest.period.end - changed_on).days
     cfg = ctx.rules.r06
@@ -398,6 +411,7 @@ def r07_report_missing(ctx: Context) -> list[DesiredAlert]:
         )
         missed: list[ReportPeriod] = []
         for period in reversed(due):
+            ctx.facts.needs_reports_from(period.end)
             if period in submitted:
                 break
             missed.append(period)
@@ -510,8 +524,9 @@ def r16_data_quality(ctx: Context) -> list[DesiredAlert]:
     cfg = ctx.rules.r16
     reports = ctx.facts.reports_by(ctx.as_of)
     window_start = ctx.as_of - dt.timedelta(days=cfg.lookback_days)
+    ctx.facts.needs_reports_from(window_start)
     problems = []
-    highest_pct: float | None = None
+    highest_pct = ctx.facts.earlier_highest_pct
     for report in reports:
         pct = report.physical_pct
         in_window = report.period.end >= window_start
@@ -521,6 +536,9 @@ def r16_data_quality(ctx: Context) -> list[DesiredAlert]:
             problems.append(f"{report.period.key} 形象进度 {pct}% 低于此前的 {highest_pct}%")
         if pct is not None:
             highest_pct = max(pct, highest_pct or 0.0)
+    if not reports and (ctx.facts.earlier_highest_cum or 0) > ctx.facts.total_investment:
+        # The newest report left out may be the one above the total investment.
+        ctx.facts.needs_reports_from(dt.date.min)
     if reports and reports[-1].cum > ctx.facts.total_investment:
         problems.append(
             f"累计完成 {reports[-1].cum} 万元超过总投资 {ctx.facts.total_investment} 万元"

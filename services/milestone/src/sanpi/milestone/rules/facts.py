@@ -43,6 +43,10 @@ class MilestoneFact:
         return self.actual is not None and self.actual <= day
 
 
+class ReportsTruncated(Exception):
+    """A rule needed a report older than the facts hold: evaluate again with every report."""
+
+
 class ReportFact(NamedTuple):
     """One report as the rules read it. A named tuple, not a frozen dataclass like the other
     facts: a full pass builds ~1.8M of them at province scale, and a tuple costs a third."""
@@ -95,7 +99,18 @@ class ProjectFacts:
     stages: tuple[StageFact, ...] = ()
     milestones: tuple[MilestoneFact, ...] = ()
     reports: tuple[ReportFact, ...] = ()
+    # At least the plan of the year evaluated (the rules read no other; the service loads that).
     plans: tuple[PlanFact, ...] = ()
+    # None: `reports` is every report of the project. A day: `reports` holds every report of a
+    # period ending on or after it, and older ones were left out (a full pass at province scale
+    # read ~90 reports a project, of which the rules look at the last few): a rule that needs
+    # an older one raises ReportsTruncated through `needs_reports_from`.
+    reports_from: dt.date | None = None
+    # The highest physical progress among the reports left out, as R16 carries it forward
+    # (not below 0); None when none of them has one.
+    earlier_highest_pct: float | None = None
+    # The highest cumulative investment among them (R16 compares the newest with the total).
+    earlier_highest_cum: int | None = None
 
     def __post_init__(self) -> None:
         # In period order once, here: five rules read the reports in that order per project.
@@ -116,9 +131,16 @@ class ProjectFacts:
     def plan_for(self, year: int) -> PlanFact | None:
         return next((p for p in self.plans if p.year == year), None)
 
+    def needs_reports_from(self, day: dt.date) -> None:
+        """Raises ReportsTruncated unless every report of a period ending on or after `day` is
+        here (`dt.date.min`: every report)."""
+        if self.reports_from is not None and day < self.reports_from:
+            raise ReportsTruncated(self.project_id)
+
     def has_report(self, period: ReportPeriod) -> bool:
         """Whether `period` was reported. Scans from the newest report: the periods asked about
         are recent (hashing every report's period into a set was a tenth of a full pass)."""
+        self.needs_reports_from(period.end)
         for report in reversed(self.reports):
             if report.period.end < period.end:
                 return False

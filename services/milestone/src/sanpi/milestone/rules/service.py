@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import time
@@ -35,7 +36,6 @@ from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
 from sanpi.milestone.milestones import repository as milestones
 from sanpi.milestone.milestones.models import Milestone, MilestoneStatus
 from sanpi.milestone.progress import repository as progress
-from sanpi.milestone.progress.models import InvestmentPlan
 from sanpi.milestone.rules import repository
 from sanpi.milestone.rules.evaluation import (
     Deadlines,
@@ -50,6 +50,7 @@ from sanpi.milestone.rules.facts import (
     PlanFact,
     ProjectFacts,
     ReportFact,
+    ReportsTruncated,
     StageFact,
 )
 from sanpi.milestone.rules.lights import ParkLight, park_lights
@@ -98,9 +99,12 @@ def facts_of(
     history: Sequence[StageChange],
     plan_rows: Sequence[Milestone],
     reports: Sequence[ReportFact],
-    plans: Sequence[InvestmentPlan],
+    plans: Sequence[progress.PlanRow],
+    reports_from: dt.date | None = None,
+    earlier: progress.Earlier | None = None,
 ) -> ProjectFacts:
-    """The pure rules' view of one project, from its rows (its reports already as facts)."""
+    """The pure rules' view of one project, from its rows (its reports already as facts; with
+    `earlier`, those of periods ending on or after `reports_from`)."""
     stages = tuple(StageFact(h.to_stage, h.effective_date) for h in history)
     if not stages:
         stages = (StageFact(project.stage, project.stage_since),)
@@ -124,6 +128,14 @@ def facts_of(
             for m in plan_rows
         ),
         reports=tuple(reports),
+        reports_from=reports_from if earlier is not None else None,
+        # R16 carries the highest physical progress forward from 0 (max(pct, highest or 0.0)).
+        earlier_highest_pct=(
+            max(earlier.highest_pct, 0.0)
+            if earlier is not None and earlier.highest_pct is not None
+            else None
+        ),
+        earlier_highest_cum=earlier.highest_cum if earlier is not None else None,
         plans=tuple(
             PlanFact(
                 p.year,
@@ -160,26 +172,97 @@ def by_project(rows: Iterable[R]) -> dict[str, list[R]]:
     return grouped
 
 
-async def load(session: AsyncSession, project_ids: Sequence[str]) -> list[Loaded]:
-    """The facts of up to CHUNK projects, one query per table."""
+def _as_facts(rows: Iterable[progress.ReportRow]) -> dict[str, list[ReportFact]]:
+    reports: dict[str, list[ReportFact]] = defaultdict(list)
+    # The hot loop of a full pass: unpacked rows, no intermediate object.
+    for pid, key, cum, ytd, pct, submitted_on, lowered in rows:
+        reports[pid].append(ReportFact(_period(key), cum, ytd, pct, submitted_on, lowered))
+    return reports
+
+
+async def load(
+    session: AsyncSession,
+    project_ids: Sequence[str],
+    as_of: dt.date,
+    reports_from: dt.date | None = None,
+) -> list[Loaded]:
+    """The facts of up to CHUNK projects as of a day, one query per table; with `reports_from`,
+    only the reports of periods ending on or after it (see ProjectFacts.reports_from)."""
     ids = list(project_ids)
-    rows = await projects.many(session, ids)
+    rows = repository.in_session(session, ids) or await projects.many(session, ids)
     history = by_project(await projects.history(session, ids))
     plan_rows = by_project(await milestones.for_projects(session, ids))
-    reports: dict[str, list[ReportFact]] = defaultdict(list)
-    # The hot loop of a full pass (~90 reports a project): unpacked rows, no intermediate object.
-    for pid, key, cum, ytd, pct, submitted_on, lowered in await progress.report_facts(session, ids):
-        reports[pid].append(ReportFact(_period(key), cum, ytd, pct, submitted_on, lowered))
-    plans = by_project(await progress.plans(session, ids))
+    earlier: dict[str, progress.Earlier] = {}
+    if reports_from is None:
+        reports = _as_facts(await progress.report_facts(session, ids))
+    else:
+        recent, earlier = await progress.recent_report_facts(session, ids, reports_from)
+        reports = _as_facts(recent)
+    # After the model queries above, which flushed this transaction's changes to plans.
+    plans = by_project(await progress.plan_facts(session, ids, as_of.year))
     out: list[Loaded] = []
     for project in rows:
         pid = project.project_id
         mine = plan_rows.get(pid, [])
         facts = facts_of(
-            project, history.get(pid, []), mine, reports.get(pid, []), plans.get(pid, [])
+            project,
+            history.get(pid, []),
+            mine,
+            reports.get(pid, []),
+            plans.get(pid, []),
+            reports_from,
+            earlier.get(pid),
         )
         out.append(Loaded(project, facts, mine))
     return out
+
+
+@dataclass
+class Outcome:
+    item: Loaded
+    alerts: list[DesiredAlert]
+    pacing: Pacing | None
+
+
+def _outcome(item: Loaded, as_of: dt.date, settings: MilestoneSettings, full: bool) -> Outcome:
+    deadlines = Deadlines.of(settings)
+    alerts = evaluate_project(item.facts, as_of, settings.rules, deadlines)
+    paced = investment_pacing(item.facts, as_of) if full else None
+    return Outcome(item, alerts, paced)
+
+
+async def _evaluate_chunk(
+    session: AsyncSession,
+    ids: Sequence[str],
+    *,
+    settings: MilestoneSettings,
+    as_of: dt.date,
+    full: bool,
+) -> list[Outcome]:
+    """The rules' outcome for up to CHUNK projects, in their order. The rules look back at most
+    R16's window (90 days, ~12 of a project's ~90 reports at province scale) unless a project's
+    figures did not move for that long or it stopped reporting: only those load every report."""
+    reports_from = as_of - dt.timedelta(days=settings.rules.r16.lookback_days)
+    outcomes: list[Outcome | Loaded] = []
+    for item in await load(session, ids, as_of, reports_from):
+        try:
+            outcomes.append(_outcome(item, as_of, settings, full))
+        except ReportsTruncated:
+            outcomes.append(item)
+    truncated = [o for o in outcomes if isinstance(o, Loaded)]
+    if truncated:
+        every = _as_facts(
+            await progress.report_facts(session, [o.project.project_id for o in truncated])
+        )
+        for item in truncated:
+            item.facts = dataclasses.replace(
+                item.facts,
+                reports=tuple(every.get(item.project.project_id, [])),
+                reports_from=None,
+                earlier_highest_pct=None,
+                earlier_highest_cum=None,
+            )
+    return [_outcome(o, as_of, settings, full) if isinstance(o, Loaded) else o for o in outcomes]
 
 
 async def evaluate(
@@ -208,7 +291,6 @@ async def _evaluate(
     started = time.perf_counter()
     ids = list(project_ids) if project_ids is not None else await projects.all_ids(session)
     result = EvaluationResult(evaluation_id=str(uuid.uuid4()), as_of=as_of, projects=len(ids))
-    deadlines = Deadlines.of(settings)
     full = project_ids is None
     # Chunk by chunk, and only the project rows and the pacing outlive a chunk: holding every
     # project's facts at once (~1.8M reports at province scale) made the garbage collector's
@@ -217,12 +299,16 @@ async def _evaluate(
     pacing: list[tuple[str, Pacing]] = []
     desired: list[DesiredAlert] = []
     for start in range(0, len(ids), CHUNK):
-        for item in await load(session, ids[start : start + CHUNK]):
+        chunk = ids[start : start + CHUNK]
+        for outcome in await _evaluate_chunk(
+            session, chunk, settings=settings, as_of=as_of, full=full
+        ):
+            item = outcome.item
             by_id[item.project.project_id] = item.project
-            desired.extend(evaluate_project(item.facts, as_of, settings.rules, deadlines))
+            desired.extend(outcome.alerts)
             _milestone_signals(session, item, as_of, settings.rules.r17.milestone_days)
-            if full and (paced := investment_pacing(item.facts, as_of)) is not None:
-                pacing.append((item.project.park, paced))
+            if outcome.pacing is not None:
+                pacing.append((item.project.park, outcome.pacing))
     firing = {
         a.alert_key: a
         for start in range(0, len(ids), CHUNK)
@@ -422,6 +508,7 @@ def _event_fields(row: Alert, project: TrackedProject | None) -> dict[str, objec
 
 # session.info key: the projects whose rules are evaluated when the transaction commits.
 REEVALUATE = "sanpi.milestone.reevaluate"
+HELD = "sanpi.milestone.reevaluate.held"
 
 
 def reevaluate(
@@ -434,11 +521,16 @@ def reevaluate(
     if not settings.evaluate_on_events:
         return
     session.info.setdefault(REEVALUATE, set()).add(project_id)
+    # The identity map holds rows weakly: keep the project the caller has just read, so that
+    # the evaluation finds it there instead of selecting it a second time in the transaction.
+    session.info.setdefault(HELD, []).extend(repository.in_session(session, [project_id]) or [])
 
     async def evaluate_changed(session: AsyncSession) -> None:
+        held = session.info.pop(HELD, [])  # in the identity map through the evaluation
         ids = sorted(session.info.pop(REEVALUATE, set()))
         as_of = await evaluation_date(session, clock)
         await evaluate(session, settings=settings, as_of=as_of, project_ids=ids)
+        del held
 
     at_commit(session, REEVALUATE, evaluate_changed)
 

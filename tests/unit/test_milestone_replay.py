@@ -216,3 +216,21 @@ async def check_rows(svc: Milestones) -> None:
     assert (started["baseline_date"], started["forecast_date"]) == ("2023-03-01", "2023-04-15")
     replanned = await svc.events("sanpi.milestone.replanned")
     assert [e["data"]["forecast_date"] for e in replanned] == ["2023-04-15"]
+
+
+async def test_the_rules_at_commit_read_a_plan_the_batch_queued_after_asking(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with milestone_service(tmp_path, dt.date(2023, 2, 20)) as svc:
+        assert svc.runtime.consumer is not None
+        started = registration(
+            "q1", stage=Stage.UNDER_CONSTRUCTION, planned_start_date=dt.date(2023, 1, 5)
+        )
+        before, *fed = records([registration("p0"), listing("p0"), started])
+        assert await svc.runtime.consumer.process(before) is Outcome.PROCESSED
+        # The listing asks for the evaluation first; q1's plan of 20,000 万元 for 2023 is
+        # queued after it. Read at commit, the plan says q1 is behind: nothing reported by
+        # 2023-02-10 against the time's share of the year.
+        await in_one_transaction(svc.runtime.consumer, fed, caplog)
+        raised = {e["data"]["alert_key"] for e in await svc.events("sanpi.alert.raised")}
+        assert "R04:q1:XUN" in raised

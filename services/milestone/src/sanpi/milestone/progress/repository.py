@@ -140,7 +140,9 @@ _PLAN_FACTS = sa.select(
 
 async def plan_facts(session: AsyncSession, project_ids: Sequence[str], year: int) -> list[PlanRow]:
     """The plans of these projects for `year`. On the session's connection: the caller flushes
-    first if it changed plans in this transaction."""
+    first if it changed plan objects in this transaction; plans queued by insert_plan are
+    written here."""
+    await insert_pending(session, _INSERT_PLAN)
     connection = await session.connection()
     rows = await connection.execute(_PLAN_FACTS, {"ids": list(project_ids), "year": year})
     return [PlanRow(*row) for row in rows]

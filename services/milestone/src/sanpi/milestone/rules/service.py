@@ -198,7 +198,8 @@ async def load(
     else:
         recent, earlier = await progress.recent_report_facts(session, ids, reports_from)
         reports = _as_facts(recent)
-    # After the model queries above, which flushed this transaction's changes to plans.
+    # After the model queries above, which flushed this transaction's changed plan objects
+    # (plan_facts writes the plans a consumer batch queued).
     plans = by_project(await progress.plan_facts(session, ids, as_of.year))
     out: list[Loaded] = []
     for project in rows:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import TextClause, event, text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from sanpi.events import (
     CancelReason,
@@ -27,7 +28,10 @@ from sanpi.events import (
 )
 from sanpi.events.vocabulary import BatchType
 from sanpi.kit import Outcome
+from sanpi.milestone.rules import repository as alerts
+from sanpi.milestone.rules import service as rules
 from sanpi.milestone.rules.models import Alert, AlertState
+from sanpi.milestone.settings import MilestoneSettings
 from tests.support.milestone import FakeRecord, Milestones, at, milestone_service
 from tests.support.waiting import eventually
 
@@ -116,6 +120,59 @@ async def test_r04_is_raised_once_updated_on_severity_change_and_resolved(tmp_pa
         await svc.evaluate(D(2023, 11, 3))
         episodes = (await svc.client.get("/v1/alerts", params={"rule": "R04"})).json()["items"]
         assert [a["state"] for a in episodes if a["alert_key"] == key] == ["RESOLVED", "FIRING"]
+
+
+async def test_an_evaluation_stores_every_column_and_its_transaction_reads_them(
+    tmp_path: Path,
+) -> None:
+    """Alerts are written by executemany, not as ORM objects: the rows carry what the events
+    say, and later reads of the same transaction (another pass, the firing alerts) see them."""
+    async with milestone_service(tmp_path, evaluate_on_events=False) as svc:
+        await started_with_plan(svc)
+        await report(svc, "2023-06-X1", 8_000)  # 22 % done, 44 % expected on 15 June
+        settings = svc.runtime.settings
+        assert isinstance(settings, MilestoneSettings)
+        key = "R04:p1:XUN"
+        async with svc.runtime.db.transaction() as session:
+            first = await rules.evaluate(session, settings=settings, as_of=D(2023, 6, 15))
+            assert key in first.raised
+            raised = {a.alert_key: a for a in await alerts.firing_for(session, ["p1"])}
+            assert set(raised) == set(first.raised)
+            again = await rules.evaluate(session, settings=settings, as_of=D(2023, 6, 15))
+            assert (again.raised, again.updated, again.resolved) == ([], [], [])
+            worse = await rules.evaluate(session, settings=settings, as_of=D(2023, 8, 3))
+            assert key in worse.updated
+            [red] = [a for a in await alerts.firing_for(session, ["p1"]) if a.alert_key == key]
+            assert (red.severity, red.as_of, red.evaluation_id) == (
+                "red",
+                D(2023, 8, 3),
+                worse.evaluation_id,
+            )
+            # The table, read in the transaction, agrees with the row it holds.
+            stored = select(col(Alert.severity), col(Alert.as_of)).where(Alert.alert_key == key)
+            assert tuple((await session.exec(stored)).one()) == ("red", D(2023, 8, 3))
+
+        events = [e for e in await svc.events("sanpi.alert.") if e["data"]["alert_key"] == key]
+        assert [e["type"] for e in events] == ["sanpi.alert.raised.v1", "sanpi.alert.updated.v1"]
+        async with svc.runtime.db.read() as session:
+            [row] = (await session.exec(select(Alert).where(Alert.alert_key == key))).all()
+        updated = events[1]["data"]
+        assert str(uuid.UUID(row.id)) == row.id
+        assert (row.rule, row.severity, row.state) == ("R04", "red", AlertState.FIRING)
+        assert (row.project_id, row.park, row.project_name) == ("p1", "梧桐", "雄韬氢能产业园")
+        assert (row.title, row.message, row.metric_value, row.threshold) == (
+            updated["title"],
+            updated["message"],
+            updated["metric_value"],
+            updated["threshold"],
+        )
+        assert row.message
+        assert None not in (row.metric_value, row.threshold)
+        assert (row.as_of, row.evaluation_id) == (D(2023, 8, 3), worse.evaluation_id)
+        assert row.first_raised_at == dt.datetime.fromisoformat(updated["first_raised_at"])
+        assert row.created_at == row.first_raised_at < row.updated_at
+        assert row.resolved_at is None
+        assert row.updated_at.tzinfo is dt.UTC
 
 
 async def test_alert_list_filters_and_paginates(tmp_path: Path) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,8 +16,44 @@ from sanpi.milestone.lifecycle.models import TrackedProject
 from sanpi.milestone.rules.models import Alert, AlertState, PinnedDate
 
 
-def save(session: AsyncSession, row: Alert | PinnedDate) -> None:
+def save(session: AsyncSession, row: PinnedDate) -> None:
     session.add(row)
+
+
+# An evaluation's alert writes, one executemany each: a first pass at province scale raises
+# ~10,500 alerts, and an Alert object cost ~0.1 CPU-ms to build (sqlmodel fills every default
+# through pydantic) plus its share of the ORM flush; a day's first pass refreshes every firing
+# alert's figures, which the unit of work flushed as one UPDATE per row.
+_INSERT = sa.insert(Alert)
+_UPDATE = sa.update(Alert).where(col(Alert.id) == sa.bindparam("alert_id"))
+# What the rules say of an alert, and what an evaluation changes on a stored one (every row of
+# one UPDATE sets them all).
+FIGURES = ("severity", "title", "message", "metric_value", "threshold")
+CHANGING = (*FIGURES, "as_of", "evaluation_id", "updated_at", "state", "resolved_at")
+
+
+def changed(row: Alert, values: dict[str, Any]) -> dict[str, Any]:
+    """Gives a loaded alert `values` as its stored state (the ORM writes nothing for it) and
+    returns the parameters of its row in `write`'s UPDATE."""
+    for name, value in values.items():
+        set_committed_value(row, name, value)
+    params = {name: getattr(row, name) for name in CHANGING}
+    params["alert_id"] = row.id
+    return params
+
+
+async def write(
+    session: AsyncSession, new: list[dict[str, Any]], updates: list[dict[str, Any]]
+) -> None:
+    """INSERTs the `new` alerts (every column, always the same keys) and UPDATEs the rows
+    `changed` made the parameters of, now: a later read of the transaction sees them."""
+    if not new and not updates:
+        return
+    connection = await session.connection()
+    if new:
+        await connection.execute(_INSERT, new)
+    if updates:
+        await connection.execute(_UPDATE, updates)
 
 
 # Built once, run with parameters: it runs after every report and project event.

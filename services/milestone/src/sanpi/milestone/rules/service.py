@@ -315,8 +315,10 @@ async def _evaluate(
         for start in range(0, len(ids), CHUNK)
         for a in await repository.firing_for(session, ids[start : start + CHUNK])
     }
+    writes = Writes()
     for change in reconcile(desired, {k: a.severity for k, a in firing.items()}):
-        _apply(session, change, firing.get(change.key), by_id, as_of, result)
+        _apply(session, change, firing.get(change.key), by_id, as_of, result, writes)
+    await repository.write(session, writes.new, writes.updates)
     result.firing = sum(1 for c in desired if c.severity is not Severity.GREEN)
     if full:
         metrics.publish_pacing(pacing)
@@ -388,6 +390,14 @@ def _milestone_signals(session: AsyncSession, item: Loaded, as_of: dt.date, soon
             )
 
 
+@dataclass
+class Writes:
+    """An evaluation's alert rows, written together once every change is decided."""
+
+    new: list[dict[str, object]] = field(default_factory=list)
+    updates: list[dict[str, object]] = field(default_factory=list)
+
+
 def _apply(
     session: AsyncSession,
     change: Change,
@@ -395,6 +405,7 @@ def _apply(
     by_id: dict[str, TrackedProject],
     as_of: dt.date,
     result: EvaluationResult,
+    writes: Writes,
 ) -> None:
     now = utcnow()
     desired = change.desired
@@ -402,59 +413,63 @@ def _apply(
         # Nothing new since the last evaluation of the day: no write. Every report re-evaluates
         # its project, and a full pass at province scale rewrote ~10,000 unchanged alerts.
         return
+    figures: dict[str, object] = {}
+    if desired is not None:
+        figures = {name: getattr(desired, name) for name in repository.FIGURES}
+    alert: dict[str, object]
     if change.action is Action.RAISE:
         assert desired is not None
         project_id = change.key.split(":")[1]
         project = by_id[project_id]
-        row = Alert(
-            alert_key=change.key,
-            rule=desired.rule,
-            severity=desired.severity,
-            project_id=project_id,
-            park=project.park,
-            project_name=project.name,
-            title=desired.title,
-            as_of=as_of,
-            evaluation_id=result.evaluation_id,
-            first_raised_at=now,
-        )
-    assert row is not None
-    if desired is not None:
-        row.severity = desired.severity
-        row.title = desired.title
-        row.message = desired.message
-        row.metric_value = desired.metric_value
-        row.threshold = desired.threshold
-    row.as_of = as_of
-    row.evaluation_id = result.evaluation_id
-    row.updated_at = now
-    if change.action is Action.RESOLVE:
-        row.state = AlertState.RESOLVED
-        row.resolved_at = now
-    repository.save(session, row)
-    if change.action is Action.REFRESH:
-        return
-    fields = _event_fields(row, by_id.get(row.project_id or ""))
+        # Every column, as an Alert object with these values would have been inserted.
+        alert = {
+            "id": str(uuid.uuid4()),
+            "alert_key": change.key,
+            "rule": desired.rule,
+            "state": AlertState.FIRING,
+            "project_id": project_id,
+            "park": project.park,
+            "project_name": project.name,
+            **figures,
+            "as_of": as_of,
+            "evaluation_id": result.evaluation_id,
+            "first_raised_at": now,
+            "updated_at": now,
+            "resolved_at": None,
+            "created_at": now,
+        }
+        writes.new.append(alert)
+    else:
+        assert row is not None
+        figures.update(as_of=as_of, evaluation_id=result.evaluation_id, updated_at=now)
+        if change.action is Action.RESOLVE:
+            figures.update(state=AlertState.RESOLVED, resolved_at=now)
+        writes.updates.append(repository.changed(row, figures))
+        if change.action is Action.REFRESH:
+            return
+        alert = {name: getattr(row, name) for name in _EVENT_COLUMNS}
+    project_id = str(alert["project_id"] or "")
+    fields = _event_fields(alert, by_id.get(project_id))
     event: AlertEvent
     if change.action is Action.RAISE:
         event = AlertRaised(**fields)
-        result.raised.append(row.alert_key)
+        result.raised.append(change.key)
         verb = "预警"
     elif change.action is Action.UPDATE:
         assert change.previous_severity is not None
         event = AlertUpdated(**fields, previous_severity=change.previous_severity)
-        result.updated.append(row.alert_key)
+        result.updated.append(change.key)
         verb = f"预警升降级 ({change.previous_severity} →)"
     else:
         event = AlertResolved(**fields, resolved_at=now)
-        result.resolved.append(row.alert_key)
+        result.resolved.append(change.key)
         verb = "预警解除"
     timeline.publish(
         session,
         event,
-        project_id=row.project_id or "",
+        project_id=project_id,
         by="rules",
-        summary=f"{verb} {row.rule} {row.severity}: {row.title}",
+        summary=f"{verb} {alert['rule']} {alert['severity']}: {alert['title']}",
     )
 
 
@@ -474,24 +489,24 @@ def _says_the_same(row: Alert | None, desired: DesiredAlert | None, as_of: dt.da
     )
 
 
-def _event_fields(row: Alert, project: TrackedProject | None) -> dict[str, object]:
+# The alert's own columns its events carry.
+_EVENT_COLUMNS = (
+    "alert_key",
+    "rule",
+    "project_id",
+    "project_name",
+    "park",
+    *repository.FIGURES,
+    "as_of",
+    "evaluation_id",
+    "first_raised_at",
+)
+
+
+def _event_fields(alert: dict[str, object], project: TrackedProject | None) -> dict[str, object]:
     """The alert's content plus the routing attributes the notification service matches on."""
-    fields: dict[str, object] = {
-        "alert_key": row.alert_key,
-        "rule": row.rule,
-        "severity": row.severity,
-        "scope": "project",
-        "project_id": row.project_id,
-        "project_name": row.project_name,
-        "park": row.park,
-        "title": row.title,
-        "message": row.message,
-        "metric_value": row.metric_value,
-        "threshold": row.threshold,
-        "as_of": row.as_of,
-        "evaluation_id": row.evaluation_id,
-        "first_raised_at": row.first_raised_at,
-    }
+    fields: dict[str, object] = {name: alert[name] for name in _EVENT_COLUMNS}
+    fields["scope"] = "project"
     if project is not None:
         fields.update(
             project_name=project.name,

@@ -1,0 +1,162 @@
+"""Full rule evaluations on a prepared milestone database, timed, with digests of what they wrote.
+
+For iterating on the evaluation in seconds instead of `python -m bench --only scale` (minutes,
+Kafka included): `prepare` seeds a milestone SQLite database as the scale bench does, once;
+`run` copies it and times passes in this process (wall and CPU, commit included), each as of
+the day given by an offset from the data set's day. The digests (firing alerts, every alert
+row, timeline and outbox rows, without ids and times) must not change with a change that only
+makes the pass faster.
+
+    .venv/bin/python -m bench.evaluation prepare 20000 /tmp/m20k.db
+    .venv/bin/python -m bench.evaluation run /tmp/m20k.db /tmp/work.db --days 0 0 12 --digest
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import hashlib
+import json
+import shutil
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from bench.scale import Seeder, runtime_of, seed
+from sanpi.client.demo.generator import province
+from sanpi.kit.db import Database
+from sanpi.milestone.app import create_app
+from sanpi.milestone.rules import service as rules
+from sanpi.milestone.settings import MilestoneSettings
+
+# Event data that differ from one run to the next.
+VOLATILE = frozenset({"evaluation_id", "first_raised_at", "resolved_at"})
+
+
+def settings_for(url: str, data_dir: Path) -> MilestoneSettings:
+    return MilestoneSettings(
+        data_dir=data_dir,
+        database_url=url,
+        kafka_enabled=False,
+        evaluation_interval_s=0,
+        metrics_refresh_s=86_400,
+    )
+
+
+async def prepare(projects: int, path: Path, months: int) -> None:
+    """The scale bench's milestone rows for `projects` province projects; the data set's day
+    goes next to the file (.asof)."""
+    data = province(projects)
+    url = f"sqlite+aiosqlite:///{path}"
+    app = create_app(settings_for(url, path.parent))
+    async with app.router.lifespan_context(app):
+        counts = await seed(runtime_of(app), Seeder(data, months))
+    path.with_suffix(".asof").write_text(data.as_of.isoformat())
+    print(counts)
+
+
+def digest(rows: Iterable[Any]) -> str:
+    h, n = hashlib.sha256(), 0
+    for row in rows:
+        h.update(json.dumps(row, sort_keys=True, default=str, ensure_ascii=False).encode())
+        n += 1
+    return f"{n}:{h.hexdigest()[:16]}"
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+async def digests(db: Database) -> dict[str, str]:
+    async with db.engine.connect() as c:
+        firing = await c.execute(
+            text(
+                "SELECT alert_key, rule, severity, title, message, metric_value, threshold, as_of,"
+                " state, project_id, park, project_name FROM alert WHERE state = 'FIRING'"
+                " ORDER BY alert_key"
+            )
+        )
+        alerts = await c.execute(
+            text(
+                "SELECT alert_key, rule, severity, state, title, message, metric_value, threshold,"
+                " as_of, project_id, park, project_name, first_raised_at = updated_at,"
+                " resolved_at IS NULL, length(id), length(evaluation_id) FROM alert"
+                " ORDER BY alert_key, created_at"
+            )
+        )
+        timeline = await c.execute(
+            text("SELECT event_type, by, summary, project_id, data FROM timeline_entry ORDER BY id")
+        )
+        outbox = await c.execute(
+            text("SELECT event_type, topic, key, headers, value FROM outbox ORDER BY id")
+        )
+        found = {
+            "firing": digest(list(r) for r in firing),
+            "alerts": digest(list(r) for r in alerts),
+            "timeline": digest(
+                [*r[:4], {k: v for k, v in _json(r[4]).items() if k not in VOLATILE}]
+                for r in timeline
+            ),
+            "outbox": digest(
+                [
+                    *r[:3],
+                    sorted(_json(r[3])),
+                    {k: v for k, v in _json(r[4])["data"].items() if k not in VOLATILE},
+                ]
+                for r in outbox
+            ),
+        }
+    return found
+
+
+async def run(source: Path, work: Path, offsets: Sequence[int], with_digests: bool) -> None:
+    shutil.copyfile(source, work)
+    as_of = dt.date.fromisoformat(source.with_suffix(".asof").read_text())
+    url = f"sqlite+aiosqlite:///{work}"
+    settings = settings_for(url, work.parent)
+    db = Database(url)
+    try:
+        for offset in offsets:
+            day = as_of + dt.timedelta(days=offset)
+            wall, cpu = time.perf_counter(), time.process_time()
+            async with db.transaction() as session:
+                result = await rules.evaluate(session, settings=settings, as_of=day)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            print(
+                f"{day}: wall {wall:.2f}s cpu {cpu:.2f}s raised {len(result.raised)} "
+                f"updated {len(result.updated)} resolved {len(result.resolved)}",
+                flush=True,
+            )
+            if with_digests:
+                print(f"  {await digests(db)}", flush=True)
+    finally:
+        await db.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.evaluation", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    prep = commands.add_parser("prepare", help="seed a milestone database")
+    prep.add_argument("projects", type=int)
+    prep.add_argument("path", type=Path)
+    prep.add_argument("--months", type=int, default=24, help="months of reports per project")
+    timed = commands.add_parser("run", help="time full passes on a copy of a prepared database")
+    timed.add_argument("source", type=Path)
+    timed.add_argument("work", type=Path, help="the copy the passes write (overwritten)")
+    timed.add_argument(
+        "--days", type=int, nargs="+", default=[0, 0], help="each pass's day, from the data's"
+    )
+    timed.add_argument("--digest", action="store_true", help="digests after each pass")
+    args = parser.parse_args()
+    if args.command == "prepare":
+        asyncio.run(prepare(args.projects, args.path, args.months))
+    else:
+        asyncio.run(run(args.source, args.work, args.days, args.digest))
+
+
+if __name__ == "__main__":
+    main()

@@ -79,11 +79,14 @@ async def test_work_after_commit_runs_once_committed_outside_the_write_lock(db: 
         assert seen == []
     assert seen == [1]  # ran before transaction() returned, and saw the committed row
 
-    with pytest.raises(RuntimeError):
+    async def roll_back() -> None:
         async with db.transaction() as session:
             session.add(OutboxMessage(event_id="2", event_type="t", topic="x", key="k", value=b"v"))
             after_commit(session, "count", count)
             raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        await roll_back()
     assert seen == [1]
 
 

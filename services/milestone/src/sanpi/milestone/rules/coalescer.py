@@ -48,6 +48,10 @@ class Coalescer:
     _waiting: list[_Waiting] = field(default_factory=list)
     _task: asyncio.Task[None] | None = None
 
+    def in_another_loop(self) -> bool:
+        """Whether its evaluator task runs in another event loop than the caller's."""
+        return self._task is not None and self._task.get_loop() is not asyncio.get_running_loop()
+
     async def evaluate(self, marks: Sequence[Mark]) -> None:
         """Returns once these marks' projects were evaluated (or their pass failed, logged:
         the marks then stay for the sweep)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import datetime as dt
 import functools
@@ -548,8 +547,7 @@ def coalescer(db: Database, settings: MilestoneSettings, clock: Clock) -> Coales
     """The database's coalescer (one per service; a new one in another event loop: tests may
     run one Database under several)."""
     found = _COALESCERS.get(db)
-    task = found._task if found is not None else None
-    if found is None or (task is not None and task.get_loop() is not asyncio.get_running_loop()):
+    if found is None or found.in_another_loop():
 
         async def evaluate_projects(session: AsyncSession, ids: list[str]) -> None:
             as_of = await evaluation_date(session, clock)

@@ -1,4 +1,4 @@
-"""The database layer on SQLite: aware timestamps, reads beside a writer, rollback on error."""
+"""The database layer: aware timestamps, reads beside a writer, rollback, work after commit."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.exc import StatementError
 from sqlmodel import select
 
-from sanpi.kit import KIT_TABLES, Database, OutboxMessage
+from sanpi.kit import KIT_TABLES, Database, OutboxMessage, after_commit
 from sanpi.kit.inbox import InboxEntry
 
 
@@ -61,3 +61,44 @@ async def test_a_read_does_not_wait_for_an_open_write_transaction(db: Database) 
         # busy_timeout is 10 s: a read that took the write lock would block that long, not 5 s.
         assert await asyncio.wait_for(read(), timeout=5) == 0
     assert await read() == 1
+
+
+async def test_work_after_commit_runs_once_committed_outside_the_write_lock(db: Database) -> None:
+    seen: list[int] = []
+
+    async def count(database: Database) -> None:
+        # A transaction of its own: on SQLite it would wait forever for the write lock if the
+        # committing unit of work still held it (hence the deadline).
+        async with asyncio.timeout(5), database.transaction() as session:
+            seen.append(len((await session.exec(select(OutboxMessage))).all()))
+
+    async with db.transaction() as session:
+        session.add(OutboxMessage(event_id="1", event_type="t", topic="x", key="k", value=b"v"))
+        after_commit(session, "count", count)
+        after_commit(session, "count", count)  # once per name
+        assert seen == []
+    assert seen == [1]  # ran before transaction() returned, and saw the committed row
+
+    async def roll_back() -> None:
+        async with db.transaction() as session:
+            session.add(OutboxMessage(event_id="2", event_type="t", topic="x", key="k", value=b"v"))
+            after_commit(session, "count", count)
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        await roll_back()
+    assert seen == [1]
+
+
+async def test_a_failure_after_commit_is_logged_not_raised(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def fail(_database: Database) -> None:
+        raise RuntimeError("boom")
+
+    async with db.transaction() as session:
+        session.add(OutboxMessage(event_id="1", event_type="t", topic="x", key="k", value=b"v"))
+        after_commit(session, "fail", fail)
+    async with db.read() as session:
+        assert len((await session.exec(select(OutboxMessage))).all()) == 1
+    assert "work after commit fail failed" in caplog.text

@@ -163,15 +163,16 @@ async def test_a_batch_writes_the_rows_its_events_write_one_by_one(
         await check_rows(batch)
 
 
-async def test_the_rules_at_commit_read_the_rows_the_batch_wrote(
+async def test_the_rules_evaluated_after_the_batch_read_the_rows_it_wrote(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with milestone_service(tmp_path, dt.date(2023, 2, 20)) as svc:
         assert svc.runtime.consumer is not None
         before, *fed = records([registration("p0"), listing("p0"), *history()])
         assert await svc.runtime.consumer.process(before) is Outcome.PROCESSED
-        # The batch's first event asks for the evaluation at commit before any row is queued:
-        # the rules' reads must write the queued rows first.
+        # The batch's first event asks for the evaluation before any row is queued (rows and
+        # the evaluation's marks are written at commit): the evaluation after the commit must
+        # see them all, and the batch returns only once it ran.
         await in_one_transaction(svc.runtime.consumer, fed, caplog)
         await check_rows(svc)
         # p3 was signed a year ago and has not started: R02 needs its tracked row and stage
@@ -218,7 +219,7 @@ async def check_rows(svc: Milestones) -> None:
     assert [e["data"]["forecast_date"] for e in replanned] == ["2023-04-15"]
 
 
-async def test_the_rules_at_commit_read_a_plan_the_batch_queued_after_asking(
+async def test_the_rules_evaluated_after_the_batch_read_a_plan_it_queued_after_asking(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with milestone_service(tmp_path, dt.date(2023, 2, 20)) as svc:
@@ -229,7 +230,7 @@ async def test_the_rules_at_commit_read_a_plan_the_batch_queued_after_asking(
         before, *fed = records([registration("p0"), listing("p0"), started])
         assert await svc.runtime.consumer.process(before) is Outcome.PROCESSED
         # The listing asks for the evaluation first; q1's plan of 20,000 万元 for 2023 is
-        # queued after it. Read at commit, the plan says q1 is behind: nothing reported by
+        # queued after it. Read after the commit, the plan says q1 is behind: nothing reported by
         # 2023-02-10 against the time's share of the year.
         await in_one_transaction(svc.runtime.consumer, fed, caplog)
         raised = {e["data"]["alert_key"] for e in await svc.events("sanpi.alert.raised")}

@@ -21,7 +21,7 @@ from sanpi.kit.auth import (
 from sanpi.kit.clock import CAMPAIGN_TZ, CampaignDate, Clock, FixedClock, SystemClock, today
 from sanpi.kit.concurrency import check_version, etag, parse_if_match
 from sanpi.kit.consumer import EventConsumer, Handlers, Outcome
-from sanpi.kit.db import Database, UTCDateTime, at_commit, utcnow
+from sanpi.kit.db import Database, UTCDateTime, after_commit, at_commit, utcnow
 from sanpi.kit.deferred import insert_at_commit
 from sanpi.kit.errors import (
     Conflict,
@@ -80,6 +80,7 @@ __all__ = [
     "UTCDateTime",
     "Unauthorized",
     "Writer",
+    "after_commit",
     "at_commit",
     "check_version",
     "create_service_app",

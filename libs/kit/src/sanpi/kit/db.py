@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -17,6 +18,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+log = logging.getLogger("sanpi.kit.db")
 
 
 def utcnow() -> dt.datetime:
@@ -62,6 +65,20 @@ async def _run_at_commit(session: AsyncSession) -> None:
     pending: dict[str, AtCommit] = session.info.get(AT_COMMIT, {})
     while pending:  # work may ask for more work
         await pending.pop(next(iter(pending)))(session)
+
+
+AFTER_COMMIT = "sanpi.after_commit"
+AfterCommit = Callable[["Database"], Awaitable[None]]
+
+
+def after_commit(session: AsyncSession, name: str, work: AfterCommit) -> None:
+    """Runs `work` once this unit of work has committed, once however often it is asked for
+    under one `name` (the last one asked for runs), and never if it rolls back. It runs after
+    the SQLite write lock is released, with the Database, so it may open transactions of its
+    own (work that a transaction's commit asks for but that need not hold its lock, such as
+    evaluating rules for many requests together). `transaction()` returns only after it ran;
+    its failure is logged, not raised: the unit of work has committed."""
+    session.info.setdefault(AFTER_COMMIT, {})[name] = work
 
 
 class Database:
@@ -111,15 +128,21 @@ class Database:
         # load, the notification service spent 62 % of its samples in that sleep and delivered
         # ~70 webhooks/s. Queuing the writers of a process here hands the lock over at once;
         # the busy timeout still arbitrates between processes.
+        after: dict[str, AfterCommit] = {}
         if self.is_sqlite:
-            async with self._write_lock(), self._unit_of_work() as session:
+            async with self._write_lock(), self._unit_of_work(after) as session:
                 yield session
         else:
-            async with self._unit_of_work() as session:
+            async with self._unit_of_work(after) as session:
                 yield session
+        for name, work in after.items():
+            try:
+                await work(self)
+            except Exception:
+                log.exception("work after commit %s failed", name)
 
     @asynccontextmanager
-    async def _unit_of_work(self) -> AsyncIterator[AsyncSession]:
+    async def _unit_of_work(self, after: dict[str, AfterCommit]) -> AsyncIterator[AsyncSession]:
         async with self._sessions() as session:
             session.info["event_source"] = self.event_source
             try:
@@ -129,6 +152,7 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
+            after.update(session.info.pop(AFTER_COMMIT, {}))
         for flag, signal in self._signals.items():
             if session.info.pop(flag, False):
                 signal.set()

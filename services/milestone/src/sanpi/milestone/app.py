@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 
 from fastapi import FastAPI
 
 from sanpi.events import Topic
-from sanpi.kit import Clock, Runtime, ServiceSpec, SystemClock, create_service_app
+from sanpi.kit import Clock, Runtime, ServiceSpec, SystemClock, create_service_app, utcnow
 from sanpi.kit.waiting import sleep_or_stop
 from sanpi.milestone.consumers import make_handlers
 from sanpi.milestone.lifecycle.endpoints import router as lifecycle_router
@@ -45,6 +46,25 @@ async def scheduled_evaluation(runtime: Runtime, stopping: asyncio.Event) -> Non
         await sleep_or_stop(stopping, settings.evaluation_interval_s)
 
 
+async def evaluate_left(runtime: Runtime, stopping: asyncio.Event) -> None:
+    """Evaluates changed projects whose evaluation after commit did not run: every mark at
+    start-up, then those older than `evaluation_sweep_s` every `evaluation_sweep_s`."""
+    settings = runtime.settings
+    assert isinstance(settings, MilestoneSettings)
+    if not settings.evaluate_on_events:
+        return
+    before: dt.datetime | None = None
+    while not stopping.is_set():
+        try:
+            left = await rules.evaluate_left(runtime.db, settings, runtime.clock, before=before)
+            if left:
+                log.info("evaluated %d projects left due", left)
+        except Exception:  # the marks stay; the next round retries
+            log.exception("evaluation of projects left due failed")
+        await sleep_or_stop(stopping, settings.evaluation_sweep_s)
+        before = utcnow() - dt.timedelta(seconds=settings.evaluation_sweep_s)
+
+
 async def refresh_metrics(runtime: Runtime, stopping: asyncio.Event) -> None:
     """Recounts the alert and traffic-light gauges every `metrics_refresh_s`."""
     settings = runtime.settings
@@ -79,7 +99,7 @@ def create_app(settings: MilestoneSettings | None = None, clock: Clock | None = 
             consumes=[Topic.PROJECTS],
             handlers=handlers.as_mapping(),
             prepare=handlers.prepare,
-            workers=[scheduled_evaluation, refresh_metrics],
+            workers=[scheduled_evaluation, evaluate_left, refresh_metrics],
             clock=clock,
         )
     )

@@ -41,6 +41,12 @@ RULE_EVALUATION = Histogram(
     ["scope"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+RULE_EVALUATION_BATCH = Histogram(
+    "sanpi_rule_evaluation_batch_projects",
+    "Projects evaluated together after changes: one observation per evaluation transaction "
+    "(the changes committed while the previous one ran, of every request and consumer batch).",
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000),
+)
 PROGRESS_REPORTS = Counter(
     "sanpi_progress_reports_total",
     "Progress reports accepted, by kind (XUN, MONTH) and whether they came after the deadline.",

@@ -122,9 +122,13 @@ class MilestoneSettings(ServiceSettings):
     # 10 minutes: the finest rule unit is a day, so a pass every 10 minutes notices a new day
     # within minutes while costing one query round per pass.
     evaluation_interval_s: float = 600.0
-    # Evaluate a project's rules again after every change to it (reports, milestones…), in the
-    # change's transaction just before it commits; one consumer batch's projects go together.
+    # Evaluate a project's rules again after every change to it (reports, milestones…), once
+    # the change has committed and before it is answered: the projects of the transactions that
+    # committed meanwhile (requests, consumer batches) are evaluated together in one pass.
     evaluate_on_events: bool = True
+    # Changed projects whose evaluation did not run (a crash, a failed pass) are evaluated by a
+    # sweep this often, and at start-up; a change's mark younger than this is left to its own.
+    evaluation_sweep_s: float = 5.0
     # A park's overall light is the worst colour held by at least this share of its projects.
     traffic_light_share: float = 0.2
     # Alert and traffic-light gauges are recounted this often (twice a 15 s scrape interval).

@@ -6,7 +6,7 @@ from sanpi.kit.migrations import Migrations
 from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
 from sanpi.milestone.milestones.models import Milestone
 from sanpi.milestone.progress.models import InvestmentPlan, ProgressReport
-from sanpi.milestone.rules.models import Alert, PinnedDate
+from sanpi.milestone.rules.models import Alert, EvaluationDue, PinnedDate
 from sanpi.milestone.timeline.models import TimelineEntry
 
 MIGRATIONS = Migrations(
@@ -20,6 +20,7 @@ MIGRATIONS = Migrations(
         ProgressReport,
         Alert,
         PinnedDate,
+        EvaluationDue,
         TimelineEntry,
     ),
 )

@@ -69,3 +69,16 @@ class PinnedDate(SQLModel, table=True):
     as_of: dt.date
     pinned_by: str = Field(max_length=128)
     pinned_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class EvaluationDue(SQLModel, table=True):
+    """A project whose rules are due for evaluation after a change: written (or its token
+    replaced) in the change's transaction, deleted by the evaluation that handled that token.
+    Evaluation runs after the commit, for many requests together; a mark outlives a crash or a
+    failed evaluation, and a sweep evaluates what is left."""
+
+    __tablename__ = "evaluation_due"
+
+    project_id: str = Field(primary_key=True, max_length=36)
+    token: str = Field(max_length=36)
+    marked_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

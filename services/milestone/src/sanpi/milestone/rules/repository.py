@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import AlertRule, Severity
+from sanpi.kit import insert_at_commit, utcnow
 from sanpi.kit.pagination import CreatedKey, after_created
-from sanpi.milestone.lifecycle.models import TrackedProject
-from sanpi.milestone.rules.models import Alert, AlertState, PinnedDate
+from sanpi.milestone.rules.models import Alert, AlertState, EvaluationDue, PinnedDate
 
 
 def save(session: AsyncSession, row: PinnedDate) -> None:
@@ -67,20 +69,6 @@ async def firing_for(session: AsyncSession, project_ids: Sequence[str]) -> list[
     return list((await session.exec(_FIRING_FOR, params={"ids": list(project_ids)})).all())
 
 
-def in_session(session: AsyncSession, project_ids: Sequence[str]) -> list[TrackedProject] | None:
-    """These projects as this transaction already holds them (the identity map: a report's
-    endpoint read the project just before its evaluation), or None if one is not there or not
-    fully loaded; no SQL."""
-    found: list[TrackedProject] = []
-    for project_id in project_ids:
-        key = session.identity_key(TrackedProject, project_id)
-        row = session.identity_map.get(key)
-        if not isinstance(row, TrackedProject) or sa.inspect(row).unloaded:
-            return None
-        found.append(row)
-    return found
-
-
 async def firing(session: AsyncSession) -> list[Alert]:
     stmt = select(Alert).where(Alert.state == AlertState.FIRING)
     return list((await session.exec(stmt)).all())
@@ -119,3 +107,46 @@ async def pinned(session: AsyncSession) -> PinnedDate | None:
 
 async def unpin(session: AsyncSession) -> None:
     await session.exec(delete(PinnedDate))
+
+
+EVALUATION_DUE: sa.Table = EvaluationDue.__table__  # type: ignore[attr-defined]
+
+
+def _mark(dialect: Any) -> sa.Insert:
+    insert = dialect.insert(EVALUATION_DUE)
+    return insert.on_conflict_do_update(  # type: ignore[no-any-return]
+        index_elements=["project_id"],
+        set_={"token": insert.excluded.token, "marked_at": insert.excluded.marked_at},
+    )
+
+
+# Built once per dialect, run at commit with the transaction's marks.
+_MARK = {"sqlite": _mark(sqlite), "postgresql": _mark(postgresql)}
+
+
+def mark_due(session: AsyncSession, project_id: str, token: str) -> None:
+    """The project's mark (a new token if it has one), written when the transaction commits."""
+    statement = _MARK[session.get_bind().dialect.name]
+    insert_at_commit(
+        session, statement, {"project_id": project_id, "token": token, "marked_at": utcnow()}
+    )
+
+
+async def unmark(session: AsyncSession, marks: Sequence[tuple[str, str]]) -> None:
+    """Deletes these (project, token) marks; a mark whose token changed since stays."""
+    for start in range(0, len(marks), 400):
+        chunk = marks[start : start + 400]
+        await session.exec(
+            delete(EvaluationDue).where(
+                sa.tuple_(col(EvaluationDue.project_id), col(EvaluationDue.token)).in_(chunk)
+            )
+        )
+
+
+async def due_before(session: AsyncSession, before: dt.datetime | None) -> list[tuple[str, str]]:
+    """Marks written before `before` (all of them with None), oldest first."""
+    stmt = select(EvaluationDue.project_id, EvaluationDue.token)
+    if before is not None:
+        stmt = stmt.where(col(EvaluationDue.marked_at) < before)
+    stmt = stmt.order_by(col(EvaluationDue.marked_at))
+    return [(p, t) for p, t in (await session.exec(stmt)).all()]

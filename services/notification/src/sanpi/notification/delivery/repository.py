@@ -79,14 +79,19 @@ async def routed_among(
     # wrote the previous event's inbox row on its own, one INSERT per event.
     with session.no_autoflush:
         found = set((await session.exec(_ROUTED, params=params)).all())
+    return found | queued_among(session, wanted, event_id)
+
+
+def queued_among(session: AsyncSession, subscription_ids: set[str], event_id: str) -> set[str]:
+    """Those of the subscriptions this transaction has queued the event for (no SQL)."""
     pending: _Pending | None = session.info.get(PENDING_ROWS)
-    if pending is not None:
-        found.update(
-            row["subscription_id"]
-            for row in pending.carried
-            if row["event_id"] == event_id and row["subscription_id"] in wanted
-        )
-    return found
+    if pending is None:
+        return set()
+    return {
+        row["subscription_id"]
+        for row in pending.carried
+        if row["event_id"] == event_id and row["subscription_id"] in subscription_ids
+    }
 
 
 # New deliveries and the events they carry, written at commit: a consumer batch of 50 events
@@ -99,27 +104,63 @@ PENDING_ROWS = "notification.pending_deliveries"
 class _Pending:
     deliveries: list[Mapping[str, Any]] = field(default_factory=list)
     carried: list[Mapping[str, Any]] = field(default_factory=list)
+    # Events queued without asking the database whether they were routed already (`queue`'s
+    # `unchecked`): asked for all of them at once when the rows are written.
+    unchecked: set[str] = field(default_factory=set)
 
 
 def queue(
     session: AsyncSession,
     deliveries: Sequence[Mapping[str, Any]],
     carried: Sequence[Mapping[str, Any]],
+    *,
+    unchecked: str | None = None,
 ) -> None:
     """Inserts deliveries (each row names every column: executemany needs the same keys) and
-    delivery events when the transaction commits, or before it next reads them."""
+    delivery events when the transaction commits, or before it next reads them.
+
+    `unchecked` names an event whose rows were queued without `routed_among`: each of its
+    carried rows belongs to the new delivery queued with it. When the rows are written, one
+    query finds the (subscription, event) pairs the database holds already, and those rows
+    and their deliveries are dropped: a consumer batch then checks its events in one
+    statement instead of one per event."""
     pending: _Pending | None = session.info.get(PENDING_ROWS)
     if pending is None:
         pending = session.info[PENDING_ROWS] = _Pending()
         at_commit(session, PENDING_ROWS, _settled)
     pending.deliveries.extend(deliveries)
     pending.carried.extend(carried)
+    if unchecked is not None:
+        pending.unchecked.add(unchecked)
+
+
+_ROUTED_EVENTS = select(DELIVERY_EVENT.c.subscription_id, DELIVERY_EVENT.c.event_id).where(
+    DELIVERY_EVENT.c.event_id.in_(bindparam("event_ids", expanding=True))
+)
+
+
+async def _drop_routed(session: AsyncSession, pending: _Pending) -> None:
+    with session.no_autoflush:
+        rows = await session.exec(_ROUTED_EVENTS, params={"event_ids": list(pending.unchecked)})
+        routed = {(subscription_id, event_id) for subscription_id, event_id in rows}
+    if not routed:
+        return
+    dropped = {
+        row["delivery_id"]
+        for row in pending.carried
+        if row["event_id"] in pending.unchecked
+        and (row["subscription_id"], row["event_id"]) in routed
+    }
+    pending.carried = [r for r in pending.carried if r["delivery_id"] not in dropped]
+    pending.deliveries = [d for d in pending.deliveries if d["id"] not in dropped]
 
 
 async def _settled(session: AsyncSession) -> None:
     pending: _Pending | None = session.info.pop(PENDING_ROWS, None)
     if pending is None:
         return
+    if pending.unchecked:
+        await _drop_routed(session, pending)
     if pending.deliveries:
         await session.exec(insert(DELIVERY), params=pending.deliveries)
     if pending.carried:

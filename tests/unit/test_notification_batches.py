@@ -394,3 +394,39 @@ async def test_one_plain_event_twice_in_a_batch_is_one_notification(h: Harness) 
     await consume_records(h, [kafka, twin])
 
     assert [d["event_ids"] for d in await h.deliveries()] == [[event.id]]
+
+
+async def test_a_claim_and_its_outcomes_read_deliveries_with_their_subscriptions(
+    h: Harness,
+) -> None:
+    await subscribe(h)
+    await queue(h, 3)
+
+    with statements(h) as claiming:
+        claimed = await claim(h)
+    with statements(h) as recording:
+        statuses = await record_attempts(h, [(c, FAILED) for c in claimed])
+
+    # The due deliveries and, for the outcomes, the claimed ones are read with their
+    # subscriptions in one statement each, not in a second query by subscription id. (The
+    # harness's delivery worker runs meanwhile: its statements are in the lists too.)
+    for seen in (claiming, recording):
+        assert not [s for s in seen if s.startswith("SELECT subscription.")]
+        assert [s for s in seen if "FROM delivery LEFT OUTER JOIN subscription" in s]
+    assert statuses == ["PENDING"] * 3
+    _deliveries, _attempts, (subscription,) = await rows(h)
+    assert subscription.consecutive_failures == 3
+
+
+async def test_a_claim_ends_the_deliveries_of_a_deleted_subscription(h: Harness) -> None:
+    subscription_id = await subscribe(h)
+    await queue(h, 2)
+    response = await h.client.delete(f"/v1/subscriptions/{subscription_id}")
+    assert response.status_code == 204, response.text
+
+    assert await claim(h) == []
+
+    deliveries, _attempts, _subscriptions = await rows(h)
+    assert [(d.status, d.last_error) for d in deliveries.values()] == [
+        ("CANCELLED", "subscription deleted")
+    ] * 2

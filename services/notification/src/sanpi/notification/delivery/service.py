@@ -349,10 +349,9 @@ async def claim_due(db: Database, *, now: dt.datetime, limit: int, lease_s: floa
     worker that dies mid-send leaves them to be retried, not lost."""
     claimed: list[Claimed] = []
     async with db.transaction() as session:
-        due = await repository.due(session, now=now, limit=limit)
+        due, owners = await repository.due(session, now=now, limit=limit)
         if not due:
             return ClaimBatch([], full=False)
-        owners = await subscriptions.rows_by_id(session, [d.subscription_id for d in due])
         carried = await repository.events_of(
             session, [d.id for d in due if d.kind not in ABOUT_ALERT]
         )
@@ -497,15 +496,7 @@ async def _record(
     now: dt.datetime,
     rng: random.Random,
 ) -> list[DeliveryStatus]:
-    deliveries = await repository.sent(session, [c.delivery_id for c, _r in done])
-    owners = await subscriptions.rows_by_id(
-        session,
-        [
-            d.subscription_id
-            for c, _r in done
-            if c.own_endpoint and (d := deliveries.get(c.delivery_id))
-        ],
-    )
+    deliveries, owners = await repository.sent(session, [c.delivery_id for c, _r in done])
     health = {sid: Health.of(row) for sid, row in owners.items()}
     statuses: list[DeliveryStatus] = []
     attempts: list[dict[str, Any]] = []

@@ -7,12 +7,14 @@ import dataclasses
 import datetime as dt
 import json
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import col, select
+from sqlalchemy import event as sa_event
+from sqlmodel import col, delete, select
 
 from sanpi.events import (
     AlertResolved,
@@ -21,13 +23,21 @@ from sanpi.events import (
     NotificationDelivered,
     NotificationEndpointDisabled,
     NotificationFailed,
+    ProgressReported,
     ProjectRegistered,
+    ReportPeriodKind,
     Severity,
     Stage,
 )
+from sanpi.kit.inbox import InboxEntry
 from sanpi.notification.channels.result import AttemptResult
 from sanpi.notification.delivery import repository, service
-from sanpi.notification.delivery.models import Delivery, DeliveryAttempt, DeliveryStatus
+from sanpi.notification.delivery.models import (
+    Delivery,
+    DeliveryAttempt,
+    DeliveryEvent,
+    DeliveryStatus,
+)
 from sanpi.notification.settings import NotificationSettings
 from sanpi.notification.stream.models import StreamEvent
 from sanpi.notification.subscriptions.models import Subscription
@@ -270,3 +280,153 @@ async def test_one_event_twice_in_a_batch_is_one_notification_and_one_stream_ent
     async with h.runtime.db.read() as session:
         logged = (await session.exec(select(StreamEvent.event_id))).all()
     assert logged == [event.id]
+
+
+# --- a consumer batch: one statement each for its projects' routing and its routed check --------
+
+
+@contextmanager
+def statements(h: Harness) -> Iterator[list[str]]:
+    """The SQL statements the app runs meanwhile (an executemany counts once)."""
+    seen: list[str] = []
+
+    def on_statement(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        seen.append(" ".join(statement.split()))
+
+    engine = h.runtime.db.engine.sync_engine
+    sa_event.listen(engine, "before_cursor_execute", on_statement)
+    try:
+        yield seen
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", on_statement)
+
+
+def progress(project_id: str, month: int = 8) -> ProgressReported:
+    return ProgressReported(
+        project_id=project_id,
+        report_id=f"r-{project_id}-{month}",
+        period_kind=ReportPeriodKind.MONTH,
+        period_key=f"2023-{month:02d}",
+        completed_investment_cum=100,
+        completed_investment_ytd=50,
+        reported_by="tester",
+    )
+
+
+def registered(project_id: str, park: str = "梧桐") -> ProjectRegistered:
+    return ProjectRegistered(
+        project_id=project_id,
+        version=1,
+        name=f"项目 {project_id}",
+        park=park,
+        total_investment=1,
+        stage=Stage.SIGNED,
+    )
+
+
+async def consume_records(h: Harness, records: list[Any]) -> None:
+    assert h.runtime.consumer is not None
+    await h.runtime.consumer.process_many([as_consumed(kafka) for kafka in records])
+
+
+async def test_a_batch_reads_the_routing_of_its_projects_in_one_statement(h: Harness) -> None:
+    await subscribe(h)
+    projects = [f"p{i}" for i in range(5)]
+    await consume(h, *(registered(p) for p in projects))
+
+    with statements(h) as seen:
+        reports = await consume(h, *(progress(p) for p in projects))
+
+    assert len([s for s in seen if "FROM notification_project_view" in s]) == 1
+    deliveries = await h.deliveries()
+    by_event = {d["event_ids"][0]: d for d in deliveries}
+    assert all(e.id in by_event for e in reports)
+    # Each notification still names its project: the prefetched routing is the right one.
+    async with h.runtime.db.read() as session:
+        carried = dict(
+            (await session.exec(select(DeliveryEvent.event_id, DeliveryEvent.project_name))).all()
+        )
+    assert [carried[e.id] for e in reports] == [f"项目 {p}" for p in projects]
+
+
+async def test_a_project_registered_in_the_batch_routes_the_events_after_it(h: Harness) -> None:
+    body = {"channel": "inbox", "parks": ["双桥"], "quiet_hours": QUIET}
+    response = await h.client.post("/v1/subscriptions", json=body)
+    assert response.status_code == 201, response.text
+
+    _before, registration, report = await consume(
+        h, progress("p-new", 7), registered("p-new", park="双桥"), progress("p-new")
+    )
+
+    # The first report came before the projection knew the park; the second is routed by it.
+    carried = sorted(e for d in await h.deliveries() for e in d["event_ids"])
+    assert carried == sorted([registration.id, report.id])
+
+
+async def test_a_replayed_batch_is_checked_in_one_statement_and_notifies_nothing_twice(
+    h: Harness,
+) -> None:
+    await subscribe(h)
+    built = [as_record(progress(f"p{i}")) for i in range(3)]
+    await consume_records(h, [kafka for _e, kafka in built])
+    # The consumer's inbox wiped (a rebuild): only the (subscription, event) pairs remain.
+    async with h.runtime.db.transaction() as session:
+        await session.exec(delete(InboxEntry))
+    fresh_event, fresh = as_record(progress("p9"))
+
+    with statements(h) as seen:
+        await consume_records(h, [kafka for _e, kafka in built] + [fresh])
+
+    assert len([s for s in seen if "FROM delivery_event" in s]) == 1
+    carried = sorted(e for d in await h.deliveries() for e in d["event_ids"])
+    assert carried == sorted([e.id for e, _k in built] + [fresh_event.id])
+
+
+async def test_one_plain_event_twice_in_a_batch_is_one_notification(h: Harness) -> None:
+    await subscribe(h)
+    event, kafka = as_record(progress("p1"))
+    # The same event id from another source: the inbox tells them apart, routing must not.
+    _again, twin = as_record(progress("p2"), source="/sanpi/elsewhere")
+    twin_value = json.loads(twin.value)
+    twin_value["id"] = event.id
+    twin = dataclasses.replace(twin, value=json.dumps(twin_value).encode())
+
+    await consume_records(h, [kafka, twin])
+
+    assert [d["event_ids"] for d in await h.deliveries()] == [[event.id]]
+
+
+async def test_a_claim_and_its_outcomes_read_deliveries_with_their_subscriptions(
+    h: Harness,
+) -> None:
+    await subscribe(h)
+    await queue(h, 3)
+
+    with statements(h) as claiming:
+        claimed = await claim(h)
+    with statements(h) as recording:
+        statuses = await record_attempts(h, [(c, FAILED) for c in claimed])
+
+    # The due deliveries and, for the outcomes, the claimed ones are read with their
+    # subscriptions in one statement each, not in a second query by subscription id. (The
+    # harness's delivery worker runs meanwhile: its statements are in the lists too.)
+    for seen in (claiming, recording):
+        assert not [s for s in seen if s.startswith("SELECT subscription.")]
+        assert [s for s in seen if "FROM delivery LEFT OUTER JOIN subscription" in s]
+    assert statuses == ["PENDING"] * 3
+    _deliveries, _attempts, (subscription,) = await rows(h)
+    assert subscription.consecutive_failures == 3
+
+
+async def test_a_claim_ends_the_deliveries_of_a_deleted_subscription(h: Harness) -> None:
+    subscription_id = await subscribe(h)
+    await queue(h, 2)
+    response = await h.client.delete(f"/v1/subscriptions/{subscription_id}")
+    assert response.status_code == 204, response.text
+
+    assert await claim(h) == []
+
+    deliveries, _attempts, _subscriptions = await rows(h)
+    assert [(d.status, d.last_error) for d in deliveries.values()] == [
+        ("CANCELLED", "subscription deleted")
+    ] * 2

@@ -112,3 +112,55 @@ async def test_network_trouble_and_timeouts_are_failed_attempts(
     assert slow.error is not None
     assert "Timeout" in slow.error
     assert slow.duration_ms < 1000
+
+
+async def test_a_post_takes_no_detour_through_the_thread_pool(
+    receiver: tuple[str, list[web.Request], list[bytes]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # aiohttp's trust_env looked up a proxy and a ~/.netrc login in a worker thread for every
+    # request: two thread hops a webhook, each costing as much CPU as the rest of the POST.
+    base, requests, _bodies = receiver
+    loop = asyncio.get_running_loop()
+    real = loop.run_in_executor
+    hops: list[object] = []
+
+    def counting(executor: object, func: object, *args: object) -> asyncio.Future[object]:
+        hops.append(func)
+        return real(executor, func, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loop, "run_in_executor", counting)
+    async with webhook.client(timeout_s=5.0, max_connections=2) as client:
+        for n in range(3):
+            result = await webhook.post(
+                client, url=f"{base}/hook", secrets=[SECRET], msg_id=f"msg_{n}", body=b"{}"
+            )
+            assert result.delivered
+    assert len(requests) == 3
+    assert hops == []
+
+
+async def test_a_proxy_named_by_the_environment_carries_the_post(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[tuple[str, str]] = []
+
+    async def proxy(request: web.Request) -> web.StreamResponse:
+        seen.append((request.method, request.headers["host"]))
+        await request.read()
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", proxy)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        for name in ("NO_PROXY", "no_proxy", "HTTP_PROXY"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{port}")
+        result = await post("http://receiver.sanpi.invalid/hook")
+    finally:
+        await runner.cleanup()
+    assert result.delivered
+    assert seen == [("POST", "receiver.sanpi.invalid")]

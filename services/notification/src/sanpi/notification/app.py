@@ -21,6 +21,7 @@ from sanpi.notification.subscriptions.endpoints import router as subscriptions_r
 def create_app(settings: NotificationSettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or NotificationSettings()
     clock = clock or SystemClock()
+    handlers = build_handlers(settings, clock)
     return create_service_app(
         ServiceSpec(
             settings=settings,
@@ -37,7 +38,8 @@ def create_app(settings: NotificationSettings | None = None, clock: Clock | None
             migrations=MIGRATIONS,
             produces=[Topic.NOTIFICATIONS],
             consumes=list(CONSUMED_TOPICS),
-            handlers=build_handlers(settings, clock).as_mapping(),
+            handlers=handlers.as_mapping(),
+            prepare=handlers.prepare,
             workers=[run_delivery_worker, run_timer_worker],
             clock=clock,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -33,6 +34,10 @@ def build_handlers(settings: NotificationSettings, clock: Clock) -> Handlers[Any
             await escalation.follow(
                 session, urgent.subscription_id, urgent.alert_key, now=now, settings=settings
             )
+
+    @handlers.before_batch
+    async def prepare(session: AsyncSession, batch: Sequence[EventData]) -> None:
+        await routing.prefetch(session, batch)
 
     for model in EVENT_TYPES.values():
         if model.TOPIC in CONSUMED_TOPICS:

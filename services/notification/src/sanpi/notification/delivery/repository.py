@@ -20,6 +20,11 @@ from sanpi.notification.delivery.models import (
     DeliveryEvent,
     DeliveryStatus,
 )
+from sanpi.notification.subscriptions.repository import (
+    SUBSCRIPTION,
+    SUBSCRIPTION_ROW,
+    SubscriptionRow,
+)
 
 # The hot paths (fan-out, claim, outcome) use Core on the tables: the ORM's unit of work cost
 # about four times as much CPU per row written (profiled, issue 8).
@@ -79,14 +84,19 @@ async def routed_among(
     # wrote the previous event's inbox row on its own, one INSERT per event.
     with session.no_autoflush:
         found = set((await session.exec(_ROUTED, params=params)).all())
+    return found | queued_among(session, wanted, event_id)
+
+
+def queued_among(session: AsyncSession, subscription_ids: set[str], event_id: str) -> set[str]:
+    """Those of the subscriptions this transaction has queued the event for (no SQL)."""
     pending: _Pending | None = session.info.get(PENDING_ROWS)
-    if pending is not None:
-        found.update(
-            row["subscription_id"]
-            for row in pending.carried
-            if row["event_id"] == event_id and row["subscription_id"] in wanted
-        )
-    return found
+    if pending is None:
+        return set()
+    return {
+        row["subscription_id"]
+        for row in pending.carried
+        if row["event_id"] == event_id and row["subscription_id"] in subscription_ids
+    }
 
 
 # New deliveries and the events they carry, written at commit: a consumer batch of 50 events
@@ -99,27 +109,63 @@ PENDING_ROWS = "notification.pending_deliveries"
 class _Pending:
     deliveries: list[Mapping[str, Any]] = field(default_factory=list)
     carried: list[Mapping[str, Any]] = field(default_factory=list)
+    # Events queued without asking the database whether they were routed already (`queue`'s
+    # `unchecked`): asked for all of them at once when the rows are written.
+    unchecked: set[str] = field(default_factory=set)
 
 
 def queue(
     session: AsyncSession,
     deliveries: Sequence[Mapping[str, Any]],
     carried: Sequence[Mapping[str, Any]],
+    *,
+    unchecked: str | None = None,
 ) -> None:
     """Inserts deliveries (each row names every column: executemany needs the same keys) and
-    delivery events when the transaction commits, or before it next reads them."""
+    delivery events when the transaction commits, or before it next reads them.
+
+    `unchecked` names an event whose rows were queued without `routed_among`: each of its
+    carried rows belongs to the new delivery queued with it. When the rows are written, one
+    query finds the (subscription, event) pairs the database holds already, and those rows
+    and their deliveries are dropped: a consumer batch then checks its events in one
+    statement instead of one per event."""
     pending: _Pending | None = session.info.get(PENDING_ROWS)
     if pending is None:
         pending = session.info[PENDING_ROWS] = _Pending()
         at_commit(session, PENDING_ROWS, _settled)
     pending.deliveries.extend(deliveries)
     pending.carried.extend(carried)
+    if unchecked is not None:
+        pending.unchecked.add(unchecked)
+
+
+_ROUTED_EVENTS = select(DELIVERY_EVENT.c.subscription_id, DELIVERY_EVENT.c.event_id).where(
+    DELIVERY_EVENT.c.event_id.in_(bindparam("event_ids", expanding=True))
+)
+
+
+async def _drop_routed(session: AsyncSession, pending: _Pending) -> None:
+    with session.no_autoflush:
+        rows = await session.exec(_ROUTED_EVENTS, params={"event_ids": list(pending.unchecked)})
+        routed = {(subscription_id, event_id) for subscription_id, event_id in rows}
+    if not routed:
+        return
+    dropped = {
+        row["delivery_id"]
+        for row in pending.carried
+        if row["event_id"] in pending.unchecked
+        and (row["subscription_id"], row["event_id"]) in routed
+    }
+    pending.carried = [r for r in pending.carried if r["delivery_id"] not in dropped]
+    pending.deliveries = [d for d in pending.deliveries if d["id"] not in dropped]
 
 
 async def _settled(session: AsyncSession) -> None:
     pending: _Pending | None = session.info.pop(PENDING_ROWS, None)
     if pending is None:
         return
+    if pending.unchecked:
+        await _drop_routed(session, pending)
     if pending.deliveries:
         await session.exec(insert(DELIVERY), params=pending.deliveries)
     if pending.carried:
@@ -164,26 +210,53 @@ async def open_group(
     return (await session.exec(stmt)).first()
 
 
-async def due(session: AsyncSession, *, now: dt.datetime, limit: int) -> list[DueDelivery]:
+# A delivery with its subscription's columns (all None when it was deleted): the claim and the
+# recording of outcomes read both, one statement instead of two.
+_WITH_OWNER = DELIVERY.outerjoin(SUBSCRIPTION, SUBSCRIPTION.c.id == DELIVERY.c.subscription_id)
+
+
+def _owners(rows: Iterable[Sequence[Any]], width: int) -> dict[str, SubscriptionRow]:
+    owners: dict[str, SubscriptionRow] = {}
+    for row in rows:
+        if row[width] is not None:
+            owners.setdefault(row[width], SubscriptionRow(*row[width:]))
+    return owners
+
+
+async def due(
+    session: AsyncSession, *, now: dt.datetime, limit: int
+) -> tuple[list[DueDelivery], dict[str, SubscriptionRow]]:
     """Pending deliveries whose next attempt is due, oldest first, locked against other workers
-    on PostgreSQL (SKIP LOCKED); SQLite's BEGIN IMMEDIATE already serialises the claim."""
+    on PostgreSQL (SKIP LOCKED; the subscriptions are read, not locked); SQLite's BEGIN
+    IMMEDIATE already serialises the claim. With the subscriptions they belong to, by id."""
     await _settled(session)
     stmt = (
-        select(*(DELIVERY.c[name] for name in DueDelivery._fields))
+        select(*(DELIVERY.c[name] for name in DueDelivery._fields), *SUBSCRIPTION_ROW)
+        .select_from(_WITH_OWNER)
         .where(DELIVERY.c.status == DeliveryStatus.PENDING, DELIVERY.c.next_attempt_at <= now)
         .order_by(DELIVERY.c.next_attempt_at)
         .limit(limit)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, of=DELIVERY)
     )
-    return [DueDelivery(*row) for row in await session.exec(stmt)]
+    rows = list(await session.exec(stmt))
+    width = len(DueDelivery._fields)
+    return [DueDelivery(*row[:width]) for row in rows], _owners(rows, width)
 
 
-async def sent(session: AsyncSession, delivery_ids: Iterable[str]) -> dict[str, SentDelivery]:
+async def sent(
+    session: AsyncSession, delivery_ids: Iterable[str]
+) -> tuple[dict[str, SentDelivery], dict[str, SubscriptionRow]]:
+    """Claimed deliveries by id, with the subscriptions they belong to, by id."""
     await _settled(session)
-    stmt = select(*(DELIVERY.c[name] for name in SentDelivery._fields)).where(
-        DELIVERY.c.id.in_(set(delivery_ids))
+    stmt = (
+        select(*(DELIVERY.c[name] for name in SentDelivery._fields), *SUBSCRIPTION_ROW)
+        .select_from(_WITH_OWNER)
+        .where(DELIVERY.c.id.in_(set(delivery_ids)))
     )
-    return {row.id: row for row in (SentDelivery(*r) for r in await session.exec(stmt))}
+    rows = list(await session.exec(stmt))
+    width = len(SentDelivery._fields)
+    found = {row[0]: SentDelivery(*row[:width]) for row in rows}
+    return found, _owners(rows, width)
 
 
 async def events_of(

@@ -166,10 +166,18 @@ async def fan_out(
     ]
     if not wanted:
         return []
-    # The inbox already drops redelivered records; this also covers a rebuilt inbox.
-    routed = await repository.routed_among(session, (s.id for s in wanted), event.id)
     urgent = is_urgent(event.type, routing)
     group_key = group_key_of(event.type, routing)
+    # The inbox already drops redelivered records; this also covers a rebuilt inbox. An event
+    # that only queues new deliveries of its own is checked against the database when they are
+    # written, with the rest of the batch (repository.queue); one that follows an alert or
+    # joins a group is checked now.
+    plain = not urgent and group_key is None
+    ids = {s.id for s in wanted}
+    if plain:
+        routed = repository.queued_among(session, ids, event.id)
+    else:
+        routed = await repository.routed_among(session, ids, event.id)
     payload = event.model_dump_json(exclude_none=True)
     new: list[dict[str, Any]] = []
     carried: list[dict[str, Any]] = []
@@ -224,7 +232,7 @@ async def fan_out(
                 "payload": payload,
             }
         )
-    repository.queue(session, new, carried)
+    repository.queue(session, new, carried, unchecked=event.id if plain else None)
     if new:
         session.info[DELIVERIES_PENDING] = True
     return created
@@ -341,10 +349,9 @@ async def claim_due(db: Database, *, now: dt.datetime, limit: int, lease_s: floa
     worker that dies mid-send leaves them to be retried, not lost."""
     claimed: list[Claimed] = []
     async with db.transaction() as session:
-        due = await repository.due(session, now=now, limit=limit)
+        due, owners = await repository.due(session, now=now, limit=limit)
         if not due:
             return ClaimBatch([], full=False)
-        owners = await subscriptions.rows_by_id(session, [d.subscription_id for d in due])
         carried = await repository.events_of(
             session, [d.id for d in due if d.kind not in ABOUT_ALERT]
         )
@@ -489,15 +496,7 @@ async def _record(
     now: dt.datetime,
     rng: random.Random,
 ) -> list[DeliveryStatus]:
-    deliveries = await repository.sent(session, [c.delivery_id for c, _r in done])
-    owners = await subscriptions.rows_by_id(
-        session,
-        [
-            d.subscription_id
-            for c, _r in done
-            if c.own_endpoint and (d := deliveries.get(c.delivery_id))
-        ],
-    )
+    deliveries, owners = await repository.sent(session, [c.delivery_id for c, _r in done])
     health = {sid: Health.of(row) for sid, row in owners.items()}
     statuses: list[DeliveryStatus] = []
     attempts: list[dict[str, Any]] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from sqlalchemy import Table, bindparam
@@ -28,6 +29,16 @@ class RoutingRow(NamedTuple):
 _ROUTING = select(*(PROJECT_VIEW.c[name] for name in RoutingRow._fields)).where(
     PROJECT_VIEW.c.project_id == bindparam("project_id")
 )
+
+
+_ROUTINGS = select(*(PROJECT_VIEW.c[name] for name in RoutingRow._fields)).where(
+    PROJECT_VIEW.c.project_id.in_(bindparam("project_ids", expanding=True))
+)
+
+
+async def routing_rows(session: AsyncSession, project_ids: Iterable[str]) -> list[RoutingRow]:
+    rows = await session.exec(_ROUTINGS, params={"project_ids": list(project_ids)})
+    return [RoutingRow(*row) for row in rows]
 
 
 async def routing_row(session: AsyncSession, project_id: str) -> RoutingRow | None:

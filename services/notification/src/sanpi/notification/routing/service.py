@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import (
@@ -44,6 +46,25 @@ async def _route(session: AsyncSession, project_id: str) -> repository.RoutingRo
     if project_id not in routes:
         routes[project_id] = await repository.routing_row(session, project_id)
     return routes[project_id]
+
+
+async def prefetch(session: AsyncSession, batch: Sequence[EventData]) -> None:
+    """Reads the routing attributes of the projects a consumer batch's events are about in one
+    query, instead of one query per project as the events are routed (at 50 events a batch,
+    that query was one of ~2.3 statements an event). Alerts carry their own."""
+    routes: dict[str, repository.RoutingRow | None] = session.info.setdefault(ROUTES, {})
+    wanted = {
+        data.project_id
+        for data in batch
+        if isinstance(data, ProjectEvent)
+        and not isinstance(data, AlertEvent)
+        and data.project_id not in routes
+    }
+    if not wanted:
+        return
+    found = {row.project_id: row for row in await repository.routing_rows(session, wanted)}
+    for project_id in wanted:
+        routes[project_id] = found.get(project_id)
 
 
 async def apply(session: AsyncSession, data: EventData) -> None:

@@ -47,7 +47,7 @@ class SubscriptionRow(NamedTuple):
     created_at: dt.datetime
 
 
-_ROW_COLUMNS = [SUBSCRIPTION.c[name] for name in SubscriptionRow._fields]
+SUBSCRIPTION_ROW = [SUBSCRIPTION.c[name] for name in SubscriptionRow._fields]
 
 
 def add(session: AsyncSession, subscription: Subscription) -> None:
@@ -64,7 +64,7 @@ async def delete(session: AsyncSession, subscription: Subscription) -> None:
 
 async def active_queued(session: AsyncSession) -> list[SubscriptionRow]:
     """Active subscriptions of the channels that queue deliveries (all but the live stream)."""
-    stmt = select(*_ROW_COLUMNS).where(
+    stmt = select(*SUBSCRIPTION_ROW).where(
         SUBSCRIPTION.c.active.is_(True), SUBSCRIPTION.c.channel != Channel.STREAM
     )
     return [SubscriptionRow(*row) for row in await session.exec(stmt)]
@@ -74,7 +74,7 @@ async def rows_by_id(session: AsyncSession, ids: Sequence[str]) -> dict[str, Sub
     """The subscriptions among `ids` that exist, in one query."""
     if not ids:
         return {}
-    stmt = select(*_ROW_COLUMNS).where(SUBSCRIPTION.c.id.in_(set(ids)))
+    stmt = select(*SUBSCRIPTION_ROW).where(SUBSCRIPTION.c.id.in_(set(ids)))
     return {row.id: row for row in (SubscriptionRow(*r) for r in await session.exec(stmt))}
 
 

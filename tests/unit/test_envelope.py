@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 
 import pytest
 
@@ -11,15 +12,20 @@ from sanpi.events import (
     EVENT_TYPES,
     HEADER_ID,
     HEADER_TYPE,
+    AlertRaised,
+    AlertRule,
+    EnterpriseInfo,
     EventDecodeError,
     ProjectRegistered,
     ProjectStageChanged,
+    Severity,
     Stage,
     Topic,
     UnknownEventType,
     build_record,
     from_value,
     json_schemas,
+    new_id,
     parse_data,
 )
 
@@ -60,6 +66,70 @@ def test_round_trip_gives_the_same_typed_data() -> None:
     _, record = build_record(original, source="/sanpi/registry")
     decoded = parse_data(from_value(record.value))
     assert decoded == original
+
+
+def test_new_ids_are_canonical_random_uuids() -> None:
+    ids = {new_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
+
+
+def alert(**fields: object) -> AlertRaised:
+    return AlertRaised.model_validate(
+        {
+            "alert_key": "R02:p-1",
+            "rule": AlertRule.R02,
+            "severity": Severity.ORANGE,
+            "scope": "project",
+            "project_id": "p-1",
+            "title": '签约后 "120" 天未开工',
+            "as_of": dt.date(2025, 1, 5),
+            "evaluation_id": "e-1",
+            "first_raised_at": dt.datetime(2025, 1, 5, 8, 0, tzinfo=dt.UTC),
+            **fields,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        alert(),
+        alert(park="梧桐", periods=[3, 4], metric_value=float("inf"), threshold=0.1 + 0.2),
+        alert(project_id=None, scope="park", park="梧桐", message="\n\t\u0001"),
+        # Nested: exclude_none drops the enterprise's None fields too, which a top-level
+        # filter of the dump would keep.
+        ProjectRegistered(
+            project_id="p-1",
+            version=2,
+            name="雄韬氢能产业园",
+            park="梧桐",
+            total_investment=150_000,
+            stage=Stage.SIGNED,
+            enterprise=EnterpriseInfo(name="雄韬", uscc=None),
+        ),
+    ],
+)
+def test_a_record_built_from_the_dump_at_hand_is_the_one_pydantic_gives(
+    data: AlertRaised | ProjectRegistered,
+) -> None:
+    # The timeline passes its dump of the data to spare a second one: same bytes either way.
+    event, record = build_record(
+        data, source="/sanpi/milestone", dumped=data.model_dump(mode="json")
+    )
+    assert list(event.data.items()) == list(data.model_dump(mode="json", exclude_none=True).items())
+    assert record.value == event.model_dump_json(exclude_none=True).encode()
+    plain, again = build_record(data, source="/sanpi/milestone")
+    assert list(plain.data.items()) == list(event.data.items())
+    assert again.value.replace(plain.id.encode(), b"").replace(
+        plain.time.isoformat().replace("+00:00", "Z").encode(), b""
+    ) == record.value.replace(event.id.encode(), b"").replace(
+        event.time.isoformat().replace("+00:00", "Z").encode(), b""
+    )
 
 
 def test_stage_changed_goes_to_the_milestones_topic() -> None:

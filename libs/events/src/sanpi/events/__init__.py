@@ -8,7 +8,10 @@ from sanpi.events.envelope import (
     EventDecodeError,
     KafkaRecord,
     from_value,
+    header_values,
+    new_id,
     to_record,
+    to_value,
 )
 from sanpi.events.models import (
     AlertEvent,
@@ -137,7 +140,10 @@ __all__ = [
     "dead_letter_topic",
     "event_type",
     "from_value",
+    "header_values",
     "json_schemas",
+    "new_id",
     "parse_data",
     "to_record",
+    "to_value",
 ]

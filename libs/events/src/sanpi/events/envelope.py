@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -38,13 +38,26 @@ class CloudEvent(BaseModel):
     def new(*, type: str, source: str, subject: str | None, data: dict[str, Any]) -> CloudEvent:
         """Returns a new event with a fresh id and the current UTC time."""
         return CloudEvent(
-            id=str(uuid.uuid4()),
+            id=new_id(),
             source=source,
             type=type,
             subject=subject,
             time=datetime.now(UTC),
             data=data,
         )
+
+
+# The bits a version 4 UUID fixes (RFC 9562 §5.4): version 0b0100, variant 0b10.
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
+def new_id() -> str:
+    """A random (version 4) UUID in its canonical text form, as str(uuid.uuid4()) gives it:
+    without the UUID object, which cost ~2 µs of an event's ~15 µs to build."""
+    value = int.from_bytes(os.urandom(16)) & _UUID4_CLEAR | _UUID4_SET
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 @dataclass(frozen=True)
@@ -57,17 +70,27 @@ class KafkaRecord:
     headers: list[tuple[str, bytes]] = field(default_factory=list)
 
 
+def to_value(event: CloudEvent) -> bytes:
+    """The record value: the event as structured JSON, absent attributes left out."""
+    # The serializer itself, not model_dump_json: the same bytes without its keyword handling.
+    return _SERIALIZER.to_json(event, exclude_none=True)
+
+
+_SERIALIZER = CloudEvent.__pydantic_serializer__
+
+
+def header_values(event: CloudEvent) -> dict[str, str]:
+    """The record headers as text: ce_type and ce_id, so that tools route without the body."""
+    return {HEADER_TYPE: event.type, HEADER_ID: event.id, HEADER_CONTENT_TYPE: CONTENT_TYPE}
+
+
 def to_record(event: CloudEvent, *, topic: str, key: str) -> KafkaRecord:
     """Encodes an event as a Kafka record: structured JSON value, ce_type / ce_id headers."""
     return KafkaRecord(
         topic=topic,
         key=key.encode(),
-        value=event.model_dump_json(exclude_none=True).encode(),
-        headers=[
-            (HEADER_TYPE, event.type.encode()),
-            (HEADER_ID, event.id.encode()),
-            (HEADER_CONTENT_TYPE, CONTENT_TYPE.encode()),
-        ],
+        value=to_value(event),
+        headers=[(name, value.encode()) for name, value in header_values(event).items()],
     )
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import types
 from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from enum import Enum
+from functools import cache
+from typing import Any, ClassVar, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -50,19 +54,58 @@ def event_type(type_: str, *, topic: str) -> Callable[[E], E]:
     return register
 
 
-def build_event(data: EventData, *, source: str) -> CloudEvent:
-    """Wraps typed event data in a new CloudEvents envelope."""
-    return CloudEvent.new(
-        type=data.TYPE,
-        source=source,
-        subject=data.subject(),
-        data=data.model_dump(mode="json", exclude_none=True),
+_SCALARS = (str, int, float, bool, type(None), dt.date)  # dt.datetime is a dt.date
+
+
+def _is_flat(annotation: Any) -> bool:
+    """Whether a field's values are scalars or lists of them: no model, dict or Any inside,
+    where exclude_none would act below the top level (or, for a dict, would not)."""
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return True
+    if origin in (Union, types.UnionType, list):
+        return all(_is_flat(arg) for arg in get_args(annotation))
+    return isinstance(annotation, type) and (
+        issubclass(annotation, _SCALARS) or issubclass(annotation, Enum)
     )
 
 
-def build_record(data: EventData, *, source: str) -> tuple[CloudEvent, KafkaRecord]:
-    """Returns the envelope and the Kafka record (topic, key, value, headers) for `data`."""
-    event = build_event(data, source=source)
+@cache
+def _flat(model: type[EventData]) -> bool:
+    # A serializer could turn a value into None, which exclude_none (it looks at the value) keeps.
+    decorators = model.__pydantic_decorators__
+    return (
+        not decorators.field_serializers
+        and not decorators.model_serializers
+        and not model.model_computed_fields
+        and all(_is_flat(field.annotation) for field in model.model_fields.values())
+    )
+
+
+def envelope_data(data: EventData, dumped: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The envelope's `data`: data.model_dump(mode="json", exclude_none=True). `dumped` is
+    data.model_dump(mode="json") if the caller has it (the milestone timeline stores it): for
+    a model of flat fields, dropping its None values gives the same dict without a second dump."""
+    if dumped is not None and _flat(type(data)):
+        return {name: value for name, value in dumped.items() if value is not None}
+    return data.model_dump(mode="json", exclude_none=True)
+
+
+def build_event(
+    data: EventData, *, source: str, dumped: dict[str, Any] | None = None
+) -> CloudEvent:
+    """Wraps typed event data in a new CloudEvents envelope (`dumped`: see envelope_data)."""
+    return CloudEvent.new(
+        type=data.TYPE, source=source, subject=data.subject(), data=envelope_data(data, dumped)
+    )
+
+
+def build_record(
+    data: EventData, *, source: str, dumped: dict[str, Any] | None = None
+) -> tuple[CloudEvent, KafkaRecord]:
+    """Returns the envelope and the Kafka record (topic, key, value, headers) for `data`
+    (`dumped`: see envelope_data)."""
+    event = build_event(data, source=source, dumped=dumped)
     return event, to_record(event, topic=data.TOPIC, key=data.partition_key())
 
 

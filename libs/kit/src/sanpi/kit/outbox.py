@@ -6,14 +6,14 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import JSON, LargeBinary, func
 from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.events import CloudEvent, EventData, build_record
+from sanpi.events import CloudEvent, EventData, build_event, header_values, to_value
 from sanpi.kit.db import Database, UTCDateTime, utcnow
 from sanpi.kit.deferred import insert_at_commit
 from sanpi.kit.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
@@ -39,20 +39,24 @@ class OutboxMessage(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-def enqueue(session: AsyncSession, data: EventData) -> CloudEvent:
-    """Adds an event to the session's transaction; it is published only if the transaction commits."""
+def enqueue(
+    session: AsyncSession, data: EventData, *, dumped: dict[str, Any] | None = None
+) -> CloudEvent:
+    """Adds an event to the session's transaction; it is published only if the transaction
+    commits. `dumped`: data.model_dump(mode="json") if the caller has it (see envelope_data)."""
     source = session.info.get("event_source", "/sanpi")
-    event, record = build_record(data, source=source)
+    event = build_event(data, source=source, dumped=dumped)
+    # The columns of build_record's Kafka record, without encoding what is stored as text.
     insert_at_commit(
         session,
         _INSERT,
         {
             "event_id": event.id,
             "event_type": event.type,
-            "topic": record.topic,
-            "key": record.key.decode(),
-            "value": record.value,
-            "headers": {name: value.decode() for name, value in record.headers},
+            "topic": data.TOPIC,
+            "key": data.partition_key(),
+            "value": to_value(event),
+            "headers": header_values(event),
             "created_at": utcnow(),
         },
     )

@@ -42,7 +42,9 @@ def publish(
     session: AsyncSession, data: EventData, *, project_id: str, by: str | None, summary: str
 ) -> CloudEvent:
     """Enqueues an event (outbox) and records it on the project's timeline, in one transaction."""
-    event = enqueue(session, data)
+    # One dump for both rows: the timeline keeps it whole, the envelope without its None values.
+    dumped = data.model_dump(mode="json")
+    event = enqueue(session, data, dumped=dumped)
     note(
         session,
         project_id=project_id,
@@ -50,7 +52,7 @@ def publish(
         event_id=event.id,
         by=by,
         summary=summary,
-        data=data.model_dump(mode="json"),
+        data=dumped,
     )
     return event
 

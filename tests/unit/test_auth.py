@@ -75,3 +75,40 @@ def test_operator_writes_only_its_parks() -> None:
     with pytest.raises(Forbidden):
         Principal("v", Role.VIEWER).ensure_can_write_park("梧桐")
     Principal("a", Role.ADMIN).ensure_can_write_park("石佛")
+
+
+def test_a_verified_token_is_not_decoded_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    token = issue_token(SECRET, subject="cached", role=Role.ADMIN)
+    decoded: list[str] = []
+    real_decode = jwt.decode
+
+    def counting(*args: object, **kwargs: object) -> object:
+        decoded.append(str(args[0]))
+        return real_decode(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jwt, "decode", counting)
+    first = verify_token(SECRET, token)
+    assert verify_token(SECRET, token) == first == Principal("cached", Role.ADMIN)
+    assert decoded == [token]
+    # Another secret is another verification (and fails: the signature does not match).
+    with pytest.raises(Unauthorized, match="invalid token"):
+        verify_token("another-secret-of-sufficient-length-0123456789", token)
+
+
+def test_a_cached_token_expires_with_its_exp(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = dt.datetime.now(dt.UTC)
+    token = issue_token(
+        SECRET, subject="brief", role=Role.ADMIN, ttl=dt.timedelta(minutes=5), now=now
+    )
+    assert verify_token(SECRET, token) == Principal("brief", Role.ADMIN)
+    later = now + dt.timedelta(minutes=5, seconds=31)  # past exp and the 30 s leeway
+
+    class Later(dt.datetime):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> Later:
+            return cls.fromtimestamp(later.timestamp(), tz)
+
+    monkeypatch.setattr(jwt.api_jwt, "datetime", Later)
+    monkeypatch.setattr("sanpi.kit.auth._now", later.timestamp)
+    with pytest.raises(Unauthorized, match="token expired"):
+        verify_token(SECRET, token)

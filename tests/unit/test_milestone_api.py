@@ -234,3 +234,20 @@ async def test_evaluate_is_admin_only_and_names_a_malformed_as_of(svc: Milestone
     assert (await svc.client.get("/v1/alerts", headers=viewer)).status_code == 200
     today = await svc.client.post("/v1/admin/evaluate")
     assert today.json()["as_of"] == "2023-06-15"  # the injected clock
+
+
+async def test_a_report_is_checked_against_its_project(svc: Milestones) -> None:
+    """What a report reads of its project: unknown → 404, its total bounds the cumulative."""
+    body = {"period_key": "2023-06-X1", "completed_investment_cum": 150_001}
+    body["completed_investment_ytd"] = 1
+    unknown = problem(await svc.post("nope/progress", body), 404)
+    assert unknown["detail"] == "project nope is not known to the milestone service"
+    over = problem(await svc.post("p1/progress", body), 422)
+    assert over["errors"] == [
+        {
+            "field": "completed_investment_cum",
+            "reason": "150001 exceeds the total investment (150000 万元)",
+        }
+    ]
+    body["completed_investment_cum"] = 150_000
+    assert (await svc.post("p1/progress", body)).status_code == 201

@@ -272,7 +272,15 @@ async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
 # sent, so a client never sees 201 for a write that then fails to commit.
 SessionDep = Annotated[AsyncSession, Depends(_transaction, scope="function")]
 ReadSessionDep = Annotated[AsyncSession, Depends(_read_session, scope="function")]
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def _runtime(request: Request) -> Runtime:
+    # async: FastAPI runs a plain `def` dependency in its thread pool, a thread hand-off per
+    # request for an attribute read.
+    return get_runtime(request)
+
+
+RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 
 
 def create_service_app(spec: ServiceSpec) -> FastAPI:

@@ -67,8 +67,8 @@ async def run_idempotent(
     """Runs `action` once per (caller, scope, key). `action` returns the response model and
     headers; a replay answers the stored response with `Idempotent-Replayed: true`. The same key
     with a different body is a 422."""
-    fingerprint = _fingerprint(payload)
     if key is not None:
+        fingerprint = _fingerprint(payload)
         stored = await session.get(IdempotentRequest, (principal.subject, scope, key))
         if stored is not None:
             if stored.request_hash != fingerprint:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from sanpi.events import Stage
 from sanpi.kit.deferred import insert_at_commit, insert_pending
 from sanpi.kit.prefetch import Prefetched
 from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
@@ -55,6 +56,34 @@ async def get(session: AsyncSession, project_id: str) -> TrackedProject | None:
         return known[0] if known else None
     await _settled(session)
     return await session.get(TrackedProject, project_id)
+
+
+class Standing(NamedTuple):
+    """What a progress report checks of its project."""
+
+    project_id: str
+    park: str
+    stage: Stage
+    total_investment: int
+
+
+_TRACKED = TrackedProject.__table__.c  # type: ignore[attr-defined]
+_STANDING = sa.select(
+    _TRACKED.project_id, _TRACKED.park, _TRACKED.stage, _TRACKED.total_investment
+).where(_TRACKED.project_id == sa.bindparam("project_id"))
+
+
+async def standing(session: AsyncSession, project_id: str) -> Standing | None:
+    """Four columns in Core, built once: loading the whole TrackedProject through the ORM
+    (identity map, 26 attributes) was the costliest statement of a progress report. Reads
+    what the transaction flushed: a report reads its project before changing anything."""
+    known = PREFETCHED.rows(session, project_id)
+    if known is not None:
+        return Standing(*(getattr(known[0], f) for f in Standing._fields)) if known else None
+    await _settled(session)
+    connection = await session.connection()
+    row = (await connection.execute(_STANDING, {"project_id": project_id})).first()
+    return None if row is None else Standing(*row)
 
 
 async def all_ids(session: AsyncSession) -> list[str]:

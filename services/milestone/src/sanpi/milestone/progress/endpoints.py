@@ -47,7 +47,7 @@ async def post_progress(
     settings = settings_of(runtime)
 
     async def report() -> tuple[ProgressPublic, dict[str, str]]:
-        project = await lifecycle.get(session, project_id)
+        project = await lifecycle.standing(session, project_id)
         row = await service.report(
             session,
             project=project,

@@ -14,6 +14,7 @@ from sanpi.kit import Conflict, FieldProblem, InvalidInput, Principal, Role, utc
 from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.milestone import metrics
 from sanpi.milestone.lifecycle.models import TrackedProject
+from sanpi.milestone.lifecycle.repository import Standing
 from sanpi.milestone.progress import repository
 from sanpi.milestone.progress.models import InvestmentPlan, ProgressReport
 from sanpi.milestone.progress.schemas import PlanPut, ProgressCreate
@@ -122,7 +123,7 @@ async def plans(session: AsyncSession, project_id: str) -> list[InvestmentPlan]:
 async def report(
     session: AsyncSession,
     *,
-    project: TrackedProject,
+    project: Standing,
     body: ProgressCreate,
     principal: Principal,
     today: dt.date,

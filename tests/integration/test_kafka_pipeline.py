@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -173,14 +174,17 @@ async def test_broker_data_survives_a_restart(run_dir: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("holds_partitions", "complaint"),
+    ("holds_partitions", "deaf", "complaint"),
     [
-        (True, "no record processed for 2 s while 5 wait"),
+        (True, False, "no record processed for 2 s while 5 wait"),
         # After a broker restart a consumer that lost its coordinator held nothing and never
         # rejoined: the group's committed offsets standing still give it away.
-        (False, "holds no partition while 5 records wait unconsumed"),
+        (False, False, "holds no partition while 5 records wait unconsumed"),
+        # Seen in the fault test: the consumer's own client answered nothing either, so a
+        # watchdog asking it skipped every check for good.
+        (True, True, "no record processed for 2 s while 5 wait"),
     ],
-    ids=["silent", "silent-and-holding-nothing"],
+    ids=["silent", "silent-and-holding-nothing", "silent-and-deaf"],
 )
 async def test_a_consumer_that_stops_making_progress_is_replaced(
     kafka_broker: Broker,
@@ -188,6 +192,7 @@ async def test_a_consumer_that_stops_making_progress_is_replaced(
     database_url: str,
     monkeypatch: pytest.MonkeyPatch,
     holds_partitions: bool,
+    deaf: bool,
     complaint: str,
 ) -> None:
     topic = f"sanpi.itest.{uuid.uuid4().hex[:8]}"
@@ -203,12 +208,26 @@ async def test_a_consumer_that_stops_making_progress_is_replaced(
         await asyncio.Event().wait()
         return {}
 
+    def unanswered(name: str) -> Callable[..., Awaitable[object]]:
+        answered = getattr(AIOKafkaConsumer, name)
+
+        async def method(self: AIOKafkaConsumer, *args: object, **kwargs: object) -> object:
+            if self._group_id is None:  # a group-less client, as the watchdog's own
+                return await answered(self, *args, **kwargs)
+            await asyncio.Event().wait()
+            return None
+
+        return method
+
     stopping = asyncio.Event()
     assert runtime.consumer is not None
     with monkeypatch.context() as patch:
         patch.setattr(AIOKafkaConsumer, "getmany", silent)
         if not holds_partitions:
             patch.setattr(AIOKafkaConsumer, "assignment", lambda _self: set())
+        if deaf:
+            for name in ("end_offsets", "committed", "position"):
+                patch.setattr(AIOKafkaConsumer, name, unanswered(name))
         with pytest.raises(ConsumerStalled, match=complaint):
             await asyncio.wait_for(runtime.consumer.run(stopping), timeout=60)
     assert applied == []

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from aiokafka import TopicPartition
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
@@ -25,8 +26,9 @@ from sanpi.kit import (
     at_commit,
     utcnow,
 )
-from sanpi.kit.consumer import Record
+from sanpi.kit.consumer import ConsumerStalled, Record
 from sanpi.kit.inbox import InboxEntry
+from sanpi.kit.kafka import Backlog
 from sanpi.milestone.lifecycle.models import TrackedProject
 
 
@@ -355,3 +357,24 @@ async def test_a_batch_writes_one_inbox_row_per_event_at_commit_and_a_replay_of_
     assert calls == ["p-1", "p-2"]
     async with db.read() as session:
         assert len((await session.exec(select(InboxEntry))).all()) == 2
+
+
+async def test_the_watchdog_tells_a_stall_from_an_idle_replica_and_a_failed_commit(
+    db: Database,
+) -> None:
+    consumer = make_consumer(db, tracking_handlers([]), DeadLetters())
+    ours, theirs = TopicPartition("sanpi.projects", 0), TopicPartition("sanpi.projects", 1)
+
+    # Records wait on a partition held here, nothing processed for the stall time: a stall.
+    with pytest.raises(ConsumerStalled, match="while 3 wait"):
+        consumer._check_backlog({ours: Backlog(committed=7, end=10)}, held={ours})
+    # A commit failed after processing: our own next offset says nothing waits.
+    consumer._next[ours] = 10
+    consumer._check_backlog({ours: Backlog(committed=7, end=10)}, held={ours})
+
+    # Another member holds the partition and moves its offsets on: an idle extra replica.
+    consumer._check_backlog({theirs: Backlog(committed=2, end=9)}, held={ours})
+    consumer._check_backlog({theirs: Backlog(committed=5, end=9)}, held={ours})
+    # ... until they stand still from one check to the next while records wait.
+    with pytest.raises(ConsumerStalled, match="holds none of their partitions while 4 records"):
+        consumer._check_backlog({theirs: Backlog(committed=5, end=9)}, held={ours})

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sanpi.events import CloudEvent, EventData, EventDecodeError, from_value, parse_data
 from sanpi.kit.db import Database
 from sanpi.kit.inbox import processed_among, record_processed
+from sanpi.kit.kafka import Backlog, group_backlog
 from sanpi.kit.metrics import CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_FAILED
 from sanpi.kit.settings import ServiceSettings
 
@@ -124,8 +125,8 @@ class EventConsumer:
         # position() may wait for good when the consumer is wedged after a broker restart (seen
         # in a fault test: lag bookkeeping and watchdog both hung in it), so we keep our own.
         self._next: dict[TopicPartition, int] = {}
-        # While holding no partition: the group's committed offsets of partitions with records
-        # waiting, as the watchdog last saw them.
+        # Partitions with records waiting that this consumer does not hold, and where the group
+        # stood on them, as the watchdog last saw them.
         self._unowned: dict[TopicPartition, int] = {}
 
     async def process(self, record: Record) -> Outcome:
@@ -301,72 +302,52 @@ class EventConsumer:
 
     async def _watch(self, consumer: AIOKafkaConsumer, stopping: asyncio.Event) -> None:
         """Returns by raising ConsumerStalled when no record was processed for `consumer_stall_s`
-        although the broker says records are waiting. Seen with aiokafka after a broker restart:
-        the consumer stays connected and silent for good (aiokafka#399 and its kin)."""
+        although records wait. Seen with aiokafka after a broker restart: the consumer stays
+        connected and silent for good (aiokafka#399 and its kin), holding its partitions or
+        none, and its own client may answer nothing either. So the broker is asked by clients of
+        the watchdog's own (`group_backlog`), never by the consumer's."""
         loop = asyncio.get_running_loop()
         stall_s = self.settings.consumer_stall_s
+        unreachable = False
         while not stopping.is_set():
             await asyncio.sleep(min(5.0, stall_s / 4))
             if loop.time() - self._progress_at < stall_s:
                 continue
-            partitions = list(consumer.assignment())
-            if not partitions:
-                await self._check_group(consumer)  # raises ConsumerStalled
-                self._progress_at = loop.time()
+            backlog = await group_backlog(self.settings.kafka_bootstrap, self.name, self.topics)
+            if backlog is None:
+                # With the broker away nobody could consume: not a stall a fresh consumer cures.
+                if not unreachable:
+                    log.warning("%s: stall check skipped, the broker does not answer", self.name)
+                unreachable = True
                 continue
-            ends = await _end_offsets(consumer, partitions)
-            if ends is None:
-                continue
-            try:
-                positions = await asyncio.wait_for(self._positions(consumer, partitions), 10)
-            except TimeoutError:
-                # The broker answers, but the consumer cannot even say where it stands.
-                raise ConsumerStalled(f"{self.name}: no position after a broker answer") from None
-            waiting = sum(max(0, ends[tp] - positions[tp]) for tp in partitions)
-            if waiting == 0:
-                self._progress_at = loop.time()  # idle, not stuck
-                continue
-            raise ConsumerStalled(
-                f"{self.name}: no record processed for {stall_s:.0f} s while {waiting} wait"
-            )
+            unreachable = False
+            self._check_backlog(backlog, consumer.assignment())  # raises ConsumerStalled
+            self._progress_at = loop.time()
 
-    async def _check_group(self, consumer: AIOKafkaConsumer) -> None:
-        """For a consumer holding no partition: raises ConsumerStalled when records wait that no
-        member of the group consumes (the group's committed offsets of those partitions stood
-        still since the last check, `consumer_stall_s` ago), or when the group coordinator does
-        not answer while the broker does. Seen after a broker restart: a consumer that lost its
-        coordinator never rejoined and held nothing, so "nothing waiting for me" hid the stall.
-        An idle extra replica (more replicas than partitions) is left alone: the others move
-        the committed offsets on."""
-        topics = [(t, consumer.partitions_for_topic(t) or set()) for t in self.topics]
-        every = [TopicPartition(t, p) for t, ps in topics for p in sorted(ps)]
-        ends = await _end_offsets(consumer, every)
-        if ends is None:
-            return
-        try:
-            committed = {
-                tp: await asyncio.wait_for(consumer.committed(tp), timeout=10) or 0 for tp in every
-            }
-        except (TimeoutError, KafkaError):
+    def _check_backlog(
+        self, backlog: Mapping[TopicPartition, Backlog], held: Iterable[TopicPartition]
+    ) -> None:
+        """Raises ConsumerStalled, `consumer_stall_s` after the last record processed here, when
+        records wait on a partition this consumer holds, or wait on partitions the group's
+        committed offsets of which stood still since the last check (no member consumes them:
+        after a broker restart a consumer that lost its coordinator never rejoined and held
+        nothing). An idle extra replica is left alone: the others move the offsets on."""
+        # Our own next offset is ahead of the committed one when a commit failed.
+        standing = {tp: max(b.committed, self._next.get(tp, 0)) for tp, b in backlog.items()}
+        waiting = {tp: standing[tp] for tp, b in backlog.items() if b.end > standing[tp]}
+        held = set(held)
+        mine = [tp for tp in waiting if tp in held]
+        if mine:
+            count = sum(backlog[tp].end - waiting[tp] for tp in mine)
             raise ConsumerStalled(
-                f"{self.name}: holds no partition and cannot reach the group coordinator"
-            ) from None
-        waiting = {tp: committed[tp] for tp in every if ends[tp] > committed[tp]}
+                f"{self.name}: no record processed for "
+                f"{self.settings.consumer_stall_s:.0f} s while {count} wait"
+            )
         if waiting and waiting == self._unowned:
-            raise ConsumerStalled(
-                f"{self.name}: holds no partition while "
-                f"{sum(ends[tp] - waiting[tp] for tp in waiting)} records wait unconsumed"
-            )
+            count = sum(backlog[tp].end - waiting[tp] for tp in waiting)
+            where = "holds no partition" if not held else "holds none of their partitions"
+            raise ConsumerStalled(f"{self.name}: {where} while {count} records wait unconsumed")
         self._unowned = waiting
-
-    async def _positions(
-        self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition]
-    ) -> dict[TopicPartition, int]:
-        """Our own next offsets; aiokafka's position only for a partition not processed yet."""
-        return {
-            tp: self._next[tp] if tp in self._next else await consumer.position(tp)
-            for tp in partitions
-        }
 
     async def _record_lag(self, consumer: AIOKafkaConsumer) -> None:
         # The high-water mark is local (the last fetch response). A partition processed here has
@@ -383,21 +364,6 @@ class EventConsumer:
                 except (TimeoutError, KafkaError):
                     continue
             CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, highwater - self._next[tp]))
-
-
-async def _end_offsets(
-    consumer: AIOKafkaConsumer, partitions: list[TopicPartition]
-) -> dict[TopicPartition, int] | None:
-    """The broker's end offsets, or None when it does not answer within 10 s: with the broker
-    away nobody could consume, so the watchdog skips its check rather than call it a stall."""
-    try:
-        ends: dict[TopicPartition, int] = await asyncio.wait_for(
-            consumer.end_offsets(partitions), timeout=10
-        )
-    except Exception as exc:
-        log.debug("stall check skipped: %s", exc)
-        return None
-    return ends
 
 
 class _ForgetRevoked(ConsumerRebalanceListener):  # type: ignore[misc]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError, for_code
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
 from sanpi.events import dead_letter_topic
 from sanpi.kit.settings import ServiceSettings
@@ -63,3 +65,44 @@ async def ensure_topics(settings: ServiceSettings, topics: Iterable[str]) -> lis
         return missing
     finally:
         await admin.close()
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Where a consumer group stands on one partition, as the broker says."""
+
+    committed: int  # the group's next offset to process; 0 when it never committed
+    end: int  # the partition's end offset (the next record's offset)
+
+
+async def group_backlog(
+    bootstrap: str, group: str, topics: Sequence[str], *, timeout_s: float = 10.0
+) -> dict[TopicPartition, Backlog] | None:
+    """The group's committed and the end offsets of every partition of `topics`, asked by clients
+    of their own that live for this one question, or None when the broker does not answer within
+    `timeout_s`. Not a consumer's own client: after a broker restart that one can stay wedged,
+    answering nothing, for good, while the broker itself is fine."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id=f"{group}-watchdog")
+    reader = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=None, client_id=f"{group}-watchdog"
+    )
+    try:
+        async with asyncio.timeout(timeout_s):
+            await admin.start()
+            await reader.start()
+            partitions = [
+                TopicPartition(described["topic"], p["partition"])
+                for described in await admin.describe_topics(list(topics))
+                for p in described["partitions"]
+            ]
+            ends = await reader.end_offsets(partitions)
+            committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+    except (TimeoutError, OSError, KafkaError) as exc:
+        log.debug("group backlog of %s unknown: %r", group, exc)
+        return None
+    finally:
+        await asyncio.gather(reader.stop(), admin.close(), return_exceptions=True)
+    return {
+        tp: Backlog(max(0, committed[tp].offset if tp in committed else 0), ends[tp])
+        for tp in partitions
+    }

@@ -33,7 +33,6 @@ from sanpi.kit.gc_pause import gc_paused
 from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.milestone import metrics
 from sanpi.milestone.lifecycle import repository as projects
-from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
 from sanpi.milestone.milestones import repository as milestones
 from sanpi.milestone.milestones.models import Milestone, MilestoneStatus
 from sanpi.milestone.progress import repository as progress
@@ -97,8 +96,8 @@ async def unpin(session: AsyncSession) -> None:
 
 
 def facts_of(
-    project: TrackedProject,
-    history: Sequence[StageChange],
+    project: projects.ProjectRow,
+    history: Sequence[projects.StageRow],
     plan_rows: Sequence[Milestone],
     reports: Sequence[ReportFact],
     plans: Sequence[progress.PlanRow],
@@ -152,7 +151,7 @@ def facts_of(
 
 @dataclass
 class Loaded:
-    project: TrackedProject
+    project: projects.ProjectRow
     facts: ProjectFacts
     milestones: list[Milestone]
 
@@ -191,8 +190,8 @@ async def load(
     """The facts of up to CHUNK projects as of a day, one query per table; with `reports_from`,
     only the reports of periods ending on or after it (see ProjectFacts.reports_from)."""
     ids = list(project_ids)
-    rows = await projects.many(session, ids)
-    history = by_project(await projects.history(session, ids))
+    rows, changes = await projects.rows_for_rules(session, ids)
+    history = by_project(changes)
     plan_rows = by_project(await milestones.for_projects(session, ids))
     earlier: dict[str, progress.Earlier] = {}
     if reports_from is None:
@@ -298,7 +297,7 @@ async def _evaluate(
     # Chunk by chunk, and only the project rows and the pacing outlive a chunk: holding every
     # project's facts at once (~1.8M reports at province scale) made the garbage collector's
     # full scans half of a pass, and the memory grew with the province.
-    by_id: dict[str, TrackedProject] = {}
+    by_id: dict[str, projects.ProjectRow] = {}
     pacing: list[tuple[str, Pacing]] = []
     desired: list[DesiredAlert] = []
     for start in range(0, len(ids), CHUNK):
@@ -404,7 +403,7 @@ def _apply(
     session: AsyncSession,
     change: Change,
     row: Alert | None,
-    by_id: dict[str, TrackedProject],
+    by_id: dict[str, projects.ProjectRow],
     as_of: dt.date,
     result: EvaluationResult,
     writes: Writes,
@@ -505,7 +504,9 @@ _EVENT_COLUMNS = (
 )
 
 
-def _event_fields(alert: dict[str, object], project: TrackedProject | None) -> dict[str, object]:
+def _event_fields(
+    alert: dict[str, object], project: projects.ProjectRow | None
+) -> dict[str, object]:
     """The alert's content plus the routing attributes the notification service matches on."""
     fields: dict[str, object] = {name: alert[name] for name in _EVENT_COLUMNS}
     fields["scope"] = "project"

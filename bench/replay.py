@@ -45,11 +45,11 @@ def passes() -> tuple[float, float]:
     return count, total
 
 
-async def run(rows: list[OutboxMessage], bootstrap: str, keep: Path | None) -> None:
+async def run(rows: list[OutboxMessage], bootstrap: str, keep: Path | None, profile: bool) -> None:
     result = BenchResult("replay")
     with tempfile.TemporaryDirectory() as work:
         url = f"sqlite+aiosqlite:///{keep or Path(work) / 'milestone.db'}"
-        await replay_part(result, rows, Path(work), bootstrap, url, profile=False)
+        await replay_part(result, rows, Path(work), bootstrap, url, profile)
         count, total = passes()
         for figure in result.figures:
             print(f"  {figure.name}: {figure.value:,.3f} {figure.unit}")
@@ -73,6 +73,7 @@ def main() -> None:
     timed.add_argument("path", type=Path)
     timed.add_argument("--bootstrap", required=True, help="a running broker, host:port")
     timed.add_argument("--keep", type=Path, help="the milestone database here (a new file)")
+    timed.add_argument("--profile", action="store_true", help="pyinstrument (as bench --profile)")
     args = parser.parse_args()
     if args.command == "prepare":
         rows = asyncio.run(prepare(args.projects))
@@ -82,7 +83,7 @@ def main() -> None:
         rows = [OutboxMessage.model_validate_json(line) for line in args.path.open()]
         for row in rows:  # a table model is not validated: its value comes back as text
             row.value = row.value.encode() if isinstance(row.value, str) else row.value
-        asyncio.run(run(rows, args.bootstrap, args.keep))
+        asyncio.run(run(rows, args.bootstrap, args.keep, args.profile))
 
 
 if __name__ == "__main__":

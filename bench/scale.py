@@ -634,6 +634,7 @@ async def replay_part(
             handlers=handlers,
             dead_letter=dead_letter,
             prepare=built.prepare,
+            caught_up=built.caught_up,
         )
         stopping = asyncio.Event()
         with profiled(profile, "replay"):
@@ -644,8 +645,10 @@ async def replay_part(
                 # broker-side waiting (group.initial.rebalance.delay.ms), the same at any size.
                 await asyncio.wait_for(consumer.assigned.wait(), timeout=120)
                 started, cpu = time.perf_counter(), time.process_time()
+                due = 0
                 deadline = started + 3600
-                while applied + len(failed) < handled:
+                # Done when every event is applied and every project it changed evaluated.
+                while applied + len(failed) < handled or due:
                     if consuming.done():
                         consuming.result()  # raises what stopped it
                         raise RuntimeError("the consumer stopped before the end of the topic")
@@ -655,6 +658,8 @@ async def replay_part(
                     async with db.read() as session:
                         stmt = select(func.count()).select_from(InboxEntry)
                         applied = (await session.exec(stmt)).one()
+                        stmt = select(func.count()).select_from(table("evaluation_due"))
+                        due = (await session.exec(stmt)).one()
                 elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
             finally:
                 stopping.set()

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from aiokafka import TopicPartition
 from sqlmodel import SQLModel, col, select
 
 from sanpi.events import (
@@ -28,8 +29,10 @@ from sanpi.events import (
 from sanpi.kit import Database, EventConsumer, Outcome
 from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
 from sanpi.milestone.progress.models import InvestmentPlan
+from sanpi.milestone.rules.models import Alert, AlertState
 from tests.support import milestone
 from tests.support.milestone import FakeRecord, Milestones, milestone_service
+from tests.unit.test_milestone_coalesced import marks, passes
 
 # Columns that differ between two runs of the same events: generated ids, clock times, event
 # ids (also inside the outbox's CloudEvents).
@@ -235,3 +238,61 @@ async def test_the_rules_evaluated_after_the_batch_read_a_plan_it_queued_after_a
         await in_one_transaction(svc.runtime.consumer, fed, caplog)
         raised = {e["data"]["alert_key"] for e in await svc.events("sanpi.alert.raised")}
         assert "R04:q1:XUN" in raised
+
+
+def backlog() -> list[EventData]:
+    """A replay's worth for 24 projects: registered (signed a year before, not started: R02),
+    then listed, then every third one cancelled (its alert resolves): each project appears in
+    three batches of 8."""
+    ids = [f"r{n:02}" for n in range(24)]
+    late = {"signed_date": dt.date(2022, 1, 10), "planned_start_date": dt.date(2022, 3, 1)}
+    cancelled = [
+        ProjectCancelled(
+            project_id=pid,
+            version=2,
+            reason_code=CancelReason.INVESTOR_FUNDING,
+            reason="投资方撤资",
+            effective_date=dt.date(2023, 2, 10),
+            cancelled_by="reg-op",
+        )
+        for pid in ids[::3]
+    ]
+    return [*(registration(pid, **late) for pid in ids), *(listing(pid) for pid in ids), *cancelled]
+
+
+async def firing(svc: Milestones) -> list[tuple[str, str]]:
+    async with svc.runtime.db.read() as session:
+        rows = (await session.exec(select(Alert).where(Alert.state == AlertState.FIRING))).all()
+    return sorted((a.alert_key, a.severity) for a in rows)
+
+
+async def test_a_consumer_catching_up_evaluates_each_project_once_when_it_has_caught_up(
+    tmp_path: Path, another_database: Callable[[], Awaitable[str]]
+) -> None:
+    today, size = dt.date(2023, 2, 20), 8
+    options = {"consumer_transaction_records": size, "evaluation_sweep_s": 3600}
+    fed = records(backlog())
+    batches = [fed[start : start + size] for start in range(0, len(fed), size)]
+    tp = TopicPartition("sanpi.projects", 0)
+    # As before: each batch's projects evaluated after its transaction.
+    async with milestone_service(tmp_path / "per-batch", today, **options) as per_batch:
+        assert per_batch.runtime.consumer is not None
+        for batch in batches:
+            await per_batch.runtime.consumer.process_many(batch)
+        expected = await firing(per_batch)
+    assert len(expected) == 16  # R02 of the 24, less the 8 cancelled
+    url = await another_database()
+    async with milestone_service(tmp_path / "caught-up", today, database_url=url, **options) as svc:
+        consumer = svc.runtime.consumer
+        assert consumer is not None
+        before = passes()
+        for n, batch in enumerate(batches):
+            waiting = len(fed) - (n + 1) * size  # the last one leaves none: caught up
+            await consumer.apply_fetched({tp: batch}, waiting=waiting)
+            if waiting >= size:
+                # Catching up: the batch only marked its projects.
+                assert passes() == before
+        # One pass once caught up, each of the 24 projects once (per batch: 7 passes, 56).
+        assert [a - b for a, b in zip(passes(), before, strict=True)] == [1, 24]
+        assert await marks(svc) == []
+        assert await firing(svc) == expected

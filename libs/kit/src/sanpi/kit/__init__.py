@@ -20,7 +20,7 @@ from sanpi.kit.auth import (
 )
 from sanpi.kit.clock import CAMPAIGN_TZ, CampaignDate, Clock, FixedClock, SystemClock, today
 from sanpi.kit.concurrency import check_version, etag, parse_if_match
-from sanpi.kit.consumer import EventConsumer, Handlers, Outcome
+from sanpi.kit.consumer import CATCHING_UP, EventConsumer, Handlers, Outcome
 from sanpi.kit.db import Database, UTCDateTime, after_commit, at_commit, utcnow
 from sanpi.kit.deferred import insert_at_commit
 from sanpi.kit.errors import (
@@ -42,6 +42,7 @@ from sanpi.kit.settings import ServiceSettings
 
 __all__ = [
     "CAMPAIGN_TZ",
+    "CATCHING_UP",
     "DEFAULT_LIMIT",
     "KIT_TABLES",
     "MAX_LIMIT",

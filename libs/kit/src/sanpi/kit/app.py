@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import EVENT_TYPES, dead_letter_topic
 from sanpi.kit.clock import Clock, SystemClock
-from sanpi.kit.consumer import EventConsumer, Handler, Prepare, Record
+from sanpi.kit.consumer import CaughtUp, EventConsumer, Handler, Prepare, Record
 from sanpi.kit.db import Database
 from sanpi.kit.errors import install_problem_handlers
 from sanpi.kit.kafka import ensure_topics, make_producer
@@ -55,6 +55,8 @@ class ServiceSpec:
     handlers: Mapping[str, Handler] = field(default_factory=dict)
     # Runs once before the handlers of each consumed batch (Handlers.before_batch).
     prepare: Prepare | None = None
+    # Runs once the consumer has caught up, for what its batches left (Handlers.when_caught_up).
+    caught_up: CaughtUp | None = None
     workers: Sequence[Worker] = ()
     # (path regex, bytes) for routes that take more than settings.max_body_bytes, e.g. uploads.
     body_limits: Sequence[tuple[str, int]] = ()
@@ -87,6 +89,7 @@ class Runtime:
                 handlers=spec.handlers,
                 dead_letter=self._dead_letter,
                 prepare=spec.prepare,
+                caught_up=spec.caught_up,
             )
         self.stopping = asyncio.Event()
         self.kafka_ready = asyncio.Event()

@@ -27,6 +27,14 @@ D = TypeVar("D", bound=EventData)
 Handler = Callable[[AsyncSession, CloudEvent, Any], Awaitable[None]]
 # Runs once before the handlers of a batch, in its transaction, with the batch's event data.
 Prepare = Callable[[AsyncSession, Sequence[EventData]], Awaitable[None]]
+# Runs once the consumer has caught up after batches applied while catching up (CATCHING_UP).
+CaughtUp = Callable[[Database], Awaitable[None]]
+
+# session.info key, True in the transactions of a consumer that is catching up (records known
+# to wait after its fetched batch fill at least another transaction) and of the batch that ends
+# it. Work such a transaction would wait for after its commit, once per batch, may be left
+# durable for the handlers' `when_caught_up` hook: the consumer runs it after that last batch.
+CATCHING_UP = "sanpi.consumer.catching_up"
 
 
 class ConsumerStalled(Exception):
@@ -66,6 +74,7 @@ class Handlers(Generic[D]):
     def __init__(self) -> None:
         self._by_type: dict[str, Handler] = {}
         self.prepare: Prepare | None = None
+        self.caught_up: CaughtUp | None = None
 
     def on(
         self, model: type[D]
@@ -87,6 +96,12 @@ class Handlers(Generic[D]):
         of one lookup per event. Only an optimisation: handlers must be right without it, as a
         record applied alone (a retry, a batch of one) goes without."""
         self.prepare = fn
+        return fn
+
+    def when_caught_up(self, fn: CaughtUp) -> CaughtUp:
+        """Registers what the consumer runs once it has caught up, when batches were applied
+        while catching up (their transactions carried CATCHING_UP): the work they left."""
+        self.caught_up = fn
         return fn
 
     def get(self, event_type: str) -> Handler | None:
@@ -111,12 +126,16 @@ class EventConsumer:
         handlers: Mapping[str, Handler],
         dead_letter: DeadLetter,
         prepare: Prepare | None = None,
+        caught_up: CaughtUp | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
         self.topics = list(topics)
         self.handlers = dict(handlers)
         self.prepare = prepare
+        self.caught_up = caught_up
+        # Batches were applied while catching up since `caught_up` last ran.
+        self._left_behind = False
         self.dead_letter = dead_letter
         self.name = settings.group_id
         self.assigned = asyncio.Event()
@@ -129,7 +148,7 @@ class EventConsumer:
         # stood on them, as the watchdog last saw them.
         self._unowned: dict[TopicPartition, int] = {}
 
-    async def process(self, record: Record) -> Outcome:
+    async def process(self, record: Record, *, catching_up: bool = False) -> Outcome:
         """Handles one record. Never raises: what cannot be applied goes to the dead-letter topic."""
         try:
             event = from_value(record.value)
@@ -151,6 +170,7 @@ class EventConsumer:
         for attempt in range(1, attempts + 1):
             try:
                 async with self.db.transaction() as session:
+                    session.info[CATCHING_UP] = catching_up
                     seen = await processed_among(session, self.name, [event])
                     outcome = await self._apply(session, event, data, handler, seen)
                 EVENTS_CONSUMED.labels(record.topic, event.type, outcome).inc()
@@ -193,7 +213,7 @@ class EventConsumer:
         seen.add((event.source, event.id))
         return Outcome.PROCESSED
 
-    async def process_many(self, records: Sequence[Record]) -> None:
+    async def process_many(self, records: Sequence[Record], *, catching_up: bool = False) -> None:
         """Applies consecutive records of one partition in ONE transaction; if any of them fails,
         the transaction is rolled back and the records are applied one at a time (`process`),
         so a bad record still retries and dead-letters alone.
@@ -202,18 +222,19 @@ class EventConsumer:
         write lock and opening and committing a transaction, not in the handler; one
         transaction per fetched batch pays that once."""
         if len(records) == 1:
-            await self.process(records[0])
+            await self.process(records[0], catching_up=catching_up)
             return
         try:
             prepared = [(r, from_value(r.value)) for r in records]
             parsed = [(r, event, parse_data(event)) for r, event in prepared]
         except EventDecodeError:
             for record in records:
-                await self.process(record)
+                await self.process(record, catching_up=catching_up)
             return
         outcomes: list[tuple[Record, CloudEvent, Outcome]] = []
         try:
             async with self.db.transaction() as session:
+                session.info[CATCHING_UP] = catching_up
                 # One inbox query for the batch, not one per record.
                 seen = await processed_among(session, self.name, [e for _r, e, _d in parsed])
                 if self.prepare is not None:
@@ -235,7 +256,7 @@ class EventConsumer:
                 exc,
             )
             for record in records:
-                await self.process(record)
+                await self.process(record, catching_up=catching_up)
             return
         for record, event, outcome in outcomes:
             EVENTS_CONSUMED.labels(record.topic, event.type, outcome).inc()
@@ -281,16 +302,11 @@ class EventConsumer:
             if consumer.assignment():
                 self.assigned.set()
             if not batch:
+                await self.apply_fetched({}, waiting=0)  # caught up: what was left runs now
                 await self._record_lag(consumer)
                 continue
-            offsets: dict[TopicPartition, int] = {}
-            for tp, records in batch.items():
-                size = self.settings.consumer_transaction_records
-                for start in range(0, len(records), size):
-                    chunk = records[start : start + size]
-                    await self.process_many(chunk)
-                    offsets[tp] = self._next[tp] = chunk[-1].offset + 1
-                    self._progress_at = asyncio.get_running_loop().time()
+            waiting = _waiting_after(consumer, batch, self._next)
+            offsets = await self.apply_fetched(batch, waiting=waiting)
             try:
                 # One commit per batch: a commit costs a round trip (~ms to 250 ms).
                 await consumer.commit(offsets)
@@ -299,6 +315,39 @@ class EventConsumer:
                 # and the inbox turns them into no-ops.
                 log.warning("offset commit failed (%s); records will be redelivered", exc)
             await self._record_lag(consumer)
+
+    async def apply_fetched(
+        self, batch: Mapping[TopicPartition, Sequence[Record]], *, waiting: int
+    ) -> dict[TopicPartition, int]:
+        """Applies a fetched batch, up to `consumer_transaction_records` records of a partition
+        per transaction; returns the offsets to commit. `waiting`: the records known to wait
+        after this batch (the fetch responses' high-water marks).
+
+        The one place that decides whether a batch's transactions wait for their work after
+        commit (rule evaluation) or leave it: while at least another full transaction waits,
+        the consumer is catching up (a backlog, a replay) and its transactions carry
+        CATCHING_UP; so does the batch that ends it, which then runs `caught_up` once for all
+        they left. A replay then evaluates a project once, not once per batch it appears in."""
+        size = self.settings.consumer_transaction_records
+        catching_up = self.caught_up is not None and waiting >= size
+        leave = catching_up or self._left_behind
+        offsets: dict[TopicPartition, int] = {}
+        for tp, records in batch.items():
+            for start in range(0, len(records), size):
+                chunk = records[start : start + size]
+                await self.process_many(chunk, catching_up=leave)
+                offsets[tp] = self._next[tp] = chunk[-1].offset + 1
+                self._progress_at = asyncio.get_running_loop().time()
+        if catching_up:
+            self._left_behind = True
+        elif self._left_behind and self.caught_up is not None:
+            self._left_behind = False
+            try:
+                await self.caught_up(self.db)
+            except Exception:  # what was left stays durable (the service's sweep retries)
+                log.exception("%s: the work left while catching up failed", self.name)
+            self._progress_at = asyncio.get_running_loop().time()
+        return offsets
 
     async def _watch(self, consumer: AIOKafkaConsumer, stopping: asyncio.Event) -> None:
         """Returns by raising ConsumerStalled when no record was processed for `consumer_stall_s`
@@ -364,6 +413,24 @@ class EventConsumer:
                 except (TimeoutError, KafkaError):
                     continue
             CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, highwater - self._next[tp]))
+
+
+def _waiting_after(
+    consumer: AIOKafkaConsumer,
+    batch: Mapping[TopicPartition, Sequence[Record]],
+    next_offsets: Mapping[TopicPartition, int],
+) -> int:
+    """Records of the assigned partitions known to wait once `batch` is applied: the high-water
+    mark of each partition's last fetch response less the offset after its batch, or after the
+    last record processed here (a partition never processed here counts none)."""
+    waiting = 0
+    for tp in consumer.assignment():
+        highwater = consumer.highwater(tp)
+        records = batch.get(tp)
+        position = records[-1].offset + 1 if records else next_offsets.get(tp)
+        if highwater is not None and position is not None:
+            waiting += max(0, highwater - position)
+    return waiting
 
 
 class _ForgetRevoked(ConsumerRebalanceListener):  # type: ignore[misc]

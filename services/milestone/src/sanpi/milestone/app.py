@@ -99,6 +99,7 @@ def create_app(settings: MilestoneSettings | None = None, clock: Clock | None = 
             consumes=[Topic.PROJECTS],
             handlers=handlers.as_mapping(),
             prepare=handlers.prepare,
+            caught_up=handlers.caught_up,
             workers=[scheduled_evaluation, evaluate_left, refresh_metrics],
             clock=clock,
         )

@@ -16,14 +16,14 @@ from sanpi.events import (
     ProjectRegistered,
     ProjectUpdated,
 )
-from sanpi.kit import Clock, Handlers
+from sanpi.kit import Clock, Database, Handlers
 from sanpi.milestone.lifecycle import repository as tracked
 from sanpi.milestone.lifecycle import service as lifecycle
 from sanpi.milestone.milestones import repository as planned
 from sanpi.milestone.milestones import service as milestones
 from sanpi.milestone.progress import repository as plans
 from sanpi.milestone.progress import service as progress
-from sanpi.milestone.rules.service import reevaluate
+from sanpi.milestone.rules.service import evaluate_left, reevaluate
 from sanpi.milestone.settings import MilestoneSettings
 
 
@@ -43,6 +43,13 @@ def make_handlers(settings: MilestoneSettings, clock: Clock) -> Handlers[Any]:
             await tracked.prefetch(session, ids)
             await planned.prefetch(session, ids)
             await plans.prefetch(session, ids)
+
+    @handlers.when_caught_up
+    async def evaluate_deferred(db: Database) -> None:
+        # The batches applied while catching up only marked their projects: each is evaluated
+        # once now, in passes of at most MAX_BATCH projects.
+        if settings.evaluate_on_events:
+            await evaluate_left(db, settings, clock, before=None)
 
     async def follow(session: AsyncSession, master: ProjectMasterData, year: int, by: str) -> None:
         # The snapshot just applied: its planned dates and annual plan are the project's now.

@@ -28,7 +28,7 @@ from sanpi.events import (
 )
 from sanpi.events.models.alerts import AlertEvent
 from sanpi.events.xun import parse_period
-from sanpi.kit import Clock, Database, after_commit, today, utcnow
+from sanpi.kit import CATCHING_UP, Clock, Database, after_commit, today, utcnow
 from sanpi.kit.gc_pause import gc_paused
 from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.milestone import metrics
@@ -539,7 +539,9 @@ def reevaluate(
     returns once its projects were evaluated, so a client reads its alerts after its POST.
 
     The project's mark is written in this transaction, so the evaluation is due even if the
-    process stops before it ran: the sweep (evaluate_left) evaluates marks left behind."""
+    process stops before it ran: the sweep (evaluate_left) evaluates marks left behind. A
+    consumer catching up (CATCHING_UP) only writes the marks: it evaluates them all once it
+    has caught up (consumers.py), not once per batch."""
     if not settings.evaluate_on_events:
         return
     marks: dict[str, str] | None = session.info.get(REEVALUATE)
@@ -550,7 +552,8 @@ def reevaluate(
         async def evaluate_marked(db: Database) -> None:
             await coalescer(db, settings, clock).evaluate(list(due.items()))
 
-        after_commit(session, REEVALUATE, evaluate_marked)
+        if not session.info.get(CATCHING_UP):
+            after_commit(session, REEVALUATE, evaluate_marked)
     if project_id not in marks:
         marks[project_id] = str(uuid.uuid4())
         repository.mark_due(session, project_id, marks[project_id])

@@ -193,7 +193,7 @@ class EventConsumer:
         return Outcome.PROCESSED
 
     async def process_many(self, records: Sequence[Record]) -> None:
-        """Applies consecutive records of one partition in ONE transaction; if any of them fails,
+        """Applies records (each partition's in their order) in ONE transaction; if any of them fails,
         the transaction is rolled back and the records are applied one at a time (`process`),
         so a bad record still retries and dead-letters alone.
 
@@ -282,14 +282,18 @@ class EventConsumer:
             if not batch:
                 await self._record_lag(consumer)
                 continue
+            # Partition by partition, each in its order: one transaction may hold records of
+            # several partitions (their relative order was never defined).
+            records = [r for rs in (await self._linger(consumer, batch)).values() for r in rs]
             offsets: dict[TopicPartition, int] = {}
-            for tp, records in batch.items():
-                size = self.settings.consumer_transaction_records
-                for start in range(0, len(records), size):
-                    chunk = records[start : start + size]
-                    await self.process_many(chunk)
-                    offsets[tp] = self._next[tp] = chunk[-1].offset + 1
-                    self._progress_at = asyncio.get_running_loop().time()
+            size = self.settings.consumer_transaction_records
+            for start in range(0, len(records), size):
+                chunk = records[start : start + size]
+                await self.process_many(chunk)
+                done = {TopicPartition(r.topic, r.partition): r.offset + 1 for r in chunk}
+                offsets.update(done)
+                self._next.update(done)
+                self._progress_at = asyncio.get_running_loop().time()
             try:
                 # One commit per batch: a commit costs a round trip (~ms to 250 ms).
                 await consumer.commit(offsets)
@@ -298,6 +302,24 @@ class EventConsumer:
                 # and the inbox turns them into no-ops.
                 log.warning("offset commit failed (%s); records will be redelivered", exc)
             await self._record_lag(consumer)
+
+    async def _linger(
+        self, consumer: AIOKafkaConsumer, batch: dict[TopicPartition, list[Any]]
+    ) -> dict[TopicPartition, list[Any]]:
+        """A fetch smaller than a transaction's worth, plus what arrived within
+        `consumer_linger_ms` after it. At a live rate a fetch holds about one record and a
+        transaction of one pays its commit, inbox query and the handlers' per-batch work in full;
+        a backlog fills the transaction at once and does not wait. The fetcher keeps fetching in
+        the background meanwhile, so the wait is all a lone event pays."""
+        size = self.settings.consumer_transaction_records
+        count = sum(len(rs) for rs in batch.values())
+        if self.settings.consumer_linger_ms <= 0 or count >= size:
+            return batch
+        await asyncio.sleep(self.settings.consumer_linger_ms / 1000)
+        more = await consumer.getmany(timeout_ms=0, max_records=size - count)
+        for tp, rs in more.items():
+            batch[tp] = [*batch.get(tp, ()), *rs]
+        return batch
 
     async def _watch(self, consumer: AIOKafkaConsumer, stopping: asyncio.Event) -> None:
         """Returns by raising ConsumerStalled when no record was processed for `consumer_stall_s`

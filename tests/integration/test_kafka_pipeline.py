@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from prometheus_client import REGISTRY
@@ -286,4 +286,49 @@ async def test_every_assigned_partition_reports_its_lag_and_a_revoked_one_stops(
         )
     finally:
         await other.stop()
+        await runtime.stop()
+
+
+async def test_records_arriving_within_the_linger_share_a_transaction_a_lone_one_waits_no_more(
+    kafka_broker: Broker, tmp_path: Path, database_url: str
+) -> None:
+    # At a live rate a fetch holds about one record; without the linger each paid a transaction.
+    topic = f"sanpi.itest.{uuid.uuid4().hex[:8]}"
+    linger_s = 0.4
+    applied: list[tuple[str, AsyncSession]] = []  # the sessions kept: ids stay unique
+    handlers: Handlers[Any] = Handlers()
+
+    @handlers.on(ProjectRegistered)
+    async def on_registered(session: AsyncSession, _e: CloudEvent, data: ProjectRegistered) -> None:
+        applied.append((data.project_id, session))
+
+    settings = consumer_settings(
+        tmp_path,
+        database_url,
+        kafka_broker.bootstrap,
+        kafka_partitions=3,
+        consumer_linger_ms=int(linger_s * 1000),
+    )
+    runtime = await consuming_runtime(settings, topic, handlers)
+    await ensure_topics(settings, [topic])
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_broker.bootstrap, acks="all")
+    await producer.start()
+    await runtime.start()
+    try:
+        assert runtime.consumer is not None
+        await asyncio.wait_for(runtime.consumer.assigned.wait(), timeout=30)
+        # Three partitions, 20 ms apart: each alone would be a fetch (and a partition) of its own.
+        for partition in range(3):
+            await producer.send_and_wait(topic, registration(f"p-{partition}"), partition=partition)
+            await asyncio.sleep(0.02)
+        await eventually(lambda: len(applied) == 3, what="the three records applied")
+        assert sorted(p for p, _s in applied) == ["p-0", "p-1", "p-2"]
+        assert len({id(s) for _p, s in applied}) == 1, "one transaction for the three"
+
+        await producer.send_and_wait(topic, registration("lone"), partition=1)
+        # The fetch returns it at once; the linger is all it waits (plus a loaded machine's slack).
+        await eventually(lambda: len(applied) == 4, timeout=linger_s + 1.5, what="the lone record")
+        assert applied[3][0] == "lone"
+    finally:
+        await producer.stop()
         await runtime.stop()

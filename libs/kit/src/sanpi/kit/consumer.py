@@ -214,7 +214,7 @@ class EventConsumer:
         return Outcome.PROCESSED
 
     async def process_many(self, records: Sequence[Record], *, catching_up: bool = False) -> None:
-        """Applies consecutive records of one partition in ONE transaction; if any of them fails,
+        """Applies records (each partition's in their order) in ONE transaction; if any of them fails,
         the transaction is rolled back and the records are applied one at a time (`process`),
         so a bad record still retries and dead-letters alone.
 
@@ -305,6 +305,7 @@ class EventConsumer:
                 await self.apply_fetched({}, waiting=0)  # caught up: what was left runs now
                 await self._record_lag(consumer)
                 continue
+            batch = await self._linger(consumer, batch)
             waiting = _waiting_after(consumer, batch, self._next)
             offsets = await self.apply_fetched(batch, waiting=waiting)
             try:
@@ -319,8 +320,8 @@ class EventConsumer:
     async def apply_fetched(
         self, batch: Mapping[TopicPartition, Sequence[Record]], *, waiting: int
     ) -> dict[TopicPartition, int]:
-        """Applies a fetched batch, up to `consumer_transaction_records` records of a partition
-        per transaction; returns the offsets to commit. `waiting`: the records known to wait
+        """Applies a fetched batch, up to `consumer_transaction_records` records per transaction
+        (of any of its partitions, each partition's in order); returns the offsets to commit. `waiting`: the records known to wait
         after this batch (the fetch responses' high-water marks).
 
         The one place that decides whether a batch's transactions wait for their work after
@@ -331,13 +332,17 @@ class EventConsumer:
         size = self.settings.consumer_transaction_records
         catching_up = self.caught_up is not None and waiting >= size
         leave = catching_up or self._left_behind
+        # Partition by partition, each in its order: one transaction may hold records of several
+        # partitions (their relative order was never defined).
+        records = [r for rs in batch.values() for r in rs]
         offsets: dict[TopicPartition, int] = {}
-        for tp, records in batch.items():
-            for start in range(0, len(records), size):
-                chunk = records[start : start + size]
-                await self.process_many(chunk, catching_up=leave)
-                offsets[tp] = self._next[tp] = chunk[-1].offset + 1
-                self._progress_at = asyncio.get_running_loop().time()
+        for start in range(0, len(records), size):
+            chunk = records[start : start + size]
+            await self.process_many(chunk, catching_up=leave)
+            done = {TopicPartition(r.topic, r.partition): r.offset + 1 for r in chunk}
+            offsets.update(done)
+            self._next.update(done)
+            self._progress_at = asyncio.get_running_loop().time()
         if catching_up:
             self._left_behind = True
         elif self._left_behind and self.caught_up is not None:
@@ -348,6 +353,24 @@ class EventConsumer:
                 log.exception("%s: the work left while catching up failed", self.name)
             self._progress_at = asyncio.get_running_loop().time()
         return offsets
+
+    async def _linger(
+        self, consumer: AIOKafkaConsumer, batch: dict[TopicPartition, list[Any]]
+    ) -> dict[TopicPartition, list[Any]]:
+        """A fetch smaller than a transaction's worth, plus what arrived within
+        `consumer_linger_ms` after it. At a live rate a fetch holds about one record and a
+        transaction of one pays its commit, inbox query and the handlers' per-batch work in full;
+        a backlog fills the transaction at once and does not wait. The fetcher keeps fetching in
+        the background meanwhile, so the wait is all a lone event pays."""
+        size = self.settings.consumer_transaction_records
+        count = sum(len(rs) for rs in batch.values())
+        if self.settings.consumer_linger_ms <= 0 or count >= size:
+            return batch
+        await asyncio.sleep(self.settings.consumer_linger_ms / 1000)
+        more = await consumer.getmany(timeout_ms=0, max_records=size - count)
+        for tp, rs in more.items():
+            batch[tp] = [*batch.get(tp, ()), *rs]
+        return batch
 
     async def _watch(self, consumer: AIOKafkaConsumer, stopping: asyncio.Event) -> None:
         """Returns by raising ConsumerStalled when no record was processed for `consumer_stall_s`

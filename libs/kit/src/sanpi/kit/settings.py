@@ -30,6 +30,7 @@ SHARED_FIELDS = frozenset(
         "log_level",
         "data_dir",
         "consumer_stall_s",
+        "consumer_linger_ms",
     }
 )
 
@@ -82,15 +83,26 @@ class ServiceSettings(BaseSettings):
     consumer_backoff_ms: int = 100
     # A consumer that processed nothing for this long while the broker holds records for it is
     # replaced by a fresh one (a handler's retries take at most a few seconds, a batch of 500
-    # well under a minute).
+    # well under a minute). The check asks the broker through short-lived clients of its own,
+    # not the consumer's, which can stay wedged after a broker restart: records waiting on a
+    # partition the consumer holds, or on partitions whose committed offsets stood still for a
+    # whole check while it holds none of them, mean a stall. With the broker away the check is
+    # skipped (logged once).
     consumer_stall_s: float = 60.0
-    # Records of one partition applied in one transaction at most: only a consumer catching up
-    # (a backlog, a replay) fills it; live traffic arrives a few records a fetch. 200: the scale
-    # bench's replay (2,000 projects, SQLite) cost 0.48–0.61 CPU-s per 1,000 events against
-    # 0.61–0.68 at 50, 3 interleaved runs each (a batch pays its queries, commit and rule
-    # evaluation once); 500 did no better in-process. At ~0.5 ms an event, 200 hold SQLite's
-    # write lock ~0.1 s, as 50 did at 2 ms each.
+    # Records of one fetch (any of its partitions) applied in one transaction at most: only a
+    # consumer catching up (a backlog, a replay) fills it; live traffic brings a few records a
+    # linger (below). 200: the scale bench's replay (2,000 projects, SQLite) cost 0.48–0.61 CPU-s
+    # per 1,000 events against 0.61–0.68 at 50, 3 interleaved runs each (a batch pays its
+    # queries, commit and rule evaluation once); 500 did no better in-process. At ~0.5 ms an
+    # event, 200 hold SQLite's write lock ~0.1 s, as 50 did at 2 ms each.
     consumer_transaction_records: int = 200
+    # After a fetch smaller than a transaction's worth, the consumer waits this long and takes
+    # what arrived meanwhile, from every partition, into the same transaction: at a live rate a
+    # fetch holds ~1 record, and a transaction of one costs the notification service ~14 CPU-ms
+    # an event against ~7 at three. 50: fed alone through Kafka at 30 events/s it cost 9.3–9.6
+    # CPU-ms an event against 11.5–13.0 without and 10.7–13.0 at 20. A lone event waits this
+    # much longer; 0 turns it off.
+    consumer_linger_ms: int = 50
     # How often the relay looks for outbox rows that no local commit announced (other replicas,
     # rows left by a crash). Local commits wake it at once.
     outbox_poll_interval_ms: int = 500

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import event as sa_event
 
+from bench.common import measured
 from sanpi.events import ProgressReported, ProjectRegistered, ReportPeriodKind, Stage
 from sanpi.kit import SystemClock
 from sanpi.notification.app import create_app
@@ -141,39 +141,24 @@ async def run(
             service.record_results = counting
             engine = runtime.db.engine.sync_engine
             sa_event.listen(engine, "before_cursor_execute", counter.on_statement)
-            profiler = None
-            report = ""
-            if profile:
-                from pyinstrument import Profiler
-
-                profiler = Profiler(async_mode="disabled", interval=0.0005)
-                profiler.start()
-            # As serve() does after start-up: the collector then walks only what came after.
-            gc.collect()
-            gc.freeze()
-            cpu, wall = time.process_time(), time.perf_counter()
             try:
-                interval = batch / rate if rate else 0.0
-                for start in range(0, events, batch):
-                    await consumer.process_many(records[start : start + batch])
-                    if interval:
-                        due = wall + (start + batch) / rate  # type: ignore[operator]
-                        await asyncio.sleep(max(0.0, due - time.perf_counter()))
-                await asyncio.wait_for(counter.done.wait(), timeout=120)
+                with measured(profile=profile) as window:
+                    interval = batch / rate if rate else 0.0
+                    for start in range(0, events, batch):
+                        await consumer.process_many(records[start : start + batch])
+                        if interval:
+                            due = window.started + (start + batch) / rate  # type: ignore[operator]
+                            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                    await asyncio.wait_for(counter.done.wait(), timeout=120)
             finally:
-                cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
                 sa_event.remove(engine, "before_cursor_execute", counter.on_statement)
                 service.record_results = real_record
-                gc.unfreeze()
-                if profiler is not None:
-                    profiler.stop()
-                    report = profiler.output_text(unicode=True, show_all=False)
     figures = {
-        "cpu_ms_per_delivery": cpu * 1000 / counter.delivered,
+        "cpu_ms_per_delivery": window.cpu * 1000 / counter.delivered,
         "statements_per_event": counter.statements / events,
-        "wall_s": wall,
+        "wall_s": window.wall,
     }
-    return figures, report
+    return figures, window.report
 
 
 def main(argv: Sequence[str]) -> None:

@@ -16,10 +16,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import gc
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ import uvicorn
 import uvloop
 from sqlalchemy import event as sa_event
 
+from bench.common import measured
 from scripts import stack
 from tests.support.apps import token
 from tests.support.milestone import milestone_service
@@ -117,24 +116,10 @@ async def run(*, group: int, url: str, profile: bool) -> tuple[dict[str, float],
                 assert (await client.stdout.readline()).strip() == b"ready"
                 engine = svc.runtime.db.engine.sync_engine
                 sa_event.listen(engine, "before_cursor_execute", seen)
-                profiler = None
-                report = ""
-                if profile:
-                    from pyinstrument import Profiler
-
-                    profiler = Profiler(async_mode="disabled", interval=0.0005)
-                    profiler.start()
-                gc.collect()
-                gc.freeze()
-                cpu, wall = time.process_time(), time.perf_counter()
-                client.stdin.write(b"go\n")
-                await client.stdin.drain()
-                done = (await asyncio.wait_for(client.stdout.readline(), 300)).decode().strip()
-                cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-                if profiler is not None:
-                    profiler.stop()
-                    report = profiler.output_text(unicode=True, show_all=False)
-                gc.unfreeze()
+                with measured(profile=profile) as window:
+                    client.stdin.write(b"go\n")
+                    await client.stdin.drain()
+                    done = (await asyncio.wait_for(client.stdout.readline(), 300)).decode().strip()
                 sa_event.remove(engine, "before_cursor_execute", seen)
                 await client.wait()
             finally:
@@ -147,10 +132,10 @@ async def run(*, group: int, url: str, profile: bool) -> tuple[dict[str, float],
     expected = f"done {{201: {posts}}}"
     assert done == expected, done
     return {
-        "cpu_ms_per_post": cpu * 1000 / posts,
+        "cpu_ms_per_post": window.cpu * 1000 / posts,
         "statements_per_post": statements[0] / posts,
-        "wall_s": wall,
-    }, report
+        "wall_s": window.wall,
+    }, window.report
 
 
 def main(argv: Sequence[str]) -> None:

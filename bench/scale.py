@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import gc
 import random
 import time
 import uuid
@@ -35,7 +34,14 @@ from fastapi import FastAPI
 from sqlalchemy import func, insert
 from sqlmodel import SQLModel, col, select
 
-from bench.common import RESULTS, BenchResult, create_topic, delete_topic, percentile
+from bench.common import (
+    RESULTS,
+    BenchResult,
+    create_topic,
+    delete_topic,
+    measured,
+    percentile,
+)
 from sanpi.client.demo.generator import DemoDataset, periods_by_key, province, province_parks
 from sanpi.client.demo.loader import province_sheet
 from sanpi.events import ReportPeriodKind
@@ -152,21 +158,6 @@ def profiled(enabled: bool, name: str) -> Iterator[None]:
         print(f"  profile of {name}: {path}", flush=True)
 
 
-@contextlib.contextmanager
-def frozen_heap() -> Iterator[None]:
-    """Everything alive now out of the garbage collector's sight while requests are timed, as
-    `serve()` freezes a service after start-up. In-process, the app shares its heap with the
-    bench's generated province; a full collection walking that (~0.06 s at 20k projects, more
-    with the imported rows) can land inside one timed request, which a served process would not
-    pay."""
-    gc.collect()
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
 def ms(seconds: float) -> float:
     return seconds * 1000
 
@@ -212,7 +203,9 @@ async def registry_part(
             "projects/s",
             f"{len(data.projects)} projects + {len(data.listings)} listings, bulk import",
         )
-        with frozen_heap():
+        # The app shares this process's heap with the generated province: measured() keeps a full
+        # collection walking it out of the timed requests, which a served process would not pay.
+        with measured():
             for name, params in LIST_CASES.items():
                 timings = await timed_gets(
                     client, "/v1/projects", {"limit": 50, **params}, sizes.runs

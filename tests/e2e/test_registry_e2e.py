@@ -1,5 +1,6 @@
-"""The registry over the real broker: its events on sanpi.projects, the stage projection, and the
-district demo loaded through the public APIs (twice: nothing duplicated)."""
+"""The registry over the real broker: its events on sanpi.projects and the stage projection. (The
+district demo loaded through the public APIs twice is in tests/monitoring/test_district_demo.py,
+on the stack its dashboards test loads it into.)"""
 
 from __future__ import annotations
 
@@ -10,9 +11,6 @@ import httpx
 import pytest
 from aiokafka.structs import ConsumerRecord
 
-from sanpi.client.demo.generator import district
-from sanpi.client.demo.loader import load_district
-from sanpi.client.sdk import SanpiClient, ServiceUrls
 from tests.conftest import Broker, Stack
 from tests.support.kafka import header, read_until
 from tests.support.waiting import eventually
@@ -103,39 +101,3 @@ async def test_registry_events_reach_kafka_and_the_stage_comes_back(
     assert events["sanpi.project.cancelled.v1"]["reason_code"] == "LAND"
     types = {header(r, "ce_type") for r in records}
     assert {"sanpi.period.opened.v1", "sanpi.target.set.v1"} <= types
-
-
-async def test_the_district_demo_loads_over_the_apis_and_twice_duplicates_nothing(
-    services: Stack,
-) -> None:
-    urls = ServiceUrls(**services.urls)
-    data = district(2023)
-    with SanpiClient(services.token(subject="demo"), urls) as client:
-        first = load_district(client, data, wait_timeout=60)
-        second = load_district(client, data, wait_timeout=60)
-        assert first.ids == second.ids
-        assert first.milestones > 100
-        assert second.milestones == 0
-        assert second.skipped_milestones == first.milestones
-        listings = client.registry.list_listings(period=7, limit=500)["items"]
-        assert len(listings) == 12
-        assert sum(x["listed_total_investment"] for x in listings) == 1_607_000
-        seen = client.registry.list_projects(q="雄韬氢能", limit=10)["items"]
-        assert [p["name"] for p in seen] == ["雄韬氢能产业园"]
-        assert client.registry.get_period(7)["status"] == "CLOSED"
-
-        def producing() -> int:
-            page = client.registry.list_projects(stage="IN_PRODUCTION", limit=500)
-            return len(page["items"])
-
-        expected = sum(
-            1 for p in data.projects
-            if p.produced and p.produced <= data.as_of and not (p.effective and p.effective <= data.as_of)
-            and not p.cancelled
-        )  # fmt: skip
-        await eventually(
-            lambda: producing() == expected or None, timeout=60, what="stage projection"
-        )
-        indicators = client.registry.indicators(year=2023, as_of="2024-12-31")
-        assert indicators["periods"][0]["period"] == 7
-        assert indicators["targets"][0]["target"] == 4_000_000

@@ -70,6 +70,8 @@ async def test_a_minted_token_is_accepted_with_its_role_and_parks(services: Stac
         assert read_only.status_code == 403
 
 
+# Only the CLI, no database: the PostgreSQL pass of make test would repeat it to the letter.
+@pytest.mark.db_independent
 def test_the_secret_can_come_from_a_file(services: Stack, tmp_path: Path) -> None:
     secret_file = tmp_path / "jwt.secret"
     secret_file.write_text(services.secret + "\n")
@@ -79,6 +81,8 @@ def test_the_secret_can_come_from_a_file(services: Stack, tmp_path: Path) -> Non
     assert claims["role"] == "viewer"
 
 
+# Only the CLI, no database: the PostgreSQL pass of make test would repeat it to the letter.
+@pytest.mark.db_independent
 def test_an_unknown_role_is_refused_clearly(services: Stack) -> None:
     refused = token_issue("--role", "root", secret=services.secret)
     assert refused.returncode == 2
@@ -87,6 +91,8 @@ def test_an_unknown_role_is_refused_clearly(services: Stack) -> None:
     assert "admin, operator or viewer" in refused.stderr
 
 
+# Only the CLI, no database: the PostgreSQL pass of make test would repeat it to the letter.
+@pytest.mark.db_independent
 def test_no_secret_is_refused_clearly() -> None:
     refused = token_issue("--role", "admin", secret=None)
     assert refused.returncode == 2

@@ -36,6 +36,8 @@ from tests.support.waiting import eventually
 pytestmark = pytest.mark.kafka
 
 
+# Only the broker, no database: the PostgreSQL pass of make test would repeat it to the letter.
+@pytest.mark.db_independent
 def test_starting_a_running_broker_is_harmless(kafka_broker: Broker) -> None:
     pid = kafka_broker.pid()
     again = kafka_broker.script("start")
@@ -45,6 +47,8 @@ def test_starting_a_running_broker_is_harmless(kafka_broker: Broker) -> None:
     assert kafka_broker.script("status").returncode == 0
 
 
+# Only the broker, no database: the PostgreSQL pass of make test would repeat it to the letter.
+@pytest.mark.db_independent
 async def test_topics_are_created_with_their_dead_letter_topic(kafka_broker: Broker) -> None:
     topic = f"sanpi.itest.{uuid.uuid4().hex[:8]}"
     settings = ServiceSettings(kafka_bootstrap=kafka_broker.bootstrap, kafka_partitions=3)
@@ -150,6 +154,8 @@ async def test_poison_is_dead_lettered_and_the_partition_keeps_moving(
     assert header(dead[1], "dlq_attempts") == "2"
 
 
+# Only the broker, no database: the PostgreSQL pass of make test would repeat it to the letter.
+@pytest.mark.db_independent
 async def test_broker_data_survives_a_restart(run_dir: Path) -> None:
     directory = run_dir / "kafka-restart"
     broker = start_broker(directory)

@@ -11,6 +11,9 @@ import pytest
 
 from sanpi.kit import Forbidden, Principal, Role, Unauthorized, issue_token, verify_token
 
+# Pure code, no database: the PostgreSQL pass of make test would repeat these to the letter.
+pytestmark = pytest.mark.db_independent
+
 SECRET = "unit-test-secret-of-sufficient-length-0123456789"
 
 

@@ -20,6 +20,9 @@ from sanpi.events import BatchType, MilestoneKind, PeriodStatus, Stage
 from sanpi.milestone.lifecycle.state_machine import Evidence, stage_after_milestone
 from sanpi.registry.listings.rules import check_listing
 
+# Pure code, no database: the PostgreSQL pass of make test would repeat these to the letter.
+pytestmark = pytest.mark.db_independent
+
 SEEDS = range(12)
 
 

@@ -29,6 +29,9 @@ from sanpi.events import (
     parse_data,
 )
 
+# Pure code, no database: the PostgreSQL pass of make test would repeat these to the letter.
+pytestmark = pytest.mark.db_independent
+
 
 def registered(project_id: str = "p-1") -> ProjectRegistered:
     return ProjectRegistered(

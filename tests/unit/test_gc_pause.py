@@ -9,6 +9,9 @@ import pytest
 
 from sanpi.kit.gc_pause import gc_paused
 
+# Pure code, no database: the PostgreSQL pass of make test would repeat these to the letter.
+pytestmark = pytest.mark.db_independent
+
 
 @pytest.fixture(autouse=True)
 def collector_running() -> Iterator[None]:

@@ -21,6 +21,9 @@ from sanpi.milestone.rules.facts import (
 from sanpi.milestone.rules.reconcile import Action, reconcile
 from sanpi.milestone.settings import RuleSettings
 
+# Pure code, no database: the PostgreSQL pass of make test would repeat these to the letter.
+pytestmark = pytest.mark.db_independent
+
 D = dt.date
 RULES = RuleSettings()
 DEADLINES = Deadlines()

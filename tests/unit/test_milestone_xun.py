@@ -20,6 +20,9 @@ from sanpi.events.xun import (
     xun_of,
 )
 
+# Pure code, no database: the PostgreSQL pass of make test would repeat these to the letter.
+pytestmark = pytest.mark.db_independent
+
 
 @pytest.mark.parametrize(
     ("key", "start", "end"),

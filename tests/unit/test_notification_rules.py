@@ -23,6 +23,9 @@ from sanpi.notification.subscriptions.models import Channel, Subscription
 from sanpi.notification.subscriptions.service import signing_secrets
 from tests.support.notification import alert, record
 
+# Pure code, no database: the PostgreSQL pass of make test would repeat these to the letter.
+pytestmark = pytest.mark.db_independent
+
 RED_WUTONG = Routing(
     event_type="sanpi.alert.raised.v1",
     severity=Severity.RED,

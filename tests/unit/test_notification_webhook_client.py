@@ -14,7 +14,8 @@ from sanpi.notification.channels import webhook
 from sanpi.notification.channels.result import AttemptResult
 from tests.conftest import free_port
 
-pytestmark = pytest.mark.asyncio
+# Pure code, no database: the PostgreSQL pass of make test would repeat these to the letter.
+pytestmark = [pytest.mark.asyncio, pytest.mark.db_independent]
 
 SECRET = webhook.new_secret()
 

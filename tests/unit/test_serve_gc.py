@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import gc
 
+import pytest
 from fastapi import FastAPI
 
 from sanpi.kit.serve import frozen_after
+
+# Pure code, no database: the PostgreSQL pass of make test would repeat these to the letter.
+pytestmark = pytest.mark.db_independent
 
 
 def test_the_app_and_everything_alive_then_leave_the_collectors_generations() -> None:

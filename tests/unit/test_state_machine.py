@@ -27,6 +27,9 @@ from sanpi.milestone.lifecycle.state_machine import (
     stage_after_milestone,
 )
 
+# Pure code, no database: the PostgreSQL pass of make test would repeat these to the letter.
+pytestmark = pytest.mark.db_independent
+
 PHOTO = [Evidence("https://evidence.example/site-2023-03-01.jpg")]
 
 

@@ -13,6 +13,9 @@ from sanpi.notification.channels.targets import TargetRefused, check_target
 from sanpi.notification.channels.webhook import new_secret, parse_retry_after, sign
 from sanpi.notification.delivery.timing import retry_delay
 
+# Pure code, no database: the PostgreSQL pass of make test would repeat these to the letter.
+pytestmark = pytest.mark.db_independent
+
 
 def test_signature_verifies_with_the_standardwebhooks_package() -> None:
     secret = new_secret()

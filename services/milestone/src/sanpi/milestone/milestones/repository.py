@@ -16,6 +16,8 @@ from sanpi.milestone.milestones.models import Milestone
 
 # A consumer batch's milestones by project, loaded up front.
 PREFETCHED: Prefetched[Milestone] = Prefetched("milestone.milestones")
+# A milestone as a rule evaluation reads it (rows_for_rules).
+MilestoneRow = Milestone | sa.Row[Any]
 
 
 async def prefetch(session: AsyncSession, project_ids: Sequence[str]) -> None:
@@ -53,6 +55,53 @@ async def get(
         Milestone.project_id == project_id, Milestone.kind == kind, Milestone.label == label
     )
     return (await session.exec(stmt)).first()
+
+
+# What a rule evaluation reads of its projects' milestones: Core rows of the columns it needs,
+# not ORM objects. Loading a province's ~38,000 milestones through the ORM decoded each one's
+# evidence JSON and two timestamps and built an instrumented object; an evaluation changes only
+# the status of the few whose due date came near or passed (set_status).
+_NODES = Milestone.__table__.c  # type: ignore[attr-defined]
+_RULE_COLUMNS = (
+    "id",
+    "project_id",
+    "kind",
+    "label",
+    "baseline_date",
+    "forecast_date",
+    "actual_date",
+    "status",
+)
+_FOR_RULES = (
+    sa.select(*(_NODES[name] for name in _RULE_COLUMNS))
+    .where(_NODES.project_id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(_NODES.project_id, _NODES.baseline_date, _NODES.kind)
+)
+_SET_STATUS = (
+    sa.update(Milestone)
+    .where(_NODES.id == sa.bindparam("milestone_id"))
+    .values(status=sa.bindparam("status"), updated_at=sa.bindparam("updated_at"))
+)
+
+
+async def rows_for_rules(
+    session: AsyncSession, project_ids: Sequence[str]
+) -> Sequence[sa.Row[Any]]:
+    """The projects' milestones in plan order (as for_projects), as they stand in this
+    transaction, for reading only."""
+    await insert_pending(session, _INSERT)
+    await session.flush()  # a Core read does not autoflush: changed milestones first
+    connection = await session.connection()
+    return (await connection.execute(_FOR_RULES, {"ids": list(project_ids)})).all()
+
+
+async def set_status(session: AsyncSession, changes: Sequence[dict[str, Any]]) -> None:
+    """UPDATEs milestones' status now, one executemany: each change is {milestone_id, status,
+    updated_at}. For rows read by rows_for_rules: a Milestone object of the same row loaded
+    earlier in this transaction would not see it."""
+    if changes:
+        connection = await session.connection()
+        await connection.execute(_SET_STATUS, list(changes))
 
 
 async def for_projects(session: AsyncSession, project_ids: Sequence[str]) -> list[Milestone]:

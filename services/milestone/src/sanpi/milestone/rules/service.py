@@ -34,7 +34,7 @@ from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.milestone import metrics
 from sanpi.milestone.lifecycle import repository as projects
 from sanpi.milestone.milestones import repository as milestones
-from sanpi.milestone.milestones.models import Milestone, MilestoneStatus
+from sanpi.milestone.milestones.models import MilestoneStatus
 from sanpi.milestone.progress import repository as progress
 from sanpi.milestone.rules import repository
 from sanpi.milestone.rules.coalescer import MAX_BATCH, Coalescer
@@ -98,7 +98,7 @@ async def unpin(session: AsyncSession) -> None:
 def facts_of(
     project: projects.ProjectRow,
     history: Sequence[projects.StageRow],
-    plan_rows: Sequence[Milestone],
+    plan_rows: Sequence[milestones.MilestoneRow],
     reports: Sequence[ReportFact],
     plans: Sequence[progress.PlanRow],
     reports_from: dt.date | None = None,
@@ -153,7 +153,7 @@ def facts_of(
 class Loaded:
     project: projects.ProjectRow
     facts: ProjectFacts
-    milestones: list[Milestone]
+    milestones: Sequence[milestones.MilestoneRow]
 
 
 class OfProject(Protocol):
@@ -192,7 +192,7 @@ async def load(
     ids = list(project_ids)
     rows, changes = await projects.rows_for_rules(session, ids)
     history = by_project(changes)
-    plan_rows = by_project(await milestones.for_projects(session, ids))
+    plan_rows = by_project(await milestones.rows_for_rules(session, ids))
     earlier: dict[str, progress.Earlier] = {}
     if reports_from is None:
         reports = _as_facts(await progress.report_facts(session, ids))
@@ -300,6 +300,7 @@ async def _evaluate(
     by_id: dict[str, projects.ProjectRow] = {}
     pacing: list[tuple[str, Pacing]] = []
     desired: list[DesiredAlert] = []
+    statuses: list[dict[str, object]] = []
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         for outcome in await _evaluate_chunk(
@@ -308,9 +309,10 @@ async def _evaluate(
             item = outcome.item
             by_id[item.project.project_id] = item.project
             desired.extend(outcome.alerts)
-            _milestone_signals(session, item, as_of, settings.rules.r17.milestone_days)
+            _milestone_signals(session, item, as_of, settings.rules.r17.milestone_days, statuses)
             if outcome.pacing is not None:
                 pacing.append((item.project.park, outcome.pacing))
+    await milestones.set_status(session, statuses)
     firing = {
         a.alert_key: a
         for start in range(0, len(ids), CHUNK)
@@ -344,8 +346,15 @@ async def _one_full_pass_at_a_time(session: AsyncSession) -> None:
         )
 
 
-def _milestone_signals(session: AsyncSession, item: Loaded, as_of: dt.date, soon: int) -> None:
-    """milestone.due_soon / milestone.overdue, once each time a milestone enters that status."""
+def _milestone_signals(
+    session: AsyncSession,
+    item: Loaded,
+    as_of: dt.date,
+    soon: int,
+    statuses: list[dict[str, object]],
+) -> None:
+    """milestone.due_soon / milestone.overdue, once each time a milestone enters that status;
+    the new statuses go to `statuses` (milestones.set_status)."""
     state = item.facts.stage_on(as_of)
     if state is None or state[0] in QUIET_STAGES:
         return
@@ -365,9 +374,7 @@ def _milestone_signals(session: AsyncSession, item: Loaded, as_of: dt.date, soon
         )
         if status is row.status:
             continue
-        row.status = status
-        row.updated_at = utcnow()
-        milestones.save(session, row)
+        statuses.append({"milestone_id": row.id, "status": status, "updated_at": utcnow()})
         pid = row.project_id
         if status is MilestoneStatus.DUE_SOON:
             timeline.publish(

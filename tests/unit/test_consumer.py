@@ -361,6 +361,7 @@ async def test_a_batch_writes_one_inbox_row_per_event_at_commit_and_a_replay_of_
         assert len((await session.exec(select(InboxEntry))).all()) == 2
 
 
+@pytest.mark.db_independent
 async def test_a_batch_looks_its_events_up_in_the_inbox_by_its_whole_key(tmp_path: Path) -> None:
     # Constrained by consumer alone, the inbox query read every row the consumer ever wrote:
     # a replay's batches grew slower with each one. SQLite's plan, whatever the test database.

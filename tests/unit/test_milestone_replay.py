@@ -27,9 +27,12 @@ from sanpi.events import (
     build_record,
 )
 from sanpi.kit import Database, EventConsumer, Outcome
+from sanpi.milestone.app import sweep
 from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
 from sanpi.milestone.progress.models import InvestmentPlan
 from sanpi.milestone.rules.models import Alert, AlertState
+from sanpi.milestone.rules.repository import mark_due
+from sanpi.milestone.settings import MilestoneSettings
 from tests.support import milestone
 from tests.support.milestone import FakeRecord, Milestones, milestone_service
 from tests.unit.test_milestone_coalesced import marks, passes
@@ -354,3 +357,33 @@ async def test_a_batch_lists_its_projects_without_loading_them_and_as_one_by_one
         "p2": ([1, 2], 1),
         "p4": ([1], 1),
     }
+
+
+async def test_the_sweep_leaves_the_marks_of_a_consumer_catching_up_to_its_own_pass(
+    tmp_path: Path,
+) -> None:
+    # A replay's registrations marked their projects; the sweep taking them before the listings
+    # mark them again evaluated each twice. Once the consumer has caught up, it evaluates them,
+    # and the sweep takes again what anything else left.
+    today, size = dt.date(2023, 2, 20), 8
+    options = {"consumer_transaction_records": size, "evaluation_sweep_s": 3600}
+    fed = records(backlog())
+    tp = TopicPartition("sanpi.projects", 0)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)  # every mark is older
+    async with milestone_service(tmp_path, today, **options) as svc:
+        consumer, settings = svc.runtime.consumer, svc.runtime.settings
+        assert consumer is not None
+        assert isinstance(settings, MilestoneSettings)
+        before = passes()
+        await consumer.apply_fetched({tp: fed[:size]}, waiting=len(fed) - size)
+        assert len(await marks(svc)) == size
+        assert await sweep(svc.runtime, settings, before=later) == 0
+        assert passes() == before
+        assert len(await marks(svc)) == size
+        await consumer.apply_fetched({tp: fed[size:]}, waiting=0)  # caught up
+        assert [a - b for a, b in zip(passes(), before, strict=True)] == [1, 24]
+        assert await marks(svc) == []
+        async with svc.runtime.db.transaction() as session:
+            mark_due(session, "r00", "left-by-a-crash")
+        assert await sweep(svc.runtime, settings, before=later) == 1
+        assert await marks(svc) == []

@@ -28,7 +28,7 @@ from sanpi.kit import (
     at_commit,
     utcnow,
 )
-from sanpi.kit.consumer import ConsumerStalled, Record
+from sanpi.kit.consumer import ConsumerStalled, Record, catching_up
 from sanpi.kit.inbox import InboxEntry
 from sanpi.kit.kafka import Backlog
 from sanpi.milestone.lifecycle.models import TrackedProject
@@ -389,6 +389,34 @@ async def test_a_batch_looks_its_events_up_in_the_inbox_by_its_whole_key(tmp_pat
         sa_event.remove(engine, "before_cursor_execute", seen)
         await db.dispose()
     assert "consumer=? AND source=? AND event_id=?" in plan, plan
+
+
+async def test_a_consumer_is_catching_up_until_its_hook_has_done_what_it_left(
+    db: Database,
+) -> None:
+    # What the milestone service's sweep asks before taking the marks a replay left: while the
+    # hook evaluates them, a sweep would evaluate the same projects again.
+    during: list[bool] = []
+
+    async def caught_up(database: Database) -> None:
+        during.append(catching_up(database))
+
+    consumer = EventConsumer(
+        db=db,
+        settings=ServiceSettings(consumer_max_attempts=1, consumer_backoff_ms=1),
+        topics=["sanpi.projects"],
+        handlers=tracking_handlers([]).as_mapping(),
+        dead_letter=DeadLetters(),
+        caught_up=caught_up,
+    )
+    tp = TopicPartition("sanpi.projects", 0)
+    size = consumer.settings.consumer_transaction_records
+    assert not catching_up(db)
+    await consumer.apply_fetched({tp: [FakeRecord(registration("p-1"))]}, waiting=size)
+    assert catching_up(db)
+    await consumer.apply_fetched({tp: [FakeRecord(registration("p-2"), offset=1)]}, waiting=0)
+    assert during == [True]
+    assert not catching_up(db)
 
 
 async def test_the_watchdog_tells_a_stall_from_an_idle_replica_and_a_failed_commit(

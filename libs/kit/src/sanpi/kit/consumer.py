@@ -363,11 +363,14 @@ class EventConsumer:
             _LEAVING.add(self)
         elif self._left_behind and self.caught_up is not None:
             self._left_behind = False
-            _LEAVING.discard(self)
             try:
                 await self.caught_up(self.db)
             except Exception:  # what was left stays durable (the service's sweep retries)
                 log.exception("%s: the work left while catching up failed", self.name)
+            finally:
+                # Only now: a sweep meanwhile would take the same work (a replay's 20,000
+                # projects take ~10 s to evaluate, and sweeping them too evaluated ~11,000 twice).
+                _LEAVING.discard(self)
             self._progress_at = asyncio.get_running_loop().time()
         return offsets
 

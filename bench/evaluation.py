@@ -59,19 +59,23 @@ async def prepare(projects: int, path: Path, months: int) -> None:
     print(counts)
 
 
-def digest(rows: Iterable[Any]) -> str:
-    h, n = hashlib.sha256(), 0
-    for row in rows:
-        h.update(json.dumps(row, sort_keys=True, default=str, ensure_ascii=False).encode())
-        n += 1
-    return f"{n}:{h.hexdigest()[:16]}"
+def digest(rows: Iterable[Any], *, unordered: bool = False) -> str:
+    """Count and hash of the rows; `unordered`: of the rows in any order (sorted first)."""
+    lines = [json.dumps(row, sort_keys=True, default=str, ensure_ascii=False) for row in rows]
+    h = hashlib.sha256()
+    for line in sorted(lines) if unordered else lines:
+        h.update(line.encode())
+    return f"{len(lines)}:{h.hexdigest()[:16]}"
 
 
 def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
-async def digests(db: Database) -> dict[str, str]:
+async def digests(db: Database, *, unordered: bool = False) -> dict[str, str]:
+    """Digests of the alerts, timeline and outbox. `unordered`: the timeline's and outbox's rows
+    in any order, for a replay: the records of several partitions share a transaction in the
+    order their fetches arrived, which differs from run to run."""
     async with db.engine.connect() as c:
         firing = await c.execute(
             text(
@@ -98,16 +102,22 @@ async def digests(db: Database) -> dict[str, str]:
             "firing": digest(list(r) for r in firing),
             "alerts": digest(list(r) for r in alerts),
             "timeline": digest(
-                [*r[:4], {k: v for k, v in _json(r[4]).items() if k not in VOLATILE}]
-                for r in timeline
+                (
+                    [*r[:4], {k: v for k, v in _json(r[4]).items() if k not in VOLATILE}]
+                    for r in timeline
+                ),
+                unordered=unordered,
             ),
             "outbox": digest(
-                [
-                    *r[:3],
-                    sorted(_json(r[3])),
-                    {k: v for k, v in _json(r[4])["data"].items() if k not in VOLATILE},
-                ]
-                for r in outbox
+                (
+                    [
+                        *r[:3],
+                        sorted(_json(r[3])),
+                        {k: v for k, v in _json(r[4])["data"].items() if k not in VOLATILE},
+                    ]
+                    for r in outbox
+                ),
+                unordered=unordered,
             ),
         }
     return found

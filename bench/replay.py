@@ -56,7 +56,7 @@ async def run(rows: list[OutboxMessage], bootstrap: str, keep: Path | None, prof
         print(f"  evaluation passes: {count:.0f}, projects evaluated: {total:.0f}")
         db = Database(url)
         try:
-            print(f"  {await digests(db)}")
+            print(f"  {await digests(db, unordered=True)}")
         finally:
             await db.dispose()
 

@@ -6,12 +6,14 @@ import datetime as dt
 import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiokafka import TopicPartition
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import event as sa_event
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -26,7 +28,7 @@ from sanpi.kit import (
     at_commit,
     utcnow,
 )
-from sanpi.kit.consumer import ConsumerStalled, Record
+from sanpi.kit.consumer import ConsumerStalled, Record, catching_up
 from sanpi.kit.inbox import InboxEntry
 from sanpi.kit.kafka import Backlog
 from sanpi.milestone.lifecycle.models import TrackedProject
@@ -357,6 +359,64 @@ async def test_a_batch_writes_one_inbox_row_per_event_at_commit_and_a_replay_of_
     assert calls == ["p-1", "p-2"]
     async with db.read() as session:
         assert len((await session.exec(select(InboxEntry))).all()) == 2
+
+
+@pytest.mark.db_independent
+async def test_a_batch_looks_its_events_up_in_the_inbox_by_its_whole_key(tmp_path: Path) -> None:
+    # Constrained by consumer alone, the inbox query read every row the consumer ever wrote:
+    # a replay's batches grew slower with each one. SQLite's plan, whatever the test database.
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/plan.db")
+    await db.create_all([*KIT_TABLES, TrackedProject])
+    consumer = make_consumer(db, tracking_handlers([]), DeadLetters())
+    statements: list[tuple[str, Any]] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, params: Any, *_rest: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "inbox" in statement:
+            statements.append((statement, params))
+
+    engine = db.engine.sync_engine
+    sa_event.listen(engine, "before_cursor_execute", seen)
+    try:
+        await consumer.process_many(
+            [FakeRecord(registration(f"p-{n}"), offset=n) for n in range(3)]
+        )
+        assert len(statements) == 1
+        statement, params = statements[0]
+        async with db.engine.connect() as connection:
+            found = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
+            plan = " ".join(str(row[-1]) for row in found)
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", seen)
+        await db.dispose()
+    assert "consumer=? AND source=? AND event_id=?" in plan, plan
+
+
+async def test_a_consumer_is_catching_up_until_its_hook_has_done_what_it_left(
+    db: Database,
+) -> None:
+    # What the milestone service's sweep asks before taking the marks a replay left: while the
+    # hook evaluates them, a sweep would evaluate the same projects again.
+    during: list[bool] = []
+
+    async def caught_up(database: Database) -> None:
+        during.append(catching_up(database))
+
+    consumer = EventConsumer(
+        db=db,
+        settings=ServiceSettings(consumer_max_attempts=1, consumer_backoff_ms=1),
+        topics=["sanpi.projects"],
+        handlers=tracking_handlers([]).as_mapping(),
+        dead_letter=DeadLetters(),
+        caught_up=caught_up,
+    )
+    tp = TopicPartition("sanpi.projects", 0)
+    size = consumer.settings.consumer_transaction_records
+    assert not catching_up(db)
+    await consumer.apply_fetched({tp: [FakeRecord(registration("p-1"))]}, waiting=size)
+    assert catching_up(db)
+    await consumer.apply_fetched({tp: [FakeRecord(registration("p-2"), offset=1)]}, waiting=0)
+    assert during == [True]
+    assert not catching_up(db)
 
 
 async def test_the_watchdog_tells_a_stall_from_an_idle_replica_and_a_failed_commit(

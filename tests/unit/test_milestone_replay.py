@@ -27,9 +27,12 @@ from sanpi.events import (
     build_record,
 )
 from sanpi.kit import Database, EventConsumer, Outcome
+from sanpi.milestone.app import sweep
 from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
 from sanpi.milestone.progress.models import InvestmentPlan
 from sanpi.milestone.rules.models import Alert, AlertState
+from sanpi.milestone.rules.repository import mark_due
+from sanpi.milestone.settings import MilestoneSettings
 from tests.support import milestone
 from tests.support.milestone import FakeRecord, Milestones, milestone_service
 from tests.unit.test_milestone_coalesced import marks, passes
@@ -93,6 +96,23 @@ def listing(project_id: str) -> ProjectListed:
     )
 
 
+def replanned() -> ProjectUpdated:
+    """p1's second snapshot: a later start and a new annual plan."""
+    return ProjectUpdated(
+        project_id="p1",
+        version=2,
+        name="雄韬氢能产业园",
+        park="梧桐",
+        total_investment=150_000,
+        annual_plan_investment=25_000,
+        signed_date=dt.date(2023, 1, 28),
+        planned_start_date=dt.date(2023, 4, 15),
+        planned_production_date=dt.date(2024, 6, 30),
+        changed=["planned_start_date", "annual_plan_investment"],
+        updated_by="reg-op",
+    )
+
+
 def history() -> list[EventData]:
     """Registrations, a listing, an update that replans and changes the annual plan, a re-sent
     registration, a cancellation, and last a registration nothing in the batch reads after it:
@@ -101,19 +121,7 @@ def history() -> list[EventData]:
         registration("p1"),
         registration("p2", stage=Stage.UNDER_CONSTRUCTION, planned_start_date=dt.date(2023, 2, 1)),
         listing("p1"),
-        ProjectUpdated(
-            project_id="p1",
-            version=2,
-            name="雄韬氢能产业园",
-            park="梧桐",
-            total_investment=150_000,
-            annual_plan_investment=25_000,
-            signed_date=dt.date(2023, 1, 28),
-            planned_start_date=dt.date(2023, 4, 15),
-            planned_production_date=dt.date(2024, 6, 30),
-            changed=["planned_start_date", "annual_plan_investment"],
-            updated_by="reg-op",
-        ),
+        replanned(),
         registration("p1"),  # re-sent by the registry: a new event id, nothing new
         ProjectCancelled(
             project_id="p2",
@@ -296,3 +304,86 @@ async def test_a_consumer_catching_up_evaluates_each_project_once_when_it_has_ca
         assert [a - b for a, b in zip(passes(), before, strict=True)] == [1, 24]
         assert await marks(svc) == []
         assert await firing(svc) == expected
+
+
+def listings() -> list[EventData]:
+    """Registered in an earlier batch: p1 updated then listed (the update loads it), p2 listed
+    in two periods and again in the first (a no-op); p4 registered then listed in the batch."""
+    return [
+        replanned(),
+        listing("p1"),
+        listing("p2"),
+        listing("p2").model_copy(update={"period": 2}),
+        listing("p2"),
+        registration("p4"),
+        listing("p4"),
+    ]
+
+
+async def test_a_batch_lists_its_projects_without_loading_them_and_as_one_by_one(
+    tmp_path: Path,
+    another_database: Callable[[], Awaitable[str]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A listing changes only its project's periods: they are read and written as plain values
+    # (one query, one UPDATE for the batch), not through TrackedProject objects; a project the
+    # batch did load (an update) is listed on its object.
+    today, quiet = dt.date(2023, 2, 20), {"evaluate_on_events": False}
+    first, second = records([registration("p1"), registration("p2")]), records(listings())
+    async with milestone_service(tmp_path / "one-by-one", today, **quiet) as alone:
+        assert alone.runtime.consumer is not None
+        for record in [*first, *second]:
+            assert await alone.runtime.consumer.process(record) is Outcome.PROCESSED
+        expected = await contents(alone.runtime.db)
+    url = await another_database()
+    async with milestone_service(tmp_path / "batch", today, database_url=url, **quiet) as batch:
+        await in_one_transaction(batch.runtime.consumer, first, caplog)
+        loaded: list[str] = []
+
+        def on_load(project: TrackedProject, _context: Any) -> None:
+            loaded.append(project.project_id)
+
+        sa.event.listen(TrackedProject, "load", on_load)
+        try:
+            await in_one_transaction(batch.runtime.consumer, second, caplog)
+        finally:
+            sa.event.remove(TrackedProject, "load", on_load)
+        assert loaded == ["p1"]
+        assert await contents(batch.runtime.db) == expected
+        async with batch.runtime.db.read() as session:
+            rows = (await session.exec(select(TrackedProject))).all()
+    assert {p.project_id: (p.periods, p.registry_version) for p in rows} == {
+        "p1": ([1], 2),
+        "p2": ([1, 2], 1),
+        "p4": ([1], 1),
+    }
+
+
+async def test_the_sweep_leaves_the_marks_of_a_consumer_catching_up_to_its_own_pass(
+    tmp_path: Path,
+) -> None:
+    # A replay's registrations marked their projects; the sweep taking them before the listings
+    # mark them again evaluated each twice. Once the consumer has caught up, it evaluates them,
+    # and the sweep takes again what anything else left.
+    today, size = dt.date(2023, 2, 20), 8
+    options = {"consumer_transaction_records": size, "evaluation_sweep_s": 3600}
+    fed = records(backlog())
+    tp = TopicPartition("sanpi.projects", 0)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)  # every mark is older
+    async with milestone_service(tmp_path, today, **options) as svc:
+        consumer, settings = svc.runtime.consumer, svc.runtime.settings
+        assert consumer is not None
+        assert isinstance(settings, MilestoneSettings)
+        before = passes()
+        await consumer.apply_fetched({tp: fed[:size]}, waiting=len(fed) - size)
+        assert len(await marks(svc)) == size
+        assert await sweep(svc.runtime, settings, before=later) == 0
+        assert passes() == before
+        assert len(await marks(svc)) == size
+        await consumer.apply_fetched({tp: fed[size:]}, waiting=0)  # caught up
+        assert [a - b for a, b in zip(passes(), before, strict=True)] == [1, 24]
+        assert await marks(svc) == []
+        async with svc.runtime.db.transaction() as session:
+            mark_due(session, "r00", "left-by-a-crash")
+        assert await sweep(svc.runtime, settings, before=later) == 1
+        assert await marks(svc) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
@@ -22,6 +23,9 @@ from sanpi.kit.settings import ServiceSettings
 
 log = logging.getLogger("sanpi.consumer")
 
+# The running consumers whose CATCHING_UP batches left work their `caught_up` has not done yet.
+_LEAVING: weakref.WeakSet[EventConsumer] = weakref.WeakSet()
+
 D = TypeVar("D", bound=EventData)
 
 Handler = Callable[[AsyncSession, CloudEvent, Any], Awaitable[None]]
@@ -35,6 +39,14 @@ CaughtUp = Callable[[Database], Awaitable[None]]
 # it. Work such a transaction would wait for after its commit, once per batch, may be left
 # durable for the handlers' `when_caught_up` hook: the consumer runs it after that last batch.
 CATCHING_UP = "sanpi.consumer.catching_up"
+
+
+def catching_up(db: Database) -> bool:
+    """Whether a consumer of this process on `db` is catching up and has left work for its
+    `caught_up` hook, which runs once it has caught up. A periodic sweep of that work (marks
+    left durable) may wait for it: taken during a replay, the work is done early and again
+    after (a project marked by its registration, swept, then marked by its listing)."""
+    return any(consumer.db is db for consumer in _LEAVING)
 
 
 class ConsumerStalled(Exception):
@@ -291,6 +303,9 @@ class EventConsumer:
             # A normal stop: the batch in hand is finished and its offsets committed.
             await consuming
         finally:
+            # Stopped, it catches up no more: the sweep takes what it left meanwhile (a next
+            # run still runs `caught_up` once it has caught up).
+            _LEAVING.discard(self)
             watching.cancel()
             consuming.cancel()
             await asyncio.gather(watching, consuming, return_exceptions=True)
@@ -345,12 +360,17 @@ class EventConsumer:
             self._progress_at = asyncio.get_running_loop().time()
         if catching_up:
             self._left_behind = True
+            _LEAVING.add(self)
         elif self._left_behind and self.caught_up is not None:
             self._left_behind = False
             try:
                 await self.caught_up(self.db)
             except Exception:  # what was left stays durable (the service's sweep retries)
                 log.exception("%s: the work left while catching up failed", self.name)
+            finally:
+                # Only now: a sweep meanwhile would take the same work (a replay's 20,000
+                # projects take ~10 s to evaluate, and sweeping them too evaluated ~11,000 twice).
+                _LEAVING.discard(self)
             self._progress_at = asyncio.get_running_loop().time()
         return offsets
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -36,13 +36,20 @@ def make_handlers(settings: MilestoneSettings, clock: Clock) -> Handlers[Any]:
 
     @handlers.before_batch
     async def prefetch(session: AsyncSession, batch: Sequence[EventData]) -> None:
-        # Every handler below looks up its project, and the registered and updated ones its
-        # milestones and plans: three queries for the batch instead of up to three per event.
-        ids = sorted({pid for data in batch if (pid := getattr(data, "project_id", None))})
-        if ids:
-            await tracked.prefetch(session, ids)
-            await planned.prefetch(session, ids)
-            await plans.prefetch(session, ids)
+        # Every handler below looks up its project (a listing only its periods), the registered
+        # and updated ones their milestones, those and the listed ones their plans: one query
+        # each for the batch instead of up to three per event.
+        listed = _ids(d for d in batch if isinstance(d, ProjectListed))
+        master = _ids(d for d in batch if isinstance(d, ProjectMasterData))
+        others = _ids(d for d in batch if not isinstance(d, ProjectListed))
+        if others:
+            await tracked.prefetch(session, others)
+        if listed:
+            await tracked.prefetch_periods(session, listed)
+        if master:
+            await planned.prefetch(session, master)
+        if listed or master:
+            await plans.prefetch(session, sorted({*listed, *master}))
 
     @handlers.when_caught_up
     async def evaluate_deferred(db: Database) -> None:
@@ -75,11 +82,10 @@ def make_handlers(settings: MilestoneSettings, clock: Clock) -> Handlers[Any]:
 
     @handlers.on(ProjectListed)
     async def on_listed(session: AsyncSession, event: CloudEvent, data: ProjectListed) -> None:
-        project = await lifecycle.listed(session, event, data)
-        if project is not None and data.event_date is not None:
+        if await lifecycle.listed(session, event, data) and data.event_date is not None:
             await progress.plan_from_registry(
                 session,
-                project.project_id,
+                data.project_id,
                 year=data.event_date.year,
                 amount=data.listed_annual_plan,
                 by=data.listed_by or "registry",
@@ -96,3 +102,7 @@ def make_handlers(settings: MilestoneSettings, clock: Clock) -> Handlers[Any]:
             reevaluate(session, settings=settings, clock=clock, project_id=data.project_id)
 
     return handlers
+
+
+def _ids(batch: Iterable[EventData]) -> list[str]:
+    return sorted({pid for data in batch if (pid := getattr(data, "project_id", None))})

@@ -147,26 +147,22 @@ async def update(
     return project
 
 
-async def listed(
-    session: AsyncSession, event: CloudEvent, data: ProjectListed
-) -> TrackedProject | None:
-    """Remembers the period (期) a project was listed in; None when unknown or already known."""
-    project = await repository.get(session, data.project_id)
-    if project is None or data.period in project.periods:
-        return None
-    project.periods = sorted({*project.periods, data.period})
-    project.updated_at = utcnow()
-    repository.save(session, project)
+async def listed(session: AsyncSession, event: CloudEvent, data: ProjectListed) -> bool:
+    """Remembers the period (期) a project was listed in; False when unknown or already known."""
+    periods = await repository.periods(session, data.project_id)
+    if periods is None or data.period in periods:
+        return False
+    repository.set_periods(session, data.project_id, sorted({*periods, data.period}))
     timeline.note(
         session,
-        project_id=project.project_id,
+        project_id=data.project_id,
         event_type=event.type,
         event_id=event.id,
         by=data.listed_by or "registry",
         summary=f"列入第 {data.period} 期 {data.batch} 清单",
         data=data.model_dump(mode="json"),
     )
-    return project
+    return True
 
 
 async def cancelled(session: AsyncSession, data: ProjectCancelled) -> TrackedProject | None:

@@ -53,7 +53,9 @@ async def evaluate_left(runtime: Runtime, stopping: asyncio.Event) -> None:
     assert isinstance(settings, MilestoneSettings)
     if not settings.evaluate_on_events:
         return
-    before: dt.datetime | None = None
+    # At start-up, the marks a stopped process left: a change committed since then waits for its
+    # own pass (read here too, its project would be evaluated twice).
+    before = utcnow()
     while not stopping.is_set():
         try:
             left = await rules.evaluate_left(runtime.db, settings, runtime.clock, before=before)

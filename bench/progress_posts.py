@@ -8,7 +8,7 @@ Measured in the server from the client's start to its last answer: CPU (time.pro
 POST and statements per POST (an executemany counts once). `--profile` writes a pyinstrument
 report of that window.
 
-python -m bench.progress_posts [--group 25] [--rounds 3] [--profile /tmp/posts]
+python -m bench.progress_posts [--group 25] [--rounds 3] [--profile /tmp/posts] [--statements]
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import asyncio
 import datetime as dt
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,7 @@ asyncio.run(main())
 """
 
 
-async def run(*, group: int, url: str, profile: bool) -> tuple[dict[str, float], str]:
+async def run(*, group: int, url: str, profile: bool) -> tuple[dict[str, float], str, Counter[str]]:
     with tempfile.TemporaryDirectory() as tmp:
         settings: dict[str, Any] = {"log_level": "WARNING"}
         if url:
@@ -107,10 +108,10 @@ async def run(*, group: int, url: str, profile: bool) -> tuple[dict[str, float],
             )
             assert client.stdin is not None
             assert client.stdout is not None
-            statements = [0]
+            statements: Counter[str] = Counter()
 
-            def seen(*_args: Any) -> None:
-                statements[0] += 1
+            def seen(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+                statements[" ".join(sql.split())[:150]] += 1
 
             try:
                 assert (await client.stdout.readline()).strip() == b"ready"
@@ -131,11 +132,15 @@ async def run(*, group: int, url: str, profile: bool) -> tuple[dict[str, float],
     posts = PROJECTS * PERIODS
     expected = f"done {{201: {posts}}}"
     assert done == expected, done
-    return {
-        "cpu_ms_per_post": window.cpu * 1000 / posts,
-        "statements_per_post": statements[0] / posts,
-        "wall_s": window.wall,
-    }, window.report
+    return (
+        {
+            "cpu_ms_per_post": window.cpu * 1000 / posts,
+            "statements_per_post": statements.total() / posts,
+            "wall_s": window.wall,
+        },
+        window.report,
+        statements,
+    )
 
 
 def main(argv: Sequence[str]) -> None:
@@ -144,9 +149,12 @@ def main(argv: Sequence[str]) -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--profile", type=Path, default=None, help="pyinstrument reports here")
+    parser.add_argument(
+        "--statements", action="store_true", help="list the statements run, most frequent first"
+    )
     args = parser.parse_args(argv)
     for n in range(args.rounds):
-        figures, report = uvloop.run(
+        figures, report, statements = uvloop.run(
             run(group=args.group, url=args.database_url, profile=args.profile is not None)
         )
         if args.profile is not None:
@@ -156,6 +164,9 @@ def main(argv: Sequence[str]) -> None:
             f"{figures['statements_per_post']:.2f} statements a POST, {figures['wall_s']:.1f}s",
             flush=True,
         )
+        if args.statements:
+            for sql, count in statements.most_common():
+                print(f"  {count / (PROJECTS * PERIODS):5.2f}  {sql}")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from sanpi.kit.sqlite_driver import OneTripDBAPI, one_trip_reset
+
 log = logging.getLogger("sanpi.kit.db")
 
 
@@ -95,9 +97,17 @@ class Database:
             path = url.split(":///", 1)[1] if ":///" in url else ""
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+            if url.startswith("sqlite+aiosqlite"):
+                kwargs["module"] = OneTripDBAPI()
+                # A pooled connection is rolled back on return only if a transaction is still
+                # open (one_trip_reset): after a commit, SQLAlchemy's own reset rolled back
+                # nothing, a hand-over to the SQLite thread a transaction.
+                kwargs["pool_reset_on_return"] = None
         self.engine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine.sync_engine, busy_timeout_ms)
+        if "module" in kwargs:
+            event.listen(self.engine.sync_engine, "reset", one_trip_reset)
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )

@@ -48,13 +48,16 @@ async def scheduled_evaluation(runtime: Runtime, stopping: asyncio.Event) -> Non
 
 
 async def evaluate_left(runtime: Runtime, stopping: asyncio.Event) -> None:
-    """Evaluates changed projects whose evaluation after commit did not run: every mark at
-    start-up, then those older than `evaluation_sweep_s` every `evaluation_sweep_s`."""
+    """Evaluates changed projects whose evaluation after commit did not run: the marks older
+    than the process at start-up, then those older than `evaluation_sweep_s` every
+    `evaluation_sweep_s`."""
     settings = runtime.settings
     assert isinstance(settings, MilestoneSettings)
     if not settings.evaluate_on_events:
         return
-    before: dt.datetime | None = None
+    # At start-up, the marks a stopped process left: a change committed since then waits for its
+    # own pass (read here too, its project would be evaluated twice).
+    before = utcnow()
     while not stopping.is_set():
         try:
             left = await sweep(runtime, settings, before=before)

@@ -48,12 +48,28 @@ class Service:
         return f"http://127.0.0.1:{self.port}"
 
 
+# The ports free_port() gave out in this process. A port is free until its user binds it, so
+# two calls before the first user has started could give the same one (seen in CI: the test
+# stack's registry and milestone were both given 44213 and the registry could not bind).
+_GIVEN: set[int] = set()
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A TCP port on 127.0.0.1 that nothing listens on right now and that this process has not
+    given out before."""
+    held: list[socket.socket] = []
+    try:
+        while True:
+            sock = socket.socket()
+            held.append(sock)  # kept bound while we look, so the next bind gets another port
+            sock.bind(("127.0.0.1", 0))
+            port: int = sock.getsockname()[1]
+            if port not in _GIVEN:
+                _GIVEN.add(port)
+                return port
+    finally:
+        for sock in held:
+            sock.close()
 
 
 def _pid_alive(pid: int, marker: str) -> bool:

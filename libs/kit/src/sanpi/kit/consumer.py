@@ -1,4 +1,4 @@
-"""The consumer loop: decode, skip duplicates (inbox), apply in one transaction, dead-letter poison."""
+"""The consumer loop: decode, skip duplicates (inbox), apply in one transaction, dead-letter."""
 
 from __future__ import annotations
 
@@ -161,7 +161,8 @@ class EventConsumer:
         self._unowned: dict[TopicPartition, int] = {}
 
     async def process(self, record: Record, *, catching_up: bool = False) -> Outcome:
-        """Handles one record. Never raises: what cannot be applied goes to the dead-letter topic."""
+        """Handles one record. Never raises: what cannot be applied goes to the dead-letter
+        topic."""
         try:
             event = from_value(record.value)
             data = parse_data(event)
@@ -226,9 +227,9 @@ class EventConsumer:
         return Outcome.PROCESSED
 
     async def process_many(self, records: Sequence[Record], *, catching_up: bool = False) -> None:
-        """Applies records (each partition's in their order) in ONE transaction; if any of them fails,
-        the transaction is rolled back and the records are applied one at a time (`process`),
-        so a bad record still retries and dead-letters alone.
+        """Applies records (each partition's in their order) in ONE transaction; if any of them
+        fails, the transaction is rolled back and the records are applied one at a time
+        (`process`), so a bad record still retries and dead-letters alone.
 
         Why: under load a service spent most of an event's time waiting to take the database's
         write lock and opening and committing a transaction, not in the handler; one
@@ -336,8 +337,9 @@ class EventConsumer:
         self, batch: Mapping[TopicPartition, Sequence[Record]], *, waiting: int
     ) -> dict[TopicPartition, int]:
         """Applies a fetched batch, up to `consumer_transaction_records` records per transaction
-        (of any of its partitions, each partition's in order); returns the offsets to commit. `waiting`: the records known to wait
-        after this batch (the fetch responses' high-water marks).
+        (of any of its partitions, each partition's in order); returns the offsets to commit.
+        `waiting`: the records known to wait after this batch (the fetch responses' high-water
+        marks).
 
         The one place that decides whether a batch's transactions wait for their work after
         commit (rule evaluation) or leave it: while at least another full transaction waits,

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import StatementError
 from sqlmodel import select
 
-from sanpi.kit import KIT_TABLES, Database, OutboxMessage, after_commit, insert_at_commit
+from sanpi.kit import KIT_TABLES, Database, OutboxMessage, after_commit, deferred, insert_at_commit
 from sanpi.kit.inbox import InboxEntry
 
 
@@ -86,6 +86,10 @@ async def test_rows_inserted_at_commit_are_stored_as_an_orm_insert_stores_them(
         ).all()
     assert [tuple(row) for row in stored[:2]] == [tuple(row) for row in stored[2:]]
     assert [row[0] for row in stored] == ["e-1", "e-2", "e-1", "e-2"]
+    # The one-pass conversion reads SQLAlchemy's compiler internals; an upgrade that changes
+    # them falls back to executemany, correct but slower: this says so instead.
+    plan = deferred._plan(sa.insert(OutboxMessage), db.engine.dialect, tuple(outbox_row()))
+    assert (plan is not None) == (db.engine.dialect.name == "sqlite")
 
 
 async def test_naive_timestamps_are_refused_at_commit_too(db: Database) -> None:

@@ -8,10 +8,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import StatementError
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import select
 
 from sanpi.kit import KIT_TABLES, Database, OutboxMessage, after_commit, deferred, insert_at_commit
+from sanpi.kit.db import UTCDateTime
 from sanpi.kit.inbox import InboxEntry
 
 
@@ -154,3 +157,31 @@ async def test_a_failure_after_commit_is_logged_not_raised(
     async with db.read() as session:
         assert len((await session.exec(select(OutboxMessage))).all()) == 1
     assert "work after commit fail failed" in caplog.text
+
+
+@pytest.mark.db_independent
+@pytest.mark.parametrize(
+    "value",
+    [
+        dt.datetime(2023, 1, 28, 9, 30, 0, 5, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+        dt.datetime(2023, 1, 1, 0, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+        dt.datetime(999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC),
+        dt.datetime(2026, 11, 24, 2, 30, 15, 123456, tzinfo=dt.timezone(-dt.timedelta(hours=5))),
+        None,
+    ],
+)
+def test_sqlite_timestamps_are_bound_as_the_decorator_and_sqlites_datetime_bind_them(
+    value: dt.datetime | None,
+) -> None:
+    # UTCDateTime converts a value for SQLite in one step; the text must stay what the
+    # decorator's conversion followed by SQLite's DATETIME type stores.
+    dialect = sqlite.dialect()
+    typ = UTCDateTime().dialect_impl(dialect)
+    assert isinstance(typ, UTCDateTime)
+    one_step = typ.bind_processor(dialect)
+    two_steps = TypeDecorator[dt.datetime].bind_processor(typ, dialect)
+    assert one_step is not None
+    assert two_steps is not None
+    assert one_step(value) == two_steps(value)
+    with pytest.raises(ValueError, match="naive datetime"):
+        one_step(dt.datetime(2023, 1, 28))  # noqa: DTZ001 - the point of the test

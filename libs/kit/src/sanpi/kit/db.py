@@ -29,6 +29,10 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+# SQLAlchemy's default storage format for DATETIME on SQLite, positional.
+_SQLITE_DATETIME = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
+
+
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """A timestamp stored in UTC and always read back timezone-aware, SQLite included."""
 
@@ -43,6 +47,31 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         value = value.astimezone(dt.UTC)
         # SQLite has no time zone type; store naive UTC and restore the zone on read.
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        # The text SQLite's DATETIME stores, in one step: the decorator's conversion followed by
+        # the type's (a dict per value) cost ~3 µs a value against ~1.2, and a replay writes
+        # four or five timestamps an event.
+        def process(value: dt.datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetime refused: use timezone-aware UTC timestamps")
+            v = value.astimezone(dt.UTC)
+            return _SQLITE_DATETIME % (
+                v.year,
+                v.month,
+                v.day,
+                v.hour,
+                v.minute,
+                v.second,
+                v.microsecond,
+            )
+
+        return process
 
     def process_result_value(
         self, value: dt.datetime | None, dialect: Dialect

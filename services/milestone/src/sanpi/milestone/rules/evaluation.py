@@ -21,11 +21,11 @@ from sanpi.milestone.lifecycle.state_machine import ORDER, STAGE_OF_MILESTONE
 from sanpi.milestone.rules.facts import MilestoneFact, ProjectFacts, ReportFact
 from sanpi.milestone.settings import MilestoneSettings, RuleSettings
 
-# Every project of a full pass asks about the same few periods around the evaluation day (and
-# about its stage's start): build each once (~0.2 of a province-scale pass's 1.4 CPU-s of rules
-# went to rebuilding them and their `end`). ReportPeriod is frozen, so sharing one is safe.
+# Every project of a full pass asks about the same few periods around the evaluation day: build
+# each once (~0.1 of a province-scale pass's rules went to rebuilding them and their `end`).
+# ReportPeriod is frozen, so sharing one is safe. A stage's start differs by project: not cached.
 _last_completed = functools.lru_cache(maxsize=64)(last_completed)
-_period_of = functools.lru_cache(maxsize=4096)(period_of)
+_period_of = functools.lru_cache(maxsize=64)(period_of)
 _previous = functools.lru_cache(maxsize=256)(ReportPeriod.previous)
 
 KIND_LABEL = {ReportPeriodKind.XUN: "旬", ReportPeriodKind.MONTH: "月"}
@@ -336,7 +336,7 @@ def r17_deadline_near(ctx: Context) -> list[DesiredAlert]:
             for period in (_previous(current), current):
                 days = (ctx.deadlines.deadline(period) - ctx.as_of).days
                 if (
-                    period.start >= _period_of(ctx.since, kind).start
+                    period.start >= period_of(ctx.since, kind).start
                     and 0 <= days <= cfg.report_days
                 ):
                     ctx.facts.needs_reports_from(period.end)
@@ -410,7 +410,7 @@ def r07_report_missing(ctx: Context) -> list[DesiredAlert]:
     submitted = {r.period for r in ctx.facts.reports if r.submitted_on <= ctx.as_of}
     alerts = []
     for kind in (ReportPeriodKind.XUN, ReportPeriodKind.MONTH):
-        first = _period_of(ctx.since, kind)
+        first = period_of(ctx.since, kind)
         # From the latest period back to the first one missed in a row (every period since the
         # stage began, built and filtered, was ~5 % of a project's evaluation).
         missed: list[ReportPeriod] = []

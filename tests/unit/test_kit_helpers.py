@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from typing import cast
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import sanpi.events
@@ -20,6 +21,7 @@ from sanpi.kit import (
     parse_if_match,
     today,
 )
+from sanpi.kit.named_rows import named_rows
 from sanpi.kit.prefetch import Prefetched
 
 
@@ -73,3 +75,17 @@ def test_prefetched_rows_answer_kept_keys_only_and_keep_what_the_batch_adds() ->
     memory.add(session, "p3", {"id": "p3", "v": "d"})  # not prefetched: not kept
     assert memory.rows(session, "p2") == [new]
     assert memory.rows(session, "p3") is None
+
+
+def test_named_rows_read_by_attribute_and_index_like_rows() -> None:
+    engine = sa.create_engine("sqlite://")
+    statement = sa.select(sa.literal(7).label("n"), sa.literal("p1").label("project_id"))
+    with engine.connect() as connection:
+        rows = named_rows(connection.execute(statement))
+        again = named_rows(connection.execute(statement))
+    assert [(r.n, r.project_id) for r in rows] == [(7, "p1")]
+    assert rows[0] == (7, "p1")
+    assert rows[0]._asdict() == {"n": 7, "project_id": "p1"}
+    # Plain tuples, not Rows: a Row's attributes cost ~14× an index.
+    assert not isinstance(rows[0], sa.Row)
+    assert type(again[0]) is type(rows[0])  # one class per set of columns

@@ -297,6 +297,22 @@ def test_r07_deadlines_are_configurable() -> None:
     assert "R07:p1:XUN" not in {a.key for a in found}
 
 
+def test_r07_counts_back_to_the_latest_report_or_the_stage_start() -> None:
+    # Started in 3月中旬: that 旬 is the first due; 4月下旬 (deadline 2 May) is not due yet.
+    facts = started(D(2023, 3, 15))
+    missing = alerts(facts, D(2023, 5, 1))["R07:p1:XUN"]
+    assert missing.metric_value == 4.0
+    assert missing.message.endswith("2023-03-X2, 2023-03-X3, 2023-04-X1, 2023-04-X2")
+    reported = started(D(2023, 3, 15), reports=(report("2023-03-X3", 100),))
+    missing = alerts(reported, D(2023, 5, 1))["R07:p1:XUN"]
+    assert (missing.metric_value, missing.message.endswith(": 2023-04-X1, 2023-04-X2")) == (2, True)
+    # Counting stops at the stage's first period, even the first one there is.
+    stages = (StageFact(Stage.UNDER_CONSTRUCTION, D(1900, 1, 1)),)
+    earliest = project(known_from=D(1900, 1, 1), stages=stages)
+    found = alerts(earliest, D(1900, 2, 6))
+    assert (found["R07:p1:XUN"].metric_value, found["R07:p1:MONTH"].metric_value) == (3.0, 1.0)
+
+
 # --- R09 production date passed -----------------------------------------------------------------
 
 

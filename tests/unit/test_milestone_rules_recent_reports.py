@@ -48,15 +48,17 @@ async def test_recent_reports_and_the_highest_older_figures(tmp_path: Path) -> N
                 await month(svc, key, 7, None, project="p2")
         since = D(2023, 8, 1)
         async with svc.runtime.db.read() as session:
-            every = await progress.report_facts(session, ["p1", "p2", "p3"])
-            recent, earlier = await progress.recent_report_facts(session, ["p1", "p2", "p3"], since)
-    assert sorted(recent) == sorted(r for r in every if parse_period(r[1]).end >= since)
+            every = (await progress.report_facts(session, ["p1", "p2", "p3"])).rows
+            found = await progress.recent_report_facts(session, ["p1", "p2", "p3"], since)
+    recent = [r for r in found.rows if r[1] is not None]
+    assert sorted(recent) == sorted(r for r in every if parse_period(str(r[1])).end >= since)
     assert {r[1] for r in recent} == {"2023-08", "2023-09", "2023-10"}
+    assert {found.day(r[5]) for r in recent if r[0] == "p1"} == {D(2023, 11, 3)}
     # p1 before August: 0, 1, 2, 3, 4 (July), i.e. 4,000 and 40 %; p2: 7 and no progress figure.
-    assert earlier == {
-        "p1": progress.Earlier(4_000, 40.0),
-        "p2": progress.Earlier(7, None),
-    }
+    assert sorted((pid, cum, pct) for pid, key, cum, _, pct, _, _ in found.rows if key is None) == [
+        ("p1", 4_000, 40.0),
+        ("p2", 7, None),
+    ]
 
 
 async def test_figures_unchanged_for_longer_than_the_window_reload_every_report(

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sanpi.events import Stage
 from sanpi.kit.db import at_commit, utcnow
 from sanpi.kit.deferred import insert_at_commit, insert_pending
+from sanpi.kit.named_rows import NamedRow, named_rows
 from sanpi.kit.prefetch import Prefetched
 from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
 
@@ -193,12 +194,12 @@ def save(session: AsyncSession, row: TrackedProject | StageChange) -> None:
         PREFETCHED.add(session, row.project_id, row)
 
 
-# What a rule evaluation reads of its projects: Core rows with every column (attribute access,
+# What a rule evaluation reads of its projects: every column as named tuples (kit.named_rows:
 # the values a TrackedProject would hold), not ORM objects. Loading 20,000 TrackedProjects and
 # their 37,000 StageChanges through the ORM was ~1.2 of a full pass's ~5.3 CPU-s (identity map,
 # sqlmodel's __new__ per object); the evaluation changes neither.
-ProjectRow = TrackedProject | sa.Row[Any]
-StageRow = StageChange | sa.Row[Any]
+ProjectRow = TrackedProject | NamedRow
+StageRow = StageChange | NamedRow
 
 _ROWS = sa.select(TrackedProject.__table__).where(  # type: ignore[attr-defined]
     _TRACKED.project_id.in_(sa.bindparam("ids", expanding=True))
@@ -213,15 +214,15 @@ _HISTORY = (
 
 async def rows_for_rules(
     session: AsyncSession, project_ids: Sequence[str]
-) -> tuple[Sequence[sa.Row[Any]], Sequence[sa.Row[Any]]]:
+) -> tuple[list[NamedRow], list[NamedRow]]:
     """The projects' rows and their stage history (project_id, to_stage, effective_date, in
     order), as they stand in this transaction, for reading only."""
     await _settled(session)
     await session.flush()  # a Core read does not autoflush: changed projects first
     connection = await session.connection()
     ids = {"ids": list(project_ids)}
-    rows = (await connection.execute(_ROWS, ids)).all()
-    return rows, (await connection.execute(_HISTORY, ids)).all()
+    rows = named_rows(await connection.execute(_ROWS, ids))
+    return rows, named_rows(await connection.execute(_HISTORY, ids))
 
 
 async def history(session: AsyncSession, project_ids: Sequence[str]) -> list[StageChange]:

@@ -11,13 +11,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import MilestoneKind
 from sanpi.kit.deferred import insert_at_commit, insert_pending
+from sanpi.kit.named_rows import NamedRow, named_rows
 from sanpi.kit.prefetch import Prefetched
 from sanpi.milestone.milestones.models import Milestone
 
 # A consumer batch's milestones by project, loaded up front.
 PREFETCHED: Prefetched[Milestone] = Prefetched("milestone.milestones")
 # A milestone as a rule evaluation reads it (rows_for_rules).
-MilestoneRow = Milestone | sa.Row[Any]
+MilestoneRow = Milestone | NamedRow
 
 
 async def prefetch(session: AsyncSession, project_ids: Sequence[str]) -> None:
@@ -84,15 +85,13 @@ _SET_STATUS = (
 )
 
 
-async def rows_for_rules(
-    session: AsyncSession, project_ids: Sequence[str]
-) -> Sequence[sa.Row[Any]]:
+async def rows_for_rules(session: AsyncSession, project_ids: Sequence[str]) -> list[NamedRow]:
     """The projects' milestones in plan order (as for_projects), as they stand in this
     transaction, for reading only."""
     await insert_pending(session, _INSERT)
     await session.flush()  # a Core read does not autoflush: changed milestones first
     connection = await session.connection()
-    return (await connection.execute(_FOR_RULES, {"ids": list(project_ids)})).all()
+    return named_rows(await connection.execute(_FOR_RULES, {"ids": list(project_ids)}))
 
 
 async def set_status(session: AsyncSession, changes: Sequence[dict[str, Any]]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -148,8 +148,11 @@ async def plan_facts(session: AsyncSession, project_ids: Sequence[str], year: in
     return [PlanRow(*row) for row in rows]
 
 
-# The columns of a report the rules read (DOMAIN.md §3), in this order.
-ReportRow = tuple[str, str, int, int, float | None, dt.date, bool]
+# The columns of a report the rules read (DOMAIN.md §3), in this order, as the driver returns
+# them: submitted_on is ISO text on SQLite (a date on PostgreSQL), lowered_by_correction 0/1 (a
+# bool). In recent_report_facts, a row without a period_key holds a project's older reports'
+# highest cumulative and physical % (the other columns NULL).
+ReportRow = tuple[str, str | None, int, Any, float | None, Any, Any]
 _IDS: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
 _REPORT_COLUMNS = (
     col(ProgressReport.project_id),
@@ -197,32 +200,49 @@ class Earlier(NamedTuple):
     highest_pct: float | None
 
 
-async def report_facts(session: AsyncSession, project_ids: Sequence[str]) -> Sequence[ReportRow]:
-    """The reports of these projects as plain rows (project_id, period_key, cumulative, ytd,
-    physical %, submitted_on, lowered_by_correction), no ORM object per row: a full evaluation
-    reads ~1.8M of them at province scale. As ORM objects that cost 28 CPU-µs a row (~51 s)."""
-    # More columns than sqlmodel's select() types: a Core select on the session's connection.
+def _same(value: Any) -> Any:
+    return value
+
+
+class ReportRows(NamedTuple):
+    """Report rows as the driver returned them, and how to read their submitted_on as a date."""
+
+    rows: Sequence[ReportRow]
+    day: Callable[[Any], dt.date]
+
+
+async def _driver_rows(
+    session: AsyncSession, statement: sa.Executable, params: dict[str, Any]
+) -> ReportRows:
+    """The statement's rows as the DBAPI cursor holds them (SQLAlchemy compiles and binds it),
+    without a Row object and type processing each: a full pass at province scale reads ~255k
+    reports, and SQLAlchemy's result handling cost as much as SQLite's query (~0.2 CPU-s)."""
     connection = await session.connection()
-    return (await connection.execute(_REPORT_FACTS, {"ids": list(project_ids)})).all()
+    result = await connection.execute(statement, params)
+    try:
+        rows: Sequence[ReportRow] = result.cursor.fetchall()
+    finally:
+        result.close()
+    # SQLite has no date type: its driver returns the ISO text SQLAlchemy would have parsed.
+    text_dates = connection.dialect.name == "sqlite"
+    return ReportRows(rows, dt.date.fromisoformat if text_dates else _same)
+
+
+async def report_facts(session: AsyncSession, project_ids: Sequence[str]) -> ReportRows:
+    """Every report of these projects as plain rows (see ReportRow), no ORM object per row: as
+    ORM objects a full evaluation's ~1.8M reports at province scale cost 28 CPU-µs a row."""
+    return await _driver_rows(session, _REPORT_FACTS, {"ids": list(project_ids)})
 
 
 async def recent_report_facts(
     session: AsyncSession, project_ids: Sequence[str], since: dt.date
-) -> tuple[list[ReportRow], dict[str, Earlier]]:
+) -> ReportRows:
     """The reports of periods ending on or after `since` as in `report_facts`, and for the
-    projects with older ones, their highest figures. One statement: SQLite aggregates the older
-    rows in C instead of handing ~80 a project to Python (a full pass at province scale)."""
-    connection = await session.connection()
+    projects with older ones, a row of their highest figures (see ReportRow). One statement:
+    SQLite aggregates the older rows in C instead of handing ~80 a project to Python (a full
+    pass at province scale)."""
     params = {"ids": list(project_ids), "since": since}
-    recent: list[ReportRow] = []
-    earlier: dict[str, Earlier] = {}
-    # Rows as they come: .tuples() is deprecated in SQLAlchemy 2.1 (a warning on every call).
-    for row in await connection.execute(_RECENT_REPORT_FACTS, params):
-        if row[1] is None:
-            earlier[row[0]] = Earlier(row[2], row[4])
-        else:
-            recent.append(row)
-    return recent, earlier
+    return await _driver_rows(session, _RECENT_REPORT_FACTS, params)
 
 
 async def report_page(

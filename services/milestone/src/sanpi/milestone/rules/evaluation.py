@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -15,11 +16,17 @@ from sanpi.events.xun import (
     month_end,
     period_of,
     period_time_progress,
-    periods_between,
 )
 from sanpi.milestone.lifecycle.state_machine import ORDER, STAGE_OF_MILESTONE
 from sanpi.milestone.rules.facts import MilestoneFact, ProjectFacts, ReportFact
 from sanpi.milestone.settings import MilestoneSettings, RuleSettings
+
+# Every project of a full pass asks about the same few periods around the evaluation day: build
+# each once (~0.1 of a province-scale pass's rules went to rebuilding them and their `end`).
+# ReportPeriod is frozen, so sharing one is safe. A stage's start differs by project: not cached.
+_last_completed = functools.lru_cache(maxsize=64)(last_completed)
+_period_of = functools.lru_cache(maxsize=64)(period_of)
+_previous = functools.lru_cache(maxsize=256)(ReportPeriod.previous)
 
 KIND_LABEL = {ReportPeriodKind.XUN: "旬", ReportPeriodKind.MONTH: "月"}
 # Lateness of these nodes has a rule of its own (R02 not started, R09 production date passed,
@@ -184,10 +191,10 @@ def r04_behind_time_progress(ctx: Context) -> list[DesiredAlert]:
         return []
     alerts = []
     for kind in (ReportPeriodKind.XUN, ReportPeriodKind.MONTH):
-        checkpoint = last_completed(ctx.as_of, kind)
+        checkpoint = _last_completed(ctx.as_of, kind)
         if not ctx.facts.has_report(checkpoint) and ctx.deadlines.deadline(checkpoint) >= ctx.as_of:
             # Its report is not due yet: judge the period before, not a gap nobody could close.
-            checkpoint = checkpoint.previous()
+            checkpoint = _previous(checkpoint)
         if checkpoint.year != ctx.as_of.year:
             continue  # nothing of this year has ended yet
         split = plan.split(kind)
@@ -325,7 +332,8 @@ def r17_deadline_near(ctx: Context) -> list[DesiredAlert]:
     if ctx.stage is Stage.UNDER_CONSTRUCTION:
         submitted = {r.period for r in ctx.facts.reports if r.submitted_on <= ctx.as_of}
         for kind in (ReportPeriodKind.XUN, ReportPeriodKind.MONTH):
-            for period in (period_of(ctx.as_of, kind).previous(), period_of(ctx.as_of, kind)):
+            current = _period_of(ctx.as_of, kind)
+            for period in (_previous(current), current):
                 days = (ctx.deadlines.deadline(period) - ctx.as_of).days
                 if (
                     period.start >= period_of(ctx.since, kind).start
@@ -403,18 +411,17 @@ def r07_report_missing(ctx: Context) -> list[DesiredAlert]:
     alerts = []
     for kind in (ReportPeriodKind.XUN, ReportPeriodKind.MONTH):
         first = period_of(ctx.since, kind)
-        last = last_completed(ctx.as_of, kind)
-        due = (
-            [p for p in periods_between(first, last) if ctx.deadlines.deadline(p) < ctx.as_of]
-            if first <= last
-            else []
-        )
+        # From the latest period back to the first one missed in a row (every period since the
+        # stage began, built and filtered, was ~5 % of a project's evaluation).
         missed: list[ReportPeriod] = []
-        for period in reversed(due):
-            ctx.facts.needs_reports_from(period.end)
-            if period in submitted:
-                break
-            missed.append(period)
+        period: ReportPeriod | None = _last_completed(ctx.as_of, kind)
+        while period is not None and period >= first:
+            if ctx.deadlines.deadline(period) < ctx.as_of:
+                ctx.facts.needs_reports_from(period.end)
+                if period in submitted:
+                    break
+                missed.append(period)
+            period = _previous(period) if period > first else None
         severity = grade(
             len(missed), [(cfg.yellow_missed, Severity.YELLOW), (cfg.red_missed, Severity.RED)]
         )

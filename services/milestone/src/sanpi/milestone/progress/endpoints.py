@@ -47,10 +47,9 @@ async def post_progress(
     settings = settings_of(runtime)
 
     async def report() -> tuple[ProgressPublic, dict[str, str]]:
-        project = await lifecycle.standing(session, project_id)
         row = await service.report(
             session,
-            project=project,
+            project_id=project_id,
             body=body,
             principal=principal,
             today=today(runtime.clock),

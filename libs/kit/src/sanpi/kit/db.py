@@ -19,7 +19,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.kit.sqlite_driver import OneTripDBAPI, one_trip_reset
+from sanpi.kit.sqlite_driver import OneTripConnection, OneTripDBAPI, one_trip_reset
 
 log = logging.getLogger("sanpi.kit.db")
 
@@ -209,7 +209,11 @@ def _configure_sqlite(sync_engine: Any, busy_timeout_ms: int) -> None:
         # otherwise deadlock on the lock upgrade and fail at once, without waiting busy_timeout.
         # Read-only sessions (Database.read) ask for DEFERRED and never take it.
         mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        adapted = conn.connection.dbapi_connection
+        if isinstance(adapted, OneTripConnection):
+            adapted.begin_with_next_statement(f"BEGIN {mode}")
+        else:
+            conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 def _switch_to_wal(cursor: Any, timeout_s: float) -> None:

@@ -85,6 +85,9 @@ async def test_begin_goes_to_sqlite_with_the_first_statement(
     async with db.transaction():
         pass  # nothing ran: nothing to commit either
     assert hand_overs == []
+    # BEGIN is the dialect's: a connection event listener would make SQLAlchemy dispatch
+    # events around every statement.
+    assert not db.engine.sync_engine._has_events
 
 
 async def test_a_connection_returned_inside_a_transaction_is_rolled_back(db: Database) -> None:

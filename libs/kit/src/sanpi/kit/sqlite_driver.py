@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
 )
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.pool import PoolResetState
 from sqlalchemy.util.concurrency import await_
 
@@ -138,6 +139,21 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         """Whether SQLite has a transaction open (sqlite3_get_autocommit: a flag, no hand-over)."""
         connection = self._connection._connection  # None once closed
         return connection is not None and connection.in_transaction
+
+
+def begin_immediate(connection: Any) -> None:
+    """The dialect's do_begin: BEGIN IMMEDIATE, with the transaction's first statement."""
+    connection.dbapi_connection.begin_with_next_statement("BEGIN IMMEDIATE")
+
+
+def begin_deferred(connection: AsyncConnection) -> None:
+    """Makes the transaction the connection has just begun (no statement yet) a DEFERRED one:
+    it takes no write lock."""
+    sync = connection.sync_connection
+    assert sync is not None, "a connection that has begun a transaction"
+    adapted = sync.connection.dbapi_connection
+    assert isinstance(adapted, OneTripConnection)
+    adapted.begin_with_next_statement("BEGIN DEFERRED")
 
 
 def one_trip_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:

@@ -5,11 +5,23 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from unittest.mock import ANY
 
 import jwt
 import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
-from sanpi.kit import Forbidden, Principal, Role, Unauthorized, issue_token, verify_token
+from sanpi.kit import (
+    Authenticated,
+    Forbidden,
+    Principal,
+    Role,
+    Unauthorized,
+    Writer,
+    issue_token,
+    verify_token,
+)
 
 # Pure code, no database: the PostgreSQL pass of make test would repeat these to the letter.
 pytestmark = pytest.mark.db_independent
@@ -115,3 +127,23 @@ def test_a_cached_token_expires_with_its_exp(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr("sanpi.kit.auth._now", later.timestamp)
     with pytest.raises(Unauthorized, match="token expired"):
         verify_token(SECRET, token)
+
+
+def test_a_principal_is_one_dependency_under_the_http_bearer_scheme() -> None:
+    app = FastAPI()
+
+    @app.get("/writes")
+    async def writes(principal: Writer) -> str:
+        return principal.subject
+
+    @app.get("/reads")
+    async def reads(principal: Authenticated) -> str:
+        return principal.subject
+
+    for route in app.routes:
+        if isinstance(route, APIRoute):
+            (principal,) = route.dependant.dependencies
+            # FastAPI solves every dependency for every request: no chain behind this one.
+            assert principal.dependencies == []
+    schemes = app.openapi()["components"]["securitySchemes"]
+    assert schemes == {"HTTPBearer": {"type": "http", "scheme": "bearer", "description": ANY}}

@@ -11,7 +11,6 @@ from sanpi.events import ReportPeriodKind
 from sanpi.events.xun import ReportPeriod, parse_period
 from sanpi.kit import utcnow
 from sanpi.milestone.progress import repository
-from sanpi.milestone.progress.repository import Neighbours
 from tests.support.milestone import milestone_service
 
 KEYS = [f"2023-{m:02d}{x}" for m in range(1, 13) for x in ("-X1", "-X2", "-X3", "")]
@@ -31,57 +30,62 @@ async def test_neighbours_match_the_reports_they_summarise(tmp_path: Path) -> No
     rng = random.Random(8)
     stored = {k: rng.randrange(0, 5_000, 100) for k in rng.sample(KEYS, 30)}
     created = dt.datetime(2023, 7, 1, 2, 30, tzinfo=dt.UTC)
-    async with milestone_service(tmp_path) as ms, ms.runtime.db.transaction() as session:
-        for key, cum in stored.items():
-            period = parse_period(key)
-            await repository.insert_report(
+    async with milestone_service(tmp_path) as ms:
+        await ms.register("p1", park="郑州航空港区")  # a tracked project: p3 is not
+        async with ms.runtime.db.transaction() as session:
+            for key, cum in stored.items():
+                period = parse_period(key)
+                await repository.insert_report(
+                    session,
+                    {
+                        "id": f"r-{key}",
+                        "project_id": "p1",
+                        "period_kind": period.kind,
+                        "period_key": key,
+                        "period_end": period.end,
+                        "completed_investment_cum": cum,
+                        "completed_investment_ytd": 0,
+                        "problems": [],
+                        "deadline": period.end,
+                        "submitted_on": period.end,
+                        "reported_by": "op-1",
+                        "created_at": created,
+                        "updated_at": utcnow(),
+                    },
+                )
+            await repository.insert_report(  # another project's report counts for nothing here
                 session,
                 {
-                    "id": f"r-{key}",
-                    "project_id": "p1",
-                    "period_kind": period.kind,
-                    "period_key": key,
-                    "period_end": period.end,
-                    "completed_investment_cum": cum,
+                    "id": "other",
+                    "project_id": "p2",
+                    "period_kind": ReportPeriodKind.XUN,
+                    "period_key": "2023-06-X2",
+                    "period_end": dt.date(2023, 6, 20),
+                    "completed_investment_cum": 999_999,
                     "completed_investment_ytd": 0,
                     "problems": [],
-                    "deadline": period.end,
-                    "submitted_on": period.end,
+                    "deadline": dt.date(2023, 6, 22),
+                    "submitted_on": dt.date(2023, 6, 22),
                     "reported_by": "op-1",
-                    "created_at": created,
-                    "updated_at": utcnow(),
                 },
             )
-        await repository.insert_report(  # another project's report counts for nothing here
-            session,
-            {
-                "id": "other",
-                "project_id": "p2",
-                "period_kind": ReportPeriodKind.XUN,
-                "period_key": "2023-06-X2",
-                "period_end": dt.date(2023, 6, 20),
-                "completed_investment_cum": 999_999,
-                "completed_investment_ytd": 0,
-                "problems": [],
-                "deadline": dt.date(2023, 6, 22),
-                "submitted_on": dt.date(2023, 6, 22),
-                "reported_by": "op-1",
-            },
-        )
-        for key in KEYS:
-            period = parse_period(key)
-            found = await repository.neighbours(
-                session, project_id="p1", period_key=key, period_end=period.end
+            for key in KEYS:
+                period = parse_period(key)
+                answer = await repository.standing_and_neighbours(
+                    session, project_id="p1", period_key=key, period_end=period.end
+                )
+                assert answer is not None
+                standing, found = answer
+                assert (standing.project_id, standing.park) == ("p1", "郑州航空港区")
+                assert (found.before, found.after) == expected(stored, period), key
+                if key in stored:
+                    assert (found.same_id, found.same_created_at) == (f"r-{key}", created)
+                else:
+                    assert (found.same_id, found.same_created_at) == (None, None)
+            unknown = await repository.standing_and_neighbours(
+                session, project_id="p3", period_key="2023-06", period_end=dt.date(2023, 6, 30)
             )
-            assert (found.before, found.after) == expected(stored, period), key
-            if key in stored:
-                assert (found.same_id, found.same_created_at) == (f"r-{key}", created)
-            else:
-                assert (found.same_id, found.same_created_at) == (None, None)
-        none = await repository.neighbours(
-            session, project_id="p3", period_key="2023-06", period_end=dt.date(2023, 6, 30)
-        )
-        assert none == Neighbours(None, None, None, None)
+            assert unknown is None
 
 
 async def test_a_correction_replaces_the_report_in_place_and_marks_a_lowering(

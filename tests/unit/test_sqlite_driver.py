@@ -1,7 +1,9 @@
-"""The SQLite driver: one hand-over to aiosqlite's thread a statement, DBAPI answers unchanged."""
+"""The SQLite driver: one hand-over to aiosqlite's thread a statement (a transaction's BEGIN goes
+with its first statement), DBAPI answers unchanged."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -46,7 +48,7 @@ async def test_a_statement_is_one_hand_over_to_the_sqlite_thread(
     db: Database, hand_overs: list[str]
 ) -> None:
     async with db.transaction() as session:
-        await sql(session, "SELECT 1")  # BEGIN IMMEDIATE, then the statement
+        await sql(session, "SELECT 1")  # with BEGIN IMMEDIATE before it
         hand_overs.clear()
         rows = (await sql(session, "SELECT id, name FROM t")).all()
         assert len(hand_overs) == 1  # SQLAlchemy's adapter: cursor, execute, fetchall, close
@@ -55,6 +57,37 @@ async def test_a_statement_is_one_hand_over_to_the_sqlite_thread(
     # the commit, and no rollback when the pool takes the connection back: nothing is left open
     assert hand_overs[2:] == ["commit"]
     assert rows == []
+
+
+async def test_begin_goes_to_sqlite_with_the_first_statement(
+    db: Database, tmp_path: Path, hand_overs: list[str]
+) -> None:
+    other = sqlite3.connect(tmp_path / "driver.db", timeout=0, isolation_level=None)
+
+    async def read_write_fail() -> None:
+        async with db.transaction() as session:
+            await sql(session, "SELECT count(*) FROM t")
+            assert len(hand_overs) == 1
+            # BEGIN IMMEDIATE ran: the write lock is taken by a transaction that only read.
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            await sql(session, "INSERT INTO t (name) VALUES ('a')")
+            raise RuntimeError("refused")  # rolls back what the transaction wrote
+
+    with pytest.raises(RuntimeError, match="refused"):
+        await read_write_fail()
+    async with db.read() as session:  # BEGIN DEFERRED: no write lock
+        assert (await sql(session, "SELECT count(*) FROM t")).scalar_one() == 0
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+    other.close()
+    hand_overs.clear()
+    async with db.transaction():
+        pass  # nothing ran: nothing to commit either
+    assert hand_overs == []
+    # BEGIN is the dialect's: a connection event listener would make SQLAlchemy dispatch
+    # events around every statement.
+    assert not db.engine.sync_engine._has_events
 
 
 async def test_a_connection_returned_inside_a_transaction_is_rolled_back(db: Database) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.kit.sqlite_driver import OneTripDBAPI, one_trip_reset
+from sanpi.kit.sqlite_driver import OneTripDBAPI, begin_deferred, begin_immediate, one_trip_reset
 
 log = logging.getLogger("sanpi.kit.db")
 
@@ -133,9 +133,10 @@ class Database:
                 # nothing, a hand-over to the SQLite thread a transaction.
                 kwargs["pool_reset_on_return"] = None
         self.engine = create_async_engine(url, **kwargs)
+        self._one_trip = "module" in kwargs
         if self.is_sqlite:
-            _configure_sqlite(self.engine.sync_engine, busy_timeout_ms)
-        if "module" in kwargs:
+            _configure_sqlite(self.engine.sync_engine, busy_timeout_ms, one_trip=self._one_trip)
+        if self._one_trip:
             event.listen(self.engine.sync_engine, "reset", one_trip_reset)
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
@@ -201,7 +202,10 @@ class Database:
         """A read-only session. On SQLite it does not take the write lock, so reads run in parallel."""
         # Closing (not rolling back) ends the transaction and keeps loaded objects readable.
         async with self._sessions() as session:
-            await session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+            if self._one_trip:
+                begin_deferred(await session.connection())
+            else:
+                await session.connection(execution_options={"sqlite_begin": "DEFERRED"})
             yield session
 
     async def create_all(self, tables: Sequence[type[SQLModel]]) -> None:
@@ -219,7 +223,7 @@ class Database:
         await self.engine.dispose()
 
 
-def _configure_sqlite(sync_engine: Any, busy_timeout_ms: int) -> None:
+def _configure_sqlite(sync_engine: Any, busy_timeout_ms: int, *, one_trip: bool) -> None:
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy issue BEGIN itself (below) instead of pysqlite's implicit, late BEGIN.
@@ -232,11 +236,18 @@ def _configure_sqlite(sync_engine: Any, busy_timeout_ms: int) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
+    # IMMEDIATE takes the write lock at BEGIN: two transactions that read then write can
+    # otherwise deadlock on the lock upgrade and fail at once, without waiting busy_timeout.
+    # Read-only sessions (Database.read) ask for DEFERRED and never take it.
+    if one_trip:
+        # The dialect's own begin, not a "begin" listener: any connection event listener makes
+        # SQLAlchemy dispatch its events around every statement (~7 % of a lone progress
+        # report's Python calls).
+        sync_engine.dialect.do_begin = begin_immediate
+        return
+
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # IMMEDIATE takes the write lock at BEGIN: two transactions that read then write can
-        # otherwise deadlock on the lock upgrade and fail at once, without waiting busy_timeout.
-        # Read-only sessions (Database.read) ask for DEFERRED and never take it.
         mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
         conn.exec_driver_sql(f"BEGIN {mode}")
 

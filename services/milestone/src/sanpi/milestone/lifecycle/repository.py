@@ -152,22 +152,9 @@ class Standing(NamedTuple):
     total_investment: int
 
 
-_STANDING = sa.select(
-    _TRACKED.project_id, _TRACKED.park, _TRACKED.stage, _TRACKED.total_investment
-).where(_TRACKED.project_id == sa.bindparam("project_id"))
-
-
-async def standing(session: AsyncSession, project_id: str) -> Standing | None:
-    """Four columns in Core, built once: loading the whole TrackedProject through the ORM
-    (identity map, 26 attributes) was the costliest statement of a progress report. Reads
-    what the transaction flushed: a report reads its project before changing anything."""
-    known = PREFETCHED.rows(session, project_id)
-    if known is not None:
-        return Standing(*(getattr(known[0], f) for f in Standing._fields)) if known else None
-    await _settled(session)
-    connection = await session.connection()
-    row = (await connection.execute(_STANDING, {"project_id": project_id})).first()
-    return None if row is None else Standing(*row)
+# A Standing's columns, and the condition that picks the project (bound as "project_id").
+STANDING_COLUMNS = (_TRACKED.project_id, _TRACKED.park, _TRACKED.stage, _TRACKED.total_investment)
+THE_PROJECT = _TRACKED.project_id == sa.bindparam("project_id")
 
 
 async def all_ids(session: AsyncSession) -> list[str]:

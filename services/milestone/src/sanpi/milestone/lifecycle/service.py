@@ -187,7 +187,8 @@ async def cancelled(session: AsyncSession, data: ProjectCancelled) -> TrackedPro
     return project
 
 
-def _unknown(project_id: str) -> NotFound:
+def unknown(project_id: str) -> NotFound:
+    """The 404 of a project the milestone service does not track (yet)."""
     return NotFound(f"project {project_id} is not known to the milestone service")
 
 
@@ -195,16 +196,8 @@ async def get(session: AsyncSession, project_id: str) -> TrackedProject:
     """The tracked project, or 404 when the registry's event has not reached this service."""
     project = await repository.get(session, project_id)
     if project is None:
-        raise _unknown(project_id)
+        raise unknown(project_id)
     return project
-
-
-async def standing(session: AsyncSession, project_id: str) -> repository.Standing:
-    """The project's id, park, stage and total investment, or 404 as `get`."""
-    found = await repository.standing(session, project_id)
-    if found is None:
-        raise _unknown(project_id)
-    return found
 
 
 async def get_writable(

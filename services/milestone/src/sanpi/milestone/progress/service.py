@@ -13,8 +13,8 @@ from sanpi.events.xun import XUNS_PER_YEAR
 from sanpi.kit import Conflict, FieldProblem, InvalidInput, Principal, Role, utcnow
 from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.milestone import metrics
+from sanpi.milestone.lifecycle import service as lifecycle
 from sanpi.milestone.lifecycle.models import TrackedProject
-from sanpi.milestone.lifecycle.repository import Standing
 from sanpi.milestone.progress import repository
 from sanpi.milestone.progress.models import InvestmentPlan, ProgressReport
 from sanpi.milestone.progress.schemas import PlanPut, ProgressCreate
@@ -123,19 +123,25 @@ async def plans(session: AsyncSession, project_id: str) -> list[InvestmentPlan]:
 async def report(
     session: AsyncSession,
     *,
-    project: Standing,
+    project_id: str,
     body: ProgressCreate,
     principal: Principal,
     today: dt.date,
     deadlines: Deadlines,
 ) -> dict[str, Any]:
-    """Accepts a 旬/月 report: refuses a falling cumulative (unless a correction) and more
-    completed than the total; a report after its deadline is accepted and marked late. Returns
-    the stored report's columns."""
+    """Accepts a 旬/月 report of a tracked project (else 404): refuses a falling cumulative
+    (unless a correction) and more completed than the total; a report after its deadline is
+    accepted and marked late. Returns the stored report's columns."""
+    period = body.period
+    found = await repository.standing_and_neighbours(
+        session, project_id=project_id, period_key=period.key, period_end=period.end
+    )
+    if found is None:
+        raise lifecycle.unknown(project_id)
+    project, known = found
     principal.ensure_can_write_park(project.park)
     if project.stage is Stage.CANCELLED:
         raise Conflict("the project is CANCELLED; it reports no more progress")
-    period = body.period
     if body.submitted_on is not None and principal.role is not Role.ADMIN:
         raise _invalid("submitted_on", "only an admin may backdate a report")
     if body.submitted_on is not None and body.submitted_on > today:
@@ -151,9 +157,6 @@ async def report(
             "completed_investment_cum",
             f"{cum} exceeds the total investment ({project.total_investment} 万元)",
         )
-    known = await repository.neighbours(
-        session, project_id=project.project_id, period_key=period.key, period_end=period.end
-    )
     if known.same_id is not None and not body.correction:
         raise Conflict(
             f"{period.key} was already reported; send correction=true to replace it",

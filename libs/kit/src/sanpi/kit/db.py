@@ -29,6 +29,12 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _in_utc(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime refused: use timezone-aware UTC timestamps")
+    return value.astimezone(dt.UTC)
+
+
 # SQLAlchemy's default storage format for DATETIME on SQLite, positional.
 _SQLITE_DATETIME = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
 
@@ -42,9 +48,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime refused: use timezone-aware UTC timestamps")
-        value = value.astimezone(dt.UTC)
+        value = _in_utc(value)
         # SQLite has no time zone type; store naive UTC and restore the zone on read.
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
@@ -58,9 +62,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         def process(value: dt.datetime | None) -> str | None:
             if value is None:
                 return None
-            if value.tzinfo is None:
-                raise ValueError("naive datetime refused: use timezone-aware UTC timestamps")
-            v = value.astimezone(dt.UTC)
+            v = _in_utc(value)
             return _SQLITE_DATETIME % (
                 v.year,
                 v.month,

@@ -9,6 +9,11 @@ makes the pass faster.
 
     .venv/bin/python -m bench.evaluation prepare 20000 /tmp/m20k.db
     .venv/bin/python -m bench.evaluation run /tmp/m20k.db /tmp/work.db --days 0 0 12 --digest
+    .venv/bin/python -m bench.evaluation run /tmp/m20k.db /tmp/work.db --profile /tmp/eval
+
+`--profile` writes a pyinstrument report of each pass (`<path>.pass<N>.txt`), sampled as the
+scale bench's `--profile` samples its extra pass, so the two can be read side by side; the
+figures of a profiled pass carry the profiler's overhead.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bench.scale import Seeder, runtime_of, seed
+from bench.scale import Seeder, profiled_to, runtime_of, seed
 from sanpi.client.demo.generator import province
 from sanpi.kit.db import Database
 from sanpi.milestone.app import create_app
@@ -123,19 +128,26 @@ async def digests(db: Database, *, unordered: bool = False) -> dict[str, str]:
     return found
 
 
-async def run(source: Path, work: Path, offsets: Sequence[int], with_digests: bool) -> None:
+async def run(
+    source: Path,
+    work: Path,
+    offsets: Sequence[int],
+    with_digests: bool,
+    profile: Path | None = None,
+) -> None:
     shutil.copyfile(source, work)
     as_of = dt.date.fromisoformat(source.with_suffix(".asof").read_text())
     url = f"sqlite+aiosqlite:///{work}"
     settings = settings_for(url, work.parent)
     db = Database(url)
     try:
-        for offset in offsets:
+        for n, offset in enumerate(offsets):
             day = as_of + dt.timedelta(days=offset)
-            wall, cpu = time.perf_counter(), time.process_time()
-            async with db.transaction() as session:
-                result = await rules.evaluate(session, settings=settings, as_of=day)
-            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            with profiled_to(profile and profile.with_suffix(f".pass{n}.txt")):
+                wall, cpu = time.perf_counter(), time.process_time()
+                async with db.transaction() as session:
+                    result = await rules.evaluate(session, settings=settings, as_of=day)
+                wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             print(
                 f"{day}: wall {wall:.2f}s cpu {cpu:.2f}s raised {len(result.raised)} "
                 f"updated {len(result.updated)} resolved {len(result.resolved)}",
@@ -161,11 +173,14 @@ def main() -> None:
         "--days", type=int, nargs="+", default=[0, 0], help="each pass's day, from the data's"
     )
     timed.add_argument("--digest", action="store_true", help="digests after each pass")
+    timed.add_argument(
+        "--profile", type=Path, default=None, help="pyinstrument reports: <path>.pass<N>.txt"
+    )
     args = parser.parse_args()
     if args.command == "prepare":
         asyncio.run(prepare(args.projects, args.path, args.months))
     else:
-        asyncio.run(run(args.source, args.work, args.days, args.digest))
+        asyncio.run(run(args.source, args.work, args.days, args.digest, args.profile))
 
 
 if __name__ == "__main__":

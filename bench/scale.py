@@ -139,10 +139,16 @@ def runtime_of(app: FastAPI) -> Runtime:
     return runtime
 
 
-@contextlib.contextmanager
-def profiled(enabled: bool, name: str) -> Iterator[None]:
+def profiled(enabled: bool, name: str) -> contextlib.AbstractContextManager[None]:
     """pyinstrument around a part when --profile is given; the text report goes next to the JSON."""
-    if not enabled:
+    return profiled_to(RESULTS / f"scale-{name}.profile.txt" if enabled else None)
+
+
+@contextlib.contextmanager
+def profiled_to(path: Path | None) -> Iterator[None]:
+    """pyinstrument around the block (wall-clock samples, awaits included), its text report to
+    `path`; nothing when `path` is None."""
+    if path is None:
         yield
         return
     from pyinstrument import Profiler
@@ -153,10 +159,9 @@ def profiled(enabled: bool, name: str) -> Iterator[None]:
         yield
     finally:
         profiler.stop()
-        path = RESULTS / f"scale-{name}.profile.txt"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(profiler.output_text(unicode=True, color=False, show_all=False))
-        print(f"  profile of {name}: {path}", flush=True)
+        print(f"  profile: {path}", flush=True)
 
 
 def ms(seconds: float) -> float:

@@ -31,7 +31,7 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
-from sqlalchemy import func, insert
+from sqlalchemy import func, insert, text
 from sqlmodel import SQLModel, col, select
 
 from bench.common import (
@@ -497,6 +497,12 @@ async def seed(runtime: Runtime, seeder: Seeder) -> dict[str, int]:
             for chunk in chunked(rows(), SEED_CHUNK):
                 await conn.execute(insert(table(name)), chunk)
                 counts[name] += len(chunk)
+    if runtime.db.engine.dialect.name == "postgresql":
+        # Tables grown by months of reports have statistics (autovacuum's ANALYZE); straight
+        # after a bulk load they have none yet, and the planner then read all of progress_report
+        # for each chunk of a pass: 21 s instead of ~4.5 at 20,000 projects.
+        async with runtime.db.engine.begin() as conn:
+            await conn.execute(text(f"ANALYZE {', '.join(sources)}"))
     return counts
 
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import warnings
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from sanpi.client.demo_progress import (
     DemoProject,
@@ -22,6 +26,8 @@ from sanpi.events import AlertRule, MilestoneKind, ProjectRegistered, Stage, bui
 from sanpi.events.xun import parse_period
 from sanpi.kit import FixedClock, Role
 from sanpi.milestone.app import create_app
+from sanpi.milestone.progress import repository as reports
+from sanpi.milestone.rules import service as rules_service
 from sanpi.milestone.rules.evaluation import Deadlines, evaluate_project
 from sanpi.milestone.rules.facts import (
     MilestoneFact,
@@ -47,6 +53,28 @@ IMPLEMENTED = {
     AlertRule.R16,
     AlertRule.R17,
 }
+
+
+class Reads:
+    """The report reads of a pass, in the order they were asked for, and the most that were
+    in flight together."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    def spy(self, read: Callable[..., Awaitable[Any]], name: str) -> Callable[..., Awaitable[Any]]:
+        async def recorded(*args: Any, **kwargs: Any) -> Any:
+            self.names.append(name)
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            try:
+                return await read(*args, **kwargs)
+            finally:
+                self.in_flight -= 1
+
+        return recorded
 
 
 def portfolio() -> list[DemoProject]:
@@ -171,7 +199,15 @@ def test_every_implemented_rule_fires_on_the_demo_day() -> None:
         assert set(by_rule) >= IMPLEMENTED, (seed, IMPLEMENTED - set(by_rule))
 
 
-def test_posting_the_histories_through_the_api_fires_the_same_rules(tmp_path: Path) -> None:
+def test_posting_the_histories_through_the_api_fires_the_same_rules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Also a full pass of many chunks: each chunk's recent reports are read while the rules of
+    the chunk before run, and a project that needs every report is read in between."""
+    monkeypatch.setattr(rules_service, "CHUNK", 4)
+    reads = Reads()
+    for name in ("recent_report_facts", "report_facts"):
+        monkeypatch.setattr(reports, name, reads.spy(getattr(reports, name), name))
     projects = portfolio()
     histories = generate_portfolio(projects, until=UNTIL, seed=7)
     expected = fired(projects, histories)
@@ -205,8 +241,16 @@ def test_posting_the_histories_through_the_api_fires_the_same_rules(tmp_path: Pa
         calls = post_portfolio(MilestoneApi(http, "http://milestone.test"), histories)
         assert calls > 300
         assert post_portfolio(MilestoneApi(http, "http://milestone.test"), histories) == calls
+        reads.names.clear()
         result = client.post("/v1/admin/evaluate", params={"as_of": UNTIL.isoformat()})
         assert result.status_code == 200
+        names = reads.names
+        assert names.count("recent_report_facts") == -(-len(projects) // 4)
+        # A project that needed every report, in a chunk whose next one was being read ahead,
+        # and that read waited for the read ahead: a connection takes one statement at a time.
+        last_ahead = len(names) - 1 - names[::-1].index("recent_report_facts")
+        assert "report_facts" in names[:last_ahead], names
+        assert reads.most_in_flight == 1
         firing = client.get("/v1/alerts", params={"state": "FIRING", "limit": 500}).json()
         by_rule: dict[str, set[str]] = {}
         for alert in firing["items"]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import functools
@@ -191,29 +192,83 @@ def _as_facts(
     return reports, earlier
 
 
+class ReportsAhead:
+    """A chunk's recent reports, read by the database while this process runs the rules of the
+    chunk before. The reports are a full pass's largest statement (~255k rows at province
+    scale) and the rules pure Python: on PostgreSQL the server works meanwhile in its own
+    process (a steady pass at 20,000 projects 4.96 -> 4.09 s). On SQLite it gains nothing: the
+    driver's thread builds each row under the GIL the rules hold. One statement in flight at
+    most, and only while the pass runs no other statement: a connection takes one at a time."""
+
+    def __init__(self, session: AsyncSession, since: dt.date) -> None:
+        self._session = session
+        self._since = since
+        self._reading: asyncio.Task[progress.ReportRows] | None = None
+        self._ids: list[str] = []
+
+    async def start(self, project_ids: Sequence[str]) -> None:
+        """Hands the statement to the driver and returns without its rows."""
+        self._ids = list(project_ids)
+        self._reading = asyncio.create_task(
+            progress.recent_report_facts(self._session, self._ids, self._since)
+        )
+        await asyncio.sleep(0)  # the task runs up to the driver's answer: the statement is sent
+
+    async def take(self, project_ids: Sequence[str]) -> progress.ReportRows:
+        """These projects' recent reports: the ones read ahead, or read now."""
+        reading, self._reading = self._reading, None
+        if reading is None:
+            return await progress.recent_report_facts(self._session, project_ids, self._since)
+        assert self._ids == list(project_ids), "read ahead for other projects"
+        return await reading
+
+    async def settle(self) -> None:
+        """Waits until the statement in flight is done, so the connection is free for another
+        (its rows, or its error, stay for `take`)."""
+        if self._reading is not None:
+            await asyncio.wait({self._reading})
+
+    async def drop(self) -> None:
+        """Ends a read that nobody will take (a pass that failed), its error included."""
+        reading, self._reading = self._reading, None
+        if reading is not None:
+            await asyncio.gather(reading, return_exceptions=True)
+
+
 async def load(
     session: AsyncSession,
     project_ids: Sequence[str],
     as_of: dt.date,
     reports_from: dt.date | None = None,
+    *,
+    ahead: ReportsAhead | None = None,
+    next_ids: Sequence[str] = (),
 ) -> list[Loaded]:
     """The facts of up to CHUNK projects as of a day, one query per table; with `reports_from`,
-    only the reports of periods ending on or after it (see ProjectFacts.reports_from)."""
+    only the reports of periods ending on or after it (see ProjectFacts.reports_from), taken
+    from `ahead`, which then starts reading those of `next_ids` before the facts are made."""
     ids = list(project_ids)
-    rows, changes = await projects.rows_for_rules(session, ids)
-    history = by_project(changes)
-    plan_rows = by_project(await milestones.rows_for_rules(session, ids))
-    if reports_from is None:
-        reports, earlier = _as_facts(await progress.report_facts(session, ids))
+    if ahead is not None:
+        found = await ahead.take(ids)
+    elif reports_from is None:
+        found = await progress.report_facts(session, ids)
     else:
-        reports, earlier = _as_facts(await progress.recent_report_facts(session, ids, reports_from))
+        found = await progress.recent_report_facts(session, ids, reports_from)
+    rows, changes = await projects.rows_for_rules(session, ids)
+    milestone_rows = await milestones.rows_for_rules(session, ids)
     # After the model queries above, which flushed this transaction's changed plan objects
     # (plan_facts writes the plans a consumer batch queued).
-    plans = by_project(await progress.plan_facts(session, ids, as_of.year))
+    plan_rows = await progress.plan_facts(session, ids, as_of.year)
+    if ahead is not None and next_ids:
+        await ahead.start(next_ids)
+    history = by_project(changes)
+    mine_by_id = by_project(milestone_rows)
+    reports, earlier = _as_facts(found)
+    plans = by_project(plan_rows)
     out: list[Loaded] = []
     for project in rows:
         pid = project.project_id
-        mine = plan_rows.get(pid, [])
+        mine = mine_by_id.get(pid, [])
         facts = facts_of(
             project,
             history.get(pid, []),
@@ -248,19 +303,22 @@ async def _evaluate_chunk(
     settings: MilestoneSettings,
     as_of: dt.date,
     full: bool,
+    ahead: ReportsAhead,
+    next_ids: Sequence[str],
 ) -> list[Outcome]:
     """The rules' outcome for up to CHUNK projects, in their order. The rules look back at most
     R16's window (90 days, ~12 of a project's ~90 reports at province scale) unless a project's
     figures did not move for that long or it stopped reporting: only those load every report."""
     reports_from = as_of - dt.timedelta(days=settings.rules.r16.lookback_days)
     outcomes: list[Outcome | Loaded] = []
-    for item in await load(session, ids, as_of, reports_from):
+    for item in await load(session, ids, as_of, reports_from, ahead=ahead, next_ids=next_ids):
         try:
             outcomes.append(_outcome(item, as_of, settings, full))
         except ReportsTruncated:
             outcomes.append(item)
     truncated = [o for o in outcomes if isinstance(o, Loaded)]
     if truncated:
+        await ahead.settle()
         every, _ = _as_facts(
             await progress.report_facts(session, [o.project.project_id for o in truncated])
         )
@@ -309,17 +367,30 @@ async def _evaluate(
     pacing: list[tuple[str, Pacing]] = []
     desired: list[DesiredAlert] = []
     statuses: list[dict[str, object]] = []
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        for outcome in await _evaluate_chunk(
-            session, chunk, settings=settings, as_of=as_of, full=full
-        ):
-            item = outcome.item
-            by_id[item.project.project_id] = item.project
-            desired.extend(outcome.alerts)
-            _milestone_signals(session, item, as_of, settings.rules.r17.milestone_days, statuses)
-            if outcome.pacing is not None:
-                pacing.append((item.project.park, outcome.pacing))
+    chunks = [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
+    ahead = ReportsAhead(session, as_of - dt.timedelta(days=settings.rules.r16.lookback_days))
+    try:
+        for n, chunk in enumerate(chunks):
+            next_ids = chunks[n + 1] if n + 1 < len(chunks) else ()
+            for outcome in await _evaluate_chunk(
+                session,
+                chunk,
+                settings=settings,
+                as_of=as_of,
+                full=full,
+                ahead=ahead,
+                next_ids=next_ids,
+            ):
+                item = outcome.item
+                by_id[item.project.project_id] = item.project
+                desired.extend(outcome.alerts)
+                _milestone_signals(
+                    session, item, as_of, settings.rules.r17.milestone_days, statuses
+                )
+                if outcome.pacing is not None:
+                    pacing.append((item.project.park, outcome.pacing))
+    finally:
+        await ahead.drop()  # a failed chunk's rollback must not meet the next chunk's read
     await milestones.set_status(session, statuses)
     firing = {
         a.alert_key: a

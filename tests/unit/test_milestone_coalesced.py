@@ -117,3 +117,28 @@ async def test_a_pass_deletes_only_the_marks_it_evaluated(tmp_path: Path) -> Non
         assert await marks(svc) == [("p1", "new")]
         await coalescer.evaluate([("p1", "new")])
         assert await marks(svc) == []
+
+
+@pytest.mark.postgres_only
+async def test_a_pass_does_not_wait_for_a_mark_another_transaction_holds(tmp_path: Path) -> None:
+    """A request writes its mark at commit and then its ORM rows (a milestone); a pass writes a
+    milestone's status and then deletes its marks. A pass that waited for a mark a request held
+    deadlocked with it (make test, PostgreSQL: a 500 on POST /milestones). It now leaves a held
+    mark for a later pass."""
+    async with milestone_service(tmp_path, today=TODAY, evaluate_on_events=False) as svc:
+        db = svc.runtime.db
+        async with db.transaction() as session:
+            repository.mark_due(session, "p1", "old")
+            repository.mark_due(session, "p2", "t2")
+        async with db.engine.connect() as request:  # a request rewriting p1's mark, not committed
+            await request.execute(
+                repository._MARK["postgresql"],
+                {"project_id": "p1", "token": "new", "marked_at": dt.datetime.now(dt.UTC)},
+            )
+            async with db.transaction() as session:
+                await asyncio.wait_for(
+                    repository.unmark(session, [("p1", "old"), ("p2", "t2")]), timeout=10
+                )
+            assert await marks(svc) == [("p1", "old")]  # held: left alone, p2's deleted
+            await request.commit()
+        assert await marks(svc) == [("p1", "new")]

@@ -133,14 +133,24 @@ def mark_due(session: AsyncSession, project_id: str, token: str) -> None:
 
 
 async def unmark(session: AsyncSession, marks: Sequence[tuple[str, str]]) -> None:
-    """Deletes these (project, token) marks; a mark whose token changed since stays."""
+    """Deletes these (project, token) marks; a mark whose token changed since stays, and so
+    does, on PostgreSQL, a mark another transaction holds. That one is being rewritten by a
+    change (its new token stays for the next pass anyway) or deleted by another replica's pass.
+    Waiting for it deadlocked: a request writes its mark at commit and then its milestone row,
+    while the pass had already written that milestone's status and then waited on the mark."""
+    key = sa.tuple_(col(EvaluationDue.project_id), col(EvaluationDue.token))
+    postgres = session.get_bind().dialect.name == "postgresql"
     for start in range(0, len(marks), 400):
         chunk = marks[start : start + 400]
-        await session.exec(
-            delete(EvaluationDue).where(
-                sa.tuple_(col(EvaluationDue.project_id), col(EvaluationDue.token)).in_(chunk)
+        if postgres:
+            free = (
+                sa.select(col(EvaluationDue.project_id), col(EvaluationDue.token))
+                .where(key.in_(chunk))
+                .with_for_update(skip_locked=True)
             )
-        )
+            await session.exec(delete(EvaluationDue).where(key.in_(free)))
+        else:
+            await session.exec(delete(EvaluationDue).where(key.in_(chunk)))
 
 
 async def due_before(session: AsyncSession, before: dt.datetime | None) -> list[tuple[str, str]]:

@@ -202,7 +202,7 @@ class ReportsAhead:
 
     def __init__(self, session: AsyncSession, since: dt.date) -> None:
         self._session = session
-        self._since = since
+        self.since = since  # the reports of periods ending on or after it
         self._reading: asyncio.Task[progress.ReportRows] | None = None
         self._ids: list[str] = []
 
@@ -210,7 +210,7 @@ class ReportsAhead:
         """Hands the statement to the driver and returns without its rows."""
         self._ids = list(project_ids)
         self._reading = asyncio.create_task(
-            progress.recent_report_facts(self._session, self._ids, self._since)
+            progress.recent_report_facts(self._session, self._ids, self.since)
         )
         await asyncio.sleep(0)  # the task runs up to the driver's answer: the statement is sent
 
@@ -218,7 +218,7 @@ class ReportsAhead:
         """These projects' recent reports: the ones read ahead, or read now."""
         reading, self._reading = self._reading, None
         if reading is None:
-            return await progress.recent_report_facts(self._session, project_ids, self._since)
+            return await progress.recent_report_facts(self._session, project_ids, self.since)
         assert self._ids == list(project_ids), "read ahead for other projects"
         return await reading
 
@@ -239,27 +239,20 @@ async def load(
     session: AsyncSession,
     project_ids: Sequence[str],
     as_of: dt.date,
-    reports_from: dt.date | None = None,
-    *,
-    ahead: ReportsAhead | None = None,
-    next_ids: Sequence[str] = (),
+    ahead: ReportsAhead,
+    next_ids: Sequence[str],
 ) -> list[Loaded]:
-    """The facts of up to CHUNK projects as of a day, one query per table; with `reports_from`,
-    only the reports of periods ending on or after it (see ProjectFacts.reports_from), taken
-    from `ahead`, which then starts reading those of `next_ids` before the facts are made."""
+    """The facts of up to CHUNK projects as of a day, one query per table, with the reports of
+    periods ending on or after `ahead.since` (see ProjectFacts.reports_from) taken from `ahead`,
+    which then starts reading those of `next_ids` before the facts are made."""
     ids = list(project_ids)
-    if ahead is not None:
-        found = await ahead.take(ids)
-    elif reports_from is None:
-        found = await progress.report_facts(session, ids)
-    else:
-        found = await progress.recent_report_facts(session, ids, reports_from)
+    found = await ahead.take(ids)
     rows, changes = await projects.rows_for_rules(session, ids)
     milestone_rows = await milestones.rows_for_rules(session, ids)
     # After the model queries above, which flushed this transaction's changed plan objects
     # (plan_facts writes the plans a consumer batch queued).
     plan_rows = await progress.plan_facts(session, ids, as_of.year)
-    if ahead is not None and next_ids:
+    if next_ids:
         await ahead.start(next_ids)
     history = by_project(changes)
     mine_by_id = by_project(milestone_rows)
@@ -275,7 +268,7 @@ async def load(
             mine,
             reports.get(pid, []),
             plans.get(pid, []),
-            reports_from,
+            ahead.since,
             earlier.get(pid),
         )
         out.append(Loaded(project, facts, mine))
@@ -309,9 +302,8 @@ async def _evaluate_chunk(
     """The rules' outcome for up to CHUNK projects, in their order. The rules look back at most
     R16's window (90 days, ~12 of a project's ~90 reports at province scale) unless a project's
     figures did not move for that long or it stopped reporting: only those load every report."""
-    reports_from = as_of - dt.timedelta(days=settings.rules.r16.lookback_days)
     outcomes: list[Outcome | Loaded] = []
-    for item in await load(session, ids, as_of, reports_from, ahead=ahead, next_ids=next_ids):
+    for item in await load(session, ids, as_of, ahead, next_ids):
         try:
             outcomes.append(_outcome(item, as_of, settings, full))
         except ReportsTruncated:

@@ -17,6 +17,7 @@ import pytest
 
 from scripts import stack
 from tests.support.sink import WebhookSink
+from tests.support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -121,6 +122,32 @@ class Stack:
 
     def log(self, name: str) -> str:
         return (self.run_dir / "logs" / f"{name}.log").read_text(errors="replace")
+
+    async def dump_stacks(self) -> list[str]:
+        """Has every running service write its threads' and asyncio tasks' stacks to its log
+        (sanpi.kit.stacks); returns the services that did. A test that timed out waiting on the
+        services leaves its reader where each of them was waiting."""
+        from sanpi.kit.stacks import DUMP_SIGNAL, END_OF_STACKS
+
+        dumped = []
+        for name in stack.SERVICES:
+            pid = stack.read_pid(self.run_dir / "pids" / f"{name}.pid", f"sanpi.{name}")
+            if pid is None:
+                continue
+            before = self.log(name).count(END_OF_STACKS)
+            os.kill(pid, DUMP_SIGNAL)
+
+            def written(name: str = name, before: int = before) -> bool:
+                return self.log(name).count(END_OF_STACKS) > before
+
+            await eventually(
+                written,
+                timeout=10,
+                interval=0.1,
+                what=f"{name} wrote its stacks",
+            )
+            dumped.append(name)
+        return dumped
 
 
 @contextmanager

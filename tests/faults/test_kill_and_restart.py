@@ -89,6 +89,10 @@ async def run_scenario(
         assert subscribed.status_code == 201, subscribed.text
         try:
             return await _stream_with_fault(faults, sink, fault)
+        except AssertionError:
+            # The run's logs are kept: they then say where each service was waiting.
+            await faults.services.dump_stacks()
+            raise
         finally:
             gone = await http.delete(f"{notification}/v1/subscriptions/{subscribed.json()['id']}")
             assert gone.status_code == 204, gone.text
@@ -181,7 +185,7 @@ async def _stream_with_fault(
         "notifications_resent": accepted_posts - len(by_event),  # same webhook-id again
         "lost": expected - len(by_event),
         "consumers_replaced_by_watchdog": sum(
-            faults.services.log(name).count("no record processed") for name in stack.SERVICES
+            faults.services.log(name).count("replacing the consumer") for name in stack.SERVICES
         ),
     }
     return counts

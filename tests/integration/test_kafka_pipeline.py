@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -180,30 +181,38 @@ async def test_broker_data_survives_a_restart(run_dir: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("holds_partitions", "deaf", "complaint"),
+    ("holds_partitions", "deaf", "unstoppable", "complaint"),
     [
-        (True, False, "no record processed for 2 s while 5 wait"),
+        (True, False, False, "no record processed for 2 s while 5 wait"),
         # After a broker restart a consumer that lost its coordinator held nothing and never
         # rejoined: the group's committed offsets standing still give it away.
-        (False, False, "holds no partition while 5 records wait unconsumed"),
+        (False, False, False, "holds no partition while 5 records wait unconsumed"),
         # Seen in the fault test: the consumer's own client answered nothing either, so a
         # watchdog asking it skipped every check for good.
-        (True, True, "no record processed for 2 s while 5 wait"),
+        (True, True, False, "no record processed for 2 s while 5 wait"),
+        # Seen in make test: a service consumed nothing for 10 minutes after a broker restart and
+        # never logged its watchdog. stop() waits for the group coordination task, which a
+        # wedged consumer may never finish: the replacement must not wait with it.
+        (True, False, True, "no record processed for 2 s while 5 wait"),
     ],
-    ids=["silent", "silent-and-holding-nothing", "silent-and-deaf"],
+    ids=["silent", "silent-and-holding-nothing", "silent-and-deaf", "silent-and-unstoppable"],
 )
 async def test_a_consumer_that_stops_making_progress_is_replaced(
     kafka_broker: Broker,
     tmp_path: Path,
     database_url: str,
     monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
     holds_partitions: bool,
     deaf: bool,
+    unstoppable: bool,
     complaint: str,
 ) -> None:
     topic = f"sanpi.itest.{uuid.uuid4().hex[:8]}"
     handlers, applied = recording_handlers()
-    settings = consumer_settings(tmp_path, database_url, kafka_broker.bootstrap, consumer_stall_s=2)
+    settings = consumer_settings(
+        tmp_path, database_url, kafka_broker.bootstrap, consumer_stall_s=2, consumer_stop_s=1
+    )
     runtime = await consuming_runtime(settings, topic, handlers)
     await ensure_topics(settings, [topic])
     values = [registration(f"s-{i}") for i in range(5)]
@@ -225,17 +234,36 @@ async def test_a_consumer_that_stops_making_progress_is_replaced(
 
         return method
 
+    # The stuck stop() of a group member; the test stops it for real afterwards.
+    stuck: list[AIOKafkaConsumer] = []
+    real_stop = AIOKafkaConsumer.stop
+
+    async def stop_never(self: AIOKafkaConsumer) -> None:
+        if self._group_id is None:
+            await real_stop(self)
+            return
+        stuck.append(self)
+        await asyncio.Event().wait()
+
     stopping = asyncio.Event()
     assert runtime.consumer is not None
-    with monkeypatch.context() as patch:
+    with monkeypatch.context() as patch, caplog.at_level(logging.WARNING, "sanpi.consumer"):
         patch.setattr(AIOKafkaConsumer, "getmany", silent)
         if not holds_partitions:
             patch.setattr(AIOKafkaConsumer, "assignment", lambda _self: set())
         if deaf:
             for name in ("end_offsets", "committed", "position"):
                 patch.setattr(AIOKafkaConsumer, name, unanswered(name))
+        if unstoppable:
+            patch.setattr(AIOKafkaConsumer, "stop", stop_never)
         with pytest.raises(ConsumerStalled, match=complaint):
             await asyncio.wait_for(runtime.consumer.run(stopping), timeout=60)
+    warnings = [r.getMessage() for r in caplog.records if r.name == "sanpi.consumer"]
+    assert any(complaint in w and "replacing the consumer" in w for w in warnings), warnings
+    assert any("abandoned" in w for w in warnings) == unstoppable, warnings
+    assert len(stuck) == int(unstoppable)
+    for member in stuck:  # its group membership would hold the partition from the replacement
+        await asyncio.wait_for(real_stop(member), timeout=30)
     assert applied == []
     replacement = asyncio.create_task(runtime.consumer.run(stopping))
     try:

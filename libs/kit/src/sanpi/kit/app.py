@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from sanpi.kit.migrations import Migrations, upgrade
 from sanpi.kit.nul import NulGuardMiddleware
 from sanpi.kit.outbox import OutboxRelay, PendingEvent
 from sanpi.kit.settings import ServiceSettings
+from sanpi.kit.stacks import dump_stacks_on_signal
 
 log = logging.getLogger("sanpi.runtime")
 
@@ -292,6 +294,10 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if (
+            threading.current_thread() is threading.main_thread()
+        ):  # only there can it handle signals
+            dump_stacks_on_signal(asyncio.get_running_loop())
         await runtime.start()
         try:
             yield

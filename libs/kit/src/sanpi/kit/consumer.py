@@ -298,6 +298,8 @@ class EventConsumer:
         try:
             await asyncio.wait({consuming, watching}, return_when=asyncio.FIRST_COMPLETED)
             if watching.done() and watching.exception() is not None:
+                # Said now: stopping the stalled consumer below may take its bound in full.
+                log.warning("%s; replacing the consumer", watching.exception())
                 consuming.cancel()  # stalled: the stuck fetch is abandoned, not awaited
                 await asyncio.gather(consuming, return_exceptions=True)
                 watching.result()  # raises ConsumerStalled
@@ -310,7 +312,22 @@ class EventConsumer:
             watching.cancel()
             consuming.cancel()
             await asyncio.gather(watching, consuming, return_exceptions=True)
-            await consumer.stop()
+            await self._stop(consumer)
+
+    async def _stop(self, consumer: AIOKafkaConsumer) -> None:
+        """consumer.stop(), bounded. It waits for the group coordination task, and a consumer
+        the watchdog replaces may be stuck right there: unbounded, the replacement would wait
+        with it for good (make test: a service consumed nothing for 10 minutes after a broker
+        restart and never logged the watchdog). Abandoned, its member leaves the group when
+        the broker stops hearing from it."""
+        try:
+            await asyncio.wait_for(consumer.stop(), timeout=self.settings.consumer_stop_s)
+        except TimeoutError:
+            log.warning(
+                "%s: the consumer did not stop within %.0f s; abandoned",
+                self.name,
+                self.settings.consumer_stop_s,
+            )
 
     async def _consume(self, consumer: AIOKafkaConsumer, stopping: asyncio.Event) -> None:
         while not stopping.is_set():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -101,7 +102,10 @@ async def group_backlog(
         log.debug("group backlog of %s unknown: %r", group, exc)
         return None
     finally:
-        await asyncio.gather(reader.stop(), admin.close(), return_exceptions=True)
+        # Bounded as well: these clients talk to the broker the question could not reach.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout_s):
+                await asyncio.gather(reader.stop(), admin.close(), return_exceptions=True)
     return {
         tp: Backlog(max(0, committed[tp].offset if tp in committed else 0), ends[tp])
         for tp in partitions

@@ -89,6 +89,9 @@ class ServiceSettings(BaseSettings):
     # whole check while it holds none of them, mean a stall. With the broker away the check is
     # skipped (logged once).
     consumer_stall_s: float = 60.0
+    # How long stopping a consumer may take (leaving the group, closing its connections) before
+    # it is abandoned: a stalled one may never finish stopping.
+    consumer_stop_s: float = 15.0
     # Records of one fetch (any of its partitions) applied in one transaction at most: only a
     # consumer catching up (a backlog, a replay) fills it; live traffic brings a few records a
     # linger (below). 200: the scale bench's replay (2,000 projects, SQLite) cost 0.48–0.61 CPU-s

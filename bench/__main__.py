@@ -9,6 +9,9 @@ python -m bench --only scale --projects 2000 --profile
                                 the province scale with fewer projects; pyinstrument reports of an
                                 extra evaluation pass and of the replay (whose figure then carries
                                 the profiler's overhead) go to .run/bench/scale-*.profile.txt
+python -m bench --only e2e --rates 150 --profile
+                                each service under pyinstrument (bench/profiled.py): reports of
+                                the whole run go to .run/bench/e2e-<service>.profile.txt
 
 The end-to-end figure is set against the slowest same-run baseline (a ratio of 1 would mean the
 whole pipeline runs as fast as a bare insert or a bare produce→consume alone).
@@ -86,6 +89,7 @@ async def bench_e2e(env: Environment) -> BenchResult:
         rates=env.rates,
         step_s=3 if env.smoke else 60,
         projects=40 if env.smoke else max(1_500, int(max(env.rates))),
+        profile=env.profile,
     )
 
 
@@ -146,7 +150,9 @@ def main() -> int:
     )
     parser.add_argument("--projects", type=int, help="scale: projects (default 20,000)")
     parser.add_argument(
-        "--profile", action="store_true", help="scale: pyinstrument the evaluation and the replay"
+        "--profile",
+        action="store_true",
+        help="scale: pyinstrument the evaluation and the replay; e2e: each service's process",
     )
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")] if args.rates else FULL_RATES

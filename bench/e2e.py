@@ -25,7 +25,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bench.common import BenchResult, ProcessCost, percentile, process_cost
+from bench.common import RESULTS, BenchResult, ProcessCost, percentile, process_cost
 from sanpi.kit import Role, issue_token
 from sanpi.notification.channels.webhook import sign
 from scripts import stack
@@ -230,9 +230,12 @@ async def run(
     rates: list[float],
     step_s: float,
     projects: int,
+    profile: bool = False,
 ) -> BenchResult:
     """Starts the services, loads `projects`, then runs one step per rate until one is not
-    sustained. `database_urls` maps a service to its URL (empty: SQLite under run_dir)."""
+    sustained. `database_urls` maps a service to its URL (empty: SQLite under run_dir). With
+    `profile` each service runs under pyinstrument (bench.profiled), its report written to
+    .run/bench/e2e-<service>.profile.txt when it stops; the figures then carry its overhead."""
     files = run_dir / "e2e"
     files.mkdir(parents=True, exist_ok=True)
     secret = stack.jwt_secret(files)
@@ -240,8 +243,15 @@ async def run(
     for name, url in database_urls.items():
         env[f"SANPI_{name.upper()}_DATABASE_URL"] = url
     ports = {name: stack.free_port() for name in SERVICES}
+    profiles = {name: RESULTS / f"e2e-{name}.profile.txt" for name in SERVICES if profile}
     pids = {
-        name: stack.start_service(name, port=ports[name], env=env, run_dir=files)
+        name: stack.start_service(
+            name,
+            port=ports[name],
+            env=env,
+            run_dir=files,
+            launcher=("-m", "bench.profiled", str(profiles[name])) if profile else (),
+        )
         for name in SERVICES
     }
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
@@ -304,6 +314,8 @@ async def run(
         await runner.cleanup()
         for name in SERVICES:
             stack.stop_pidfile(files / "pids" / f"{name}.pid", f"sanpi.{name}")
+        for path in profiles.values():
+            print(f"  profile: {path}" if path.exists() else f"  no profile written: {path}")
     return _result(steps, sink, projects)
 
 

@@ -24,6 +24,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,13 +96,20 @@ def read_pid(pidfile: Path, marker: str) -> int | None:
 
 
 def start_service(
-    name: str, *, port: int, env: dict[str, str], run_dir: Path, python: Path | None = None
+    name: str,
+    *,
+    port: int,
+    env: dict[str, str],
+    run_dir: Path,
+    python: Path | None = None,
+    launcher: Sequence[str] = (),
 ) -> int:
-    """Starts `python -m sanpi.<name>` in its own session, logging to run_dir/logs; returns its pid."""
+    """Starts `python -m sanpi.<name>` in its own session, logging to run_dir/logs; returns its pid.
+    `launcher`: arguments before `-m sanpi.<name>`, for a module that runs it (bench.profiled)."""
     prefix = f"SANPI_{name.upper()}_"
     return spawn(
         name,
-        [str(python or VENV_BIN / "python"), "-m", f"sanpi.{name}"],
+        [str(python or VENV_BIN / "python"), *launcher, "-m", f"sanpi.{name}"],
         marker=f"sanpi.{name}",
         run_dir=run_dir,
         env={**env, f"{prefix}PORT": str(port)},

@@ -18,8 +18,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_bench_smoke_completes_and_prints_figures() -> None:
+    for stale in (ROOT / ".run" / "bench").glob("*.profile.txt"):
+        stale.unlink()  # the reports checked below must be this run's
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke"],
+        # --profile: the profiled runs work too (their reports are checked below).
+        [sys.executable, "-m", "bench", "--smoke", "--profile"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -42,3 +45,12 @@ def test_bench_smoke_completes_and_prints_figures() -> None:
     assert step["accepted"] > 0
     assert step["delivered"] == step["accepted"], step
     assert e2e["details"]["bad_signatures"] == 0
+    # Each service ran under pyinstrument and wrote its report when stopped (SIGTERM).
+    for service in ("registry", "milestone", "notification"):
+        report = (ROOT / ".run" / "bench" / f"e2e-{service}.profile.txt").read_text()
+        assert f"sanpi/{service}/" in report, report[:2000]
+    for part in ("evaluation", "replay"):
+        assert (
+            "sanpi/milestone/"
+            in (ROOT / ".run" / "bench" / f"scale-{part}.profile.txt").read_text()
+        )

@@ -35,6 +35,7 @@ from sanpi.kit.nul import NulGuardMiddleware
 from sanpi.kit.outbox import OutboxRelay, PendingEvent
 from sanpi.kit.settings import ServiceSettings
 from sanpi.kit.stacks import dump_stacks_on_signal
+from sanpi.kit.waiting import within
 
 log = logging.getLogger("sanpi.runtime")
 
@@ -238,7 +239,7 @@ class Runtime:
     async def readiness(self) -> dict[str, str]:
         checks: dict[str, str] = {}
         try:
-            await asyncio.wait_for(self.db.ping(), timeout=2)
+            await within(self.db.ping(), 2)
             checks["database"] = "ok"
         except Exception as exc:
             checks["database"] = f"unavailable: {type(exc).__name__}"
@@ -248,7 +249,7 @@ class Runtime:
                 checks["kafka"] = "connecting"
             else:
                 try:
-                    await asyncio.wait_for(producer.client.fetch_all_metadata(), timeout=2)
+                    await within(producer.client.fetch_all_metadata(), 2)
                     checks["kafka"] = "ok"
                 except Exception as exc:
                     checks["kafka"] = f"unavailable: {type(exc).__name__}"

@@ -20,6 +20,7 @@ from sanpi.kit.inbox import processed_among, record_processed
 from sanpi.kit.kafka import Backlog, group_backlog
 from sanpi.kit.metrics import CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_FAILED
 from sanpi.kit.settings import ServiceSettings
+from sanpi.kit.waiting import within
 
 log = logging.getLogger("sanpi.consumer")
 
@@ -321,7 +322,7 @@ class EventConsumer:
         restart and never logged the watchdog). Abandoned, its member leaves the group when
         the broker stops hearing from it."""
         try:
-            await asyncio.wait_for(consumer.stop(), timeout=self.settings.consumer_stop_s)
+            await within(consumer.stop(), self.settings.consumer_stop_s)
         except TimeoutError:
             log.warning(
                 "%s: the consumer did not stop within %.0f s; abandoned",
@@ -471,7 +472,7 @@ class EventConsumer:
                 continue
             if tp not in self._next:
                 try:
-                    self._next[tp] = await asyncio.wait_for(consumer.position(tp), timeout=0.5)
+                    self._next[tp] = await within(consumer.position(tp), 0.5)
                 except (TimeoutError, KafkaError):
                     continue
             CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, highwater - self._next[tp]))

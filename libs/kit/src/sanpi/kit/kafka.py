@@ -14,6 +14,7 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
 from sanpi.events import dead_letter_topic
 from sanpi.kit.settings import ServiceSettings
+from sanpi.kit.waiting import within
 
 log = logging.getLogger("sanpi.kafka")
 
@@ -104,8 +105,9 @@ async def group_backlog(
     finally:
         # Bounded as well: these clients talk to the broker the question could not reach.
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout_s):
-                await asyncio.gather(reader.stop(), admin.close(), return_exceptions=True)
+            await within(
+                asyncio.gather(reader.stop(), admin.close(), return_exceptions=True), timeout_s
+            )
     return {
         tp: Backlog(max(0, committed[tp].offset if tp in committed else 0), ends[tp])
         for tp in partitions

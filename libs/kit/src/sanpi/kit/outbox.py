@@ -186,6 +186,8 @@ class OutboxRelay:
         deadline = asyncio.get_running_loop().time() + timeout
         while asyncio.get_running_loop().time() < deadline:
             try:
+                # wait_for, not waiting.within: at shutdown a timed-out publish must have given
+                # way before the database and the producer close under it.
                 if await asyncio.wait_for(self.publish_once(), timeout=max(0.1, timeout)) == 0:
                     return True
             except Exception as exc:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -295,10 +294,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if (
-            threading.current_thread() is threading.main_thread()
-        ):  # only there can it handle signals
-            dump_stacks_on_signal(asyncio.get_running_loop())
+        dump_stacks_on_signal(asyncio.get_running_loop())
         await runtime.start()
         try:
             yield

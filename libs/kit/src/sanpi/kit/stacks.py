@@ -52,9 +52,12 @@ def awaited_frames(awaitable: object) -> tuple[list[tuple[FrameType, int]], obje
 
 
 def dump_stacks_on_signal(loop: asyncio.AbstractEventLoop) -> None:
-    """Installs the SIGUSR1 handler. A plain signal handler, not the loop's: it still runs while
-    the loop is stuck in Python code, and writes with os.write, which no lock guards (a
-    logging handler or sys.stderr interrupted mid-write would deadlock or raise)."""
+    """Installs the SIGUSR1 handler, from the main thread only (the only one that may; an app
+    a test serves from another thread goes without). A plain signal handler, not the loop's: it
+    still runs while the loop is stuck in Python code, and writes with os.write, which no lock
+    guards (a logging handler or sys.stderr interrupted mid-write would deadlock or raise)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
 
     def dump(_signum: int, _frame: FrameType | None) -> None:
         try:

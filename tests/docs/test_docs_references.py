@@ -14,8 +14,8 @@ from scripts.docs_check import ROOT
 # a reader needs of them (docs/domain.md, docs/architecture.md). Spelled in parts so that this
 # file does not name them itself.
 OUTSIDE = tuple(name + ".md" for name in ("DOMAIN", "ARCHITECTURE", "KAFKA"))
-# A bare section number ("§5.2") was a reference into those notes too; a standard's section
-# ("RFC 9562 §5.4") is a public one.
+# A bare section number (the section sign and a digit) pointed into those notes too; a
+# standard's section ("RFC 9562 §5.4") is a public one.
 BARE_SECTION = re.compile(r"(?<!RFC \d{4} )(?<!RFC \d{3} )§\d")
 
 # A page and a section: `docs/domain.md#alert-rules` anywhere, `domain.md#alert-rules` or

@@ -72,7 +72,7 @@ class ServiceSettings(BaseSettings):
     kafka_partitions: int = 6
     kafka_replication_factor: int = 1
     # 5 ms batches sends under load; 0 sends one request per message and collapses above a few
-    # thousand msg/s (KAFKA.md, aiokafka).
+    # thousand msg/s (aiokafka; docs/architecture.md#kafka).
     kafka_linger_ms: int = 5
     # Empty means sanpi-<service>; every replica of a service shares the group.
     consumer_group: str = ""

@@ -58,7 +58,7 @@ class NotificationSettings(ServiceSettings):
     red_repeat_interval_s: float = 2 * 3600.0
     # Escalation (督办) of an unacknowledged red alert: seconds after the first red notification
     # at which levels 1 (unit head), 2 (sponsor leader) and 3 (district) are reached. 4 h keeps
-    # it within a working day; 10 days is one 旬, DOMAIN.md's "red for more than one period".
+    # it within a working day; 10 days is one 旬, docs/domain.md#escalation, "red for more than one period".
     escalation_delays_s: list[float] = Field(
         default_factory=lambda: [4 * 3600.0, 24 * 3600.0, 10 * 86400.0], min_length=3, max_length=3
     )

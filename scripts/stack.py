@@ -253,7 +253,7 @@ def service_env(secret: str, bootstrap: str, data_dir: Path) -> dict[str, str]:
         "SANPI_KAFKA_BOOTSTRAP": bootstrap,
         "SANPI_DATA_DIR": str(data_dir),
         # Local only: lets a webhook receiver on this machine (127.0.0.1) get deliveries.
-        "SANPI_NOTIFICATION_ALLOW_PRIVATE_TARGETS": "true",
+        "SANPI_NOTIFICATION_ALLOW_LOOPBACK_TARGETS": "true",
     }
 
 

@@ -139,14 +139,14 @@ async def test_bad_subscriptions_are_problems_naming_the_field(
     assert field in [e["field"] for e in problem(response)["errors"]]
 
 
-async def test_private_targets_are_refused_unless_allowed(tmp_path: Path) -> None:
-    async with harness(tmp_path, allow_private_targets=False) as h:
+async def test_loopback_targets_are_refused_unless_allowed(tmp_path: Path) -> None:
+    async with harness(tmp_path, allow_loopback_targets=False) as h:
         response = await h.client.post(
             "/v1/subscriptions", json={"channel": "webhook", "url": "http://127.0.0.1:9/hook"}
         )
         assert response.status_code == 422
         assert problem(response)["errors"][0]["field"] == "url"
-        assert "non-public" in problem(response)["errors"][0]["reason"]
+        assert "not a public address" in problem(response)["errors"][0]["reason"]
 
 
 async def test_filters_select_alerts_and_project_events_by_project_attributes(

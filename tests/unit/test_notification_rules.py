@@ -218,6 +218,6 @@ def test_the_previous_secret_signs_only_until_it_expires() -> None:
 
 
 def test_production_refuses_private_webhook_targets() -> None:
-    with pytest.raises(ValidationError, match="allow_private_targets"):
-        NotificationSettings(env="production", jwt_secret="s" * 40, allow_private_targets=True)
-    assert not NotificationSettings(env="production", jwt_secret="s" * 40).allow_private_targets
+    with pytest.raises(ValidationError, match="allow_loopback_targets"):
+        NotificationSettings(env="production", jwt_secret="s" * 40, allow_loopback_targets=True)
+    assert not NotificationSettings(env="production", jwt_secret="s" * 40).allow_loopback_targets

@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from sanpi.kit import ServiceSettings
+from sanpi.notification.channels.egress import Egress
 
 
 class NotificationSettings(ServiceSettings):
@@ -16,10 +17,11 @@ class NotificationSettings(ServiceSettings):
     SERVICE: ClassVar[str] = "notification"
 
     port: int = 8003
-    # SSRF guard: webhook targets in loopback, private, link-local or reserved ranges are refused
-    # unless this is on. `make up` and the tests turn it on so a local receiver works; production
-    # refuses to start with it on.
-    allow_private_targets: bool = False
+    # SSRF guard (channels/egress.py): webhooks reach public addresses only. This lets loopback
+    # (127.0.0.0/8, ::1) through as well, and nothing else: even with it on, private ranges,
+    # 100.64.0.0/10 (100.100.100.200) and link-local (169.254.169.254) stay refused. `make up`
+    # and the tests turn it on so a receiver on this machine works; production refuses it.
+    allow_loopback_targets: bool = False
     webhook_timeout_s: float = 10.0
     # 8 attempts with exponential backoff from 2 s (capped at 1 h) span about 4 minutes before a
     # delivery becomes a dead letter; Retry-After from the receiver can stretch each wait.
@@ -73,11 +75,16 @@ class NotificationSettings(ServiceSettings):
     stream_retention_s: float = 7 * 86400.0
     stream_poll_s: float = 0.5
 
+    @property
+    def egress(self) -> Egress:
+        """The SSRF policy of every channel that calls out."""
+        return Egress(allow_loopback=self.allow_loopback_targets)
+
     @model_validator(mode="after")
-    def _refuse_private_targets_in_production(self) -> NotificationSettings:
-        if self.env == "production" and self.allow_private_targets:
+    def _refuse_loopback_targets_in_production(self) -> NotificationSettings:
+        if self.env == "production" and self.allow_loopback_targets:
             raise ValueError(
-                "allow_private_targets: refused in production (webhooks to private or loopback "
-                "addresses are an SSRF hole)"
+                "allow_loopback_targets: refused in production (webhooks to this machine are an "
+                "SSRF hole)"
             )
         return self

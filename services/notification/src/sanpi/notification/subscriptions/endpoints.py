@@ -50,7 +50,7 @@ async def create_subscription(
 
     async def subscribe() -> tuple[SubscriptionCreated, dict[str, str]]:
         subscription = await service.create(
-            session, body=body, principal=principal, allow_private=settings.allow_private_targets
+            session, body=body, principal=principal, egress=settings.egress
         )
         headers = {
             "Location": f"/v1/subscriptions/{subscription.id}",
@@ -109,7 +109,7 @@ async def update_subscription(
         body=body,
         principal=principal,
         if_match=if_match,
-        allow_private=_settings(runtime).allow_private_targets,
+        egress=_settings(runtime).egress,
         now=runtime.clock.now(),
     )
     response.headers["ETag"] = etag(subscription.version)

@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sanpi.events import Severity
 from sanpi.kit import FieldProblem, InvalidInput, NotFound, Page, Principal, Role, check_version
 from sanpi.kit.pagination import created_key_after, page_by_created
-from sanpi.notification.channels.targets import TargetRefused, check_target
+from sanpi.notification.channels.egress import Egress, TargetRefused, check_url
 from sanpi.notification.channels.webhook import new_secret
 from sanpi.notification.routing.filters import Filter
 from sanpi.notification.subscriptions import repository
@@ -48,9 +48,9 @@ def filter_of(subscription: Subscription | SubscriptionRow) -> Filter:
     )
 
 
-async def _check_url(url: str, *, allow_private: bool) -> None:
+async def _check_url(url: str, *, egress: Egress) -> None:
     try:
-        await check_target(url, allow_private=allow_private)
+        await check_url(url, egress)
     except TargetRefused as exc:
         raise InvalidInput(f"url: {exc}", errors=[FieldProblem("url", str(exc))]) from exc
 
@@ -73,12 +73,12 @@ def _check_channel_target(channel: Channel, url: str | None, email: str | None) 
 
 
 async def create(
-    session: AsyncSession, *, body: SubscriptionCreate, principal: Principal, allow_private: bool
+    session: AsyncSession, *, body: SubscriptionCreate, principal: Principal, egress: Egress
 ) -> Subscription:
     url = str(body.url) if body.url else None
     _check_channel_target(body.channel, url, body.email)
     if url:
-        await _check_url(url, allow_private=allow_private)
+        await _check_url(url, egress=egress)
     subscription = Subscription(
         owner=principal.subject,
         channel=body.channel,
@@ -125,7 +125,7 @@ async def update(
     body: SubscriptionUpdate,
     principal: Principal,
     if_match: str | None,
-    allow_private: bool,
+    egress: Egress,
     now: dt.datetime,
 ) -> Subscription:
     subscription = await get_owned(session, subscription_id=subscription_id, principal=principal)
@@ -135,7 +135,7 @@ async def update(
     email = changes.get("email", subscription.email)
     _check_channel_target(subscription.channel, url, email)
     if "url" in changes and url:
-        await _check_url(url, allow_private=allow_private)
+        await _check_url(url, egress=egress)
         subscription.url = url
     if "email" in changes:
         subscription.email = email

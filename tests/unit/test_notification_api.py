@@ -3,6 +3,7 @@ letters, rotation, de-duplication, outcome events in the outbox, metrics."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from collections.abc import AsyncIterator, Iterator
@@ -24,8 +25,9 @@ from sanpi.events import (
     Severity,
     Stage,
 )
-from sanpi.kit import Role
+from sanpi.kit import Role, issue_token
 from sanpi.kit.inbox import InboxEntry
+from sanpi.kit.settings import DEV_JWT_SECRET
 from tests.support.apps import auth
 from tests.support.notification import MILESTONE_SOURCE, Harness, alert, harness, record
 from tests.support.sink import WebhookSink
@@ -408,3 +410,16 @@ async def test_a_subscription_hears_what_happens_after_it_was_made(
         )
         assert [json.loads(r.body)["id"] for r in sink.accepted()] == [fresh.id]
         assert old_event.id not in {e for d in await h.deliveries() for e in d["event_ids"]}
+
+
+async def test_the_live_stream_ends_when_its_token_expires(h: Harness) -> None:
+    """A stream outlives no token: it closes at the token's exp, with a last comment saying so."""
+    brief = issue_token(
+        DEV_JWT_SECRET, subject="officer", role=Role.ADMIN, ttl=dt.timedelta(seconds=2)
+    )
+    response = await asyncio.wait_for(
+        h.client.get("/v1/stream", headers={"Authorization": f"Bearer {brief}"}), timeout=30
+    )
+    assert response.status_code == 200
+    assert response.text.startswith(": sanpi stream")
+    assert response.text.rstrip().endswith(": token expired")

@@ -31,6 +31,25 @@ SECRET = "unit-test-secret-of-sufficient-length-0123456789"
 REGISTRY, MILESTONE, NOTIFICATION = SERVICE_AUDIENCES
 
 
+def claims(lifetime_s: int = 600, **changes: object) -> dict[str, object]:
+    """The claims of a valid registry token made by hand, with `changes` (None drops a claim)."""
+    now = int(dt.datetime.now(dt.UTC).timestamp())
+    valid: dict[str, object] = {
+        "iss": "sanpi",
+        "aud": [REGISTRY],
+        "sub": "x",
+        "role": "admin",
+        "iat": now,
+        "nbf": now,
+        "exp": now + lifetime_s,
+    }
+    return {k: v for k, v in {**valid, **changes}.items() if v is not None}
+
+
+def signed(values: dict[str, object]) -> str:
+    return jwt.encode(values, SECRET, algorithm="HS256")
+
+
 def test_issued_token_verifies_to_its_principal() -> None:
     token = issue_token(SECRET, subject="li.wei", role=Role.OPERATOR, parks=["梧桐", "石佛"])
     assert verify_token(SECRET, token, audience=REGISTRY) == Principal(
@@ -50,17 +69,7 @@ def test_alg_none_is_refused() -> None:
     def b64(obj: dict[str, object]) -> str:
         return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
 
-    now = int(dt.datetime.now(dt.UTC).timestamp())
-    claims = {
-        "iss": "sanpi",
-        "aud": [REGISTRY],
-        "sub": "x",
-        "role": "admin",
-        "iat": now,
-        "nbf": now,
-        "exp": now + 600,
-    }
-    unsigned = f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims)}."
+    unsigned = f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims())}."
     with pytest.raises(Unauthorized):
         verify_token(SECRET, unsigned, audience=REGISTRY)
 
@@ -86,18 +95,8 @@ def test_token_without_required_claims_is_refused() -> None:
 
 
 def test_unknown_role_is_refused() -> None:
-    now = int(dt.datetime.now(dt.UTC).timestamp())
-    claims = {
-        "iss": "sanpi",
-        "aud": REGISTRY,
-        "sub": "x",
-        "role": "root",
-        "iat": now,
-        "nbf": now,
-        "exp": now + 600,
-    }
     with pytest.raises(Unauthorized, match="role"):
-        verify_token(SECRET, jwt.encode(claims, SECRET, algorithm="HS256"), audience=REGISTRY)
+        verify_token(SECRET, signed(claims(role="root", aud=REGISTRY)), audience=REGISTRY)
 
 
 def test_operator_writes_only_its_parks() -> None:
@@ -184,10 +183,8 @@ def test_a_token_for_one_service_is_refused_by_another() -> None:
 
 
 def test_a_token_without_an_audience_is_refused() -> None:
-    now = int(dt.datetime.now(dt.UTC).timestamp())
-    claims = {"iss": "sanpi", "sub": "x", "role": "admin", "iat": now, "nbf": now, "exp": now + 60}
     with pytest.raises(Unauthorized, match="aud"):
-        verify_token(SECRET, jwt.encode(claims, SECRET, algorithm="HS256"), audience=REGISTRY)
+        verify_token(SECRET, signed(claims(aud=None)), audience=REGISTRY)
 
 
 def test_a_token_living_longer_than_the_maximum_is_neither_minted_nor_accepted() -> None:
@@ -195,18 +192,8 @@ def test_a_token_living_longer_than_the_maximum_is_neither_minted_nor_accepted()
         issue_token(SECRET, subject="x", role=Role.ADMIN, ttl=dt.timedelta(hours=48))
     with pytest.raises(ValueError, match="more than 0 s"):
         issue_token(SECRET, subject="x", role=Role.ADMIN, ttl=dt.timedelta(0))
-    now = int(dt.datetime.now(dt.UTC).timestamp())
     # Signed with the secret by hand, as anyone holding it could: the services still refuse it.
-    claims = {
-        "iss": "sanpi",
-        "aud": [REGISTRY],
-        "sub": "x",
-        "role": "admin",
-        "iat": now,
-        "nbf": now,
-        "exp": now + 30 * 86400,
-    }
-    month = jwt.encode(claims, SECRET, algorithm="HS256")
+    month = signed(claims(lifetime_s=30 * 86400))
     with pytest.raises(Unauthorized, match="lives 720 h; this service accepts at most 24 h"):
         verify_token(SECRET, month, audience=REGISTRY)
     # A service configured for shorter tokens refuses a 12 h one, even one verified before.

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 from typing import ClassVar
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from sanpi.kit import ServiceSettings
+from sanpi.kit.sealing import SecretBox, check_key
 from sanpi.notification.channels.egress import Egress
+
+# Refused in production, as the development JWT secret is: everyone can read it here.
+DEV_SECRET_KEY = "c2FucGktZGV2ZWxvcG1lbnQta2V5LWNoYW5nZS1tZSE="  # noqa: S105
+
+
+@functools.lru_cache(maxsize=8)
+def _box(keys: tuple[str, ...]) -> SecretBox:
+    return SecretBox(keys)
 
 
 class NotificationSettings(ServiceSettings):
@@ -39,6 +49,11 @@ class NotificationSettings(ServiceSettings):
     # After a secret rotation the old secret keeps signing (both signatures in webhook-signature)
     # this long, so that receivers can roll out the new one: 24 h, as Svix does.
     secret_rotation_grace_s: float = 86400.0
+    # Keys that seal the signing secrets stored in the database (kit/sealing.py), newest first:
+    # the first seals, every one opens. A JSON list: '["<new key>", "<old key>"]'; a new key
+    # from `python -m sanpi.notification secrets new-key`. Production refuses the development
+    # key and an empty list.
+    secret_keys: list[SecretStr] = Field(default_factory=lambda: [SecretStr(DEV_SECRET_KEY)])
 
     # E-mail channel (aiosmtplib). Empty username means no AUTH.
     smtp_host: str = "127.0.0.1"
@@ -75,6 +90,18 @@ class NotificationSettings(ServiceSettings):
     stream_retention_s: float = 7 * 86400.0
     stream_poll_s: float = 0.5
 
+    @field_validator("secret_keys")
+    @classmethod
+    def _keys_are_fernet_keys(cls, keys: list[SecretStr]) -> list[SecretStr]:
+        for key in keys:
+            check_key(key.get_secret_value())
+        return keys
+
+    @property
+    def secret_box(self) -> SecretBox:
+        """Seals and opens the stored signing secrets."""
+        return _box(tuple(k.get_secret_value() for k in self.secret_keys))
+
     @property
     def egress(self) -> Egress:
         """The SSRF policy of every channel that calls out."""
@@ -86,5 +113,11 @@ class NotificationSettings(ServiceSettings):
             raise ValueError(
                 "allow_loopback_targets: refused in production (webhooks to this machine are an "
                 "SSRF hole)"
+            )
+        keys = [k.get_secret_value() for k in self.secret_keys]
+        if self.env == "production" and (not keys or DEV_SECRET_KEY in keys):
+            raise ValueError(
+                "secret_keys: set SANPI_NOTIFICATION_SECRET_KEYS to your own key(s) in production "
+                "(python -m sanpi.notification secrets new-key makes one)"
             )
         return self

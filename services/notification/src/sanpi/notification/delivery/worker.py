@@ -38,6 +38,11 @@ async def send(
             language=claimed.language,
         )
         return await email.send(message, settings)
+    if not claimed.secrets:
+        # Never unsigned: the secret could not be opened (logged with the key it needs).
+        return AttemptResult(
+            None, "the signing secret cannot be opened with SANPI_NOTIFICATION_SECRET_KEYS"
+        )
     # The client's connector refuses addresses the SSRF guard does not allow (egress.py).
     return await webhook.post(
         client,
@@ -71,6 +76,7 @@ async def run_delivery_worker(runtime: Runtime, stopping: asyncio.Event) -> None
                 now=runtime.clock.now(),
                 limit=CLAIM_BATCH,
                 lease_s=settings.delivery_lease_s,
+                box=settings.secret_box,
             )
             failed = False
             if batch.claimed:

@@ -48,18 +48,20 @@ async def secret_column(h: Harness, subscription_id: str) -> str:
     return str(value)
 
 
+async def webhook_subscription(h: Harness, sink: WebhookSink) -> tuple[str, str]:
+    """A webhook subscription to `sink`: its id and its secret as the create answered it."""
+    created = await h.client.post("/v1/subscriptions", json={"channel": "webhook", "url": sink.url})
+    assert created.status_code == 201, created.text
+    return created.json()["id"], created.json()["secret"]
+
+
 async def test_a_signing_secret_is_stored_sealed_and_still_signs(
     tmp_path: Path, sink: WebhookSink
 ) -> None:
     async with harness(tmp_path, secret_keys=[OLD]) as h:
-        created = await h.client.post(
-            "/v1/subscriptions", json={"channel": "webhook", "url": sink.url}
-        )
-        assert created.status_code == 201, created.text
-        plain = created.json()["secret"]
+        subscription_id, plain = await webhook_subscription(h, sink)
         assert plain.startswith("whsec_")
-        assert created.json()["secret_redacted"] is False
-        column = await secret_column(h, created.json()["id"])
+        column = await secret_column(h, subscription_id)
         assert column.startswith(f"fernet:{key_id(OLD)}:")
         assert plain not in column
         assert plain.removeprefix("whsec_") not in column
@@ -67,12 +69,12 @@ async def test_a_signing_secret_is_stored_sealed_and_still_signs(
         [received] = await eventually(sink.accepted, what="the webhook")
         assert Webhook(plain).verify(received.body, received.headers)
         # Rotation: the new secret is sealed too, and so is the previous one it keeps.
-        rotated = await h.client.post(f"/v1/subscriptions/{created.json()['id']}/rotate-secret")
+        rotated = await h.client.post(f"/v1/subscriptions/{subscription_id}/rotate-secret")
         assert rotated.json()["secret"].startswith("whsec_")
         [(secret, previous)] = await stored(
             h,
             "SELECT secret, previous_secret FROM subscription WHERE id = :id",
-            id=created.json()["id"],
+            id=subscription_id,
         )
         assert secret.startswith("fernet:")
         assert previous == column
@@ -85,6 +87,7 @@ async def test_a_replayed_create_does_not_answer_the_secret(tmp_path: Path) -> N
         first = await h.client.post("/v1/subscriptions", json=body, headers=key)
         assert first.status_code == 201, first.text
         assert first.json()["secret"].startswith("whsec_")
+        assert first.json()["secret_redacted"] is False
         replay = await h.client.post("/v1/subscriptions", json=body, headers=key)
         assert replay.status_code == 201
         assert replay.headers["idempotent-replayed"] == "true"
@@ -100,10 +103,7 @@ async def test_keys_rotate_newest_first_and_a_reseal_moves_everything_to_the_new
     tmp_path: Path, sink: WebhookSink
 ) -> None:
     async with harness(tmp_path, secret_keys=[OLD]) as h:
-        created = await h.client.post(
-            "/v1/subscriptions", json={"channel": "webhook", "url": sink.url}
-        )
-        subscription_id, plain = created.json()["id"], created.json()["secret"]
+        subscription_id, plain = await webhook_subscription(h, sink)
     # Step 2 of the rotation: the new key in front, the old one still there. The start-up pass
     # reseals what the old key sealed; the webhook still verifies with the secret of the create.
     async with harness(tmp_path, secret_keys=[NEW, OLD]) as h:
@@ -130,10 +130,7 @@ async def test_a_secret_no_configured_key_opens_fails_the_attempt_and_nothing_go
     tmp_path: Path, sink: WebhookSink
 ) -> None:
     async with harness(tmp_path, secret_keys=[OLD]) as h:
-        created = await h.client.post(
-            "/v1/subscriptions", json={"channel": "webhook", "url": sink.url}
-        )
-        assert created.status_code == 201
+        await webhook_subscription(h, sink)
     async with harness(tmp_path, secret_keys=[NEW]) as h:
         await h.feed(alert(Severity.RED))
 

@@ -25,19 +25,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("subscription", schema=None) as batch_op:
-        batch_op.alter_column(
-            "secret",
-            existing_type=sa.VARCHAR(length=128),
-            type_=sa.String(length=512),
-            existing_nullable=True,
-        )
-        batch_op.alter_column(
-            "previous_secret",
-            existing_type=sa.VARCHAR(length=128),
-            type_=sa.String(length=512),
-            existing_nullable=True,
-        )
+    _secret_columns(128, 512)
     _redact_replayable_secrets()
 
 
@@ -75,16 +63,15 @@ def _redact_replayable_secrets() -> None:
 def downgrade() -> None:
     # Sealed secrets stay sealed (and longer than 128 characters): a downgrade past this revision
     # needs a database restored from before it.
+    _secret_columns(512, 128)
+
+
+def _secret_columns(before: int, after: int) -> None:
     with op.batch_alter_table("subscription", schema=None) as batch_op:
-        batch_op.alter_column(
-            "previous_secret",
-            existing_type=sa.String(length=512),
-            type_=sa.VARCHAR(length=128),
-            existing_nullable=True,
-        )
-        batch_op.alter_column(
-            "secret",
-            existing_type=sa.String(length=512),
-            type_=sa.VARCHAR(length=128),
-            existing_nullable=True,
-        )
+        for column in ("secret", "previous_secret"):
+            batch_op.alter_column(
+                column,
+                existing_type=sa.String(length=before),
+                type_=sa.String(length=after),
+                existing_nullable=True,
+            )

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,8 +30,6 @@ from sanpi.notification.delivery import repository
 from sanpi.notification.delivery.models import DeliveryStatus
 from sanpi.notification.migrations import MIGRATIONS
 from sanpi.notification.settings import NotificationSettings
-
-log = logging.getLogger("sanpi.notification.recovery")
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,11 @@ def settings_of(name: str) -> ServiceSettings:
 
 
 def parts(db: str) -> list[Part]:
+    """The services as `make up` runs them: its broker (KAFKA_PORT moves it, as for make up)
+    unless SANPI_KAFKA_BOOTSTRAP says otherwise, its databases."""
+    if not os.environ.get("SANPI_KAFKA_BOOTSTRAP"):
+        port = stack.stack_ports(db)["kafka"]
+        os.environ["SANPI_KAFKA_BOOTSTRAP"] = f"127.0.0.1:{port}"
     if db == "postgres":
         for name in stack.SERVICES:
             variable = f"SANPI_{name.upper()}_DATABASE_URL"

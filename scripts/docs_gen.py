@@ -240,6 +240,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "milestone_kind": "STARTED",
         "evidence": ["https://photos.example/site-2023-03-01.jpg"],
         "changed_by": "operator-wutong",
+        "version": 1,
     },
     "sanpi.milestone.achieved.v1": {
         "project_id": EXAMPLE_PROJECT,

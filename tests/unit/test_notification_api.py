@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from sqlmodel import delete
 from standardwebhooks import Webhook
 
@@ -21,11 +22,13 @@ from sanpi.events import (
     ProjectListed,
     ProjectRegistered,
     ProjectStageChanged,
+    ProjectUpdated,
     Severity,
     Stage,
 )
 from sanpi.kit import Role
 from sanpi.kit.inbox import InboxEntry
+from sanpi.notification.routing.models import ProjectView
 from tests.support.apps import auth
 from tests.support.notification import MILESTONE_SOURCE, Harness, alert, harness, record
 from tests.support.sink import WebhookSink
@@ -408,3 +411,28 @@ async def test_a_subscription_hears_what_happens_after_it_was_made(
         )
         assert [json.loads(r.body)["id"] for r in sink.accepted()] == [fresh.id]
         assert old_event.id not in {e for d in await h.deliveries() for e in d["event_ids"]}
+
+
+async def test_the_project_view_takes_only_newer_snapshots(h: Harness) -> None:
+    source = "/sanpi/registry"
+
+    def snapshot(version: int, park: str) -> ProjectUpdated:
+        return ProjectUpdated(
+            project_id="p-late", version=version, name=f"v{version}", park=park, total_investment=1
+        )
+
+    stale = REGISTRY.get_sample_value(
+        "sanpi_events_stale_total", {"type": "sanpi.project.updated.v1"}
+    )
+    await h.feed(snapshot(1, "双桥"), source)
+    await h.feed(snapshot(3, "梧桐"), source)
+    await h.feed(snapshot(2, "石佛"), source)  # late (dead-lettered, then redriven)
+    await h.feed(snapshot(3, "枫杨"), source)  # the same version again: not newer
+    async with h.runtime.db.read() as session:
+        view = await session.get(ProjectView, "p-late")
+    assert view is not None
+    assert (view.version, view.name, view.park) == (3, "v3", "梧桐")
+    after = REGISTRY.get_sample_value(
+        "sanpi_events_stale_total", {"type": "sanpi.project.updated.v1"}
+    )
+    assert (after or 0) - (stale or 0) == 2

@@ -42,6 +42,7 @@ from sanpi.events.models import (
     ProjectUpdated,
     TargetSet,
 )
+from sanpi.events.ordering import is_newer
 from sanpi.events.registry import (
     EVENT_TYPES,
     EventData,
@@ -141,6 +142,7 @@ __all__ = [
     "event_type",
     "from_value",
     "header_values",
+    "is_newer",
     "json_schemas",
     "new_id",
     "parse_data",

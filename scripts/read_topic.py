@@ -5,7 +5,8 @@
 Reads every partition from the start to the end offsets it finds when it starts, without a
 consumer group (nothing is committed, no service is disturbed). Each line holds topic,
 partition, offset, key, headers (dlq_* on a dead-letter topic) and the value (the CloudEvent,
-or the raw text when it is not JSON). --type keeps only records whose ce_type header is T.
+or the raw text when it is not JSON). --type keeps only records whose sanpi_type header (ce_type
+in records written before it was renamed) is T.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+
+from sanpi.events import header_type
 
 
 def as_json(record: Any) -> dict[str, Any]:
@@ -73,7 +76,7 @@ async def read(topic: str, bootstrap: str, event_type: str | None, last: int | N
                     if record.offset >= ends[tp]:
                         continue
                     line = as_json(record)
-                    if event_type is None or line["headers"].get("ce_type") == event_type:
+                    if event_type is None or header_type(record.headers) == event_type:
                         print(json.dumps(line, ensure_ascii=False), flush=True)
                 if await consumer.position(tp) >= ends[tp]:
                     remaining.discard(tp)
@@ -90,7 +93,9 @@ def main() -> int:
         default=os.environ.get("SANPI_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
         help="default: $SANPI_KAFKA_BOOTSTRAP or 127.0.0.1:9092",
     )
-    parser.add_argument("--type", dest="event_type", help="only records with this ce_type")
+    parser.add_argument(
+        "--type", dest="event_type", help="only records of this event type (sanpi_type header)"
+    )
     parser.add_argument("--last", type=int, help="only the last N records of each partition")
     args = parser.parse_args()
     return asyncio.run(read(args.topic, args.bootstrap, args.event_type, args.last))

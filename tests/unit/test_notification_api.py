@@ -11,11 +11,14 @@ from typing import Any
 
 import httpx
 import pytest
+from cloudevents.core.bindings import http as ce_http
+from cloudevents.v1.http import from_http as legacy_from_http
 from prometheus_client import REGISTRY
 from sqlmodel import delete
 from standardwebhooks import Webhook
 
 from sanpi.events import (
+    CONTENT_TYPE,
     BatchType,
     ChainTag,
     KafkaRecord,
@@ -436,3 +439,35 @@ async def test_the_project_view_takes_only_newer_snapshots(h: Harness) -> None:
         "sanpi_events_stale_total", {"type": "sanpi.project.updated.v1"}
     )
     assert (after or 0) - (stale or 0) == 2
+
+
+async def test_a_webhook_of_one_event_is_a_structured_cloudevent_the_sdk_reads(
+    h: Harness, sink: WebhookSink
+) -> None:
+    await subscribe(h, channel="webhook", url=sink.url, event_types=[ProjectStageChanged.TYPE])
+    changed = await h.feed(
+        ProjectStageChanged(
+            project_id="p-sdk",
+            from_stage=Stage.SIGNED,
+            to_stage=Stage.UNDER_CONSTRUCTION,
+            effective_date="2023-09-01",
+            reason="MILESTONE",
+            changed_by="operator",
+            version=1,
+        )
+    )
+    await eventually(lambda: len(sink.accepted()) == 1, what="the webhook")
+    (received,) = sink.accepted()
+    assert received.headers["content-type"] == CONTENT_TYPE
+    assert not [name for name in received.headers if name.startswith("ce-")]
+    read = ce_http.from_http_event(
+        ce_http.HTTPMessage(headers=received.headers, body=received.body)
+    )
+    assert (read.get_id(), read.get_type(), read.get_source()) == (
+        changed.id,
+        changed.type,
+        changed.source,
+    )
+    assert read.get_data() == changed.data
+    # The SDK's older API (cloudevents.v1) reads it too.
+    assert legacy_from_http(received.headers, received.body)["id"] == changed.id

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.events import EVENT_TYPES, dead_letter_topic
+from sanpi.events import EVENT_TYPES, dead_letter_topic, encoded_headers
 from sanpi.kit.clock import Clock, SystemClock
 from sanpi.kit.consumer import CaughtUp, EventConsumer, Handler, Prepare, Record
 from sanpi.kit.db import Database
@@ -201,7 +201,7 @@ class Runtime:
                 row.topic,
                 value=row.value,
                 key=row.key.encode(),
-                headers=[(k, v.encode()) for k, v in row.headers.items()],
+                headers=encoded_headers(row.headers),
             )
             for row in rows
         ]

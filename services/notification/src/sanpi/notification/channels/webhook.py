@@ -73,14 +73,20 @@ def client(*, timeout_s: float, max_connections: int) -> aiohttp.ClientSession:
 
 
 async def post(
-    client: aiohttp.ClientSession, *, url: str, secrets: list[str], msg_id: str, body: bytes
+    client: aiohttp.ClientSession,
+    *,
+    url: str,
+    secrets: list[str],
+    msg_id: str,
+    body: bytes,
+    content_type: str = "application/json",
 ) -> AttemptResult:
     """POSTs one signed message; never raises for network trouble, which is a failed attempt."""
     # Wall time, not the injectable clock: receivers compare it with their own clock (5 min
     # tolerance in the reference verifier).
     timestamp = int(time.time())
     headers = {
-        "content-type": "application/json",
+        "content-type": content_type,
         "user-agent": "sanpi-notification/1.0",
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),

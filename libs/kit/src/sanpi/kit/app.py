@@ -22,6 +22,7 @@ from sanpi.kit.db import Database
 from sanpi.kit.errors import install_problem_handlers
 from sanpi.kit.kafka import ensure_topics, make_producer
 from sanpi.kit.limits import BodyLimitMiddleware
+from sanpi.kit.logs import LogContextMiddleware
 from sanpi.kit.metrics import (
     DLQ_RECORDS,
     KAFKA_CONNECTED,
@@ -311,6 +312,8 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     install_problem_handlers(app)
     app.add_middleware(HTTPMetricsMiddleware)
     app.add_middleware(NulGuardMiddleware)
+    # Outside the others but the body limit: what is logged for a request carries its context.
+    app.add_middleware(LogContextMiddleware)
     # Added last, so it runs first: an oversized body is refused before anything reads it.
     app.add_middleware(
         BodyLimitMiddleware, default=spec.settings.max_body_bytes, overrides=list(spec.body_limits)

@@ -6,9 +6,10 @@
 Reads every partition from the start to the end offsets it finds when it starts, without a
 consumer group (nothing is committed, no service is disturbed). Each line holds topic,
 partition, offset, key, headers (dlq_* on a dead-letter topic) and the value (the CloudEvent,
-or the raw text when it is not JSON). --type keeps only records whose ce_type header is T.
---after reads only what was published after a backup (scripts/backup.py) took the topic's end
-offsets: after a restore, the events whose changes the restored databases lack.
+or the raw text when it is not JSON). --type keeps only records whose sanpi_type header (ce_type
+in records written before it was renamed) is T. --after reads only what was published after a
+backup (scripts/backup.py) took the topic's end offsets: after a restore, the events whose
+changes the restored databases lack.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+
+from sanpi.events import header_type
 
 
 def as_json(record: Any) -> dict[str, Any]:
@@ -91,7 +94,7 @@ async def read(
                     if record.offset >= ends[tp]:
                         continue
                     line = as_json(record)
-                    if event_type is None or line["headers"].get("ce_type") == event_type:
+                    if event_type is None or header_type(record.headers) == event_type:
                         print(json.dumps(line, ensure_ascii=False), flush=True)
                 if await consumer.position(tp) >= ends[tp]:
                     remaining.discard(tp)
@@ -108,7 +111,9 @@ def main() -> int:
         default=os.environ.get("SANPI_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
         help="default: $SANPI_KAFKA_BOOTSTRAP or 127.0.0.1:9092",
     )
-    parser.add_argument("--type", dest="event_type", help="only records with this ce_type")
+    parser.add_argument(
+        "--type", dest="event_type", help="only records of this event type (sanpi_type header)"
+    )
     parser.add_argument("--last", type=int, help="only the last N records of each partition")
     parser.add_argument(
         "--after", type=Path, help="a backup's directory: only records published after it"

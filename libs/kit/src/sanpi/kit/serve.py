@@ -31,9 +31,15 @@ def frozen_after(app_factory: Callable[[], FastAPI]) -> Callable[[], FastAPI]:
     return factory
 
 
+def _logging(settings: ServiceSettings) -> None:
+    configure_logging(
+        settings.log_level, log_format=settings.log_format, service=f"sanpi-{settings.SERVICE}"
+    )
+
+
 def serve(app_factory: Callable[[], FastAPI], settings: ServiceSettings) -> None:
     """Serves until SIGTERM/SIGINT; in-flight requests get 20 s to finish before shutdown."""
-    configure_logging(settings.log_level)
+    _logging(settings)
     uvicorn.run(
         frozen_after(app_factory),
         factory=True,
@@ -70,10 +76,10 @@ def main(
     if not args:
         serve(app_factory, settings)
     elif args == ["migrate"]:
-        configure_logging(settings.log_level)
+        _logging(settings)
         asyncio.run(migrate(settings.effective_database_url, migrations))
     elif args[0] == "alembic":
-        configure_logging(settings.log_level)
+        _logging(settings)
         alembic_command(migrations, settings.effective_database_url, args[1:])
     elif args[0] in own:
         configure_logging(settings.log_level)

@@ -363,3 +363,21 @@ def from_validation_errors(
 def zh_date(value: dt.date) -> str:
     """A day as Chinese text writes it: 2023年3月1日."""
     return f"{value.year}年{value.month}月{value.day}日"
+
+
+def field_of_header(header: str, fields: Iterable[str]) -> str | None:
+    """Which of `fields` a sheet's column header names: the field itself, or its label in
+    either language, with or without a unit (累计完成投资（万元）, 形象进度(%)); None if none."""
+    text = header.strip().lstrip("\ufeff").strip()
+    for opening, closing in (("（", "）"), ("(", ")")):
+        if text.endswith(closing) and opening in text:
+            text = text[: text.rindex(opening)].strip()
+    folded = text.lower()
+    for name in fields:
+        known = LABELS.get(name)
+        names = {name.lower()}
+        if known is not None:
+            names |= {known.zh.lower(), known.en.lower()}
+        if folded in names:
+            return name
+    return None

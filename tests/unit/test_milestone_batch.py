@@ -275,3 +275,20 @@ async def test_a_batch_publishes_what_single_reports_publish(svc: Milestones) ->
     assert comparable(batched) == comparable(single)
     kinds = {t for t, _ in comparable(batched)}
     assert {"sanpi.progress.reported.v1", "sanpi.alert.raised.v1"} <= kinds
+
+
+async def test_the_first_reports_of_a_project_in_one_batch_see_each_other(
+    svc: Milestones,
+) -> None:
+    """A project without any report yet, reported twice in one batch: the later period may not
+    fall below the earlier one of the same batch."""
+    rows = [
+        row("p05", key="2023-05-X3", cum=20_000),
+        row("p05", key="2023-06-X1", cum=18_000),  # below the 20000 of the row before it
+        row("p05", key="2023-05-X3", cum=20_000),  # the same period again
+    ]
+    body = await answer(svc, rows)
+    assert [r["status"] for r in body["results"]] == ["late", "refused", "refused"]
+    assert body["results"][1]["errors"][0]["code"] == "progress.cum_falls"
+    assert body["results"][2]["errors"][0]["code"] == "batch.same_period"
+    assert [r["period_key"] for r in await stored(svc, "p05")] == ["2023-05-X3"]

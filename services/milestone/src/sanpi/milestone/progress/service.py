@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -475,7 +475,7 @@ async def report_batch(
     rows_per_project = Counter(r.project_id for r in valid)
     several = sorted(p for p, n in rows_per_project.items() if n > 1 and p is not None)
     # Projects with several rows: their reports as points, which each accepted row then changes.
-    points: dict[str, dict[str, _Point]] = defaultdict(dict)
+    points: dict[str, dict[str, _Point]] = {project_id: {} for project_id in several}
     stored: dict[str, ProgressReport] = {}
     for report_row in await repository.reports_of(session, several) if several else []:
         stored[report_row.id] = report_row

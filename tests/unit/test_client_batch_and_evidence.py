@@ -115,7 +115,7 @@ def test_the_cli_batch_prints_each_row_and_fails_when_one_is_refused(
     assert any("2 " in line and "p1" in line and "已接收" in line for line in lines), result.output
     refused = next(line for line in lines if "p2" in line)
     assert "被拒绝" in refused
-    assert "「累计完成投资」：应为整数万元" in result.output
+    assert '第 3 行：「累计完成投资」：应为整数万元，收到 "约3亿"' in result.output
     assert any("5 " in line and "p3" in line and "迟报" in line for line in lines), result.output
     assert "接收 2 条（其中迟报 1 条），重复 0 条，拒绝 1 条" in result.output
 

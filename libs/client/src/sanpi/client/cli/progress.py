@@ -199,26 +199,33 @@ def batch(
 def _print_outcomes(
     results: list[dict[str, Any]], rows: list[dict[str, Any]], numbers: list[int], lang: str
 ) -> None:
+    """A table of the rows' outcomes, then each refused row's errors on a line of its own
+    (never cut: a message names the field and the value the service could not take)."""
     words = STATUS_WORDS[lang]
-    headers = (
-        ("行", "项目", "填报期", "结果", "说明")
-        if lang == "zh"
-        else ("row", "project", "period", "status", "details")
+    zh = lang == "zh"
+    table = Table(
+        *(("行", "项目", "填报期", "结果") if zh else ("row", "project", "period", "status"))
     )
-    table = Table(*headers)
     colour = {"accepted": "green", "late": "yellow", "duplicate": "cyan", "refused": "red"}
+    problems = []
     for result in results:
         sent = rows[result["index"]]
         period = sent.get("period_key", "") if isinstance(sent, dict) else ""
         status = result["status"]
+        line = numbers[result["index"]]
         table.add_row(
-            str(numbers[result["index"]]),
+            str(line),
             str(result.get("project_id") or ""),
             str(period),
             f"[{colour[status]}]{words[status]}[/{colour[status]}]",
-            "\n".join(e["message"] for e in result["errors"]),
         )
+        for error in result["errors"]:
+            problems.append(
+                f"第 {line} 行：{error['message']}" if zh else f"row {line}: {error['message']}"
+            )
     console.print(table)
+    for problem in problems:
+        console.print(problem, soft_wrap=True, markup=False, highlight=False)
 
 
 @app.command("plan")

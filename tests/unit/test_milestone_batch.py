@@ -292,3 +292,19 @@ async def test_the_first_reports_of_a_project_in_one_batch_see_each_other(
     assert body["results"][1]["errors"][0]["code"] == "progress.cum_falls"
     assert body["results"][2]["errors"][0]["code"] == "batch.same_period"
     assert [r["period_key"] for r in await stored(svc, "p05")] == ["2023-05-X3"]
+
+
+async def test_a_batch_retried_with_its_idempotency_key_gets_the_first_answer(
+    svc: Milestones,
+) -> None:
+    rows = [row("p00"), row("p01", cum="x")]
+    key = {"Idempotency-Key": "xun-2023-06-X2-wutong"}
+    first = await batch(svc, rows, headers=key)
+    again = await batch(svc, rows, headers=key)
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    assert len(await svc.events("sanpi.progress.reported")) == 1
+    other = await batch(svc, [row("p02")], headers=key)
+    assert other.status_code == 422
+    assert [e["field"] for e in other.json()["errors"]] == ["header.Idempotency-Key"]

@@ -78,7 +78,8 @@ class R11Thresholds(BaseModel):
 
 
 class R16Thresholds(BaseModel):
-    """Data quality: count of problems (downward corrections, physical % falling, completed > total)."""
+    """Data quality: count of problems (downward corrections, physical % falling, completed >
+    total, a milestone whose photos were not taken on its day)."""
 
     yellow: int = 1
     red: int = 2  # "repeated"

@@ -266,9 +266,9 @@ async def run(
     files.mkdir(parents=True, exist_ok=True)
     secret = stack.jwt_secret(files)
     env = stack.service_env(secret, bootstrap, files / "data")
-    for name, url in database_urls.items():
-        env[f"SANPI_{name.upper()}_DATABASE_URL"] = url
-    ports = {name: stack.free_port() for name in SERVICES}
+    for service, url in database_urls.items():
+        env[f"SANPI_{service.upper()}_DATABASE_URL"] = url
+    ports = {service: stack.free_port() for service in SERVICES}
     profiles = {s: RESULTS / f"{name}-{s}.profile.txt" for s in SERVICES if profile}
     pids = {
         service: stack.start_service(

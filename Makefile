@@ -23,7 +23,7 @@ TOOLS := .run/tools
 KUSTOMIZE_VERSION := v5.7.1
 COMPOSE_GO_VERSION := v2.16.2
 
-.PHONY: bench fuzz help venv kafka-jars tools postgres-server prometheus up down status lint format migration test test-sqlite test-postgres test-unit docs docs-check clean
+.PHONY: bench chaos fuzz help venv kafka-jars tools postgres-server prometheus up down status lint format migration test test-sqlite test-postgres test-unit docs docs-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -97,6 +97,10 @@ test-sqlite: venv kafka-jars prometheus tools ## the suite on SQLite only
 
 test-postgres: venv kafka-jars postgres-server prometheus tools ## the suite on PostgreSQL only
 	SANPI_TEST_DB=postgres $(VENV)/bin/pytest
+
+chaos: lint kafka-jars postgres-server prometheus tools ## the long fault runs (tests marked chaos), on SQLite and on PostgreSQL
+	$(VENV)/bin/pytest -m chaos
+	SANPI_TEST_DB=postgres $(VENV)/bin/pytest -m chaos
 
 docs: venv ## write the generated parts of docs/ (event catalogue, JSON Schemas, OpenAPI, settings) from the code
 	$(PY) scripts/docs_gen.py

@@ -218,6 +218,9 @@ class Database:
             await conn.run_sync(SQLModel.metadata.create_all, tables=metadata_tables)
 
     async def ping(self) -> None:
+        """Raises unless the database serves a transaction now. On SQLite the transaction begins
+        IMMEDIATE, as every one but `read()`'s does, so it needs the write lock: another process
+        holding it past the busy timeout is an outage for writers, and fails the ping too."""
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 

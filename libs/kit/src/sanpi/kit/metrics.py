@@ -55,6 +55,21 @@ CONSUMER_LAG = Gauge(
     "(high-water mark minus the consumer's position).",
     ["topic", "partition"],
 )
+CONSUMER_BLOCKED = Gauge(
+    "sanpi_consumer_blocked",
+    "1 while this service's consumer waits for its database or the broker to come back "
+    "(consumption paused, nothing counted as a failed attempt), else 0.",
+)
+CONSUMER_BLOCKED_SECONDS = Counter(
+    "sanpi_consumer_blocked_seconds_total",
+    "Seconds this service's consumer spent waiting for its database or the broker.",
+)
+CONSUMER_TRANSIENT_FAILURES = Counter(
+    "sanpi_consumer_transient_failures_total",
+    "Consumer transactions and dead-letter sends that failed on the infrastructure, by kind "
+    "(database, locked, disk_full, broker); none of them counts as an attempt.",
+    ["kind"],
+)
 KAFKA_CONNECTED = Gauge(
     "sanpi_kafka_connected",
     "1 when this service's Kafka producer is started, else 0.",

@@ -48,6 +48,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 free_port = stack.free_port  # tests import it from here
 
+# SQLite commits of the tests' services (as processes and in-process) wait for no disk sync:
+# a test database needs no survival of a power loss, and FULL would slow every commit. A test
+# that wants the production default unsets it (tests/unit/test_db.py).
+os.environ.setdefault("SANPI_SQLITE_SYNCHRONOUS", "NORMAL")
+
 
 @pytest.fixture(scope="session")
 def run_dir(request: pytest.FixtureRequest) -> Iterator[Path]:

@@ -77,6 +77,7 @@ class Runtime:
             self.settings.effective_database_url,
             event_source=self.settings.event_source,
             busy_timeout_ms=self.settings.database_busy_timeout_ms,
+            sqlite_synchronous=self.settings.sqlite_synchronous,
         )
         self.producer: AIOKafkaProducer | None = None
         self.relay = OutboxRelay(

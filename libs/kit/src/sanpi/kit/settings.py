@@ -31,6 +31,7 @@ SHARED_FIELDS = frozenset(
         "data_dir",
         "consumer_stall_s",
         "consumer_linger_ms",
+        "sqlite_synchronous",
     }
 )
 
@@ -66,6 +67,13 @@ class ServiceSettings(BaseSettings):
     # How long a SQLite writer waits for the lock before the request answers 503 (10 s rides out
     # any burst of our own short transactions).
     database_busy_timeout_ms: int = 10_000
+    # What a SQLite commit waits for (the journal is a write-ahead log). FULL: the log is synced
+    # to disk at every commit, so every answered write and every applied event survives a power
+    # loss or an operating-system crash. NORMAL syncs only at checkpoints: a crash of the
+    # service loses nothing, but a power loss may undo the last commits (the file stays
+    # consistent) although clients were answered 201 and Kafka offsets were committed past the
+    # events they applied. The tests and `make bench` run NORMAL; production keeps FULL.
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
 
     kafka_enabled: bool = True
     kafka_bootstrap: str = "127.0.0.1:9092"

@@ -563,7 +563,11 @@ async def test_a_batch_waits_for_the_database_and_is_then_applied_whole(db: Data
     calls: list[str] = []
     prepared: list[int] = []
     handlers = failing_then_tracking(
-        calls, [ConnectionResetError(errno.ECONNRESET, "reset"), TimeoutError()]
+        calls,
+        [
+            ConnectionResetError(errno.ECONNRESET, "reset"),
+            sqlite3.OperationalError("database is locked"),
+        ],
     )
 
     @handlers.before_batch

@@ -130,8 +130,11 @@ async def test_a_postgresql_that_is_not_there_is_unavailable() -> None:
         (OSError(errno.ENOSPC, "No space left on device"), Transient.DISK_FULL),
         (ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused"), Transient.DATABASE),
         (ConnectionResetError(errno.ECONNRESET, "Connection reset by peer"), Transient.DATABASE),
-        (OSError("Multiple exceptions: [Errno 111] Connect call failed"), Transient.DATABASE),
-        (TimeoutError(), Transient.DATABASE),
+        (OSError(errno.EHOSTUNREACH, "No route to host"), Transient.DATABASE),
+        # These say too little: the consumer asks the database (a ping) before it decides.
+        (OSError("Multiple exceptions: [Errno 111] Connect call failed"), None),
+        (TimeoutError(), None),
+        (PermissionError(errno.EACCES, "Permission denied"), None),
         (KafkaConnectionError("no broker"), Transient.BROKER),
         (KafkaTimeoutError(), Transient.BROKER),
         (RuntimeError("downstream rule exploded"), None),

@@ -63,6 +63,18 @@ _SQLSTATE_CLASSES: dict[str, Transient] = {
 }
 
 _DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+_CONNECTION_ERRNOS = frozenset(
+    {
+        errno.ECONNREFUSED,
+        errno.ECONNRESET,
+        errno.ECONNABORTED,
+        errno.EPIPE,
+        errno.EHOSTUNREACH,
+        errno.ENETUNREACH,
+        errno.ENETDOWN,
+        errno.EHOSTDOWN,
+    }
+)
 
 
 def transient_kind(exc: BaseException) -> Transient | None:
@@ -111,8 +123,11 @@ def _kind_of(exc: BaseException) -> Transient | None:
     if isinstance(sqlstate, str) and sqlstate:
         return _SQLSTATES.get(sqlstate) or _SQLSTATE_CLASSES.get(sqlstate[:2])
     if isinstance(exc, OSError):
-        # A consumer's transaction does no I/O but the database's: a refused or reset
-        # connection, a timeout, an unreachable host ("Multiple exceptions" from a connect to
-        # every address has no errno), a file made unreadable.
-        return Transient.DISK_FULL if exc.errno in _DISK_FULL_ERRNOS else Transient.DATABASE
+        if exc.errno in _DISK_FULL_ERRNOS:
+            return Transient.DISK_FULL
+        # A consumer's transaction makes no connection but the database's. Other OS errors (a
+        # timeout, "Multiple exceptions" of a connect to several addresses, a file that cannot
+        # be opened) say less: the caller's ping of the database decides.
+        if isinstance(exc, ConnectionError) or exc.errno in _CONNECTION_ERRNOS:
+            return Transient.DATABASE
     return None

@@ -72,7 +72,8 @@ CONSUMER_TRANSIENT_FAILURES = Counter(
 )
 KAFKA_CONNECTED = Gauge(
     "sanpi_kafka_connected",
-    "1 when this service's Kafka producer is started, else 0.",
+    "1 when this service's Kafka producer is connected and the broker answered its last "
+    "metadata request (asked every 5 s), else 0.",
 )
 
 UNMATCHED_ROUTE = "<unmatched>"

@@ -1,8 +1,13 @@
-"""A database outage while the services consume: events keep arriving on Kafka while every
-service's database is away (PostgreSQL stopped; on SQLite another process holds each file's write
-lock), for 5 s in `make test` and for 60 s in `make chaos`. Nothing may be lost or dead-lettered:
-each consumer waits for its database instead of counting the failures as attempts, and the
-watchdog does not take the wait for a stall. Each test prints what it counted."""
+"""Outages while the services run, each test printing what it counted:
+
+- the database (PostgreSQL stopped; on SQLite another process holds each file's write lock)
+  while events keep arriving on Kafka, for 5 s in `make test` and 60 s in `make chaos`: nothing
+  may be lost or dead-lettered, since each consumer waits for its database instead of counting
+  the failures as attempts, and the watchdog does not take the wait for a stall;
+- the broker, stopped for 60 s while people write: the services stay ready (Kubernetes keeps
+  them in rotation), the writes are accepted into the outboxes, and everything is published
+  once the broker is back.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ from tests.conftest import Broker, Postgres, Stack, free_port, running_stack, st
 from tests.support.kafka import produce
 from tests.support.sink import WebhookSink
 from tests.support.stream import new_tag, register_projects
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -81,7 +87,7 @@ def _hold_write_lock(path: Path) -> sqlite3.Connection:
 
 @pytest.fixture(scope="module")
 def outage(run_dir: Path, postgres: Postgres | None) -> Iterator[OutageStack]:
-    directory = run_dir / "db-outage"
+    directory = run_dir / "outages"
     broker = start_broker(directory / "kafka")
     cluster = None
     if postgres is not None:
@@ -299,3 +305,158 @@ async def test_a_database_outage_while_consuming_loses_and_dead_letters_nothing(
     counts = await run_outage(outage, webhook_sink, seconds)
     print(f"\ndatabase outage {seconds} s: {counts}")
     check(counts)
+
+
+# --- the broker away -------------------------------------------------------------------------
+
+ACHIEVED = "sanpi.milestone.achieved.v1"
+BROKER_OUTAGE_S = 60
+
+
+async def readiness(http: httpx.AsyncClient, urls: dict[str, str]) -> dict[str, tuple[int, str]]:
+    """Each service's /readyz status and what its body says of Kafka."""
+    answers = {}
+    for name, url in urls.items():
+        ready = await http.get(f"{url}/readyz")
+        answers[name] = (ready.status_code, ready.json()["checks"].get("kafka", ""))
+    return answers
+
+
+async def metric(http: httpx.AsyncClient, url: str, name: str) -> float:
+    return metric_sum((await http.get(f"{url}/metrics")).text, name)
+
+
+@pytest.mark.timeout(600)
+async def test_the_broker_stopped_for_a_minute_takes_no_api_down_and_loses_nothing(
+    outage: OutageStack, webhook_sink: WebhookSink
+) -> None:
+    urls = outage.services.urls
+    tag = new_tag()
+    async with httpx.AsyncClient(headers=outage.services.headers(), timeout=30) as http:
+        subscribed = await http.post(
+            f"{urls['notification']}/v1/subscriptions",
+            json={
+                "channel": "webhook",
+                "url": webhook_sink.url,
+                "event_types": [REGISTERED, STAGE_CHANGED, ACHIEVED],
+            },
+        )
+        assert subscribed.status_code == 201, subscribed.text
+        # Known to the milestone service before the broker goes: they start during the outage.
+        known = await register_projects(http, urls["registry"], urls["milestone"], 10, tag)
+
+        await asyncio.to_thread(outage.broker.stop)
+        stopped_at = time.monotonic()
+        not_ready: list[tuple[str, int]] = []
+        kafka_said: dict[str, set[str]] = defaultdict(set)
+        registered: list[str] = []
+        started: list[str] = []
+        backlog_peak = {name: 0.0 for name in ("registry", "milestone")}
+        connected_low = {name: 1.0 for name in urls}
+        second = 0
+        while time.monotonic() - stopped_at < BROKER_OUTAGE_S:
+            second += 1
+            for name, (status, kafka) in (await readiness(http, urls)).items():
+                kafka_said[name].add(kafka)
+                if status != 200:
+                    not_ready.append((name, status))
+            # People go on writing: a new project, and a start of construction.
+            created = await http.post(
+                f"{urls['registry']}/v1/projects",
+                json={
+                    "name": f"断网测试{tag}-{second:03d}",
+                    "park": "双桥",
+                    "total_investment": 9_000,
+                },
+            )
+            assert created.status_code == 201, created.text
+            registered.append(created.json()["id"])
+            if len(started) < len(known):
+                project = known[len(started)]
+                done = await http.post(
+                    f"{urls['milestone']}/v1/projects/{project}/milestones",
+                    json={
+                        "kind": "STARTED",
+                        "date": "2024-03-08",
+                        "evidence": [f"https://evidence.example/2024-03-08/{project}.jpg"],
+                    },
+                )
+                assert done.status_code == 201, done.text
+                started.append(project)
+            for name in backlog_peak:
+                backlog_peak[name] = max(
+                    backlog_peak[name],
+                    await metric(http, urls[name], "sanpi_outbox_backlog"),
+                )
+            for name, url in urls.items():
+                connected_low[name] = min(
+                    connected_low[name], await metric(http, url, "sanpi_kafka_connected")
+                )
+            await asyncio.sleep(max(0.0, stopped_at + second - time.monotonic()))
+
+        await asyncio.to_thread(outage.broker.start)
+        back_at = time.monotonic()
+
+        # Everything written meanwhile reaches the subscriber, each event once.
+        expected = {(REGISTERED, p) for p in registered}
+        expected |= {(t, p) for p in started for t in (STAGE_CHANGED, ACHIEVED)}
+
+        def received() -> dict[tuple[str, str], set[str]]:
+            by_event: dict[tuple[str, str], set[str]] = defaultdict(set)
+            for hook in webhook_sink.accepted():
+                body = json.loads(hook.body)
+                by_event[(body["type"], body["subject"])].add(hook.headers["webhook-id"])
+            return by_event
+
+        with contextlib.suppress(AssertionError):  # counted and asserted below
+            await eventually(
+                lambda: expected <= set(received()),
+                timeout=180,
+                interval=0.5,
+                what="every event written during the outage notified",
+            )
+        published_in_s = time.monotonic() - back_at
+        by_event = received()
+        stages = [
+            (await http.get(f"{urls['registry']}/v1/projects/{p}")).json()["stage"] for p in started
+        ]
+
+        async def kafka_ok_again() -> dict[str, tuple[int, str]] | None:
+            answers = await readiness(http, urls)
+            return answers if all(a == (200, "ok") for a in answers.values()) else None
+
+        # Each service asks the broker every 5 s: it says "ok" again within one check.
+        with contextlib.suppress(AssertionError):
+            await eventually(kafka_ok_again, timeout=30, interval=0.5, what="kafka ok again")
+        after = await readiness(http, urls)
+        gone = await http.delete(
+            f"{urls['notification']}/v1/subscriptions/{subscribed.json()['id']}"
+        )
+        assert gone.status_code == 204, gone.text
+
+    counts = {
+        "outage_s": BROKER_OUTAGE_S,
+        "readyz_not_200": len(not_ready),
+        "registrations": len(registered),
+        "starts": len(started),
+        "outbox_peak_registry": int(backlog_peak["registry"]),
+        "outbox_peak_milestone": int(backlog_peak["milestone"]),
+        "events_expected": len(expected),
+        "events_notified": len(expected & set(by_event)),
+        "notified_twice": sum(
+            1 for (t, p), hooks in by_event.items() if (t, p) in expected and len(hooks) > 1
+        ),
+        "published_in_s": int(published_in_s),
+    }
+    print(f"\nbroker stopped {BROKER_OUTAGE_S} s: {counts}")
+    assert not_ready == [], f"readiness failed with the broker away: {not_ready[:5]}"
+    for name in urls:
+        assert any(said.startswith("unavailable") for said in kafka_said[name]), kafka_said
+        assert connected_low[name] == 0, f"{name}: sanpi_kafka_connected never said so"
+        assert after[name] == (200, "ok"), after
+    # The outbox grew with every write (the gauge is refreshed every 5 s, Kafka or not).
+    assert backlog_peak["registry"] >= len(registered) - 10, counts
+    assert backlog_peak["milestone"] >= 2 * len(started), counts
+    assert counts["events_notified"] == counts["events_expected"], counts
+    assert counts["notified_twice"] == 0, counts
+    assert stages == ["UNDER_CONSTRUCTION"] * len(started)

@@ -92,6 +92,9 @@ def changed(value: Any) -> tuple[str, Any]:
         return "/srv/sanpi", Path("/srv/sanpi")
     if value == "development":
         return "test", "test"
+    if value in ("FULL", "NORMAL"):  # sqlite_synchronous
+        flipped = "NORMAL" if value == "FULL" else "FULL"
+        return flipped, flipped
     return "changed.example:1", "changed.example:1"
 
 

@@ -31,7 +31,8 @@ from sanpi.kit.metrics import (
 )
 from sanpi.kit.migrations import Migrations, upgrade
 from sanpi.kit.nul import NulGuardMiddleware
-from sanpi.kit.outbox import OutboxRelay, PendingEvent
+from sanpi.kit.outbox import OutboxFull, OutboxRelay, PendingEvent
+from sanpi.kit.retention import Retained, kit_retained, run_pruner
 from sanpi.kit.settings import ServiceSettings
 from sanpi.kit.stacks import dump_stacks_on_signal
 from sanpi.kit.waiting import sleep_or_stop, within
@@ -69,6 +70,8 @@ class ServiceSpec:
     body_limits: Sequence[tuple[str, int]] = ()
     # Rules, timers and quiet hours read the time here; tests pass a FixedClock.
     clock: Clock = field(default_factory=SystemClock)
+    # The service's own tables kept for a while (the kit adds its inbox and idempotent answers).
+    retained: Sequence[Retained] = ()
 
 
 class Runtime:
@@ -120,6 +123,13 @@ class Runtime:
             self._spawn("kafka", self._connect_kafka)
         # Kafka or not: the backlog gauges say how much waits while the broker is away.
         self._supervise("outbox-gauges", lambda rt, stopping: rt._watch_outbox(stopping))
+        retained = [*kit_retained(self.settings), *self.spec.retained]
+        self._supervise(
+            "pruner",
+            lambda rt, stopping: run_pruner(
+                rt.db, retained, stopping, interval_s=rt.settings.prune_interval_s
+            ),
+        )
         for worker in self.spec.workers:
             self._supervise(getattr(worker, "__name__", "worker"), worker)
 
@@ -271,6 +281,13 @@ class Runtime:
             "dead-lettered %s@%d/%d: %s", record.topic, record.partition, record.offset, error
         )
 
+    def refuse_writes_if_backlogged(self) -> None:
+        """Raises OutboxFull (503) once the outbox holds `outbox_max_backlog` unpublished events,
+        as counted last (every few seconds): a write would only add to what waits for Kafka."""
+        limit = self.settings.outbox_max_backlog
+        if limit > 0 and self.relay.backlog >= limit:
+            raise OutboxFull(self.relay.backlog, limit)
+
     # --- health ---------------------------------------------------------------------------------
 
     async def readiness(self) -> dict[str, str]:
@@ -298,7 +315,9 @@ def get_runtime(request: Request) -> Runtime:
 
 
 async def _transaction(request: Request) -> AsyncIterator[AsyncSession]:
-    async with get_runtime(request).db.transaction() as session:
+    runtime = get_runtime(request)
+    runtime.refuse_writes_if_backlogged()
+    async with runtime.db.transaction() as session:
         yield session
 
 

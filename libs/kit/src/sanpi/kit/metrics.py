@@ -70,6 +70,18 @@ CONSUMER_TRANSIENT_FAILURES = Counter(
     "(database, locked, disk_full, broker); none of them counts as an attempt.",
     ["kind"],
 )
+RETENTION_PRUNED = Counter(
+    "sanpi_retention_pruned_rows_total",
+    "Rows the pruner deleted because their retention was over, by table (inbox, idempotency, "
+    "deliveries, dead_deliveries).",
+    ["table"],
+)
+RETENTION_OLDEST_AGE = Gauge(
+    "sanpi_retention_oldest_row_age_seconds",
+    "Age of the oldest row a pruned table keeps, by table (0 when it is empty), as of the "
+    "pruner's last pass.",
+    ["table"],
+)
 KAFKA_CONNECTED = Gauge(
     "sanpi_kafka_connected",
     "1 when this service's Kafka producer is connected and the broker answered its last "

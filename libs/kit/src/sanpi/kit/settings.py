@@ -32,6 +32,10 @@ SHARED_FIELDS = frozenset(
         "consumer_stall_s",
         "consumer_linger_ms",
         "sqlite_synchronous",
+        "inbox_retention_days",
+        "idempotency_retention_hours",
+        "prune_interval_s",
+        "outbox_max_backlog",
     }
 )
 
@@ -117,6 +121,27 @@ class ServiceSettings(BaseSettings):
     # How often the relay looks for outbox rows that no local commit announced (other replicas,
     # rows left by a crash). Local commits wake it at once.
     outbox_poll_interval_ms: int = 500
+    # Writes answer 503 (Retry-After) once this many events wait in the outbox unpublished, as
+    # they pile up while Kafka is away: a bounded wait for the client instead of a full disk
+    # (a row is ~1 KB; 100,000 are ~100 MB, a day of a province's writes). 0: no limit.
+    outbox_max_backlog: int = 100_000
+
+    # Ids of applied events (the consumer inbox) are kept this long; a record that comes back
+    # is recognised as a duplicate only while its id is kept. Records come back within seconds
+    # (a crash between applying a batch and committing its offsets, an event the relay sent
+    # twice), and later only as a redriven dead letter or when a consumer group reads a topic
+    # again because Kafka forgot its committed offsets (offsets.retention.minutes: 7 days after
+    # the group's last member left; the sanpi topics themselves keep every record for ever).
+    # 90 days is far beyond both; an event older than that which comes back is applied again,
+    # which the projections survive (they keep the newer state) and the notification service
+    # does not notify (events older than its delivery log are not news). 0 keeps them for ever.
+    inbox_retention_days: float = 90.0
+    # Stored answers to requests with an Idempotency-Key are kept this long: a client retries
+    # within minutes (a phone back online, a crashed import resumed), and a day is what Stripe,
+    # whose design this follows, keeps. A retry after that is a new request. 0: for ever.
+    idempotency_retention_hours: float = 24.0
+    # How often the pruner deletes what the retention settings no longer keep.
+    prune_interval_s: float = 600.0
 
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
 

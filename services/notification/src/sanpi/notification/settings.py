@@ -73,6 +73,16 @@ class NotificationSettings(ServiceSettings):
     stream_retention_s: float = 7 * 86400.0
     stream_poll_s: float = 0.5
 
+    # The delivery log (a notification, the events it carried, its attempts) is kept this long
+    # after the notification was queued, once it was delivered or cancelled; an inbox message
+    # nobody acknowledged stays. An event older than this is history, not news: it notifies no
+    # one, so that a replay of old events (ids that left the consumer inbox, a new consumer
+    # group) cannot notify twice once their deliveries are gone. 0 keeps them for ever.
+    delivery_retention_days: float = 90.0
+    # Dead letters (notifications that used up their attempts) are kept this long for a replay
+    # (`sanpi dead-letters replay`) after they were queued. 0 keeps them for ever.
+    dead_delivery_retention_days: float = 90.0
+
     @model_validator(mode="after")
     def _refuse_private_targets_in_production(self) -> NotificationSettings:
         if self.env == "production" and self.allow_private_targets:

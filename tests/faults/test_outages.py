@@ -180,19 +180,29 @@ def metric_sum(text: str, name: str) -> float:
     return sum(float(v) for v in pattern.findall(text))
 
 
+async def subscribe(
+    http: httpx.AsyncClient, notification: str, sink: WebhookSink, *event_types: str
+) -> str:
+    """A webhook subscription of `sink` to `event_types`; its id."""
+    body = {"channel": "webhook", "url": sink.url, "event_types": list(event_types)}
+    subscribed = await http.post(f"{notification}/v1/subscriptions", json=body)
+    assert subscribed.status_code == 201, subscribed.text
+    subscription_id: str = subscribed.json()["id"]
+    return subscription_id
+
+
+async def unsubscribe(http: httpx.AsyncClient, notification: str, subscription_id: str) -> None:
+    # The stack is the module's: a subscription left behind would have the next test's
+    # deliveries retried to a closed sink.
+    gone = await http.delete(f"{notification}/v1/subscriptions/{subscription_id}")
+    assert gone.status_code == 204, gone.text
+
+
 async def run_outage(outage: OutageStack, sink: WebhookSink, seconds: float) -> dict[str, int]:
     urls = outage.services.urls
     tag = new_tag()
     async with httpx.AsyncClient(headers=outage.services.headers(), timeout=30) as http:
-        subscribed = await http.post(
-            f"{urls['notification']}/v1/subscriptions",
-            json={
-                "channel": "webhook",
-                "url": sink.url,
-                "event_types": [REGISTERED, STAGE_CHANGED],
-            },
-        )
-        assert subscribed.status_code == 201, subscribed.text
+        subscription = await subscribe(http, urls["notification"], sink, REGISTERED, STAGE_CHANGED)
         staged = await register_projects(
             http, urls["registry"], urls["milestone"], STAGED_PROJECTS, tag
         )
@@ -253,10 +263,7 @@ async def run_outage(outage: OutageStack, sink: WebhookSink, seconds: float) -> 
 
         after = {name: (await http.get(f"{url}/metrics")).text for name, url in urls.items()}
         by_event = notified()
-        gone = await http.delete(
-            f"{urls['notification']}/v1/subscriptions/{subscribed.json()['id']}"
-        )
-        assert gone.status_code == 204, gone.text
+        await unsubscribe(http, urls["notification"], subscription)
 
     def grew(name: str, metric: str) -> int:
         return int(metric_sum(after[name], metric) - metric_sum(before[name], metric))
@@ -333,15 +340,9 @@ async def test_the_broker_stopped_for_a_minute_takes_no_api_down_and_loses_nothi
     urls = outage.services.urls
     tag = new_tag()
     async with httpx.AsyncClient(headers=outage.services.headers(), timeout=30) as http:
-        subscribed = await http.post(
-            f"{urls['notification']}/v1/subscriptions",
-            json={
-                "channel": "webhook",
-                "url": webhook_sink.url,
-                "event_types": [REGISTERED, STAGE_CHANGED, ACHIEVED],
-            },
+        subscription = await subscribe(
+            http, urls["notification"], webhook_sink, REGISTERED, STAGE_CHANGED, ACHIEVED
         )
-        assert subscribed.status_code == 201, subscribed.text
         # Known to the milestone service before the broker goes: they start during the outage.
         known = await register_projects(http, urls["registry"], urls["milestone"], 10, tag)
 
@@ -429,10 +430,7 @@ async def test_the_broker_stopped_for_a_minute_takes_no_api_down_and_loses_nothi
         with contextlib.suppress(AssertionError):
             await eventually(kafka_ok_again, timeout=30, interval=0.5, what="kafka ok again")
         after = await readiness(http, urls)
-        gone = await http.delete(
-            f"{urls['notification']}/v1/subscriptions/{subscribed.json()['id']}"
-        )
-        assert gone.status_code == 204, gone.text
+        await unsubscribe(http, urls["notification"], subscription)
 
     counts = {
         "outage_s": BROKER_OUTAGE_S,

@@ -112,6 +112,7 @@ async def test_poison_goes_to_the_dlq_and_is_redriven_after_the_fix(
     assert applied == ["p-after", "p-fix"], "nothing applied twice"
 
 
+@pytest.mark.db_independent  # no database: dead letters and their replays are all in Kafka
 async def test_each_consumer_groups_dead_letters_are_redriven_once_whichever_goes_first(
     kafka_broker: Broker, tmp_path: Path
 ) -> None:

@@ -23,7 +23,7 @@ TOOLS := .run/tools
 KUSTOMIZE_VERSION := v5.7.1
 COMPOSE_GO_VERSION := v2.16.2
 
-.PHONY: bench fuzz help venv kafka-jars tools postgres-server prometheus up down status lint format migration test test-sqlite test-postgres test-unit docs docs-check clean
+.PHONY: bench chaos fuzz help venv kafka-jars tools postgres-server prometheus up down status lint format migration test test-sqlite test-postgres test-unit docs docs-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -113,6 +113,10 @@ FUZZ_EXAMPLES ?= 200
 fuzz: venv $(if $(filter postgres,$(DB)),postgres-server) ## schemathesis against every operation, FUZZ_EXAMPLES per operation and mode (random seeds; DB=postgres)
 	SANPI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(if $(filter postgres,$(DB)),SANPI_TEST_DB=postgres) \
 	  $(VENV)/bin/pytest tests/unit/test_hostile_input.py
+
+CHAOS_RUNS ?= 5
+chaos: venv kafka-jars postgres-server ## fault schedules on PostgreSQL: CHAOS_RUNS fresh seeds (printed); SANPI_CHAOS_SEED=<n> replays one
+	SANPI_TEST_DB=postgres SANPI_CHAOS_RUNS=$(CHAOS_RUNS) $(VENV)/bin/pytest -m chaos tests/faults
 
 test-unit: venv ## only the tests that need no broker
 	$(VENV)/bin/pytest tests/unit

@@ -3,6 +3,8 @@
 #
 #   deploy/postgres/pg.sh start          initdb once, start, create the three service databases
 #   deploy/postgres/pg.sh stop           fast shutdown of the recorded postmaster (by its pid file)
+#   deploy/postgres/pg.sh crash          immediate shutdown: every server process ends at once, as in
+#                                        a crash; the next start recovers from the WAL (fault tests)
 #   deploy/postgres/pg.sh status         exit 0 when it accepts connections
 #   deploy/postgres/pg.sh url SERVICE    print the SQLAlchemy URL of SERVICE's database
 #   deploy/postgres/pg.sh createdb NAME  create database NAME if missing
@@ -102,6 +104,13 @@ stop() {
   log "stopped (pid $pid)"
 }
 
+crash() {
+  if ! running; then log "not running"; return 0; fi
+  local pid; pid="$(head -n 1 "$data/postmaster.pid")"
+  as_owner "$(bindir)/pg_ctl" -D "$data" -m immediate -w -t 60 stop >/dev/null
+  log "crashed on purpose (pid $pid)"
+}
+
 status() {
   running || { log "not running"; return 1; }
   "$(bindir)/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" || return 1
@@ -116,8 +125,9 @@ url() {
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  crash) crash ;;
   status) status ;;
   url) url "${2:-}" ;;
   createdb) createdb_if_missing "${2:?usage: pg.sh createdb NAME}" ;;
-  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; [[ "${1:-}" =~ ^(-h|--help|help)$ ]] ;;
+  *) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; [[ "${1:-}" =~ ^(-h|--help|help)$ ]] ;;
 esac

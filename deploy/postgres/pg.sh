@@ -13,6 +13,7 @@
 #   PG_DIR    state: data/, log, password        (default .run/postgres)
 #   PG_PORT   port on 127.0.0.1                   (default 5432)
 #   PG_FAST=1 fsync off: for throwaway test clusters only, never for data you keep
+#   PG_OPTIONS more server options (-c name=value …), applied last
 # PostgreSQL refuses to run as root; when run as root the server runs as the `postgres` system
 # user that Debian's package creates (install it with `make postgres-server`).
 set -euo pipefail
@@ -78,6 +79,7 @@ start() {
     local opts="-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c max_connections=200"
     # Throwaway test clusters trade durability for speed; a cluster you keep never does.
     [[ "${PG_FAST:-0}" == "1" ]] && opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    [[ -n "${PG_OPTIONS:-}" ]] && opts+=" $PG_OPTIONS"
     as_owner "$bin/pg_ctl" -D "$data" -l "$PG_DIR/server.log" -o "$opts" -w -t 60 start >/dev/null \
       || { tail -n 30 "$PG_DIR/server.log" >&2; exit 1; }
     log "ready on 127.0.0.1:$PG_PORT (pid $(head -n 1 "$data/postmaster.pid"))"
@@ -129,5 +131,5 @@ case "${1:-}" in
   status) status ;;
   url) url "${2:-}" ;;
   createdb) createdb_if_missing "${2:?usage: pg.sh createdb NAME}" ;;
-  *) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; [[ "${1:-}" =~ ^(-h|--help|help)$ ]] ;;
+  *) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; [[ "${1:-}" =~ ^(-h|--help|help)$ ]] ;;
 esac

@@ -46,6 +46,8 @@ async def check(world: ChaosWorld, name: str, run: Run) -> None:
     for line in run.struck:
         print(f"  struck {line}")
     print(f"  counts {run.summary()}")
+    for problem in run.report.problems:
+        print(f"  PROBLEM {problem}")
     if run.report.problems:
         await world.services.dump_stacks()  # the kept logs then say where each one waited
     assert not run.report.problems, "\n".join(run.report.problems)

@@ -37,6 +37,7 @@ EVENT_TYPES = (
     "sanpi.progress.reported.v1",
 )
 TOPIC = "sanpi.milestones"
+REPORTS = sum(1 for w in lifecycle_writes_for("p") if w.path == "progress")  # accepted, so stored
 DEAD_LETTER_TOPICS = ("sanpi.projects.dlq", "sanpi.milestones.dlq", "sanpi.alerts.dlq")
 
 
@@ -349,8 +350,12 @@ async def _settle_and_check(
         timeline = (
             await http.get(f"{milestone[0]}/v1/projects/{pid}/timeline", params={"limit": 1})
         ).json()
-        if timeline["stage"] != "IN_PRODUCTION":
-            wrong_milestone.append(f"{pid}: {timeline['stage']}")
+        reports = (
+            await http.get(f"{milestone[0]}/v1/projects/{pid}/progress", params={"limit": 100})
+        ).json()["items"]
+        stored = (timeline["stage"], len(reports))
+        if stored != ("IN_PRODUCTION", REPORTS):
+            wrong_milestone.append(f"{pid}: stage and reports {stored}")
     history.end_state("registry", wrong_registry)
     history.end_state("milestone", wrong_milestone)
     dead = 0

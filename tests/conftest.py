@@ -42,6 +42,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if item not in deselected]
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The counts of every fault run (tests/support/chaos.py), passed or failed."""
+    from tests.support.chaos import REPORTED
+
+    if REPORTED:
+        terminalreporter.section("fault runs")
+        for line in REPORTED:
+            terminalreporter.write_line(line)
+
+
 free_port = stack.free_port  # tests import it from here
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.chaos import Run, heal, run_scenario
+from tests.support.chaos import REPORTED, Run, heal, run_scenario
 from tests.support.replicas import ChaosWorld, replicated_world
 from tests.support.schedule import Fault, draw, fresh_seeds, seeds_from_env
 from tests.support.sink import WebhookSink
@@ -42,6 +42,7 @@ def world(run_dir: Path) -> Iterator[ChaosWorld]:
 
 
 async def check(world: ChaosWorld, name: str, run: Run) -> None:
+    REPORTED.append(f"{name}: {run.headline()}")
     print(f"\n{name}: {run.headline()}")
     for line in run.struck:
         print(f"  struck {line}")

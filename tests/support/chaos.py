@@ -43,6 +43,11 @@ REPORTS = sum(1 for w in lifecycle_writes_for("p") if w.path == "progress")  # a
 DEAD_LETTER_TOPICS = ("sanpi.projects.dlq", "sanpi.milestones.dlq", "sanpi.alerts.dlq")
 
 
+# One line per fault run of this session, for the summary at the end (tests/conftest.py): a
+# passing test's output is not shown, and these counts are what a run is for.
+REPORTED: list[str] = []
+
+
 @dataclass
 class Run:
     """What a scenario did and found."""

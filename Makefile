@@ -124,9 +124,9 @@ test-sqlite: venv kafka-jars prometheus alertmanager tools ## the suite on SQLit
 test-postgres: venv kafka-jars postgres-server prometheus alertmanager tools ## the suite on PostgreSQL only
 	SANPI_TEST_DB=postgres $(VENV)/bin/pytest
 
-chaos: lint kafka-jars postgres-server prometheus alertmanager tools ## the long fault runs (tests marked chaos), on SQLite and on PostgreSQL
+chaos: lint kafka-jars postgres-server prometheus alertmanager tools ## the long fault runs (tests marked chaos) on SQLite and PostgreSQL: CHAOS_RUNS fresh seeds (printed); SANPI_CHAOS_SEED=<n> replays one
 	$(VENV)/bin/pytest -m chaos
-	SANPI_TEST_DB=postgres $(VENV)/bin/pytest -m chaos
+	SANPI_TEST_DB=postgres SANPI_CHAOS_RUNS=$(CHAOS_RUNS) $(VENV)/bin/pytest -m chaos
 
 docs: venv ## write the generated parts of docs/ (events, JSON Schemas, OpenAPI, settings) and deploy/k8s/base/monitoring
 	$(PY) scripts/docs_gen.py
@@ -145,6 +145,7 @@ fuzz: venv $(if $(filter postgres,$(DB)),postgres-server) ## schemathesis on eve
 	SANPI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(if $(filter postgres,$(DB)),SANPI_TEST_DB=postgres) \
 	  $(VENV)/bin/pytest tests/unit/test_hostile_input.py
 
+CHAOS_RUNS ?= 5
 test-unit: venv ## only the tests that need no broker
 	$(VENV)/bin/pytest tests/unit
 

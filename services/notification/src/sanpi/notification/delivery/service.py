@@ -85,9 +85,11 @@ def delivery_values(
     target: str | None = None,
     repeat: int = 0,
     level: int = 0,
+    order_key: str | None = None,
 ) -> dict[str, Any]:
     """Every column of a new delivery (pure); non-urgent ones wait for the end of the
-    subscriber's quiet hours."""
+    subscriber's quiet hours. `order_key`: see `fan_out`; the position is given when the row is
+    written (repository.queue)."""
     held_until = None
     if not urgent:
         held_until = quiet_until(release, subscription.quiet_start, subscription.quiet_end)
@@ -103,6 +105,8 @@ def delivery_values(
         "event_id": event_id,
         "event_type": event_type,
         "event_time": event_time,
+        "order_key": order_key,
+        "position": None,
         "repeat": repeat,
         "escalation_level": level,
         "status": DeliveryStatus.PENDING.value,
@@ -249,6 +253,10 @@ async def fan_out(
                 alert_key=routing.alert_key,
                 severity=routing.severity,
                 group_key=group_key,
+                # A subscriber gets a project's events in the order they were consumed, which
+                # is the order they happened (one key, one partition): each waits for the one
+                # before it to be delivered or dead (repository.due).
+                order_key=routing.project_id if plain else None,
             )
             new.append(values)
             delivery_id = values["id"]
@@ -287,6 +295,7 @@ class Claimed:
     event_ids: list[str]
     event_time: dt.datetime
     own_endpoint: bool  # False for escalation e-mails to ladder contacts
+    ordered: bool = False  # the next of its order key waits for this one's outcome
 
 
 class Content(Protocol):
@@ -453,6 +462,7 @@ async def claim_due(
                     event_ids=event_ids,
                     event_time=delivery.event_time,
                     own_endpoint=delivery.target is None,
+                    ordered=delivery.order_key is not None,
                 )
             )
         await repository.set_fields(session, changes)

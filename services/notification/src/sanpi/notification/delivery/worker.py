@@ -13,6 +13,7 @@ from sanpi.kit.waiting import wait_any
 from sanpi.notification.channels import email, webhook
 from sanpi.notification.channels.result import AttemptResult
 from sanpi.notification.delivery import service
+from sanpi.notification.delivery.models import DeliveryStatus
 from sanpi.notification.delivery.service import DELIVERIES_PENDING, Claimed
 from sanpi.notification.settings import NotificationSettings
 from sanpi.notification.subscriptions.models import Channel
@@ -80,6 +81,7 @@ async def run_delivery_worker(runtime: Runtime, stopping: asyncio.Event) -> None
                 box=settings.secret_box,
             )
             failed = False
+            followed = False  # an ordered delivery is done: the next of its key may be due
             if batch.claimed:
                 done = await asyncio.gather(*(attempt(c) for c in batch.claimed))
                 statuses = await service.record_results(
@@ -87,6 +89,7 @@ async def run_delivery_worker(runtime: Runtime, stopping: asyncio.Event) -> None
                 )
                 for (sent, result), status in zip(done, statuses, strict=True):
                     failed = failed or not result.delivered
+                    followed = followed or (sent.ordered and status != DeliveryStatus.PENDING)
                     log.info(
                         "delivery %s (%s) attempt %d: %s -> %s",
                         sent.delivery_id,
@@ -95,10 +98,10 @@ async def run_delivery_worker(runtime: Runtime, stopping: asyncio.Event) -> None
                         result.status_code or result.error,
                         status,
                     )
-            # Claim again at once only when more may be due: a full batch, or a retry whose
-            # backoff may already be over. Otherwise a commit that queues deliveries wakes us
+            # Claim again at once only when more may be due: a full batch, a retry whose
+            # backoff may already be over, or the next of an order key. Otherwise a commit that queues deliveries wakes us
             # (it sets `wake`, cleared before the claim); the empty claim this saves was one
             # transaction per batch (0.5 of ~20 statements per event, profiled).
-            if batch.full or failed:
+            if batch.full or failed or followed:
                 continue
             await wait_any(wake, stopping, timeout=0.5)

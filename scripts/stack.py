@@ -1,11 +1,13 @@
-"""Starts and stops the local sanpi stack (Kafka + three services) by recorded pid; tests reuse it.
+"""Starts and stops the local sanpi stack (Kafka, three services, the portal) by recorded pid;
+tests reuse it.
 
     python scripts/stack.py up [--skip-demo] [--db sqlite|postgres]
                                                start what is not running, wait until ready, print URLs
     python scripts/stack.py down               stop the services, then the broker (SIGTERM, by pid)
     python scripts/stack.py status             what runs, on which port
 
-State lives under .run/: pids/, logs/, jwt.secret, admin.token, <service>.db, kafka/, postgres/.
+State lives under .run/: pids/, logs/, jwt.secret, admin.token, portal-admin.password,
+<service>.db, kafka/, postgres/.
 Processes are only ever stopped through the pid file they were started with, never by name.
 """
 
@@ -37,6 +39,9 @@ PROMETHEUS_DIR = ROOT / "deploy" / "prometheus"
 PROMETHEUS_MARKER = "--web.listen-address=127.0.0.1:"
 
 SERVICES: dict[str, int] = {"registry": 8001, "milestone": 8002, "notification": 8003}
+# The people's front end: it calls the three services over HTTP and keeps only accounts.
+PORTAL_PORT = 8000
+PORTAL_ADMIN_PASSWORD_FILE = "portal-admin.password"  # noqa: S105 - a file name
 
 
 @dataclass(frozen=True)
@@ -257,6 +262,35 @@ def service_env(secret: str, bootstrap: str, data_dir: Path) -> dict[str, str]:
     }
 
 
+def portal_env(urls: dict[str, str], run_dir: Path) -> dict[str, str]:
+    """What the portal needs beyond the shared settings: where the services answer."""
+    return {
+        "SANPI_PORTAL_REGISTRY_URL": urls["registry"],
+        "SANPI_PORTAL_MILESTONE_URL": urls["milestone"],
+        "SANPI_PORTAL_NOTIFICATION_URL": urls["notification"],
+        "SANPI_PORTAL_ADMIN_PASSWORD_FILE": str(run_dir / PORTAL_ADMIN_PASSWORD_FILE),
+    }
+
+
+def create_portal_admin(env: dict[str, str]) -> str:
+    """`python -m sanpi.portal create-admin`: the admin account, once; returns its answer."""
+    return subprocess.run(
+        [str(VENV_BIN / "python"), "-m", "sanpi.portal", "create-admin"],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **env},
+    ).stdout.strip()
+
+
+def start_portal(*, port: int, env: dict[str, str], run_dir: Path, urls: dict[str, str]) -> int:
+    """Creates the admin account if missing, then starts the portal; returns its pid."""
+    portal = {**env, **portal_env(urls, run_dir)}
+    create_portal_admin(portal)
+    return start_service("portal", port=port, env=portal, run_dir=run_dir)
+
+
 def postgres_urls() -> dict[str, str]:
     """Starts the local PostgreSQL (deploy/postgres/pg.sh) and returns each service's DB URL env."""
     subprocess.run([str(PG_SH), "start"], check=True)
@@ -264,7 +298,7 @@ def postgres_urls() -> dict[str, str]:
         f"SANPI_{name.upper()}_DATABASE_URL": subprocess.run(
             [str(PG_SH), "url", name], check=True, capture_output=True, text=True
         ).stdout.strip()
-        for name in SERVICES
+        for name in (*SERVICES, "portal")
     }
 
 
@@ -310,7 +344,15 @@ def up(skip_demo: bool, db: str) -> int:
         )
         if demo.returncode != 0:
             print("demo data: loading failed (see above); the stack runs without it")
+    urls = {name: Service(name, port).url for name, port in SERVICES.items()}
+    portal_pid = start_portal(port=PORTAL_PORT, env=env, run_dir=RUN, urls=urls)
+    portal_url = Service("portal", PORTAL_PORT).url
+    wait_ready(portal_url, pid=portal_pid, marker="sanpi.portal")
     print(f"\nsanpi is up ({time.monotonic() - started:.1f}s)\n")
+    print(
+        f"  portal        {portal_url}   user admin, password in "
+        f"{(RUN / PORTAL_ADMIN_PASSWORD_FILE).relative_to(ROOT)}"
+    )
     for name, port in SERVICES.items():
         print(f"  {name:<13} http://127.0.0.1:{port}   docs: http://127.0.0.1:{port}/docs")
     prometheus_config = render_prometheus_config({n: f"127.0.0.1:{p}" for n, p in SERVICES.items()})
@@ -333,6 +375,8 @@ def up(skip_demo: bool, db: str) -> int:
 def down() -> int:
     if stop_pidfile(RUN / "pids" / "prometheus.pid", PROMETHEUS_MARKER):
         print("stopped prometheus")
+    if stop_pidfile(RUN / "pids" / "portal.pid", "sanpi.portal"):
+        print("stopped portal")
     for name in SERVICES:
         if stop_pidfile(RUN / "pids" / f"{name}.pid", f"sanpi.{name}"):
             print(f"stopped {name}")
@@ -344,7 +388,7 @@ def down() -> int:
 
 def status() -> int:
     report = {}
-    for name, port in SERVICES.items():
+    for name, port in {"portal": PORTAL_PORT, **SERVICES}.items():
         pid = read_pid(RUN / "pids" / f"{name}.pid", f"sanpi.{name}")
         report[name] = {"pid": pid, "url": f"http://127.0.0.1:{port}"} if pid else None
     print(json.dumps(report, indent=2))

@@ -21,7 +21,7 @@ PG_DIR="${PG_DIR:-$repo/.run/postgres}"
 PG_PORT="${PG_PORT:-5432}"
 data="$PG_DIR/data"
 USER_NAME=sanpi
-DATABASES=(sanpi_registry sanpi_milestone sanpi_notification)
+DATABASES=(sanpi_registry sanpi_milestone sanpi_notification sanpi_portal)
 
 log() { printf '[postgres] %s\n' "$*" >&2; }
 

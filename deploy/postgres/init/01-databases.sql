@@ -2,3 +2,4 @@
 CREATE DATABASE sanpi_registry;
 CREATE DATABASE sanpi_milestone;
 CREATE DATABASE sanpi_notification;
+CREATE DATABASE sanpi_portal;

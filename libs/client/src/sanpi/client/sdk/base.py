@@ -44,14 +44,29 @@ MAX_RETRY_AFTER_S = 10.0
 
 
 class Http:
-    """One httpx session for all three services; raises ApiError on non-2xx answers."""
+    """One httpx session for all three services; raises ApiError on non-2xx answers.
 
-    def __init__(self, token: str, timeout: float) -> None:
-        self.client = httpx.Client(timeout=timeout, headers={"Authorization": f"Bearer {token}"})
+    `client`: an httpx.Client shared with other Http objects (one connection pool for a server
+    that calls the services as many users, e.g. the portal); it is left open by close(). The
+    token then travels on each request instead of on the client."""
+
+    def __init__(
+        self,
+        token: str,
+        timeout: float,
+        *,
+        client: httpx.Client | None = None,
+        retries_on_503: int = RETRIES_ON_503,
+    ) -> None:
+        self._authorization = {"Authorization": f"Bearer {token}"}
+        self._owned = client is None
+        self.client = client or httpx.Client(timeout=timeout)
+        self.retries_on_503 = retries_on_503
 
     def call(self, method: str, url: str, **kwargs: Any) -> Any:
+        kwargs["headers"] = {**self._authorization, **(kwargs.get("headers") or {})}
         response = self.client.request(method, url, **kwargs)
-        for _ in range(RETRIES_ON_503):
+        for _ in range(self.retries_on_503):
             if response.status_code != 503:
                 break
             time.sleep(_retry_after(response.headers.get("retry-after")))
@@ -69,7 +84,8 @@ class Http:
         raise ApiError(response.status_code, problem if isinstance(problem, dict) else {})
 
     def close(self) -> None:
-        self.client.close()
+        if self._owned:
+            self.client.close()
 
 
 def _retry_after(value: str | None) -> float:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.portal import Portal, portal_in_process, portal_settings
+from tests.support.portal import District, Portal, portal_in_process, portal_settings
+from tests.support.world import three_services
 
 
 @pytest.fixture
@@ -15,3 +16,17 @@ async def portal(database_url: str, tmp_path: Path) -> AsyncIterator[Portal]:
     """The portal alone (no services behind it): enough for logging in and out."""
     async with portal_in_process(portal_settings(database_url, tmp_path)) as running:
         yield running
+
+
+@pytest.fixture
+async def district(
+    database_url: str, tmp_path: Path, service_databases: None
+) -> AsyncIterator[District]:
+    """The three services in-process on 2023-06-15 behind the portal, with two parks' projects."""
+    async with (
+        three_services(tmp_path) as world,
+        portal_in_process(
+            portal_settings(database_url, tmp_path / "portal"), world.apps
+        ) as running,
+    ):
+        yield District(world, running)

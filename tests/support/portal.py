@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -19,7 +20,8 @@ from sanpi.kit.settings import DEV_JWT_SECRET
 from sanpi.portal.accounts import service as accounts
 from sanpi.portal.app import create_app
 from sanpi.portal.settings import PortalSettings
-from tests.support.apps import serve_in_process
+from tests.support.apps import auth, serve_in_process
+from tests.support.world import World
 
 HOSTS = {
     "registry": "http://registry.test",
@@ -137,3 +139,39 @@ async def portal_in_process(
     async with serve_in_process(app) as client:
         client.follow_redirects = False
         yield Portal(app, client)
+
+
+@dataclass
+class District:
+    """The services (World) and the portal in front of them."""
+
+    world: World
+    portal: Portal
+
+    async def admin(self, service: str, method: str, url: str, **kwargs: Any) -> Any:
+        """A call to a service as an admin (setting up data, as the CLI would)."""
+        answer = await self.world.clients[service].request(
+            method, url, headers=auth(Role.ADMIN, "setup"), **kwargs
+        )
+        assert answer.status_code < 300, f"{method} {url}: {answer.text}"
+        return answer.json() if answer.content else None
+
+    async def project(self, name: str, park: str, **fields: Any) -> str:
+        body = {
+            "name": name,
+            "park": park,
+            "total_investment": 150_000,
+            "annual_plan_investment": 36_000,
+            "signed_date": "2023-01-28",
+            "planned_start_date": "2023-03-01",
+            **fields,
+        }
+        created = await self.admin("registry", "POST", "/v1/projects", json=body)
+        await self.world.pump()
+        return str(created["id"])
+
+    async def evaluate(self, day: str) -> None:
+        await self.admin(
+            "milestone", "POST", "/v1/admin/evaluate", params={"as_of": day, "pin": "true"}
+        )
+        await self.world.pump()

@@ -19,6 +19,7 @@ from sanpi.portal.accounts.endpoints import router as accounts_router
 from sanpi.portal.i18n import _
 from sanpi.portal.migrations import MIGRATIONS
 from sanpi.portal.projects.endpoints import router as projects_router
+from sanpi.portal.reference import Reference
 from sanpi.portal.security import LoginRateLimit, SecurityHeadersMiddleware
 from sanpi.portal.settings import PortalSettings
 from sanpi.portal.upstream import ServiceDown, Upstream
@@ -152,9 +153,10 @@ def create_app(
     app.docs_url = None
     app.redoc_url = None
     app.state.upstream = Upstream(settings, transport)
+    app.state.reference = Reference()
     app.state.login_limit = LoginRateLimit(settings.login_burst, settings.login_refill_s)
     install_page_errors(app)
-    for router in (accounts_router, projects_router):
+    for router in (accounts_router, projects_router):  # more areas below as they come
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     app.add_middleware(LanguageMiddleware)

@@ -81,20 +81,25 @@ def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark for extrac
 # --- formats ----------------------------------------------------------------------------------
 
 
-def day(value: dt.date | None) -> str:
-    """2023年3月1日 in Chinese, Mar 1, 2023 in English; an empty string for no date."""
-    if value is None:
+def day(value: dt.date | str | None) -> str:
+    """2023年3月1日 in Chinese, Mar 1, 2023 in English; an empty string for no date. Takes the
+    ISO text the services answer too."""
+    if not value:
         return ""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
     if isinstance(value, dt.datetime):
         value = value.astimezone(CAMPAIGN_TZ).date()
     lang = language()
     return format_date(value, "long" if lang == "zh" else "medium", locale=BABEL_LOCALES[lang])
 
 
-def moment(value: dt.datetime | None) -> str:
+def moment(value: dt.datetime | str | None) -> str:
     """A timestamp on the campaign's clock (Asia/Shanghai), to the minute."""
-    if value is None:
+    if not value:
         return ""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
     lang = language()
     pattern = "yyyy年M月d日 HH:mm" if lang == "zh" else "MMM d, yyyy HH:mm"
     return format_datetime(
@@ -124,3 +129,21 @@ def percent(ratio: float | None, digits: int = 1) -> str:
     if ratio is None:
         return "—"
     return f"{ratio * 100:.{digits}f}%"
+
+
+def report_period(key: str | None) -> str:
+    """A report period's key as people say it: 2023-06-X1 → 2023年6月上旬, 2023-06 → 2023年6月."""
+    if not key:
+        return ""
+    from sanpi.events.xun import parse_period
+
+    try:
+        period = parse_period(key)
+    except ValueError:
+        return key
+    if language() == "zh":
+        base = f"{period.year}年{period.month}月"
+        return base + {0: "", 1: "上旬", 2: "中旬", 3: "下旬"}[period.xun]
+    month = format_date(dt.date(period.year, period.month, 1), "MMM yyyy", locale="en")
+    part = {0: "", 1: ", days 1–10", 2: ", days 11–20", 3: ", days 21–end"}[period.xun]
+    return month + part

@@ -52,6 +52,12 @@ def _json_script(value: Any) -> Markup:
     return Markup(text)  # noqa: S704 - escaped above for the only context it is used in
 
 
+def _worst(severities: list[str]) -> str:
+    """The most severe of some severities (green when none)."""
+    order: dict[str, int] = {str(s): n for n, s in enumerate(reversed(labels.SEVERITY_ORDER))}
+    return max(severities, key=lambda s: order.get(s, -1), default="green")
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("sanpi.portal", "templates"),
@@ -70,6 +76,7 @@ def _environment() -> Environment:
         moment=i18n.moment,
         amount=i18n.amount,
         percent=i18n.percent,
+        report_period=i18n.report_period,
         stage=lambda c: labels.label(labels.STAGES, c),
         milestone=lambda c: labels.label(labels.MILESTONES, c),
         severity=lambda c: labels.label(labels.SEVERITIES, c),
@@ -83,6 +90,7 @@ def _environment() -> Environment:
         channel=lambda c: labels.label(labels.CHANNELS, c),
         json_script=_json_script,
         pairs=lambda items: [(x, x) for x in items],
+        worst=_worst,
     )
     env.globals.update(labels=labels)
     return env

@@ -512,6 +512,7 @@ TABLE: list[Route] = [
         post("/v1/inbox/{item_id}/ack"),
         inbox_item,
     ),
+    Route("notification", "GET", "/v1/alert-states", Access.READ, get("/v1/alert-states")),
     Route(
         "notification",
         "POST",

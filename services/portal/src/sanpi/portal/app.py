@@ -16,6 +16,7 @@ from sanpi.client.sdk.base import ApiError
 from sanpi.kit import ServiceSpec, create_service_app
 from sanpi.kit.errors import Problem
 from sanpi.portal.accounts.endpoints import router as accounts_router
+from sanpi.portal.alerts.endpoints import router as alerts_router
 from sanpi.portal.i18n import _
 from sanpi.portal.migrations import MIGRATIONS
 from sanpi.portal.projects.endpoints import router as projects_router
@@ -156,7 +157,7 @@ def create_app(
     app.state.reference = Reference()
     app.state.login_limit = LoginRateLimit(settings.login_burst, settings.login_refill_s)
     install_page_errors(app)
-    for router in (accounts_router, projects_router):  # more areas below as they come
+    for router in (accounts_router, projects_router, alerts_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     app.add_middleware(LanguageMiddleware)

@@ -71,6 +71,18 @@ class NotificationApi:
         result: dict[str, Any] = self._call("POST", f"/inbox/{item_id}/ack")
         return result
 
-    def acknowledge_alert(self, alert_key: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("POST", f"/alerts/{quote(alert_key, safe=':')}/ack")
+    def acknowledge_alert(self, alert_key: str, note: str | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "POST",
+            f"/alerts/{quote(alert_key, safe=':')}/ack",
+            json={"note": note} if note else None,
+        )
+        return result
+
+    def alert_states(self, **filters: Any) -> dict[str, Any]:
+        """One page of alerts as the service keeps them, with acknowledgements and `counts` by
+        severity; filters: firing, acknowledged, park (a list for several), severity, rule,
+        project_id, limit, cursor."""
+        params = {k: v for k, v in filters.items() if v is not None and v != []}
+        result: dict[str, Any] = self._call("GET", "/alert-states", params=params)
         return result

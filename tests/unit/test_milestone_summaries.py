@@ -72,6 +72,7 @@ async def test_each_project_shows_its_colour_last_report_and_what_it_owes(
     async with milestone_service(tmp_path, today=D(2023, 6, 15)) as m:
         await district(m)
         page = await summaries(m)
+        assert page["as_of"] == "2023-06-15"
         by_id = {item["project_id"]: item for item in page["items"]}
         assert names(page) == ["A 迟迟未开工", "B 在建项目", "C 新签约"]
         assert by_id["late"]["colour"] == "red"

@@ -18,6 +18,7 @@ from sanpi.kit.errors import Problem
 from sanpi.portal.accounts.endpoints import router as accounts_router
 from sanpi.portal.alerts.endpoints import router as alerts_router
 from sanpi.portal.i18n import _
+from sanpi.portal.indicators.endpoints import router as indicators_router
 from sanpi.portal.migrations import MIGRATIONS
 from sanpi.portal.projects.endpoints import router as projects_router
 from sanpi.portal.reference import Reference
@@ -157,7 +158,7 @@ def create_app(
     app.state.reference = Reference()
     app.state.login_limit = LoginRateLimit(settings.login_burst, settings.login_refill_s)
     install_page_errors(app)
-    for router in (accounts_router, projects_router, alerts_router):
+    for router in (accounts_router, projects_router, alerts_router, indicators_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     app.add_middleware(LanguageMiddleware)

@@ -12,6 +12,7 @@ from sanpi.events import (
     PeriodStatus,
     Severity,
     Stage,
+    TargetKind,
 )
 from sanpi.kit import Role
 from sanpi.portal.i18n import N_, _
@@ -144,6 +145,13 @@ PERIOD_STATUSES: dict[str, str] = {
     PeriodStatus.OPEN_FOR_DECLARATION: N_("Open for declaration"),
     PeriodStatus.HELD: N_("Held"),
     PeriodStatus.CLOSED: N_("Closed"),
+}
+
+TARGETS: dict[str, str] = {
+    TargetKind.SIGN_AMOUNT: N_("Amount signed by new projects"),
+    TargetKind.NEW_START_INVESTMENT: N_("Investment of newly started projects"),
+    TargetKind.MFG_SIGN_AMOUNT: N_("Amount signed by manufacturing projects"),
+    TargetKind.MFG_SIGN_COUNT: N_("Manufacturing projects signed"),
 }
 
 ROLES: dict[str, str] = {

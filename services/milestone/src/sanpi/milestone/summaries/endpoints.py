@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from sanpi.events import ChainTag, Severity, Stage
-from sanpi.kit import Authenticated, FieldProblem, InvalidInput, Page, ReadSessionDep, RuntimeDep
+from sanpi.kit import Authenticated, FieldProblem, InvalidInput, ReadSessionDep, RuntimeDep
 from sanpi.milestone.rules import service as rules
 from sanpi.milestone.rules.endpoints import settings_of
 from sanpi.milestone.rules.evaluation import Deadlines
 from sanpi.milestone.summaries import service
 from sanpi.milestone.summaries.repository import SummaryFilter
-from sanpi.milestone.summaries.schemas import ProjectSummary
+from sanpi.milestone.summaries.schemas import SummariesPage
 
 router = APIRouter(tags=["summaries"])
 
@@ -21,7 +21,7 @@ MAX_IDS = 200
 MAX_SUMMARY_LIMIT = 100
 
 
-@router.get("/project-summaries", response_model=Page[ProjectSummary])
+@router.get("/project-summaries", response_model=SummariesPage)
 async def project_summaries(
     _principal: Authenticated,
     session: ReadSessionDep,
@@ -43,7 +43,7 @@ async def project_summaries(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_SUMMARY_LIMIT)] = 20,
     cursor: str | None = None,
-) -> Page[ProjectSummary]:
+) -> SummariesPage:
     """A page of projects by name, each with its colour (worst firing alert), firing alerts by
     severity, last report, earliest open milestone and the 旬 report it owes; as of the
     evaluation day (the pinned one in demos). The portal's 我的项目 list."""
@@ -69,4 +69,4 @@ async def project_summaries(
         as_of=as_of,
         deadlines=Deadlines.of(settings_of(runtime)),
     )
-    return Page(items=items, next_cursor=next_cursor)
+    return SummariesPage(items=items, next_cursor=next_cursor, as_of=as_of)

@@ -7,6 +7,7 @@ import datetime as dt
 from pydantic import BaseModel, Field
 
 from sanpi.events import Category, ChainTag, MilestoneKind, ReportPeriodKind, Severity, Stage
+from sanpi.kit import Page
 
 
 class LastReport(BaseModel):
@@ -48,4 +49,10 @@ class ProjectSummary(BaseModel):
     next_milestone: NextMilestone | None = Field(description="the earliest milestone not achieved")
     report_due: ReportDue | None = Field(
         description="the next 旬 report owed (only for projects that report: signed to in production)"
+    )
+
+
+class SummariesPage(Page[ProjectSummary]):
+    as_of: dt.date = Field(
+        description="the evaluation day colours and deadlines are for (the pinned one in demos)"
     )

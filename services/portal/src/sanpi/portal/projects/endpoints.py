@@ -49,6 +49,7 @@ async def my_projects(request: Request, visitor: VisitorDep) -> Response:
         {
             "rows": rows,
             "next_cursor": page.next_cursor,
+            "as_of": page.as_of,
             "notice": page.notice,
             "errors": errors,
             "filters": filters,

@@ -25,6 +25,7 @@ class ProjectsPage:
     items: list[dict[str, Any]]
     next_cursor: str | None
     notice: str | None = None
+    as_of: str | None = None
 
 
 async def my_projects(
@@ -61,7 +62,9 @@ async def my_projects(
         limit=page_size,
         cursor=filters.cursor,
     )
-    return ProjectsPage(list(page.get("items", [])), page.get("next_cursor"), notice)
+    return ProjectsPage(
+        list(page.get("items", [])), page.get("next_cursor"), notice, page.get("as_of")
+    )
 
 
 def next_deadline(summary: dict[str, Any]) -> dict[str, Any] | None:
@@ -89,6 +92,13 @@ def next_deadline(summary: dict[str, Any]) -> dict[str, Any] | None:
             }
         )
     return min(options, key=lambda o: o["date"]) if options else None
+
+
+async def evaluation_day(apis: Apis) -> dt.date | None:
+    """The day the milestone service evaluates its rules for (the pinned day in a demo)."""
+    page = await call(apis.milestone.project_summaries, limit=1)
+    as_of = page.get("as_of")
+    return dt.date.fromisoformat(as_of) if as_of else None
 
 
 # --- one project -----------------------------------------------------------------------------

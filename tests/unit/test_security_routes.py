@@ -491,6 +491,15 @@ TABLE: list[Route] = [
         post("/v1/subscriptions/{subscription_id}/rotate-secret"),
         subscription,
     ),
+    Route(
+        "notification",
+        "POST",
+        "/v1/subscriptions/{subscription_id}/test",
+        Access.OWN,
+        post("/v1/subscriptions/{subscription_id}/test"),
+        subscription,
+        ok=202,
+    ),
     Route("notification", "GET", "/v1/deliveries", Access.OWN, get("/v1/deliveries"), inbox_item),
     Route(
         "notification",

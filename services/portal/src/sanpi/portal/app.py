@@ -24,6 +24,7 @@ from sanpi.portal.projects.endpoints import router as projects_router
 from sanpi.portal.reference import Reference
 from sanpi.portal.security import LoginRateLimit, SecurityHeadersMiddleware
 from sanpi.portal.settings import PortalSettings
+from sanpi.portal.subscriptions.endpoints import router as subscriptions_router
 from sanpi.portal.upstream import ServiceDown, Upstream
 from sanpi.portal.web import (
     STATIC_DIR,
@@ -158,7 +159,13 @@ def create_app(
     app.state.reference = Reference()
     app.state.login_limit = LoginRateLimit(settings.login_burst, settings.login_refill_s)
     install_page_errors(app)
-    for router in (accounts_router, projects_router, alerts_router, indicators_router):
+    for router in (
+        accounts_router,
+        projects_router,
+        alerts_router,
+        indicators_router,
+        subscriptions_router,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     app.add_middleware(LanguageMiddleware)

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import Depends, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
@@ -36,6 +37,12 @@ from sanpi.portal.security import (
 from sanpi.portal.settings import PortalSettings, settings_of
 
 log = logging.getLogger("sanpi.portal")
+
+# Ids of other services' records in the portal's addresses: what their ids look like (UUIDs, or
+# the ids an imported ledger brings), never starting with a dot ("." and ".." go into the
+# services' paths).
+ID_PATTERN = r"^[A-Za-z0-9_:\-][A-Za-z0-9._:\-]{0,63}$"
+RecordId = Annotated[str, PathParam(pattern=ID_PATTERN)]
 
 SESSION_COOKIE = "sanpi_session"
 LOGIN_CSRF_COOKIE = "sanpi_login_csrf"
@@ -307,6 +314,7 @@ __all__ = [
     "LanguageMiddleware",
     "LoginRequired",
     "NotAllowed",
+    "RecordId",
     "VisitorDep",
     "WriterDep",
     "current_visitor",

@@ -184,3 +184,7 @@ class SubscriptionCreated(SubscriptionPublic):
     """Returned at creation and rotation only: the one time the signing secret is shown."""
 
     secret: str | None = Field(description="Standard Webhooks signing secret (whsec_…)")
+
+
+class TestQueued(BaseModel):
+    delivery_id: str = Field(description="follow it in GET /v1/deliveries")

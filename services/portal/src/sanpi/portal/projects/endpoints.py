@@ -14,7 +14,7 @@ from sanpi.portal.labels import CHAINS, SEVERITIES, SEVERITY_ORDER, STAGES, labe
 from sanpi.portal.projects import service
 from sanpi.portal.projects.schemas import ListFilters
 from sanpi.portal.upstream import Apis
-from sanpi.portal.web import VisitorDep, render, settings
+from sanpi.portal.web import RecordId, VisitorDep, render, settings
 
 router = APIRouter()
 
@@ -68,7 +68,7 @@ async def my_projects(request: Request, visitor: VisitorDep) -> Response:
 @router.get("/projects/{project_id}")
 async def project_page(
     request: Request,
-    project_id: str,
+    project_id: RecordId,
     visitor: VisitorDep,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> Response:

@@ -12,10 +12,9 @@ from tests.support.world import three_services
 
 
 @pytest.fixture
-async def portal(database_url: str, tmp_path: Path) -> AsyncIterator[Portal]:
-    """The portal alone (no services behind it): enough for logging in and out."""
-    async with portal_in_process(portal_settings(database_url, tmp_path)) as running:
-        yield running
+async def portal(district: District) -> Portal:
+    """The portal, with the services in-process behind it (no projects)."""
+    return district.portal
 
 
 @pytest.fixture

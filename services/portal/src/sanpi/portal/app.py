@@ -22,6 +22,7 @@ from sanpi.portal.indicators.endpoints import router as indicators_router
 from sanpi.portal.migrations import MIGRATIONS
 from sanpi.portal.projects.endpoints import router as projects_router
 from sanpi.portal.reference import Reference
+from sanpi.portal.reports.endpoints import router as reports_router
 from sanpi.portal.security import LoginRateLimit, SecurityHeadersMiddleware
 from sanpi.portal.settings import PortalSettings
 from sanpi.portal.subscriptions.endpoints import router as subscriptions_router
@@ -165,6 +166,7 @@ def create_app(
         alerts_router,
         indicators_router,
         subscriptions_router,
+        reports_router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")

@@ -53,9 +53,9 @@ class PortalSettings(ServiceSettings):
     login_burst: int = 10
     login_refill_s: float = 6.0
 
-    # Photos of milestones go through the portal to the milestone service: 20 MiB per photo
-    # (a phone's full-resolution JPEG is 3-8 MiB).
-    upload_max_bytes: int = 20 * 1024 * 1024
+    # Photos of milestones go through the portal to the milestone service, which takes 10 MiB
+    # (a phone's full-resolution JPEG is 3-8 MiB); a bigger one is refused there, in words.
+    upload_max_bytes: int = 12 * 1024 * 1024
 
     # Rows per page of the lists.
     page_size: int = 20

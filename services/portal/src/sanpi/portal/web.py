@@ -304,6 +304,7 @@ def login_url(request: Request) -> str:
 
 
 __all__ = [
+    "ID_PATTERN",
     "LANGUAGE_COOKIE",
     "LOGIN_CSRF_COOKIE",
     "SESSION_COOKIE",

@@ -9,11 +9,11 @@ from fastapi.responses import Response
 
 from sanpi.events import ChainTag, Stage
 from sanpi.portal import forms
-from sanpi.portal.i18n import _
+from sanpi.portal.i18n import _, report_period
 from sanpi.portal.labels import CHAINS, SEVERITIES, SEVERITY_ORDER, STAGES, label
 from sanpi.portal.projects import service
 from sanpi.portal.projects.schemas import ListFilters
-from sanpi.portal.upstream import Apis
+from sanpi.portal.upstream import Apis, call
 from sanpi.portal.web import RecordId, VisitorDep, render, settings
 
 router = APIRouter()
@@ -71,6 +71,7 @@ async def project_page(
     project_id: RecordId,
     visitor: VisitorDep,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    reported: Annotated[str | None, Query(max_length=16)] = None,
 ) -> Response:
     apis = apis_of(request, visitor)
     detail = await service.project_detail(apis, project_id, year=year)
@@ -83,5 +84,21 @@ async def project_page(
             "p": detail.project,
             "may_write": visitor.may_write_park(park),
             "evidence_id": service.evidence_id,
+            "notice": _("Report for %(period)s submitted.", period=report_period(reported))
+            if reported
+            else None,
         },
+    )
+
+
+@router.get("/evidence/{evidence_id}")
+async def evidence(request: Request, evidence_id: RecordId, visitor: VisitorDep) -> Response:
+    """A site photo, fetched from the milestone service as the visitor (an <img> cannot send
+    the visitor's token to the service, and the browser asks no host but the portal)."""
+    apis = apis_of(request, visitor)
+    data = await call(apis.milestone.evidence_bytes, evidence_id)
+    return Response(
+        data,
+        media_type=service.image_type(data),
+        headers={"Cache-Control": "private, max-age=86400"},
     )

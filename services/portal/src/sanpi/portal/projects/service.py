@@ -274,3 +274,14 @@ def evidence_id(uri: str) -> str | None:
     reference to anywhere else (never loaded: the portal asks no other host)."""
     match = EVIDENCE_URI.match(uri)
     return match.group("id") if match else None
+
+
+def image_type(data: bytes) -> str:
+    """The type of a stored photo from its first bytes (the service keeps JPEG, PNG, WebP)."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return "application/octet-stream"

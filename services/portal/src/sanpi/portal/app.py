@@ -16,6 +16,7 @@ from sanpi.client.sdk.base import ApiError
 from sanpi.kit import ServiceSpec, create_service_app
 from sanpi.kit.errors import Problem
 from sanpi.portal.accounts.endpoints import router as accounts_router
+from sanpi.portal.admin.endpoints import router as admin_router
 from sanpi.portal.alerts.endpoints import router as alerts_router
 from sanpi.portal.i18n import _
 from sanpi.portal.indicators.endpoints import router as indicators_router
@@ -167,6 +168,7 @@ def create_app(
         indicators_router,
         subscriptions_router,
         reports_router,
+        admin_router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")

@@ -88,6 +88,9 @@ portal-messages: venv ## extract the portal's messages and update its Chinese ca
 	cd $(PORTAL) && ../../$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header -o ../../.run/portal-messages.pot . >/dev/null
 	$(VENV)/bin/pybabel update -i .run/portal-messages.pot -d $(PORTAL_LOCALE) -l zh --no-fuzzy-matching --ignore-obsolete --width 100
 
+screenshots: venv kafka-jars chromium portal-assets ## photograph the portal's pages (desktop, phone) into docs/images on a stack of its own
+	$(PY) scripts/portal_screenshots.py
+
 DB ?= sqlite
 up: venv kafka-jars prometheus portal-assets $(if $(filter postgres,$(DB)),postgres-server) ## start Kafka, the services and the portal (DB=sqlite|postgres, SKIP_DEMO=1); prints the portal URL first
 	$(PY) scripts/stack.py up --db $(DB) $(if $(SKIP_DEMO),--skip-demo)

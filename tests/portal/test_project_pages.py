@@ -115,8 +115,10 @@ async def test_the_project_page_shows_plan_against_actual_with_the_time_progress
     assert found is not None
     chart = json.loads(found.group(1))
     series = {s["name"]: s["data"] for s in chart["series"]}
-    assert series["本年累计完成投资"][:6] == [None, None, None, 6000, 9000, 12000]
-    assert series["序时进度"][11] == 36_000
+    # The plan (3.6亿) reaches 1亿: the chart speaks 亿元.
+    assert chart["yAxis"]["name"] == "亿元"
+    assert series["本年累计完成投资"][:6] == [None, None, None, 0.6, 0.9, 1.2]
+    assert series["序时进度"][11] == 3.6
     assert "发布节点" in page.text or "填报节点" in page.text  # 梧桐's operator may post
     assert "梧桐" in page.text
 

@@ -7,7 +7,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from sanpi.events import BatchType, ProjectListed
+from sanpi.events import BatchType, CancelReason, ProjectCancelled, ProjectListed
 from tests.support.milestone import Milestones, milestone_service, operator
 
 D = dt.date
@@ -103,6 +103,25 @@ async def test_each_project_shows_its_colour_last_report_and_what_it_owes(
         assert by_id["late"]["next_milestone"]["kind"] == "STARTED"
         assert by_id["late"]["next_milestone"]["overdue"] is True
         assert busy["next_milestone"]["date"] >= "2023-06-15"
+
+
+async def test_a_cancelled_project_owes_nothing(tmp_path: Path) -> None:
+    async with milestone_service(tmp_path, today=D(2023, 6, 15)) as m:
+        await m.register("gone", signed_date=D(2022, 12, 1))
+        await m.feed(
+            ProjectCancelled(
+                project_id="gone",
+                version=2,
+                reason_code=CancelReason.INVESTOR_FUNDING,
+                reason="企业撤资",
+                effective_date=D(2023, 5, 1),
+                cancelled_by="admin",
+            )
+        )
+        (item,) = (await summaries(m))["items"]
+        assert item["stage"] == "CANCELLED"
+        assert item["next_milestone"] is None
+        assert item["report_due"] is None
 
 
 async def test_filters_combine_as_the_list_page_does(tmp_path: Path) -> None:

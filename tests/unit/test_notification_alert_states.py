@@ -74,9 +74,22 @@ async def test_filters_by_park_rule_severity_and_firing(tmp_path: Path) -> None:
         assert counted["counts"] == {"red": 2}
 
 
+async def test_red_comes_first_then_the_newest(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        order = [Severity.BLUE, Severity.RED, Severity.YELLOW, Severity.RED, Severity.ORANGE]
+        for n, severity in enumerate(order):
+            await h.feed(alert(severity, project_id=f"p{n}"))
+        page = await states(h)
+        assert [i["severity"] for i in page["items"]] == ["red", "red", "orange", "yellow", "blue"]
+        assert [i["project_id"] for i in page["items"][:2]] == ["p3", "p1"]
+
+
 async def test_pages_follow_the_cursor(tmp_path: Path) -> None:
     async with harness(tmp_path) as h:
-        fed = [alert(Severity.YELLOW, project_id=f"p{n}") for n in range(5)]
+        fed = [
+            alert(severity, project_id=f"p{n}")
+            for n, severity in enumerate([Severity.YELLOW, Severity.RED] * 3)
+        ]
         for data in fed:
             await h.feed(data)
         seen: list[str] = []
@@ -88,7 +101,7 @@ async def test_pages_follow_the_cursor(tmp_path: Path) -> None:
             if cursor is None:
                 break
         assert sorted(seen) == sorted(d.alert_key for d in fed)
-        assert len(seen) == 5
+        assert len(seen) == 6
 
 
 async def test_a_new_raise_clears_the_note_with_the_acknowledgement(tmp_path: Path) -> None:

@@ -21,6 +21,8 @@ from sanpi.milestone.summaries import repository
 from sanpi.milestone.summaries.repository import SummaryFilter
 from sanpi.milestone.summaries.schemas import LastReport, NextMilestone, ProjectSummary, ReportDue
 
+# Stages after which no milestone is due any more.
+FINISHED = frozenset({Stage.CANCELLED, Stage.EFFECTIVE})
 # Stages in which a project owes 旬 reports.
 REPORTING = frozenset(
     {Stage.SIGNED, Stage.FULFILLING, Stage.UNDER_CONSTRUCTION, Stage.IN_PRODUCTION}
@@ -131,7 +133,9 @@ async def summaries(
                 colour=project_colour(severities),
                 firing=counts,
                 last_report=last_report(reports.get(row.project_id, [])),
-                next_milestone=next_milestone(milestones.get(row.project_id, []), as_of),
+                next_milestone=next_milestone(milestones.get(row.project_id, []), as_of)
+                if row.stage not in FINISHED
+                else None,
                 report_due=report_due(row, reported[row.project_id], as_of, deadlines),
             )
         )

@@ -67,9 +67,9 @@ async def alert_states(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: str | None = None,
 ) -> AlertStatesPage:
-    """Alerts as this service last heard of them, newest first, with who acknowledged them and
-    their note; `counts` gives the matching states by severity (the severity filter aside).
-    `acknowledged=false` is the open list officials work through."""
+    """Alerts as this service last heard of them, red first then newest first, with who
+    acknowledged them and their note; `counts` gives the matching states by severity (the
+    severity filter aside). `acknowledged=false` is the open list officials work through."""
     filters = repository.StateFilter(
         firing=firing,
         acknowledged=acknowledged,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, func
+from sqlalchemy import ColumnElement, and_, case, func
 from sqlmodel import col, delete, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -89,27 +89,47 @@ def _state_conditions(f: StateFilter, *, with_severity: bool = True) -> list[Col
     return where
 
 
+# Red first: the open list is worked through from the worst alert down.
+severity_rank = case(
+    {"red": 4, "orange": 3, "yellow": 2, "green": 1, "blue": 0},
+    value=col(AlertState.severity),
+    else_=-1,
+)
+
+
 async def state_page(
     session: AsyncSession,
     *,
     filters: StateFilter,
-    after: tuple[dt.datetime, str] | None,
+    after: tuple[int, dt.datetime, str] | None,
     limit: int,
-) -> list[AlertState]:
-    """Alert states matching `filters`, newest event first, strictly after `after`."""
-    stmt = select(AlertState).where(*_state_conditions(filters))
+) -> list[tuple[AlertState, int]]:
+    """Alert states matching `filters`, most severe first, then newest event first, strictly
+    after `after` (rank, event time, key); each with its severity rank."""
+    stmt = select(AlertState, severity_rank).where(*_state_conditions(filters))
     if after is not None:
-        at, key = after
+        rank, at, key = after
         stmt = stmt.where(
             or_(
-                col(AlertState.last_event_time) < at,
-                and_(col(AlertState.last_event_time) == at, col(AlertState.alert_key) < key),
+                severity_rank < rank,
+                and_(
+                    severity_rank == rank,
+                    or_(
+                        col(AlertState.last_event_time) < at,
+                        and_(
+                            col(AlertState.last_event_time) == at,
+                            col(AlertState.alert_key) < key,
+                        ),
+                    ),
+                ),
             )
         )
     stmt = stmt.order_by(
-        col(AlertState.last_event_time).desc(), col(AlertState.alert_key).desc()
+        severity_rank.desc(),
+        col(AlertState.last_event_time).desc(),
+        col(AlertState.alert_key).desc(),
     ).limit(limit)
-    return list((await session.exec(stmt)).all())
+    return [(row, int(rank)) for row, rank in (await session.exec(stmt)).all()]
 
 
 async def severity_counts(session: AsyncSession, *, filters: StateFilter) -> dict[str, int]:

@@ -157,25 +157,28 @@ async def state_page(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[AlertState], str | None, dict[str, int]]:
-    """A page of alert states, newest event first, and the count of each severity matching."""
+    """A page of alert states, most severe first, then newest event first, and the count of
+    each severity matching."""
     after = None
     if cursor:
         position = decode_cursor(cursor)
-        at, key = position.get("at"), position.get("key")
-        if not isinstance(at, str) or not isinstance(key, str):
+        rank, at, key = position.get("rank"), position.get("at"), position.get("key")
+        if not isinstance(rank, int) or not isinstance(at, str) or not isinstance(key, str):
             raise InvalidInput(
                 "cursor is not one this API returned",
                 errors=[FieldProblem("cursor", "malformed cursor")],
             )
-        after = (dt.datetime.fromisoformat(at), key)
-    rows = await repository.state_page(session, filters=filters, after=after, limit=limit + 1)
+        after = (rank, dt.datetime.fromisoformat(at), key)
+    found = await repository.state_page(session, filters=filters, after=after, limit=limit + 1)
     next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode_cursor({"at": last.last_event_time.isoformat(), "key": last.alert_key})
+    if len(found) > limit:
+        found = found[:limit]
+        last, rank = found[-1]
+        next_cursor = encode_cursor(
+            {"rank": rank, "at": last.last_event_time.isoformat(), "key": last.alert_key}
+        )
     counts = await repository.severity_counts(session, filters=filters)
-    return rows, next_cursor, counts
+    return [row for row, _rank in found], next_cursor, counts
 
 
 def _still_pressing(state: AlertState, subscription: Subscription) -> bool:

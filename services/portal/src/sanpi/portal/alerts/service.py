@@ -40,9 +40,17 @@ async def alerts_page(
         limit=page_size,
         cursor=filters.cursor,
     )
-    return AlertsPage(
-        list(answer.get("items", [])), answer.get("next_cursor"), dict(answer.get("counts", {}))
-    )
+    items = [{**a, "headline": headline(a)} for a in answer.get("items", [])]
+    return AlertsPage(items, answer.get("next_cursor"), dict(answer.get("counts", {})))
+
+
+def headline(alert: dict[str, Any]) -> str:
+    """The alert's title without the project's name in front (the page shows it as a link)."""
+    title = str(alert.get("title") or "")
+    name = str(alert.get("project_name") or "")
+    if name and title.startswith(name):
+        title = title[len(name) :].lstrip(":： ")
+    return title
 
 
 @dataclass

@@ -11,7 +11,9 @@ from typing import Any
 
 from sanpi.events import ReportPeriodKind
 from sanpi.events.xun import parse_period
+from sanpi.portal import i18n
 from sanpi.portal.i18n import _
+from sanpi.portal.labels import BATCHES, MILESTONES, RULES, SEVERITIES, STAGES, label
 from sanpi.portal.projects.schemas import ListFilters
 from sanpi.portal.upstream import Apis, call
 
@@ -149,7 +151,7 @@ async def project_detail(apis: Apis, project_id: str, *, year: int | None) -> De
         milestones=list(milestones.get("items", [])),
         reports=sorted(report_items, key=lambda r: r["period_end"], reverse=True),
         plans=plan_items,
-        timeline=list(reversed(timeline.get("items", []))),
+        timeline=[{**t, "text": timeline_text(t)} for t in reversed(timeline.get("items", []))],
         firing=[a for a in all_alerts if a["state"] == "FIRING"],
         resolved=[a for a in reversed(all_alerts) if a["state"] != "FIRING"][:20],
         stage=str(timeline.get("stage") or project.get("stage")),
@@ -184,6 +186,8 @@ def investment_chart(
     (the annual plan times the share of the year elapsed at each month's end)."""
     plan = next((p for p in plans if int(p["year"]) == year), None)
     annual = int(plan["annual_plan"]) if plan else 0
+    # Officials read large amounts in 亿元: the axis switches when the plan reaches 1亿.
+    scale, unit = (10_000, _("100 million yuan")) if annual >= 10_000 else (1, _("10k yuan"))
     actual = monthly_actuals(reports, year)
     last_month = max(actual) if actual else 0
     first_month = min(actual) if actual else 13
@@ -210,24 +214,32 @@ def investment_chart(
         planned = [round(annual * m / 12) for m in months] if annual else [None] * 12
     time_line = [round(annual * month_end_share(year, m)) for m in months] if annual else []
     labels = [month_label(m) for m in months]
+
+    def scaled(values: list[int | None]) -> list[float | None]:
+        return [None if v is None else round(v / scale, 2) for v in values]
+
+    cumulative_actual_s = scaled(cumulative_actual)
+    monthly_done_s = scaled(monthly_done)
+    planned_s = scaled(planned)
+    time_line_s = scaled(list(time_line))
     series: list[dict[str, Any]] = [
         {
             "name": _("Completed this month"),
             "type": "bar",
-            "data": monthly_done,
+            "data": monthly_done_s,
             "itemStyle": {"color": "#8fb3e0"},
         },
         {
             "name": _("Completed this year (cumulative)"),
             "type": "line",
-            "data": cumulative_actual,
+            "data": cumulative_actual_s,
             "itemStyle": {"color": "#1f3a5f"},
             "lineStyle": {"width": 3},
         },
         {
             "name": _("Plan (cumulative)"),
             "type": "line",
-            "data": planned,
+            "data": planned_s,
             "itemStyle": {"color": "#22884a"},
         },
     ]
@@ -236,7 +248,7 @@ def investment_chart(
             {
                 "name": _("Time progress"),
                 "type": "line",
-                "data": time_line,
+                "data": time_line_s,
                 "symbol": "none",
                 "itemStyle": {"color": "#c8102e"},
                 "lineStyle": {"type": "dashed", "width": 2},
@@ -248,9 +260,51 @@ def investment_chart(
         "legend": {"top": 0, "type": "scroll"},
         "grid": {"left": 8, "right": 8, "bottom": 8, "top": 56, "containLabel": True},
         "xAxis": {"type": "category", "data": labels},
-        "yAxis": {"type": "value", "name": _("10k yuan")},
+        "yAxis": {"type": "value", "name": unit},
         "series": series,
     }
+
+
+def timeline_text(item: dict[str, Any]) -> str:
+    """A timeline entry in the page's language where its kind is known; else the service's."""
+    kind = str(item.get("event_type") or "")
+    data: dict[str, Any] = item.get("data") or {}
+    if kind == "sanpi.project.stage_changed.v1" and data.get("to_stage"):
+        return _(
+            "Stage: %(before)s → %(after)s",
+            before=label(STAGES, data.get("from_stage")) or "—",
+            after=label(STAGES, data.get("to_stage")),
+        )
+    if kind == "sanpi.milestone.achieved.v1" and data.get("kind"):
+        return _(
+            "Milestone reached: %(kind)s on %(day)s",
+            kind=data.get("label") or label(MILESTONES, data.get("kind")),
+            day=i18n.day(data.get("actual_date") or data.get("date")),
+        )
+    if kind == "sanpi.progress.reported.v1" and data.get("period_key"):
+        return _(
+            "Report for %(period)s: %(amount)s completed in all",
+            period=i18n.report_period(data.get("period_key")),
+            amount=i18n.amount(data.get("completed_investment_cum")),
+        )
+    if kind.startswith("sanpi.alert.") and data.get("rule"):
+        verb = {
+            "sanpi.alert.raised.v1": _("Alert raised"),
+            "sanpi.alert.updated.v1": _("Alert changed"),
+            "sanpi.alert.resolved.v1": _("Alert resolved"),
+        }.get(kind, _("Alert"))
+        return (
+            f"{verb}：{label(RULES, data.get('rule'))}（{label(SEVERITIES, data.get('severity'))}）"
+        )
+    if kind == "sanpi.project.registered.v1":
+        return _("Project registered")
+    if kind == "sanpi.project.listed.v1" and data.get("period"):
+        return _(
+            "Listed in period %(n)s: %(batch)s",
+            n=data.get("period"),
+            batch=label(BATCHES, data.get("batch")),
+        )
+    return str(item.get("summary") or kind)
 
 
 def month_end_share(year: int, month: int) -> float:

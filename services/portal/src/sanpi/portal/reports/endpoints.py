@@ -29,6 +29,13 @@ from sanpi.portal.web import (
 router = APIRouter()
 
 ProjectParam = Annotated[str, Query(pattern=ID_PATTERN)]
+# The milestone a project most likely reports next, by stage (what the form offers first).
+NEXT_MILESTONE = {
+    "SIGNED": "STARTED",
+    "FULFILLING": "STARTED",
+    "UNDER_CONSTRUCTION": "IN_PRODUCTION",
+    "IN_PRODUCTION": "EFFECTIVE",
+}
 # Rows of the batch page: one screenful of a park's projects at a time.
 BATCH_PAGE = 50
 
@@ -82,7 +89,10 @@ async def milestone_form(request: Request, visitor: WriterDep, project: ProjectP
         {
             "project": found,
             "kind_options": _kind_options(),
-            "values": {"kind": "STARTED", "date": (as_of.isoformat() if as_of else "")},
+            "values": {
+                "kind": NEXT_MILESTONE.get(str(found.get("stage")), "STARTED"),
+                "date": as_of.isoformat() if as_of else "",
+            },
             "needs_photo": [k.value for k in NEEDS_EVIDENCE],
         },
     )

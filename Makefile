@@ -143,7 +143,7 @@ bench: venv kafka-jars ## benchmarks: a table on stdout, JSON in .run/bench/ (DB
 	$(PY) -m bench --db $(DB)
 
 FUZZ_EXAMPLES ?= 200
-fuzz: venv $(if $(filter postgres,$(DB)),postgres-server) ## schemathesis against every operation, FUZZ_EXAMPLES per operation and mode (random seeds; DB=postgres)
+fuzz: venv $(if $(filter postgres,$(DB)),postgres-server) ## schemathesis on every operation as admin, operator and viewer, stateless and stateful (FUZZ_EXAMPLES, random seeds; DB=postgres)
 	SANPI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(if $(filter postgres,$(DB)),SANPI_TEST_DB=postgres) \
 	  $(VENV)/bin/pytest tests/unit/test_hostile_input.py
 

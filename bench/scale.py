@@ -1,4 +1,4 @@
-"""Province scale (DOMAIN.md §5.3, 20,000 projects): list/filter and indicator latency, one full rule
+"""Province scale (docs/domain.md#province-benchmark: 20,000 projects): list/filter and indicator latency, one full rule
 evaluation over ~1.8M progress reports, and a milestone projection rebuilt by replaying the topic.
 
 Each service runs in-process (its real app and lifespan, migrations included, Kafka off) behind an
@@ -80,7 +80,7 @@ IMPORT_CHUNK = 5_000
 # Rows per INSERT … executemany while seeding: big enough to amortise a round trip, small enough
 # to keep a chunk's parameters in memory.
 SEED_CHUNK = 10_000
-# §5.2 noise, as the demo's progress generator uses it: 2 % of reports missing, 8 % late.
+# docs/domain.md#district-demo noise, as the demo's progress generator uses it: 2 % of reports missing, 8 % late.
 MISSING_SHARE = 0.02
 LATE_SHARE = 0.08
 
@@ -368,7 +368,7 @@ class Seeder:
 
     @staticmethod
     def planned_production(s: Stages) -> dt.date | None:
-        # §5.2: ~330 days from start to production for manufacturing; a year here.
+        # docs/domain.md#district-demo: ~330 days from start to production for manufacturing; a year here.
         return s.started + dt.timedelta(days=365) if s.started else None
 
     def stage_changes(self) -> Iterator[dict[str, Any]]:
@@ -439,7 +439,7 @@ class Seeder:
                 }
 
     def reports(self) -> Iterator[dict[str, Any]]:
-        """Every project reports every 旬 and month of the window (§5.3's volume), its cumulative
+        """Every project reports every 旬 and month of the window (the volume of docs/domain.md#province-benchmark), its cumulative
         figure rising from 5–30 % to 40–95 % of the total: some behind plan, some ahead."""
         rng, periods = self.rng, self.periods
         if not periods:

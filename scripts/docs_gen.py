@@ -560,7 +560,7 @@ FALLBACK_MEANINGS: dict[str, str] = {
     "production",
     "consumer_backoff_ms": "the first retry delay of a failing event handler, doubled per attempt",
     "jwt_secret": "the HS256 secret that signs and verifies bearer tokens; the development "
-    "default is refused when env=production",
+    "default, and any secret shorter than 32 bytes, is refused when env=production",
     "webhook_timeout_s": "seconds a webhook receiver has to answer one attempt",
     "delivery_backoff_base_s": "first retry delay of a failed delivery, doubled per attempt",
     "delivery_backoff_max_s": "the longest delay between two delivery attempts",
@@ -585,6 +585,8 @@ def default_text(info: FieldInfo) -> str:
     value = info.get_default(call_default_factory=True)
     if isinstance(value, SecretStr):
         value = value.get_secret_value()
+    if isinstance(value, list):
+        value = [v.get_secret_value() if isinstance(v, SecretStr) else v for v in value]
     if isinstance(value, BaseModel):
         return "(below)"
     if isinstance(value, Path):

@@ -32,6 +32,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN = ROOT / ".run"
+# The admin token `make up` writes to .run/admin.token: the longest lifetime the services accept.
+ADMIN_TOKEN_HOURS = 24
 VENV_BIN = ROOT / ".venv" / "bin"
 KAFKA_SH = ROOT / "deploy" / "kafka" / "kafka.sh"
 PG_SH = ROOT / "deploy" / "postgres" / "pg.sh"
@@ -258,7 +260,10 @@ def service_env(secret: str, bootstrap: str, data_dir: Path) -> dict[str, str]:
         "SANPI_KAFKA_BOOTSTRAP": bootstrap,
         "SANPI_DATA_DIR": str(data_dir),
         # Local only: lets a webhook receiver on this machine (127.0.0.1) get deliveries.
-        "SANPI_NOTIFICATION_ALLOW_PRIVATE_TARGETS": "true",
+        "SANPI_NOTIFICATION_ALLOW_LOOPBACK_TARGETS": "true",
+        # Local only: the demo load, the benches and the fault tests write as one admin as fast
+        # as they can; the limiter has tests of its own (test_web_security.py).
+        "SANPI_RATE_LIMIT_WRITES_PER_S": "0",
     }
 
 
@@ -324,7 +329,7 @@ def up(skip_demo: bool, db: str) -> int:
             "--subject",
             "admin",
             "--ttl-hours",
-            "720",
+            str(ADMIN_TOKEN_HOURS),
             "--secret-file",
             str(RUN / "jwt.secret"),
         ],
@@ -366,7 +371,8 @@ def up(skip_demo: bool, db: str) -> int:
         f"  database      {'PostgreSQL on 127.0.0.1:5432 (.run/postgres)' if db == 'postgres' else 'SQLite (.run/<service>.db)'}"
     )
     print(
-        f"\n  admin token   {token_path.relative_to(ROOT)}  (export SANPI_TOKEN=$(cat .run/admin.token))"
+        f"\n  admin token   {token_path.relative_to(ROOT)}  (export SANPI_TOKEN=$(cat .run/admin.token));"
+        f" valid {ADMIN_TOKEN_HOURS} h, `make up` again mints a new one"
     )
     print(f"  logs          {(RUN / 'logs').relative_to(ROOT)}/\n")
     return 0

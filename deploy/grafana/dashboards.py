@@ -222,7 +222,9 @@ def campaign_overview() -> Dashboard:
             .unit("percentunit")
             .min(0)
             .max(1)
-            .description("签约项目开工率, 开工项目投产率, 投产项目达效率 (DOMAIN.md §4.1).")
+            .description(
+                "签约项目开工率, 开工项目投产率, 投产项目达效率 (docs/domain.md#indicators)."
+            )
             .with_target(
                 query(
                     f"sum by (kind) (sanpi_conversion_reached{{{PARK}}})"

@@ -96,9 +96,12 @@ def test_each_deployment_migrates_its_database_before_the_service_starts(
         (service,) = pod["containers"]
         assert migrate["command"] == ["python", "-m", f"sanpi.{name}", "migrate"]
         assert migrate["image"] == service["image"]
-        # The same database, secret and shared settings as the service it prepares.
+        # The same database, secrets and shared settings as the service it prepares (production
+        # settings refuse to load without their secrets, even to migrate).
         assert migrate["env"] == [
-            e for e in service["env"] if e["name"].endswith(("_DATABASE_URL", "JWT_SECRET"))
+            e
+            for e in service["env"]
+            if e["name"].endswith(("_DATABASE_URL", "JWT_SECRET", "_SECRET_KEYS"))
         ]
         assert migrate["envFrom"] == service["envFrom"]
         assert migrate["securityContext"] == service["securityContext"]

@@ -89,10 +89,33 @@ async def test_rows_inserted_at_commit_are_stored_as_an_orm_insert_stores_them(
         ).all()
     assert [tuple(row) for row in stored[:2]] == [tuple(row) for row in stored[2:]]
     assert [row[0] for row in stored] == ["e-1", "e-2", "e-1", "e-2"]
-    # The one-pass conversion reads SQLAlchemy's compiler internals; an upgrade that changes
-    # them falls back to executemany, correct but slower: this says so instead.
+    # The one-pass conversion reads the compiled statement's ExpandedState; an upgrade that
+    # changes it falls back to executemany, correct but slower: this says so instead.
     plan = deferred._plan(sa.insert(OutboxMessage), db.engine.dialect, tuple(outbox_row()))
     assert (plan is not None) == (db.engine.dialect.name == "sqlite")
+
+
+async def test_rows_inserted_at_commit_get_the_defaults_sqlalchemy_computes(db: Database) -> None:
+    metadata = sa.MetaData()
+    numbered = iter(range(100, 200))
+    table = sa.Table(
+        "at_commit_defaults",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.String),
+        sa.Column("number", sa.Integer, default=lambda: next(numbered)),
+    )
+    async with db.engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    # a key the rows lack has a default computed in Python: SQLAlchemy's executemany inserts
+    assert deferred._plan(sa.insert(table), db.engine.dialect, ("name",)) is None
+    async with db.transaction() as session:
+        insert_at_commit(session, sa.insert(table), {"name": "a"})
+        insert_at_commit(session, sa.insert(table), {"name": "b"})
+    async with db.read() as session:
+        connection = await session.connection()
+        rows = (await connection.execute(sa.select(table.c.name, table.c.number))).all()
+    assert sorted(tuple(row) for row in rows) == [("a", 100), ("b", 101)]
 
 
 async def test_naive_timestamps_are_refused_at_commit_too(db: Database) -> None:

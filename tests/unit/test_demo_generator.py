@@ -1,4 +1,4 @@
-"""The demo generators as pure data: reproducible, calibrated to DOMAIN.md §5, consistent with the
+"""The demo generators as pure data: reproducible, calibrated to docs/domain.md#demo-and-benchmark-data, consistent with the
 registry's listing rules and the milestone state machine."""
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def test_calibration_over_many_seeds() -> None:
         end_2024 = dt.date(2024, 12, 31)
         started = [p for p in signed if p.started and p.started <= end_2024]
         rates.append(len(started) / len(signed))
-    # §5.2: ≈ 12 listings and 90–160亿 a period; ≈ 400亿 signed a year, ≥ 12 manufacturing;
+    # docs/domain.md#district-demo: ≈ 12 listings and 90–160亿 a period; ≈ 400亿 signed a year, ≥ 12 manufacturing;
     # 2023 cohort's 签约项目开工率 ≈ 65–80 % at the end of 2024.
     assert 10 <= statistics.mean(per_period_counts) <= 14
     assert 90 <= statistics.mean(per_period_yi) <= 160

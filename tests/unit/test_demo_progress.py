@@ -1,4 +1,4 @@
-"""The demo progress generator: reproducible, shaped like §5.2, and triggering every rule."""
+"""The demo progress generator: reproducible, shaped like docs/domain.md#district-demo, and triggering every rule."""
 
 from __future__ import annotations
 
@@ -188,7 +188,7 @@ def test_histories_are_well_formed() -> None:
             assert r.cum >= highest or r.correction, "a fall is always a flagged correction"
             highest = max(highest, r.cum)
     late = sum(r.submitted_on > parse_period(r.period_key).deadline() for r in reports)
-    assert 0.02 < late / len(reports) < 0.2  # §5.2: about 8 %
+    assert 0.02 < late / len(reports) < 0.2  # docs/domain.md#district-demo: about 8 %
     assert {h.profile for h in histories} >= {*Profile} - {Profile.ON_PLAN}
 
 

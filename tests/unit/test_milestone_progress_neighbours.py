@@ -1,5 +1,5 @@
 """The one-row check of a new progress report against the project's other reports, against the
-plain reading of DOMAIN.md (the highest earlier and the lowest later cumulative)."""
+plain reading of docs/domain.md#alert-rules (the highest earlier and the lowest later cumulative)."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@ letters, rotation, de-duplication, outcome events in the outbox, metrics."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from collections.abc import AsyncIterator, Iterator
@@ -24,8 +25,9 @@ from sanpi.events import (
     Severity,
     Stage,
 )
-from sanpi.kit import Role
+from sanpi.kit import Role, issue_token
 from sanpi.kit.inbox import InboxEntry
+from sanpi.kit.settings import DEV_JWT_SECRET
 from tests.support.apps import auth
 from tests.support.notification import MILESTONE_SOURCE, Harness, alert, harness, record
 from tests.support.sink import WebhookSink
@@ -139,14 +141,14 @@ async def test_bad_subscriptions_are_problems_naming_the_field(
     assert field in [e["field"] for e in problem(response)["errors"]]
 
 
-async def test_private_targets_are_refused_unless_allowed(tmp_path: Path) -> None:
-    async with harness(tmp_path, allow_private_targets=False) as h:
+async def test_loopback_targets_are_refused_unless_allowed(tmp_path: Path) -> None:
+    async with harness(tmp_path, allow_loopback_targets=False) as h:
         response = await h.client.post(
             "/v1/subscriptions", json={"channel": "webhook", "url": "http://127.0.0.1:9/hook"}
         )
         assert response.status_code == 422
         assert problem(response)["errors"][0]["field"] == "url"
-        assert "non-public" in problem(response)["errors"][0]["reason"]
+        assert "not a public address" in problem(response)["errors"][0]["reason"]
 
 
 async def test_filters_select_alerts_and_project_events_by_project_attributes(
@@ -408,3 +410,16 @@ async def test_a_subscription_hears_what_happens_after_it_was_made(
         )
         assert [json.loads(r.body)["id"] for r in sink.accepted()] == [fresh.id]
         assert old_event.id not in {e for d in await h.deliveries() for e in d["event_ids"]}
+
+
+async def test_the_live_stream_ends_when_its_token_expires(h: Harness) -> None:
+    """A stream outlives no token: it closes at the token's exp, with a last comment saying so."""
+    brief = issue_token(
+        DEV_JWT_SECRET, subject="officer", role=Role.ADMIN, ttl=dt.timedelta(seconds=2)
+    )
+    response = await asyncio.wait_for(
+        h.client.get("/v1/stream", headers={"Authorization": f"Bearer {brief}"}), timeout=30
+    )
+    assert response.status_code == 200
+    assert response.text.startswith(": sanpi stream")
+    assert response.text.rstrip().endswith(": token expired")

@@ -63,7 +63,7 @@ def project(
 
 
 def test_liangjiang_dashboard_rates() -> None:
-    """两江新区: 632 signed-not-started, 300 started-not-producing, 2154 producing (DOMAIN.md §1.8)."""
+    """两江新区: 632 signed-not-started, 300 started-not-producing, 2154 producing (docs/domain.md#indicators)."""
     portfolio = (
         [project(f"s{i}") for i in range(632)]
         + [project(f"c{i}", started=True) for i in range(300)]

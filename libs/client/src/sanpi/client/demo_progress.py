@@ -1,4 +1,4 @@
-"""Demo progress histories (DOMAIN.md §5.2): S-curve reports with noise, posted through the SDK.
+"""Demo progress histories (docs/domain.md#district-demo): S-curve reports with noise, posted through the SDK.
 
 Pure generation first: given a project's stage dates, total and the demo's "as of" day, build its
 investment plans, 旬 and monthly reports, milestone forecasts and suspension, reproducibly from a
@@ -22,7 +22,7 @@ from sanpi.client.sdk.milestone import MilestoneApi
 from sanpi.events import ReportPeriodKind
 from sanpi.events.xun import ReportPeriod, last_completed, month_end, period_of, periods_between
 
-# §5.2 noise: 8 % late reports, 2 % missing, 1 % falling cumulative, 10 % of projects with a
+# docs/domain.md#district-demo noise: 8 % late reports, 2 % missing, 1 % falling cumulative, 10 % of projects with a
 # 60-day stall window.
 LATE_SHARE = 0.08
 MISSING_SHARE = 0.02
@@ -37,7 +37,7 @@ MONTH_DUE_DAY = 5
 class Profile(StrEnum):
     """What a project's history is made to show (each one fires at least one rule)."""
 
-    ON_PLAN = "ON_PLAN"  # S-curve with the §5.2 noise only
+    ON_PLAN = "ON_PLAN"  # S-curve with the docs/domain.md#district-demo noise only
     BEHIND = "BEHIND"  # R04: spending slows to a third this year
     STALLED = "STALLED"  # R06: flat for the last 60 days
     SILENT = "SILENT"  # R07: stopped reporting four 旬 ago
@@ -168,7 +168,9 @@ def generate_history(
         return ProgressHistory(project.project_id, Profile.NOT_STARTED, None, None)
     end = project.planned_production
     if end is None or end <= start + dt.timedelta(days=90):
-        end = start + dt.timedelta(days=int(330 * rng.uniform(0.8, 1.3)))  # §5.2: median 330 d
+        end = start + dt.timedelta(
+            days=int(330 * rng.uniform(0.8, 1.3))
+        )  # docs/domain.md#district-demo: median 330 d
     produced = project.produced if project.produced and project.produced <= until else None
     last_day = min(until, produced or until)
     total = project.total_investment

@@ -1,4 +1,4 @@
-"""Shared domain vocabulary (DOMAIN.md §2.1): stages, milestone kinds, classifications, severities."""
+"""Shared domain vocabulary (docs/domain.md#glossary): stages, milestone kinds, classifications, severities."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from enum import StrEnum
 
 
 class Stage(StrEnum):
-    """Lifecycle stage of a project (DOMAIN.md §2.3). The milestone service is its only writer."""
+    """Lifecycle stage of a project (docs/domain.md#lifecycle-stages). The milestone service is its only writer."""
 
     SIGNED = "SIGNED"  # 签约
     FULFILLING = "FULFILLING"  # 履约
@@ -18,7 +18,7 @@ class Stage(StrEnum):
 
 
 class MilestoneKind(StrEnum):
-    """The milestone kinds of DOMAIN.md §2.2; FULFILLED, STARTED, IN_PRODUCTION, EFFECTIVE move the stage."""
+    """The milestone kinds of docs/domain.md#milestone-kinds; FULFILLED, STARTED, IN_PRODUCTION, EFFECTIVE move the stage."""
 
     SIGNED = "SIGNED"
     FULFILLED = "FULFILLED"
@@ -37,7 +37,7 @@ class MilestoneKind(StrEnum):
 
 
 class Category(StrEnum):
-    """Project category used in the 8th/15th-period statistics (DOMAIN.md §2.2)."""
+    """Project category used in the 8th/15th-period statistics (docs/domain.md#categories)."""
 
     ADVANCED_MANUFACTURING = "ADVANCED_MANUFACTURING"  # 先进制造业
     STRATEGIC_EMERGING = "STRATEGIC_EMERGING"  # 战略性新兴产业
@@ -152,7 +152,7 @@ class ReportPeriodKind(StrEnum):
 
 
 class Severity(StrEnum):
-    """Alert colours, lowercase on the wire (ARCHITECTURE.md, HTTP contract)."""
+    """Alert colours, lowercase on the wire (docs/api.md, conventions)."""
 
     BLUE = "blue"
     GREEN = "green"
@@ -171,7 +171,7 @@ SEVERITY_ORDER: dict[Severity, int] = {
 
 
 class AlertRule(StrEnum):
-    """Alert rule ids of DOMAIN.md §3 (the milestone service evaluates them)."""
+    """Alert rule ids of docs/domain.md#the-seventeen-rules (the milestone service evaluates them)."""
 
     R01 = "R01"  # signed, no 履约 evidence
     R02 = "R02"  # signed but not started

@@ -79,7 +79,7 @@ class ReportPeriod:
         return ReportPeriod(year, month, 3 if self.xun == 1 else 0)
 
     def deadline(self, *, xun_grace_days: int = 2, month_due_day: int = 5) -> dt.date:
-        """The last day a report for this period is on time (DOMAIN.md §3 R07)."""
+        """The last day a report for this period is on time (docs/domain.md#deadlines, R07)."""
         if self.xun:
             return self.end + dt.timedelta(days=xun_grace_days)
         return self.end + dt.timedelta(days=month_due_day)

@@ -32,6 +32,8 @@ from sanpi.kit.metrics import (
 from sanpi.kit.migrations import Migrations, upgrade
 from sanpi.kit.nul import NulGuardMiddleware
 from sanpi.kit.outbox import OutboxRelay, PendingEvent
+from sanpi.kit.ratelimit import RateLimiter
+from sanpi.kit.security import install_api_docs, install_web_security
 from sanpi.kit.settings import ServiceSettings
 from sanpi.kit.stacks import dump_stacks_on_signal
 from sanpi.kit.waiting import within
@@ -306,14 +308,24 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
         description=spec.description,
         version="1.0.0",
         lifespan=lifespan,
+        # FastAPI's own pages load Swagger UI and ReDoc from a CDN: install_api_docs below.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
     app.add_middleware(HTTPMetricsMiddleware)
     app.add_middleware(NulGuardMiddleware)
-    # Added last, so it runs first: an oversized body is refused before anything reads it.
+    # Added after the others, so it runs before them: an oversized body is refused before
+    # anything reads it.
     app.add_middleware(
         BodyLimitMiddleware, default=spec.settings.max_body_bytes, overrides=list(spec.body_limits)
+    )
+    # --- security (kit/security.py, kit/ratelimit.py): outermost, so every answer has them ---
+    install_web_security(app, cors_origins=spec.settings.cors_origins)
+    install_api_docs(app)
+    app.state.write_limiter = RateLimiter(
+        per_s=spec.settings.rate_limit_writes_per_s, burst=spec.settings.rate_limit_writes_burst
     )
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process answers")

@@ -19,7 +19,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.kit.sqlite_driver import OneTripDBAPI, begin_deferred, begin_immediate, one_trip_reset
+from sanpi.kit.sqlite_driver import DRIVER, begin_deferred, engine_arguments
 
 log = logging.getLogger("sanpi.kit.db")
 
@@ -128,18 +128,13 @@ class Database:
             path = url.split(":///", 1)[1] if ":///" in url else ""
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            if url.startswith("sqlite+aiosqlite"):
-                kwargs["module"] = OneTripDBAPI()
-                # A pooled connection is rolled back on return only if a transaction is still
-                # open (one_trip_reset): after a commit, SQLAlchemy's own reset rolled back
-                # nothing, a hand-over to the SQLite thread a transaction.
-                kwargs["pool_reset_on_return"] = None
-        self.engine = create_async_engine(url, **kwargs)
-        self._one_trip = "module" in kwargs
+        # sqlite+aiosqlite URLs get the kit's driver (sanpi.kit.sqlite_driver): one hand-over
+        # to SQLite's thread a statement, BEGIN IMMEDIATE with the first statement.
+        engine_url, driver_kwargs = engine_arguments(url)
+        self.engine = create_async_engine(engine_url, **kwargs, **driver_kwargs)
+        self._threaded = self.engine.dialect.driver == DRIVER
         if self.is_sqlite:
-            _configure_sqlite(self.engine.sync_engine, busy_timeout_ms, one_trip=self._one_trip)
-        if self._one_trip:
-            event.listen(self.engine.sync_engine, "reset", one_trip_reset)
+            _configure_sqlite(self.engine.sync_engine, busy_timeout_ms, threaded=self._threaded)
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
@@ -204,7 +199,7 @@ class Database:
         """A read-only session. On SQLite it does not take the write lock, so reads run in parallel."""
         # Closing (not rolling back) ends the transaction and keeps loaded objects readable.
         async with self._sessions() as session:
-            if self._one_trip:
+            if self._threaded:
                 begin_deferred(await session.connection())
             else:
                 await session.connection(execution_options={"sqlite_begin": "DEFERRED"})
@@ -225,7 +220,7 @@ class Database:
         await self.engine.dispose()
 
 
-def _configure_sqlite(sync_engine: Any, busy_timeout_ms: int, *, one_trip: bool) -> None:
+def _configure_sqlite(sync_engine: Any, busy_timeout_ms: int, *, threaded: bool) -> None:
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy issue BEGIN itself (below) instead of pysqlite's implicit, late BEGIN.
@@ -241,12 +236,8 @@ def _configure_sqlite(sync_engine: Any, busy_timeout_ms: int, *, one_trip: bool)
     # IMMEDIATE takes the write lock at BEGIN: two transactions that read then write can
     # otherwise deadlock on the lock upgrade and fail at once, without waiting busy_timeout.
     # Read-only sessions (Database.read) ask for DEFERRED and never take it.
-    if one_trip:
-        # The dialect's own begin, not a "begin" listener: any connection event listener makes
-        # SQLAlchemy dispatch its events around every statement (~7 % of a lone progress
-        # report's Python calls).
-        sync_engine.dialect.do_begin = begin_immediate
-        return
+    if threaded:
+        return  # the driver's dialect begins IMMEDIATE itself (and DEFERRED for read())
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Dialect, Insert
+from sqlalchemy import Dialect, Insert, Table
 from sqlalchemy.exc import StatementError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -70,22 +70,27 @@ _PLANS: dict[tuple[Insert, Dialect, tuple[str, ...]], tuple[str, Binds] | None] 
 
 def _plan(statement: Insert, dialect: Dialect, keys: tuple[str, ...]) -> tuple[str, Binds] | None:
     """The SQL of `statement` for rows of `keys`, and each parameter's name and conversion (its
-    type's bind processor), in the driver's order; None where SQLAlchemy's executemany stays:
-    on PostgreSQL (its driver takes numbered parameters and casts; the cost was measured on
-    SQLite), or where the statement computes parameters of its own (column defaults of a key
-    the rows lack)."""
+    column type's bind processor), in the driver's order; None where SQLAlchemy's executemany
+    stays: on PostgreSQL (its driver takes numbered parameters and casts; the cost was measured
+    on SQLite), or where the statement computes parameters of its own (column defaults of a key
+    the rows lack). Public API only: the compiled statement's ExpandedState gives the SQL and
+    the parameters' order, the table's columns their types."""
     found = _PLANS.get((statement, dialect, keys), ...)
     if found is not ...:
         return found
     found = None
     if dialect.name == "sqlite":
         compiled = statement.compile(dialect=dialect, column_keys=list(keys))
-        if compiled.positional and compiled.positiontup and not compiled.insert_prefetch:
+        expanded = compiled.construct_expanded_state(dict.fromkeys(keys))
+        order = expanded.positiontup
+        columns = statement.table.c if isinstance(statement.table, Table) else None
+        # Parameters other than the rows' own keys (a column default computed in Python, an
+        # escaped name) are SQLAlchemy's to fill in.
+        if order is not None and columns is not None and sorted(order) == sorted(keys):
             binds: Binds = []
-            for name in compiled.positiontup:
-                type_ = compiled.binds[name].type.dialect_impl(dialect)
-                process: Process | None = type_.bind_processor(dialect)
-                binds.append((name, process))
-            found = (compiled.string, binds)
+            for name in order:
+                type_ = columns[name].type.dialect_impl(dialect)
+                binds.append((name, type_.bind_processor(dialect)))
+            found = (expanded.statement, binds)
     _PLANS[statement, dialect, keys] = found
     return found

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import uvicorn
 from fastapi import FastAPI
@@ -51,14 +51,18 @@ def main(
     settings: ServiceSettings,
     migrations: Migrations,
     argv: Sequence[str] | None = None,
+    commands: Mapping[str, tuple[str, Callable[[list[str]], None]]] | None = None,
 ) -> None:
     """The service's command line.
 
     python -m sanpi.<service>                 serve (upgrading the database to head first)
     python -m sanpi.<service> migrate         upgrade the database to head, then exit
     python -m sanpi.<service> alembic ARGS    any Alembic command on the service's history
+    python -m sanpi.<service> NAME ARGS       one of the service's own `commands`
+                                              (name → (usage, function of the other args))
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    own = dict(commands or {})
     if not args:
         serve(app_factory, settings)
     elif args == ["migrate"]:
@@ -67,5 +71,9 @@ def main(
     elif args[0] == "alembic":
         configure_logging(settings.log_level)
         alembic_command(migrations, settings.effective_database_url, args[1:])
+    elif args[0] in own:
+        configure_logging(settings.log_level)
+        own[args[0]][1](args[1:])
     else:
-        sys.exit(f"usage: python -m sanpi.{migrations.service} [migrate | alembic ARGS]")
+        usage = " | ".join(["migrate", "alembic ARGS", *(u for u, _ in own.values())])
+        sys.exit(f"usage: python -m sanpi.{migrations.service} [{usage}]")

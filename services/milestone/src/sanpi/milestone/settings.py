@@ -13,7 +13,7 @@ from sanpi.kit import ServiceSettings
 
 
 class R02Thresholds(BaseModel):
-    """Signed but not started (DOMAIN.md §3 R02, Yinchuan practice)."""
+    """Signed but not started (docs/domain.md#the-seventeen-rules R02, Yinchuan practice)."""
 
     # Yellow once the planned start month has ended (+ this many months) without a start.
     yellow_months_after_start_month: int = 0
@@ -61,7 +61,7 @@ class R09Thresholds(BaseModel):
 
 
 class R10Thresholds(BaseModel):
-    """In production but not yet 达效, in months since production (DOMAIN.md §3 R10: 12 and 24;
+    """In production but not yet 达效, in months since production (docs/domain.md#the-seventeen-rules R10: 12 and 24;
     output against design capacity is not reported to sanpi, so time alone decides)."""
 
     yellow_months: int = 12
@@ -113,7 +113,7 @@ class MilestoneSettings(ServiceSettings):
 
     port: int = 8002
 
-    # Report deadlines (DOMAIN.md §3 R07): a 旬 report by the 旬's end + 2 days, a monthly
+    # Report deadlines (docs/domain.md#deadlines, R07): a 旬 report by the 旬's end + 2 days, a monthly
     # report by the 5th of the next month (豫政办〔2018〕38号).
     xun_report_grace_days: int = 2
     month_report_due_day: int = 5

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sanpi.client.sdk.base import ApiError
 from sanpi.kit import ServiceSpec, create_service_app
 from sanpi.kit.errors import Problem
+from sanpi.kit.ratelimit import RateLimiter
 from sanpi.portal.accounts.endpoints import router as accounts_router
 from sanpi.portal.admin.endpoints import router as admin_router
 from sanpi.portal.alerts.endpoints import router as alerts_router
@@ -24,7 +25,6 @@ from sanpi.portal.migrations import MIGRATIONS
 from sanpi.portal.projects.endpoints import router as projects_router
 from sanpi.portal.reference import Reference
 from sanpi.portal.reports.endpoints import router as reports_router
-from sanpi.portal.security import LoginRateLimit, SecurityHeadersMiddleware
 from sanpi.portal.settings import PortalSettings
 from sanpi.portal.subscriptions.endpoints import router as subscriptions_router
 from sanpi.portal.upstream import ServiceDown, Upstream
@@ -159,7 +159,11 @@ def create_app(
     app.redoc_url = None
     app.state.upstream = Upstream(settings, transport)
     app.state.reference = Reference()
-    app.state.login_limit = LoginRateLimit(settings.login_burst, settings.login_refill_s)
+    # Logins per client address (kit.ratelimit): guessing across many accounts from one address
+    # is slowed too, not only one account (whose lock-out is in the database).
+    app.state.login_limit = RateLimiter(
+        per_s=1 / settings.login_refill_s, burst=settings.login_burst
+    )
     install_page_errors(app)
     for router in (
         accounts_router,
@@ -173,5 +177,4 @@ def create_app(
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     app.add_middleware(LanguageMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware)
     return app

@@ -19,6 +19,7 @@ from sanpi.client.sdk.milestone import MilestoneApi
 from sanpi.client.sdk.notification import NotificationApi
 from sanpi.client.sdk.registry import RegistryApi
 from sanpi.kit import Role, issue_token
+from sanpi.kit.auth import audience_of
 from sanpi.portal.accounts.service import Visitor
 from sanpi.portal.settings import PortalSettings
 
@@ -47,10 +48,17 @@ def mint_token(
     now: dt.datetime,
 ) -> str:
     """THE place where the portal makes a token for a user: subject = user name, the user's
-    role and parks, a lifetime of minutes. `service` names the audience the token is for (one
-    token per service the portal calls)."""
-    del service  # the audience is not a claim yet; it will be checked by each service
-    return issue_token(secret, subject=username, role=role, parks=parks, ttl=ttl, now=now)
+    role and parks, a lifetime of minutes, and `service` as its only audience (one token per
+    service the portal calls: a token stolen from one service's logs opens no other)."""
+    return issue_token(
+        secret,
+        subject=username,
+        role=role,
+        parks=parks,
+        ttl=ttl,
+        now=now,
+        audience=audience_of(service),
+    )
 
 
 @dataclass(frozen=True)
@@ -109,7 +117,7 @@ class Upstream:
             self.token(visitor, service),
             self.settings.upstream_timeout_s,
             client=self.client,
-            retries_on_503=0,
+            retries={},
         )
 
     def as_user(self, visitor: Visitor) -> Apis:

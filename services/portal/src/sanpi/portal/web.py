@@ -27,6 +27,7 @@ from sanpi.portal.i18n import N_, _
 from sanpi.portal.security import (
     CSRF_FIELD,
     CSRF_HEADER,
+    PAGE_HEADERS,
     ASGIApp,
     Receive,
     Scope,
@@ -287,7 +288,7 @@ def render(
     }
     values.update(context or {})
     body = templates.get_template(template).render(values)
-    return HTMLResponse(body, status_code=status, headers=dict(headers or {}))
+    return HTMLResponse(body, status_code=status, headers={**PAGE_HEADERS, **(headers or {})})
 
 
 def redirect(url: str, *, htmx: bool = False) -> RedirectResponse | HTMLResponse:

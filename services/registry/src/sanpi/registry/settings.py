@@ -24,8 +24,8 @@ class RegistrySettings(ServiceSettings):
     # The campaign gauges are recomputed from the whole ledger this often: twice a Prometheus
     # scrape interval (15 s) keeps dashboards fresh; a district's ledger reads in milliseconds.
     metrics_refresh_s: float = 30.0
-    # An import is one transaction: 50,000 rows (a province's 2.5 years of listings, DOMAIN.md
-    # §5.3) fit; a bigger sheet is split by the client.
+    # An import is one transaction: 50,000 rows (a province's 2.5 years of listings,
+    # docs/domain.md#province-benchmark) fit; a bigger sheet is split by the client.
     import_max_rows: int = 50_000
     import_max_bytes: int = 32 * 1024 * 1024
 

@@ -22,7 +22,8 @@ from sanpi.client.demo.loader import load_district, load_province
 from sanpi.client.sdk import ApiError
 
 app = typer.Typer(
-    help="Demo data sets (DOMAIN.md §5), loaded over the services' APIs.", no_args_is_help=True
+    help="Demo data sets (docs/domain.md#demo-and-benchmark-data), loaded over the services' APIs.",
+    no_args_is_help=True,
 )
 
 
@@ -81,7 +82,9 @@ def load(
 
 @app.command("province")
 def province(
-    projects: Annotated[int, typer.Option(help="unique projects (§5.3: ~20,000)")] = 20_000,
+    projects: Annotated[
+        int, typer.Option(help="unique projects (docs/domain.md#province-benchmark: ~20,000)")
+    ] = 20_000,
     seed: Annotated[int, typer.Option()] = 15,
     chunk: Annotated[int, typer.Option(help="rows per bulk import request")] = 2_000,
     token: TokenOpt = None,

@@ -1,5 +1,5 @@
-"""Demo data sets as pure data (no I/O): the 郑州高新区 district (DOMAIN.md §5.2) and the province
-benchmark (§5.3). A seed makes every run identical; the loader sends them through the public API."""
+"""Demo data sets as pure data (no I/O): the 郑州高新区 district (docs/domain.md#district-demo) and the province
+benchmark (docs/domain.md#province-benchmark). A seed makes every run identical; the loader sends them through the public API."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 
 D = dt.date
 DISTRICT = "郑州高新区"
-# [weights proposal] of DOMAIN.md §5.2.
+# [weights proposal] of docs/domain.md#district-demo.
 PARK_WEIGHTS = {"梧桐": 0.30, "双桥": 0.25, "石佛": 0.20, "枫杨": 0.25}
 SEED_004_TARGETS_2023 = {
     "SIGN_AMOUNT": 4_000_000,
@@ -329,7 +329,7 @@ class _District:
 
     def _timeline(self, p: DemoProject) -> None:
         """Stage dates from the signing (or start) day and the project's gaps; 20 % never start,
-        4 % are cancelled (DOMAIN.md §5.2: 20 % never start within 24 months, 3–5 % cancelled)."""
+        4 % are cancelled (docs/domain.md#district-demo: 20 % never start within 24 months, 3–5 % cancelled)."""
         fulfil, start, _build, _effect = p.gaps
         if not p.direct:
             signed = p.signed
@@ -409,7 +409,7 @@ class _District:
         rng, day, n = self.rng, period.event_date, period.number
         counts = FIXED_COUNTS.get(n) or {b: poisson(rng, m) for b, m in MEANS.items()}
         named = [x for x in NAMED if x.period == n]
-        # ~40 signings a year (400亿 ÷ ~10亿, §5.2): ~10 a quarter, of which the SIGN list holds ~5.
+        # ~40 signings a year (400亿 ÷ ~10亿, docs/domain.md#district-demo): ~10 a quarter, of which the SIGN list holds ~5.
         for _ in range(poisson(rng, 10) - counts["SIGN"]):
             self.new_project(direct=False, day=self._between(previous, day))
         for x in named:
@@ -504,13 +504,13 @@ def district(seed: int = 2023) -> DemoDataset:
 # --- the province benchmark -------------------------------------------------------------------------
 
 CITIES = ["郑州", "开封", "洛阳", "平顶山", "安阳", "鹤壁", "新乡", "焦作", "濮阳", "许昌", "漯河", "三门峡", "南阳", "商丘", "信阳", "周口", "驻马店", "济源", "航空港区"]  # fmt: skip
-# Zhengzhou and Luoyang hold ~9–10 % of the listings each (303/3325 in the 7th period, §5.3).
+# Zhengzhou and Luoyang hold ~9–10 % of the listings each (303/3325 in the 7th period, docs/domain.md#province-benchmark).
 CITY_WEIGHTS = [0.095 if c in ("郑州", "洛阳") else 0.81 / 17 for c in CITIES]
 PROVINCE_PERIOD_DATES = {1: D(2021, 7, 10), 4: D(2022, 4, 6), 5: D(2022, 7, 5), 7: D(2023, 1, 28), 8: D(2023, 5, 8), 9: D(2023, 8, 15), 15: D(2025, 1, 5)}  # fmt: skip
 
 
 def province_parks(seed: int = 15) -> list[str]:
-    """~160 county-level units with 1–6 parks each (§5.3): about 560 park names."""
+    """~160 county-level units with 1–6 parks each (docs/domain.md#province-benchmark): about 560 park names."""
     rng = random.Random(seed)
     parks = []
     for city in CITIES:
@@ -531,7 +531,7 @@ def province_periods() -> list[DemoPeriod]:
 
 
 def province(projects: int = 20_000, seed: int = 15) -> DemoDataset:
-    """The §5.3 benchmark: 15 periods, ~560 parks, `projects` unique projects with rolling
+    """The benchmark of docs/domain.md#province-benchmark: 15 periods, ~560 parks, `projects` unique projects with rolling
     SIGN → START → PRODUCE listings (signed ~620, started ~800, producing ~950 a period at 20k)."""
     rng = random.Random(seed)
     parks = province_parks(seed)

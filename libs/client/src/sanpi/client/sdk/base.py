@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +41,11 @@ class ApiError(Exception):
 # A 503 from a sanpi service means the database was unavailable and nothing was written, so the
 # same request is safe to send again after Retry-After; three tries ride out a restart.
 RETRIES_ON_503 = 3
+# A 429 comes from the write limit, checked before the route runs: nothing happened, and the
+# request goes again after Retry-After. A script writing as fast as it can settles at the limit.
+RETRIES_ON_429 = 30
 MAX_RETRY_AFTER_S = 10.0
+RETRIES = {503: RETRIES_ON_503, 429: RETRIES_ON_429}
 
 
 class Http:
@@ -56,19 +61,20 @@ class Http:
         timeout: float,
         *,
         client: httpx.Client | None = None,
-        retries_on_503: int = RETRIES_ON_503,
+        retries: Mapping[int, int] | None = None,
     ) -> None:
         self._authorization = {"Authorization": f"Bearer {token}"}
         self._owned = client is None
         self.client = client or httpx.Client(timeout=timeout)
-        self.retries_on_503 = retries_on_503
+        # Status → how many times it is retried after Retry-After ({} for none).
+        self.retries = RETRIES if retries is None else retries
 
     def call(self, method: str, url: str, **kwargs: Any) -> Any:
         kwargs["headers"] = {**self._authorization, **(kwargs.get("headers") or {})}
         response = self.client.request(method, url, **kwargs)
-        for _ in range(self.retries_on_503):
-            if response.status_code != 503:
-                break
+        tries: dict[int, int] = {}
+        while tries.get(response.status_code, 0) < self.retries.get(response.status_code, 0):
+            tries[response.status_code] = tries.get(response.status_code, 0) + 1
             time.sleep(_retry_after(response.headers.get("retry-after")))
             response = self.client.request(method, url, **kwargs)
         if response.is_success:

@@ -34,7 +34,7 @@ class EnterpriseInfo(BaseModel):
 
 
 class ProjectMasterData(ProjectEvent):
-    """The master data of a project as the registry holds it (DOMAIN.md §2.2). Amounts are
+    """The master data of a project as the registry holds it (docs/domain.md#projects-and-their-facts). Amounts are
     integer 万元. Every field after `total_investment` is optional so that additions stay
     compatible within v1."""
 

@@ -1,4 +1,4 @@
-"""The lifecycle state machine (DOMAIN.md §2.3) as pure functions: no I/O, no clock."""
+"""The lifecycle state machine (docs/domain.md#lifecycle-stages) as pure functions: no I/O, no clock."""
 
 from __future__ import annotations
 
@@ -41,12 +41,12 @@ ALLOWED: dict[Stage, frozenset[Stage]] = {
 }
 
 TERMINAL: frozenset[Stage] = frozenset({Stage.EFFECTIVE, Stage.CANCELLED})
-# The stages a project can be suspended from (停工/暂停: §2.3 "any active → SUSPENDED").
+# The stages a project can be suspended from (停工/暂停, docs/domain.md#lifecycle-stages).
 SUSPENDABLE: frozenset[Stage] = frozenset(
     {Stage.SIGNED, Stage.FULFILLING, Stage.UNDER_CONSTRUCTION}
 )
 
-# 开工 and 投产 must be proven: "现场核查拍照留痕" (DOMAIN.md §1.3).
+# 开工 and 投产 must be proven: "现场核查拍照留痕" (docs/domain.md#evidence-and-records).
 EVIDENCE_REQUIRED: frozenset[MilestoneKind] = frozenset(
     {MilestoneKind.STARTED, MilestoneKind.IN_PRODUCTION}
 )
@@ -73,7 +73,7 @@ class Evidence:
     def dated_on(self) -> dt.date | None:
         """The attachment's date: `taken_at`, else the first valid date written in the URI.
 
-        "Dated" (§2.3 guard) means one of these is known; a URI without any date proves nothing
+        "Dated" (docs/domain.md#lifecycle-stages) means one of these is known; a URI without any date proves nothing
         about when the site looked like that."""
         if self.taken_at is not None:
             return self.taken_at

@@ -169,7 +169,7 @@ async def plan_facts(session: AsyncSession, project_ids: Sequence[str], year: in
     return [PlanRow(*row) for row in rows]
 
 
-# The columns of a report the rules read (DOMAIN.md §3), in this order, as the driver returns
+# The columns of a report the rules read (docs/domain.md#alert-rules), in this order, as the driver returns
 # them: submitted_on is ISO text on SQLite (a date on PostgreSQL), lowered_by_correction 0/1 (a
 # bool). In recent_report_facts, a row without a period_key holds a project's older reports'
 # highest cumulative and physical % (the other columns NULL).

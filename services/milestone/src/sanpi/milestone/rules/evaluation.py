@@ -1,4 +1,4 @@
-"""The alert rules of DOMAIN.md §3 as pure functions: facts and a date in, desired alerts out."""
+"""The alert rules of docs/domain.md#alert-rules as pure functions: facts and a date in, desired alerts out."""
 
 from __future__ import annotations
 

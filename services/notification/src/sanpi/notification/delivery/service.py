@@ -22,6 +22,7 @@ from sanpi.events import (
 )
 from sanpi.kit import Database, Page, Principal, Role, enqueue
 from sanpi.kit.pagination import created_key_after, page_by_created
+from sanpi.kit.sealing import SecretBox
 from sanpi.notification import metrics
 from sanpi.notification.channels.result import AttemptResult
 from sanpi.notification.channels.templates import Kind, Message, render
@@ -397,9 +398,12 @@ class ClaimBatch:
     full: bool  # the claim took as many as it could: more may be due already
 
 
-async def claim_due(db: Database, *, now: dt.datetime, limit: int, lease_s: float) -> ClaimBatch:
+async def claim_due(
+    db: Database, *, now: dt.datetime, limit: int, lease_s: float, box: SecretBox
+) -> ClaimBatch:
     """Takes up to `limit` due deliveries and pushes their next attempt a lease away, so that a
-    worker that dies mid-send leaves them to be retried, not lost."""
+    worker that dies mid-send leaves them to be retried, not lost. `box` opens the signing
+    secrets."""
     claimed: list[Claimed] = []
     async with db.transaction() as session:
         due, owners = await repository.due(session, now=now, limit=limit)
@@ -449,7 +453,7 @@ async def claim_due(db: Database, *, now: dt.datetime, limit: int, lease_s: floa
                     attempt=attempt,
                     channel=delivery.channel,
                     target=target,
-                    secrets=subscription_rules.signing_secrets(subscription, now),
+                    secrets=subscription_rules.signing_secrets(subscription, now, box),
                     language=subscription.language,
                     body=body,
                     message=message,

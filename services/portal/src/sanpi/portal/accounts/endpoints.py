@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from sanpi.kit import Role, utcnow
 from sanpi.kit.app import get_runtime
+from sanpi.kit.ratelimit import RateLimiter
 from sanpi.portal import forms
 from sanpi.portal.accounts import repository
 from sanpi.portal.accounts import service as accounts
@@ -97,10 +98,10 @@ async def login(request: Request) -> Response:
             error=_("The login form had expired; please log in again."),
             status=403,
         )
-    limiter = request.app.state.login_limit
-    wait = limiter.take(client_address(request, conf.trusted_proxies))
-    if wait > 0:
-        seconds = str(math.ceil(wait))
+    limiter: RateLimiter = request.app.state.login_limit
+    decision = limiter.take(client_address(request, conf.trusted_proxies))
+    if not decision.allowed:
+        seconds = str(math.ceil(decision.retry_after_s))
         return _login_page(
             request,
             token=fresh,

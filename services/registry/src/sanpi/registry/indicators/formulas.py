@@ -1,4 +1,4 @@
-"""Indicator formulas (DOMAIN.md §4.1) as pure functions over plain facts: no I/O, no clock.
+"""Indicator formulas (docs/domain.md#indicators) as pure functions over plain facts: no I/O, no clock.
 
 Choices the formulas make explicit:
 - count-based rates (not amount-weighted), as the 两江 app and the city evaluation methods count;

@@ -2,10 +2,10 @@
 
 A PRODUCE listing must come from a started project. The campaign's own rule is rolling
 conversion: "all 907 projects in the 8th period's production batch came from the 7th period's
-start lists" (DOMAIN.md §0.2), so an earlier START listing is the first proof, and it becomes the
+start lists" (docs/domain.md#rolling-conversion), so an earlier START listing is the first proof, and it becomes the
 listing's `source_period`. The stage projection is the second: a project registered already under
 construction, or started between events without a START listing (the district lists ~3.5 starts a
-period but starts ~29 projects a year, §5.2), has reached UNDER_CONSTRUCTION without one. Either
+period but starts ~29 projects a year, docs/domain.md#district-demo), has reached UNDER_CONSTRUCTION without one. Either
 suffices; an earlier START listing is preferred because it holds even while the milestone
 service's stage_changed is still on its way.
 """

@@ -25,7 +25,7 @@ Person = Annotated[str, Field(min_length=1, max_length=100)]
 # digit is not verified: a lenient ledger beats refusing a row over one mistyped character.
 Uscc = Annotated[str, Field(pattern=r"^[0-9A-HJ-NP-RTUWXY]{18}$", description="统一社会信用代码")]
 # GB/T 40058 project code, e.g. 2020-410171-39-03-012345 (24 characters with hyphens, 20
-# without); the exact layout is unverified (DOMAIN.md §6), so only the shape is checked.
+# without); the exact layout is unverified (docs/domain.md#open-questions), so only the shape is checked.
 ProjectCode = Annotated[
     str,
     Field(

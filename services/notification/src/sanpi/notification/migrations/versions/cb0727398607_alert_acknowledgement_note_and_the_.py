@@ -1,7 +1,7 @@
 """Alert acknowledgement note, and the index of the open alert list
 
 Revision ID: cb0727398607
-Revises: b8d1dcf4302d
+Revises: 87646b6b6871
 Create Date: 2026-12-06 07:57:31.611411
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "cb0727398607"
-down_revision: str | Sequence[str] | None = "b8d1dcf4302d"
+down_revision: str | Sequence[str] | None = "87646b6b6871"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

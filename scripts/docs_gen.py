@@ -56,6 +56,8 @@ from sanpi.milestone.app import create_app as milestone_app
 from sanpi.milestone.settings import MilestoneSettings
 from sanpi.notification.app import create_app as notification_app
 from sanpi.notification.settings import NotificationSettings
+from sanpi.portal.app import create_app as portal_app
+from sanpi.portal.settings import PortalSettings
 from sanpi.registry.app import create_app as registry_app
 from sanpi.registry.settings import RegistrySettings
 
@@ -70,6 +72,10 @@ SERVICES: dict[str, tuple[type[ServiceSettings], Callable[[Any], FastAPI]]] = {
     "registry": (RegistrySettings, registry_app),
     "milestone": (MilestoneSettings, milestone_app),
     "notification": (NotificationSettings, notification_app),
+}
+# Deployables whose settings are documented but that have no API document (the portal: pages).
+SETTINGS_ONLY: dict[str, tuple[type[ServiceSettings], Callable[[Any], FastAPI]]] = {
+    "portal": (PortalSettings, portal_app),
 }
 
 
@@ -648,7 +654,7 @@ def settings_reference() -> str:
         lines.append(
             f"| {variable} | {default} | {meaning(name, base_comments, 'ServiceSettings')} |"
         )
-    for service, (cls, _) in SERVICES.items():
+    for service, (cls, _) in {**SERVICES, **SETTINGS_ONLY}.items():
         comments = settings_comments(cls)
         own = [n for n in cls.model_fields if n not in ServiceSettings.model_fields]
         lines += ["", f"### {service}", "", "| variable | default | meaning |", "|---|---|---|"]

@@ -175,6 +175,9 @@ def create_app(
         admin_router,
     ):
         app.include_router(router)
+    if not (STATIC_DIR / "vendor" / "htmx.min.js").exists():
+        # Pages still answer, but without their scripts, charts and font.
+        log.error("the portal's scripts and font are missing: run `make portal-assets`")
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     app.add_middleware(LanguageMiddleware)
     return app

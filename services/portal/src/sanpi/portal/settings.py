@@ -10,8 +10,6 @@ from pydantic_settings import SettingsConfigDict
 
 from sanpi.kit import Runtime, ServiceSettings
 
-PACKAGE_DIR = Path(__file__).parent
-
 
 class PortalSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SANPI_PORTAL_", extra="ignore")
@@ -23,9 +21,11 @@ class PortalSettings(ServiceSettings):
     # other services over their HTTP APIs.
     kafka_enabled: bool = False
 
-    # Where the three services answer (the SDK's defaults are the local ports).
+    # Where the registry service answers (its local port by default).
     registry_url: str = "http://127.0.0.1:8001"
+    # Where the milestone service answers.
     milestone_url: str = "http://127.0.0.1:8002"
+    # Where the notification service answers.
     notification_url: str = "http://127.0.0.1:8003"
     # A page waits this long for a service before it shows "service unavailable": a healthy
     # service answers a page's reads in tens of milliseconds.
@@ -35,8 +35,9 @@ class PortalSettings(ServiceSettings):
     upstream_token_ttl_s: int = 300
 
     # Sessions: the cookie dies when the browser closes; the server forgets a session after
-    # this much idle time, and after the absolute limit whatever happens.
+    # this much idle time (a working day) ...
     session_idle_s: int = 8 * 3600
+    # ... and after this long whatever happens (a week).
     session_max_s: int = 7 * 86400
     # Secure cookies: "auto" sets Secure when the request came over HTTPS (directly or as
     # X-Forwarded-Proto from a trusted proxy); "always" for deployments behind TLS only.
@@ -47,10 +48,12 @@ class PortalSettings(ServiceSettings):
     # Lock-out (OWASP ASVS 2.2.1): after this many wrong passwords in a row an account is
     # locked for lockout_s; a successful login resets the count.
     lockout_failures: int = 5
+    # How long a locked account refuses every login.
     lockout_s: int = 15 * 60
     # Rate limit of login attempts per client address (any user name): a burst of 10, then one
     # every 6 s. Guessing across many accounts from one address is slowed, not only one account.
     login_burst: int = 10
+    # Seconds for one more login attempt to be allowed after the burst.
     login_refill_s: float = 6.0
 
     # Photos of milestones go through the portal to the milestone service, which takes 10 MiB
@@ -59,9 +62,6 @@ class PortalSettings(ServiceSettings):
 
     # Rows per page of the lists.
     page_size: int = 20
-
-    # Static files installed by `make portal-assets` (npm ci into an ignored folder).
-    assets_dir: Path = PACKAGE_DIR / "static" / "vendor"
 
     # The admin account `make up` creates; its password is written to this file (mode 600).
     admin_password_file: Path = Path(".run/portal-admin.password")

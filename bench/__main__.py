@@ -9,6 +9,8 @@ python -m bench --only scale --projects 2000 --profile
                                 the province scale with fewer projects; pyinstrument reports of an
                                 extra evaluation pass and of the replay (whose figure then carries
                                 the profiler's overhead) go to .run/bench/scale-*.profile.txt
+python -m bench --only portal --projects 2000
+                                the portal's page times (我的项目, 红黄榜) with fewer projects
 python -m bench --only e2e --rates 150 --profile
                                 each service under pyinstrument (bench/profiled.py): reports of
                                 the whole run go to .run/bench/e2e-<service>.profile.txt
@@ -30,7 +32,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import baseline_http, baseline_kafka, e2e, scale
+from bench import baseline_http, baseline_kafka, e2e, portal, scale
 from bench.common import RESULTS, ROOT, BenchResult, print_table
 from scripts import stack
 
@@ -104,11 +106,18 @@ async def bench_scale(env: Environment) -> BenchResult:
     )
 
 
+async def bench_portal(env: Environment) -> BenchResult:
+    return await portal.run(
+        run_dir=env.run_dir, new_database=env.new_database, smoke=env.smoke, projects=env.projects
+    )
+
+
 BENCHES: dict[str, Bench] = {
     "baseline-kafka": bench_kafka,
     "baseline-http-insert": bench_http,
     "e2e": bench_e2e,
     "scale": bench_scale,
+    "portal": bench_portal,
 }
 FULL_RATES = [25.0, 50.0, 75.0, 100.0, 150.0, 250.0, 500.0, 750.0, 1000.0, 1500.0]
 
@@ -148,7 +157,7 @@ def main() -> int:
         "--rates",
         help="comma-separated updates/s for the end-to-end steps, rising (default: 25 up to 1500; stops at the first rate not sustained)",
     )
-    parser.add_argument("--projects", type=int, help="scale: projects (default 20,000)")
+    parser.add_argument("--projects", type=int, help="scale, portal: projects (default 20,000)")
     parser.add_argument(
         "--profile",
         action="store_true",

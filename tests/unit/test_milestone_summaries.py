@@ -179,3 +179,36 @@ async def test_any_token_reads_and_bad_input_names_the_parameter(tmp_path: Path)
         assert too_many.status_code == 422
         cursor = await m.client.get("/v1/project-summaries", params={"cursor": "bm90IG9uZQ"})
         assert cursor.status_code == 422
+
+
+async def test_the_traffic_lights_count_the_colours_the_summaries_show(tmp_path: Path) -> None:
+    """The lights are one GROUP BY over projects and their worst firing alert: they count, park
+    by park, exactly the colours each project's summary shows (cancelled projects aside)."""
+    async with milestone_service(tmp_path, today=D(2023, 6, 15)) as m:
+        await district(m)
+        await m.register("more", name="D 双桥项目", park="双桥", signed_date=D(2023, 5, 1))
+        await m.register("gone", name="E 已终止", park="石佛", signed_date=D(2022, 1, 1))
+        await m.feed(
+            ProjectCancelled(
+                project_id="gone",
+                version=2,
+                reason_code=CancelReason.OTHER,
+                reason="合并",
+                effective_date=D(2023, 1, 1),
+                cancelled_by="admin",
+            )
+        )
+        await m.evaluate(D(2023, 6, 15))
+        expected: dict[str, dict[str, int]] = {}
+        for item in (await summaries(m, limit=100))["items"]:
+            if item["stage"] == "CANCELLED":
+                continue
+            counts = expected.setdefault(item["park"], {})
+            counts[item["colour"]] = counts.get(item["colour"], 0) + 1
+        lights = (await m.client.get("/v1/traffic-lights")).json()["items"]
+        assert [light["park"] for light in lights] == sorted(expected)
+        for light in lights:
+            shown = {colour: n for colour, n in light["counts"].items() if n}
+            assert shown == expected[light["park"]], light["park"]
+            assert light["projects"] == sum(expected[light["park"]].values())
+        assert {light["park"]: light["overall"] for light in lights}["梧桐"] == "red"

@@ -36,6 +36,12 @@ class Reference:
             return visitor.parks
         return (await self.district(apis))[1]
 
+    @staticmethod
+    def scope(visitor: Visitor) -> list[str] | None:
+        """The parks a visitor's lists are limited to: an operator's own; None for everyone
+        else (all parks, whatever their number: a province has hundreds)."""
+        return visitor.parks if visitor.role == "operator" else None
+
     async def periods(self, apis: Apis) -> list[dict[str, Any]]:
         answer = await self._get("periods", apis.registry.list_periods)
         return list(answer.get("items", []))

@@ -3,7 +3,9 @@ the 红黄榜 ranking of the parks."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from sanpi.client.sdk.base import ApiError
@@ -37,7 +39,10 @@ async def alerts(request: Request, visitor: VisitorDep, acked: bool = False) -> 
         errors["park"] = _("You do not work on this park.")
         filters = filters.model_copy(update={"park": None})
     page = await service.alerts_page(
-        apis, filters=filters, parks=parks, page_size=settings(request).page_size
+        apis,
+        filters=filters,
+        parks=request.app.state.reference.scope(visitor),
+        page_size=settings(request).page_size,
     )
     return render(
         request,
@@ -92,11 +97,27 @@ async def acknowledge(request: Request, visitor: VisitorDep, form: FormDep) -> R
     return redirect("/alerts?acked=1")
 
 
+# Parks per page of the ranking: a district has four, a province hundreds.
+RANKING_PAGE = 30
+
+
 @router.get("/alerts/ranking")
-async def ranking(request: Request, visitor: VisitorDep) -> Response:
+async def ranking(
+    request: Request,
+    visitor: VisitorDep,
+    page: Annotated[int, Query(ge=1, le=1000)] = 1,
+) -> Response:
     ranks = await service.park_ranking(_apis(request, visitor))
+    shown = ranks[(page - 1) * RANKING_PAGE : page * RANKING_PAGE]
     return render(
         request,
         "alerts/ranking.html",
-        {"ranks": ranks, "chart": service.ranking_chart(ranks), "colours": SEVERITY_ORDER},
+        {
+            "ranks": shown,
+            "total": len(ranks),
+            "chart": service.ranking_chart(shown),
+            "colours": SEVERITY_ORDER,
+            "next_page": page + 1 if page * RANKING_PAGE < len(ranks) else None,
+            "first_page": page > 1,
+        },
     )

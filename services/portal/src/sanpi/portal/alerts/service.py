@@ -28,7 +28,7 @@ class AlertsPage:
 
 
 async def alerts_page(
-    apis: Apis, *, filters: AlertFilters, parks: list[str], page_size: int
+    apis: Apis, *, filters: AlertFilters, parks: list[str] | None, page_size: int
 ) -> AlertsPage:
     answer = await call(
         apis.notification.alert_states,

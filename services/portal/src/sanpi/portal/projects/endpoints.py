@@ -40,7 +40,10 @@ async def my_projects(request: Request, visitor: VisitorDep) -> Response:
         errors["park"] = _("You do not work on this park.")
         filters = filters.model_copy(update={"park": None})
     page = await service.my_projects(
-        apis, filters=filters, parks=parks, page_size=settings(request).page_size
+        apis,
+        filters=filters,
+        parks=reference.scope(visitor),
+        page_size=settings(request).page_size,
     )
     rows = [{**item, "deadline": service.next_deadline(item)} for item in page.items]
     return render(

@@ -31,9 +31,9 @@ class ProjectsPage:
 
 
 async def my_projects(
-    apis: Apis, *, filters: ListFilters, parks: list[str], page_size: int
+    apis: Apis, *, filters: ListFilters, parks: list[str] | None, page_size: int
 ) -> ProjectsPage:
-    """A page of the visitor's projects (in `parks`), with the filters applied."""
+    """A page of the visitor's projects (in `parks`; None: every park), filters applied."""
     chosen = [filters.park] if filters.park else parks
     notice = None
     ids: list[str] | None = None
@@ -44,7 +44,7 @@ async def my_projects(
             park=filters.park,
             limit=SEARCH_LIMIT,
         )
-        ids = [p["id"] for p in found.get("items", []) if p.get("park") in chosen]
+        ids = [p["id"] for p in found.get("items", []) if chosen is None or p.get("park") in chosen]
         if found.get("next_cursor"):
             notice = _(
                 "More than %(n)s projects match the search; only the first are listed. "

@@ -56,10 +56,9 @@ async def hub(
     cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> Response:
     apis = _apis(request, visitor)
-    parks = await request.app.state.reference.parks_for(apis, visitor)
     page = await call(
         apis.milestone.project_summaries,
-        park=parks,
+        park=request.app.state.reference.scope(visitor),
         limit=settings(request).page_size,
         cursor=cursor,
     )
@@ -192,7 +191,7 @@ async def post_progress(request: Request, visitor: WriterDep, form: FormDep) -> 
 
 
 async def _batch_rows(
-    apis: Apis, parks: list[str], park: str | None, cursor: str | None
+    apis: Apis, parks: list[str] | None, park: str | None, cursor: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
     page = await call(
         apis.milestone.project_summaries,
@@ -284,7 +283,8 @@ async def post_batch(request: Request, visitor: WriterDep, form: FormDep) -> Res
     if park and park not in parks:
         park = None
     cursor = str(form.get("cursor") or "") or None
-    rows, next_cursor = await _batch_rows(apis, parks, park, cursor)
+    scope = request.app.state.reference.scope(visitor)
+    rows, next_cursor = await _batch_rows(apis, scope, park, cursor)
     as_of = await projects.evaluation_day(apis)
     accepted = sum(1 for s in row_status.values() if s in ("accepted", "late", "duplicate"))
     refused = sum(1 for s in row_status.values() if s == "refused")

@@ -77,6 +77,8 @@ SERVICES: dict[str, tuple[type[ServiceSettings], Callable[[Any], FastAPI]]] = {
 SETTINGS_ONLY: dict[str, tuple[type[ServiceSettings], Callable[[Any], FastAPI]]] = {
     "portal": (PortalSettings, portal_app),
 }
+# Every deployable whose settings the configuration reference lists.
+DEPLOYABLES = {**SERVICES, **SETTINGS_ONLY}
 
 
 # --- splicing generated text into hand-written pages -------------------------------------------
@@ -637,7 +639,7 @@ def settings_reference() -> str:
         "",
         "### Every service",
         "",
-        "| variable (`<SERVICE>` = REGISTRY, MILESTONE, NOTIFICATION) | default | meaning |",
+        "| variable (`<SERVICE>` = REGISTRY, MILESTONE, NOTIFICATION, PORTAL) | default | meaning |",
         "|---|---|---|",
     ]
     for name, info in ServiceSettings.model_fields.items():
@@ -647,14 +649,14 @@ def settings_reference() -> str:
         default = default_text(info)
         if name == "port":
             default = ", ".join(
-                f"{s} `{cls.model_fields['port'].default}`" for s, (cls, _) in SERVICES.items()
+                f"{s} `{cls.model_fields['port'].default}`" for s, (cls, _) in DEPLOYABLES.items()
             )
         if name == "database_url":
             default = "empty: SQLite `<data_dir>/<service>.db`"
         lines.append(
             f"| {variable} | {default} | {meaning(name, base_comments, 'ServiceSettings')} |"
         )
-    for service, (cls, _) in {**SERVICES, **SETTINGS_ONLY}.items():
+    for service, (cls, _) in DEPLOYABLES.items():
         comments = settings_comments(cls)
         own = [n for n in cls.model_fields if n not in ServiceSettings.model_fields]
         lines += ["", f"### {service}", "", "| variable | default | meaning |", "|---|---|---|"]

@@ -107,7 +107,7 @@ def moment(value: dt.datetime | str | None) -> str:
     )
 
 
-# 1亿 = 10,000万: at and above it officials read 亿元 (DOMAIN.md §2.2: "display in 亿元").
+# 1亿 = 10,000万: at and above it officials read 亿元 (docs/domain.md#amounts-and-dates).
 YI_IN_WAN = 10_000
 
 

@@ -80,7 +80,7 @@ RULES: dict[str, str] = {
     AlertRule.R17: N_("Deadline approaching"),
 }
 
-# What each rule checks, in a sentence (DOMAIN.md §3), shown beside the alert.
+# What each rule checks, in a sentence (docs/domain.md#the-seventeen-rules), shown beside it.
 RULE_TEXTS: dict[str, str] = {
     AlertRule.R01: N_("No fulfilment evidence 60 days (yellow) or 90 days (red) after signing."),
     AlertRule.R02: N_(

@@ -231,6 +231,11 @@ async def test_no_page_may_be_framed_or_run_inline_script(portal: Portal, path: 
     assert " on" + "click=" not in answer.text
 
 
+async def test_the_portal_has_no_api_document_or_docs_page(portal: Portal) -> None:
+    assert (await portal.client.get("/openapi.json")).status_code == 404
+    assert (await portal.client.get("/docs")).status_code == 404
+
+
 async def test_what_a_person_typed_is_escaped(portal: Portal) -> None:
     await portal.add_user("zhang", display_name='<script>alert("x")</script>')
     await portal.login("zhang")

@@ -153,10 +153,13 @@ def create_app(
             ],
         )
     )
-    # Pages only: no OpenAPI document or Swagger page (they would load from a CDN).
+    # Pages only: no OpenAPI document, and so no API docs page (the kit gives every app one).
     app.openapi_url = None
-    app.docs_url = None
-    app.redoc_url = None
+    app.router.routes = [
+        r
+        for r in app.router.routes
+        if not str(getattr(r, "path", "")).startswith(("/docs", "/openapi.json"))
+    ]
     app.state.upstream = Upstream(settings, transport)
     app.state.reference = Reference()
     # Logins per client address (kit.ratelimit): guessing across many accounts from one address

@@ -14,16 +14,22 @@ export UV_NO_PROGRESS := 1
 PYPROJECTS := pyproject.toml uv.lock $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
 
 # Debian packages the project needs beyond the machine's base (installed when missing).
+# APT_OPTIONS reaches apt on an intranet, e.g. APT_OPTIONS='-o Acquire::http::Proxy=http://proxy:3128'
+# (a Debian mirror itself belongs in /etc/apt/sources.list; docs/zh/operations.md says how).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_INSTALL := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends
+APT_OPTIONS ?=
+APT_GET := $(SUDO) apt-get $(APT_OPTIONS)
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y --no-install-recommends
 
 # Deployment checks use the real kustomize and the official Compose Specification schema, both
-# fetched as Go modules through the Go module proxy (pinned here) into .run/tools.
+# fetched as Go modules through the Go module proxy (pinned here) into .run/tools. On an intranet
+# GOPROXY (and GOSUMDB) name a Go module mirror; UV_INDEX_URL and PIP_INDEX_URL a PyPI mirror
+# (make venv); MAVEN_REPO or MAVEN_SETTINGS a Maven mirror (make kafka-jars, deploy/kafka/kafka.sh).
 TOOLS := .run/tools
 KUSTOMIZE_VERSION := v5.7.1
 COMPOSE_GO_VERSION := v2.16.2
 
-.PHONY: bench fuzz help venv kafka-jars tools postgres-server prometheus chromium portal-assets portal-messages screenshots up down status lint format migration test test-sqlite test-postgres test-unit docs docs-check clean
+.PHONY: bench fuzz help venv kafka-jars tools postgres-server prometheus alertmanager chromium portal-assets portal-messages screenshots up down status backup restore backup-list lint format migration test test-sqlite test-postgres test-unit docs docs-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -52,15 +58,19 @@ $(TOOLS)/compose-spec.json:
 
 postgres-server: ## install Debian's PostgreSQL server if missing (for DB=postgres and the tests)
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || $(APT_INSTALL) postgresql || \
-	  ($(SUDO) apt-get update && $(APT_INSTALL) postgresql)
+	  ($(APT_GET) update && $(APT_INSTALL) postgresql)
 
 prometheus: ## install Debian's Prometheus (prometheus, promtool) if missing
 	@command -v promtool >/dev/null || $(APT_INSTALL) prometheus || \
-	  ($(SUDO) apt-get update && $(APT_INSTALL) prometheus)
+	  ($(APT_GET) update && $(APT_INSTALL) prometheus)
+
+alertmanager: ## install Debian's Alertmanager (prometheus-alertmanager, amtool) if missing
+	@command -v amtool >/dev/null || $(APT_INSTALL) prometheus-alertmanager || \
+	  ($(APT_GET) update && $(APT_INSTALL) prometheus-alertmanager)
 
 chromium: ## install Debian's Chromium if missing (the portal's browser tests and screenshots)
 	@command -v chromium >/dev/null || $(APT_INSTALL) chromium || \
-	  ($(SUDO) apt-get update && $(APT_INSTALL) chromium)
+	  ($(APT_GET) update && $(APT_INSTALL) chromium)
 
 # The portal serves every script and font itself (no CDN): npm installs them from
 # services/portal/package-lock.json, and the files the pages load are copied into an ignored folder.
@@ -70,7 +80,7 @@ PORTAL_NPM := $(PORTAL)/node_modules
 portal-assets: $(PORTAL_VENDOR)/.installed ## htmx, ECharts and the Noto Sans SC font for the portal (npm ci, pinned by package-lock.json)
 
 $(PORTAL_VENDOR)/.installed: $(PORTAL)/package.json $(PORTAL)/package-lock.json
-	@command -v npm >/dev/null || $(APT_INSTALL) nodejs npm || ($(SUDO) apt-get update && $(APT_INSTALL) nodejs npm)
+	@command -v npm >/dev/null || $(APT_INSTALL) nodejs npm || ($(APT_GET) update && $(APT_INSTALL) nodejs npm)
 	npm ci --prefix $(PORTAL) --no-audit --no-fund --ignore-scripts --loglevel=error
 	rm -rf $(PORTAL_VENDOR) && mkdir -p $(PORTAL_VENDOR)/fonts/files $(PORTAL_VENDOR)/licenses
 	cp $(PORTAL_NPM)/htmx.org/dist/htmx.min.js $(PORTAL_NPM)/echarts/dist/echarts.min.js $(PORTAL_VENDOR)/
@@ -91,9 +101,25 @@ portal-messages: venv ## extract the portal's messages and update its Chinese ca
 screenshots: venv kafka-jars chromium portal-assets ## photograph the portal's pages (desktop, phone) into docs/images on a stack of its own
 	$(PY) scripts/portal_screenshots.py
 
+# make up checks every port before it starts anything; each moves with its own variable:
+# SANPI_<SERVICE>_PORT (SANPI_PORTAL_PORT: 8000), KAFKA_PORT, KAFKA_CONTROLLER_PORT, PROMETHEUS_PORT, ALERTMANAGER_PORT (9095),
+# PG_PORT. ALERT_WEBHOOK_URL receives the ops alerts; ALERTMANAGER_CONFIG replaces the whole config.
 DB ?= sqlite
-up: venv kafka-jars prometheus portal-assets $(if $(filter postgres,$(DB)),postgres-server) ## start Kafka, the services and the portal (DB=sqlite|postgres, SKIP_DEMO=1); prints the portal URL first
+up: venv kafka-jars prometheus alertmanager portal-assets $(if $(filter postgres,$(DB)),postgres-server) ## start Kafka, the services, the portal, Prometheus, Alertmanager (DB=sqlite|postgres, SKIP_DEMO=1); prints the portal URL first
 	$(PY) scripts/stack.py up --db $(DB) $(if $(SKIP_DEMO),--skip-demo)
+
+backup: venv ## back up the running stack: databases and Kafka positions, into .run/backups/<time>/ (DB=postgres)
+	$(PY) -m scripts.backup backup --db $(DB)
+
+# After `make down`: the broker (and the local PostgreSQL) must run for a restore, the services not.
+restore: venv kafka-jars $(if $(filter postgres,$(DB)),postgres-server) ## restore a backup after `make down`: make restore BACKUP=.run/backups/<time> (DB=postgres); then make up
+	@test -n "$(BACKUP)" || { echo 'usage: make restore BACKUP=.run/backups/<time>  (make backup-list shows them)' >&2; exit 2; }
+	deploy/kafka/kafka.sh start
+	$(if $(filter postgres,$(DB)),deploy/postgres/pg.sh start)
+	$(PY) -m scripts.backup restore "$(BACKUP)" --db $(DB)
+
+backup-list: venv ## the backups under .run/backups
+	@$(PY) -m scripts.backup list
 
 down: ## stop the services and Kafka (by recorded pid)
 	@test -x $(PY) && $(PY) scripts/stack.py down || deploy/kafka/kafka.sh stop
@@ -108,7 +134,7 @@ format: venv ## rewrite the code in the house format
 lint: venv ## ruff (format and rules) and mypy --strict
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy libs services tests scripts bench deploy/grafana
+	$(VENV)/bin/mypy libs services tests scripts bench deploy/grafana deploy/k8s
 
 # A new Alembic revision of one service's schema, autogenerated from its models against a scratch
 # SQLite database at head. Review it by hand: it must run on SQLite and on PostgreSQL.
@@ -121,21 +147,22 @@ migration: venv ## new schema revision from the models: make migration SERVICE=r
 	SANPI_$(shell echo '$(SERVICE)' | tr a-z A-Z)_DATABASE_URL=sqlite+aiosqlite:///$(MIGRATION_DB) \
 	  sh -c '$(PY) -m sanpi.$(SERVICE) migrate && $(PY) -m sanpi.$(SERVICE) alembic revision --autogenerate -m "$$0"' "$(MSG)"
 
-test: lint kafka-jars postgres-server prometheus tools chromium portal-assets ## the whole suite, on SQLite and on PostgreSQL, against a real Kafka
+test: lint kafka-jars postgres-server prometheus alertmanager tools chromium portal-assets ## the whole suite, on SQLite and on PostgreSQL, against a real Kafka
 	$(VENV)/bin/pytest
 	SANPI_TEST_DB=postgres $(VENV)/bin/pytest
 
-test-sqlite: venv kafka-jars prometheus tools chromium portal-assets ## the suite on SQLite only
+test-sqlite: venv kafka-jars prometheus alertmanager tools chromium portal-assets ## the suite on SQLite only
 	$(VENV)/bin/pytest
 
-test-postgres: venv kafka-jars postgres-server prometheus tools chromium portal-assets ## the suite on PostgreSQL only
+test-postgres: venv kafka-jars postgres-server prometheus alertmanager tools chromium portal-assets ## the suite on PostgreSQL only
 	SANPI_TEST_DB=postgres $(VENV)/bin/pytest
 
-docs: venv ## write the generated parts of docs/ (event catalogue, JSON Schemas, OpenAPI, settings) from the code
+docs: venv ## write the generated parts of docs/ (events, JSON Schemas, OpenAPI, settings) and deploy/k8s/base/monitoring
 	$(PY) scripts/docs_gen.py
+	$(PY) deploy/k8s/monitoring.py
 
 # make test runs the same check (tests/docs); this target runs only it, with its report.
-docs-check: venv kafka-jars prometheus tools ## run every shell command of README.md and docs/ against a stack on free ports
+docs-check: venv kafka-jars prometheus alertmanager tools ## run every shell command of README.md and docs/ against a stack on free ports
 	$(PY) scripts/docs_gen.py --check
 	$(PY) -m scripts.docs_check
 
@@ -151,4 +178,6 @@ test-unit: venv portal-assets ## only the tests that need no broker
 	$(VENV)/bin/pytest tests/unit
 
 clean: down ## stop everything and delete .run/ (Kafka data, databases, logs, tokens)
+	@# The local PostgreSQL's files may live outside .run (deploy/postgres/pg.sh says where).
+	@if [ -d .run/postgres ]; then deploy/postgres/pg.sh destroy; fi
 	rm -rf .run

@@ -248,6 +248,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "milestone_kind": "STARTED",
         "evidence": ["https://photos.example/site-2023-03-01.jpg"],
         "changed_by": "operator-wutong",
+        "version": 1,
     },
     "sanpi.milestone.achieved.v1": {
         "project_id": EXAMPLE_PROJECT,
@@ -558,7 +559,8 @@ FALLBACK_MEANINGS: dict[str, str] = {
     "secret and (notification) private webhook targets",
     "host": "the address the HTTP server binds (0.0.0.0 in containers)",
     "port": "the HTTP port",
-    "log_level": "DEBUG, INFO, WARNING or ERROR; one line per record on stderr, secrets masked",
+    "log_level": "DEBUG, INFO, WARNING or ERROR; one record per line on stderr (in "
+    "`log_format`), secrets masked",
     "data_dir": "where the default SQLite file `<service>.db` lives",
     "kafka_enabled": "false serves the API without a broker: events wait in the outbox",
     "kafka_bootstrap": "the Kafka bootstrap servers, `host:port[,host:port…]`",

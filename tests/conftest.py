@@ -257,7 +257,8 @@ def postgres(run_dir: Path) -> Iterator[Postgres | None]:
     try:
         yield cluster
     finally:
-        cluster.script("stop")
+        # Its files may live outside run_dir (pg.sh: a checkout the postgres user cannot enter).
+        cluster.script("destroy")
 
 
 @pytest.fixture(scope="session")

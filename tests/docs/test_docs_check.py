@@ -192,7 +192,8 @@ def test_skipped_commands_are_validated_offline(tmp_path: Path) -> None:
         tmp_path,
         "<!-- docs-check: skip docker -->\n```bash\n"
         "export SANPI_JWT_SECRET=$(openssl rand -hex 32) SANPI_NOTIFICATION_SECRET_KEYS=k\n"
-        "POSTGRES_PASSWORD=x docker compose up -d\ndocker compose logs registry grafana\n"
+        "POSTGRES_PASSWORD=x GRAFANA_ADMIN_PASSWORD=y docker compose up -d\n"
+        "docker compose logs registry grafana\n"
         "kubectl -n sanpi scale deployment/sanpi-registry --replicas 4\nmake up DB=postgres\n```\n"
         "<!-- docs-check: skip docker -->\n```bash\ndocker compose logs mysql\n```\n"
         "<!-- docs-check: skip docker -->\n```bash\ndocker compose up\n```\n"
@@ -208,7 +209,8 @@ def test_skipped_commands_are_validated_offline(tmp_path: Path) -> None:
         (unknown_service, "no service ['mysql']"),
         (
             no_variable,
-            "needs ['POSTGRES_PASSWORD', 'SANPI_JWT_SECRET', 'SANPI_NOTIFICATION_SECRET_KEYS']",
+            "needs ['GRAFANA_ADMIN_PASSWORD', 'POSTGRES_PASSWORD', 'SANPI_JWT_SECRET', "
+            "'SANPI_NOTIFICATION_SECRET_KEYS']",
         ),
         (no_target, "make deploy: no such target"),
         (no_deployment, "no deployment/sanpi-web in the manifests"),

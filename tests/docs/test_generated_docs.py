@@ -96,6 +96,8 @@ def changed(value: Any) -> tuple[str, Any]:
         return "/srv/sanpi", Path("/srv/sanpi")
     if value == "development":
         return "test", "test"
+    if value == "json":  # the log format
+        return "text", "text"
     if value == "auto":  # the portal's cookie_secure
         return "always", "always"
     return "changed.example:1", "changed.example:1"

@@ -12,22 +12,28 @@ from typing import Any
 
 import httpx
 import pytest
+from cloudevents.core.bindings import http as ce_http
+from cloudevents.v1.http import from_http as legacy_from_http
+from prometheus_client import REGISTRY
 from sqlmodel import delete
 from standardwebhooks import Webhook
 
 from sanpi.events import (
+    CONTENT_TYPE,
     BatchType,
     ChainTag,
     KafkaRecord,
     ProjectListed,
     ProjectRegistered,
     ProjectStageChanged,
+    ProjectUpdated,
     Severity,
     Stage,
 )
 from sanpi.kit import Role, issue_token
 from sanpi.kit.inbox import InboxEntry
 from sanpi.kit.settings import DEV_JWT_SECRET
+from sanpi.notification.routing.models import ProjectView
 from tests.support.apps import auth
 from tests.support.notification import MILESTONE_SOURCE, Harness, alert, harness, record
 from tests.support.sink import WebhookSink
@@ -423,3 +429,60 @@ async def test_the_live_stream_ends_when_its_token_expires(h: Harness) -> None:
     assert response.status_code == 200
     assert response.text.startswith(": sanpi stream")
     assert response.text.rstrip().endswith(": token expired")
+
+
+async def test_the_project_view_takes_only_newer_snapshots(h: Harness) -> None:
+    source = "/sanpi/registry"
+
+    def snapshot(version: int, park: str) -> ProjectUpdated:
+        return ProjectUpdated(
+            project_id="p-late", version=version, name=f"v{version}", park=park, total_investment=1
+        )
+
+    stale = REGISTRY.get_sample_value(
+        "sanpi_events_stale_total", {"type": "sanpi.project.updated.v1"}
+    )
+    await h.feed(snapshot(1, "双桥"), source)
+    await h.feed(snapshot(3, "梧桐"), source)
+    await h.feed(snapshot(2, "石佛"), source)  # late (dead-lettered, then redriven)
+    await h.feed(snapshot(3, "枫杨"), source)  # the same version again: not newer
+    async with h.runtime.db.read() as session:
+        view = await session.get(ProjectView, "p-late")
+    assert view is not None
+    assert (view.version, view.name, view.park) == (3, "v3", "梧桐")
+    after = REGISTRY.get_sample_value(
+        "sanpi_events_stale_total", {"type": "sanpi.project.updated.v1"}
+    )
+    assert (after or 0) - (stale or 0) == 2
+
+
+async def test_a_webhook_of_one_event_is_a_structured_cloudevent_the_sdk_reads(
+    h: Harness, sink: WebhookSink
+) -> None:
+    await subscribe(h, channel="webhook", url=sink.url, event_types=[ProjectStageChanged.TYPE])
+    changed = await h.feed(
+        ProjectStageChanged(
+            project_id="p-sdk",
+            from_stage=Stage.SIGNED,
+            to_stage=Stage.UNDER_CONSTRUCTION,
+            effective_date="2023-09-01",
+            reason="MILESTONE",
+            changed_by="operator",
+            version=1,
+        )
+    )
+    await eventually(lambda: len(sink.accepted()) == 1, what="the webhook")
+    (received,) = sink.accepted()
+    assert received.headers["content-type"] == CONTENT_TYPE
+    assert not [name for name in received.headers if name.startswith("ce-")]
+    read = ce_http.from_http_event(
+        ce_http.HTTPMessage(headers=received.headers, body=received.body)
+    )
+    assert (read.get_id(), read.get_type(), read.get_source()) == (
+        changed.id,
+        changed.type,
+        changed.source,
+    )
+    assert read.get_data() == changed.data
+    # The SDK's older API (cloudevents.v1) reads it too.
+    assert legacy_from_http(received.headers, received.body)["id"] == changed.id

@@ -15,13 +15,14 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.events import EVENT_TYPES, dead_letter_topic
+from sanpi.events import EVENT_TYPES, dead_letter_topic, encoded_headers
 from sanpi.kit.clock import Clock, SystemClock
 from sanpi.kit.consumer import CaughtUp, EventConsumer, Handler, Prepare, Record
 from sanpi.kit.db import Database
 from sanpi.kit.errors import install_problem_handlers
 from sanpi.kit.kafka import ensure_topics, make_producer
 from sanpi.kit.limits import BodyLimitMiddleware
+from sanpi.kit.logs import LogContextMiddleware
 from sanpi.kit.metrics import (
     DLQ_RECORDS,
     KAFKA_CONNECTED,
@@ -203,7 +204,7 @@ class Runtime:
                 row.topic,
                 value=row.value,
                 key=row.key.encode(),
-                headers=[(k, v.encode()) for k, v in row.headers.items()],
+                headers=encoded_headers(row.headers),
             )
             for row in rows
         ]
@@ -316,6 +317,8 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     install_problem_handlers(app)
     app.add_middleware(HTTPMetricsMiddleware)
     app.add_middleware(NulGuardMiddleware)
+    # Outside the others but the body limit: what is logged for a request carries its context.
+    app.add_middleware(LogContextMiddleware)
     # Added after the others, so it runs before them: an oversized body is refused before
     # anything reads it.
     app.add_middleware(

@@ -36,6 +36,7 @@ SHARED_FIELDS = frozenset(
         "rate_limit_writes_per_s",
         "rate_limit_writes_burst",
         "log_level",
+        "log_format",
         "data_dir",
         "consumer_stall_s",
         "consumer_linger_ms",
@@ -68,6 +69,10 @@ class ServiceSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
+    # json: one JSON object per line, for files and log collectors (the services `make up`
+    # starts write to .run/logs/*.log, and a container's stderr is collected the same way);
+    # text: one readable line per record, for a person watching a terminal.
+    log_format: Literal["json", "text"] = "json"
     data_dir: Path = Path(".run")
     # Empty means the embedded default: SQLite at <data_dir>/<service>.db.
     database_url: str = ""

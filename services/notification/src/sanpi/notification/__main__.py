@@ -1,5 +1,6 @@
 """Runs the notification service: `python -m sanpi.notification` serves, `... migrate` upgrades its
-database, `... secrets new-key|reseal` manages the keys that seal stored signing secrets."""
+database, `... secrets new-key|reseal` manages the keys that seal stored signing secrets, and
+`... recover-deliveries POSITIONS.json` records what was delivered since a backup."""
 
 import asyncio
 import sys
@@ -8,6 +9,7 @@ from sanpi.kit.db import Database
 from sanpi.kit.sealing import new_key
 from sanpi.kit.serve import main
 from sanpi.notification.app import create_app
+from sanpi.notification.delivery import recovery
 from sanpi.notification.migrations import MIGRATIONS
 from sanpi.notification.settings import NotificationSettings
 from sanpi.notification.subscriptions.service import reseal_secrets
@@ -15,7 +17,7 @@ from sanpi.notification.subscriptions.service import reseal_secrets
 SECRETS_USAGE = "secrets new-key | secrets reseal"
 
 
-def secrets_command(args: list[str]) -> None:
+def secrets_command(settings: NotificationSettings, args: list[str]) -> None:
     """new-key: print a fresh sealing key. reseal: seal every stored signing secret that is in
     plaintext or under an older key with the newest key of SANPI_NOTIFICATION_SECRET_KEYS."""
     if args == ["new-key"]:
@@ -23,7 +25,6 @@ def secrets_command(args: list[str]) -> None:
         return
     if args != ["reseal"]:
         sys.exit(f"usage: python -m sanpi.notification {SECRETS_USAGE}")
-    settings = NotificationSettings()
 
     async def reseal() -> int:
         db = Database(settings.effective_database_url)
@@ -45,5 +46,5 @@ if __name__ == "__main__":
         create_app,
         NotificationSettings(),
         MIGRATIONS,
-        commands={"secrets": (SECRETS_USAGE, secrets_command)},
+        commands={"secrets": secrets_command, "recover-deliveries": recovery.command},
     )

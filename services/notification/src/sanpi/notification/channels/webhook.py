@@ -77,7 +77,13 @@ def client(
 
 
 async def post(
-    client: aiohttp.ClientSession, *, url: str, secrets: list[str], msg_id: str, body: bytes
+    client: aiohttp.ClientSession,
+    *,
+    url: str,
+    secrets: list[str],
+    msg_id: str,
+    body: bytes,
+    content_type: str = "application/json",
 ) -> AttemptResult:
     """POSTs one signed message; never raises for network trouble, which is a failed attempt.
     An address the SSRF guard refuses is a failed attempt too, its error saying so."""
@@ -85,7 +91,7 @@ async def post(
     # tolerance in the reference verifier).
     timestamp = int(time.time())
     headers = {
-        "content-type": "application/json",
+        "content-type": content_type,
         "user-agent": "sanpi-notification/1.0",
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import (
+    CONTENT_TYPE,
     AlertResolved,
     CloudEvent,
     NotificationDelivered,
@@ -304,6 +305,7 @@ class Claimed:
     secrets: list[str]
     language: str
     body: bytes  # the webhook body
+    content_type: str  # the webhook body's media type
     message: Message  # what a person reads (e-mail, inbox)
     event_ids: list[str]
     event_time: dt.datetime
@@ -328,6 +330,17 @@ class Content(Protocol):
 
 
 ABOUT_ALERT = (Kind.REPEAT, Kind.ESCALATION)
+
+# The webhook body's media type: one event is sent as the CloudEvent itself, in the HTTP
+# binding's structured mode (a CloudEvents SDK's from_http reads it); a digest, reminder or
+# escalation is sanpi's own JSON envelope holding the events.
+CLOUDEVENT_BODY = CONTENT_TYPE
+ENVELOPE_BODY = "application/json"
+
+
+def single_event(kind: str, events: int) -> bool:
+    """Whether a delivery's webhook body is its one event, as a structured CloudEvent."""
+    return kind == Kind.EVENT and events == 1
 
 
 async def content_of(
@@ -375,7 +388,7 @@ async def _content(
         level=delivery.escalation_level,
         contact=delivery.target or "",
     )
-    if delivery.kind == Kind.EVENT and len(raw) == 1:
+    if single_event(delivery.kind, len(raw)):
         body = raw[0].encode()  # the CloudEvent itself, byte for byte
     else:
         envelope: dict[str, Any] = {
@@ -456,6 +469,9 @@ async def claim_due(
                     secrets=subscription_rules.signing_secrets(subscription, now, box),
                     language=subscription.language,
                     body=body,
+                    content_type=CLOUDEVENT_BODY
+                    if single_event(delivery.kind, len(event_ids))
+                    else ENVELOPE_BODY,
                     message=message,
                     event_ids=event_ids,
                     event_time=delivery.event_time,

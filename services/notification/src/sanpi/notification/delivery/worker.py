@@ -50,6 +50,7 @@ async def send(
         secrets=claimed.secrets,
         msg_id=claimed.delivery_id,
         body=claimed.body,
+        content_type=claimed.content_type,
     )
 
 

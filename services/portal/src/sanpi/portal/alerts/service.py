@@ -110,6 +110,7 @@ def ranking_chart(ranks: list[ParkRank]) -> dict[str, Any]:
         for colour in SEVERITY_ORDER
     ]
     return {
+        "animation": False,
         "textStyle": {"fontFamily": "Noto Sans SC, sans-serif"},
         "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
         "legend": {"top": 0},

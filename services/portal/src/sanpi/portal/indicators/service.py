@@ -45,6 +45,7 @@ def rates_chart(scopes: list[dict[str, Any]]) -> dict[str, Any]:
     """Grouped bars: the three cumulative conversion rates of each scope, in percent."""
     names = rate_names()
     return {
+        "animation": False,
         "textStyle": {"fontFamily": "Noto Sans SC, sans-serif"},
         "tooltip": {"trigger": "axis"},
         "legend": {"top": 0, "type": "scroll"},
@@ -68,6 +69,7 @@ def targets_chart(scope: dict[str, Any]) -> dict[str, Any]:
     """Each target's attainment (%) as bars, with the 序时进度 as a line across them."""
     targets = scope.get("targets", [])
     return {
+        "animation": False,
         "textStyle": {"fontFamily": "Noto Sans SC, sans-serif"},
         "tooltip": {"trigger": "axis"},
         "legend": {"top": 0},

@@ -255,6 +255,7 @@ def investment_chart(
             }
         )
     return {
+        "animation": False,
         "textStyle": {"fontFamily": "Noto Sans SC, sans-serif"},
         "tooltip": {"trigger": "axis"},
         "legend": {"top": 0, "type": "scroll"},

@@ -1,5 +1,5 @@
-"""Starts and stops the local sanpi stack (Kafka, the services, Prometheus, Alertmanager) by
-recorded pid; tests reuse it.
+"""Starts and stops the local sanpi stack (Kafka, the services, the portal, Prometheus,
+Alertmanager) by recorded pid; tests reuse it.
 
     python scripts/stack.py up [--skip-demo] [--db sqlite|postgres]
                                                start what is not running, wait until ready, print URLs
@@ -14,8 +14,8 @@ PG_PORT (e.g. `make up PROMETHEUS_PORT=9091`). ALERT_WEBHOOK_URL is where Alertm
 the ops alerts (default http://127.0.0.1:9999/alertmanager); ALERTMANAGER_CONFIG a file of your
 own instead of deploy/alertmanager/alertmanager.yml.
 
-State lives under .run/: pids/, logs/, jwt.secret, admin.token, <service>.db, kafka/, postgres/,
-prometheus/, alertmanager/. Processes are only ever stopped through the pid file they were started
+State lives under .run/: pids/, logs/, jwt.secret, admin.token, portal-admin.password,
+<service>.db, kafka/, postgres/, prometheus/, alertmanager/. Processes are only ever stopped through the pid file they were started
 with, never by name.
 """
 
@@ -57,6 +57,9 @@ ALERTMANAGER_TARGET = "127.0.0.1:9095"
 ALERT_WEBHOOK_URL = "http://127.0.0.1:9999/alertmanager"
 
 SERVICES: dict[str, int] = {"registry": 8001, "milestone": 8002, "notification": 8003}
+# The people's front end: it calls the three services over HTTP and keeps only accounts.
+PORTAL_PORT = 8000
+PORTAL_ADMIN_PASSWORD_FILE = "portal-admin.password"  # noqa: S105 - a file name
 
 
 @dataclass(frozen=True)
@@ -316,6 +319,7 @@ def wait_http(url: str, *, timeout: float = 30.0) -> None:
 # The fixed ports of `make up`, and the variable of the part that listens on each, which moves it.
 PORT_VARIABLES: dict[str, tuple[int, str]] = {
     **{name: (port, f"SANPI_{name.upper()}_PORT") for name, port in SERVICES.items()},
+    "portal": (PORTAL_PORT, "SANPI_PORTAL_PORT"),
     "kafka": (9092, "KAFKA_PORT"),
     "kafka-controller": (9093, "KAFKA_CONTROLLER_PORT"),
     "prometheus": (9090, "PROMETHEUS_PORT"),
@@ -512,6 +516,35 @@ def service_env(secret: str, bootstrap: str, data_dir: Path) -> dict[str, str]:
     }
 
 
+def portal_env(urls: dict[str, str], run_dir: Path) -> dict[str, str]:
+    """What the portal needs beyond the shared settings: where the services answer."""
+    return {
+        "SANPI_PORTAL_REGISTRY_URL": urls["registry"],
+        "SANPI_PORTAL_MILESTONE_URL": urls["milestone"],
+        "SANPI_PORTAL_NOTIFICATION_URL": urls["notification"],
+        "SANPI_PORTAL_ADMIN_PASSWORD_FILE": str(run_dir / PORTAL_ADMIN_PASSWORD_FILE),
+    }
+
+
+def create_portal_admin(env: dict[str, str]) -> str:
+    """`python -m sanpi.portal create-admin`: the admin account, once; returns its answer."""
+    return subprocess.run(
+        [str(VENV_BIN / "python"), "-m", "sanpi.portal", "create-admin"],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **env},
+    ).stdout.strip()
+
+
+def start_portal(*, port: int, env: dict[str, str], run_dir: Path, urls: dict[str, str]) -> int:
+    """Creates the admin account if missing, then starts the portal; returns its pid."""
+    portal = {**env, **portal_env(urls, run_dir)}
+    create_portal_admin(portal)
+    return start_service("portal", port=port, env=portal, run_dir=run_dir)
+
+
 def postgres_urls() -> dict[str, str]:
     """Starts the local PostgreSQL (deploy/postgres/pg.sh) and returns each service's DB URL env."""
     subprocess.run([str(PG_SH), "start"], check=True)
@@ -519,7 +552,7 @@ def postgres_urls() -> dict[str, str]:
         f"SANPI_{name.upper()}_DATABASE_URL": subprocess.run(
             [str(PG_SH), "url", name], check=True, capture_output=True, text=True
         ).stdout.strip()
-        for name in SERVICES
+        for name in (*SERVICES, "portal")
     }
 
 
@@ -599,7 +632,15 @@ def up(skip_demo: bool, db: str) -> int:
         )
         if demo.returncode != 0:
             print("demo data: loading failed (see above); the stack runs without it")
+    urls = {name: Service(name, ports[name]).url for name in SERVICES}
+    portal_pid = start_portal(port=ports["portal"], env=env, run_dir=RUN, urls=urls)
+    portal_url = Service("portal", ports["portal"]).url
+    wait_ready(portal_url, pid=portal_pid, marker="sanpi.portal")
     print(f"\nsanpi is up ({time.monotonic() - started:.1f}s)\n")
+    print(
+        f"  portal        {portal_url}   user admin, password in "
+        f"{(RUN / PORTAL_ADMIN_PASSWORD_FILE).relative_to(ROOT)}"
+    )
     for name in SERVICES:
         url = f"http://127.0.0.1:{ports[name]}"
         print(f"  {name:<13} {url}   docs: {url}/docs")
@@ -637,6 +678,8 @@ def down() -> int:
         print("stopped prometheus")
     if stop_pidfile(RUN / "pids" / "alertmanager.pid", ALERTMANAGER_MARKER):
         print("stopped alertmanager")
+    if stop_pidfile(RUN / "pids" / "portal.pid", "sanpi.portal"):
+        print("stopped portal")
     for name in SERVICES:
         if stop_pidfile(RUN / "pids" / f"{name}.pid", f"sanpi.{name}"):
             print(f"stopped {name}")
@@ -648,7 +691,7 @@ def down() -> int:
 
 def status() -> int:
     report = {}
-    for name, port in SERVICES.items():
+    for name, port in {"portal": PORTAL_PORT, **SERVICES}.items():
         pid = read_pid(RUN / "pids" / f"{name}.pid", f"sanpi.{name}")
         report[name] = {"pid": pid, "url": f"http://127.0.0.1:{port}"} if pid else None
     print(json.dumps(report, indent=2))

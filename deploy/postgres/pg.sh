@@ -31,7 +31,7 @@ repo="$(cd "$here/../.." && pwd)"
 PG_DIR="$(realpath -m "${PG_DIR:-$repo/.run/postgres}")"
 PG_PORT="${PG_PORT:-5432}"
 USER_NAME=sanpi
-DATABASES=(sanpi_registry sanpi_milestone sanpi_notification)
+DATABASES=(sanpi_registry sanpi_milestone sanpi_notification sanpi_portal)
 
 log() { printf '[postgres] %s\n' "$*" >&2; }
 

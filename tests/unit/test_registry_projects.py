@@ -422,6 +422,7 @@ PORTFOLIO: list[dict[str, Any]] = [
         "category": "ADVANCED_MANUFACTURING",
         "is_manufacturing": True,
         "enterprise": {"name": "珠海艾派克微电子有限公司"},
+        "national_project_code": "2023-410171-39-03-054321",
     },
     {
         "name": "清智机器人创新中心",
@@ -480,6 +481,9 @@ async def names(registry: httpx.AsyncClient, **params: Any) -> list[str]:
         ({"q": "boe"}, ["京东方艺云区域总部"]),
         ({"q": "艾派克微电子"}, ["珠海艾派克微集成电路封测"]),
         ({"q": "100%_"}, []),
+        # 项目代码, whole or in part (the portal's search box).
+        ({"q": "2023-410171-39-03-054321"}, ["珠海艾派克微集成电路封测"]),
+        ({"q": "054321"}, ["珠海艾派克微集成电路封测"]),
         ({"park": "双桥", "period": 7, "q": "京东方"}, ["京东方艺云区域总部"]),
     ],
 )

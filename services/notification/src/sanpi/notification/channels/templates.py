@@ -13,6 +13,7 @@ class Kind(StrEnum):
     DIGEST = "DIGEST"  # the non-red alerts of one evaluation pass for one park, grouped
     REPEAT = "REPEAT"  # a still-firing, unacknowledged red alert, again
     ESCALATION = "ESCALATION"  # an unacknowledged red alert climbing the ladder (督办)
+    TEST = "TEST"  # asked for by the subscriber: does the channel reach them?
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ EVENT_LABELS = {
         "sanpi.period.held.v1": "活动举行",
         "sanpi.period.closed.v1": "活动期次关闭",
         "sanpi.target.set.v1": "年度目标设定",
+        "sanpi.notification.test.v1": "测试消息",
     },
     "en": {
         "sanpi.project.registered.v1": "Project registered",
@@ -99,6 +101,7 @@ EVENT_LABELS = {
         "sanpi.period.held.v1": "Period held",
         "sanpi.period.closed.v1": "Period closed",
         "sanpi.target.set.v1": "Target set",
+        "sanpi.notification.test.v1": "Test message",
     },
 }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -28,7 +29,12 @@ from sanpi.notification import metrics
 from sanpi.notification.channels.result import AttemptResult
 from sanpi.notification.channels.templates import Kind, Message, render
 from sanpi.notification.delivery import repository
-from sanpi.notification.delivery.models import Delivery, DeliveryStatus, new_delivery_id
+from sanpi.notification.delivery.models import (
+    Delivery,
+    DeliveryEvent,
+    DeliveryStatus,
+    new_delivery_id,
+)
 from sanpi.notification.delivery.repository import CarriedEvent, SentDelivery
 from sanpi.notification.delivery.schemas import (
     AttemptPublic,
@@ -120,6 +126,53 @@ def delivery_values(
         "acknowledged_at": None,
         "acknowledged_by": None,
     }
+
+
+# Not a domain event: it exists only inside the test notification it is carried by.
+TEST_EVENT_TYPE = "sanpi.notification.test.v1"
+TEST_TEXT = {
+    "zh": "这是一条测试消息：收到即说明此订阅的通知渠道畅通。",
+    "en": "This is a test message: receiving it means this subscription's channel works.",
+}
+
+
+def queue_test(session: AsyncSession, subscription: Subscription, *, now: dt.datetime) -> Delivery:
+    """Queues a test notification to the subscription's channel, at once (quiet hours aside),
+    with the retries and delivery log of any other. Its body names the subscription."""
+    event_id = str(uuid.uuid4())
+    language = "en" if subscription.language == "en" else "zh"
+    event = {
+        "specversion": "1.0",
+        "id": event_id,
+        "source": "/sanpi/notification",
+        "type": TEST_EVENT_TYPE,
+        "subject": subscription.id,
+        "time": now.isoformat(),
+        "datacontenttype": "application/json",
+        "data": {"subscription_id": subscription.id, "message": TEST_TEXT[language]},
+    }
+    delivery = new_delivery(
+        session,
+        subscription,
+        kind=Kind.TEST,
+        event_id=event_id,
+        event_type=TEST_EVENT_TYPE,
+        event_time=now,
+        release=now,
+        now=now,
+        urgent=True,
+    )
+    repository.add(
+        session,
+        DeliveryEvent(
+            delivery_id=delivery.id,
+            subscription_id=subscription.id,
+            event_id=event_id,
+            project_name=None,
+            payload=json.dumps(event, ensure_ascii=False, separators=(",", ":")),
+        ),
+    )
+    return delivery
 
 
 def new_delivery(session: AsyncSession, subscription: Subscription, **values: Any) -> Delivery:

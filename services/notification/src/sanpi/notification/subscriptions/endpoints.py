@@ -11,6 +11,7 @@ from sanpi.kit import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     Authenticated,
+    Conflict,
     IdempotencyKey,
     Page,
     ReadSessionDep,
@@ -19,13 +20,16 @@ from sanpi.kit import (
     etag,
     run_idempotent,
 )
+from sanpi.notification.delivery import service as delivery_service
 from sanpi.notification.settings import NotificationSettings
 from sanpi.notification.subscriptions import service
+from sanpi.notification.subscriptions.models import Channel
 from sanpi.notification.subscriptions.schemas import (
     SubscriptionCreate,
     SubscriptionCreated,
     SubscriptionPublic,
     SubscriptionUpdate,
+    TestQueued,
 )
 
 router = APIRouter(prefix="/subscriptions", tags=["subscriptions"])
@@ -140,6 +144,28 @@ async def rotate_secret(
         box=settings.secret_box,
     )
     return service.created(subscription, secret)
+
+
+@router.post(
+    "/{subscription_id}/test",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=TestQueued,
+)
+async def send_test(
+    subscription_id: str, principal: Authenticated, session: SessionDep, runtime: RuntimeDep
+) -> TestQueued:
+    """Sends a test notification through the subscription's channel at once (quiet hours
+    aside), with retries and a delivery log like any other: the answer names the delivery to
+    follow in GET /v1/deliveries. A live-stream subscription has nothing to queue (409)."""
+    subscription = await service.get_owned(
+        session, subscription_id=subscription_id, principal=principal
+    )
+    if subscription.channel == Channel.STREAM:
+        raise Conflict("a stream subscription only carries live events; open the stream instead")
+    if not subscription.active:
+        raise Conflict("the subscription is paused or disabled; resume it first")
+    delivery = delivery_service.queue_test(session, subscription, now=runtime.clock.now())
+    return TestQueued(delivery_id=delivery.id)
 
 
 @router.delete("/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)

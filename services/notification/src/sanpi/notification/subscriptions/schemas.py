@@ -189,3 +189,7 @@ class SubscriptionCreated(SubscriptionPublic):
         description="true in a replay of a create (same Idempotency-Key): the secret is shown "
         "only in the first answer and is null here; rotate it if it was lost",
     )
+
+
+class TestQueued(BaseModel):
+    delivery_id: str = Field(description="follow it in GET /v1/deliveries")

@@ -64,7 +64,8 @@ def project_filter(
         int | None, Query(ge=0, le=MAX_AMOUNT_WAN, description="总投资 ≤ (万元)")
     ] = None,
     q: Annotated[
-        str | None, Query(min_length=1, max_length=100, description="in name or enterprise")
+        str | None,
+        Query(min_length=1, max_length=100, description="in name, enterprise or project code"),
     ] = None,
     include_cancelled: bool = True,
 ) -> ProjectFilter:

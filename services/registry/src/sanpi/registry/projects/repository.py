@@ -85,6 +85,8 @@ def _conditions(f: ProjectFilter) -> list[ColumnElement[bool]]:
             or_(
                 func.lower(col(Project.name)).contains(needle, autoescape=True),
                 func.lower(col(Project.enterprise_name)).contains(needle, autoescape=True),
+                # 项目代码 (GB/T 40058) is upper-case letters and digits: matched as typed, upper.
+                col(Project.national_project_code).contains(f.q.upper(), autoescape=True),
             )
         )
     return where

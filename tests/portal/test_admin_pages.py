@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from sanpi.kit import Role
-from tests.support.portal import PASSWORD, District, csrf_of
+from tests.support.portal import PASSWORD, District, csrf_of, post_forms_without_token
 
 
 async def as_admin(d: District) -> str:
@@ -184,3 +184,11 @@ async def test_a_ledger_sheet_is_checked_row_by_row_then_imported_and_exported(
     assert exported.status_code == 200
     assert exported.content[:2] == b"PK"
     assert "attachment" in exported.headers["content-disposition"]
+
+
+async def test_every_admin_form_carries_the_csrf_token(district: District) -> None:
+    await as_admin(district)
+    for path in ("/admin/accounts/new", "/admin/periods", "/admin/ledger"):
+        page = await district.portal.client.get(path)
+        assert page.status_code == 200, path
+        assert post_forms_without_token(page.text) == [], path

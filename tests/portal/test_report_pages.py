@@ -4,7 +4,7 @@ on the server, with the error beside the field, before the milestone service che
 from __future__ import annotations
 
 from sanpi.kit import Role
-from tests.support.portal import District, csrf_of
+from tests.support.portal import District, csrf_of, post_forms_without_token
 
 
 async def two_parks(d: District) -> dict[str, str]:
@@ -119,3 +119,22 @@ async def test_the_batch_page_lists_the_parks_projects_for_a_xun(district: Distr
     assert "石佛在建项目" not in page.text
     month = await portal.client.get("/report/batch", params={"period_key": "2023-06"})
     assert "批量填报只针对旬报" in month.text or 'id="period_key-error"' in month.text
+
+
+async def test_every_form_an_operator_posts_carries_the_csrf_token(district: District) -> None:
+    """A macro imported without the page's context rendered the milestone form's CSRF field with
+    no name: Chromium left it out of the upload and every milestone with a photo was refused as
+    an expired form."""
+    ids = await two_parks(district)
+    portal = district.portal
+    await portal.add_user("wutong", Role.OPERATOR, ("梧桐",))
+    await portal.login("wutong")
+    for path in (
+        f"/report/milestone?project={ids['mine']}",
+        f"/report/progress?project={ids['mine']}",
+        "/subscriptions/new",
+    ):
+        page = await portal.client.get(path)
+        assert page.status_code == 200, path
+        assert "<form" in page.text, path
+        assert post_forms_without_token(page.text) == [], path

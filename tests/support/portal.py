@@ -124,6 +124,19 @@ class Portal:
         return csrf_of((await self.client.get(path)).text)
 
 
+def post_forms_without_token(html: str) -> list[str]:
+    """The opening tags of the page's POST forms that do not carry a non-empty CSRF field (the
+    header's log-out form carries its own, so a page-wide search would miss a form's)."""
+    missing = []
+    for form in re.finditer(r"<form\b[^>]*>.*?</form>", html, flags=re.S | re.I):
+        opening = form.group(0).split(">", 1)[0] + ">"
+        if 'method="post"' not in opening.lower():
+            continue
+        if not re.search(r'name="csrf_token" value="[^"]+"', form.group(0)):
+            missing.append(opening)
+    return missing
+
+
 def csrf_of(html: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, "no CSRF field on the page"

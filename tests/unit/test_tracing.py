@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from opentelemetry import trace
@@ -16,6 +17,7 @@ from sqlmodel import select
 
 from sanpi.events import TRACEPARENT, build_event, from_value, to_record
 from sanpi.kit import Database, OutboxMessage, PendingEvent, enqueue, tracing
+from sanpi.kit.logs import LogContextMiddleware, current_context
 from sanpi.kit.settings import ServiceSettings
 from tests.unit.test_outbox import db, registered
 
@@ -167,3 +169,25 @@ def test_a_body_without_a_trace() -> None:
     assert tracing.body_traceparent(b"not json") is None
     assert tracing.body_traceparent(b"[1]") is None
     assert tracing.body_traceparent(b'{"events": []}') is None
+
+
+async def test_a_traced_request_without_a_traceparent_logs_the_trace_it_began(
+    spans: InMemorySpanExporter,
+) -> None:
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    app = FastAPI()
+    seen: dict[str, str] = {}
+
+    @app.get("/probe")
+    async def probe() -> dict[str, str]:
+        seen.update(current_context())
+        return {}
+
+    app.add_middleware(LogContextMiddleware)
+    FastAPIInstrumentor.instrument_app(app, tracer_provider=tracing._provider)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://sanpi.test") as client:
+        assert (await client.get("/probe")).status_code == 200
+    span = finished(spans)["GET /probe"]
+    assert seen["trace_id"] == f"{span.context.trace_id:032x}"

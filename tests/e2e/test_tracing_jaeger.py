@@ -137,6 +137,7 @@ async def test_one_milestone_update_is_one_trace_in_jaeger(
     wanted = {
         "sanpi-milestone": {
             "POST /v1/projects/{project_id}/milestones",
+            "rules evaluate",
             "outbox relay",
             "sanpi.milestones send",
         },

@@ -191,3 +191,16 @@ async def test_a_traced_request_without_a_traceparent_logs_the_trace_it_began(
         assert (await client.get("/probe")).status_code == 200
     span = finished(spans)["GET /probe"]
     assert seen["trace_id"] == f"{span.context.trace_id:032x}"
+
+
+async def test_an_evaluation_pass_continues_its_first_callers_trace_and_links_the_others(
+    spans: InMemorySpanExporter,
+) -> None:
+    other = f"00-{'1' * 32}-{'2' * 16}-01"
+    with tracing.evaluating([PARENT, other, None], projects=3):
+        inside = tracing.current_traceparent()
+    assert inside is not None
+    assert inside.split("-")[1] == TRACE_ID  # the alerts it raises stay in the first trace
+    span = finished(spans)["rules evaluate"]
+    assert [f"{link.context.trace_id:032x}" for link in span.links] == ["1" * 32]
+    assert span.attributes["sanpi.rules.callers"] == 3

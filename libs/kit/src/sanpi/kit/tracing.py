@@ -203,6 +203,31 @@ async def send_rows(
     return futures
 
 
+@contextlib.contextmanager
+def evaluating(callers: Sequence[str | None], *, projects: int) -> Iterator[None]:
+    """One evaluation pass for the changes of several callers (the milestone service's rules):
+    a span in the first caller's trace, linked to the others', so that each update's trace
+    shows the evaluation, and the alerts it raises continue from there."""
+    if _tracer is None:
+        yield
+        return
+    from opentelemetry import trace
+    from opentelemetry.trace import Link
+
+    links = []
+    for traceparent in callers[1:]:
+        context = trace.get_current_span(_parent(traceparent)).get_span_context()
+        if context.is_valid:
+            links.append(Link(context))
+    with _tracer.start_as_current_span(
+        "rules evaluate",
+        context=_parent(callers[0] if callers else None),
+        links=links,
+        attributes={"sanpi.rules.projects": projects, "sanpi.rules.callers": len(callers)},
+    ):
+        yield
+
+
 def body_traceparent(body: bytes) -> str | None:
     """The `traceparent` of a webhook body: the CloudEvent's extension, or the first carried
     event's in sanpi's envelope (a digest, a reminder)."""

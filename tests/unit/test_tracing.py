@@ -5,7 +5,7 @@ follows the same trace through real processes into Jaeger)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -127,7 +127,7 @@ async def test_the_relay_sends_each_row_in_its_own_trace(spans: InMemorySpanExpo
     assert {f"{s.context.trace_id:032x}" for s in relayed} >= {TRACE_ID}
 
 
-def tracing_headers(headers: dict[str, str]) -> list[tuple[str, bytes]]:
+def tracing_headers(headers: Mapping[str, str]) -> list[tuple[str, bytes]]:
     return [(k, v.encode()) for k, v in headers.items()]
 
 

@@ -13,11 +13,12 @@ Off, nothing of OpenTelemetry is imported and every hook is one test of `ENABLED
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -173,15 +174,15 @@ def handling(event: CloudEvent, consumer: str) -> Iterator[None]:
 async def send_rows(
     producer: AIOKafkaProducer,
     rows: Sequence[PendingEvent],
-    headers: Any,
-) -> list[Any]:
+    headers: Callable[[Mapping[str, str]], list[tuple[str, bytes]]],
+) -> list[asyncio.Future[Any]]:
     """The relay's send of outbox rows, each in a span continuing the trace its row was written
     in (its stored `traceparent`): the aiokafka instrumentation's send span is its child and
     writes the record's `traceparent` header. `headers(row)`: the row's Kafka headers."""
     assert _tracer is not None
     from opentelemetry.trace import SpanKind
 
-    futures = []
+    futures: list[asyncio.Future[Any]] = []
     for row in rows:
         stored: Mapping[str, str] = row.headers
         with _tracer.start_as_current_span(

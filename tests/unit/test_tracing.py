@@ -193,8 +193,11 @@ async def test_a_traced_request_without_a_traceparent_logs_the_trace_it_began(
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://sanpi.test") as client:
         assert (await client.get("/probe")).status_code == 200
-    span = finished(spans)["GET /probe"]
+    names = finished(spans)
+    span = names["GET /probe"]
     assert seen["trace_id"] == f"{span.context.trace_id:032x}"
+    # One span a request, not one more for each ASGI message.
+    assert not [name for name in names if name.endswith(("http send", "http receive"))]
 
 
 async def test_an_evaluation_pass_continues_its_first_callers_trace_and_links_the_others(

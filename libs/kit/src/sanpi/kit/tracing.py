@@ -103,7 +103,14 @@ def configure(
         HTTPXClientInstrumentor().instrument(tracer_provider=_provider)
         _tracer = _provider.get_tracer("sanpi")
         log.info("tracing on: spans go to %s", url or type(exporter).__name__)
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=_provider, excluded_urls=EXCLUDED_URLS)
+    # Without the spans of each ASGI message (`http receive`, `http send`): three spans a
+    # request that say nothing the request's own span does not.
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=_provider,
+        excluded_urls=EXCLUDED_URLS,
+        exclude_spans=["receive", "send"],
+    )
     if engine is not None:
         # Its declared range ends below SQLAlchemy 2.1, which the kit pins; it hooks only the
         # engine's public events, which 2.1 keeps (tests/unit/test_tracing.py checks the spans).

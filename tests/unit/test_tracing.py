@@ -178,8 +178,6 @@ def test_a_body_without_a_trace() -> None:
 async def test_a_traced_request_without_a_traceparent_logs_the_trace_it_began(
     spans: InMemorySpanExporter,
 ) -> None:
-    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-
     app = FastAPI()
     seen: dict[str, str] = {}
 
@@ -189,7 +187,7 @@ async def test_a_traced_request_without_a_traceparent_logs_the_trace_it_began(
         return {}
 
     app.add_middleware(LogContextMiddleware)
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=tracing._provider)
+    assert tracing.configure(ServiceSettings(), app, exporter=spans)  # as create_service_app
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://sanpi.test") as client:
         assert (await client.get("/probe")).status_code == 200

@@ -27,9 +27,11 @@ APT_INSTALL := DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y --no-install
 # (make venv); MAVEN_REPO or MAVEN_SETTINGS a Maven mirror (make kafka-jars, deploy/kafka/kafka.sh).
 TOOLS := .run/tools
 KUSTOMIZE_VERSION := v5.7.1
+# Jaeger v2 for traces (`make up`, the tracing test): release 2.12.0 is Go module v1.75.0.
+JAEGER_VERSION := v1.75.0
 COMPOSE_GO_VERSION := v2.16.2
 
-.PHONY: bench chaos fuzz help venv kafka-jars tools postgres-server prometheus alertmanager chromium portal-assets portal-messages screenshots up down status backup restore backup-list lint format migration test test-sqlite test-postgres test-unit docs docs-check clean
+.PHONY: bench chaos fuzz help venv kafka-jars tools jaeger postgres-server prometheus alertmanager chromium portal-assets portal-messages screenshots up down status backup restore backup-list lint format migration test test-sqlite test-postgres test-unit docs docs-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -46,7 +48,16 @@ venv: $(VENV)/.synced ## create .venv with every package and tool, pinned by uv.
 kafka-jars: ## resolve the Apache Kafka jars from Maven Central (into .run/kafka-libs)
 	deploy/kafka/kafka.sh fetch
 
-tools: $(TOOLS)/bin/kustomize $(TOOLS)/compose-spec.json ## kustomize and the Compose Specification schema (Go module proxy)
+tools: $(TOOLS)/bin/kustomize $(TOOLS)/compose-spec.json $(TOOLS)/bin/jaeger ## kustomize, the Compose Specification schema and Jaeger (Go module proxy)
+
+jaeger: $(TOOLS)/bin/jaeger ## build Jaeger (the `jaeger` program, pinned) into .run/tools/bin: the trace backend of make up
+
+# Not `go install …@version`: Jaeger's go.mod has a replace directive, which go install refuses.
+# Built inside the module as its own main module, with its go.sum (a few minutes the first time).
+$(TOOLS)/bin/jaeger:
+	@mkdir -p $(TOOLS)/bin
+	cd "$$(go mod download -json github.com/jaegertracing/jaeger@$(JAEGER_VERSION) | $(PYTHON) -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')" && \
+	  GOFLAGS=-mod=mod go build -trimpath -o $(abspath $(TOOLS)/bin)/jaeger ./cmd/jaeger
 
 $(TOOLS)/bin/kustomize:
 	GOBIN=$(abspath $(TOOLS)/bin) go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
@@ -103,9 +114,9 @@ screenshots: venv kafka-jars chromium portal-assets ## photograph the portal's p
 
 # make up checks every port before it starts anything; each moves with its own variable:
 # SANPI_<SERVICE>_PORT (SANPI_PORTAL_PORT: 8000), KAFKA_PORT, KAFKA_CONTROLLER_PORT, PROMETHEUS_PORT, ALERTMANAGER_PORT (9095),
-# PG_PORT. ALERT_WEBHOOK_URL receives the ops alerts; ALERTMANAGER_CONFIG replaces the whole config.
+# JAEGER_PORT (16686), JAEGER_OTLP_PORT (4318), JAEGER_GRPC_PORT (16685), PG_PORT. ALERT_WEBHOOK_URL receives the ops alerts; ALERTMANAGER_CONFIG replaces the whole config.
 DB ?= sqlite
-up: venv kafka-jars prometheus alertmanager portal-assets $(if $(filter postgres,$(DB)),postgres-server) ## start Kafka, the services, the portal, Prometheus, Alertmanager (DB=sqlite|postgres, SKIP_DEMO=1); prints the portal URL first
+up: venv kafka-jars prometheus alertmanager jaeger portal-assets $(if $(filter postgres,$(DB)),postgres-server) ## start Kafka, the services, the portal, Prometheus, Alertmanager, Jaeger (DB=sqlite|postgres, SKIP_DEMO=1, TRACING=0); prints the portal URL first
 	$(PY) scripts/stack.py up --db $(DB) $(if $(SKIP_DEMO),--skip-demo)
 
 backup: venv ## back up the running stack: databases and Kafka positions, into .run/backups/<time>/ (DB=postgres)

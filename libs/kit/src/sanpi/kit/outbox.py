@@ -15,6 +15,7 @@ from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import CloudEvent, EventData, build_event, header_values, to_value
+from sanpi.kit import tracing
 from sanpi.kit.db import Database, UTCDateTime, utcnow
 from sanpi.kit.deferred import insert_at_commit
 from sanpi.kit.errors import Problem
@@ -47,7 +48,10 @@ def enqueue(
     """Adds an event to the session's transaction; it is published only if the transaction
     commits. `dumped`: data.model_dump(mode="json") if the caller has it (see envelope_data)."""
     source = session.info.get("event_source", "/sanpi")
-    event = build_event(data, source=source, dumped=dumped)
+    # Traced, the event carries its trace (extension and header, kept with the row): the relay
+    # and every consumer continue it.
+    traceparent = tracing.current_traceparent() if tracing.ENABLED else None
+    event = build_event(data, source=source, dumped=dumped, traceparent=traceparent)
     # The columns of build_record's Kafka record, without encoding what is stored as text.
     insert_at_commit(
         session,

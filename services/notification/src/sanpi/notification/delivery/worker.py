@@ -8,7 +8,7 @@ import random
 
 import aiohttp
 
-from sanpi.kit import Runtime
+from sanpi.kit import Runtime, tracing
 from sanpi.kit.waiting import wait_any
 from sanpi.notification.channels import email, webhook
 from sanpi.notification.channels.result import AttemptResult
@@ -69,6 +69,14 @@ async def run_delivery_worker(runtime: Runtime, stopping: asyncio.Event) -> None
 
         async def attempt(claimed: Claimed) -> tuple[Claimed, AttemptResult]:
             async with gate:
+                if tracing.ENABLED:
+                    with tracing.delivering(
+                        claimed.body,
+                        channel=claimed.channel,
+                        delivery_id=claimed.delivery_id,
+                        attempt=claimed.attempt,
+                    ):
+                        return claimed, await send(claimed, client=client, settings=settings)
                 return claimed, await send(claimed, client=client, settings=settings)
 
         while not stopping.is_set():

@@ -2,7 +2,7 @@
 error of a failing subscription (its health: e.g. a robot refusing the signature).
 
 Revision ID: 3c9e4a7d2f10
-Revises: 87646b6b6871
+Revises: a93d6e1f7c52
 Create Date: 2026-12-06 11:05:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "3c9e4a7d2f10"
-down_revision: str | Sequence[str] | None = "87646b6b6871"
+down_revision: str | Sequence[str] | None = "a93d6e1f7c52"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -17,8 +17,11 @@ from sqlmodel import select
 from sanpi.events import AlertUpdated, Severity
 from sanpi.notification.channels import http, plugins
 from sanpi.notification.channels.base import Context
-from sanpi.notification.channels.result import Outcome
+from sanpi.notification.channels.inbox import InboxChannel
+from sanpi.notification.channels.result import AttemptResult, Outcome
 from sanpi.notification.channels.templates import Kind, Message, render
+from sanpi.notification.delivery import worker
+from sanpi.notification.delivery.service import Claimed
 from sanpi.notification.settings import NotificationSettings
 from sanpi.notification.subscriptions.models import Subscription
 from tests.support.notification import Harness, alert, harness
@@ -323,3 +326,35 @@ class _Outgoing:
 
 def _event(data: Any) -> dict[str, Any]:
     return {"type": data.TYPE, "data": json.loads(data.model_dump_json())}
+
+
+async def test_a_channel_that_raises_fails_its_attempt_not_the_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Broken(InboxChannel):
+        def classify(self, sent: None) -> AttemptResult:
+            raise RuntimeError("a bug in a channel")
+
+    monkeypatch.setitem(plugins.PLUGINS, "inbox", Broken())
+    settings = NotificationSettings(data_dir=tmp_path, kafka_enabled=False)
+    message = render(Kind.EVENT, [_event(alert(Severity.RED))], language="zh")
+    async with http.client(timeout_s=5, max_connections=2, policy=settings.egress) as client:
+        claimed = Claimed(
+            delivery_id="msg_1",
+            subscription_id="s-1",
+            attempt=1,
+            channel="inbox",
+            target="",
+            secrets=[],
+            mentions=[],
+            language="zh",
+            body=b"",
+            content_type="application/json",
+            message=message,
+            event_ids=["e-1"],
+            event_time=dt.datetime.now(dt.UTC),
+            own_endpoint=True,
+        )
+        result = await worker.send(claimed, Context(client, settings))
+    assert result.outcome is Outcome.RETRY
+    assert result.error == "RuntimeError: a bug in a channel"

@@ -27,7 +27,12 @@ async def send(claimed: Claimed, ctx: Context) -> AttemptResult:
         plugin = plugins.of(claimed.channel)
     except KeyError:
         return AttemptResult(None, f"no channel {claimed.channel!r}", give_up=True)
-    return await plugin.deliver(claimed, ctx)
+    try:
+        return await plugin.deliver(claimed, ctx)
+    except Exception as exc:
+        # A plugin's bug fails this attempt (retried, logged), not the batch of the others.
+        log.exception("delivery %s: the %s channel failed", claimed.delivery_id, claimed.channel)
+        return AttemptResult(None, f"{type(exc).__name__}: {exc}"[:500])
 
 
 async def run_delivery_worker(runtime: Runtime, stopping: asyncio.Event) -> None:

@@ -49,7 +49,7 @@ from sanpi.notification.routing.filters import Filter, Routing, matches
 from sanpi.notification.settings import NotificationSettings
 from sanpi.notification.subscriptions import repository as subscriptions
 from sanpi.notification.subscriptions import service as subscription_rules
-from sanpi.notification.subscriptions.models import Channel, Subscription
+from sanpi.notification.subscriptions.models import Subscription
 from sanpi.notification.subscriptions.repository import SubscriptionRow
 
 # Marks a session that created deliveries, so that the worker wakes when it commits.
@@ -341,6 +341,7 @@ class Claimed:
     channel: str
     target: str  # the URL or e-mail address ("" for the inbox)
     secrets: list[str]
+    mentions: list[str]  # mobile numbers a robot @-mentions
     language: str
     body: bytes  # the webhook body
     content_type: str  # the webhook body's media type
@@ -492,12 +493,7 @@ async def claim_due(
                 "attempts": attempt,
                 "next_attempt_at": now + dt.timedelta(seconds=lease_s),
             }
-            if delivery.target:
-                target = delivery.target
-            elif delivery.channel == Channel.WEBHOOK:
-                target = subscription.url or ""
-            else:
-                target = subscription.email or ""
+            target = delivery.target or subscription.url or subscription.email or ""
             claimed.append(
                 Claimed(
                     delivery_id=delivery.id,
@@ -506,6 +502,7 @@ async def claim_due(
                     channel=delivery.channel,
                     target=target,
                     secrets=subscription_rules.signing_secrets(subscription, now, box),
+                    mentions=list(subscription.mention_mobiles or ()),
                     language=subscription.language,
                     body=body,
                     content_type=CLOUDEVENT_BODY
@@ -536,6 +533,7 @@ class Health:
     active: bool
     disabled_reason: str | None = None
     touched: bool = False
+    last_error: str | None = None
 
     @staticmethod
     def of(subscription: SubscriptionRow) -> Health:
@@ -544,12 +542,14 @@ class Health:
             subscription.consecutive_failures,
             subscription.failing_since,
             subscription.active,
+            last_error=subscription.last_error,
         )
 
     def columns(self, now: dt.datetime) -> dict[str, Any]:
         values: dict[str, Any] = {
             "consecutive_failures": self.consecutive_failures,
             "failing_since": self.failing_since,
+            "last_error": self.last_error,
         }
         if self.active != self.subscription.active:
             values.update(active=self.active, disabled_reason=self.disabled_reason, updated_at=now)
@@ -621,6 +621,12 @@ async def _record(
                 DeliveryStatus(delivery.status) if delivery else DeliveryStatus.CANCELLED
             )
             continue
+        if result.deferred:
+            # Not attempted (the channel's rate limit): back in the queue, its attempt unspent.
+            wait = dt.timedelta(seconds=result.retry_after_s or 1.0)
+            changes[delivery.id] = {"attempts": claimed.attempt - 1, "next_attempt_at": now + wait}
+            statuses.append(DeliveryStatus.PENDING)
+            continue
         attempts.append(
             {
                 "delivery_id": delivery.id,
@@ -654,9 +660,10 @@ def _delivered(
     claimed: Claimed,
     now: dt.datetime,
 ) -> dict[str, Any]:
-    if own is not None and own.consecutive_failures:
+    if own is not None and (own.consecutive_failures or own.last_error):
         own.consecutive_failures = 0
         own.failing_since = None
+        own.last_error = None
         own.touched = True
     latency_s = max(0.0, (now - delivery.event_time).total_seconds())
     metrics.NOTIFICATIONS.labels(claimed.channel, "delivered").inc()
@@ -693,6 +700,7 @@ def _failed(
         own.touched = True
         own.consecutive_failures += 1
         own.failing_since = own.failing_since or now
+        own.last_error = error[:500]
         disabled = _disable_reason(own, result, settings, now) if own.active else None
         if disabled is not None:
             own.active = False
@@ -707,7 +715,7 @@ def _failed(
                 ),
             )
     tries = claimed.attempt - delivery.attempts_before_replay
-    final = disabled is not None or tries >= settings.delivery_max_attempts
+    final = disabled is not None or result.give_up or tries >= settings.delivery_max_attempts
     change: dict[str, Any]
     if final:
         if disabled is not None:

@@ -123,6 +123,7 @@ async def update_subscription(
         if_match=if_match,
         egress=_settings(runtime).egress,
         now=runtime.clock.now(),
+        box=_settings(runtime).secret_box,
     )
     response.headers["ETag"] = etag(subscription.version)
     return SubscriptionPublic.model_validate(subscription)

@@ -9,6 +9,8 @@ python -m bench --only scale --projects 2000 --profile
                                 the province scale with fewer projects; pyinstrument reports of an
                                 extra evaluation pass and of the replay (whose figure then carries
                                 the profiler's overhead) go to .run/bench/scale-*.profile.txt
+python -m bench --only scale --scale-parts registry
+                                the registry's list/filter and indicator latencies alone
 python -m bench --only e2e-batch --batch-sizes 50,200 --batch-rates 1000,2500,5000
                                 batches of 50 and of 200 reports (POST /v1/progress/batch) at
                                 rising report rates, until one is not sustained
@@ -54,6 +56,7 @@ class Environment:
     profile: bool
     batch_rates: list[float]
     batch_sizes: list[int]
+    scale_parts: list[str]
 
 
 Bench = Callable[[Environment], Coroutine[None, None, BenchResult]]
@@ -127,6 +130,7 @@ async def bench_scale(env: Environment) -> BenchResult:
         smoke=env.smoke,
         projects=env.projects,
         profile=env.profile,
+        parts=env.scale_parts,
     )
 
 
@@ -184,6 +188,11 @@ def main() -> int:
     )
     parser.add_argument("--batch-sizes", help="comma-separated reports per batch (default: 50,200)")
     parser.add_argument("--projects", type=int, help="scale: projects (default 20,000)")
+    parser.add_argument(
+        "--scale-parts",
+        help=f"scale: comma-separated parts to run (default: {','.join(scale.PARTS)}; the "
+        "registry's list and indicator latencies alone: registry)",
+    )
     parser.add_argument(
         "--profile",
         action="store_true",
@@ -247,6 +256,7 @@ def main() -> int:
             args.profile,
             batch_rates,
             batch_sizes,
+            args.scale_parts.split(",") if args.scale_parts else list(scale.PARTS),
         )
         for name in args.only or list(BENCHES):
             print(f"running {name} …", flush=True)

@@ -197,9 +197,7 @@ async def _generate(
                     client, pid, "EFFECTIVE", day.isoformat(), from_stage="IN_PRODUCTION"
                 )
                 stage, moved = "EFFECTIVE", moved + 1
-        # Master data edited after registration (not after a start by stage change: PATCH then
-        # refuses the projected started_date, a rule of its own).
-        if (direct_start or stage == "SIGNED") and rng.random() < 0.4:
+        if rng.random() < 0.4:  # master data edited after registration, at any stage
             total = rng.randint(1_000, 600_000)
             change = {
                 "total_investment": total,

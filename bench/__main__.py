@@ -199,6 +199,9 @@ def main() -> int:
         help="scale: pyinstrument the evaluation and the replay; e2e: each service's process",
     )
     args = parser.parse_args()
+    scale_parts = args.scale_parts.split(",") if args.scale_parts else list(scale.PARTS)
+    if unknown := set(scale_parts) - set(scale.PARTS):
+        parser.error(f"--scale-parts: unknown {', '.join(sorted(unknown))}; one of {scale.PARTS}")
     rates = [float(r) for r in args.rates.split(",")] if args.rates else FULL_RATES
     if args.smoke and not args.rates:
         rates = [20.0]
@@ -256,7 +259,7 @@ def main() -> int:
             args.profile,
             batch_rates,
             batch_sizes,
-            args.scale_parts.split(",") if args.scale_parts else list(scale.PARTS),
+            scale_parts,
         )
         for name in args.only or list(BENCHES):
             print(f"running {name} …", flush=True)

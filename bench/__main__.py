@@ -9,6 +9,8 @@ python -m bench --only scale --projects 2000 --profile
                                 the province scale with fewer projects; pyinstrument reports of an
                                 extra evaluation pass and of the replay (whose figure then carries
                                 the profiler's overhead) go to .run/bench/scale-*.profile.txt
+python -m bench --only scale --scale-parts registry
+                                the registry's list/filter and indicator latencies alone
 python -m bench --only e2e-batch --batch-sizes 50,200 --batch-rates 1000,2500,5000
                                 batches of 50 and of 200 reports (POST /v1/progress/batch) at
                                 rising report rates, until one is not sustained
@@ -56,6 +58,7 @@ class Environment:
     profile: bool
     batch_rates: list[float]
     batch_sizes: list[int]
+    scale_parts: list[str]
 
 
 Bench = Callable[[Environment], Coroutine[None, None, BenchResult]]
@@ -129,6 +132,7 @@ async def bench_scale(env: Environment) -> BenchResult:
         smoke=env.smoke,
         projects=env.projects,
         profile=env.profile,
+        parts=env.scale_parts,
     )
 
 
@@ -194,11 +198,19 @@ def main() -> int:
     parser.add_argument("--batch-sizes", help="comma-separated reports per batch (default: 50,200)")
     parser.add_argument("--projects", type=int, help="scale, portal: projects (default 20,000)")
     parser.add_argument(
+        "--scale-parts",
+        help=f"scale: comma-separated parts to run (default: {','.join(scale.PARTS)}; the "
+        "registry's list and indicator latencies alone: registry)",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="scale: pyinstrument the evaluation and the replay; e2e: each service's process",
     )
     args = parser.parse_args()
+    scale_parts = args.scale_parts.split(",") if args.scale_parts else list(scale.PARTS)
+    if unknown := set(scale_parts) - set(scale.PARTS):
+        parser.error(f"--scale-parts: unknown {', '.join(sorted(unknown))}; one of {scale.PARTS}")
     rates = [float(r) for r in args.rates.split(",")] if args.rates else FULL_RATES
     if args.smoke and not args.rates:
         rates = [20.0]
@@ -256,6 +268,7 @@ def main() -> int:
             args.profile,
             batch_rates,
             batch_sizes,
+            scale_parts,
         )
         for name in args.only or list(BENCHES):
             print(f"running {name} …", flush=True)

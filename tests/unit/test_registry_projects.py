@@ -201,6 +201,19 @@ async def test_patch_checks_rules_on_the_merged_project(registry: httpx.AsyncCli
     assert moved.json()["enterprise"] is None
 
 
+async def test_patch_of_a_project_started_by_a_stage_change(registry: httpx.AsyncClient) -> None:
+    # The start day the stage projection wrote is not input: editing other master data of a
+    # signed project that has since started is allowed; declaring a start day still is not.
+    project = await create(registry)
+    await stage_changed(registry, project["id"], "UNDER_CONSTRUCTION", "2023-04-03")
+    url = f"/v1/projects/{project['id']}"
+    edited = await registry.patch(url, json={"expected_jobs": 900, "version": 1})
+    assert edited.status_code == 200, edited.text
+    assert (edited.json()["expected_jobs"], edited.json()["started_date"]) == (900, "2023-04-03")
+    declared = await registry.patch(url, json={"started_date": "2023-05-01", "version": 2})
+    assert fields_of(declared) == ["started_date"]
+
+
 async def test_patch_with_nothing_new_keeps_the_version(registry: httpx.AsyncClient) -> None:
     project = await create(registry)
     same = await registry.patch(

@@ -23,7 +23,7 @@ TOOLS := .run/tools
 KUSTOMIZE_VERSION := v5.7.1
 COMPOSE_GO_VERSION := v2.16.2
 
-.PHONY: bench fuzz help venv kafka-jars tools postgres-server prometheus up down status lint format migration test test-sqlite test-postgres test-unit docs docs-check clean
+.PHONY: bench fuzz help venv kafka-jars tools postgres-server prometheus office libreoffice poppler fonts-cjk up down status lint format migration test test-sqlite test-postgres test-unit docs docs-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -58,8 +58,26 @@ prometheus: ## install Debian's Prometheus (prometheus, promtool) if missing
 	@command -v promtool >/dev/null || $(APT_INSTALL) prometheus || \
 	  ($(SUDO) apt-get update && $(APT_INSTALL) prometheus)
 
+# Spreadsheet round trips run Debian's LibreOffice Calc headless; PDFs render to PNG with poppler's
+# pdftoppm; the 通报 PDF embeds WenQuanYi Zen Hei, a CJK font with TrueType outlines (reportlab
+# embeds TrueType only: Debian's Noto CJK is CFF-flavoured OpenType).
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
+libreoffice: ## install Debian's LibreOffice Calc (headless sheet round trips) if missing
+	@command -v soffice >/dev/null || $(APT_INSTALL) libreoffice-calc || \
+	  ($(SUDO) apt-get update && $(APT_INSTALL) libreoffice-calc)
+
+poppler: ## install Debian's poppler-utils (pdftoppm, pdffonts: PDFs to PNG) if missing
+	@command -v pdftoppm >/dev/null || $(APT_INSTALL) poppler-utils || \
+	  ($(SUDO) apt-get update && $(APT_INSTALL) poppler-utils)
+
+fonts-cjk: ## install the Chinese font the PDFs embed (Debian's fonts-wqy-zenhei) if missing
+	@test -f $(CJK_FONT) || $(APT_INSTALL) fonts-wqy-zenhei || \
+	  ($(SUDO) apt-get update && $(APT_INSTALL) fonts-wqy-zenhei)
+
+office: libreoffice poppler fonts-cjk ## everything the sheet and PDF tests use
+
 DB ?= sqlite
-up: venv kafka-jars prometheus $(if $(filter postgres,$(DB)),postgres-server) ## start Kafka and the services (DB=sqlite|postgres, SKIP_DEMO=1); prints URLs and the admin token
+up: venv kafka-jars prometheus fonts-cjk $(if $(filter postgres,$(DB)),postgres-server) ## start Kafka and the services (DB=sqlite|postgres, SKIP_DEMO=1); prints URLs and the admin token
 	$(PY) scripts/stack.py up --db $(DB) $(if $(SKIP_DEMO),--skip-demo)
 
 down: ## stop the services and Kafka (by recorded pid)
@@ -88,14 +106,14 @@ migration: venv ## new schema revision from the models: make migration SERVICE=r
 	SANPI_$(shell echo '$(SERVICE)' | tr a-z A-Z)_DATABASE_URL=sqlite+aiosqlite:///$(MIGRATION_DB) \
 	  sh -c '$(PY) -m sanpi.$(SERVICE) migrate && $(PY) -m sanpi.$(SERVICE) alembic revision --autogenerate -m "$$0"' "$(MSG)"
 
-test: lint kafka-jars postgres-server prometheus tools ## the whole suite, on SQLite and on PostgreSQL, against a real Kafka
+test: lint kafka-jars postgres-server prometheus tools office ## the whole suite, on SQLite and on PostgreSQL, against a real Kafka
 	$(VENV)/bin/pytest
 	SANPI_TEST_DB=postgres $(VENV)/bin/pytest
 
-test-sqlite: venv kafka-jars prometheus tools ## the suite on SQLite only
+test-sqlite: venv kafka-jars prometheus tools office ## the suite on SQLite only
 	$(VENV)/bin/pytest
 
-test-postgres: venv kafka-jars postgres-server prometheus tools ## the suite on PostgreSQL only
+test-postgres: venv kafka-jars postgres-server prometheus tools office ## the suite on PostgreSQL only
 	SANPI_TEST_DB=postgres $(VENV)/bin/pytest
 
 docs: venv ## write the generated parts of docs/ (event catalogue, JSON Schemas, OpenAPI, settings) from the code
@@ -114,7 +132,7 @@ fuzz: venv $(if $(filter postgres,$(DB)),postgres-server) ## schemathesis agains
 	SANPI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(if $(filter postgres,$(DB)),SANPI_TEST_DB=postgres) \
 	  $(VENV)/bin/pytest tests/unit/test_hostile_input.py
 
-test-unit: venv ## only the tests that need no broker
+test-unit: venv office ## only the tests that need no broker
 	$(VENV)/bin/pytest tests/unit
 
 clean: down ## stop everything and delete .run/ (Kafka data, databases, logs, tokens)

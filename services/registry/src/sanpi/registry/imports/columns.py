@@ -340,12 +340,23 @@ def _integer(raw: Any, *, wan: bool, unit: str) -> int:
     raise refused()
 
 
+# A date cell without a date format reaches us as Excel's serial day (days since 1899-12-30).
+# Only serials of 1954-2119 are taken for days: a bare year (2023) or an amount is not one.
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+SERIAL_DAYS = range(20_000, 80_000)
+
+
 def _date(raw: Any) -> dt.date:
     if isinstance(raw, dt.datetime):
         return raw.date()
     if isinstance(raw, dt.date):
         return raw
     text = _text(raw)
+    serial = raw if isinstance(raw, int | float) and not isinstance(raw, bool) else None
+    if serial is None and text.isdigit():
+        serial = int(text)
+    if serial is not None and float(serial).is_integer() and int(serial) in SERIAL_DAYS:
+        return EXCEL_EPOCH + dt.timedelta(days=int(serial))
     for fmt in DATE_FORMATS:
         try:
             return dt.datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar day, no zone

@@ -85,8 +85,7 @@ async def test_a_ledger_resaved_by_libreoffice_imports_with_nothing_changed(
     infilter: str | None,
 ) -> None:
     content = await export(registry, exported)
-    kwargs = {"infilter": infilter} if infilter else {}
-    resaved = office.resave(content, exported, target, tmp_path / "lo", **kwargs)
+    resaved = office.resave(content, exported, target, tmp_path / "lo", infilter=infilter)
     if target == office.CSV_GBK:
         resaved.decode("gbk")  # really GBK, as Excel on a Chinese Windows writes it
         with pytest.raises(UnicodeDecodeError):

@@ -51,12 +51,14 @@ def convert(
     return written
 
 
-def resave(content: bytes, suffix: str, target: str, work: Path, **kwargs: str) -> bytes:
+def resave(
+    content: bytes, suffix: str, target: str, work: Path, *, infilter: str | None = None
+) -> bytes:
     """The bytes of a file after LibreOffice opened it and saved it as `target`."""
     work.mkdir(parents=True, exist_ok=True)
     source = work / f"in-{uuid.uuid4().hex[:8]}.{suffix}"
     source.write_bytes(content)
-    return convert(source, target, work / "out", **kwargs).read_bytes()
+    return convert(source, target, work / "out", infilter=infilter).read_bytes()
 
 
 def pdf_pages_to_png(pdf: Path, out_prefix: Path, *, dpi: int = 110, first: int = 1) -> list[Path]:

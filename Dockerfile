@@ -1,6 +1,11 @@
 # One image for every sanpi service; the command picks the service:
 #   docker run sanpi python -m sanpi.registry   (or sanpi.milestone, sanpi.notification)
-FROM python:3.11-slim AS build
+# On an intranet: --build-arg REGISTRY_MIRROR=harbor.example.gov.cn/dockerhub/ (the base image),
+# PIP_INDEX_URL and UV_INDEX_URL (a PyPI mirror); docker compose passes them from the environment.
+ARG REGISTRY_MIRROR=
+FROM ${REGISTRY_MIRROR}python:3.11-slim AS build
+ARG PIP_INDEX_URL=https://pypi.org/simple
+ARG UV_INDEX_URL=https://pypi.org/simple
 ENV UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy
 RUN pip install --no-cache-dir uv==0.13.9
 WORKDIR /app
@@ -9,7 +14,7 @@ COPY libs libs
 COPY services services
 RUN uv sync --locked --no-dev --no-editable
 
-FROM python:3.11-slim
+FROM ${REGISTRY_MIRROR}python:3.11-slim
 RUN useradd --uid 10001 --create-home sanpi && mkdir /data && chown sanpi /data
 COPY --from=build /app/.venv /app/.venv
 ENV PATH=/app/.venv/bin:$PATH SANPI_DATA_DIR=/data PYTHONUNBUFFERED=1 SANPI_HEALTH_PORT=8001

@@ -14,16 +14,22 @@ export UV_NO_PROGRESS := 1
 PYPROJECTS := pyproject.toml uv.lock $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
 
 # Debian packages the project needs beyond the machine's base (installed when missing).
+# APT_OPTIONS reaches apt on an intranet, e.g. APT_OPTIONS='-o Acquire::http::Proxy=http://proxy:3128'
+# (a Debian mirror itself belongs in /etc/apt/sources.list; docs/zh/operations.md says how).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_INSTALL := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends
+APT_OPTIONS ?=
+APT_GET := $(SUDO) apt-get $(APT_OPTIONS)
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y --no-install-recommends
 
 # Deployment checks use the real kustomize and the official Compose Specification schema, both
-# fetched as Go modules through the Go module proxy (pinned here) into .run/tools.
+# fetched as Go modules through the Go module proxy (pinned here) into .run/tools. On an intranet
+# GOPROXY (and GOSUMDB) name a Go module mirror; UV_INDEX_URL and PIP_INDEX_URL a PyPI mirror
+# (make venv); MAVEN_REPO or MAVEN_SETTINGS a Maven mirror (make kafka-jars, deploy/kafka/kafka.sh).
 TOOLS := .run/tools
 KUSTOMIZE_VERSION := v5.7.1
 COMPOSE_GO_VERSION := v2.16.2
 
-.PHONY: bench fuzz help venv kafka-jars tools postgres-server prometheus office libreoffice poppler fonts-cjk up down status lint format migration test test-sqlite test-postgres test-unit docs docs-check clean
+.PHONY: bench fuzz help venv kafka-jars tools postgres-server prometheus alertmanager office libreoffice poppler fonts-cjk up down status backup restore backup-list lint format migration test test-sqlite test-postgres test-unit docs docs-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -52,11 +58,11 @@ $(TOOLS)/compose-spec.json:
 
 postgres-server: ## install Debian's PostgreSQL server if missing (for DB=postgres and the tests)
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || $(APT_INSTALL) postgresql || \
-	  ($(SUDO) apt-get update && $(APT_INSTALL) postgresql)
+	  ($(APT_GET) update && $(APT_INSTALL) postgresql)
 
 prometheus: ## install Debian's Prometheus (prometheus, promtool) if missing
 	@command -v promtool >/dev/null || $(APT_INSTALL) prometheus || \
-	  ($(SUDO) apt-get update && $(APT_INSTALL) prometheus)
+	  ($(APT_GET) update && $(APT_INSTALL) prometheus)
 
 # Spreadsheet round trips run Debian's LibreOffice Calc headless; PDFs render to PNG with poppler's
 # pdftoppm; the 通报 PDF embeds WenQuanYi Zen Hei, a CJK font with TrueType outlines (reportlab
@@ -64,21 +70,41 @@ prometheus: ## install Debian's Prometheus (prometheus, promtool) if missing
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
 libreoffice: ## install Debian's LibreOffice Calc (headless sheet round trips) if missing
 	@command -v soffice >/dev/null || $(APT_INSTALL) libreoffice-calc || \
-	  ($(SUDO) apt-get update && $(APT_INSTALL) libreoffice-calc)
+	  ($(APT_GET) update && $(APT_INSTALL) libreoffice-calc)
 
 poppler: ## install Debian's poppler-utils (pdftoppm, pdffonts: PDFs to PNG) if missing
 	@command -v pdftoppm >/dev/null || $(APT_INSTALL) poppler-utils || \
-	  ($(SUDO) apt-get update && $(APT_INSTALL) poppler-utils)
+	  ($(APT_GET) update && $(APT_INSTALL) poppler-utils)
 
 fonts-cjk: ## install the Chinese font the PDFs embed (Debian's fonts-wqy-zenhei) if missing
 	@test -f $(CJK_FONT) || $(APT_INSTALL) fonts-wqy-zenhei || \
-	  ($(SUDO) apt-get update && $(APT_INSTALL) fonts-wqy-zenhei)
+	  ($(APT_GET) update && $(APT_INSTALL) fonts-wqy-zenhei)
 
 office: libreoffice poppler fonts-cjk ## everything the sheet and PDF tests use
 
+alertmanager: ## install Debian's Alertmanager (prometheus-alertmanager, amtool) if missing
+	@command -v amtool >/dev/null || $(APT_INSTALL) prometheus-alertmanager || \
+	  ($(APT_GET) update && $(APT_INSTALL) prometheus-alertmanager)
+
+# make up checks every port before it starts anything; each moves with its own variable:
+# SANPI_<SERVICE>_PORT, KAFKA_PORT, KAFKA_CONTROLLER_PORT, PROMETHEUS_PORT, ALERTMANAGER_PORT (9095),
+# PG_PORT. ALERT_WEBHOOK_URL receives the ops alerts; ALERTMANAGER_CONFIG replaces the whole config.
 DB ?= sqlite
-up: venv kafka-jars prometheus fonts-cjk $(if $(filter postgres,$(DB)),postgres-server) ## start Kafka and the services (DB=sqlite|postgres, SKIP_DEMO=1); prints URLs and the admin token
+up: venv kafka-jars prometheus alertmanager fonts-cjk $(if $(filter postgres,$(DB)),postgres-server) ## start Kafka, the services, Prometheus, Alertmanager (DB=sqlite|postgres, SKIP_DEMO=1); prints URLs and the admin token
 	$(PY) scripts/stack.py up --db $(DB) $(if $(SKIP_DEMO),--skip-demo)
+
+backup: venv ## back up the running stack: databases and Kafka positions, into .run/backups/<time>/ (DB=postgres)
+	$(PY) -m scripts.backup backup --db $(DB)
+
+# After `make down`: the broker (and the local PostgreSQL) must run for a restore, the services not.
+restore: venv kafka-jars $(if $(filter postgres,$(DB)),postgres-server) ## restore a backup after `make down`: make restore BACKUP=.run/backups/<time> (DB=postgres); then make up
+	@test -n "$(BACKUP)" || { echo 'usage: make restore BACKUP=.run/backups/<time>  (make backup-list shows them)' >&2; exit 2; }
+	deploy/kafka/kafka.sh start
+	$(if $(filter postgres,$(DB)),deploy/postgres/pg.sh start)
+	$(PY) -m scripts.backup restore "$(BACKUP)" --db $(DB)
+
+backup-list: venv ## the backups under .run/backups
+	@$(PY) -m scripts.backup list
 
 down: ## stop the services and Kafka (by recorded pid)
 	@test -x $(PY) && $(PY) scripts/stack.py down || deploy/kafka/kafka.sh stop
@@ -93,7 +119,7 @@ format: venv ## rewrite the code in the house format
 lint: venv ## ruff (format and rules) and mypy --strict
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy libs services tests scripts bench deploy/grafana
+	$(VENV)/bin/mypy libs services tests scripts bench deploy/grafana deploy/k8s
 
 # A new Alembic revision of one service's schema, autogenerated from its models against a scratch
 # SQLite database at head. Review it by hand: it must run on SQLite and on PostgreSQL.
@@ -106,21 +132,21 @@ migration: venv ## new schema revision from the models: make migration SERVICE=r
 	SANPI_$(shell echo '$(SERVICE)' | tr a-z A-Z)_DATABASE_URL=sqlite+aiosqlite:///$(MIGRATION_DB) \
 	  sh -c '$(PY) -m sanpi.$(SERVICE) migrate && $(PY) -m sanpi.$(SERVICE) alembic revision --autogenerate -m "$$0"' "$(MSG)"
 
-test: lint kafka-jars postgres-server prometheus tools office ## the whole suite, on SQLite and on PostgreSQL, against a real Kafka
+test: lint kafka-jars postgres-server prometheus alertmanager tools office ## the whole suite, on SQLite and on PostgreSQL, against a real Kafka
 	$(VENV)/bin/pytest
 	SANPI_TEST_DB=postgres $(VENV)/bin/pytest
 
-test-sqlite: venv kafka-jars prometheus tools office ## the suite on SQLite only
+test-sqlite: venv kafka-jars prometheus alertmanager tools office ## the suite on SQLite only
 	$(VENV)/bin/pytest
 
-test-postgres: venv kafka-jars postgres-server prometheus tools office ## the suite on PostgreSQL only
+test-postgres: venv kafka-jars postgres-server prometheus alertmanager tools office ## the suite on PostgreSQL only
 	SANPI_TEST_DB=postgres $(VENV)/bin/pytest
 
 docs: venv ## write the generated parts of docs/ (event catalogue, JSON Schemas, OpenAPI, settings) from the code
 	$(PY) scripts/docs_gen.py
 
 # make test runs the same check (tests/docs); this target runs only it, with its report.
-docs-check: venv kafka-jars prometheus tools ## run every shell command of README.md and docs/ against a stack on free ports
+docs-check: venv kafka-jars prometheus alertmanager tools ## run every shell command of README.md and docs/ against a stack on free ports
 	$(PY) scripts/docs_gen.py --check
 	$(PY) -m scripts.docs_check
 
@@ -128,7 +154,7 @@ bench: venv kafka-jars ## benchmarks: a table on stdout, JSON in .run/bench/ (DB
 	$(PY) -m bench --db $(DB)
 
 FUZZ_EXAMPLES ?= 200
-fuzz: venv $(if $(filter postgres,$(DB)),postgres-server) ## schemathesis against every operation, FUZZ_EXAMPLES per operation and mode (random seeds; DB=postgres)
+fuzz: venv $(if $(filter postgres,$(DB)),postgres-server) ## schemathesis on every operation as admin, operator and viewer, stateless and stateful (FUZZ_EXAMPLES, random seeds; DB=postgres)
 	SANPI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(if $(filter postgres,$(DB)),SANPI_TEST_DB=postgres) \
 	  $(VENV)/bin/pytest tests/unit/test_hostile_input.py
 
@@ -136,4 +162,6 @@ test-unit: venv office ## only the tests that need no broker
 	$(VENV)/bin/pytest tests/unit
 
 clean: down ## stop everything and delete .run/ (Kafka data, databases, logs, tokens)
+	@# The local PostgreSQL's files may live outside .run (deploy/postgres/pg.sh says where).
+	@if [ -d .run/postgres ]; then deploy/postgres/pg.sh destroy; fi
 	rm -rf .run

@@ -213,7 +213,7 @@ def main() -> int:
     finally:
         stack.kafka("stop", kafka_env)
         if args.db == "postgres":
-            pg("stop", env=pg_env)
+            pg("destroy", env=pg_env)
     total = summary(results)
     if total is not None:
         total.details.update(smoke=args.smoke, db=args.db)

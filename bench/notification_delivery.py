@@ -82,7 +82,7 @@ async def run(
             data_dir=Path(tmp),
             database_url=url,
             kafka_enabled=False,
-            allow_private_targets=True,
+            allow_loopback_targets=True,
             log_level="WARNING",
         )
         app = create_app(settings, SystemClock())

@@ -45,7 +45,7 @@ from bench.common import (
 )
 from sanpi.client.demo.generator import DemoDataset, periods_by_key, province, province_parks
 from sanpi.client.demo.loader import province_sheet
-from sanpi.events import ReportPeriodKind
+from sanpi.events import ReportPeriodKind, encoded_headers
 from sanpi.events.xun import ReportPeriod, last_completed, period_of, periods_between
 from sanpi.kit import Role, SystemClock, issue_token, utcnow
 from sanpi.kit.app import Runtime
@@ -595,7 +595,7 @@ async def produce(bootstrap: str, topic: str, rows: Sequence[OutboxMessage]) -> 
                 topic,
                 value=row.value,
                 key=row.key.encode(),
-                headers=[(k, v.encode()) for k, v in row.headers.items()],
+                headers=encoded_headers(row.headers),
             )
             for row in rows
         ]

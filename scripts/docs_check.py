@@ -5,9 +5,9 @@
 Each document gets one bash (`set -euo pipefail`), like one terminal of a reader who types its
 ```bash blocks in order: exports and shell functions carry over from block to block. The stack is
 what `make up` gives the reader (Kafka, the three services on SQLite under one data directory,
-Prometheus, .run/jwt.secret and .run/admin.token), but on free ports and under
+Prometheus, Alertmanager, .run/jwt.secret and .run/admin.token), but on free ports and under
 .run/docs-check/<pid>/, so that it never meets a real `make up` or another test run. The commands
-are rewritten for that: the fixed ports (8001-8003, 9092, 9090, 5432 and the few extra ports the
+are rewritten for that: the fixed ports (8001-8003, 9092, 9090, 9095, 5432 and the few extra ports the
 docs use) become the free ones, and `.run/` becomes the check's directory. The environment starts
 without any SANPI_* variable: what a command needs, the doc must tell the reader to set.
 
@@ -64,6 +64,7 @@ STACK_PORTS = {
     "kafka": 9092,
     "kafka-controller": 9093,
     "prometheus": 9090,
+    "alertmanager": 9095,
     "postgres": 5432,
 }
 EXTRA_PORTS = (8011, 8012, 8013, 9999)
@@ -316,8 +317,20 @@ class CheckStack:
         token.write_text(issue_token(secret, subject="admin", role=Role.ADMIN) + "\n")
         token.chmod(0o600)
         targets = {name: self.url(name).removeprefix("http://") for name in stack.SERVICES}
+        alertmanager_port = self.ports[STACK_PORTS["alertmanager"]]
+        # The docs' webhook receiver (port 9999) gets the alerts, as make up's would.
+        receiver = f"http://127.0.0.1:{self.ports[9999]}/alertmanager"
+        # A 2 s group_wait instead of 30 s, as the Prometheus here scrapes every 2 s: the docs'
+        # route check waits for the receiver's line, not for the clock.
+        alerting = stack.render_alertmanager_config(
+            webhook_url=receiver, timing={"group_wait": "2s"}
+        )
+        if stack.start_alertmanager(alerting, port=alertmanager_port, run_dir=self.directory):
+            stack.wait_http(f"http://127.0.0.1:{alertmanager_port}/-/ready")
         prometheus_port = self.ports[STACK_PORTS["prometheus"]]
-        config = stack.render_prometheus_config(targets, interval="2s")
+        config = stack.render_prometheus_config(
+            targets, interval="2s", alertmanager=f"127.0.0.1:{alertmanager_port}"
+        )
         if stack.start_prometheus(config, port=prometheus_port, run_dir=self.directory):
             stack.wait_http(f"http://127.0.0.1:{prometheus_port}/-/ready")
 
@@ -340,12 +353,14 @@ class CheckStack:
 
     def stop(self) -> None:
         stack.stop_pidfile(self.directory / "pids" / "prometheus.pid", stack.PROMETHEUS_MARKER)
+        stack.stop_pidfile(self.directory / "pids" / "alertmanager.pid", stack.ALERTMANAGER_MARKER)
         for name in stack.SERVICES:
             stack.stop_pidfile(self.directory / "pids" / f"{name}.pid", f"sanpi.{name}")
         env = {**os.environ, **self.tool_env}
         subprocess.run([str(stack.KAFKA_SH), "stop"], check=False, env=env, capture_output=True)
-        if (self.directory / "postgres" / "data" / "postmaster.pid").exists():
-            subprocess.run([str(stack.PG_SH), "stop"], check=False, env=env, capture_output=True)
+        if (self.directory / "postgres").exists():
+            # destroy: the cluster's files may live outside the check's directory (pg.sh).
+            subprocess.run([str(stack.PG_SH), "destroy"], check=False, env=env, capture_output=True)
 
     def reader_env(self) -> dict[str, str]:
         """The environment of a reader's terminal after `make up`, pointed at this stack."""

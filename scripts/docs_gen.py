@@ -240,6 +240,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "milestone_kind": "STARTED",
         "evidence": ["https://photos.example/site-2023-03-01.jpg"],
         "changed_by": "operator-wutong",
+        "version": 1,
     },
     "sanpi.milestone.achieved.v1": {
         "project_id": EXAMPLE_PROJECT,
@@ -550,7 +551,8 @@ FALLBACK_MEANINGS: dict[str, str] = {
     "secret and (notification) private webhook targets",
     "host": "the address the HTTP server binds (0.0.0.0 in containers)",
     "port": "the HTTP port",
-    "log_level": "DEBUG, INFO, WARNING or ERROR; one line per record on stderr, secrets masked",
+    "log_level": "DEBUG, INFO, WARNING or ERROR; one record per line on stderr (in "
+    "`log_format`), secrets masked",
     "data_dir": "where the default SQLite file `<service>.db` lives",
     "kafka_enabled": "false serves the API without a broker: events wait in the outbox",
     "kafka_bootstrap": "the Kafka bootstrap servers, `host:port[,host:port…]`",
@@ -560,7 +562,7 @@ FALLBACK_MEANINGS: dict[str, str] = {
     "production",
     "consumer_backoff_ms": "the first retry delay of a failing event handler, doubled per attempt",
     "jwt_secret": "the HS256 secret that signs and verifies bearer tokens; the development "
-    "default is refused when env=production",
+    "default, and any secret shorter than 32 bytes, is refused when env=production",
     "webhook_timeout_s": "seconds a webhook receiver has to answer one attempt",
     "delivery_backoff_base_s": "first retry delay of a failed delivery, doubled per attempt",
     "delivery_backoff_max_s": "the longest delay between two delivery attempts",
@@ -585,6 +587,8 @@ def default_text(info: FieldInfo) -> str:
     value = info.get_default(call_default_factory=True)
     if isinstance(value, SecretStr):
         value = value.get_secret_value()
+    if isinstance(value, list):
+        value = [v.get_secret_value() if isinstance(v, SecretStr) else v for v in value]
     if isinstance(value, BaseModel):
         return "(below)"
     if isinstance(value, Path):

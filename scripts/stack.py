@@ -1,12 +1,22 @@
-"""Starts and stops the local sanpi stack (Kafka + three services) by recorded pid; tests reuse it.
+"""Starts and stops the local sanpi stack (Kafka, the services, Prometheus, Alertmanager) by
+recorded pid; tests reuse it.
 
     python scripts/stack.py up [--skip-demo] [--db sqlite|postgres]
                                                start what is not running, wait until ready, print URLs
     python scripts/stack.py down               stop the services, then the broker (SIGTERM, by pid)
     python scripts/stack.py status             what runs, on which port
 
-State lives under .run/: pids/, logs/, jwt.secret, admin.token, <service>.db, kafka/, postgres/.
-Processes are only ever stopped through the pid file they were started with, never by name.
+Before it starts anything, `up` checks every port it needs and stops, naming the program, when
+one is held by a program it did not start (Debian's Prometheus or PostgreSQL, started by apt,
+hold 9090 and 5432). Each port moves with the variable of the part that listens on it:
+SANPI_<SERVICE>_PORT, KAFKA_PORT, KAFKA_CONTROLLER_PORT, PROMETHEUS_PORT, ALERTMANAGER_PORT,
+PG_PORT (e.g. `make up PROMETHEUS_PORT=9091`). ALERT_WEBHOOK_URL is where Alertmanager posts
+the ops alerts (default http://127.0.0.1:9999/alertmanager); ALERTMANAGER_CONFIG a file of your
+own instead of deploy/alertmanager/alertmanager.yml.
+
+State lives under .run/: pids/, logs/, jwt.secret, admin.token, <service>.db, kafka/, postgres/,
+prometheus/, alertmanager/. Processes are only ever stopped through the pid file they were started
+with, never by name.
 """
 
 from __future__ import annotations
@@ -15,6 +25,8 @@ import argparse
 import contextlib
 import json
 import os
+import pwd
+import re
 import secrets
 import shutil
 import signal
@@ -24,17 +36,25 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN = ROOT / ".run"
+# The admin token `make up` writes to .run/admin.token: the longest lifetime the services accept.
+ADMIN_TOKEN_HOURS = 24
 VENV_BIN = ROOT / ".venv" / "bin"
 KAFKA_SH = ROOT / "deploy" / "kafka" / "kafka.sh"
 PG_SH = ROOT / "deploy" / "postgres" / "pg.sh"
 PROMETHEUS_DIR = ROOT / "deploy" / "prometheus"
 PROMETHEUS_MARKER = "--web.listen-address=127.0.0.1:"
+ALERTMANAGER_DIR = ROOT / "deploy" / "alertmanager"
+# The config's path: Prometheus's marker would match Alertmanager's command line too.
+ALERTMANAGER_MARKER = "/alertmanager/alertmanager.yml"
+# In deploy/prometheus/prometheus.yml and deploy/alertmanager/alertmanager.yml.
+ALERTMANAGER_TARGET = "127.0.0.1:9095"
+ALERT_WEBHOOK_URL = "http://127.0.0.1:9999/alertmanager"
 
 SERVICES: dict[str, int] = {"registry": 8001, "milestone": 8002, "notification": 8003}
 
@@ -191,32 +211,86 @@ def wait_ready(
     raise TimeoutError(f"{url} not ready after {timeout:.0f}s: {last}")
 
 
-def render_prometheus_config(targets: dict[str, str], *, interval: str = "15s") -> str:
-    """deploy/prometheus/prometheus.yml with other scrape targets/interval and absolute rule paths."""
+def render_prometheus_config(
+    targets: dict[str, str],
+    *,
+    interval: str = "15s",
+    alertmanager: str | None = None,
+    rules_dir: Path | None = None,
+) -> str:
+    """deploy/prometheus/prometheus.yml with other scrape targets/interval and absolute rule paths
+    (of `rules_dir` when given: a test's copy with shorter `for:`). Alerts go to `alertmanager`
+    (host:port); without one the alerting part is dropped, so that a test's Prometheus never
+    notifies the Alertmanager of a running `make up`."""
     text = (PROMETHEUS_DIR / "prometheus.yml").read_text()
     for name, port in SERVICES.items():
         text = text.replace(f'"127.0.0.1:{port}"', f'"{targets[name]}"')
     text = text.replace("scrape_interval: 15s", f"scrape_interval: {interval}")
     text = text.replace("evaluation_interval: 15s", f"evaluation_interval: {interval}")
-    return text.replace("  - rules/", f"  - {PROMETHEUS_DIR}/rules/")
+    if alertmanager is None:
+        head, _, rest = text.partition("\nalerting:\n")
+        text = head + "\n" + rest.split("\n\n", 1)[1] if rest else text
+    else:
+        text = text.replace(f'"{ALERTMANAGER_TARGET}"', f'"{alertmanager}"')
+    return text.replace("  - rules/", f"  - {rules_dir or PROMETHEUS_DIR / 'rules'}/")
+
+
+def start_configured(
+    name: str, binary: str | None, config: str, flags: Sequence[str], *, run_dir: Path, marker: str
+) -> int | None:
+    """Starts `binary` with `config` written to run_dir/<name>/<name>.yml and its state under
+    run_dir/<name>/data (Prometheus, Alertmanager); None when it is not installed."""
+    if binary is None:
+        return None
+    directory = run_dir / name
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{name}.yml").write_text(config)
+    command = [binary, f"--config.file={directory / f'{name}.yml'}", *flags]
+    return spawn(name, command, marker=marker, run_dir=run_dir)
 
 
 def start_prometheus(config: str, *, port: int, run_dir: Path) -> int | None:
     """Starts Debian's Prometheus on 127.0.0.1:`port` with `config`; None when it is not installed."""
-    binary = shutil.which("prometheus")
-    if binary is None:
-        return None
-    directory = run_dir / "prometheus"
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "prometheus.yml").write_text(config)
-    command = [
-        binary,
-        f"--config.file={directory / 'prometheus.yml'}",
-        f"--storage.tsdb.path={directory / 'data'}",
-        f"{PROMETHEUS_MARKER}{port}",
-        "--web.enable-lifecycle",
+    data = run_dir / "prometheus" / "data"
+    flags = [f"--storage.tsdb.path={data}", f"{PROMETHEUS_MARKER}{port}", "--web.enable-lifecycle"]
+    return start_configured(
+        "prometheus",
+        shutil.which("prometheus"),
+        config,
+        flags,
+        run_dir=run_dir,
+        marker=PROMETHEUS_MARKER,
+    )
+
+
+def render_alertmanager_config(
+    *, webhook_url: str = ALERT_WEBHOOK_URL, timing: Mapping[str, str] | None = None
+) -> str:
+    """deploy/alertmanager/alertmanager.yml posting to `webhook_url`; `timing` replaces route
+    settings (a test waits seconds, not the 30 s group_wait)."""
+    text = (ALERTMANAGER_DIR / "alertmanager.yml").read_text()
+    text = text.replace(f"url: {ALERT_WEBHOOK_URL}", f"url: {webhook_url}")
+    for key, value in (timing or {}).items():
+        before = text
+        text = re.sub(rf"^(  {key}:) \S+$", rf"\1 {value}", text, count=1, flags=re.MULTILINE)
+        if text == before:
+            raise ValueError(f"alertmanager.yml has no route setting {key!r}")
+    return text
+
+
+def start_alertmanager(config: str, *, port: int, run_dir: Path) -> int | None:
+    """Starts Debian's prometheus-alertmanager on 127.0.0.1:`port` with `config`, without its
+    cluster listener (0.0.0.0:9094 by default); None when it is not installed."""
+    binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+    flags = [
+        f"--storage.path={run_dir / 'alertmanager' / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        f"--web.external-url=http://127.0.0.1:{port}",
+        "--cluster.listen-address=",
     ]
-    return spawn("prometheus", command, marker=PROMETHEUS_MARKER, run_dir=run_dir)
+    return start_configured(
+        "alertmanager", binary, config, flags, run_dir=run_dir, marker=ALERTMANAGER_MARKER
+    )
 
 
 def wait_http(url: str, *, timeout: float = 30.0) -> None:
@@ -231,6 +305,180 @@ def wait_http(url: str, *, timeout: float = 30.0) -> None:
             pass
         time.sleep(0.1)
     raise TimeoutError(f"{url} did not answer within {timeout:.0f}s")
+
+
+# --- what holds a port -------------------------------------------------------------------------
+
+# The fixed ports of `make up`, and the variable of the part that listens on each, which moves it.
+PORT_VARIABLES: dict[str, tuple[int, str]] = {
+    **{name: (port, f"SANPI_{name.upper()}_PORT") for name, port in SERVICES.items()},
+    "kafka": (9092, "KAFKA_PORT"),
+    "kafka-controller": (9093, "KAFKA_CONTROLLER_PORT"),
+    "prometheus": (9090, "PROMETHEUS_PORT"),
+    "alertmanager": (9095, "ALERTMANAGER_PORT"),
+    "postgres": (5432, "PG_PORT"),
+}
+# What usually holds a port of ours on a Debian host, and what to do about it.
+PORT_ADVICE = {
+    "prometheus": "Debian's prometheus package starts one on 9090: `systemctl stop prometheus`",
+    "postgres": "Debian's postgresql package starts a cluster on 5432: `systemctl stop postgresql`",
+    "alertmanager": "Debian's prometheus-alertmanager listens on 9093/9094, not on ours",
+}
+
+
+def stack_ports(db: str, env: Mapping[str, str] = os.environ) -> dict[str, int]:
+    """The port of every part `up` starts: its default, or the one its variable names."""
+    ports = {}
+    for name, (default, variable) in PORT_VARIABLES.items():
+        if name == "postgres" and db != "postgres":
+            continue
+        value = env.get(variable, "").strip()
+        if value and not (value.isdigit() and 0 < int(value) < 65536):
+            raise SystemExit(f"{variable}={value!r} is not a port (1-65535)")
+        ports[name] = int(value) if value else default
+    return ports
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A process that listens on a port, as far as /proc lets this user see it."""
+
+    pid: int | None
+    user: str
+    command: str
+
+    def __str__(self) -> str:
+        if self.pid is None:
+            return f"a process of user {self.user} that this user cannot see (sudo ss -ltnp)"
+        return f"pid {self.pid} ({self.user}): {self.command}"
+
+
+def _listening_sockets(port: int) -> dict[int, int]:
+    """inode → uid of every TCP socket listening on `port`, any address (/proc/net/tcp, tcp6)."""
+    found = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            # local_address is ADDR:PORT in hex; state 0A is LISTEN.
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                found[int(fields[9])] = int(fields[7])
+    return found
+
+
+def _user(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def _command(pid: int) -> str:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return "?"
+    return " ".join(raw.decode(errors="replace").replace("\0", " ").split())[:200] or "?"
+
+
+def port_holders(port: int) -> list[Holder]:
+    """The processes listening on `port`: the socket's inode in /proc/net/tcp, its owner among
+    the /proc/<pid>/fd links (another user's are unreadable without root: then only its user)."""
+    sockets = _listening_sockets(port)
+    if not sockets:
+        return []
+    links = {f"socket:[{inode}]": inode for inode in sockets}
+    holders: dict[int, Holder] = {}
+    seen: set[int] = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fds = list((entry / "fd").iterdir())
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                inode = links.get(os.readlink(fd))
+            except OSError:
+                continue
+            if inode is not None:
+                pid = int(entry.name)
+                seen.add(inode)
+                holders[pid] = Holder(pid, _user(sockets[inode]), _command(pid))
+    unseen = [Holder(None, _user(uid), "") for inode, uid in sockets.items() if inode not in seen]
+    return [*holders.values(), *unseen[:1]]
+
+
+def port_free(port: int) -> bool:
+    """True when 127.0.0.1:`port` can be bound now (as the servers bind it: SO_REUSEADDR)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def own_pids(name: str, run_dir: Path, env: Mapping[str, str] = os.environ) -> set[int]:
+    """The pid this stack recorded for part `name`, if it runs: a process is ours only by that
+    record, never by its name or command line (Debian's Prometheus looks like ours)."""
+    if name in ("kafka", "kafka-controller"):
+        kafka_dir = Path(env.get("KAFKA_DIR") or run_dir / "kafka")
+        pid = read_pid(kafka_dir / "kafka.pid", "kafka.Kafka")
+    elif name == "postgres":
+        pg_dir = Path(env.get("PG_DIR") or run_dir / "postgres")
+        try:
+            cluster = Path((pg_dir / "cluster").read_text().strip())
+        except OSError:
+            cluster = pg_dir
+        try:  # postmaster.pid: the pid on its first line, then the cluster's details
+            first = (cluster / "data" / "postmaster.pid").read_text().split("\n", 1)[0]
+            pid = int(first) if _pid_alive(int(first), "postgres") else None
+        except (OSError, ValueError):
+            pid = None
+    else:
+        marker = {"prometheus": PROMETHEUS_MARKER, "alertmanager": ALERTMANAGER_MARKER}
+        pid = read_pid(run_dir / "pids" / f"{name}.pid", marker.get(name, f"sanpi.{name}"))
+    return set() if pid is None else {pid}
+
+
+def _ancestors(pid: int) -> set[int]:
+    chain = set()
+    while pid > 1 and pid not in chain:
+        chain.add(pid)
+        try:
+            pid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            break
+    return chain
+
+
+def port_conflicts(
+    ports: Mapping[str, int], run_dir: Path, env: Mapping[str, str] = os.environ
+) -> list[str]:
+    """One line per port `up` needs that a program it did not start holds (naming the program
+    and what to do); empty when every port is free or held by this stack's own part."""
+    problems = []
+    for name, port in ports.items():
+        if port_free(port):
+            continue
+        holders = port_holders(port)
+        ours = own_pids(name, run_dir, env)
+        if holders and all(h.pid is not None and _ancestors(h.pid) & ours for h in holders):
+            continue
+        held = "; ".join(map(str, holders)) or "a socket this user cannot see (sudo ss -ltnp)"
+        variable = PORT_VARIABLES[name][1]
+        advice = PORT_ADVICE.get(name, "stop it")
+        problems.append(
+            f"  port {port} ({name}) is held by {held}\n"
+            f"      {advice}, or move ours: make up {variable}=<another port>"
+        )
+    return problems
 
 
 def kafka(command: str, env: dict[str, str] | None = None) -> None:
@@ -253,7 +501,10 @@ def service_env(secret: str, bootstrap: str, data_dir: Path) -> dict[str, str]:
         "SANPI_KAFKA_BOOTSTRAP": bootstrap,
         "SANPI_DATA_DIR": str(data_dir),
         # Local only: lets a webhook receiver on this machine (127.0.0.1) get deliveries.
-        "SANPI_NOTIFICATION_ALLOW_PRIVATE_TARGETS": "true",
+        "SANPI_NOTIFICATION_ALLOW_LOOPBACK_TARGETS": "true",
+        # Local only: the demo load, the benches and the fault tests write as one admin as fast
+        # as they can; the limiter has tests of its own (test_web_security.py).
+        "SANPI_RATE_LIMIT_WRITES_PER_S": "0",
     }
 
 
@@ -268,18 +519,52 @@ def postgres_urls() -> dict[str, str]:
     }
 
 
+def check_ports(ports: Mapping[str, int]) -> bool:
+    """Says which ports are held by programs this stack did not start; False when any is."""
+    problems = port_conflicts(ports, RUN)
+    if problems:
+        print(
+            "make up: ports it needs are taken by programs it did not start; nothing was started.\n"
+            + "\n".join(problems),
+            file=sys.stderr,
+        )
+    return not problems
+
+
+def start_alerting(ports: Mapping[str, int]) -> str:
+    """Starts Alertmanager (ALERTMANAGER_CONFIG, or deploy/alertmanager posting to
+    ALERT_WEBHOOK_URL) and returns the line `up` prints for it."""
+    own = os.environ.get("ALERTMANAGER_CONFIG")
+    config = (
+        Path(own).read_text()
+        if own
+        else render_alertmanager_config(
+            webhook_url=os.environ.get("ALERT_WEBHOOK_URL") or ALERT_WEBHOOK_URL
+        )
+    )
+    port = ports["alertmanager"]
+    if start_alertmanager(config, port=port, run_dir=RUN) is None:
+        return "  alertmanager  not installed (make alertmanager installs Debian's package)"
+    wait_http(f"http://127.0.0.1:{port}/-/ready")
+    receiver = own or f"webhook {os.environ.get('ALERT_WEBHOOK_URL') or ALERT_WEBHOOK_URL}"
+    return f"  alertmanager  http://127.0.0.1:{port}   (ops alerts to {receiver})"
+
+
 def up(skip_demo: bool, db: str) -> int:
     started = time.monotonic()
+    ports = stack_ports(db)
+    if not check_ports(ports):
+        return 1
     kafka("start")
     secret = jwt_secret(RUN)
-    env = service_env(secret, "127.0.0.1:9092", RUN)
+    env = service_env(secret, f"127.0.0.1:{ports['kafka']}", RUN)
     if db == "postgres":
         env.update(postgres_urls())
     pids = {}
-    for name, port in SERVICES.items():
-        pids[name] = start_service(name, port=port, env=env, run_dir=RUN)
-    for name, port in SERVICES.items():
-        wait_ready(Service(name, port).url, pid=pids[name], marker=f"sanpi.{name}")
+    for name in SERVICES:
+        pids[name] = start_service(name, port=ports[name], env=env, run_dir=RUN)
+    for name in SERVICES:
+        wait_ready(Service(name, ports[name]).url, pid=pids[name], marker=f"sanpi.{name}")
     token = subprocess.run(
         [
             str(VENV_BIN / "sanpi"),
@@ -290,7 +575,7 @@ def up(skip_demo: bool, db: str) -> int:
             "--subject",
             "admin",
             "--ttl-hours",
-            "720",
+            str(ADMIN_TOKEN_HOURS),
             "--secret-file",
             str(RUN / "jwt.secret"),
         ],
@@ -311,20 +596,33 @@ def up(skip_demo: bool, db: str) -> int:
         if demo.returncode != 0:
             print("demo data: loading failed (see above); the stack runs without it")
     print(f"\nsanpi is up ({time.monotonic() - started:.1f}s)\n")
-    for name, port in SERVICES.items():
-        print(f"  {name:<13} http://127.0.0.1:{port}   docs: http://127.0.0.1:{port}/docs")
-    prometheus_config = render_prometheus_config({n: f"127.0.0.1:{p}" for n, p in SERVICES.items()})
-    if start_prometheus(prometheus_config, port=9090, run_dir=RUN) is not None:
-        wait_http("http://127.0.0.1:9090/-/ready")
-        print("  prometheus    http://127.0.0.1:9090   (deploy/prometheus rules loaded)")
+    for name in SERVICES:
+        url = f"http://127.0.0.1:{ports[name]}"
+        print(f"  {name:<13} {url}   docs: {url}/docs")
+    alerting = start_alerting(ports)
+    prometheus_config = render_prometheus_config(
+        {n: f"127.0.0.1:{ports[n]}" for n in SERVICES},
+        alertmanager=f"127.0.0.1:{ports['alertmanager']}",
+    )
+    prometheus_port = ports["prometheus"]
+    if start_prometheus(prometheus_config, port=prometheus_port, run_dir=RUN) is not None:
+        wait_http(f"http://127.0.0.1:{prometheus_port}/-/ready")
+        print(
+            f"  prometheus    http://127.0.0.1:{prometheus_port}   (deploy/prometheus rules loaded)"
+        )
     else:
         print("  prometheus    not installed (make prometheus installs Debian's package)")
-    print("  kafka         127.0.0.1:9092")
-    print(
-        f"  database      {'PostgreSQL on 127.0.0.1:5432 (.run/postgres)' if db == 'postgres' else 'SQLite (.run/<service>.db)'}"
+    print(alerting)
+    print(f"  kafka         127.0.0.1:{ports['kafka']}")
+    database = (
+        f"PostgreSQL on 127.0.0.1:{ports['postgres']} (.run/postgres)"
+        if db == "postgres"
+        else "SQLite (.run/<service>.db)"
     )
+    print(f"  database      {database}")
     print(
-        f"\n  admin token   {token_path.relative_to(ROOT)}  (export SANPI_TOKEN=$(cat .run/admin.token))"
+        f"\n  admin token   {token_path.relative_to(ROOT)}  (export SANPI_TOKEN=$(cat .run/admin.token));"
+        f" valid {ADMIN_TOKEN_HOURS} h, `make up` again mints a new one"
     )
     print(f"  logs          {(RUN / 'logs').relative_to(ROOT)}/\n")
     return 0
@@ -333,11 +631,13 @@ def up(skip_demo: bool, db: str) -> int:
 def down() -> int:
     if stop_pidfile(RUN / "pids" / "prometheus.pid", PROMETHEUS_MARKER):
         print("stopped prometheus")
+    if stop_pidfile(RUN / "pids" / "alertmanager.pid", ALERTMANAGER_MARKER):
+        print("stopped alertmanager")
     for name in SERVICES:
         if stop_pidfile(RUN / "pids" / f"{name}.pid", f"sanpi.{name}"):
             print(f"stopped {name}")
     kafka("stop")
-    if (RUN / "postgres" / "data" / "postmaster.pid").exists():
+    if (RUN / "postgres").exists():
         subprocess.run([str(PG_SH), "stop"], check=False)
     return 0
 

@@ -26,6 +26,11 @@ TEST_DB = os.environ.get("SANPI_TEST_DB", "sqlite")
 if TEST_DB not in ("sqlite", "postgres"):
     raise pytest.UsageError(f"SANPI_TEST_DB must be sqlite or postgres, not {TEST_DB!r}")
 
+# The suite writes as one subject as fast as it can, in-process and through the stacks it starts
+# (as scripts/stack.py's service_env does): the write limit has tests of its own
+# (test_web_security.py), which set it.
+os.environ.setdefault("SANPI_RATE_LIMIT_WRITES_PER_S", "0")
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Each pass of make test runs what is about its database: a test marked db_independent would
@@ -252,7 +257,8 @@ def postgres(run_dir: Path) -> Iterator[Postgres | None]:
     try:
         yield cluster
     finally:
-        cluster.script("stop")
+        # Its files may live outside run_dir (pg.sh: a checkout the postgres user cannot enter).
+        cluster.script("destroy")
 
 
 @pytest.fixture(scope="session")

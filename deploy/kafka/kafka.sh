@@ -14,6 +14,9 @@
 #   KAFKA_HEAP_OPTS        JVM heap                                          (default -Xms256m -Xmx768m)
 #   KAFKA_FAST_START=1     C1 compiler only: starts ~1 s sooner, slower under load (tests use it)
 #   KAFKA_START_TIMEOUT    seconds to wait for readiness                     (default 90)
+#   MAVEN_REPO             a Maven repository to fetch from instead of Maven Central (an intranet
+#                          mirror, e.g. https://nexus.example.gov.cn/repository/maven-public/)
+#   MAVEN_SETTINGS         a settings.xml of your own for Maven (mirrors, proxies, credentials)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -37,11 +40,28 @@ fetch() {
     return 0
   fi
   command -v mvn >/dev/null || { log "Maven (mvn) is required to resolve the broker jars"; exit 1; }
-  log "resolving Apache Kafka jars from Maven Central into $KAFKA_LIBS"
+  local settings=()
+  if [[ -n "${MAVEN_SETTINGS:-}" ]]; then
+    settings=(--settings "$MAVEN_SETTINGS")
+    log "resolving Apache Kafka jars with $MAVEN_SETTINGS into $KAFKA_LIBS"
+  elif [[ -n "${MAVEN_REPO:-}" ]]; then
+    # A mirror of everything (the plugins too): Maven Central is never asked.
+    mkdir -p "$(dirname "$KAFKA_LIBS")"
+    local mirror="$KAFKA_LIBS.settings.xml"
+    cat >"$mirror" <<XML
+<settings><mirrors><mirror>
+  <id>sanpi-mirror</id><mirrorOf>*</mirrorOf><url>$MAVEN_REPO</url>
+</mirror></mirrors></settings>
+XML
+    settings=(--settings "$mirror")
+    log "resolving Apache Kafka jars from $MAVEN_REPO into $KAFKA_LIBS"
+  else
+    log "resolving Apache Kafka jars from Maven Central into $KAFKA_LIBS"
+  fi
   rm -rf "$KAFKA_LIBS.tmp"
   # Debian's Maven 3.8 prints bare colour resets even in quiet batch mode; strip them (pipefail
   # keeps mvn's exit status).
-  mvn -B -q -f "$here/pom.xml" dependency:copy-dependencies \
+  mvn -B -q "${settings[@]}" -f "$here/pom.xml" dependency:copy-dependencies \
     -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIBS.tmp" 2>&1 \
     | sed -e 's/\x1b\[[0-9;]*m//g' -e '/^$/d' >&2
   rm -rf "$KAFKA_LIBS"
@@ -153,5 +173,5 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status) status ;;
-  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; [[ "${1:-}" =~ ^(-h|--help|help)$ ]] ;;
+  *) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; [[ "${1:-}" =~ ^(-h|--help|help)$ ]] ;;
 esac

@@ -191,8 +191,9 @@ def test_skipped_commands_are_validated_offline(tmp_path: Path) -> None:
     good, unknown_service, no_variable, no_target, no_deployment, no_file = write_doc(
         tmp_path,
         "<!-- docs-check: skip docker -->\n```bash\n"
-        "export SANPI_JWT_SECRET=$(openssl rand -hex 32)\n"
-        "POSTGRES_PASSWORD=x docker compose up -d\ndocker compose logs registry grafana\n"
+        "export SANPI_JWT_SECRET=$(openssl rand -hex 32) SANPI_NOTIFICATION_SECRET_KEYS=k\n"
+        "POSTGRES_PASSWORD=x GRAFANA_ADMIN_PASSWORD=y docker compose up -d\n"
+        "docker compose logs registry grafana\n"
         "kubectl -n sanpi scale deployment/sanpi-registry --replicas 4\nmake up DB=postgres\n```\n"
         "<!-- docs-check: skip docker -->\n```bash\ndocker compose logs mysql\n```\n"
         "<!-- docs-check: skip docker -->\n```bash\ndocker compose up\n```\n"
@@ -206,7 +207,11 @@ def test_skipped_commands_are_validated_offline(tmp_path: Path) -> None:
     assert "make up: target exists" in note
     for block, complaint in [
         (unknown_service, "no service ['mysql']"),
-        (no_variable, "needs ['POSTGRES_PASSWORD', 'SANPI_JWT_SECRET']"),
+        (
+            no_variable,
+            "needs ['GRAFANA_ADMIN_PASSWORD', 'POSTGRES_PASSWORD', 'SANPI_JWT_SECRET', "
+            "'SANPI_NOTIFICATION_SECRET_KEYS']",
+        ),
         (no_target, "make deploy: no such target"),
         (no_deployment, "no deployment/sanpi-web in the manifests"),
         (no_file, "no such file"),

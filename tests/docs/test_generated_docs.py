@@ -13,6 +13,7 @@ import pytest
 from pydantic import BaseModel, SecretStr
 
 from sanpi.events import EVENT_TYPES, parse_data
+from sanpi.kit.sealing import new_key
 from sanpi.kit.settings import SHARED_FIELDS, ServiceSettings
 from scripts import docs_gen
 
@@ -83,6 +84,9 @@ def changed(value: Any) -> tuple[str, Any]:
         return str(value + 1), value + 1
     if isinstance(value, float):
         return str(value + 1.5), value + 1.5
+    if isinstance(value, list) and value and isinstance(value[0], SecretStr):
+        key = new_key()  # secret_keys: keys are checked
+        return json.dumps([key]), [SecretStr(key)]
     if isinstance(value, list):
         other = list(reversed(value)) if len(value) > 1 else ["x"]  # lengths may be fixed
         return json.dumps(other, ensure_ascii=False), other
@@ -92,6 +96,8 @@ def changed(value: Any) -> tuple[str, Any]:
         return "/srv/sanpi", Path("/srv/sanpi")
     if value == "development":
         return "test", "test"
+    if value == "json":  # the log format
+        return "text", "text"
     return "changed.example:1", "changed.example:1"
 
 

@@ -13,12 +13,11 @@ import pytest
 from sanpi.events import ProjectListed, build_record
 from sanpi.events.vocabulary import BatchType
 from tests.conftest import Broker, Stack
+from tests.support.flows import started_behind_plan
 from tests.support.kafka import find_event, produce, read_until
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
-
-PHOTO = {"uri": "https://evidence.example/site.jpg", "taken_at": "2023-03-01"}
 
 
 @pytest.fixture
@@ -39,36 +38,11 @@ def alert_records(records: list[Any], key: str) -> list[tuple[str, dict[str, Any
 async def test_behind_plan_raises_red_and_catching_up_resolves_it_over_kafka(
     http: httpx.AsyncClient, services: Stack, kafka_broker: Broker
 ) -> None:
-    registry, milestone = services.urls["registry"], services.urls["milestone"]
-    created = await http.post(
-        f"{registry}/v1/projects",
-        json={
-            "name": "艾格莱德汽车传感及控制器研发生产基地",
-            "park": "双桥",
-            "total_investment": 150_000,
-            "planned_start_date": "2023-03-01",
-            "planned_production_date": "2024-06-30",
-        },
+    milestone = services.urls["milestone"]
+    project_id = await started_behind_plan(
+        http, services, name="艾格莱德汽车传感及控制器研发生产基地", park="双桥"
     )
-    assert created.status_code == 201, created.text
-    project_id = created.json()["id"]
     project = f"{milestone}/v1/projects/{project_id}"
-
-    async def known() -> bool:
-        return (await http.get(f"{project}/timeline")).status_code == 200
-
-    await eventually(known, what="the milestone service consumed project.registered")
-    started = await http.post(
-        f"{project}/milestones", json={"kind": "STARTED", "date": "2023-03-01", "evidence": [PHOTO]}
-    )
-    assert started.status_code == 201, started.text
-    plan = await http.put(f"{project}/investment-plans/2023", json={"annual_plan": 36_000})
-    assert plan.status_code == 200, plan.text
-    behind = {"period_key": "2023-05-X3", "completed_investment_cum": 5_000}
-    reported = await http.post(
-        f"{project}/progress", json={**behind, "completed_investment_ytd": 5_000}
-    )
-    assert reported.status_code == 201, reported.text
 
     key = f"R04:{project_id}:XUN"
     try:

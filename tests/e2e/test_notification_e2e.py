@@ -20,11 +20,11 @@ import httpx
 import pytest
 from standardwebhooks import Webhook
 
-from sanpi.events import AlertRule, EventData, KafkaRecord, Severity, build_record
+from sanpi.events import AlertRule, EventData, KafkaRecord, Severity, build_record, header_type
 from sanpi.kit import CAMPAIGN_TZ, Role, issue_token
 from scripts import stack
 from tests.conftest import Broker, free_port
-from tests.support.kafka import header, produce, read_until
+from tests.support.kafka import produce, read_until
 from tests.support.notification import (
     MILESTONE_SOURCE,
     SmtpServer,
@@ -147,7 +147,7 @@ async def notifications_of(
         return [
             json.loads(r.value)["data"]
             for r in records
-            if r.key == subscription_id.encode() and header(r, "ce_type") == event_type
+            if r.key == subscription_id.encode() and header_type(r.headers) == event_type
         ]
 
     records = await read_until(

@@ -11,8 +11,9 @@ import httpx
 import pytest
 from aiokafka.structs import ConsumerRecord
 
+from sanpi.events import header_type
 from tests.conftest import Broker, Stack
-from tests.support.kafka import header, read_until
+from tests.support.kafka import read_until
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -87,9 +88,9 @@ async def test_registry_events_reach_kafka_and_the_stage_comes_back(
 
     def mine(records: list[ConsumerRecord[bytes, bytes]]) -> dict[str, dict[str, object]]:
         return {
-            str(header(r, "ce_type")): json.loads(r.value)["data"]
+            str(header_type(r.headers)): json.loads(r.value)["data"]
             for r in records
-            if r.key == project_id.encode() and header(r, "ce_type") in wanted
+            if r.key == project_id.encode() and header_type(r.headers) in wanted
         }
 
     records = await read_until(
@@ -99,5 +100,5 @@ async def test_registry_events_reach_kafka_and_the_stage_comes_back(
     assert events["sanpi.project.listed.v1"]["period"] == 107
     assert events["sanpi.project.updated.v1"]["changed"] == ["sponsor_leader"]
     assert events["sanpi.project.cancelled.v1"]["reason_code"] == "LAND"
-    types = {header(r, "ce_type") for r in records}
+    types = {header_type(r.headers) for r in records}
     assert {"sanpi.period.opened.v1", "sanpi.target.set.v1"} <= types

@@ -6,6 +6,7 @@ every log file is searched for the exact strings."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -196,6 +197,10 @@ async def test_no_secret_appears_in_any_log_file(
     own_log = logs[process.run_dir / "logs" / "notification.log"]
     assert "(webhook) attempt 1: 204" in own_log, "the webhook flow did not run"
     assert "(email) attempt 1: SMTP" in own_log, "the SMTP login did not run"
+    # The log is JSON lines (the default format), each saying which service wrote it.
+    lines = [json.loads(line) for line in own_log.splitlines() if line.startswith("{")]
+    assert {line["service"] for line in lines} == {"sanpi-notification"}
+    assert any("(webhook) attempt 1: 204" in line["message"] for line in lines)
     named = {
         "JWT secret (own)": process.jwt_secret,
         "JWT secret (stack)": services.secret,

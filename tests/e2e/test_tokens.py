@@ -77,8 +77,11 @@ def test_the_secret_can_come_from_a_file(services: Stack, tmp_path: Path) -> Non
     secret_file.write_text(services.secret + "\n")
     minted = token_issue("--role", "viewer", "--secret-file", str(secret_file), secret=None)
     assert minted.returncode == 0, minted.stderr
-    claims = jwt.decode(minted.stdout.strip(), services.secret, algorithms=["HS256"])
+    claims = jwt.decode(
+        minted.stdout.strip(), services.secret, algorithms=["HS256"], audience="sanpi-registry"
+    )
     assert claims["role"] == "viewer"
+    assert claims["aud"] == ["sanpi-milestone", "sanpi-notification", "sanpi-registry"]
 
 
 # Only the CLI, no database: the PostgreSQL pass of make test would repeat it to the letter.
@@ -101,11 +104,38 @@ def test_no_secret_is_refused_clearly() -> None:
     assert "SANPI_JWT_SECRET" in refused.stderr
 
 
+# Only the CLI, no database: the PostgreSQL pass of make test would repeat it to the letter.
+@pytest.mark.db_independent
+def test_a_lifetime_above_the_maximum_or_an_unknown_audience_is_refused_clearly() -> None:
+    secret = "cli-test-secret-of-sufficient-length-0123456789"
+    too_long = token_issue("--role", "admin", "--ttl-hours", "48", secret=secret)
+    assert (too_long.returncode, too_long.stdout) == (2, "")
+    assert "at most 24 h, not 48 h" in too_long.stderr
+    unknown = token_issue("--role", "admin", "--audience", "portal", secret=secret)
+    assert (unknown.returncode, unknown.stdout) == (2, "")
+    assert "unknown audience sanpi-portal" in unknown.stderr
+
+
+async def test_a_token_for_one_service_is_refused_by_the_others(services: Stack) -> None:
+    minted = token_issue("--role", "viewer", "--audience", "registry", secret=services.secret)
+    assert minted.returncode == 0, minted.stderr
+    bearer = {"Authorization": f"Bearer {minted.stdout.strip()}"}
+    async with httpx.AsyncClient(timeout=10) as client:
+        registry = await client.get(f"{services.urls['registry']}/v1/parks", headers=bearer)
+        assert registry.status_code == 200, registry.text
+        milestone = await client.get(f"{services.urls['milestone']}/v1/alerts", headers=bearer)
+        assert milestone.status_code == 401
+        assert "not meant for this service" in milestone.json()["detail"]
+        inbox = await client.get(f"{services.urls['notification']}/v1/inbox", headers=bearer)
+        assert inbox.status_code == 401
+
+
 def bad_tokens(secret: str) -> dict[str, tuple[str, str]]:
     """name → (Authorization header, what the problem's detail says)."""
     now = dt.datetime.now(dt.UTC)
     claims = {
         "iss": "sanpi",
+        "aud": ["sanpi-registry", "sanpi-milestone", "sanpi-notification"],
         "sub": "mallory",
         "role": "admin",
         "iat": int(now.timestamp()),
@@ -119,7 +149,14 @@ def bad_tokens(secret: str) -> dict[str, tuple[str, str]]:
     # Beyond the 30 s leeway for clock skew.
     early = issue_token(secret, subject="m", role=Role.ADMIN, now=now + dt.timedelta(minutes=5))
     unsigned = jwt.encode(claims, key="", algorithm="none")
+    no_audience = jwt.encode({k: v for k, v in claims.items() if k != "aud"}, secret, "HS256")
+    # Signed with the right secret by hand: no service takes a token that lives a month.
+    month = jwt.encode({**claims, "exp": int(now.timestamp()) + 30 * 86400}, secret, "HS256")
+    elsewhere = issue_token(secret, subject="m", role=Role.ADMIN, audience="sanpi-portal")
     return {
+        "no audience": (f"Bearer {no_audience}", "invalid token"),
+        "for another audience": (f"Bearer {elsewhere}", "not meant for this service"),
+        "living a month": (f"Bearer {month}", "accepts at most 24 h"),
         "signed with another secret": (f"Bearer {another}", "invalid token"),
         "alg none": (f"Bearer {unsigned}", "invalid token"),
         "expired": (f"Bearer {expired}", "token expired"),

@@ -18,9 +18,10 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from sanpi.events import header_id, header_type
 from scripts import stack
 from tests.conftest import Broker, Postgres, Stack, running_stack, start_broker
-from tests.support.kafka import header, read_until
+from tests.support.kafka import read_until
 from tests.support.sink import WebhookSink
 from tests.support.stream import Write, new_tag, register_projects, stream, writes_for
 from tests.support.waiting import eventually
@@ -146,17 +147,17 @@ async def _stream_with_fault(
     expected = PROJECTS * 51  # STARTED gives achieved + stage_changed; 48 reports; TOPPED_OUT
 
     def mine(records: list) -> list:  # type: ignore[type-arg]
-        return [r for r in records if r.key in keys and header(r, "ce_type") in EVENT_TYPES]
+        return [r for r in records if r.key in keys and header_type(r.headers) in EVENT_TYPES]
 
     records = mine(
         await read_until(
             faults.broker.bootstrap,
             "sanpi.milestones",
-            lambda rs: len({header(r, "ce_id") for r in mine(rs)}) >= expected,
+            lambda rs: len({header_id(r.headers) for r in mine(rs)}) >= expected,
             timeout=120,
         )
     )
-    event_ids = {header(r, "ce_id") for r in records}
+    event_ids = {header_id(r.headers) for r in records}
     assert len(event_ids) == expected
 
     # 4. The subscriber: each event in exactly one notification (one webhook-id).
@@ -272,7 +273,7 @@ async def test_sigterm_finishes_requests_flushes_the_outbox_and_commits_offsets(
                 sum(
                     1
                     for r in rs
-                    if r.key in keys and header(r, "ce_type") == "sanpi.progress.reported.v1"
+                    if r.key in keys and header_type(r.headers) == "sanpi.progress.reported.v1"
                 )
                 >= len(accepted)
             ),
@@ -281,7 +282,7 @@ async def test_sigterm_finishes_requests_flushes_the_outbox_and_commits_offsets(
         published = {
             f"{json.loads(r.value)['subject']}-{json.loads(r.value)['data']['period_key']}"
             for r in records
-            if r.key in keys and header(r, "ce_type") == "sanpi.progress.reported.v1"
+            if r.key in keys and header_type(r.headers) == "sanpi.progress.reported.v1"
         }
         assert published == accepted, "accepted but not published, or published but not accepted"
 

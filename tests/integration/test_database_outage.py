@@ -56,7 +56,7 @@ async def test_postgresql_stopped_then_restarted(run_dir: Path) -> None:
             )
             assert (await registry.get("/readyz")).status_code == 200
     finally:
-        cluster.script("stop")
+        cluster.script("destroy")
 
 
 async def test_sqlite_locked_by_another_writer(tmp_path: Path) -> None:

@@ -97,8 +97,11 @@ async def test_a_registration_reaches_kafka_as_a_cloudevent(
         )
     record = next(r for r in records if r.key == project_id.encode())
     event = json.loads(record.value)
-    assert event["type"] == header(record, "ce_type") == "sanpi.project.registered.v1"
-    assert event["id"] == header(record, "ce_id")
+    assert event["type"] == header(record, "sanpi_type") == "sanpi.project.registered.v1"
+    assert event["id"] == header(record, "sanpi_id")
+    assert header(record, "content-type") == "application/cloudevents+json; charset=UTF-8"
+    # ce_ headers would mean binary mode to a CloudEvents reader (structured mode: none).
+    assert not [name for name, _value in record.headers if name.startswith("ce_")]
     assert event["subject"] == project_id
     assert event["data"]["park"] == "石佛"
 

@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
+from sanpi.events import header_type
+
 
 async def read_until(
     bootstrap: str,
@@ -77,10 +79,10 @@ def header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
 async def find_event(
     bootstrap: str, topic: str, *, key: str, event_type: str, timeout: float = 30.0
 ) -> ConsumerRecord[bytes, bytes]:
-    """The first record on `topic` with this key and ce_type header (waits until it is there)."""
+    """The first record on `topic` with this key and event type header (waits until it is there)."""
 
     def wanted(record: ConsumerRecord[bytes, bytes]) -> bool:
-        return record.key == key.encode() and header(record, "ce_type") == event_type
+        return record.key == key.encode() and header_type(record.headers) == event_type
 
     records = await read_until(
         bootstrap, topic, lambda rs: any(wanted(r) for r in rs), timeout=timeout

@@ -208,7 +208,7 @@ def harness_settings(tmp_path: Path, **overrides: Any) -> NotificationSettings:
     values: dict[str, Any] = {
         "data_dir": tmp_path,
         "kafka_enabled": False,
-        "allow_private_targets": True,
+        "allow_loopback_targets": True,
         "delivery_backoff_base_s": 0.01,
         "delivery_max_attempts": 4,
         "timer_poll_s": 0.05,

@@ -132,9 +132,12 @@ async def stage_changed(
     *,
     from_stage: str = "SIGNED",
     reason: str = "MILESTONE",
+    version: int | None = None,
+    now: bool = True,
 ) -> StageRecord:
     """Feeds the registry's consumer (inbox included) a project.stage_changed, as the milestone
-    service would; returns the record so a test can deliver it again."""
+    service would (without a version unless given: as published before versions existed);
+    returns the record so a test can deliver it again, or later (`now=False`)."""
     data = ProjectStageChanged(
         project_id=project_id,
         from_stage=Stage(from_stage),
@@ -142,10 +145,12 @@ async def stage_changed(
         effective_date=dt.date.fromisoformat(on),
         reason=reason,
         changed_by="milestone-test",
+        version=version,
     )
     _event, record = build_record(data, source="/sanpi/milestone")
     fake = StageRecord(record.topic, record.key, record.value, list(record.headers))
-    await deliver(client, fake)
+    if now:
+        await deliver(client, fake)
     return fake
 
 

@@ -14,6 +14,7 @@ import httpx
 from fastapi import FastAPI
 from sqlmodel import col, select
 
+from sanpi.events import encoded_headers
 from sanpi.kit import FixedClock, OutboxMessage, Runtime
 from sanpi.milestone.app import create_app as milestone_app
 from sanpi.milestone.settings import MilestoneSettings
@@ -58,7 +59,7 @@ class World:
                         if key in self.delivered:
                             continue
                         self.delivered.add(key)
-                        headers = [(k, v.encode()) for k, v in row.headers.items()]
+                        headers = encoded_headers(row.headers)
                         record = FakeRecord(row.value, row.key.encode(), row.topic, 0, 0, headers)
                         await consumer.process(record)
                         moved += 1

@@ -67,6 +67,12 @@ def head(migrations: Migrations) -> str:
     return revision
 
 
+def baseline(migrations: Migrations) -> str:
+    revision = ScriptDirectory.from_config(migrations.config()).get_base()
+    assert revision is not None
+    return revision
+
+
 async def look(url: str, probe: Callable[[Connection], Any]) -> Any:
     db = Database(url)
     try:
@@ -133,9 +139,7 @@ async def made_by_create_all(url: str, migrations: Migrations) -> None:
     time, which are the first revision's tables), with one row of history in it."""
     db = Database(url)
     try:
-        base = ScriptDirectory.from_config(migrations.config()).get_base()
-        assert base is not None
-        await upgrade(db, migrations, revision=base)
+        await upgrade(db, migrations, revision=baseline(migrations))
         async with db.engine.begin() as conn:
             await conn.execute(text("DROP TABLE alembic_version"))
             await conn.execute(
@@ -179,7 +183,8 @@ async def test_a_create_all_database_that_differs_is_refused_saying_how(database
     message = str(refused.value)
     assert "ix_project_category" in message
     assert "legacy_note" in message
-    assert f"alembic stamp {head(REGISTRY)}" in message
+    # The tables of a database made before migrations are the baseline's: that is what to stamp.
+    assert f"alembic stamp {baseline(REGISTRY)}" in message
     assert "alembic_version" not in await look(database_url, tables), "nothing stamped"
     assert "legacy_note" in {c["name"] for c in await look(database_url, columns("project"))}
 
@@ -270,3 +275,46 @@ async def test_an_upgrade_waits_for_the_advisory_lock(database_url: str) -> None
     finally:
         await holder.dispose()
     assert await look(database_url, current_revision) == head(REGISTRY)
+
+
+async def test_tracked_projects_continue_from_the_stage_changes_they_had(database_url: str) -> None:
+    # The revision before the stage version, with a project registered, started and suspended.
+    db = Database(database_url)
+    try:
+        await upgrade(db, MILESTONE, revision="812b915c0134")
+        async with db.engine.begin() as conn:
+            for project_id in ("p-moved", "p-new"):
+                await conn.execute(
+                    text(
+                        "INSERT INTO tracked_project (project_id, name, park, total_investment,"
+                        " periods, registered_on, stage, stage_since, registry_version, updated_at)"
+                        " VALUES (:id, 'x', '梧桐', 1, '[]', '2023-01-01', 'SIGNED', '2023-01-01',"
+                        " 1, CURRENT_TIMESTAMP)"
+                    ),
+                    {"id": project_id},
+                )
+            for project_id, to_stage, reason in (
+                ("p-moved", "SIGNED", "REGISTERED"),
+                ("p-moved", "UNDER_CONSTRUCTION", "MILESTONE"),
+                ("p-moved", "SUSPENDED", "SUSPENDED"),
+                ("p-new", "SIGNED", "REGISTERED"),
+            ):
+                await conn.execute(
+                    text(
+                        "INSERT INTO stage_change (project_id, to_stage, effective_date, reason,"
+                        " changed_by, recorded_at) VALUES (:id, :to_stage, '2023-03-01', :reason,"
+                        " 'it', CURRENT_TIMESTAMP)"
+                    ),
+                    {"id": project_id, "to_stage": to_stage, "reason": reason},
+                )
+        await upgrade(db, MILESTONE)
+    finally:
+        await db.dispose()
+    versions = await look(
+        database_url,
+        lambda c: {
+            row.project_id: row.stage_version
+            for row in c.execute(text("SELECT project_id, stage_version FROM tracked_project"))
+        },
+    )
+    assert versions == {"p-moved": 2, "p-new": 0}

@@ -144,6 +144,8 @@ async def test_suspend_resume_and_the_admins_audited_correction(svc: Milestones)
         ("SIGNED", "CORRECTION"),
     ]
     assert (changes[-1]["changed_by"], changes[-1]["note"]) == ("admin-1", correction["reason"])
+    # Each change carries the project's next stage version, so readers can order them.
+    assert [c["version"] for c in changes] == [1, 2, 3, 4]
     # After the correction the start can be recorded again, with the right evidence.
     again = await svc.post(
         "p1/milestones", {"kind": "STARTED", "date": "2023-06-10", "evidence": [PHOTO]}

@@ -3,6 +3,7 @@ letters, rotation, de-duplication, outcome events in the outbox, metrics."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from collections.abc import AsyncIterator, Iterator
@@ -11,21 +12,28 @@ from typing import Any
 
 import httpx
 import pytest
+from cloudevents.core.bindings import http as ce_http
+from cloudevents.v1.http import from_http as legacy_from_http
+from prometheus_client import REGISTRY
 from sqlmodel import delete
 from standardwebhooks import Webhook
 
 from sanpi.events import (
+    CONTENT_TYPE,
     BatchType,
     ChainTag,
     KafkaRecord,
     ProjectListed,
     ProjectRegistered,
     ProjectStageChanged,
+    ProjectUpdated,
     Severity,
     Stage,
 )
-from sanpi.kit import Role
+from sanpi.kit import Role, issue_token
 from sanpi.kit.inbox import InboxEntry
+from sanpi.kit.settings import DEV_JWT_SECRET
+from sanpi.notification.routing.models import ProjectView
 from tests.support.apps import auth
 from tests.support.notification import MILESTONE_SOURCE, Harness, alert, harness, record
 from tests.support.sink import WebhookSink
@@ -139,14 +147,14 @@ async def test_bad_subscriptions_are_problems_naming_the_field(
     assert field in [e["field"] for e in problem(response)["errors"]]
 
 
-async def test_private_targets_are_refused_unless_allowed(tmp_path: Path) -> None:
-    async with harness(tmp_path, allow_private_targets=False) as h:
+async def test_loopback_targets_are_refused_unless_allowed(tmp_path: Path) -> None:
+    async with harness(tmp_path, allow_loopback_targets=False) as h:
         response = await h.client.post(
             "/v1/subscriptions", json={"channel": "webhook", "url": "http://127.0.0.1:9/hook"}
         )
         assert response.status_code == 422
         assert problem(response)["errors"][0]["field"] == "url"
-        assert "non-public" in problem(response)["errors"][0]["reason"]
+        assert "not a public address" in problem(response)["errors"][0]["reason"]
 
 
 async def test_filters_select_alerts_and_project_events_by_project_attributes(
@@ -408,3 +416,73 @@ async def test_a_subscription_hears_what_happens_after_it_was_made(
         )
         assert [json.loads(r.body)["id"] for r in sink.accepted()] == [fresh.id]
         assert old_event.id not in {e for d in await h.deliveries() for e in d["event_ids"]}
+
+
+async def test_the_live_stream_ends_when_its_token_expires(h: Harness) -> None:
+    """A stream outlives no token: it closes at the token's exp, with a last comment saying so."""
+    brief = issue_token(
+        DEV_JWT_SECRET, subject="officer", role=Role.ADMIN, ttl=dt.timedelta(seconds=2)
+    )
+    response = await asyncio.wait_for(
+        h.client.get("/v1/stream", headers={"Authorization": f"Bearer {brief}"}), timeout=30
+    )
+    assert response.status_code == 200
+    assert response.text.startswith(": sanpi stream")
+    assert response.text.rstrip().endswith(": token expired")
+
+
+async def test_the_project_view_takes_only_newer_snapshots(h: Harness) -> None:
+    source = "/sanpi/registry"
+
+    def snapshot(version: int, park: str) -> ProjectUpdated:
+        return ProjectUpdated(
+            project_id="p-late", version=version, name=f"v{version}", park=park, total_investment=1
+        )
+
+    stale = REGISTRY.get_sample_value(
+        "sanpi_events_stale_total", {"type": "sanpi.project.updated.v1"}
+    )
+    await h.feed(snapshot(1, "双桥"), source)
+    await h.feed(snapshot(3, "梧桐"), source)
+    await h.feed(snapshot(2, "石佛"), source)  # late (dead-lettered, then redriven)
+    await h.feed(snapshot(3, "枫杨"), source)  # the same version again: not newer
+    async with h.runtime.db.read() as session:
+        view = await session.get(ProjectView, "p-late")
+    assert view is not None
+    assert (view.version, view.name, view.park) == (3, "v3", "梧桐")
+    after = REGISTRY.get_sample_value(
+        "sanpi_events_stale_total", {"type": "sanpi.project.updated.v1"}
+    )
+    assert (after or 0) - (stale or 0) == 2
+
+
+async def test_a_webhook_of_one_event_is_a_structured_cloudevent_the_sdk_reads(
+    h: Harness, sink: WebhookSink
+) -> None:
+    await subscribe(h, channel="webhook", url=sink.url, event_types=[ProjectStageChanged.TYPE])
+    changed = await h.feed(
+        ProjectStageChanged(
+            project_id="p-sdk",
+            from_stage=Stage.SIGNED,
+            to_stage=Stage.UNDER_CONSTRUCTION,
+            effective_date="2023-09-01",
+            reason="MILESTONE",
+            changed_by="operator",
+            version=1,
+        )
+    )
+    await eventually(lambda: len(sink.accepted()) == 1, what="the webhook")
+    (received,) = sink.accepted()
+    assert received.headers["content-type"] == CONTENT_TYPE
+    assert not [name for name in received.headers if name.startswith("ce-")]
+    read = ce_http.from_http_event(
+        ce_http.HTTPMessage(headers=received.headers, body=received.body)
+    )
+    assert (read.get_id(), read.get_type(), read.get_source()) == (
+        changed.id,
+        changed.type,
+        changed.source,
+    )
+    assert read.get_data() == changed.data
+    # The SDK's older API (cloudevents.v1) reads it too.
+    assert legacy_from_http(received.headers, received.body)["id"] == changed.id

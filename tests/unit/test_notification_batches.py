@@ -56,6 +56,8 @@ pytestmark = pytest.mark.asyncio
 # harness clock) leaves the deliveries alone and the test claims them after 11:00 itself.
 QUIET = {"start": "09:00", "end": "11:00"}
 AFTER_QUIET = dt.datetime(2023, 9, 1, 3, 1, tzinfo=dt.UTC)
+# The harness seals secrets with the development key (its settings): the claims open with it.
+BOX = NotificationSettings().secret_box
 
 
 @pytest.fixture
@@ -88,7 +90,7 @@ async def queue(h: Harness, count: int) -> None:
 
 
 async def claim(h: Harness) -> list[service.Claimed]:
-    batch = await service.claim_due(h.runtime.db, now=AFTER_QUIET, limit=100, lease_s=60)
+    batch = await service.claim_due(h.runtime.db, now=AFTER_QUIET, limit=100, lease_s=60, box=BOX)
     return batch.claimed
 
 
@@ -177,7 +179,7 @@ async def test_a_gone_endpoint_disables_the_subscription_once_in_a_batch(h: Harn
     assert len(await h.outbox(NotificationEndpointDisabled.TYPE)) == 1
     retry = dt.timedelta(hours=1)
     assert (
-        await service.claim_due(h.runtime.db, now=AFTER_QUIET + retry, limit=9, lease_s=60)
+        await service.claim_due(h.runtime.db, now=AFTER_QUIET + retry, limit=9, lease_s=60, box=BOX)
     ).claimed == []
     deliveries, _attempts, _subscriptions = await rows(h)
     assert deliveries[claimed[1].delivery_id].status == "DEAD"
@@ -215,9 +217,9 @@ async def test_a_claim_takes_a_batch_and_says_whether_it_was_full(h: Harness) ->
     await queue(h, 3)
     db = h.runtime.db
 
-    first = await service.claim_due(db, now=AFTER_QUIET, limit=2, lease_s=60)
-    second = await service.claim_due(db, now=AFTER_QUIET, limit=2, lease_s=60)
-    third = await service.claim_due(db, now=AFTER_QUIET, limit=2, lease_s=60)
+    first = await service.claim_due(db, now=AFTER_QUIET, limit=2, lease_s=60, box=BOX)
+    second = await service.claim_due(db, now=AFTER_QUIET, limit=2, lease_s=60, box=BOX)
+    third = await service.claim_due(db, now=AFTER_QUIET, limit=2, lease_s=60, box=BOX)
 
     assert (len(first.claimed), first.full) == (2, True)
     assert (len(second.claimed), second.full) == (1, False)

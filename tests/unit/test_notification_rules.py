@@ -13,6 +13,7 @@ from standardwebhooks import Webhook
 
 from sanpi.events import Severity
 from sanpi.kit import CAMPAIGN_TZ
+from sanpi.kit.sealing import SecretBox, new_key
 from sanpi.notification.channels.templates import Kind, render
 from sanpi.notification.channels.webhook import new_secret, signature_header
 from sanpi.notification.delivery.timing import quiet_until
@@ -206,18 +207,25 @@ def test_during_a_rotation_both_secrets_sign_and_each_verifies() -> None:
 
 def test_the_previous_secret_signs_only_until_it_expires() -> None:
     now = dt.datetime(2023, 9, 1, tzinfo=dt.UTC)
+    box = SecretBox([new_key()])
     subscription = Subscription(
         owner="o",
         channel=Channel.WEBHOOK,
-        secret="whsec_new",
-        previous_secret="whsec_old",
+        secret=box.seal("whsec_new"),
+        previous_secret=box.seal("whsec_old"),
         previous_secret_expires_at=now + dt.timedelta(hours=24),
     )
-    assert signing_secrets(subscription, now) == ["whsec_new", "whsec_old"]
-    assert signing_secrets(subscription, now + dt.timedelta(hours=24)) == ["whsec_new"]
+    assert signing_secrets(subscription, now, box) == ["whsec_new", "whsec_old"]
+    assert signing_secrets(subscription, now + dt.timedelta(hours=24), box) == ["whsec_new"]
 
 
-def test_production_refuses_private_webhook_targets() -> None:
-    with pytest.raises(ValidationError, match="allow_private_targets"):
-        NotificationSettings(env="production", jwt_secret="s" * 40, allow_private_targets=True)
-    assert not NotificationSettings(env="production", jwt_secret="s" * 40).allow_private_targets
+KEY = new_key()
+
+
+def test_production_refuses_loopback_webhook_targets() -> None:
+    with pytest.raises(ValidationError, match="allow_loopback_targets"):
+        NotificationSettings(
+            env="production", jwt_secret="s" * 40, secret_keys=[KEY], allow_loopback_targets=True
+        )
+    production = NotificationSettings(env="production", jwt_secret="s" * 40, secret_keys=[KEY])
+    assert not production.allow_loopback_targets

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from collections.abc import AsyncIterator
@@ -21,6 +22,7 @@ from sanpi.kit import (
     at_commit,
     enqueue,
 )
+from tests.support.waiting import eventually
 
 
 @pytest.fixture
@@ -148,3 +150,33 @@ async def test_events_enqueued_by_work_at_commit_are_stored_after_the_earlier_on
         rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
     assert [r.key for r in rows] == ["p-0", "p-1", "p-2", "p-3"]
     assert [json.loads(r.value)["data"]["total_investment"] for r in rows] == [1, 2, 3, 4]
+
+
+async def test_the_backlog_gauges_are_read_while_a_publish_waits_on_the_broker(
+    db: Database,
+) -> None:
+    """Kafka away: each publish waits ~30 s for the broker, and the outbox alert needs the
+    backlog's age meanwhile (before, the gauges were read only between publishes: 0 for good)."""
+    hanging = asyncio.Event()
+
+    async def send(_rows: list[PendingEvent]) -> None:
+        await hanging.wait()
+
+    def backlog() -> float | None:
+        return REGISTRY.get_sample_value("sanpi_outbox_backlog")
+
+    await stage_events(db, 1)
+    relay = OutboxRelay(db, send, gauge_interval=0.05)
+    stopping = asyncio.Event()
+    running = asyncio.create_task(relay.run(stopping))
+    try:
+        await eventually(lambda: backlog() == 1.0, timeout=5, what="the backlog gauge read")
+        await stage_events(db, 2)
+        await eventually(lambda: backlog() == 3.0, timeout=5, what="the backlog gauge read again")
+        age = REGISTRY.get_sample_value("sanpi_outbox_oldest_age_seconds")
+        assert age is not None
+        assert age > 0
+    finally:
+        stopping.set()
+        hanging.set()
+        await running

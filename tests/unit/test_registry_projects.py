@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 
 from sanpi.kit import Role
 from tests.support.apps import auth
@@ -296,6 +297,100 @@ async def test_stage_projection_follows_stage_changed_once(registry: httpx.Async
         reason="RESUMED",
     )
     assert (await registry.get(url)).json()["started_date"] == "2023-04-02"
+
+
+def stale_count(event_type: str) -> float:
+    return REGISTRY.get_sample_value("sanpi_events_stale_total", {"type": event_type}) or 0.0
+
+
+STAGE_CHANGED = "sanpi.project.stage_changed.v1"
+
+
+async def test_a_redriven_older_stage_change_never_moves_the_stage_back(
+    registry: httpx.AsyncClient,
+) -> None:
+    # STARTED was dead-lettered (so never applied: the inbox cannot help), PRODUCING applied,
+    # then STARTED is redriven.
+    project = await create(registry)
+    url = f"/v1/projects/{project['id']}"
+    started = await stage_changed(
+        registry, project["id"], "UNDER_CONSTRUCTION", "2023-04-02", version=1, now=False
+    )
+    await stage_changed(
+        registry,
+        project["id"],
+        "IN_PRODUCTION",
+        "2024-09-01",
+        from_stage="UNDER_CONSTRUCTION",
+        version=2,
+    )
+    stale = stale_count(STAGE_CHANGED)
+    assert await deliver(registry, started) == "processed"
+    body = (await registry.get(url)).json()
+    assert body["stage"] == "IN_PRODUCTION", "the redrive rolled the projection back"
+    assert body["production_date"] == "2024-09-01"
+    # What the late change knew that the projection lacked: the day construction started.
+    assert body["started_date"] == "2023-04-02"
+    assert stale_count(STAGE_CHANGED) == stale + 1
+
+
+async def test_a_late_change_gives_no_day_to_a_stage_corrected_away(
+    registry: httpx.AsyncClient,
+) -> None:
+    project = await create(registry)
+    url = f"/v1/projects/{project['id']}"
+    produced = await stage_changed(
+        registry,
+        project["id"],
+        "IN_PRODUCTION",
+        "2024-09-01",
+        from_stage="UNDER_CONSTRUCTION",
+        version=2,
+        now=False,
+    )
+    await stage_changed(registry, project["id"], "UNDER_CONSTRUCTION", "2023-04-02", version=1)
+    await stage_changed(
+        registry,
+        project["id"],
+        "UNDER_CONSTRUCTION",
+        "2024-09-05",
+        from_stage="IN_PRODUCTION",
+        reason="CORRECTION",
+        version=3,
+    )
+    await deliver(registry, produced)
+    body = (await registry.get(url)).json()
+    assert (body["stage"], body["production_date"]) == ("UNDER_CONSTRUCTION", None)
+
+
+async def test_changes_without_a_version_apply_as_before_until_a_versioned_one_did(
+    registry: httpx.AsyncClient,
+) -> None:
+    # Records published before stage_changed carried a version: applied in arrival order while
+    # nothing versioned was applied, then older than anything versioned.
+    project = await create(registry)
+    url = f"/v1/projects/{project['id']}"
+    await stage_changed(registry, project["id"], "UNDER_CONSTRUCTION", "2023-04-02")
+    assert (await registry.get(url)).json()["stage"] == "UNDER_CONSTRUCTION"
+    legacy = await stage_changed(
+        registry,
+        project["id"],
+        "SUSPENDED",
+        "2023-05-01",
+        from_stage="UNDER_CONSTRUCTION",
+        reason="SUSPENDED",
+        now=False,
+    )
+    await stage_changed(
+        registry,
+        project["id"],
+        "IN_PRODUCTION",
+        "2024-09-01",
+        from_stage="UNDER_CONSTRUCTION",
+        version=5,
+    )
+    await deliver(registry, legacy)
+    assert (await registry.get(url)).json()["stage"] == "IN_PRODUCTION"
 
 
 # --- filters, sorting, cursors -------------------------------------------------------------------

@@ -1,11 +1,12 @@
-"""The SDK: problem+json becomes ApiError; a 503 (nothing written) is retried after Retry-After."""
+"""The SDK: problem+json becomes ApiError; a 503 (nothing written) and a 429 (the write limit,
+checked before anything happens) are retried after Retry-After."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
 
-from sanpi.client.sdk.base import RETRIES_ON_503, ApiError, Http
+from sanpi.client.sdk.base import RETRIES_ON_429, RETRIES_ON_503, ApiError, Http
 
 
 def http_answering(*responses: httpx.Response) -> tuple[Http, list[httpx.Request]]:
@@ -51,3 +52,19 @@ def test_a_problem_is_an_api_error_naming_the_fields() -> None:
     with pytest.raises(ApiError, match="park: unknown park") as raised:
         http.call("POST", "http://registry/v1/projects", json={})
     assert raised.value.problem["errors"][0]["field"] == "park"
+
+
+LIMITED = httpx.Response(429, headers={"retry-after": "0"}, json={"title": "Too many requests"})
+
+
+def test_a_429_is_retried_after_retry_after_until_the_limit_lets_it_through() -> None:
+    http, seen = http_answering(
+        *[LIMITED] * 5, UNAVAILABLE, LIMITED, httpx.Response(201, json={"id": "p-2"})
+    )
+    assert http.call("POST", "http://registry/v1/projects", json={"name": "y"}) == {"id": "p-2"}
+    assert len(seen) == 8
+    http, seen = http_answering(*[LIMITED] * (RETRIES_ON_429 + 1))
+    with pytest.raises(ApiError) as raised:
+        http.call("POST", "http://registry/v1/projects", json={"name": "y"})
+    assert raised.value.status == 429
+    assert len(seen) == RETRIES_ON_429 + 1

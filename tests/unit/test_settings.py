@@ -36,3 +36,22 @@ def test_production_refuses_the_development_secret(monkeypatch: pytest.MonkeyPat
         RegistrySettings()
     monkeypatch.setenv("SANPI_JWT_SECRET", "a-real-secret-from-the-vault-0123456789")
     assert RegistrySettings().env == "production"
+
+
+def test_production_refuses_a_jwt_secret_shorter_than_32_bytes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SANPI_ENV", "production")
+    monkeypatch.setenv("SANPI_JWT_SECRET", "s" * 31)
+    with pytest.raises(ValidationError, match="at least 32 bytes in production"):
+        RegistrySettings()
+    monkeypatch.setenv("SANPI_JWT_SECRET", "密" * 11)  # 33 bytes of UTF-8
+    assert RegistrySettings().env == "production"
+    monkeypatch.setenv("SANPI_ENV", "development")
+    monkeypatch.setenv("SANPI_JWT_SECRET", "short")
+    assert RegistrySettings().jwt_secret.get_secret_value() == "short"
+
+
+def test_each_service_accepts_tokens_for_its_own_audience() -> None:
+    assert RegistrySettings().audience == "sanpi-registry"
+    assert MilestoneSettings().audience == "sanpi-milestone"

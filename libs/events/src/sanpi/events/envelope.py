@@ -1,8 +1,16 @@
-"""The CloudEvents 1.0 envelope (structured JSON mode) and its mapping to and from Kafka records."""
+"""The CloudEvents 1.0 envelope (structured JSON mode) and its mapping to and from Kafka records.
+
+Records are in the Kafka protocol binding's structured content mode: the value is the whole
+event, the `content-type` header says `application/cloudevents+json`, and no header starts with
+`ce_` (in that binding, `ce_` headers mean binary mode: a CloudEvents SDK that detects the mode
+would look for every attribute there). The event's type and id are repeated in `sanpi_type` and
+`sanpi_id` headers, so that tools route and filter without parsing the value. Records written
+before carried them as `ce_type` / `ce_id`: readers accept both (`header_type`, `header_id`)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -10,9 +18,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
-HEADER_TYPE = "ce_type"
-HEADER_ID = "ce_id"
+HEADER_TYPE = "sanpi_type"
+HEADER_ID = "sanpi_id"
 HEADER_CONTENT_TYPE = "content-type"
+# The names of the routing headers in records written before they left the `ce_` prefix.
+LEGACY_HEADER_TYPE = "ce_type"
+LEGACY_HEADER_ID = "ce_id"
 
 
 class EventDecodeError(ValueError):
@@ -80,12 +91,46 @@ _SERIALIZER = CloudEvent.__pydantic_serializer__
 
 
 def header_values(event: CloudEvent) -> dict[str, str]:
-    """The record headers as text: ce_type and ce_id, so that tools route without the body."""
+    """The record headers as text: the structured mode's content type, and the event's type and
+    id (sanpi_type, sanpi_id), so that tools route without the body."""
     return {HEADER_TYPE: event.type, HEADER_ID: event.id, HEADER_CONTENT_TYPE: CONTENT_TYPE}
 
 
+# A record written before the routing headers left the `ce_` prefix, sent again (an outbox row
+# left by the previous version, a redriven dead letter), goes out with today's names.
+_RENAMED = {LEGACY_HEADER_TYPE: HEADER_TYPE, LEGACY_HEADER_ID: HEADER_ID}
+
+
+def encoded_headers(headers: Mapping[str, str]) -> list[tuple[str, bytes]]:
+    """Kafka headers from their text values (as the outbox stores them), legacy names renamed."""
+    return [(_RENAMED.get(name, name), value.encode()) for name, value in headers.items()]
+
+
+def renamed_headers(headers: Iterable[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """Kafka headers with the legacy `ce_type` / `ce_id` renamed (a record written before)."""
+    return [(_RENAMED.get(name, name), value) for name, value in headers]
+
+
+def _header(headers: Iterable[tuple[str, bytes]] | None, *names: str) -> str | None:
+    found = dict(headers or ())
+    for name in names:
+        if name in found:
+            return found[name].decode(errors="replace")
+    return None
+
+
+def header_type(headers: Iterable[tuple[str, bytes]] | None) -> str | None:
+    """The event type a record's headers name (sanpi_type, or ce_type in older records)."""
+    return _header(headers, HEADER_TYPE, LEGACY_HEADER_TYPE)
+
+
+def header_id(headers: Iterable[tuple[str, bytes]] | None) -> str | None:
+    """The event id a record's headers name (sanpi_id, or ce_id in older records)."""
+    return _header(headers, HEADER_ID, LEGACY_HEADER_ID)
+
+
 def to_record(event: CloudEvent, *, topic: str, key: str) -> KafkaRecord:
-    """Encodes an event as a Kafka record: structured JSON value, ce_type / ce_id headers."""
+    """Encodes an event as a Kafka record: structured JSON value, sanpi_type / sanpi_id headers."""
     return KafkaRecord(
         topic=topic,
         key=key.encode(),
@@ -95,7 +140,9 @@ def to_record(event: CloudEvent, *, topic: str, key: str) -> KafkaRecord:
 
 
 def from_value(value: bytes | None) -> CloudEvent:
-    """Decodes a Kafka record value into an envelope, or raises EventDecodeError saying why."""
+    """Decodes a Kafka record value into an envelope, or raises EventDecodeError saying why.
+    The value alone is the event in every record sanpi ever wrote (structured mode), whatever
+    headers came with it: records from before the routing headers were renamed decode alike."""
     if value is None:
         raise EventDecodeError("record has no value (tombstone)")
     try:

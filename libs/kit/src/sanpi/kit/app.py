@@ -15,13 +15,14 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.events import EVENT_TYPES, dead_letter_topic
+from sanpi.events import EVENT_TYPES, dead_letter_topic, encoded_headers
 from sanpi.kit.clock import Clock, SystemClock
 from sanpi.kit.consumer import CaughtUp, EventConsumer, Handler, Prepare, Record
 from sanpi.kit.db import Database
 from sanpi.kit.errors import install_problem_handlers
 from sanpi.kit.kafka import ensure_topics, make_producer
 from sanpi.kit.limits import BodyLimitMiddleware
+from sanpi.kit.logs import LogContextMiddleware
 from sanpi.kit.metrics import (
     DLQ_RECORDS,
     KAFKA_CONNECTED,
@@ -32,6 +33,8 @@ from sanpi.kit.metrics import (
 from sanpi.kit.migrations import Migrations, upgrade
 from sanpi.kit.nul import NulGuardMiddleware
 from sanpi.kit.outbox import OutboxRelay, PendingEvent
+from sanpi.kit.ratelimit import RateLimiter
+from sanpi.kit.security import install_api_docs, install_web_security
 from sanpi.kit.settings import ServiceSettings
 from sanpi.kit.stacks import dump_stacks_on_signal
 from sanpi.kit.waiting import within
@@ -201,7 +204,7 @@ class Runtime:
                 row.topic,
                 value=row.value,
                 key=row.key.encode(),
-                headers=[(k, v.encode()) for k, v in row.headers.items()],
+                headers=encoded_headers(row.headers),
             )
             for row in rows
         ]
@@ -306,14 +309,26 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
         description=spec.description,
         version="1.0.0",
         lifespan=lifespan,
+        # FastAPI's own pages load Swagger UI and ReDoc from a CDN: install_api_docs below.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
     app.add_middleware(HTTPMetricsMiddleware)
     app.add_middleware(NulGuardMiddleware)
-    # Added last, so it runs first: an oversized body is refused before anything reads it.
+    # Outside the others but the body limit: what is logged for a request carries its context.
+    app.add_middleware(LogContextMiddleware)
+    # Added after the others, so it runs before them: an oversized body is refused before
+    # anything reads it.
     app.add_middleware(
         BodyLimitMiddleware, default=spec.settings.max_body_bytes, overrides=list(spec.body_limits)
+    )
+    # --- security (kit/security.py, kit/ratelimit.py): outermost, so every answer has them ---
+    install_web_security(app, cors_origins=spec.settings.cors_origins)
+    install_api_docs(app)
+    app.state.write_limiter = RateLimiter(
+        per_s=spec.settings.rate_limit_writes_per_s, burst=spec.settings.rate_limit_writes_burst
     )
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process answers")

@@ -1,11 +1,22 @@
-"""Bearer-token auth: HS256 JWTs carrying a subject, a role and (for operators) their parks."""
+"""Bearer-token auth: HS256 JWTs carrying a subject, a role, (for operators) their parks, and the
+services they are meant for.
+
+Audiences: each service accepts only tokens whose `aud` names it: `sanpi-registry`,
+`sanpi-milestone`, `sanpi-notification` (`audience_of(service)`). A token may name several; the
+default of `issue_token` (and of `sanpi token issue`) is all three, as an admin's CLI token needs.
+The portal mints short-lived tokens for the logged-in user with `issue_token(secret, subject=,
+role=, parks=, ttl=dt.timedelta(minutes=15))`, optionally `audience=audience_of("milestone")`.
+
+Lifetime: a token whose `exp - iat` is above `max_ttl` (setting `jwt_max_ttl_s`, 24 h by default)
+is refused by every service, whoever signed it, and `issue_token` refuses to mint one."""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated
 
@@ -15,11 +26,23 @@ from fastapi.security import HTTPBearer
 from starlette.requests import HTTPConnection
 
 from sanpi.kit.errors import Forbidden, Unauthorized
+from sanpi.kit.ratelimit import RateLimiter
 
 ISSUER = "sanpi"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ALGORITHM = "HS256"
 # Clocks of a few machines disagree by seconds, not minutes.
 LEEWAY = dt.timedelta(seconds=30)
+# The longest lifetime a token may have (exp - iat) unless the services' settings say otherwise:
+# a leaked token is good for a day at most.
+MAX_TTL = dt.timedelta(hours=24)
+AUDIENCE_PREFIX = "sanpi-"
+SERVICE_AUDIENCES = ("sanpi-registry", "sanpi-milestone", "sanpi-notification")
+
+
+def audience_of(service: str) -> str:
+    """The `aud` value a service accepts: `sanpi-<service>` (e.g. sanpi-registry)."""
+    return f"{AUDIENCE_PREFIX}{service}"
 
 
 class Role(StrEnum):
@@ -35,6 +58,9 @@ class Principal:
     subject: str
     role: Role
     parks: frozenset[str] = frozenset()
+    # When the token stops being valid (its exp, seconds since the epoch): a long-lived stream
+    # ends then. Not part of who the caller is.
+    expires_at: float = field(default=math.inf, compare=False)
 
     def can_write_park(self, park: str) -> bool:
         return self.role is Role.ADMIN or (self.role is Role.OPERATOR and park in self.parks)
@@ -47,6 +73,11 @@ class Principal:
             )
 
 
+def _span(ttl: dt.timedelta) -> str:
+    seconds = ttl.total_seconds()
+    return f"{seconds / 3600:g} h" if seconds >= 3600 else f"{seconds:g} s"
+
+
 def issue_token(
     secret: str,
     *,
@@ -55,11 +86,24 @@ def issue_token(
     parks: Iterable[str] = (),
     ttl: dt.timedelta = dt.timedelta(hours=12),
     now: dt.datetime | None = None,
+    audience: str | Iterable[str] | None = None,
+    max_ttl: dt.timedelta = MAX_TTL,
 ) -> str:
-    """Mints a token. Only admins should hold the secret (`sanpi token issue`)."""
+    """Mints a token for `audience` (one `sanpi-<service>` name or several; default: the three
+    services). Only admins and the portal hold the secret (`sanpi token issue`). Raises
+    ValueError for a lifetime that is not positive or above `max_ttl`, or an empty audience."""
+    if ttl <= dt.timedelta(0) or ttl > max_ttl:
+        raise ValueError(
+            f"a token lives more than 0 s and at most {_span(max_ttl)}, not {_span(ttl)}"
+        )
+    wanted = SERVICE_AUDIENCES if audience is None else audience
+    audiences = [wanted] if isinstance(wanted, str) else sorted(set(wanted))
+    if not audiences or not all(audiences):
+        raise ValueError("a token needs at least one audience, e.g. sanpi-registry")
     issued = now or dt.datetime.now(dt.UTC)
     claims = {
         "iss": ISSUER,
+        "aud": audiences,
         "sub": subject,
         "role": str(role),
         "parks": sorted(set(parks)),
@@ -70,11 +114,12 @@ def issue_token(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-# Tokens verified already, by (secret, token), with the instant they stop being accepted: a
-# client sends the same token with every request, and decoding it and checking its HMAC was
-# ~5 % of a progress report's CPU. Only verified tokens enter, so the size is bounded by the
-# tokens really issued; cleared when full rather than tracking recency.
-_VERIFIED: dict[tuple[str, str], tuple[Principal, float]] = {}
+# Tokens verified already, by what they were verified against (secret, audience, longest
+# lifetime) and the token, with the instant they stop being accepted: a client sends the same
+# token with every request, and decoding it and checking its HMAC was ~5 % of a progress
+# report's CPU. Only verified tokens enter, so the size is bounded by the tokens really issued;
+# cleared when full rather than tracking recency.
+_VERIFIED: dict[tuple[str, str, float, str], tuple[Principal, float]] = {}
 _VERIFIED_MAX = 4096
 
 
@@ -82,24 +127,30 @@ def _now() -> float:
     return time.time()
 
 
-def verify_token(secret: str, token: str) -> Principal:
-    """Returns the principal of a valid token; raises 401 for a bad signature, alg, or time.
-    A token verified before is accepted until its exp (plus the leeway) without decoding it
-    again; after that it is decoded, and refused, as any expired token."""
-    cached = _VERIFIED.get((secret, token))
+def verify_token(
+    secret: str, token: str, *, audience: str, max_ttl: dt.timedelta = MAX_TTL
+) -> Principal:
+    """Returns the principal of a valid token for `audience` (e.g. sanpi-registry); raises 401
+    for a bad signature, alg, time, audience, or a lifetime above `max_ttl`. A token verified
+    before is accepted until its exp (plus the leeway) without decoding it again; after that it
+    is decoded, and refused, as any expired token."""
+    key = (secret, audience, max_ttl.total_seconds(), token)
+    cached = _VERIFIED.get(key)
     if cached is not None:
         principal, expires = cached
         if _now() < expires:
             return principal
-        _VERIFIED.pop((secret, token), None)
-    principal, expires = _verify(secret, token)
+        _VERIFIED.pop(key, None)
+    principal, expires = _verify(secret, token, audience=audience, max_ttl=max_ttl)
     if len(_VERIFIED) >= _VERIFIED_MAX:
         _VERIFIED.clear()
-    _VERIFIED[(secret, token)] = (principal, expires)
+    _VERIFIED[key] = (principal, expires)
     return principal
 
 
-def _verify(secret: str, token: str) -> tuple[Principal, float]:
+def _verify(
+    secret: str, token: str, *, audience: str, max_ttl: dt.timedelta
+) -> tuple[Principal, float]:
     """The token's principal and when it expires (PyJWT refuses it once exp <= now - leeway)."""
     try:
         claims = jwt.decode(
@@ -107,15 +158,24 @@ def _verify(secret: str, token: str) -> tuple[Principal, float]:
             secret,
             algorithms=[ALGORITHM],  # a fixed list: "none" and other algorithms are refused
             issuer=ISSUER,
+            audience=audience,
             leeway=LEEWAY,
-            options={"require": ["exp", "iat", "nbf", "sub", "iss"]},
+            options={"require": ["exp", "iat", "nbf", "sub", "iss", "aud"]},
         )
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("token expired") from exc
     except jwt.ImmatureSignatureError as exc:
         raise Unauthorized("token not yet valid") from exc
+    except jwt.InvalidAudienceError as exc:
+        raise Unauthorized(f"token not meant for this service (it needs aud {audience})") from exc
     except jwt.InvalidTokenError as exc:
         raise Unauthorized(f"invalid token: {exc}") from exc
+    lifetime = float(claims["exp"]) - float(claims["iat"])
+    if lifetime > max_ttl.total_seconds():
+        raise Unauthorized(
+            f"token lives {_span(dt.timedelta(seconds=lifetime))}; "
+            f"this service accepts at most {_span(max_ttl)}: ask for a shorter one"
+        )
     try:
         role = Role(str(claims.get("role")))
     except ValueError as exc:
@@ -123,7 +183,12 @@ def _verify(secret: str, token: str) -> tuple[Principal, float]:
     parks = claims.get("parks") or []
     if not isinstance(parks, list) or not all(isinstance(p, str) for p in parks):
         raise Unauthorized("invalid token: parks must be a list of names")
-    principal = Principal(subject=str(claims["sub"]), role=role, parks=frozenset(parks))
+    principal = Principal(
+        subject=str(claims["sub"]),
+        role=role,
+        parks=frozenset(parks),
+        expires_at=float(claims["exp"]),
+    )
     return principal, float(claims["exp"]) + LEEWAY.total_seconds()
 
 
@@ -146,12 +211,22 @@ class PrincipalBearer(HTTPBearer):
         credentials = await super().__call__(request)
         if credentials is None:
             raise Unauthorized("missing bearer token")
-        secret: str = request.app.state.runtime.settings.jwt_secret.get_secret_value()
-        principal = verify_token(secret, credentials.credentials)
+        settings = request.app.state.runtime.settings
+        principal = verify_token(
+            settings.jwt_secret.get_secret_value(),
+            credentials.credentials,
+            audience=settings.audience,
+            max_ttl=settings.jwt_max_ttl,
+        )
         if self.roles and principal.role not in self.roles:
             raise Forbidden(
                 f"role {principal.role} may not do this; needs {' or '.join(sorted(self.roles))}"
             )
+        if request.scope.get("method") not in SAFE_METHODS:
+            # Before the route runs: a refused write had no effect (kit/ratelimit.py).
+            limiter: RateLimiter | None = getattr(request.app.state, "write_limiter", None)
+            if limiter is not None:
+                limiter.check(principal.subject, what=f"writes by {principal.subject}")
         return principal
 
 

@@ -18,6 +18,7 @@ from sanpi.events import CloudEvent, EventData, EventDecodeError, from_value, pa
 from sanpi.kit.db import Database
 from sanpi.kit.inbox import processed_among, record_processed
 from sanpi.kit.kafka import Backlog, group_backlog
+from sanpi.kit.logs import bind_log_context, reset_log_context, trace_id_of
 from sanpi.kit.metrics import CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_FAILED
 from sanpi.kit.settings import ServiceSettings
 from sanpi.kit.waiting import within
@@ -48,6 +49,21 @@ def catching_up(db: Database) -> bool:
     left durable) may wait for it: taken during a replay, the work is done early and again
     after (a project marked by its registration, swept, then marked by its listing)."""
     return any(consumer.db is db for consumer in _LEAVING)
+
+
+def record_log_context(event: CloudEvent, data: EventData) -> dict[str, str]:
+    """What the logs of a record's handler say it is about: the event, its project, and the
+    trace of its CloudEvents `traceparent` extension when it has one."""
+    fields = {"event_id": event.id, "event_type": event.type}
+    project_id = getattr(data, "project_id", None)
+    if project_id is not None:
+        fields["project_id"] = project_id
+    extensions = event.__pydantic_extra__
+    traceparent = extensions.get("traceparent") if extensions else None
+    trace_id = trace_id_of(traceparent) if isinstance(traceparent, str) else None
+    if trace_id is not None:
+        fields["trace_id"] = trace_id
+    return fields
 
 
 class ConsumerStalled(Exception):
@@ -222,7 +238,11 @@ class EventConsumer:
         `seen` (the inbox's, plus those applied earlier in this transaction) is a no-op."""
         if (event.source, event.id) in seen:
             return Outcome.DUPLICATE
-        await handler(session, event, data)
+        context = bind_log_context(record_log_context(event, data))
+        try:
+            await handler(session, event, data)
+        finally:
+            reset_log_context(context)
         record_processed(session, self.name, event)
         seen.add((event.source, event.id))
         return Outcome.PROCESSED

@@ -14,6 +14,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from sanpi.kit.security import security_headers
+
 log = logging.getLogger("sanpi.errors")
 
 PROBLEM_JSON = "application/problem+json"
@@ -50,7 +52,8 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     "4XX": {
         "description": "The request was refused: bad input (400/422, naming the field), no or "
         "bad token (401), not allowed for this role or park (403), not found (404), conflict "
-        "(409), stale version (412), body too large (413), If-Match required (428)",
+        "(409), stale version (412), body too large (413), If-Match required (428), too many "
+        "writes (429, with Retry-After)",
         "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
     },
     "5XX": {
@@ -274,10 +277,12 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         # The trace goes to the log, never to the client.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        # Answered by Starlette's outermost middleware, outside SecurityHeadersMiddleware.
         return problem_response(
             status=500,
             title="Server error",
             detail="an unexpected error occurred; it has been logged",
             slug="server-error",
             instance=request.url.path,
+            headers=security_headers(),
         )

@@ -63,10 +63,12 @@ async def run_idempotent(
     payload: Any,
     action: Callable[[], Awaitable[tuple[BaseModel, dict[str, str]]]],
     status_code: int = 201,
+    replay_body: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> JSONResponse:
     """Runs `action` once per (caller, scope, key). `action` returns the response model and
     headers; a replay answers the stored response with `Idempotent-Replayed: true`. The same key
-    with a different body is a 422."""
+    with a different body is a 422. `replay_body` makes the body kept for replays from the answer's
+    (default: all of it): an answer that shows a secret keeps the secret out of the table."""
     if key is not None:
         fingerprint = _fingerprint(payload)
         stored = await session.get(IdempotentRequest, (principal.subject, scope, key))
@@ -90,7 +92,9 @@ async def run_idempotent(
                 key=key,
                 request_hash=fingerprint,
                 status_code=status_code,
-                response_body=json.dumps(body, ensure_ascii=False),
+                response_body=json.dumps(
+                    replay_body(body) if replay_body else body, ensure_ascii=False
+                ),
                 headers=json.dumps(headers),
             )
         )

@@ -36,6 +36,12 @@ EVENTS_FAILED = Counter(
     "Handler attempts that raised, by topic and type (each retry counts).",
     ["topic", "type"],
 )
+EVENTS_STALE = Counter(
+    "sanpi_events_stale_total",
+    "Events a projection ignored because it already held a newer or the same version of their "
+    "aggregate (a late or redriven record), by type.",
+    ["type"],
+)
 DLQ_RECORDS = Counter(
     "sanpi_dlq_records_total",
     "Records sent to a dead-letter topic, by source topic.",
@@ -90,6 +96,7 @@ def initialise_event_series(
     for topic, event_type in consumed:
         topics.add(topic)
         EVENTS_FAILED.labels(topic, event_type)
+        EVENTS_STALE.labels(event_type)
         for outcome in ("processed", "duplicate", "dead_lettered"):
             EVENTS_CONSUMED.labels(topic, event_type, outcome)
     for topic in topics:

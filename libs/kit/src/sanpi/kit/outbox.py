@@ -163,6 +163,14 @@ class OutboxRelay:
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Publishes until `stopping` is set; retries with backoff while Kafka is unreachable."""
+        gauges = asyncio.create_task(self._read_gauges(stopping), name="sanpi-outbox-gauges")
+        try:
+            await self._publish(stopping)
+        finally:
+            gauges.cancel()
+            await asyncio.gather(gauges, return_exceptions=True)
+
+    async def _publish(self, stopping: asyncio.Event) -> None:
         backoff = 0.5
         while not stopping.is_set():
             try:
@@ -170,7 +178,6 @@ class OutboxRelay:
                 backoff = 0.5
                 if published == self.batch_size:
                     continue
-                await self.refresh_gauges_if_due()
             except Exception as exc:  # Kafka or DB down: keep the rows, try again later.
                 log.warning(
                     "outbox relay: %s: %s; retrying in %.1fs", type(exc).__name__, exc, backoff
@@ -180,6 +187,17 @@ class OutboxRelay:
                 continue
             self._wake.clear()
             await wait_any(self._wake, stopping, timeout=self.poll_interval)
+
+    async def _read_gauges(self, stopping: asyncio.Event) -> None:
+        """The backlog gauges, read on their own schedule: a publish to an unreachable broker
+        waits ~30 s a try, and that is when the backlog grows and SanpiOutboxBacklogOld must see
+        it (read between publishes, the age stayed 0 while Kafka was away)."""
+        while not stopping.is_set():
+            try:
+                await self.refresh_gauges_if_due()
+            except Exception as exc:  # the database away: the publishing loop says so
+                log.debug("outbox gauges: %s: %s", type(exc).__name__, exc)
+            await sleep_or_stop(stopping, max(self.gauge_interval, 0.05))
 
     async def flush(self, timeout: float) -> bool:
         """Publishes everything left (shutdown). Returns True when the outbox is empty."""

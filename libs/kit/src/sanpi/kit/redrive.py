@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
-from sanpi.events import DLQ_SUFFIX
+from sanpi.events import DLQ_SUFFIX, renamed_headers
 
 DLQ_HEADERS = frozenset(
     {"dlq_error", "dlq_topic", "dlq_partition", "dlq_offset", "dlq_consumer", "dlq_attempts"}
@@ -120,7 +120,9 @@ async def redrive(
                     value=letter.value,
                     key=letter.key,
                     partition=letter.partition,
-                    headers=letter.headers,
+                    # A letter written before the routing headers were renamed replays with
+                    # today's names: a CloudEvents SDK reads it as structured mode.
+                    headers=renamed_headers(letter.headers),
                 )
             result.replayed.append(letter)
             if progress is not None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -30,9 +31,15 @@ def frozen_after(app_factory: Callable[[], FastAPI]) -> Callable[[], FastAPI]:
     return factory
 
 
+def _logging(settings: ServiceSettings) -> None:
+    configure_logging(
+        settings.log_level, log_format=settings.log_format, service=f"sanpi-{settings.SERVICE}"
+    )
+
+
 def serve(app_factory: Callable[[], FastAPI], settings: ServiceSettings) -> None:
     """Serves until SIGTERM/SIGINT; in-flight requests get 20 s to finish before shutdown."""
-    configure_logging(settings.log_level)
+    _logging(settings)
     uvicorn.run(
         frozen_after(app_factory),
         factory=True,
@@ -46,26 +53,37 @@ def serve(app_factory: Callable[[], FastAPI], settings: ServiceSettings) -> None
     )
 
 
+# A command of one service's own: its settings and the arguments after its name.
+Command = Callable[[Any, list[str]], None]
+
+
 def main(
     app_factory: Callable[[], FastAPI],
     settings: ServiceSettings,
     migrations: Migrations,
     argv: Sequence[str] | None = None,
+    commands: Mapping[str, Command] | None = None,
 ) -> None:
     """The service's command line.
 
     python -m sanpi.<service>                 serve (upgrading the database to head first)
     python -m sanpi.<service> migrate         upgrade the database to head, then exit
     python -m sanpi.<service> alembic ARGS    any Alembic command on the service's history
+    python -m sanpi.<service> NAME ARGS       a command of the service's own (`commands`)
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    own = dict(commands or {})
     if not args:
         serve(app_factory, settings)
     elif args == ["migrate"]:
-        configure_logging(settings.log_level)
+        _logging(settings)
         asyncio.run(migrate(settings.effective_database_url, migrations))
     elif args[0] == "alembic":
-        configure_logging(settings.log_level)
+        _logging(settings)
         alembic_command(migrations, settings.effective_database_url, args[1:])
+    elif args[0] in own:
+        configure_logging(settings.log_level)
+        own[args[0]](settings, args[1:])
     else:
-        sys.exit(f"usage: python -m sanpi.{migrations.service} [migrate | alembic ARGS]")
+        names = " | ".join(["migrate", "alembic ARGS", *(f"{n} ..." for n in sorted(own))])
+        sys.exit(f"usage: python -m sanpi.{migrations.service} [{names}]")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -14,7 +15,10 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from sanpi.kit.auth import audience_of
+
 DEV_JWT_SECRET = "sanpi-development-secret-change-me"  # noqa: S105 - refused outside development
+MIN_JWT_SECRET_BYTES = 32
 
 # Settings that every service shares and that may therefore come from SANPI_<NAME> as well as
 # SANPI_<SERVICE>_<NAME>. Database URLs and ports are deliberately not here: one shared
@@ -27,7 +31,12 @@ SHARED_FIELDS = frozenset(
         "kafka_partitions",
         "kafka_replication_factor",
         "jwt_secret",
+        "jwt_max_ttl_s",
+        "cors_origins",
+        "rate_limit_writes_per_s",
+        "rate_limit_writes_burst",
         "log_level",
+        "log_format",
         "data_dir",
         "consumer_stall_s",
         "consumer_linger_ms",
@@ -60,6 +69,10 @@ class ServiceSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
+    # json: one JSON object per line, for files and log collectors (the services `make up`
+    # starts write to .run/logs/*.log, and a container's stderr is collected the same way);
+    # text: one readable line per record, for a person watching a terminal.
+    log_format: Literal["json", "text"] = "json"
     data_dir: Path = Path(".run")
     # Empty means the embedded default: SQLite at <data_dir>/<service>.db.
     database_url: str = ""
@@ -111,6 +124,20 @@ class ServiceSettings(BaseSettings):
     outbox_poll_interval_ms: int = 500
 
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    # Tokens living longer than this (exp - iat) are refused, whoever signed them: a leaked token
+    # is good for a day at most. `sanpi token issue` reads the same SANPI_JWT_MAX_TTL_S.
+    jwt_max_ttl_s: float = Field(default=86_400.0, gt=0)
+
+    # Origins whose pages may call the API from a browser (CORS), e.g. ["https://portal.example"].
+    # Empty: no CORS at all; the portal calls the services from its server, not from pages.
+    cors_origins: list[str] = Field(default_factory=list)
+    # Writes (POST, PUT, PATCH, DELETE) a second per token subject and replica, once a burst of
+    # rate_limit_writes_burst is spent (429 with Retry-After above). A person at the portal writes a few times a
+    # minute and bulk work goes through the import and batch routes, so only a runaway script or
+    # a stolen token meets the limit. 0 turns it off (`make up` and the test stacks do).
+    rate_limit_writes_per_s: float = Field(default=20.0, ge=0)
+    # The writes a subject may send at once before the rate above applies.
+    rate_limit_writes_burst: int = Field(default=200, ge=1)
 
     # Largest request body accepted (413 above). 1 MiB holds any JSON command many times over;
     # upload routes (imports) set their own, larger limit on their router.
@@ -118,9 +145,27 @@ class ServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> ServiceSettings:
-        if self.env == "production" and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
+        if self.env != "production":
+            return self
+        secret = self.jwt_secret.get_secret_value()
+        if secret == DEV_JWT_SECRET:
             raise ValueError("jwt_secret: set SANPI_JWT_SECRET; the development secret is refused")
+        if len(secret.encode()) < MIN_JWT_SECRET_BYTES:
+            # HS256 keys shorter than the hash (32 bytes) fall to an offline guess (RFC 7518 3.2).
+            raise ValueError(
+                f"jwt_secret: at least {MIN_JWT_SECRET_BYTES} bytes in production "
+                f"(this one has {len(secret.encode())}); e.g. openssl rand -base64 48"
+            )
         return self
+
+    @property
+    def audience(self) -> str:
+        """The `aud` a token must name to be accepted here: sanpi-<service>."""
+        return audience_of(self.SERVICE)
+
+    @property
+    def jwt_max_ttl(self) -> dt.timedelta:
+        return dt.timedelta(seconds=self.jwt_max_ttl_s)
 
     @property
     def effective_database_url(self) -> str:

@@ -3,8 +3,17 @@ by its names below any title rows, its rows as cell values; and CSV/XLSX writing
 ever becomes a formula.
 
 Every service that takes a sheet reads it here (the registry's ledger, the milestone's 旬报), so a
-hostile file meets one reader. `stream_rows` is the one function that turns bytes into rows: the
-bounds on what a sheet may cost live there."""
+hostile file meets one reader, bounded before any row is built: a 5 KB XLSX that declares
+`A1:XFD4000` made openpyxl build 4,000 rows of 16,384 cells (1 GiB). `read` refuses, with a
+SheetError naming the problem:
+- an archive whose members would inflate past `Limits` (per member, in total, or at a ratio of a
+  zip bomb), checked on the ZIP directory before anything is decompressed (zipfile never
+  inflates a member past the size its directory declares);
+- a declared dimension beyond the column or row caps;
+- while rows stream: more data rows than the cap, more blank rows than the cap (a row numbered
+  1,048,576 makes a million empty ones), a CSV line longer than a row can need.
+Cells right of `max_columns` are not read (no column of ours lives there). The caller runs it in
+a thread: parsing a big sheet is seconds of CPU."""
 
 from __future__ import annotations
 
@@ -21,6 +30,7 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 
@@ -49,11 +59,20 @@ class SheetError(ValueError):
 
 @dataclass(frozen=True)
 class Limits:
-    """What a sheet may hold: data rows (counted as they stream; blank rows are not rows) and how
-    far down the header may sit below title rows."""
+    """What a sheet may hold and cost; the defaults fit the largest real ledger many times."""
 
-    max_rows: int
+    max_rows: int  # data rows (blank rows are not counted here)
+    # The ledger has 40-odd columns; any more are not read.
     max_columns: int = 100
+    max_blank_rows: int = 10_000
+    # A 50,000-row ledger is ~80 MB of sheet XML: its members stay well below these.
+    max_member_bytes: int = 128 * 1024 * 1024
+    max_total_bytes: int = 256 * 1024 * 1024
+    max_members: int = 1_000
+    # Sheet XML deflates 5-20x; a zip bomb, 1,000x and more. Small members may do as they like.
+    max_ratio: float = 100.0
+    ratio_floor_bytes: int = 1024 * 1024
+    max_csv_line_bytes: int = 1024 * 1024
     # Title, unit and note rows above a header: a handful in every template seen; 20 is generous.
     max_title_rows: int = 20
 
@@ -162,11 +181,11 @@ def read(
         detect(None, content)  # raises, naming the format
     if fmt is SheetFormat.XLSX:
         _check_package(content)
-    lines = stream_rows(content, fmt, limits)
+    lines = _counting_blanks(stream_rows(content, fmt, limits), limits)
     header_row, headers = _find_header(lines, limits, is_column)
     rows: list[tuple[int, list[Any]]] = []
     for number, cells in lines:
-        if not any(filled(c) for c in cells):
+        if cells is None:
             continue
         if len(rows) == limits.max_rows:
             raise SheetError(
@@ -181,6 +200,25 @@ def read(
     return Sheet(header_row, headers, rows)
 
 
+def _counting_blanks(
+    lines: Iterator[tuple[int, Sequence[Any]]], limits: Limits
+) -> Iterator[tuple[int, Sequence[Any] | None]]:
+    """The rows, a blank one as None, refused once more than `max_blank_rows` were blank."""
+    blank = 0
+    for number, cells in lines:
+        if any(filled(c) for c in cells):
+            yield number, cells
+            continue
+        blank += 1
+        if blank > limits.max_blank_rows:
+            raise SheetError(
+                f"空行超过 {limits.max_blank_rows} 行（第 {number} 行）：这不是一张台账",
+                f"more than {limits.max_blank_rows} blank rows (row {number}): "
+                "the sheet is not a ledger",
+            )
+        yield number, None
+
+
 def _texts(cells: Sequence[Any]) -> list[str]:
     headers = ["" if c is None else str(c).strip().lstrip("\ufeff").strip() for c in cells]
     while headers and not headers[-1]:
@@ -189,13 +227,13 @@ def _texts(cells: Sequence[Any]) -> list[str]:
 
 
 def _find_header(
-    lines: Iterator[tuple[int, Sequence[Any]]],
+    lines: Iterator[tuple[int, Sequence[Any] | None]],
     limits: Limits,
     is_column: Callable[[str], bool] | None,
 ) -> tuple[int, list[str]]:
     seen = 0
     for number, cells in lines:
-        if not any(filled(c) for c in cells):
+        if cells is None:
             continue
         texts = _texts(cells)
         if is_column is None or sum(1 for t in texts if t and is_column(t)) >= 2:
@@ -249,6 +287,13 @@ def decode_csv(content: bytes) -> str:
 
 def _csv_rows(content: bytes, limits: Limits) -> Iterator[tuple[int, Sequence[Any]]]:
     text = decode_csv(content)
+    longest = max((len(line) for line in text.splitlines()), default=0)
+    if longest > limits.max_csv_line_bytes:
+        # csv would build one list of all its fields (a line of commas: millions).
+        raise SheetError(
+            f"有一行超过 {limits.max_csv_line_bytes} 个字符",
+            f"a line is longer than {limits.max_csv_line_bytes} characters",
+        )
     try:
         for number, row in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
             yield number, [c[1:] if _PROTECTED.match(c) else c for c in row[: limits.max_columns]]
@@ -256,7 +301,47 @@ def _csv_rows(content: bytes, limits: Limits) -> Iterator[tuple[int, Sequence[An
         raise SheetError(f"CSV 无法解析：{exc}", f"the CSV cannot be parsed: {exc}") from exc
 
 
+def check_archive(content: bytes, limits: Limits) -> None:
+    """Refuses an XLSX whose ZIP directory promises more than `limits` once inflated."""
+    try:
+        members = zipfile.ZipFile(io.BytesIO(content)).infolist()
+    except zipfile.BadZipFile as exc:
+        raise SheetError(
+            "文件不是 XLSX 工作簿（ZIP 包已损坏）",
+            f"the file is not an XLSX workbook ({type(exc).__name__})",
+        ) from exc
+    if len(members) > limits.max_members:
+        raise SheetError(
+            f"工作簿有 {len(members)} 个部件，最多 {limits.max_members} 个",
+            f"the workbook has {len(members)} parts; at most {limits.max_members}",
+        )
+    total = 0
+    for member in members:
+        size = member.file_size
+        total += size
+        if size > limits.max_member_bytes:
+            raise SheetError(
+                f"部件 {member.filename} 解压后 {size} 字节，最多 {limits.max_member_bytes}",
+                f"the part {member.filename} inflates to {size} bytes; "
+                f"at most {limits.max_member_bytes}",
+            )
+        ratio = size / max(member.compress_size, 1)
+        if size > limits.ratio_floor_bytes and ratio > limits.max_ratio:
+            raise SheetError(
+                f"部件 {member.filename} 解压后膨胀 {ratio:.0f} 倍（疑似压缩炸弹），"
+                f"最多 {limits.max_ratio:.0f} 倍",
+                f"the part {member.filename} inflates {ratio:.0f} times (a zip bomb); "
+                f"at most {limits.max_ratio:.0f}",
+            )
+    if total > limits.max_total_bytes:
+        raise SheetError(
+            f"工作簿解压后 {total} 字节，最多 {limits.max_total_bytes}",
+            f"the workbook inflates to {total} bytes; at most {limits.max_total_bytes}",
+        )
+
+
 def _xlsx_rows(content: bytes, limits: Limits) -> Iterator[tuple[int, Sequence[Any]]]:
+    check_archive(content, limits)
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
@@ -265,6 +350,22 @@ def _xlsx_rows(content: bytes, limits: Limits) -> Iterator[tuple[int, Sequence[A
         ) from exc
     try:
         sheet = workbook.worksheets[0]
+        if not isinstance(sheet, ReadOnlyWorksheet):
+            raise SheetError(
+                "工作簿的第一张表不是工作表", "the first sheet of the workbook is not a worksheet"
+            )
+        columns, rows = sheet.max_column or 0, sheet.max_row or 0
+        most = 1 + limits.max_title_rows + limits.max_rows + limits.max_blank_rows
+        if columns > limits.max_columns or rows > most:
+            raise SheetError(
+                f"工作表声明的范围是 {sheet.calculate_dimension()}（{rows} 行，{columns} 列）；"
+                f"一张表最多 {limits.max_rows} 行数据、{limits.max_columns} 列",
+                f"the sheet declares the range {sheet.calculate_dimension()} "
+                f"({rows} rows, {columns} columns); a ledger has at most {limits.max_rows} rows "
+                f"and {limits.max_columns} columns",
+            )
+        # The declared range is not trusted further: rows stream as they are, cut at the cap.
+        sheet.reset_dimensions()
         yield from enumerate(sheet.iter_rows(values_only=True, max_col=limits.max_columns), start=1)
     finally:
         workbook.close()

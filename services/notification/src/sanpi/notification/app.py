@@ -16,6 +16,7 @@ from sanpi.notification.migrations import MIGRATIONS
 from sanpi.notification.settings import NotificationSettings
 from sanpi.notification.stream.endpoints import router as stream_router
 from sanpi.notification.subscriptions.endpoints import router as subscriptions_router
+from sanpi.notification.subscriptions.worker import reseal_at_start
 
 
 def create_app(settings: NotificationSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -40,7 +41,7 @@ def create_app(settings: NotificationSettings | None = None, clock: Clock | None
             consumes=list(CONSUMED_TOPICS),
             handlers=handlers.as_mapping(),
             prepare=handlers.prepare,
-            workers=[run_delivery_worker, run_timer_worker],
+            workers=[run_delivery_worker, run_timer_worker, reseal_at_start],
             clock=clock,
         )
     )

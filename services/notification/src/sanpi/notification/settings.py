@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 from typing import ClassVar
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from sanpi.kit import ServiceSettings
+from sanpi.kit.sealing import SecretBox, check_key
+from sanpi.notification.channels.egress import Egress
+
+# Refused in production, as the development JWT secret is: everyone can read it here.
+DEV_SECRET_KEY = "c2FucGktZGV2ZWxvcG1lbnQta2V5LWNoYW5nZS1tZSE="  # noqa: S105
+
+
+@functools.lru_cache(maxsize=8)
+def _box(keys: tuple[str, ...]) -> SecretBox:
+    return SecretBox(keys)
 
 
 class NotificationSettings(ServiceSettings):
@@ -16,10 +27,11 @@ class NotificationSettings(ServiceSettings):
     SERVICE: ClassVar[str] = "notification"
 
     port: int = 8003
-    # SSRF guard: webhook targets in loopback, private, link-local or reserved ranges are refused
-    # unless this is on. `make up` and the tests turn it on so a local receiver works; production
-    # refuses to start with it on.
-    allow_private_targets: bool = False
+    # SSRF guard (channels/egress.py): webhooks reach public addresses only. This lets loopback
+    # (127.0.0.0/8, ::1) through as well, and nothing else: even with it on, private ranges,
+    # 100.64.0.0/10 (100.100.100.200) and link-local (169.254.169.254) stay refused. `make up`
+    # and the tests turn it on so a receiver on this machine works; production refuses it.
+    allow_loopback_targets: bool = False
     webhook_timeout_s: float = 10.0
     # 8 attempts with exponential backoff from 2 s (capped at 1 h) span about 4 minutes before a
     # delivery becomes a dead letter; Retry-After from the receiver can stretch each wait.
@@ -37,6 +49,11 @@ class NotificationSettings(ServiceSettings):
     # After a secret rotation the old secret keeps signing (both signatures in webhook-signature)
     # this long, so that receivers can roll out the new one: 24 h, as Svix does.
     secret_rotation_grace_s: float = 86400.0
+    # Keys that seal the signing secrets stored in the database (kit/sealing.py), newest first:
+    # the first seals, every one opens. A JSON list: '["<new key>", "<old key>"]'; a new key
+    # from `python -m sanpi.notification secrets new-key`. Production refuses the development
+    # key and an empty list.
+    secret_keys: list[SecretStr] = Field(default_factory=lambda: [SecretStr(DEV_SECRET_KEY)])
 
     # E-mail channel (aiosmtplib). Empty username means no AUTH.
     smtp_host: str = "127.0.0.1"
@@ -73,11 +90,34 @@ class NotificationSettings(ServiceSettings):
     stream_retention_s: float = 7 * 86400.0
     stream_poll_s: float = 0.5
 
+    @field_validator("secret_keys")
+    @classmethod
+    def _keys_are_fernet_keys(cls, keys: list[SecretStr]) -> list[SecretStr]:
+        for key in keys:
+            check_key(key.get_secret_value())
+        return keys
+
+    @property
+    def secret_box(self) -> SecretBox:
+        """Seals and opens the stored signing secrets."""
+        return _box(tuple(k.get_secret_value() for k in self.secret_keys))
+
+    @property
+    def egress(self) -> Egress:
+        """The SSRF policy of every channel that calls out."""
+        return Egress(allow_loopback=self.allow_loopback_targets)
+
     @model_validator(mode="after")
-    def _refuse_private_targets_in_production(self) -> NotificationSettings:
-        if self.env == "production" and self.allow_private_targets:
+    def _refuse_loopback_targets_in_production(self) -> NotificationSettings:
+        if self.env == "production" and self.allow_loopback_targets:
             raise ValueError(
-                "allow_private_targets: refused in production (webhooks to private or loopback "
-                "addresses are an SSRF hole)"
+                "allow_loopback_targets: refused in production (webhooks to this machine are an "
+                "SSRF hole)"
+            )
+        keys = [k.get_secret_value() for k in self.secret_keys]
+        if self.env == "production" and (not keys or DEV_SECRET_KEY in keys):
+            raise ValueError(
+                "secret_keys: set SANPI_NOTIFICATION_SECRET_KEYS to your own key(s) in production "
+                "(python -m sanpi.notification secrets new-key makes one)"
             )
         return self

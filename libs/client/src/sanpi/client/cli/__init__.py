@@ -9,6 +9,7 @@ from sanpi.client.cli import (
     dlq,
     milestones,
     notifications,
+    offsets,
     periods,
     progress,
     projects,
@@ -28,6 +29,7 @@ app.add_typer(periods.targets, name="targets")
 app.command("indicators")(periods.indicators)
 app.add_typer(demo.app, name="demo")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(offsets.app, name="offsets")
 app.add_typer(milestones.app, name="milestone")
 app.command("subscribe")(notifications.subscribe)
 app.add_typer(milestones.stage_app, name="stage")

@@ -40,7 +40,11 @@ class ApiError(Exception):
 # A 503 from a sanpi service means the database was unavailable and nothing was written, so the
 # same request is safe to send again after Retry-After; three tries ride out a restart.
 RETRIES_ON_503 = 3
+# A 429 comes from the write limit, checked before the route runs: nothing happened, and the
+# request goes again after Retry-After. A script writing as fast as it can settles at the limit.
+RETRIES_ON_429 = 30
 MAX_RETRY_AFTER_S = 10.0
+RETRIES = {503: RETRIES_ON_503, 429: RETRIES_ON_429}
 
 
 class Http:
@@ -51,9 +55,9 @@ class Http:
 
     def call(self, method: str, url: str, **kwargs: Any) -> Any:
         response = self.client.request(method, url, **kwargs)
-        for _ in range(RETRIES_ON_503):
-            if response.status_code != 503:
-                break
+        tries: dict[int, int] = {}
+        while tries.get(response.status_code, 0) < RETRIES.get(response.status_code, 0):
+            tries[response.status_code] = tries.get(response.status_code, 0) + 1
             time.sleep(_retry_after(response.headers.get("retry-after")))
             response = self.client.request(method, url, **kwargs)
         if response.is_success:

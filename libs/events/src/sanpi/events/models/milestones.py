@@ -25,6 +25,14 @@ class ProjectStageChanged(ProjectEvent):
     evidence: list[str] = Field(default_factory=list)
     changed_by: str
     note: str | None = Field(default=None, description="reason text of a suspension or correction")
+    version: int | None = Field(
+        default=None,
+        ge=1,
+        description="the project's stage version in the milestone service: 1 for its first stage "
+        "change, +1 with each (written in the change's transaction); a reader applies a change "
+        "only when this is above the version it holds. Absent on events published before it "
+        "existed",
+    )
 
 
 @event_type("sanpi.milestone.achieved.v1", topic=Topic.MILESTONES)

@@ -38,7 +38,12 @@ class ProjectMasterData(ProjectEvent):
     integer 万元. Every field after `total_investment` is optional so that additions stay
     compatible within v1."""
 
-    version: int = Field(ge=1, description="the registry's master-data version")
+    version: int = Field(
+        ge=1,
+        description="the registry's master-data version of the project: 1 at registration, +1 "
+        "with each update and at cancellation; a reader applies a snapshot only when this is "
+        "above the version it holds",
+    )
     name: str
     park: str
     total_investment: int = Field(description="总投资, 万元")
@@ -100,7 +105,11 @@ class ProjectListed(ProjectEvent):
 class ProjectCancelled(ProjectEvent):
     """The registry cancelled the project (终止/清退); the milestone service makes it terminal."""
 
-    version: int = Field(ge=1)
+    version: int = Field(
+        ge=1,
+        description="the project's master-data version after the cancellation (one above its "
+        "last snapshot's)",
+    )
     reason_code: CancelReason
     reason: str
     effective_date: dt.date

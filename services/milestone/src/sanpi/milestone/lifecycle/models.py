@@ -41,6 +41,9 @@ class TrackedProject(SQLModel, table=True):
     expected_resume_date: dt.date | None = None
     # The registry's master-data version last applied (older or repeated snapshots are ignored).
     registry_version: int = 1
+    # Stage changes made so far: +1 with each, in its transaction, and carried by its
+    # project.stage_changed as `version`, so that readers never apply an older one over a newer.
+    stage_version: int = 0
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

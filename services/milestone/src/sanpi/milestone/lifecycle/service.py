@@ -19,6 +19,7 @@ from sanpi.events import (
     Stage,
 )
 from sanpi.kit import CAMPAIGN_TZ, Conflict, NotFound, Principal, utcnow
+from sanpi.kit.projection import applies
 from sanpi.milestone.lifecycle import repository
 from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
 from sanpi.milestone.lifecycle.state_machine import (
@@ -99,6 +100,7 @@ async def track(
         stage_since=since,
         expected_resume_date=None,
         registry_version=data.version,
+        stage_version=0,
         updated_at=now,
     )
     change = {
@@ -130,7 +132,9 @@ async def update(
 ) -> TrackedProject | None:
     """Applies a newer master-data snapshot; None when it is not newer than what is applied."""
     project = await repository.get(session, data.project_id)
-    if project is None or data.version <= project.registry_version:
+    if project is None or not applies(
+        data.TYPE, data.project_id, incoming=data.version, held=project.registry_version
+    ):
         return None
     _copy_master(project, data)
     repository.save(session, project)
@@ -166,7 +170,10 @@ async def listed(session: AsyncSession, event: CloudEvent, data: ProjectListed) 
 
 
 async def cancelled(session: AsyncSession, data: ProjectCancelled) -> TrackedProject | None:
-    """Makes a project CANCELLED (terminal); None when unknown or the cancel changes nothing."""
+    """Makes a project CANCELLED (terminal); None when unknown or the cancel changes nothing.
+    Needs no version check: nothing comes after a cancellation in the registry, and the state
+    machine makes a cancel of a cancelled project a no-op. Its version is not the master
+    data's either: an update that arrives after it still carries the latest master data."""
     project = await repository.get(session, data.project_id)
     if project is None:
         return None
@@ -237,6 +244,7 @@ def apply(
     if decision.reason is None:
         return
     previous = project.stage
+    project.stage_version += 1
     project.stage = decision.after.stage
     project.resume_to = decision.after.resume_to
     project.stage_since = on
@@ -270,6 +278,7 @@ def apply(
             evidence=[e.uri for e in evidence],
             changed_by=by,
             note=note,
+            version=project.stage_version,
         ),
         project_id=project.project_id,
         by=by,

@@ -354,3 +354,45 @@ async def queue_figures(session: AsyncSession) -> tuple[int, int, int]:
         (await session.exec(retrying)).one(),
         (await session.exec(dead)).one(),
     )
+
+
+# --- after a restore of the database (delivery/recovery.py) ---------------------------------------
+
+
+async def statuses_of(session: AsyncSession, delivery_ids: list[str]) -> dict[str, str]:
+    """delivery id → status, of those of the ids the database holds."""
+    if not delivery_ids:
+        return {}
+    rows = await session.exec(
+        select(DELIVERY.c.id, DELIVERY.c.status).where(DELIVERY.c.id.in_(delivery_ids))
+    )
+    return {delivery_id: status for delivery_id, status in rows}
+
+
+async def mark_delivered(session: AsyncSession, delivered_at: Mapping[str, dt.datetime]) -> None:
+    """Records deliveries the database lost track of as delivered, at the time they were."""
+    await update_by_id(
+        session,
+        DELIVERY,
+        {
+            delivery_id: {"status": DeliveryStatus.DELIVERED.value, "delivered_at": at}
+            for delivery_id, at in delivered_at.items()
+        },
+    )
+
+
+async def routed_pairs(session: AsyncSession, event_ids: Iterable[str]) -> set[tuple[str, str]]:
+    """The (subscription, event) pairs the database holds among these events."""
+    rows = await session.exec(_ROUTED_EVENTS, params={"event_ids": list(set(event_ids))})
+    return {(subscription_id, event_id) for subscription_id, event_id in rows}
+
+
+async def insert_recovered(
+    session: AsyncSession,
+    deliveries: Sequence[Mapping[str, Any]],
+    carried: Sequence[Mapping[str, Any]],
+) -> None:
+    if deliveries:
+        await session.exec(insert(DELIVERY), params=deliveries)
+    if carried:
+        await session.exec(insert(DELIVERY_EVENT), params=carried)

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import (
+    CONTENT_TYPE,
     AlertResolved,
     CloudEvent,
     NotificationDelivered,
@@ -21,6 +22,7 @@ from sanpi.events import (
 )
 from sanpi.kit import Database, Page, Principal, Role, enqueue
 from sanpi.kit.pagination import created_key_after, page_by_created
+from sanpi.kit.sealing import SecretBox
 from sanpi.notification import metrics
 from sanpi.notification.channels.result import AttemptResult
 from sanpi.notification.channels.templates import Kind, Message, render
@@ -250,6 +252,7 @@ class Claimed:
     secrets: list[str]
     language: str
     body: bytes  # the webhook body
+    content_type: str  # the webhook body's media type
     message: Message  # what a person reads (e-mail, inbox)
     event_ids: list[str]
     event_time: dt.datetime
@@ -274,6 +277,17 @@ class Content(Protocol):
 
 
 ABOUT_ALERT = (Kind.REPEAT, Kind.ESCALATION)
+
+# The webhook body's media type: one event is sent as the CloudEvent itself, in the HTTP
+# binding's structured mode (a CloudEvents SDK's from_http reads it); a digest, reminder or
+# escalation is sanpi's own JSON envelope holding the events.
+CLOUDEVENT_BODY = CONTENT_TYPE
+ENVELOPE_BODY = "application/json"
+
+
+def single_event(kind: str, events: int) -> bool:
+    """Whether a delivery's webhook body is its one event, as a structured CloudEvent."""
+    return kind == Kind.EVENT and events == 1
 
 
 async def content_of(
@@ -321,7 +335,7 @@ async def _content(
         level=delivery.escalation_level,
         contact=delivery.target or "",
     )
-    if delivery.kind == Kind.EVENT and len(raw) == 1:
+    if single_event(delivery.kind, len(raw)):
         body = raw[0].encode()  # the CloudEvent itself, byte for byte
     else:
         envelope: dict[str, Any] = {
@@ -344,9 +358,12 @@ class ClaimBatch:
     full: bool  # the claim took as many as it could: more may be due already
 
 
-async def claim_due(db: Database, *, now: dt.datetime, limit: int, lease_s: float) -> ClaimBatch:
+async def claim_due(
+    db: Database, *, now: dt.datetime, limit: int, lease_s: float, box: SecretBox
+) -> ClaimBatch:
     """Takes up to `limit` due deliveries and pushes their next attempt a lease away, so that a
-    worker that dies mid-send leaves them to be retried, not lost."""
+    worker that dies mid-send leaves them to be retried, not lost. `box` opens the signing
+    secrets."""
     claimed: list[Claimed] = []
     async with db.transaction() as session:
         due, owners = await repository.due(session, now=now, limit=limit)
@@ -396,9 +413,12 @@ async def claim_due(db: Database, *, now: dt.datetime, limit: int, lease_s: floa
                     attempt=attempt,
                     channel=delivery.channel,
                     target=target,
-                    secrets=subscription_rules.signing_secrets(subscription, now),
+                    secrets=subscription_rules.signing_secrets(subscription, now, box),
                     language=subscription.language,
                     body=body,
+                    content_type=CLOUDEVENT_BODY
+                    if single_event(delivery.kind, len(event_ids))
+                    else ENVELOPE_BODY,
                     message=message,
                     event_ids=event_ids,
                     event_time=delivery.event_time,

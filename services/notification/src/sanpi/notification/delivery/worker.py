@@ -12,7 +12,6 @@ from sanpi.kit import Runtime
 from sanpi.kit.waiting import wait_any
 from sanpi.notification.channels import email, webhook
 from sanpi.notification.channels.result import AttemptResult
-from sanpi.notification.channels.targets import TargetRefused, check_target
 from sanpi.notification.delivery import service
 from sanpi.notification.delivery.service import DELIVERIES_PENDING, Claimed
 from sanpi.notification.settings import NotificationSettings
@@ -39,16 +38,19 @@ async def send(
             language=claimed.language,
         )
         return await email.send(message, settings)
-    try:
-        await check_target(claimed.target, allow_private=settings.allow_private_targets)
-    except TargetRefused as exc:
-        return AttemptResult(None, f"target refused: {exc}")
+    if not claimed.secrets:
+        # Never unsigned: the secret could not be opened (logged with the key it needs).
+        return AttemptResult(
+            None, "the signing secret cannot be opened with SANPI_NOTIFICATION_SECRET_KEYS"
+        )
+    # The client's connector refuses addresses the SSRF guard does not allow (egress.py).
     return await webhook.post(
         client,
         url=claimed.target,
         secrets=claimed.secrets,
         msg_id=claimed.delivery_id,
         body=claimed.body,
+        content_type=claimed.content_type,
     )
 
 
@@ -59,7 +61,9 @@ async def run_delivery_worker(runtime: Runtime, stopping: asyncio.Event) -> None
     rng = random.Random()  # noqa: S311 - jitter, not cryptography
     gate = asyncio.Semaphore(settings.delivery_concurrency)
     async with webhook.client(
-        timeout_s=settings.webhook_timeout_s, max_connections=settings.delivery_concurrency * 2
+        timeout_s=settings.webhook_timeout_s,
+        max_connections=settings.delivery_concurrency * 2,
+        policy=settings.egress,
     ) as client:
 
         async def attempt(claimed: Claimed) -> tuple[Claimed, AttemptResult]:
@@ -73,6 +77,7 @@ async def run_delivery_worker(runtime: Runtime, stopping: asyncio.Event) -> None
                 now=runtime.clock.now(),
                 limit=CLAIM_BATCH,
                 lease_s=settings.delivery_lease_s,
+                box=settings.secret_box,
             )
             failed = False
             if batch.claimed:

@@ -14,6 +14,7 @@ from sanpi.events import (
     ProjectListed,
     ProjectMasterData,
 )
+from sanpi.kit.projection import applies
 from sanpi.notification.routing import repository
 from sanpi.notification.routing.filters import Routing
 from sanpi.notification.routing.models import ProjectView
@@ -68,11 +69,13 @@ async def prefetch(session: AsyncSession, batch: Sequence[EventData]) -> None:
 
 
 async def apply(session: AsyncSession, data: EventData) -> None:
-    """Folds registry events into the projection (registered/updated snapshots, listings)."""
+    """Folds registry events into the projection: a registered/updated snapshot only when its
+    version is above the one held; a listing adds its period (a set: any order builds the same,
+    and no listing is ever withdrawn)."""
     if isinstance(data, ProjectMasterData):
         view = await _view(session, data.project_id) or ProjectView(project_id=data.project_id)
-        if data.version < view.version:
-            return  # a late, older snapshot
+        if not applies(data.TYPE, data.project_id, incoming=data.version, held=view.version):
+            return  # a late, older snapshot, or the same one again
         view.version = data.version
         view.name = data.name
         view.park = data.park

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from typing import Annotated
@@ -32,6 +33,9 @@ RECONNECT_MS = 1000
 class StreamStart:
     wanted: Filter
     after: int
+    # The token's exp (seconds since the epoch): the stream ends then, and the client must
+    # come back with a fresh token.
+    until: float
 
 
 async def stream_start(
@@ -76,13 +80,13 @@ async def stream_start(
             min_investment=min_investment,
         )
     if last_event_id is None or not last_event_id.strip():
-        return StreamStart(wanted, await service.position(runtime.db))
+        return StreamStart(wanted, await service.position(runtime.db), principal.expires_at)
     if not last_event_id.strip().isdigit():
         raise InvalidInput(
             "Last-Event-ID must be an id this stream sent",
             errors=[FieldProblem("header.Last-Event-ID", "not a stream position")],
         )
-    return StreamStart(wanted, int(last_event_id.strip()))
+    return StreamStart(wanted, int(last_event_id.strip()), principal.expires_at)
 
 
 @router.get("/stream", response_class=EventSourceResponse)
@@ -92,7 +96,8 @@ async def stream(
     """Live events matching the filters (the same as a subscription's, or `subscription=<id>`).
     Each event's `id` is its stream position: reconnect with `Last-Event-ID` and nothing is
     missed (events stay replayable for the retention period). A `: heartbeat` comment comes
-    every few seconds when nothing happens."""
+    every few seconds when nothing happens. The stream ends when the token expires (a last
+    `: token expired` comment): reconnect with a fresh token and `Last-Event-ID`."""
     settings = runtime.settings
     assert isinstance(settings, NotificationSettings)
     loop = asyncio.get_running_loop()
@@ -106,8 +111,13 @@ async def stream(
                 yield ServerSentEvent(id=str(position), event=row.event_type, raw_data=row.payload)
         if await request.is_disconnected():
             return
+        if time.time() >= start.until:
+            yield ServerSentEvent(comment="token expired")
+            return
         now = loop.time()
         if now >= next_heartbeat:
             yield ServerSentEvent(comment="heartbeat")
             next_heartbeat = now + settings.stream_heartbeat_s
-        await asyncio.sleep(min(settings.stream_poll_s, max(0.0, next_heartbeat - now)))
+        await asyncio.sleep(
+            min(settings.stream_poll_s, max(0.0, next_heartbeat - now), start.until - time.time())
+        )

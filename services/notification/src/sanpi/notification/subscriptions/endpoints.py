@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import JSONResponse
@@ -45,18 +45,20 @@ async def create_subscription(
     runtime: RuntimeDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    """Subscribes the caller; the answer carries the webhook signing secret, shown only here."""
+    """Subscribes the caller; the answer carries the webhook signing secret, shown only here: a
+    replay of the same Idempotency-Key answers `secret: null` with `secret_redacted: true` (the
+    secret is never stored where a replay could return it; rotate it if it was lost)."""
     settings = _settings(runtime)
 
     async def subscribe() -> tuple[SubscriptionCreated, dict[str, str]]:
-        subscription = await service.create(
-            session, body=body, principal=principal, allow_private=settings.allow_private_targets
+        subscription, secret = await service.create(
+            session, body=body, principal=principal, egress=settings.egress, box=settings.secret_box
         )
         headers = {
             "Location": f"/v1/subscriptions/{subscription.id}",
             "ETag": etag(subscription.version),
         }
-        return SubscriptionCreated.model_validate(subscription), headers
+        return service.created(subscription, secret), headers
 
     return await run_idempotent(
         session,
@@ -65,7 +67,13 @@ async def create_subscription(
         scope="POST /v1/subscriptions",
         payload=body,
         action=subscribe,
+        replay_body=redact_secret,
     )
+
+
+def redact_secret(body: dict[str, Any]) -> dict[str, Any]:
+    """What a replay of a create answers: everything but the secret."""
+    return {**body, "secret": None, "secret_redacted": True}
 
 
 @router.get("", response_model=Page[SubscriptionPublic])
@@ -109,7 +117,7 @@ async def update_subscription(
         body=body,
         principal=principal,
         if_match=if_match,
-        allow_private=_settings(runtime).allow_private_targets,
+        egress=_settings(runtime).egress,
         now=runtime.clock.now(),
     )
     response.headers["ETag"] = etag(subscription.version)
@@ -122,14 +130,16 @@ async def rotate_secret(
 ) -> SubscriptionCreated:
     """A new whsec_ secret. Until `previous_secret_expires_at` every webhook carries signatures
     with both secrets (space-separated in webhook-signature), so receivers can switch calmly."""
-    subscription = await service.rotate_secret(
+    settings = _settings(runtime)
+    subscription, secret = await service.rotate_secret(
         session,
         subscription_id=subscription_id,
         principal=principal,
         now=runtime.clock.now(),
-        grace_s=_settings(runtime).secret_rotation_grace_s,
+        grace_s=settings.secret_rotation_grace_s,
+        box=settings.secret_box,
     )
-    return SubscriptionCreated.model_validate(subscription)
+    return service.created(subscription, secret)
 
 
 @router.delete("/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -32,9 +32,11 @@ class Subscription(SQLModel, table=True):
     channel: Channel = Field(max_length=16)
     url: str | None = Field(default=None, max_length=2000)
     email: str | None = Field(default=None, max_length=320)
-    secret: str | None = Field(default=None, max_length=128)
+    # Sealed (kit/sealing.py: "fernet:<key id>:<token>"), never plaintext; shown once, in the
+    # answer that made it.
+    secret: str | None = Field(default=None, max_length=512)
     # Secret rotation: the previous secret keeps signing until it expires.
-    previous_secret: str | None = Field(default=None, max_length=128)
+    previous_secret: str | None = Field(default=None, max_length=512)
     previous_secret_expires_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Filters. Event types are exact, or a prefix pattern ending in *; empty means every event.
     event_types: list[str] = Field(default_factory=list, sa_type=JSON)

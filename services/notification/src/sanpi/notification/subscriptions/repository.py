@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Table
+from sqlalchemy import Table, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -81,6 +81,27 @@ async def rows_by_id(session: AsyncSession, ids: Sequence[str]) -> dict[str, Sub
 async def set_health(session: AsyncSession, changes: Mapping[str, Mapping[str, Any]]) -> None:
     """Writes failure tracking (and disabling) of several subscriptions."""
     await update_by_id(session, SUBSCRIPTION, changes)
+
+
+async def stored_secrets(session: AsyncSession) -> list[tuple[str, str | None, str | None]]:
+    """(id, secret, previous_secret) of every subscription that holds a secret."""
+    stmt = select(SUBSCRIPTION.c.id, SUBSCRIPTION.c.secret, SUBSCRIPTION.c.previous_secret).where(
+        or_(SUBSCRIPTION.c.secret.is_not(None), SUBSCRIPTION.c.previous_secret.is_not(None))
+    )
+    return [(row[0], row[1], row[2]) for row in await session.exec(stmt)]
+
+
+async def replace_secret(
+    session: AsyncSession, subscription_id: str, column: str, old: str, new: str
+) -> bool:
+    """Sets `column` to `new` if it still holds `old` (a rotation meanwhile wins)."""
+    stmt = (
+        update(SUBSCRIPTION)
+        .where(SUBSCRIPTION.c.id == subscription_id, SUBSCRIPTION.c[column] == old)
+        .values({column: new})
+    )
+    result = await session.exec(stmt)
+    return bool(result.rowcount)
 
 
 async def owned_ids(session: AsyncSession, owner: str, channel: Channel | None = None) -> list[str]:

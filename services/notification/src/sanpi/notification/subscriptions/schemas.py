@@ -184,3 +184,8 @@ class SubscriptionCreated(SubscriptionPublic):
     """Returned at creation and rotation only: the one time the signing secret is shown."""
 
     secret: str | None = Field(description="Standard Webhooks signing secret (whsec_…)")
+    secret_redacted: bool = Field(
+        default=False,
+        description="true in a replay of a create (same Idempotency-Key): the secret is shown "
+        "only in the first answer and is null here; rotate it if it was lost",
+    )

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import Severity
-from sanpi.kit import FieldProblem, InvalidInput, NotFound, Page, Principal, Role, check_version
+from sanpi.kit import (
+    Database,
+    FieldProblem,
+    InvalidInput,
+    NotFound,
+    Page,
+    Principal,
+    Role,
+    check_version,
+)
 from sanpi.kit.pagination import created_key_after, page_by_created
-from sanpi.notification.channels.targets import TargetRefused, check_target
+from sanpi.kit.sealing import SecretBox, SecretUnavailable
+from sanpi.notification.channels.egress import Egress, TargetRefused, check_url
 from sanpi.notification.channels.webhook import new_secret
 from sanpi.notification.routing.filters import Filter
 from sanpi.notification.subscriptions import repository
@@ -18,9 +30,12 @@ from sanpi.notification.subscriptions.models import Channel, Subscription
 from sanpi.notification.subscriptions.repository import SubscriptionRow
 from sanpi.notification.subscriptions.schemas import (
     SubscriptionCreate,
+    SubscriptionCreated,
     SubscriptionPublic,
     SubscriptionUpdate,
 )
+
+log = logging.getLogger("sanpi.notification.subscriptions")
 
 FILTER_FIELDS = (
     "event_types",
@@ -48,9 +63,9 @@ def filter_of(subscription: Subscription | SubscriptionRow) -> Filter:
     )
 
 
-async def _check_url(url: str, *, allow_private: bool) -> None:
+async def _check_url(url: str, *, egress: Egress) -> None:
     try:
-        await check_target(url, allow_private=allow_private)
+        await check_url(url, egress)
     except TargetRefused as exc:
         raise InvalidInput(f"url: {exc}", errors=[FieldProblem("url", str(exc))]) from exc
 
@@ -72,19 +87,32 @@ def _check_channel_target(channel: Channel, url: str | None, email: str | None) 
         raise InvalidInput("; ".join(f"{p.field}: {p.reason}" for p in problems), errors=problems)
 
 
+def created(subscription: Subscription, secret: str | None) -> SubscriptionCreated:
+    """The answer to a create or a rotation: the subscription with its secret in plaintext (the
+    only time it is shown; the table holds it sealed)."""
+    return SubscriptionCreated.model_validate(subscription).model_copy(update={"secret": secret})
+
+
 async def create(
-    session: AsyncSession, *, body: SubscriptionCreate, principal: Principal, allow_private: bool
-) -> Subscription:
+    session: AsyncSession,
+    *,
+    body: SubscriptionCreate,
+    principal: Principal,
+    egress: Egress,
+    box: SecretBox,
+) -> tuple[Subscription, str | None]:
+    """The new subscription and, for a webhook, its signing secret in plaintext."""
     url = str(body.url) if body.url else None
     _check_channel_target(body.channel, url, body.email)
     if url:
-        await _check_url(url, allow_private=allow_private)
+        await _check_url(url, egress=egress)
+    secret = new_secret() if body.channel is Channel.WEBHOOK else None
     subscription = Subscription(
         owner=principal.subject,
         channel=body.channel,
         url=url,
         email=body.email,
-        secret=new_secret() if body.channel is Channel.WEBHOOK else None,
+        secret=box.seal(secret) if secret else None,
         quiet_start=body.quiet_hours.start if body.quiet_hours else None,
         quiet_end=body.quiet_hours.end if body.quiet_hours else None,
         language=body.language,
@@ -92,7 +120,7 @@ async def create(
         **_filter_columns(body.model_dump(include=set(FILTER_FIELDS))),
     )
     repository.add(session, subscription)
-    return subscription
+    return subscription, secret
 
 
 def _filter_columns(values: dict[str, Any]) -> dict[str, Any]:
@@ -125,7 +153,7 @@ async def update(
     body: SubscriptionUpdate,
     principal: Principal,
     if_match: str | None,
-    allow_private: bool,
+    egress: Egress,
     now: dt.datetime,
 ) -> Subscription:
     subscription = await get_owned(session, subscription_id=subscription_id, principal=principal)
@@ -135,7 +163,7 @@ async def update(
     email = changes.get("email", subscription.email)
     _check_channel_target(subscription.channel, url, email)
     if "url" in changes and url:
-        await _check_url(url, allow_private=allow_private)
+        await _check_url(url, egress=egress)
         subscription.url = url
     if "email" in changes:
         subscription.email = email
@@ -176,31 +204,77 @@ async def rotate_secret(
     principal: Principal,
     now: dt.datetime,
     grace_s: float,
-) -> Subscription:
-    """A new signing secret; the current one keeps signing alongside it for `grace_s` seconds."""
+    box: SecretBox,
+) -> tuple[Subscription, str]:
+    """A new signing secret (returned in plaintext); the current one keeps signing alongside it
+    for `grace_s` seconds."""
     subscription = await get_owned(session, subscription_id=subscription_id, principal=principal)
     if subscription.channel is not Channel.WEBHOOK:
         raise InvalidInput(
             "only webhook subscriptions have a signing secret",
             errors=[FieldProblem("channel", f"{subscription.channel} has no secret")],
         )
+    secret = new_secret()
     subscription.previous_secret = subscription.secret
     subscription.previous_secret_expires_at = now + dt.timedelta(seconds=grace_s)
-    subscription.secret = new_secret()
+    subscription.secret = box.seal(secret)
     subscription.version += 1
     subscription.updated_at = now
     repository.add(session, subscription)
-    return subscription
+    return subscription, secret
 
 
-def signing_secrets(subscription: Subscription | SubscriptionRow, now: dt.datetime) -> list[str]:
-    """The secrets a webhook is signed with now: the current one, plus the previous one while
-    its rotation grace lasts (pure)."""
-    secrets = [subscription.secret] if subscription.secret else []
+def signing_secrets(
+    subscription: Subscription | SubscriptionRow, now: dt.datetime, box: SecretBox
+) -> list[str]:
+    """The secrets a webhook is signed with now, opened: the current one, plus the previous one
+    while its rotation grace lasts. None (and an error in the log) when the current one cannot be
+    opened with the configured keys: the attempt fails rather than go out unsigned."""
+    sealed = [subscription.secret] if subscription.secret else []
     expires = subscription.previous_secret_expires_at
     if subscription.previous_secret and expires is not None and now < expires:
-        secrets.append(subscription.previous_secret)
-    return secrets
+        sealed.append(subscription.previous_secret)
+    opened = []
+    for value in sealed:
+        try:
+            opened.append(box.open(value))
+        except SecretUnavailable as exc:
+            log.error(
+                "subscription %s: a signing secret cannot be opened: %s", subscription.id, exc
+            )
+            if value is subscription.secret:
+                return []
+    return opened
+
+
+@dataclass
+class Resealed:
+    """What a reseal pass did: values sealed anew, and values no configured key opens."""
+
+    resealed: int = 0
+    unavailable: list[str] = field(default_factory=list)  # "subscription id: reason"
+
+
+async def reseal_secrets(db: Database, box: SecretBox) -> Resealed:
+    """Seals every stored secret that is plaintext (stored before sealing) or sealed with an
+    older key, with the newest key. Safe to run on several replicas at once, and while the API
+    serves: each value is replaced only if it is still the one read."""
+    report = Resealed()
+    async with db.read() as session:
+        rows = await repository.stored_secrets(session)
+    for subscription_id, *values in rows:
+        for column, value in zip(("secret", "previous_secret"), values, strict=True):
+            if value is None or not box.needs_resealing(value):
+                continue
+            try:
+                sealed = box.reseal(value)
+            except SecretUnavailable as exc:
+                report.unavailable.append(f"{subscription_id}: {exc}")
+                continue
+            async with db.transaction() as session:
+                if await repository.replace_secret(session, subscription_id, column, value, sealed):
+                    report.resealed += 1
+    return report
 
 
 async def delete(

@@ -60,6 +60,9 @@ class Project(SQLModel, table=True):
     started_date: dt.date | None = None
     production_date: dt.date | None = None
     effective_date: dt.date | None = None
+    # The version of the last project.stage_changed applied (0: the stage is the registration's,
+    # or came only from changes published without a version); an older one never moves it.
+    stage_version: int = Field(default=0)
     # Cancellation is a registry command (project.cancelled); the stage follows from milestone.
     cancelled_on: dt.date | None = None
     cancel_reason_code: CancelReason | None = Field(default=None, max_length=32)

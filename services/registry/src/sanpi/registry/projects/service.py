@@ -31,6 +31,7 @@ from sanpi.kit import (
     enqueue,
     utcnow,
 )
+from sanpi.kit.projection import applies
 from sanpi.registry.projects import repository, rules
 from sanpi.registry.projects.models import Project
 from sanpi.registry.projects.repository import ProjectFilter
@@ -330,12 +331,23 @@ def reached(project: Project, stage: Stage) -> bool:
 
 
 async def apply_stage_change(session: AsyncSession, data: ProjectStageChanged) -> None:
-    """Keeps the stage projection current; the registry never decides a stage itself."""
+    """Keeps the stage projection current; the registry never decides a stage itself. A change
+    not newer than the one applied (a late or redriven record) never moves the stage back; it
+    may still give the day a stage was reached when the projection lacks it and stands at or
+    past that stage (a STARTED redriven after PRODUCING gives the start day, not the stage)."""
     project = await repository.get(session, data.project_id)
     if project is None:
         log.warning("stage change for unknown project %s ignored", data.project_id)
         return
+    if not applies(
+        ProjectStageChanged.TYPE, data.project_id, incoming=data.version, held=project.stage_version
+    ):
+        if _fill_reached_date(project, data):
+            session.add(project)
+        return
     project.stage = data.to_stage
+    if data.version is not None:
+        project.stage_version = data.version
     column = REACHED_DATE_COLUMN.get(data.to_stage)
     # Only a milestone (or a correction) reaches a stage; a resume, or a correction back to a stage
     # already reached, keeps the day it was first reached.
@@ -348,3 +360,22 @@ async def apply_stage_change(session: AsyncSession, data: ProjectStageChanged) -
             setattr(project, REACHED_DATE_COLUMN[later], None)
     project.updated_at = utcnow()
     session.add(project)
+
+
+def _fill_reached_date(project: Project, late: ProjectStageChanged) -> bool:
+    """Sets the day a late milestone reached its stage, if the projection has none and its
+    stage, on the forward path, is that one or a later one; True when it did. A projection
+    corrected back before that stage (or suspended, or cancelled: the stage they left is not
+    known here) keeps what it has."""
+    column = REACHED_DATE_COLUMN.get(late.to_stage)
+    if (
+        column is None
+        or late.reason != "MILESTONE"
+        or getattr(project, column) is not None
+        or project.stage not in FORWARD
+        or FORWARD.index(project.stage) < FORWARD.index(late.to_stage)
+    ):
+        return False
+    setattr(project, column, late.effective_date)
+    project.updated_at = utcnow()
+    return True

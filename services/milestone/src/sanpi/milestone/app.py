@@ -12,6 +12,7 @@ from sanpi.events import Topic
 from sanpi.kit import Clock, Runtime, ServiceSpec, SystemClock, create_service_app, utcnow
 from sanpi.kit.consumer import catching_up
 from sanpi.kit.waiting import sleep_or_stop
+from sanpi.milestone.bulletins.endpoints import router as bulletins_router
 from sanpi.milestone.consumers import make_handlers
 from sanpi.milestone.lifecycle.endpoints import router as lifecycle_router
 from sanpi.milestone.migrations import MIGRATIONS
@@ -109,6 +110,7 @@ def create_app(settings: MilestoneSettings | None = None, clock: Clock | None = 
                 progress_router,
                 timeline_router,
                 rules_router,
+                bulletins_router,
             ],
             migrations=MIGRATIONS,
             produces=[Topic.MILESTONES, Topic.ALERTS],

@@ -135,3 +135,9 @@ class MilestoneSettings(ServiceSettings):
     metrics_refresh_s: float = 30.0
 
     rules: RuleSettings = Field(default_factory=RuleSettings)
+    # The bulletin (通报) reads the district's indicators from the registry's API (never its
+    # database), as a viewer with a token of a minute. Local `make up` runs it on 8001.
+    registry_url: str = "http://127.0.0.1:8001"
+    # How long the bulletin waits for the registry's answer (it reads the ledger in milliseconds;
+    # 10 s is a registry that is down or overloaded: the bulletin then answers 503).
+    registry_timeout_s: float = 10.0

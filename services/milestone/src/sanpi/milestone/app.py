@@ -18,6 +18,7 @@ from sanpi.milestone.lifecycle.endpoints import router as lifecycle_router
 from sanpi.milestone.migrations import MIGRATIONS
 from sanpi.milestone.milestones.endpoints import router as milestones_router
 from sanpi.milestone.progress.endpoints import router as progress_router
+from sanpi.milestone.report_sheets.endpoints import router as report_sheets_router
 from sanpi.milestone.rules import service as rules
 from sanpi.milestone.rules.endpoints import router as rules_router
 from sanpi.milestone.settings import MilestoneSettings
@@ -111,6 +112,7 @@ def create_app(settings: MilestoneSettings | None = None, clock: Clock | None = 
                 timeline_router,
                 rules_router,
                 bulletins_router,
+                report_sheets_router,
             ],
             migrations=MIGRATIONS,
             produces=[Topic.MILESTONES, Topic.ALERTS],

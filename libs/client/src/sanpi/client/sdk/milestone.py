@@ -76,3 +76,16 @@ class MilestoneApi:
 
     def unpin(self) -> None:
         self._http.call("DELETE", f"{self.url}/admin/evaluate/pin")
+
+    # --- sheets and bulletins ---------------------------------------------------------------
+
+    def progress_template(self, period: str, park: str) -> bytes:
+        """The 旬报/月报 sheet of a period for one park, its projects pre-filled (XLSX)."""
+        result: bytes = self._http.call(
+            "GET", f"{self.url}/progress/template", params={"period": period, "park": park}
+        )
+        return result
+
+    def bulletin(self, period: str, fmt: str = "json") -> Any:
+        """The 通报 of a 旬 or month: a dict (json) or the bytes of the xlsx/pdf."""
+        return self._http.call("GET", f"{self.url}/bulletins/{period}", params={"format": fmt})

@@ -142,8 +142,9 @@ test-sqlite: venv kafka-jars prometheus alertmanager tools office ## the suite o
 test-postgres: venv kafka-jars postgres-server prometheus alertmanager tools office ## the suite on PostgreSQL only
 	SANPI_TEST_DB=postgres $(VENV)/bin/pytest
 
-docs: venv ## write the generated parts of docs/ (event catalogue, JSON Schemas, OpenAPI, settings) from the code
+docs: venv ## write the generated parts of docs/ (events, JSON Schemas, OpenAPI, settings) and deploy/k8s/base/monitoring
 	$(PY) scripts/docs_gen.py
+	$(PY) deploy/k8s/monitoring.py
 
 # make test runs the same check (tests/docs); this target runs only it, with its report.
 docs-check: venv kafka-jars prometheus alertmanager tools ## run every shell command of README.md and docs/ against a stack on free ports

@@ -12,7 +12,7 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 
 from sanpi.kit import CAMPAIGN_TZ
-from sanpi.kit.messages import Message
+from sanpi.kit.messages import MessageError
 from sanpi.milestone.evidence.messages import BOMB, BOMB_HUGE, DAMAGED, EMPTY, NOT_AN_IMAGE
 
 # What a site photo comes as (phones: JPEG; screenshots and edited ones: PNG, WebP). The
@@ -25,12 +25,8 @@ _DATE_TIME_ORIGINAL = 0x9003
 _OFFSET_TIME_ORIGINAL = 0x9011
 
 
-class Refused(Exception):
+class Refused(MessageError):
     """The file is not a photo this service keeps; `message` says why."""
-
-    def __init__(self, message: Message) -> None:
-        super().__init__(message.render("en"))
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 the photo findings of milestones (a cited photo of another day, or of no day) that R16 counts.
 
 Revision ID: b40fb9a1e5e7
-Revises: 812b915c0134
+Revises: e0ee72ef29e0
 Create Date: 2026-12-06 07:27:57.159257
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from sanpi.kit.db import UTCDateTime
 
 revision: str = "b40fb9a1e5e7"
-down_revision: str | Sequence[str] | None = "812b915c0134"
+down_revision: str | Sequence[str] | None = "e0ee72ef29e0"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -4,14 +4,17 @@ to fill with units, checks and a dropdown, the header frozen."""
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from openpyxl import load_workbook
+from sqlmodel import col, select
 
-from sanpi.kit import Role
+from sanpi.kit import OutboxMessage, Role
 from tests.support.apps import auth
 from tests.support.world import World, three_services
 from tests.unit.test_bulletin import ADMIN, TODAY, seed
@@ -60,3 +63,125 @@ async def test_the_template_lists_the_parks_projects_that_report(world: World) -
     )
     assert bad.status_code == 422
     assert isinstance(bad, httpx.Response)
+
+
+async def thirty(world: World) -> list[str]:
+    """30 projects of 梧桐 under construction since January, each with a 2023 plan."""
+    ids = []
+    for n in range(30):
+        made = await world.clients["registry"].post(
+            "/v1/projects",
+            json={
+                "name": f"梧桐项目{n:02d}",
+                "park": "梧桐",
+                "total_investment": 100_000,
+                "initial_stage": "UNDER_CONSTRUCTION",
+                "planned_start_date": "2023-01-05",
+            },
+            headers=ADMIN,
+        )
+        assert made.status_code == 201, made.text
+        ids.append(made.json()["id"])
+    await world.pump()
+    return ids
+
+
+def filled(template: bytes, bad: dict[int, tuple[str, object]]) -> bytes:
+    """The template with every project's figures filled in; `bad` (by data row index) puts a
+    wrong value in one column, as a person mistypes it."""
+    book = load_workbook(io.BytesIO(template))
+    sheet = book.worksheets[0]
+    header = [c.value for c in sheet[3]]
+    for index, row in enumerate(sheet.iter_rows(min_row=4)):
+        row[header.index("累计完成投资(万元)")].value = 3_000 + index
+        row[header.index("本年完成投资(万元)")].value = 2_000 + index
+        row[header.index("形象进度(%)")].value = 35
+        row[header.index("进展情况")].value = "主体施工"
+        row[header.index("存在问题")].value = "用电报装待批；道路未通" if index == 0 else None
+        if index in bad:
+            column, value = bad[index]
+            row[header.index(column)].value = value
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+async def upload(world: World, content: bytes, **params: str) -> httpx.Response:
+    return await world.clients["milestone"].post(
+        "/v1/progress/import",
+        params=params,
+        files={"file": ("梧桐旬报.xlsx", content)},
+        headers=auth(Role.OPERATOR, subject="op-梧桐", parks=("梧桐",)),
+    )
+
+
+async def test_a_sheet_of_30_projects_with_2_bad_rows_accepts_28_and_names_the_2(
+    world: World,
+) -> None:
+    ids = await thirty(world)
+    template = await world.clients["milestone"].get(
+        "/v1/progress/template", params={"period": "2023-03-X2", "park": "梧桐"}, headers=ADMIN
+    )
+    content = filled(
+        template.content,
+        {4: ("累计完成投资(万元)", "约3亿"), 17: ("本年完成投资(万元)", 9_999)},
+    )
+    response = await upload(world, content)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert (result["rows"], result["accepted"], result["refused"], result["header_row"]) == (
+        30,
+        28,
+        2,
+        3,
+    )
+    refused = [r for r in result["results"] if r["status"] == "refused"]
+    assert [r["row"] for r in refused] == [8, 21]
+    assert (
+        refused[0]["errors"][0]["message"] == '第 8 行「累计完成投资」：应为整数万元，收到 "约3亿"'
+    )
+    assert refused[0]["errors"][0]["column"] == "累计完成投资(万元)"
+    assert refused[1]["errors"][0]["code"] == "progress.ytd_above_cum"
+    assert refused[1]["errors"][0]["message"].startswith("第 21 行")
+    events = [
+        e
+        for e in await world_events(world, "sanpi.progress.reported.v1")
+        if e["data"]["reported_by"] == "op-梧桐"
+    ]
+    assert len(events) == 28
+    assert {e["subject"] for e in events} == set(ids) - {r["project_id"] for r in refused}
+    first = next(r for r in result["results"] if r["row"] == 4)
+    stored = (
+        await world.clients["milestone"].get(
+            f"/v1/projects/{first['project_id']}/progress", headers=ADMIN
+        )
+    ).json()["items"]
+    assert [p["description"] for p in stored[0]["problems"]] == ["用电报装待批", "道路未通"]
+    # The same sheet again: the 28 are duplicates of what is stored, nothing new is written.
+    again = (await upload(world, content)).json()
+    assert (again["duplicate"], again["refused"], again["accepted"]) == (28, 2, 0)
+
+
+async def test_all_or_nothing_refuses_the_whole_sheet_for_one_bad_row(world: World) -> None:
+    await thirty(world)
+    template = await world.clients["milestone"].get(
+        "/v1/progress/template", params={"period": "2023-03-X2", "park": "梧桐"}, headers=ADMIN
+    )
+    content = filled(template.content, {0: ("形象进度(%)", 130)})
+    result = (await upload(world, content, all_or_nothing="true")).json()
+    assert (result["accepted"], result["refused"]) == (0, 30)
+    assert result["results"][0]["errors"][0]["message"].startswith("第 4 行「形象进度」：")
+    assert await world_events(world, "sanpi.progress.reported.v1") == []
+    english = await world.clients["milestone"].post(
+        "/v1/progress/import",
+        files={"file": ("x.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100))},
+        headers={**ADMIN, "Accept-Language": "en"},
+    )
+    assert english.status_code == 422
+    assert "Excel 97-2003 workbook (.xls)" in english.json()["detail"]
+
+
+async def world_events(world: World, event_type: str) -> list[dict[str, Any]]:
+    async with world.runtime("milestone").db.read() as session:
+        rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
+    return [e for e in (json.loads(r.value) for r in rows) if e["type"] == event_type]

@@ -132,6 +132,7 @@ def create_app(settings: MilestoneSettings | None = None, clock: Clock | None = 
                 # naming the field (the body limit answers only a bare 413).
                 (r"^/v1/projects/[^/]+/evidence$", 2 * settings.evidence_max_bytes + 65_536),
                 (r"^/v1/progress/batch$", settings.batch_max_bytes),
+                (r"^/v1/progress/import$", settings.report_sheet_max_bytes + 64 * 1024),
             ],
             clock=clock,
         )

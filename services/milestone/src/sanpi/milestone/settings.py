@@ -155,6 +155,11 @@ class MilestoneSettings(ServiceSettings):
     evidence_max_pixels: int = 60_000_000
     # A batch request (POST /v1/progress/batch) may be this large: 500 rows with long narratives.
     batch_max_bytes: int = 8 * 1024 * 1024
+    # A 旬报 sheet (POST /v1/progress/import) holds a row per project: a province's 20,000
+    # projects fit twice.
+    report_sheet_max_rows: int = 50_000
+    # A 旬报 sheet's file may be this large (20,000 rows of XLSX are ~2 MB); larger is a 422.
+    report_sheet_max_bytes: int = 32 * 1024 * 1024
 
     @property
     def effective_evidence_dir(self) -> Path:

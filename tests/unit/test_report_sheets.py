@@ -171,6 +171,10 @@ async def test_all_or_nothing_refuses_the_whole_sheet_for_one_bad_row(world: Wor
     result = (await upload(world, content, all_or_nothing="true")).json()
     assert (result["accepted"], result["refused"]) == (0, 30)
     assert result["results"][0]["errors"][0]["message"].startswith("第 4 行「形象进度」：")
+    # The good rows name the refused one by its row in the sheet (the batch would say 第 1 条).
+    assert result["results"][1]["errors"][0]["message"] == (
+        "第 5 行：整表未写入（all_or_nothing）：第 4 行被拒绝"
+    )
     assert await world_events(world, "sanpi.progress.reported.v1") == []
     english = await world.clients["milestone"].post(
         "/v1/progress/import",
@@ -185,3 +189,26 @@ async def world_events(world: World, event_type: str) -> list[dict[str, Any]]:
     async with world.runtime("milestone").db.read() as session:
         rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
     return [e for e in (json.loads(r.value) for r in rows) if e["type"] == event_type]
+
+
+async def test_a_project_twice_in_a_sheet_is_refused_the_second_time_naming_the_first_row(
+    world: World,
+) -> None:
+    ids = await thirty(world)
+    template = await world.clients["milestone"].get(
+        "/v1/progress/template", params={"period": "2023-03-X2", "park": "梧桐"}, headers=ADMIN
+    )
+    book = load_workbook(io.BytesIO(filled(template.content, {})))
+    sheet = book.worksheets[0]
+    sheet["A5"] = sheet["A4"].value  # a row copied down over the next project's
+    out = io.BytesIO()
+    book.save(out)
+    result = (await upload(world, out.getvalue())).json()
+    assert (result["accepted"], result["refused"]) == (29, 1)
+    (twice,) = [r for r in result["results"] if r["status"] == "refused"]
+    assert twice["row"] == 5
+    assert (
+        twice["errors"][0]["message"]
+        == "第 5 行「填报期」：本表第 4 行已经填报了这个项目的 2023-03-X2"
+    )
+    assert twice["project_id"] in ids

@@ -15,9 +15,11 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events.xun import ReportPeriod
-from sanpi.kit.messages import Lang, field_of_header
+from sanpi.kit.messages import FieldMessage, Lang, field_of_header
+from sanpi.milestone.progress import messages as batch
 from sanpi.milestone.report_sheets import repository
 from sanpi.milestone.report_sheets.columns import COLUMNS, fields
+from sanpi.milestone.report_sheets.messages import NOTHING_WRITTEN, SAME_IN_SHEET
 from sanpi.milestone.report_sheets.schemas import (
     SheetImportResult,
     SheetRowError,
@@ -167,6 +169,20 @@ def read_sheet(content: bytes, filename: str | None, max_rows: int) -> ReadSheet
     return ReadSheet(fmt, sheet.header_row, sheet.headers, columns, rows)
 
 
+def by_sheet_row(problem: FieldMessage, read: ReadSheet) -> FieldMessage:
+    """A batch message naming batch positions (1-based) retold with the sheet's row numbers."""
+    message = problem.message
+    if message.template is batch.NOTHING_WRITTEN:
+        refused = [read.rows[int(i) - 1][0] for i in str(message.params["rows"]).split("、")]
+        return FieldMessage(problem.field, NOTHING_WRITTEN(rows="、".join(map(str, refused))))
+    if message.template is batch.SAME_IN_BATCH:
+        other = read.rows[int(message.params["other"]) - 1][0]
+        return FieldMessage(
+            problem.field, SAME_IN_SHEET(other=other, period=message.params["period"])
+        )
+    return problem
+
+
 def results(read: ReadSheet, outcomes: Sequence[Any], lang: Lang) -> SheetImportResult:
     """The batch's outcomes by spreadsheet row, messages as lines of the sheet."""
     header_of = {key: read.headers[position] for position, key in read.columns.items()}
@@ -190,7 +206,7 @@ def results(read: ReadSheet, outcomes: Sequence[Any], lang: Lang) -> SheetImport
                         code=p.message.code,
                         message=p.for_row(number, lang),
                     )
-                    for p in outcome.problems
+                    for p in (by_sheet_row(q, read) for q in outcome.problems)
                 ],
             )
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.conftest import Broker, Stack
+from tests.e2e.test_cli import sanpi
 from tests.support.kafka import read_until
 from tests.support.waiting import eventually
 
@@ -76,7 +78,7 @@ def filled(template: bytes, ids: list[str]) -> tuple[bytes, list[str]]:
 
 
 async def test_a_sheet_of_30_projects_with_2_bad_rows_accepts_28_and_names_the_2(
-    http: httpx.AsyncClient, services: Stack, kafka_broker: Broker
+    http: httpx.AsyncClient, services: Stack, kafka_broker: Broker, tmp_path: Path
 ) -> None:
     ids = await thirty_projects(http, services)
     milestone = services.urls["milestone"]
@@ -135,3 +137,10 @@ async def test_a_sheet_of_30_projects_with_2_bad_rows_accepts_28_and_names_the_2
     ]
     assert len(events) == 28
     assert {e["data"]["reported_by"] for e in events} == {"op-石佛"}
+    # The same sheet by the CLI: the 28 are duplicates now, the 2 refused rows told line by line.
+    path = tmp_path / "石佛旬报.xlsx"
+    path.write_bytes(content)
+    again = sanpi(services, "progress", "import", str(path))
+    assert again.returncode == 1, again.stderr
+    assert '第 8 行「累计完成投资」：应为整数万元，收到 "约3亿"' in again.stdout
+    assert "接收 0 行（其中迟报 0 行），重复 28 行，拒绝 2 行" in again.stderr

@@ -196,6 +196,61 @@ def batch(
         raise typer.Exit(1)
 
 
+@app.command("import")
+def import_sheet(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="the filled 旬报/月报 sheet (.xlsx, or .csv in UTF-8 or GBK)",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    all_or_nothing: Annotated[
+        bool, typer.Option("--all-or-nothing", help="write nothing if any row is refused")
+    ] = False,
+    lang: Annotated[str, typer.Option("--lang", help="messages in zh or en")] = "zh",
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import a 旬报/月报 sheet (the one `sanpi progress template` writes, filled in) in one
+    request, whatever its size. Prints each row's outcome by its row in the sheet, then each
+    refused row's reason on a line of its own; exits 1 if any row was refused."""
+    if lang not in ("zh", "en"):
+        err.print("[red]--lang[/red] is zh or en")
+        raise typer.Exit(2)
+    with client(token) as sanpi:
+        try:
+            answer = sanpi.milestone.import_reports(
+                file.name, file.read_bytes(), all_or_nothing=all_or_nothing, language=lang
+            )
+        except ApiError as exc:
+            fail(exc)
+    if as_json:
+        console.print_json(json.dumps(answer, ensure_ascii=False))
+    else:
+        words, zh = STATUS_WORDS[lang], lang == "zh"
+        table = Table(*(("行", "项目", "结果") if zh else ("row", "project", "status")))
+        for result in answer["results"]:
+            table.add_row(str(result["row"]), result["project_id"] or "", words[result["status"]])
+        console.print(table)
+        for result in answer["results"]:
+            for error in result["errors"]:
+                console.print(error["message"], soft_wrap=True, markup=False, highlight=False)
+    if lang == "zh":
+        err.print(
+            f"接收 {answer['accepted']} 行（其中迟报 {answer['late']} 行），"
+            f"重复 {answer['duplicate']} 行，拒绝 {answer['refused']} 行"
+        )
+    else:
+        err.print(
+            f"accepted {answer['accepted']} ({answer['late']} late), "
+            f"duplicate {answer['duplicate']}, refused {answer['refused']}"
+        )
+    if answer["refused"]:
+        raise typer.Exit(1)
+
+
 def _print_outcomes(
     results: list[dict[str, Any]], rows: list[dict[str, Any]], numbers: list[int], lang: str
 ) -> None:

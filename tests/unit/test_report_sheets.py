@@ -18,6 +18,7 @@ from sanpi.kit import OutboxMessage, Role
 from tests.support.apps import auth
 from tests.support.world import World, three_services
 from tests.unit.test_bulletin import ADMIN, TODAY, seed
+from tests.unit.test_hostile_sheets import dimension_bomb
 
 
 @pytest.fixture
@@ -212,3 +213,13 @@ async def test_a_project_twice_in_a_sheet_is_refused_the_second_time_naming_the_
         == "第 5 行「填报期」：本表第 4 行已经填报了这个项目的 2023-03-X2"
     )
     assert twice["project_id"] in ids
+
+
+async def test_a_5_kb_sheet_declaring_a_huge_range_is_a_422_in_chinese(world: World) -> None:
+    """The 旬报 import reads through the same bounded reader as the ledger (its memory bound is
+    measured in tests/unit/test_hostile_sheets.py)."""
+    bomb = dimension_bomb()
+    assert len(bomb) < 6_000
+    response = await upload(world, bomb)
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("工作表声明的范围是 A1:XFD4000")

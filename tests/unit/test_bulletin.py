@@ -53,6 +53,10 @@ async def report(world: World, pid: str, key: str, ytd: int, on: str) -> None:
     assert response.status_code == 201, response.text
 
 
+# The three services run in this process: each needs a database of its own (on PostgreSQL).
+pytestmark = pytest.mark.usefixtures("service_databases")
+
+
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     async with three_services(tmp_path, today=TODAY) as world:

@@ -20,6 +20,9 @@ from tests.support.world import World, three_services
 from tests.unit.test_bulletin import ADMIN, TODAY, seed
 from tests.unit.test_hostile_sheets import dimension_bomb
 
+# The three services run in this process: each needs a database of its own (on PostgreSQL).
+pytestmark = pytest.mark.usefixtures("service_databases")
+
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:

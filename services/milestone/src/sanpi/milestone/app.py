@@ -12,6 +12,7 @@ from sanpi.events import Topic
 from sanpi.kit import Clock, Runtime, ServiceSpec, SystemClock, create_service_app, utcnow
 from sanpi.kit.consumer import catching_up
 from sanpi.kit.waiting import sleep_or_stop
+from sanpi.milestone.bulletins.endpoints import router as bulletins_router
 from sanpi.milestone.consumers import make_handlers
 from sanpi.milestone.evidence.endpoints import files_router as evidence_files_router
 from sanpi.milestone.evidence.endpoints import router as evidence_router
@@ -20,6 +21,7 @@ from sanpi.milestone.migrations import MIGRATIONS
 from sanpi.milestone.milestones.endpoints import router as milestones_router
 from sanpi.milestone.progress.endpoints import batch_router as progress_batch_router
 from sanpi.milestone.progress.endpoints import router as progress_router
+from sanpi.milestone.report_sheets.endpoints import router as report_sheets_router
 from sanpi.milestone.rules import service as rules
 from sanpi.milestone.rules.endpoints import router as rules_router
 from sanpi.milestone.settings import MilestoneSettings
@@ -117,6 +119,8 @@ def create_app(settings: MilestoneSettings | None = None, clock: Clock | None = 
                 timeline_router,
                 rules_router,
                 summaries_router,
+                bulletins_router,
+                report_sheets_router,
             ],
             migrations=MIGRATIONS,
             produces=[Topic.MILESTONES, Topic.ALERTS],
@@ -130,6 +134,7 @@ def create_app(settings: MilestoneSettings | None = None, clock: Clock | None = 
                 # naming the field (the body limit answers only a bare 413).
                 (r"^/v1/projects/[^/]+/evidence$", 2 * settings.evidence_max_bytes + 65_536),
                 (r"^/v1/progress/batch$", settings.batch_max_bytes),
+                (r"^/v1/progress/import$", settings.report_sheet_max_bytes + 64 * 1024),
             ],
             clock=clock,
         )

@@ -124,7 +124,7 @@ $(PORTAL_VENDOR)/.installed: $(PORTAL)/package.json $(PORTAL)/package-lock.json
 # msgstr lines of the Chinese catalogue (a test fails while one is missing).
 PORTAL_LOCALE := $(PORTAL)/src/sanpi/portal/locale
 portal-messages: venv ## extract the portal's messages and update its Chinese catalogue
-	cd $(PORTAL) && ../../$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header -o ../../.run/portal-messages.pot . >/dev/null
+	mkdir -p .run && cd $(PORTAL) && ../../$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header -o ../../.run/portal-messages.pot . >/dev/null
 	$(VENV)/bin/pybabel update -i .run/portal-messages.pot -d $(PORTAL_LOCALE) -l zh --no-fuzzy-matching --ignore-obsolete --width 100
 
 screenshots: venv kafka-jars chromium portal-assets ## photograph the portal's pages (desktop, phone) into docs/images on a stack of its own

@@ -124,10 +124,12 @@ async def run_pruner(
     interval_s: float,
     clock: Callable[[], dt.datetime] = utcnow,
 ) -> None:
-    """Prunes every `interval_s` until `stopping`; a failed pass (the database away) is logged
-    and the next one tries again."""
+    """Prunes every `interval_s` until `stopping`, the first time one interval after the start
+    (a starting service catches up first, and a test's rows are not pruned under it); a failed
+    pass (the database away) is logged and the next one tries again."""
     for table in tables:  # every series from the start
         RETENTION_PRUNED.labels(table.name)
+    await sleep_or_stop(stopping, interval_s)
     while not stopping.is_set():
         try:
             pruned = await prune(db, tables, now=clock())

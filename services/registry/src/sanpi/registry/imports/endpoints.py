@@ -108,7 +108,7 @@ async def import_projects(
 
 @router.get(
     "/template",
-    responses={200: {"content": {MEDIA_TYPES[SheetFormat.XLSX]: {}}}},
+    responses={200: {"content": {MEDIA_TYPES[f]: {} for f in SheetFormat}}},
     response_class=Response,
 )
 async def template(

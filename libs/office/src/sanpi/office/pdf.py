@@ -11,6 +11,7 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
@@ -94,8 +95,15 @@ def table(
     printed white on dark grey (a red mark, readable without colour)."""
     font = register_font()
     cell_style = styles()["cell"]
+    # A text wider than its column wraps (a Paragraph); measured, not counted: fourteen Chinese
+    # characters overflowed a column that fourteen Latin ones fit.
     data = [
-        [Paragraph(str(v), cell_style) if isinstance(v, str) and len(v) > 14 else v for v in row]
+        [
+            Paragraph(escape(v), cell_style)  # a name's & or < is text, not markup
+            if isinstance(v, str) and pdfmetrics.stringWidth(v, font, 8.5) > width - 12
+            else v
+            for v, width in zip(row, widths, strict=False)
+        ]
         for row in rows
     ]
     shown = Table(data, colWidths=list(widths), repeatRows=header_rows)

@@ -103,6 +103,11 @@ def changed(value: Any) -> tuple[str, Any]:
         return flipped, flipped
     if value == "auto":  # the portal's cookie_secure
         return "always", "always"
+    if value == "calendar":  # the notification's working_days
+        return "all", "all"
+    if isinstance(value, str) and re.fullmatch(r"\d\d:00", value):  # office hours: half past
+        later = f"{value[:2]}:30"
+        return later, later
     return "changed.example:1", "changed.example:1"
 
 

@@ -18,6 +18,7 @@ from sanpi.notification.channels.templates import Kind, render
 from sanpi.notification.channels.webhook import new_secret, signature_header
 from sanpi.notification.delivery.timing import quiet_until
 from sanpi.notification.escalation.ladder import contact_for, is_address, next_escalation_at
+from sanpi.notification.escalation.working_time import WorkingTime, parse_delay
 from sanpi.notification.routing.filters import Filter, Routing, matches
 from sanpi.notification.settings import NotificationSettings
 from sanpi.notification.subscriptions.models import Channel, Subscription
@@ -132,12 +133,37 @@ def test_quiet_hours_answer_in_utc() -> None:
     assert held == dt.datetime(2023, 9, 1, 23, 0, tzinfo=dt.UTC)  # 07:00 in Shanghai
 
 
-def test_ladder_levels_are_due_after_cumulative_delays() -> None:
-    red_since = dt.datetime(2023, 9, 1, tzinfo=dt.UTC)
-    delays = [3600.0, 7200.0, 36000.0]
-    assert next_escalation_at(red_since, 0, delays) == red_since + dt.timedelta(hours=1)
-    assert next_escalation_at(red_since, 2, delays) == red_since + dt.timedelta(hours=10)
-    assert next_escalation_at(red_since, 3, delays) is None
+def test_ladder_levels_are_due_after_working_time() -> None:
+    working = WorkingTime(is_workday=lambda day: day.weekday() < 5)
+    red_since = dt.datetime(2023, 9, 1, 8, 30, tzinfo=dt.UTC)  # Friday 16:30 in Shanghai
+    delays = [parse_delay("1h"), parse_delay("1d"), parse_delay("3d")]
+    # One working hour from Friday 16:30 is Monday 09:30: the evening and weekend do not count.
+    assert next_escalation_at(red_since, 0, delays, working) == dt.datetime(
+        2023, 9, 4, 1, 30, tzinfo=dt.UTC
+    )
+    assert next_escalation_at(red_since, 1, delays, working) == dt.datetime(
+        2023, 9, 4, 8, 30, tzinfo=dt.UTC
+    )
+    assert next_escalation_at(red_since, 2, delays, working) == dt.datetime(
+        2023, 9, 6, 8, 30, tzinfo=dt.UTC
+    )
+    assert next_escalation_at(red_since, 3, delays, working) is None
+
+
+def test_working_time_starts_outside_office_hours_at_the_next_working_morning() -> None:
+    working = WorkingTime(is_workday=lambda day: day.weekday() < 5)
+    saturday_night = dt.datetime(2023, 9, 2, 14, 0, tzinfo=dt.UTC)  # 22:00 in Shanghai
+    monday_9 = dt.datetime(2023, 9, 4, 1, 0, tzinfo=dt.UTC)
+    assert working.add(saturday_night, parse_delay("30m")) == monday_9 + dt.timedelta(minutes=30)
+    assert working.add(saturday_night, parse_delay("1d")) == monday_9 + dt.timedelta(days=1)
+    # 8 office hours a day: 10 working hours from Monday 09:00 end on Tuesday 11:00.
+    assert working.add(monday_9, parse_delay("10h")) == monday_9 + dt.timedelta(days=1, hours=2)
+
+
+def test_a_delay_that_is_not_working_time_is_refused() -> None:
+    for bad in ("14400", "4 hours", "-1h", "0d", "h"):
+        with pytest.raises(ValueError, match="working-time delay"):
+            parse_delay(bad)
 
 
 def test_ladder_contacts_fall_back_to_the_alert_then_the_district() -> None:

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from sanpi.events import Topic
 from sanpi.kit import Clock, ServiceSpec, SystemClock, create_service_app
 from sanpi.notification.consumers import CONSUMED_TOPICS, build_handlers
+from sanpi.notification.contacts.endpoints import router as contacts_router
 from sanpi.notification.delivery import service as delivery
 from sanpi.notification.delivery.endpoints import router as deliveries_router
 from sanpi.notification.delivery.worker import run_delivery_worker
@@ -19,6 +20,7 @@ from sanpi.notification.settings import NotificationSettings
 from sanpi.notification.stream.endpoints import router as stream_router
 from sanpi.notification.subscriptions.endpoints import router as subscriptions_router
 from sanpi.notification.subscriptions.worker import reseal_at_start
+from sanpi.notification.supervision.endpoints import router as supervision_router
 
 
 def create_app(settings: NotificationSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -30,7 +32,7 @@ def create_app(settings: NotificationSettings | None = None, clock: Clock | None
             settings=settings,
             title="sanpi notification",
             description="Subscriptions, routing and guaranteed delivery of sanpi events and "
-            "alerts: webhook, e-mail, live stream and inbox; acknowledgement and escalation.",
+            "alerts: webhook, e-mail, live stream and inbox; acknowledgement, escalation and 督办 (supervision items, contact book).",
             routers=[
                 subscriptions_router,
                 deliveries_router,
@@ -38,6 +40,8 @@ def create_app(settings: NotificationSettings | None = None, clock: Clock | None
                 inbox_router,
                 alerts_router,
                 alert_states_router,
+                contacts_router,
+                supervision_router,
             ],
             migrations=MIGRATIONS,
             produces=[Topic.NOTIFICATIONS],

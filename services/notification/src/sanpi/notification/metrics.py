@@ -33,6 +33,11 @@ DEAD_LETTERED = Counter(
     "Deliveries that became dead letters, by channel.",
     ["channel"],
 )
+SUPERVISION = Counter(
+    "sanpi_notification_supervision_items_total",
+    "督办 item steps: opened, responded, closed, overdue (re-escalated).",
+    ["step"],
+)
 ESCALATIONS = Counter(
     "sanpi_notification_escalations_total",
     "Escalation steps of unacknowledged red alerts, by ladder level (1-3).",

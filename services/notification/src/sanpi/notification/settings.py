@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -11,6 +12,18 @@ from pydantic_settings import SettingsConfigDict
 from sanpi.kit import ServiceSettings
 from sanpi.kit.sealing import SecretBox, check_key
 from sanpi.notification.channels.egress import Egress
+from sanpi.notification.escalation.working_time import (
+    Delay,
+    WorkingTime,
+    parse_delay,
+    parse_hhmm,
+)
+
+
+def is_workday(day: dt.date) -> bool:
+    """Placeholder until the shared calendar lands in libs/: Monday to Friday."""
+    return day.weekday() < 5
+
 
 # Refused in production, as the development JWT secret is: everyone can read it here.
 DEV_SECRET_KEY = "c2FucGktZGV2ZWxvcG1lbnQta2V5LWNoYW5nZS1tZSE="  # noqa: S105
@@ -83,12 +96,25 @@ class NotificationSettings(ServiceSettings):
     grouping_max_s: float = 300.0
     # A red alert that still fires and is not acknowledged is sent again at this interval.
     red_repeat_interval_s: float = 2 * 3600.0
-    # Escalation (督办) of an unacknowledged red alert: seconds after the first red notification
-    # at which levels 1 (unit head), 2 (sponsor leader) and 3 (district) are reached. 4 h keeps
-    # it within a working day; 10 days is one 旬, docs/domain.md#escalation, "red for more than one period".
-    escalation_delays_s: list[float] = Field(
-        default_factory=lambda: [4 * 3600.0, 24 * 3600.0, 10 * 86400.0], min_length=3, max_length=3
+    # Escalation (督办) of an unacknowledged red alert: the working time after the first red
+    # notification at which levels 1 (unit head), 2 (sponsor leader) and 3 (district) are reached,
+    # each "<n>m", "<n>h" or "<n>d" (working minutes, hours, days: office hours on working days,
+    # weekends and public holidays skipped, 调休 make-up days worked). 4 working hours keeps it
+    # within a working day; 10 working days is two weeks, "red for more than one period".
+    escalation_delays: list[str] = Field(
+        default_factory=lambda: ["4h", "1d", "10d"], min_length=3, max_length=3
     )
+    # "calendar": working time runs in office hours on working days (weekends and public holidays
+    # skipped, 调休 make-up days worked); "all": every hour of every day counts (a 24/7 duty
+    # desk, or a test running the service on the wall clock).
+    working_days: Literal["calendar", "all"] = "calendar"
+    # Office hours (Asia/Shanghai, "HH:MM") in which working minutes and hours run: from ...
+    working_day_start: str = "09:00"
+    # ... to the end of the working day.
+    working_day_end: str = "17:00"
+    # A 督办 item (supervision item) opened by an escalation is due this many working days
+    # later; unanswered by then it is re-escalated one level up, with a new due time as long.
+    supervision_due_days: int = Field(default=3, ge=1, le=60)
     # Who level 3 reaches when a subscription names no district contact.
     escalation_district_contact: str = "区督查办"
     # How often the alert timers (repeat, escalation) and gauges are checked.
@@ -117,6 +143,41 @@ class NotificationSettings(ServiceSettings):
             check_key(key.get_secret_value())
         return keys
 
+    @field_validator("escalation_delays")
+    @classmethod
+    def _delays_are_working_time(cls, delays: list[str]) -> list[str]:
+        for delay in delays:
+            parse_delay(delay)
+        return delays
+
+    @field_validator("working_day_start", "working_day_end")
+    @classmethod
+    def _office_hours_parse(cls, value: str) -> str:
+        try:
+            parse_hhmm(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r}: office hours are HH:MM, e.g. 09:00") from exc
+        return value
+
+    @property
+    def escalation_steps(self) -> list[Delay]:
+        """The escalation delays, parsed."""
+        return [parse_delay(d) for d in self.escalation_delays]
+
+    @property
+    def working_time(self) -> WorkingTime:
+        """Office hours on the working days of the shared calendar."""
+        return WorkingTime(
+            is_workday=is_workday,
+            day_start=parse_hhmm(self.working_day_start),
+            day_end=parse_hhmm(self.working_day_end),
+            continuous=self.working_days == "all",
+        )
+
+    @property
+    def supervision_due(self) -> Delay:
+        return Delay(float(self.supervision_due_days), "d")
+
     @property
     def secret_box(self) -> SecretBox:
         """Seals and opens the stored signing secrets."""
@@ -134,6 +195,8 @@ class NotificationSettings(ServiceSettings):
                 "allow_loopback_targets: refused in production (webhooks to this machine are an "
                 "SSRF hole)"
             )
+        if parse_hhmm(self.working_day_start) >= parse_hhmm(self.working_day_end):
+            raise ValueError("working_day_start must come before working_day_end")
         if self.smtp_tls and self.smtp_starttls:
             raise ValueError(
                 "smtp_tls and smtp_starttls: choose one (implicit TLS on 465, or STARTTLS on 587)"

@@ -3,11 +3,13 @@
 from pathlib import Path
 
 from sanpi.kit.migrations import Migrations
+from sanpi.notification.contacts.models import Contact
 from sanpi.notification.delivery.models import Delivery, DeliveryAttempt, DeliveryEvent
 from sanpi.notification.escalation.models import AlertFollow, AlertState
 from sanpi.notification.routing.models import ProjectView
 from sanpi.notification.stream.models import StreamEvent
 from sanpi.notification.subscriptions.models import Subscription
+from sanpi.notification.supervision.models import SupervisionItem
 
 MIGRATIONS = Migrations(
     service="notification",
@@ -21,5 +23,7 @@ MIGRATIONS = Migrations(
         AlertState,
         AlertFollow,
         StreamEvent,
+        Contact,
+        SupervisionItem,
     ),
 )

@@ -448,14 +448,15 @@ async def test_an_unacknowledged_red_alert_escalates_on_schedule_an_acknowledged
         "已确认项目" in m["Subject"] for c in contacts.values() for m in notifier.smtp.to(c)
     )
     # The log is complete (unlike a topic read that stops at the third match): the acknowledged
-    # alert, red just as long, got no escalation at any level.
+    # alert, red just as long, got no escalation at any level. The first step opened a 督办 item:
+    # its message to the unit head is the item's (SUPERVISION), not a plain escalation.
     log = await deliveries(http, sub["id"])
     assert sorted((d["kind"], d["alert_key"] == ignored.alert_key) for d in log) == [
         ("ESCALATION", True),
         ("ESCALATION", True),
-        ("ESCALATION", True),
         ("EVENT", False),
         ("EVENT", True),
+        ("SUPERVISION", True),
     ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import Table, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -57,3 +58,27 @@ async def active_named(session: AsyncSession, who: str) -> list[Contact]:
         .order_by(col(Contact.created_at), col(Contact.id))
     )
     return list((await session.exec(stmt)).all())
+
+
+CONTACT: Table = Contact.__table__  # type: ignore[attr-defined]
+
+
+async def stored_secrets(session: AsyncSession) -> list[tuple[str, str | None, str | None]]:
+    """(id, dingtalk_secret, feishu_secret) of every contact that holds a robot secret."""
+    stmt = select(CONTACT.c.id, CONTACT.c.dingtalk_secret, CONTACT.c.feishu_secret).where(
+        or_(CONTACT.c.dingtalk_secret.is_not(None), CONTACT.c.feishu_secret.is_not(None))
+    )
+    return [(row[0], row[1], row[2]) for row in await session.exec(stmt)]
+
+
+async def replace_secret(
+    session: AsyncSession, contact_id: str, column: str, old: str, new: str
+) -> bool:
+    """Sets `column` to `new` if it still holds `old` (an edit meanwhile wins)."""
+    stmt = (
+        update(CONTACT)
+        .where(CONTACT.c.id == contact_id, CONTACT.c[column] == old)
+        .values({column: new})
+    )
+    result = await session.exec(stmt)
+    return bool(result.rowcount)

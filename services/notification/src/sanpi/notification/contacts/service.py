@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.kit import FieldProblem, InvalidInput, NotFound, Page
+from sanpi.kit import Database, FieldProblem, InvalidInput, NotFound, Page
 from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.kit.sealing import SecretBox
 from sanpi.notification.channels import plugins
@@ -26,6 +26,7 @@ from sanpi.notification.contacts.schemas import (
 )
 from sanpi.notification.escalation.ladder import is_address
 from sanpi.notification.subscriptions.models import Channel
+from sanpi.notification.subscriptions.service import Resealed, reseal_rows
 
 # Each address a contact may have, with what a person calls it.
 ADDRESS_FIELDS: dict[str, str] = {
@@ -201,3 +202,12 @@ def reach(contact: Contact, subscription_channel: str) -> Reach | None:
     if contact.email:
         return Reach(Channel.EMAIL, contact.email)
     return None
+
+
+async def reseal_secrets(db: Database, box: SecretBox) -> Resealed:
+    """The contacts' robot secrets sealed with the newest key (as subscriptions' are)."""
+    async with db.read() as session:
+        rows = await repository.stored_secrets(session)
+    return await reseal_rows(
+        db, box, rows, ("dingtalk_secret", "feishu_secret"), repository.replace_secret
+    )

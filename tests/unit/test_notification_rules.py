@@ -134,7 +134,7 @@ def test_quiet_hours_answer_in_utc() -> None:
 
 
 def test_ladder_levels_are_due_after_working_time() -> None:
-    working = WorkingTime(is_workday=lambda day: day.weekday() < 5)
+    working = WorkingTime()
     red_since = dt.datetime(2023, 9, 1, 8, 30, tzinfo=dt.UTC)  # Friday 16:30 in Shanghai
     delays = [parse_delay("1h"), parse_delay("1d"), parse_delay("3d")]
     # One working hour from Friday 16:30 is Monday 09:30: the evening and weekend do not count.
@@ -150,20 +150,37 @@ def test_ladder_levels_are_due_after_working_time() -> None:
     assert next_escalation_at(red_since, 3, delays, working) is None
 
 
-def test_working_time_starts_outside_office_hours_at_the_next_working_morning() -> None:
-    working = WorkingTime(is_workday=lambda day: day.weekday() < 5)
-    saturday_night = dt.datetime(2023, 9, 2, 14, 0, tzinfo=dt.UTC)  # 22:00 in Shanghai
-    monday_9 = dt.datetime(2023, 9, 4, 1, 0, tzinfo=dt.UTC)
-    assert working.add(saturday_night, parse_delay("30m")) == monday_9 + dt.timedelta(minutes=30)
-    assert working.add(saturday_night, parse_delay("1d")) == monday_9 + dt.timedelta(days=1)
-    # 8 office hours a day: 10 working hours from Monday 09:00 end on Tuesday 11:00.
-    assert working.add(monday_9, parse_delay("10h")) == monday_9 + dt.timedelta(days=1, hours=2)
+def shanghai_at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), CAMPAIGN_TZ).astimezone(dt.UTC)
+
+
+def test_working_time_follows_the_shared_calendar_with_its_make_up_days() -> None:
+    working = WorkingTime()
+    # 2023: 中秋/国庆 from Friday 29 September to Friday 6 October; Saturday 7 and Sunday 8
+    # October are 调休 working days.
+    thursday = shanghai_at(dt.date(2023, 9, 28), 10)
+    assert working.add(thursday, parse_delay("1d")) == shanghai_at(dt.date(2023, 10, 7), 10)
+    assert working.add(thursday, parse_delay("3d")) == shanghai_at(dt.date(2023, 10, 9), 10)
+    # Office hours 9-12 and 13-17: 8 working hours from Thursday 10:00 end on Saturday 7
+    # October (a make-up day) at 11:00.
+    assert working.add(thursday, parse_delay("8h")) == shanghai_at(dt.date(2023, 10, 7), 11)
+    # A 24/7 desk counts every hour.
+    assert WorkingTime(continuous=True).add(thursday, parse_delay("8h")) == thursday + dt.timedelta(
+        hours=8
+    )
+
+
+def test_in_a_year_the_calendar_does_not_know_a_delay_runs_on_the_wall_clock() -> None:
+    far = dt.datetime(2099, 3, 2, 2, 0, tzinfo=dt.UTC)
+    assert WorkingTime().add(far, parse_delay("3d")) == far + dt.timedelta(days=3)
 
 
 def test_a_delay_that_is_not_working_time_is_refused() -> None:
     for bad in ("14400", "4 hours", "-1h", "0d", "h"):
         with pytest.raises(ValueError, match="working-time delay"):
             parse_delay(bad)
+    with pytest.raises(ValueError, match="whole days"):
+        parse_delay("1.5d")
 
 
 def test_ladder_contacts_fall_back_to_the_alert_then_the_district() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from typing import ClassVar, Literal
 
@@ -16,14 +15,8 @@ from sanpi.notification.escalation.working_time import (
     Delay,
     WorkingTime,
     parse_delay,
-    parse_hhmm,
+    parse_office_hours,
 )
-
-
-def is_workday(day: dt.date) -> bool:
-    """Placeholder until the shared calendar lands in libs/: Monday to Friday."""
-    return day.weekday() < 5
-
 
 # Refused in production, as the development JWT secret is: everyone can read it here.
 DEV_SECRET_KEY = "c2FucGktZGV2ZWxvcG1lbnQta2V5LWNoYW5nZS1tZSE="  # noqa: S105
@@ -104,14 +97,15 @@ class NotificationSettings(ServiceSettings):
     escalation_delays: list[str] = Field(
         default_factory=lambda: ["4h", "1d", "10d"], min_length=3, max_length=3
     )
-    # "calendar": working time runs in office hours on working days (weekends and public holidays
-    # skipped, 调休 make-up days worked); "all": every hour of every day counts (a 24/7 duty
+    # "calendar": working time runs in office hours on working days of the shared calendar
+    # (weekends and public holidays skipped, 调休 make-up days worked); "all": every hour counts (a 24/7 duty
     # desk, or a test running the service on the wall clock).
     working_days: Literal["calendar", "all"] = "calendar"
-    # Office hours (Asia/Shanghai, "HH:MM") in which working minutes and hours run: from ...
-    working_day_start: str = "09:00"
-    # ... to the end of the working day.
-    working_day_end: str = "17:00"
+    # Office hours (Asia/Shanghai, "HH:MM-HH:MM" spans; the gap between two is the lunch break)
+    # in which working minutes and hours run on working days.
+    office_hours: list[str] = Field(
+        default_factory=lambda: ["09:00-12:00", "13:00-17:00"], min_length=1
+    )
     # A 督办 item (supervision item) opened by an escalation is due this many working days
     # later; unanswered by then it is re-escalated one level up, with a new due time as long.
     supervision_due_days: int = Field(default=3, ge=1, le=60)
@@ -150,14 +144,11 @@ class NotificationSettings(ServiceSettings):
             parse_delay(delay)
         return delays
 
-    @field_validator("working_day_start", "working_day_end")
+    @field_validator("office_hours")
     @classmethod
-    def _office_hours_parse(cls, value: str) -> str:
-        try:
-            parse_hhmm(value)
-        except ValueError as exc:
-            raise ValueError(f"{value!r}: office hours are HH:MM, e.g. 09:00") from exc
-        return value
+    def _office_hours_parse(cls, spans: list[str]) -> list[str]:
+        parse_office_hours(spans)
+        return spans
 
     @property
     def escalation_steps(self) -> list[Delay]:
@@ -168,10 +159,7 @@ class NotificationSettings(ServiceSettings):
     def working_time(self) -> WorkingTime:
         """Office hours on the working days of the shared calendar."""
         return WorkingTime(
-            is_workday=is_workday,
-            day_start=parse_hhmm(self.working_day_start),
-            day_end=parse_hhmm(self.working_day_end),
-            continuous=self.working_days == "all",
+            hours=parse_office_hours(self.office_hours), continuous=self.working_days == "all"
         )
 
     @property
@@ -195,8 +183,6 @@ class NotificationSettings(ServiceSettings):
                 "allow_loopback_targets: refused in production (webhooks to this machine are an "
                 "SSRF hole)"
             )
-        if parse_hhmm(self.working_day_start) >= parse_hhmm(self.working_day_end):
-            raise ValueError("working_day_start must come before working_day_end")
         if self.smtp_tls and self.smtp_starttls:
             raise ValueError(
                 "smtp_tls and smtp_starttls: choose one (implicit TLS on 465, or STARTTLS on 587)"

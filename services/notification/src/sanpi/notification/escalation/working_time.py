@@ -1,28 +1,32 @@
-"""Working time (pure): delays such as "4h" or "3d" counted in working hours and working days of
-Asia/Shanghai, skipping the days the calendar says are not working days."""
+"""Escalation and 督办 delays such as "4h" or "3d", counted in working time by the shared calendar
+(sanpi.kit.workdays: office hours of working days, 调休 included)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from sanpi.kit import CAMPAIGN_TZ
+from sanpi.kit.workdays import (
+    OFFICE_HOURS,
+    CalendarYearUnknown,
+    OfficeHours,
+    add_working_days,
+    add_working_time,
+)
 
-SHANGHAI = CAMPAIGN_TZ
+log = logging.getLogger("sanpi.notification.working_time")
+
 DELAY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
-UNITS = {"s": "working seconds", "m": "working minutes", "h": "working hours", "d": "working days"}
-# A year of working days: far enough for any delay, near enough to stop on a broken calendar.
-MAX_DAYS_SCANNED = 800
-
-IsWorkday = Callable[[dt.date], bool]
+SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+OFFICE_SPAN = re.compile(r"^(\d\d):(\d\d)-(\d\d):(\d\d)$")
 
 
 @dataclass(frozen=True)
 class Delay:
-    """A delay in working time: `amount` working seconds (s), minutes (m), hours (h) or days
-    (d)."""
+    """A delay in working time: `amount` working seconds (s), minutes (m), hours (h), or whole
+    working days (d)."""
 
     amount: float
     unit: str
@@ -30,80 +34,64 @@ class Delay:
     def __str__(self) -> str:
         return f"{self.amount:g}{self.unit}"
 
+    @property
+    def span(self) -> dt.timedelta:
+        """As a plain duration (a day as 24 hours)."""
+        return dt.timedelta(seconds=self.amount * SECONDS[self.unit])
+
 
 def parse_delay(text: str) -> Delay:
-    """ "30m", "4h", "1d", "2.5h" → a Delay; ValueError (with the accepted forms) otherwise."""
+    """ "30m", "4h", "1d" → a Delay; ValueError (with the accepted forms) otherwise. Seconds exist
+    for tests that run a service on the wall clock (working_days="all")."""
     match = DELAY.fullmatch(text)
     if match is None or float(match.group(1)) <= 0:
         raise ValueError(
             f"{text!r} is not a working-time delay: a positive number followed by s, m, h or d "
             "(working seconds, minutes, hours, days), e.g. 4h, 1d"
         )
-    return Delay(float(match.group(1)), match.group(2))
+    delay = Delay(float(match.group(1)), match.group(2))
+    if delay.unit == "d" and not delay.amount.is_integer():
+        raise ValueError(f"{text!r}: working days are whole days (write hours instead, e.g. 4h)")
+    return delay
 
 
-def parse_hhmm(text: str) -> dt.time:
-    hours, _, minutes = text.partition(":")
-    return dt.time(int(hours), int(minutes))
+def parse_office_hours(spans: list[str]) -> OfficeHours:
+    """["09:00-12:00", "13:00-17:00"] → OfficeHours; ValueError naming the bad span."""
+    parsed = []
+    for span in spans:
+        match = OFFICE_SPAN.fullmatch(span.strip())
+        if match is None:
+            raise ValueError(f"{span!r}: an office-hours span is HH:MM-HH:MM, e.g. 09:00-12:00")
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        try:
+            parsed.append((dt.time(h1, m1), dt.time(h2, m2)))
+        except ValueError as exc:
+            raise ValueError(f"{span!r}: {exc}") from exc
+    return OfficeHours(tuple(parsed))
 
 
 @dataclass(frozen=True)
 class WorkingTime:
-    """Office hours on working days; `is_workday` is the shared calendar (调休 included)."""
+    """Working time as the calendar counts it; `continuous`: every instant counts (a 24/7 duty
+    desk, or a test running the service on the wall clock)."""
 
-    is_workday: IsWorkday
-    day_start: dt.time = dt.time(9, 0)
-    day_end: dt.time = dt.time(17, 0)
-    # Every instant counts (a 24/7 duty desk): a day is 24 hours, nothing is skipped.
+    hours: OfficeHours = OFFICE_HOURS
     continuous: bool = False
 
-    def _next_start(self, local: dt.datetime) -> dt.datetime:
-        """The working instant at or after `local`: itself inside office hours of a working day,
-        else the start of the next working period."""
-        day = local.date()
-        for _ in range(MAX_DAYS_SCANNED):
-            start = dt.datetime.combine(day, self.day_start, SHANGHAI)
-            end = dt.datetime.combine(day, self.day_end, SHANGHAI)
-            if self.is_workday(day) and local < end:
-                return max(local, start)
-            day += dt.timedelta(days=1)
-        raise ValueError("the calendar has no working day within two years")
-
     def add(self, start: dt.datetime, delay: Delay) -> dt.datetime:
-        """`start` plus `delay` in working time, in UTC. Minutes and hours run only in office
-        hours; days land at the same time of day on the n-th following working day (a start
-        outside office hours counts from the next working period)."""
+        """`start` plus `delay`: seconds, minutes and hours run in office hours of working days
+        (1 working hour from Friday 16:30 is Monday 09:30); days land at the same time of day on
+        the n-th following working day. In a year the calendar does not know yet, the delay is
+        counted on the wall clock (an escalation a little early, never one that does not come),
+        and the calendar counts the miss in sanpi_calendar_unknown_year_total."""
         if self.continuous:
-            return start.astimezone(dt.UTC) + _span(delay)
-        local = self._next_start(start.astimezone(SHANGHAI))
-        if delay.unit == "d":
-            whole = int(delay.amount)
-            day = local.date()
-            for _ in range(whole):
-                day += dt.timedelta(days=1)
-                while not self.is_workday(day):
-                    day += dt.timedelta(days=1)
-            landed = dt.datetime.combine(day, local.timetz().replace(tzinfo=None), SHANGHAI)
-            rest = delay.amount - whole
-            if rest:
-                return self.add(landed, Delay(rest * self._day_minutes(), "m"))
-            return landed.astimezone(dt.UTC)
-        remaining = _span(delay)
-        for _ in range(MAX_DAYS_SCANNED):
-            end = dt.datetime.combine(local.date(), self.day_end, SHANGHAI)
-            if local + remaining <= end:
-                return (local + remaining).astimezone(dt.UTC)
-            remaining -= end - local
-            local = self._next_start(end + dt.timedelta(seconds=1))
-        raise ValueError("the calendar has no working day within two years")
-
-    def _day_minutes(self) -> float:
-        start = dt.datetime.combine(dt.date(2000, 1, 1), self.day_start)
-        end = dt.datetime.combine(dt.date(2000, 1, 1), self.day_end)
-        return (end - start).total_seconds() / 60
-
-
-def _span(delay: Delay) -> dt.timedelta:
-    """The delay as a plain duration (a day as 24 hours)."""
-    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[delay.unit]
-    return dt.timedelta(seconds=delay.amount * seconds)
+            return start + delay.span
+        try:
+            if delay.unit == "d":
+                return add_working_days(start, int(delay.amount))
+            return add_working_time(start, delay.span, self.hours)
+        except CalendarYearUnknown as exc:
+            log.error(
+                "working time of %s from %s: %s; counted on the wall clock", delay, start, exc
+            )
+            return start + delay.span

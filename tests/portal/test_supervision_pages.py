@@ -50,6 +50,7 @@ async def test_the_unit_answers_an_item_and_an_official_closes_it(district: Dist
     assert "督办事项" in page.text
     assert "梧桐迟迟未开工项目" in page.text
     assert "签约后未开工" in page.text
+    assert "：梧桐迟迟未开工项目" not in page.text  # the name once, as the link, not again
     assert "梧桐园区运营中心" in page.text
     assert "王建国 · 第1级" in page.text
     assert "待反馈" in page.text

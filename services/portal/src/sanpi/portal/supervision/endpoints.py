@@ -8,6 +8,7 @@ from fastapi.responses import Response
 
 from sanpi.client.sdk.base import ApiError
 from sanpi.portal import forms
+from sanpi.portal.alerts.service import headline
 from sanpi.portal.i18n import N_, _
 from sanpi.portal.supervision.schemas import CloseForm, RespondForm, SupervisionFilters
 from sanpi.portal.upstream import Apis, call
@@ -58,7 +59,7 @@ async def _page(
         request,
         "supervision/list.html",
         {
-            "items": answer.get("items", []),
+            "items": [{**i, "headline": headline(i)} for i in answer.get("items", [])],
             "next_cursor": answer.get("next_cursor"),
             "filters": filters,
             "values": raw,

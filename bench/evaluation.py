@@ -145,7 +145,8 @@ async def run(
             day = as_of + dt.timedelta(days=offset)
             with profiled_to(profile and profile.with_suffix(f".pass{n}.txt")):
                 wall, cpu = time.perf_counter(), time.process_time()
-                async with db.transaction() as session:
+                async with db.transaction() as uow:
+                    session = uow.session
                     result = await rules.evaluate(session, settings=settings, as_of=day)
                 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             print(

@@ -50,7 +50,7 @@ from sanpi.events.xun import ReportPeriod, last_completed, period_of, periods_be
 from sanpi.kit import Role, SystemClock, issue_token, utcnow
 from sanpi.kit.app import Runtime
 from sanpi.kit.consumer import EventConsumer, Record
-from sanpi.kit.inbox import InboxEntry
+from sanpi.kit.dedup import ProcessedEvent
 from sanpi.kit.outbox import OutboxMessage
 from sanpi.kit.settings import DEV_JWT_SECRET
 from sanpi.milestone.app import create_app as milestone_app
@@ -667,7 +667,7 @@ async def replay_part(
                         raise RuntimeError(f"replay: {applied}/{handled} after an hour")
                     await asyncio.sleep(0.2)
                     async with db.read() as session:
-                        stmt = select(func.count()).select_from(InboxEntry)
+                        stmt = select(func.count()).select_from(ProcessedEvent)
                         applied = (await session.exec(stmt)).one()
                         stmt = select(func.count()).select_from(table("evaluation_due"))
                         due = (await session.exec(stmt)).one()

@@ -16,6 +16,7 @@ from sanpi.kit import (
     FixedClock,
     InvalidInput,
     PreconditionFailed,
+    UnitOfWork,
     check_version,
     etag,
     parse_if_match,
@@ -61,7 +62,7 @@ def test_public_surface_is_sorted_and_real(module: object) -> None:
 
 
 def test_prefetched_rows_answer_kept_keys_only_and_keep_what_the_batch_adds() -> None:
-    session = cast(AsyncSession, SimpleNamespace(info={}))
+    session = UnitOfWork(cast(AsyncSession, SimpleNamespace(info={})), event_source="/test")
     memory: Prefetched[dict[str, str]] = Prefetched("test")
     assert memory.rows(session, "p1") is None, "nothing prefetched: ask the database"
     found = [{"id": "p1", "v": "a"}, {"id": "p1", "v": "b"}]

@@ -104,7 +104,8 @@ async def test_a_pass_deletes_only_the_marks_it_evaluated(tmp_path: Path) -> Non
             evaluated.append(ids)
 
         async def mark(rows: Sequence[tuple[str, str]]) -> None:
-            async with svc.runtime.db.transaction() as session:
+            async with svc.runtime.db.transaction() as uow:
+                session = uow.session
                 for project_id, token in rows:
                     repository.mark_due(session, project_id, token)
 
@@ -127,7 +128,8 @@ async def test_a_pass_does_not_wait_for_a_mark_another_transaction_holds(tmp_pat
     mark for a later pass."""
     async with milestone_service(tmp_path, today=TODAY, evaluate_on_events=False) as svc:
         db = svc.runtime.db
-        async with db.transaction() as session:
+        async with db.transaction() as uow:
+            session = uow.session
             repository.mark_due(session, "p1", "old")
             repository.mark_due(session, "p2", "t2")
         async with db.engine.connect() as request:  # a request rewriting p1's mark, not committed
@@ -135,7 +137,8 @@ async def test_a_pass_does_not_wait_for_a_mark_another_transaction_holds(tmp_pat
                 repository._MARK["postgresql"],
                 {"project_id": "p1", "token": "new", "marked_at": dt.datetime.now(dt.UTC)},
             )
-            async with db.transaction() as session:
+            async with db.transaction() as uow:
+                session = uow.session
                 await asyncio.wait_for(
                     repository.unmark(session, [("p1", "old"), ("p2", "t2")]), timeout=10
                 )

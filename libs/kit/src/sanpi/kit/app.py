@@ -37,6 +37,7 @@ from sanpi.kit.ratelimit import RateLimiter
 from sanpi.kit.security import install_api_docs, install_web_security
 from sanpi.kit.settings import ServiceSettings
 from sanpi.kit.stacks import dump_stacks_on_signal
+from sanpi.kit.unit_of_work import UnitOfWork
 from sanpi.kit.waiting import within
 
 log = logging.getLogger("sanpi.runtime")
@@ -266,9 +267,14 @@ def get_runtime(request: Request) -> Runtime:
     return runtime
 
 
-async def _transaction(request: Request) -> AsyncIterator[AsyncSession]:
-    async with get_runtime(request).db.transaction() as session:
-        yield session
+async def _transaction(request: Request) -> AsyncIterator[UnitOfWork]:
+    async with get_runtime(request).db.transaction() as uow:
+        yield uow
+
+
+async def _transaction_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with get_runtime(request).db.transaction() as uow:
+        yield uow.session
 
 
 async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -278,7 +284,9 @@ async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 # scope="function": the transaction commits when the route returns and before the response is
 # sent, so a client never sees 201 for a write that then fails to commit.
-SessionDep = Annotated[AsyncSession, Depends(_transaction, scope="function")]
+UnitOfWorkDep = Annotated[UnitOfWork, Depends(_transaction, scope="function")]
+# The unit of work's session, for the milestone service until it takes the unit of work itself.
+SessionDep = Annotated[AsyncSession, Depends(_transaction_session, scope="function")]
 ReadSessionDep = Annotated[AsyncSession, Depends(_read_session, scope="function")]
 
 

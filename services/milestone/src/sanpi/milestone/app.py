@@ -32,9 +32,9 @@ async def scheduled_evaluation(runtime: Runtime, stopping: asyncio.Event) -> Non
     if settings.evaluation_interval_s <= 0:
         return
     while not stopping.is_set():
-        async with runtime.db.transaction() as session:
-            as_of = await rules.evaluation_date(session, runtime.clock)
-            result = await rules.evaluate(session, settings=settings, as_of=as_of)
+        async with runtime.db.transaction() as uow:
+            as_of = await rules.evaluation_date(uow.session, runtime.clock)
+            result = await rules.evaluate(uow.session, settings=settings, as_of=as_of)
         log.info(
             "evaluation %s as of %s: %d projects, raised %d, updated %d, resolved %d",
             result.evaluation_id,

@@ -16,7 +16,7 @@ from sanpi.events import (
     ProjectRegistered,
     ProjectUpdated,
 )
-from sanpi.kit import Clock, Database, Handlers
+from sanpi.kit import Clock, Database, Handlers, UnitOfWork
 from sanpi.milestone.lifecycle import repository as tracked
 from sanpi.milestone.lifecycle import service as lifecycle
 from sanpi.milestone.milestones import repository as planned
@@ -35,7 +35,8 @@ def make_handlers(settings: MilestoneSettings, clock: Clock) -> Handlers[Any]:
     handlers: Handlers[Any] = Handlers()
 
     @handlers.before_batch
-    async def prefetch(session: AsyncSession, batch: Sequence[EventData]) -> None:
+    async def prefetch(uow: UnitOfWork, batch: Sequence[EventData]) -> None:
+        session = uow.session
         # Every handler below looks up its project (a listing only its periods), the registered
         # and updated ones their milestones, those and the listed ones their plans: one query
         # each for the batch instead of up to three per event.
@@ -67,21 +68,22 @@ def make_handlers(settings: MilestoneSettings, clock: Clock) -> Handlers[Any]:
         reevaluate(session, settings=settings, clock=clock, project_id=master.project_id)
 
     @handlers.on(ProjectRegistered)
-    async def on_registered(
-        session: AsyncSession, event: CloudEvent, data: ProjectRegistered
-    ) -> None:
+    async def on_registered(uow: UnitOfWork, event: CloudEvent, data: ProjectRegistered) -> None:
+        session = uow.session
         since = await lifecycle.track(session, event, data)
         if since is not None:
             await follow(session, data, since.year, "registry")
 
     @handlers.on(ProjectUpdated)
-    async def on_updated(session: AsyncSession, event: CloudEvent, data: ProjectUpdated) -> None:
+    async def on_updated(uow: UnitOfWork, event: CloudEvent, data: ProjectUpdated) -> None:
+        session = uow.session
         project = await lifecycle.update(session, event, data, data.updated_by)
         if project is not None:
             await follow(session, data, project.stage_since.year, data.updated_by or "registry")
 
     @handlers.on(ProjectListed)
-    async def on_listed(session: AsyncSession, event: CloudEvent, data: ProjectListed) -> None:
+    async def on_listed(uow: UnitOfWork, event: CloudEvent, data: ProjectListed) -> None:
+        session = uow.session
         if await lifecycle.listed(session, event, data) and data.event_date is not None:
             await progress.plan_from_registry(
                 session,
@@ -93,9 +95,8 @@ def make_handlers(settings: MilestoneSettings, clock: Clock) -> Handlers[Any]:
             reevaluate(session, settings=settings, clock=clock, project_id=data.project_id)
 
     @handlers.on(ProjectCancelled)
-    async def on_cancelled(
-        session: AsyncSession, _event: CloudEvent, data: ProjectCancelled
-    ) -> None:
+    async def on_cancelled(uow: UnitOfWork, _event: CloudEvent, data: ProjectCancelled) -> None:
+        session = uow.session
         project = await lifecycle.cancelled(session, data)
         if project is not None:
             # A cancelled project leaves every rule's reach: its alerts resolve now.

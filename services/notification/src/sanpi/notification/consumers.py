@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from sanpi.events import EVENT_TYPES, AlertEvent, CloudEvent, EventData, Topic
-from sanpi.kit import Clock, Handlers
+from sanpi.kit import Clock, Handlers, UnitOfWork
 from sanpi.notification.delivery import service as delivery
 from sanpi.notification.escalation import service as escalation
 from sanpi.notification.routing import service as routing
@@ -23,21 +21,21 @@ def build_handlers(settings: NotificationSettings, clock: Clock) -> Handlers[Any
     projection → alert state → stream log → fan-out → timers of new red notifications."""
     handlers: Handlers[Any] = Handlers()
 
-    async def on_event(session: AsyncSession, event: CloudEvent, data: EventData) -> None:
+    async def on_event(uow: UnitOfWork, event: CloudEvent, data: EventData) -> None:
         now = clock.now()
-        await routing.apply(session, data)
+        await routing.apply(uow, data)
         if isinstance(data, AlertEvent):
-            await escalation.apply_alert(session, event, data, now=now)
-        routed = await routing.routing_of(session, event, data)
-        stream.append(session, event, routed, now=now)
-        for urgent in await delivery.fan_out(session, event, routed, settings=settings, now=now):
+            await escalation.apply_alert(uow, event, data, now=now)
+        routed = await routing.routing_of(uow, event, data)
+        stream.append(uow, event, routed, now=now)
+        for urgent in await delivery.fan_out(uow, event, routed, settings=settings, now=now):
             await escalation.follow(
-                session, urgent.subscription_id, urgent.alert_key, now=now, settings=settings
+                uow, urgent.subscription_id, urgent.alert_key, now=now, settings=settings
             )
 
     @handlers.before_batch
-    async def prepare(session: AsyncSession, batch: Sequence[EventData]) -> None:
-        await routing.prefetch(session, batch)
+    async def prepare(uow: UnitOfWork, batch: Sequence[EventData]) -> None:
+        await routing.prefetch(uow, batch)
 
     for model in EVENT_TYPES.values():
         if model.TOPIC in CONSUMED_TOPICS:

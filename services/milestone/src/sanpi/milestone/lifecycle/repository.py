@@ -11,10 +11,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import Stage
-from sanpi.kit.db import at_commit, utcnow
-from sanpi.kit.deferred import insert_at_commit, insert_pending
+from sanpi.kit.db import utcnow
+from sanpi.kit.legacy import Prefetched, at_commit, insert_at_commit, insert_pending
 from sanpi.kit.named_rows import NamedRow, named_rows
-from sanpi.kit.prefetch import Prefetched
 from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
 
 # A consumer batch's projects, loaded up front.

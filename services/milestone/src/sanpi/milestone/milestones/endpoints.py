@@ -13,6 +13,7 @@ from sanpi.kit import (
     ReadSessionDep,
     RuntimeDep,
     SessionDep,
+    UnitOfWork,
     Writer,
     run_idempotent,
     today,
@@ -94,7 +95,7 @@ async def post_milestone(
         return answer, {}
 
     return await run_idempotent(
-        session,
+        UnitOfWork.of(session),
         key=idempotency_key,
         principal=principal,
         scope=f"POST /v1/projects/{project_id}/milestones",

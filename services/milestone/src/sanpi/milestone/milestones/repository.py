@@ -10,9 +10,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import MilestoneKind
-from sanpi.kit.deferred import insert_at_commit, insert_pending
+from sanpi.kit.legacy import Prefetched, insert_at_commit, insert_pending
 from sanpi.kit.named_rows import NamedRow, named_rows
-from sanpi.kit.prefetch import Prefetched
 from sanpi.milestone.milestones.models import Milestone
 
 # A consumer batch's milestones by project, loaded up front.

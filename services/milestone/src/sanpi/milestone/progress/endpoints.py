@@ -16,6 +16,7 @@ from sanpi.kit import (
     ReadSessionDep,
     RuntimeDep,
     SessionDep,
+    UnitOfWork,
     Writer,
     run_idempotent,
     today,
@@ -63,7 +64,7 @@ async def post_progress(
         return ProgressPublic.model_validate(row), {}
 
     return await run_idempotent(
-        session,
+        UnitOfWork.of(session),
         key=idempotency_key,
         principal=principal,
         scope=f"POST /v1/projects/{project_id}/progress",

@@ -10,9 +10,8 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.kit.deferred import insert_at_commit, insert_pending
+from sanpi.kit.legacy import Prefetched, insert_at_commit, insert_pending
 from sanpi.kit.pagination import CreatedKey, after_created
-from sanpi.kit.prefetch import Prefetched
 from sanpi.milestone.lifecycle import repository as lifecycle_repository
 from sanpi.milestone.lifecycle.models import TrackedProject
 from sanpi.milestone.lifecycle.repository import Standing

@@ -88,7 +88,8 @@ class Coalescer:
         burst's first commit went alone and the rest waited a whole pass)."""
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                async with self.db.transaction() as session:
+                async with self.db.transaction() as uow:
+                    session = uow.session
                     if not batch:
                         self._take(batch)
                     marks = [m for waiting in batch for m in waiting.marks]

@@ -13,7 +13,8 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import AlertRule, Severity
-from sanpi.kit import insert_at_commit, utcnow
+from sanpi.kit import utcnow
+from sanpi.kit.legacy import insert_at_commit
 from sanpi.kit.pagination import CreatedKey, after_created
 from sanpi.milestone.rules.models import Alert, AlertState, EvaluationDue, PinnedDate
 

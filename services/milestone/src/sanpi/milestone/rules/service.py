@@ -29,8 +29,9 @@ from sanpi.events import (
 )
 from sanpi.events.models.alerts import AlertEvent
 from sanpi.events.xun import parse_period
-from sanpi.kit import CATCHING_UP, Clock, Database, after_commit, today, utcnow
+from sanpi.kit import Clock, Database, today, utcnow
 from sanpi.kit.gc_pause import gc_paused
+from sanpi.kit.legacy import after_commit, catching_up
 from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.milestone import metrics
 from sanpi.milestone.lifecycle import repository as projects
@@ -630,7 +631,7 @@ def reevaluate(
         async def evaluate_marked(db: Database) -> None:
             await coalescer(db, settings, clock).evaluate(list(due.items()))
 
-        if not session.info.get(CATCHING_UP):
+        if not catching_up(session):
             after_commit(session, REEVALUATE, evaluate_marked)
     if project_id not in marks:
         marks[project_id] = str(uuid.uuid4())

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.kit import insert_at_commit
+from sanpi.kit.legacy import insert_at_commit
 from sanpi.milestone.timeline.models import TimelineEntry
 
 _INSERT = sa.insert(TimelineEntry)

@@ -7,7 +7,8 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import CloudEvent, EventData
-from sanpi.kit import FieldProblem, InvalidInput, enqueue, utcnow
+from sanpi.kit import FieldProblem, InvalidInput, utcnow
+from sanpi.kit.legacy import enqueue
 from sanpi.kit.pagination import decode_cursor, encode_cursor
 from sanpi.milestone.timeline import repository
 from sanpi.milestone.timeline.models import TimelineEntry

@@ -15,7 +15,7 @@ from sanpi.kit import (
     Page,
     ReadSessionDep,
     RuntimeDep,
-    SessionDep,
+    UnitOfWorkDep,
     etag,
     run_idempotent,
 )
@@ -41,7 +41,7 @@ def _settings(runtime: RuntimeDep) -> NotificationSettings:
 async def create_subscription(
     body: SubscriptionCreate,
     principal: Authenticated,
-    session: SessionDep,
+    uow: UnitOfWorkDep,
     runtime: RuntimeDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
@@ -52,7 +52,7 @@ async def create_subscription(
 
     async def subscribe() -> tuple[SubscriptionCreated, dict[str, str]]:
         subscription, secret = await service.create(
-            session, body=body, principal=principal, egress=settings.egress, box=settings.secret_box
+            uow, body=body, principal=principal, egress=settings.egress, box=settings.secret_box
         )
         headers = {
             "Location": f"/v1/subscriptions/{subscription.id}",
@@ -61,7 +61,7 @@ async def create_subscription(
         return service.created(subscription, secret), headers
 
     return await run_idempotent(
-        session,
+        uow,
         key=idempotency_key,
         principal=principal,
         scope="POST /v1/subscriptions",
@@ -103,7 +103,7 @@ async def update_subscription(
     subscription_id: str,
     body: SubscriptionUpdate,
     principal: Authenticated,
-    session: SessionDep,
+    uow: UnitOfWorkDep,
     runtime: RuntimeDep,
     response: Response,
     if_match: Annotated[
@@ -112,7 +112,7 @@ async def update_subscription(
 ) -> SubscriptionPublic:
     """Changes filters, target, quiet hours, language or contacts; `active: true` re-enables."""
     subscription = await service.update(
-        session,
+        uow,
         subscription_id=subscription_id,
         body=body,
         principal=principal,
@@ -126,13 +126,13 @@ async def update_subscription(
 
 @router.post("/{subscription_id}/rotate-secret", response_model=SubscriptionCreated)
 async def rotate_secret(
-    subscription_id: str, principal: Authenticated, session: SessionDep, runtime: RuntimeDep
+    subscription_id: str, principal: Authenticated, uow: UnitOfWorkDep, runtime: RuntimeDep
 ) -> SubscriptionCreated:
     """A new whsec_ secret. Until `previous_secret_expires_at` every webhook carries signatures
     with both secrets (space-separated in webhook-signature), so receivers can switch calmly."""
     settings = _settings(runtime)
     subscription, secret = await service.rotate_secret(
-        session,
+        uow,
         subscription_id=subscription_id,
         principal=principal,
         now=runtime.clock.now(),
@@ -144,7 +144,7 @@ async def rotate_secret(
 
 @router.delete("/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_subscription(
-    subscription_id: str, principal: Authenticated, session: SessionDep
+    subscription_id: str, principal: Authenticated, uow: UnitOfWorkDep
 ) -> None:
     """Deletes the subscription; its queued deliveries are cancelled, its timers dropped."""
-    await service.delete(session, subscription_id=subscription_id, principal=principal)
+    await service.delete(uow, subscription_id=subscription_id, principal=principal)

@@ -18,6 +18,7 @@ from sanpi.kit import (
     Page,
     Principal,
     Role,
+    UnitOfWork,
     check_version,
 )
 from sanpi.kit.pagination import created_key_after, page_by_created
@@ -94,7 +95,7 @@ def created(subscription: Subscription, secret: str | None) -> SubscriptionCreat
 
 
 async def create(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     body: SubscriptionCreate,
     principal: Principal,
@@ -119,7 +120,7 @@ async def create(
         escalation_contacts=body.escalation_contacts.model_dump(exclude_none=True),
         **_filter_columns(body.model_dump(include=set(FILTER_FIELDS))),
     )
-    repository.add(session, subscription)
+    repository.add(uow.session, subscription)
     return subscription, secret
 
 
@@ -147,7 +148,7 @@ async def get_owned(
 
 
 async def update(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     subscription_id: str,
     body: SubscriptionUpdate,
@@ -156,7 +157,9 @@ async def update(
     egress: Egress,
     now: dt.datetime,
 ) -> Subscription:
-    subscription = await get_owned(session, subscription_id=subscription_id, principal=principal)
+    subscription = await get_owned(
+        uow.session, subscription_id=subscription_id, principal=principal
+    )
     check_version(if_match=if_match, current=subscription.version)
     changes = body.model_dump(exclude_unset=True)
     url = str(body.url) if body.url else subscription.url
@@ -190,7 +193,7 @@ async def update(
             subscription.disabled_reason = f"paused by {principal.subject}"
     subscription.version += 1
     subscription.updated_at = now
-    repository.add(session, subscription)
+    repository.add(uow.session, subscription)
     return subscription
 
 
@@ -198,7 +201,7 @@ _NULLABLE = frozenset({"min_severity", "min_investment"})
 
 
 async def rotate_secret(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     subscription_id: str,
     principal: Principal,
@@ -208,7 +211,9 @@ async def rotate_secret(
 ) -> tuple[Subscription, str]:
     """A new signing secret (returned in plaintext); the current one keeps signing alongside it
     for `grace_s` seconds."""
-    subscription = await get_owned(session, subscription_id=subscription_id, principal=principal)
+    subscription = await get_owned(
+        uow.session, subscription_id=subscription_id, principal=principal
+    )
     if subscription.channel is not Channel.WEBHOOK:
         raise InvalidInput(
             "only webhook subscriptions have a signing secret",
@@ -220,7 +225,7 @@ async def rotate_secret(
     subscription.secret = box.seal(secret)
     subscription.version += 1
     subscription.updated_at = now
-    repository.add(session, subscription)
+    repository.add(uow.session, subscription)
     return subscription, secret
 
 
@@ -271,17 +276,20 @@ async def reseal_secrets(db: Database, box: SecretBox) -> Resealed:
             except SecretUnavailable as exc:
                 report.unavailable.append(f"{subscription_id}: {exc}")
                 continue
-            async with db.transaction() as session:
-                if await repository.replace_secret(session, subscription_id, column, value, sealed):
+            async with db.transaction() as uow:
+                replaced = await repository.replace_secret(
+                    uow.session, subscription_id, column, value, sealed
+                )
+                if replaced:
                     report.resealed += 1
     return report
 
 
-async def delete(
-    session: AsyncSession, *, subscription_id: str, principal: Principal
-) -> Subscription:
-    subscription = await get_owned(session, subscription_id=subscription_id, principal=principal)
-    await repository.delete(session, subscription)
+async def delete(uow: UnitOfWork, *, subscription_id: str, principal: Principal) -> Subscription:
+    subscription = await get_owned(
+        uow.session, subscription_id=subscription_id, principal=principal
+    )
+    await repository.delete(uow.session, subscription)
     return subscription
 
 

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import BatchType, Stage
-from sanpi.kit import FieldProblem, InvalidInput, Principal
+from sanpi.kit import FieldProblem, InvalidInput, Principal, UnitOfWork
 from sanpi.registry.imports import sheets
 from sanpi.registry.imports.columns import (
     BY_KEY,
@@ -219,7 +219,7 @@ class RowReader:
 
 
 async def import_sheet(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     content: bytes,
     filename: str | None,
@@ -245,14 +245,14 @@ async def import_sheet(
             header,
             principal=principal,
             parks=parks,
-            known_periods={p.number: p for p in await periods.all_periods(session)},
+            known_periods={p.number: p for p in await periods.all_periods(uow.session)},
         )
         for number, cells in data:
             row, row_errors = reader.read(number, cells)
             errors += row_errors
             if row.project is not None:
                 parsed.append(row)
-        errors += await _duplicate_ids(session, parsed, header)
+        errors += await _duplicate_ids(uow.session, parsed, header)
     report = ImportReport(
         dry_run=dry_run,
         format=chosen,
@@ -268,17 +268,17 @@ async def import_sheet(
             errors=[FieldProblem(f"row {e.row}: {e.column}", e.reason) for e in report.errors],
             rows=[e.model_dump() for e in report.errors],
         )
-    known = {p.number: p for p in await periods.all_periods(session)}
+    known = {p.number: p for p in await periods.all_periods(uow.session)}
     for row in parsed:
         assert row.project is not None
-        project_service.add_registered(session, row.project)
+        project_service.add_registered(uow, row.project)
     for row in parsed:
         project = row.project
         assert project is not None
         by_batch: dict[BatchType, int] = {}
         for batch, number in row.listings:
             emit_listed(
-                session,
+                uow,
                 Listing(
                     project_id=project.id,
                     batch=batch,

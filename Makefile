@@ -29,7 +29,7 @@ TOOLS := .run/tools
 KUSTOMIZE_VERSION := v5.7.1
 COMPOSE_GO_VERSION := v2.16.2
 
-.PHONY: bench fuzz help venv kafka-jars tools postgres-server prometheus alertmanager up down status backup restore backup-list lint format migration test test-sqlite test-postgres test-unit docs docs-check clean
+.PHONY: bench chaos fuzz help venv kafka-jars tools postgres-server prometheus alertmanager up down status backup restore backup-list lint format migration test test-sqlite test-postgres test-unit docs docs-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -123,6 +123,10 @@ test-sqlite: venv kafka-jars prometheus alertmanager tools ## the suite on SQLit
 
 test-postgres: venv kafka-jars postgres-server prometheus alertmanager tools ## the suite on PostgreSQL only
 	SANPI_TEST_DB=postgres $(VENV)/bin/pytest
+
+chaos: lint kafka-jars postgres-server prometheus alertmanager tools ## the long fault runs (tests marked chaos), on SQLite and on PostgreSQL
+	$(VENV)/bin/pytest -m chaos
+	SANPI_TEST_DB=postgres $(VENV)/bin/pytest -m chaos
 
 docs: venv ## write the generated parts of docs/ (events, JSON Schemas, OpenAPI, settings) and deploy/k8s/base/monitoring
 	$(PY) scripts/docs_gen.py

@@ -9,6 +9,9 @@ python -m bench --only scale --projects 2000 --profile
                                 the province scale with fewer projects; pyinstrument reports of an
                                 extra evaluation pass and of the replay (whose figure then carries
                                 the profiler's overhead) go to .run/bench/scale-*.profile.txt
+python -m bench --only e2e-batch --batch-sizes 50,200 --batch-rates 1000,2500,5000
+                                batches of 50 and of 200 reports (POST /v1/progress/batch) at
+                                rising report rates, until one is not sustained
 python -m bench --only e2e --rates 150 --profile
                                 each service under pyinstrument (bench/profiled.py): reports of
                                 the whole run go to .run/bench/e2e-<service>.profile.txt
@@ -49,6 +52,8 @@ class Environment:
     new_database: Callable[[str], str]  # a fresh database by name → its URL
     projects: int | None  # the scale bench's project count (default: 20,000; smoke: 300)
     profile: bool
+    batch_rates: list[float]
+    batch_sizes: list[int]
 
 
 Bench = Callable[[Environment], Coroutine[None, None, BenchResult]]
@@ -93,6 +98,27 @@ async def bench_e2e(env: Environment) -> BenchResult:
     )
 
 
+async def bench_e2e_batch(env: Environment) -> BenchResult:
+    # A batch's rows are of different projects: at least the largest batch, and enough that each
+    # project reports about once a second at the highest rate (as in a 旬's last days).
+    projects = 40 if env.smoke else max(2_000, int(max(env.batch_rates)))
+    # Databases of its own (on PostgreSQL; SQLite files live under its own directory): the
+    # single-update bench's reports and alerts would weigh on every evaluation.
+    urls = {s: env.new_database(f"batch_{s}") for s in e2e.SERVICES} if env.service_urls else {}
+    return await e2e.run(
+        run_dir=env.run_dir,
+        bootstrap=env.bootstrap,
+        database_urls=urls,
+        broker_pid=env.broker_pid,
+        rates=env.batch_rates,
+        step_s=3 if env.smoke else 60,
+        projects=projects,
+        profile=env.profile,
+        batch_sizes=[min(size, projects) for size in env.batch_sizes],
+        name="e2e-batch",
+    )
+
+
 async def bench_scale(env: Environment) -> BenchResult:
     return await scale.run(
         run_dir=env.run_dir,
@@ -108,9 +134,13 @@ BENCHES: dict[str, Bench] = {
     "baseline-kafka": bench_kafka,
     "baseline-http-insert": bench_http,
     "e2e": bench_e2e,
+    "e2e-batch": bench_e2e_batch,
     "scale": bench_scale,
 }
 FULL_RATES = [25.0, 50.0, 75.0, 100.0, 150.0, 250.0, 500.0, 750.0, 1000.0, 1500.0]
+# Batch mode: issue 26's target is 5,000 reports/s sustained, in batches of 50 and of 200.
+BATCH_RATES = [500.0, 1000.0, 2000.0, 3000.0, 5000.0]
+BATCH_SIZES = [50, 200]
 
 
 def summary(results: list[BenchResult]) -> BenchResult | None:
@@ -148,6 +178,11 @@ def main() -> int:
         "--rates",
         help="comma-separated updates/s for the end-to-end steps, rising (default: 25 up to 1500; stops at the first rate not sustained)",
     )
+    parser.add_argument(
+        "--batch-rates",
+        help="comma-separated reports/s for the batch steps, rising (default: 500 up to 5000)",
+    )
+    parser.add_argument("--batch-sizes", help="comma-separated reports per batch (default: 50,200)")
     parser.add_argument("--projects", type=int, help="scale: projects (default 20,000)")
     parser.add_argument(
         "--profile",
@@ -158,6 +193,14 @@ def main() -> int:
     rates = [float(r) for r in args.rates.split(",")] if args.rates else FULL_RATES
     if args.smoke and not args.rates:
         rates = [20.0]
+    batch_rates = (
+        [float(r) for r in args.batch_rates.split(",")] if args.batch_rates else BATCH_RATES
+    )
+    if args.smoke and not args.batch_rates:
+        batch_rates = [40.0]
+    batch_sizes = [int(b) for b in args.batch_sizes.split(",")] if args.batch_sizes else BATCH_SIZES
+    if args.smoke and not args.batch_sizes:
+        batch_sizes = [10]
 
     run_dir = RESULTS / "run"
     shutil.rmtree(run_dir, ignore_errors=True)
@@ -202,6 +245,8 @@ def main() -> int:
             new_database,
             args.projects,
             args.profile,
+            batch_rates,
+            batch_sizes,
         )
         for name in args.only or list(BENCHES):
             print(f"running {name} …", flush=True)

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert
 
+from bench.common import SQLITE_SYNCHRONOUS
 from sanpi.kit.db import Database
 
 metadata = MetaData()
@@ -33,7 +34,7 @@ class Item(BaseModel):
 
 def create_app(url: str) -> FastAPI:
     # The same engine set-up as the services (WAL and BEGIN IMMEDIATE on SQLite).
-    db = Database(url)
+    db = Database(url, sqlite_synchronous=SQLITE_SYNCHRONOUS)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -15,9 +15,27 @@ from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from sanpi.kit.db import SqliteSynchronous
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / ".run" / "bench"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _sqlite_synchronous() -> SqliteSynchronous:
+    """The bench measures SQLite commits that wait for no disk sync (NORMAL), as every figure
+    before production went to FULL did, in the services it starts (they inherit the variable)
+    and in the databases it opens itself. `SANPI_SQLITE_SYNCHRONOUS=FULL` measures the
+    production default instead."""
+    value = os.environ.setdefault("SANPI_SQLITE_SYNCHRONOUS", "NORMAL")
+    if value == "FULL":
+        return "FULL"
+    if value == "NORMAL":
+        return "NORMAL"
+    raise SystemExit(f"SANPI_SQLITE_SYNCHRONOUS must be FULL or NORMAL, not {value!r}")
+
+
+SQLITE_SYNCHRONOUS = _sqlite_synchronous()
 
 
 @dataclass

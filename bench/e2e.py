@@ -1,5 +1,10 @@
 """End to end: progress reports posted open-loop at rising rates, until signed webhooks arrive.
 
+Two modes: single updates (POST /v1/projects/{id}/progress, one report a request) and batches
+(POST /v1/progress/batch, N reports of N projects a request, the portal's 旬报 page); in batch mode
+the rate still counts reports, and each batch's end-to-end time runs from its POST to the last of
+its webhooks.
+
 The three services run as processes on the run's broker and database, as `make up` runs them. A
 load generator (its own process, bench/loadgen.py) posts progress reports to the milestone service
 on schedule; a webhook sink in this process verifies each delivery's signature and records when
@@ -18,6 +23,7 @@ import hmac
 import json
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,6 +76,7 @@ class Sink:
 @dataclass
 class Step:
     rate: float
+    batch: int | None  # reports a request; None: single updates
     duration_s: float
     accepted: int
     failed: int
@@ -81,6 +88,8 @@ class Step:
     backlog_slope: float  # reports per second
     delivered_per_s: float
     cost: dict[str, ProcessCost]
+    # Batch mode: each fully delivered batch's time from its POST to its last webhook.
+    batch_latencies_s: list[float] = field(default_factory=list)
 
     @property
     def sustained(self) -> bool:
@@ -165,8 +174,9 @@ async def _step(
     duration_s: float,
     first: int,
     files: Path,
+    batch: int | None = None,
 ) -> Step:
-    out = files / f"load-{int(rate)}.json"
+    out = files / f"load-{int(rate)}-{batch or 1}.json"
     before = {name: process_cost(pid) for name, pid in pids.items()}
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.loadgen",
@@ -177,12 +187,13 @@ async def _step(
         "--duration", str(duration_s),
         "--first", str(first),
         "--out", str(out),
+        *(("--batch", str(batch)) if batch else ()),
         stdout=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     if await proc.wait() != 0:
         raise RuntimeError(f"the load generator failed at {rate}/s (exit {proc.returncode})")
     load = json.loads(out.read_text())
-    accepted = [(p, k, sent) for p, k, sent, _done, status in load["records"] if status == 201]
+    accepted = [(p, k, sent) for p, k, sent, _done, status, *_ in load["records"] if status == 201]
     keys = [(p, k) for p, k, _ in accepted]
 
     async def drained() -> bool:
@@ -200,8 +211,18 @@ async def _step(
     # case; growth is judged after them.
     settled = start + min(duration_s / 4, 10.0)
     in_window = [a for a in arrived if a <= end]
+    batches: dict[int, list[tuple[str, str, float]]] = {}
+    for p, k, sent, _done, status, *which in load["records"]:
+        if which and status == 201:
+            batches.setdefault(which[0], []).append((p, k, sent))
+    batch_latencies = [
+        max(sink.arrivals[(p, k)] for p, k, _ in rows) - rows[0][2]
+        for rows in batches.values()
+        if all((p, k) in sink.arrivals for p, k, _ in rows)
+    ]
     return Step(
         rate=rate,
+        batch=batch,
         duration_s=duration_s,
         accepted=len(accepted),
         failed=load["failed"],
@@ -218,6 +239,7 @@ async def _step(
             )
             for name in pids
         },
+        batch_latencies_s=batch_latencies,
     )
 
 
@@ -231,30 +253,34 @@ async def run(
     step_s: float,
     projects: int,
     profile: bool = False,
+    batch_sizes: Sequence[int] = (),
+    name: str = "e2e",
 ) -> BenchResult:
     """Starts the services, loads `projects`, then runs one step per rate until one is not
-    sustained. `database_urls` maps a service to its URL (empty: SQLite under run_dir). With
-    `profile` each service runs under pyinstrument (bench.profiled), its report written to
-    .run/bench/e2e-<service>.profile.txt when it stops; the figures then carry its overhead."""
-    files = run_dir / "e2e"
+    sustained: single updates, or, with `batch_sizes`, batches of each size in turn (rates
+    rising again for each). `database_urls` maps a service to its URL (empty: SQLite under
+    run_dir). With `profile` each service runs under pyinstrument (bench.profiled), its report
+    written to .run/bench/<name>-<service>.profile.txt when it stops; the figures then carry its
+    overhead."""
+    files = run_dir / name
     files.mkdir(parents=True, exist_ok=True)
     secret = stack.jwt_secret(files)
     env = stack.service_env(secret, bootstrap, files / "data")
-    for name, url in database_urls.items():
-        env[f"SANPI_{name.upper()}_DATABASE_URL"] = url
-    ports = {name: stack.free_port() for name in SERVICES}
-    profiles = {name: RESULTS / f"e2e-{name}.profile.txt" for name in SERVICES if profile}
+    for service, url in database_urls.items():
+        env[f"SANPI_{service.upper()}_DATABASE_URL"] = url
+    ports = {service: stack.free_port() for service in SERVICES}
+    profiles = {s: RESULTS / f"{name}-{s}.profile.txt" for s in SERVICES if profile}
     pids = {
-        name: stack.start_service(
-            name,
-            port=ports[name],
+        service: stack.start_service(
+            service,
+            port=ports[service],
             env=env,
             run_dir=files,
-            launcher=("-m", "bench.profiled", str(profiles[name])) if profile else (),
+            launcher=("-m", "bench.profiled", str(profiles[service])) if profile else (),
         )
-        for name in SERVICES
+        for service in SERVICES
     }
-    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    urls = {service: f"http://127.0.0.1:{port}" for service, port in ports.items()}
     sink = Sink()
     app = web.Application()
     app.router.add_post("/hook", sink.handle)
@@ -266,9 +292,9 @@ async def run(
     (files / "token").write_text(token)
     steps: list[Step] = []
     try:
-        for name in SERVICES:
+        for service in SERVICES:
             await asyncio.to_thread(
-                stack.wait_ready, urls[name], pid=pids[name], marker=f"sanpi.{name}"
+                stack.wait_ready, urls[service], pid=pids[service], marker=f"sanpi.{service}"
             )
         async with aiohttp.ClientSession(headers={"authorization": f"Bearer {token}"}) as http:
             started = time.monotonic()
@@ -297,32 +323,40 @@ async def run(
         warm_rate = min(rates[0], 50.0)
         await _step(urls=urls, sink=sink, pids=pids, rate=warm_rate, duration_s=min(step_s, 5.0), first=first, files=files)  # fmt: skip
         first += int(warm_rate * min(step_s, 5.0)) + 1
-        for rate in rates:
-            print(f"  {rate:.0f} updates/s for {step_s:.0f}s …", flush=True)
-            step = await _step(urls=urls, sink=sink, pids=pids, rate=rate, duration_s=step_s, first=first, files=files)  # fmt: skip
-            first += int(rate * step_s) + 1
-            steps.append(step)
-            print(
-                f"    accepted {step.accepted}, delivered {step.delivered}, p99 "
-                f"{percentile(step.latencies_s, 99) * 1000:.0f} ms, backlog slope "
-                f"{step.backlog_slope:.1f}/s: {'sustained' if step.sustained else 'NOT sustained'}",
-                flush=True,
-            )
-            if not step.sustained:
-                break
+        modes: list[int | None] = [*batch_sizes] if batch_sizes else [None]
+        for batch in modes:
+            for rate in rates:
+                what = f"in batches of {batch}" if batch else "single updates"
+                print(f"  {rate:.0f} updates/s for {step_s:.0f}s, {what} …", flush=True)
+                step = await _step(urls=urls, sink=sink, pids=pids, rate=rate, duration_s=step_s, first=first, files=files, batch=batch)  # fmt: skip
+                first += int(rate * step_s) + (batch or 1)
+                steps.append(step)
+                per_batch = (
+                    f", p99 per batch {percentile(step.batch_latencies_s, 99) * 1000:.0f} ms"
+                    if batch
+                    else ""
+                )
+                print(
+                    f"    accepted {step.accepted}, delivered {step.delivered}, p99 "
+                    f"{percentile(step.latencies_s, 99) * 1000:.0f} ms{per_batch}, backlog slope "
+                    f"{step.backlog_slope:.1f}/s: {'sustained' if step.sustained else 'NOT sustained'}",
+                    flush=True,
+                )
+                if not step.sustained:
+                    break
     finally:
         await runner.cleanup()
-        for name in SERVICES:
-            stack.stop_pidfile(files / "pids" / f"{name}.pid", f"sanpi.{name}")
+        for service in SERVICES:
+            stack.stop_pidfile(files / "pids" / f"{service}.pid", f"sanpi.{service}")
         for path in profiles.values():
             print(f"  profile: {path}" if path.exists() else f"  no profile written: {path}")
-    return _result(steps, sink, projects)
+    return _result(name, steps, sink, projects)
 
 
-def _result(steps: list[Step], sink: Sink, projects: int) -> BenchResult:
-    result = BenchResult("e2e")
+def _result(name: str, steps: list[Step], sink: Sink, projects: int) -> BenchResult:
+    result = BenchResult(name)
     for s in steps:
-        tag = f"at {s.rate:.0f}/s"
+        tag = f"batch {s.batch} at {s.rate:.0f}/s" if s.batch else f"at {s.rate:.0f}/s"
         result.add(
             f"{tag} accepted",
             s.accepted / s.duration_s,
@@ -342,31 +376,47 @@ def _result(steps: list[Step], sink: Sink, projects: int) -> BenchResult:
                 "ms",
                 "POST → signed webhook",
             )
+        if s.batch:
+            result.add(
+                f"{tag} POST p99",
+                s.post_p99_s * 1000,
+                "ms",
+                f"{s.batch} reports a request, POST → answer",
+            )
+            for p in (50, 99):
+                result.add(
+                    f"{tag} per batch p{p}",
+                    percentile(s.batch_latencies_s, p) * 1000,
+                    "ms",
+                    "POST → last signed webhook of the batch",
+                )
         result.add(
             f"{tag} backlog slope",
             s.backlog_slope,
             "reports/s",
             "sustained" if s.sustained else "NOT sustained",
         )
-    sustained = [s for s in steps if s.sustained]
-    best = max(sustained, key=lambda s: s.rate, default=None)
-    result.add(
-        "highest rate sustained",
-        best.rate if best else 0.0,
-        "updates/s",
-        f"{best.duration_s:.0f}s without backlog growth" if best else "none",
-    )
-    basis = best or (steps[-1] if steps else None)
-    if basis is not None:
-        for name, cost in basis.cost.items():
-            result.add(
-                f"cpu per 1000 updates {name}",
-                cost.cpu_seconds / max(basis.accepted, 1) * 1000,
-                "cpu-s",
-                f"at {basis.rate:.0f}/s",
-            )
-        for name, cost in basis.cost.items():
-            result.add(f"peak rss {name}", cost.peak_rss_mb, "MiB")
+    for batch in sorted({s.batch for s in steps}, key=lambda b: b or 0):
+        mine = [s for s in steps if s.batch == batch]
+        best = max((s for s in mine if s.sustained), key=lambda s: s.rate, default=None)
+        label = f"batch {batch} " if batch else ""
+        result.add(
+            f"{label}highest rate sustained",
+            best.rate if best else 0.0,
+            "updates/s",
+            f"{best.duration_s:.0f}s without backlog growth" if best else "none",
+        )
+        basis = best or (mine[-1] if mine else None)
+        if basis is not None:
+            for service, cost in basis.cost.items():
+                result.add(
+                    f"{label}cpu per 1000 updates {service}",
+                    cost.cpu_seconds / max(basis.accepted, 1) * 1000,
+                    "cpu-s",
+                    f"at {basis.rate:.0f}/s",
+                )
+            for service, cost in basis.cost.items():
+                result.add(f"{label}peak rss {service}", cost.peak_rss_mb, "MiB")
     result.details = {
         "projects": projects,
         "bad_signatures": sink.bad_signatures,
@@ -374,6 +424,7 @@ def _result(steps: list[Step], sink: Sink, projects: int) -> BenchResult:
         "steps": [
             {
                 "rate": s.rate,
+                "batch": s.batch,
                 "accepted": s.accepted,
                 "failed": s.failed,
                 "skipped": s.skipped,
@@ -381,6 +432,7 @@ def _result(steps: list[Step], sink: Sink, projects: int) -> BenchResult:
                 "undelivered": s.undelivered,
                 "post_p99_ms": s.post_p99_s * 1000,
                 "backlog_slope": s.backlog_slope,
+                "batch_p99_ms": percentile(s.batch_latencies_s, 99) * 1000 if s.batch else None,
                 "sustained": s.sustained,
             }
             for s in steps

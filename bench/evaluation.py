@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from bench.common import SQLITE_SYNCHRONOUS
 from bench.scale import Seeder, profiled_to, runtime_of, seed
 from sanpi.client.demo.generator import province
 from sanpi.kit.db import Database
@@ -139,7 +140,7 @@ async def run(
     as_of = dt.date.fromisoformat(source.with_suffix(".asof").read_text())
     url = f"sqlite+aiosqlite:///{work}"
     settings = settings_for(url, work.parent)
-    db = Database(url)
+    db = Database(url, sqlite_synchronous=SQLITE_SYNCHRONOUS)
     try:
         for n, offset in enumerate(offsets):
             day = as_of + dt.timedelta(days=offset)

@@ -132,10 +132,36 @@ async def _post_reports(
     import aiohttp
 
     connector = aiohttp.TCPConnector(limit=args.connections)
-    records: list[tuple[str, str, float, float, int]] = []
+    # (project, period, sent, answered, status[, batch]): status 201 for an accepted report
+    # (in batch mode a row accepted or late), else the HTTP status or 0 for a refused row.
+    records: list[tuple[str, str, float, float, int] | tuple[str, str, float, float, int, int]] = []
     async with aiohttp.ClientSession(
         connector=connector, headers={"authorization": f"Bearer {token}"}
     ) as http:
+
+        async def send_batch(i: int) -> bool:
+            """The i-th batch: reports first + i·batch … of as many different projects."""
+            rows = []
+            for j in range(args.batch):
+                n = args.first + i * args.batch + j
+                key, body = progress_body(n // len(projects))
+                rows.append((projects[n % len(projects)], key, body))
+            reports = [{"project_id": project, **body} for project, _key, body in rows]
+            sent = time.time()
+            async with http.post(
+                f"{args.milestone}/v1/progress/batch", json={"reports": reports}
+            ) as response:
+                answer = await response.json() if response.status == 200 else None
+            done = time.time()
+            refused = 0
+            for j, (project, key, _body) in enumerate(rows):
+                if answer is None:
+                    status = response.status
+                else:
+                    ok = answer["results"][j]["status"] in ("accepted", "late")
+                    status, refused = (201, refused) if ok else (0, refused + 1)
+                records.append((project, key, sent, done, status, i))
+            return answer is not None and refused == 0
 
         async def send(i: int) -> bool:
             n = args.first + i
@@ -149,7 +175,13 @@ async def _post_reports(
                 records.append((project, key, sent, time.time(), response.status))
                 return response.status == 201
 
-        load = await open_loop(send, rate=args.rate, duration_s=args.duration)
+        if args.batch:
+            # --rate counts reports: batches leave at rate / batch per second.
+            load = await open_loop(
+                send_batch, rate=args.rate / args.batch, duration_s=args.duration
+            )
+        else:
+            load = await open_loop(send, rate=args.rate, duration_s=args.duration)
     return {
         "rate": args.rate,
         "duration_s": args.duration,
@@ -176,6 +208,13 @@ def main() -> int:
         "--first", type=int, default=0, help="index of the first report (continues a previous run)"
     )
     parser.add_argument("--connections", type=int, default=256, help="HTTP connections at most")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=0,
+        help="post reports in batches of this many (POST /v1/progress/batch); --rate still "
+        "counts reports",
+    )
     parser.add_argument("--out", required=True, help="where the JSON result goes")
     args = parser.parse_args()
     uvloop.install()

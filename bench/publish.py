@@ -23,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.common import SQLITE_SYNCHRONOUS
 from bench.evaluation import settings_for
 from sanpi.events import AlertRaised, AlertRule, Category, ChainTag, Severity
 from sanpi.kit.db import Database
@@ -144,7 +145,7 @@ async def run(n: int, repeat: int, with_digests: bool, profile: bool) -> None:
         await schema(path)
         url = f"sqlite+aiosqlite:///{path}"
         for round_ in range(repeat):
-            db = Database(url)
+            db = Database(url, sqlite_synchronous=SQLITE_SYNCHRONOUS)
             try:
                 async with db.engine.begin() as c:  # each round on empty tables
                     await c.exec_driver_sql("DELETE FROM outbox")

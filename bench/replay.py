@@ -21,7 +21,7 @@ from pathlib import Path
 
 from prometheus_client import REGISTRY
 
-from bench.common import BenchResult
+from bench.common import SQLITE_SYNCHRONOUS, BenchResult
 from bench.evaluation import digests
 from bench.scale import Sizes, registry_part, replay_part
 from sanpi.client.demo.generator import province
@@ -54,7 +54,7 @@ async def run(rows: list[OutboxMessage], bootstrap: str, keep: Path | None, prof
         for figure in result.figures:
             print(f"  {figure.name}: {figure.value:,.3f} {figure.unit}")
         print(f"  evaluation passes: {count:.0f}, projects evaluated: {total:.0f}")
-        db = Database(url)
+        db = Database(url, sqlite_synchronous=SQLITE_SYNCHRONOUS)
         try:
             print(f"  {await digests(db, unordered=True)}")
         finally:

@@ -193,7 +193,9 @@ def _reap(pid: int) -> None:
 def wait_ready(
     url: str, *, timeout: float = 60.0, pid: int | None = None, marker: str = ""
 ) -> None:
-    """Polls GET url/readyz until 200; raises with the last answer after `timeout` seconds."""
+    """Polls GET url/readyz until it answers 200 and its body says Kafka is "ok" (or says nothing
+    of Kafka); raises with the last answer after `timeout` seconds. A service is ready without
+    Kafka (its writes wait in the outbox), but a stack that starts is wanted whole."""
     deadline = time.monotonic() + timeout
     last = "no answer"
     while time.monotonic() < deadline:
@@ -201,8 +203,10 @@ def wait_ready(
             raise RuntimeError(f"{marker} (pid {pid}) exited during start-up")
         try:
             with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:  # noqa: S310 - loopback
-                if response.status == 200:
+                body = response.read().decode(errors="replace")
+                if json.loads(body)["checks"].get("kafka", "ok") == "ok":
                     return
+                last = body[:300]
         except urllib.error.HTTPError as exc:
             last = exc.read().decode(errors="replace")[:300]
         except OSError as exc:

@@ -35,15 +35,28 @@ os.environ.setdefault("SANPI_RATE_LIMIT_WRITES_PER_S", "0")
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Each pass of make test runs what is about its database: a test marked db_independent would
     repeat itself to the letter in the PostgreSQL pass, and postgres_only has nothing to test on
-    SQLite. They are deselected (counted as such in the summary), not skipped."""
-    unwanted = "db_independent" if TEST_DB == "postgres" else "postgres_only"
-    deselected = [item for item in items if item.get_closest_marker(unwanted)]
+    SQLite. They are deselected (counted as such in the summary), not skipped; so are the
+    tests marked chaos unless the -m expression names them."""
+    unwanted = ["db_independent" if TEST_DB == "postgres" else "postgres_only"]
+    # The long fault runs of `make chaos` (pytest -m chaos) stay out of make test.
+    if "chaos" not in (config.option.markexpr or ""):
+        unwanted.append("chaos")
+    kept: list[pytest.Item] = []
+    deselected: list[pytest.Item] = []
+    for item in items:
+        unwanted_here = any(item.get_closest_marker(marker) for marker in unwanted)
+        (deselected if unwanted_here else kept).append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
-        items[:] = [item for item in items if not item.get_closest_marker(unwanted)]
+        items[:] = kept
 
 
 free_port = stack.free_port  # tests import it from here
+
+# SQLite commits of the tests' services (as processes and in-process) wait for no disk sync:
+# a test database needs no survival of a power loss, and FULL would slow every commit. A test
+# that wants the production default unsets it (tests/unit/test_db.py).
+os.environ.setdefault("SANPI_SQLITE_SYNCHRONOUS", "NORMAL")
 
 
 @pytest.fixture(scope="session")

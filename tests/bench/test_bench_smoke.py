@@ -32,7 +32,7 @@ def test_bench_smoke_completes_and_prints_figures() -> None:
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "bench " in done.stdout
     assert "figure" in done.stdout
-    for name in ("baseline-kafka", "baseline-http-insert", "e2e", "scale", "summary"):
+    for name in ("baseline-kafka", "baseline-http-insert", "e2e", "e2e-batch", "scale", "summary"):
         saved = json.loads((ROOT / ".run" / "bench" / f"{name}.json").read_text())
         assert saved["details"]["smoke"] is True
         assert all(math.isfinite(f["value"]) for f in saved["figures"])
@@ -45,10 +45,18 @@ def test_bench_smoke_completes_and_prints_figures() -> None:
     assert step["accepted"] > 0
     assert step["delivered"] == step["accepted"], step
     assert e2e["details"]["bad_signatures"] == 0
+    # The same in batch mode: every report of every batch accepted and delivered.
+    batched = json.loads((ROOT / ".run" / "bench" / "e2e-batch.json").read_text())
+    step = batched["details"]["steps"][0]
+    assert step["batch"] > 1
+    assert step["accepted"] > 0
+    assert step["delivered"] == step["accepted"], step
+    assert batched["details"]["bad_signatures"] == 0
     # Each service ran under pyinstrument and wrote its report when stopped (SIGTERM).
     for service in ("registry", "milestone", "notification"):
-        report = (ROOT / ".run" / "bench" / f"e2e-{service}.profile.txt").read_text()
-        assert f"sanpi/{service}/" in report, report[:2000]
+        for bench in ("e2e", "e2e-batch"):
+            report = (ROOT / ".run" / "bench" / f"{bench}-{service}.profile.txt").read_text()
+            assert f"sanpi/{service}/" in report, report[:2000]
     for part in ("evaluation", "replay"):
         assert (
             "sanpi/milestone/"

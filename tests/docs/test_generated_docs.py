@@ -98,6 +98,9 @@ def changed(value: Any) -> tuple[str, Any]:
         return "test", "test"
     if value == "json":  # the log format
         return "text", "text"
+    if value in ("FULL", "NORMAL"):  # sqlite_synchronous
+        flipped = "NORMAL" if value == "FULL" else "FULL"
+        return flipped, flipped
     return "changed.example:1", "changed.example:1"
 
 

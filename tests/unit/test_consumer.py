@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import errno
 import json
+import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,8 +14,10 @@ from typing import Any
 
 import pytest
 from aiokafka import TopicPartition
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from prometheus_client import REGISTRY
 from sqlalchemy import event as sa_event
 from sqlmodel import select
 
@@ -28,10 +33,13 @@ from sanpi.kit import (
     UnitOfWork,
     utcnow,
 )
-from sanpi.kit.consumer import ConsumerStalled, Record, catching_up
+from sanpi.kit import consumer as consumer_module
+from sanpi.kit.consumer import ConsumerStalled, ConsumerStopping, Record, catching_up
 from sanpi.kit.dedup import ProcessedEvent
 from sanpi.kit.kafka import Backlog
 from sanpi.milestone.lifecycle.models import TrackedProject
+
+REGISTERED = "sanpi.project.registered.v1"
 
 
 @dataclass
@@ -441,3 +449,235 @@ async def test_the_watchdog_tells_a_stall_from_an_idle_replica_and_a_failed_comm
     # ... until they stand still from one check to the next while records wait.
     with pytest.raises(ConsumerStalled, match="holds none of their partitions while 4 records"):
         consumer._check_backlog({theirs: Backlog(committed=5, end=9)}, held={ours})
+
+
+# --- the infrastructure's failures are waited out, never counted as attempts -----------------
+
+
+@pytest.fixture
+def quick_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The waits between tries while the infrastructure is away, in milliseconds (0.5 s to 10 s
+    in production), so that a test can fail many times more than the attempts allow."""
+    monkeypatch.setattr(consumer_module, "BLOCKED_FIRST_WAIT_S", 0.001)
+    monkeypatch.setattr(consumer_module, "BLOCKED_LAST_WAIT_S", 0.004)
+
+
+def sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels or None) or 0.0
+
+
+def failing_then_tracking(calls: list[str], failures: list[BaseException]) -> Handlers[Any]:
+    """Handlers that raise the given errors, one per call, then track the project."""
+    track = tracking_handlers(calls).get("sanpi.project.registered.v1")
+    assert track is not None
+    handlers: Handlers[Any] = Handlers()
+
+    @handlers.on(ProjectRegistered)
+    async def flaky(uow: UnitOfWork, event: CloudEvent, data: ProjectRegistered) -> None:
+        if failures:
+            raise failures.pop(0)
+        await track(uow, event, data)
+
+    return handlers
+
+
+@pytest.mark.usefixtures("quick_waits")
+async def test_a_locked_database_is_waited_out_however_often_it_fails_never_dead_lettered(
+    db: Database,
+) -> None:
+    calls: list[str] = []
+    dead = DeadLetters()
+    # Three times the attempts a poison record gets (make_consumer: 3).
+    locked: list[BaseException] = [sqlite3.OperationalError("database is locked")] * 9
+    consumer = make_consumer(db, failing_then_tracking(calls, locked), dead)
+    failed_before = sample("sanpi_events_failed_total", topic="sanpi.projects", type=REGISTERED)
+    waited_before = sample("sanpi_consumer_transient_failures_total", kind="locked")
+
+    assert await consumer.process(FakeRecord(registration())) is Outcome.PROCESSED
+    assert calls == ["p-1"]
+    assert dead.records == []
+    assert sample("sanpi_consumer_transient_failures_total", kind="locked") - waited_before == 9
+    assert (
+        sample("sanpi_events_failed_total", topic="sanpi.projects", type=REGISTERED)
+        == failed_before
+    ), "no attempt counted"
+    assert not consumer.blocked
+    assert sample("sanpi_consumer_blocked") == 0
+
+
+@pytest.mark.usefixtures("quick_waits")
+async def test_an_error_while_the_database_does_not_answer_is_no_attempt(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The handler's error says nothing of the database, but its ping fails: an outage.
+    calls: list[str] = []
+    dead = DeadLetters()
+    odd: list[BaseException] = [RuntimeError("connection pool in a strange state")] * 6
+    consumer = make_consumer(db, failing_then_tracking(calls, odd), dead)
+    pings: list[int] = []
+    real_ping = db.ping
+
+    async def ping() -> None:
+        pings.append(1)
+        if odd:  # down until the handler's errors stop
+            raise OSError("Multiple exceptions: [Errno 111] Connect call failed")
+        await real_ping()
+
+    monkeypatch.setattr(db, "ping", ping)
+    assert await consumer.process(FakeRecord(registration())) is Outcome.PROCESSED
+    assert calls == ["p-1"]
+    assert dead.records == []
+    assert len(pings) == 6
+
+
+@pytest.mark.usefixtures("quick_waits")
+async def test_a_handler_error_while_the_database_answers_is_still_poison(db: Database) -> None:
+    calls: list[str] = []
+    dead = DeadLetters()
+    bugs: list[BaseException] = [RuntimeError("downstream rule exploded")] * 9
+    consumer = make_consumer(db, failing_then_tracking(calls, bugs), dead)
+    assert await consumer.process(FakeRecord(registration())) is Outcome.DEAD_LETTERED
+    assert [attempts for _, _, attempts in dead.records] == [3]
+    assert len(bugs) == 6, "three attempts, then the dead-letter topic"
+
+
+@pytest.mark.usefixtures("quick_waits")
+async def test_a_dead_letter_the_broker_refuses_is_sent_again_until_it_takes_it(
+    db: Database,
+) -> None:
+    refusals = [KafkaConnectionError("no broker"), KafkaTimeoutError()]
+
+    class Refusing(DeadLetters):
+        async def __call__(self, record: Record, error: str, attempts: int) -> None:
+            if refusals:
+                raise refusals.pop(0)
+            await super().__call__(record, error, attempts)
+
+    dead = Refusing()
+    waited_before = sample("sanpi_consumer_transient_failures_total", kind="broker")
+    consumer = make_consumer(db, tracking_handlers([]), dead)
+    assert await consumer.process(FakeRecord(b"\x00garbage")) is Outcome.DEAD_LETTERED
+    assert len(dead.records) == 1
+    assert sample("sanpi_consumer_transient_failures_total", kind="broker") - waited_before == 2
+
+
+@pytest.mark.usefixtures("quick_waits")
+async def test_a_batch_waits_for_the_database_and_is_then_applied_whole(db: Database) -> None:
+    calls: list[str] = []
+    prepared: list[int] = []
+    handlers = failing_then_tracking(
+        calls,
+        [
+            ConnectionResetError(errno.ECONNRESET, "reset"),
+            sqlite3.OperationalError("database is locked"),
+        ],
+    )
+
+    @handlers.before_batch
+    async def prepare(_uow: UnitOfWork, batch: Sequence[EventData]) -> None:
+        prepared.append(len(batch))
+
+    dead = DeadLetters()
+    consumer = EventConsumer(
+        db=db,
+        settings=ServiceSettings(consumer_max_attempts=1, consumer_backoff_ms=1),
+        topics=["sanpi.projects"],
+        handlers=handlers.as_mapping(),
+        dead_letter=dead,
+        prepare=handlers.prepare,
+    )
+    await consumer.process_many([FakeRecord(registration(f"p-{n}"), offset=n) for n in range(3)])
+    assert calls == ["p-0", "p-1", "p-2"]
+    assert prepared == [3, 3, 3], "the whole batch again, not one record at a time"
+    assert dead.records == []
+
+
+@pytest.mark.usefixtures("quick_waits")
+async def test_a_consumer_asked_to_stop_while_waiting_stops_without_applying(
+    db: Database,
+) -> None:
+    calls: list[str] = []
+    dead = DeadLetters()
+    consumer = make_consumer(
+        db, failing_then_tracking(calls, [OSError(errno.ENOSPC, "No space left on device")]), dead
+    )
+    consumer._stopping = asyncio.Event()
+    consumer._stopping.set()
+    with pytest.raises(ConsumerStopping):
+        await consumer.process(FakeRecord(registration()))
+    assert calls == []
+    assert dead.records == []
+
+
+async def test_the_watchdog_leaves_a_consumer_alone_while_it_waits_for_the_database(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    consumer = EventConsumer(
+        db=db,
+        settings=ServiceSettings(consumer_stall_s=0.2),
+        topics=["sanpi.projects"],
+        handlers={},
+        dead_letter=DeadLetters(),
+    )
+    tp = TopicPartition("sanpi.projects", 0)
+
+    async def backlog(*_args: Any, **_kwargs: Any) -> dict[TopicPartition, Backlog]:
+        return {tp: Backlog(committed=3, end=10)}  # records wait on a partition it holds
+
+    class Holding:
+        def assignment(self) -> set[TopicPartition]:
+            return {tp}
+
+    monkeypatch.setattr(consumer_module, "group_backlog", backlog)
+    loop = asyncio.get_running_loop()
+    consumer._progress_at = loop.time() - 60  # nothing processed for a minute
+    consumer._blocked_since = loop.time() - 60  # ... because the database is away
+    stopping = asyncio.Event()
+    watching = asyncio.create_task(consumer._watch(Holding(), stopping))
+    await asyncio.sleep(0.5)
+    assert not watching.done(), "waiting for the database is not a stall"
+    consumer._blocked_since = None
+    consumer._progress_at = loop.time() - 60  # back, and still nothing processed: a stall
+    with pytest.raises(ConsumerStalled):
+        await asyncio.wait_for(watching, 5)
+
+
+async def test_a_wait_keeps_polling_with_every_partition_paused() -> None:
+    # A rebalance may assign a partition during the wait: what it returns is read again later.
+    ours, new = TopicPartition("sanpi.projects", 0), TopicPartition("sanpi.projects", 1)
+
+    class Kafka:
+        def __init__(self) -> None:
+            self.assigned = {ours}
+            self.paused: set[TopicPartition] = set()
+            self.seeks: list[tuple[TopicPartition, int]] = []
+            self.polls = 0
+
+        def assignment(self) -> set[TopicPartition]:
+            return set(self.assigned)
+
+        def pause(self, *tps: TopicPartition) -> None:
+            self.paused |= set(tps)
+
+        def resume(self, *tps: TopicPartition) -> None:
+            self.paused -= set(tps)
+
+        def seek(self, tp: TopicPartition, offset: int) -> None:
+            self.seeks.append((tp, offset))
+
+        async def getmany(self, timeout_ms: int) -> dict[TopicPartition, list[FakeRecord]]:
+            self.polls += 1
+            if self.polls == 1:
+                self.assigned.add(new)  # the rebalance, while paused
+                return {
+                    new: [FakeRecord(b"x", partition=1, offset=40), FakeRecord(b"y", offset=41)]
+                }
+            await asyncio.sleep(timeout_ms / 1000)
+            return {}
+
+    kafka = Kafka()
+    consumer = make_consumer(Database("sqlite+aiosqlite://"), Handlers(), DeadLetters())
+    await consumer._idle_paused(kafka, asyncio.Event(), 0.3)
+    assert kafka.polls >= 2
+    assert kafka.seeks == [(new, 40)]
+    assert kafka.paused == set(), "every partition resumed afterwards"

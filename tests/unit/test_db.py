@@ -1,21 +1,25 @@
-"""The database layer: aware timestamps, reads beside a writer, rollback, work after commit."""
+"""The database layer: aware timestamps, reads beside a writer, rollback, work after commit,
+what a SQLite commit waits for."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from pydantic import ValidationError
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import StatementError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import select
 
-from sanpi.kit import KIT_TABLES, Database, OutboxMessage, deferred
+from sanpi.kit import KIT_TABLES, Database, OutboxMessage, Runtime, ServiceSpec, deferred
 from sanpi.kit.db import UTCDateTime
 from sanpi.kit.dedup import ProcessedEvent
+from sanpi.registry.settings import RegistrySettings
 
 
 @pytest.fixture
@@ -213,3 +217,39 @@ def test_sqlite_timestamps_are_bound_as_the_decorator_and_sqlites_datetime_bind_
     assert one_step(value) == two_steps(value)
     with pytest.raises(ValueError, match="naive datetime"):
         one_step(dt.datetime(2023, 1, 28))  # noqa: DTZ001 - the point of the test
+
+
+async def synchronous_of(db: Database) -> int:
+    async with db.engine.connect() as connection:
+        return int((await connection.exec_driver_sql("PRAGMA synchronous")).scalar_one())
+
+
+@pytest.mark.db_independent
+async def test_sqlite_keeps_every_commit_across_a_power_loss_unless_told_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PRAGMA synchronous: 1 = NORMAL (the WAL synced at checkpoints only), 2 = FULL (at commit).
+    monkeypatch.delenv("SANPI_SQLITE_SYNCHRONOUS", raising=False)
+    settings = RegistrySettings(data_dir=tmp_path, kafka_enabled=False)
+    assert settings.sqlite_synchronous == "FULL", "the production default"
+    runtime = Runtime(
+        ServiceSpec(settings=settings, title="t", description="t", routers=[], migrations=None)
+    )
+    try:
+        assert await synchronous_of(runtime.db) == 2
+    finally:
+        await runtime.db.dispose()
+    plain = Database(f"sqlite+aiosqlite:///{tmp_path}/plain.db")
+    fast = Database(f"sqlite+aiosqlite:///{tmp_path}/fast.db", sqlite_synchronous="NORMAL")
+    try:
+        assert await synchronous_of(plain) == 2
+        assert await synchronous_of(fast) == 1
+    finally:
+        await plain.dispose()
+        await fast.dispose()
+    # The tests and the bench opt in, for every service at once.
+    monkeypatch.setenv("SANPI_SQLITE_SYNCHRONOUS", "NORMAL")
+    assert RegistrySettings(data_dir=tmp_path).sqlite_synchronous == "NORMAL"
+    monkeypatch.setenv("SANPI_SQLITE_SYNCHRONOUS", "OFF")
+    with pytest.raises(ValidationError, match="sqlite_synchronous"):
+        RegistrySettings(data_dir=tmp_path)

@@ -26,6 +26,7 @@ import pytest
 from sanpi.events import Severity
 from sanpi.kit import Role
 from tests.support.apps import auth
+from tests.support.images import jpeg
 from tests.support.notification import alert, harness
 from tests.support.waiting import eventually
 from tests.support.world import SERVICES, World, three_services
@@ -75,6 +76,7 @@ class Ctx:
     period: int = 0
     subscription: str = ""
     item: str = ""
+    evidence: dict[str, str] = field(default_factory=dict)
 
     def owned(self) -> list[str]:
         """Ids a stranger must never see."""
@@ -166,6 +168,36 @@ async def suspended(world: World) -> Ctx:
     return ctx
 
 
+async def photos(world: World) -> Ctx:
+    """A project in each park with a site photo uploaded."""
+    ctx = await projects(world)
+    for park, pid in ctx.project.items():
+        uploaded = await as_admin(
+            world,
+            "milestone",
+            "POST",
+            f"/v1/projects/{pid}/evidence",
+            files={"file": ("site.jpg", jpeg(), "image/jpeg")},
+        )
+        ctx.evidence[park] = uploaded["id"]
+    return ctx
+
+
+def photo(ctx: Ctx, park: str) -> Req:
+    url = f"/v1/projects/{ctx.project[park]}/evidence"
+    return Req("POST", url, files={"file": ("site.jpg", jpeg(colour="blue"), "image/jpeg")})
+
+
+def progress_batch(ctx: Ctx, park: str) -> Req:
+    row = {
+        "project_id": ctx.project[park],
+        "period_key": "2023-06-X1",
+        "completed_investment_cum": 1000,
+        "completed_investment_ytd": 1000,
+    }
+    return Req("POST", "/v1/progress/batch", json={"reports": [row]})
+
+
 async def period(world: World) -> Ctx:
     """A new period after every existing one (numbers follow dates)."""
     listed = await as_admin(world, "registry", "GET", "/v1/periods")
@@ -231,6 +263,7 @@ def fill(ctx: Ctx, park: str) -> dict[str, Any]:
         "alert_key": ctx.alert.get(park, "none"),
         "subscription_id": ctx.subscription,
         "item_id": ctx.item,
+        "evidence_id": ctx.evidence.get(park, "none"),
     }
 
 
@@ -396,6 +429,20 @@ TABLE: list[Route] = [
         foreign=403,
     ),
     Route("milestone", "GET", f"{P}/progress", Access.READ, get(f"{P}/progress"), projects),
+    # A batch row of another park is refused as that row (status "refused"), not the request.
+    Route(
+        "milestone", "POST", "/v1/progress/batch", W, progress_batch, started, ok=200, foreign=200
+    ),
+    Route("milestone", "POST", f"{P}/evidence", W, photo, projects, ok=201, foreign=403),
+    Route("milestone", "GET", f"{P}/evidence", Access.READ, get(f"{P}/evidence"), photos),
+    Route(
+        "milestone",
+        "GET",
+        "/v1/evidence/{evidence_id}",
+        Access.READ,
+        get("/v1/evidence/{evidence_id}"),
+        photos,
+    ),
     Route(
         "milestone",
         "PUT",

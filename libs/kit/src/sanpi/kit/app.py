@@ -32,17 +32,23 @@ from sanpi.kit.metrics import (
 )
 from sanpi.kit.migrations import Migrations, upgrade
 from sanpi.kit.nul import NulGuardMiddleware
-from sanpi.kit.outbox import OutboxRelay, PendingEvent
+from sanpi.kit.outbox import OutboxFull, OutboxRelay, PendingEvent
 from sanpi.kit.ratelimit import RateLimiter
+from sanpi.kit.retention import Retained, kit_retained, run_pruner
 from sanpi.kit.security import install_api_docs, install_web_security
 from sanpi.kit.settings import ServiceSettings
 from sanpi.kit.stacks import dump_stacks_on_signal
 from sanpi.kit.unit_of_work import UnitOfWork
-from sanpi.kit.waiting import within
+from sanpi.kit.waiting import sleep_or_stop, within
 
 log = logging.getLogger("sanpi.runtime")
 
 Worker = Callable[["Runtime", asyncio.Event], Awaitable[None]]
+
+# The producer stays "started" while the broker is away, so the broker is asked for its metadata
+# this often: sanpi_kafka_connected and /readyz's body say what it last answered.
+KAFKA_CHECK_S = 5.0
+KAFKA_CHECK_TIMEOUT_S = 3.0
 
 
 @dataclass
@@ -68,6 +74,8 @@ class ServiceSpec:
     body_limits: Sequence[tuple[str, int]] = ()
     # Rules, timers and quiet hours read the time here; tests pass a FixedClock.
     clock: Clock = field(default_factory=SystemClock)
+    # The service's own tables kept for a while (the kit adds its inbox and idempotent answers).
+    retained: Sequence[Retained] = ()
 
 
 class Runtime:
@@ -81,6 +89,7 @@ class Runtime:
             self.settings.effective_database_url,
             event_source=self.settings.event_source,
             busy_timeout_ms=self.settings.database_busy_timeout_ms,
+            sqlite_synchronous=self.settings.sqlite_synchronous,
         )
         self.producer: AIOKafkaProducer | None = None
         self.relay = OutboxRelay(
@@ -99,6 +108,8 @@ class Runtime:
             )
         self.stopping = asyncio.Event()
         self.kafka_ready = asyncio.Event()
+        # What /readyz's body says of Kafka: "connecting", "ok" or "unavailable: <error>".
+        self.kafka_state = "connecting"
         initialise_event_series(
             produced=[(m.TOPIC, t) for t, m in EVENT_TYPES.items() if m.TOPIC in spec.produces],
             consumed=[(EVENT_TYPES[t].TOPIC, t) for t in spec.handlers if t in EVENT_TYPES],
@@ -114,6 +125,15 @@ class Runtime:
             await upgrade(self.db, self.spec.migrations)
         if self.settings.kafka_enabled:
             self._spawn("kafka", self._connect_kafka)
+        # Kafka or not: the backlog gauges say how much waits while the broker is away.
+        self._supervise("outbox-gauges", lambda rt, stopping: rt._watch_outbox(stopping))
+        retained = [*kit_retained(self.settings), *self.spec.retained]
+        self._supervise(
+            "pruner",
+            lambda rt, stopping: run_pruner(
+                rt.db, retained, stopping, interval_s=rt.settings.prune_interval_s
+            ),
+        )
         for worker in self.spec.workers:
             self._supervise(getattr(worker, "__name__", "worker"), worker)
 
@@ -158,15 +178,43 @@ class Runtime:
                 continue
             self.producer = producer
             KAFKA_CONNECTED.set(1)
+            self.kafka_state = "ok"
             self.kafka_ready.set()
             log.info("connected to kafka at %s", self.settings.kafka_bootstrap)
             break
         if self.stopping.is_set():
             return
+        self._supervise("kafka-check", lambda rt, stopping: rt._watch_kafka(stopping))
         self._supervise("relay", lambda rt, stopping: rt.relay.run(stopping))
         consumer = self.consumer
         if consumer is not None:
             self._supervise("consumer", lambda _rt, stopping: consumer.run(stopping))
+
+    async def _watch_kafka(self, stopping: asyncio.Event) -> None:
+        producer = self.producer
+        assert producer is not None
+        while not stopping.is_set():
+            try:
+                await within(producer.client.fetch_all_metadata(), KAFKA_CHECK_TIMEOUT_S)
+                state = "ok"
+            except Exception as exc:
+                state = f"unavailable: {type(exc).__name__}"
+            if state != self.kafka_state:
+                if state == "ok":
+                    log.info("kafka answers again at %s", self.settings.kafka_bootstrap)
+                else:
+                    log.warning("kafka does not answer (%s); writes wait in the outbox", state)
+            self.kafka_state = state
+            KAFKA_CONNECTED.set(1 if state == "ok" else 0)
+            await sleep_or_stop(stopping, KAFKA_CHECK_S)
+
+    async def _watch_outbox(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            try:
+                await self.relay.refresh_gauges()
+            except Exception as exc:  # the database away: requests and consumers say so
+                log.debug("outbox gauges not refreshed: %r", exc)
+            await sleep_or_stop(stopping, self.relay.gauge_interval)
 
     def _spawn(self, name: str, factory: Callable[[], Awaitable[None]]) -> None:
         async def runner() -> None:
@@ -237,9 +285,20 @@ class Runtime:
             "dead-lettered %s@%d/%d: %s", record.topic, record.partition, record.offset, error
         )
 
+    def refuse_writes_if_backlogged(self) -> None:
+        """Raises OutboxFull (503) once the outbox holds `outbox_max_backlog` unpublished events,
+        as counted last (every few seconds): a write would only add to what waits for Kafka."""
+        limit = self.settings.outbox_max_backlog
+        if limit > 0 and self.relay.backlog >= limit:
+            raise OutboxFull(self.relay.backlog, limit)
+
     # --- health ---------------------------------------------------------------------------------
 
     async def readiness(self) -> dict[str, str]:
+        """What /readyz reports: the database, which decides readiness, and Kafka as the
+        service last saw it, which does not. Without Kafka a service still serves: its writes
+        wait in the outbox. Were Kafka part of readiness, a broker outage would take every
+        replica out of its load balancer and the API down with it, the outbox for nothing."""
         checks: dict[str, str] = {}
         try:
             await within(self.db.ping(), 2)
@@ -247,15 +306,7 @@ class Runtime:
         except Exception as exc:
             checks["database"] = f"unavailable: {type(exc).__name__}"
         if self.settings.kafka_enabled:
-            producer = self.producer
-            if producer is None:
-                checks["kafka"] = "connecting"
-            else:
-                try:
-                    await within(producer.client.fetch_all_metadata(), 2)
-                    checks["kafka"] = "ok"
-                except Exception as exc:
-                    checks["kafka"] = f"unavailable: {type(exc).__name__}"
+            checks["kafka"] = self.kafka_state
         return checks
 
 
@@ -268,12 +319,16 @@ def get_runtime(request: Request) -> Runtime:
 
 
 async def _transaction(request: Request) -> AsyncIterator[UnitOfWork]:
-    async with get_runtime(request).db.transaction() as uow:
+    runtime = get_runtime(request)
+    runtime.refuse_writes_if_backlogged()
+    async with runtime.db.transaction() as uow:
         yield uow
 
 
 async def _transaction_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with get_runtime(request).db.transaction() as uow:
+    runtime = get_runtime(request)
+    runtime.refuse_writes_if_backlogged()
+    async with runtime.db.transaction() as uow:
         yield uow.session
 
 
@@ -343,10 +398,14 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": spec.settings.SERVICE}
 
-    @app.get("/readyz", tags=["health"], summary="Readiness: the database and Kafka are reachable")
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        summary="Readiness: the database answers (Kafka's state is reported, not required)",
+    )
     async def readyz() -> JSONResponse:
         checks = await runtime.readiness()
-        ready = all(v == "ok" for v in checks.values())
+        ready = checks["database"] == "ok"
         body: dict[str, Any] = {"status": "ready" if ready else "not ready", "checks": checks}
         return JSONResponse(body, status_code=200 if ready else 503)
 

@@ -1,4 +1,5 @@
-"""The consumer loop: decode, skip duplicates (inbox), apply in one transaction, dead-letter."""
+"""The consumer loop: decode, skip duplicates (inbox), apply in one transaction, dead-letter;
+wait out the infrastructure (database, disk, broker) rather than blame a record for it."""
 
 from __future__ import annotations
 
@@ -18,8 +19,16 @@ from sanpi.kit.db import Database
 from sanpi.kit.dedup import processed_among, record_processed
 from sanpi.kit.kafka import Backlog, group_backlog
 from sanpi.kit.logs import bind_log_context, reset_log_context, trace_id_of
-from sanpi.kit.metrics import CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_FAILED
+from sanpi.kit.metrics import (
+    CONSUMER_BLOCKED,
+    CONSUMER_BLOCKED_SECONDS,
+    CONSUMER_LAG,
+    CONSUMER_TRANSIENT_FAILURES,
+    EVENTS_CONSUMED,
+    EVENTS_FAILED,
+)
 from sanpi.kit.settings import ServiceSettings
+from sanpi.kit.transient import Transient, transient_kind
 from sanpi.kit.unit_of_work import UnitOfWork
 from sanpi.kit.waiting import within
 
@@ -49,6 +58,21 @@ def catching_up(db: Database) -> bool:
     return any(consumer.db is db for consumer in _LEAVING)
 
 
+# While the database or the broker is away the consumer tries again after these waits, doubling
+# from the first to the last, for as long as it takes: an outage of seconds costs at most a few
+# seconds more, one of hours a try every 10 s. Said in the log at most this often.
+BLOCKED_FIRST_WAIT_S = 0.5
+BLOCKED_LAST_WAIT_S = 10.0
+BLOCKED_LOG_EVERY_S = 30.0
+
+_WAITING_FOR = {
+    Transient.DATABASE: "the database is unavailable",
+    Transient.LOCKED: "the database is locked by another process",
+    Transient.DISK_FULL: "the disk is full",
+    Transient.BROKER: "Kafka does not take the dead letter",
+}
+
+
 def record_log_context(event: CloudEvent, data: EventData) -> dict[str, str]:
     """What the logs of a record's handler say it is about: the event, its project, and the
     trace of its CloudEvents `traceparent` extension when it has one."""
@@ -66,6 +90,11 @@ def record_log_context(event: CloudEvent, data: EventData) -> dict[str, str]:
 
 class ConsumerStalled(Exception):
     """The consumer made no progress although records were waiting; it is replaced."""
+
+
+class ConsumerStopping(Exception):
+    """The consumer was asked to stop while it waited for the infrastructure; what it had not
+    applied is not committed."""
 
 
 class Outcome(StrEnum):
@@ -174,16 +203,36 @@ class EventConsumer:
         # Partitions with records waiting that this consumer does not hold, and where the group
         # stood on them, as the watchdog last saw them.
         self._unowned: dict[TopicPartition, int] = {}
+        # Waiting for the infrastructure: since when (loop time), the next wait, the last log.
+        self._blocked_since: float | None = None
+        self._blocked_wait = BLOCKED_FIRST_WAIT_S
+        self._blocked_said = 0.0
+        # Set by `run`: how a wait keeps the group membership (polling paused partitions), and
+        # what ends it early.
+        self._idle: Callable[[float], Awaitable[None]] | None = None
+        self._stopping: asyncio.Event | None = None
+        CONSUMER_BLOCKED.set(0)
+        for kind in Transient:  # every series from 0, so that rate() sees the first failure
+            CONSUMER_TRANSIENT_FAILURES.labels(kind)
+
+    @property
+    def blocked(self) -> bool:
+        """Whether the consumer is waiting for its database or the broker to come back."""
+        return self._blocked_since is not None
 
     async def process(self, record: Record, *, catching_up: bool = False) -> Outcome:
-        """Handles one record. Never raises: what cannot be applied goes to the dead-letter
-        topic."""
+        """Handles one record. What cannot be applied goes to the dead-letter topic: bad bytes
+        and unknown types at once, a handler's error once it failed `consumer_max_attempts`
+        times while the database answered. A failure of the infrastructure (the database away
+        or locked, the disk full, the broker not taking a dead letter) counts as no attempt:
+        the consumer waits and tries again for as long as it takes. Raises only
+        ConsumerStopping, when asked to stop during such a wait."""
         try:
             event = from_value(record.value)
             data = parse_data(event)
         except EventDecodeError as exc:
             # Retrying cannot make bad bytes good: dead-letter at once.
-            await self.dead_letter(record, str(exc), 1)
+            await self._park(record, str(exc), 1)
             # Not the header's type as a label: a poison record could carry any string there.
             EVENTS_CONSUMED.labels(record.topic, "invalid", Outcome.DEAD_LETTERED).inc()
             return Outcome.DEAD_LETTERED
@@ -194,16 +243,20 @@ class EventConsumer:
             return Outcome.IGNORED
 
         attempts = self.settings.consumer_max_attempts
+        attempt = 0
         last_error = ""
-        for attempt in range(1, attempts + 1):
+        while attempt < attempts:
             try:
                 async with self.db.transaction() as uow:
                     uow.catching_up = catching_up
                     seen = await processed_among(uow.session, self.name, [event])
                     outcome = await self._apply(uow, event, data, handler, seen)
-                EVENTS_CONSUMED.labels(record.topic, event.type, outcome).inc()
-                return outcome
             except Exception as exc:
+                outage = await self._outage(exc)
+                if outage is not None:
+                    await self._wait_out(outage, exc)
+                    continue
+                attempt += 1
                 EVENTS_FAILED.labels(record.topic, event.type).inc()
                 last_error = f"{type(exc).__name__}: {exc}"
                 log.warning(
@@ -220,9 +273,85 @@ class EventConsumer:
                     await asyncio.sleep(
                         self.settings.consumer_backoff_ms / 1000 * 2 ** (attempt - 1)
                     )
-        await self.dead_letter(record, last_error, attempts)
+                continue
+            self._unblocked()
+            EVENTS_CONSUMED.labels(record.topic, event.type, outcome).inc()
+            return outcome
+        await self._park(record, last_error, attempts)
         EVENTS_CONSUMED.labels(record.topic, event.type, Outcome.DEAD_LETTERED).inc()
         return Outcome.DEAD_LETTERED
+
+    async def _outage(self, exc: Exception) -> Transient | None:
+        """Whether `exc` is the infrastructure's doing: by what it says, else by pinging the
+        database (a handler's error that repeats while the database answers is the record's;
+        one while it does not is not)."""
+        kind = transient_kind(exc)
+        if kind is not None:
+            return kind
+        try:
+            # Bounded: on SQLite the ping may wait the busy timeout for the write lock.
+            await within(self.db.ping(), self.settings.database_busy_timeout_ms / 1000 + 5)
+        except Exception as probe_error:
+            return transient_kind(probe_error) or Transient.DATABASE
+        return None
+
+    async def _wait_out(self, kind: Transient, exc: BaseException) -> None:
+        """Waits before the caller tries again what failed on the infrastructure. Consumption
+        is paused meanwhile (the batch in hand waits, nothing after it is fetched or committed)
+        and the watchdog knows it (`blocked`)."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        CONSUMER_TRANSIENT_FAILURES.labels(kind).inc()
+        if self._blocked_since is None:
+            self._blocked_since = self._blocked_said = started
+            self._blocked_wait = BLOCKED_FIRST_WAIT_S
+            CONSUMER_BLOCKED.set(1)
+            log.warning(
+                "%s: %s (%s: %s); consumption paused, trying again until it is back",
+                self.name,
+                _WAITING_FOR[kind],
+                type(exc).__name__,
+                str(exc)[:300],
+            )
+        elif started - self._blocked_said >= BLOCKED_LOG_EVERY_S:
+            self._blocked_said = started
+            log.warning(
+                "%s: %s; still waiting after %.0f s (%s)",
+                self.name,
+                _WAITING_FOR[kind],
+                started - self._blocked_since,
+                type(exc).__name__,
+            )
+        wait = self._blocked_wait
+        self._blocked_wait = min(wait * 2, BLOCKED_LAST_WAIT_S)
+        if self._stopping is None or not self._stopping.is_set():
+            await (self._idle or asyncio.sleep)(wait)
+        CONSUMER_BLOCKED_SECONDS.inc(loop.time() - started)
+        if self._stopping is not None and self._stopping.is_set():
+            raise ConsumerStopping(f"{self.name}: stopped while waiting for the infrastructure")
+
+    def _unblocked(self) -> None:
+        if self._blocked_since is None:
+            return
+        now = asyncio.get_running_loop().time()
+        log.info(
+            "%s: consuming again after %.1f s of waiting", self.name, now - self._blocked_since
+        )
+        self._blocked_since = None
+        CONSUMER_BLOCKED.set(0)
+        self._progress_at = now  # the watchdog's clock starts again now
+
+    async def _park(self, record: Record, error: str, attempts: int) -> None:
+        """Sends a record to its dead-letter topic, again and again while that fails: a record
+        neither applied nor dead-lettered must keep its offset uncommitted."""
+        while True:
+            try:
+                await self.dead_letter(record, error, attempts)
+            except Exception as exc:
+                await self._wait_out(transient_kind(exc) or Transient.BROKER, exc)
+                continue
+            self._unblocked()
+            return
 
     async def _apply(
         self,
@@ -263,33 +392,42 @@ class EventConsumer:
             for record in records:
                 await self.process(record, catching_up=catching_up)
             return
-        outcomes: list[tuple[Record, CloudEvent, Outcome]] = []
-        try:
-            async with self.db.transaction() as uow:
-                uow.catching_up = catching_up
-                # One de-duplication query for the batch, not one per record.
-                seen = await processed_among(uow.session, self.name, [e for _r, e, _d in parsed])
-                if self.prepare is not None:
-                    fresh = [d for _r, e, d in parsed if (e.source, e.id) not in seen]
-                    await self.prepare(uow, fresh)
-                for record, event, data in parsed:
-                    handler = self.handlers.get(event.type)
-                    outcome = (
-                        Outcome.IGNORED
-                        if handler is None
-                        else await self._apply(uow, event, data, handler, seen)
+        while True:
+            outcomes: list[tuple[Record, CloudEvent, Outcome]] = []
+            try:
+                async with self.db.transaction() as uow:
+                    uow.catching_up = catching_up
+                    # One de-duplication query for the batch, not one per record.
+                    seen = await processed_among(
+                        uow.session, self.name, [e for _r, e, _d in parsed]
                     )
-                    outcomes.append((record, event, outcome))
-        except Exception as exc:
-            log.info(
-                "a batch of %d records failed together (%s: %s); applying them one at a time",
-                len(records),
-                type(exc).__name__,
-                exc,
-            )
-            for record in records:
-                await self.process(record, catching_up=catching_up)
-            return
+                    if self.prepare is not None:
+                        fresh = [d for _r, e, d in parsed if (e.source, e.id) not in seen]
+                        await self.prepare(uow, fresh)
+                    for record, event, data in parsed:
+                        handler = self.handlers.get(event.type)
+                        outcome = (
+                            Outcome.IGNORED
+                            if handler is None
+                            else await self._apply(uow, event, data, handler, seen)
+                        )
+                        outcomes.append((record, event, outcome))
+            except Exception as exc:
+                outage = await self._outage(exc)
+                if outage is not None:
+                    await self._wait_out(outage, exc)
+                    continue  # the whole batch again, once the database is back
+                log.info(
+                    "a batch of %d records failed together (%s: %s); applying them one at a time",
+                    len(records),
+                    type(exc).__name__,
+                    exc,
+                )
+                for record in records:
+                    await self.process(record, catching_up=catching_up)
+                return
+            break
+        self._unblocked()
         for record, event, outcome in outcomes:
             EVENTS_CONSUMED.labels(record.topic, event.type, outcome).inc()
 
@@ -299,6 +437,7 @@ class EventConsumer:
         the supervisor starts a fresh one; the inbox makes the redelivery harmless)."""
         self._next.clear()  # a fresh consumer starts from the committed offsets
         self._unowned = {}
+        self._stopping = stopping
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.settings.kafka_bootstrap,
             group_id=self.name,
@@ -349,6 +488,39 @@ class EventConsumer:
             )
 
     async def _consume(self, consumer: AIOKafkaConsumer, stopping: asyncio.Event) -> None:
+        async def idle(seconds: float) -> None:
+            await self._idle_paused(consumer, stopping, seconds)
+
+        self._idle = idle
+        try:
+            await self._consume_until(consumer, stopping)
+        except ConsumerStopping as exc:
+            # The batch in hand was not all applied: its offsets are not committed, the next
+            # consumer of its partitions starts from them (the inbox skips what was applied).
+            log.info("%s", exc)
+        finally:
+            self._idle = None
+
+    async def _idle_paused(
+        self, consumer: AIOKafkaConsumer, stopping: asyncio.Event, seconds: float
+    ) -> None:
+        """Waits `seconds` (less when stopping) with every partition paused, polling meanwhile:
+        a consumer that polls nothing for max_poll_interval_ms (5 minutes) is dropped from the
+        group, and a long outage would end in a rebalance on top of it."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + seconds
+        consumer.pause(*consumer.assignment())
+        try:
+            while not stopping.is_set() and (left := until - loop.time()) > 0:
+                fetched = await consumer.getmany(timeout_ms=int(min(left, 1.0) * 1000) or 1)
+                for tp, records in fetched.items():
+                    # Assigned by a rebalance meanwhile, so not paused yet: read it again later.
+                    consumer.seek(tp, records[0].offset)
+                    consumer.pause(tp)
+        finally:
+            consumer.resume(*consumer.assignment())
+
+    async def _consume_until(self, consumer: AIOKafkaConsumer, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
             batch = await consumer.getmany(timeout_ms=500)
             if consumer.assignment():
@@ -441,6 +613,9 @@ class EventConsumer:
         unreachable = False
         while not stopping.is_set():
             await asyncio.sleep(min(5.0, stall_s / 4))
+            if self.blocked:
+                # Waiting for the database or the broker: a fresh consumer would wait the same.
+                continue
             if loop.time() - self._progress_at < stall_s:
                 continue
             backlog = await group_backlog(self.settings.kafka_bootstrap, self.name, self.topics)

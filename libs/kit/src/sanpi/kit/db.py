@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
@@ -28,11 +28,22 @@ __all__ = ["Database", "UTCDateTime", "utcnow"]
 log = logging.getLogger("sanpi.kit.db")
 
 
+SqliteSynchronous = Literal["FULL", "NORMAL"]
+
+
 class Database:
-    """An async engine and its sessions. `transaction()` commits on success and rolls back on error."""
+    """An async engine and its sessions. `transaction()` commits on success and rolls back on error.
+
+    `sqlite_synchronous`: what a SQLite commit waits for (settings.py says what each keeps);
+    FULL unless a caller that may lose its last commits to a power loss says NORMAL."""
 
     def __init__(
-        self, url: str, *, event_source: str = "/sanpi", busy_timeout_ms: int = 10_000
+        self,
+        url: str,
+        *,
+        event_source: str = "/sanpi",
+        busy_timeout_ms: int = 10_000,
+        sqlite_synchronous: SqliteSynchronous = "FULL",
     ) -> None:
         self.url = url
         self.event_source = event_source
@@ -48,7 +59,12 @@ class Database:
         self.engine = create_async_engine(engine_url, **kwargs, **driver_kwargs)
         self._threaded = self.engine.dialect.driver == DRIVER
         if self.is_sqlite:
-            _configure_sqlite(self.engine.sync_engine, busy_timeout_ms, threaded=self._threaded)
+            _configure_sqlite(
+                self.engine.sync_engine,
+                busy_timeout_ms,
+                threaded=self._threaded,
+                synchronous=sqlite_synchronous,
+            )
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
@@ -125,6 +141,9 @@ class Database:
             await conn.run_sync(SQLModel.metadata.create_all, tables=metadata_tables)
 
     async def ping(self) -> None:
+        """Raises unless the database serves a transaction now. On SQLite the transaction begins
+        IMMEDIATE, as every one but `read()`'s does, so it needs the write lock: another process
+        holding it past the busy timeout is an outage for writers, and fails the ping too."""
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
@@ -132,16 +151,21 @@ class Database:
         await self.engine.dispose()
 
 
-def _configure_sqlite(sync_engine: Any, busy_timeout_ms: int, *, threaded: bool) -> None:
+def _configure_sqlite(
+    sync_engine: Any, busy_timeout_ms: int, *, threaded: bool, synchronous: SqliteSynchronous
+) -> None:
+    if synchronous not in ("FULL", "NORMAL"):  # it goes into a PRAGMA as text
+        raise ValueError(f"sqlite synchronous must be FULL or NORMAL, not {synchronous!r}")
+
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy issue BEGIN itself (below) instead of pysqlite's implicit, late BEGIN.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-        # WAL: readers never block the writer; NORMAL sync is durable across process crashes.
+        # WAL: readers never block the writer.
         _switch_to_wal(cur, busy_timeout_ms / 1000)
-        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 

@@ -30,7 +30,8 @@ class ProcessedEvent(SQLModel, table=True):
     source: str = Field(primary_key=True, max_length=128)
     event_id: str = Field(primary_key=True, max_length=64)
     event_type: str = Field(max_length=128)
-    processed_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Indexed for the pruner (inbox_retention_days), which takes the oldest first.
+    processed_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
 
 
 async def processed_among(

@@ -57,8 +57,9 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
     },
     "5XX": {
-        "description": "The database is unavailable (503, with Retry-After), or an unexpected "
-        "error (500, logged; no trace is sent)",
+        "description": "The database is unavailable, or too many events wait for Kafka (503, "
+        "with Retry-After; nothing was written), or an unexpected error (500, logged; no trace "
+        "is sent)",
         "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
     },
 }

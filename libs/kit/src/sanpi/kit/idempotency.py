@@ -44,7 +44,8 @@ class IdempotentRequest(SQLModel, table=True):
     status_code: int
     response_body: str = Field(sa_type=Text)
     headers: str = Field(default="{}", sa_type=Text)
-    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Indexed for the pruner (idempotency_retention_hours), which takes the oldest first.
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
 
 
 def _fingerprint(payload: Any) -> str:

@@ -61,9 +61,37 @@ CONSUMER_LAG = Gauge(
     "(high-water mark minus the consumer's position).",
     ["topic", "partition"],
 )
+CONSUMER_BLOCKED = Gauge(
+    "sanpi_consumer_blocked",
+    "1 while this service's consumer waits for its database or the broker to come back "
+    "(consumption paused, nothing counted as a failed attempt), else 0.",
+)
+CONSUMER_BLOCKED_SECONDS = Counter(
+    "sanpi_consumer_blocked_seconds_total",
+    "Seconds this service's consumer spent waiting for its database or the broker.",
+)
+CONSUMER_TRANSIENT_FAILURES = Counter(
+    "sanpi_consumer_transient_failures_total",
+    "Consumer transactions and dead-letter sends that failed on the infrastructure, by kind "
+    "(database, locked, disk_full, broker); none of them counts as an attempt.",
+    ["kind"],
+)
+RETENTION_PRUNED = Counter(
+    "sanpi_retention_pruned_rows_total",
+    "Rows the pruner deleted because their retention was over, by table (inbox, idempotency, "
+    "deliveries, dead_deliveries).",
+    ["table"],
+)
+RETENTION_OLDEST_AGE = Gauge(
+    "sanpi_retention_oldest_row_age_seconds",
+    "Age of the oldest row a pruned table keeps, by table (0 when it is empty), as of the "
+    "pruner's last pass.",
+    ["table"],
+)
 KAFKA_CONNECTED = Gauge(
     "sanpi_kafka_connected",
-    "1 when this service's Kafka producer is started, else 0.",
+    "1 when this service's Kafka producer is connected and the broker answered its last "
+    "metadata request (asked every 5 s), else 0.",
 )
 
 UNMATCHED_ROUTE = "<unmatched>"

@@ -13,6 +13,7 @@ from sqlalchemy import JSON, LargeBinary, func
 from sqlmodel import Field, SQLModel, col
 
 from sanpi.events import CloudEvent, EventData, header_values, to_value
+from sanpi.kit.errors import Problem
 from sanpi.kit.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
 from sanpi.kit.slots import CommitSignal
 from sanpi.kit.timestamps import UTCDateTime, utcnow
@@ -57,6 +58,26 @@ def outbox_row(event: CloudEvent, data: EventData) -> dict[str, Any]:
         "headers": header_values(event),
         "created_at": utcnow(),
     }
+
+
+# A client told to come back in 30 s finds a broker back from a restart, or the relay some way
+# through the backlog; the request was refused before anything was written, so a retry is safe.
+BACKLOG_RETRY_AFTER_S = 30
+
+
+class OutboxFull(Problem):
+    """A write refused because too many events wait for Kafka (outbox_max_backlog)."""
+
+    status, slug, title = 503, "event-backlog-full", "Event backlog full"
+
+    def __init__(self, waiting: int, limit: int) -> None:
+        super().__init__(
+            f"事件积压已达上限：{waiting} 条事件等待发布到 Kafka（上限 {limit} 条），"
+            "暂停写入，未写入任何数据，请稍后重试。"
+            f" / {waiting} events wait to be published to Kafka (limit {limit}); nothing was "
+            "written, retry later.",
+            headers={"Retry-After": str(BACKLOG_RETRY_AFTER_S)},
+        )
 
 
 class PendingEvent(NamedTuple):
@@ -116,6 +137,8 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.gauge_interval = gauge_interval
         self._gauges_due = 0.0
+        # Rows waiting, as last counted (refresh_gauges): what the write guard compares.
+        self.backlog = 0
         self._wake = db.commit_signal(OUTBOX_PENDING)
 
     def wake(self) -> None:
@@ -144,6 +167,7 @@ class OutboxRelay:
         async with self.db.read() as session:
             connection = await session.connection()
             count, oldest = (await connection.execute(_BACKLOG)).one()
+        self.backlog = count
         OUTBOX_BACKLOG.set(count)
         OUTBOX_OLDEST_AGE.set((utcnow() - oldest).total_seconds() if oldest else 0.0)
 

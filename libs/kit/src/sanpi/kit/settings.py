@@ -40,6 +40,11 @@ SHARED_FIELDS = frozenset(
         "data_dir",
         "consumer_stall_s",
         "consumer_linger_ms",
+        "sqlite_synchronous",
+        "inbox_retention_days",
+        "idempotency_retention_hours",
+        "prune_interval_s",
+        "outbox_max_backlog",
     }
 )
 
@@ -79,6 +84,13 @@ class ServiceSettings(BaseSettings):
     # How long a SQLite writer waits for the lock before the request answers 503 (10 s rides out
     # any burst of our own short transactions).
     database_busy_timeout_ms: int = 10_000
+    # What a SQLite commit waits for (the journal is a write-ahead log). FULL: the log is synced
+    # to disk at every commit, so every answered write and every applied event survives a power
+    # loss or an operating-system crash. NORMAL syncs only at checkpoints: a crash of the
+    # service loses nothing, but a power loss may undo the last commits (the file stays
+    # consistent) although clients were answered 201 and Kafka offsets were committed past the
+    # events they applied. The tests and `make bench` run NORMAL; production keeps FULL.
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
 
     kafka_enabled: bool = True
     kafka_bootstrap: str = "127.0.0.1:9092"
@@ -122,6 +134,27 @@ class ServiceSettings(BaseSettings):
     # How often the relay looks for outbox rows that no local commit announced (other replicas,
     # rows left by a crash). Local commits wake it at once.
     outbox_poll_interval_ms: int = 500
+    # Writes answer 503 (Retry-After) once this many events wait in the outbox unpublished, as
+    # they pile up while Kafka is away: a bounded wait for the client instead of a full disk
+    # (a row is ~1 KB; 100,000 are ~100 MB, a day of a province's writes). 0: no limit.
+    outbox_max_backlog: int = 100_000
+
+    # Ids of applied events (the consumer inbox) are kept this long; a record that comes back
+    # is recognised as a duplicate only while its id is kept. Records come back within seconds
+    # (a crash between applying a batch and committing its offsets, an event the relay sent
+    # twice), and later only as a redriven dead letter or when a consumer group reads a topic
+    # again because Kafka forgot its committed offsets (offsets.retention.minutes: 7 days after
+    # the group's last member left; the sanpi topics themselves keep every record for ever).
+    # 90 days is far beyond both; an event older than that which comes back is applied again,
+    # which the projections survive (they keep the newer state) and the notification service
+    # does not notify (events older than its delivery log are not news). 0 keeps them for ever.
+    inbox_retention_days: float = 90.0
+    # Stored answers to requests with an Idempotency-Key are kept this long: a client retries
+    # within minutes (a phone back online, a crashed import resumed), and a day is what Stripe,
+    # whose design this follows, keeps. A retry after that is a new request. 0: for ever.
+    idempotency_retention_hours: float = 24.0
+    # How often the pruner deletes what the retention settings no longer keep.
+    prune_interval_s: float = 600.0
 
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     # Tokens living longer than this (exp - iat) are refused, whoever signed them: a leaked token

@@ -13,9 +13,12 @@ from sanpi.kit import Clock, Runtime, ServiceSpec, SystemClock, create_service_a
 from sanpi.kit.consumer import catching_up
 from sanpi.kit.waiting import sleep_or_stop
 from sanpi.milestone.consumers import make_handlers
+from sanpi.milestone.evidence.endpoints import files_router as evidence_files_router
+from sanpi.milestone.evidence.endpoints import router as evidence_router
 from sanpi.milestone.lifecycle.endpoints import router as lifecycle_router
 from sanpi.milestone.migrations import MIGRATIONS
 from sanpi.milestone.milestones.endpoints import router as milestones_router
+from sanpi.milestone.progress.endpoints import batch_router as progress_batch_router
 from sanpi.milestone.progress.endpoints import router as progress_router
 from sanpi.milestone.rules import service as rules
 from sanpi.milestone.rules.endpoints import router as rules_router
@@ -107,6 +110,9 @@ def create_app(settings: MilestoneSettings | None = None, clock: Clock | None = 
                 milestones_router,
                 lifecycle_router,
                 progress_router,
+                progress_batch_router,
+                evidence_router,
+                evidence_files_router,
                 timeline_router,
                 rules_router,
             ],
@@ -117,6 +123,12 @@ def create_app(settings: MilestoneSettings | None = None, clock: Clock | None = 
             prepare=handlers.prepare,
             caught_up=handlers.caught_up,
             workers=[scheduled_evaluation, evaluate_left, refresh_metrics],
+            body_limits=[
+                # Twice the photo limit: the route itself refuses a photo above its limit,
+                # naming the field (the body limit answers only a bare 413).
+                (r"^/v1/projects/[^/]+/evidence$", 2 * settings.evidence_max_bytes + 65_536),
+                (r"^/v1/progress/batch$", settings.batch_max_bytes),
+            ],
             clock=clock,
         )
     )

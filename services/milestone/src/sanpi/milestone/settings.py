@@ -4,6 +4,7 @@ Rule thresholds are nested: SANPI_MILESTONE_RULES__R04__RED=25 sets R04's red ga
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 from pydantic import BaseModel, Field
@@ -77,7 +78,8 @@ class R11Thresholds(BaseModel):
 
 
 class R16Thresholds(BaseModel):
-    """Data quality: count of problems (downward corrections, physical % falling, completed > total)."""
+    """Data quality: count of problems (downward corrections, physical % falling, completed >
+    total, a milestone whose photos were not taken on its day)."""
 
     yellow: int = 1
     red: int = 2  # "repeated"
@@ -135,3 +137,19 @@ class MilestoneSettings(ServiceSettings):
     metrics_refresh_s: float = 30.0
 
     rules: RuleSettings = Field(default_factory=RuleSettings)
+
+    # Evidence photos (POST /v1/projects/{id}/evidence) are stored here, one file per SHA-256;
+    # empty means <data_dir>/evidence.
+    evidence_dir: str = ""
+    # The largest photo accepted: a phone's 48-megapixel JPEG is 5–8 MB.
+    evidence_max_bytes: int = 10 * 1024 * 1024
+    # Pixels (width × height) a photo may declare, checked before any pixel is decoded: a 48 MP
+    # phone camera (8000 × 6000) fits; a decompression bomb (a few KB of PNG declaring 100,000 ×
+    # 100,000) does not. Pillow's own warning threshold is 89 M.
+    evidence_max_pixels: int = 60_000_000
+    # A batch request (POST /v1/progress/batch) may be this large: 500 rows with long narratives.
+    batch_max_bytes: int = 8 * 1024 * 1024
+
+    @property
+    def effective_evidence_dir(self) -> Path:
+        return Path(self.evidence_dir) if self.evidence_dir else self.data_dir / "evidence"

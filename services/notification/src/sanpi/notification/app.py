@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from sanpi.events import Topic
 from sanpi.kit import Clock, ServiceSpec, SystemClock, create_service_app
 from sanpi.notification.consumers import CONSUMED_TOPICS, build_handlers
+from sanpi.notification.delivery import service as delivery
 from sanpi.notification.delivery.endpoints import router as deliveries_router
 from sanpi.notification.delivery.worker import run_delivery_worker
 from sanpi.notification.escalation.endpoints import router as alerts_router
@@ -43,5 +44,6 @@ def create_app(settings: NotificationSettings | None = None, clock: Clock | None
             prepare=handlers.prepare,
             workers=[run_delivery_worker, run_timer_worker, reseal_at_start],
             clock=clock,
+            retained=delivery.retained(settings),
         )
     )

@@ -90,6 +90,16 @@ class NotificationSettings(ServiceSettings):
     stream_retention_s: float = 7 * 86400.0
     stream_poll_s: float = 0.5
 
+    # The delivery log (a notification, the events it carried, its attempts) is kept this long
+    # after the notification was queued, once it was delivered or cancelled; an inbox message
+    # nobody acknowledged stays. An event older than this is history, not news: it notifies no
+    # one, so that a replay of old events (ids that left the consumer inbox, a new consumer
+    # group) cannot notify twice once their deliveries are gone. 0 keeps them for ever.
+    delivery_retention_days: float = 90.0
+    # Dead letters (notifications that used up their attempts) are kept this long for a replay
+    # (`sanpi dead-letters replay`) after they were queued. 0 keeps them for ever.
+    dead_delivery_retention_days: float = 90.0
+
     @field_validator("secret_keys")
     @classmethod
     def _keys_are_fernet_keys(cls, keys: list[SecretStr]) -> list[SecretStr]:

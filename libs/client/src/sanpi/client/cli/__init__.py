@@ -7,6 +7,7 @@ import typer
 from sanpi.client.cli import (
     demo,
     dlq,
+    evidence,
     milestones,
     notifications,
     offsets,
@@ -34,6 +35,7 @@ app.add_typer(milestones.app, name="milestone")
 app.command("subscribe")(notifications.subscribe)
 app.add_typer(milestones.stage_app, name="stage")
 app.add_typer(progress.app, name="progress")
+app.add_typer(evidence.app, name="evidence")
 app.command("evaluate")(progress.evaluate)
 app.command("traffic-lights")(progress.lights)
 app.add_typer(notifications.subscriptions_app, name="subscriptions")

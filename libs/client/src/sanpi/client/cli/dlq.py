@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from sanpi.client.cli.common import console
 from sanpi.events import ALL_TOPICS, dead_letter_topic
+
+if TYPE_CHECKING:
+    from sanpi.kit.redrive import DeadLetter
 
 app = typer.Typer(
     help="Dead-letter topics: what the consumers gave up on, and replaying it after a fix.\n\n"
@@ -36,20 +39,34 @@ def _dlq(topic: str) -> str:
 
 @app.command("list")
 def list_dead_letters(topic: TopicOpt, bootstrap: BootstrapOpt = None) -> None:
-    """Every record of TOPIC's dead-letter topic, with the consumer and the error."""
-    from sanpi.kit.redrive import read_dead_letters
+    """Every record of TOPIC's dead-letter topic: where it came from, the consumer group that
+    gave up on it and why, and whether it was redriven for that group since."""
+    from sanpi.kit.redrive import read_dead_letters, redriven_up_to
 
-    letters = asyncio.run(read_dead_letters(_bootstrap(bootstrap), _dlq(topic)))
-    table = Table("source", "consumer", "attempts", "error")
-    for letter in letters:
+    async def read() -> list[tuple[DeadLetter, bool]]:
+        letters = await read_dead_letters(_bootstrap(bootstrap), _dlq(topic))
+        partitions = {letter.dlq_partition for letter in letters}
+        upto = {
+            consumer: await redriven_up_to(_bootstrap(bootstrap), _dlq(topic), consumer, partitions)
+            for consumer in {letter.consumer for letter in letters}
+        }
+        return [
+            (letter, letter.dlq_offset < upto[letter.consumer][letter.dlq_partition])
+            for letter in letters
+        ]
+
+    rows = asyncio.run(read())
+    table = Table("source", "consumer", "attempts", "redriven", "error")
+    for letter, redriven in rows:
         table.add_row(
             f"{letter.topic}@{letter.partition}/{letter.offset}",
             letter.consumer,
             str(letter.attempts),
+            "yes" if redriven else "no",
             letter.error[:120],
         )
     console.print(table)
-    console.print(f"{len(letters)} dead letters in {_dlq(topic)}")
+    console.print(f"{len(rows)} dead letters in {_dlq(topic)}")
 
 
 @app.command("redrive")
@@ -64,8 +81,10 @@ def redrive(
     ] = False,
     bootstrap: BootstrapOpt = None,
 ) -> None:
-    """Replay the dead letters of TOPIC (not redriven before) to their source topic and partition.
-    Consumers that had applied a record skip it (inbox); the one that failed gets another try."""
+    """Replay the dead letters of TOPIC to their source topic and partition: those of every
+    consumer group, or of --consumer only, that were not redriven for their group before.
+    Consumers that had applied a record skip it (inbox); the one that failed gets another try.
+    Each group's letters are replayed once, in whatever order the groups are redriven."""
     from sanpi.kit.redrive import redrive as run
 
     result = asyncio.run(
@@ -75,4 +94,5 @@ def redrive(
     console.print(
         f"{verb} {len(result.replayed)} dead letters of {_dlq(topic)}"
         f"{f', skipped {result.skipped} of other consumers' if consumer else ''}"
+        f"{f', {result.earlier} redriven before' if result.earlier else ''}"
     )

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+from rich.table import Table
 
-from sanpi.client.cli.common import JsonOpt, TokenOpt, client, fail, show
+from sanpi.client.cli.common import JsonOpt, TokenOpt, client, console, err, fail, show
 from sanpi.client.sdk import ApiError
+from sanpi.client.sdk.milestone import MAX_BATCH_ROWS
+from sanpi.kit.messages import field_of_header
 
 app = typer.Typer(help="旬/月 progress reports and investment plans.", no_args_is_help=True)
 
@@ -45,6 +52,180 @@ def report(
         except ApiError as exc:
             fail(exc)
         show(result, as_json, ["period_key", "completed_investment_cum", "deadline", "late"])
+
+
+# The columns a batch file may have (headers: these names, or their Chinese or English labels).
+BATCH_FIELDS = (
+    "project_id",
+    "period_key",
+    "period_kind",
+    "completed_investment_cum",
+    "completed_investment_ytd",
+    "funds_arrived_cum",
+    "physical_progress_pct",
+    "narrative",
+    "problems",
+    "correction",
+)
+_YES = {"1", "true", "yes", "y", "是", "对", "√"}
+_NO = {"", "0", "false", "no", "n", "否"}
+
+
+def _decode(raw: bytes) -> str:
+    """A sheet saved as CSV: UTF-8 (with or without BOM), else GBK (Excel on Chinese Windows)."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("gbk")
+
+
+def read_batch_file(path: Path) -> tuple[list[dict[str, Any]], list[int]]:
+    """The rows of a JSON ([rows] or {"reports": [rows]}) or CSV file, and the number people
+    call each row by (a CSV's line, the header being line 1; a JSON list's position from 1).
+    CSV cells are sent as written (the service names what it cannot read); empty cells are left
+    out; 存在问题 becomes one problem; 更正 takes 是/否 as well as true/false."""
+    raw = path.read_bytes()
+    if path.suffix.lower() == ".json":
+        data = json.loads(_decode(raw))
+        rows = data.get("reports") if isinstance(data, dict) else data
+        if not isinstance(rows, list):
+            raise ValueError('a JSON batch is a list of reports, or {"reports": [...]}')
+        return rows, list(range(1, len(rows) + 1))
+    reader = csv.reader(io.StringIO(_decode(raw)))
+    header = next(reader, None)
+    if header is None:
+        raise ValueError("the file is empty")
+    columns = [field_of_header(h, BATCH_FIELDS) for h in header]
+    unknown = [h for h, c in zip(header, columns, strict=True) if c is None and h.strip()]
+    if unknown:
+        raise ValueError(f"unknown columns: {', '.join(unknown)}")
+    rows, numbers = [], []
+    for line, cells in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        row: dict[str, Any] = {}
+        for name, cell in zip(columns, cells, strict=False):
+            value = cell.strip()
+            if name is None or value == "":
+                continue
+            if name == "problems":
+                row[name] = [{"description": value}]
+            elif name == "correction" and value.lower() in _YES | _NO:
+                row[name] = value.lower() in _YES
+            else:
+                row[name] = value
+        rows.append(row)
+        numbers.append(line)
+    return rows, numbers
+
+
+STATUS_WORDS = {
+    "zh": {"accepted": "已接收", "late": "已接收（迟报）", "duplicate": "重复（未写入）", "refused": "被拒绝"},
+    "en": {"accepted": "accepted", "late": "accepted (late)", "duplicate": "duplicate", "refused": "refused"},
+}  # fmt: skip
+
+
+@app.command("batch")
+def batch(
+    file: Annotated[
+        Path,
+        typer.Argument(help="reports as .csv (UTF-8 or GBK) or .json", exists=True, dir_okay=False),
+    ],
+    all_or_nothing: Annotated[
+        bool,
+        typer.Option("--all-or-nothing", help="write nothing if any row is refused (≤ 500 rows)"),
+    ] = False,
+    lang: Annotated[str, typer.Option("--lang", help="messages in zh or en")] = "zh",
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Submit many 旬/月 reports at once (a park's 旬): one row per report, columns project_id,
+    period_key, completed_investment_cum, completed_investment_ytd and optionally
+    funds_arrived_cum, physical_progress_pct, narrative, problems, correction (or their Chinese
+    names: 项目, 填报期, 累计完成投资, 本年完成投资, 累计到位资金, 形象进度, 进展情况, 存在问题, 更正).
+    Prints each row's outcome; exits 1 if any row was refused."""  # fmt: skip
+    if lang not in ("zh", "en"):
+        err.print("[red]--lang[/red] is zh or en")
+        raise typer.Exit(2)
+    try:
+        rows, numbers = read_batch_file(file)
+    except (ValueError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        err.print(f"[red]{file}[/red]: {exc}")
+        raise typer.Exit(2) from exc
+    if not rows:
+        err.print(f"[red]{file}[/red]: no rows")
+        raise typer.Exit(2)
+    if all_or_nothing and len(rows) > MAX_BATCH_ROWS:
+        err.print(
+            f"--all-or-nothing takes at most {MAX_BATCH_ROWS} rows in one request, not {len(rows)}"
+        )
+        raise typer.Exit(2)
+    chunks = [
+        (start, rows[start : start + MAX_BATCH_ROWS])
+        for start in range(0, len(rows), MAX_BATCH_ROWS)
+    ]
+    results: list[dict[str, Any]] = []
+    with client(token) as sanpi:
+        for n, (start, chunk) in enumerate(chunks, start=1):
+            if len(chunks) > 1:
+                err.print(f"batch {n}/{len(chunks)}: rows {start + 1}–{start + len(chunk)}")
+            try:
+                answer = sanpi.milestone.report_batch(
+                    chunk, all_or_nothing=all_or_nothing, language=lang
+                )
+            except ApiError as exc:
+                fail(exc)
+            for result in answer["results"]:
+                result["index"] += start
+                results.append(result)
+    if as_json:
+        console.print_json(json.dumps(results, ensure_ascii=False))
+    else:
+        _print_outcomes(results, rows, numbers, lang)
+    counts = {s: sum(1 for r in results if r["status"] == s) for s in STATUS_WORDS["en"]}
+    accepted, refused = counts["accepted"] + counts["late"], counts["refused"]
+    if lang == "zh":
+        err.print(
+            f"接收 {accepted} 条（其中迟报 {counts['late']} 条），重复 {counts['duplicate']} 条，拒绝 {refused} 条"
+        )
+    else:
+        err.print(
+            f"accepted {accepted} ({counts['late']} late), duplicate {counts['duplicate']}, refused {refused}"
+        )
+    if refused:
+        raise typer.Exit(1)
+
+
+def _print_outcomes(
+    results: list[dict[str, Any]], rows: list[dict[str, Any]], numbers: list[int], lang: str
+) -> None:
+    """A table of the rows' outcomes, then each refused row's errors on a line of its own
+    (never cut: a message names the field and the value the service could not take)."""
+    words = STATUS_WORDS[lang]
+    zh = lang == "zh"
+    table = Table(
+        *(("行", "项目", "填报期", "结果") if zh else ("row", "project", "period", "status"))
+    )
+    colour = {"accepted": "green", "late": "yellow", "duplicate": "cyan", "refused": "red"}
+    problems = []
+    for result in results:
+        sent = rows[result["index"]]
+        period = sent.get("period_key", "") if isinstance(sent, dict) else ""
+        status = result["status"]
+        line = numbers[result["index"]]
+        table.add_row(
+            str(line),
+            str(result.get("project_id") or ""),
+            str(period),
+            f"[{colour[status]}]{words[status]}[/{colour[status]}]",
+        )
+        for error in result["errors"]:
+            problems.append(
+                f"第 {line} 行：{error['message']}" if zh else f"row {line}: {error['message']}"
+            )
+    console.print(table)
+    for problem in problems:
+        console.print(problem, soft_wrap=True, markup=False, highlight=False)
 
 
 @app.command("plan")

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import mimetypes
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from sanpi.client.sdk.base import Http
+
+# The most rows POST /v1/progress/batch takes in one request.
+MAX_BATCH_ROWS = 500
 
 
 class MilestoneApi:
@@ -39,6 +45,31 @@ class MilestoneApi:
     def correct_stage(self, project_id: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", f"/projects/{project_id}/stage-corrections", json=body)
 
+    def upload_evidence(
+        self, project_id: str, photo: str | Path | bytes, filename: str | None = None
+    ) -> dict[str, Any]:
+        """Uploads a site photo (a path or the bytes); the answer's `uri` is what a milestone's
+        `evidence` cites. The service reads the type and the EXIF capture day from the bytes;
+        the same photo again answers the first upload."""
+        if isinstance(photo, bytes):
+            data, name = photo, filename or "photo"
+        else:
+            path = Path(photo)
+            data, name = path.read_bytes(), filename or path.name
+        declared = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        return self._call(
+            "POST", f"/projects/{project_id}/evidence", files={"file": (name, data, declared)}
+        )
+
+    def evidence(self, project_id: str, **params: Any) -> dict[str, Any]:
+        """One page of the project's uploaded photos (limit, cursor)."""
+        return self._call("GET", f"/projects/{project_id}/evidence", params=params)
+
+    def evidence_bytes(self, evidence_id: str) -> bytes:
+        """An uploaded photo's bytes."""
+        data: bytes = self._http.call("GET", f"{self.url}/evidence/{evidence_id}")
+        return data
+
     def timeline(self, project_id: str, **params: Any) -> dict[str, Any]:
         return self._call("GET", f"/projects/{project_id}/timeline", params=params)
 
@@ -49,6 +80,25 @@ class MilestoneApi:
     ) -> dict[str, Any]:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         return self._call("POST", f"/projects/{project_id}/progress", json=report, headers=headers)
+
+    def report_batch(
+        self,
+        reports: Sequence[dict[str, Any]],
+        *,
+        all_or_nothing: bool = False,
+        idempotency_key: str | None = None,
+        language: str | None = None,
+    ) -> dict[str, Any]:
+        """Up to 500 progress reports (each a report body plus `project_id`) in one request:
+        the answer lists each row's status (accepted, late, duplicate, refused) and errors, in
+        Chinese unless `language="en"`. With all_or_nothing, one refused row writes nothing."""
+        if len(reports) > MAX_BATCH_ROWS:
+            raise ValueError(f"at most {MAX_BATCH_ROWS} reports per batch, not {len(reports)}")
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        if language:
+            headers["Accept-Language"] = language
+        body = {"reports": list(reports), "all_or_nothing": all_or_nothing}
+        return self._call("POST", "/progress/batch", json=body, headers=headers)
 
     def progress(self, project_id: str, **params: Any) -> dict[str, Any]:
         return self._call("GET", f"/projects/{project_id}/progress", params=params)

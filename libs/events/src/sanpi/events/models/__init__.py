@@ -3,6 +3,7 @@
 from sanpi.events.models.alerts import AlertEvent, AlertRaised, AlertResolved, AlertUpdated
 from sanpi.events.models.base import ProjectEvent
 from sanpi.events.models.milestones import (
+    EvidencePhoto,
     MilestoneAchieved,
     MilestoneDueSoon,
     MilestoneOverdue,
@@ -37,6 +38,7 @@ __all__ = [
     "AlertResolved",
     "AlertUpdated",
     "EnterpriseInfo",
+    "EvidencePhoto",
     "MilestoneAchieved",
     "MilestoneDueSoon",
     "MilestoneOverdue",

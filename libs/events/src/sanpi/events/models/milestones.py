@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from sanpi.events.models.base import ProjectEvent
 from sanpi.events.registry import event_type
@@ -35,6 +35,19 @@ class ProjectStageChanged(ProjectEvent):
     )
 
 
+class EvidencePhoto(BaseModel):
+    """A photo uploaded to the milestone service (POST /v1/projects/{id}/evidence) that a
+    milestone cites."""
+
+    evidence_id: str
+    uri: str = Field(description="/v1/evidence/{evidence_id}, as in `evidence`")
+    sha256: str = Field(description="of the file's bytes")
+    captured_on: dt.date | None = Field(
+        default=None, description="the day its EXIF says it was taken (Asia/Shanghai); null: none"
+    )
+    date_matches: bool = Field(description="captured_on is the milestone's date")
+
+
 @event_type("sanpi.milestone.achieved.v1", topic=Topic.MILESTONES)
 class MilestoneAchieved(ProjectEvent):
     """A milestone was reached on a date, with its evidence (URIs of site photos, permits…)."""
@@ -44,6 +57,11 @@ class MilestoneAchieved(ProjectEvent):
     date: dt.date
     evidence: list[str] = Field(default_factory=list)
     recorded_by: str
+    photos: list[EvidencePhoto] = Field(
+        default_factory=list,
+        description="the uploaded photos among `evidence`, with their checksum and capture day "
+        "(added in the same version: absent means none)",
+    )
 
 
 @event_type("sanpi.milestone.replanned.v1", topic=Topic.MILESTONES)

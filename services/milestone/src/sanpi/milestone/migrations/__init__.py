@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from sanpi.kit.migrations import Migrations
+from sanpi.milestone.evidence.models import EvidenceFile, PhotoFinding
 from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
 from sanpi.milestone.milestones.models import Milestone
 from sanpi.milestone.progress.models import InvestmentPlan, ProgressReport
@@ -22,5 +23,7 @@ MIGRATIONS = Migrations(
         PinnedDate,
         EvaluationDue,
         TimelineEntry,
+        EvidenceFile,
+        PhotoFinding,
     ),
 )

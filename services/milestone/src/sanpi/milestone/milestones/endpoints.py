@@ -18,6 +18,7 @@ from sanpi.kit import (
     run_idempotent,
     today,
 )
+from sanpi.kit.messages import AcceptLanguage, language
 from sanpi.milestone.lifecycle import service as lifecycle
 from sanpi.milestone.milestones import service
 from sanpi.milestone.milestones.models import Milestone
@@ -26,6 +27,7 @@ from sanpi.milestone.milestones.schemas import (
     MilestoneCreate,
     MilestonePlanItem,
     MilestonePublic,
+    MilestoneWarning,
     evidence_public,
 )
 from sanpi.milestone.rules.endpoints import settings_of
@@ -60,20 +62,25 @@ async def post_milestone(
     session: SessionDep,
     runtime: RuntimeDep,
     idempotency_key: IdempotencyKey = None,
+    accept_language: AcceptLanguage = None,
 ) -> JSONResponse:
     """Records a milestone. STARTED and IN_PRODUCTION need a dated evidence reference;
     FULFILLED, STARTED, IN_PRODUCTION and EFFECTIVE move the stage and emit
-    sanpi.project.stage_changed.v1; an illegal move answers 409."""
+    sanpi.project.stage_changed.v1; an illegal move answers 409. A cited uploaded photo
+    (/v1/evidence/{id}, of this project) taken on another day, or on no known day, is accepted
+    with a warning in `warnings` and counts for rule R16."""
+    lang = language(accept_language)
 
     async def record() -> tuple[MilestonePublic, dict[str, str]]:
         project = await lifecycle.get(session, project_id)
-        row = await service.record(
+        recorded = await service.record(
             session,
             project=project,
             body=body,
             principal=principal,
             today=today(runtime.clock),
         )
+        row = recorded.row
         reevaluate(
             session, settings=settings_of(runtime), clock=runtime.clock, project_id=project_id
         )
@@ -91,6 +98,10 @@ async def post_milestone(
             recorded_by=principal.subject,
             recorded_at=row.recorded_at,
             stage=project.stage,
+            warnings=[
+                MilestoneWarning(code=w.code, field=w.field, message=w.message.render(lang))
+                for w in recorded.warnings
+            ],
         )
         return answer, {}
 

@@ -30,13 +30,28 @@ class EvidencePublic(BaseModel):
     dated_on: dt.date | None = Field(
         default=None, description="taken_at, else a date written in the URI; null = undated"
     )
+    evidence_id: str | None = Field(
+        default=None, description="an uploaded photo's id (GET /v1/evidence/{id}); null otherwise"
+    )
+    captured_on: dt.date | None = Field(
+        default=None, description="an uploaded photo's EXIF capture day (Asia/Shanghai)"
+    )
 
 
 def evidence_public(items: list[dict[str, Any]]) -> list[EvidencePublic]:
     out = []
     for item in items:
         ev = to_evidence(item)
-        out.append(EvidencePublic(uri=ev.uri, taken_at=ev.taken_at, dated_on=ev.dated_on))
+        captured = item.get("captured_on")
+        out.append(
+            EvidencePublic(
+                uri=ev.uri,
+                taken_at=ev.taken_at,
+                dated_on=ev.dated_on,
+                evidence_id=item.get("evidence_id"),
+                captured_on=dt.date.fromisoformat(captured) if captured else None,
+            )
+        )
     return out
 
 
@@ -60,8 +75,9 @@ class MilestoneCreate(BaseModel):
         default_factory=list,
         max_length=50,
         description="attachment references: a URI string, or {uri, taken_at}. STARTED and "
-        "IN_PRODUCTION need at least one DATED one: taken_at given, or a date in the URI "
-        "(2023-03-01, 2023_03_01 or 20230301)",
+        "IN_PRODUCTION need at least one DATED one: taken_at given, a date in the URI "
+        "(2023-03-01, 2023_03_01 or 20230301), or a photo uploaded to this project "
+        "(/v1/evidence/{id}) with an EXIF capture date",
     )
 
     @field_validator("label")
@@ -100,6 +116,14 @@ class MilestonePlanItem(BaseModel):
     recorded_at: dt.datetime | None
 
 
+class MilestoneWarning(BaseModel):
+    """Accepted, but worth a look: e.g. a photo taken on another day than the milestone."""
+
+    code: str = Field(description="PHOTO_DATE_MISMATCH or PHOTO_UNDATED")
+    field: str = Field(description="the evidence item, e.g. evidence.0")
+    message: str = Field(description="for people: Chinese, or English with Accept-Language: en")
+
+
 class MilestonePublic(BaseModel):
     id: str
     project_id: str
@@ -111,3 +135,7 @@ class MilestonePublic(BaseModel):
     recorded_by: str
     recorded_at: dt.datetime
     stage: Stage = Field(description="the project's stage after this milestone")
+    warnings: list[MilestoneWarning] = Field(
+        default_factory=list,
+        description="photos that do not show the milestone's date (counted by rule R16)",
+    )

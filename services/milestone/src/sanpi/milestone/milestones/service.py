@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.events import MilestoneAchieved, MilestoneKind, MilestoneReplanned, ProjectMasterData
+from sanpi.events import (
+    EvidencePhoto,
+    MilestoneAchieved,
+    MilestoneKind,
+    MilestoneReplanned,
+    ProjectMasterData,
+)
 from sanpi.kit import Conflict, FieldProblem, InvalidInput, Principal, utcnow
+from sanpi.milestone.evidence import service as evidence_files
+from sanpi.milestone.evidence.models import EvidenceFile
 from sanpi.milestone.lifecycle import service as lifecycle
 from sanpi.milestone.lifecycle.models import TrackedProject
-from sanpi.milestone.lifecycle.state_machine import Achieve
+from sanpi.milestone.lifecycle.state_machine import Achieve, Evidence
 from sanpi.milestone.milestones import repository
 from sanpi.milestone.milestones.models import Milestone, MilestoneStatus
 from sanpi.milestone.milestones.schemas import ForecastCreate, MilestoneCreate
@@ -117,6 +126,28 @@ def _forecast(
     )
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """A recorded milestone, and the warnings about the photos it cites."""
+
+    row: Milestone
+    warnings: list[evidence_files.PhotoWarning]
+
+
+def _stored_evidence(item: Evidence, photo: EvidenceFile | None) -> dict[str, Any]:
+    stored: dict[str, Any] = {
+        "uri": item.uri,
+        "taken_at": item.taken_at.isoformat() if item.taken_at else None,
+    }
+    if photo is not None:
+        stored.update(
+            evidence_id=photo.id,
+            sha256=photo.sha256,
+            captured_on=photo.captured_on.isoformat() if photo.captured_on else None,
+        )
+    return stored
+
+
 async def record(
     session: AsyncSession,
     *,
@@ -124,8 +155,11 @@ async def record(
     body: MilestoneCreate,
     principal: Principal,
     today: dt.date,
-) -> Milestone:
-    """Records an achieved milestone; a stage-defining one moves the stage (409 if illegal)."""
+) -> Recorded:
+    """Records an achieved milestone; a stage-defining one moves the stage (409 if illegal).
+    An uploaded photo it cites (/v1/evidence/{id}) of the same project is dated by its EXIF
+    capture day unless taken_at says otherwise; one taken on another day than the milestone,
+    or on no known day, is accepted with a warning and kept as a finding for R16."""
     principal.ensure_can_write_park(project.park)
     problems = []
     if body.date > today:
@@ -136,6 +170,11 @@ async def record(
             problems.append(FieldProblem(f"evidence.{i}.taken_at", f"is after today ({today})"))
     if problems:
         raise InvalidInput("the milestone cannot have happened yet", errors=problems)
+    photos = await evidence_files.cited_photos(session, project.project_id, evidence)
+    evidence = [
+        Evidence(item.uri, item.taken_at or photos[i].captured_on) if i in photos else item
+        for i, item in enumerate(evidence)
+    ]
     decision = lifecycle.command(project, Achieve(body.kind, evidence))
     row = await _row(session, project.project_id, body.kind, body.label)
     if row.actual_date is not None and not decision.moved:
@@ -145,13 +184,26 @@ async def record(
             kind=str(body.kind),
         )
     row.actual_date = body.date
-    row.evidence = [
-        {"uri": e.uri, "taken_at": e.taken_at.isoformat() if e.taken_at else None} for e in evidence
-    ]
+    row.evidence = [_stored_evidence(item, photos.get(i)) for i, item in enumerate(evidence)]
     row.status = MilestoneStatus.ACHIEVED
     row.recorded_by = principal.subject
     row.recorded_at = row.updated_at = utcnow()
     repository.save(session, row)
+    warnings = evidence_files.photo_warnings(body.date, photos)
+    await evidence_files.record_findings(
+        session,
+        project_id=project.project_id,
+        milestone_id=row.id,
+        kind=str(row.kind),
+        label=row.label,
+        date=body.date,
+        warnings=warnings,
+    )
+    summary = f"{row.kind}{'/' + row.label if row.label else ''} 达成 {body.date}"
+    if photos:
+        summary += f", 照片 {len(photos)} 张"
+        if warnings:
+            summary += f" ({len(warnings)} 张未能证明当日拍摄)"
     timeline.publish(
         session,
         MilestoneAchieved(
@@ -161,10 +213,20 @@ async def record(
             date=body.date,
             evidence=[e.uri for e in evidence],
             recorded_by=principal.subject,
+            photos=[
+                EvidencePhoto(
+                    evidence_id=photo.id,
+                    uri=evidence[i].uri,
+                    sha256=photo.sha256,
+                    captured_on=photo.captured_on,
+                    date_matches=photo.captured_on == body.date,
+                )
+                for i, photo in sorted(photos.items())
+            ],
         ),
         project_id=project.project_id,
         by=principal.subject,
-        summary=f"{row.kind}{'/' + row.label if row.label else ''} 达成 {body.date}",
+        summary=summary,
     )
     lifecycle.apply(
         session,
@@ -175,7 +237,7 @@ async def record(
         kind=body.kind,
         evidence=evidence,
     )
-    return row
+    return Recorded(row, warnings)
 
 
 async def replan(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, status
@@ -22,14 +23,25 @@ from sanpi.kit import (
     today,
 )
 from sanpi.kit.app import get_runtime
+from sanpi.kit.messages import AcceptLanguage, language
 from sanpi.milestone.lifecycle import service as lifecycle
 from sanpi.milestone.progress import service
-from sanpi.milestone.progress.schemas import PlanPublic, PlanPut, ProgressCreate, ProgressPublic
+from sanpi.milestone.progress.schemas import (
+    PlanPublic,
+    PlanPut,
+    ProgressBatch,
+    ProgressBatchResult,
+    ProgressBatchRow,
+    ProgressCreate,
+    ProgressPublic,
+    RowError,
+)
 from sanpi.milestone.rules.endpoints import settings_of
 from sanpi.milestone.rules.evaluation import Deadlines
 from sanpi.milestone.rules.service import reevaluate
 
 router = APIRouter(prefix="/projects", tags=["progress"])
+batch_router = APIRouter(prefix="/progress", tags=["progress"])
 
 
 @router.post(
@@ -115,4 +127,71 @@ async def list_plans(
     await lifecycle.get(session, project_id)
     return Page(
         items=[PlanPublic.model_validate(p) for p in await service.plans(session, project_id)]
+    )
+
+
+@batch_router.post("/batch", response_model=ProgressBatchResult)
+async def post_batch(
+    body: ProgressBatch,
+    principal: Writer,
+    session: SessionDep,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+    accept_language: AcceptLanguage = None,
+) -> JSONResponse:
+    """Up to 500 旬/月 reports of any projects in one request (a park's 旬 at once): each row is
+    checked as POST /v1/projects/{id}/progress checks one, and the accepted rows are written in
+    one transaction with their events; a refused row (another park's project included) is listed
+    with its errors and does not stop the others, unless all_or_nothing. Answers 200 with each
+    row's outcome; messages in Chinese unless Accept-Language asks for English."""
+    runtime = get_runtime(request)
+    settings = settings_of(runtime)
+    lang = language(accept_language)
+
+    async def report() -> tuple[ProgressBatchResult, dict[str, str]]:
+        outcomes = await service.report_batch(
+            session,
+            service.read_rows(body.reports),
+            principal=principal,
+            today=today(runtime.clock),
+            deadlines=Deadlines.of(settings),
+            all_or_nothing=body.all_or_nothing,
+        )
+        rows = []
+        for outcome in outcomes:
+            if outcome.status in ("accepted", "late") and outcome.project_id is not None:
+                reevaluate(
+                    session, settings=settings, clock=runtime.clock, project_id=outcome.project_id
+                )
+            rows.append(
+                ProgressBatchRow(
+                    index=outcome.index,
+                    project_id=outcome.project_id,
+                    status=outcome.status,
+                    report=None
+                    if outcome.report is None
+                    else ProgressPublic.model_validate(outcome.report),
+                    errors=[
+                        RowError(field=p.field, code=p.message.code, message=p.text(lang))
+                        for p in outcome.problems
+                    ],
+                )
+            )
+        counts = Counter(row.status for row in rows)
+        answer = ProgressBatchResult(
+            results=rows,
+            accepted=counts["accepted"] + counts["late"],
+            refused=counts["refused"],
+            duplicate=counts["duplicate"],
+        )
+        return answer, {}
+
+    return await run_idempotent(
+        UnitOfWork.of(session),
+        key=idempotency_key,
+        principal=principal,
+        scope="POST /v1/progress/batch",
+        payload=body,
+        action=report,
+        status_code=200,
     )

@@ -100,6 +100,131 @@ async def standing_and_neighbours(
     return Standing(*row[:width]), Neighbours(*row[width:])
 
 
+# A batch's rows are checked against their projects by one statement per BATCH_CHUNK rows: the
+# rows as a derived table (one SELECT of bound values per row, UNION ALL: portable to SQLite and
+# PostgreSQL, unlike VALUES with column names), joined to each project and its reports.
+BATCH_CHUNK = 200
+_BATCH_QUERIES: dict[int, sa.Executable] = {}
+
+
+def _batch_query(size: int) -> sa.Executable:
+    """The statement of `size` rows (bound as idx{i}, pid{i}, key{i}, end{i}), built once per size."""
+    found = _BATCH_QUERIES.get(size)
+    if found is not None:
+        return found
+    wanted = sa.union_all(
+        *(
+            sa.select(
+                sa.bindparam(f"idx{i}", type_=sa.Integer).label("idx"),
+                sa.bindparam(f"pid{i}", type_=sa.String).label("project_id"),
+                sa.bindparam(f"key{i}", type_=sa.String).label("period_key"),
+                sa.bindparam(f"end{i}", type_=sa.Date).label("period_end"),
+            )
+            for i in range(size)
+        )
+    ).subquery("wanted")
+    report = ProgressReport.__table__.c  # type: ignore[attr-defined]
+    tracked = TrackedProject.__table__.c  # type: ignore[attr-defined]
+    is_same = report.period_key == wanted.c.period_key
+    is_other = report.period_key != wanted.c.period_key
+    statement = (
+        sa.select(
+            wanted.c.idx,
+            *lifecycle_repository.STANDING_COLUMNS,
+            sa.func.max(sa.case((is_same, report.id))),
+            sa.func.max(sa.case((is_same, report.created_at))),
+            sa.func.max(
+                sa.case(
+                    (
+                        is_other & (report.period_end <= wanted.c.period_end),
+                        report.completed_investment_cum,
+                    )
+                )
+            ),
+            sa.func.min(
+                sa.case(
+                    (
+                        is_other & (report.period_end >= wanted.c.period_end),
+                        report.completed_investment_cum,
+                    )
+                )
+            ),
+        )
+        .select_from(
+            wanted.join(TrackedProject, tracked.project_id == wanted.c.project_id).outerjoin(
+                ProgressReport, report.project_id == wanted.c.project_id
+            )
+        )
+        .group_by(wanted.c.idx, *lifecycle_repository.STANDING_COLUMNS)
+    )
+    _BATCH_QUERIES[size] = statement
+    return statement
+
+
+async def standings_and_neighbours(
+    session: AsyncSession, wanted: Sequence[tuple[int, str, str, dt.date]]
+) -> dict[int, tuple[Standing, Neighbours]]:
+    """For each (index, project_id, period_key, period_end), what standing_and_neighbours gives
+    one report, by one statement per BATCH_CHUNK rows; an index whose project is not tracked is
+    missing from the answer. Reads the database as standing_and_neighbours does."""
+    connection = await session.connection()
+    out: dict[int, tuple[Standing, Neighbours]] = {}
+    width = len(Standing._fields)
+    for start in range(0, len(wanted), BATCH_CHUNK):
+        chunk = wanted[start : start + BATCH_CHUNK]
+        params: dict[str, Any] = {}
+        for i, (idx, project_id, period_key, period_end) in enumerate(chunk):
+            params.update(
+                {
+                    f"idx{i}": idx,
+                    f"pid{i}": project_id,
+                    f"key{i}": period_key,
+                    f"end{i}": period_end,
+                }
+            )
+        for row in await connection.execute(_batch_query(len(chunk)), params):
+            out[row[0]] = (Standing(*row[1 : width + 1]), Neighbours(*row[width + 1 :]))
+    return out
+
+
+async def reports_of(session: AsyncSession, project_ids: Sequence[str]) -> list[ProgressReport]:
+    """Every report of these projects (a batch checks a project with several rows against them)."""
+    stmt = select(ProgressReport).where(col(ProgressReport.project_id).in_(project_ids))
+    return list((await session.exec(stmt)).all())
+
+
+async def reports_by_id(session: AsyncSession, report_ids: Sequence[str]) -> list[ProgressReport]:
+    stmt = select(ProgressReport).where(col(ProgressReport.id).in_(report_ids))
+    return list((await session.exec(stmt)).all())
+
+
+async def insert_reports(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """New reports (every column, the same keys each) by one executemany."""
+    if rows:
+        connection = await session.connection()
+        await connection.execute(_INSERT_REPORT, list(rows))
+
+
+_REPORT = ProgressReport.__table__.c  # type: ignore[attr-defined]
+
+
+async def update_reports(session: AsyncSession, changes: Sequence[dict[str, Any]]) -> None:
+    """Corrections by one executemany: each change is the report's `id` and its changed columns
+    (the same keys each)."""
+    if not changes:
+        return
+    names = [k for k in changes[0] if k != "id"]
+    stmt = (
+        sa.update(ProgressReport)
+        .where(_REPORT.id == sa.bindparam("report_id"))
+        .values({name: sa.bindparam(name) for name in names})
+    )
+    connection = await session.connection()
+    await connection.execute(
+        stmt, [{"report_id": c["id"], **{n: c[n] for n in names}} for c in changes]
+    )
+
+
 async def insert_report(session: AsyncSession, values: dict[str, Any]) -> None:
     # Core, not the ORM: no model object to build (pydantic defaults) and no unit-of-work flush.
     connection = await session.connection()

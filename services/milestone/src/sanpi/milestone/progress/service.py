@@ -4,20 +4,53 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
+from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import ProgressReported, Stage
 from sanpi.events.xun import XUNS_PER_YEAR
-from sanpi.kit import Conflict, FieldProblem, InvalidInput, Principal, Role, utcnow
+from sanpi.kit import (
+    Conflict,
+    FieldProblem,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Principal,
+    Problem,
+    Role,
+    utcnow,
+)
+from sanpi.kit.messages import FieldMessage, Message, from_validation_errors
 from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.milestone import metrics
-from sanpi.milestone.lifecycle import service as lifecycle
 from sanpi.milestone.lifecycle.models import TrackedProject
+from sanpi.milestone.lifecycle.repository import Standing
 from sanpi.milestone.progress import repository
+from sanpi.milestone.progress.messages import (
+    ABOVE_LATER,
+    ABOVE_TOTAL,
+    AFTER_TODAY,
+    ALREADY_REPORTED,
+    BACKDATE_ADMIN,
+    BELOW_EARLIER,
+    CANCELLED,
+    CUM_FALLS,
+    NOT_AN_OBJECT,
+    NOT_STARTED,
+    NOT_YOUR_PARK,
+    NOTHING_WRITTEN,
+    SAME_IN_BATCH,
+    UNKNOWN_PROJECT,
+    YTD_ABOVE_CUM,
+)
 from sanpi.milestone.progress.models import InvestmentPlan, ProgressReport
-from sanpi.milestone.progress.schemas import PlanPut, ProgressCreate
+from sanpi.milestone.progress.repository import Neighbours
+from sanpi.milestone.progress.schemas import PlanPut, ProgressBatchItem, ProgressCreate
 from sanpi.milestone.rules.evaluation import Deadlines
 from sanpi.milestone.timeline import service as timeline
 
@@ -120,60 +153,105 @@ async def plans(session: AsyncSession, project_id: str) -> list[InvestmentPlan]:
     return await repository.plans(session, [project_id])
 
 
-async def report(
-    session: AsyncSession,
+class Refused(Exception):
+    """A report the rules refuse, with the HTTP status the single route answers and what is wrong
+    (in both languages): the single route raises it as a Problem, the batch lists it by row."""
+
+    def __init__(self, status: int, problem: FieldMessage, **extra: Any) -> None:
+        super().__init__(problem.message.render("en"))
+        self.status = status
+        self.problem = problem
+        self.extra = extra
+
+    def as_problem(self) -> Problem:
+        """As the single report route has always answered it (English)."""
+        reason = self.problem.message.render("en")
+        name = self.problem.field
+        if self.status == 404:
+            return NotFound(reason)
+        if self.status == 403:
+            return Forbidden(reason)
+        if self.status == 409:
+            return Conflict(reason, **self.extra)
+        return InvalidInput(f"{name} {reason}", errors=[FieldProblem(name, reason)])
+
+
+def _refuse(status: int, field: str, message: Message, **extra: Any) -> Refused:
+    return Refused(status, FieldMessage(field, message), **extra)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A report the rules accept: its stored columns, and the report of the same period it
+    replaces (a correction), if any."""
+
+    row: dict[str, Any]
+    replaces: str | None
+
+    @property
+    def late(self) -> bool:
+        return bool(self.row["late"])
+
+
+def check_report(
+    found: tuple[Standing, Neighbours] | None,
     *,
     project_id: str,
     body: ProgressCreate,
     principal: Principal,
     today: dt.date,
     deadlines: Deadlines,
-) -> dict[str, Any]:
-    """Accepts a 旬/月 report of a tracked project (else 404): refuses a falling cumulative
-    (unless a correction) and more completed than the total; a report after its deadline is
-    accepted and marked late. Returns the stored report's columns."""
-    period = body.period
-    found = await repository.standing_and_neighbours(
-        session, project_id=project_id, period_key=period.key, period_end=period.end
-    )
+    now: dt.datetime,
+) -> Checked:
+    """The rules of a report against its project and its other reports (pure): refuses (Refused)
+    an unknown project (404), another park's (403), a cancelled one (409), a falling cumulative
+    unless a correction, more completed than the total, a period already reported unless a
+    correction (409); a report after its deadline is accepted and marked late."""
     if found is None:
-        raise lifecycle.unknown(project_id)
+        raise _refuse(404, "project_id", UNKNOWN_PROJECT(project_id=project_id))
     project, known = found
-    principal.ensure_can_write_park(project.park)
+    if not principal.can_write_park(project.park):
+        raise _refuse(
+            403,
+            "project_id",
+            NOT_YOUR_PARK(
+                role=principal.role,
+                parks=sorted(principal.parks),
+                parks_zh="、".join(sorted(principal.parks)) or "无",
+                park=project.park,
+            ),
+        )
     if project.stage is Stage.CANCELLED:
-        raise Conflict("the project is CANCELLED; it reports no more progress")
+        raise _refuse(409, "project_id", CANCELLED())
+    period = body.period
     if body.submitted_on is not None and principal.role is not Role.ADMIN:
-        raise _invalid("submitted_on", "only an admin may backdate a report")
+        raise _refuse(422, "submitted_on", BACKDATE_ADMIN())
     if body.submitted_on is not None and body.submitted_on > today:
-        raise _invalid("submitted_on", f"is after today ({today})")
+        raise _refuse(422, "submitted_on", AFTER_TODAY(today=today))
     submitted_on = body.submitted_on or today
     if period.start > submitted_on:
-        raise _invalid("period_key", f"{period.key} has not started on {submitted_on}")
+        raise _refuse(422, "period_key", NOT_STARTED(period=period.key, day=submitted_on))
     cum, ytd = body.completed_investment_cum, body.completed_investment_ytd
     if ytd > cum:
-        raise _invalid("completed_investment_ytd", f"{ytd} exceeds completed_investment_cum {cum}")
+        raise _refuse(422, "completed_investment_ytd", YTD_ABOVE_CUM(ytd=ytd, cum=cum))
     if cum > project.total_investment:
-        raise _invalid(
-            "completed_investment_cum",
-            f"{cum} exceeds the total investment ({project.total_investment} 万元)",
+        raise _refuse(
+            422, "completed_investment_cum", ABOVE_TOTAL(cum=cum, total=project.total_investment)
         )
     if known.same_id is not None and not body.correction:
-        raise Conflict(
-            f"{period.key} was already reported; send correction=true to replace it",
-            period_key=period.key,
-        )
+        raise _refuse(409, "period_key", ALREADY_REPORTED(period=period.key), period_key=period.key)
     before = 0 if known.before is None else known.before
     after = cum if known.after is None else known.after
     if not body.correction and (cum < before or cum > after):
-        bound = f"below {before}" if cum < before else f"above the later {after}"
-        raise _invalid(
-            "completed_investment_cum",
-            f"cumulative {cum} is {bound} reported for an earlier period; a cumulative figure "
-            "cannot fall: send correction=true if the earlier figure was wrong",
-        )
+        bound = BELOW_EARLIER(before=before) if cum < before else ABOVE_LATER(after=after)
+        raise _refuse(422, "completed_investment_cum", CUM_FALLS(cum=cum, bound=bound))
     deadline = deadlines.deadline(period)
-    now = utcnow()
-    changed: dict[str, Any] = {
+    row: dict[str, Any] = {
+        "id": known.same_id or str(uuid.uuid4()),
+        "project_id": project.project_id,
+        "period_kind": period.kind,
+        "period_key": period.key,
+        "period_end": period.end,
         "completed_investment_cum": cum,
         "completed_investment_ytd": ytd,
         "funds_arrived_cum": body.funds_arrived_cum,
@@ -188,43 +266,303 @@ async def report(
         # after overwriting its figure, so a period's own earlier figure never counted.
         "lowered_by_correction": body.correction and cum < before,
         "reported_by": principal.subject,
+        "created_at": known.same_created_at if known.same_id is not None else now,
         "updated_at": now,
     }
-    fixed = {
-        "project_id": project.project_id,
-        "period_kind": period.kind,
-        "period_key": period.key,
-        "period_end": period.end,
-    }
-    if known.same_id is None:
-        row = {"id": str(uuid.uuid4()), **fixed, **changed, "created_at": now}
-        await repository.insert_report(session, row)
-    else:
-        await repository.update_report(session, known.same_id, changed)
-        row = {"id": known.same_id, **fixed, **changed, "created_at": known.same_created_at}
-    metrics.PROGRESS_REPORTS.labels(str(period.kind), "true" if row["late"] else "false").inc()
+    return Checked(row, known.same_id)
+
+
+# The columns a correction rewrites (the others name the report and when it was first made).
+_CHANGED = (
+    "completed_investment_cum",
+    "completed_investment_ytd",
+    "funds_arrived_cum",
+    "physical_progress_pct",
+    "narrative",
+    "problems",
+    "deadline",
+    "submitted_on",
+    "late",
+    "correction",
+    "lowered_by_correction",
+    "reported_by",
+    "updated_at",
+)
+
+
+def changed_columns(checked: Checked) -> dict[str, Any]:
+    return {name: checked.row[name] for name in _CHANGED}
+
+
+def announce(session: AsyncSession, checked: Checked) -> None:
+    """The accepted report's event (outbox), timeline entry and metric."""
+    row = checked.row
+    period_key = row["period_key"]
+    cum, ytd = row["completed_investment_cum"], row["completed_investment_ytd"]
+    metrics.PROGRESS_REPORTS.labels(
+        str(row["period_kind"]), "true" if row["late"] else "false"
+    ).inc()
     timeline.publish(
         session,
         ProgressReported(
-            project_id=project.project_id,
+            project_id=row["project_id"],
             report_id=row["id"],
-            period_kind=period.kind,
-            period_key=period.key,
+            period_kind=row["period_kind"],
+            period_key=period_key,
             completed_investment_cum=cum,
             completed_investment_ytd=ytd,
-            funds_arrived_cum=body.funds_arrived_cum,
-            physical_progress_pct=body.physical_progress_pct,
+            funds_arrived_cum=row["funds_arrived_cum"],
+            physical_progress_pct=row["physical_progress_pct"],
             late=row["late"],
-            correction=body.correction,
-            reported_by=principal.subject,
+            correction=row["correction"],
+            reported_by=row["reported_by"],
         ),
-        project_id=project.project_id,
-        by=principal.subject,
-        summary=f"{period.key} 填报: 累计 {cum} 万元, 本年 {ytd} 万元"
+        project_id=row["project_id"],
+        by=row["reported_by"],
+        summary=f"{period_key} 填报: 累计 {cum} 万元, 本年 {ytd} 万元"
         + (" (迟报)" if row["late"] else "")
-        + (" (更正)" if body.correction else ""),
+        + (" (更正)" if row["correction"] else ""),
     )
-    return row
+
+
+async def report(
+    session: AsyncSession,
+    *,
+    project_id: str,
+    body: ProgressCreate,
+    principal: Principal,
+    today: dt.date,
+    deadlines: Deadlines,
+) -> dict[str, Any]:
+    """Accepts a 旬/月 report of a tracked project (check_report; refusals as problem+json in
+    English). Returns the stored report's columns."""
+    period = body.period
+    found = await repository.standing_and_neighbours(
+        session, project_id=project_id, period_key=period.key, period_end=period.end
+    )
+    try:
+        checked = check_report(
+            found,
+            project_id=project_id,
+            body=body,
+            principal=principal,
+            today=today,
+            deadlines=deadlines,
+            now=utcnow(),
+        )
+    except Refused as refused:
+        raise refused.as_problem() from None
+    if checked.replaces is None:
+        await repository.insert_report(session, checked.row)
+    else:
+        await repository.update_report(session, checked.replaces, changed_columns(checked))
+    announce(session, checked)
+    return checked.row
+
+
+# --- batches --------------------------------------------------------------------------------------
+
+
+@dataclass
+class BatchRow:
+    """One row of a batch as read: its body, or what is wrong with its shape."""
+
+    index: int
+    project_id: str | None
+    body: ProgressBatchItem | None = None
+    problems: list[FieldMessage] = field(default_factory=list)
+
+
+def read_rows(raw: Sequence[Any]) -> list[BatchRow]:
+    """Each row validated alone (the single report's model plus project_id)."""
+    rows = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, dict):
+            rows.append(BatchRow(index, None, problems=[FieldMessage("", NOT_AN_OBJECT())]))
+            continue
+        given = item.get("project_id")
+        project_id = given if isinstance(given, str) else None
+        try:
+            body = ProgressBatchItem.model_validate(item)
+        except ValidationError as exc:
+            rows.append(BatchRow(index, project_id, problems=from_validation_errors(exc.errors())))
+            continue
+        rows.append(BatchRow(index, body.project_id, body))
+    return rows
+
+
+BatchStatus = Literal["accepted", "late", "duplicate", "refused"]
+
+
+@dataclass
+class RowOutcome:
+    index: int
+    project_id: str | None
+    status: BatchStatus
+    report: dict[str, Any] | ProgressReport | None = None
+    problems: list[FieldMessage] = field(default_factory=list)
+
+
+def _same_figures(stored: ProgressReport, body: ProgressCreate) -> bool:
+    """Whether a report already stored says what `body` says (a resent row, not a correction)."""
+    return (
+        stored.completed_investment_cum,
+        stored.completed_investment_ytd,
+        stored.funds_arrived_cum,
+        stored.physical_progress_pct,
+        stored.narrative,
+        stored.problems,
+    ) == (
+        body.completed_investment_cum,
+        body.completed_investment_ytd,
+        body.funds_arrived_cum,
+        body.physical_progress_pct,
+        body.narrative,
+        [p.model_dump() for p in body.problems],
+    )
+
+
+@dataclass
+class _Point:
+    """A report of a project with several rows in the batch, as its later rows see it."""
+
+    report_id: str
+    end: dt.date
+    cum: int
+    created_at: dt.datetime
+
+
+def _neighbours(points: dict[str, _Point], period_key: str, period_end: dt.date) -> Neighbours:
+    """What repository.standing_and_neighbours computes, from the points of one project."""
+    same = points.get(period_key)
+    others = [p for key, p in points.items() if key != period_key]
+    before = [p.cum for p in others if p.end <= period_end]
+    after = [p.cum for p in others if p.end >= period_end]
+    return Neighbours(
+        same.report_id if same else None,
+        same.created_at if same else None,
+        max(before) if before else None,
+        min(after) if after else None,
+    )
+
+
+async def report_batch(
+    session: AsyncSession,
+    rows: Sequence[BatchRow],
+    *,
+    principal: Principal,
+    today: dt.date,
+    deadlines: Deadlines,
+    all_or_nothing: bool,
+) -> list[RowOutcome]:
+    """Checks every row by check_report, as the single route does, against the database and the
+    rows before it in the batch; writes the accepted ones together (one INSERT and one UPDATE
+    executemany) with their events, or none when `all_or_nothing` and a row is refused. A row of
+    the same period and figures as a stored report is a duplicate (a resent batch), not a
+    conflict; a project's period twice in one batch is refused the second time."""
+    now = utcnow()
+    outcomes: dict[int, RowOutcome] = {}
+    valid = [r for r in rows if r.body is not None]
+    for r in rows:
+        if r.body is None:
+            outcomes[r.index] = RowOutcome(r.index, r.project_id, "refused", None, r.problems)
+    wanted = []
+    for r in valid:
+        assert r.body is not None
+        period = r.body.period
+        wanted.append((r.index, r.body.project_id, period.key, period.end))
+    found = await repository.standings_and_neighbours(session, wanted)
+    rows_per_project = Counter(r.project_id for r in valid)
+    several = sorted(p for p, n in rows_per_project.items() if n > 1 and p is not None)
+    # Projects with several rows: their reports as points, which each accepted row then changes.
+    points: dict[str, dict[str, _Point]] = {project_id: {} for project_id in several}
+    stored: dict[str, ProgressReport] = {}
+    for report_row in await repository.reports_of(session, several) if several else []:
+        stored[report_row.id] = report_row
+        points[report_row.project_id][report_row.period_key] = _Point(
+            report_row.id,
+            report_row.period_end,
+            report_row.completed_investment_cum,
+            report_row.created_at,
+        )
+    # The stored reports a row may repeat (same period, no correction), for the duplicate check.
+    repeated = [
+        known.same_id
+        for r in valid
+        if r.index in found and r.project_id not in points and r.body and not r.body.correction
+        for _standing, known in [found[r.index]]
+        if known.same_id is not None
+    ]
+    if repeated:
+        stored.update({s.id: s for s in await repository.reports_by_id(session, repeated)})
+    in_batch: dict[tuple[str, str], int] = {}
+    accepted: list[Checked] = []
+    for r in valid:
+        body = r.body
+        assert body is not None
+        period = body.period
+        here = found.get(r.index)
+        if here is not None and body.project_id in points:
+            here = (here[0], _neighbours(points[body.project_id], period.key, period.end))
+        earlier = in_batch.get((body.project_id, period.key))
+        if earlier is not None:
+            problem = FieldMessage(
+                "period_key", SAME_IN_BATCH(other=earlier + 1, period=period.key)
+            )
+            outcomes[r.index] = RowOutcome(r.index, r.project_id, "refused", None, [problem])
+            continue
+        try:
+            checked = check_report(
+                here,
+                project_id=body.project_id,
+                body=body,
+                principal=principal,
+                today=today,
+                deadlines=deadlines,
+                now=now,
+            )
+        except Refused as refused:
+            same_id = here[1].same_id if here is not None else None
+            repeat = stored.get(same_id) if same_id is not None else None
+            if (
+                refused.problem.message.template is ALREADY_REPORTED
+                and repeat is not None
+                and _same_figures(repeat, body)
+            ):
+                outcomes[r.index] = RowOutcome(r.index, r.project_id, "duplicate", repeat)
+                in_batch[(body.project_id, period.key)] = r.index
+                continue
+            outcomes[r.index] = RowOutcome(
+                r.index, r.project_id, "refused", None, [refused.problem]
+            )
+            continue
+        in_batch[(body.project_id, period.key)] = r.index
+        if body.project_id in points:
+            points[body.project_id][period.key] = _Point(
+                checked.row["id"],
+                period.end,
+                body.completed_investment_cum,
+                checked.row["created_at"],
+            )
+        accepted.append(checked)
+        status: BatchStatus = "late" if checked.late else "accepted"
+        outcomes[r.index] = RowOutcome(r.index, r.project_id, status, checked.row)
+    refused_rows = sorted(i for i, o in outcomes.items() if o.status == "refused")
+    if all_or_nothing and refused_rows:
+        everyone = "、".join(str(i + 1) for i in refused_rows)
+        nothing = FieldMessage("", NOTHING_WRITTEN(rows=everyone))
+        for outcome in outcomes.values():
+            if outcome.status in ("accepted", "late"):
+                outcome.status, outcome.report, outcome.problems = "refused", None, [nothing]
+        return [outcomes[r.index] for r in rows]
+    await repository.insert_reports(session, [c.row for c in accepted if c.replaces is None])
+    await repository.update_reports(
+        session,
+        [{"id": c.replaces, **changed_columns(c)} for c in accepted if c.replaces is not None],
+    )
+    for checked in accepted:
+        announce(session, checked)
+    return [outcomes[r.index] for r in rows]
 
 
 async def report_page(

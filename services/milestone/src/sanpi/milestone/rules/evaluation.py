@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from sanpi.events import AlertRule, MilestoneKind, ReportPeriodKind, Severity, Stage
@@ -18,7 +18,7 @@ from sanpi.events.xun import (
     period_time_progress,
 )
 from sanpi.milestone.lifecycle.state_machine import ORDER, STAGE_OF_MILESTONE
-from sanpi.milestone.rules.facts import MilestoneFact, ProjectFacts, ReportFact
+from sanpi.milestone.rules.facts import MilestoneFact, PhotoFact, ProjectFacts, ReportFact
 from sanpi.milestone.settings import MilestoneSettings, RuleSettings
 
 # Every project of a full pass asks about the same few periods around the evaluation day: build
@@ -550,6 +550,7 @@ def r16_data_quality(ctx: Context) -> list[DesiredAlert]:
         problems.append(
             f"累计完成 {reports[-1].cum} 万元超过总投资 {ctx.facts.total_investment} 万元"
         )
+    problems.extend(_photo_problems(ctx.facts.photos, window_start, ctx.as_of))
     severity = grade(len(problems), [(cfg.yellow, Severity.YELLOW), (cfg.red, Severity.RED)])
     if severity is None:
         return []
@@ -564,6 +565,25 @@ def r16_data_quality(ctx: Context) -> list[DesiredAlert]:
             threshold=float(cfg.red if severity is Severity.RED else cfg.yellow),
         )
     ]
+
+
+def _photo_problems(photos: Sequence[PhotoFact], since: dt.date, day: dt.date) -> list[str]:
+    """One problem per milestone of the window whose photos do not show its date ("拍照留痕":
+    a site photo proves the day only if it was taken that day)."""
+    first: dict[str, PhotoFact] = {}
+    for photo in photos:
+        if since <= photo.milestone_date <= day:
+            first.setdefault(photo.milestone_id, photo)
+    out = []
+    for photo in first.values():
+        if photo.captured_on is None:
+            out.append(f"{photo.milestone_date} {photo.milestone} 照片没有拍摄时间")
+        else:
+            out.append(
+                f"{photo.milestone_date} {photo.milestone} 照片拍摄于 {photo.captured_on}, "
+                "与里程碑日期不一致"
+            )
+    return out
 
 
 RULES: dict[AlertRule, Callable[[Context], list[DesiredAlert]]] = {

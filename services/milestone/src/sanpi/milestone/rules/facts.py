@@ -63,6 +63,21 @@ class ReportFact(NamedTuple):
         return self.period.kind
 
 
+class PhotoFact(NamedTuple):
+    """A photo a milestone cites that does not show the milestone's date (a photo finding)."""
+
+    milestone_id: str
+    kind: str
+    label: str
+    milestone_date: dt.date
+    code: str  # PHOTO_DATE_MISMATCH or PHOTO_UNDATED
+    captured_on: dt.date | None
+
+    @property
+    def milestone(self) -> str:
+        return f"{self.kind}:{self.label}" if self.label else self.kind
+
+
 @dataclass(frozen=True)
 class PlanFact:
     year: int
@@ -111,6 +126,8 @@ class ProjectFacts:
     earlier_highest_pct: float | None = None
     # The highest cumulative investment among them (R16 compares the newest with the total).
     earlier_highest_cum: int | None = None
+    # Photo findings of milestones dated within R16's window at least (the service loads those).
+    photos: tuple[PhotoFact, ...] = ()
 
     def __post_init__(self) -> None:
         # In period order once, here: five rules read the reports in that order per project.

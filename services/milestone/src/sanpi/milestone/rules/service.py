@@ -34,6 +34,7 @@ from sanpi.kit.gc_pause import gc_paused
 from sanpi.kit.legacy import after_commit, catching_up
 from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.milestone import metrics
+from sanpi.milestone.evidence import repository as evidence
 from sanpi.milestone.lifecycle import repository as projects
 from sanpi.milestone.milestones import repository as milestones
 from sanpi.milestone.milestones.models import MilestoneStatus
@@ -50,6 +51,7 @@ from sanpi.milestone.rules.evaluation import (
 )
 from sanpi.milestone.rules.facts import (
     MilestoneFact,
+    PhotoFact,
     PlanFact,
     ProjectFacts,
     ReportFact,
@@ -105,6 +107,7 @@ def facts_of(
     plans: Sequence[progress.PlanRow],
     reports_from: dt.date | None = None,
     earlier: progress.Earlier | None = None,
+    photos: Sequence[PhotoFact] = (),
 ) -> ProjectFacts:
     """The pure rules' view of one project, from its rows (its reports already as facts; with
     `earlier`, those of periods ending on or after `reports_from`)."""
@@ -139,6 +142,7 @@ def facts_of(
             else None
         ),
         earlier_highest_cum=earlier.highest_cum if earlier is not None else None,
+        photos=tuple(photos),
         plans=tuple(
             PlanFact(
                 p.year,
@@ -253,12 +257,17 @@ async def load(
     # After the model queries above, which flushed this transaction's changed plan objects
     # (plan_facts writes the plans a consumer batch queued).
     plan_rows = await progress.plan_facts(session, ids, as_of.year)
+    # R16's photo findings: of milestones dated within its window (ahead.since is its start).
+    photo_rows = await evidence.findings_for(session, ids, ahead.since)
     if next_ids:
         await ahead.start(next_ids)
     history = by_project(changes)
     mine_by_id = by_project(milestone_rows)
     reports, earlier = _as_facts(found)
     plans = by_project(plan_rows)
+    photos: dict[str, list[PhotoFact]] = defaultdict(list)
+    for pid, *finding in photo_rows:
+        photos[pid].append(PhotoFact(*finding))
     out: list[Loaded] = []
     for project in rows:
         pid = project.project_id
@@ -271,6 +280,7 @@ async def load(
             plans.get(pid, []),
             ahead.since,
             earlier.get(pid),
+            photos.get(pid, ()),
         )
         out.append(Loaded(project, facts, mine))
     return out

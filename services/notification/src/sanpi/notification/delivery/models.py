@@ -54,7 +54,8 @@ class Delivery(SQLModel, table=True):
     # Set when quiet hours hold the delivery: the morning it will leave.
     held_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, max_length=500)
-    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Indexed for the pruner (delivery_retention_days), which takes the oldest first.
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     delivered_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     acknowledged_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     acknowledged_by: str | None = Field(default=None, max_length=128)

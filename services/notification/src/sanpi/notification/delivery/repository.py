@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import Table, bindparam, func, insert, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, not_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,6 +20,7 @@ from sanpi.notification.delivery.models import (
     DeliveryEvent,
     DeliveryStatus,
 )
+from sanpi.notification.subscriptions.models import Channel
 from sanpi.notification.subscriptions.repository import (
     SUBSCRIPTION,
     SUBSCRIPTION_ROW,
@@ -386,3 +387,46 @@ async def insert_recovered(
         await session.exec(insert(DELIVERY), params=deliveries)
     if carried:
         await session.exec(insert(DELIVERY_EVENT), params=carried)
+
+
+# --- retention -------------------------------------------------------------------------------
+
+# What the pruner may delete: delivered or cancelled notifications, except inbox messages nobody
+# acknowledged (a person has not read them yet); and dead letters, under their own retention.
+FINISHED = and_(
+    col(Delivery.status).in_([DeliveryStatus.DELIVERED, DeliveryStatus.CANCELLED]),
+    not_(
+        and_(
+            col(Delivery.channel) == Channel.INBOX,
+            col(Delivery.status) == DeliveryStatus.DELIVERED,
+            col(Delivery.acknowledged_at).is_(None),
+        )
+    ),
+)
+DEAD = col(Delivery.status) == DeliveryStatus.DEAD
+
+
+async def delete_queued_before(
+    session: AsyncSession, which: Any, before: dt.datetime, limit: int
+) -> int:
+    """Deletes at most `limit` of the deliveries matching `which` queued before `before`, oldest
+    first, with their events and attempts; returns how many deliveries."""
+    chosen = (
+        select(Delivery.id)
+        .where(which, col(Delivery.created_at) < before)
+        .order_by(col(Delivery.created_at))
+        .limit(limit)
+    )
+    ids = list((await session.exec(chosen)).all())
+    if ids:
+        await session.exec(delete(DeliveryAttempt).where(col(DeliveryAttempt.delivery_id).in_(ids)))
+        await session.exec(delete(DeliveryEvent).where(col(DeliveryEvent.delivery_id).in_(ids)))
+        await session.exec(delete(Delivery).where(col(Delivery.id).in_(ids)))
+    return len(ids)
+
+
+async def oldest_queued(session: AsyncSession, which: Any) -> dt.datetime | None:
+    found: dt.datetime | None = (
+        await session.exec(select(func.min(Delivery.created_at)).where(which))
+    ).one()
+    return found

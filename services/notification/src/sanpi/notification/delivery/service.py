@@ -20,8 +20,9 @@ from sanpi.events import (
     NotificationEndpointDisabled,
     NotificationFailed,
 )
-from sanpi.kit import CommitSignal, Database, Page, Principal, Role, Slot, UnitOfWork
+from sanpi.kit import CommitSignal, Database, Page, Principal, Role, Slot, UnitOfWork, utcnow
 from sanpi.kit.pagination import created_key_after, page_by_created
+from sanpi.kit.retention import Retained
 from sanpi.kit.sealing import SecretBox
 from sanpi.notification import metrics
 from sanpi.notification.channels.result import AttemptResult
@@ -150,6 +151,33 @@ class Urgent:
     alert_key: str
 
 
+def is_history(event: CloudEvent, settings: NotificationSettings) -> bool:
+    """Whether `event` is older than the delivery log keeps: then it notifies no one, since the
+    deliveries that would say it was notified may be gone (the pruner), and its id may have left
+    the consumer inbox. Real time, as the log's own: the rules' clock may be set to any day."""
+    keep_days = settings.delivery_retention_days
+    return keep_days > 0 and event.time < utcnow() - dt.timedelta(days=keep_days)
+
+
+def retained(settings: NotificationSettings) -> list[Retained]:
+    """The delivery log and the dead letters, each under its retention (the kit's pruner)."""
+
+    def kept(name: str, days: float, which: Any) -> Retained:
+        return Retained(
+            name,
+            days * 86400,
+            lambda session, before, limit: repository.delete_queued_before(
+                session, which, before, limit
+            ),
+            lambda session: repository.oldest_queued(session, which),
+        )
+
+    return [
+        kept("deliveries", settings.delivery_retention_days, repository.FINISHED),
+        kept("dead_deliveries", settings.dead_delivery_retention_days, repository.DEAD),
+    ]
+
+
 async def fan_out(
     uow: UnitOfWork,
     event: CloudEvent,
@@ -160,6 +188,8 @@ async def fan_out(
 ) -> list[Urgent]:
     """Routes one event to every matching active subscription, once per (subscription, event);
     returns the notifications queued for urgent (red) alerts, which the escalation area follows."""
+    if is_history(event, settings):
+        return []
     # A subscription hears what happens after it was made: a replay of old topics (a rebuilt
     # projection, a new consumer group) does not flood it with history.
     wanted = [

@@ -1,0 +1,83 @@
+"""What a progress report is refused for, in Chinese and English (the English is what the single
+report route has always answered; the batch route answers Chinese unless asked for English)."""
+
+from __future__ import annotations
+
+from sanpi.kit.messages import template
+
+UNKNOWN_PROJECT = template(
+    "project.unknown",
+    zh="项目 {project_id} 不存在（里程碑服务尚未收到它的登记）",
+    en="project {project_id} is not known to the milestone service",
+)
+NOT_YOUR_PARK = template(
+    "project.not_your_park",
+    zh="无权填报园区「{park}」的项目（可填报的园区：{parks_zh}）",
+    en="role {role} with parks {parks} may not change park {park}",
+)
+CANCELLED = template(
+    "progress.cancelled",
+    zh="项目已取消，不再填报进度",
+    en="the project is CANCELLED; it reports no more progress",
+)
+BACKDATE_ADMIN = template(
+    "progress.backdate_admin",
+    zh="只有管理员可以补填历史填报日期",
+    en="only an admin may backdate a report",
+)
+AFTER_TODAY = template("date.after_today", zh="晚于今天（{today}）", en="is after today ({today})")
+NOT_STARTED = template(
+    "progress.period_not_started",
+    zh="{period} 在 {day} 还没有开始",
+    en="{period} has not started on {day}",
+)
+YTD_ABOVE_CUM = template(
+    "progress.ytd_above_cum",
+    zh="本年完成投资 {ytd} 万元超过累计完成投资 {cum} 万元",
+    en="{ytd} exceeds completed_investment_cum {cum}",
+)
+ABOVE_TOTAL = template(
+    "progress.above_total",
+    zh="累计完成投资 {cum} 万元超过项目总投资 {total} 万元",
+    en="{cum} exceeds the total investment ({total} 万元)",
+)
+ALREADY_REPORTED = template(
+    "progress.already_reported",
+    zh="{period} 已经填报过；如需修改，请标记为更正（correction=true）",
+    en="{period} was already reported; send correction=true to replace it",
+)
+BELOW_EARLIER = template(
+    "progress.below_earlier", zh="低于此前一期已填报的 {before} 万元", en="below {before}"
+)
+ABOVE_LATER = template(
+    "progress.above_later", zh="高于之后一期已填报的 {after} 万元", en="above the later {after}"
+)
+CUM_FALLS = template(
+    "progress.cum_falls",
+    zh="累计完成投资 {cum} 万元{bound}；累计数不能下降，如果此前的数字有误，请标记为更正（correction=true）",
+    en="cumulative {cum} is {bound} reported for an earlier period; a cumulative figure cannot "
+    "fall: send correction=true if the earlier figure was wrong",
+)
+PERIOD_INVALID = template(
+    "progress.period_invalid",
+    zh="应为 2023-03-X2（旬，X1 上旬、X2 中旬、X3 下旬）或 2023-03（月），收到 {input}",
+    en="{reason}",
+)
+KIND_MISMATCH = template(
+    "progress.kind_mismatch",
+    zh="{key} 是{kind_zh}，与期间类型 {value} 不符",
+    en="{key} is a {kind} period, not {value}",
+)
+SAME_IN_BATCH = template(
+    "batch.same_period",
+    zh="本批第 {other} 条已经填报了这个项目的 {period}",
+    en="row {other} of this batch already reports {period} of this project",
+)
+NOTHING_WRITTEN = template(
+    "batch.nothing_written",
+    zh="整批未写入（all_or_nothing）：第 {rows} 条被拒绝",
+    en="nothing was written (all_or_nothing): row(s) {rows} refused",
+)
+NOT_AN_OBJECT = template(
+    "batch.not_an_object", zh="每一条应为 JSON 对象", en="each row must be a JSON object"
+)

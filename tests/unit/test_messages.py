@@ -1,0 +1,110 @@
+"""The message catalogue (sanpi.kit.messages): languages, labels, row lines, pydantic in Chinese."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from pydantic import BaseModel, Field, ValidationError
+
+from sanpi.kit.messages import (
+    CATALOGUE,
+    FieldMessage,
+    MessageError,
+    from_validation_errors,
+    language,
+    template,
+    zh_date,
+)
+
+pytestmark = pytest.mark.db_independent
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, "zh"),
+        ("", "zh"),
+        ("*", "zh"),
+        ("fr-FR, de;q=0.8", "zh"),
+        ("en", "en"),
+        ("en-US,en;q=0.9", "en"),
+        ("zh-CN,zh;q=0.9,en;q=0.8", "zh"),
+        ("en;q=0.5, zh-TW;q=0.8", "zh"),
+        ("fr, en;q=0.3", "en"),
+        ("zh;q=0, en", "en"),
+        ("en;q=bad, zh;q=0.1", "zh"),
+    ],
+)
+def test_the_language_is_the_best_of_zh_and_en(header: str | None, expected: str) -> None:
+    assert language(header) == expected
+
+
+def test_an_english_default_keeps_english_without_a_header() -> None:
+    assert language(None, default="en") == "en"
+    assert language("zh-CN", default="en") == "zh"
+
+
+class Row(BaseModel):
+    total_investment: int = Field(ge=1, le=100_000_000)
+    name: str = Field(min_length=1, max_length=5)
+    narrative: str = ""
+
+
+def problems(data: dict[str, object]) -> list[FieldMessage]:
+    with pytest.raises(ValidationError) as caught:
+        Row.model_validate(data)
+    return from_validation_errors(caught.value.errors())
+
+
+def test_pydantic_errors_read_in_chinese_with_the_field_label_and_unit() -> None:
+    found = problems({"total_investment": "约3亿", "name": "", "extra": 1})
+    assert [p.field for p in found] == ["total_investment", "name"]
+    assert found[0].for_row(12, "zh") == '第 12 行「总投资」：应为整数万元，收到 "约3亿"'
+    assert found[0].render("zh") == {
+        "field": "total_investment",
+        "message": '「总投资」：应为整数万元，收到 "约3亿"',
+    }
+    assert found[1].text("zh") == "「项目名称」：不能为空"
+    english = found[0].for_row(12, "en")
+    assert english.startswith("Row 12 total investment: Input should be a valid integer")
+    assert problems({"total_investment": 0, "name": "长长长长长长"})[0].text("zh") == (
+        "「总投资」：不能小于 1万元"
+    )
+    too_long = problems({"total_investment": 1, "name": "长长长长长长"})[0]
+    assert too_long.text("zh") == "「项目名称」：最多 5 个字符，收到 6 个"
+    assert problems({"name": "x"})[0].text("zh") == "「总投资」：必须填写"
+
+
+def test_a_validator_speaks_both_languages_through_message_error() -> None:
+    said = template("test.odd", zh="{n} 不是偶数", en="{n} is not even")
+
+    class Even(BaseModel):
+        n: int
+
+        def model_post_init(self, _context: object) -> None:
+            if self.n % 2:
+                raise MessageError(said(n=self.n))
+
+    with pytest.raises(ValidationError) as caught:
+        Even(n=3)
+    (problem,) = from_validation_errors(caught.value.errors())
+    assert problem.text("zh") == "3 不是偶数"
+    assert problem.message.render("en") == "3 is not even"
+    assert "test.odd" in CATALOGUE
+
+
+def test_a_code_means_one_message() -> None:
+    template("test.once", zh="一", en="one")
+    template("test.once", zh="一", en="one")  # the same again: a module imported twice
+    with pytest.raises(ValueError, match="defined twice"):
+        template("test.once", zh="二", en="two")
+
+
+def test_nested_fields_and_dates_read_as_people_write_them() -> None:
+    said = template("test.plain", zh="太长", en="too long")
+    nested = FieldMessage("problems.2.description", said())
+    assert nested.text("zh") == "「存在问题第 3 项描述」：太长"
+    assert nested.text("en") == "problems #3 description: too long"
+    assert FieldMessage("", said()).for_row(4, "zh") == "第 4 行：太长"
+    assert zh_date(dt.date(2023, 3, 1)) == "2023年3月1日"

@@ -1,0 +1,277 @@
+"""Nothing grows for ever: the consumer inbox, stored idempotent answers and the notification
+delivery log keep their rows for a set time and the pruner deletes the older ones (in batches,
+with metrics); the outbox refuses writes above its backlog limit instead of filling the disk."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client import REGISTRY
+from sqlmodel import col, select
+
+from sanpi.events import CloudEvent, ProjectRegistered, Stage, build_event
+from sanpi.kit import KIT_TABLES, Database, ServiceSettings, utcnow
+from sanpi.kit import retention as retention_module
+from sanpi.kit.dedup import ProcessedEvent
+from sanpi.kit.idempotency import IdempotentRequest
+from sanpi.kit.retention import kit_retained, prune
+from sanpi.notification.delivery import service as delivery
+from sanpi.notification.delivery.models import (
+    Delivery,
+    DeliveryAttempt,
+    DeliveryEvent,
+    DeliveryStatus,
+)
+from sanpi.notification.settings import NotificationSettings
+from sanpi.registry.app import create_app as registry_app
+from sanpi.registry.settings import RegistrySettings
+from tests.support.apps import auth, serve_in_process
+from tests.support.notification import harness
+from tests.support.waiting import eventually
+
+DAY = dt.timedelta(days=1)
+PROJECT = {"name": "中原科技城智算中心", "park": "梧桐", "total_investment": 60_000}
+
+
+def pruned(table: str) -> float:
+    return REGISTRY.get_sample_value("sanpi_retention_pruned_rows_total", {"table": table}) or 0.0
+
+
+def oldest_age(table: str) -> float:
+    value = REGISTRY.get_sample_value("sanpi_retention_oldest_row_age_seconds", {"table": table})
+    assert value is not None
+    return value
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    await database.create_all(list(KIT_TABLES))
+    yield database
+    await database.dispose()
+
+
+async def test_inbox_ids_and_idempotent_answers_are_kept_for_their_retention_then_pruned(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(retention_module, "PRUNE_BATCH", 2)  # 5 old rows: three transactions
+    now = utcnow()
+    async with db.transaction() as uow:
+        session = uow.session
+        for n in range(8):
+            at = now - (100 * DAY if n < 5 else DAY)  # five past 90 days, three of yesterday
+            session.add(
+                ProcessedEvent(
+                    consumer="sanpi-milestone",
+                    source="/sanpi/registry",
+                    event_id=f"e-{n}",
+                    event_type="sanpi.project.registered.v1",
+                    processed_at=at,
+                )
+            )
+            session.add(
+                IdempotentRequest(
+                    subject="officer",
+                    scope="projects.create",
+                    key=f"k-{n}",
+                    request_hash="h",
+                    status_code=201,
+                    response_body="{}",
+                    created_at=now - dt.timedelta(hours=30 if n < 5 else 1),
+                )
+            )
+    before = {table: pruned(table) for table in ("inbox", "idempotency")}
+    settings = ServiceSettings(inbox_retention_days=90, idempotency_retention_hours=24)
+
+    assert await prune(db, kit_retained(settings), now=now) == {"inbox": 5, "idempotency": 5}
+
+    async with db.read() as session:
+        inbox = (await session.exec(select(ProcessedEvent.event_id))).all()
+        answers = (await session.exec(select(IdempotentRequest.key))).all()
+    assert sorted(inbox) == ["e-5", "e-6", "e-7"]
+    assert sorted(answers) == ["k-5", "k-6", "k-7"]
+    assert pruned("inbox") - before["inbox"] == 5
+    assert pruned("idempotency") - before["idempotency"] == 5
+    assert oldest_age("inbox") == pytest.approx(86400, abs=5)
+    assert oldest_age("idempotency") == pytest.approx(3600, abs=5)
+    # Nothing left to prune; 0 keeps everything.
+    assert await prune(db, kit_retained(settings), now=now) == {"inbox": 0, "idempotency": 0}
+    forever = ServiceSettings(inbox_retention_days=0, idempotency_retention_hours=0)
+    assert await prune(db, kit_retained(forever), now=now + 1000 * DAY) == {
+        "inbox": 0,
+        "idempotency": 0,
+    }
+
+
+async def test_the_running_service_prunes_stored_answers_by_itself(tmp_path: Path) -> None:
+    # Before the pruner a stored answer stayed for ever: the same key with another body was a
+    # 422 a year later. Here answers are kept 0.36 s and the pruner runs every 0.1 s.
+    settings = RegistrySettings(
+        data_dir=tmp_path,
+        kafka_enabled=False,
+        idempotency_retention_hours=0.0001,
+        prune_interval_s=0.1,
+    )
+    async with serve_in_process(registry_app(settings)) as registry:
+        registry.headers.update(auth())
+        key = {"Idempotency-Key": "import-row-7"}
+        assert (await registry.post("/v1/projects", json=PROJECT, headers=key)).status_code == 201
+        replay = await registry.post("/v1/projects", json=PROJECT, headers=key)
+        assert replay.headers.get("idempotent-replayed") == "true"
+
+        async def forgotten() -> bool:
+            other = {**PROJECT, "name": "同一个键的新请求"}
+            answer = await registry.post("/v1/projects", json=other, headers=key)
+            assert answer.status_code == 201, answer.text  # 422 while the key is kept
+            return True
+
+        await eventually(forgotten, timeout=10, interval=0.2, what="the stored answer pruned")
+        db = Database(settings.effective_database_url)
+        try:
+            async with db.read() as session:
+                kept = (await session.exec(select(IdempotentRequest))).all()
+        finally:
+            await db.dispose()
+        assert len(kept) == 1, "the new request's answer only"
+
+
+# --- the notification delivery log ------------------------------------------------------------
+
+
+def old_event(days: float) -> CloudEvent:
+    event = build_event(
+        ProjectRegistered(
+            project_id="p-1",
+            version=1,
+            name="x",
+            park="梧桐",
+            total_investment=1,
+            stage=Stage.SIGNED,
+        ),
+        source="/sanpi/registry",
+    )
+    return event.model_copy(update={"time": utcnow() - days * DAY})
+
+
+def test_an_event_older_than_the_delivery_log_is_history_not_news() -> None:
+    settings = NotificationSettings(delivery_retention_days=90)
+    assert delivery.is_history(old_event(91), settings)
+    assert not delivery.is_history(old_event(89), settings)
+    assert not delivery.is_history(old_event(1000), NotificationSettings(delivery_retention_days=0))
+
+
+async def test_delivered_cancelled_and_dead_notifications_are_pruned_with_their_events_and_attempts(
+    tmp_path: Path,
+) -> None:
+    now = utcnow()
+    rows: dict[str, dict[str, Any]] = {
+        "delivered-old": {"status": DeliveryStatus.DELIVERED, "age": 100},
+        "cancelled-old": {"status": DeliveryStatus.CANCELLED, "age": 100},
+        "dead-old": {"status": DeliveryStatus.DEAD, "age": 100},
+        "dead-recent": {"status": DeliveryStatus.DEAD, "age": 10},
+        "pending-old": {"status": DeliveryStatus.PENDING, "age": 100},
+        "inbox-unread-old": {"status": DeliveryStatus.DELIVERED, "age": 100, "channel": "inbox"},
+        "inbox-read-old": {
+            "status": DeliveryStatus.DELIVERED,
+            "age": 100,
+            "channel": "inbox",
+            "acknowledged_at": now - 99 * DAY,
+        },
+        "delivered-recent": {"status": DeliveryStatus.DELIVERED, "age": 1},
+    }
+    async with harness(tmp_path, delivery_retention_days=90, dead_delivery_retention_days=30) as h:
+        db = h.runtime.db
+        async with db.transaction() as uow:
+            session = uow.session
+            for name, row in rows.items():
+                created = now - row["age"] * DAY
+                session.add(
+                    Delivery(
+                        id=name,
+                        subscription_id="s-1",
+                        channel=row.get("channel", "webhook"),
+                        event_id=f"event-{name}",
+                        event_type="sanpi.project.registered.v1",
+                        event_time=created,
+                        status=row["status"],
+                        created_at=created,
+                        next_attempt_at=created,
+                        acknowledged_at=row.get("acknowledged_at"),
+                    )
+                )
+                session.add(
+                    DeliveryEvent(
+                        delivery_id=name,
+                        subscription_id="s-1",
+                        event_id=f"event-{name}",
+                        payload="{}",
+                    )
+                )
+                session.add(DeliveryAttempt(delivery_id=name, number=1, at=created))
+        settings = h.runtime.settings
+        assert isinstance(settings, NotificationSettings)
+
+        counts = await prune(db, delivery.retained(settings), now=now)
+
+        async with db.read() as session:
+            kept = set((await session.exec(select(Delivery.id))).all())
+            events = set((await session.exec(select(DeliveryEvent.delivery_id))).all())
+            attempts = set((await session.exec(select(DeliveryAttempt.delivery_id))).all())
+            dead_left = (
+                await session.exec(
+                    select(Delivery.id).where(col(Delivery.status) == DeliveryStatus.DEAD)
+                )
+            ).all()
+    assert counts == {"deliveries": 3, "dead_deliveries": 1}
+    assert kept == {"dead-recent", "pending-old", "inbox-unread-old", "delivered-recent"}
+    assert events == kept, "a delivery's events go with it"
+    assert attempts == kept, "and its attempts"
+    assert dead_left == ["dead-recent"]
+
+
+# --- the outbox backlog limit -----------------------------------------------------------------
+
+
+async def test_writes_are_refused_with_retry_after_once_the_outbox_backlog_reaches_its_limit(
+    tmp_path: Path,
+) -> None:
+    # Kafka off: nothing is published, as while the broker is away. Three projects fill the
+    # outbox to its limit; the next write answers 503 instead of adding a fourth row.
+    settings = RegistrySettings(data_dir=tmp_path, kafka_enabled=False, outbox_max_backlog=3)
+    app = registry_app(settings)
+    async with serve_in_process(app) as registry:
+        registry.headers.update(auth())
+        for n in range(3):
+            created = await registry.post("/v1/projects", json={**PROJECT, "name": f"项目{n}"})
+            assert created.status_code == 201, created.text
+
+        async def backlog_seen() -> bool:
+            return REGISTRY.get_sample_value("sanpi_outbox_backlog") == 3
+
+        await eventually(backlog_seen, timeout=15, interval=0.2, what="the backlog gauge at 3")
+        refused = await registry.post("/v1/projects", json={**PROJECT, "name": "第四个"})
+        assert refused.status_code == 503, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert int(refused.headers["retry-after"]) > 0
+        problem = refused.json()
+        assert problem["title"] == "Event backlog full"
+        assert "积压" in problem["detail"]
+        listed = await registry.get("/v1/projects")
+        assert listed.status_code == 200, "reads go on"
+        assert [p["name"] for p in listed.json()["items"]] == ["项目0", "项目1", "项目2"]
+
+        # Kafka is back and the relay published the backlog: writes are accepted again.
+        runtime = app.state.runtime
+
+        async def publish(_rows: Any) -> None:
+            return None
+
+        runtime.relay.send_batch = publish
+        assert await runtime.relay.publish_once() == 3
+        await runtime.relay.refresh_gauges()
+        again = await registry.post("/v1/projects", json={**PROJECT, "name": "第四个"})
+        assert again.status_code == 201, again.text

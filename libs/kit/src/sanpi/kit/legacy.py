@@ -78,4 +78,4 @@ class Prefetched(prefetch.Prefetched[V]):
 
 def _of(session: AsyncSession) -> UnitOfWork | None:
     # A read session (Database.read) has no unit of work, and so nothing prefetched.
-    return UnitOfWork.of(session) if "sanpi.unit_of_work" in session.info else None
+    return UnitOfWork.find(session)

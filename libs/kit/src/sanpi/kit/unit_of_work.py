@@ -77,6 +77,13 @@ class UnitOfWork:
         uow: UnitOfWork = session.info[_UNIT_OF_WORK]
         return uow
 
+    @staticmethod
+    def find(session: AsyncSession) -> UnitOfWork | None:
+        """The unit of work a session belongs to, or None for a read session
+        (`Database.read()`), which has none (kit/legacy.py)."""
+        found: UnitOfWork | None = session.info.get(_UNIT_OF_WORK)
+        return found
+
     # --- events ------------------------------------------------------------------------------------
 
     def publish(self, data: EventData, *, dumped: dict[str, Any] | None = None) -> CloudEvent:

@@ -12,8 +12,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import Stage
 from sanpi.kit.db import utcnow
-from sanpi.kit.legacy import Prefetched, at_commit, insert_at_commit, insert_pending
+from sanpi.kit.legacy import Prefetched, insert_at_commit, insert_pending
 from sanpi.kit.named_rows import NamedRow, named_rows
+from sanpi.kit.slots import Slot
+from sanpi.kit.unit_of_work import UnitOfWork
 from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
 
 # A consumer batch's projects, loaded up front.
@@ -34,9 +36,9 @@ PERIODS: Prefetched[tuple[str, list[int]]] = Prefetched("milestone.periods")
 _PERIODS = sa.select(_TRACKED.project_id, _TRACKED.periods).where(
     _TRACKED.project_id.in_(sa.bindparam("ids", expanding=True))
 )
-# session.info key: project id → its new periods and updated_at, UPDATEd at commit (or before
-# this transaction next reads tracked projects) by one executemany for the batch.
-_NEW_PERIODS = "sanpi.milestone.new_periods"
+# Project id → its new periods and updated_at, UPDATEd at commit (or before this transaction
+# next reads tracked projects) by one executemany for the batch.
+_NEW_PERIODS: Slot[dict[str, dict[str, Any]]] = Slot("milestone.new_periods", dict)
 _UPDATE_PERIODS = (
     sa.update(TrackedProject)
     .where(_TRACKED.project_id == sa.bindparam("pid"))
@@ -72,8 +74,9 @@ async def periods(session: AsyncSession, project_id: str) -> list[int] | None:
     loaded = _loaded(session, project_id)
     if loaded is not None:
         return list(loaded.periods)
-    pending: dict[str, dict[str, Any]] = session.info.get(_NEW_PERIODS, {})
-    if project_id in pending:
+    uow = UnitOfWork.find(session)
+    pending = uow.peek(_NEW_PERIODS) if uow is not None else None
+    if pending is not None and project_id in pending:
         return list(pending[project_id]["periods"])
     known = PERIODS.rows(session, project_id)
     if known is None:
@@ -90,19 +93,21 @@ def set_periods(session: AsyncSession, project_id: str, periods: list[int]) -> N
         loaded.updated_at = utcnow()
         save(session, loaded)
         return
-    pending: dict[str, dict[str, Any]] | None = session.info.get(_NEW_PERIODS)
+    uow = UnitOfWork.of(session)
+    pending = uow.peek(_NEW_PERIODS)
     if pending is None:
-        pending = session.info[_NEW_PERIODS] = {}
+        pending = uow.put(_NEW_PERIODS, {})
 
-        async def update(session: AsyncSession) -> None:
-            await _update_periods(session)
+        async def update(uow: UnitOfWork) -> None:
+            await _update_periods(uow.session)
 
-        at_commit(session, _NEW_PERIODS, update)
+        uow.at_commit(_NEW_PERIODS.name, update)
     pending[project_id] = {"pid": project_id, "periods": periods, "updated_at": utcnow()}
 
 
 async def _update_periods(session: AsyncSession) -> None:
-    pending: dict[str, dict[str, Any]] | None = session.info.pop(_NEW_PERIODS, None)
+    uow = UnitOfWork.find(session)
+    pending = uow.take(_NEW_PERIODS) if uow is not None else None
     if pending:
         connection = await session.connection()
         await connection.execute(_UPDATE_PERIODS, list(pending.values()))

@@ -29,9 +29,8 @@ from sanpi.events import (
 )
 from sanpi.events.models.alerts import AlertEvent
 from sanpi.events.xun import parse_period
-from sanpi.kit import Clock, Database, today, utcnow
+from sanpi.kit import Clock, Database, Slot, UnitOfWork, today, utcnow
 from sanpi.kit.gc_pause import gc_paused
-from sanpi.kit.legacy import after_commit, catching_up
 from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.milestone import metrics
 from sanpi.milestone.evidence import repository as evidence
@@ -614,8 +613,8 @@ def _event_fields(
     return fields
 
 
-# session.info key: the projects whose rules are due after this transaction, with their tokens.
-REEVALUATE = "sanpi.milestone.reevaluate"
+# The projects whose rules are due after this transaction, with their tokens.
+REEVALUATE: Slot[dict[str, str]] = Slot("milestone.reevaluate", dict)
 
 
 def reevaluate(
@@ -629,20 +628,21 @@ def reevaluate(
 
     The project's mark is written in this transaction, so the evaluation is due even if the
     process stops before it ran: the sweep (evaluate_left) evaluates marks left behind. A
-    consumer catching up (CATCHING_UP) only writes the marks: it evaluates them all once it
-    has caught up (consumers.py), not once per batch."""
+    consumer catching up (UnitOfWork.catching_up) only writes the marks: it evaluates them all
+    once it has caught up (consumers.py), not once per batch."""
     if not settings.evaluate_on_events:
         return
-    marks: dict[str, str] | None = session.info.get(REEVALUATE)
+    uow = UnitOfWork.of(session)
+    marks = uow.peek(REEVALUATE)
     if marks is None:
-        marks = session.info[REEVALUATE] = {}
+        marks = uow.put(REEVALUATE, {})
         due = marks
 
         async def evaluate_marked(db: Database) -> None:
             await coalescer(db, settings, clock).evaluate(list(due.items()))
 
-        if not catching_up(session):
-            after_commit(session, REEVALUATE, evaluate_marked)
+        if not uow.catching_up:
+            uow.after_commit(REEVALUATE.name, evaluate_marked)
     if project_id not in marks:
         marks[project_id] = str(uuid.uuid4())
         repository.mark_due(session, project_id, marks[project_id])

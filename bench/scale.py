@@ -54,7 +54,7 @@ from sanpi.kit.dedup import ProcessedEvent
 from sanpi.kit.outbox import OutboxMessage
 from sanpi.kit.settings import DEV_JWT_SECRET
 from sanpi.milestone.app import create_app as milestone_app
-from sanpi.milestone.consumers import make_handlers
+from sanpi.milestone.consumers import build_handlers as milestone_handlers
 from sanpi.milestone.settings import MilestoneSettings
 from sanpi.registry.app import create_app as registry_app
 from sanpi.registry.settings import RegistrySettings
@@ -623,7 +623,7 @@ async def replay_part(
         evaluation_interval_s=0,
         metrics_refresh_s=86_400,
     )
-    built = make_handlers(settings, SystemClock())
+    built = milestone_handlers(settings, SystemClock())
     handlers = built.as_mapping()
     handled = sum(1 for row in outbox if row.event_type in handlers)
     await produce(bootstrap, topic, outbox)

@@ -30,15 +30,15 @@ from sanpi.kit.app import Runtime
 from sanpi.kit.consumer import Handler
 from sanpi.kit.dedup import ProcessedEvent
 from sanpi.kit.redrive import redrive
-from sanpi.milestone.consumers import make_handlers
+from sanpi.milestone.consumers import build_handlers as milestone_handlers
 from sanpi.milestone.lifecycle.models import TrackedProject
 from sanpi.milestone.migrations import MIGRATIONS as MILESTONE
 from sanpi.milestone.settings import MilestoneSettings
-from sanpi.notification.consumers import build_handlers
+from sanpi.notification.consumers import build_handlers as notification_handlers
 from sanpi.notification.migrations import MIGRATIONS as NOTIFICATION
 from sanpi.notification.routing.models import ProjectView
 from sanpi.notification.settings import NotificationSettings
-from sanpi.registry.consumers import handlers as registry_handlers
+from sanpi.registry.consumers import build_handlers as registry_handlers
 from sanpi.registry.migrations import MIGRATIONS as REGISTRY
 from sanpi.registry.projects.models import Project
 from sanpi.registry.settings import RegistrySettings
@@ -159,7 +159,8 @@ async def test_a_redriven_start_after_production_leaves_the_registry_in_producti
     settings = RegistrySettings(
         **options(tmp_path, "registry", await another_database(), kafka_broker)
     )
-    async with consuming(settings, REGISTRY, topic, registry_handlers, poisoned) as registry:
+    handlers = registry_handlers(settings, FixedClock(at(dt.date(2024, 7, 1))))
+    async with consuming(settings, REGISTRY, topic, handlers, poisoned) as registry:
         async with registry.db.transaction() as uow:
             session = uow.session
             session.add(project)
@@ -214,7 +215,7 @@ async def test_a_late_master_data_update_leaves_the_newer_in_milestone_and_notif
                 milestone_settings,
                 MILESTONE,
                 topic,
-                make_handlers(milestone_settings, clock),
+                milestone_handlers(milestone_settings, clock),
                 poisoned,
             )
         )
@@ -223,7 +224,7 @@ async def test_a_late_master_data_update_leaves_the_newer_in_milestone_and_notif
                 notification_settings,
                 NOTIFICATION,
                 topic,
-                build_handlers(notification_settings, clock),
+                notification_handlers(notification_settings, clock),
                 poisoned,
             )
         )

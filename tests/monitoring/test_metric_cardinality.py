@@ -13,7 +13,7 @@ from prometheus_client import generate_latest
 from sanpi.events import Category, ChainTag
 from sanpi.milestone.metrics import publish_pacing
 from sanpi.milestone.rules import service as rules
-from sanpi.registry import metrics as registry_metrics
+from sanpi.registry.indicators import jobs as registry_jobs
 from tests.support.milestone import milestone_service
 from tests.support.registry import create, list_on, open_period, registry_client
 
@@ -61,12 +61,12 @@ async def test_registry_series_do_not_grow_with_projects(tmp_path: Path) -> None
             return made
 
         first = await add_round(1)
-        await registry_metrics.refresh(runtime)
+        await registry_jobs.refresh(runtime)
         after_first = business_series()
         assert any(s.startswith("sanpi_projects{") for s in after_first)
 
         more = [p for n in range(2, 5) for p in await add_round(n)]  # three times as many projects
-        await registry_metrics.refresh(runtime)
+        await registry_jobs.refresh(runtime)
         after_more = business_series()
         assert after_more == after_first, "the number of series grew with the number of projects"
         text = generate_latest().decode()

@@ -28,9 +28,9 @@ from sanpi.events import (
     build_record,
 )
 from sanpi.kit import Database, EventConsumer, Outcome
-from sanpi.milestone.app import sweep
 from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
 from sanpi.milestone.progress.models import InvestmentPlan
+from sanpi.milestone.rules.jobs import sweep
 from sanpi.milestone.rules.models import Alert, AlertState
 from sanpi.milestone.rules.repository import mark_due
 from sanpi.milestone.settings import MilestoneSettings

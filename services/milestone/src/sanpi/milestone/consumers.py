@@ -15,6 +15,7 @@ from sanpi.events import (
     ProjectMasterData,
     ProjectRegistered,
     ProjectUpdated,
+    Topic,
 )
 from sanpi.kit import Clock, Database, Handlers, UnitOfWork
 from sanpi.milestone.lifecycle import repository as tracked
@@ -26,8 +27,10 @@ from sanpi.milestone.progress import service as progress
 from sanpi.milestone.rules.service import evaluate_left, reevaluate
 from sanpi.milestone.settings import MilestoneSettings
 
+CONSUMED_TOPICS = (Topic.PROJECTS,)
 
-def make_handlers(settings: MilestoneSettings, clock: Clock) -> Handlers[Any]:
+
+def build_handlers(settings: MilestoneSettings, clock: Clock) -> Handlers[Any]:
     """The handlers, bound to the settings and clock that event-driven evaluation needs.
 
     Each runs inside the consumer's transaction together with its inbox row; each is also

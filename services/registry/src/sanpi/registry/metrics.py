@@ -5,7 +5,6 @@ bounded by the campaign's configuration, never by the number of projects (no pro
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from collections import defaultdict
@@ -13,19 +12,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sanpi.events import Stage, TargetKind
-from sanpi.kit import Runtime, today
 from sanpi.kit.metrics import SnapshotGauge
-from sanpi.kit.waiting import sleep_or_stop
 from sanpi.registry.indicators import formulas
 from sanpi.registry.indicators.service import facts
-from sanpi.registry.listings import repository as listings
 from sanpi.registry.listings.models import Listing
-from sanpi.registry.projects import repository as projects
 from sanpi.registry.projects.models import Project
-from sanpi.registry.projects.repository import ProjectFilter
-from sanpi.registry.projects.schemas import ProjectSort
-from sanpi.registry.settings import RegistrySettings
-from sanpi.registry.targets import repository as targets
 from sanpi.registry.targets.models import Target
 
 log = logging.getLogger("sanpi.registry.metrics")
@@ -193,31 +184,3 @@ def publish(snap: CampaignSnapshot) -> None:
         (TIME_PROGRESS, snap.time_progress),
     ):
         gauge.publish(values)
-
-
-async def refresh(runtime: Runtime) -> CampaignSnapshot:
-    settings = runtime.settings
-    assert isinstance(settings, RegistrySettings)
-    async with runtime.db.read() as session:
-        rows = await projects.all_matching(
-            session, filters=ProjectFilter(), sort=ProjectSort.CREATED
-        )
-        listed = await listings.all_listings(session)
-        goals = await targets.find(session, year=None, scope=None)
-    snap = campaign_snapshot(
-        rows, listed, goals, day=today(runtime.clock), district=settings.district
-    )
-    publish(snap)
-    return snap
-
-
-async def run_metrics_refresher(runtime: Runtime, stopping: asyncio.Event) -> None:
-    """Recomputes the campaign gauges every `metrics_refresh_s` (a full read of the ledger)."""
-    settings = runtime.settings
-    assert isinstance(settings, RegistrySettings)
-    while not stopping.is_set():
-        try:
-            await refresh(runtime)
-        except Exception:  # a failed refresh keeps the previous values; the next one retries
-            log.exception("campaign metrics refresh failed")
-        await sleep_or_stop(stopping, settings.metrics_refresh_s)

@@ -105,9 +105,8 @@ async def test_a_pass_deletes_only_the_marks_it_evaluated(tmp_path: Path) -> Non
 
         async def mark(rows: Sequence[tuple[str, str]]) -> None:
             async with svc.runtime.db.transaction() as uow:
-                session = uow.session
                 for project_id, token in rows:
-                    repository.mark_due(session, project_id, token)
+                    repository.mark_due(uow, project_id, token)
 
         await mark([("p1", "old"), ("p2", "t2")])
         await mark([("p1", "new")])  # p1 changed again while its first change was evaluated
@@ -129,9 +128,8 @@ async def test_a_pass_does_not_wait_for_a_mark_another_transaction_holds(tmp_pat
     async with milestone_service(tmp_path, today=TODAY, evaluate_on_events=False) as svc:
         db = svc.runtime.db
         async with db.transaction() as uow:
-            session = uow.session
-            repository.mark_due(session, "p1", "old")
-            repository.mark_due(session, "p2", "t2")
+            repository.mark_due(uow, "p1", "old")
+            repository.mark_due(uow, "p2", "t2")
         async with db.engine.connect() as request:  # a request rewriting p1's mark, not committed
             await request.execute(
                 repository._MARK["postgresql"],

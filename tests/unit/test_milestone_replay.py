@@ -388,7 +388,6 @@ async def test_the_sweep_leaves_the_marks_of_a_consumer_catching_up_to_its_own_p
         assert [a - b for a, b in zip(passes(), before, strict=True)] == [1, 24]
         assert await marks(svc) == []
         async with svc.runtime.db.transaction() as uow:
-            session = uow.session
-            mark_due(session, "r00", "left-by-a-crash")
+            mark_due(uow, "r00", "left-by-a-crash")
         assert await sweep(svc.runtime, settings, before=later) == 1
         assert await marks(svc) == []

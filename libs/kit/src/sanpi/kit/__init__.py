@@ -5,7 +5,6 @@ from sanpi.kit.app import (
     Runtime,
     RuntimeDep,
     ServiceSpec,
-    SessionDep,
     UnitOfWorkDep,
     create_service_app,
 )
@@ -81,7 +80,6 @@ __all__ = [
     "ServiceSettings",
     "ServiceSpec",
     "ServiceUnavailable",
-    "SessionDep",
     "Slot",
     "SystemClock",
     "UTCDateTime",

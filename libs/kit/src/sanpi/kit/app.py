@@ -325,13 +325,6 @@ async def _transaction(request: Request) -> AsyncIterator[UnitOfWork]:
         yield uow
 
 
-async def _transaction_session(request: Request) -> AsyncIterator[AsyncSession]:
-    runtime = get_runtime(request)
-    runtime.refuse_writes_if_backlogged()
-    async with runtime.db.transaction() as uow:
-        yield uow.session
-
-
 async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
     async with get_runtime(request).db.read() as session:
         yield session
@@ -340,8 +333,6 @@ async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
 # scope="function": the transaction commits when the route returns and before the response is
 # sent, so a client never sees 201 for a write that then fails to commit.
 UnitOfWorkDep = Annotated[UnitOfWork, Depends(_transaction, scope="function")]
-# The unit of work's session, for the milestone service until it takes the unit of work itself.
-SessionDep = Annotated[AsyncSession, Depends(_transaction_session, scope="function")]
 ReadSessionDep = Annotated[AsyncSession, Depends(_read_session, scope="function")]
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from sanpi.events import (
     CloudEvent,
     EventData,
@@ -18,13 +16,12 @@ from sanpi.events import (
     Topic,
 )
 from sanpi.kit import Clock, Database, Handlers, UnitOfWork
+from sanpi.milestone import flows
 from sanpi.milestone.lifecycle import repository as tracked
 from sanpi.milestone.lifecycle import service as lifecycle
 from sanpi.milestone.milestones import repository as planned
-from sanpi.milestone.milestones import service as milestones
 from sanpi.milestone.progress import repository as plans
-from sanpi.milestone.progress import service as progress
-from sanpi.milestone.rules.service import evaluate_left, reevaluate
+from sanpi.milestone.rules.service import evaluate_left
 from sanpi.milestone.settings import MilestoneSettings
 
 CONSUMED_TOPICS = (Topic.PROJECTS,)
@@ -62,48 +59,44 @@ def build_handlers(settings: MilestoneSettings, clock: Clock) -> Handlers[Any]:
         if settings.evaluate_on_events:
             await evaluate_left(db, settings, clock, before=None)
 
-    async def follow(session: AsyncSession, master: ProjectMasterData, year: int, by: str) -> None:
-        # The snapshot just applied: its planned dates and annual plan are the project's now.
-        await milestones.plan_from_registry(session, master, by=by)
-        await progress.plan_from_registry(
-            session, master.project_id, year=year, amount=master.annual_plan_investment, by=by
-        )
-        reevaluate(session, settings=settings, clock=clock, project_id=master.project_id)
+    ctx = flows.Context(settings, clock)
 
     @handlers.on(ProjectRegistered)
     async def on_registered(uow: UnitOfWork, event: CloudEvent, data: ProjectRegistered) -> None:
-        session = uow.session
-        since = await lifecycle.track(session, event, data)
+        since = await lifecycle.track(uow.session, event, data)
         if since is not None:
-            await follow(session, data, since.year, "registry")
+            await flows.follow_master_data(uow, ctx, data, year=since.year, by="registry")
 
     @handlers.on(ProjectUpdated)
     async def on_updated(uow: UnitOfWork, event: CloudEvent, data: ProjectUpdated) -> None:
-        session = uow.session
-        project = await lifecycle.update(session, event, data, data.updated_by)
+        project = await lifecycle.update(uow.session, event, data, data.updated_by)
         if project is not None:
-            await follow(session, data, project.stage_since.year, data.updated_by or "registry")
+            await flows.follow_master_data(
+                uow,
+                ctx,
+                data,
+                year=project.stage_since.year,
+                by=data.updated_by or "registry",
+            )
 
     @handlers.on(ProjectListed)
     async def on_listed(uow: UnitOfWork, event: CloudEvent, data: ProjectListed) -> None:
-        session = uow.session
-        if await lifecycle.listed(session, event, data) and data.event_date is not None:
-            await progress.plan_from_registry(
-                session,
-                data.project_id,
+        if await lifecycle.listed(uow.session, event, data) and data.event_date is not None:
+            await flows.follow_listing(
+                uow,
+                ctx,
+                project_id=data.project_id,
                 year=data.event_date.year,
                 amount=data.listed_annual_plan,
                 by=data.listed_by or "registry",
             )
-            reevaluate(session, settings=settings, clock=clock, project_id=data.project_id)
 
     @handlers.on(ProjectCancelled)
     async def on_cancelled(uow: UnitOfWork, _event: CloudEvent, data: ProjectCancelled) -> None:
-        session = uow.session
-        project = await lifecycle.cancelled(session, data)
+        project = await lifecycle.cancelled(uow.session, data)
         if project is not None:
             # A cancelled project leaves every rule's reach: its alerts resolve now.
-            reevaluate(session, settings=settings, clock=clock, project_id=data.project_id)
+            ctx.reevaluate(uow, data.project_id)
 
     return handlers
 

@@ -18,7 +18,7 @@ from sanpi.kit import (
     Page,
     ReadSessionDep,
     RuntimeDep,
-    SessionDep,
+    UnitOfWorkDep,
 )
 from sanpi.kit.clock import in_campaign
 from sanpi.milestone.rules import service
@@ -29,15 +29,9 @@ from sanpi.milestone.rules.schemas import (
     ParkLightPublic,
     TrafficLights,
 )
-from sanpi.milestone.settings import MilestoneSettings
+from sanpi.milestone.settings import settings_of
 
 router = APIRouter(tags=["alerts"])
-
-
-def settings_of(runtime: RuntimeDep) -> MilestoneSettings:
-    settings = runtime.settings
-    assert isinstance(settings, MilestoneSettings)
-    return settings
 
 
 @router.get("/alerts", response_model=Page[AlertPublic])
@@ -84,7 +78,7 @@ async def traffic_lights(
 @router.post("/admin/evaluate", response_model=EvaluationPublic)
 async def evaluate(
     principal: Admin,
-    session: SessionDep,
+    uow: UnitOfWorkDep,
     runtime: RuntimeDep,
     as_of: str | None = Query(default=None, description="YYYY-MM-DD; default: today"),
     pin: bool = Query(
@@ -93,6 +87,7 @@ async def evaluate(
 ) -> EvaluationPublic:
     """Runs every rule for every project as of a day (admin only), so demos and tests can
     travel in time; emits alert.raised/updated/resolved with one evaluation_id."""
+    session = uow.session
     if as_of is None:
         day = await service.evaluation_date(session, runtime.clock)
     else:
@@ -118,6 +113,6 @@ async def evaluate(
 
 
 @router.delete("/admin/evaluate/pin", status_code=204)
-async def unpin(_principal: Admin, session: SessionDep) -> None:
+async def unpin(_principal: Admin, uow: UnitOfWorkDep) -> None:
     """Back to evaluating as of today (undoes `pin=true`)."""
-    await service.unpin(session)
+    await service.unpin(uow.session)

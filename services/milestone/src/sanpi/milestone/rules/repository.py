@@ -14,8 +14,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import AlertRule, Severity
 from sanpi.kit import utcnow
-from sanpi.kit.legacy import insert_at_commit
 from sanpi.kit.pagination import CreatedKey, after_created
+from sanpi.kit.unit_of_work import UnitOfWork
 from sanpi.milestone.rules.models import Alert, AlertState, EvaluationDue, PinnedDate
 
 
@@ -125,11 +125,11 @@ def _mark(dialect: Any) -> sa.Insert:
 _MARK = {"sqlite": _mark(sqlite), "postgresql": _mark(postgresql)}
 
 
-def mark_due(session: AsyncSession, project_id: str, token: str) -> None:
+def mark_due(uow: UnitOfWork, project_id: str, token: str) -> None:
     """The project's mark (a new token if it has one), written when the transaction commits."""
-    statement = _MARK[session.get_bind().dialect.name]
-    insert_at_commit(
-        session, statement, {"project_id": project_id, "token": token, "marked_at": utcnow()}
+    statement = _MARK[uow.session.get_bind().dialect.name]
+    uow.insert_at_commit(
+        statement, {"project_id": project_id, "token": token, "marked_at": utcnow()}
     )
 
 

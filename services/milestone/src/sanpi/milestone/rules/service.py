@@ -618,7 +618,7 @@ REEVALUATE: Slot[dict[str, str]] = Slot("milestone.reevaluate", dict)
 
 
 def reevaluate(
-    session: AsyncSession, *, settings: MilestoneSettings, clock: Clock, project_id: str
+    uow: UnitOfWork, *, settings: MilestoneSettings, clock: Clock, project_id: str
 ) -> None:
     """Evaluates a changed project's rules once this transaction has committed (if evaluation
     on events is on), together with the projects of the other transactions that committed
@@ -632,7 +632,6 @@ def reevaluate(
     once it has caught up (consumers.py), not once per batch."""
     if not settings.evaluate_on_events:
         return
-    uow = UnitOfWork.of(session)
     marks = uow.peek(REEVALUATE)
     if marks is None:
         marks = uow.put(REEVALUATE, {})
@@ -645,7 +644,7 @@ def reevaluate(
             uow.after_commit(REEVALUATE.name, evaluate_marked)
     if project_id not in marks:
         marks[project_id] = str(uuid.uuid4())
-        repository.mark_due(session, project_id, marks[project_id])
+        repository.mark_due(uow, project_id, marks[project_id])
 
 
 _COALESCERS: weakref.WeakKeyDictionary[Database, Coalescer] = weakref.WeakKeyDictionary()

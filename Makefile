@@ -27,9 +27,11 @@ APT_INSTALL := DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y --no-install
 # (make venv); MAVEN_REPO or MAVEN_SETTINGS a Maven mirror (make kafka-jars, deploy/kafka/kafka.sh).
 TOOLS := .run/tools
 KUSTOMIZE_VERSION := v5.7.1
+# Jaeger v2 for traces (`make up`, the tracing test): release 2.12.0 is Go module v1.75.0.
+JAEGER_VERSION := v1.75.0
 COMPOSE_GO_VERSION := v2.16.2
 
-.PHONY: bench chaos fuzz help venv kafka-jars tools postgres-server prometheus alertmanager up down status backup restore backup-list lint format migration test test-sqlite test-postgres test-unit docs docs-check clean
+.PHONY: bench chaos fuzz help venv kafka-jars tools jaeger postgres-server prometheus alertmanager chromium portal-assets portal-messages screenshots up down status backup restore backup-list lint format migration test test-sqlite test-postgres test-unit docs docs-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -46,7 +48,16 @@ venv: $(VENV)/.synced ## create .venv with every package and tool, pinned by uv.
 kafka-jars: ## resolve the Apache Kafka jars from Maven Central (into .run/kafka-libs)
 	deploy/kafka/kafka.sh fetch
 
-tools: $(TOOLS)/bin/kustomize $(TOOLS)/compose-spec.json ## kustomize and the Compose Specification schema (Go module proxy)
+tools: $(TOOLS)/bin/kustomize $(TOOLS)/compose-spec.json $(TOOLS)/bin/jaeger ## kustomize, the Compose Specification schema and Jaeger (Go module proxy)
+
+jaeger: $(TOOLS)/bin/jaeger ## build Jaeger (the `jaeger` program, pinned) into .run/tools/bin: the trace backend of make up
+
+# Not `go install …@version`: Jaeger's go.mod has a replace directive, which go install refuses.
+# Built inside the module as its own main module, with its go.sum (a few minutes the first time).
+$(TOOLS)/bin/jaeger:
+	@mkdir -p $(TOOLS)/bin
+	cd "$$(go mod download -json github.com/jaegertracing/jaeger@$(JAEGER_VERSION) | $(PYTHON) -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')" && \
+	  GOFLAGS=-mod=mod go build -trimpath -o $(abspath $(TOOLS)/bin)/jaeger ./cmd/jaeger
 
 $(TOOLS)/bin/kustomize:
 	GOBIN=$(abspath $(TOOLS)/bin) go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
@@ -68,11 +79,44 @@ alertmanager: ## install Debian's Alertmanager (prometheus-alertmanager, amtool)
 	@command -v amtool >/dev/null || $(APT_INSTALL) prometheus-alertmanager || \
 	  ($(APT_GET) update && $(APT_INSTALL) prometheus-alertmanager)
 
+chromium: ## install Debian's Chromium if missing (the portal's browser tests and screenshots)
+	@command -v chromium >/dev/null || $(APT_INSTALL) chromium || \
+	  ($(APT_GET) update && $(APT_INSTALL) chromium)
+
+# The portal serves every script and font itself (no CDN): npm installs them from
+# services/portal/package-lock.json, and the files the pages load are copied into an ignored folder.
+PORTAL := services/portal
+PORTAL_VENDOR := $(PORTAL)/src/sanpi/portal/static/vendor
+PORTAL_NPM := $(PORTAL)/node_modules
+portal-assets: $(PORTAL_VENDOR)/.installed ## htmx, ECharts and the Noto Sans SC font for the portal (npm ci, pinned by package-lock.json)
+
+$(PORTAL_VENDOR)/.installed: $(PORTAL)/package.json $(PORTAL)/package-lock.json
+	@command -v npm >/dev/null || $(APT_INSTALL) nodejs npm || ($(APT_GET) update && $(APT_INSTALL) nodejs npm)
+	npm ci --prefix $(PORTAL) --no-audit --no-fund --ignore-scripts --loglevel=error
+	rm -rf $(PORTAL_VENDOR) && mkdir -p $(PORTAL_VENDOR)/fonts/files $(PORTAL_VENDOR)/licenses
+	cp $(PORTAL_NPM)/htmx.org/dist/htmx.min.js $(PORTAL_NPM)/echarts/dist/echarts.min.js $(PORTAL_VENDOR)/
+	cp $(PORTAL_NPM)/@fontsource/noto-sans-sc/400.css $(PORTAL_NPM)/@fontsource/noto-sans-sc/700.css $(PORTAL_VENDOR)/fonts/
+	cp $(PORTAL_NPM)/@fontsource/noto-sans-sc/files/*-400-normal.woff2 $(PORTAL_NPM)/@fontsource/noto-sans-sc/files/*-700-normal.woff2 $(PORTAL_VENDOR)/fonts/files/
+	cp $(PORTAL_NPM)/htmx.org/LICENSE $(PORTAL_VENDOR)/licenses/htmx.txt
+	cp $(PORTAL_NPM)/echarts/LICENSE $(PORTAL_VENDOR)/licenses/echarts.txt
+	cp $(PORTAL_NPM)/@fontsource/noto-sans-sc/LICENSE $(PORTAL_VENDOR)/licenses/noto-sans-sc.txt
+	@touch $@
+
+# Messages of the portal: _() in its code and templates. After new ones, translate the empty
+# msgstr lines of the Chinese catalogue (a test fails while one is missing).
+PORTAL_LOCALE := $(PORTAL)/src/sanpi/portal/locale
+portal-messages: venv ## extract the portal's messages and update its Chinese catalogue
+	cd $(PORTAL) && ../../$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header -o ../../.run/portal-messages.pot . >/dev/null
+	$(VENV)/bin/pybabel update -i .run/portal-messages.pot -d $(PORTAL_LOCALE) -l zh --no-fuzzy-matching --ignore-obsolete --width 100
+
+screenshots: venv kafka-jars chromium portal-assets ## photograph the portal's pages (desktop, phone) into docs/images on a stack of its own
+	$(PY) scripts/portal_screenshots.py
+
 # make up checks every port before it starts anything; each moves with its own variable:
-# SANPI_<SERVICE>_PORT, KAFKA_PORT, KAFKA_CONTROLLER_PORT, PROMETHEUS_PORT, ALERTMANAGER_PORT (9095),
-# PG_PORT. ALERT_WEBHOOK_URL receives the ops alerts; ALERTMANAGER_CONFIG replaces the whole config.
+# SANPI_<SERVICE>_PORT (SANPI_PORTAL_PORT: 8000), KAFKA_PORT, KAFKA_CONTROLLER_PORT, PROMETHEUS_PORT, ALERTMANAGER_PORT (9095),
+# JAEGER_PORT (16686), JAEGER_OTLP_PORT (4318), JAEGER_GRPC_PORT (16685), PG_PORT. ALERT_WEBHOOK_URL receives the ops alerts; ALERTMANAGER_CONFIG replaces the whole config.
 DB ?= sqlite
-up: venv kafka-jars prometheus alertmanager $(if $(filter postgres,$(DB)),postgres-server) ## start Kafka, the services, Prometheus, Alertmanager (DB=sqlite|postgres, SKIP_DEMO=1); prints URLs and the admin token
+up: venv kafka-jars prometheus alertmanager jaeger portal-assets $(if $(filter postgres,$(DB)),postgres-server) ## start Kafka, the services, the portal, Prometheus, Alertmanager, Jaeger (DB=sqlite|postgres, SKIP_DEMO=1, TRACING=0); prints the portal URL first
 	$(PY) scripts/stack.py up --db $(DB) $(if $(SKIP_DEMO),--skip-demo)
 
 backup: venv ## back up the running stack: databases and Kafka positions, into .run/backups/<time>/ (DB=postgres)
@@ -107,26 +151,26 @@ lint: venv ## ruff (format and rules) and mypy --strict
 # SQLite database at head. Review it by hand: it must run on SQLite and on PostgreSQL.
 MIGRATION_DB := $(abspath .run/migration)/$(SERVICE).db
 migration: venv ## new schema revision from the models: make migration SERVICE=registry MSG="add x"
-	@case "$(SERVICE)" in registry|milestone|notification) ;; \
-	  *) echo 'usage: make migration SERVICE=registry|milestone|notification MSG="what changes"' >&2; exit 2;; esac
+	@case "$(SERVICE)" in registry|milestone|notification|portal) ;; \
+	  *) echo 'usage: make migration SERVICE=registry|milestone|notification|portal MSG="what changes"' >&2; exit 2;; esac
 	@test -n "$(MSG)" || { echo 'MSG="what changes" is required' >&2; exit 2; }
 	@mkdir -p .run/migration && rm -f $(MIGRATION_DB)
 	SANPI_$(shell echo '$(SERVICE)' | tr a-z A-Z)_DATABASE_URL=sqlite+aiosqlite:///$(MIGRATION_DB) \
 	  sh -c '$(PY) -m sanpi.$(SERVICE) migrate && $(PY) -m sanpi.$(SERVICE) alembic revision --autogenerate -m "$$0"' "$(MSG)"
 
-test: lint kafka-jars postgres-server prometheus alertmanager tools ## the whole suite, on SQLite and on PostgreSQL, against a real Kafka
+test: lint kafka-jars postgres-server prometheus alertmanager tools chromium portal-assets ## the whole suite, on SQLite and on PostgreSQL, against a real Kafka
 	$(VENV)/bin/pytest
 	SANPI_TEST_DB=postgres $(VENV)/bin/pytest
 
-test-sqlite: venv kafka-jars prometheus alertmanager tools ## the suite on SQLite only
+test-sqlite: venv kafka-jars prometheus alertmanager tools chromium portal-assets ## the suite on SQLite only
 	$(VENV)/bin/pytest
 
-test-postgres: venv kafka-jars postgres-server prometheus alertmanager tools ## the suite on PostgreSQL only
+test-postgres: venv kafka-jars postgres-server prometheus alertmanager tools chromium portal-assets ## the suite on PostgreSQL only
 	SANPI_TEST_DB=postgres $(VENV)/bin/pytest
 
-chaos: lint kafka-jars postgres-server prometheus alertmanager tools ## the long fault runs (tests marked chaos), on SQLite and on PostgreSQL
+chaos: lint kafka-jars postgres-server prometheus alertmanager tools ## the long fault runs (tests marked chaos) on SQLite and PostgreSQL: CHAOS_RUNS fresh seeds (printed); SANPI_CHAOS_SEED=<n> replays one
 	$(VENV)/bin/pytest -m chaos
-	SANPI_TEST_DB=postgres $(VENV)/bin/pytest -m chaos
+	SANPI_TEST_DB=postgres SANPI_CHAOS_RUNS=$(CHAOS_RUNS) $(VENV)/bin/pytest -m chaos
 
 docs: venv ## write the generated parts of docs/ (events, JSON Schemas, OpenAPI, settings) and deploy/k8s/base/monitoring
 	$(PY) scripts/docs_gen.py
@@ -145,7 +189,9 @@ fuzz: venv $(if $(filter postgres,$(DB)),postgres-server) ## schemathesis on eve
 	SANPI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(if $(filter postgres,$(DB)),SANPI_TEST_DB=postgres) \
 	  $(VENV)/bin/pytest tests/unit/test_hostile_input.py
 
-test-unit: venv ## only the tests that need no broker
+CHAOS_RUNS ?= 5
+
+test-unit: venv portal-assets ## only the tests that need no broker
 	$(VENV)/bin/pytest tests/unit
 
 clean: down ## stop everything and delete .run/ (Kafka data, databases, logs, tokens)

@@ -9,9 +9,13 @@ python -m bench --only scale --projects 2000 --profile
                                 the province scale with fewer projects; pyinstrument reports of an
                                 extra evaluation pass and of the replay (whose figure then carries
                                 the profiler's overhead) go to .run/bench/scale-*.profile.txt
+python -m bench --only scale --scale-parts registry
+                                the registry's list/filter and indicator latencies alone
 python -m bench --only e2e-batch --batch-sizes 50,200 --batch-rates 1000,2500,5000
                                 batches of 50 and of 200 reports (POST /v1/progress/batch) at
                                 rising report rates, until one is not sustained
+python -m bench --only portal --projects 2000
+                                the portal's page times (我的项目, 红黄榜) with fewer projects
 python -m bench --only e2e --rates 150 --profile
                                 each service under pyinstrument (bench/profiled.py): reports of
                                 the whole run go to .run/bench/e2e-<service>.profile.txt
@@ -33,7 +37,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import baseline_http, baseline_kafka, e2e, scale
+from bench import baseline_http, baseline_kafka, e2e, portal, scale
 from bench.common import RESULTS, ROOT, BenchResult, print_table
 from scripts import stack
 
@@ -54,6 +58,7 @@ class Environment:
     profile: bool
     batch_rates: list[float]
     batch_sizes: list[int]
+    scale_parts: list[str]
 
 
 Bench = Callable[[Environment], Coroutine[None, None, BenchResult]]
@@ -127,6 +132,13 @@ async def bench_scale(env: Environment) -> BenchResult:
         smoke=env.smoke,
         projects=env.projects,
         profile=env.profile,
+        parts=env.scale_parts,
+    )
+
+
+async def bench_portal(env: Environment) -> BenchResult:
+    return await portal.run(
+        run_dir=env.run_dir, new_database=env.new_database, smoke=env.smoke, projects=env.projects
     )
 
 
@@ -136,6 +148,7 @@ BENCHES: dict[str, Bench] = {
     "e2e": bench_e2e,
     "e2e-batch": bench_e2e_batch,
     "scale": bench_scale,
+    "portal": bench_portal,
 }
 FULL_RATES = [25.0, 50.0, 75.0, 100.0, 150.0, 250.0, 500.0, 750.0, 1000.0, 1500.0]
 # Batch mode: issue 26's target is 5,000 reports/s sustained, in batches of 50 and of 200.
@@ -183,13 +196,21 @@ def main() -> int:
         help="comma-separated reports/s for the batch steps, rising (default: 500 up to 5000)",
     )
     parser.add_argument("--batch-sizes", help="comma-separated reports per batch (default: 50,200)")
-    parser.add_argument("--projects", type=int, help="scale: projects (default 20,000)")
+    parser.add_argument("--projects", type=int, help="scale, portal: projects (default 20,000)")
+    parser.add_argument(
+        "--scale-parts",
+        help=f"scale: comma-separated parts to run (default: {','.join(scale.PARTS)}; the "
+        "registry's list and indicator latencies alone: registry)",
+    )
     parser.add_argument(
         "--profile",
         action="store_true",
         help="scale: pyinstrument the evaluation and the replay; e2e: each service's process",
     )
     args = parser.parse_args()
+    scale_parts = args.scale_parts.split(",") if args.scale_parts else list(scale.PARTS)
+    if unknown := set(scale_parts) - set(scale.PARTS):
+        parser.error(f"--scale-parts: unknown {', '.join(sorted(unknown))}; one of {scale.PARTS}")
     rates = [float(r) for r in args.rates.split(",")] if args.rates else FULL_RATES
     if args.smoke and not args.rates:
         rates = [20.0]
@@ -247,6 +268,7 @@ def main() -> int:
             args.profile,
             batch_rates,
             batch_sizes,
+            scale_parts,
         )
         for name in args.only or list(BENCHES):
             print(f"running {name} …", flush=True)

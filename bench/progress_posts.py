@@ -8,9 +8,12 @@ Measured in the server from the client's start to its last answer: CPU (time.pro
 POST and, with `--statements`, statements per POST (an executemany counts once; counting them
 takes a connection event listener, which makes SQLAlchemy dispatch events around every
 statement, so the CPU figure of such a run is not the service's). `--profile` writes a
-pyinstrument report of that window.
+pyinstrument report of that window. `--otlp-endpoint URL` turns tracing on (every request, its
+statements and its outbox row traced, the spans exported to URL by the SDK's batch processor in
+a thread of this process, whose CPU counts): the price of tracing against the same run without.
 
 python -m bench.progress_posts [--group 25] [--rounds 3] [--profile /tmp/posts] [--statements]
+                               [--otlp-endpoint http://127.0.0.1:4318]
 """
 
 from __future__ import annotations
@@ -74,10 +77,10 @@ asyncio.run(main())
 
 
 async def run(
-    *, group: int, url: str, profile: bool, count_statements: bool
+    *, group: int, url: str, profile: bool, count_statements: bool, otlp_endpoint: str = ""
 ) -> tuple[dict[str, float], str, Counter[str]]:
     with tempfile.TemporaryDirectory() as tmp:
-        settings: dict[str, Any] = {"log_level": "WARNING"}
+        settings: dict[str, Any] = {"log_level": "WARNING", "otlp_endpoint": otlp_endpoint}
         if url:
             settings["database_url"] = url
         async with milestone_service(Path(tmp), today=dt.date(2023, 11, 3), **settings) as svc:
@@ -160,6 +163,11 @@ def main(argv: Sequence[str]) -> None:
         action="store_true",
         help="count and list the statements run, most frequent first (costs CPU: a listener)",
     )
+    parser.add_argument(
+        "--otlp-endpoint",
+        default="",
+        help="trace to this OTLP/HTTP receiver (e.g. Jaeger's http://127.0.0.1:4318); default off",
+    )
     args = parser.parse_args(argv)
     for n in range(args.rounds):
         figures, report, statements = uvloop.run(
@@ -168,6 +176,7 @@ def main(argv: Sequence[str]) -> None:
                 url=args.database_url,
                 profile=args.profile is not None,
                 count_statements=args.statements,
+                otlp_endpoint=args.otlp_endpoint,
             )
         )
         if args.profile is not None:
@@ -177,8 +186,9 @@ def main(argv: Sequence[str]) -> None:
             if args.statements
             else ""
         )
+        traced = f", traced to {args.otlp_endpoint}" if args.otlp_endpoint else ", tracing off"
         print(
-            f"group {args.group}: {figures['cpu_ms_per_post']:.2f} CPU-ms a POST, "
+            f"group {args.group}{traced}: {figures['cpu_ms_per_post']:.2f} CPU-ms a POST, "
             f"{counted}{figures['wall_s']:.1f}s",
             flush=True,
         )

@@ -56,6 +56,8 @@ from sanpi.milestone.app import create_app as milestone_app
 from sanpi.milestone.settings import MilestoneSettings
 from sanpi.notification.app import create_app as notification_app
 from sanpi.notification.settings import NotificationSettings
+from sanpi.portal.app import create_app as portal_app
+from sanpi.portal.settings import PortalSettings
 from sanpi.registry.app import create_app as registry_app
 from sanpi.registry.settings import RegistrySettings
 
@@ -71,6 +73,12 @@ SERVICES: dict[str, tuple[type[ServiceSettings], Callable[[Any], FastAPI]]] = {
     "milestone": (MilestoneSettings, milestone_app),
     "notification": (NotificationSettings, notification_app),
 }
+# Deployables whose settings are documented but that have no API document (the portal: pages).
+SETTINGS_ONLY: dict[str, tuple[type[ServiceSettings], Callable[[Any], FastAPI]]] = {
+    "portal": (PortalSettings, portal_app),
+}
+# Every deployable whose settings the configuration reference lists.
+DEPLOYABLES = {**SERVICES, **SETTINGS_ONLY}
 
 
 # --- splicing generated text into hand-written pages -------------------------------------------
@@ -633,7 +641,7 @@ def settings_reference() -> str:
         "",
         "### Every service",
         "",
-        "| variable (`<SERVICE>` = REGISTRY, MILESTONE, NOTIFICATION) | default | meaning |",
+        "| variable (`<SERVICE>` = REGISTRY, MILESTONE, NOTIFICATION, PORTAL) | default | meaning |",
         "|---|---|---|",
     ]
     for name, info in ServiceSettings.model_fields.items():
@@ -643,14 +651,14 @@ def settings_reference() -> str:
         default = default_text(info)
         if name == "port":
             default = ", ".join(
-                f"{s} `{cls.model_fields['port'].default}`" for s, (cls, _) in SERVICES.items()
+                f"{s} `{cls.model_fields['port'].default}`" for s, (cls, _) in DEPLOYABLES.items()
             )
         if name == "database_url":
             default = "empty: SQLite `<data_dir>/<service>.db`"
         lines.append(
             f"| {variable} | {default} | {meaning(name, base_comments, 'ServiceSettings')} |"
         )
-    for service, (cls, _) in SERVICES.items():
+    for service, (cls, _) in DEPLOYABLES.items():
         comments = settings_comments(cls)
         own = [n for n in cls.model_fields if n not in ServiceSettings.model_fields]
         lines += ["", f"### {service}", "", "| variable | default | meaning |", "|---|---|---|"]

@@ -1,5 +1,5 @@
-"""Starts and stops the local sanpi stack (Kafka, the services, Prometheus, Alertmanager) by
-recorded pid; tests reuse it.
+"""Starts and stops the local sanpi stack (Kafka, the services, the portal, Prometheus,
+Alertmanager, Jaeger) by recorded pid; tests reuse it.
 
     python scripts/stack.py up [--skip-demo] [--db sqlite|postgres]
                                                start what is not running, wait until ready, print URLs
@@ -10,12 +10,14 @@ Before it starts anything, `up` checks every port it needs and stops, naming the
 one is held by a program it did not start (Debian's Prometheus or PostgreSQL, started by apt,
 hold 9090 and 5432). Each port moves with the variable of the part that listens on it:
 SANPI_<SERVICE>_PORT, KAFKA_PORT, KAFKA_CONTROLLER_PORT, PROMETHEUS_PORT, ALERTMANAGER_PORT,
-PG_PORT (e.g. `make up PROMETHEUS_PORT=9091`). ALERT_WEBHOOK_URL is where Alertmanager posts
+JAEGER_PORT (its UI and query API, 16686), JAEGER_OTLP_PORT (4318), JAEGER_GRPC_PORT (16685),
+PG_PORT (e.g. `make up PROMETHEUS_PORT=9091`). The services send their traces to that Jaeger
+(`make jaeger` builds it); TRACING=0 starts neither Jaeger nor tracing. ALERT_WEBHOOK_URL is where Alertmanager posts
 the ops alerts (default http://127.0.0.1:9999/alertmanager); ALERTMANAGER_CONFIG a file of your
 own instead of deploy/alertmanager/alertmanager.yml.
 
-State lives under .run/: pids/, logs/, jwt.secret, admin.token, <service>.db, kafka/, postgres/,
-prometheus/, alertmanager/. Processes are only ever stopped through the pid file they were started
+State lives under .run/: pids/, logs/, jwt.secret, admin.token, portal-admin.password,
+<service>.db, kafka/, postgres/, prometheus/, alertmanager/; Jaeger keeps its spans in memory. Processes are only ever stopped through the pid file they were started
 with, never by name.
 """
 
@@ -55,8 +57,15 @@ ALERTMANAGER_MARKER = "/alertmanager/alertmanager.yml"
 # In deploy/prometheus/prometheus.yml and deploy/alertmanager/alertmanager.yml.
 ALERTMANAGER_TARGET = "127.0.0.1:9095"
 ALERT_WEBHOOK_URL = "http://127.0.0.1:9999/alertmanager"
+JAEGER_CONFIG = ROOT / "deploy" / "jaeger" / "jaeger.yaml"
+JAEGER_MARKER = "/deploy/jaeger/jaeger.yaml"
+# `make jaeger` builds it here (pinned in the Makefile); one on the PATH does as well.
+JAEGER_BINARY = RUN / "tools" / "bin" / "jaeger"
 
 SERVICES: dict[str, int] = {"registry": 8001, "milestone": 8002, "notification": 8003}
+# The people's front end: it calls the three services over HTTP and keeps only accounts.
+PORTAL_PORT = 8000
+PORTAL_ADMIN_PASSWORD_FILE = "portal-admin.password"  # noqa: S105 - a file name
 
 
 @dataclass(frozen=True)
@@ -297,6 +306,42 @@ def start_alertmanager(config: str, *, port: int, run_dir: Path) -> int | None:
     )
 
 
+@dataclass(frozen=True)
+class JaegerPorts:
+    """Where a Jaeger listens: its UI and query API, its OTLP/HTTP receiver, its query gRPC."""
+
+    ui: int
+    otlp: int
+    grpc: int
+
+    @property
+    def ui_url(self) -> str:
+        return f"http://127.0.0.1:{self.ui}"
+
+    @property
+    def otlp_url(self) -> str:
+        return f"http://127.0.0.1:{self.otlp}"
+
+
+def jaeger_binary() -> str | None:
+    return str(JAEGER_BINARY) if JAEGER_BINARY.exists() else shutil.which("jaeger")
+
+
+def start_jaeger(ports: JaegerPorts, *, run_dir: Path) -> int | None:
+    """Starts Jaeger (deploy/jaeger/jaeger.yaml: OTLP/HTTP in, spans in memory) on 127.0.0.1 at
+    `ports`; None when it is not built (make jaeger)."""
+    binary = jaeger_binary()
+    if binary is None:
+        return None
+    env = {
+        "JAEGER_QUERY_ADDR": f"127.0.0.1:{ports.ui}",
+        "JAEGER_QUERY_GRPC_ADDR": f"127.0.0.1:{ports.grpc}",
+        "JAEGER_OTLP_HTTP_ADDR": f"127.0.0.1:{ports.otlp}",
+    }
+    command = [binary, f"--config={JAEGER_CONFIG}"]
+    return spawn("jaeger", command, marker=JAEGER_MARKER, run_dir=run_dir, env=env)
+
+
 def wait_http(url: str, *, timeout: float = 30.0) -> None:
     """Polls `url` until it answers 200."""
     deadline = time.monotonic() + timeout
@@ -316,10 +361,14 @@ def wait_http(url: str, *, timeout: float = 30.0) -> None:
 # The fixed ports of `make up`, and the variable of the part that listens on each, which moves it.
 PORT_VARIABLES: dict[str, tuple[int, str]] = {
     **{name: (port, f"SANPI_{name.upper()}_PORT") for name, port in SERVICES.items()},
+    "portal": (PORTAL_PORT, "SANPI_PORTAL_PORT"),
     "kafka": (9092, "KAFKA_PORT"),
     "kafka-controller": (9093, "KAFKA_CONTROLLER_PORT"),
     "prometheus": (9090, "PROMETHEUS_PORT"),
     "alertmanager": (9095, "ALERTMANAGER_PORT"),
+    "jaeger": (16686, "JAEGER_PORT"),
+    "jaeger-otlp": (4318, "JAEGER_OTLP_PORT"),
+    "jaeger-grpc": (16685, "JAEGER_GRPC_PORT"),
     "postgres": (5432, "PG_PORT"),
 }
 # What usually holds a port of ours on a Debian host, and what to do about it.
@@ -330,11 +379,18 @@ PORT_ADVICE = {
 }
 
 
+def tracing_wanted(env: Mapping[str, str] = os.environ) -> bool:
+    """Whether `up` starts Jaeger and has the services trace to it (TRACING=0: neither)."""
+    return env.get("TRACING", "1").strip() not in ("0", "false", "no")
+
+
 def stack_ports(db: str, env: Mapping[str, str] = os.environ) -> dict[str, int]:
     """The port of every part `up` starts: its default, or the one its variable names."""
     ports = {}
     for name, (default, variable) in PORT_VARIABLES.items():
         if name == "postgres" and db != "postgres":
+            continue
+        if name.startswith("jaeger") and not tracing_wanted(env):
             continue
         value = env.get(variable, "").strip()
         if value and not (value.isdigit() and 0 < int(value) < 65536):
@@ -445,6 +501,8 @@ def own_pids(name: str, run_dir: Path, env: Mapping[str, str] = os.environ) -> s
             pid = int(first) if _pid_alive(int(first), "postgres") else None
         except (OSError, ValueError):
             pid = None
+    elif name.startswith("jaeger"):
+        pid = read_pid(run_dir / "pids" / "jaeger.pid", JAEGER_MARKER)
     else:
         marker = {"prometheus": PROMETHEUS_MARKER, "alertmanager": ALERTMANAGER_MARKER}
         pid = read_pid(run_dir / "pids" / f"{name}.pid", marker.get(name, f"sanpi.{name}"))
@@ -512,6 +570,35 @@ def service_env(secret: str, bootstrap: str, data_dir: Path) -> dict[str, str]:
     }
 
 
+def portal_env(urls: dict[str, str], run_dir: Path) -> dict[str, str]:
+    """What the portal needs beyond the shared settings: where the services answer."""
+    return {
+        "SANPI_PORTAL_REGISTRY_URL": urls["registry"],
+        "SANPI_PORTAL_MILESTONE_URL": urls["milestone"],
+        "SANPI_PORTAL_NOTIFICATION_URL": urls["notification"],
+        "SANPI_PORTAL_ADMIN_PASSWORD_FILE": str(run_dir / PORTAL_ADMIN_PASSWORD_FILE),
+    }
+
+
+def create_portal_admin(env: dict[str, str]) -> str:
+    """`python -m sanpi.portal create-admin`: the admin account, once; returns its answer."""
+    return subprocess.run(
+        [str(VENV_BIN / "python"), "-m", "sanpi.portal", "create-admin"],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **env},
+    ).stdout.strip()
+
+
+def start_portal(*, port: int, env: dict[str, str], run_dir: Path, urls: dict[str, str]) -> int:
+    """Creates the admin account if missing, then starts the portal; returns its pid."""
+    portal = {**env, **portal_env(urls, run_dir)}
+    create_portal_admin(portal)
+    return start_service("portal", port=port, env=portal, run_dir=run_dir)
+
+
 def postgres_urls() -> dict[str, str]:
     """Starts the local PostgreSQL (deploy/postgres/pg.sh) and returns each service's DB URL env."""
     subprocess.run([str(PG_SH), "start"], check=True)
@@ -519,7 +606,7 @@ def postgres_urls() -> dict[str, str]:
         f"SANPI_{name.upper()}_DATABASE_URL": subprocess.run(
             [str(PG_SH), "url", name], check=True, capture_output=True, text=True
         ).stdout.strip()
-        for name in SERVICES
+        for name in (*SERVICES, "portal")
     }
 
 
@@ -554,6 +641,19 @@ def start_alerting(ports: Mapping[str, int]) -> str:
     return f"  alertmanager  http://127.0.0.1:{port}   (ops alerts to {receiver})"
 
 
+def start_tracing(ports: Mapping[str, int], env: dict[str, str]) -> str:
+    """Starts Jaeger before the services, so that their first spans have somewhere to go, and
+    points them at it (env); returns the line `up` prints for it."""
+    if not tracing_wanted():
+        return "  jaeger        off (TRACING=0): the services do not trace"
+    jaeger = JaegerPorts(ports["jaeger"], ports["jaeger-otlp"], ports["jaeger-grpc"])
+    if start_jaeger(jaeger, run_dir=RUN) is None:
+        return "  jaeger        not built (make jaeger builds it): the services do not trace"
+    wait_http(f"{jaeger.ui_url}/api/services")
+    env["SANPI_OTLP_ENDPOINT"] = jaeger.otlp_url
+    return f"  jaeger        {jaeger.ui_url}   (traces; OTLP/HTTP in on {jaeger.otlp_url})"
+
+
 def up(skip_demo: bool, db: str) -> int:
     started = time.monotonic()
     ports = stack_ports(db)
@@ -564,6 +664,7 @@ def up(skip_demo: bool, db: str) -> int:
     env = service_env(secret, f"127.0.0.1:{ports['kafka']}", RUN)
     if db == "postgres":
         env.update(postgres_urls())
+    tracing = start_tracing(ports, env)
     pids = {}
     for name in SERVICES:
         pids[name] = start_service(name, port=ports[name], env=env, run_dir=RUN)
@@ -599,7 +700,15 @@ def up(skip_demo: bool, db: str) -> int:
         )
         if demo.returncode != 0:
             print("demo data: loading failed (see above); the stack runs without it")
+    urls = {name: Service(name, ports[name]).url for name in SERVICES}
+    portal_pid = start_portal(port=ports["portal"], env=env, run_dir=RUN, urls=urls)
+    portal_url = Service("portal", ports["portal"]).url
+    wait_ready(portal_url, pid=portal_pid, marker="sanpi.portal")
     print(f"\nsanpi is up ({time.monotonic() - started:.1f}s)\n")
+    print(
+        f"  portal        {portal_url}   user admin, password in "
+        f"{(RUN / PORTAL_ADMIN_PASSWORD_FILE).relative_to(ROOT)}"
+    )
     for name in SERVICES:
         url = f"http://127.0.0.1:{ports[name]}"
         print(f"  {name:<13} {url}   docs: {url}/docs")
@@ -617,6 +726,7 @@ def up(skip_demo: bool, db: str) -> int:
     else:
         print("  prometheus    not installed (make prometheus installs Debian's package)")
     print(alerting)
+    print(tracing)
     print(f"  kafka         127.0.0.1:{ports['kafka']}")
     database = (
         f"PostgreSQL on 127.0.0.1:{ports['postgres']} (.run/postgres)"
@@ -637,9 +747,14 @@ def down() -> int:
         print("stopped prometheus")
     if stop_pidfile(RUN / "pids" / "alertmanager.pid", ALERTMANAGER_MARKER):
         print("stopped alertmanager")
+    if stop_pidfile(RUN / "pids" / "portal.pid", "sanpi.portal"):
+        print("stopped portal")
     for name in SERVICES:
         if stop_pidfile(RUN / "pids" / f"{name}.pid", f"sanpi.{name}"):
             print(f"stopped {name}")
+    # After the services: their last spans leave as they stop.
+    if stop_pidfile(RUN / "pids" / "jaeger.pid", JAEGER_MARKER):
+        print("stopped jaeger")
     kafka("stop")
     if (RUN / "postgres").exists():
         subprocess.run([str(PG_SH), "stop"], check=False)
@@ -648,7 +763,7 @@ def down() -> int:
 
 def status() -> int:
     report = {}
-    for name, port in SERVICES.items():
+    for name, port in {"portal": PORTAL_PORT, **SERVICES}.items():
         pid = read_pid(RUN / "pids" / f"{name}.pid", f"sanpi.{name}")
         report[name] = {"pid": pid, "url": f"http://127.0.0.1:{port}"} if pid else None
     print(json.dumps(report, indent=2))
@@ -671,7 +786,7 @@ def main() -> int:
         default="sqlite",
         help="embedded SQLite or the local PostgreSQL",
     )
-    sub.add_parser("down", help="stop the services and Kafka")
+    sub.add_parser("down", help="stop the services, Kafka, Prometheus, Alertmanager and Jaeger")
     sub.add_parser("status", help="show what runs")
     args = parser.parse_args()
     if args.command == "up":

@@ -35,20 +35,26 @@ os.environ.setdefault("SANPI_RATE_LIMIT_WRITES_PER_S", "0")
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Each pass of make test runs what is about its database: a test marked db_independent would
     repeat itself to the letter in the PostgreSQL pass, and postgres_only has nothing to test on
-    SQLite. They are deselected (counted as such in the summary), not skipped; so are the
-    tests marked chaos unless the -m expression names them."""
+    SQLite. A test marked chaos runs only when -m names it. They are deselected (counted as such
+    in the summary), not skipped."""
     unwanted = ["db_independent" if TEST_DB == "postgres" else "postgres_only"]
-    # The long fault runs of `make chaos` (pytest -m chaos) stay out of make test.
+    # The long fault schedules run in `make chaos` (-m chaos), not in make test.
     if "chaos" not in (config.option.markexpr or ""):
         unwanted.append("chaos")
-    kept: list[pytest.Item] = []
-    deselected: list[pytest.Item] = []
-    for item in items:
-        unwanted_here = any(item.get_closest_marker(marker) for marker in unwanted)
-        (deselected if unwanted_here else kept).append(item)
+    deselected = [item for item in items if any(item.get_closest_marker(m) for m in unwanted)]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
-        items[:] = kept
+        items[:] = [item for item in items if item not in deselected]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The counts of every fault run (tests/support/chaos.py), passed or failed."""
+    from tests.support.chaos import REPORTED
+
+    if REPORTED:
+        terminalreporter.section("fault runs")
+        for line in REPORTED:
+            terminalreporter.write_line(line)
 
 
 free_port = stack.free_port  # tests import it from here

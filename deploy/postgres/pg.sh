@@ -3,6 +3,8 @@
 #
 #   deploy/postgres/pg.sh start          initdb once, start, create the three service databases
 #   deploy/postgres/pg.sh stop           fast shutdown of the recorded postmaster (by its pid file)
+#   deploy/postgres/pg.sh crash          immediate shutdown: every server process ends at once, as in
+#                                        a crash; the next start recovers from the WAL (fault tests)
 #   deploy/postgres/pg.sh status         exit 0 when it accepts connections
 #   deploy/postgres/pg.sh url SERVICE    print the SQLAlchemy URL of SERVICE's database
 #   deploy/postgres/pg.sh createdb NAME  create database NAME if missing
@@ -14,6 +16,7 @@
 #   PG_PORT   port on 127.0.0.1                   (default 5432)
 #   PG_HOME   where a cluster goes when the server's user cannot reach PG_DIR (below)
 #   PG_FAST=1 fsync off: for throwaway test clusters only, never for data you keep
+#   PG_OPTIONS more server options (-c name=value …), applied last
 # PostgreSQL refuses to run as root; when run as root the server runs as the `postgres` system
 # user that Debian's package creates (install it with `make postgres-server`). That user cannot
 # enter a checkout in a private folder (root's home has mode 0700): the cluster then lives in
@@ -28,7 +31,7 @@ repo="$(cd "$here/../.." && pwd)"
 PG_DIR="$(realpath -m "${PG_DIR:-$repo/.run/postgres}")"
 PG_PORT="${PG_PORT:-5432}"
 USER_NAME=sanpi
-DATABASES=(sanpi_registry sanpi_milestone sanpi_notification)
+DATABASES=(sanpi_registry sanpi_milestone sanpi_notification sanpi_portal)
 
 log() { printf '[postgres] %s\n' "$*" >&2; }
 
@@ -120,6 +123,7 @@ start() {
     local opts="-c listen_addresses=127.0.0.1 -p $PG_PORT -k $cluster -c max_connections=200"
     # Throwaway test clusters trade durability for speed; a cluster you keep never does.
     [[ "${PG_FAST:-0}" == "1" ]] && opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    [[ -n "${PG_OPTIONS:-}" ]] && opts+=" $PG_OPTIONS"
     as_owner "$bin/pg_ctl" -D "$data" -l "$cluster/server.log" -o "$opts" -w -t 60 start >/dev/null \
       || { tail -n 30 "$cluster/server.log" >&2; exit 1; }
     log "ready on 127.0.0.1:$PG_PORT (pid $(head -n 1 "$data/postmaster.pid"))"
@@ -147,6 +151,13 @@ stop() {
   log "stopped (pid $pid)"
 }
 
+crash() {
+  if ! running; then log "not running"; return 0; fi
+  local pid; pid="$(head -n 1 "$data/postmaster.pid")"
+  as_owner "$(bindir)/pg_ctl" -D "$data" -m immediate -w -t 60 stop >/dev/null
+  log "crashed on purpose (pid $pid)"
+}
+
 status() {
   [[ -d "$PG_DIR" ]] && locate
   running || { log "not running"; return 1; }
@@ -172,8 +183,9 @@ case "${1:-}" in
   where) mkdir -p "$PG_DIR"; locate; echo "$cluster" ;;
   destroy) destroy ;;
   stop) stop ;;
+  crash) crash ;;
   status) status ;;
   url) url "${2:-}" ;;
   createdb) createdb_if_missing "${2:?usage: pg.sh createdb NAME}" ;;
-  *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; [[ "${1:-}" =~ ^(-h|--help|help)$ ]] ;;
+  *) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; [[ "${1:-}" =~ ^(-h|--help|help)$ ]] ;;
 esac

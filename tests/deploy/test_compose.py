@@ -174,6 +174,17 @@ def test_alerts_go_from_prometheus_to_alertmanager(compose: dict[str, Any]) -> N
     assert "alertmanager" in compose["services"]["prometheus"]["depends_on"]
 
 
+def test_the_services_trace_to_jaeger(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name in ("registry", "milestone", "notification"):
+        endpoint = with_defaults(services[name]["environment"]["SANPI_OTLP_ENDPOINT"])
+        host, port = endpoint.removeprefix("http://").split(":")
+        assert host in services, name
+        assert port == "4318", name  # the image's OTLP/HTTP receiver
+    assert services["jaeger"]["image"].endswith("jaegertracing/jaeger:2.12.0")
+    assert services["jaeger"]["ports"] == ["${SANPI_BIND:-127.0.0.1}:16686:16686"]
+
+
 def test_start_order_is_health_gated_and_volumes_are_named(compose: dict[str, Any]) -> None:
     services = compose["services"]
     for name, service in services.items():

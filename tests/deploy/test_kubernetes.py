@@ -462,3 +462,35 @@ def test_prometheus_rule_dashboards_and_alertmanager_equal_their_sources(
     config = secrets[alertmanager["spec"]["configSecret"]]["stringData"]["alertmanager.yaml"]
     assert config == (ROOT / "deploy/alertmanager/alertmanager.yml").read_text()
     assert alertmanager["spec"]["replicas"] >= 2
+
+
+def test_the_jaeger_example_receives_the_services_traces_and_nothing_else() -> None:
+    """examples/jaeger: the base, one restricted Jaeger pod, the services pointed at it, and the
+    one network path the spans take (the services out on 4318 to Jaeger, Jaeger in from them)."""
+    docs = render("examples/jaeger")
+    (config,) = (c for c in of_kind(docs, "ConfigMap") if c["metadata"]["name"] == "sanpi-config")
+    endpoint = config["data"]["SANPI_OTLP_ENDPOINT"]
+    (service,) = (s for s in of_kind(docs, "Service") if s["metadata"]["name"] == "jaeger")
+    assert endpoint == f"http://jaeger.{service['metadata']['namespace']}.svc:4318"
+    assert {p["port"] for p in service["spec"]["ports"]} == {4318, 16686}
+    (pod,) = (p for n, p in pod_specs(docs) if n == "jaeger")
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    (container,) = pod["containers"]
+    assert container["image"] == "jaegertracing/jaeger:2.12.0"
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    policies = Policies(docs)
+    jaeger = (SANPI_NS, policies.pods["jaeger"])
+    apis = ["sanpi-registry", "sanpi-milestone", "sanpi-notification"]
+    for api in apis:
+        assert policies.egress(api, jaeger, 4318), api
+    assert not policies.egress("sanpi-portal", jaeger, 4318)
+    ingress = [r for p in policies.of("jaeger", "Ingress") for r in p.get("ingress", [])]
+    assert ingress, "Jaeger has no ingress policy: anyone may send it spans"
+    for api in ["sanpi-portal", *apis]:
+        allowed = any(
+            any(peer_matches(peer, SANPI_NS, policies.pods[api]) for peer in rule["from"])
+            for rule in ingress
+        )
+        assert allowed == (api in apis), api

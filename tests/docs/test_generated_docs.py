@@ -64,11 +64,11 @@ def documented_variables() -> tuple[list[str], list[str]]:
     out) and the shared SANPI_<NAME> ones."""
     table = docs_gen.OPERATIONS_MD.read_text().split("## Configuration reference", 1)[1]
     names = set(re.findall(r"`(SANPI_[A-Z_<>0-9]+)`", table))
-    services = tuple(f"SANPI_{s.upper()}_" for s in docs_gen.SERVICES)
+    services = tuple(f"SANPI_{s.upper()}_" for s in docs_gen.DEPLOYABLES)
     expanded, shared = set(), set()
     for name in names - {"SANPI_<SERVICE>_<NAME>", "SANPI_<NAME>"}:
         if "<SERVICE>" in name:
-            expanded |= {name.replace("<SERVICE>", s.upper()) for s in docs_gen.SERVICES}
+            expanded |= {name.replace("<SERVICE>", s.upper()) for s in docs_gen.DEPLOYABLES}
         elif name.startswith(services):
             expanded.add(name)
         elif "<" not in name:
@@ -101,12 +101,14 @@ def changed(value: Any) -> tuple[str, Any]:
     if value in ("FULL", "NORMAL"):  # sqlite_synchronous
         flipped = "NORMAL" if value == "FULL" else "FULL"
         return flipped, flipped
+    if value == "auto":  # the portal's cookie_secure
+        return "always", "always"
     return "changed.example:1", "changed.example:1"
 
 
 def resolve(variable: str) -> tuple[type[ServiceSettings], list[str]]:
     """SANPI_MILESTONE_RULES__R04__RED → (MilestoneSettings, ["rules", "r04", "red"])."""
-    for service, (cls, _) in docs_gen.SERVICES.items():
+    for service, (cls, _) in docs_gen.DEPLOYABLES.items():
         prefix = f"SANPI_{service.upper()}_"
         if variable.startswith(prefix):
             return cls, variable.removeprefix(prefix).lower().split("__")
@@ -125,7 +127,7 @@ def test_the_configuration_table_lists_every_setting_and_each_variable_works(
 ) -> None:
     variables, shared = documented_variables()
     assert shared == sorted(f"SANPI_{name.upper()}" for name in SHARED_FIELDS)
-    for service, (cls, _) in docs_gen.SERVICES.items():
+    for service, (cls, _) in docs_gen.DEPLOYABLES.items():
         for name in cls.model_fields:
             assert f"SANPI_{service.upper()}_{name.upper()}" in variables or name == "rules"
     for variable in variables:
@@ -141,5 +143,5 @@ def test_the_configuration_table_lists_every_setting_and_each_variable_works(
         raw, expected = changed(getattr(ServiceSettings(), name))
         with monkeypatch.context() as env:
             env.setenv(f"SANPI_{name.upper()}", raw)
-            for cls, _ in docs_gen.SERVICES.values():
+            for cls, _ in docs_gen.DEPLOYABLES.values():
                 assert getattr(cls(), name) == expected, f"SANPI_{name.upper()} for {cls.__name__}"

@@ -33,12 +33,20 @@ from tests.support.notification import (
     alert,
     sse_messages,
 )
+from tests.support.robots import (
+    DingtalkReceiver,
+    FeishuReceiver,
+    RobotReceiver,
+    WecomReceiver,
+    shown_text,
+)
 from tests.support.sink import WebhookSink
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
 SANPI = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "sanpi"
+PORTAL = "https://sanpi.example.cn"
 # Escalation levels 1, 2, 3 are due this many seconds after the first red notification.
 ESCALATION_DELAYS = [3.0, 5.0, 7.0]
 
@@ -87,6 +95,7 @@ def notifier(kafka_broker: Broker, run_dir: Path, smtp_server: SmtpSink) -> Iter
             "SANPI_NOTIFICATION_STREAM_HEARTBEAT_S": "0.5",
             "SANPI_NOTIFICATION_STREAM_POLL_S": "0.1",
             "SANPI_NOTIFICATION_SMTP_PORT": str(smtp_server.port),
+            "SANPI_NOTIFICATION_PORTAL_URL": PORTAL,
         }
     )
     port = free_port()
@@ -193,6 +202,47 @@ async def test_a_receiver_failing_three_times_gets_one_delivery_signed_with_both
     assert delivered["event_ids"] == [event_id(rec)]
     failed = await notifications_of(notifier, sub["id"], "sanpi.notification.failed.v1", 3)
     assert [f["final"] for f in failed] == [False, False, False]
+
+
+async def test_a_red_alert_reaches_the_wecom_dingtalk_and_feishu_robots_once_each(
+    http: httpx.AsyncClient, notifier: Notifier
+) -> None:
+    where = park()
+    receivers: dict[str, RobotReceiver] = {
+        "wecom": WecomReceiver().start(),
+        "dingtalk": DingtalkReceiver().start(),
+        "feishu": FeishuReceiver().start(),
+    }
+    try:
+        ids = []
+        for channel, receiver in receivers.items():
+            body: dict[str, Any] = {"channel": channel, "url": receiver.url, "parks": [where]}
+            if channel != "wecom":
+                body["secret"] = receiver.secret
+            ids.append((await subscribe(http, **body))["id"])
+        red = alert(Severity.RED, park=where)
+        await publish(notifier, red)
+
+        async def settled() -> list[dict[str, Any]]:
+            found = [d for sid in ids for d in await deliveries(http, sid)]
+            return found if len(found) == 3 and all(d["status"] != "PENDING" for d in found) else []
+
+        done = await eventually(settled, what="the three robot deliveries recorded")
+        assert [d["status"] for d in done] == ["DELIVERED"] * 3
+        for channel, receiver in receivers.items():
+            assert receiver.refused == [], channel  # signature, schema and limit all accepted
+            [got] = receiver.got()
+            text = shown_text(got)
+            for expected in (
+                where,
+                "R02 签约后未开工",
+                "红色",
+                f"{PORTAL}/projects/{red.project_id}",
+            ):
+                assert expected in text, (channel, expected, text)
+    finally:
+        for receiver in receivers.values():
+            receiver.stop()
 
 
 async def test_a_receiver_answering_410_disables_the_subscription(

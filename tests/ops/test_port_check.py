@@ -127,3 +127,10 @@ def test_a_port_that_is_not_a_port_is_refused() -> None:
     assert stack.stack_ports("sqlite", {"PROMETHEUS_PORT": "9091"})["prometheus"] == 9091
     assert "postgres" not in stack.stack_ports("sqlite", {})
     assert stack.stack_ports("postgres", {})["postgres"] == 5432
+
+
+def test_jaegers_ports_are_checked_unless_tracing_is_off() -> None:
+    ports = stack.stack_ports("sqlite", {"JAEGER_OTLP_PORT": "14318"})
+    assert (ports["jaeger"], ports["jaeger-otlp"], ports["jaeger-grpc"]) == (16686, 14318, 16685)
+    off = stack.stack_ports("sqlite", {"TRACING": "0"})
+    assert not [name for name in off if name.startswith("jaeger")]

@@ -7,10 +7,11 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
 from sanpi.events import header_type
+from scripts.read_topic import partitions_of
 
 
 async def read_until(
@@ -42,6 +43,41 @@ async def read_until(
         raise AssertionError(
             f"{topic}: condition not met within {timeout}s ({len(records)} records read)"
         )
+    finally:
+        await consumer.stop()
+
+
+async def read_all(
+    bootstrap: str, topic: str, *, timeout: float = 60.0
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record of `topic` from offset 0 up to its end as the broker states it now, each
+    partition in offset order (no group, nothing committed). A missing topic reads as empty."""
+    partitions = await partitions_of(topic, bootstrap)
+    if not partitions:
+        return []
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        client_id=f"test-reader-{uuid.uuid4().hex[:6]}",
+    )
+    await consumer.start()
+    records: list[ConsumerRecord[bytes, bytes]] = []
+    try:
+        assigned = [TopicPartition(topic, p) for p in partitions]
+        consumer.assign(assigned)
+        await consumer.seek_to_beginning(*assigned)
+        ends = await consumer.end_offsets(assigned)
+        left = {tp for tp in assigned if ends[tp] > 0}
+        deadline = time.monotonic() + timeout
+        while left:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{topic}: not read to its end within {timeout}s")
+            batch = await consumer.getmany(*left, timeout_ms=200)
+            for tp, part in batch.items():
+                records.extend(r for r in part if r.offset < ends[tp])
+            left = {tp for tp in left if await consumer.position(tp) < ends[tp]}
+        return records
     finally:
         await consumer.stop()
 

@@ -7,6 +7,7 @@ import datetime as dt
 import email
 import email.policy
 import json
+import ssl
 import threading
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -120,9 +121,24 @@ class SmtpSink:
 
 
 class SmtpServer:
-    def __init__(self, port: int) -> None:
+    """`ssl_context`: implicit TLS from the first byte (port 465 style); `server_kwargs` go to
+    aiosmtpd's SMTP, e.g. {"tls_context": …, "require_starttls": True} for STARTTLS."""
+
+    def __init__(
+        self,
+        port: int,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        server_kwargs: dict[str, Any] | None = None,
+    ) -> None:
         self.sink = SmtpSink(port)
-        self._controller = Controller(self.sink, hostname="127.0.0.1", port=port)
+        self._controller = Controller(
+            self.sink,
+            hostname="127.0.0.1",
+            port=port,
+            ssl_context=ssl_context,
+            **(server_kwargs or {}),
+        )
 
     def start(self) -> SmtpSink:
         self._controller.start()

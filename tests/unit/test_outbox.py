@@ -177,3 +177,40 @@ async def test_the_backlog_gauges_are_read_while_a_publish_waits_on_the_broker(
         stopping.set()
         hanging.set()
         await running
+
+
+@pytest.mark.postgres_only
+async def test_replicas_relays_publish_each_row_once_in_order(
+    db: Database, database_url: str
+) -> None:
+    """Two replicas' relays on one outbox, while writers commit: every event is sent once, and
+    each key's events in the order they committed."""
+    other = Database(database_url, event_source="/sanpi/test")
+    sent: list[tuple[str, int]] = []
+    stopping = asyncio.Event()
+
+    async def send(rows: list[PendingEvent]) -> None:
+        await asyncio.sleep(0.005)  # a broker round trip: the window in which relays overlapped
+        sent.extend((r.key, json.loads(r.value)["data"]["total_investment"]) for r in rows)
+
+    async def writer(key: int) -> None:
+        for n in range(40):  # one key's events one after the other, as a project's writes
+            async with db.transaction() as uow:
+                uow.publish(registered(key).model_copy(update={"total_investment": n + 1}))
+
+    relays = [OutboxRelay(d, send, poll_interval=0.01) for d in (db, other)]
+    running = [asyncio.create_task(r.run(stopping)) for r in relays]
+    try:
+        await asyncio.gather(*(writer(key) for key in range(10)))
+
+        async def drained() -> bool:
+            return await remaining(db) == 0
+
+        await eventually(drained, timeout=30, what="the outbox drained")
+    finally:
+        stopping.set()
+        await asyncio.gather(*running)
+        await other.dispose()
+    assert len(sent) == len(set(sent)) == 400, f"{len(sent) - len(set(sent))} sent twice"
+    for key in range(10):
+        assert [n for k, n in sent if k == f"p-{key}"] == list(range(1, 41))

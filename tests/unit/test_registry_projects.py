@@ -201,6 +201,19 @@ async def test_patch_checks_rules_on_the_merged_project(registry: httpx.AsyncCli
     assert moved.json()["enterprise"] is None
 
 
+async def test_patch_of_a_project_started_by_a_stage_change(registry: httpx.AsyncClient) -> None:
+    # The start day the stage projection wrote is not input: editing other master data of a
+    # signed project that has since started is allowed; declaring a start day still is not.
+    project = await create(registry)
+    await stage_changed(registry, project["id"], "UNDER_CONSTRUCTION", "2023-04-03")
+    url = f"/v1/projects/{project['id']}"
+    edited = await registry.patch(url, json={"expected_jobs": 900, "version": 1})
+    assert edited.status_code == 200, edited.text
+    assert (edited.json()["expected_jobs"], edited.json()["started_date"]) == (900, "2023-04-03")
+    declared = await registry.patch(url, json={"started_date": "2023-05-01", "version": 2})
+    assert fields_of(declared) == ["started_date"]
+
+
 async def test_patch_with_nothing_new_keeps_the_version(registry: httpx.AsyncClient) -> None:
     project = await create(registry)
     same = await registry.patch(
@@ -422,6 +435,7 @@ PORTFOLIO: list[dict[str, Any]] = [
         "category": "ADVANCED_MANUFACTURING",
         "is_manufacturing": True,
         "enterprise": {"name": "珠海艾派克微电子有限公司"},
+        "national_project_code": "2023-410171-39-03-054321",
     },
     {
         "name": "清智机器人创新中心",
@@ -480,6 +494,9 @@ async def names(registry: httpx.AsyncClient, **params: Any) -> list[str]:
         ({"q": "boe"}, ["京东方艺云区域总部"]),
         ({"q": "艾派克微电子"}, ["珠海艾派克微集成电路封测"]),
         ({"q": "100%_"}, []),
+        # 项目代码, whole or in part (the portal's search box).
+        ({"q": "2023-410171-39-03-054321"}, ["珠海艾派克微集成电路封测"]),
+        ({"q": "054321"}, ["珠海艾派克微集成电路封测"]),
         ({"park": "双桥", "period": 7, "q": "京东方"}, ["京东方艺云区域总部"]),
     ],
 )

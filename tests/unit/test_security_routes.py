@@ -467,6 +467,7 @@ TABLE: list[Route] = [
     Route("milestone", "GET", f"{P}/timeline", Access.READ, get(f"{P}/timeline"), projects),
     Route("milestone", "GET", "/v1/alerts", Access.READ, get("/v1/alerts")),
     Route("milestone", "GET", "/v1/traffic-lights", Access.READ, get("/v1/traffic-lights")),
+    Route("milestone", "GET", "/v1/project-summaries", Access.READ, get("/v1/project-summaries")),
     Route(
         "milestone",
         "POST",
@@ -537,6 +538,15 @@ TABLE: list[Route] = [
         post("/v1/subscriptions/{subscription_id}/rotate-secret"),
         subscription,
     ),
+    Route(
+        "notification",
+        "POST",
+        "/v1/subscriptions/{subscription_id}/test",
+        Access.OWN,
+        post("/v1/subscriptions/{subscription_id}/test"),
+        subscription,
+        ok=202,
+    ),
     Route("notification", "GET", "/v1/deliveries", Access.OWN, get("/v1/deliveries"), inbox_item),
     Route(
         "notification",
@@ -558,6 +568,7 @@ TABLE: list[Route] = [
         post("/v1/inbox/{item_id}/ack"),
         inbox_item,
     ),
+    Route("notification", "GET", "/v1/alert-states", Access.READ, get("/v1/alert-states")),
     Route(
         "notification",
         "POST",

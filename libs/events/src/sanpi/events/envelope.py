@@ -21,6 +21,9 @@ CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
 HEADER_TYPE = "sanpi_type"
 HEADER_ID = "sanpi_id"
 HEADER_CONTENT_TYPE = "content-type"
+# W3C Trace Context: the header of the record and the CloudEvents extension (Distributed Tracing
+# extension) of the event, both written only when the event was made inside a traced operation.
+TRACEPARENT = "traceparent"
 # The names of the routing headers in records written before they left the `ce_` prefix.
 LEGACY_HEADER_TYPE = "ce_type"
 LEGACY_HEADER_ID = "ce_id"
@@ -46,8 +49,16 @@ class CloudEvent(BaseModel):
     data: dict[str, Any]
 
     @staticmethod
-    def new(*, type: str, source: str, subject: str | None, data: dict[str, Any]) -> CloudEvent:
-        """Returns a new event with a fresh id and the current UTC time."""
+    def new(
+        *,
+        type: str,
+        source: str,
+        subject: str | None,
+        data: dict[str, Any],
+        traceparent: str | None = None,
+    ) -> CloudEvent:
+        """Returns a new event with a fresh id and the current UTC time; `traceparent`: the
+        CloudEvents Distributed Tracing extension, when the event is made inside a trace."""
         return CloudEvent(
             id=new_id(),
             source=source,
@@ -55,8 +66,11 @@ class CloudEvent(BaseModel):
             subject=subject,
             time=datetime.now(UTC),
             data=data,
+            **(_NO_EXTENSIONS if traceparent is None else {TRACEPARENT: traceparent}),
         )
 
+
+_NO_EXTENSIONS: dict[str, str] = {}
 
 # The bits a version 4 UUID fixes (RFC 9562 §5.4): version 0b0100, variant 0b10.
 _UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
@@ -91,9 +105,14 @@ _SERIALIZER = CloudEvent.__pydantic_serializer__
 
 
 def header_values(event: CloudEvent) -> dict[str, str]:
-    """The record headers as text: the structured mode's content type, and the event's type and
-    id (sanpi_type, sanpi_id), so that tools route without the body."""
-    return {HEADER_TYPE: event.type, HEADER_ID: event.id, HEADER_CONTENT_TYPE: CONTENT_TYPE}
+    """The record headers as text: the structured mode's content type, the event's type and id
+    (sanpi_type, sanpi_id), so that tools route without the body, and its `traceparent` when
+    it was made inside a trace (Kafka tracing instrumentations read the header)."""
+    headers = {HEADER_TYPE: event.type, HEADER_ID: event.id, HEADER_CONTENT_TYPE: CONTENT_TYPE}
+    extensions = event.__pydantic_extra__
+    if extensions and TRACEPARENT in extensions:
+        headers[TRACEPARENT] = str(extensions[TRACEPARENT])
+    return headers
 
 
 # A record written before the routing headers left the `ce_` prefix, sent again (an outbox row

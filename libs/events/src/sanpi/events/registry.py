@@ -92,11 +92,20 @@ def envelope_data(data: EventData, dumped: dict[str, Any] | None = None) -> dict
 
 
 def build_event(
-    data: EventData, *, source: str, dumped: dict[str, Any] | None = None
+    data: EventData,
+    *,
+    source: str,
+    dumped: dict[str, Any] | None = None,
+    traceparent: str | None = None,
 ) -> CloudEvent:
-    """Wraps typed event data in a new CloudEvents envelope (`dumped`: see envelope_data)."""
+    """Wraps typed event data in a new CloudEvents envelope (`dumped`: see envelope_data;
+    `traceparent`: the trace the event is made in, as its CloudEvents extension)."""
     return CloudEvent.new(
-        type=data.TYPE, source=source, subject=data.subject(), data=envelope_data(data, dumped)
+        type=data.TYPE,
+        source=source,
+        subject=data.subject(),
+        data=envelope_data(data, dumped),
+        traceparent=traceparent,
     )
 
 

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import EVENT_TYPES, dead_letter_topic, encoded_headers
+from sanpi.kit import tracing
 from sanpi.kit.clock import Clock, SystemClock
 from sanpi.kit.consumer import CaughtUp, EventConsumer, Handler, Prepare, Record
 from sanpi.kit.db import Database
@@ -154,6 +155,7 @@ class Runtime:
             await self.producer.stop()
             KAFKA_CONNECTED.set(0)
         await self.db.dispose()
+        tracing.shutdown()
 
     async def _connect_kafka(self) -> None:
         # The HTTP API serves (and the outbox fills) while Kafka is away; connect when it is back.
@@ -248,6 +250,9 @@ class Runtime:
             raise RuntimeError("Kafka producer not connected yet")
         # send() only enqueues; the futures resolve when the broker acknowledged (acks=all).
         # Sequential enqueueing keeps per-key order (aiokafka#528: concurrent sends wake quadratically).
+        if tracing.ENABLED:
+            await asyncio.gather(*await tracing.send_rows(producer, rows, encoded_headers))
+            return
         futures = [
             await producer.send(
                 row.topic,
@@ -403,4 +408,5 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     for router in spec.routers:
         app.include_router(router, prefix="/v1")
+    tracing.configure(spec.settings, app, engine=runtime.db.engine)
     return app

@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 
 from sanpi.events import CloudEvent, EventData, EventDecodeError, from_value, parse_data
+from sanpi.kit import tracing
 from sanpi.kit.db import Database
 from sanpi.kit.dedup import processed_among, record_processed
 from sanpi.kit.kafka import Backlog, group_backlog
@@ -80,9 +81,7 @@ def record_log_context(event: CloudEvent, data: EventData) -> dict[str, str]:
     project_id = getattr(data, "project_id", None)
     if project_id is not None:
         fields["project_id"] = project_id
-    extensions = event.__pydantic_extra__
-    traceparent = extensions.get("traceparent") if extensions else None
-    trace_id = trace_id_of(traceparent) if isinstance(traceparent, str) else None
+    trace_id = trace_id_of(tracing.event_traceparent(event))
     if trace_id is not None:
         fields["trace_id"] = trace_id
     return fields
@@ -367,7 +366,11 @@ class EventConsumer:
             return Outcome.DUPLICATE
         context = bind_log_context(record_log_context(event, data))
         try:
-            await handler(uow, event, data)
+            if tracing.ENABLED:
+                with tracing.handling(event, self.name):
+                    await handler(uow, event, data)
+            else:
+                await handler(uow, event, data)
         finally:
             reset_log_context(context)
         record_processed(uow, self.name, event)

@@ -13,6 +13,8 @@ from contextvars import ContextVar, Token
 from types import MappingProxyType
 from typing import Any, Literal
 
+from sanpi.kit import tracing
+
 LogFormat = Literal["json", "text"]
 
 # Bearer tokens, JWTs, webhook signing secrets and password-bearing URLs never reach a log file.
@@ -170,8 +172,8 @@ Scope = MutableMapping[str, Any]
 
 
 class LogContextMiddleware:
-    """Sets the log context of a request: the trace id of its `traceparent` header, and the
-    project id its path names."""
+    """Sets the log context of a request: the trace id of its `traceparent` header (or, traced,
+    of the trace the request began), and the project id its path names."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -184,6 +186,9 @@ class LogContextMiddleware:
             (value for name, value in scope.get("headers") or () if name == b"traceparent"), None
         )
         project = _PROJECT_PATH.search(scope.get("path", ""))
+        if traceparent is None and tracing.ENABLED:
+            # Traced, a request without the header is a trace of its own: the logs name it.
+            traceparent = tracing.current_traceparent()
         with log_context(
             trace_id=trace_id_of(traceparent),
             project_id=project.group(1) if project else None,

@@ -45,6 +45,7 @@ SHARED_FIELDS = frozenset(
         "idempotency_retention_hours",
         "prune_interval_s",
         "outbox_max_backlog",
+        "otlp_endpoint",
     }
 )
 
@@ -78,6 +79,11 @@ class ServiceSettings(BaseSettings):
     # starts write to .run/logs/*.log, and a container's stderr is collected the same way);
     # text: one readable line per record, for a person watching a terminal.
     log_format: Literal["json", "text"] = "json"
+    # Traces: the OTLP/HTTP receiver of a trace backend, e.g. http://127.0.0.1:4318 (Jaeger's).
+    # Empty: off, unless the standard OTEL_EXPORTER_OTLP_ENDPOINT or
+    # OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set; OTEL_SDK_DISABLED=true turns it off whatever is
+    # set. Off, the services load no tracing code at all.
+    otlp_endpoint: str = ""
     data_dir: Path = Path(".run")
     # Empty means the embedded default: SQLite at <data_dir>/<service>.db.
     database_url: str = ""

@@ -28,6 +28,7 @@ from sqlalchemy import Insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import CloudEvent, EventData, build_event
+from sanpi.kit import tracing
 from sanpi.kit.deferred import insert_rows
 from sanpi.kit.outbox import INSERT_OUTBOX, OUTBOX_PENDING, outbox_row
 from sanpi.kit.slots import CommitSignal, Slot
@@ -90,7 +91,10 @@ class UnitOfWork:
         """Adds an event to the transaction: written to the outbox with the commit, published
         by the relay after it, never if the transaction rolls back. `dumped`:
         data.model_dump(mode="json") if the caller has it already (see envelope_data)."""
-        event = build_event(data, source=self.event_source, dumped=dumped)
+        # Traced, the event carries its trace (extension and header, kept with the row): the
+        # relay and every consumer continue it.
+        traceparent = tracing.current_traceparent() if tracing.ENABLED else None
+        event = build_event(data, source=self.event_source, dumped=dumped, traceparent=traceparent)
         self.insert_at_commit(INSERT_OUTBOX, outbox_row(event, data))
         self._signals.add(OUTBOX_PENDING)
         return event

@@ -17,6 +17,7 @@ from sanpi.milestone.progress.endpoints import batch_router as progress_batch_ro
 from sanpi.milestone.progress.endpoints import router as progress_router
 from sanpi.milestone.rules.endpoints import router as rules_router
 from sanpi.milestone.settings import MilestoneSettings
+from sanpi.milestone.summaries.endpoints import router as summaries_router
 from sanpi.milestone.timeline.endpoints import router as timeline_router
 
 
@@ -38,6 +39,7 @@ def create_app(settings: MilestoneSettings | None = None, clock: Clock | None = 
                 evidence_files_router,
                 timeline_router,
                 rules_router,
+                summaries_router,
             ],
             migrations=MIGRATIONS,
             produces=[Topic.MILESTONES, Topic.ALERTS],

@@ -10,6 +10,7 @@ from sanpi.notification.consumers import CONSUMED_TOPICS, build_handlers
 from sanpi.notification.delivery import service as delivery
 from sanpi.notification.delivery.endpoints import router as deliveries_router
 from sanpi.notification.escalation.endpoints import router as alerts_router
+from sanpi.notification.escalation.endpoints import states_router as alert_states_router
 from sanpi.notification.inbox.endpoints import router as inbox_router
 from sanpi.notification.jobs import JOBS
 from sanpi.notification.migrations import MIGRATIONS
@@ -34,6 +35,7 @@ def create_app(settings: NotificationSettings | None = None, clock: Clock | None
                 stream_router,
                 inbox_router,
                 alerts_router,
+                alert_states_router,
             ],
             migrations=MIGRATIONS,
             produces=[Topic.NOTIFICATIONS],

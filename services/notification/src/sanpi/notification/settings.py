@@ -62,7 +62,17 @@ class NotificationSettings(ServiceSettings):
     smtp_username: str = ""
     smtp_password: SecretStr = SecretStr("")
     smtp_starttls: bool = False
+    # Implicit TLS from the first byte (port 465, what most Chinese mail providers offer), as
+    # opposed to STARTTLS (an upgrade of a plain connection, port 587). One or the other.
+    smtp_tls: bool = False
+    # A CA bundle to check the server's certificate with (a provider's own CA); empty: the
+    # system's CAs.
+    smtp_ca_file: str = ""
     smtp_timeout_s: float = 10.0
+
+    # The portal a robot message links to: its project page is {portal_url}/projects/{id}.
+    # Empty: robot messages carry no link.
+    portal_url: str = "http://127.0.0.1:8000"
 
     # Alert grouping: non-red alerts of one evaluation pass for one park leave as one message once
     # no sibling has arrived for this long (each arrival restarts the wait). The milestone relay
@@ -123,6 +133,10 @@ class NotificationSettings(ServiceSettings):
             raise ValueError(
                 "allow_loopback_targets: refused in production (webhooks to this machine are an "
                 "SSRF hole)"
+            )
+        if self.smtp_tls and self.smtp_starttls:
+            raise ValueError(
+                "smtp_tls and smtp_starttls: choose one (implicit TLS on 465, or STARTTLS on 587)"
             )
         keys = [k.get_secret_value() for k in self.secret_keys]
         if self.env == "production" and (not keys or DEV_SECRET_KEY in keys):

@@ -8,15 +8,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from sanpi.events import Stage, TargetKind
+from sanpi.events import TargetKind
 from sanpi.kit.metrics import SnapshotGauge
 from sanpi.registry.indicators import formulas
-from sanpi.registry.indicators.service import facts
-from sanpi.registry.listings.models import Listing
-from sanpi.registry.projects.models import Project
+from sanpi.registry.indicators import repository as ledger
 from sanpi.registry.targets.models import Target
 
 log = logging.getLogger("sanpi.registry.metrics")
@@ -103,38 +101,30 @@ class CampaignSnapshot:
 
 
 def campaign_snapshot(
-    rows: Sequence[Project],
-    listed: Iterable[Listing],
+    counts: ledger.CampaignCounts,
+    by_year: Mapping[int, Mapping[str, ledger.Portfolio]],
     goals: Iterable[Target],
     *,
     day: dt.date,
     district: str,
 ) -> CampaignSnapshot:
-    """The gauges' values on `day` (pure: rows in, numbers out)."""
+    """The gauges' values on `day` (pure: the ledger's counts and each park's portfolio as of
+    `day`, for each year a target is set in and `day`'s own, in; numbers out)."""
     snap = CampaignSnapshot()
-    for p in rows:
-        add(snap.projects, (p.park, str(p.stage)), 1)
-        add(snap.investment, (p.park, str(p.stage)), p.total_investment)
-        if p.stage is not Stage.CANCELLED:
-            if p.chain_tag is not None:
-                add(snap.by_chain, (p.park, str(p.chain_tag)), 1)
-            if p.category is not None:
-                add(snap.by_category, (p.park, str(p.category)), 1)
-    park_of = {p.id: p.park for p in rows}
-    for listing in listed:
-        where = (
-            str(listing.period),
-            str(listing.batch),
-            park_of.get(listing.project_id, "unknown"),
-        )
-        add(snap.listings, where, 1)
-        add(snap.listing_investment, where, listing.listed_total_investment)
+    for park, stage, n, amount in counts.by_stage:
+        add(snap.projects, (park, str(stage)), n)
+        add(snap.investment, (park, str(stage)), amount)
+    for park, chain, n in counts.by_chain:
+        add(snap.by_chain, (park, str(chain)), n)
+    for park, category, n in counts.by_category:
+        add(snap.by_category, (park, str(category)), n)
+    for period, batch, listed_park, n, amount in counts.listings:
+        where = (str(period), str(batch), listed_park or "unknown")
+        add(snap.listings, where, n)
+        add(snap.listing_investment, where, amount)
 
-    portfolio: dict[str, list[formulas.ProjectFacts]] = defaultdict(list)
-    for p in rows:
-        portfolio[p.park].append(facts(p, day))
-    for park, members in portfolio.items():
-        rates = formulas.cumulative_rates(members)
+    for park, mine in by_year[day.year].items():
+        rates = mine.cumulative
         for kind, rate in (
             ("sign_to_start", rates.sign_to_start),
             ("start_to_production", rates.start_to_production),
@@ -145,15 +135,17 @@ def campaign_snapshot(
             if rate.value is not None:
                 snap.conversion[(kind, park)] = rate.value
 
-    everyone = [f for members in portfolio.values() for f in members]
     by_scope: dict[tuple[int, str], dict[TargetKind, int]] = defaultdict(dict)
     for goal in goals:
         by_scope[(goal.year, goal.scope)][goal.kind] = goal.value
     for (year, scope), values in by_scope.items():
-        members = everyone if scope == district else portfolio.get(scope, [])
+        parks = by_year[year]
+        members = (
+            parks.values() if scope == district else [p for k, p in parks.items() if k == scope]
+        )
+        actual = {kind: sum(m.actuals[kind] for m in members) for kind in TargetKind}
         progress = formulas.time_progress(day, year)
         snap.time_progress[(str(year),)] = progress
-        actual = formulas.target_actuals(members, year)
         for attained in formulas.attainments(values, actual, progress):
             key = (str(year), scope, str(attained.kind))
             snap.target[key] = attained.target

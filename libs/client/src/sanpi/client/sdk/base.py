@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,15 +49,31 @@ RETRIES = {503: RETRIES_ON_503, 429: RETRIES_ON_429}
 
 
 class Http:
-    """One httpx session for all three services; raises ApiError on non-2xx answers."""
+    """One httpx session for all three services; raises ApiError on non-2xx answers.
 
-    def __init__(self, token: str, timeout: float) -> None:
-        self.client = httpx.Client(timeout=timeout, headers={"Authorization": f"Bearer {token}"})
+    `client`: an httpx.Client shared with other Http objects (one connection pool for a server
+    that calls the services as many users, e.g. the portal); it is left open by close(). The
+    token then travels on each request instead of on the client."""
+
+    def __init__(
+        self,
+        token: str,
+        timeout: float,
+        *,
+        client: httpx.Client | None = None,
+        retries: Mapping[int, int] | None = None,
+    ) -> None:
+        self._authorization = {"Authorization": f"Bearer {token}"}
+        self._owned = client is None
+        self.client = client or httpx.Client(timeout=timeout)
+        # Status → how many times it is retried after Retry-After ({} for none).
+        self.retries = RETRIES if retries is None else retries
 
     def call(self, method: str, url: str, **kwargs: Any) -> Any:
+        kwargs["headers"] = {**self._authorization, **(kwargs.get("headers") or {})}
         response = self.client.request(method, url, **kwargs)
         tries: dict[int, int] = {}
-        while tries.get(response.status_code, 0) < RETRIES.get(response.status_code, 0):
+        while tries.get(response.status_code, 0) < self.retries.get(response.status_code, 0):
             tries[response.status_code] = tries.get(response.status_code, 0) + 1
             time.sleep(_retry_after(response.headers.get("retry-after")))
             response = self.client.request(method, url, **kwargs)
@@ -73,7 +90,8 @@ class Http:
         raise ApiError(response.status_code, problem if isinstance(problem, dict) else {})
 
     def close(self) -> None:
-        self.client.close()
+        if self._owned:
+            self.client.close()
 
 
 def _retry_after(value: str | None) -> float:

@@ -103,6 +103,9 @@ class MilestoneApi:
     def progress(self, project_id: str, **params: Any) -> dict[str, Any]:
         return self._call("GET", f"/projects/{project_id}/progress", params=params)
 
+    def investment_plans(self, project_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/projects/{project_id}/investment-plans")
+
     def set_investment_plan(
         self, project_id: str, year: int, plan: dict[str, Any]
     ) -> dict[str, Any]:
@@ -114,6 +117,13 @@ class MilestoneApi:
         """One page; filters: project_id, rule, severity, park, state, limit, cursor."""
         params = {k: v for k, v in filters.items() if v is not None}
         return self._call("GET", "/alerts", params=params)
+
+    def project_summaries(self, **filters: Any) -> dict[str, Any]:
+        """One page of projects with colour, last report, next milestone and the report owed;
+        filters: park (a list for several), stage, period, chain_tag, colour, q, ids, limit,
+        cursor."""
+        params = {k: v for k, v in filters.items() if v is not None and v != []}
+        return self._call("GET", "/project-summaries", params=params)
 
     def traffic_lights(self) -> dict[str, Any]:
         return self._call("GET", "/traffic-lights")

@@ -20,8 +20,11 @@ class NotificationApi:
         result: dict[str, Any] = self._call("POST", "/subscriptions", json=subscription)
         return result
 
-    def subscriptions(self, limit: int = 50) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("GET", "/subscriptions", params={"limit": limit})
+    def subscriptions(self, limit: int = 50, cursor: str | None = None) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        result: dict[str, Any] = self._call("GET", "/subscriptions", params=params)
         return result
 
     def subscription(self, subscription_id: str) -> dict[str, Any]:
@@ -40,13 +43,27 @@ class NotificationApi:
         )
         return result
 
+    def send_test(self, subscription_id: str) -> dict[str, Any]:
+        """Queues a test notification through the subscription's channel; names its delivery."""
+        result: dict[str, Any] = self._call("POST", f"/subscriptions/{subscription_id}/test")
+        return result
+
     def unsubscribe(self, subscription_id: str) -> None:
         self._call("DELETE", f"/subscriptions/{subscription_id}")
 
     def deliveries(
-        self, subscription_id: str | None = None, status: str | None = None
+        self,
+        subscription_id: str | None = None,
+        status: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
     ) -> dict[str, Any]:
-        params = {"subscription": subscription_id, "status": status}
+        params = {
+            "subscription": subscription_id,
+            "status": status,
+            "limit": limit,
+            "cursor": cursor,
+        }
         result: dict[str, Any] = self._call(
             "GET", "/deliveries", params={k: v for k, v in params.items() if v}
         )
@@ -71,6 +88,18 @@ class NotificationApi:
         result: dict[str, Any] = self._call("POST", f"/inbox/{item_id}/ack")
         return result
 
-    def acknowledge_alert(self, alert_key: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("POST", f"/alerts/{quote(alert_key, safe=':')}/ack")
+    def acknowledge_alert(self, alert_key: str, note: str | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "POST",
+            f"/alerts/{quote(alert_key, safe=':')}/ack",
+            json={"note": note} if note else None,
+        )
+        return result
+
+    def alert_states(self, **filters: Any) -> dict[str, Any]:
+        """One page of alerts as the service keeps them, with acknowledgements and `counts` by
+        severity; filters: firing, acknowledged, park (a list for several), severity, rule,
+        project_id, limit, cursor."""
+        params = {k: v for k, v in filters.items() if v is not None and v != []}
+        result: dict[str, Any] = self._call("GET", "/alert-states", params=params)
         return result

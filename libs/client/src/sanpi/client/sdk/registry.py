@@ -75,6 +75,11 @@ class RegistryApi:
         )
         return result
 
+    def project_listings(self, project_id: str) -> list[dict[str, Any]]:
+        """The project's listings, by period."""
+        result: list[dict[str, Any]] = self._call("GET", f"/projects/{project_id}/listings")
+        return result
+
     def list_listings(self, **params: Any) -> dict[str, Any]:
         result: dict[str, Any] = self._call("GET", "/listings", params=_query(params))
         return result

@@ -173,12 +173,6 @@ async def many(session: AsyncSession, project_ids: Sequence[str]) -> list[Tracke
     return list((await session.exec(stmt)).all())
 
 
-async def by_park(session: AsyncSession) -> list[TrackedProject]:
-    await _settled(session)
-    stmt = select(TrackedProject).order_by(col(TrackedProject.park))
-    return list((await session.exec(stmt)).all())
-
-
 def save(session: AsyncSession, row: TrackedProject | StageChange) -> None:
     session.add(row)
     if isinstance(row, TrackedProject):

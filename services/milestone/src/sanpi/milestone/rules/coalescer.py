@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import DBAPIError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.kit import Database
+from sanpi.kit import Database, tracing
 from sanpi.milestone import metrics
 from sanpi.milestone.rules import repository
 
@@ -32,6 +32,8 @@ EvaluateProjects = Callable[[AsyncSession, list[str]], Awaitable[None]]
 class _Waiting:
     marks: Sequence[Mark]
     done: asyncio.Future[None]
+    # The caller's trace (tracing on): the pass that evaluates its marks continues it.
+    traceparent: str | None = None
 
 
 @dataclass
@@ -58,7 +60,8 @@ class Coalescer:
         if not marks:
             return
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.append(_Waiting(marks, done))
+        traceparent = tracing.current_traceparent() if tracing.ENABLED else None
+        self._waiting.append(_Waiting(marks, done, traceparent))
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="sanpi.rules.coalescer")
         await done
@@ -94,7 +97,12 @@ class Coalescer:
                         self._take(batch)
                     marks = [m for waiting in batch for m in waiting.marks]
                     ids = sorted({project_id for project_id, _token in marks})
-                    await self.evaluate_projects(session, ids)
+                    if tracing.ENABLED:
+                        callers = [w.traceparent for w in batch]
+                        with tracing.evaluating(callers, projects=len(ids)):
+                            await self.evaluate_projects(session, ids)
+                    else:
+                        await self.evaluate_projects(session, ids)
                     await repository.unmark(session, marks)
                 metrics.RULE_EVALUATION_BATCH.observe(len(ids))
                 return

@@ -37,11 +37,20 @@ def park_lights(
     by_project: dict[str, list[Severity]] = {}
     for project_id, severity in firing:
         by_project.setdefault(project_id, []).append(severity)
+    counted: list[tuple[str, Severity, int]] = [
+        (park, project_colour(by_project.get(project_id, [])), 1) for project_id, park in projects
+    ]
+    return lights_of(counted, share=share)
+
+
+def lights_of(counted: Iterable[tuple[str, Severity, int]], *, share: float) -> list[ParkLight]:
+    """The lights from (park, project colour, how many projects) rows, as a GROUP BY gives
+    them (a project without a firing alert is green)."""
     lights: dict[str, ParkLight] = {}
-    for project_id, park in projects:
+    for park, colour, number in counted:
         light = lights.setdefault(park, ParkLight(park))
-        light.projects += 1
-        light.counts[project_colour(by_project.get(project_id, []))] += 1
+        light.projects += number
+        light.counts[colour] += number
     for light in lights.values():
         for colour in (Severity.RED, Severity.ORANGE, Severity.YELLOW):
             worse_or_equal = sum(

@@ -7,15 +7,17 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import case, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.events import AlertRule, Severity
+from sanpi.events import SEVERITY_ORDER, AlertRule, Severity, Stage
 from sanpi.kit import utcnow
 from sanpi.kit.pagination import CreatedKey, after_created
 from sanpi.kit.unit_of_work import UnitOfWork
+from sanpi.milestone.lifecycle.models import TrackedProject
 from sanpi.milestone.rules.models import Alert, AlertState, EvaluationDue, PinnedDate
 
 
@@ -161,3 +163,32 @@ async def due_before(session: AsyncSession, before: dt.datetime | None) -> list[
         stmt = stmt.where(col(EvaluationDue.marked_at) < before)
     stmt = stmt.order_by(col(EvaluationDue.marked_at))
     return [(p, t) for p, t in (await session.exec(stmt)).all()]
+
+
+# A severity as a number, so that SQL can take the worst (SEVERITY_ORDER: blue 0 … red 4). Each
+# comparison binds through the column's type (the column stores the enum's names).
+_RANK = case(*[(col(Alert.severity) == s, n) for s, n in SEVERITY_ORDER.items()], else_=None)
+
+
+async def colour_counts(session: AsyncSession) -> list[tuple[str, Severity, int]]:
+    """(park, colour, projects) over every active project: its colour is its worst firing
+    alert, green without one. One GROUP BY: the traffic lights of 20,000 projects read ~20,000
+    ORM rows and their alerts before (a second per 红黄榜 page at province scale)."""
+    worst = (
+        select(col(Alert.project_id).label("project_id"), func.max(_RANK).label("worst"))
+        .where(col(Alert.state) == AlertState.FIRING, col(Alert.project_id).is_not(None))
+        .group_by(col(Alert.project_id))
+        .subquery()
+    )
+    stmt = (
+        select(col(TrackedProject.park), worst.c.worst, func.count())
+        .select_from(TrackedProject)
+        .outerjoin(worst, worst.c.project_id == col(TrackedProject.project_id))
+        .where(col(TrackedProject.stage) != Stage.CANCELLED)
+        .group_by(col(TrackedProject.park), worst.c.worst)
+    )
+    by_rank = {n: s for s, n in SEVERITY_ORDER.items()}
+    return [
+        (str(park), by_rank[rank] if rank is not None else Severity.GREEN, int(number))
+        for park, rank, number in (await session.exec(stmt)).all()
+    ]

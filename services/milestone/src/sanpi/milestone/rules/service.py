@@ -57,7 +57,7 @@ from sanpi.milestone.rules.facts import (
     ReportsTruncated,
     StageFact,
 )
-from sanpi.milestone.rules.lights import ParkLight, park_lights
+from sanpi.milestone.rules.lights import ParkLight, lights_of
 from sanpi.milestone.rules.models import Alert, AlertState, PinnedDate
 from sanpi.milestone.rules.reconcile import Action, Change, reconcile
 from sanpi.milestone.settings import MilestoneSettings
@@ -709,10 +709,4 @@ async def refresh_gauges(session: AsyncSession, *, share: float) -> None:
 
 
 async def traffic_lights(session: AsyncSession, *, share: float) -> list[ParkLight]:
-    active = [p for p in await projects.by_park(session) if p.stage is not Stage.CANCELLED]
-    alerts = await repository.firing(session)
-    return park_lights(
-        [(p.project_id, p.park) for p in active],
-        [(a.project_id, a.severity) for a in alerts if a.project_id],
-        share=share,
-    )
+    return lights_of(await repository.colour_counts(session), share=share)

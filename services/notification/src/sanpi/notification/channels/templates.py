@@ -13,12 +13,18 @@ class Kind(StrEnum):
     DIGEST = "DIGEST"  # the non-red alerts of one evaluation pass for one park, grouped
     REPEAT = "REPEAT"  # a still-firing, unacknowledged red alert, again
     ESCALATION = "ESCALATION"  # an unacknowledged red alert climbing the ladder (督办)
+    TEST = "TEST"  # asked for by the subscriber: does the channel reach them?
 
 
 @dataclass(frozen=True)
 class Message:
     subject: str
     text: str
+    # What a robot shows as labelled lines (项目, 园区, 规则, 颜色, 变化, …), in the message's
+    # language; the severity (blue…red) sets its colour and project_id its portal link.
+    facts: tuple[tuple[str, str], ...] = ()
+    severity: str | None = None
+    project_id: str | None = None
 
 
 SEVERITY = {
@@ -83,6 +89,7 @@ EVENT_LABELS = {
         "sanpi.period.held.v1": "活动举行",
         "sanpi.period.closed.v1": "活动期次关闭",
         "sanpi.target.set.v1": "年度目标设定",
+        "sanpi.notification.test.v1": "测试消息",
     },
     "en": {
         "sanpi.project.registered.v1": "Project registered",
@@ -99,6 +106,7 @@ EVENT_LABELS = {
         "sanpi.period.held.v1": "Period held",
         "sanpi.period.closed.v1": "Period closed",
         "sanpi.target.set.v1": "Target set",
+        "sanpi.notification.test.v1": "Test message",
     },
 }
 
@@ -108,6 +116,12 @@ LEVELS = {
 }
 
 ALERT_PREFIX = "sanpi.alert."
+
+
+def _colour(data: Mapping[str, Any], lang: str, key: str = "severity") -> str:
+    """The alert's colour (蓝色…红色 / BLUE…RED), or what the event says if it is no colour."""
+    value = str(data.get(key) or "")
+    return SEVERITY[lang].get(value, value)
 
 
 def _lang(language: str) -> str:
@@ -181,8 +195,76 @@ def _alert(
     level: int,
     contact: str,
 ) -> Message:
+    message = _alert_message(kind, event_type, data, lang, name, repeat, level, contact)
+    change = _change(kind, event_type, data, lang, level, repeat, contact)
+    return Message(
+        message.subject,
+        message.text,
+        facts=_alert_facts(data, lang, name, change),
+        severity=str(data.get("severity") or "") or None,
+        project_id=str(data.get("project_id") or "") or None,
+    )
+
+
+def _change(
+    kind: Kind,
+    event_type: str,
+    data: Mapping[str, Any],
+    lang: str,
+    level: int,
+    repeat: int,
+    contact: str,
+) -> str:
+    """What changed, in a few words: raised, severity moved, resolved, reminded, escalated."""
     zh = lang == "zh"
-    severity = SEVERITY[lang].get(str(data.get("severity", "")), str(data.get("severity", "")))
+    severity = _colour(data, lang)
+    if event_type == "sanpi.alert.resolved.v1":
+        return "预警解除" if zh else "alert resolved"
+    if kind is Kind.ESCALATION:
+        ladder = LEVELS[lang].get(level, str(level))
+        return (
+            f"未确认，升级至{ladder}：{contact}" if zh else f"escalated to the {ladder}: {contact}"
+        )
+    if kind is Kind.REPEAT:
+        return f"仍未确认，第{repeat}次提醒" if zh else f"still unacknowledged, reminder {repeat}"
+    if event_type == "sanpi.alert.updated.v1" and data.get("previous_severity"):
+        before = _colour(data, lang, "previous_severity")
+        return f"由{before}变为{severity}" if zh else f"{before} to {severity}"
+    return f"新触发{severity}预警" if zh else f"{severity} alert raised"
+
+
+def _alert_facts(
+    data: Mapping[str, Any], lang: str, name: str | None, change: str
+) -> tuple[tuple[str, str], ...]:
+    zh = lang == "zh"
+    rule = str(data.get("rule", ""))
+    facts = [
+        ("项目" if zh else "Project", _who(data, name)),
+        ("园区" if zh else "Park", str(data.get("park") or ("全区" if zh else "district"))),
+        ("规则" if zh else "Rule", f"{rule} {_rule(data, lang)}".strip()),
+        ("颜色" if zh else "Colour", _colour(data, lang)),
+        ("变化" if zh else "What changed", change),
+    ]
+    if data.get("message"):
+        facts.append(("说明" if zh else "Details", str(data["message"])))
+    if data.get("responsible_unit"):
+        facts.append(("责任单位" if zh else "Responsible unit", str(data["responsible_unit"])))
+    facts.append(("评估日期" if zh else "Evaluated as of", str(data.get("as_of", ""))))
+    return tuple((label, value) for label, value in facts if value)
+
+
+def _alert_message(
+    kind: Kind,
+    event_type: str,
+    data: Mapping[str, Any],
+    lang: str,
+    name: str | None,
+    repeat: int,
+    level: int,
+    contact: str,
+) -> Message:
+    zh = lang == "zh"
+    severity = _colour(data, lang)
     who, rule = _who(data, name), _rule(data, lang)
     details = _alert_details(data, lang)
     if event_type == "sanpi.alert.resolved.v1":
@@ -225,11 +307,13 @@ def _digest(events: Sequence[Mapping[str, Any]], lang: str, names: Mapping[str, 
     else:
         subject = f"[{severity} alerts] {park}: {count} alerts in one evaluation"
     lines = []
+    facts = [("园区" if zh else "Park", park), ("颜色" if zh else "Colour", severity)]
     for data in datas:
         who = _who(data, names.get(str(data.get("project_id", ""))))
         tone = SEVERITY[lang].get(str(data.get("severity", "")), "")
         lines.append(f"- [{tone}] {who}：{_rule(data, lang)}｜{data.get('title', '')}")
-    return Message(subject, "\n".join(lines))
+        facts.append((f"{tone}·{data.get('rule', '')}", f"{who}：{data.get('title', '')}"))
+    return Message(subject, "\n".join(lines), facts=tuple(facts), severity=worst or None)
 
 
 def _plain(
@@ -241,4 +325,13 @@ def _plain(
     subject = f"【三批】{label}：{who}" if lang == "zh" else f"[sanpi] {label}: {who}"
     lines = [f"{key}: {value}" for key, value in data.items() if value not in (None, [], {})]
     lines.append(("事件时间：" if lang == "zh" else "Event time: ") + str(event.get("time", "")))
-    return Message(subject, "\n".join(lines))
+    facts = [
+        ("事件" if lang == "zh" else "Event", label),
+        ("项目" if lang == "zh" else "Project", who),
+    ]
+    return Message(
+        subject,
+        "\n".join(lines),
+        facts=tuple((k, v) for k, v in facts if v),
+        project_id=str(data.get("project_id") or "") or None,
+    )

@@ -1,24 +1,26 @@
-"""Standard Webhooks: `whsec_` secrets, HMAC-SHA256 signatures, and one signed POST per attempt."""
+"""The webhook channel: Standard Webhooks (`whsec_` secrets, HMAC-SHA256 signatures), one signed
+POST per attempt carrying the CloudEvent (or sanpi's envelope for a digest)."""
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
-import email.utils
-import functools
 import hashlib
 import hmac
 import secrets
-import ssl
 import time
+from dataclasses import dataclass
 
 import aiohttp
-import certifi
-import yarl
-from aiohttp.helpers import get_env_proxy_for_url
 
-from sanpi.notification.channels import egress
+from sanpi.kit import FieldProblem
+from sanpi.notification.channels import http
+from sanpi.notification.channels.base import Context, Outgoing, Plugin, Target, only
+from sanpi.notification.channels.egress import Egress
+from sanpi.notification.channels.http import client, parse_retry_after
 from sanpi.notification.channels.result import AttemptResult
+
+__all__ = ["WebhookChannel", "client", "new_secret", "parse_retry_after", "post", "sign"]
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
 
@@ -42,37 +44,42 @@ def signature_header(secrets: list[str], msg_id: str, timestamp: int, body: byte
     return " ".join(sign(secret, msg_id, timestamp, body) for secret in secrets)
 
 
-@functools.lru_cache(maxsize=1024)
-def _env_proxy(origin: yarl.URL) -> tuple[yarl.URL | None, aiohttp.BasicAuth | None]:
-    """The proxy the environment names for an origin (HTTP(S)_PROXY, NO_PROXY), looked up
-    once per origin while a client lives."""
-    try:
-        return get_env_proxy_for_url(origin)
-    except LookupError:
-        return None, None
+@dataclass(frozen=True)
+class Request:
+    url: str
+    body: bytes
+    headers: dict[str, str]
 
 
-def client(
-    *, timeout_s: float, max_connections: int, policy: egress.Egress
-) -> aiohttp.ClientSession:
-    """The HTTP client of the delivery worker. aiohttp, not httpx: a POST cost a quarter of the
-    CPU (0.12 against 0.47 ms per request, measured on one loopback receiver; issue 8). Set up
-    as httpx was: each phase of a request (connecting, reading) gets the timeout, idle
-    connections are kept 5 s, proxies come from the environment as it is when the client is
-    made, certificates from certifi. Its connector is the SSRF guard's (egress.py): every
-    connection goes to an address the policy allows, checked as it connects. Not aiohttp's
-    trust_env: it looked up the proxy and a ~/.netrc login in a worker thread for every
-    request, two thread hops a webhook (issue 8), and httpx never sent netrc credentials to a
-    receiver."""
-    _env_proxy.cache_clear()
-    return aiohttp.ClientSession(
-        connector=egress.connector(
-            policy,
-            limit=max_connections,
-            keepalive_timeout=5.0,
-            ssl=ssl.create_default_context(cafile=certifi.where()),
-        ),
-        timeout=aiohttp.ClientTimeout(total=None, connect=timeout_s, sock_read=timeout_s),
+def request(
+    *, url: str, secrets: list[str], msg_id: str, body: bytes, content_type: str
+) -> Request:
+    """The signed POST (pure but for the wall clock)."""
+    # Wall time, not the injectable clock: receivers compare it with their own clock (5 min
+    # tolerance in the reference verifier).
+    timestamp = int(time.time())
+    headers = {
+        "content-type": content_type,
+        "user-agent": "sanpi-notification/1.0",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signature_header(secrets, msg_id, timestamp, body),
+    }
+    return Request(url, body, headers)
+
+
+def classify(answer: http.Answer) -> AttemptResult:
+    """2xx delivered; 410 gone (give up, disable); anything else retried."""
+    if answer.status is None:
+        return AttemptResult(None, answer.error, None, answer.duration_ms)
+    if 200 <= answer.status < 300:
+        return AttemptResult.ok(answer.status, answer.duration_ms)
+    return AttemptResult(
+        answer.status,
+        f"HTTP {answer.status}",
+        parse_retry_after(answer.headers.get("retry-after")),
+        answer.duration_ms,
+        gone=answer.status == 410,
     )
 
 
@@ -87,71 +94,42 @@ async def post(
 ) -> AttemptResult:
     """POSTs one signed message; never raises for network trouble, which is a failed attempt.
     An address the SSRF guard refuses is a failed attempt too, its error saying so."""
-    # Wall time, not the injectable clock: receivers compare it with their own clock (5 min
-    # tolerance in the reference verifier).
-    timestamp = int(time.time())
-    headers = {
-        "content-type": content_type,
-        "user-agent": "sanpi-notification/1.0",
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": signature_header(secrets, msg_id, timestamp, body),
-    }
-    started = time.perf_counter()
-    try:
-        target = yarl.URL(url)
-        proxy, proxy_auth = _env_proxy(target.origin())
-        if proxy is not None:
-            # The proxy connects to the target, out of the connector's sight: check it here.
-            await egress.check_url(url, _policy(client))
-        async with client.post(
-            target,
-            data=body,
-            headers=headers,
-            allow_redirects=False,
-            proxy=proxy,
-            proxy_auth=proxy_auth,
-        ) as response:
-            await response.read()  # frees the connection for the next attempt
-    except egress.TargetRefused as exc:
-        return AttemptResult(None, f"target refused: {exc}"[:500], None, _ms(started))
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        refused = egress.refusal(exc)
-        error = f"target refused: {refused}" if refused else f"{type(exc).__name__}: {exc}"
-        return AttemptResult(None, error[:500], None, _ms(started))
-    if 200 <= response.status < 300:
-        return AttemptResult.ok(response.status, _ms(started))
-    return AttemptResult(
-        response.status,
-        f"HTTP {response.status}",
-        parse_retry_after(response.headers.get("retry-after")),
-        _ms(started),
-        gone=response.status == 410,
-    )
+    signed = request(url=url, secrets=secrets, msg_id=msg_id, body=body, content_type=content_type)
+    return classify(await http.post(client, signed.url, body=signed.body, headers=signed.headers))
 
 
-def _policy(client: aiohttp.ClientSession) -> egress.Egress:
-    connector = client.connector
-    # Only a client made by client() may post: its connector is the SSRF guard.
-    assert isinstance(connector, egress.EgressConnector), "webhook client without the SSRF guard"
-    return connector.policy
+class WebhookChannel(Plugin[Request | None, http.Answer | None]):
+    name = "webhook"
 
+    def validate(self, target: Target, policy: Egress) -> list[FieldProblem]:
+        problems = only(target, keep=("url",), channel=self.name)
+        if not target.url:
+            problems.insert(0, FieldProblem("url", "required for the webhook channel"))
+        return problems
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date), None if absent or bad."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+    def render(self, outgoing: Outgoing, ctx: Context, *, now: dt.datetime) -> Request | None:
+        if not outgoing.secrets:
+            return None
+        return request(
+            url=outgoing.target,
+            secrets=outgoing.secrets,
+            msg_id=outgoing.delivery_id,
+            body=outgoing.body,
+            content_type=outgoing.content_type,
+        )
 
+    async def send(self, rendered: Request | None, ctx: Context) -> http.Answer | None:
+        if rendered is None:
+            return None
+        # The client's connector refuses addresses the SSRF guard does not allow (egress.py).
+        return await http.post(
+            ctx.client, rendered.url, body=rendered.body, headers=rendered.headers
+        )
 
-def _ms(started: float) -> int:
-    return int((time.perf_counter() - started) * 1000)
+    def classify(self, sent: http.Answer | None) -> AttemptResult:
+        if sent is None:
+            # Never unsigned: the secret could not be opened (logged with the key it needs).
+            return AttemptResult(
+                None, "the signing secret cannot be opened with SANPI_NOTIFICATION_SECRET_KEYS"
+            )
+        return classify(sent)

@@ -1,4 +1,5 @@
-"""The delivery worker: claims due deliveries, sends them through their channel, records results."""
+"""The delivery worker: claims due deliveries, sends each through its channel's plugin (one
+interface for every channel, channels/base.py), records results."""
 
 from __future__ import annotations
 
@@ -6,52 +7,33 @@ import asyncio
 import logging
 import random
 
-import aiohttp
-
-from sanpi.kit import Runtime
+from sanpi.kit import Runtime, tracing
 from sanpi.kit.waiting import wait_any
-from sanpi.notification.channels import email, webhook
-from sanpi.notification.channels.result import AttemptResult
+from sanpi.notification.channels import http, plugins
+from sanpi.notification.channels.base import Context
+from sanpi.notification.channels.result import AttemptResult, Outcome
 from sanpi.notification.delivery import service
+from sanpi.notification.delivery.models import DeliveryStatus
 from sanpi.notification.delivery.service import DELIVERIES_PENDING, Claimed
 from sanpi.notification.settings import NotificationSettings
-from sanpi.notification.subscriptions.models import Channel
 
 log = logging.getLogger("sanpi.notification.delivery")
 
 CLAIM_BATCH = 100
 
 
-async def send(
-    claimed: Claimed, *, client: aiohttp.ClientSession, settings: NotificationSettings
-) -> AttemptResult:
-    """One attempt through the delivery's channel; never raises."""
-    if claimed.channel == Channel.INBOX:
-        # The inbox is this service's own table: storing it is delivering it.
-        return AttemptResult.ok(None, 0)
-    if claimed.channel == Channel.EMAIL:
-        message = email.compose(
-            claimed.message,
-            sender=settings.smtp_from,
-            recipient=claimed.target,
-            notification_id=claimed.delivery_id,
-            language=claimed.language,
-        )
-        return await email.send(message, settings)
-    if not claimed.secrets:
-        # Never unsigned: the secret could not be opened (logged with the key it needs).
-        return AttemptResult(
-            None, "the signing secret cannot be opened with SANPI_NOTIFICATION_SECRET_KEYS"
-        )
-    # The client's connector refuses addresses the SSRF guard does not allow (egress.py).
-    return await webhook.post(
-        client,
-        url=claimed.target,
-        secrets=claimed.secrets,
-        msg_id=claimed.delivery_id,
-        body=claimed.body,
-        content_type=claimed.content_type,
-    )
+async def send(claimed: Claimed, ctx: Context) -> AttemptResult:
+    """One attempt through the delivery's channel plugin; never raises."""
+    try:
+        plugin = plugins.of(claimed.channel)
+    except KeyError:
+        return AttemptResult(None, f"no channel {claimed.channel!r}", give_up=True)
+    try:
+        return await plugin.deliver(claimed, ctx)
+    except Exception as exc:
+        # A plugin's bug fails this attempt (retried, logged), not the batch of the others.
+        log.exception("delivery %s: the %s channel failed", claimed.delivery_id, claimed.channel)
+        return AttemptResult(None, f"{type(exc).__name__}: {exc}"[:500])
 
 
 async def run_delivery_worker(runtime: Runtime, stopping: asyncio.Event) -> None:
@@ -60,15 +42,24 @@ async def run_delivery_worker(runtime: Runtime, stopping: asyncio.Event) -> None
     wake = runtime.db.commit_signal(DELIVERIES_PENDING)
     rng = random.Random()  # noqa: S311 - jitter, not cryptography
     gate = asyncio.Semaphore(settings.delivery_concurrency)
-    async with webhook.client(
+    async with http.client(
         timeout_s=settings.webhook_timeout_s,
         max_connections=settings.delivery_concurrency * 2,
         policy=settings.egress,
     ) as client:
+        ctx = Context(client, settings)
 
         async def attempt(claimed: Claimed) -> tuple[Claimed, AttemptResult]:
             async with gate:
-                return claimed, await send(claimed, client=client, settings=settings)
+                if tracing.ENABLED:
+                    with tracing.delivering(
+                        claimed.body,
+                        channel=claimed.channel,
+                        delivery_id=claimed.delivery_id,
+                        attempt=claimed.attempt,
+                    ):
+                        return claimed, await send(claimed, ctx)
+                return claimed, await send(claimed, ctx)
 
         while not stopping.is_set():
             wake.clear()
@@ -80,13 +71,15 @@ async def run_delivery_worker(runtime: Runtime, stopping: asyncio.Event) -> None
                 box=settings.secret_box,
             )
             failed = False
+            followed = False  # an ordered delivery is done: the next of its key may be due
             if batch.claimed:
                 done = await asyncio.gather(*(attempt(c) for c in batch.claimed))
                 statuses = await service.record_results(
                     runtime.db, done, settings=settings, now=runtime.clock.now(), rng=rng
                 )
                 for (sent, result), status in zip(done, statuses, strict=True):
-                    failed = failed or not result.delivered
+                    failed = failed or result.outcome is Outcome.RETRY
+                    followed = followed or (sent.ordered and status != DeliveryStatus.PENDING)
                     log.info(
                         "delivery %s (%s) attempt %d: %s -> %s",
                         sent.delivery_id,
@@ -95,10 +88,10 @@ async def run_delivery_worker(runtime: Runtime, stopping: asyncio.Event) -> None
                         result.status_code or result.error,
                         status,
                     )
-            # Claim again at once only when more may be due: a full batch, or a retry whose
-            # backoff may already be over. Otherwise a commit that queues deliveries wakes us
+            # Claim again at once only when more may be due: a full batch, a retry whose
+            # backoff may already be over, or the next of an order key. Otherwise a commit that queues deliveries wakes us
             # (it sets `wake`, cleared before the claim); the empty claim this saves was one
             # transaction per batch (0.5 of ~20 statements per event, profiled).
-            if batch.full or failed:
+            if batch.full or failed or followed:
                 continue
             await wait_any(wake, stopping, timeout=0.5)

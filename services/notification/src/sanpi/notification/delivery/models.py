@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from enum import StrEnum
 
-from sqlalchemy import Text, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Sequence, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from sanpi.kit import UTCDateTime, utcnow
@@ -23,11 +23,28 @@ class DeliveryStatus(StrEnum):
     CANCELLED = "CANCELLED"  # never sent: its alert resolved first, or the subscription went
 
 
+# Where a delivery stands in its subscription's queue (PostgreSQL; SQLite, which has one writer,
+# counts on from the highest). Not transactional, so two replicas fanning out never wait on it.
+POSITION = Sequence("delivery_position", metadata=SQLModel.metadata)
+
+
 class Delivery(SQLModel, table=True):
     """One notification to one subscription: an event, a digest of grouped alerts, a reminder of a
     red alert, or an escalation e-mail to a contact on the ladder."""
 
     __tablename__ = "delivery"
+    __table_args__ = (
+        # A delivery with an order key waits for the pending ones of its key queued before it:
+        # the claim asks this for every candidate, over the pending rows only.
+        Index(
+            "ix_delivery_pending_order",
+            "subscription_id",
+            "order_key",
+            "position",
+            sqlite_where=text("status = 'PENDING'"),
+            postgresql_where=text("status = 'PENDING'"),
+        ),
+    )
 
     # Also the webhook-id header: stable across retries, so receivers can de-duplicate too.
     id: str = Field(default_factory=new_delivery_id, primary_key=True, max_length=40)
@@ -44,6 +61,10 @@ class Delivery(SQLModel, table=True):
     event_id: str = Field(max_length=64)
     event_type: str = Field(max_length=128)
     event_time: dt.datetime = Field(sa_type=UTCDateTime)
+    # The project a plain event notification is about: a subscription's notifications of one
+    # project leave one at a time, in `position` order (None: no order, e.g. a red alert).
+    order_key: str | None = Field(default=None, max_length=64)
+    position: int | None = Field(default=None, sa_type=BigInteger)
     repeat: int = 0
     escalation_level: int = 0
     status: str = Field(default=DeliveryStatus.PENDING, max_length=16, index=True)

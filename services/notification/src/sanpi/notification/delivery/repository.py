@@ -7,7 +7,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, not_, update
+from sqlalchemy import (
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    not_,
+    text,
+    update,
+)
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -47,6 +59,7 @@ class DueDelivery(NamedTuple):
     repeat: int
     escalation_level: int
     attempts: int
+    order_key: str | None
 
 
 class SentDelivery(NamedTuple):
@@ -169,9 +182,32 @@ async def _settled(uow: UnitOfWork) -> None:
     if pending.unchecked:
         await _drop_routed(session, pending)
     if pending.deliveries:
-        await session.exec(insert(DELIVERY), params=pending.deliveries)
+        positions = await _positions(session, len(pending.deliveries))
+        rows = [{**d, "position": p} for d, p in zip(pending.deliveries, positions, strict=True)]
+        await session.exec(insert(DELIVERY), params=rows)
     if pending.carried:
         await session.exec(insert(DELIVERY_EVENT), params=pending.carried)
+
+
+_NEXT_POSITIONS = text(
+    "SELECT nextval('delivery_position') FROM generate_series(1, :count)"
+).bindparams(bindparam("count", type_=Integer))
+# SQLite: the table's rowid grows with every row written and its maximum is read from the end
+# of the table's b-tree, whatever the table's size (max(position) would read every row).
+_LAST_POSITION = text("SELECT coalesce(max(rowid), 0) FROM delivery")
+
+
+async def _positions(session: AsyncSession, count: int) -> list[int]:
+    """`count` queue positions, increasing, above every position given before (in the order the
+    rows are written: a consumer writes a partition's events in their order)."""
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        found = await connection.execute(_NEXT_POSITIONS, {"count": count})
+        return sorted(found.scalars())
+    # SQLite: one writer at a time, so no delivery written before can hold a position above the
+    # highest rowid so far.
+    last = int((await connection.execute(_LAST_POSITION)).scalar_one())
+    return list(range(last + 1, last + 1 + count))
 
 
 async def insert_attempts(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -222,16 +258,33 @@ def _owners(rows: Iterable[Sequence[Any]], width: int) -> dict[str, Subscription
     return owners
 
 
+# A pending delivery queued before this one for the same subscription and order key: while
+# there is one, this one waits (its key's queue leaves one at a time, in position order). A
+# delivery in flight is still PENDING (its lease pushed next_attempt_at), so the one after it
+# waits for the outcome, in this worker or another replica's.
+_BEFORE = DELIVERY.alias("before")
+_WAITS_FOR_EARLIER = exists().where(
+    _BEFORE.c.status == DeliveryStatus.PENDING,
+    _BEFORE.c.subscription_id == DELIVERY.c.subscription_id,
+    and_(_BEFORE.c.order_key == DELIVERY.c.order_key, _BEFORE.c.position < DELIVERY.c.position),
+)
+
+
 async def due(
     session: AsyncSession, *, now: dt.datetime, limit: int
 ) -> tuple[list[DueDelivery], dict[str, SubscriptionRow]]:
-    """Pending deliveries whose next attempt is due, oldest first, locked against other workers
-    on PostgreSQL (SKIP LOCKED; the subscriptions are read, not locked); SQLite's BEGIN
-    IMMEDIATE already serialises the claim. With the subscriptions they belong to, by id."""
+    """Pending deliveries whose next attempt is due and that wait for no earlier one of their
+    order key, oldest first, locked against other workers on PostgreSQL (SKIP LOCKED; the
+    subscriptions are read, not locked); SQLite's BEGIN IMMEDIATE already serialises the claim.
+    With the subscriptions they belong to, by id."""
     stmt = (
         select(*(DELIVERY.c[name] for name in DueDelivery._fields), *SUBSCRIPTION_ROW)
         .select_from(_WITH_OWNER)
-        .where(DELIVERY.c.status == DeliveryStatus.PENDING, DELIVERY.c.next_attempt_at <= now)
+        .where(
+            DELIVERY.c.status == DeliveryStatus.PENDING,
+            DELIVERY.c.next_attempt_at <= now,
+            ~_WAITS_FOR_EARLIER,
+        )
         .order_by(DELIVERY.c.next_attempt_at)
         .limit(limit)
         .with_for_update(skip_locked=True, of=DELIVERY)

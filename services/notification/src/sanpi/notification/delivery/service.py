@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -28,7 +29,12 @@ from sanpi.notification import metrics
 from sanpi.notification.channels.result import AttemptResult
 from sanpi.notification.channels.templates import Kind, Message, render
 from sanpi.notification.delivery import repository
-from sanpi.notification.delivery.models import Delivery, DeliveryStatus, new_delivery_id
+from sanpi.notification.delivery.models import (
+    Delivery,
+    DeliveryEvent,
+    DeliveryStatus,
+    new_delivery_id,
+)
 from sanpi.notification.delivery.repository import CarriedEvent, SentDelivery
 from sanpi.notification.delivery.schemas import (
     AttemptPublic,
@@ -43,7 +49,7 @@ from sanpi.notification.routing.filters import Filter, Routing, matches
 from sanpi.notification.settings import NotificationSettings
 from sanpi.notification.subscriptions import repository as subscriptions
 from sanpi.notification.subscriptions import service as subscription_rules
-from sanpi.notification.subscriptions.models import Channel, Subscription
+from sanpi.notification.subscriptions.models import Subscription
 from sanpi.notification.subscriptions.repository import SubscriptionRow
 
 # Set when a transaction that queued deliveries commits: the delivery worker wakes.
@@ -85,9 +91,11 @@ def delivery_values(
     target: str | None = None,
     repeat: int = 0,
     level: int = 0,
+    order_key: str | None = None,
 ) -> dict[str, Any]:
     """Every column of a new delivery (pure); non-urgent ones wait for the end of the
-    subscriber's quiet hours."""
+    subscriber's quiet hours. `order_key`: see `fan_out`; the position is given when the row is
+    written (repository.queue)."""
     held_until = None
     if not urgent:
         held_until = quiet_until(release, subscription.quiet_start, subscription.quiet_end)
@@ -103,6 +111,8 @@ def delivery_values(
         "event_id": event_id,
         "event_type": event_type,
         "event_time": event_time,
+        "order_key": order_key,
+        "position": None,
         "repeat": repeat,
         "escalation_level": level,
         "status": DeliveryStatus.PENDING.value,
@@ -116,6 +126,53 @@ def delivery_values(
         "acknowledged_at": None,
         "acknowledged_by": None,
     }
+
+
+# Not a domain event: it exists only inside the test notification it is carried by.
+TEST_EVENT_TYPE = "sanpi.notification.test.v1"
+TEST_TEXT = {
+    "zh": "这是一条测试消息：收到即说明此订阅的通知渠道畅通。",
+    "en": "This is a test message: receiving it means this subscription's channel works.",
+}
+
+
+def queue_test(uow: UnitOfWork, subscription: Subscription, *, now: dt.datetime) -> Delivery:
+    """Queues a test notification to the subscription's channel, at once (quiet hours aside),
+    with the retries and delivery log of any other. Its body names the subscription."""
+    event_id = str(uuid.uuid4())
+    language = "en" if subscription.language == "en" else "zh"
+    event = {
+        "specversion": "1.0",
+        "id": event_id,
+        "source": "/sanpi/notification",
+        "type": TEST_EVENT_TYPE,
+        "subject": subscription.id,
+        "time": now.isoformat(),
+        "datacontenttype": "application/json",
+        "data": {"subscription_id": subscription.id, "message": TEST_TEXT[language]},
+    }
+    delivery = new_delivery(
+        uow,
+        subscription,
+        kind=Kind.TEST,
+        event_id=event_id,
+        event_type=TEST_EVENT_TYPE,
+        event_time=now,
+        release=now,
+        now=now,
+        urgent=True,
+    )
+    repository.add(
+        uow.session,
+        DeliveryEvent(
+            delivery_id=delivery.id,
+            subscription_id=subscription.id,
+            event_id=event_id,
+            project_name=None,
+            payload=json.dumps(event, ensure_ascii=False, separators=(",", ":")),
+        ),
+    )
+    return delivery
 
 
 def new_delivery(uow: UnitOfWork, subscription: Subscription, **values: Any) -> Delivery:
@@ -250,6 +307,10 @@ async def fan_out(
                 alert_key=routing.alert_key,
                 severity=routing.severity,
                 group_key=group_key,
+                # A subscriber gets a project's events in the order they were consumed, which
+                # is the order they happened (one key, one partition): each waits for the one
+                # before it to be delivered or dead (repository.due).
+                order_key=routing.project_id if plain else None,
             )
             new.append(values)
             delivery_id = values["id"]
@@ -281,6 +342,7 @@ class Claimed:
     channel: str
     target: str  # the URL or e-mail address ("" for the inbox)
     secrets: list[str]
+    mentions: list[str]  # mobile numbers a robot @-mentions
     language: str
     body: bytes  # the webhook body
     content_type: str  # the webhook body's media type
@@ -288,6 +350,7 @@ class Claimed:
     event_ids: list[str]
     event_time: dt.datetime
     own_endpoint: bool  # False for escalation e-mails to ladder contacts
+    ordered: bool = False  # the next of its order key waits for this one's outcome
 
 
 class Content(Protocol):
@@ -432,12 +495,7 @@ async def claim_due(
                 "attempts": attempt,
                 "next_attempt_at": now + dt.timedelta(seconds=lease_s),
             }
-            if delivery.target:
-                target = delivery.target
-            elif delivery.channel == Channel.WEBHOOK:
-                target = subscription.url or ""
-            else:
-                target = subscription.email or ""
+            target = delivery.target or subscription.url or subscription.email or ""
             claimed.append(
                 Claimed(
                     delivery_id=delivery.id,
@@ -446,6 +504,7 @@ async def claim_due(
                     channel=delivery.channel,
                     target=target,
                     secrets=subscription_rules.signing_secrets(subscription, now, box),
+                    mentions=list(subscription.mention_mobiles or ()),
                     language=subscription.language,
                     body=body,
                     content_type=CLOUDEVENT_BODY
@@ -455,6 +514,7 @@ async def claim_due(
                     event_ids=event_ids,
                     event_time=delivery.event_time,
                     own_endpoint=delivery.target is None,
+                    ordered=delivery.order_key is not None,
                 )
             )
         await repository.set_fields(session, changes)
@@ -475,6 +535,7 @@ class Health:
     active: bool
     disabled_reason: str | None = None
     touched: bool = False
+    last_error: str | None = None
 
     @staticmethod
     def of(subscription: SubscriptionRow) -> Health:
@@ -483,12 +544,14 @@ class Health:
             subscription.consecutive_failures,
             subscription.failing_since,
             subscription.active,
+            last_error=subscription.last_error,
         )
 
     def columns(self, now: dt.datetime) -> dict[str, Any]:
         values: dict[str, Any] = {
             "consecutive_failures": self.consecutive_failures,
             "failing_since": self.failing_since,
+            "last_error": self.last_error,
         }
         if self.active != self.subscription.active:
             values.update(active=self.active, disabled_reason=self.disabled_reason, updated_at=now)
@@ -561,6 +624,12 @@ async def _record(
                 DeliveryStatus(delivery.status) if delivery else DeliveryStatus.CANCELLED
             )
             continue
+        if result.deferred:
+            # Not attempted (the channel's rate limit): back in the queue, its attempt unspent.
+            wait = dt.timedelta(seconds=result.retry_after_s or 1.0)
+            changes[delivery.id] = {"attempts": claimed.attempt - 1, "next_attempt_at": now + wait}
+            statuses.append(DeliveryStatus.PENDING)
+            continue
         attempts.append(
             {
                 "delivery_id": delivery.id,
@@ -594,9 +663,10 @@ def _delivered(
     claimed: Claimed,
     now: dt.datetime,
 ) -> dict[str, Any]:
-    if own is not None and own.consecutive_failures:
+    if own is not None and (own.consecutive_failures or own.last_error):
         own.consecutive_failures = 0
         own.failing_since = None
+        own.last_error = None
         own.touched = True
     latency_s = max(0.0, (now - delivery.event_time).total_seconds())
     metrics.NOTIFICATIONS.labels(claimed.channel, "delivered").inc()
@@ -632,6 +702,7 @@ def _failed(
         own.touched = True
         own.consecutive_failures += 1
         own.failing_since = own.failing_since or now
+        own.last_error = error[:500]
         disabled = _disable_reason(own, result, settings, now) if own.active else None
         if disabled is not None:
             own.active = False
@@ -645,7 +716,7 @@ def _failed(
                 ),
             )
     tries = claimed.attempt - delivery.attempts_before_replay
-    final = disabled is not None or tries >= settings.delivery_max_attempts
+    final = disabled is not None or result.give_up or tries >= settings.delivery_max_attempts
     change: dict[str, Any]
     if final:
         if disabled is not None:

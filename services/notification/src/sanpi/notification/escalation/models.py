@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Text, UniqueConstraint
+from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from sanpi.kit import UTCDateTime, utcnow
@@ -14,6 +14,10 @@ class AlertState(SQLModel, table=True):
     """The latest state of one alert key, from alert.raised / updated / resolved."""
 
     __tablename__ = "notification_alert"
+    # The open list (firing, not acknowledged), newest first, a page at a time: one index range.
+    __table_args__ = (
+        Index("ix_notification_alert_open", "firing", "acknowledged_at", "last_event_time"),
+    )
 
     alert_key: str = Field(primary_key=True, max_length=200)
     severity: str = Field(max_length=8)
@@ -27,6 +31,8 @@ class AlertState(SQLModel, table=True):
     last_payload: str = Field(sa_type=Text)  # the latest CloudEvent, JSON
     acknowledged_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     acknowledged_by: str | None = Field(default=None, max_length=128)
+    # What the person who acknowledged wrote (e.g. 已电话督办, 企业承诺6月底前开工).
+    acknowledgement_note: str | None = Field(default=None, max_length=500)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

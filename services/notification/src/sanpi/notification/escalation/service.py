@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from sanpi.events import (
     SEVERITY_ORDER,
     AlertEvent,
@@ -16,7 +18,18 @@ from sanpi.events import (
     NotificationEscalated,
     Severity,
 )
-from sanpi.kit import Database, Forbidden, NotFound, Principal, Role, UnitOfWork
+from sanpi.kit import (
+    Database,
+    FieldProblem,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Principal,
+    Role,
+    UnitOfWork,
+    decode_cursor,
+    encode_cursor,
+)
 from sanpi.notification import metrics
 from sanpi.notification.channels.templates import Kind
 from sanpi.notification.delivery import repository as deliveries
@@ -53,6 +66,7 @@ async def apply_alert(
     if isinstance(data, AlertRaised) or rose:
         state.acknowledged_at = None
         state.acknowledged_by = None
+        state.acknowledgement_note = None
     state.severity = data.severity
     state.firing = not isinstance(data, AlertResolved)
     state.park = data.park
@@ -95,11 +109,16 @@ async def follow(
 
 
 async def acknowledge(
-    uow: UnitOfWork, *, alert_key: str, principal: Principal, now: dt.datetime
+    uow: UnitOfWork,
+    *,
+    alert_key: str,
+    principal: Principal,
+    now: dt.datetime,
+    note: str | None = None,
 ) -> AlertState:
-    """Acknowledges an alert for everyone: repeats and escalation stop. Needs write rights on the
-    alert's park; an alert about the whole district (no park) is an admin's to acknowledge.
-    Acknowledging twice keeps the first acknowledgement."""
+    """Acknowledges an alert for everyone, with an optional note: repeats and escalation stop.
+    Needs write rights on the alert's park; an alert about the whole district (no park) is an
+    admin's to acknowledge. Acknowledging twice keeps the first acknowledgement."""
     session = uow.session
     state = await repository.get(session, alert_key)
     if state is None:
@@ -114,6 +133,7 @@ async def acknowledge(
         return state
     state.acknowledged_at = now
     state.acknowledged_by = principal.subject
+    state.acknowledgement_note = note
     repository.save(session, state)
     for tracked in await repository.follows_of(session, alert_key):
         subscription = await subscriptions.get(session, tracked.subscription_id)
@@ -129,6 +149,37 @@ async def acknowledge(
             )
     await repository.delete_follows_of(session, alert_key)
     return state
+
+
+async def state_page(
+    session: AsyncSession,
+    *,
+    filters: repository.StateFilter,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[AlertState], str | None, dict[str, int]]:
+    """A page of alert states, most severe first, then newest event first, and the count of
+    each severity matching."""
+    after = None
+    if cursor:
+        position = decode_cursor(cursor)
+        rank, at, key = position.get("rank"), position.get("at"), position.get("key")
+        if not isinstance(rank, int) or not isinstance(at, str) or not isinstance(key, str):
+            raise InvalidInput(
+                "cursor is not one this API returned",
+                errors=[FieldProblem("cursor", "malformed cursor")],
+            )
+        after = (rank, dt.datetime.fromisoformat(at), key)
+    found = await repository.state_page(session, filters=filters, after=after, limit=limit + 1)
+    next_cursor = None
+    if len(found) > limit:
+        found = found[:limit]
+        last, rank = found[-1]
+        next_cursor = encode_cursor(
+            {"rank": rank, "at": last.last_event_time.isoformat(), "key": last.alert_key}
+        )
+    counts = await repository.severity_counts(session, filters=filters)
+    return [row for row, _rank in found], next_cursor, counts
 
 
 def _still_pressing(state: AlertState, subscription: Subscription) -> bool:

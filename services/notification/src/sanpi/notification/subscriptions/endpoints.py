@@ -11,6 +11,7 @@ from sanpi.kit import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     Authenticated,
+    Conflict,
     IdempotencyKey,
     Page,
     ReadSessionDep,
@@ -19,13 +20,16 @@ from sanpi.kit import (
     etag,
     run_idempotent,
 )
+from sanpi.notification.delivery import service as delivery_service
 from sanpi.notification.settings import NotificationSettings
 from sanpi.notification.subscriptions import service
+from sanpi.notification.subscriptions.models import Channel
 from sanpi.notification.subscriptions.schemas import (
     SubscriptionCreate,
     SubscriptionCreated,
     SubscriptionPublic,
     SubscriptionUpdate,
+    TestQueued,
 )
 
 router = APIRouter(prefix="/subscriptions", tags=["subscriptions"])
@@ -119,6 +123,7 @@ async def update_subscription(
         if_match=if_match,
         egress=_settings(runtime).egress,
         now=runtime.clock.now(),
+        box=_settings(runtime).secret_box,
     )
     response.headers["ETag"] = etag(subscription.version)
     return SubscriptionPublic.model_validate(subscription)
@@ -140,6 +145,28 @@ async def rotate_secret(
         box=settings.secret_box,
     )
     return service.created(subscription, secret)
+
+
+@router.post(
+    "/{subscription_id}/test",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=TestQueued,
+)
+async def send_test(
+    subscription_id: str, principal: Authenticated, uow: UnitOfWorkDep, runtime: RuntimeDep
+) -> TestQueued:
+    """Sends a test notification through the subscription's channel at once (quiet hours
+    aside), with retries and a delivery log like any other: the answer names the delivery to
+    follow in GET /v1/deliveries. A live-stream subscription has nothing to queue (409)."""
+    subscription = await service.get_owned(
+        uow.session, subscription_id=subscription_id, principal=principal
+    )
+    if subscription.channel == Channel.STREAM:
+        raise Conflict("a stream subscription only carries live events; open the stream instead")
+    if not subscription.active:
+        raise Conflict("the subscription is paused or disabled; resume it first")
+    delivery = delivery_service.queue_test(uow, subscription, now=runtime.clock.now())
+    return TestQueued(delivery_id=delivery.id)
 
 
 @router.delete("/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -17,6 +17,9 @@ class Channel(StrEnum):
     EMAIL = "email"  # SMTP to `email`
     STREAM = "stream"  # read live over GET /v1/stream?subscription=<id>; nothing is queued
     INBOX = "inbox"  # read over GET /v1/inbox, acknowledged item by item
+    WECOM = "wecom"  # 企业微信 group robot at `url`
+    DINGTALK = "dingtalk"  # 钉钉 custom robot at `url`, signed with `secret` (加签)
+    FEISHU = "feishu"  # 飞书 custom bot at `url`, signed with `secret` (签名校验)
 
 
 class Language(StrEnum):
@@ -35,6 +38,8 @@ class Subscription(SQLModel, table=True):
     # Sealed (kit/sealing.py: "fernet:<key id>:<token>"), never plaintext; shown once, in the
     # answer that made it.
     secret: str | None = Field(default=None, max_length=512)
+    # 企业微信 / 钉钉: the mobile numbers a red alert @-mentions in the group.
+    mention_mobiles: list[str] = Field(default_factory=list, sa_type=JSON)
     # Secret rotation: the previous secret keeps signing until it expires.
     previous_secret: str | None = Field(default=None, max_length=512)
     previous_secret_expires_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -58,6 +63,8 @@ class Subscription(SQLModel, table=True):
     # Sustained-failure tracking: reset by every successful attempt.
     consecutive_failures: int = 0
     failing_since: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The last failed attempt's error while failing (e.g. a robot refusing the signature).
+    last_error: str | None = Field(default=None, max_length=500)
     version: int = 1
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -45,6 +45,8 @@ class SubscriptionRow(NamedTuple):
     consecutive_failures: int
     failing_since: dt.datetime | None
     created_at: dt.datetime
+    mention_mobiles: list[str]
+    last_error: str | None
 
 
 SUBSCRIPTION_ROW = [SUBSCRIPTION.c[name] for name in SubscriptionRow._fields]

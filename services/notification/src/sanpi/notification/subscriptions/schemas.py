@@ -19,6 +19,16 @@ EmailAddress = Annotated[
 ]
 WallClock = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["22:00"])]
 Contact = Annotated[str, Field(min_length=1, max_length=320)]
+Mobile = Annotated[str, Field(max_length=20, examples=["13800000000"])]
+RobotSecret = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=256,
+        description="钉钉 / 飞书 robots: the signing secret of the robot's security settings "
+        "(钉钉 加签 SEC…, 飞书 签名校验); stored sealed, never shown again",
+    ),
+]
 # The registry's bounds (期 numbers up to 1000; 总投资 up to 1万亿元), so that a filter can match
 # and a 20-digit number never reaches a database integer column (a 500 on PostgreSQL).
 PeriodNumber = Annotated[int, Field(ge=1, le=1000)]
@@ -100,9 +110,16 @@ class SubscriptionCreate(Filters):
 
     channel: Channel
     url: AnyHttpUrl | None = Field(
-        default=None, description="webhook channel: receiver of Standard Webhooks POSTs"
+        default=None,
+        description="webhook channel: receiver of Standard Webhooks POSTs; wecom, dingtalk, "
+        "feishu: the robot's webhook URL",
     )
     email: EmailAddress | None = Field(default=None, description="email channel: the recipient")
+    secret: RobotSecret | None = None
+    mention_mobiles: list[Mobile] = Field(
+        default_factory=list,
+        description="wecom / dingtalk robots: mobile numbers a red alert @-mentions",
+    )
     quiet_hours: QuietHours | None = None
     language: Language = Language.ZH
     escalation_contacts: EscalationContacts = Field(default_factory=EscalationContacts)
@@ -115,6 +132,8 @@ class SubscriptionUpdate(BaseModel):
 
     url: AnyHttpUrl | None = None
     email: EmailAddress | None = None
+    secret: RobotSecret | None = None
+    mention_mobiles: list[Mobile] | None = None
     event_types: list[EventTypePattern] | None = Field(default=None, max_length=100)
     min_severity: Severity | None = None
     parks: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
@@ -157,8 +176,18 @@ class SubscriptionPublic(BaseModel):
     quiet_hours: QuietHours | None = None
     language: Language
     escalation_contacts: EscalationContacts
+    mention_mobiles: list[str] = Field(default_factory=list)
     active: bool
     disabled_reason: str | None
+    consecutive_failures: int = Field(
+        default=0, description="health: failed attempts in a row (0 once one succeeds)"
+    )
+    failing_since: dt.datetime | None = Field(default=None, description="health")
+    last_error: str | None = Field(
+        default=None,
+        description="health: the last failed attempt's error while failing, e.g. a robot "
+        "refusing the signature (钉钉 errcode 310000)",
+    )
     previous_secret_expires_at: dt.datetime | None = Field(
         description="until then, webhooks carry signatures with the previous secret too"
     )
@@ -183,9 +212,16 @@ class SubscriptionPublic(BaseModel):
 class SubscriptionCreated(SubscriptionPublic):
     """Returned at creation and rotation only: the one time the signing secret is shown."""
 
-    secret: str | None = Field(description="Standard Webhooks signing secret (whsec_…)")
+    secret: str | None = Field(
+        description="Standard Webhooks signing secret (whsec_…); null for other channels (a "
+        "robot's secret is never shown back)"
+    )
     secret_redacted: bool = Field(
         default=False,
         description="true in a replay of a create (same Idempotency-Key): the secret is shown "
         "only in the first answer and is null here; rotate it if it was lost",
     )
+
+
+class TestQueued(BaseModel):
+    delivery_id: str = Field(description="follow it in GET /v1/deliveries")

@@ -23,6 +23,8 @@ from sanpi.kit import (
 )
 from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.kit.sealing import SecretBox, SecretUnavailable
+from sanpi.notification.channels import plugins
+from sanpi.notification.channels.base import Target
 from sanpi.notification.channels.egress import Egress, TargetRefused, check_url
 from sanpi.notification.channels.webhook import new_secret
 from sanpi.notification.routing.filters import Filter
@@ -71,19 +73,9 @@ async def _check_url(url: str, *, egress: Egress) -> None:
         raise InvalidInput(f"url: {exc}", errors=[FieldProblem("url", str(exc))]) from exc
 
 
-def _check_channel_target(channel: Channel, url: str | None, email: str | None) -> None:
-    """Each channel needs its own target and refuses the other's, naming the field."""
-    problems = []
-    if channel is Channel.WEBHOOK and not url:
-        problems.append(FieldProblem("url", "required for the webhook channel"))
-    if channel is Channel.EMAIL and not email:
-        problems.append(FieldProblem("email", "required for the email channel"))
-    if channel is not Channel.WEBHOOK and url:
-        problems.append(FieldProblem("url", f"only the webhook channel has a url, not {channel}"))
-    if channel is not Channel.EMAIL and email:
-        problems.append(
-            FieldProblem("email", f"only the email channel has an address, not {channel}")
-        )
+def _check_channel_target(channel: Channel, target: Target, egress: Egress) -> None:
+    """Each channel's plugin says what its target needs and refuses, naming the field."""
+    problems = plugins.of(channel).validate(target, egress)
     if problems:
         raise InvalidInput("; ".join(f"{p.field}: {p.reason}" for p in problems), errors=problems)
 
@@ -102,18 +94,22 @@ async def create(
     egress: Egress,
     box: SecretBox,
 ) -> tuple[Subscription, str | None]:
-    """The new subscription and, for a webhook, its signing secret in plaintext."""
+    """The new subscription and, for a webhook, its signing secret in plaintext (a robot's
+    secret, given by the caller, is stored sealed and never shown back)."""
     url = str(body.url) if body.url else None
-    _check_channel_target(body.channel, url, body.email)
+    target = Target(url, body.email, body.secret, tuple(body.mention_mobiles))
+    _check_channel_target(body.channel, target, egress)
     if url:
         await _check_url(url, egress=egress)
     secret = new_secret() if body.channel is Channel.WEBHOOK else None
+    stored = secret or body.secret
     subscription = Subscription(
         owner=principal.subject,
         channel=body.channel,
         url=url,
         email=body.email,
-        secret=box.seal(secret) if secret else None,
+        secret=box.seal(stored) if stored else None,
+        mention_mobiles=list(body.mention_mobiles),
         quiet_start=body.quiet_hours.start if body.quiet_hours else None,
         quiet_end=body.quiet_hours.end if body.quiet_hours else None,
         language=body.language,
@@ -156,6 +152,7 @@ async def update(
     if_match: str | None,
     egress: Egress,
     now: dt.datetime,
+    box: SecretBox | None = None,
 ) -> Subscription:
     subscription = await get_owned(
         uow.session, subscription_id=subscription_id, principal=principal
@@ -164,12 +161,27 @@ async def update(
     changes = body.model_dump(exclude_unset=True)
     url = str(body.url) if body.url else subscription.url
     email = changes.get("email", subscription.email)
-    _check_channel_target(subscription.channel, url, email)
+    mobiles = changes.get("mention_mobiles")
+    if mobiles is None:
+        mobiles = subscription.mention_mobiles
+    robot = subscription.channel in plugins.ROBOTS
+    # A robot's stored secret stands for the one given at creation (it cannot be read back);
+    # a webhook's own secret is sanpi's, not the caller's.
+    kept = "sealed" if robot and subscription.secret else None
+    given = changes.get("secret")
+    target = Target(url, email, given or kept, tuple(mobiles))
+    _check_channel_target(subscription.channel, target, egress)
     if "url" in changes and url:
         await _check_url(url, egress=egress)
         subscription.url = url
     if "email" in changes:
         subscription.email = email
+    if given:
+        if box is None:
+            raise ValueError("a secret box is needed to store a robot's secret")
+        subscription.secret = box.seal(given)
+    if "mention_mobiles" in changes:
+        subscription.mention_mobiles = list(mobiles)
     for name, value in _filter_columns(
         {k: v for k, v in changes.items() if k in FILTER_FIELDS}
     ).items():

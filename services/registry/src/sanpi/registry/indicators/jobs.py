@@ -7,11 +7,8 @@ import logging
 
 from sanpi.kit import Runtime, today
 from sanpi.kit.waiting import sleep_or_stop
-from sanpi.registry.listings import repository as listings
+from sanpi.registry.indicators import repository as ledger
 from sanpi.registry.metrics import CampaignSnapshot, campaign_snapshot, publish
-from sanpi.registry.projects import repository as projects
-from sanpi.registry.projects.repository import ProjectFilter
-from sanpi.registry.projects.schemas import ProjectSort
 from sanpi.registry.settings import RegistrySettings
 from sanpi.registry.targets import repository as targets
 
@@ -19,17 +16,19 @@ log = logging.getLogger("sanpi.registry.metrics")
 
 
 async def refresh(runtime: Runtime) -> CampaignSnapshot:
+    """The gauges from a few aggregate statements (at 20,000 projects, a pass over ORM rows held
+    the event loop ~2 s every refresh, and a request arriving meanwhile waited for it)."""
     settings = runtime.settings
     assert isinstance(settings, RegistrySettings)
+    day = today(runtime.clock)
     async with runtime.db.read() as session:
-        rows = await projects.all_matching(
-            session, filters=ProjectFilter(), sort=ProjectSort.CREATED
-        )
-        listed = await listings.all_listings(session)
+        counts = await ledger.campaign_counts(session)
         goals = await targets.find(session, year=None, scope=None)
-    snap = campaign_snapshot(
-        rows, listed, goals, day=today(runtime.clock), district=settings.district
-    )
+        by_year = {
+            year: await ledger.portfolios_by_park(session, as_of=day, year=year)
+            for year in sorted({day.year} | {goal.year for goal in goals})
+        }
+    snap = campaign_snapshot(counts, by_year, goals, day=day, district=settings.district)
     publish(snap)
     return snap
 

@@ -45,7 +45,9 @@ IfMatch = Annotated[
 ]
 
 
-def project_filter(
+# async: FastAPI runs a plain `def` dependency in its thread pool, and on a busy machine that
+# hand-off, not the query (0.2–5 ms at 20,000 projects), made most of a list's time and its p99.
+async def project_filter(
     park: str | None = None,
     stage: Stage | None = None,
     category: Category | None = None,
@@ -64,7 +66,8 @@ def project_filter(
         int | None, Query(ge=0, le=MAX_AMOUNT_WAN, description="总投资 ≤ (万元)")
     ] = None,
     q: Annotated[
-        str | None, Query(min_length=1, max_length=100, description="in name or enterprise")
+        str | None,
+        Query(min_length=1, max_length=100, description="in name, enterprise or project code"),
     ] = None,
     include_cancelled: bool = True,
 ) -> ProjectFilter:

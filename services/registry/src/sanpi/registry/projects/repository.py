@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, and_, exists, func, literal, or_, true
+from sqlalchemy import ColumnElement, Date, and_, func, literal, or_, true
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -71,12 +71,16 @@ def _conditions(f: ProjectFilter) -> list[ColumnElement[bool]]:
     if not f.include_cancelled:
         where.append(col(Project.cancelled_on).is_(None))
     if f.period is not None or f.batch is not None:
-        listed = [col(Listing.project_id) == col(Project.id)]
+        # IN (the list's ids), not a correlated EXISTS: SQLite walked the projects in sort order
+        # probing each one's listings (14.6 ms at 20,000 projects, period 8's START list) where
+        # it now reads the list from its index and sorts those (2.0 ms); PostgreSQL plans both
+        # alike.
+        listed: list[ColumnElement[bool]] = []
         if f.period is not None:
             listed.append(col(Listing.period) == f.period)
         if f.batch is not None:
             listed.append(col(Listing.batch) == f.batch)
-        where.append(exists().where(*listed))
+        where.append(col(Project.id).in_(select(col(Listing.project_id)).where(*listed)))
     if f.q:
         # lower() + LIKE: case-insensitive for Latin letters on SQLite and PostgreSQL alike;
         # Chinese has no case, so a substring match is what 搜索 means there.
@@ -85,6 +89,8 @@ def _conditions(f: ProjectFilter) -> list[ColumnElement[bool]]:
             or_(
                 func.lower(col(Project.name)).contains(needle, autoescape=True),
                 func.lower(col(Project.enterprise_name)).contains(needle, autoescape=True),
+                # 项目代码 (GB/T 40058) is upper-case letters and digits: matched as typed, upper.
+                col(Project.national_project_code).contains(f.q.upper(), autoescape=True),
             )
         )
     return where

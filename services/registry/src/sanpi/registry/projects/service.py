@@ -236,6 +236,10 @@ async def update(
     if nulls:
         raise InvalidInput("required fields cannot be cleared", errors=nulls)
     merged = {**project.model_dump(), **changes}
+    if "started_date" not in changes and project.initial_stage is not Stage.UNDER_CONSTRUCTION:
+        # The stage projection's start day, not the caller's input: the rules judge what a caller
+        # declares (a started project's master data stayed uneditable: 422 on started_date).
+        merged["started_date"] = None
     validate(merged, parks=parks)
     if "park" in changes:
         principal.ensure_can_write_park(changes["park"])

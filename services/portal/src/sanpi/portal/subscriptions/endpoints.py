@@ -1,0 +1,217 @@
+"""Pages of 我的订阅: list, create, pause or resume, delete, send a test, and the delivery log."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from sanpi.client.sdk.base import ApiError
+from sanpi.events import ChainTag
+from sanpi.portal import forms
+from sanpi.portal.i18n import N_, _
+from sanpi.portal.labels import CHAINS, SEVERITIES, SEVERITY_ORDER, label
+from sanpi.portal.subscriptions.schemas import SubscriptionForm, topics_of
+from sanpi.portal.upstream import Apis, call
+from sanpi.portal.web import FormDep, RecordId, VisitorDep, redirect, render, settings
+
+router = APIRouter()
+
+TOPIC_NAMES = {
+    "alerts": N_("Alerts"),
+    "stages": N_("Stage changes"),
+    "milestones": N_("Milestones"),
+    "reports": N_("Progress reports"),
+    "projects": N_("New projects and listings"),
+}
+STATUS_NAMES = {
+    "PENDING": N_("Waiting"),
+    "DELIVERED": N_("Delivered"),
+    "DEAD": N_("Failed"),
+    "CANCELLED": N_("Cancelled (not sent)"),
+}
+
+
+def _apis(request: Request, visitor: VisitorDep) -> Apis:
+    apis: Apis = request.app.state.upstream.as_user(visitor)
+    return apis
+
+
+async def _form_context(request: Request, visitor: VisitorDep, apis: Apis) -> dict[str, Any]:
+    parks = (await request.app.state.reference.district(apis))[1]
+    return {
+        "park_options": [(p, p) for p in parks],
+        "chain_options": [(c.value, label(CHAINS, c)) for c in ChainTag],
+        "severity_options": [(s.value, label(SEVERITIES, s)) for s in SEVERITY_ORDER],
+        "topic_options": [(k, _(v)) for k, v in TOPIC_NAMES.items()],
+    }
+
+
+@router.get("/subscriptions")
+async def subscriptions(
+    request: Request,
+    visitor: VisitorDep,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+    done: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    apis = _apis(request, visitor)
+    page = await call(
+        apis.notification.subscriptions, limit=settings(request).page_size, cursor=cursor
+    )
+    notices = {
+        "paused": _("Subscription paused."),
+        "resumed": _("Subscription resumed."),
+        "deleted": _("Subscription deleted."),
+    }
+    return render(
+        request,
+        "subscriptions/list.html",
+        {
+            "items": [{**s, "topics": topics_of(s["event_types"])} for s in page["items"]],
+            "next_cursor": page.get("next_cursor"),
+            "topic_names": {k: _(v) for k, v in TOPIC_NAMES.items()},
+            "notice": notices.get(done or ""),
+            "values": {"cursor": cursor} if cursor else {},
+        },
+    )
+
+
+@router.get("/subscriptions/new")
+async def new_subscription(request: Request, visitor: VisitorDep) -> Response:
+    apis = _apis(request, visitor)
+    context = await _form_context(request, visitor, apis)
+    defaults = {
+        "channel": "inbox",
+        "topics": ["alerts"],
+        "min_severity": "yellow",
+        "language": "zh",
+    }
+    defaults["parks"] = visitor.parks
+    return render(request, "subscriptions/new.html", {**context, "values": defaults})
+
+
+def _service_errors(exc: ApiError) -> dict[str, str]:
+    """The notification service's refusals, beside the fields they name."""
+    found: dict[str, str] = {}
+    for problem in exc.problem.get("errors") or []:
+        name = str(problem.get("field", "")).split(".")[-1]
+        if name == "url":
+            found["url"] = _(
+                "The notification service refused this address: only addresses it may reach "
+                "are allowed."
+            )
+        elif name == "email":
+            found["email"] = _("Enter an e-mail address such as zhang@example.cn.")
+        else:
+            found.setdefault("channel", _("The notification service refused the subscription."))
+    return found or {"channel": _("The notification service refused the subscription.")}
+
+
+@router.post("/subscriptions/new")
+async def create_subscription(request: Request, visitor: VisitorDep, form: FormDep) -> Response:
+    apis = _apis(request, visitor)
+    data = forms.values(form, lists=["topics", "parks", "chain_tags"])
+    parsed, errors = forms.parse(SubscriptionForm, data)
+    if parsed is not None and not parsed.topics:
+        errors["topics"] = _("Choose at least one kind of news.")
+    if parsed is not None and not errors:
+        try:
+            created = await call(apis.notification.subscribe, parsed.body())
+        except ApiError as exc:
+            if exc.status != 422:
+                raise
+            errors = _service_errors(exc)
+        else:
+            deliveries = await call(apis.notification.deliveries, created["id"], limit=20)
+            return render(
+                request,
+                "subscriptions/detail.html",
+                {
+                    "s": {**created, "topics": topics_of(created["event_types"])},
+                    "deliveries": deliveries["items"],
+                    "next_cursor": None,
+                    "secret": created.get("secret"),
+                    "topic_names": {k: _(v) for k, v in TOPIC_NAMES.items()},
+                    "status_names": {k: _(v) for k, v in STATUS_NAMES.items()},
+                    "notice": _("Subscription created."),
+                },
+                status=201,
+            )
+    context = await _form_context(request, visitor, apis)
+    return render(
+        request, "subscriptions/new.html", {**context, "values": data, "errors": errors}, status=422
+    )
+
+
+@router.get("/subscriptions/{subscription_id}")
+async def subscription_page(
+    request: Request,
+    subscription_id: RecordId,
+    visitor: VisitorDep,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+    tested: bool = False,
+) -> Response:
+    apis = _apis(request, visitor)
+    s = await call(apis.notification.subscription, subscription_id)
+    deliveries = await call(
+        apis.notification.deliveries,
+        subscription_id,
+        limit=settings(request).page_size,
+        cursor=cursor,
+    )
+    return render(
+        request,
+        "subscriptions/detail.html",
+        {
+            "s": {**s, "topics": topics_of(s["event_types"])},
+            "deliveries": deliveries["items"],
+            "next_cursor": deliveries.get("next_cursor"),
+            "topic_names": {k: _(v) for k, v in TOPIC_NAMES.items()},
+            "status_names": {k: _(v) for k, v in STATUS_NAMES.items()},
+            "notice": _("A test message is on its way; its delivery appears below.")
+            if tested
+            else None,
+            "values": {"cursor": cursor} if cursor else {},
+        },
+    )
+
+
+@router.post("/subscriptions/{subscription_id}/{action}")
+async def act(
+    request: Request, subscription_id: RecordId, action: str, visitor: VisitorDep, _form: FormDep
+) -> Response:
+    """pause, resume, delete or test one of the visitor's subscriptions."""
+    apis = _apis(request, visitor)
+    if action == "pause":
+        await call(apis.notification.update_subscription, subscription_id, {"active": False})
+        return redirect("/subscriptions?done=paused")
+    if action == "resume":
+        await call(apis.notification.update_subscription, subscription_id, {"active": True})
+        return redirect("/subscriptions?done=resumed")
+    if action == "delete":
+        await call(apis.notification.unsubscribe, subscription_id)
+        return redirect("/subscriptions?done=deleted")
+    if action == "test":
+        try:
+            await call(apis.notification.send_test, subscription_id)
+        except ApiError as exc:
+            if exc.status != 409:
+                raise
+            return render(
+                request,
+                "error.html",
+                {
+                    "status": 409,
+                    "title": _("No test for this subscription"),
+                    "detail": _("Resume the subscription first; a live stream cannot be tested."),
+                },
+                status=409,
+            )
+        return redirect(f"/subscriptions/{subscription_id}?tested=1")
+    return render(
+        request,
+        "error.html",
+        {"status": 404, "title": _("Not found"), "detail": _("There is no such page.")},
+        status=404,
+    )

@@ -1,0 +1,50 @@
+"""指标: conversion rates and target attainment against 序时进度, for the district and each park,
+as of the day the rules are evaluated for (or a day the visitor picks)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from sanpi.kit import Role
+from tests.support.portal import District
+
+
+def chart(html: str, name: str) -> dict[str, object]:
+    found = re.search(rf'<script type="application/json" id="{name}">(.*?)</script>', html, re.S)
+    assert found is not None, name
+    value: dict[str, object] = json.loads(found.group(1))
+    return value
+
+
+async def test_indicators_of_the_district_and_each_park(district: District) -> None:
+    started = await district.project(
+        "已开工项目", "梧桐", initial_stage="UNDER_CONSTRUCTION", started_date="2023-03-01"
+    )
+    await district.project("签约项目", "石佛")
+    await district.admin(
+        "registry",
+        "POST",
+        "/v1/targets",
+        json={"year": 2023, "scope": "郑州高新区", "kind": "SIGN_AMOUNT", "value": 4_000_000},
+    )
+    await district.evaluate("2023-06-15")
+    assert started
+    portal = district.portal
+    await portal.add_user("leader", Role.VIEWER, ())
+    await portal.login("leader")
+    page = await portal.client.get("/indicators")
+    assert page.status_code == 200, page.text
+    assert "2023年6月15日" in page.text  # the evaluation day, by default
+    rates = chart(page.text, "rates-chart")
+    assert rates["xAxis"]["data"][:3] == ["郑州高新区", "梧桐", "双桥"]  # type: ignore[index]
+    assert "签约项目开工率" in page.text
+    assert "新签约项目签约额" in page.text
+    targets = chart(page.text, "targets-chart")
+    assert targets["series"][1]["name"] == "序时进度"  # type: ignore[index]
+
+    other_day = await portal.client.get("/indicators", params={"as_of": "2023-12-31"})
+    assert "2023年12月31日" in other_day.text
+    bad = await portal.client.get("/indicators", params={"as_of": "2023-13-01"})
+    assert bad.status_code == 200
+    assert "请输入日期" in bad.text

@@ -1,0 +1,323 @@
+"""GET /v1/indicators and the campaign gauges (SQL aggregates, indicators/repository.py) equal a
+full recomputation by the Python formulas from every ORM row, over a generated ledger with
+registrations on many days, stage changes, master-data edits, cancellations and periods over two
+years (SANPI_TEST_DB: both databases)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections import defaultdict
+from dataclasses import asdict
+from typing import Any
+
+import httpx
+from sqlmodel import col, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from sanpi.events import Stage
+from sanpi.kit import CAMPAIGN_TZ, FixedClock
+from sanpi.registry.indicators import formulas, jobs
+from sanpi.registry.indicators.schemas import (
+    AttainmentPublic,
+    Indicators,
+    PeriodIndicators,
+    RatesPublic,
+    batches_public,
+)
+from sanpi.registry.indicators.service import batch_total
+from sanpi.registry.listings.models import Listing
+from sanpi.registry.metrics import CampaignSnapshot, add
+from sanpi.registry.periods.models import Period
+from sanpi.registry.projects.models import Project
+from sanpi.registry.targets.models import Target
+from tests.support.registry import create, list_on, open_period, registry_client, stage_changed
+
+PARKS = ("梧桐", "双桥", "石佛", "枫杨")
+DISTRICT = "郑州高新区"
+PERIODS = {
+    7: "2023-01-28",
+    8: "2023-04-03",
+    9: "2023-07-10",
+    10: "2023-10-09",
+    11: "2024-01-20",
+    12: "2024-04-08",
+}
+AS_OF = ("2023-01-01", "2023-03-01", "2023-06-30", "2023-12-31", "2024-05-01", "2024-12-31")
+START = dt.datetime(2023, 1, 2, 3, 0, tzinfo=dt.UTC)
+
+
+def _facts(project: Project, as_of: dt.date) -> formulas.ProjectFacts:
+    """A row's facts on `as_of` by the formulas' definition; an undeclared signing (or, registered
+    under construction, start) day is the registration day in Shanghai."""
+    registered = project.created_at.astimezone(CAMPAIGN_TZ).date()
+    signed = project.initial_stage is Stage.SIGNED
+    started_date = project.started_date
+    if started_date is None and project.initial_stage is Stage.UNDER_CONSTRUCTION:
+        started_date = registered
+    return formulas.facts_as_of(
+        project_id=project.id,
+        signed=signed,
+        signed_on=(project.signed_date or registered) if signed else project.signed_date,
+        started_date=started_date,
+        production_date=project.production_date,
+        effective_date=project.effective_date,
+        cancelled_on=project.cancelled_on,
+        is_manufacturing=project.is_manufacturing,
+        total_investment=project.total_investment,
+        contract_amount=project.contract_amount,
+        as_of=as_of,
+    )
+
+
+async def recompute(
+    session: AsyncSession, *, year: int, as_of: dt.date, park: str | None
+) -> dict[str, Any]:
+    """Every figure from every ORM row and the pure formulas: the full recomputation."""
+    rows = [p for p in (await session.exec(select(Project))).all() if park in (None, p.park)]
+    portfolio = {p.id: _facts(p, as_of) for p in rows}
+    listed = [
+        formulas.ListingFacts(x.project_id, x.period, x.batch, x.listed_total_investment)
+        for x in (await session.exec(select(Listing))).all()
+        if x.project_id in portfolio
+    ]
+    periods = sorted(
+        (p for p in (await session.exec(select(Period))).all() if p.event_date.year == year),
+        key=lambda p: p.number,
+    )
+    per_period, year_listed = [], []
+    for period in periods:
+        mine = [x for x in listed if x.period == period.number]
+        year_listed += mine
+        tallies = formulas.batch_tallies(mine)
+        per_period.append(
+            PeriodIndicators(
+                period=period.number,
+                event_date=period.event_date,
+                quarter=period.quarter,
+                batches=batches_public(tallies),
+                total=batch_total(tallies),
+                cohort=RatesPublic.of(formulas.cohort_rates(portfolio, mine)),
+            )
+        )
+    scope = park or DISTRICT
+    goals = (await session.exec(select(Target))).all()
+    values = {t.kind: t.value for t in goals if t.year == year and t.scope == scope}
+    progress = formulas.time_progress(as_of, year)
+    attained = formulas.attainments(
+        values, formulas.target_actuals(portfolio.values(), year), progress
+    )
+    return Indicators(
+        scope=scope,
+        park=park,
+        year=year,
+        as_of=as_of,
+        time_progress_pct=round(progress * 100, 1),
+        periods=per_period,
+        year_batches=batches_public(formulas.batch_tallies(year_listed)),
+        cumulative=RatesPublic.of(formulas.cumulative_rates(list(portfolio.values()))),
+        cohort=RatesPublic.of(formulas.cohort_rates(portfolio, year_listed)),
+        targets=[AttainmentPublic.of(a) for a in attained],
+    ).model_dump(mode="json")
+
+
+def _day(rng: random.Random, first: str, last: str) -> dt.date:
+    start, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+    return start + dt.timedelta(days=rng.randint(0, (end - start).days))
+
+
+async def _generate(
+    client: httpx.AsyncClient, clock: FixedClock, rng: random.Random
+) -> tuple[int, set[dt.date]]:
+    """About 120 projects through the API and the stage consumer; returns how many changed stage,
+    and the days (in Shanghai) projects registered on without declaring their signing/start day."""
+    for number, event_date in PERIODS.items():
+        await open_period(client, number, event_date)
+    moved, undeclared = 0, set()
+    for n in range(120):
+        # Registrations on many days, some in the evening UTC (the next day in Shanghai).
+        clock.advance(dt.timedelta(days=rng.randint(0, 6), hours=rng.choice((0, 14, 17))))
+        direct_start = rng.random() < 0.2
+        total = rng.randint(1_000, 500_000)
+        body: dict[str, Any] = {
+            "name": f"项目{n:03d}",
+            "park": rng.choice(PARKS),
+            "total_investment": total,
+            "contract_amount": rng.choice((None, rng.randint(500, total))),
+            "annual_plan_investment": None,
+            "is_manufacturing": rng.random() < 0.5,
+            "signed_date": rng.choice((None, _day(rng, "2022-11-01", "2024-10-01").isoformat())),
+            "planned_start_date": None,
+            "planned_fulfill_date": None,
+            "planned_completion_date": None,
+            "planned_production_date": None,
+            "planned_effective_date": None,
+        }
+        if direct_start:
+            body["initial_stage"] = "UNDER_CONSTRUCTION"
+            body["started_date"] = rng.choice(
+                (None, _day(rng, "2022-12-01", "2024-09-01").isoformat())
+            )
+        project = await create(client, **body)
+        pid = project["id"]
+        # The row's created_at is the wall clock's: backdate it to the campaign day registered.
+        runtime = client._transport.app.state.runtime  # type: ignore[attr-defined]
+        async with runtime.db.transaction() as uow:
+            stmt = update(Project).where(col(Project.id) == pid).values(created_at=clock.now())
+            await uow.session.exec(stmt)
+        if body["signed_date"] is None or body.get("started_date", "") is None:
+            undeclared.add(clock.now().astimezone(CAMPAIGN_TZ).date())
+        numbers = sorted(PERIODS)
+        sign_at = rng.choice(numbers[:-1])
+        if not direct_start and rng.random() < 0.8:
+            assert (await list_on(client, pid, sign_at, "SIGN")).status_code == 201
+        stage = "UNDER_CONSTRUCTION" if direct_start else "SIGNED"
+        day = _day(rng, "2023-01-15", "2023-09-30")
+        if stage == "SIGNED" and rng.random() < 0.6:
+            await stage_changed(client, pid, "UNDER_CONSTRUCTION", day.isoformat())
+            stage, moved = "UNDER_CONSTRUCTION", moved + 1
+            start_at = rng.choice([p for p in numbers if p > sign_at])
+            if rng.random() < 0.7:
+                assert (await list_on(client, pid, start_at, "START")).status_code == 201
+        if stage == "UNDER_CONSTRUCTION" and rng.random() < 0.5:
+            day += dt.timedelta(days=rng.randint(20, 400))
+            await stage_changed(
+                client, pid, "IN_PRODUCTION", day.isoformat(), from_stage="UNDER_CONSTRUCTION"
+            )
+            stage, moved = "IN_PRODUCTION", moved + 1
+            if rng.random() < 0.6:
+                later = [p for p in numbers if p > sign_at + 1]
+                if later:
+                    response = await list_on(client, pid, rng.choice(later), "PRODUCE")
+                    assert response.status_code in (201, 409, 422), response.text
+            if rng.random() < 0.4:
+                day += dt.timedelta(days=rng.randint(30, 300))
+                await stage_changed(
+                    client, pid, "EFFECTIVE", day.isoformat(), from_stage="IN_PRODUCTION"
+                )
+                stage, moved = "EFFECTIVE", moved + 1
+        if rng.random() < 0.4:  # master data edited after registration, at any stage
+            total = rng.randint(1_000, 600_000)
+            change = {
+                "total_investment": total,
+                "is_manufacturing": rng.random() < 0.5,
+                "contract_amount": rng.choice((None, rng.randint(500, total))),
+                "version": (await client.get(f"/v1/projects/{pid}")).json()["version"],
+            }
+            response = await client.patch(f"/v1/projects/{pid}", json=change)
+            assert response.status_code == 200, response.text
+        if stage != "EFFECTIVE" and rng.random() < 0.15:
+            cancel = {
+                "reason_code": "OTHER",
+                "reason": "企业放弃",
+                "effective_date": _day(rng, "2023-02-01", "2024-11-30").isoformat(),
+            }
+            response = await client.post(f"/v1/projects/{pid}/cancel", json=cancel)
+            assert response.status_code == 200, response.text
+    # Periods change state after their lists were made; a closed period still counts.
+    assert (await client.post("/v1/periods/7/close")).status_code == 200
+    for year in (2023, 2024):
+        for scope in (DISTRICT, *PARKS[:2]):
+            for kind in ("SIGN_AMOUNT", "NEW_START_INVESTMENT", "MFG_SIGN_COUNT"):
+                target = {"year": year, "scope": scope, "kind": kind, "value": 1_000_000}
+                assert (await client.post("/v1/targets", json=target)).status_code in (200, 201)
+    return moved, undeclared
+
+
+async def test_indicators_equal_a_full_recomputation(tmp_path: Any) -> None:
+    clock = FixedClock(START)
+    async with registry_client(tmp_path, clock=clock) as client:
+        moved, undeclared = await _generate(client, clock, random.Random(26))
+        assert moved > 40  # the ledger really moves: starts, productions, effects
+        runtime = client._transport.app.state.runtime  # type: ignore[attr-defined]
+        # The day before, of and after a registration that stands for the signing or start day:
+        # the edges of "registered by as_of" in Shanghai time.
+        edges = sorted(undeclared)[:: max(1, len(undeclared) // 6)]
+        around = {d + dt.timedelta(days=k) for d in edges for k in (-1, 0, 1)}
+        days = [(d.isoformat(), (None,)) for d in sorted(around)]
+        compared = 0
+        for as_of, parks in [(d, (None, *PARKS)) for d in AS_OF] + days:
+            for year in (2023, 2024):
+                for park in parks:
+                    params: dict[str, Any] = {"year": year, "as_of": as_of}
+                    if park is not None:
+                        params["park"] = park
+                    response = await client.get("/v1/indicators", params=params)
+                    assert response.status_code == 200, response.text
+                    async with runtime.db.read() as session:
+                        expected = await recompute(
+                            session, year=year, as_of=dt.date.fromisoformat(as_of), park=park
+                        )
+                    assert response.json() == expected, (as_of, year, park)
+                    compared += 1
+        assert compared == len(AS_OF) * 2 * 5 + len(days) * 2
+        assert len(days) >= 15
+        # Not a comparison of empty figures: the district's late figures count real projects.
+        last = (await client.get("/v1/indicators", params={"as_of": "2024-12-31"})).json()
+        assert last["cumulative"]["start_to_production"]["denominator"] > 30
+        assert last["cumulative"]["production_to_effective"]["numerator"] > 5
+        assert any(t["actual"] > 0 for t in last["targets"])
+
+
+def _reference_snapshot(
+    rows: list[Project], listed: list[Listing], goals: list[Target], *, day: dt.date
+) -> CampaignSnapshot:
+    """The campaign gauges by one Python pass over every ORM row (as the refresher computed them
+    before its aggregate statements)."""
+    snap = CampaignSnapshot()
+    for p in rows:
+        add(snap.projects, (p.park, str(p.stage)), 1)
+        add(snap.investment, (p.park, str(p.stage)), p.total_investment)
+        if p.stage is not Stage.CANCELLED:
+            if p.chain_tag is not None:
+                add(snap.by_chain, (p.park, str(p.chain_tag)), 1)
+            if p.category is not None:
+                add(snap.by_category, (p.park, str(p.category)), 1)
+    park_of = {p.id: p.park for p in rows}
+    for x in listed:
+        where = (str(x.period), str(x.batch), park_of.get(x.project_id, "unknown"))
+        add(snap.listings, where, 1)
+        add(snap.listing_investment, where, x.listed_total_investment)
+    portfolio: dict[str, list[formulas.ProjectFacts]] = defaultdict(list)
+    for p in rows:
+        portfolio[p.park].append(_facts(p, day))
+    for park, members in portfolio.items():
+        rates = formulas.cumulative_rates(members)
+        for kind in ("sign_to_start", "start_to_production", "production_to_effective"):
+            rate: formulas.Rate = getattr(rates, kind)
+            snap.reached[(kind, park)] = rate.numerator
+            snap.base[(kind, park)] = rate.denominator
+            if rate.value is not None:
+                snap.conversion[(kind, park)] = rate.value
+    everyone = [f for members in portfolio.values() for f in members]
+    for goal in goals:
+        members = everyone if goal.scope == DISTRICT else portfolio.get(goal.scope, [])
+        progress = formulas.time_progress(day, goal.year)
+        snap.time_progress[(str(goal.year),)] = progress
+        actual = formulas.target_actuals(members, goal.year)[goal.kind]
+        key = (str(goal.year), goal.scope, str(goal.kind))
+        snap.target[key] = goal.value
+        snap.achieved[key] = actual
+        if goal.value:
+            snap.attainment[key] = actual / goal.value
+    return snap
+
+
+async def test_campaign_gauges_equal_a_full_recomputation(tmp_path: Any) -> None:
+    clock = FixedClock(START)
+    async with registry_client(tmp_path, clock=clock) as client:
+        await _generate(client, clock, random.Random(22))
+        runtime = client._transport.app.state.runtime  # type: ignore[attr-defined]
+        for day in ("2023-05-04", "2023-12-31", "2024-06-30"):
+            clock.set(dt.datetime.combine(dt.date.fromisoformat(day), dt.time(4), dt.UTC))
+            snap = await jobs.refresh(runtime)
+            async with runtime.db.read() as session:
+                rows = list((await session.exec(select(Project))).all())
+                listed = list((await session.exec(select(Listing))).all())
+                goals = list((await session.exec(select(Target))).all())
+            expected = _reference_snapshot(rows, listed, goals, day=clock.now().date())
+            assert asdict(snap) == asdict(expected), day
+        # Not a comparison of empty gauges: by mid-2024 the conversions and targets count.
+        assert sum(snap.reached.values()) > 20
+        assert len(snap.achieved) == 18
+        assert sum(snap.achieved.values()) > 0

@@ -15,6 +15,9 @@ COPY services services
 RUN uv sync --locked --no-dev --no-editable
 
 FROM ${REGISTRY_MIRROR}python:3.11-slim
+# The 通报 PDF embeds a Chinese TrueType font (Debian's fonts-wqy-zenhei).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-zenhei \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --uid 10001 --create-home sanpi && mkdir /data && chown sanpi /data
 COPY --from=build /app/.venv /app/.venv
 ENV PATH=/app/.venv/bin:$PATH SANPI_DATA_DIR=/data PYTHONUNBUFFERED=1 SANPI_HEALTH_PORT=8001

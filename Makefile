@@ -31,7 +31,7 @@ KUSTOMIZE_VERSION := v5.7.1
 JAEGER_VERSION := v1.75.0
 COMPOSE_GO_VERSION := v2.16.2
 
-.PHONY: bench chaos fuzz help venv kafka-jars tools jaeger postgres-server prometheus alertmanager chromium portal-assets portal-messages screenshots up down status backup restore backup-list lint format migration test test-sqlite test-postgres test-unit docs docs-check clean
+.PHONY: bench chaos fuzz help venv kafka-jars tools jaeger postgres-server prometheus alertmanager chromium office libreoffice poppler fonts-cjk portal-assets portal-messages screenshots up down status backup restore backup-list lint format migration test test-sqlite test-postgres test-unit docs docs-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -75,6 +75,24 @@ prometheus: ## install Debian's Prometheus (prometheus, promtool) if missing
 	@command -v promtool >/dev/null || $(APT_INSTALL) prometheus || \
 	  ($(APT_GET) update && $(APT_INSTALL) prometheus)
 
+# Spreadsheet round trips run Debian's LibreOffice Calc headless; PDFs render to PNG with poppler's
+# pdftoppm; the 通报 PDF embeds WenQuanYi Zen Hei, a CJK font with TrueType outlines (reportlab
+# embeds TrueType only: Debian's Noto CJK is CFF-flavoured OpenType).
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
+libreoffice: ## install Debian's LibreOffice Calc (headless sheet round trips) if missing
+	@command -v soffice >/dev/null || $(APT_INSTALL) libreoffice-calc || \
+	  ($(APT_GET) update && $(APT_INSTALL) libreoffice-calc)
+
+poppler: ## install Debian's poppler-utils (pdftoppm, pdffonts: PDFs to PNG) if missing
+	@command -v pdftoppm >/dev/null || $(APT_INSTALL) poppler-utils || \
+	  ($(APT_GET) update && $(APT_INSTALL) poppler-utils)
+
+fonts-cjk: ## install the Chinese font the PDFs embed (Debian's fonts-wqy-zenhei) if missing
+	@test -f $(CJK_FONT) || $(APT_INSTALL) fonts-wqy-zenhei || \
+	  ($(APT_GET) update && $(APT_INSTALL) fonts-wqy-zenhei)
+
+office: libreoffice poppler fonts-cjk ## everything the sheet and PDF tests use
+
 alertmanager: ## install Debian's Alertmanager (prometheus-alertmanager, amtool) if missing
 	@command -v amtool >/dev/null || $(APT_INSTALL) prometheus-alertmanager || \
 	  ($(APT_GET) update && $(APT_INSTALL) prometheus-alertmanager)
@@ -106,7 +124,7 @@ $(PORTAL_VENDOR)/.installed: $(PORTAL)/package.json $(PORTAL)/package-lock.json
 # msgstr lines of the Chinese catalogue (a test fails while one is missing).
 PORTAL_LOCALE := $(PORTAL)/src/sanpi/portal/locale
 portal-messages: venv ## extract the portal's messages and update its Chinese catalogue
-	cd $(PORTAL) && ../../$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header -o ../../.run/portal-messages.pot . >/dev/null
+	mkdir -p .run && cd $(PORTAL) && ../../$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header -o ../../.run/portal-messages.pot . >/dev/null
 	$(VENV)/bin/pybabel update -i .run/portal-messages.pot -d $(PORTAL_LOCALE) -l zh --no-fuzzy-matching --ignore-obsolete --width 100
 
 screenshots: venv kafka-jars chromium portal-assets ## photograph the portal's pages (desktop, phone) into docs/images on a stack of its own
@@ -116,7 +134,7 @@ screenshots: venv kafka-jars chromium portal-assets ## photograph the portal's p
 # SANPI_<SERVICE>_PORT (SANPI_PORTAL_PORT: 8000), KAFKA_PORT, KAFKA_CONTROLLER_PORT, PROMETHEUS_PORT, ALERTMANAGER_PORT (9095),
 # JAEGER_PORT (16686), JAEGER_OTLP_PORT (4318), JAEGER_GRPC_PORT (16685), PG_PORT. ALERT_WEBHOOK_URL receives the ops alerts; ALERTMANAGER_CONFIG replaces the whole config.
 DB ?= sqlite
-up: venv kafka-jars prometheus alertmanager jaeger portal-assets $(if $(filter postgres,$(DB)),postgres-server) ## start Kafka, the services, the portal, Prometheus, Alertmanager, Jaeger (DB=sqlite|postgres, SKIP_DEMO=1, TRACING=0); prints the portal URL first
+up: venv kafka-jars prometheus alertmanager jaeger portal-assets fonts-cjk $(if $(filter postgres,$(DB)),postgres-server) ## start Kafka, the services, the portal, Prometheus, Alertmanager, Jaeger (DB=sqlite|postgres, SKIP_DEMO=1, TRACING=0); prints the portal URL first
 	$(PY) scripts/stack.py up --db $(DB) $(if $(SKIP_DEMO),--skip-demo)
 
 backup: venv ## back up the running stack: databases and Kafka positions, into .run/backups/<time>/ (DB=postgres)
@@ -158,14 +176,14 @@ migration: venv ## new schema revision from the models: make migration SERVICE=r
 	SANPI_$(shell echo '$(SERVICE)' | tr a-z A-Z)_DATABASE_URL=sqlite+aiosqlite:///$(MIGRATION_DB) \
 	  sh -c '$(PY) -m sanpi.$(SERVICE) migrate && $(PY) -m sanpi.$(SERVICE) alembic revision --autogenerate -m "$$0"' "$(MSG)"
 
-test: lint kafka-jars postgres-server prometheus alertmanager tools chromium portal-assets ## the whole suite, on SQLite and on PostgreSQL, against a real Kafka
+test: lint kafka-jars postgres-server prometheus alertmanager tools chromium portal-assets office ## the whole suite, on SQLite and on PostgreSQL, against a real Kafka
 	$(VENV)/bin/pytest
 	SANPI_TEST_DB=postgres $(VENV)/bin/pytest
 
-test-sqlite: venv kafka-jars prometheus alertmanager tools chromium portal-assets ## the suite on SQLite only
+test-sqlite: venv kafka-jars prometheus alertmanager tools chromium portal-assets office ## the suite on SQLite only
 	$(VENV)/bin/pytest
 
-test-postgres: venv kafka-jars postgres-server prometheus alertmanager tools chromium portal-assets ## the suite on PostgreSQL only
+test-postgres: venv kafka-jars postgres-server prometheus alertmanager tools chromium portal-assets office ## the suite on PostgreSQL only
 	SANPI_TEST_DB=postgres $(VENV)/bin/pytest
 
 chaos: lint kafka-jars postgres-server prometheus alertmanager tools ## the long fault runs (tests marked chaos) on SQLite and PostgreSQL: CHAOS_RUNS fresh seeds (printed); SANPI_CHAOS_SEED=<n> replays one
@@ -191,7 +209,7 @@ fuzz: venv $(if $(filter postgres,$(DB)),postgres-server) ## schemathesis on eve
 
 CHAOS_RUNS ?= 5
 
-test-unit: venv portal-assets ## only the tests that need no broker
+test-unit: venv portal-assets office ## only the tests that need no broker
 	$(VENV)/bin/pytest tests/unit
 
 clean: down ## stop everything and delete .run/ (Kafka data, databases, logs, tokens)

@@ -16,6 +16,8 @@ python -m bench --only e2e-batch --batch-sizes 50,200 --batch-rates 1000,2500,50
                                 rising report rates, until one is not sustained
 python -m bench --only portal --projects 2000
                                 the portal's page times (我的项目, 红黄榜) with fewer projects
+python -m bench --only sheets   20,000 ledger rows created, exported and re-imported with edits,
+                                and a 20,000-row 旬报 sheet imported (--projects for fewer)
 python -m bench --only e2e --rates 150 --profile
                                 each service under pyinstrument (bench/profiled.py): reports of
                                 the whole run go to .run/bench/e2e-<service>.profile.txt
@@ -37,7 +39,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import baseline_http, baseline_kafka, e2e, portal, scale
+from bench import baseline_http, baseline_kafka, e2e, portal, scale, sheets
 from bench.common import RESULTS, ROOT, BenchResult, print_table
 from scripts import stack
 
@@ -142,6 +144,12 @@ async def bench_portal(env: Environment) -> BenchResult:
     )
 
 
+async def bench_sheets(env: Environment) -> BenchResult:
+    return await sheets.run(
+        run_dir=env.run_dir, new_database=env.new_database, smoke=env.smoke, projects=env.projects
+    )
+
+
 BENCHES: dict[str, Bench] = {
     "baseline-kafka": bench_kafka,
     "baseline-http-insert": bench_http,
@@ -149,6 +157,7 @@ BENCHES: dict[str, Bench] = {
     "e2e-batch": bench_e2e_batch,
     "scale": bench_scale,
     "portal": bench_portal,
+    "sheets": bench_sheets,
 }
 FULL_RATES = [25.0, 50.0, 75.0, 100.0, 150.0, 250.0, 500.0, 750.0, 1000.0, 1500.0]
 # Batch mode: issue 26's target is 5,000 reports/s sustained, in batches of 50 and of 200.
@@ -196,7 +205,9 @@ def main() -> int:
         help="comma-separated reports/s for the batch steps, rising (default: 500 up to 5000)",
     )
     parser.add_argument("--batch-sizes", help="comma-separated reports per batch (default: 50,200)")
-    parser.add_argument("--projects", type=int, help="scale, portal: projects (default 20,000)")
+    parser.add_argument(
+        "--projects", type=int, help="scale, portal: projects; sheets: rows (default 20,000 each)"
+    )
     parser.add_argument(
         "--scale-parts",
         help=f"scale: comma-separated parts to run (default: {','.join(scale.PARTS)}; the "

@@ -662,6 +662,8 @@ def up(skip_demo: bool, db: str) -> int:
     kafka("start")
     secret = jwt_secret(RUN)
     env = service_env(secret, f"127.0.0.1:{ports['kafka']}", RUN)
+    # The bulletin (milestone) reads the registry's indicators over its API.
+    env["SANPI_MILESTONE_REGISTRY_URL"] = f"http://127.0.0.1:{ports['registry']}"
     if db == "postgres":
         env.update(postgres_urls())
     tracing = start_tracing(ports, env)

@@ -201,12 +201,13 @@ def running_stack(
     env["SANPI_NOTIFICATION_DELIVERY_BACKOFF_BASE_S"] = "0.2"
     env["SANPI_NOTIFICATION_DELIVERY_MAX_ATTEMPTS"] = "6"
     env.update(extra_env or {})
-    urls = {}
+    ports = {name: free_port() for name in stack.SERVICES}
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    # The milestone service's bulletin reads the registry's indicators over its API.
+    env.setdefault("SANPI_MILESTONE_REGISTRY_URL", urls["registry"])
     pids = {}
     for name in stack.SERVICES:
-        port = free_port()
-        pids[name] = stack.start_service(name, port=port, env=env, run_dir=directory)
-        urls[name] = f"http://127.0.0.1:{port}"
+        pids[name] = stack.start_service(name, port=ports[name], env=env, run_dir=directory)
     try:
         for name, url in urls.items():
             stack.wait_ready(url, timeout=60, pid=pids[name], marker=f"sanpi.{name}")

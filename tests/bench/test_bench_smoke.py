@@ -32,7 +32,15 @@ def test_bench_smoke_completes_and_prints_figures() -> None:
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "bench " in done.stdout
     assert "figure" in done.stdout
-    for name in ("baseline-kafka", "baseline-http-insert", "e2e", "e2e-batch", "scale", "summary"):
+    for name in (
+        "baseline-kafka",
+        "baseline-http-insert",
+        "e2e",
+        "e2e-batch",
+        "scale",
+        "sheets",
+        "summary",
+    ):
         saved = json.loads((ROOT / ".run" / "bench" / f"{name}.json").read_text())
         assert saved["details"]["smoke"] is True
         assert all(math.isfinite(f["value"]) for f in saved["figures"])

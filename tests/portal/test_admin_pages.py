@@ -169,8 +169,8 @@ async def test_a_ledger_sheet_is_checked_row_by_row_then_imported_and_exported(
     assert checked.status_code == 422
     rows = re.findall(r'<td data-label="行号" class="num">(\d+)</td>', checked.text)
     assert rows == ["3", "3"]
-    assert "不是整数万元" in checked.text
-    assert "不是日期" in checked.text
+    assert "应为整数万元" in checked.text
+    assert "应为日期" in checked.text
 
     good = "项目名称,所属园区,总投资(万元)\n导入的项目,梧桐,1000\n"
     imported = await portal.client.post(

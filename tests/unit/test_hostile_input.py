@@ -96,6 +96,23 @@ def milestone(data_dir: Path, database_url: str) -> FastAPI:
     return milestone_app(settings)
 
 
+def milestone_reaching(registry_url: str) -> Callable[[Path, str], FastAPI]:
+    """The milestone service whose bulletins read this registry's indicators (without it they
+    answer 503, rightly, and the fuzzer calls that a server error)."""
+
+    def make(data_dir: Path, database_url: str) -> FastAPI:
+        settings = MilestoneSettings(
+            data_dir=data_dir,
+            database_url=database_url,
+            kafka_enabled=False,
+            evaluation_interval_s=0,
+            registry_url=registry_url,
+        )
+        return milestone_app(settings)
+
+    return make
+
+
 def notification(data_dir: Path, database_url: str) -> FastAPI:
     settings = harness_settings(data_dir, database_url=database_url)
     return notification_app(settings)
@@ -215,7 +232,10 @@ def targets(
 
     def get(service: str) -> Target:
         if service not in running:
-            app = APPS[service](tmp_path_factory.mktemp(service), databases[service])
+            factory = APPS[service]
+            if service == "milestone":
+                factory = milestone_reaching(get("registry").server.url)
+            app = factory(tmp_path_factory.mktemp(service), databases[service])
             context = serve_in_thread(app)
             server = context.__enter__()
             stops.append(context)

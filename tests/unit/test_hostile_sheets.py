@@ -19,8 +19,8 @@ import httpx
 import pytest
 from openpyxl import Workbook
 
-from sanpi.registry.imports import sheets
-from sanpi.registry.imports.sheets import Limits, SheetError, SheetFormat
+from sanpi.office import sheets
+from sanpi.office.sheets import Limits, SheetError, SheetFormat
 from tests.support.registry import fields_of, problem, registry_client
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,7 +66,7 @@ def without_dimension(xml: bytes) -> bytes:
 
 MEASURE = """
 import json, resource, sys, tracemalloc
-from sanpi.registry.imports import sheets
+from sanpi.office import sheets
 content = open(sys.argv[1], "rb").read()
 fmt = sheets.SheetFormat(sys.argv[2])
 baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -190,9 +190,9 @@ async def test_the_api_refuses_the_bomb_naming_the_file_and_parses_off_the_event
     threads: list[str] = []
     real = sheets.read
 
-    def spy(*args: Any) -> sheets.Sheet:
+    def spy(*args: Any, **kwargs: Any) -> sheets.Sheet:
         threads.append(threading.current_thread().name)
-        return real(*args)
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(sheets, "read", spy)
     async with registry_client(tmp_path) as registry:
@@ -200,6 +200,6 @@ async def test_the_api_refuses_the_bomb_naming_the_file_and_parses_off_the_event
         response: httpx.Response = await registry.post("/v1/projects/import", files=files)
         assert response.status_code == 422
         assert fields_of(response) == ["file"]
-        assert "declares the range A1:XFD4000" in problem(response)["detail"]
+        assert problem(response)["detail"].startswith("工作表声明的范围是 A1:XFD4000")
     assert threads
     assert threading.main_thread().name not in threads

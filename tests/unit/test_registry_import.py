@@ -74,12 +74,14 @@ async def upload(
     name: str = "台账.csv",
     dry_run: bool = False,
     headers: dict[str, str] | None = None,
+    lang: str = "en",
 ) -> httpx.Response:
+    """The messages are Chinese by default; these tests read them in English unless they ask."""
     return await client.post(
         "/v1/projects/import",
         params={"dry_run": str(dry_run).lower()},
         files={"file": (name, content)},
-        headers=headers or {},
+        headers={"Accept-Language": lang, **(headers or {})},
     )
 
 
@@ -156,7 +158,7 @@ async def test_dry_run_reports_every_bad_row_and_writes_nothing(
         True,
         12,
         1,
-        0,
+        1,
     )
     by_row = {(e["row"], e["column"]): e["reason"] for e in report["errors"]}
     assert by_row[(3, "项目名称")] == "required"
@@ -184,10 +186,33 @@ async def test_a_real_run_with_one_bad_row_imports_nothing(registry: httpx.Async
         {"field": "row 4: 所属园区", "reason": "unknown park; one of 梧桐, 双桥, 石佛, 枫杨"}
     ]
     assert body["rows"] == [
-        {"row": 4, "column": "所属园区", "reason": "unknown park; one of 梧桐, 双桥, 石佛, 枫杨"}
+        {
+            "row": 4,
+            "column": "所属园区",
+            "reason": "unknown park; one of 梧桐, 双桥, 石佛, 枫杨",
+            "message": "Row 4 park: unknown park; one of 梧桐, 双桥, 石佛, 枫杨",
+            "code": "",
+        }
     ]
     assert await count(registry) == 0
     assert await outbox_events(registry, "project.listed") == []
+
+
+async def test_messages_are_chinese_by_default(registry: httpx.AsyncClient) -> None:
+    rows = [["坏行", "梧桐", "约3亿", "", "", "", "", ""], BAD_ROWS[2]]
+    response = await upload(registry, csv_bytes(rows), lang="zh-CN,zh;q=0.9,en;q=0.8")
+    assert response.status_code == 422
+    body = problem(response)
+    assert body["detail"] == "2 行中有 2 行有问题，整个文件都没有导入"
+    assert [r["message"] for r in body["rows"]] == [
+        '第 2 行「总投资」：应为整数万元，收到 "约3亿"',
+        '第 3 行「所属园区」：没有园区 "火星"：应为 梧桐、双桥、石佛、枫杨 之一',
+    ]
+    english = problem(await upload(registry, csv_bytes(rows), lang="en-US,en;q=0.9"))
+    assert (
+        english["rows"][0]["message"]
+        == "Row 2 total_investment: '约3亿' is not a whole number of 万元"
+    )
 
 
 @pytest.mark.parametrize(
@@ -271,12 +296,20 @@ async def test_ids_in_the_sheet(registry: httpx.AsyncClient) -> None:
         ["not-a-uuid", "乱码", "梧桐", "1000"],
         [fresh, "新项目", "梧桐", "1000"],
         [fresh, "新项目副本", "梧桐", "1000"],
+        [existing["id"], "又一次", "梧桐", "1000"],
     ]
     report = (await upload(registry, csv_bytes(rows, header), dry_run=True)).json()
     assert [(e["row"], e["reason"]) for e in report["errors"]] == [
-        (2, "already in the registry (change it with PATCH, or clear the id)"),
         (3, "'not-a-uuid' is not a project id (a UUID)"),
-        (5, "same id as row 4"),
+        (5, "same project as row 4"),
+        (6, "same project as row 2"),
+    ]
+    assert [o["action"] for o in report["outcomes"]] == [
+        "update",
+        "error",
+        "create",
+        "error",
+        "error",
     ]
 
 
@@ -361,10 +394,11 @@ async def test_export_then_import_round_trips(
 
 
 def sheet_rows(content: bytes, fmt: str) -> list[list[Any]]:
+    """The header and the rows below it (an XLSX export has a title and a note row above)."""
     if fmt == "csv":
         return [list(r) for r in csv.reader(io.StringIO(content.decode("utf-8-sig")))]
     sheet = load_workbook(io.BytesIO(content), read_only=True).worksheets[0]
-    return [list(r) for r in sheet.iter_rows(values_only=True)]
+    return [list(r) for r in sheet.iter_rows(values_only=True)][2:]
 
 
 async def test_export_applies_the_list_filters(registry: httpx.AsyncClient) -> None:

@@ -4,6 +4,7 @@ with metrics); the outbox refuses writes above its backlog limit instead of fill
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -137,6 +138,50 @@ async def test_the_running_service_prunes_stored_answers_by_itself(tmp_path: Pat
         finally:
             await db.dispose()
         assert len(kept) == 1, "the new request's answer only"
+
+
+async def test_the_oldest_row_ages_are_measured_at_start_before_the_first_pass(
+    db: Database,
+) -> None:
+    # The first pass comes one interval after the start; the ages came only with it, so for the
+    # first 10 minutes the metric the operations guide tells an operator to check was missing.
+    async with db.transaction() as session:
+        session.add(
+            InboxEntry(
+                consumer="c",
+                source="s",
+                event_id="e",
+                event_type="t",
+                processed_at=utcnow() - 2 * DAY,
+            )
+        )
+    table = retention_module.by_age(
+        "inbox_measured_at_start",
+        86400,
+        InboxEntry.__table__,  # type: ignore[attr-defined]
+        InboxEntry.__table__.c.processed_at,  # type: ignore[attr-defined]
+        (InboxEntry.__table__.c.consumer,),  # type: ignore[attr-defined]
+    )
+    stopping = asyncio.Event()
+    pruner = asyncio.create_task(
+        retention_module.run_pruner(db, [table], stopping, interval_s=3600)
+    )
+    try:
+
+        async def measured() -> bool:
+            return (
+                REGISTRY.get_sample_value(
+                    "sanpi_retention_oldest_row_age_seconds", {"table": table.name}
+                )
+                is not None
+            )
+
+        await eventually(measured, timeout=10, interval=0.05, what="the age measured")
+        assert oldest_age(table.name) >= 2 * 86400 - 60
+        assert pruned(table.name) == 0, "measured, not pruned: the first pass is an hour away"
+    finally:
+        stopping.set()
+        await asyncio.wait_for(pruner, 10)
 
 
 # --- the notification delivery log ------------------------------------------------------------

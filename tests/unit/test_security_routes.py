@@ -273,6 +273,14 @@ def post(url: str, json: Any = None, **params: str) -> Build:
     )
 
 
+def report_sheet(ctx: Ctx, park: str) -> Req:
+    content = (
+        "project_id,period_key,completed_investment_cum,completed_investment_ytd\n"
+        f"{ctx.project[park]},2023-06-X1,1000,1000\n"
+    ).encode()
+    return Req("POST", "/v1/progress/import", files={"file": ("x.csv", content, "text/csv")})
+
+
 def sheet(ctx: Ctx, park: str) -> Req:
     content = f"项目名称,所属园区,总投资(万元)\n{park}导入项目,{park},1000\n".encode()
     return Req("POST", "/v1/projects/import", files={"file": ("l.csv", content, "text/csv")})
@@ -302,6 +310,7 @@ TABLE: list[Route] = [
     # An import names every refused row: a row of another park is one (422, field "park").
     Route("registry", "POST", "/v1/projects/import", W, sheet, ok=201, foreign=422),
     Route("registry", "GET", "/v1/projects/export", Access.READ, get("/v1/projects/export")),
+    Route("registry", "GET", "/v1/projects/template", Access.READ, get("/v1/projects/template")),
     Route("registry", "POST", "/v1/projects", W, new_project, ok=201, foreign=403),
     Route("registry", "GET", "/v1/projects", Access.READ, get("/v1/projects")),
     Route("registry", "GET", P, Access.READ, get(P), projects),
@@ -432,6 +441,27 @@ TABLE: list[Route] = [
     # A batch row of another park is refused as that row (status "refused"), not the request.
     Route(
         "milestone", "POST", "/v1/progress/batch", W, progress_batch, started, ok=200, foreign=200
+    ),
+    # A sheet's row of another park is refused as that row, like a batch's.
+    Route(
+        "milestone", "POST", "/v1/progress/import", W, report_sheet, started, ok=200, foreign=200
+    ),
+    Route(
+        "milestone",
+        "GET",
+        "/v1/progress/template",
+        Access.READ,
+        get("/v1/progress/template", period="2023-06-X1", park=OWN_PARK),
+    ),
+    # The walk's services do not reach each other over HTTP, so a bulletin, which reads the
+    # registry's indicators, answers 503 to whoever may read it; the token checks come first.
+    Route(
+        "milestone",
+        "GET",
+        "/v1/bulletins/{period}",
+        Access.READ,
+        get("/v1/bulletins/2023-06-X1"),
+        ok=503,
     ),
     Route("milestone", "POST", f"{P}/evidence", W, photo, projects, ok=201, foreign=403),
     Route("milestone", "GET", f"{P}/evidence", Access.READ, get(f"{P}/evidence"), photos),

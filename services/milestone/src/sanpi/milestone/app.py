@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from sanpi.events import Topic
 from sanpi.kit import Clock, ServiceSpec, SystemClock, create_service_app
+from sanpi.milestone.bulletins.endpoints import router as bulletins_router
 from sanpi.milestone.consumers import CONSUMED_TOPICS, build_handlers
 from sanpi.milestone.evidence.endpoints import files_router as evidence_files_router
 from sanpi.milestone.evidence.endpoints import router as evidence_router
@@ -15,6 +16,7 @@ from sanpi.milestone.migrations import MIGRATIONS
 from sanpi.milestone.milestones.endpoints import router as milestones_router
 from sanpi.milestone.progress.endpoints import batch_router as progress_batch_router
 from sanpi.milestone.progress.endpoints import router as progress_router
+from sanpi.milestone.report_sheets.endpoints import router as report_sheets_router
 from sanpi.milestone.rules.endpoints import router as rules_router
 from sanpi.milestone.settings import MilestoneSettings
 from sanpi.milestone.summaries.endpoints import router as summaries_router
@@ -40,6 +42,8 @@ def create_app(settings: MilestoneSettings | None = None, clock: Clock | None = 
                 timeline_router,
                 rules_router,
                 summaries_router,
+                bulletins_router,
+                report_sheets_router,
             ],
             migrations=MIGRATIONS,
             produces=[Topic.MILESTONES, Topic.ALERTS],
@@ -53,6 +57,7 @@ def create_app(settings: MilestoneSettings | None = None, clock: Clock | None = 
                 # naming the field (the body limit answers only a bare 413).
                 (r"^/v1/projects/[^/]+/evidence$", 2 * settings.evidence_max_bytes + 65_536),
                 (r"^/v1/progress/batch$", settings.batch_max_bytes),
+                (r"^/v1/progress/import$", settings.report_sheet_max_bytes + 64 * 1024),
             ],
             clock=clock,
         )

@@ -137,6 +137,12 @@ class MilestoneSettings(ServiceSettings):
     metrics_refresh_s: float = 30.0
 
     rules: RuleSettings = Field(default_factory=RuleSettings)
+    # The bulletin (通报) reads the district's indicators from the registry's API (never its
+    # database), as a viewer with a token of a minute. Local `make up` runs it on 8001.
+    registry_url: str = "http://127.0.0.1:8001"
+    # How long the bulletin waits for the registry's answer (it reads the ledger in milliseconds;
+    # 10 s is a registry that is down or overloaded: the bulletin then answers 503).
+    registry_timeout_s: float = 10.0
 
     # Evidence photos (POST /v1/projects/{id}/evidence) are stored here, one file per SHA-256;
     # empty means <data_dir>/evidence.
@@ -149,6 +155,11 @@ class MilestoneSettings(ServiceSettings):
     evidence_max_pixels: int = 60_000_000
     # A batch request (POST /v1/progress/batch) may be this large: 500 rows with long narratives.
     batch_max_bytes: int = 8 * 1024 * 1024
+    # A 旬报 sheet (POST /v1/progress/import) holds a row per project: a province's 20,000
+    # projects fit twice.
+    report_sheet_max_rows: int = 50_000
+    # A 旬报 sheet's file may be this large (20,000 rows of XLSX are ~2 MB); larger is a 422.
+    report_sheet_max_bytes: int = 32 * 1024 * 1024
 
     @property
     def effective_evidence_dir(self) -> Path:

@@ -165,6 +165,9 @@ CHANNELS: dict[str, str] = {
     "email": N_("E-mail"),
     "inbox": N_("Inbox"),
     "stream": N_("Live stream"),
+    "wecom": N_("WeCom group robot"),
+    "dingtalk": N_("DingTalk group robot"),
+    "feishu": N_("Feishu group robot"),
 }
 
 XUN_NAMES = {1: N_("first 10 days"), 2: N_("middle 10 days"), 3: N_("last 10 days")}

@@ -196,6 +196,61 @@ def batch(
         raise typer.Exit(1)
 
 
+@app.command("import")
+def import_sheet(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="the filled 旬报/月报 sheet (.xlsx, or .csv in UTF-8 or GBK)",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    all_or_nothing: Annotated[
+        bool, typer.Option("--all-or-nothing", help="write nothing if any row is refused")
+    ] = False,
+    lang: Annotated[str, typer.Option("--lang", help="messages in zh or en")] = "zh",
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import a 旬报/月报 sheet (the one `sanpi progress template` writes, filled in) in one
+    request, whatever its size. Prints each row's outcome by its row in the sheet, then each
+    refused row's reason on a line of its own; exits 1 if any row was refused."""
+    if lang not in ("zh", "en"):
+        err.print("[red]--lang[/red] is zh or en")
+        raise typer.Exit(2)
+    with client(token) as sanpi:
+        try:
+            answer = sanpi.milestone.import_reports(
+                file.name, file.read_bytes(), all_or_nothing=all_or_nothing, language=lang
+            )
+        except ApiError as exc:
+            fail(exc)
+    if as_json:
+        console.print_json(json.dumps(answer, ensure_ascii=False))
+    else:
+        words, zh = STATUS_WORDS[lang], lang == "zh"
+        table = Table(*(("行", "项目", "结果") if zh else ("row", "project", "status")))
+        for result in answer["results"]:
+            table.add_row(str(result["row"]), result["project_id"] or "", words[result["status"]])
+        console.print(table)
+        for result in answer["results"]:
+            for error in result["errors"]:
+                console.print(error["message"], soft_wrap=True, markup=False, highlight=False)
+    if lang == "zh":
+        err.print(
+            f"接收 {answer['accepted']} 行（其中迟报 {answer['late']} 行），"
+            f"重复 {answer['duplicate']} 行，拒绝 {answer['refused']} 行"
+        )
+    else:
+        err.print(
+            f"accepted {answer['accepted']} ({answer['late']} late), "
+            f"duplicate {answer['duplicate']}, refused {answer['refused']}"
+        )
+    if answer["refused"]:
+        raise typer.Exit(1)
+
+
 def _print_outcomes(
     results: list[dict[str, Any]], rows: list[dict[str, Any]], numbers: list[int], lang: str
 ) -> None:
@@ -301,3 +356,80 @@ def lights(token: TokenOpt = None, as_json: JsonOpt = False) -> None:
         except ApiError as exc:
             fail(exc)
         show(result, as_json, ["park", "projects", "overall", "counts"])
+
+
+@app.command("template")
+def template(
+    xun: Annotated[
+        str, typer.Option("--xun", "--period", help="2023-03-X2 (March 中旬) or 2023-03 (月报)")
+    ],
+    park: Annotated[str, typer.Option(help="the park, e.g. 梧桐")],
+    out: Annotated[
+        Path | None,
+        typer.Option(help="where to write (default sanpi-progress-<period>-<park>.xlsx)"),
+    ] = None,
+    token: TokenOpt = None,
+) -> None:
+    """Write the 旬报/月报 sheet of a period for one park: a row per project that reports, its id,
+    name and last cumulative figure filled in; units in the note row, checks and dropdowns."""
+    path = out or Path(f"sanpi-progress-{xun}-{park}.xlsx")
+    with client(token) as sanpi:
+        try:
+            content = sanpi.milestone.progress_template(xun, park)
+        except ApiError as exc:
+            fail(exc)
+    path.write_bytes(content)
+    console.print(f"wrote {path} ({len(content)} bytes)")
+
+
+def bulletin(
+    period: Annotated[str, typer.Argument(help="2023-03-X2 (a 旬) or 2023-03 (a month)")],
+    pdf: Annotated[Path | None, typer.Option("--pdf", help="write the A4 PDF here")] = None,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="write the XLSX here")] = None,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The 通报 of a 旬 or month: the district against its targets and 序时进度, the parks
+    ranked with 红/黄/绿 marks, red projects, new starts. --pdf / --xlsx write the files;
+    otherwise the ranking and the red projects are printed."""
+    with client(token) as sanpi:
+        try:
+            if pdf is not None:
+                pdf.write_bytes(sanpi.milestone.bulletin(period, "pdf"))
+                console.print(f"wrote {pdf}")
+            if xlsx is not None:
+                xlsx.write_bytes(sanpi.milestone.bulletin(period, "xlsx"))
+                console.print(f"wrote {xlsx}")
+            if pdf is not None or xlsx is not None:
+                return
+            body = sanpi.milestone.bulletin(period)
+        except ApiError as exc:
+            fail(exc)
+    if as_json:
+        print(json.dumps(body, ensure_ascii=False))
+        return
+    console.print(f"[bold]{body['title']}[/bold] {body['period_label']}（截至 {body['as_of']}）")
+    ranking = Table("排名", "园区", "标识", "项目数", "红色", "完成率", "序时进度", "差距")
+    for p in body["parks"]:
+        inv = p["investment"]
+        ranking.add_row(
+            str(p["rank"]),
+            p["park"],
+            p["mark_zh"],
+            str(p["projects"]),
+            str(p["red"]),
+            _pct(inv["completion_pct"]),
+            _pct(inv["expected_pct"]),
+            "—" if inv["gap_pts"] is None else f"{inv['gap_pts']:+.1f}",
+        )
+    console.print(ranking)
+    reds = Table("红色预警项目", "园区", "责任单位", "规则")
+    for r in body["red_projects"]:
+        rules = "；".join(f"{h['rule']} {h['title']}" for h in r["rules"])
+        reds.add_row(r["name"], r["park"], r["responsible_unit"] or "—", rules)
+    console.print(reds)
+    console.print(f"本期新开工 {len(body['started'])} 个，新投产 {len(body['produced'])} 个")
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}%"

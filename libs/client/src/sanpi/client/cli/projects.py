@@ -150,10 +150,27 @@ def list_on(
 
 
 def _print_report(report: dict[str, Any]) -> None:
-    table = Table("row", "column", "reason", title=f"{len(report['errors'])} problem(s)")
-    for error in report["errors"]:
-        table.add_row(str(error["row"]), error["column"], error["reason"])
-    if report["errors"]:
+    """Every problem on a line of its own (第 12 行「总投资」：…), never cut by a table's width."""
+    errors = report["errors"]
+    if errors:
+        err.print(f"[red]{len(errors)} problem(s)[/red]")
+    for error in errors:
+        err.print(
+            error.get("message") or f"row {error['row']} {error['column']}: {error['reason']}"
+        )
+
+
+def _print_changes(report: dict[str, Any]) -> None:
+    """The rows that create or change a project, with the fields that change."""
+    table = Table("row", "action", "project", "changes")
+    for outcome in report.get("outcomes", []):
+        if outcome["action"] not in ("create", "update"):
+            continue
+        changes = "; ".join(
+            f"{c['column']}: {c['old']} → {c['new']}" for c in outcome.get("changes", [])
+        )
+        table.add_row(str(outcome["row"]), outcome["action"], outcome.get("name") or "", changes)
+    if table.row_count:
         console.print(table)
 
 
@@ -191,11 +208,13 @@ def import_sheet(
     if as_json:
         print(json.dumps(report, ensure_ascii=False))
         return
+    _print_changes(report)
     _print_report(report)
-    verb = "would import" if dry_run else "imported"
+    verb = "would" if dry_run else "did"
     console.print(
-        f"{report['rows']} rows, {report['valid_rows']} valid; {verb} "
-        f"{report['valid_rows'] if dry_run else report['created']}"
+        f"{report['rows']} rows (header on row {report.get('header_row', 1)}), "
+        f"{report['valid_rows']} valid; {verb} create {report['created']}, update "
+        f"{report.get('updated', 0)}; {report.get('unchanged', 0)} unchanged"
     )
     if report["errors"]:
         raise typer.Exit(1)
@@ -225,6 +244,26 @@ def export_sheet(
                 q=q,
                 headers="en" if english else "zh",
             )
+        except ApiError as exc:
+            fail(exc)
+    path.write_bytes(content)
+    console.print(f"wrote {path} ({len(content)} bytes)")
+
+
+@app.command("template")
+def template(
+    path: Annotated[Path, typer.Argument(help="where to write the .xlsx")] = Path(
+        "sanpi-projects-template.xlsx"
+    ),
+    english: Annotated[bool, typer.Option(help="English headers and codes")] = False,
+    token: TokenOpt = None,
+) -> None:
+    """Write the empty ledger template: a note row with each column's unit (万元) and format,
+    dropdowns for parks, chains, categories, stages and 是/否. Fill it in and `sanpi projects
+    import` it; an export has the same layout and updates the projects it lists."""
+    with client(token) as sanpi:
+        try:
+            content = sanpi.registry.template("xlsx", headers="en" if english else "zh")
         except ApiError as exc:
             fail(exc)
     path.write_bytes(content)

@@ -136,3 +136,39 @@ class MilestoneApi:
 
     def unpin(self) -> None:
         self._http.call("DELETE", f"{self.url}/admin/evaluate/pin")
+
+    # --- sheets and bulletins ---------------------------------------------------------------
+
+    def progress_template(self, period: str, park: str) -> bytes:
+        """The 旬报/月报 sheet of a period for one park, its projects pre-filled (XLSX)."""
+        result: bytes = self._http.call(
+            "GET", f"{self.url}/progress/template", params={"period": period, "park": park}
+        )
+        return result
+
+    def import_reports(
+        self,
+        name: str,
+        content: bytes,
+        *,
+        all_or_nothing: bool = False,
+        idempotency_key: str | None = None,
+        language: str | None = None,
+    ) -> dict[str, Any]:
+        """Uploads a filled 旬报/月报 sheet (.xlsx or .csv, a row per project): the answer gives
+        each row's outcome by its row in the sheet, messages in Chinese unless language="en"."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        if language:
+            headers["Accept-Language"] = language
+        result: dict[str, Any] = self._call(
+            "POST",
+            "/progress/import",
+            params={"all_or_nothing": str(all_or_nothing).lower()},
+            files={"file": (name, content)},
+            headers=headers,
+        )
+        return result
+
+    def bulletin(self, period: str, fmt: str = "json") -> Any:
+        """The 通报 of a 旬 or month: a dict (json) or the bytes of the xlsx/pdf."""
+        return self._http.call("GET", f"{self.url}/bulletins/{period}", params={"format": fmt})

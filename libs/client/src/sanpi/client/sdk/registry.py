@@ -150,6 +150,13 @@ class RegistryApi:
         )
         return result
 
+    def template(self, fmt: str = "xlsx", *, headers: str = "zh") -> bytes:
+        """The empty ledger to fill in: notes, dropdowns, frozen header."""
+        result: bytes = self._call(
+            "GET", "/projects/template", params={"format": fmt, "headers": headers}
+        )
+        return result
+
 
 class ProgressReader:
     """A binary file that reports how many bytes were read (an upload's progress bar)."""

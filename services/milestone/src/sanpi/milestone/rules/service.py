@@ -710,3 +710,47 @@ async def refresh_gauges(session: AsyncSession, *, share: float) -> None:
 
 async def traffic_lights(session: AsyncSession, *, share: float) -> list[ParkLight]:
     return lights_of(await repository.colour_counts(session), share=share)
+
+
+@dataclass
+class Assessment:
+    """What a pass as of a day finds, for reading (bulletins): no alert stored, no event sent."""
+
+    as_of: dt.date
+    projects: list[Loaded] = field(default_factory=list)
+    alerts: dict[str, list[DesiredAlert]] = field(default_factory=dict)  # by project, not green
+    pacing: dict[str, Pacing] = field(default_factory=dict)  # by project, those with a plan
+
+
+async def assess(
+    session: AsyncSession, *, settings: MilestoneSettings, as_of: dt.date
+) -> Assessment:
+    """Every rule for every project as of a day, read only: the alerts and the investment pacing
+    an evaluation pass as of that day would find (POST /admin/evaluate?as_of= stores the same
+    alerts), so a bulletin of a past 旬 says what was true at its end."""
+    ids = await projects.all_ids(session)
+    found = Assessment(as_of)
+    chunks = [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
+    ahead = ReportsAhead(session, as_of - dt.timedelta(days=settings.rules.r16.lookback_days))
+    try:
+        for n, chunk in enumerate(chunks):
+            next_ids = chunks[n + 1] if n + 1 < len(chunks) else ()
+            for outcome in await _evaluate_chunk(
+                session,
+                chunk,
+                settings=settings,
+                as_of=as_of,
+                full=True,
+                ahead=ahead,
+                next_ids=next_ids,
+            ):
+                pid = outcome.item.project.project_id
+                found.projects.append(outcome.item)
+                firing = [a for a in outcome.alerts if a.severity is not Severity.GREEN]
+                if firing:
+                    found.alerts[pid] = firing
+                if outcome.pacing is not None:
+                    found.pacing[pid] = outcome.pacing
+    finally:
+        await ahead.drop()
+    return found

@@ -12,7 +12,12 @@ from sanpi.events import ChainTag
 from sanpi.portal import forms
 from sanpi.portal.i18n import N_, _
 from sanpi.portal.labels import CHAINS, SEVERITIES, SEVERITY_ORDER, label
-from sanpi.portal.subscriptions.schemas import SubscriptionForm, topics_of
+from sanpi.portal.subscriptions.schemas import (
+    ROBOTS,
+    SubscriptionForm,
+    shown_address,
+    topics_of,
+)
 from sanpi.portal.upstream import Apis, call
 from sanpi.portal.web import FormDep, RecordId, VisitorDep, redirect, render, settings
 
@@ -68,7 +73,7 @@ async def subscriptions(
         request,
         "subscriptions/list.html",
         {
-            "items": [{**s, "topics": topics_of(s["event_types"])} for s in page["items"]],
+            "items": [_shown(s) for s in page["items"]],
             "next_cursor": page.get("next_cursor"),
             "topic_names": {k: _(v) for k, v in TOPIC_NAMES.items()},
             "notice": notices.get(done or ""),
@@ -91,12 +96,28 @@ async def new_subscription(request: Request, visitor: VisitorDep) -> Response:
     return render(request, "subscriptions/new.html", {**context, "values": defaults})
 
 
-def _service_errors(exc: ApiError) -> dict[str, str]:
+def _shown(subscription: dict[str, Any]) -> dict[str, Any]:
+    """A subscription as its pages show it: topics in words, a robot's token cut short."""
+    return {
+        **subscription,
+        "topics": topics_of(subscription["event_types"]),
+        "url": shown_address(subscription["channel"], subscription.get("url")),
+    }
+
+
+def _service_errors(exc: ApiError, channel: str) -> dict[str, str]:
     """The notification service's refusals, beside the fields they name."""
     found: dict[str, str] = {}
     for problem in exc.problem.get("errors") or []:
-        name = str(problem.get("field", "")).split(".")[-1]
-        if name == "url":
+        # "mention_mobiles.2" or "body.url": the form's field is the last part that is a name.
+        parts = [p for p in str(problem.get("field", "")).split(".") if p and not p.isdigit()]
+        name = parts[-1] if parts else ""
+        reason = str(problem.get("reason") or "")
+        if channel in ROBOTS and name in ("url", "secret", "mention_mobiles") and reason:
+            # The robot channels explain themselves in Chinese (with an English gloss): which
+            # vendor address was expected, which secret is missing, which number is wrong.
+            found.setdefault(name, reason)
+        elif name == "url":
             found["url"] = _(
                 "The notification service refused this address: only addresses it may reach "
                 "are allowed."
@@ -121,14 +142,14 @@ async def create_subscription(request: Request, visitor: VisitorDep, form: FormD
         except ApiError as exc:
             if exc.status != 422:
                 raise
-            errors = _service_errors(exc)
+            errors = _service_errors(exc, parsed.channel)
         else:
             deliveries = await call(apis.notification.deliveries, created["id"], limit=20)
             return render(
                 request,
                 "subscriptions/detail.html",
                 {
-                    "s": {**created, "topics": topics_of(created["event_types"])},
+                    "s": _shown(created),
                     "deliveries": deliveries["items"],
                     "next_cursor": None,
                     "secret": created.get("secret"),
@@ -139,8 +160,13 @@ async def create_subscription(request: Request, visitor: VisitorDep, form: FormD
                 status=201,
             )
     context = await _form_context(request, visitor, apis)
+    # A secret is never written back into a page, not even into the form it was typed in.
+    shown = {k: v for k, v in data.items() if k != "secret"}
     return render(
-        request, "subscriptions/new.html", {**context, "values": data, "errors": errors}, status=422
+        request,
+        "subscriptions/new.html",
+        {**context, "values": shown, "errors": errors},
+        status=422,
     )
 
 
@@ -164,7 +190,7 @@ async def subscription_page(
         request,
         "subscriptions/detail.html",
         {
-            "s": {**s, "topics": topics_of(s["event_types"])},
+            "s": _shown(s),
             "deliveries": deliveries["items"],
             "next_cursor": deliveries.get("next_cursor"),
             "topic_names": {k: _(v) for k, v in TOPIC_NAMES.items()},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Literal
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -20,14 +21,25 @@ TOPICS: dict[str, list[str]] = {
 }
 
 EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+MOBILE = re.compile(r"^1\d{10}$")
+MAX_MENTIONS = 20
+# The notification service's group robots: which sign their messages (钉钉 加签, 飞书 签名校验)
+# and which can @ a member by mobile number in a red alert.
+ROBOTS = frozenset({"wecom", "dingtalk", "feishu"})
+SIGNED = frozenset({"dingtalk", "feishu"})
+MENTIONING = frozenset({"wecom", "dingtalk"})
+WITH_URL = ROBOTS | {"webhook"}
 
 
 class SubscriptionForm(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    channel: Literal["webhook", "email", "inbox"]
+    channel: Literal["webhook", "email", "inbox", "wecom", "dingtalk", "feishu"]
     url: str | None = Field(default=None, max_length=2000, validate_default=True)
     email: str | None = Field(default=None, max_length=320, validate_default=True)
+    secret: str | None = Field(default=None, max_length=256, validate_default=True)
+    # One text field (works without JavaScript): numbers separated by commas or spaces.
+    mention_mobiles: str | None = Field(default=None, max_length=600)
     topics: list[Literal["alerts", "stages", "milestones", "reports", "projects"]] = Field(
         default_factory=list, max_length=10
     )
@@ -41,12 +53,48 @@ class SubscriptionForm(BaseModel):
     @field_validator("url")
     @classmethod
     def _url_for_webhooks(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if info.data.get("channel") == "webhook":
+        channel = info.data.get("channel")
+        if channel in WITH_URL:
             if not value:
-                raise ValueError(_("A webhook needs the address that receives it."))
+                raise ValueError(
+                    _("A webhook needs the address that receives it.")
+                    if channel == "webhook"
+                    else _(
+                        "A group robot needs its webhook address, shown in the robot's settings."
+                    )
+                )
             if not re.match(r"^https?://[^\s/]+", value):
                 raise ValueError(_("Enter an address beginning with http:// or https://."))
-        return value if info.data.get("channel") == "webhook" else None
+        return value if channel in WITH_URL else None
+
+    @field_validator("secret")
+    @classmethod
+    def _secret_for_signed_robots(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Only 钉钉 and 飞书 sign; a secret typed for another channel (every field is visible
+        # without JavaScript) is dropped rather than sent, as the URL is for e-mail.
+        if info.data.get("channel") not in SIGNED:
+            return None
+        if not value:
+            raise ValueError(
+                _(
+                    "DingTalk and Feishu robots need the signing secret of the robot's security "
+                    "settings."
+                )
+            )
+        return value
+
+    @field_validator("mention_mobiles")
+    @classmethod
+    def _mobiles(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("channel") not in MENTIONING or not value:
+            return None
+        mobiles = mobiles_of(value)
+        for mobile in mobiles:
+            if not MOBILE.match(mobile):
+                raise ValueError(_("Not an 11-digit mobile number: %(m)s", m=mobile))
+        if len(mobiles) > MAX_MENTIONS:
+            raise ValueError(_("At most %(n)s mobile numbers.", n=MAX_MENTIONS))
+        return ",".join(mobiles)
 
     @field_validator("email")
     @classmethod
@@ -74,7 +122,29 @@ class SubscriptionForm(BaseModel):
             body["url"] = self.url
         if self.email:
             body["email"] = self.email
+        if self.secret:
+            body["secret"] = self.secret
+        if self.mention_mobiles:
+            body["mention_mobiles"] = mobiles_of(self.mention_mobiles)
         return body
+
+
+def mobiles_of(text: str) -> list[str]:
+    """The numbers of the @ field, whichever separators a person typed (，、; or spaces)."""
+    return [m for m in re.split(r"[\s,，、;；]+", text) if m]
+
+
+def shown_address(channel: str, url: str | None) -> str | None:
+    """A robot's URL for a page: its access token (钉钉 access_token, 企业微信 key, 飞书 hook id)
+    lets anyone post into the group, so a page shows only its first characters."""
+    if not url or channel not in ROBOTS:
+        return url
+    parts = urlsplit(url)
+    if parts.query:
+        query = "&".join(f"{k}={v[:4]}…" for k, v in parse_qsl(parts.query))
+        return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+    head, _sep, last = parts.path.rpartition("/")
+    return urlunsplit((parts.scheme, parts.netloc, f"{head}/{last[:4]}…", "", ""))
 
 
 def topics_of(event_types: list[str]) -> list[str]:

@@ -1,10 +1,13 @@
-"""Import a sheet (dry run or all-or-nothing) and export the filtered ledger. Never commits."""
+"""Import a ledger sheet (dry run or all-or-nothing) and export it, as a template or the filtered
+ledger. A row naming a project (项目ID, else 项目代码) updates it with the fields that changed; a
+row naming none creates one. Never commits."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,8 +15,8 @@ from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import BatchType, Stage
-from sanpi.kit import FieldProblem, InvalidInput, Principal, UnitOfWork
-from sanpi.registry.imports import sheets
+from sanpi.kit import CAMPAIGN_TZ, FieldProblem, InvalidInput, Principal, UnitOfWork, utcnow
+from sanpi.office import sheets, templates
 from sanpi.registry.imports.columns import (
     BY_KEY,
     COLUMNS,
@@ -22,10 +25,19 @@ from sanpi.registry.imports.columns import (
     CellError,
     Column,
     export_value,
+    fields,
+    is_column,
     normalise,
     parse_cell,
 )
-from sanpi.registry.imports.schemas import ImportReport, RowError
+from sanpi.registry.imports.messages import Lang, Said, from_pydantic, quoted, row_line
+from sanpi.registry.imports.schemas import (
+    Action,
+    FieldChange,
+    ImportReport,
+    RowError,
+    RowOutcome,
+)
 from sanpi.registry.listings import repository as listings
 from sanpi.registry.listings.models import Listing
 from sanpi.registry.listings.rules import ListingRefused, check_listing
@@ -37,29 +49,32 @@ from sanpi.registry.projects import rules
 from sanpi.registry.projects import service as project_service
 from sanpi.registry.projects.models import Project
 from sanpi.registry.projects.repository import ProjectFilter
-from sanpi.registry.projects.schemas import ProjectCreate, ProjectSort
+from sanpi.registry.projects.schemas import ProjectCreate, ProjectSort, ProjectUpdate
 
-HEADER_ROW = 1
 BATCH_OF_COLUMN = {
     "sign_period": BatchType.SIGN,
     "start_period": BatchType.START,
     "produce_period": BatchType.PRODUCE,
 }
+BATCH_LABELS = {BatchType.SIGN: "签约", BatchType.START: "开工", BatchType.PRODUCE: "投产"}
 # A pydantic error location (first element) → the sheet column it came from.
 ENTERPRISE_FIELD = {v: k for k, v in rules.ENTERPRISE_COLUMNS.items()}
-
-
-@dataclass
-class ParsedRow:
-    number: int  # spreadsheet row number (the header is row 1)
-    project: Project | None = None
-    listings: list[tuple[BatchType, int]] = field(default_factory=list)
+# Columns an update compares and may change (master data a PATCH may change).
+UPDATABLE = tuple(
+    c.key
+    for c in COLUMNS
+    if c.importable
+    and c.key not in ("id", "version", "initial_stage", "started_date", *PERIOD_KEYS)
+)
+AMOUNT_KEYS = {c.key for c in COLUMNS if "万元" in c.zh}
+WORKBOOK_TITLE = "项目台账"
 
 
 @dataclass
 class Header:
     """Which sheet column (by index) holds which ledger column, and the header as written."""
 
+    row: int
     index: dict[int, Column]
     written: dict[str, str]  # column key → the header as it stands in the file
 
@@ -67,26 +82,74 @@ class Header:
         return self.written.get(key) or BY_KEY[key].zh
 
 
-def read_header(headers: Sequence[str]) -> tuple[Header, list[RowError]]:
+@dataclass
+class ParsedRow:
+    number: int  # spreadsheet row number
+    values: dict[str, Any]  # column key → value (None: blank) for every importable column
+    errors: list[RowError] = field(default_factory=list)
+    action: Action = Action.ERROR
+    project: Project | None = None  # create: the new row; update: the project it changes
+    changes: dict[str, Any] = field(default_factory=dict)  # update: column → new value
+    listings: list[tuple[BatchType, int]] = field(default_factory=list)  # to add
+
+
+class Problems:
+    """Collects a row's errors, rendered in the reader's language."""
+
+    def __init__(self, row: ParsedRow, header: Header, lang: Lang) -> None:
+        self.row, self.header, self.lang = row, header, lang
+
+    def add(self, key: str, said: Said, code: str = "") -> None:
+        column = self.header.name(key)
+        reason = said.text(self.lang)
+        label = BY_KEY[key].label(self.lang) if key in BY_KEY else column
+        self.row.errors.append(
+            RowError(
+                row=self.row.number,
+                column=column,
+                reason=reason,
+                message=row_line(self.row.number, label, reason, self.lang),
+                code=code,
+            )
+        )
+
+    def has(self, key: str) -> bool:
+        column = self.header.name(key)
+        return any(e.column == column for e in self.row.errors)
+
+
+def read_header(
+    header_row: int, headers: Sequence[str], lang: Lang
+) -> tuple[Header, list[RowError]]:
     errors: list[RowError] = []
-    header = Header({}, {})
+    header = Header(header_row, {}, {})
+
+    def problem(column: str, said: Said) -> None:
+        reason = said.text(lang)
+        errors.append(
+            RowError(
+                row=header_row,
+                column=column,
+                reason=reason,
+                message=row_line(header_row, column, reason, lang),
+            )
+        )
+
     for position, text in enumerate(headers):
         if not text:
-            errors.append(
-                RowError(row=HEADER_ROW, column=f"#{position + 1}", reason="empty header")
-            )
+            problem(f"#{position + 1}", Said("表头为空", "empty header"))
             continue
         column = HEADER_INDEX.get(normalise(text))
         if column is None:
-            errors.append(RowError(row=HEADER_ROW, column=text, reason="unknown column"))
+            problem(text, Said("不认识的列", "unknown column"))
             continue
         if column.key in header.written:
-            errors.append(
-                RowError(
-                    row=HEADER_ROW,
-                    column=text,
-                    reason=f"duplicate column: {header.written[column.key]} is the same",
-                )
+            problem(
+                text,
+                Said(
+                    f"重复的列：与「{header.written[column.key]}」相同",
+                    f"duplicate column: {header.written[column.key]} is the same",
+                ),
             )
             continue
         header.written[column.key] = text
@@ -94,9 +157,7 @@ def read_header(headers: Sequence[str]) -> tuple[Header, list[RowError]]:
             header.index[position] = column
     for column in COLUMNS:
         if column.required and column.key not in header.written:
-            errors.append(
-                RowError(row=HEADER_ROW, column=column.zh, reason=f"missing column ({column.en})")
-            )
+            problem(column.zh, Said(f"缺少这一列（{column.en}）", f"missing column ({column.en})"))
     return header, errors
 
 
@@ -106,8 +167,8 @@ def _pydantic_column(loc: tuple[int | str, ...]) -> str:
     return str(loc[0]) if loc else "name"
 
 
-class RowReader:
-    """Turns one data row into a Project and its listings, collecting every problem it has."""
+class Planner:
+    """Decides what each parsed row does (create, update, unchanged) and finds its problems."""
 
     def __init__(
         self,
@@ -116,31 +177,34 @@ class RowReader:
         principal: Principal,
         parks: Sequence[str],
         known_periods: dict[int, Period],
+        lang: Lang,
     ) -> None:
         self.header = header
         self.principal = principal
         self.parks = parks
         self.periods = known_periods
+        self.lang = lang
 
-    def read(self, number: int, cells: Sequence[Any]) -> tuple[ParsedRow, list[RowError]]:
-        errors: list[RowError] = []
-
-        def problem(key: str, reason: str) -> None:
-            errors.append(RowError(row=number, column=self.header.name(key), reason=reason))
-
-        values: dict[str, Any] = {}
+    def parse(self, number: int, cells: Sequence[Any]) -> ParsedRow:
+        row = ParsedRow(number, {})
+        problems = Problems(row, self.header, self.lang)
         for position, column in self.header.index.items():
             raw = cells[position] if position < len(cells) else None
             try:
-                value = parse_cell(column, raw)
+                row.values[column.key] = parse_cell(column, raw)
             except CellError as exc:
-                problem(column.key, str(exc))
-                continue
-            if value is not None:
-                values[column.key] = value
-        row = ParsedRow(number)
+                problems.add(column.key, exc.said)
+                row.values[column.key] = None
+        return row
+
+    # --- create ------------------------------------------------------------------------------
+
+    def create(self, row: ParsedRow) -> None:
+        problems = Problems(row, self.header, self.lang)
+        values = {k: v for k, v in row.values.items() if v is not None}
         project_id = values.pop("id", None)
-        periods_wanted = {k: values.pop(k) for k in PERIOD_KEYS if k in values}
+        values.pop("version", None)  # a new project starts at version 1
+        wanted = {k: values.pop(k) for k in PERIOD_KEYS if k in values}
         body: dict[str, Any] = {k: v for k, v in values.items() if not k.startswith("enterprise_")}
         enterprise = {
             ENTERPRISE_FIELD[k]: v for k, v in values.items() if k.startswith("enterprise_")
@@ -149,73 +213,306 @@ class RowReader:
             body["enterprise"] = enterprise
         # Every problem of the row is reported, not only the first: a cell that could not be
         # read is left out, and the checks below skip the columns already at fault.
-        unreadable = {e.column for e in errors}
         for key in ("name", "park", "total_investment"):
-            if key not in values and self.header.name(key) not in unreadable:
-                problem(key, "required")
+            if key not in values and not problems.has(key):
+                problems.add(key, Said("必须填写", "required"))
         try:
             create = ProjectCreate.model_validate(body)
         except ValidationError as exc:
-            for err in exc.errors():
-                at = _pydantic_column(tuple(err["loc"]))
-                if err["type"] != "missing" and self.header.name(at) not in unreadable:
-                    problem(at, str(err["msg"]))
+            self._pydantic(exc, problems)
             if "park" in values and values["park"] not in self.parks:
-                problem("park", f"unknown park; one of {', '.join(self.parks)}")
-            self._check_periods(
-                periods_wanted,
-                problem,
-                started=values.get("initial_stage") == Stage.UNDER_CONSTRUCTION.value,
-            )
-            return row, errors
-        if errors:
-            for p in rules.problems(rules.flatten(create.model_dump()), parks=self.parks):
-                if self.header.name(p.field) not in unreadable:
-                    problem(p.field, p.reason)
-            direct = create.initial_stage is Stage.UNDER_CONSTRUCTION
-            self._check_periods(periods_wanted, problem, started=direct)
-            return row, errors
+                problems.add("park", self._unknown_park(values["park"]))
+            started = values.get("initial_stage") == Stage.UNDER_CONSTRUCTION.value
+            self._new_listings(row, wanted, {}, problems, started=started, cancelled=False)
+            return
         project = project_service.new_project(create, principal=self.principal)
         if project_id is not None:
             try:
                 project.id = str(uuid.UUID(str(project_id)))
             except ValueError:
-                problem("id", f"{project_id!r} is not a project id (a UUID)")
-        for p in rules.problems(project.model_dump(), parks=self.parks):
-            problem(p.field, p.reason)
+                problems.add(
+                    "id",
+                    Said(
+                        f"不是项目ID（UUID），收到 {quoted(project_id)}",
+                        f"{project_id!r} is not a project id (a UUID)",
+                    ),
+                )
+        self._rules(project.model_dump(), problems)
         if project.park in self.parks and not self.principal.can_write_park(project.park):
-            problem("park", f"you may not write park {project.park}")
-        row.listings = self._check_periods(
-            periods_wanted, problem, started=project.initial_stage is Stage.UNDER_CONSTRUCTION
+            problems.add("park", self._not_your_park(project.park))
+        row.listings = self._new_listings(
+            row,
+            wanted,
+            {},
+            problems,
+            started=project.initial_stage is Stage.UNDER_CONSTRUCTION,
+            cancelled=False,
         )
         row.project = project
-        return row, errors
+        row.action = Action.CREATE
 
-    def _check_periods(
-        self, wanted: dict[str, int], problem: Callable[[str, str], None], *, started: bool
+    # --- update ------------------------------------------------------------------------------
+
+    def update(self, row: ParsedRow, project: Project, listed: dict[BatchType, int]) -> None:
+        problems = Problems(row, self.header, self.lang)
+        row.project = project
+        body: dict[str, Any] = {}
+        for key in UPDATABLE:
+            if key not in self.header.written or key.startswith("enterprise_"):
+                continue
+            if row.values.get(key) is None and problems.has(key):
+                continue  # unreadable: reported already
+            body[key] = row.values.get(key)
+        if any(k.startswith("enterprise_") for k in self.header.written):
+            body["enterprise"] = self._enterprise(row, project)
+        for key in ("name", "park", "total_investment"):
+            if key in body and body[key] is None and not problems.has(key):
+                problems.add(key, Said("必须填写", "required"))
+                body.pop(key)
+        try:
+            update = ProjectUpdate.model_validate(body)
+        except ValidationError as exc:
+            self._pydantic(exc, problems)
+            return
+        changes = rules.flatten(update.model_dump(exclude_unset=True, exclude={"version"}))
+        if "is_manufacturing" in changes:
+            changes["is_manufacturing"] = bool(changes["is_manufacturing"])
+        changed = project_service.changed_columns(project, changes)
+        row.changes = {k: changes[k] for k in changed}
+        self._fixed(row, project, problems)
+        started = project_service.reached(project, Stage.UNDER_CONSTRUCTION)
+        wanted = {k: row.values.get(k) for k in PERIOD_KEYS if k in self.header.written}
+        row.listings = self._new_listings(
+            row,
+            wanted,
+            listed,
+            problems,
+            started=started,
+            cancelled=project.cancelled_on is not None,
+        )
+        if not row.changes and not row.listings:
+            if not row.errors:
+                row.action = Action.UNCHANGED
+            return
+        merged = {**project.model_dump(), **changes}
+        self._rules(merged, problems, only=set(row.changes))
+        for park in {project.park, row.changes.get("park", project.park)}:
+            if not self.principal.can_write_park(park):
+                problems.add("park", self._not_your_park(park))
+                break
+        if project.cancelled_on is not None and row.changes:
+            problems.add(
+                next(iter(row.changes)),
+                Said(
+                    f"项目已于 {project.cancelled_on} 终止，主数据不能再修改",
+                    f"the project was cancelled on {project.cancelled_on}; its master data is frozen",
+                ),
+            )
+        self._version(row, project, problems)
+        row.action = Action.UPDATE
+
+    def _enterprise(self, row: ParsedRow, project: Project) -> dict[str, Any] | None:
+        """The enterprise as the sheet leaves it: its columns, the project's for columns absent."""
+        values = {}
+        for sub, column in rules.ENTERPRISE_COLUMNS.items():
+            if column in self.header.written:
+                values[sub] = row.values.get(column)
+            else:
+                values[sub] = getattr(project, column)
+        if all(v is None for v in values.values()):
+            return None
+        return {k: v for k, v in values.items() if v is not None}
+
+    def _fixed(self, row: ParsedRow, project: Project, problems: Problems) -> None:
+        """初始阶段 and a direct start's 开工日期 are set once, when the project is registered."""
+        stage = row.values.get("initial_stage")
+        if "initial_stage" in self.header.written and stage not in (None, project.initial_stage):
+            problems.add(
+                "initial_stage",
+                Said(
+                    "初始阶段只在登记时填写，不能通过导入修改",
+                    "the initial stage is set at registration; an import cannot change it",
+                ),
+            )
+        if "started_date" in self.header.written:
+            direct = project.initial_stage is Stage.UNDER_CONSTRUCTION
+            expected = project.started_date if direct else None
+            if row.values.get("started_date") != expected and not problems.has("started_date"):
+                problems.add(
+                    "started_date",
+                    Said(
+                        "开工日期不能通过导入修改（由登记或开工里程碑确定）",
+                        "the start date cannot be changed by an import (registration or the "
+                        "STARTED milestone sets it)",
+                    ),
+                )
+
+    def _version(self, row: ParsedRow, project: Project, problems: Problems) -> None:
+        version = row.values.get("version")
+        if version is None or problems.has("version"):
+            return
+        if version < project.version:
+            problems.add(
+                "version",
+                Said(
+                    f"导出后该项目已被修改（表中版本 {version}，当前版本 {project.version}）："
+                    "请重新导出后再改",
+                    f"changed since this sheet was exported (version {version} here, "
+                    f"{project.version} now): export again and redo the edit",
+                ),
+                code="conflict",
+            )
+        elif version > project.version:
+            problems.add(
+                "version",
+                Said(
+                    f"版本 {version} 不存在（当前版本 {project.version}）",
+                    f"version {version} does not exist (the project is at {project.version})",
+                ),
+            )
+
+    # --- shared checks -------------------------------------------------------------------------
+
+    def _pydantic(self, exc: ValidationError, problems: Problems) -> None:
+        for err in exc.errors():
+            at = _pydantic_column(tuple(err["loc"]))
+            if at not in BY_KEY:
+                at = "name"
+            if err["type"] != "missing" and not problems.has(at):
+                problems.add(at, from_pydantic(err, wan=at in AMOUNT_KEYS))
+            elif err["type"] == "missing" and not problems.has(at):
+                problems.add(at, Said("必须填写", "required"))
+
+    def _rules(
+        self, values: dict[str, Any], problems: Problems, only: set[str] | None = None
+    ) -> None:
+        for p in rules.problems(values, parks=self.parks):
+            if only is not None and p.field not in only:
+                continue
+            if problems.has(p.field):
+                continue
+            if p.field == "park":
+                problems.add("park", self._unknown_park(values.get("park")))
+            else:
+                problems.add(p.field, _rule_said(p.field, p.reason, values))
+
+    def _unknown_park(self, park: Any) -> Said:
+        return Said(
+            f"没有园区 {quoted(park)}：应为 {'、'.join(self.parks)} 之一",
+            f"unknown park; one of {', '.join(self.parks)}",
+        )
+
+    def _not_your_park(self, park: str) -> Said:
+        return Said(f"无权修改园区「{park}」的项目", f"you may not write park {park}")
+
+    def _new_listings(
+        self,
+        row: ParsedRow,
+        wanted: dict[str, Any],
+        listed: dict[BatchType, int],
+        problems: Problems,
+        *,
+        started: bool,
+        cancelled: bool,
     ) -> list[tuple[BatchType, int]]:
-        """The row's listings (签约/开工/投产期次) that the listing rules accept."""
-        existing: dict[BatchType, int] = {}
+        """The row's listings (签约/开工/投产期次) not yet on record that the listing rules accept."""
+        existing = dict(listed)
         accepted: list[tuple[BatchType, int]] = []
         for key, batch in BATCH_OF_COLUMN.items():
-            if key not in wanted:
+            if key not in wanted or problems.has(key):
                 continue
-            period = self.periods.get(wanted[key])
+            number = wanted[key]
+            current = listed.get(batch)
+            if number == current:
+                continue
+            if current is not None:
+                problems.add(
+                    key,
+                    Said(
+                        f"已在第 {current} 期{BATCH_LABELS[batch]}清单上；清单不能通过导入修改或删除",
+                        f"already on period {current}'s {batch} list; an import cannot change "
+                        "or remove a listing",
+                    ),
+                )
+                continue
+            if number is None:
+                continue
+            period = self.periods.get(number)
             try:
                 check_listing(
                     batch=batch,
-                    period=wanted[key],
+                    period=number,
                     period_status=None if period is None else period.status,
                     existing=existing,
                     started=started,
-                    cancelled=False,
+                    cancelled=cancelled,
                 )
             except ListingRefused as exc:
-                problem(key, exc.reason)
+                problems.add(key, _listing_said(exc.reason, number, period is None))
                 continue
-            existing[batch] = wanted[key]
-            accepted.append((batch, wanted[key]))
+            existing[batch] = number
+            accepted.append((batch, number))
         return accepted
+
+
+def _rule_said(field_: str, reason: str, values: dict[str, Any]) -> Said:
+    if field_ in ("contract_amount", "annual_plan_investment"):
+        label = BY_KEY[field_].label("zh")
+        return Said(
+            f"{label} {values.get(field_)} 万元大于总投资 {values.get('total_investment')} 万元",
+            reason,
+        )
+    if field_ in rules.DATE_ORDER:
+        return Said(f"日期早于前一个节点：{reason}", reason)
+    if field_ == "started_date":
+        return Said("仅直接开工（初始阶段为 在建）的项目填写开工日期", reason)
+    return Said(reason, reason)
+
+
+def _listing_said(reason: str, period: int, unknown: bool) -> Said:
+    if unknown:
+        return Said(f"第 {period} 期不存在：请先创建该期", reason)
+    if "closed" in reason:
+        return Said(f"第 {period} 期已关闭，清单不能再变", reason)
+    if "PRODUCE listing needs" in reason:
+        return Said("投产清单需要更早的开工清单，或项目已开工", reason)
+    if "must come" in reason:
+        return Said(f"期次顺序不对：{reason}", reason)
+    return Said(reason, reason)
+
+
+async def _targets(
+    session: AsyncSession, rows: list[ParsedRow]
+) -> tuple[dict[str, Project], dict[str, list[Project]], dict[str, dict[BatchType, int]]]:
+    """The projects the rows name (by id, by code) and their listings."""
+    ids = sorted({i for r in rows if (i := _uuid(r.values.get("id"))) is not None})
+    codes = sorted(
+        {
+            str(code)
+            for r in rows
+            if r.values.get("id") is None
+            and (code := r.values.get("national_project_code")) is not None
+        }
+    )
+    by_id = {p.id: p for p in await projects.by_ids(session, ids)}
+    by_code: dict[str, list[Project]] = {}
+    for p in await projects.by_codes(session, codes):
+        assert p.national_project_code is not None
+        by_code.setdefault(p.national_project_code, []).append(p)
+    found = [*by_id, *(p.id for group in by_code.values() for p in group)]
+    listed: dict[str, dict[BatchType, int]] = {}
+    for listing in await listings.of_projects(session, found):
+        listed.setdefault(listing.project_id, {})[listing.batch] = listing.period
+    return by_id, by_code, listed
+
+
+def _uuid(value: Any) -> str | None:
+    if value is None:
+        return None
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return None
 
 
 async def import_sheet(
@@ -228,54 +525,157 @@ async def import_sheet(
     principal: Principal,
     parks: Sequence[str],
     max_rows: int,
+    lang: Lang = "zh",
 ) -> ImportReport:
-    """Checks every row; a dry run reports, a real run writes all rows (with their events) or,
-    if any row is bad, nothing at all (422 listing every bad row)."""
-    chosen = fmt or sheets.detect(filename, content)
+    """Checks every row; a dry run reports what each row would do, a real run writes all rows
+    (with their events) or, if any row is bad, nothing at all (422 listing every bad row)."""
     try:
-        # Seconds of CPU for a big sheet: off the event loop, and bounded (sheets.py).
-        sheet = await asyncio.to_thread(sheets.read, content, chosen, sheets.Limits(max_rows))
+        chosen = fmt or sheets.detect(filename, content)
+        # Seconds of CPU for a big sheet: off the event loop.
+        sheet = await asyncio.to_thread(
+            sheets.read, content, chosen, sheets.Limits(max_rows), is_column=is_column
+        )
     except sheets.SheetError as exc:
-        raise InvalidInput(str(exc), errors=[FieldProblem("file", str(exc))]) from exc
-    header, errors = read_header(sheet.headers)
-    data = sheet.rows
-    parsed: list[ParsedRow] = []
-    if not errors:
-        reader = RowReader(
+        said = exc.text(lang)
+        raise InvalidInput(said, errors=[FieldProblem("file", said)]) from exc
+    header, header_errors = read_header(sheet.header_row, sheet.headers, lang)
+    rows: list[ParsedRow] = []
+    if not header_errors:
+        planner = Planner(
             header,
             principal=principal,
             parks=parks,
             known_periods={p.number: p for p in await periods.all_periods(uow.session)},
+            lang=lang,
         )
-        for number, cells in data:
-            row, row_errors = reader.read(number, cells)
-            errors += row_errors
-            if row.project is not None:
-                parsed.append(row)
-        errors += await _duplicate_ids(uow.session, parsed, header)
+        rows = [planner.parse(number, cells) for number, cells in sheet.rows]
+        by_id, by_code, listed = await _targets(uow.session, rows)
+        seen: dict[str, int] = {}
+        for row in rows:
+            target = _target(row, by_id, by_code, header, lang)
+            if target is None:
+                planner.create(row)
+            else:
+                planner.update(row, target, listed.get(target.id, {}))
+            # Two rows about one project: the same id (given or matched) or, for new projects
+            # named by their code only, the same code.
+            key = None
+            code = row.values.get("national_project_code")
+            if row.project is not None and (target is not None or row.values.get("id")):
+                key = row.project.id
+            elif code is not None:
+                key = f"code:{code}"
+            if key is not None:
+                if key in seen:
+                    Problems(row, header, lang).add(
+                        "id" if "id" in header.written else "national_project_code",
+                        Said(
+                            f"与第 {seen[key]} 行是同一个项目", f"same project as row {seen[key]}"
+                        ),
+                    )
+                seen.setdefault(key, row.number)
+            if row.errors:
+                row.action = Action.ERROR
+    errors = header_errors + [e for r in rows for e in r.errors]
     report = ImportReport(
         dry_run=dry_run,
         format=chosen,
-        rows=len(data),
-        valid_rows=len({r.number for r in parsed} - {e.row for e in errors}),
-        errors=sorted(errors, key=lambda e: (e.row, e.column)),
+        header_row=sheet.header_row,
+        rows=len(sheet.rows),
+        valid_rows=sum(1 for r in rows if r.action is not Action.ERROR),
+        errors=errors,
+        outcomes=[_outcome(r, header) for r in rows],
     )
+    report.created = sum(1 for r in rows if r.action is Action.CREATE)
+    report.updated = sum(1 for r in rows if r.action is Action.UPDATE)
+    report.unchanged = sum(1 for r in rows if r.action is Action.UNCHANGED)
+    report.project_ids = [
+        r.project.id
+        for r in rows
+        if r.project is not None and r.action in (Action.CREATE, Action.UPDATE)
+    ]
     if dry_run:
         return report
     if errors:
-        raise InvalidInput(
-            f"{len({e.row for e in errors})} of {len(data)} rows have problems; nothing was imported",
-            errors=[FieldProblem(f"row {e.row}: {e.column}", e.reason) for e in report.errors],
-            rows=[e.model_dump() for e in report.errors],
+        bad = len({e.row for e in errors})
+        detail = (
+            f"{len(sheet.rows)} 行中有 {bad} 行有问题，整个文件都没有导入"
+            if lang == "zh"
+            else f"{bad} of {len(sheet.rows)} rows have problems; nothing was imported"
         )
+        raise InvalidInput(
+            detail,
+            errors=[FieldProblem(f"row {e.row}: {e.column}", e.reason) for e in errors],
+            rows=[e.model_dump() for e in errors],
+        )
+    await _write(uow, rows, principal)
+    return report
+
+
+def _target(
+    row: ParsedRow,
+    by_id: dict[str, Project],
+    by_code: dict[str, list[Project]],
+    header: Header,
+    lang: Lang,
+) -> Project | None:
+    """The project a row names: by its id; without one, by its 项目代码 (one project only)."""
+    given = _uuid(row.values.get("id"))
+    if given is not None:
+        return by_id.get(given)
+    if row.values.get("id") is not None:
+        return None  # not a UUID: the create path reports it
+    code = row.values.get("national_project_code")
+    matches = by_code.get(code, []) if code is not None else []
+    if len(matches) > 1:
+        Problems(row, header, lang).add(
+            "national_project_code",
+            Said(
+                f"项目代码对应 {len(matches)} 个项目：请填写项目ID",
+                f"{len(matches)} projects carry this code: give the project id",
+            ),
+        )
+    return matches[0] if len(matches) == 1 else None
+
+
+def _outcome(row: ParsedRow, header: Header) -> RowOutcome:
+    project = row.project
+    changes = []
+    if row.action is Action.UPDATE and project is not None:
+        changes = [
+            FieldChange(field=key, column=header.name(key), old=getattr(project, key), new=value)
+            for key, value in row.changes.items()
+        ]
+        for batch, number in row.listings:
+            key = next(k for k, b in BATCH_OF_COLUMN.items() if b is batch)
+            changes.append(FieldChange(field=key, column=header.name(key), old=None, new=number))
+    return RowOutcome(
+        row=row.number,
+        action=row.action,
+        project_id=None if project is None else project.id,
+        name=row.values.get("name") or (None if project is None else project.name),
+        changes=changes,
+        errors=row.errors,
+    )
+
+
+async def _write(uow: UnitOfWork, rows: list[ParsedRow], principal: Principal) -> None:
+    """Creates and updates, each with its events, in sheet order (one transaction)."""
     known = {p.number: p for p in await periods.all_periods(uow.session)}
-    for row in parsed:
-        assert row.project is not None
-        project_service.add_registered(uow, row.project)
-    for row in parsed:
+    for row in rows:
+        if row.action is Action.CREATE and row.project is not None:
+            project_service.add_registered(uow, row.project)
+        elif row.action is Action.UPDATE and row.project is not None and row.changes:
+            project_service.apply_changes(uow, row.project, row.changes, principal=principal)
+    listed_before: dict[str, dict[BatchType, int]] = {}
+    updated = [r.project.id for r in rows if r.action is Action.UPDATE and r.project is not None]
+    for listing in await listings.of_projects(uow.session, updated):
+        listed_before.setdefault(listing.project_id, {})[listing.batch] = listing.period
+    for row in rows:
         project = row.project
-        assert project is not None
-        by_batch: dict[BatchType, int] = {}
+        if project is None or row.action not in (Action.CREATE, Action.UPDATE):
+            continue
+        by_batch = dict(listed_before.get(project.id, {}))
         for batch, number in row.listings:
             emit_listed(
                 uow,
@@ -293,40 +693,9 @@ async def import_sheet(
                 known[number],
             )
             by_batch[batch] = number
-    report.created = len(parsed)
-    report.project_ids = [r.project.id for r in parsed if r.project is not None]
-    return report
 
 
-async def _duplicate_ids(
-    session: AsyncSession, parsed: list[ParsedRow], header: Header
-) -> list[RowError]:
-    """An id already in the registry, or twice in the sheet: importing it again would duplicate."""
-    if "id" not in header.written:
-        return []
-    errors: list[RowError] = []
-    seen: dict[str, int] = {}
-    ids = [r.project.id for r in parsed if r.project is not None]
-    existing = await projects.existing_ids(session, ids)
-    for row in parsed:
-        assert row.project is not None
-        pid = row.project.id
-        if pid in existing:
-            errors.append(
-                RowError(
-                    row=row.number,
-                    column=header.name("id"),
-                    reason="already in the registry (change it with PATCH, or clear the id)",
-                )
-            )
-        elif pid in seen:
-            errors.append(
-                RowError(
-                    row=row.number, column=header.name("id"), reason=f"same id as row {seen[pid]}"
-                )
-            )
-        seen.setdefault(pid, row.number)
-    return errors
+# --- export and templates -------------------------------------------------------------------------
 
 
 async def export_sheet(
@@ -336,15 +705,47 @@ async def export_sheet(
     sort: ProjectSort,
     fmt: sheets.SheetFormat,
     chinese: bool,
+    parks: Sequence[str],
+    district: str,
 ) -> bytes:
-    """The filtered ledger as one sheet, every column of the import plus the current stage."""
+    """The filtered ledger as one sheet, every column of the import plus the current stage; the
+    XLSX is laid out as the template (notes, dropdowns, frozen header) for editing."""
     rows = await projects.all_matching(session, filters=filters, sort=sort)
     listed: dict[str, dict[BatchType, int]] = {}
     for listing in await listings.of_projects(session, [p.id for p in rows]):
         listed.setdefault(listing.project_id, {})[listing.batch] = listing.period
-    headers = [c.zh if chinese else c.en for c in COLUMNS]
-    table = [[_cell(c, p, listed.get(p.id, {}), chinese) for c in COLUMNS] for p in rows]
-    return sheets.write(headers, table, fmt)
+    table = ([_cell(c, p, listed.get(p.id, {}), chinese) for c in COLUMNS] for p in rows)
+    if fmt is sheets.SheetFormat.CSV:
+        return sheets.write_csv([c.header(chinese) for c in COLUMNS], list(table))
+    now = utcnow().astimezone(CAMPAIGN_TZ)
+    title = (
+        f"{district}{WORKBOOK_TITLE}（导出于 {now:%Y-%m-%d %H:%M}，共 {len(rows)} 个项目；"
+        "改好后整表导入即可更新）"
+        if chinese
+        else f"{district} project ledger (exported {now:%Y-%m-%d %H:%M}, {len(rows)} projects)"
+    )
+    return await asyncio.to_thread(
+        templates.workbook,
+        sheet=WORKBOOK_TITLE,
+        title=title,
+        fields=fields(chinese=chinese, parks=parks),
+        rows=table,
+    )
+
+
+def template(*, chinese: bool, parks: Sequence[str], district: str) -> bytes:
+    """An empty ledger to fill in: the export's layout without rows."""
+    title = (
+        f"{district}{WORKBOOK_TITLE}导入模板（第 2 行为填写说明；金额单位：万元）"
+        if chinese
+        else f"{district} project ledger template (row 2 explains each column; amounts in 万元)"
+    )
+    return templates.workbook(
+        sheet=WORKBOOK_TITLE,
+        title=title,
+        fields=fields(chinese=chinese, parks=parks),
+        rows=[],
+    )
 
 
 def _cell(column: Column, project: Project, listed: dict[BatchType, int], chinese: bool) -> Any:
@@ -356,4 +757,6 @@ def _cell(column: Column, project: Project, listed: dict[BatchType, int], chines
         value = round(project.total_investment / 10_000, 2)
     else:
         value = getattr(project, column.key)
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(CAMPAIGN_TZ).replace(tzinfo=None)
     return export_value(column, value, chinese=chinese)

@@ -125,6 +125,25 @@ async def existing_ids(session: AsyncSession, ids: Sequence[str]) -> set[str]:
     return found
 
 
+async def by_ids(session: AsyncSession, ids: Sequence[str]) -> list[Project]:
+    """The projects of these ids that exist (a sheet's rows, 500 ids a statement)."""
+    found: list[Project] = []
+    for start in range(0, len(ids), 500):
+        stmt = select(Project).where(col(Project.id).in_(ids[start : start + 500]))
+        found.extend((await session.exec(stmt)).all())
+    return found
+
+
+async def by_codes(session: AsyncSession, codes: Sequence[str]) -> list[Project]:
+    """The projects carrying any of these national project codes."""
+    found: list[Project] = []
+    for start in range(0, len(codes), 500):
+        chunk = codes[start : start + 500]
+        stmt = select(Project).where(col(Project.national_project_code).in_(chunk))
+        found.extend((await session.exec(stmt)).all())
+    return found
+
+
 def add(session: AsyncSession, project: Project) -> None:
     session.add(project)
 

@@ -243,9 +243,29 @@ async def update(
     validate(merged, parks=parks)
     if "park" in changes:
         principal.ensure_can_write_park(changes["park"])
-    changed = [k for k, v in changes.items() if getattr(project, k) != v]
+    apply_changes(session, project, changes, principal=principal)
+    return project
+
+
+def changed_columns(project: Project, changes: dict[str, Any]) -> list[str]:
+    """The columns whose new value differs from the row's (a cleared 是否制造业 is 否)."""
+    out = []
+    for key, value in changes.items():
+        if key == "is_manufacturing":
+            value = bool(value)
+        if getattr(project, key) != value:
+            out.append(key)
+    return out
+
+
+def apply_changes(
+    uow: UnitOfWork, project: Project, changes: dict[str, Any], *, principal: Principal
+) -> list[str]:
+    """Writes the changed columns (already validated), bumps the version and emits one
+    project.updated naming what changed and who changed it; the changed columns, [] for none."""
+    changed = changed_columns(project, changes)
     if not changed:
-        return project
+        return []
     for key in changed:
         setattr(project, key, changes[key])
     project.is_manufacturing = bool(project.is_manufacturing)
@@ -259,7 +279,7 @@ async def update(
             updated_by=principal.subject,
         ),
     )
-    return project
+    return changed
 
 
 async def cancel(

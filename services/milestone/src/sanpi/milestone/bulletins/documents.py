@@ -1,0 +1,345 @@
+"""The bulletin as the files leaders receive: an XLSX (one sheet per section and a chart) and an
+A4 PDF (Chinese font embedded, printable in black and white)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, Paragraph, Spacer
+
+from sanpi.milestone.bulletins.schemas import Bulletin
+from sanpi.office import pdf
+from sanpi.office.sheets import formula_like
+from sanpi.office.templates import display_width
+
+
+def _yi(wan: int) -> float:
+    return round(wan / 10_000, 2)
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}%"
+
+
+def _pts(value: float | None) -> str:
+    return "—" if value is None else f"{value:+.1f}"
+
+
+def subtitle(b: Bulletin) -> str:
+    text = (
+        f"{b.period_label}（{b.start:%Y-%m-%d} 至 {b.end:%Y-%m-%d}），数据截至 {b.as_of:%Y-%m-%d}"
+    )
+    return text + ("（本期尚未结束，为阶段数据）" if b.provisional else "")
+
+
+def summary(b: Bulletin) -> str:
+    inv = b.district.investment
+    red_parks = [p.park for p in b.parks if p.mark == "red"]
+    parts = [
+        f"截至 {b.as_of.year}年{b.as_of.month}月{b.as_of.day}日，全区序时进度 {b.district.time_progress_pct:.1f}%",
+        f"列入调度的项目年度计划投资 {_yi(inv.annual_plan)} 亿元，已完成 {_yi(inv.completed_ytd)} 亿元"
+        f"（{_pct(inv.completion_pct)}，应完成 {_pct(inv.expected_pct)}，"
+        f"{'超出' if (inv.gap_pts or 0) >= 0 else '落后'} {abs(inv.gap_pts or 0):.1f} 个百分点）",
+        f"红色预警项目 {len(b.red_projects)} 个",
+        f"本期新开工 {len(b.started)} 个、新投产 {len(b.produced)} 个",
+    ]
+    if red_parks:
+        parts.append(f"亮红灯的园区：{'、'.join(red_parks)}")
+    return "；".join(parts) + "。"
+
+
+# --- the sections as rows (both files print the same tables) -----------------------------------------
+
+
+def target_rows(b: Bulletin) -> list[list[Any]]:
+    rows: list[list[Any]] = [["指标", "年度目标", "已完成", "完成率", "序时进度", "差距(百分点)"]]
+    for t in b.district.targets:
+        rows.append(
+            [
+                t.label,
+                f"{t.target:g} {t.unit}",
+                f"{t.actual:g} {t.unit}",
+                _pct(t.attainment_pct),
+                _pct(t.time_progress_pct),
+                _pts(t.gap_pts),
+            ]
+        )
+    inv = b.district.investment
+    rows.append(
+        [
+            "年度计划投资完成",
+            f"{_yi(inv.annual_plan):g} 亿元",
+            f"{_yi(inv.completed_ytd):g} 亿元",
+            _pct(inv.completion_pct),
+            _pct(inv.expected_pct),
+            _pts(inv.gap_pts),
+        ]
+    )
+    return rows
+
+
+def rate_rows(b: Bulletin) -> list[list[Any]]:
+    rows: list[list[Any]] = [["本年批次 / 转化率", "个数", "金额(亿元) / 比率"]]
+    for x in b.district.batches:
+        rows.append([x.label, x.count, f"{x.amount_yi:g}"])
+    for r in b.district.rates:
+        rows.append([r.label, f"{r.numerator}/{r.denominator}", _pct(r.pct)])
+    return rows
+
+
+def park_rows(b: Bulletin) -> list[list[Any]]:
+    rows: list[list[Any]] = [
+        [
+            "排名",
+            "园区",
+            "标识",
+            "项目数",
+            "红色",
+            "黄色",
+            "年度计划(亿元)",
+            "已完成(亿元)",
+            "完成率",
+            "序时进度",
+            "差距",
+        ]
+    ]
+    for p in b.parks:
+        inv = p.investment
+        rows.append(
+            [
+                p.rank,
+                p.park,
+                p.mark_zh,
+                p.projects,
+                p.red,
+                p.yellow,
+                f"{_yi(inv.annual_plan):g}",
+                f"{_yi(inv.completed_ytd):g}",
+                _pct(inv.completion_pct),
+                _pct(inv.expected_pct),
+                _pts(inv.gap_pts),
+            ]
+        )
+    return rows
+
+
+def red_rows(b: Bulletin) -> list[list[Any]]:
+    rows: list[list[Any]] = [["序号", "项目名称", "园区", "责任单位", "预警规则", "情况"]]
+    for n, r in enumerate(b.red_projects, start=1):
+        rows.append(
+            [
+                n,
+                r.name,
+                r.park,
+                r.responsible_unit or "—",
+                "；".join(f"{h.rule} {h.title}" for h in r.rules),
+                "；".join(h.message for h in r.rules if h.message) or "—",
+            ]
+        )
+    return rows
+
+
+def news_rows(title: str, items: Sequence[Any]) -> list[list[Any]]:
+    rows: list[list[Any]] = [["序号", "项目名称", "园区", f"{title}日期", "总投资(亿元)"]]
+    for n, x in enumerate(items, start=1):
+        rows.append([n, x.name, x.park, x.day.isoformat(), f"{_yi(x.total_investment):g}"])
+    return rows
+
+
+def chart_series(b: Bulletin) -> tuple[list[str], list[tuple[str, list[float]]]]:
+    names = [p.park for p in b.parks]
+    done = [p.investment.completion_pct or 0.0 for p in b.parks]
+    due = [p.investment.expected_pct or 0.0 for p in b.parks]
+    return names, [("完成率", done), ("序时进度", due)]
+
+
+# --- XLSX -------------------------------------------------------------------------------------------
+
+_BOLD = Font(bold=True)
+_THIN = Side(style="thin", color="FF808080")
+_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_GREY = PatternFill("solid", fgColor="FFD9D9D9")
+_MARK_FILLS = {"红": "FFFF9999", "黄": "FFFFE699", "绿": "FFC6EFCE"}
+
+
+def _put(sheet: Worksheet, row: int, column: int, value: Any) -> Any:
+    cell = sheet.cell(row=row, column=column)
+    cell.value = value
+    if formula_like(value):  # a project name is data, never a formula
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    return cell
+
+
+def _block(sheet: Worksheet, top: int, title: str, rows: list[list[Any]]) -> int:
+    """A titled table from row `top`; returns the row after it."""
+    _put(sheet, top, 1, title).font = Font(bold=True, size=12)
+    for r, values in enumerate(rows, start=top + 1):
+        for c, value in enumerate(values, start=1):
+            cell = _put(sheet, r, c, value)
+            cell.border = _BOX
+            cell.alignment = Alignment(vertical="center", wrap_text=True)
+            if r == top + 1:
+                cell.font, cell.fill = _BOLD, _GREY
+                cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+            elif value in _MARK_FILLS and c == 3 and rows[0][2] == "标识":
+                cell.fill = PatternFill("solid", fgColor=_MARK_FILLS[value])
+                cell.font = _BOLD
+    return top + len(rows) + 2
+
+
+def xlsx(b: Bulletin) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "通报"
+    _put(sheet, 1, 1, b.title).font = Font(bold=True, size=16)
+    _put(sheet, 2, 1, subtitle(b))
+    _put(sheet, 3, 1, summary(b)).alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.merge_cells(start_row=3, start_column=1, end_row=3, end_column=11)
+    sheet.row_dimensions[3].height = 48
+    row = 5
+    row = _block(sheet, row, "一、全区指标完成情况（对照年度目标与序时进度）", target_rows(b))
+    row = _block(sheet, row, "二、本年批次与转化率", rate_rows(b))
+    park_top = row
+    row = _block(sheet, row, "三、园区排名（按年度计划投资完成率）", park_rows(b))
+    chart_anchor = row
+    row += 18
+    row = _block(sheet, row, "四、红色预警项目", red_rows(b))
+    row = _block(sheet, row, "五、本期新开工项目", news_rows("开工", b.started))
+    _block(sheet, row, "六、本期新投产项目", news_rows("投产", b.produced))
+    widths = [6, 30, 8, 16, 30, 48, 14, 14, 10, 10, 10]
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.column_dimensions["A"].width = max(
+        10, min(40, max((display_width(r[0]) for r in target_rows(b)), default=10))
+    )
+    if b.parks:
+        # The chart reads the completion and 序时进度 columns of the ranking as numbers, kept
+        # on a sheet of their own (the ranking shows them as text with a % sign).
+        data = book.create_sheet("图表数据")
+        names, series = chart_series(b)
+        data.append(["园区", *(label for label, _ in series)])
+        for n, name in enumerate(names):
+            data.append([name, *(values[n] for _, values in series)])
+        chart = BarChart()
+        chart.type = "col"
+        chart.title = "各园区年度计划投资完成率与序时进度（%）"
+        chart.y_axis.title = "%"
+        chart.add_data(
+            Reference(data, min_col=2, max_col=1 + len(series), min_row=1, max_row=1 + len(names)),
+            titles_from_data=True,
+        )
+        chart.set_categories(Reference(data, min_col=1, min_row=2, max_row=1 + len(names)))
+        chart.height, chart.width = 8, 18
+        sheet.add_chart(chart, f"B{chart_anchor}")
+    del park_top
+    sheet.freeze_panes = "A5"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+# --- PDF --------------------------------------------------------------------------------------------
+
+
+def _section(story: list[Flowable], styles: dict[str, Any], title: str) -> None:
+    story.append(Paragraph(title, styles["heading"]))
+
+
+def pdf_bytes(b: Bulletin) -> bytes:
+    styles = pdf.styles()
+    width = pdf.CONTENT_WIDTH
+    story: list[Flowable] = [
+        Paragraph(b.title, styles["title"]),
+        Paragraph(subtitle(b), styles["subtitle"]),
+        Paragraph(summary(b), styles["body"]),
+    ]
+    _section(story, styles, "一、全区指标完成情况（对照年度目标与序时进度）")
+    story.append(
+        pdf.table(
+            target_rows(b),
+            [width * f for f in (0.28, 0.16, 0.16, 0.12, 0.12, 0.16)],
+            align_right=(1, 2, 3, 4, 5),
+        )
+    )
+    story.append(Spacer(1, 3 * mm))
+    story.append(pdf.table(rate_rows(b), [width * f for f in (0.4, 0.3, 0.3)], align_right=(1, 2)))
+    _section(story, styles, "二、园区排名（按年度计划投资完成率；标识：红/黄/绿）")
+    rows = park_rows(b)
+    dark = [(2, n) for n, r in enumerate(rows) if n and r[2] == "红"]
+    story.append(
+        pdf.table(
+            rows,
+            [width * f for f in (0.06, 0.09, 0.07, 0.08, 0.07, 0.07, 0.13, 0.12, 0.1, 0.1, 0.11)],
+            align_right=(3, 4, 5, 6, 7, 8, 9, 10),
+            bold_cells=[(2, n) for n in range(1, len(rows))],
+            dark_cells=dark,
+        )
+    )
+    if b.parks:
+        names, series = chart_series(b)
+        story.append(Spacer(1, 3 * mm))
+        story.append(
+            pdf.bar_chart(
+                names,
+                series,
+                width=width,
+                height=62 * mm,
+                unit="%",
+                title="各园区年度计划投资完成率与序时进度（%）",
+            )
+        )
+    _section(story, styles, f"三、红色预警项目（{len(b.red_projects)} 个）")
+    story.append(
+        _or_none(red_rows(b), [width * f for f in (0.06, 0.22, 0.08, 0.16, 0.2, 0.28)], styles)
+    )
+    _section(story, styles, f"四、本期新开工项目（{len(b.started)} 个）")
+    story.append(
+        _or_none(
+            news_rows("开工", b.started),
+            [width * f for f in (0.08, 0.46, 0.12, 0.16, 0.18)],
+            styles,
+        )
+    )
+    _section(story, styles, f"五、本期新投产项目（{len(b.produced)} 个）")
+    story.append(
+        _or_none(
+            news_rows("投产", b.produced),
+            [width * f for f in (0.08, 0.46, 0.12, 0.16, 0.18)],
+            styles,
+        )
+    )
+    story.append(Spacer(1, 4 * mm))
+    story.append(
+        Paragraph(
+            "说明：园区标识为园区内项目最严重预警的分布（至少两成项目达到的最严重颜色，橙色计入黄色）；"
+            "完成率 = 本年已完成投资 ÷ 年度计划投资；序时进度为计划中截至本期应完成的比例。",
+            styles["small"],
+        )
+    )
+    return pdf.render(
+        story,
+        title=f"{b.title}（{b.period_label}）",
+        author=b.district.scope or "sanpi",
+        footer=f"{b.title} · {b.period_label}",
+    )
+
+
+def _or_none(rows: list[list[Any]], widths: list[float], styles: dict[str, Any]) -> Flowable:
+    if len(rows) == 1:
+        return Paragraph("本期无。", styles["body"])
+    return pdf.table(rows, widths)

@@ -1,0 +1,54 @@
+"""What the bulletin needs from another service, through its public API: the registry's
+indicators (targets against 序时进度, batches, conversion rates) as of a day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import httpx
+
+from sanpi.kit import Role, ServiceUnavailable, audience_of, issue_token
+from sanpi.milestone.settings import MilestoneSettings
+
+SUBJECT = "sanpi-milestone/bulletin"
+TOKEN_TTL = dt.timedelta(minutes=1)
+
+
+async def registry_indicators(
+    settings: MilestoneSettings,
+    as_of: dt.date,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> dict[str, Any]:
+    """GET /v1/indicators?as_of= of the registry, as a viewer; 503 when it cannot answer."""
+    token = issue_token(
+        settings.jwt_secret.get_secret_value(),
+        subject=SUBJECT,
+        role=Role.VIEWER,
+        ttl=TOKEN_TTL,
+        audience=audience_of("registry"),
+    )
+    try:
+        async with httpx.AsyncClient(
+            base_url=settings.registry_url,
+            transport=transport,
+            timeout=settings.registry_timeout_s,
+        ) as client:
+            response = await client.get(
+                "/v1/indicators",
+                params={"as_of": as_of.isoformat()},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+    except httpx.HTTPError as exc:
+        raise ServiceUnavailable(
+            f"登记服务（{settings.registry_url}）无法提供区级指标：{type(exc).__name__}；请稍后再试",
+            headers={"Retry-After": "30"},
+        ) from exc
+    if response.status_code != 200:
+        raise ServiceUnavailable(
+            f"登记服务的区级指标答复 {response.status_code}：请稍后再试",
+            headers={"Retry-After": "30"},
+        )
+    body: dict[str, Any] = response.json()
+    return body

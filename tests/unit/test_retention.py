@@ -145,9 +145,9 @@ async def test_the_oldest_row_ages_are_measured_at_start_before_the_first_pass(
 ) -> None:
     # The first pass comes one interval after the start; the ages came only with it, so for the
     # first 10 minutes the metric the operations guide tells an operator to check was missing.
-    async with db.transaction() as session:
-        session.add(
-            InboxEntry(
+    async with db.transaction() as uow:
+        uow.session.add(
+            ProcessedEvent(
                 consumer="c",
                 source="s",
                 event_id="e",
@@ -158,9 +158,9 @@ async def test_the_oldest_row_ages_are_measured_at_start_before_the_first_pass(
     table = retention_module.by_age(
         "inbox_measured_at_start",
         86400,
-        InboxEntry.__table__,  # type: ignore[attr-defined]
-        InboxEntry.__table__.c.processed_at,  # type: ignore[attr-defined]
-        (InboxEntry.__table__.c.consumer,),  # type: ignore[attr-defined]
+        ProcessedEvent.__table__,  # type: ignore[attr-defined]
+        ProcessedEvent.__table__.c.processed_at,  # type: ignore[attr-defined]
+        (ProcessedEvent.__table__.c.consumer,),  # type: ignore[attr-defined]
     )
     stopping = asyncio.Event()
     pruner = asyncio.create_task(

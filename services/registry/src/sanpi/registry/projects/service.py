@@ -243,7 +243,7 @@ async def update(
     validate(merged, parks=parks)
     if "park" in changes:
         principal.ensure_can_write_park(changes["park"])
-    apply_changes(session, project, changes, principal=principal)
+    apply_changes(uow, project, changes, principal=principal)
     return project
 
 

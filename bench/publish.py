@@ -76,10 +76,9 @@ async def publish_all(db: Database, batch: list[AlertRaised]) -> tuple[float, fl
     """Wall and CPU seconds of publishing `batch` in one transaction, commit included."""
     wall, cpu = time.perf_counter(), time.process_time()
     async with db.transaction() as uow:
-        session = uow.session
         for event in batch:
             timeline.publish(
-                session,
+                uow,
                 event,
                 project_id=event.project_id or "",
                 by="rules",

@@ -94,3 +94,41 @@ def test_the_unit_of_work_calls_it_names_exist() -> None:
         for call in CODE.findall(row[0]):
             name = call.removeprefix("uow.").split("(")[0]
             assert name in methods, f"UnitOfWork has no {name}"
+
+
+# The milestone areas the rules judge (and bulletins, which reads the rules' findings).
+JUDGED_AREAS = ("lifecycle", "milestones", "progress", "evidence", "timeline", "bulletins")
+
+
+def imported_modules(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module is not None:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_no_module_of_the_rules_imports_an_area_it_judges() -> None:
+    # Before: rules/service.py imported the lifecycle, milestones, progress and evidence
+    # repositories and the timeline, rules/evaluation.py the lifecycle's state machine and
+    # rules/repository.py its model. The rules' routes reach the areas through flows.Context,
+    # as every route does; nothing else of rules imports flows or judged.py.
+    rules = package("milestone") / "rules"
+    entry_points = {"endpoints.py"}
+    for path in sorted(rules.glob("*.py")):
+        imported = imported_modules(path)
+        upward = {
+            module
+            for module in imported
+            for area in JUDGED_AREAS
+            if module == f"sanpi.milestone.{area}" or module.startswith(f"sanpi.milestone.{area}.")
+        }
+        assert not upward, f"rules/{path.name} imports {sorted(upward)}"
+        service_level = {
+            m for m in imported if m in ("sanpi.milestone.flows", "sanpi.milestone.judged")
+        }
+        if path.name not in entry_points:
+            assert not service_level, f"rules/{path.name} imports {sorted(service_level)}"

@@ -11,6 +11,7 @@ from pathlib import Path
 from prometheus_client import generate_latest
 
 from sanpi.events import Category, ChainTag
+from sanpi.milestone.judged import JUDGED
 from sanpi.milestone.metrics import publish_pacing
 from sanpi.milestone.rules import service as rules
 from sanpi.registry.indicators import jobs as registry_jobs
@@ -91,14 +92,14 @@ async def test_milestone_series_do_not_grow_with_projects(tmp_path: Path) -> Non
         first = await register_round(1)
         await svc.evaluate(dt.date(2023, 9, 30))
         async with svc.runtime.db.read() as session:
-            await rules.refresh_gauges(session, share=0.2)
+            await rules.refresh_gauges(session, JUDGED, share=0.2)
         after_first = business_series()
         assert any(s.startswith("sanpi_alerts_firing{") for s in after_first)
 
         more = [pid for n in range(2, 6) for pid in await register_round(n)]
         await svc.evaluate(dt.date(2023, 9, 30))
         async with svc.runtime.db.read() as session:
-            await rules.refresh_gauges(session, share=0.2)
+            await rules.refresh_gauges(session, JUDGED, share=0.2)
         assert business_series() == after_first
         text = generate_latest().decode()
         for project_id in first + more:

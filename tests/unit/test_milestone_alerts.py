@@ -28,6 +28,7 @@ from sanpi.events import (
 )
 from sanpi.events.vocabulary import BatchType
 from sanpi.kit import Outcome
+from sanpi.milestone.judged import JUDGED
 from sanpi.milestone.rules import repository as alerts
 from sanpi.milestone.rules import service as rules
 from sanpi.milestone.rules.models import Alert, AlertState
@@ -135,13 +136,13 @@ async def test_an_evaluation_stores_every_column_and_its_transaction_reads_them(
         key = "R04:p1:XUN"
         async with svc.runtime.db.transaction() as uow:
             session = uow.session
-            first = await rules.evaluate(session, settings=settings, as_of=D(2023, 6, 15))
+            first = await rules.evaluate(uow, JUDGED, settings=settings, as_of=D(2023, 6, 15))
             assert key in first.raised
             raised = {a.alert_key: a for a in await alerts.firing_for(session, ["p1"])}
             assert set(raised) == set(first.raised)
-            again = await rules.evaluate(session, settings=settings, as_of=D(2023, 6, 15))
+            again = await rules.evaluate(uow, JUDGED, settings=settings, as_of=D(2023, 6, 15))
             assert (again.raised, again.updated, again.resolved) == ([], [], [])
-            worse = await rules.evaluate(session, settings=settings, as_of=D(2023, 8, 3))
+            worse = await rules.evaluate(uow, JUDGED, settings=settings, as_of=D(2023, 8, 3))
             assert key in worse.updated
             [red] = [a for a in await alerts.firing_for(session, ["p1"]) if a.alert_key == key]
             assert (red.severity, red.as_of, red.evaluation_id) == (

@@ -12,8 +12,8 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
+from sanpi.kit import UnitOfWork
 from sanpi.milestone.rules import repository
 from sanpi.milestone.rules import service as rules
 from sanpi.milestone.rules.coalescer import Coalescer
@@ -98,7 +98,7 @@ async def test_a_pass_deletes_only_the_marks_it_evaluated(tmp_path: Path) -> Non
         evaluated: list[list[str]] = []
         failures = [IntegrityError("INSERT", {}, Exception("two replicas raised one alert"))]
 
-        async def record(_session: AsyncSession, ids: list[str]) -> None:
+        async def record(_uow: UnitOfWork, ids: list[str]) -> None:
             if failures:
                 raise failures.pop()
             evaluated.append(ids)

@@ -28,6 +28,7 @@ from sanpi.events import (
     build_record,
 )
 from sanpi.kit import Database, EventConsumer, Outcome
+from sanpi.milestone.judged import JUDGED
 from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
 from sanpi.milestone.progress.models import InvestmentPlan
 from sanpi.milestone.rules.jobs import sweep
@@ -381,7 +382,7 @@ async def test_the_sweep_leaves_the_marks_of_a_consumer_catching_up_to_its_own_p
         before = passes()
         await consumer.apply_fetched({tp: fed[:size]}, waiting=len(fed) - size)
         assert len(await marks(svc)) == size
-        assert await sweep(svc.runtime, settings, before=later) == 0
+        assert await sweep(svc.runtime, JUDGED, settings, before=later) == 0
         assert passes() == before
         assert len(await marks(svc)) == size
         await consumer.apply_fetched({tp: fed[size:]}, waiting=0)  # caught up
@@ -389,5 +390,5 @@ async def test_the_sweep_leaves_the_marks_of_a_consumer_catching_up_to_its_own_p
         assert await marks(svc) == []
         async with svc.runtime.db.transaction() as uow:
             mark_due(uow, "r00", "left-by-a-crash")
-        assert await sweep(svc.runtime, settings, before=later) == 1
+        assert await sweep(svc.runtime, JUDGED, settings, before=later) == 1
         assert await marks(svc) == []

@@ -41,7 +41,7 @@ from sanpi.kit.outbox import OutboxMessage, OutboxRelay, PendingEvent
 from sanpi.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
 from sanpi.kit.settings import ServiceSettings
 from sanpi.kit.slots import CommitSignal, Slot
-from sanpi.kit.unit_of_work import UnitOfWork
+from sanpi.kit.unit_of_work import Reading, UnitOfWork
 
 __all__ = [
     "CAMPAIGN_TZ",
@@ -74,6 +74,7 @@ __all__ = [
     "Principal",
     "Problem",
     "ReadSessionDep",
+    "Reading",
     "Role",
     "Runtime",
     "RuntimeDep",

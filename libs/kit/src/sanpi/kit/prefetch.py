@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from sanpi.kit.slots import Slot
-
-if TYPE_CHECKING:
-    from sanpi.kit.unit_of_work import UnitOfWork
+from sanpi.kit.unit_of_work import Reading, UnitOfWork, unit_of
 
 V = TypeVar("V")
 
@@ -35,7 +33,11 @@ class Prefetched(Slot[dict[str, list[V]]]):
             kept[key_of(row)].append(row)
         uow.put(self, kept)
 
-    def rows(self, uow: UnitOfWork, key: str) -> list[V] | None:
+    def rows(self, tx: Reading, key: str) -> list[V] | None:
+        """None also in a read session, which prefetches nothing."""
+        uow = unit_of(tx)
+        if uow is None:
+            return None
         kept = uow.peek(self)
         if kept is None or key not in kept:
             return None

@@ -68,22 +68,9 @@ class UnitOfWork:
         self._at_commit: dict[str, AtCommit] = {}
         self._after: dict[str, AfterCommit] = {}
         self._signals: set[CommitSignal] = set()
-        # Until the milestone service takes the unit of work itself (kit/legacy.py).
+        # Only so that `session_of` can refuse a write session passed where its unit of work
+        # belongs (see Reading); nothing else looks a unit of work up from its session.
         session.info[_UNIT_OF_WORK] = self
-
-    @staticmethod
-    def of(session: AsyncSession) -> UnitOfWork:
-        """The unit of work a write session belongs to (kit/legacy.py, for code not yet
-        handed the unit of work itself)."""
-        uow: UnitOfWork = session.info[_UNIT_OF_WORK]
-        return uow
-
-    @staticmethod
-    def find(session: AsyncSession) -> UnitOfWork | None:
-        """The unit of work a session belongs to, or None for a read session
-        (`Database.read()`), which has none (kit/legacy.py)."""
-        found: UnitOfWork | None = session.info.get(_UNIT_OF_WORK)
-        return found
 
     # --- events ------------------------------------------------------------------------------------
 
@@ -189,3 +176,39 @@ class UnitOfWork:
     @property
     def signals(self) -> set[CommitSignal]:
         return self._signals
+
+
+# --- reads ----------------------------------------------------------------------------------------
+
+Reading = AsyncSession | UnitOfWork
+"""What a repository read that also serves writes takes: a read session (`Database.read()`),
+or the unit of work of a write, whose rows queued for commit and prefetched rows the read must
+see. A write's bare session would see neither: `session_of` refuses it."""
+
+
+def session_of(tx: Reading) -> AsyncSession:
+    """The session a read runs its SQL on."""
+    if isinstance(tx, UnitOfWork):
+        return tx.session
+    if _UNIT_OF_WORK in tx.info:
+        raise TypeError(
+            "a write's session was passed to a read that must see its unit of work's pending "
+            "rows: pass the unit of work"
+        )
+    return tx
+
+
+def unit_of(tx: Reading) -> UnitOfWork | None:
+    """The unit of work of a write; None for a read session, which has no pending rows."""
+    if isinstance(tx, UnitOfWork):
+        return tx
+    session_of(tx)  # refuses a write's bare session
+    return None
+
+
+async def insert_pending(tx: Reading, statement: Insert) -> None:
+    """`UnitOfWork.insert_pending` for a read that serves both: nothing to write in a read."""
+    if isinstance(tx, UnitOfWork):
+        await tx.insert_pending(statement)
+    else:
+        session_of(tx)

@@ -13,7 +13,7 @@ from sanpi.milestone.evidence.endpoints import router as evidence_router
 from sanpi.milestone.jobs import JOBS
 from sanpi.milestone.lifecycle.endpoints import router as lifecycle_router
 from sanpi.milestone.migrations import MIGRATIONS
-from sanpi.milestone.milestones.endpoints import router as milestones_router
+from sanpi.milestone.nodes.endpoints import router as milestones_router
 from sanpi.milestone.progress.endpoints import batch_router as progress_batch_router
 from sanpi.milestone.progress.endpoints import router as progress_router
 from sanpi.milestone.report_sheets.endpoints import router as report_sheets_router

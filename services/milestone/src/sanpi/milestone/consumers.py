@@ -19,7 +19,7 @@ from sanpi.kit import Clock, Database, Handlers, UnitOfWork
 from sanpi.milestone import flows
 from sanpi.milestone.lifecycle import repository as tracked
 from sanpi.milestone.lifecycle import service as lifecycle
-from sanpi.milestone.milestones import repository as planned
+from sanpi.milestone.nodes import repository as planned
 from sanpi.milestone.progress import repository as plans
 from sanpi.milestone.rules.service import evaluate_left
 from sanpi.milestone.settings import MilestoneSettings
@@ -36,7 +36,6 @@ def build_handlers(settings: MilestoneSettings, clock: Clock) -> Handlers[Any]:
 
     @handlers.before_batch
     async def prefetch(uow: UnitOfWork, batch: Sequence[EventData]) -> None:
-        session = uow.session
         # Every handler below looks up its project (a listing only its periods), the registered
         # and updated ones their milestones, those and the listed ones their plans: one query
         # each for the batch instead of up to three per event.
@@ -44,32 +43,32 @@ def build_handlers(settings: MilestoneSettings, clock: Clock) -> Handlers[Any]:
         master = _ids(d for d in batch if isinstance(d, ProjectMasterData))
         others = _ids(d for d in batch if not isinstance(d, ProjectListed))
         if others:
-            await tracked.prefetch(session, others)
+            await tracked.prefetch(uow, others)
         if listed:
-            await tracked.prefetch_periods(session, listed)
+            await tracked.prefetch_periods(uow, listed)
         if master:
-            await planned.prefetch(session, master)
+            await planned.prefetch(uow, master)
         if listed or master:
-            await plans.prefetch(session, sorted({*listed, *master}))
+            await plans.prefetch(uow, sorted({*listed, *master}))
+
+    ctx = flows.Context(settings, clock)
 
     @handlers.when_caught_up
     async def evaluate_deferred(db: Database) -> None:
         # The batches applied while catching up only marked their projects: each is evaluated
         # once now, in passes of at most MAX_BATCH projects.
         if settings.evaluate_on_events:
-            await evaluate_left(db, settings, clock, before=None)
-
-    ctx = flows.Context(settings, clock)
+            await evaluate_left(db, ctx.areas, settings, clock, before=None)
 
     @handlers.on(ProjectRegistered)
     async def on_registered(uow: UnitOfWork, event: CloudEvent, data: ProjectRegistered) -> None:
-        since = await lifecycle.track(uow.session, event, data)
+        since = await lifecycle.track(uow, event, data)
         if since is not None:
             await flows.follow_master_data(uow, ctx, data, year=since.year, by="registry")
 
     @handlers.on(ProjectUpdated)
     async def on_updated(uow: UnitOfWork, event: CloudEvent, data: ProjectUpdated) -> None:
-        project = await lifecycle.update(uow.session, event, data, data.updated_by)
+        project = await lifecycle.update(uow, event, data, data.updated_by)
         if project is not None:
             await flows.follow_master_data(
                 uow,
@@ -81,7 +80,7 @@ def build_handlers(settings: MilestoneSettings, clock: Clock) -> Handlers[Any]:
 
     @handlers.on(ProjectListed)
     async def on_listed(uow: UnitOfWork, event: CloudEvent, data: ProjectListed) -> None:
-        if await lifecycle.listed(uow.session, event, data) and data.event_date is not None:
+        if await lifecycle.listed(uow, event, data) and data.event_date is not None:
             await flows.follow_listing(
                 uow,
                 ctx,
@@ -93,7 +92,7 @@ def build_handlers(settings: MilestoneSettings, clock: Clock) -> Handlers[Any]:
 
     @handlers.on(ProjectCancelled)
     async def on_cancelled(uow: UnitOfWork, _event: CloudEvent, data: ProjectCancelled) -> None:
-        project = await lifecycle.cancelled(uow.session, data)
+        project = await lifecycle.cancelled(uow, data)
         if project is not None:
             # A cancelled project leaves every rule's reach: its alerts resolve now.
             ctx.reevaluate(uow, data.project_id)

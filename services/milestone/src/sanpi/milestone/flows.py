@@ -2,7 +2,7 @@
 the unit of work it is handed and has the project's rules evaluated after the commit
 (rules.service.reevaluate). The endpoints validate, call one of these and shape the answer; the
 consumer's handlers (consumers.py) call the ones of the registry's events. No area's endpoints
-call the rules themselves."""
+call the rules themselves. The rules see the areas through Context.areas (judged.py)."""
 
 from __future__ import annotations
 
@@ -13,33 +13,39 @@ from typing import Any
 
 from sanpi.events import MilestoneKind, ProjectMasterData
 from sanpi.kit import Clock, FieldProblem, InvalidInput, Principal, Runtime, UnitOfWork, today
+from sanpi.milestone.judged import JUDGED
 from sanpi.milestone.lifecycle import service as lifecycle
 from sanpi.milestone.lifecycle.models import TrackedProject
 from sanpi.milestone.lifecycle.state_machine import Command
-from sanpi.milestone.milestones import service as milestones
-from sanpi.milestone.milestones.models import Milestone
-from sanpi.milestone.milestones.schemas import ForecastCreate, MilestoneCreate
+from sanpi.milestone.nodes import service as milestones
+from sanpi.milestone.nodes.models import Milestone
+from sanpi.milestone.nodes.schemas import ForecastCreate, MilestoneCreate
 from sanpi.milestone.progress import service as progress
 from sanpi.milestone.progress.models import InvestmentPlan
 from sanpi.milestone.progress.schemas import PlanPut, ProgressCreate
+from sanpi.milestone.rules import service as rules
+from sanpi.milestone.rules.areas import Areas
 from sanpi.milestone.rules.evaluation import Deadlines
-from sanpi.milestone.rules.service import reevaluate
 from sanpi.milestone.settings import MilestoneSettings, settings_of
 
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What a flow needs of the running service: its settings and its clock."""
+    """What a flow needs of the running service: its settings, its clock, and the areas as the
+    rules see them."""
 
     settings: MilestoneSettings
     clock: Clock
+    areas: Areas = JUDGED
 
     @classmethod
     def of(cls, runtime: Runtime) -> Context:
         return cls(settings_of(runtime), runtime.clock)
 
     def reevaluate(self, uow: UnitOfWork, project_id: str) -> None:
-        reevaluate(uow, settings=self.settings, clock=self.clock, project_id=project_id)
+        rules.reevaluate(
+            uow, self.areas, settings=self.settings, clock=self.clock, project_id=project_id
+        )
 
 
 # --- progress reports and plans -------------------------------------------------------------------
@@ -55,7 +61,7 @@ async def report_progress(
 ) -> dict[str, Any]:
     """A 旬/月 report (progress.service.report), then the project's rules."""
     row = await progress.report(
-        uow.session,
+        uow,
         project_id=project_id,
         body=body,
         principal=principal,
@@ -77,7 +83,7 @@ async def report_batch(
     """A batch of reports (progress.service.report_batch), then the rules of every project whose
     report was accepted."""
     outcomes = await progress.report_batch(
-        uow.session,
+        uow,
         rows,
         principal=principal,
         today=today(ctx.clock),
@@ -100,10 +106,8 @@ async def set_plan(
     principal: Principal,
 ) -> InvestmentPlan:
     """The year's investment plan of a tracked project, then its rules."""
-    project = await lifecycle.get(uow.session, project_id)
-    row = await progress.set_plan(
-        uow.session, project=project, year=year, body=body, principal=principal
-    )
+    project = await lifecycle.get(uow, project_id)
+    row = await progress.set_plan(uow, project=project, year=year, body=body, principal=principal)
     ctx.reevaluate(uow, project_id)
     return row
 
@@ -121,9 +125,9 @@ async def record_milestone(
 ) -> tuple[TrackedProject, milestones.Recorded]:
     """A reached milestone (which may move the stage), then the project's rules. Returns the
     project as it stands after it, and what was recorded."""
-    project = await lifecycle.get(uow.session, project_id)
+    project = await lifecycle.get(uow, project_id)
     recorded = await milestones.record(
-        uow.session, project=project, body=body, principal=principal, today=today(ctx.clock)
+        uow, project=project, body=body, principal=principal, today=today(ctx.clock)
     )
     ctx.reevaluate(uow, project_id)
     return project, recorded
@@ -139,10 +143,8 @@ async def replan_milestone(
     principal: Principal,
 ) -> Milestone:
     """A milestone's new forecast date, then the project's rules."""
-    project = await lifecycle.get(uow.session, project_id)
-    row = await milestones.replan(
-        uow.session, project=project, kind=kind, body=body, principal=principal
-    )
+    project = await lifecycle.get(uow, project_id)
+    row = await milestones.replan(uow, project=project, kind=kind, body=body, principal=principal)
     ctx.reevaluate(uow, project_id)
     return row
 
@@ -175,7 +177,7 @@ async def change_stage(
         check_suspension(on, expected_resume_date)
     decision = lifecycle.command(project, cmd)
     lifecycle.apply(
-        uow.session,
+        uow,
         project,
         decision,
         on=on,
@@ -195,9 +197,9 @@ async def follow_master_data(
 ) -> None:
     """The registry's snapshot of a project just applied: its planned dates and annual plan are
     the project's now, then its rules."""
-    await milestones.plan_from_registry(uow.session, master, by=by)
+    await milestones.plan_from_registry(uow, master, by=by)
     await progress.plan_from_registry(
-        uow.session, master.project_id, year=year, amount=master.annual_plan_investment, by=by
+        uow, master.project_id, year=year, amount=master.annual_plan_investment, by=by
     )
     ctx.reevaluate(uow, master.project_id)
 
@@ -207,5 +209,20 @@ async def follow_listing(
 ) -> None:
     """A listing's annual plan (the listing itself applied by lifecycle.listed), then the
     project's rules."""
-    await progress.plan_from_registry(uow.session, project_id, year=year, amount=amount, by=by)
+    await progress.plan_from_registry(uow, project_id, year=year, amount=amount, by=by)
     ctx.reevaluate(uow, project_id)
+
+
+# --- the rules themselves -------------------------------------------------------------------------
+
+
+async def evaluate_as_of(
+    uow: UnitOfWork, ctx: Context, *, as_of: dt.date | None, pin: bool, by: str
+) -> tuple[dt.date, rules.EvaluationResult]:
+    """Every rule for every project as of a day (the pinned day or today by default), pinning
+    the day for later passes if asked: alerts, milestone statuses and their events."""
+    day = as_of if as_of is not None else await rules.evaluation_date(uow.session, ctx.clock)
+    if pin:
+        await rules.pin(uow.session, day, by)
+    result = await rules.evaluate(uow, ctx.areas, settings=ctx.settings, as_of=day)
+    return day, result

@@ -64,7 +64,7 @@ async def upload_evidence(
     if len(data) > settings.evidence_max_bytes:
         raise service.too_large(settings.evidence_max_bytes, lang)
     row, created = await service.upload(
-        uow.session,
+        uow,
         project_id=project_id,
         data=data,
         filename=file.filename,

@@ -39,7 +39,7 @@ async def suspend(
     runtime: RuntimeDep,
 ) -> StagePublic:
     """停工: remembers the stage to return to; overdue rules are muted while suspended."""
-    project = await service.get_writable(uow.session, project_id, principal)
+    project = await service.get_writable(uow, project_id, principal)
     day = body.date or today(runtime.clock)
     changed = await flows.change_stage(
         uow,
@@ -63,7 +63,7 @@ async def resume(
     runtime: RuntimeDep,
 ) -> StagePublic:
     """复工: back to the stage the project was suspended from."""
-    project = await service.get_writable(uow.session, project_id, principal)
+    project = await service.get_writable(uow, project_id, principal)
     day = body.date or today(runtime.clock)
     changed = await flows.change_stage(
         uow, Context.of(runtime), project, Resume(), on=day, by=principal.subject, note=body.note
@@ -81,7 +81,7 @@ async def correct(
 ) -> StagePublic:
     """Admin only: sets a wrongly recorded stage right (the only backward move), recorded with
     who and why, and emitted as stage_changed with reason CORRECTION."""
-    project = await service.get(uow.session, project_id)
+    project = await service.get(uow, project_id)
     cmd = Correct(body.to_stage, principal.subject, body.reason, by_admin=True)
     day = body.date or today(runtime.clock)
     changed = await flows.change_stage(

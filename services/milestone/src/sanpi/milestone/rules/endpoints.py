@@ -21,6 +21,8 @@ from sanpi.kit import (
     UnitOfWorkDep,
 )
 from sanpi.kit.clock import in_campaign
+from sanpi.milestone import flows
+from sanpi.milestone.flows import Context
 from sanpi.milestone.rules import service
 from sanpi.milestone.rules.models import AlertState
 from sanpi.milestone.rules.schemas import (
@@ -29,7 +31,6 @@ from sanpi.milestone.rules.schemas import (
     ParkLightPublic,
     TrafficLights,
 )
-from sanpi.milestone.settings import settings_of
 
 router = APIRouter(tags=["alerts"])
 
@@ -66,7 +67,10 @@ async def traffic_lights(
 ) -> TrafficLights:
     """Per park: active projects counted by colour (their worst firing alert; green when none)
     and an overall colour (the worst one that at least traffic_light_share of them show)."""
-    lights = await service.traffic_lights(session, share=settings_of(runtime).traffic_light_share)
+    ctx = Context.of(runtime)
+    lights = await service.traffic_lights(
+        session, ctx.areas, share=ctx.settings.traffic_light_share
+    )
     return TrafficLights(
         items=[
             ParkLightPublic(park=x.park, projects=x.projects, counts=x.counts, overall=x.overall)
@@ -87,10 +91,8 @@ async def evaluate(
 ) -> EvaluationPublic:
     """Runs every rule for every project as of a day (admin only), so demos and tests can
     travel in time; emits alert.raised/updated/resolved with one evaluation_id."""
-    session = uow.session
-    if as_of is None:
-        day = await service.evaluation_date(session, runtime.clock)
-    else:
+    day: dt.date | None = None
+    if as_of is not None:
         try:
             day = in_campaign(dt.date.fromisoformat(as_of))
         except ValueError as exc:
@@ -98,9 +100,9 @@ async def evaluate(
                 "as_of must be a date of the campaign",
                 errors=[FieldProblem("as_of", f"{as_of!r}: a YYYY-MM-DD date {exc}")],
             ) from exc
-    if pin:
-        await service.pin(session, day, principal.subject)
-    result = await service.evaluate(session, settings=settings_of(runtime), as_of=day)
+    day, result = await flows.evaluate_as_of(
+        uow, Context.of(runtime), as_of=day, pin=pin, by=principal.subject
+    )
     return EvaluationPublic(
         evaluation_id=result.evaluation_id,
         as_of=day,

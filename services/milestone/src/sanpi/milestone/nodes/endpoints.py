@@ -20,9 +20,9 @@ from sanpi.kit.messages import AcceptLanguage, language
 from sanpi.milestone import flows
 from sanpi.milestone.flows import Context
 from sanpi.milestone.lifecycle import service as lifecycle
-from sanpi.milestone.milestones import service
-from sanpi.milestone.milestones.models import Milestone
-from sanpi.milestone.milestones.schemas import (
+from sanpi.milestone.nodes import service
+from sanpi.milestone.nodes.models import Milestone
+from sanpi.milestone.nodes.schemas import (
     ForecastCreate,
     MilestoneCreate,
     MilestonePlanItem,

@@ -88,6 +88,12 @@ RETENTION_OLDEST_AGE = Gauge(
     "pruner's last pass.",
     ["table"],
 )
+CALENDAR_UNKNOWN_YEAR = Counter(
+    "sanpi_calendar_unknown_year_total",
+    "Dates asked of the working-day calendar in a year whose public holidays the installed "
+    "chinesecalendar package does not carry (upgrade it), by year.",
+    ["year"],
+)
 KAFKA_CONNECTED = Gauge(
     "sanpi_kafka_connected",
     "1 when this service's Kafka producer is connected and the broker answered its last "

@@ -9,16 +9,14 @@ from sanpi.kit import Clock, ServiceSpec, SystemClock, create_service_app
 from sanpi.notification.consumers import CONSUMED_TOPICS, build_handlers
 from sanpi.notification.delivery import service as delivery
 from sanpi.notification.delivery.endpoints import router as deliveries_router
-from sanpi.notification.delivery.worker import run_delivery_worker
 from sanpi.notification.escalation.endpoints import router as alerts_router
 from sanpi.notification.escalation.endpoints import states_router as alert_states_router
-from sanpi.notification.escalation.worker import run_timer_worker
 from sanpi.notification.inbox.endpoints import router as inbox_router
+from sanpi.notification.jobs import JOBS
 from sanpi.notification.migrations import MIGRATIONS
 from sanpi.notification.settings import NotificationSettings
 from sanpi.notification.stream.endpoints import router as stream_router
 from sanpi.notification.subscriptions.endpoints import router as subscriptions_router
-from sanpi.notification.subscriptions.worker import reseal_at_start
 
 
 def create_app(settings: NotificationSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -44,7 +42,7 @@ def create_app(settings: NotificationSettings | None = None, clock: Clock | None
             consumes=list(CONSUMED_TOPICS),
             handlers=handlers.as_mapping(),
             prepare=handlers.prepare,
-            workers=[run_delivery_worker, run_timer_worker, reseal_at_start],
+            workers=JOBS,
             clock=clock,
             retained=delivery.retained(settings),
         )

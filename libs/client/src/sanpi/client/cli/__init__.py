@@ -1,4 +1,6 @@
-"""The `sanpi` command line: one module per area, assembled here."""
+"""The `sanpi` command line: one module per area, assembled here. The commands that need the
+service kit (token, dlq, offsets) belong to `sanpi-admin` (libs/admin); `sanpi` mounts them too
+when that package is installed, as it is beside the services."""
 
 from __future__ import annotations
 
@@ -6,15 +8,12 @@ import typer
 
 from sanpi.client.cli import (
     demo,
-    dlq,
     evidence,
     milestones,
     notifications,
-    offsets,
     periods,
     progress,
     projects,
-    token,
 )
 
 app = typer.Typer(
@@ -23,14 +22,11 @@ app = typer.Typer(
     "(default: the local ports 8001-8003); the token from --token, SANPI_TOKEN or .run/admin.token.",
     no_args_is_help=True,
 )
-app.add_typer(token.app, name="token")
 app.add_typer(projects.app, name="projects")
 app.add_typer(periods.app, name="periods")
 app.add_typer(periods.targets, name="targets")
 app.command("indicators")(periods.indicators)
 app.add_typer(demo.app, name="demo")
-app.add_typer(dlq.app, name="dlq")
-app.add_typer(offsets.app, name="offsets")
 app.add_typer(milestones.app, name="milestone")
 app.command("subscribe")(notifications.subscribe)
 app.add_typer(milestones.stage_app, name="stage")
@@ -56,6 +52,19 @@ def _alerts(context: typer.Context) -> None:
 
 
 app.add_typer(notifications.alerts_app, name="alerts")
+
+
+def _mount_admin_commands() -> None:
+    """Only where sanpi-admin is installed: the client alone imports nothing of the kit."""
+    try:
+        from sanpi.admin.cli import COMMANDS
+    except ModuleNotFoundError:
+        return
+    for name, commands in COMMANDS.items():
+        app.add_typer(commands, name=name)
+
+
+_mount_admin_commands()
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ from sanpi.events import (
     NotificationEndpointDisabled,
     NotificationFailed,
 )
-from sanpi.kit import Database, Page, Principal, Role, enqueue, utcnow
+from sanpi.kit import CommitSignal, Database, Page, Principal, Role, Slot, UnitOfWork, utcnow
 from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.kit.retention import Retained
 from sanpi.kit.sealing import SecretBox
@@ -52,8 +52,8 @@ from sanpi.notification.subscriptions import service as subscription_rules
 from sanpi.notification.subscriptions.models import Subscription
 from sanpi.notification.subscriptions.repository import SubscriptionRow
 
-# Marks a session that created deliveries, so that the worker wakes when it commits.
-DELIVERIES_PENDING = "deliveries_pending"
+# Set when a transaction that queued deliveries commits: the delivery worker wakes.
+DELIVERIES_PENDING = CommitSignal("deliveries")
 # Events are stamped by another service's clock: a few seconds of disagreement must not drop
 # an event that happened as the subscription was being made.
 CLOCK_SKEW = dt.timedelta(seconds=5)
@@ -136,7 +136,7 @@ TEST_TEXT = {
 }
 
 
-def queue_test(session: AsyncSession, subscription: Subscription, *, now: dt.datetime) -> Delivery:
+def queue_test(uow: UnitOfWork, subscription: Subscription, *, now: dt.datetime) -> Delivery:
     """Queues a test notification to the subscription's channel, at once (quiet hours aside),
     with the retries and delivery log of any other. Its body names the subscription."""
     event_id = str(uuid.uuid4())
@@ -152,7 +152,7 @@ def queue_test(session: AsyncSession, subscription: Subscription, *, now: dt.dat
         "data": {"subscription_id": subscription.id, "message": TEST_TEXT[language]},
     }
     delivery = new_delivery(
-        session,
+        uow,
         subscription,
         kind=Kind.TEST,
         event_id=event_id,
@@ -163,7 +163,7 @@ def queue_test(session: AsyncSession, subscription: Subscription, *, now: dt.dat
         urgent=True,
     )
     repository.add(
-        session,
+        uow.session,
         DeliveryEvent(
             delivery_id=delivery.id,
             subscription_id=subscription.id,
@@ -175,27 +175,28 @@ def queue_test(session: AsyncSession, subscription: Subscription, *, now: dt.dat
     return delivery
 
 
-def new_delivery(session: AsyncSession, subscription: Subscription, **values: Any) -> Delivery:
+def new_delivery(uow: UnitOfWork, subscription: Subscription, **values: Any) -> Delivery:
     """Queues one notification (reminders and escalations: rare, so through the ORM)."""
     delivery = Delivery(**delivery_values(subscription, **values))
-    repository.add(session, delivery)
-    session.info[DELIVERIES_PENDING] = True
+    repository.add(uow.session, delivery)
+    uow.wake(DELIVERIES_PENDING)
     return delivery
 
 
+Routable = list[tuple[SubscriptionRow, Filter]]
 # The routable subscriptions of a transaction, read once: a consumer batch of 50 events routes
 # against one read. Nothing a consumer transaction does changes a subscription.
-ROUTABLE = "routable_subscriptions"
+ROUTABLE: Slot[Routable] = Slot("notification.routable_subscriptions", list)
 
 
-async def _routable(session: AsyncSession) -> list[tuple[SubscriptionRow, Filter]]:
-    found: list[tuple[SubscriptionRow, Filter]] | None = session.info.get(ROUTABLE)
+async def _routable(uow: UnitOfWork) -> Routable:
+    found = uow.peek(ROUTABLE)
     if found is None:
         found = [
             (row, subscription_rules.filter_of(row))
-            for row in await subscriptions.active_queued(session)
+            for row in await subscriptions.active_queued(uow.session)
         ]
-        session.info[ROUTABLE] = found
+        uow.put(ROUTABLE, found)
     return found
 
 
@@ -235,7 +236,7 @@ def retained(settings: NotificationSettings) -> list[Retained]:
 
 
 async def fan_out(
-    session: AsyncSession,
+    uow: UnitOfWork,
     event: CloudEvent,
     routing: Routing,
     *,
@@ -250,7 +251,7 @@ async def fan_out(
     # projection, a new consumer group) does not flood it with history.
     wanted = [
         subscription
-        for subscription, conditions in await _routable(session)
+        for subscription, conditions in await _routable(uow)
         if event.time >= subscription.created_at - CLOCK_SKEW and matches(conditions, routing)
     ]
     if not wanted:
@@ -264,9 +265,9 @@ async def fan_out(
     plain = not urgent and group_key is None
     ids = {s.id for s in wanted}
     if plain:
-        routed = repository.queued_among(session, ids, event.id)
+        routed = repository.queued_among(uow, ids, event.id)
     else:
-        routed = await repository.routed_among(session, ids, event.id)
+        routed = await repository.routed_among(uow, ids, event.id)
     payload = event.model_dump_json(exclude_none=True)
     new: list[dict[str, Any]] = []
     carried: list[dict[str, Any]] = []
@@ -276,7 +277,7 @@ async def fan_out(
             continue
         delivery_id = None
         if group_key is not None:
-            group = await repository.open_group(session, subscription.id, group_key)
+            group = await repository.open_group(uow, subscription.id, group_key)
             if group is not None:
                 group.kind = Kind.DIGEST
                 # Each alert that joins restarts the quiet period, so a pass that is consumed
@@ -288,7 +289,7 @@ async def fan_out(
                 )
                 if group.held_until is None and extended > group.next_attempt_at:
                     group.next_attempt_at = extended
-                repository.add(session, group)
+                repository.add(uow.session, group)
                 delivery_id = group.id
         if delivery_id is None:
             release = now
@@ -325,9 +326,9 @@ async def fan_out(
                 "payload": payload,
             }
         )
-    repository.queue(session, new, carried, unchecked=event.id if plain else None)
+    repository.queue(uow, new, carried, unchecked=event.id if plain else None)
     if new:
-        session.info[DELIVERIES_PENDING] = True
+        uow.wake(DELIVERIES_PENDING)
     return created
 
 
@@ -458,7 +459,8 @@ async def claim_due(
     worker that dies mid-send leaves them to be retried, not lost. `box` opens the signing
     secrets."""
     claimed: list[Claimed] = []
-    async with db.transaction() as session:
+    async with db.transaction() as uow:
+        session = uow.session
         due, owners = await repository.due(session, now=now, limit=limit)
         if not due:
             return ClaimBatch([], full=False)
@@ -591,24 +593,25 @@ async def record_results(
     The whole claimed batch is one transaction (one write lock and one commit instead of one
     per delivery); should that fail, one transaction per result."""
     try:
-        async with db.transaction() as session:
-            return await _record(session, done, settings=settings, now=now, rng=rng)
+        async with db.transaction() as uow:
+            return await _record(uow, done, settings=settings, now=now, rng=rng)
     except Exception:
         statuses: list[DeliveryStatus] = []
         for one in done:
-            async with db.transaction() as session:
-                statuses += await _record(session, [one], settings=settings, now=now, rng=rng)
+            async with db.transaction() as uow:
+                statuses += await _record(uow, [one], settings=settings, now=now, rng=rng)
         return statuses
 
 
 async def _record(
-    session: AsyncSession,
+    uow: UnitOfWork,
     done: Sequence[tuple[Claimed, AttemptResult]],
     *,
     settings: NotificationSettings,
     now: dt.datetime,
     rng: random.Random,
 ) -> list[DeliveryStatus]:
+    session = uow.session
     deliveries, owners = await repository.sent(session, [c.delivery_id for c, _r in done])
     health = {sid: Health.of(row) for sid, row in owners.items()}
     statuses: list[DeliveryStatus] = []
@@ -639,10 +642,10 @@ async def _record(
         )
         own = health.get(delivery.subscription_id) if claimed.own_endpoint else None
         if result.delivered:
-            changes[delivery.id] = _delivered(session, delivery, own, claimed, now)
+            changes[delivery.id] = _delivered(uow, delivery, own, claimed, now)
         else:
             changes[delivery.id] = _failed(
-                session, delivery, own, claimed, result, settings=settings, now=now, rng=rng
+                uow, delivery, own, claimed, result, settings=settings, now=now, rng=rng
             )
         statuses.append(DeliveryStatus(changes[delivery.id].get("status", delivery.status)))
     await repository.insert_attempts(session, attempts)
@@ -654,7 +657,7 @@ async def _record(
 
 
 def _delivered(
-    session: AsyncSession,
+    uow: UnitOfWork,
     delivery: SentDelivery,
     own: Health | None,
     claimed: Claimed,
@@ -668,8 +671,7 @@ def _delivered(
     latency_s = max(0.0, (now - delivery.event_time).total_seconds())
     metrics.NOTIFICATIONS.labels(claimed.channel, "delivered").inc()
     metrics.DELIVERY_LATENCY.labels(claimed.channel).observe(latency_s)
-    enqueue(
-        session,
+    uow.publish(
         NotificationDelivered(
             subscription_id=delivery.subscription_id,
             channel=claimed.channel,
@@ -683,7 +685,7 @@ def _delivered(
 
 
 def _failed(
-    session: AsyncSession,
+    uow: UnitOfWork,
     delivery: SentDelivery,
     own: Health | None,
     claimed: Claimed,
@@ -705,8 +707,7 @@ def _failed(
         if disabled is not None:
             own.active = False
             own.disabled_reason = disabled
-            enqueue(
-                session,
+            uow.publish(
                 NotificationEndpointDisabled(
                     subscription_id=own.subscription.id,
                     channel=own.subscription.channel,
@@ -733,8 +734,7 @@ def _failed(
             rng=rng,
         )
         change = {"last_error": last_error, "next_attempt_at": now + dt.timedelta(seconds=delay)}
-    enqueue(
-        session,
+    uow.publish(
         NotificationFailed(
             subscription_id=delivery.subscription_id,
             channel=claimed.channel,
@@ -800,10 +800,11 @@ async def list_deliveries(
 
 
 async def replay_dead_letters(
-    session: AsyncSession, *, body: ReplayRequest, principal: Principal, now: dt.datetime
+    uow: UnitOfWork, *, body: ReplayRequest, principal: Principal, now: dt.datetime
 ) -> ReplayResult:
     """Puts dead letters back in the queue with a full set of attempts; those of a disabled or
     deleted subscription stay dead until it is re-enabled (PATCH active=true)."""
+    session = uow.session
     ids = await _visible_subscriptions(session, principal, body.subscription_id)
     rows = await repository.dead_letters(
         session, subscription_ids=ids, delivery_ids=body.delivery_ids or None
@@ -821,7 +822,7 @@ async def replay_dead_letters(
         repository.add(session, delivery)
         result.replayed.append(delivery.id)
     if result.replayed:
-        session.info[DELIVERIES_PENDING] = True
+        uow.wake(DELIVERIES_PENDING)
     return result
 
 

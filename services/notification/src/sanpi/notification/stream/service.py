@@ -7,10 +7,8 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from sanpi.events import CloudEvent, Severity
-from sanpi.kit import Database
+from sanpi.kit import Database, UnitOfWork
 from sanpi.notification.routing.filters import Filter, Routing, matches
 from sanpi.notification.stream import repository
 from sanpi.notification.stream.models import StreamEvent
@@ -36,10 +34,10 @@ def _routing_of(values: dict[str, Any]) -> Routing:
     return Routing(**fields)
 
 
-def append(session: AsyncSession, event: CloudEvent, routing: Routing, *, now: dt.datetime) -> None:
+def append(uow: UnitOfWork, event: CloudEvent, routing: Routing, *, now: dt.datetime) -> None:
     """Adds the event to the log once (a redelivered record is not appended again)."""
     repository.add_once(
-        session,
+        uow,
         {
             "event_id": event.id,
             "event_type": event.type,
@@ -75,5 +73,5 @@ async def matching_after(
 
 
 async def prune(db: Database, *, now: dt.datetime, retention_s: float) -> None:
-    async with db.transaction() as session:
-        await repository.prune(session, now - dt.timedelta(seconds=retention_s))
+    async with db.transaction() as uow:
+        await repository.prune(uow.session, now - dt.timedelta(seconds=retention_s))

@@ -18,6 +18,7 @@ from sanpi.kit import (
     Page,
     Principal,
     Role,
+    UnitOfWork,
     check_version,
 )
 from sanpi.kit.pagination import created_key_after, page_by_created
@@ -86,7 +87,7 @@ def created(subscription: Subscription, secret: str | None) -> SubscriptionCreat
 
 
 async def create(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     body: SubscriptionCreate,
     principal: Principal,
@@ -115,7 +116,7 @@ async def create(
         escalation_contacts=body.escalation_contacts.model_dump(exclude_none=True),
         **_filter_columns(body.model_dump(include=set(FILTER_FIELDS))),
     )
-    repository.add(session, subscription)
+    repository.add(uow.session, subscription)
     return subscription, secret
 
 
@@ -143,7 +144,7 @@ async def get_owned(
 
 
 async def update(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     subscription_id: str,
     body: SubscriptionUpdate,
@@ -153,7 +154,9 @@ async def update(
     now: dt.datetime,
     box: SecretBox | None = None,
 ) -> Subscription:
-    subscription = await get_owned(session, subscription_id=subscription_id, principal=principal)
+    subscription = await get_owned(
+        uow.session, subscription_id=subscription_id, principal=principal
+    )
     check_version(if_match=if_match, current=subscription.version)
     changes = body.model_dump(exclude_unset=True)
     url = str(body.url) if body.url else subscription.url
@@ -202,7 +205,7 @@ async def update(
             subscription.disabled_reason = f"paused by {principal.subject}"
     subscription.version += 1
     subscription.updated_at = now
-    repository.add(session, subscription)
+    repository.add(uow.session, subscription)
     return subscription
 
 
@@ -210,7 +213,7 @@ _NULLABLE = frozenset({"min_severity", "min_investment"})
 
 
 async def rotate_secret(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     subscription_id: str,
     principal: Principal,
@@ -220,7 +223,9 @@ async def rotate_secret(
 ) -> tuple[Subscription, str]:
     """A new signing secret (returned in plaintext); the current one keeps signing alongside it
     for `grace_s` seconds."""
-    subscription = await get_owned(session, subscription_id=subscription_id, principal=principal)
+    subscription = await get_owned(
+        uow.session, subscription_id=subscription_id, principal=principal
+    )
     if subscription.channel is not Channel.WEBHOOK:
         raise InvalidInput(
             "only webhook subscriptions have a signing secret",
@@ -232,7 +237,7 @@ async def rotate_secret(
     subscription.secret = box.seal(secret)
     subscription.version += 1
     subscription.updated_at = now
-    repository.add(session, subscription)
+    repository.add(uow.session, subscription)
     return subscription, secret
 
 
@@ -283,17 +288,20 @@ async def reseal_secrets(db: Database, box: SecretBox) -> Resealed:
             except SecretUnavailable as exc:
                 report.unavailable.append(f"{subscription_id}: {exc}")
                 continue
-            async with db.transaction() as session:
-                if await repository.replace_secret(session, subscription_id, column, value, sealed):
+            async with db.transaction() as uow:
+                replaced = await repository.replace_secret(
+                    uow.session, subscription_id, column, value, sealed
+                )
+                if replaced:
                     report.resealed += 1
     return report
 
 
-async def delete(
-    session: AsyncSession, *, subscription_id: str, principal: Principal
-) -> Subscription:
-    subscription = await get_owned(session, subscription_id=subscription_id, principal=principal)
-    await repository.delete(session, subscription)
+async def delete(uow: UnitOfWork, *, subscription_id: str, principal: Principal) -> Subscription:
+    subscription = await get_owned(
+        uow.session, subscription_id=subscription_id, principal=principal
+    )
+    await repository.delete(uow.session, subscription)
     return subscription
 
 

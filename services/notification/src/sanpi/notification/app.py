@@ -13,6 +13,7 @@ from sanpi.notification.delivery.worker import run_delivery_worker
 from sanpi.notification.escalation.endpoints import router as alerts_router
 from sanpi.notification.escalation.endpoints import states_router as alert_states_router
 from sanpi.notification.escalation.worker import run_timer_worker
+from sanpi.notification.explain.endpoints import router as explain_router
 from sanpi.notification.inbox.endpoints import router as inbox_router
 from sanpi.notification.migrations import MIGRATIONS
 from sanpi.notification.settings import NotificationSettings
@@ -38,6 +39,7 @@ def create_app(settings: NotificationSettings | None = None, clock: Clock | None
                 inbox_router,
                 alerts_router,
                 alert_states_router,
+                explain_router,
             ],
             migrations=MIGRATIONS,
             produces=[Topic.NOTIFICATIONS],

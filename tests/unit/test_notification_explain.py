@@ -158,6 +158,22 @@ async def test_a_delivered_event_lists_its_attempts_and_answers(
     ]
 
 
+async def test_a_subscription_changed_since_says_it_was_queued_under_the_old_conditions(
+    h: Harness,
+) -> None:
+    sub = await subscribe(h, channel="inbox", parks=["梧桐"])
+    event = await h.feed(alert(Severity.RED, park="梧桐"))
+    changed = await h.client.patch(f"/v1/subscriptions/{sub}", json={"parks": ["石佛"]})
+    assert changed.status_code == 200, changed.text
+
+    answer = (await explain(h, sub, event.id)).json()
+    assert answer["verdict"] in {"notified", "pending"}  # what happened stays what happened
+    assert steps(answer)["filter.parks"]["outcome"] == "failed"
+    note = steps(answer)["conditions_changed"]
+    assert note["wanted"] == 2
+    assert "订阅此后改过（现为第 2 版" in note["reason"]
+
+
 async def test_an_event_the_log_no_longer_holds_is_explained_from_its_delivery(
     h: Harness,
 ) -> None:

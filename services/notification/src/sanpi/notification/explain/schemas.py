@@ -36,7 +36,8 @@ class Verdict(StrEnum):
 class Step(BaseModel):
     step: str = Field(
         description="event, subscription, after_subscription, history, filter.<field> (one per "
-        "filter condition), urgent, grouping, quiet_hours, delivery"
+        "filter condition), urgent, grouping, quiet_hours, conditions_changed (queued under "
+        "conditions the subscription no longer has), delivery"
     )
     outcome: Outcome
     wanted: Any = Field(default=None, description="what the subscription asks for")

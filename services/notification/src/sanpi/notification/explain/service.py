@@ -307,6 +307,25 @@ async def explain(
     explained = await _explained(session, shown, main, now, lang)
     if main is not None:
         verdict = _verdict_of(main, now)
+        if failed:
+            # Queued under the conditions of then: the subscription has changed since.
+            steps.append(
+                Step(
+                    step="conditions_changed",
+                    outcome=Outcome.INFO,
+                    wanted=subscription.version,
+                    reason=say(
+                        lang,
+                        f"事件到达时符合订阅当时的条件，已排队发送；订阅此后改过（现为第 "
+                        f"{subscription.version} 版，改于 {when(subscription.updated_at, lang)}），"
+                        "按现在的条件不会再通知这样的事件",
+                        "the event matched the subscription's conditions when it arrived and was "
+                        f"queued; the subscription has changed since (version "
+                        f"{subscription.version}, {when(subscription.updated_at, lang)}) and "
+                        "would not be notified of it now",
+                    ),
+                )
+            )
         steps.append(
             Step(
                 step="delivery",

@@ -76,6 +76,7 @@ class Ctx:
     period: int = 0
     subscription: str = ""
     item: str = ""
+    event: str = ""  # an event the notification service routed to `subscription`
     evidence: dict[str, str] = field(default_factory=dict)
 
     def owned(self) -> list[str]:
@@ -246,6 +247,8 @@ async def inbox_item(world: World) -> Ctx:
         return items
 
     ctx.item = (await eventually(filed, what="an inbox item"))[0]["id"]
+    deliveries = await call(world, "notification", Req("GET", "/v1/deliveries"), VIEWER)
+    ctx.event = deliveries.json()["items"][0]["event_id"]
     return ctx
 
 
@@ -599,6 +602,16 @@ TABLE: list[Route] = [
         inbox_item,
     ),
     Route("notification", "GET", "/v1/alert-states", Access.READ, get("/v1/alert-states")),
+    Route(
+        "notification",
+        "GET",
+        "/v1/explain",
+        Access.OWN,
+        lambda ctx, park: Req(
+            "GET", "/v1/explain", params={"subscription": ctx.subscription, "event": ctx.event}
+        ),
+        inbox_item,
+    ),
     Route(
         "notification",
         "POST",

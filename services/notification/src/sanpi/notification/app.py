@@ -11,6 +11,7 @@ from sanpi.notification.delivery import service as delivery
 from sanpi.notification.delivery.endpoints import router as deliveries_router
 from sanpi.notification.escalation.endpoints import router as alerts_router
 from sanpi.notification.escalation.endpoints import states_router as alert_states_router
+from sanpi.notification.explain.endpoints import router as explain_router
 from sanpi.notification.inbox.endpoints import router as inbox_router
 from sanpi.notification.jobs import JOBS
 from sanpi.notification.migrations import MIGRATIONS
@@ -36,6 +37,7 @@ def create_app(settings: NotificationSettings | None = None, clock: Clock | None
                 inbox_router,
                 alerts_router,
                 alert_states_router,
+                explain_router,
             ],
             migrations=MIGRATIONS,
             produces=[Topic.NOTIFICATIONS],

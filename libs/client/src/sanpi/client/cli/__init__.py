@@ -39,6 +39,7 @@ app.add_typer(notifications.subscriptions_app, name="subscriptions")
 app.command("deliveries")(notifications.deliveries)
 app.add_typer(notifications.dead_letters_app, name="dead-letters")
 app.add_typer(notifications.inbox_app, name="inbox")
+app.add_typer(notifications.notifications_app, name="notifications")
 # `sanpi alerts` lists firing alerts (milestone service), `sanpi alerts list --severity red …`
 # filters them, `sanpi alerts ack KEY` acknowledges one (notification service).
 notifications.alerts_app.command("list")(progress.alerts)

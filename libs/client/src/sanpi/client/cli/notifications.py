@@ -1,5 +1,5 @@
 """`sanpi subscribe …`, `sanpi subscriptions …`, `sanpi deliveries`, `sanpi dead-letters replay`,
-`sanpi inbox …`, `sanpi alerts ack`: the notification service."""
+`sanpi inbox …`, `sanpi alerts ack`, `sanpi notifications explain`: the notification service."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sanpi.client.cli.common import JsonOpt, TokenOpt, client, fail, show
+from sanpi.client.cli.common import JsonOpt, TokenOpt, client, console, fail, show
 from sanpi.client.sdk import ApiError, SanpiClient
 
 COLUMNS = ["id", "channel", "url", "email", "event_types", "parks", "min_severity", "active"]
@@ -30,6 +30,13 @@ dead_letters_app = typer.Typer(
 )
 inbox_app = typer.Typer(help="Your inbox (inbox-channel subscriptions).", no_args_is_help=True)
 alerts_app = typer.Typer(help="Alerts: list them, or acknowledge one.")
+notifications_app = typer.Typer(
+    help="Notifications: why a subscription was (not) notified of an event.",
+    no_args_is_help=True,
+)
+
+# Channels whose target is a URL: the webhook and the group robots.
+URL_CHANNELS = ("webhook", "wecom", "dingtalk", "feishu")
 
 ListOpt = list[str] | None
 
@@ -59,9 +66,21 @@ def _quiet_hours(value: str | None) -> dict[str, str] | None:
 def subscribe(
     target: Annotated[
         str | None,
-        typer.Argument(help="webhook URL (webhook channel) or e-mail address (email channel)"),
+        typer.Argument(
+            help="webhook or robot URL (webhook, wecom, dingtalk, feishu) or e-mail address (email)"
+        ),
     ] = None,
-    channel: Annotated[str, typer.Option(help="webhook, email, inbox or stream")] = "webhook",
+    channel: Annotated[
+        str, typer.Option(help="webhook, email, inbox, stream, wecom, dingtalk or feishu")
+    ] = "webhook",
+    secret: Annotated[
+        str | None,
+        typer.Option(help="robot signing secret: 钉钉 加签 (SEC…) or 飞书 签名校验; stored sealed"),
+    ] = None,
+    mention: Annotated[
+        ListOpt,
+        typer.Option(help="wecom, dingtalk: a mobile number a red alert @-mentions (repeat)"),
+    ] = None,
     event_type: Annotated[
         ListOpt, typer.Option(help="event type or prefix* (repeat); none = all")
     ] = None,
@@ -83,7 +102,10 @@ def subscribe(
     district: Annotated[str | None, typer.Option(help="escalation level 3 contact")] = None,
     token: TokenOpt = None,
 ) -> None:
-    """Subscribe; prints the subscription (with its whsec_ signing secret for a webhook)."""
+    """Subscribe; prints the subscription (with its whsec_ signing secret for a webhook).
+
+    A group robot: `sanpi subscribe 'https://oapi.dingtalk.com/robot/send?access_token=…'
+    --channel dingtalk --secret SEC… --mention 13800000001 --min-severity orange`."""
     body: dict[str, Any] = {
         "channel": channel,
         "event_types": event_type or [],
@@ -106,10 +128,14 @@ def subscribe(
             if v
         },
     }
-    if channel == "webhook":
+    if channel in URL_CHANNELS:
         body["url"] = target
     elif channel == "email":
         body["email"] = target
+    if secret is not None:
+        body["secret"] = secret
+    if mention:
+        body["mention_mobiles"] = mention
     _call(lambda sanpi: sanpi.notification.subscribe(body), token, True, None)
 
 
@@ -228,3 +254,58 @@ def inbox_ack(item_id: str, token: TokenOpt = None) -> None:
 def alert_ack(alert_key: str, token: TokenOpt = None) -> None:
     """Acknowledge an alert: its reminders stop and it does not escalate."""
     _call(lambda sanpi: sanpi.notification.acknowledge_alert(alert_key), token, True, None)
+
+
+# How each step's outcome is marked in the text answer.
+MARKS = {"passed": "✓", "failed": "✗", "held": "⏸", "info": "•", "not_set": "·"}
+
+
+@notifications_app.command("explain")
+def explain(
+    subscription: Annotated[str, typer.Option(help="the subscription's id")],
+    event: Annotated[str, typer.Option(help="the event's id (a CloudEvent id)")],
+    language: Annotated[str | None, typer.Option("--lang", help="zh (default) or en")] = None,
+    every_step: Annotated[
+        bool, typer.Option("--all", help="also the filter conditions the subscription leaves open")
+    ] = False,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Why the subscription was (not) notified of the event: each step of the decision (filters,
+    quiet hours, grouping, red alerts sent at once) and each notification with its attempts."""
+    with client(token) as sanpi:
+        try:
+            answer = sanpi.notification.explain(subscription, event, language)
+        except ApiError as exc:
+            fail(exc)
+    if as_json:
+        show(answer, True)
+        return
+    console.print(answer["summary"], markup=False, highlight=False, soft_wrap=True)
+    for step in answer["steps"]:
+        if step["outcome"] == "not_set" and not every_step:
+            continue
+        console.print(
+            f"  {MARKS.get(step['outcome'], '?')} {step['reason']}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    for delivery in answer["deliveries"]:
+        console.print(
+            f"  {delivery['id']} {delivery['channel']} {delivery['kind']} {delivery['status']}: "
+            f"{delivery['reason']}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        for attempt in delivery["attempt_log"]:
+            answered = attempt["status_code"] if attempt["status_code"] is not None else "-"
+            said = f" {attempt['error']}" if attempt["error"] else ""
+            console.print(
+                f"    #{attempt['number']} {attempt['at']} → {answered}{said} "
+                f"({attempt['duration_ms']} ms)",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )

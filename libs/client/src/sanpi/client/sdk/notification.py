@@ -1,4 +1,5 @@
-"""SDK calls of the notification service: subscriptions, deliveries, dead letters, inbox, acks."""
+"""SDK calls of the notification service: subscriptions, deliveries, dead letters, inbox, acks,
+and why a subscription was (not) notified of an event."""
 
 from __future__ import annotations
 
@@ -93,6 +94,21 @@ class NotificationApi:
             "POST",
             f"/alerts/{quote(alert_key, safe=':')}/ack",
             json={"note": note} if note else None,
+        )
+        return result
+
+    def explain(
+        self, subscription_id: str, event_id: str, language: str | None = None
+    ) -> dict[str, Any]:
+        """Why the subscription was (not) notified of the event: the verdict, a summary, every
+        step of the decision and the deliveries with their attempts. Chinese unless `language`
+        is "en"."""
+        headers = {"Accept-Language": language} if language else None
+        result: dict[str, Any] = self._call(
+            "GET",
+            "/explain",
+            params={"subscription": subscription_id, "event": event_id},
+            headers=headers,
         )
         return result
 

@@ -483,3 +483,32 @@ async def oldest_queued(session: AsyncSession, which: Any) -> dt.datetime | None
         await session.exec(select(func.min(Delivery.created_at)).where(which))
     ).one()
     return found
+
+
+async def carrying(
+    session: AsyncSession, subscription_id: str, event_id: str
+) -> DeliveryEvent | None:
+    """The row that made `event_id` part of a notification to the subscription (at most one:
+    the pair is unique), with the CloudEvent as it was carried."""
+    await _settled(session)
+    stmt = select(DeliveryEvent).where(
+        DeliveryEvent.subscription_id == subscription_id, DeliveryEvent.event_id == event_id
+    )
+    return (await session.exec(stmt)).first()
+
+
+async def follow_ups(
+    session: AsyncSession, subscription_id: str, alert_key: str, kinds: Sequence[str]
+) -> list[Delivery]:
+    """The reminders and escalations of one alert sent for a subscription, oldest first."""
+    await _settled(session)
+    stmt = (
+        select(Delivery)
+        .where(
+            Delivery.subscription_id == subscription_id,
+            Delivery.alert_key == alert_key,
+            col(Delivery.kind).in_(list(kinds)),
+        )
+        .order_by(col(Delivery.created_at), col(Delivery.id))
+    )
+    return list((await session.exec(stmt)).all())

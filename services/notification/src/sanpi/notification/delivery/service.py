@@ -208,12 +208,22 @@ class Urgent:
     alert_key: str
 
 
-def is_history(event: CloudEvent, settings: NotificationSettings) -> bool:
+def hears(subscription: Subscription | SubscriptionRow, event_time: dt.datetime) -> bool:
+    """Whether an event of `event_time` happened after the subscription was made (it hears
+    nothing older: a replay of old topics, a rebuilt projection or a new consumer group must
+    not flood it with history)."""
+    return event_time >= subscription.created_at - CLOCK_SKEW
+
+
+def is_history(
+    event: CloudEvent, settings: NotificationSettings, *, at: dt.datetime | None = None
+) -> bool:
     """Whether `event` is older than the delivery log keeps: then it notifies no one, since the
     deliveries that would say it was notified may be gone (the pruner), and its id may have left
-    the consumer inbox. Real time, as the log's own: the rules' clock may be set to any day."""
+    the consumer inbox. Real time, as the log's own: the rules' clock may be set to any day
+    (`at`: when it was consumed, for explaining it later)."""
     keep_days = settings.delivery_retention_days
-    return keep_days > 0 and event.time < utcnow() - dt.timedelta(days=keep_days)
+    return keep_days > 0 and event.time < (at or utcnow()) - dt.timedelta(days=keep_days)
 
 
 def retained(settings: NotificationSettings) -> list[Retained]:
@@ -247,12 +257,10 @@ async def fan_out(
     returns the notifications queued for urgent (red) alerts, which the escalation area follows."""
     if is_history(event, settings):
         return []
-    # A subscription hears what happens after it was made: a replay of old topics (a rebuilt
-    # projection, a new consumer group) does not flood it with history.
     wanted = [
         subscription
         for subscription, conditions in await _routable(uow)
-        if event.time >= subscription.created_at - CLOCK_SKEW and matches(conditions, routing)
+        if hears(subscription, event.time) and matches(conditions, routing)
     ]
     if not wanted:
         return []

@@ -56,3 +56,8 @@ async def after(session: AsyncSession, seq: int, limit: int) -> list[StreamEvent
 
 async def prune(session: AsyncSession, before: dt.datetime) -> None:
     await session.exec(delete(StreamEvent).where(col(StreamEvent.appended_at) < before))
+
+
+async def by_event_id(session: AsyncSession, event_id: str) -> StreamEvent | None:
+    stmt = select(StreamEvent).where(StreamEvent.event_id == event_id)
+    return (await session.exec(stmt)).first()

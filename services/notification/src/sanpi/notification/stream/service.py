@@ -26,7 +26,8 @@ def _routing_json(routing: Routing) -> dict[str, Any]:
     return values
 
 
-def _routing_of(values: dict[str, Any]) -> Routing:
+def routing_of(values: dict[str, Any]) -> Routing:
+    """The routing the log stored with an event (its JSON form) as dispatch used it."""
     fields = dict(values)
     fields["periods"] = frozenset(fields.get("periods") or ())
     if fields.get("severity"):
@@ -65,7 +66,7 @@ async def matching_after(
         for row in rows:
             assert row.seq is not None
             seq = row.seq
-            if matches(wanted, _routing_of(row.routing)):
+            if matches(wanted, routing_of(row.routing)):
                 yield seq, row
         yield seq, None
         if len(rows) < READ_BATCH:

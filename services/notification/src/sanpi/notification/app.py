@@ -10,6 +10,8 @@ from sanpi.notification.consumers import CONSUMED_TOPICS, build_handlers
 from sanpi.notification.delivery import service as delivery
 from sanpi.notification.delivery.endpoints import router as deliveries_router
 from sanpi.notification.delivery.worker import run_delivery_worker
+from sanpi.notification.digests.endpoints import router as digests_router
+from sanpi.notification.digests.jobs import run_digest_worker
 from sanpi.notification.escalation.endpoints import router as alerts_router
 from sanpi.notification.escalation.endpoints import states_router as alert_states_router
 from sanpi.notification.escalation.worker import run_timer_worker
@@ -30,9 +32,11 @@ def create_app(settings: NotificationSettings | None = None, clock: Clock | None
             settings=settings,
             title="sanpi notification",
             description="Subscriptions, routing and guaranteed delivery of sanpi events and "
-            "alerts: webhook, e-mail, live stream and inbox; acknowledgement and escalation.",
+            "alerts: webhook, e-mail, live stream and inbox; acknowledgement and escalation; daily "
+            "and 旬 digests.",
             routers=[
                 subscriptions_router,
+                digests_router,
                 deliveries_router,
                 stream_router,
                 inbox_router,
@@ -44,7 +48,7 @@ def create_app(settings: NotificationSettings | None = None, clock: Clock | None
             consumes=list(CONSUMED_TOPICS),
             handlers=handlers.as_mapping(),
             prepare=handlers.prepare,
-            workers=[run_delivery_worker, run_timer_worker, reseal_at_start],
+            workers=[run_delivery_worker, run_timer_worker, run_digest_worker, reseal_at_start],
             clock=clock,
             retained=delivery.retained(settings),
         )

@@ -176,9 +176,8 @@ migration: venv ## new schema revision from the models: make migration SERVICE=r
 	SANPI_$(shell echo '$(SERVICE)' | tr a-z A-Z)_DATABASE_URL=sqlite+aiosqlite:///$(MIGRATION_DB) \
 	  sh -c '$(PY) -m sanpi.$(SERVICE) migrate && $(PY) -m sanpi.$(SERVICE) alembic revision --autogenerate -m "$$0"' "$(MSG)"
 
-test: lint kafka-jars postgres-server prometheus alertmanager tools chromium portal-assets office ## the whole suite, on SQLite and on PostgreSQL, against a real Kafka
-	$(VENV)/bin/pytest
-	SANPI_TEST_DB=postgres $(VENV)/bin/pytest
+test: lint kafka-jars postgres-server prometheus alertmanager tools chromium portal-assets office ## the whole suite, on SQLite and on PostgreSQL side by side (PostgreSQL's output: .run/test-postgres.log), against a real Kafka
+	VENV=$(VENV) scripts/test_passes.sh
 
 test-sqlite: venv kafka-jars prometheus alertmanager tools chromium portal-assets office ## the suite on SQLite only
 	$(VENV)/bin/pytest

@@ -12,15 +12,28 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner, Result
 
+from sanpi.client.cli import app as cli_app
+from sanpi.client.sdk import SanpiClient, ServiceUrls
 from sanpi.events import AlertResolved, AlertRule, AlertUpdated, Severity
+from sanpi.kit import FixedClock, Role
 from sanpi.kit.clock import CAMPAIGN_TZ
+from sanpi.notification.app import create_app
 from sanpi.notification.digests import service as digests
 from sanpi.notification.digests.message import render
-from sanpi.notification.digests.schedule import DigestKind, Plan, latest_daily, latest_xun
-from tests.support.notification import Harness, alert, harness
+from sanpi.notification.digests.schedule import (
+    DigestKind,
+    Plan,
+    due_now,
+    latest_daily,
+    latest_xun,
+)
+from tests.support.apps import token
+from tests.support.notification import Harness, alert, harness, harness_settings
 from tests.support.robots import WecomReceiver, shown_text
 from tests.support.sink import WebhookSink
+from tests.support.threaded import ThreadedServer, serve_in_thread
 from tests.support.waiting import eventually
 
 DIGEST = "sanpi.notification.daily_digest"
@@ -79,6 +92,27 @@ def test_a_xun_digest_comes_on_the_last_day_or_the_next_working_day() -> None:
     assert slot is not None
     assert slot.key == "2026-02-X2"
     assert slot.due_at == cst(2026, 2, 24, 17, 30).astimezone(dt.UTC)
+
+
+def test_a_missed_slot_is_not_caught_up_on_a_day_off_nor_a_missed_day_the_next_day() -> None:
+    working = Plan.of("08:30", "17:30", working_days_only=True)
+    every_day = Plan.of("08:30", None, working_days_only=False)
+
+    def due(plan: Plan, kind: DigestKind, at: dt.datetime) -> str | None:
+        slot = due_now(plan, kind, at)
+        return slot.key if slot else None
+
+    # Down from Tuesday 09-30 07:00 until the holiday Saturday 10-04: nothing on the holiday.
+    assert due(working, DigestKind.DAILY, cst(2025, 10, 4, 12, 0)) is None
+    assert due(working, DigestKind.XUN, cst(2025, 10, 4, 12, 0)) is None
+    # Back on Thursday 10-09 at 07:00: 09-30's daily digest is not sent a week late (the 08:30
+    # one covers the gap), the 下旬 digest is.
+    assert due(working, DigestKind.DAILY, cst(2025, 10, 9, 7, 0)) is None
+    assert due(working, DigestKind.XUN, cst(2025, 10, 9, 7, 0)) == "2025-09-X3"
+    assert due(working, DigestKind.DAILY, cst(2025, 10, 9, 8, 30)) == "2025-10-09"
+    # Down at 08:30, back at 10:00 the same day: caught up.
+    assert due(every_day, DigestKind.DAILY, cst(2025, 9, 27, 10, 0)) == "2025-09-27"
+    assert due(every_day, DigestKind.DAILY, cst(2025, 9, 27, 8, 0)) is None
 
 
 def test_a_year_the_calendar_does_not_know_sends_every_day_and_says_so() -> None:
@@ -331,3 +365,68 @@ async def test_digest_settings_are_changed_and_removed_with_patch(h: Harness) ->
     )
     assert stream.status_code == 422
     assert stream.json()["errors"][0]["field"] == "digest"
+
+
+# --- SDK and CLI ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def notifier(tmp_path: Path, database_url: str) -> Iterator[ThreadedServer]:
+    settings = harness_settings(tmp_path, database_url=database_url, digest_poll_s=3600)
+    app = create_app(settings, FixedClock(cst(2025, 9, 25, 12, 0).astimezone(dt.UTC)))
+    with serve_in_thread(app) as server:
+        yield server
+
+
+def cli(server: ThreadedServer, *args: str) -> Result:
+    env = {"SANPI_NOTIFICATION_URL": server.url, "SANPI_TOKEN": token(Role.ADMIN, "official")}
+    return CliRunner().invoke(cli_app, list(args), env=env)
+
+
+def test_the_cli_subscribes_to_a_working_day_digest_and_lists_the_digests_sent(
+    notifier: ThreadedServer,
+) -> None:
+    done = cli(
+        notifier,
+        "subscribe",
+        "--channel",
+        "inbox",
+        "--digest",
+        "daily@08:30",
+        "--digest",
+        "xun@17:30",
+        "--working-days",
+    )
+    assert done.exit_code == 0, done.output
+    created = json.loads(done.stdout)
+    assert created["digest"] == {
+        "daily_at": "08:30",
+        "xun_at": "17:30",
+        "working_days_only": True,
+        "instead_of_immediate": False,
+    }
+    clock = notifier.runtime.clock
+    assert isinstance(clock, FixedClock)
+    clock.set(cst(2025, 9, 28, 9, 0).astimezone(dt.UTC))  # the make-up Sunday
+    notifier.run(digests.run_due(notifier.runtime.db, now=clock.now()))
+    sdk = SanpiClient(token(Role.ADMIN, "official"), ServiceUrls(notification=notifier.url))
+    with sdk:
+        listed = sdk.notification.digests(created["id"])
+    assert [(d["kind"], d["slot"]) for d in listed["items"]] == [("daily", "2025-09-28")]
+    shown = cli(notifier, "subscriptions", "digests", created["id"])
+    assert shown.exit_code == 0, shown.output
+    assert "2025-09-28" in shown.stdout
+
+    stopped = cli(notifier, "subscriptions", "update", created["id"], "--no-digest")
+    assert stopped.exit_code == 0, stopped.output
+    assert json.loads(stopped.stdout)["digest"] is None
+
+
+def test_the_cli_names_a_bad_digest(notifier: ThreadedServer) -> None:
+    refused = cli(notifier, "subscribe", "--channel", "inbox", "--digest", "daily@8.30")
+    assert refused.exit_code == 1
+    assert "error 422" in refused.stderr
+    assert "digest.daily_at: 汇总时间应为 24 小时制的 时:分" in refused.stderr
+    unknown = cli(notifier, "subscribe", "--channel", "inbox", "--digest", "weekly@08:30")
+    assert unknown.exit_code == 2
+    assert "daily@HH:MM or xun@HH:MM" in unknown.output

@@ -83,8 +83,8 @@ class Slot:
     unknown_year: int | None = None
 
 
-def _sends_on(day: dt.date, plan: Plan) -> tuple[bool, int | None]:
-    """Whether a working-days-only digest goes out on `day`. A day in a year the calendar does
+def sends_on(day: dt.date, plan: Plan) -> tuple[bool, int | None]:
+    """Whether a digest of `plan` may go out on `day`, and the year the calendar did not know. A day in a year the calendar does
     not know is not guessed to be a working day or not: the digest goes out (a digest too many
     beats one missed) and says why (the calendar's error is counted and logged)."""
     if not plan.working_days_only:
@@ -110,7 +110,7 @@ def latest_daily(plan: Plan, now: dt.datetime) -> Slot | None:
         due = _at(day, plan.daily_at)
         if due > now:
             continue
-        sends, unknown = _sends_on(day, plan)
+        sends, unknown = sends_on(day, plan)
         if sends:
             return Slot(DigestKind.DAILY, day.isoformat(), due, unknown_year=unknown)
     return None
@@ -144,3 +144,19 @@ def latest_xun(plan: Plan, now: dt.datetime) -> Slot | None:
 
 def latest(plan: Plan, kind: DigestKind, now: dt.datetime) -> Slot | None:
     return latest_daily(plan, now) if kind is DigestKind.DAILY else latest_xun(plan, now)
+
+
+def due_now(plan: Plan, kind: DigestKind, now: dt.datetime) -> Slot | None:
+    """The slot to send at `now`, if any. Nothing on a day off of a working-days-only plan, even
+    to catch up: a service that was down on the last working day before a holiday does not send
+    it on the holiday. A daily slot is caught up the same day only (back at 09:00 after an
+    outage at 08:30): a missed day is covered by the next digest, whose window starts where the
+    last one sent ended. A 旬 slot is caught up on any day it may go out."""
+    sends, _unknown = sends_on(now.astimezone(CAMPAIGN_TZ).date(), plan)
+    if not sends:
+        return None
+    slot = latest(plan, kind, now)
+    today = now.astimezone(CAMPAIGN_TZ).date().isoformat()
+    if slot is not None and kind is DigestKind.DAILY and slot.key != today:
+        return None
+    return slot

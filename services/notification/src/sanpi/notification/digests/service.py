@@ -22,7 +22,7 @@ from sanpi.notification.channels.templates import Kind
 from sanpi.notification.delivery import service as delivery
 from sanpi.notification.digests import repository
 from sanpi.notification.digests.models import DigestSent
-from sanpi.notification.digests.schedule import DigestKind, Plan, Slot, latest
+from sanpi.notification.digests.schedule import DigestKind, Plan, Slot, due_now
 from sanpi.notification.digests.schemas import DigestPublic
 from sanpi.notification.escalation.models import AlertState
 from sanpi.notification.routing.filters import Filter, Routing, matches
@@ -63,14 +63,14 @@ def due_slots(
     latest_sent: dict[tuple[str, str], DigestSent],
     now: dt.datetime,
 ) -> list[Due]:
-    """The latest slot of each subscription and kind that is due and not sent yet. Only the
-    latest: a service that was down over several slots sends one digest covering them all.
-    A slot due before the subscription existed is not its to send."""
+    """The slot of each subscription and kind that is due now (schedule.due_now) and not sent
+    yet. Never an older one: a service that was down over several slots sends one digest,
+    covering them all. A slot due before the digest was asked for is not its to send."""
     found = []
     for subscription in subscriptions_:
         plan = plan_of(subscription)
         for kind in plan.kinds:
-            slot = latest(plan, kind, now)
+            slot = due_now(plan, kind, now)
             since = subscription.digest_since or subscription.created_at
             if slot is None or slot.due_at < since:
                 continue

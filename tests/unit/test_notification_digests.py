@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 import json
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,9 @@ from sanpi.events import AlertResolved, AlertRule, AlertUpdated, Severity
 from sanpi.kit import FixedClock, Role
 from sanpi.kit.clock import CAMPAIGN_TZ
 from sanpi.notification.app import create_app
+from sanpi.notification.channels.robots import link
+from sanpi.notification.channels.templates import Message
+from sanpi.notification.channels.wecom import WecomChannel
 from sanpi.notification.digests import service as digests
 from sanpi.notification.digests.message import render
 from sanpi.notification.digests.schedule import (
@@ -430,3 +434,102 @@ def test_the_cli_names_a_bad_digest(notifier: ThreadedServer) -> None:
     unknown = cli(notifier, "subscribe", "--channel", "inbox", "--digest", "weekly@08:30")
     assert unknown.exit_code == 2
     assert "daily@HH:MM or xun@HH:MM" in unknown.output
+
+
+# --- the rendered digest in the docs ---------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = {
+    "type": "sanpi.notification.digest.v1",
+    "data": {
+        "kind": "daily",
+        "slot": "2025-09-28",
+        "window_start": "2025-09-26T00:30:00+00:00",
+        "window_end": "2025-09-28T00:30:00+00:00",
+        "parks": [
+            {
+                "park": "双桥",
+                "turned_red": [
+                    {
+                        "alert_key": "R05:p-1",
+                        "project_id": "p-1",
+                        "project_name": "上海重塑燃料电池产业化基地",
+                        "rule": "R05",
+                        "title": "开工节点逾期12天",
+                        "severity": "red",
+                        "red_since": "2025-09-27T06:05:00+00:00",
+                        "red_ended_at": None,
+                        "acknowledged_by": None,
+                    }
+                ],
+                "still_red": [],
+                "resolved": [],
+            },
+            {
+                "park": "梧桐",
+                "turned_red": [],
+                "still_red": [
+                    {
+                        "alert_key": "R02:p-2",
+                        "project_id": "p-2",
+                        "project_name": "雄韬氢能产业园",
+                        "rule": "R02",
+                        "title": "签约超过180天未开工",
+                        "severity": "red",
+                        "red_since": "2025-09-20T02:00:00+00:00",
+                        "red_ended_at": None,
+                        "acknowledged_by": "张伟",
+                    }
+                ],
+                "resolved": [
+                    {
+                        "alert_key": "R07:p-3",
+                        "project_id": "p-3",
+                        "project_name": "京东方艺云区域总部",
+                        "rule": "R07",
+                        "title": "9月中旬旬报未报",
+                        "severity": "resolved",
+                        "red_since": "2025-09-23T01:00:00+00:00",
+                        "red_ended_at": "2025-09-27T08:30:00+00:00",
+                        "acknowledged_by": None,
+                    }
+                ],
+            },
+        ],
+    },
+}
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    delivery_id: str
+    target: str
+    secrets: list[str]
+    mentions: list[str]
+    language: str
+    body: bytes
+    content_type: str
+    message: Message
+
+
+def documented(path: str, marker: str | None = None, after: str | None = None) -> str:
+    """The fenced block after `<!-- digest: marker -->` (or after the line `after`)."""
+    text = (ROOT / path).read_text(encoding="utf-8")
+    anchor = f"<!-- digest: {marker} -->" if marker else str(after)
+    start = text.index("```", text.index(anchor))
+    body_start = text.index("\n", start) + 1
+    return text[body_start : text.index("\n```", body_start)]
+
+
+def test_the_digest_the_docs_show_is_the_one_the_code_renders() -> None:
+    zh = render(SAMPLE, language="zh")
+    outgoing = Outgoing("msg_x", "https://qyapi.weixin.qq.com/x", [], [], "zh", b"", "", zh)
+    wecom = WecomChannel().payload(outgoing, link("https://sanpi.example.cn", None), now_s=0)
+    shown = json.dumps(json.loads(wecom.body), ensure_ascii=False, indent=2)
+    email_zh = f"{zh.subject}\n{zh.text}"
+    en = render(SAMPLE, language="en")
+    assert documented("docs/notification.md", "wecom") == shown
+    assert documented("docs/notification.md", "email zh") == email_zh
+    assert documented("docs/notification.md", "email en") == f"{en.subject}\n{en.text}"
+    assert documented("docs/zh/notification.md", after="### 汇总消息示例") == shown
+    assert documented("docs/zh/notification.md", after="同一汇总的邮件正文") == email_zh

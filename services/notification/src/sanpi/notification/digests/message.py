@@ -71,9 +71,9 @@ def _item(item: Mapping[str, Any], section: str, lang: str) -> str:
     line = "｜".join(p for p in parts if p) if zh else " | ".join(p for p in parts if p)
     if section == "resolved":
         ended = _when(item.get("red_ended_at"), lang)
-        return f"{line}（{ended}解除）" if zh else f"{line} (resolved {ended})"
+        return f"{line}（{ended} 解除）" if zh else f"{line} (resolved {ended})"
     since = _when(item.get("red_since"), lang)
-    note = f"{since}起" if zh else f"since {since}"
+    note = f"{since} 起" if zh else f"since {since}"
     if item.get("acknowledged_by"):
         who_acked = item["acknowledged_by"]
         note += f"，{who_acked}已确认" if zh else f", acknowledged by {who_acked}"

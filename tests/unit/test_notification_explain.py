@@ -179,8 +179,8 @@ async def test_an_event_the_log_no_longer_holds_is_explained_from_its_delivery(
 ) -> None:
     sub = await subscribe(h, channel="inbox")
     event = await h.feed(alert(Severity.ORANGE))
-    async with h.runtime.db.transaction() as session:
-        await session.exec(delete(StreamEvent))  # the stream log's retention pruned it
+    async with h.runtime.db.transaction() as uow:
+        await uow.session.exec(delete(StreamEvent))  # the stream log's retention pruned it
 
     answer = (await explain(h, sub, event.id)).json()
     assert answer["event"]["stored"] is False

@@ -573,6 +573,14 @@ TABLE: list[Route] = [
     ),
     Route(
         "notification",
+        "GET",
+        "/v1/subscriptions/{subscription_id}/digests",
+        Access.OWN,
+        get("/v1/subscriptions/{subscription_id}/digests"),
+        subscription,
+    ),
+    Route(
+        "notification",
         "POST",
         "/v1/subscriptions/{subscription_id}/test",
         Access.OWN,

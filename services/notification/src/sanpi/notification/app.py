@@ -9,6 +9,7 @@ from sanpi.kit import Clock, ServiceSpec, SystemClock, create_service_app
 from sanpi.notification.consumers import CONSUMED_TOPICS, build_handlers
 from sanpi.notification.delivery import service as delivery
 from sanpi.notification.delivery.endpoints import router as deliveries_router
+from sanpi.notification.digests.endpoints import router as digests_router
 from sanpi.notification.escalation.endpoints import router as alerts_router
 from sanpi.notification.escalation.endpoints import states_router as alert_states_router
 from sanpi.notification.explain.endpoints import router as explain_router
@@ -29,9 +30,11 @@ def create_app(settings: NotificationSettings | None = None, clock: Clock | None
             settings=settings,
             title="sanpi notification",
             description="Subscriptions, routing and guaranteed delivery of sanpi events and "
-            "alerts: webhook, e-mail, live stream and inbox; acknowledgement and escalation.",
+            "alerts: webhook, e-mail, live stream and inbox; acknowledgement and escalation; daily "
+            "and 旬 digests.",
             routers=[
                 subscriptions_router,
+                digests_router,
                 deliveries_router,
                 stream_router,
                 inbox_router,

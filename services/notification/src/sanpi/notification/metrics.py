@@ -33,6 +33,11 @@ DEAD_LETTERED = Counter(
     "Deliveries that became dead letters, by channel.",
     ["channel"],
 )
+DIGESTS = Counter(
+    "sanpi_notification_digests_total",
+    "Digests queued (one per subscription and slot), by kind (daily, xun).",
+    ["kind"],
+)
 ESCALATIONS = Counter(
     "sanpi_notification_escalations_total",
     "Escalation steps of unacknowledged red alerts, by ladder level (1-3).",

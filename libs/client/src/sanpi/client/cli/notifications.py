@@ -63,6 +63,35 @@ def _quiet_hours(value: str | None) -> dict[str, str] | None:
     return {"start": start.strip(), "end": end.strip()}
 
 
+DIGEST_HELP = (
+    "a digest of red alerts per park: daily@HH:MM and/or xun@HH:MM (end of each 旬), "
+    "Asia/Shanghai, e.g. --digest daily@08:30 (repeat for both)"
+)
+
+
+def _digest(
+    values: list[str] | None, working_days: bool, digest_only: bool
+) -> dict[str, Any] | None:
+    """`daily@08:30`, `xun@17:30` → the digest object; the service checks the times."""
+    if not values:
+        if working_days or digest_only:
+            raise typer.BadParameter("--working-days and --digest-only need --digest")
+        return None
+    digest: dict[str, Any] = {
+        "working_days_only": working_days,
+        "instead_of_immediate": digest_only,
+    }
+    for value in values:
+        kind, sep, at = value.partition("@")
+        if not sep or kind not in ("daily", "xun"):
+            raise typer.BadParameter(
+                f"write a digest as daily@HH:MM or xun@HH:MM, e.g. daily@08:30 (got {value!r})",
+                param_hint="--digest",
+            )
+        digest[f"{kind}_at"] = at
+    return digest
+
+
 def subscribe(
     target: Annotated[
         str | None,
@@ -100,12 +129,27 @@ def subscribe(
     unit_head: Annotated[str | None, typer.Option(help="escalation level 1 contact")] = None,
     sponsor_leader: Annotated[str | None, typer.Option(help="escalation level 2 contact")] = None,
     district: Annotated[str | None, typer.Option(help="escalation level 3 contact")] = None,
+    digest: Annotated[ListOpt, typer.Option(help=DIGEST_HELP)] = None,
+    working_days: Annotated[
+        bool,
+        typer.Option(
+            "--working-days", help="digests on working days only (holidays off, 调休 days on)"
+        ),
+    ] = False,
+    digest_only: Annotated[
+        bool,
+        typer.Option("--digest-only", help="the digest replaces the immediate messages"),
+    ] = False,
     token: TokenOpt = None,
 ) -> None:
     """Subscribe; prints the subscription (with its whsec_ signing secret for a webhook).
 
     A group robot: `sanpi subscribe 'https://oapi.dingtalk.com/robot/send?access_token=…'
-    --channel dingtalk --secret SEC… --mention 13800000001 --min-severity orange`."""
+    --channel dingtalk --secret SEC… --mention 13800000001 --min-severity orange`.
+
+    A daily digest at 08:30 on working days, to a 企业微信 group robot:
+    sanpi subscribe https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=… --channel wecom
+    --digest daily@08:30 --working-days"""
     body: dict[str, Any] = {
         "channel": channel,
         "event_types": event_type or [],
@@ -128,6 +172,9 @@ def subscribe(
             if v
         },
     }
+    wanted = _digest(digest, working_days, digest_only)
+    if wanted is not None:
+        body["digest"] = wanted
     if channel in URL_CHANNELS:
         body["url"] = target
     elif channel == "email":
@@ -160,10 +207,25 @@ def update_subscription(
     quiet_hours: Annotated[str | None, typer.Option(help="e.g. 22:00-07:00")] = None,
     language: Annotated[str | None, typer.Option(help="zh or en")] = None,
     min_severity: Annotated[str | None, typer.Option(help="blue … red")] = None,
+    digest: Annotated[ListOpt, typer.Option(help=DIGEST_HELP)] = None,
+    working_days: Annotated[
+        bool, typer.Option("--working-days", help="with --digest: on working days only")
+    ] = False,
+    digest_only: Annotated[
+        bool, typer.Option("--digest-only", help="with --digest: instead of immediate messages")
+    ] = False,
+    no_digest: Annotated[bool, typer.Option("--no-digest", help="stop the digest")] = False,
     token: TokenOpt = None,
 ) -> None:
-    """Change a subscription; `--active` re-enables one that was disabled."""
+    """Change a subscription; `--active` re-enables one that was disabled. `--digest` replaces
+    the digest settings as a whole (give --working-days again to keep it)."""
     changes: dict[str, Any] = {}
+    if no_digest:
+        if digest:
+            raise typer.BadParameter("--digest and --no-digest contradict each other")
+        changes["digest"] = None
+    elif digest or working_days or digest_only:
+        changes["digest"] = _digest(digest, working_days, digest_only)
     if active is not None:
         changes["active"] = active
     if quiet_hours is not None:
@@ -177,6 +239,17 @@ def update_subscription(
         token,
         True,
         None,
+    )
+
+
+@subscriptions_app.command("digests")
+def list_digests(subscription_id: str, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
+    """The digests queued for a subscription: each day or 旬 once, with its counts."""
+    _call(
+        lambda sanpi: sanpi.notification.digests(subscription_id),
+        token,
+        as_json,
+        ["slot", "kind", "turned_red", "still_red", "resolved", "delivery_id"],
     )
 
 

@@ -44,6 +44,18 @@ class NotificationApi:
         )
         return result
 
+    def digests(
+        self, subscription_id: str, limit: int = 50, cursor: str | None = None
+    ) -> dict[str, Any]:
+        """The digests queued for a subscription (one per day or 旬), oldest first, a page."""
+        params: dict[str, Any] = {"limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        result: dict[str, Any] = self._call(
+            "GET", f"/subscriptions/{subscription_id}/digests", params=params
+        )
+        return result
+
     def send_test(self, subscription_id: str) -> dict[str, Any]:
         """Queues a test notification through the subscription's channel; names its delivery."""
         result: dict[str, Any] = self._call("POST", f"/subscriptions/{subscription_id}/test")

@@ -14,6 +14,9 @@ class Kind(StrEnum):
     REPEAT = "REPEAT"  # a still-firing, unacknowledged red alert, again
     ESCALATION = "ESCALATION"  # an unacknowledged red alert climbing the ladder (督办)
     TEST = "TEST"  # asked for by the subscriber: does the channel reach them?
+    # A subscription's scheduled digest of red alerts per park (digests/message.py renders it).
+    DAILY_DIGEST = "DAILY_DIGEST"
+    XUN_DIGEST = "XUN_DIGEST"
 
 
 @dataclass(frozen=True)

@@ -489,8 +489,8 @@ async def carrying(
     session: AsyncSession, subscription_id: str, event_id: str
 ) -> DeliveryEvent | None:
     """The row that made `event_id` part of a notification to the subscription (at most one:
-    the pair is unique), with the CloudEvent as it was carried."""
-    await _settled(session)
+    the pair is unique), with the CloudEvent as it was carried. For reads (explain): a write's
+    rows queued for commit are not among them."""
     stmt = select(DeliveryEvent).where(
         DeliveryEvent.subscription_id == subscription_id, DeliveryEvent.event_id == event_id
     )
@@ -500,8 +500,8 @@ async def carrying(
 async def follow_ups(
     session: AsyncSession, subscription_id: str, alert_key: str, kinds: Sequence[str]
 ) -> list[Delivery]:
-    """The reminders and escalations of one alert sent for a subscription, oldest first."""
-    await _settled(session)
+    """The reminders and escalations of one alert sent for a subscription, oldest first (for
+    reads, as carrying)."""
     stmt = (
         select(Delivery)
         .where(

@@ -44,6 +44,7 @@ from sanpi.notification.delivery.schemas import (
     Skipped,
 )
 from sanpi.notification.delivery.timing import quiet_until, retry_delay
+from sanpi.notification.digests import message as digest_message
 from sanpi.notification.escalation import repository as alerts
 from sanpi.notification.routing.filters import Filter, Routing, matches
 from sanpi.notification.settings import NotificationSettings
@@ -139,28 +140,61 @@ TEST_TEXT = {
 def queue_test(uow: UnitOfWork, subscription: Subscription, *, now: dt.datetime) -> Delivery:
     """Queues a test notification to the subscription's channel, at once (quiet hours aside),
     with the retries and delivery log of any other. Its body names the subscription."""
-    event_id = str(uuid.uuid4())
     language = "en" if subscription.language == "en" else "zh"
-    event = {
-        "specversion": "1.0",
-        "id": event_id,
-        "source": "/sanpi/notification",
-        "type": TEST_EVENT_TYPE,
-        "subject": subscription.id,
-        "time": now.isoformat(),
-        "datacontenttype": "application/json",
-        "data": {"subscription_id": subscription.id, "message": TEST_TEXT[language]},
-    }
-    delivery = new_delivery(
+    data = {"subscription_id": subscription.id, "message": TEST_TEXT[language]}
+    return queue_own_event(
         uow,
         subscription,
         kind=Kind.TEST,
-        event_id=event_id,
         event_type=TEST_EVENT_TYPE,
+        data=data,
+        event_id=str(uuid.uuid4()),
+        now=now,
+        urgent=True,
+    )
+
+
+def own_event(
+    subscription_id: str, *, event_type: str, data: dict[str, Any], event_id: str, now: dt.datetime
+) -> dict[str, Any]:
+    """A CloudEvent of this service's own that exists only inside the notification carrying it
+    (a test message, a digest): not a domain event, never on Kafka."""
+    return {
+        "specversion": "1.0",
+        "id": event_id,
+        "source": "/sanpi/notification",
+        "type": event_type,
+        "subject": subscription_id,
+        "time": now.isoformat(),
+        "datacontenttype": "application/json",
+        "data": data,
+    }
+
+
+def queue_own_event(
+    uow: UnitOfWork,
+    subscription: Subscription,
+    *,
+    kind: Kind,
+    event_type: str,
+    data: dict[str, Any],
+    event_id: str,
+    now: dt.datetime,
+    urgent: bool,
+) -> Delivery:
+    """Queues a notification carrying one of this service's own events (`own_event`); an urgent
+    one leaves at once, quiet hours aside, and the others wait for their end."""
+    event = own_event(subscription.id, event_type=event_type, data=data, event_id=event_id, now=now)
+    delivery = new_delivery(
+        uow,
+        subscription,
+        kind=kind,
+        event_id=event_id,
+        event_type=event_type,
         event_time=now,
         release=now,
         now=now,
-        urgent=True,
+        urgent=urgent,
     )
     repository.add(
         uow.session,
@@ -379,6 +413,7 @@ class Content(Protocol):
 
 
 ABOUT_ALERT = (Kind.REPEAT, Kind.ESCALATION)
+SCHEDULED_DIGESTS = (Kind.DAILY_DIGEST, Kind.XUN_DIGEST)
 
 # The webhook body's media type: one event is sent as the CloudEvent itself, in the HTTP
 # binding's structured mode (a CloudEvents SDK's from_http reads it); a digest, reminder or
@@ -428,15 +463,18 @@ async def _content(
             e["data"].get("project_id", ""): c.project_name or ""
             for e, c in zip(events, carried, strict=True)
         }
-    message = render(
-        Kind(delivery.kind),
-        events,
-        language=language,
-        project_names={k: v for k, v in names.items() if v},
-        repeat=delivery.repeat,
-        level=delivery.escalation_level,
-        contact=delivery.target or "",
-    )
+    if delivery.kind in SCHEDULED_DIGESTS:
+        message = digest_message.render(events[0], language=language)
+    else:
+        message = render(
+            Kind(delivery.kind),
+            events,
+            language=language,
+            project_names={k: v for k, v in names.items() if v},
+            repeat=delivery.repeat,
+            level=delivery.escalation_level,
+            contact=delivery.target or "",
+        )
     if single_event(delivery.kind, len(raw)):
         body = raw[0].encode()  # the CloudEvent itself, byte for byte
     else:

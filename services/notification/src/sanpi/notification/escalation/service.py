@@ -54,6 +54,7 @@ async def apply_alert(
     if state is not None and event.time < state.last_event_time:
         return  # an older event arriving late: the state already moved past it
     previous = Severity(state.severity) if state is not None else None
+    was_red = state is not None and state.firing and previous is Severity.RED
     if state is None:
         state = AlertState(
             alert_key=data.alert_key,
@@ -69,6 +70,11 @@ async def apply_alert(
         state.acknowledgement_note = None
     state.severity = data.severity
     state.firing = not isinstance(data, AlertResolved)
+    is_red = state.firing and data.severity is Severity.RED
+    if is_red and not was_red:
+        state.red_since, state.red_ended_at = now, None
+    elif was_red and not is_red:
+        state.red_ended_at = now
     state.park = data.park
     state.project_id = data.project_id
     state.responsible_unit = data.responsible_unit

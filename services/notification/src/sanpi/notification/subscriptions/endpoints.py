@@ -56,7 +56,12 @@ async def create_subscription(
 
     async def subscribe() -> tuple[SubscriptionCreated, dict[str, str]]:
         subscription, secret = await service.create(
-            uow, body=body, principal=principal, egress=settings.egress, box=settings.secret_box
+            uow,
+            body=body,
+            principal=principal,
+            egress=settings.egress,
+            box=settings.secret_box,
+            now=runtime.clock.now(),
         )
         headers = {
             "Location": f"/v1/subscriptions/{subscription.id}",

@@ -20,6 +20,7 @@ from sanpi.kit import (
     Role,
     UnitOfWork,
     check_version,
+    utcnow,
 )
 from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.kit.sealing import SecretBox, SecretUnavailable
@@ -27,6 +28,7 @@ from sanpi.notification.channels import plugins
 from sanpi.notification.channels.base import Target
 from sanpi.notification.channels.egress import Egress, TargetRefused, check_url
 from sanpi.notification.channels.webhook import new_secret
+from sanpi.notification.digests.schemas import DigestOptions
 from sanpi.notification.routing.filters import Filter
 from sanpi.notification.subscriptions import repository
 from sanpi.notification.subscriptions.models import Channel, Subscription
@@ -93,12 +95,15 @@ async def create(
     principal: Principal,
     egress: Egress,
     box: SecretBox,
+    now: dt.datetime | None = None,
 ) -> tuple[Subscription, str | None]:
     """The new subscription and, for a webhook, its signing secret in plaintext (a robot's
-    secret, given by the caller, is stored sealed and never shown back)."""
+    secret, given by the caller, is stored sealed and never shown back). `now`: the service's
+    clock, which a digest's slots are counted from."""
     url = str(body.url) if body.url else None
     target = Target(url, body.email, body.secret, tuple(body.mention_mobiles))
     _check_channel_target(body.channel, target, egress)
+    _check_digest(body.channel, body.digest)
     if url:
         await _check_url(url, egress=egress)
     secret = new_secret() if body.channel is Channel.WEBHOOK else None
@@ -114,10 +119,32 @@ async def create(
         quiet_end=body.quiet_hours.end if body.quiet_hours else None,
         language=body.language,
         escalation_contacts=body.escalation_contacts.model_dump(exclude_none=True),
+        **_digest_columns(body.digest, now or utcnow()),
         **_filter_columns(body.model_dump(include=set(FILTER_FIELDS))),
     )
     repository.add(uow.session, subscription)
     return subscription, secret
+
+
+def _check_digest(channel: Channel, digest: DigestOptions | None) -> None:
+    if digest is None:
+        return
+    digest.check()
+    if channel is Channel.STREAM:
+        problem = FieldProblem(
+            "digest", "实时流渠道不排队，不能发送汇总（a stream subscription queues nothing）"
+        )
+        raise InvalidInput(f"digest: {problem.reason}", errors=[problem])
+
+
+def _digest_columns(digest: DigestOptions | None, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "digest_daily_at": digest.daily_at if digest else None,
+        "digest_xun_at": digest.xun_at if digest else None,
+        "digest_working_days_only": digest.working_days_only if digest else False,
+        "digest_instead_of_immediate": digest.instead_of_immediate if digest else False,
+        "digest_since": now if digest else None,
+    }
 
 
 def _filter_columns(values: dict[str, Any]) -> dict[str, Any]:
@@ -194,6 +221,10 @@ async def update(
         subscription.language = body.language
     if body.escalation_contacts is not None:
         subscription.escalation_contacts = body.escalation_contacts.model_dump(exclude_none=True)
+    if "digest" in changes:
+        _check_digest(subscription.channel, body.digest)
+        for name, value in _digest_columns(body.digest, now).items():
+            setattr(subscription, name, value)
     if body.active is not None:
         subscription.active = body.active
         if body.active:

@@ -47,7 +47,8 @@ def create_app(url: str) -> FastAPI:
 
     @app.post("/items", status_code=201)
     async def create(item: Item) -> dict[str, bool]:
-        async with db.transaction() as session:
+        async with db.transaction() as uow:
+            session = uow.session
             await session.exec(insert(items).values(project_id=item.project_id, amount=item.amount))
         return {"ok": True}
 

@@ -36,6 +36,7 @@ from bench.scale import Seeder, profiled_to, runtime_of, seed
 from sanpi.client.demo.generator import province
 from sanpi.kit.db import Database
 from sanpi.milestone.app import create_app
+from sanpi.milestone.judged import JUDGED
 from sanpi.milestone.rules import service as rules
 from sanpi.milestone.settings import MilestoneSettings
 
@@ -146,8 +147,8 @@ async def run(
             day = as_of + dt.timedelta(days=offset)
             with profiled_to(profile and profile.with_suffix(f".pass{n}.txt")):
                 wall, cpu = time.perf_counter(), time.process_time()
-                async with db.transaction() as session:
-                    result = await rules.evaluate(session, settings=settings, as_of=day)
+                async with db.transaction() as uow:
+                    result = await rules.evaluate(uow, JUDGED, settings=settings, as_of=day)
                 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             print(
                 f"{day}: wall {wall:.2f}s cpu {cpu:.2f}s raised {len(result.raised)} "

@@ -177,13 +177,13 @@ async def run(
         app = portal_app(settings, transport=transport)
         parks = province_parks()
         async with app.router.lifespan_context(app):
-            async with scale.runtime_of(app).db.transaction() as session:
+            async with scale.runtime_of(app).db.transaction() as uow:
                 for username, role, own in (
                     ("official", Role.ADMIN, []),
                     ("operator", Role.OPERATOR, parks[:1]),
                 ):
                     await accounts.create(
-                        session,
+                        uow,
                         username=username,
                         display_name=username,
                         role=role,

@@ -75,10 +75,10 @@ def events(n: int) -> list[AlertRaised]:
 async def publish_all(db: Database, batch: list[AlertRaised]) -> tuple[float, float]:
     """Wall and CPU seconds of publishing `batch` in one transaction, commit included."""
     wall, cpu = time.perf_counter(), time.process_time()
-    async with db.transaction() as session:
+    async with db.transaction() as uow:
         for event in batch:
             timeline.publish(
-                session,
+                uow,
                 event,
                 project_id=event.project_id or "",
                 by="rules",

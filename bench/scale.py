@@ -50,11 +50,11 @@ from sanpi.events.xun import ReportPeriod, last_completed, period_of, periods_be
 from sanpi.kit import Role, SystemClock, issue_token, utcnow
 from sanpi.kit.app import Runtime
 from sanpi.kit.consumer import EventConsumer, Record
-from sanpi.kit.inbox import InboxEntry
+from sanpi.kit.dedup import ProcessedEvent
 from sanpi.kit.outbox import OutboxMessage
 from sanpi.kit.settings import DEV_JWT_SECRET
 from sanpi.milestone.app import create_app as milestone_app
-from sanpi.milestone.consumers import make_handlers
+from sanpi.milestone.consumers import build_handlers as milestone_handlers
 from sanpi.milestone.settings import MilestoneSettings
 from sanpi.registry.app import create_app as registry_app
 from sanpi.registry.settings import RegistrySettings
@@ -634,7 +634,7 @@ async def replay_part(
         evaluation_interval_s=0,
         metrics_refresh_s=86_400,
     )
-    built = make_handlers(settings, SystemClock())
+    built = milestone_handlers(settings, SystemClock())
     handlers = built.as_mapping()
     handled = sum(1 for row in outbox if row.event_type in handlers)
     await produce(bootstrap, topic, outbox)
@@ -678,7 +678,7 @@ async def replay_part(
                         raise RuntimeError(f"replay: {applied}/{handled} after an hour")
                     await asyncio.sleep(0.2)
                     async with db.read() as session:
-                        stmt = select(func.count()).select_from(InboxEntry)
+                        stmt = select(func.count()).select_from(ProcessedEvent)
                         applied = (await session.exec(stmt)).one()
                         stmt = select(func.count()).select_from(table("evaluation_due"))
                         due = (await session.exec(stmt)).one()

@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import CloudEvent, ProjectRegistered, dead_letter_topic
-from sanpi.kit import Handlers, ServiceSettings
+from sanpi.kit import Handlers, ServiceSettings, UnitOfWork
 from sanpi.kit.kafka import ensure_topics
 from tests.conftest import Broker
 from tests.support.consumers import consuming_runtime, registration
@@ -54,7 +53,7 @@ async def test_poison_goes_to_the_dlq_and_is_redriven_after_the_fix(
     handlers: Handlers[Any] = Handlers()
 
     @handlers.on(ProjectRegistered)
-    async def on_registered(_s: AsyncSession, _e: CloudEvent, data: ProjectRegistered) -> None:
+    async def on_registered(_uow: UnitOfWork, _e: CloudEvent, data: ProjectRegistered) -> None:
         if data.name == "needs a fix" and not fixed:
             raise RuntimeError("bug in the handler")
         applied.append(data.project_id)

@@ -15,10 +15,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from prometheus_client import REGISTRY
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import CloudEvent, ProjectRegistered, dead_letter_topic
-from sanpi.kit import Handlers, Role, ServiceSettings
+from sanpi.kit import Handlers, Role, ServiceSettings, UnitOfWork
 from sanpi.kit.consumer import ConsumerStalled
 from sanpi.kit.kafka import ensure_topics
 from sanpi.registry.app import create_app
@@ -114,7 +113,7 @@ async def test_poison_is_dead_lettered_and_the_partition_keeps_moving(
     handlers: Handlers[Any] = Handlers()
 
     @handlers.on(ProjectRegistered)
-    async def on_registered(_s: AsyncSession, _e: CloudEvent, data: ProjectRegistered) -> None:
+    async def on_registered(_uow: UnitOfWork, _e: CloudEvent, data: ProjectRegistered) -> None:
         if data.name == "explodes":
             raise ValueError("handler bug")
         applied.append(data.project_id)
@@ -332,12 +331,12 @@ async def test_records_arriving_within_the_linger_share_a_transaction_a_lone_one
     # At a live rate a fetch holds about one record; without the linger each paid a transaction.
     topic = f"sanpi.itest.{uuid.uuid4().hex[:8]}"
     linger_s = 0.4
-    applied: list[tuple[str, AsyncSession]] = []  # the sessions kept: ids stay unique
+    applied: list[tuple[str, UnitOfWork]] = []  # the units of work kept: ids stay unique
     handlers: Handlers[Any] = Handlers()
 
     @handlers.on(ProjectRegistered)
-    async def on_registered(session: AsyncSession, _e: CloudEvent, data: ProjectRegistered) -> None:
-        applied.append((data.project_id, session))
+    async def on_registered(uow: UnitOfWork, _e: CloudEvent, data: ProjectRegistered) -> None:
+        applied.append((data.project_id, uow))
 
     settings = consumer_settings(
         tmp_path,

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import (
     CloudEvent,
@@ -26,20 +25,20 @@ from sanpi.events import (
     build_record,
     dead_letter_topic,
 )
-from sanpi.kit import FixedClock, Handlers, Migrations, ServiceSettings, ServiceSpec
+from sanpi.kit import FixedClock, Handlers, Migrations, ServiceSettings, ServiceSpec, UnitOfWork
 from sanpi.kit.app import Runtime
 from sanpi.kit.consumer import Handler
-from sanpi.kit.inbox import InboxEntry
+from sanpi.kit.dedup import ProcessedEvent
 from sanpi.kit.redrive import redrive
-from sanpi.milestone.consumers import make_handlers
+from sanpi.milestone.consumers import build_handlers as milestone_handlers
 from sanpi.milestone.lifecycle.models import TrackedProject
 from sanpi.milestone.migrations import MIGRATIONS as MILESTONE
 from sanpi.milestone.settings import MilestoneSettings
-from sanpi.notification.consumers import build_handlers
+from sanpi.notification.consumers import build_handlers as notification_handlers
 from sanpi.notification.migrations import MIGRATIONS as NOTIFICATION
 from sanpi.notification.routing.models import ProjectView
 from sanpi.notification.settings import NotificationSettings
-from sanpi.registry.consumers import handlers as registry_handlers
+from sanpi.registry.consumers import build_handlers as registry_handlers
 from sanpi.registry.migrations import MIGRATIONS as REGISTRY
 from sanpi.registry.projects.models import Project
 from sanpi.registry.settings import RegistrySettings
@@ -55,10 +54,10 @@ def failing_on(mapping: Mapping[str, Handler], poisoned: set[str]) -> dict[str, 
     """The handlers, raising for the event ids in `poisoned` (a bug, fixed by emptying it)."""
 
     def wrap(handler: Handler) -> Handler:
-        async def handle(session: AsyncSession, event: CloudEvent, data: Any) -> None:
+        async def handle(uow: UnitOfWork, event: CloudEvent, data: Any) -> None:
             if event.id in poisoned:
                 raise RuntimeError("a bug in the handler")
-            await handler(session, event, data)
+            await handler(uow, event, data)
 
         return handle
 
@@ -120,9 +119,9 @@ def records(*events: EventData, source: str) -> tuple[list[CloudEvent], list[byt
 async def applied(runtime: Runtime, event_id: str) -> bool:
     """Whether the service's consumer has the event in its inbox (processed)."""
     async with runtime.db.read() as session:
-        stmt = select(InboxEntry.event_id).where(
-            col(InboxEntry.consumer) == runtime.settings.group_id,
-            col(InboxEntry.event_id) == event_id,
+        stmt = select(ProcessedEvent.event_id).where(
+            col(ProcessedEvent.consumer) == runtime.settings.group_id,
+            col(ProcessedEvent.event_id) == event_id,
         )
         return (await session.exec(stmt)).first() is not None
 
@@ -160,8 +159,10 @@ async def test_a_redriven_start_after_production_leaves_the_registry_in_producti
     settings = RegistrySettings(
         **options(tmp_path, "registry", await another_database(), kafka_broker)
     )
-    async with consuming(settings, REGISTRY, topic, registry_handlers, poisoned) as registry:
-        async with registry.db.transaction() as session:
+    handlers = registry_handlers(settings, FixedClock(at(dt.date(2024, 7, 1))))
+    async with consuming(settings, REGISTRY, topic, handlers, poisoned) as registry:
+        async with registry.db.transaction() as uow:
+            session = uow.session
             session.add(project)
 
         async def stage() -> tuple[Stage, dt.date | None, dt.date | None]:
@@ -214,7 +215,7 @@ async def test_a_late_master_data_update_leaves_the_newer_in_milestone_and_notif
                 milestone_settings,
                 MILESTONE,
                 topic,
-                make_handlers(milestone_settings, clock),
+                milestone_handlers(milestone_settings, clock),
                 poisoned,
             )
         )
@@ -223,7 +224,7 @@ async def test_a_late_master_data_update_leaves_the_newer_in_milestone_and_notif
                 notification_settings,
                 NOTIFICATION,
                 topic,
-                build_handlers(notification_settings, clock),
+                notification_handlers(notification_settings, clock),
                 poisoned,
             )
         )

@@ -11,9 +11,10 @@ from pathlib import Path
 from prometheus_client import generate_latest
 
 from sanpi.events import Category, ChainTag
+from sanpi.milestone.judged import JUDGED
 from sanpi.milestone.metrics import publish_pacing
 from sanpi.milestone.rules import service as rules
-from sanpi.registry import metrics as registry_metrics
+from sanpi.registry.indicators import jobs as registry_jobs
 from tests.support.milestone import milestone_service
 from tests.support.registry import create, list_on, open_period, registry_client
 
@@ -61,12 +62,12 @@ async def test_registry_series_do_not_grow_with_projects(tmp_path: Path) -> None
             return made
 
         first = await add_round(1)
-        await registry_metrics.refresh(runtime)
+        await registry_jobs.refresh(runtime)
         after_first = business_series()
         assert any(s.startswith("sanpi_projects{") for s in after_first)
 
         more = [p for n in range(2, 5) for p in await add_round(n)]  # three times as many projects
-        await registry_metrics.refresh(runtime)
+        await registry_jobs.refresh(runtime)
         after_more = business_series()
         assert after_more == after_first, "the number of series grew with the number of projects"
         text = generate_latest().decode()
@@ -91,14 +92,14 @@ async def test_milestone_series_do_not_grow_with_projects(tmp_path: Path) -> Non
         first = await register_round(1)
         await svc.evaluate(dt.date(2023, 9, 30))
         async with svc.runtime.db.read() as session:
-            await rules.refresh_gauges(session, share=0.2)
+            await rules.refresh_gauges(session, JUDGED, share=0.2)
         after_first = business_series()
         assert any(s.startswith("sanpi_alerts_firing{") for s in after_first)
 
         more = [pid for n in range(2, 6) for pid in await register_round(n)]
         await svc.evaluate(dt.date(2023, 9, 30))
         async with svc.runtime.db.read() as session:
-            await rules.refresh_gauges(session, share=0.2)
+            await rules.refresh_gauges(session, JUDGED, share=0.2)
         assert business_series() == after_first
         text = generate_latest().decode()
         for project_id in first + more:

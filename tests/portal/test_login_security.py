@@ -203,13 +203,13 @@ async def test_log_out_ends_the_session_on_the_server(portal: Portal) -> None:
 
 async def test_a_disabled_account_cannot_log_in(portal: Portal) -> None:
     await portal.add_user("zhang")
-    async with portal.app.state.runtime.db.transaction() as session:
+    async with portal.app.state.runtime.db.transaction() as uow:
         from sanpi.portal.accounts import repository
 
-        account = await repository.get(session, "zhang")
+        account = await repository.get(uow.session, "zhang")
         assert account is not None
         account.disabled = True
-        repository.save(session, account)
+        repository.save(uow.session, account)
     answer = await portal.login("zhang")
     assert answer.status_code == 401
     assert "停用" in answer.text

@@ -190,3 +190,37 @@ async def test_group_robots_are_subscribed_with_their_secret_kept_out_of_every_p
     finally:
         for receiver in receivers.values():
             receiver.stop()
+
+
+async def test_a_digest_is_asked_for_on_the_form_and_shown_on_the_subscription(
+    district: District,
+) -> None:
+    portal = district.portal
+    await portal.add_user("zhang", Role.OPERATOR, ("梧桐",))
+    await portal.login("zhang")
+    form = await portal.client.get("/subscriptions/new")
+    for text in (
+        "红色预警汇总（可选）",
+        "每日发送时间（北京时间）",
+        "仅工作日发送（节假日不发，调休上班日照发）",
+    ):
+        assert text in form.text
+    token = csrf_of(form.text)
+    fields = {"csrf_token": token, "channel": "inbox", "topics": "alerts"}
+    bad = await portal.client.post(
+        "/subscriptions/new", data={**fields, "digest_daily_at": "8点半"}
+    )
+    assert bad.status_code == 422
+    assert 'id="digest_daily_at-error"' in bad.text
+    assert "请填写时间，如 08:30。" in bad.text
+    created = await portal.client.post(
+        "/subscriptions/new",
+        data={
+            **fields,
+            "digest_daily_at": "08:30",
+            "digest_xun_at": "17:30",
+            "digest_options": ["working_days", "instead"],
+        },
+    )
+    assert created.status_code == 201, created.text
+    assert "每天 08:30；每旬末 17:30，仅工作日，代替逐条消息" in created.text

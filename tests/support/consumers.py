@@ -6,10 +6,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from sanpi.events import CloudEvent, ProjectRegistered, Stage, build_record
-from sanpi.kit import KIT_TABLES, Handlers, ServiceSettings, ServiceSpec
+from sanpi.kit import KIT_TABLES, Handlers, ServiceSettings, ServiceSpec, UnitOfWork
 from sanpi.kit.app import Runtime
 
 
@@ -52,7 +50,7 @@ def recording_handlers() -> tuple[Handlers[Any], list[str]]:
     handlers: Handlers[Any] = Handlers()
 
     @handlers.on(ProjectRegistered)
-    async def on_registered(_s: AsyncSession, _e: CloudEvent, data: ProjectRegistered) -> None:
+    async def on_registered(_uow: UnitOfWork, _e: CloudEvent, data: ProjectRegistered) -> None:
         applied.append(data.project_id)
 
     return handlers, applied

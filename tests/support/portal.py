@@ -90,9 +90,9 @@ class Portal:
         password: str = PASSWORD,
         display_name: str | None = None,
     ) -> None:
-        async with self.app.state.runtime.db.transaction() as session:
+        async with self.app.state.runtime.db.transaction() as uow:
             await accounts.create(
-                session,
+                uow,
                 username=username,
                 display_name=display_name or username,
                 role=role,

@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 from sqlalchemy import event as sa_event
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import CloudEvent, EventData, ProjectRegistered, Stage, build_record
 from sanpi.kit import (
@@ -30,12 +29,13 @@ from sanpi.kit import (
     Handlers,
     Outcome,
     ServiceSettings,
-    at_commit,
+    Slot,
+    UnitOfWork,
     utcnow,
 )
 from sanpi.kit import consumer as consumer_module
 from sanpi.kit.consumer import ConsumerStalled, ConsumerStopping, Record, catching_up
-from sanpi.kit.inbox import InboxEntry
+from sanpi.kit.dedup import ProcessedEvent
 from sanpi.kit.kafka import Backlog
 from sanpi.milestone.lifecycle.models import TrackedProject
 
@@ -96,9 +96,9 @@ def tracking_handlers(calls: list[str]) -> Handlers[Any]:
     handlers: Handlers[Any] = Handlers()
 
     @handlers.on(ProjectRegistered)
-    async def track(session: AsyncSession, _event: CloudEvent, data: ProjectRegistered) -> None:
+    async def track(uow: UnitOfWork, _event: CloudEvent, data: ProjectRegistered) -> None:
         calls.append(data.project_id)
-        session.add(
+        uow.session.add(
             TrackedProject(
                 project_id=data.project_id,
                 name=data.name,
@@ -153,9 +153,9 @@ async def test_a_failing_handler_is_retried_then_dead_lettered_and_its_effect_ro
     attempts: list[int] = []
 
     @handlers.on(ProjectRegistered)
-    async def broken(session: AsyncSession, _event: CloudEvent, data: ProjectRegistered) -> None:
+    async def broken(uow: UnitOfWork, _event: CloudEvent, data: ProjectRegistered) -> None:
         attempts.append(1)
-        session.add(
+        uow.session.add(
             TrackedProject(
                 project_id=data.project_id,
                 name="x",
@@ -183,7 +183,7 @@ async def test_a_transient_failure_succeeds_on_retry(db: Database) -> None:
     attempts: list[int] = []
 
     @handlers.on(ProjectRegistered)
-    async def flaky(_session: AsyncSession, _event: CloudEvent, _data: ProjectRegistered) -> None:
+    async def flaky(_uow: UnitOfWork, _event: CloudEvent, _data: ProjectRegistered) -> None:
         attempts.append(1)
         if len(attempts) < 2:
             raise ConnectionError("database restarting")
@@ -283,20 +283,23 @@ async def test_work_asked_for_at_commit_runs_once_per_transaction_and_rolls_back
     track = inner.get("sanpi.project.registered.v1")
     assert track is not None
 
+    touched_slot: Slot[list[str]] = Slot("test.touched", list)
+
     @handlers.on(ProjectRegistered)
     async def track_then_summarise(
-        session: AsyncSession, event: CloudEvent, data: ProjectRegistered
+        uow: UnitOfWork, event: CloudEvent, data: ProjectRegistered
     ) -> None:
-        await track(session, event, data)
-        session.info.setdefault("touched", []).append(data.project_id)
+        await track(uow, event, data)
+        uow.slot(touched_slot).append(data.project_id)
 
-        async def summarise(session: AsyncSession) -> None:
-            touched = session.info.pop("touched")
+        async def summarise(uow: UnitOfWork) -> None:
+            touched = uow.take(touched_slot)
+            assert touched is not None
             runs.append(touched)
             if "boom" in touched:
                 raise RuntimeError("the shared work failed")
 
-        at_commit(session, "summary", summarise)
+        uow.at_commit("summary", summarise)
 
     consumer = make_consumer(db, handlers, DeadLetters())
     await consumer.process_many(
@@ -321,7 +324,7 @@ async def test_a_batch_is_prepared_once_with_its_new_events_in_its_transaction(
     handlers = tracking_handlers(calls)
 
     @handlers.before_batch
-    async def prepare(session: AsyncSession, batch: Sequence[EventData]) -> None:
+    async def prepare(_uow: UnitOfWork, batch: Sequence[EventData]) -> None:
         ids = [d.project_id for d in batch if isinstance(d, ProjectRegistered)]
         prepared.append(ids)
         assert calls == ["p-0"], "before the batch's handlers"
@@ -355,7 +358,7 @@ async def test_a_batch_writes_one_inbox_row_per_event_at_commit_and_a_replay_of_
     before = utcnow()
     await consumer.process_many(records)
     async with db.read() as session:
-        rows = (await session.exec(select(InboxEntry))).all()
+        rows = (await session.exec(select(ProcessedEvent))).all()
     assert sorted(json.loads(r.value or b"")["id"] for r in records[:2]) == sorted(
         row.event_id for row in rows
     )
@@ -366,7 +369,7 @@ async def test_a_batch_writes_one_inbox_row_per_event_at_commit_and_a_replay_of_
     await consumer.process_many(records)
     assert calls == ["p-1", "p-2"]
     async with db.read() as session:
-        assert len((await session.exec(select(InboxEntry))).all()) == 2
+        assert len((await session.exec(select(ProcessedEvent))).all()) == 2
 
 
 @pytest.mark.db_independent
@@ -470,10 +473,10 @@ def failing_then_tracking(calls: list[str], failures: list[BaseException]) -> Ha
     handlers: Handlers[Any] = Handlers()
 
     @handlers.on(ProjectRegistered)
-    async def flaky(session: AsyncSession, event: CloudEvent, data: ProjectRegistered) -> None:
+    async def flaky(uow: UnitOfWork, event: CloudEvent, data: ProjectRegistered) -> None:
         if failures:
             raise failures.pop(0)
-        await track(session, event, data)
+        await track(uow, event, data)
 
     return handlers
 
@@ -571,7 +574,7 @@ async def test_a_batch_waits_for_the_database_and_is_then_applied_whole(db: Data
     )
 
     @handlers.before_batch
-    async def prepare(_session: AsyncSession, batch: Sequence[EventData]) -> None:
+    async def prepare(_uow: UnitOfWork, batch: Sequence[EventData]) -> None:
         prepared.append(len(batch))
 
     dead = DeadLetters()

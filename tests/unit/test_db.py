@@ -16,18 +16,9 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import select
 
-from sanpi.kit import (
-    KIT_TABLES,
-    Database,
-    OutboxMessage,
-    Runtime,
-    ServiceSpec,
-    after_commit,
-    deferred,
-    insert_at_commit,
-)
+from sanpi.kit import KIT_TABLES, Database, OutboxMessage, Runtime, ServiceSpec, deferred
 from sanpi.kit.db import UTCDateTime
-from sanpi.kit.inbox import InboxEntry
+from sanpi.kit.dedup import ProcessedEvent
 from sanpi.registry.settings import RegistrySettings
 
 
@@ -42,21 +33,23 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 async def test_timestamps_come_back_timezone_aware_in_utc(db: Database) -> None:
     shanghai = dt.timezone(dt.timedelta(hours=8))
     written = dt.datetime(2023, 1, 28, 9, 30, tzinfo=shanghai)
-    async with db.transaction() as session:
-        session.add(
-            InboxEntry(consumer="c", source="s", event_id="e", event_type="t", processed_at=written)
+    async with db.transaction() as uow:
+        uow.session.add(
+            ProcessedEvent(
+                consumer="c", source="s", event_id="e", event_type="t", processed_at=written
+            )
         )
     async with db.read() as session:
-        row = (await session.exec(select(InboxEntry))).one()
+        row = (await session.exec(select(ProcessedEvent))).one()
     assert row.processed_at == written
     assert row.processed_at.tzinfo == dt.UTC
 
 
 async def test_naive_timestamps_are_refused(db: Database) -> None:
     with pytest.raises(StatementError, match="naive datetime"):
-        async with db.transaction() as session:
-            session.add(
-                InboxEntry(
+        async with db.transaction() as uow:
+            uow.session.add(
+                ProcessedEvent(
                     consumer="c",
                     source="s",
                     event_id="e",
@@ -85,11 +78,11 @@ async def test_rows_inserted_at_commit_are_stored_as_an_orm_insert_stores_them(
 ) -> None:
     # insert_at_commit converts the values itself on SQLite (SQLAlchemy's executemany spent as
     # long building each row's parameters): the stored bytes must be SQLAlchemy's.
-    async with db.transaction() as session:
-        insert_at_commit(session, sa.insert(OutboxMessage), outbox_row())
-        insert_at_commit(session, sa.insert(OutboxMessage), outbox_row(event_id="e-2"))
-    async with db.transaction() as session:
-        connection = await session.connection()
+    async with db.transaction() as uow:
+        uow.insert_at_commit(sa.insert(OutboxMessage), outbox_row())
+        uow.insert_at_commit(sa.insert(OutboxMessage), outbox_row(event_id="e-2"))
+    async with db.transaction() as uow:
+        connection = await uow.session.connection()
         await connection.execute(
             sa.insert(OutboxMessage), [outbox_row(), outbox_row(event_id="e-2")]
         )
@@ -122,9 +115,9 @@ async def test_rows_inserted_at_commit_get_the_defaults_sqlalchemy_computes(db: 
         await connection.run_sync(metadata.create_all)
     # a key the rows lack has a default computed in Python: SQLAlchemy's executemany inserts
     assert deferred._plan(sa.insert(table), db.engine.dialect, ("name",)) is None
-    async with db.transaction() as session:
-        insert_at_commit(session, sa.insert(table), {"name": "a"})
-        insert_at_commit(session, sa.insert(table), {"name": "b"})
+    async with db.transaction() as uow:
+        uow.insert_at_commit(sa.insert(table), {"name": "a"})
+        uow.insert_at_commit(sa.insert(table), {"name": "b"})
     async with db.read() as session:
         connection = await session.connection()
         rows = (await connection.execute(sa.select(table.c.name, table.c.number))).all()
@@ -134,14 +127,15 @@ async def test_rows_inserted_at_commit_get_the_defaults_sqlalchemy_computes(db: 
 async def test_naive_timestamps_are_refused_at_commit_too(db: Database) -> None:
     naive = dt.datetime(2023, 1, 28)  # noqa: DTZ001 - the point of the test
     with pytest.raises(StatementError, match="naive datetime"):
-        async with db.transaction() as session:
-            insert_at_commit(session, sa.insert(OutboxMessage), outbox_row(created_at=naive))
+        async with db.transaction() as uow:
+            uow.insert_at_commit(sa.insert(OutboxMessage), outbox_row(created_at=naive))
     async with db.read() as session:
         assert (await session.exec(select(OutboxMessage))).all() == []
 
 
 async def test_a_read_does_not_wait_for_an_open_write_transaction(db: Database) -> None:
-    async with db.transaction() as writer:
+    async with db.transaction() as uow:
+        writer = uow.session
         writer.add(OutboxMessage(event_id="1", event_type="t", topic="x", key="k", value=b"v"))
         await writer.flush()  # holds SQLite's write lock until commit
 
@@ -160,20 +154,22 @@ async def test_work_after_commit_runs_once_committed_outside_the_write_lock(db: 
     async def count(database: Database) -> None:
         # A transaction of its own: on SQLite it would wait forever for the write lock if the
         # committing unit of work still held it (hence the deadline).
-        async with asyncio.timeout(5), database.transaction() as session:
-            seen.append(len((await session.exec(select(OutboxMessage))).all()))
+        async with asyncio.timeout(5), database.transaction() as uow:
+            seen.append(len((await uow.session.exec(select(OutboxMessage))).all()))
 
-    async with db.transaction() as session:
-        session.add(OutboxMessage(event_id="1", event_type="t", topic="x", key="k", value=b"v"))
-        after_commit(session, "count", count)
-        after_commit(session, "count", count)  # once per name
+    async with db.transaction() as uow:
+        uow.session.add(OutboxMessage(event_id="1", event_type="t", topic="x", key="k", value=b"v"))
+        uow.after_commit("count", count)
+        uow.after_commit("count", count)  # once per name
         assert seen == []
     assert seen == [1]  # ran before transaction() returned, and saw the committed row
 
     async def roll_back() -> None:
-        async with db.transaction() as session:
-            session.add(OutboxMessage(event_id="2", event_type="t", topic="x", key="k", value=b"v"))
-            after_commit(session, "count", count)
+        async with db.transaction() as uow:
+            uow.session.add(
+                OutboxMessage(event_id="2", event_type="t", topic="x", key="k", value=b"v")
+            )
+            uow.after_commit("count", count)
             raise RuntimeError("rolled back")
 
     with pytest.raises(RuntimeError):
@@ -187,9 +183,9 @@ async def test_a_failure_after_commit_is_logged_not_raised(
     async def fail(_database: Database) -> None:
         raise RuntimeError("boom")
 
-    async with db.transaction() as session:
-        session.add(OutboxMessage(event_id="1", event_type="t", topic="x", key="k", value=b"v"))
-        after_commit(session, "fail", fail)
+    async with db.transaction() as uow:
+        uow.session.add(OutboxMessage(event_id="1", event_type="t", topic="x", key="k", value=b"v"))
+        uow.after_commit("fail", fail)
     async with db.read() as session:
         assert len((await session.exec(select(OutboxMessage))).all()) == 1
     assert "work after commit fail failed" in caplog.text

@@ -8,21 +8,27 @@ from typing import cast
 
 import pytest
 import sqlalchemy as sa
+import sqlmodel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import sanpi.events
 import sanpi.kit
 from sanpi.kit import (
+    KIT_TABLES,
+    Database,
     FixedClock,
     InvalidInput,
     PreconditionFailed,
+    UnitOfWork,
     check_version,
     etag,
     parse_if_match,
     today,
 )
+from sanpi.kit.dedup import ProcessedEvent
 from sanpi.kit.named_rows import named_rows
 from sanpi.kit.prefetch import Prefetched
+from sanpi.kit.unit_of_work import insert_pending, session_of, unit_of
 
 
 def test_if_match_names_a_version() -> None:
@@ -61,7 +67,7 @@ def test_public_surface_is_sorted_and_real(module: object) -> None:
 
 
 def test_prefetched_rows_answer_kept_keys_only_and_keep_what_the_batch_adds() -> None:
-    session = cast(AsyncSession, SimpleNamespace(info={}))
+    session = UnitOfWork(cast(AsyncSession, SimpleNamespace(info={})), event_source="/test")
     memory: Prefetched[dict[str, str]] = Prefetched("test")
     assert memory.rows(session, "p1") is None, "nothing prefetched: ask the database"
     found = [{"id": "p1", "v": "a"}, {"id": "p1", "v": "b"}]
@@ -89,3 +95,41 @@ def test_named_rows_read_by_attribute_and_index_like_rows() -> None:
     # Plain tuples, not Rows: a Row's attributes cost ~14× an index.
     assert not isinstance(rows[0], sa.Row)
     assert type(again[0]) is type(rows[0])  # one class per set of columns
+
+
+async def test_a_read_serving_writes_sees_the_units_pending_rows_and_refuses_its_bare_session(
+    database_url: str,
+) -> None:
+    # Before, a read found the unit of work through its session (kit/legacy.py): handed the
+    # session it read past nothing, but nothing in its signature said so. Now it is handed a
+    # Reading and a write's bare session is refused.
+    db = Database(database_url)
+    await db.create_all(list(KIT_TABLES))
+    table = ProcessedEvent.__table__  # type: ignore[attr-defined]
+    insert = sa.insert(table)
+    count = sqlmodel.select(sa.func.count()).select_from(table)
+    row = {
+        "consumer": "c",
+        "source": "s",
+        "event_id": "e",
+        "event_type": "t",
+        "processed_at": dt.datetime(2026, 12, 6, tzinfo=dt.UTC),
+    }
+    try:
+        async with db.transaction() as uow:
+            uow.insert_at_commit(insert, row)
+            assert (await session_of(uow).exec(count)).one() == 0, "pending until asked"
+            await insert_pending(uow, insert)
+            assert (await session_of(uow).exec(count)).one() == 1
+            assert unit_of(uow) is uow
+            with pytest.raises(TypeError, match="pass the unit of work"):
+                session_of(uow.session)
+            with pytest.raises(TypeError):
+                await insert_pending(uow.session, insert)
+        async with db.read() as session:
+            assert session_of(session) is session
+            assert unit_of(session) is None
+            await insert_pending(session, insert)  # nothing pending in a read
+            assert (await session.exec(count)).one() == 1
+    finally:
+        await db.dispose()

@@ -28,6 +28,7 @@ from sanpi.events import (
 )
 from sanpi.events.vocabulary import BatchType
 from sanpi.kit import Outcome
+from sanpi.milestone.judged import JUDGED
 from sanpi.milestone.rules import repository as alerts
 from sanpi.milestone.rules import service as rules
 from sanpi.milestone.rules.models import Alert, AlertState
@@ -133,14 +134,15 @@ async def test_an_evaluation_stores_every_column_and_its_transaction_reads_them(
         settings = svc.runtime.settings
         assert isinstance(settings, MilestoneSettings)
         key = "R04:p1:XUN"
-        async with svc.runtime.db.transaction() as session:
-            first = await rules.evaluate(session, settings=settings, as_of=D(2023, 6, 15))
+        async with svc.runtime.db.transaction() as uow:
+            session = uow.session
+            first = await rules.evaluate(uow, JUDGED, settings=settings, as_of=D(2023, 6, 15))
             assert key in first.raised
             raised = {a.alert_key: a for a in await alerts.firing_for(session, ["p1"])}
             assert set(raised) == set(first.raised)
-            again = await rules.evaluate(session, settings=settings, as_of=D(2023, 6, 15))
+            again = await rules.evaluate(uow, JUDGED, settings=settings, as_of=D(2023, 6, 15))
             assert (again.raised, again.updated, again.resolved) == ([], [], [])
-            worse = await rules.evaluate(session, settings=settings, as_of=D(2023, 8, 3))
+            worse = await rules.evaluate(uow, JUDGED, settings=settings, as_of=D(2023, 8, 3))
             assert key in worse.updated
             [red] = [a for a in await alerts.firing_for(session, ["p1"]) if a.alert_key == key]
             assert (red.severity, red.as_of, red.evaluation_id) == (
@@ -450,12 +452,13 @@ async def test_the_database_refuses_a_second_firing_row_for_a_key(tmp_path: Path
             [firing] = (await session.exec(select(Alert).where(Alert.alert_key == "R02:dup"))).all()
         twin = Alert(**{**firing.model_dump(), "id": "twin"})
         with pytest.raises(IntegrityError):
-            async with svc.runtime.db.transaction() as session:
-                session.add(twin)
+            async with svc.runtime.db.transaction() as uow:
+                uow.session.add(twin)
         resolved_twin = Alert(
             **{**firing.model_dump(), "id": "old-episode", "state": AlertState.RESOLVED}
         )
-        async with svc.runtime.db.transaction() as session:
+        async with svc.runtime.db.transaction() as uow:
+            session = uow.session
             session.add(resolved_twin)  # earlier episodes of the key are kept
 
 

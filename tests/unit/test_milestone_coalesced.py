@@ -12,8 +12,8 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
+from sanpi.kit import UnitOfWork
 from sanpi.milestone.rules import repository
 from sanpi.milestone.rules import service as rules
 from sanpi.milestone.rules.coalescer import Coalescer
@@ -98,15 +98,15 @@ async def test_a_pass_deletes_only_the_marks_it_evaluated(tmp_path: Path) -> Non
         evaluated: list[list[str]] = []
         failures = [IntegrityError("INSERT", {}, Exception("two replicas raised one alert"))]
 
-        async def record(_session: AsyncSession, ids: list[str]) -> None:
+        async def record(_uow: UnitOfWork, ids: list[str]) -> None:
             if failures:
                 raise failures.pop()
             evaluated.append(ids)
 
         async def mark(rows: Sequence[tuple[str, str]]) -> None:
-            async with svc.runtime.db.transaction() as session:
+            async with svc.runtime.db.transaction() as uow:
                 for project_id, token in rows:
-                    repository.mark_due(session, project_id, token)
+                    repository.mark_due(uow, project_id, token)
 
         await mark([("p1", "old"), ("p2", "t2")])
         await mark([("p1", "new")])  # p1 changed again while its first change was evaluated
@@ -127,15 +127,16 @@ async def test_a_pass_does_not_wait_for_a_mark_another_transaction_holds(tmp_pat
     mark for a later pass."""
     async with milestone_service(tmp_path, today=TODAY, evaluate_on_events=False) as svc:
         db = svc.runtime.db
-        async with db.transaction() as session:
-            repository.mark_due(session, "p1", "old")
-            repository.mark_due(session, "p2", "t2")
+        async with db.transaction() as uow:
+            repository.mark_due(uow, "p1", "old")
+            repository.mark_due(uow, "p2", "t2")
         async with db.engine.connect() as request:  # a request rewriting p1's mark, not committed
             await request.execute(
                 repository._MARK["postgresql"],
                 {"project_id": "p1", "token": "new", "marked_at": dt.datetime.now(dt.UTC)},
             )
-            async with db.transaction() as session:
+            async with db.transaction() as uow:
+                session = uow.session
                 await asyncio.wait_for(
                     repository.unmark(session, [("p1", "old"), ("p2", "t2")]), timeout=10
                 )

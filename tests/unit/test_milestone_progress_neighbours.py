@@ -32,7 +32,8 @@ async def test_neighbours_match_the_reports_they_summarise(tmp_path: Path) -> No
     created = dt.datetime(2023, 7, 1, 2, 30, tzinfo=dt.UTC)
     async with milestone_service(tmp_path) as ms:
         await ms.register("p1", park="郑州航空港区")  # a tracked project: p3 is not
-        async with ms.runtime.db.transaction() as session:
+        async with ms.runtime.db.transaction() as uow:
+            session = uow.session
             for key, cum in stored.items():
                 period = parse_period(key)
                 await repository.insert_report(

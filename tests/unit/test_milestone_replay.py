@@ -28,9 +28,10 @@ from sanpi.events import (
     build_record,
 )
 from sanpi.kit import Database, EventConsumer, Outcome
-from sanpi.milestone.app import sweep
+from sanpi.milestone.judged import JUDGED
 from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
 from sanpi.milestone.progress.models import InvestmentPlan
+from sanpi.milestone.rules.jobs import sweep
 from sanpi.milestone.rules.models import Alert, AlertState
 from sanpi.milestone.rules.repository import mark_due
 from sanpi.milestone.settings import MilestoneSettings
@@ -381,13 +382,13 @@ async def test_the_sweep_leaves_the_marks_of_a_consumer_catching_up_to_its_own_p
         before = passes()
         await consumer.apply_fetched({tp: fed[:size]}, waiting=len(fed) - size)
         assert len(await marks(svc)) == size
-        assert await sweep(svc.runtime, settings, before=later) == 0
+        assert await sweep(svc.runtime, JUDGED, settings, before=later) == 0
         assert passes() == before
         assert len(await marks(svc)) == size
         await consumer.apply_fetched({tp: fed[size:]}, waiting=0)  # caught up
         assert [a - b for a, b in zip(passes(), before, strict=True)] == [1, 24]
         assert await marks(svc) == []
-        async with svc.runtime.db.transaction() as session:
-            mark_due(session, "r00", "left-by-a-crash")
-        assert await sweep(svc.runtime, settings, before=later) == 1
+        async with svc.runtime.db.transaction() as uow:
+            mark_due(uow, "r00", "left-by-a-crash")
+        assert await sweep(svc.runtime, JUDGED, settings, before=later) == 1
         assert await marks(svc) == []

@@ -31,7 +31,7 @@ from sanpi.events import (
     Stage,
 )
 from sanpi.kit import Role, issue_token
-from sanpi.kit.inbox import InboxEntry
+from sanpi.kit.dedup import ProcessedEvent
 from sanpi.kit.settings import DEV_JWT_SECRET
 from sanpi.notification.routing.models import ProjectView
 from tests.support.apps import auth
@@ -234,8 +234,9 @@ async def test_a_redelivered_record_never_notifies_twice(h: Harness, sink: Webho
     assert await h.feed_record(kafka) == "processed"
     assert await h.feed_record(kafka) == "duplicate"
     # Even with the consumer's inbox wiped (a rebuild), the (subscription, event) pair holds.
-    async with h.runtime.db.transaction() as session:
-        await session.exec(delete(InboxEntry))
+    async with h.runtime.db.transaction() as uow:
+        session = uow.session
+        await session.exec(delete(ProcessedEvent))
     assert await h.feed_record(kafka) == "processed"
     await eventually(lambda: len(sink.accepted()) == 1, what="one delivery")
     assert len(await h.deliveries(subscription=sub["id"])) == 1

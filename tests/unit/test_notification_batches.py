@@ -29,7 +29,7 @@ from sanpi.events import (
     Severity,
     Stage,
 )
-from sanpi.kit.inbox import InboxEntry
+from sanpi.kit.dedup import ProcessedEvent
 from sanpi.notification.channels.result import AttemptResult
 from sanpi.notification.delivery import repository, service
 from sanpi.notification.delivery.models import (
@@ -372,8 +372,9 @@ async def test_a_replayed_batch_is_checked_in_one_statement_and_notifies_nothing
     built = [as_record(progress(f"p{i}")) for i in range(3)]
     await consume_records(h, [kafka for _e, kafka in built])
     # The consumer's inbox wiped (a rebuild): only the (subscription, event) pairs remain.
-    async with h.runtime.db.transaction() as session:
-        await session.exec(delete(InboxEntry))
+    async with h.runtime.db.transaction() as uow:
+        session = uow.session
+        await session.exec(delete(ProcessedEvent))
     fresh_event, fresh = as_record(progress("p9"))
 
     with statements(h) as seen:

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 import pytest
 from prometheus_client import REGISTRY
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import ProjectRegistered, Stage
 from sanpi.kit import (
@@ -19,8 +18,7 @@ from sanpi.kit import (
     OutboxMessage,
     OutboxRelay,
     PendingEvent,
-    at_commit,
-    enqueue,
+    UnitOfWork,
 )
 from tests.support.waiting import eventually
 
@@ -47,8 +45,8 @@ def registered(i: int) -> ProjectRegistered:
 
 async def stage_events(db: Database, count: int) -> None:
     for i in range(count):
-        async with db.transaction() as session:
-            enqueue(session, registered(i))
+        async with db.transaction() as uow:
+            uow.publish(registered(i))
 
 
 async def remaining(db: Database) -> int:
@@ -85,9 +83,8 @@ async def test_a_failed_send_keeps_every_row(db: Database) -> None:
 
 async def test_a_rolled_back_transaction_publishes_nothing(db: Database) -> None:
     async def write_then_fail() -> None:
-        async with db.transaction() as session:
-            enqueue(
-                session,
+        async with db.transaction() as uow:
+            uow.publish(
                 ProjectRegistered(
                     project_id="p",
                     version=1,
@@ -138,14 +135,14 @@ async def test_events_enqueued_by_work_at_commit_are_stored_after_the_earlier_on
 ) -> None:
     # The outbox rows of a transaction are written just before it commits, and the rules'
     # evaluation, which runs then too, raises alerts: those must not be lost or reordered.
-    async def evaluate(session: AsyncSession) -> None:
-        enqueue(session, registered(2))
-        enqueue(session, registered(3))
+    async def evaluate(uow: UnitOfWork) -> None:
+        uow.publish(registered(2))
+        uow.publish(registered(3))
 
-    async with db.transaction() as session:
-        enqueue(session, registered(0))
-        at_commit(session, "evaluate", evaluate)
-        enqueue(session, registered(1))
+    async with db.transaction() as uow:
+        uow.publish(registered(0))
+        uow.at_commit("evaluate", evaluate)
+        uow.publish(registered(1))
     async with db.read() as session:
         rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
     assert [r.key for r in rows] == ["p-0", "p-1", "p-2", "p-3"]
@@ -198,8 +195,8 @@ async def test_replicas_relays_publish_each_row_once_in_order(
 
     async def writer(key: int) -> None:
         for n in range(40):  # one key's events one after the other, as a project's writes
-            async with db.transaction() as session:
-                enqueue(session, registered(key).model_copy(update={"total_investment": n + 1}))
+            async with db.transaction() as uow:
+                uow.publish(registered(key).model_copy(update={"total_investment": n + 1}))
 
     relays = [OutboxRelay(d, send, poll_interval=0.01) for d in (db, other)]
     running = [asyncio.create_task(r.run(stopping)) for r in relays]

@@ -17,8 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import Stage
 from sanpi.kit import CAMPAIGN_TZ, FixedClock
-from sanpi.registry import metrics
-from sanpi.registry.indicators import formulas
+from sanpi.registry.indicators import formulas, jobs
 from sanpi.registry.indicators.schemas import (
     AttainmentPublic,
     Indicators,
@@ -163,9 +162,9 @@ async def _generate(
         pid = project["id"]
         # The row's created_at is the wall clock's: backdate it to the campaign day registered.
         runtime = client._transport.app.state.runtime  # type: ignore[attr-defined]
-        async with runtime.db.transaction() as session:
+        async with runtime.db.transaction() as uow:
             stmt = update(Project).where(col(Project.id) == pid).values(created_at=clock.now())
-            await session.exec(stmt)
+            await uow.session.exec(stmt)
         if body["signed_date"] is None or body.get("started_date", "") is None:
             undeclared.add(clock.now().astimezone(CAMPAIGN_TZ).date())
         numbers = sorted(PERIODS)
@@ -311,7 +310,7 @@ async def test_campaign_gauges_equal_a_full_recomputation(tmp_path: Any) -> None
         runtime = client._transport.app.state.runtime  # type: ignore[attr-defined]
         for day in ("2023-05-04", "2023-12-31", "2024-06-30"):
             clock.set(dt.datetime.combine(dt.date.fromisoformat(day), dt.time(4), dt.UTC))
-            snap = await metrics.refresh(runtime)
+            snap = await jobs.refresh(runtime)
             async with runtime.db.read() as session:
                 rows = list((await session.exec(select(Project))).all())
                 listed = list((await session.exec(select(Listing))).all())

@@ -17,8 +17,8 @@ from sqlmodel import col, select
 from sanpi.events import CloudEvent, ProjectRegistered, Stage, build_event
 from sanpi.kit import KIT_TABLES, Database, ServiceSettings, utcnow
 from sanpi.kit import retention as retention_module
+from sanpi.kit.dedup import ProcessedEvent
 from sanpi.kit.idempotency import IdempotentRequest
-from sanpi.kit.inbox import InboxEntry
 from sanpi.kit.retention import kit_retained, prune
 from sanpi.notification.delivery import service as delivery
 from sanpi.notification.delivery.models import (
@@ -61,11 +61,12 @@ async def test_inbox_ids_and_idempotent_answers_are_kept_for_their_retention_the
 ) -> None:
     monkeypatch.setattr(retention_module, "PRUNE_BATCH", 2)  # 5 old rows: three transactions
     now = utcnow()
-    async with db.transaction() as session:
+    async with db.transaction() as uow:
+        session = uow.session
         for n in range(8):
             at = now - (100 * DAY if n < 5 else DAY)  # five past 90 days, three of yesterday
             session.add(
-                InboxEntry(
+                ProcessedEvent(
                     consumer="sanpi-milestone",
                     source="/sanpi/registry",
                     event_id=f"e-{n}",
@@ -90,7 +91,7 @@ async def test_inbox_ids_and_idempotent_answers_are_kept_for_their_retention_the
     assert await prune(db, kit_retained(settings), now=now) == {"inbox": 5, "idempotency": 5}
 
     async with db.read() as session:
-        inbox = (await session.exec(select(InboxEntry.event_id))).all()
+        inbox = (await session.exec(select(ProcessedEvent.event_id))).all()
         answers = (await session.exec(select(IdempotentRequest.key))).all()
     assert sorted(inbox) == ["e-5", "e-6", "e-7"]
     assert sorted(answers) == ["k-5", "k-6", "k-7"]
@@ -144,9 +145,9 @@ async def test_the_oldest_row_ages_are_measured_at_start_before_the_first_pass(
 ) -> None:
     # The first pass comes one interval after the start; the ages came only with it, so for the
     # first 10 minutes the metric the operations guide tells an operator to check was missing.
-    async with db.transaction() as session:
-        session.add(
-            InboxEntry(
+    async with db.transaction() as uow:
+        uow.session.add(
+            ProcessedEvent(
                 consumer="c",
                 source="s",
                 event_id="e",
@@ -157,9 +158,9 @@ async def test_the_oldest_row_ages_are_measured_at_start_before_the_first_pass(
     table = retention_module.by_age(
         "inbox_measured_at_start",
         86400,
-        InboxEntry.__table__,  # type: ignore[attr-defined]
-        InboxEntry.__table__.c.processed_at,  # type: ignore[attr-defined]
-        (InboxEntry.__table__.c.consumer,),  # type: ignore[attr-defined]
+        ProcessedEvent.__table__,  # type: ignore[attr-defined]
+        ProcessedEvent.__table__.c.processed_at,  # type: ignore[attr-defined]
+        (ProcessedEvent.__table__.c.consumer,),  # type: ignore[attr-defined]
     )
     stopping = asyncio.Event()
     pruner = asyncio.create_task(
@@ -229,7 +230,8 @@ async def test_delivered_cancelled_and_dead_notifications_are_pruned_with_their_
     }
     async with harness(tmp_path, delivery_retention_days=90, dead_delivery_retention_days=30) as h:
         db = h.runtime.db
-        async with db.transaction() as session:
+        async with db.transaction() as uow:
+            session = uow.session
             for name, row in rows.items():
                 created = now - row["age"] * DAY
                 session.add(

@@ -20,7 +20,7 @@ from sanpi.notification.channels.base import Context
 from sanpi.notification.channels.inbox import InboxChannel
 from sanpi.notification.channels.result import AttemptResult, Outcome
 from sanpi.notification.channels.templates import Kind, Message, render
-from sanpi.notification.delivery import worker
+from sanpi.notification.delivery import jobs
 from sanpi.notification.delivery.service import Claimed
 from sanpi.notification.settings import NotificationSettings
 from sanpi.notification.subscriptions.models import Subscription
@@ -355,6 +355,6 @@ async def test_a_channel_that_raises_fails_its_attempt_not_the_worker(
             event_time=dt.datetime.now(dt.UTC),
             own_endpoint=True,
         )
-        result = await worker.send(claimed, Context(client, settings))
+        result = await jobs.send(claimed, Context(client, settings))
     assert result.outcome is Outcome.RETRY
     assert result.error == "RuntimeError: a bug in a channel"

@@ -153,7 +153,8 @@ async def test_plaintext_rows_from_before_are_sealed_and_replays_lose_their_secr
     db = Database(settings.effective_database_url)
     try:
         await upgrade(db, MIGRATIONS, revision="b8d1dcf4302d")
-        async with db.transaction() as session:
+        async with db.transaction() as uow:
+            session = uow.session
             connection = await session.connection()
             await connection.execute(
                 text(

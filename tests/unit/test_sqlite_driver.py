@@ -34,7 +34,8 @@ async def sql(session: AsyncSession, statement: str) -> CursorResult[Any]:
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}")
-    async with database.transaction() as session:
+    async with database.transaction() as uow:
+        session = uow.session
         await sql(session, "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE)")
     yield database
     await database.dispose()
@@ -67,7 +68,8 @@ async def test_the_services_sqlite_urls_get_the_driver(tmp_path: Path) -> None:
     memory = Database("sqlite+aiosqlite://")
     try:
         assert isinstance(memory.engine.pool, StaticPool)  # one connection holds the database
-        async with memory.transaction() as session:
+        async with memory.transaction() as uow:
+            session = uow.session
             await sql(session, "CREATE TABLE m (x)")
             await sql(session, "INSERT INTO m VALUES (1)")
         async with memory.read() as session:
@@ -79,7 +81,8 @@ async def test_the_services_sqlite_urls_get_the_driver(tmp_path: Path) -> None:
 async def test_a_statement_is_one_hand_over_to_the_sqlite_thread(
     db: Database, hand_overs: list[str]
 ) -> None:
-    async with db.transaction() as session:
+    async with db.transaction() as uow:
+        session = uow.session
         await sql(session, "SELECT 1")  # with BEGIN IMMEDIATE before it
         assert hand_overs == ["_statement"]
         rows = (await sql(session, "SELECT id, name FROM t")).all()
@@ -97,7 +100,8 @@ async def test_begin_goes_to_sqlite_with_the_first_statement(
     other = sqlite3.connect(tmp_path / "driver.db", timeout=0, isolation_level=None)
 
     async def read_write_fail() -> None:
-        async with db.transaction() as session:
+        async with db.transaction() as uow:
+            session = uow.session
             await sql(session, "SELECT count(*) FROM t")
             assert len(hand_overs) == 1
             # BEGIN IMMEDIATE ran: the write lock is taken by a transaction that only read.
@@ -132,8 +136,8 @@ async def test_a_connection_returned_inside_a_transaction_is_rolled_back(db: Dat
 
     async with db.engine.connect() as connection:
         await connection.run_sync(left_open)
-    async with db.transaction() as session:  # BEGIN IMMEDIATE: no transaction left open
-        await sql(session, "INSERT INTO t (name) VALUES ('next')")
+    async with db.transaction() as uow:  # BEGIN IMMEDIATE: no transaction left open
+        await sql(uow.session, "INSERT INTO t (name) VALUES ('next')")
     async with db.read() as session:
         names = (await sql(session, "SELECT name FROM t")).scalars().all()
     assert names == ["next"]
@@ -142,7 +146,8 @@ async def test_a_connection_returned_inside_a_transaction_is_rolled_back(db: Dat
 async def test_rows_rowcount_lastrowid_and_executemany_answer_as_sqlite3_gives_them(
     db: Database,
 ) -> None:
-    async with db.transaction() as session:
+    async with db.transaction() as uow:
+        session = uow.session
         connection = await session.connection()
         many = await connection.execute(
             text("INSERT INTO t (name) VALUES (:name)"), [{"name": "a"}, {"name": "b"}]
@@ -188,7 +193,8 @@ async def test_the_orm_reads_back_what_it_wrote(db: Database) -> None:
         name="签约", count=3, share=0.25, done=True, payload=b"\x00\xff", data={"旬": [1, 2]},
         day=dt.date(2023, 3, 10), at=at,
     )  # fmt: skip
-    async with db.transaction() as session:
+    async with db.transaction() as uow:
+        session = uow.session
         session.add(kept)
         await session.flush()
         assert kept.id == 1  # the lastrowid of the ORM's INSERT
@@ -200,8 +206,8 @@ async def test_the_orm_reads_back_what_it_wrote(db: Database) -> None:
 
 async def test_database_errors_come_back_as_sqlalchemy_errors(db: Database) -> None:
     with pytest.raises(IntegrityError):
-        async with db.transaction() as session:
-            await sql(session, "INSERT INTO t (name) VALUES ('a'), ('a')")
+        async with db.transaction() as uow:
+            await sql(uow.session, "INSERT INTO t (name) VALUES ('a'), ('a')")
     with pytest.raises(OperationalError):
         async with db.read() as session:
             await sql(session, "SELECT nothing FROM nowhere")
@@ -217,10 +223,10 @@ async def test_a_statement_cancelled_in_the_thread_leaves_the_database_usable(
         " SELECT count(*) FROM n"
     )
     with pytest.raises(TimeoutError):
-        async with asyncio.timeout(0.05), db.transaction() as session:
-            await sql(session, slow)
-    async with db.transaction() as session:  # the write lock was given back
-        await sql(session, "INSERT INTO t (name) VALUES ('after')")
+        async with asyncio.timeout(0.05), db.transaction() as uow:
+            await sql(uow.session, slow)
+    async with db.transaction() as uow:  # the write lock was given back
+        await sql(uow.session, "INSERT INTO t (name) VALUES ('after')")
     async with db.read() as session:
         assert (await sql(session, "SELECT name FROM t")).scalars().all() == ["after"]
 

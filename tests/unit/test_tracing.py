@@ -16,7 +16,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from sqlmodel import select
 
 from sanpi.events import TRACEPARENT, build_event, from_value, to_record
-from sanpi.kit import Database, OutboxMessage, PendingEvent, enqueue, tracing
+from sanpi.kit import Database, OutboxMessage, PendingEvent, tracing
 from sanpi.kit.logs import LogContextMiddleware, current_context
 from sanpi.kit.settings import ServiceSettings
 from tests.unit.test_outbox import db, registered
@@ -85,8 +85,8 @@ def test_where_spans_go(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def test_off_an_event_carries_no_trace(db: Database) -> None:
-    async with db.transaction() as session:
-        event = enqueue(session, registered(1))
+    async with db.transaction() as uow:
+        event = uow.publish(registered(1))
     assert TRACEPARENT not in (event.__pydantic_extra__ or {})
     async with db.read() as session:
         row = (await session.exec(select(OutboxMessage))).one()
@@ -102,8 +102,8 @@ async def test_the_outbox_row_and_the_event_carry_the_trace(
 ) -> None:
     tracer = trace.get_tracer("test", tracer_provider=tracing._provider)
     with tracer.start_as_current_span("POST /v1/projects/p-1/progress") as request:
-        async with db.transaction() as session:
-            enqueue(session, registered(1))
+        async with db.transaction() as uow:
+            uow.publish(registered(1))
     trace_id = f"{request.get_span_context().trace_id:032x}"
     async with db.read() as session:
         row = (await session.exec(select(OutboxMessage))).one()
@@ -219,8 +219,8 @@ async def test_the_database_statements_are_spans_on_the_pinned_sqlalchemy(
     assert tracing.configure(ServiceSettings(), FastAPI(), engine=db.engine, exporter=spans)
     tracer = trace.get_tracer("test", tracer_provider=tracing._provider)
     with tracer.start_as_current_span("request") as request:
-        async with db.transaction() as session:
-            enqueue(session, registered(1))
+        async with db.transaction() as uow:
+            uow.publish(registered(1))
     statements = [s for s in spans_of(spans) if s.attributes.get("db.system")]
     assert statements, "no statement was traced"
     assert {s.context.trace_id for s in statements} == {request.get_span_context().trace_id}

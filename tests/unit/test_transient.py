@@ -45,9 +45,9 @@ async def test_a_locked_database_seen_through_the_kit_is_locked(tmp_path: Path) 
     holder.execute("BEGIN EXCLUSIVE")
     try:
         with pytest.raises(sa_exc.OperationalError) as raised:
-            async with db.transaction() as session:
+            async with db.transaction() as uow:
                 # BEGIN IMMEDIATE (the write lock) goes with the first statement.
-                await (await session.connection()).exec_driver_sql("SELECT 1")
+                await (await uow.session.connection()).exec_driver_sql("SELECT 1")
         assert transient_kind(raised.value) is Transient.LOCKED
     finally:
         holder.execute("ROLLBACK")

@@ -1,5 +1,15 @@
 """sanpi.events: the event contracts every service and outside system can depend on."""
 
+from sanpi.events.catalog import (
+    EVENT_TYPES,
+    EventData,
+    UnknownEventType,
+    build_event,
+    build_record,
+    event_type,
+    json_schemas,
+    parse_data,
+)
 from sanpi.events.envelope import (
     CONTENT_TYPE,
     HEADER_ID,
@@ -56,16 +66,6 @@ from sanpi.events.models import (
     TargetSet,
 )
 from sanpi.events.ordering import is_newer
-from sanpi.events.registry import (
-    EVENT_TYPES,
-    EventData,
-    UnknownEventType,
-    build_event,
-    build_record,
-    event_type,
-    json_schemas,
-    parse_data,
-)
 from sanpi.events.topics import (
     ALL_TOPICS,
     DLQ_SUFFIX,

@@ -36,6 +36,33 @@ class MilestoneKind(StrEnum):
     CUSTOM = "CUSTOM"
 
 
+class MilestoneStatus(StrEnum):
+    """Where a milestone stands against its plan: the rules set DUE_SOON and OVERDUE."""
+
+    PENDING = "PENDING"
+    DUE_SOON = "DUE_SOON"
+    OVERDUE = "OVERDUE"
+    ACHIEVED = "ACHIEVED"
+
+
+# The forward path of the stages; a correction is the only way to move left on it.
+STAGE_ORDER: tuple[Stage, ...] = (
+    Stage.SIGNED,
+    Stage.FULFILLING,
+    Stage.UNDER_CONSTRUCTION,
+    Stage.IN_PRODUCTION,
+    Stage.EFFECTIVE,
+)
+
+# The milestones that move a project to a new stage; every other kind is recorded only.
+STAGE_OF_MILESTONE: dict[MilestoneKind, Stage] = {
+    MilestoneKind.FULFILLED: Stage.FULFILLING,
+    MilestoneKind.STARTED: Stage.UNDER_CONSTRUCTION,
+    MilestoneKind.IN_PRODUCTION: Stage.IN_PRODUCTION,
+    MilestoneKind.EFFECTIVE: Stage.EFFECTIVE,
+}
+
+
 class Category(StrEnum):
     """Project category used in the 8th/15th-period statistics (docs/domain.md#categories)."""
 

@@ -5,7 +5,7 @@ from sanpi.kit.app import (
     Runtime,
     RuntimeDep,
     ServiceSpec,
-    SessionDep,
+    UnitOfWorkDep,
     create_service_app,
 )
 from sanpi.kit.auth import (
@@ -22,9 +22,8 @@ from sanpi.kit.auth import (
 )
 from sanpi.kit.clock import CAMPAIGN_TZ, CampaignDate, Clock, FixedClock, SystemClock, today
 from sanpi.kit.concurrency import check_version, etag, parse_if_match
-from sanpi.kit.consumer import CATCHING_UP, EventConsumer, Handlers, Outcome
-from sanpi.kit.db import Database, UTCDateTime, after_commit, at_commit, utcnow
-from sanpi.kit.deferred import insert_at_commit
+from sanpi.kit.consumer import EventConsumer, Handlers, Outcome
+from sanpi.kit.db import Database, UTCDateTime, utcnow
 from sanpi.kit.errors import (
     Conflict,
     FieldProblem,
@@ -38,13 +37,14 @@ from sanpi.kit.errors import (
 )
 from sanpi.kit.idempotency import IdempotencyKey, run_idempotent
 from sanpi.kit.migrations import KIT_TABLES, Migrations
-from sanpi.kit.outbox import OutboxMessage, OutboxRelay, PendingEvent, enqueue
+from sanpi.kit.outbox import OutboxMessage, OutboxRelay, PendingEvent
 from sanpi.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
 from sanpi.kit.settings import ServiceSettings
+from sanpi.kit.slots import CommitSignal, Slot
+from sanpi.kit.unit_of_work import Reading, UnitOfWork
 
 __all__ = [
     "CAMPAIGN_TZ",
-    "CATCHING_UP",
     "DEFAULT_LIMIT",
     "KIT_TABLES",
     "MAX_LIMIT",
@@ -53,6 +53,7 @@ __all__ = [
     "Authenticated",
     "CampaignDate",
     "Clock",
+    "CommitSignal",
     "Conflict",
     "Database",
     "EventConsumer",
@@ -73,27 +74,26 @@ __all__ = [
     "Principal",
     "Problem",
     "ReadSessionDep",
+    "Reading",
     "Role",
     "Runtime",
     "RuntimeDep",
     "ServiceSettings",
     "ServiceSpec",
     "ServiceUnavailable",
-    "SessionDep",
+    "Slot",
     "SystemClock",
     "UTCDateTime",
     "Unauthorized",
+    "UnitOfWork",
+    "UnitOfWorkDep",
     "Writer",
-    "after_commit",
-    "at_commit",
     "audience_of",
     "check_version",
     "create_service_app",
     "decode_cursor",
     "encode_cursor",
-    "enqueue",
     "etag",
-    "insert_at_commit",
     "issue_token",
     "parse_if_match",
     "require_roles",

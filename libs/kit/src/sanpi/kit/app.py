@@ -39,6 +39,7 @@ from sanpi.kit.retention import Retained, kit_retained, run_pruner
 from sanpi.kit.security import install_api_docs, install_web_security
 from sanpi.kit.settings import ServiceSettings
 from sanpi.kit.stacks import dump_stacks_on_signal
+from sanpi.kit.unit_of_work import UnitOfWork
 from sanpi.kit.waiting import sleep_or_stop, within
 
 log = logging.getLogger("sanpi.runtime")
@@ -322,11 +323,11 @@ def get_runtime(request: Request) -> Runtime:
     return runtime
 
 
-async def _transaction(request: Request) -> AsyncIterator[AsyncSession]:
+async def _transaction(request: Request) -> AsyncIterator[UnitOfWork]:
     runtime = get_runtime(request)
     runtime.refuse_writes_if_backlogged()
-    async with runtime.db.transaction() as session:
-        yield session
+    async with runtime.db.transaction() as uow:
+        yield uow
 
 
 async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -336,7 +337,7 @@ async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 # scope="function": the transaction commits when the route returns and before the response is
 # sent, so a client never sees 201 for a write that then fails to commit.
-SessionDep = Annotated[AsyncSession, Depends(_transaction, scope="function")]
+UnitOfWorkDep = Annotated[UnitOfWork, Depends(_transaction, scope="function")]
 ReadSessionDep = Annotated[AsyncSession, Depends(_read_session, scope="function")]
 
 

@@ -13,12 +13,11 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import CloudEvent, EventData, EventDecodeError, from_value, parse_data
 from sanpi.kit import tracing
 from sanpi.kit.db import Database
-from sanpi.kit.inbox import processed_among, record_processed
+from sanpi.kit.dedup import processed_among, record_processed
 from sanpi.kit.kafka import Backlog, group_backlog
 from sanpi.kit.logs import bind_log_context, reset_log_context, trace_id_of
 from sanpi.kit.metrics import (
@@ -31,26 +30,25 @@ from sanpi.kit.metrics import (
 )
 from sanpi.kit.settings import ServiceSettings
 from sanpi.kit.transient import Transient, transient_kind
+from sanpi.kit.unit_of_work import UnitOfWork
 from sanpi.kit.waiting import within
 
 log = logging.getLogger("sanpi.consumer")
 
-# The running consumers whose CATCHING_UP batches left work their `caught_up` has not done yet.
+# The running consumers whose batches applied while catching up left work their `caught_up` has not done yet.
 _LEAVING: weakref.WeakSet[EventConsumer] = weakref.WeakSet()
 
 D = TypeVar("D", bound=EventData)
 
-Handler = Callable[[AsyncSession, CloudEvent, Any], Awaitable[None]]
+Handler = Callable[[UnitOfWork, CloudEvent, Any], Awaitable[None]]
 # Runs once before the handlers of a batch, in its transaction, with the batch's event data.
-Prepare = Callable[[AsyncSession, Sequence[EventData]], Awaitable[None]]
-# Runs once the consumer has caught up after batches applied while catching up (CATCHING_UP).
-CaughtUp = Callable[[Database], Awaitable[None]]
-
-# session.info key, True in the transactions of a consumer that is catching up (records known
-# to wait after its fetched batch fill at least another transaction) and of the batch that ends
-# it. Work such a transaction would wait for after its commit, once per batch, may be left
+Prepare = Callable[[UnitOfWork, Sequence[EventData]], Awaitable[None]]
+# Runs once the consumer has caught up after batches applied while catching up.
+# UnitOfWork.catching_up is True in the transactions of a consumer that is catching up (records
+# known to wait after its fetched batch fill at least another transaction) and of the batch that
+# ends it. Work such a transaction would wait for after its commit, once per batch, may be left
 # durable for the handlers' `when_caught_up` hook: the consumer runs it after that last batch.
-CATCHING_UP = "sanpi.consumer.catching_up"
+CaughtUp = Callable[[Database], Awaitable[None]]
 
 
 def catching_up(db: Database) -> bool:
@@ -136,12 +134,12 @@ class Handlers(Generic[D]):
     def on(
         self, model: type[D]
     ) -> Callable[
-        [Callable[[AsyncSession, CloudEvent, D], Awaitable[None]]],
-        Callable[[AsyncSession, CloudEvent, D], Awaitable[None]],
+        [Callable[[UnitOfWork, CloudEvent, D], Awaitable[None]]],
+        Callable[[UnitOfWork, CloudEvent, D], Awaitable[None]],
     ]:
         def register(
-            fn: Callable[[AsyncSession, CloudEvent, D], Awaitable[None]],
-        ) -> Callable[[AsyncSession, CloudEvent, D], Awaitable[None]]:
+            fn: Callable[[UnitOfWork, CloudEvent, D], Awaitable[None]],
+        ) -> Callable[[UnitOfWork, CloudEvent, D], Awaitable[None]]:
             self._by_type[model.TYPE] = fn
             return fn
 
@@ -157,7 +155,7 @@ class Handlers(Generic[D]):
 
     def when_caught_up(self, fn: CaughtUp) -> CaughtUp:
         """Registers what the consumer runs once it has caught up, when batches were applied
-        while catching up (their transactions carried CATCHING_UP): the work they left."""
+        while catching up (their units of work were `catching_up`): the work they left."""
         self.caught_up = fn
         return fn
 
@@ -248,10 +246,10 @@ class EventConsumer:
         last_error = ""
         while attempt < attempts:
             try:
-                async with self.db.transaction() as session:
-                    session.info[CATCHING_UP] = catching_up
-                    seen = await processed_among(session, self.name, [event])
-                    outcome = await self._apply(session, event, data, handler, seen)
+                async with self.db.transaction() as uow:
+                    uow.catching_up = catching_up
+                    seen = await processed_among(uow.session, self.name, [event])
+                    outcome = await self._apply(uow, event, data, handler, seen)
             except Exception as exc:
                 outage = await self._outage(exc)
                 if outage is not None:
@@ -356,7 +354,7 @@ class EventConsumer:
 
     async def _apply(
         self,
-        session: AsyncSession,
+        uow: UnitOfWork,
         event: CloudEvent,
         data: EventData,
         handler: Handler,
@@ -370,12 +368,12 @@ class EventConsumer:
         try:
             if tracing.ENABLED:
                 with tracing.handling(event, self.name):
-                    await handler(session, event, data)
+                    await handler(uow, event, data)
             else:
-                await handler(session, event, data)
+                await handler(uow, event, data)
         finally:
             reset_log_context(context)
-        record_processed(session, self.name, event)
+        record_processed(uow, self.name, event)
         seen.add((event.source, event.id))
         return Outcome.PROCESSED
 
@@ -400,19 +398,21 @@ class EventConsumer:
         while True:
             outcomes: list[tuple[Record, CloudEvent, Outcome]] = []
             try:
-                async with self.db.transaction() as session:
-                    session.info[CATCHING_UP] = catching_up
-                    # One inbox query for the batch, not one per record.
-                    seen = await processed_among(session, self.name, [e for _r, e, _d in parsed])
+                async with self.db.transaction() as uow:
+                    uow.catching_up = catching_up
+                    # One de-duplication query for the batch, not one per record.
+                    seen = await processed_among(
+                        uow.session, self.name, [e for _r, e, _d in parsed]
+                    )
                     if self.prepare is not None:
                         fresh = [d for _r, e, d in parsed if (e.source, e.id) not in seen]
-                        await self.prepare(session, fresh)
+                        await self.prepare(uow, fresh)
                     for record, event, data in parsed:
                         handler = self.handlers.get(event.type)
                         outcome = (
                             Outcome.IGNORED
                             if handler is None
-                            else await self._apply(session, event, data, handler, seen)
+                            else await self._apply(uow, event, data, handler, seen)
                         )
                         outcomes.append((record, event, outcome))
             except Exception as exc:
@@ -554,8 +554,8 @@ class EventConsumer:
 
         The one place that decides whether a batch's transactions wait for their work after
         commit (rule evaluation) or leave it: while at least another full transaction waits,
-        the consumer is catching up (a backlog, a replay) and its transactions carry
-        CATCHING_UP; so does the batch that ends it, which then runs `caught_up` once for all
+        the consumer is catching up (a backlog, a replay) and its units of work are
+        `catching_up`; so does the batch that ends it, which then runs `caught_up` once for all
         they left. A replay then evaluates a project once, not once per batch it appears in."""
         size = self.settings.consumer_transaction_records
         catching_up = self.caught_up is not None and waiting >= size

@@ -3,115 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import DateTime, event, text
-from sqlalchemy.engine import Dialect
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from sanpi.kit.slots import CommitSignal
 from sanpi.kit.sqlite_driver import DRIVER, begin_deferred, engine_arguments
+from sanpi.kit.timestamps import UTCDateTime, utcnow
+from sanpi.kit.unit_of_work import UnitOfWork
+
+# The column type and the clock every table of the kit and the services uses, where they were
+# always imported from.
+__all__ = ["Database", "UTCDateTime", "utcnow"]
 
 log = logging.getLogger("sanpi.kit.db")
-
-
-def utcnow() -> dt.datetime:
-    """The current time, timezone-aware in UTC (naive datetimes are refused everywhere)."""
-    return dt.datetime.now(dt.UTC)
-
-
-def _in_utc(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None:
-        raise ValueError("naive datetime refused: use timezone-aware UTC timestamps")
-    return value.astimezone(dt.UTC)
-
-
-# SQLAlchemy's default storage format for DATETIME on SQLite, positional.
-_SQLITE_DATETIME = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
-
-
-class UTCDateTime(TypeDecorator[dt.datetime]):
-    """A timestamp stored in UTC and always read back timezone-aware, SQLite included."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        value = _in_utc(value)
-        # SQLite has no time zone type; store naive UTC and restore the zone on read.
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
-        if dialect.name != "sqlite":
-            return super().bind_processor(dialect)
-
-        # The text SQLite's DATETIME stores, in one step: the decorator's conversion followed by
-        # the type's (a dict per value) cost ~3 µs a value against ~1.2, and a replay writes
-        # four or five timestamps an event.
-        def process(value: dt.datetime | None) -> str | None:
-            if value is None:
-                return None
-            v = _in_utc(value)
-            return _SQLITE_DATETIME % (
-                v.year,
-                v.month,
-                v.day,
-                v.hour,
-                v.minute,
-                v.second,
-                v.microsecond,
-            )
-
-        return process
-
-    def process_result_value(
-        self, value: dt.datetime | None, dialect: Dialect
-    ) -> dt.datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
-AT_COMMIT = "sanpi.at_commit"
-AtCommit = Callable[[AsyncSession], Awaitable[None]]
-
-
-def at_commit(session: AsyncSession, name: str, work: AtCommit) -> None:
-    """Runs `work` in this unit of work just before it commits, once however often it is asked
-    for under one `name` (the last one asked for runs). Lets the records of a consumer batch share
-    what each of them asks for, such as re-evaluating the rules of the projects they touched."""
-    session.info.setdefault(AT_COMMIT, {})[name] = work
-
-
-async def _run_at_commit(session: AsyncSession) -> None:
-    pending: dict[str, AtCommit] = session.info.get(AT_COMMIT, {})
-    while pending:  # work may ask for more work
-        await pending.pop(next(iter(pending)))(session)
-
-
-AFTER_COMMIT = "sanpi.after_commit"
-AfterCommit = Callable[["Database"], Awaitable[None]]
-
-
-def after_commit(session: AsyncSession, name: str, work: AfterCommit) -> None:
-    """Runs `work` once this unit of work has committed, once however often it is asked for
-    under one `name` (the last one asked for runs), and never if it rolls back. It runs after
-    the SQLite write lock is released, with the Database, so it may open transactions of its
-    own (work that a transaction's commit asks for but that need not hold its lock, such as
-    evaluating rules for many requests together). `transaction()` returns only after it ran;
-    its failure is logged, not raised: the unit of work has committed."""
-    session.info.setdefault(AFTER_COMMIT, {})[name] = work
 
 
 SqliteSynchronous = Literal["FULL", "NORMAL"]
@@ -154,7 +68,7 @@ class Database:
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
-        self._signals: dict[str, asyncio.Event] = {}
+        self._signals: dict[CommitSignal, asyncio.Event] = {}
         self._writer: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     def _write_lock(self) -> asyncio.Lock:
@@ -165,50 +79,48 @@ class Database:
             self._writer = (loop, asyncio.Lock())
         return self._writer[1]
 
-    def commit_signal(self, flag: str) -> asyncio.Event:
-        """An event set after any commit of a session marked with `session.info[flag] = True`.
-
-        This is how a background loop (outbox relay, delivery worker) wakes the moment there is
-        work, instead of waiting for its next poll.
-        """
-        return self._signals.setdefault(flag, asyncio.Event())
+    def commit_signal(self, signal: CommitSignal) -> asyncio.Event:
+        """An event set after every commit of a unit of work that asked for `signal`
+        (`uow.wake(signal)`): how a background loop (outbox relay, delivery worker) wakes the
+        moment there is work, instead of waiting for its next poll."""
+        return self._signals.setdefault(signal, asyncio.Event())
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work: domain rows, outbox rows and inbox rows commit together or not at all."""
+    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+        """One unit of work: domain rows, outbox rows and processed-event rows commit together
+        or not at all; then its signals are set and its work after commit runs."""
         # SQLite has one writer at a time. Left to itself, a second connection of this process
         # waits in SQLite's busy handler, which sleeps 1 to 100 ms between tries: profiled under
         # load, the notification service spent 62 % of its samples in that sleep and delivered
         # ~70 webhooks/s. Queuing the writers of a process here hands the lock over at once;
         # the busy timeout still arbitrates between processes.
-        after: dict[str, AfterCommit] = {}
         if self.is_sqlite:
-            async with self._write_lock(), self._unit_of_work(after) as session:
-                yield session
+            async with self._write_lock(), self._unit_of_work() as uow:
+                yield uow
         else:
-            async with self._unit_of_work(after) as session:
-                yield session
-        for name, work in after.items():
+            async with self._unit_of_work() as uow:
+                yield uow
+        for name, work in uow.after_commit_work.items():
             try:
                 await work(self)
             except Exception:
                 log.exception("work after commit %s failed", name)
 
     @asynccontextmanager
-    async def _unit_of_work(self, after: dict[str, AfterCommit]) -> AsyncIterator[AsyncSession]:
+    async def _unit_of_work(self) -> AsyncIterator[UnitOfWork]:
         async with self._sessions() as session:
-            session.info["event_source"] = self.event_source
+            uow = UnitOfWork(session, event_source=self.event_source)
             try:
-                yield session
-                await _run_at_commit(session)
+                yield uow
+                await uow.run_at_commit()
                 await session.commit()
             except BaseException:
                 await session.rollback()
                 raise
-            after.update(session.info.pop(AFTER_COMMIT, {}))
-        for flag, signal in self._signals.items():
-            if session.info.pop(flag, False):
-                signal.set()
+        for signal in uow.signals:
+            waiting = self._signals.get(signal)
+            if waiting is not None:
+                waiting.set()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -13,11 +13,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import Text
 from sqlmodel import Field, SQLModel
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.kit.auth import Principal
 from sanpi.kit.db import UTCDateTime, utcnow
 from sanpi.kit.errors import FieldProblem, InvalidInput
+from sanpi.kit.unit_of_work import UnitOfWork
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 
@@ -56,7 +56,7 @@ def _fingerprint(payload: Any) -> str:
 
 
 async def run_idempotent(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     key: str | None,
     principal: Principal,
@@ -72,7 +72,7 @@ async def run_idempotent(
     (default: all of it): an answer that shows a secret keeps the secret out of the table."""
     if key is not None:
         fingerprint = _fingerprint(payload)
-        stored = await session.get(IdempotentRequest, (principal.subject, scope, key))
+        stored = await uow.session.get(IdempotentRequest, (principal.subject, scope, key))
         if stored is not None:
             if stored.request_hash != fingerprint:
                 raise InvalidInput(
@@ -86,7 +86,7 @@ async def run_idempotent(
     model, headers = await action()
     body = model.model_dump(mode="json")
     if key is not None:
-        session.add(
+        uow.session.add(
             IdempotentRequest(
                 subject=principal.subject,
                 scope=scope,
@@ -100,5 +100,5 @@ async def run_idempotent(
             )
         )
         # Surfaces a concurrent twin (same key, other connection) now, as an error, not at commit.
-        await session.flush()
+        await uow.session.flush()
     return JSONResponse(body, status_code, headers=headers)

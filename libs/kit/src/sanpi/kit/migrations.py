@@ -25,14 +25,15 @@ from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
 from sanpi.kit.db import Database, UTCDateTime
+from sanpi.kit.dedup import ProcessedEvent
 from sanpi.kit.idempotency import IdempotentRequest
-from sanpi.kit.inbox import InboxEntry
 from sanpi.kit.outbox import OutboxMessage
 
 log = logging.getLogger("sanpi.migrations")
 
-# Every service's history creates these too: the outbox, the inbox and idempotent requests.
-KIT_TABLES: tuple[type[SQLModel], ...] = (OutboxMessage, InboxEntry, IdempotentRequest)
+# Every service's history creates these too: the outbox, the processed events (table `inbox`)
+# and idempotent requests.
+KIT_TABLES: tuple[type[SQLModel], ...] = (OutboxMessage, ProcessedEvent, IdempotentRequest)
 
 VERSION_TABLE = "alembic_version"
 

@@ -7,24 +7,23 @@ import datetime as dt
 import logging
 import zlib
 from collections.abc import Awaitable, Callable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import JSON, LargeBinary, func
 from sqlmodel import Field, SQLModel, col
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.events import CloudEvent, EventData, build_event, header_values, to_value
-from sanpi.kit import tracing
-from sanpi.kit.db import Database, UTCDateTime, utcnow
-from sanpi.kit.deferred import insert_at_commit
+from sanpi.events import CloudEvent, EventData, header_values, to_value
 from sanpi.kit.errors import Problem
 from sanpi.kit.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
+from sanpi.kit.slots import CommitSignal
+from sanpi.kit.timestamps import UTCDateTime, utcnow
 from sanpi.kit.waiting import sleep_or_stop, wait_any
 
-log = logging.getLogger("sanpi.outbox")
+if TYPE_CHECKING:
+    from sanpi.kit.db import Database
 
-OUTBOX_PENDING = "outbox_pending"
+log = logging.getLogger("sanpi.outbox")
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -42,35 +41,24 @@ class OutboxMessage(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-def enqueue(
-    session: AsyncSession, data: EventData, *, dumped: dict[str, Any] | None = None
-) -> CloudEvent:
-    """Adds an event to the session's transaction; it is published only if the transaction
-    commits. `dumped`: data.model_dump(mode="json") if the caller has it (see envelope_data)."""
-    source = session.info.get("event_source", "/sanpi")
-    # Traced, the event carries its trace (extension and header, kept with the row): the relay
-    # and every consumer continue it.
-    traceparent = tracing.current_traceparent() if tracing.ENABLED else None
-    event = build_event(data, source=source, dumped=dumped, traceparent=traceparent)
-    # The columns of build_record's Kafka record, without encoding what is stored as text.
-    insert_at_commit(
-        session,
-        _INSERT,
-        {
-            "event_id": event.id,
-            "event_type": event.type,
-            "topic": data.TOPIC,
-            "key": data.partition_key(),
-            "value": to_value(event),
-            "headers": header_values(event),
-            "created_at": utcnow(),
-        },
-    )
-    session.info[OUTBOX_PENDING] = True
-    return event
+# Set when a transaction that published events commits: the relay wakes.
+OUTBOX_PENDING = CommitSignal("outbox")
+# Built once: the unit of work writes a transaction's events with one executemany at commit.
+INSERT_OUTBOX = sa.insert(OutboxMessage)
 
 
-_INSERT = sa.insert(OutboxMessage)
+def outbox_row(event: CloudEvent, data: EventData) -> dict[str, Any]:
+    """The outbox row of an event (UnitOfWork.publish): the columns of build_record's Kafka
+    record, without encoding what is stored as text."""
+    return {
+        "event_id": event.id,
+        "event_type": event.type,
+        "topic": data.TOPIC,
+        "key": data.partition_key(),
+        "value": to_value(event),
+        "headers": header_values(event),
+        "created_at": utcnow(),
+    }
 
 
 # A client told to come back in 30 s finds a broker back from a restart, or the relay some way
@@ -180,8 +168,8 @@ class OutboxRelay:
             return rows
         # Await delivery of the whole batch before deleting: a row is gone only once Kafka has it.
         await self.send_batch(rows)
-        async with self.db.transaction() as session:
-            connection = await session.connection()
+        async with self.db.transaction() as uow:
+            connection = await uow.session.connection()
             await connection.execute(_DELETE, {"ids": [r.id for r in rows]})
         return rows
 
@@ -192,8 +180,8 @@ class OutboxRelay:
         twice. One after the other, the next relay reads after the rows it would repeat are
         gone, and a batch still leaves in id order. A relay killed mid-batch drops its
         connection, and with it the lock and the transaction."""
-        async with self.db.transaction() as session:
-            connection = await session.connection()
+        async with self.db.transaction() as uow:
+            connection = await uow.session.connection()
             await connection.execute(_TAKE_TURN)
             found = await connection.execute(_PENDING, {"limit": self.batch_size})
             rows = [PendingEvent._make(row) for row in found]

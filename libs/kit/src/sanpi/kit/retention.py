@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.kit.db import Database, utcnow
+from sanpi.kit.dedup import ProcessedEvent
 from sanpi.kit.idempotency import IdempotentRequest
-from sanpi.kit.inbox import InboxEntry
 from sanpi.kit.metrics import RETENTION_OLDEST_AGE, RETENTION_PRUNED
 from sanpi.kit.settings import ServiceSettings
 from sanpi.kit.waiting import sleep_or_stop
@@ -73,7 +73,7 @@ def by_age(
 def kit_retained(settings: ServiceSettings) -> list[Retained]:
     """The kit's tables every service keeps for a while: the consumer inbox and the answers
     stored for Idempotency-Keys (settings.py says why each keeps what it keeps)."""
-    inbox, answers = InboxEntry.__table__, IdempotentRequest.__table__  # type: ignore[attr-defined]
+    inbox, answers = ProcessedEvent.__table__, IdempotentRequest.__table__  # type: ignore[attr-defined]
     return [
         by_age(
             "inbox",
@@ -101,8 +101,8 @@ async def prune(db: Database, tables: Sequence[Retained], *, now: dt.datetime) -
         if table.keep_s > 0:
             before = now - dt.timedelta(seconds=table.keep_s)
             while True:
-                async with db.transaction() as session:
-                    done = await table.delete_before(session, before, PRUNE_BATCH)
+                async with db.transaction() as uow:
+                    done = await table.delete_before(uow.session, before, PRUNE_BATCH)
                 count += done
                 if done < PRUNE_BATCH:
                     break

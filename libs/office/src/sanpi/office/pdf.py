@@ -23,7 +23,14 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table, TableStyle
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    Paragraph,
+    SimpleDocTemplate,
+    Table,
+    TableStyle,
+)
 from reportlab.platypus.doctemplate import BaseDocTemplate
 
 FONT = "SanpiCJK"
@@ -185,6 +192,24 @@ def bar_chart(
         String(width / 2, height - 14, title, fontName=font, fontSize=10, textAnchor="middle")
     )
     return drawing
+
+
+def heading_with(
+    heading: Paragraph, following: Flowable, *, width: float, rows: int = 2
+) -> list[Flowable]:
+    """A heading kept with the start of what follows it: a page break comes first unless the
+    heading and a table's header with its first `rows` rows (or the whole of anything else) fit
+    on this page, so that no heading is left alone at a page's foot. Unlike reportlab's
+    keepWithNext, a long table still starts under its heading and breaks across pages."""
+    style = heading.style
+    needed = style.spaceBefore + heading.wrap(width, 1e6)[1] + style.spaceAfter
+    if isinstance(following, Table):
+        following.wrap(width, 1e6)
+        heights: list[float] = getattr(following, "_rowHeights")  # noqa: B009 - not in the stubs
+        needed += sum(heights[: following.repeatRows + rows])
+    else:
+        needed += following.wrap(width, 1e6)[1]
+    return [CondPageBreak(needed), heading, following]
 
 
 def render(story: Sequence[Flowable], *, title: str, author: str, footer: str) -> bytes:

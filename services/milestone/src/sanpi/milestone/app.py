@@ -2,108 +2,31 @@
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
-import logging
-
 from fastapi import FastAPI
 
 from sanpi.events import Topic
-from sanpi.kit import Clock, Runtime, ServiceSpec, SystemClock, create_service_app, utcnow
-from sanpi.kit.consumer import catching_up
-from sanpi.kit.waiting import sleep_or_stop
+from sanpi.kit import Clock, ServiceSpec, SystemClock, create_service_app
 from sanpi.milestone.bulletins.endpoints import router as bulletins_router
-from sanpi.milestone.consumers import make_handlers
+from sanpi.milestone.consumers import CONSUMED_TOPICS, build_handlers
 from sanpi.milestone.evidence.endpoints import files_router as evidence_files_router
 from sanpi.milestone.evidence.endpoints import router as evidence_router
+from sanpi.milestone.jobs import JOBS
 from sanpi.milestone.lifecycle.endpoints import router as lifecycle_router
 from sanpi.milestone.migrations import MIGRATIONS
-from sanpi.milestone.milestones.endpoints import router as milestones_router
+from sanpi.milestone.nodes.endpoints import router as milestones_router
 from sanpi.milestone.progress.endpoints import batch_router as progress_batch_router
 from sanpi.milestone.progress.endpoints import router as progress_router
 from sanpi.milestone.report_sheets.endpoints import router as report_sheets_router
-from sanpi.milestone.rules import service as rules
 from sanpi.milestone.rules.endpoints import router as rules_router
 from sanpi.milestone.settings import MilestoneSettings
 from sanpi.milestone.summaries.endpoints import router as summaries_router
 from sanpi.milestone.timeline.endpoints import router as timeline_router
 
-log = logging.getLogger("sanpi.milestone.rules")
-
-
-async def scheduled_evaluation(runtime: Runtime, stopping: asyncio.Event) -> None:
-    """Evaluates every rule for every project every `evaluation_interval_s` (0: never)."""
-    settings = runtime.settings
-    assert isinstance(settings, MilestoneSettings)
-    if settings.evaluation_interval_s <= 0:
-        return
-    while not stopping.is_set():
-        async with runtime.db.transaction() as session:
-            as_of = await rules.evaluation_date(session, runtime.clock)
-            result = await rules.evaluate(session, settings=settings, as_of=as_of)
-        log.info(
-            "evaluation %s as of %s: %d projects, raised %d, updated %d, resolved %d",
-            result.evaluation_id,
-            as_of,
-            result.projects,
-            len(result.raised),
-            len(result.updated),
-            len(result.resolved),
-        )
-        await sleep_or_stop(stopping, settings.evaluation_interval_s)
-
-
-async def evaluate_left(runtime: Runtime, stopping: asyncio.Event) -> None:
-    """Evaluates changed projects whose evaluation after commit did not run: the marks older
-    than the process at start-up, then those older than `evaluation_sweep_s` every
-    `evaluation_sweep_s`."""
-    settings = runtime.settings
-    assert isinstance(settings, MilestoneSettings)
-    if not settings.evaluate_on_events:
-        return
-    # At start-up, the marks a stopped process left: a change committed since then waits for its
-    # own pass (read here too, its project would be evaluated twice).
-    before = utcnow()
-    while not stopping.is_set():
-        try:
-            left = await sweep(runtime, settings, before=before)
-            if left:
-                log.info("evaluated %d projects left due", left)
-        except Exception:  # the marks stay; the next round retries
-            log.exception("evaluation of projects left due failed")
-        await sleep_or_stop(stopping, settings.evaluation_sweep_s)
-        before = utcnow() - dt.timedelta(seconds=settings.evaluation_sweep_s)
-
-
-async def sweep(
-    runtime: Runtime, settings: MilestoneSettings, *, before: dt.datetime | None
-) -> int:
-    """One round of the sweep: the marks written before `before` (all with None), or none while
-    this process's consumer catches up: it evaluates every mark once it has caught up, and a
-    replay's projects swept meanwhile were marked again by their later events (a 20,000-project
-    replay evaluated ~3,900 projects twice)."""
-    if before is not None and catching_up(runtime.db):
-        return 0
-    return await rules.evaluate_left(runtime.db, settings, runtime.clock, before=before)
-
-
-async def refresh_metrics(runtime: Runtime, stopping: asyncio.Event) -> None:
-    """Recounts the alert and traffic-light gauges every `metrics_refresh_s`."""
-    settings = runtime.settings
-    assert isinstance(settings, MilestoneSettings)
-    while not stopping.is_set():
-        try:
-            async with runtime.db.read() as session:
-                await rules.refresh_gauges(session, share=settings.traffic_light_share)
-        except Exception:  # keep the last values; the next round retries
-            log.exception("alert metrics refresh failed")
-        await sleep_or_stop(stopping, settings.metrics_refresh_s)
-
 
 def create_app(settings: MilestoneSettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or MilestoneSettings()
     clock = clock or SystemClock()
-    handlers = make_handlers(settings, clock)
+    handlers = build_handlers(settings, clock)
     return create_service_app(
         ServiceSpec(
             settings=settings,
@@ -124,11 +47,11 @@ def create_app(settings: MilestoneSettings | None = None, clock: Clock | None = 
             ],
             migrations=MIGRATIONS,
             produces=[Topic.MILESTONES, Topic.ALERTS],
-            consumes=[Topic.PROJECTS],
+            consumes=list(CONSUMED_TOPICS),
             handlers=handlers.as_mapping(),
             prepare=handlers.prepare,
             caught_up=handlers.caught_up,
-            workers=[scheduled_evaluation, evaluate_left, refresh_metrics],
+            workers=JOBS,
             body_limits=[
                 # Twice the photo limit: the route itself refuses a photo above its limit,
                 # naming the field (the body limit answers only a bare 413).

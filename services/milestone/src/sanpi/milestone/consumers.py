@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from sanpi.events import (
     CloudEvent,
     EventData,
@@ -15,19 +13,21 @@ from sanpi.events import (
     ProjectMasterData,
     ProjectRegistered,
     ProjectUpdated,
+    Topic,
 )
-from sanpi.kit import Clock, Database, Handlers
+from sanpi.kit import Clock, Database, Handlers, UnitOfWork
+from sanpi.milestone import flows
 from sanpi.milestone.lifecycle import repository as tracked
 from sanpi.milestone.lifecycle import service as lifecycle
-from sanpi.milestone.milestones import repository as planned
-from sanpi.milestone.milestones import service as milestones
+from sanpi.milestone.nodes import repository as planned
 from sanpi.milestone.progress import repository as plans
-from sanpi.milestone.progress import service as progress
-from sanpi.milestone.rules.service import evaluate_left, reevaluate
+from sanpi.milestone.rules.service import evaluate_left
 from sanpi.milestone.settings import MilestoneSettings
 
+CONSUMED_TOPICS = (Topic.PROJECTS,)
 
-def make_handlers(settings: MilestoneSettings, clock: Clock) -> Handlers[Any]:
+
+def build_handlers(settings: MilestoneSettings, clock: Clock) -> Handlers[Any]:
     """The handlers, bound to the settings and clock that event-driven evaluation needs.
 
     Each runs inside the consumer's transaction together with its inbox row; each is also
@@ -35,7 +35,7 @@ def make_handlers(settings: MilestoneSettings, clock: Clock) -> Handlers[Any]:
     handlers: Handlers[Any] = Handlers()
 
     @handlers.before_batch
-    async def prefetch(session: AsyncSession, batch: Sequence[EventData]) -> None:
+    async def prefetch(uow: UnitOfWork, batch: Sequence[EventData]) -> None:
         # Every handler below looks up its project (a listing only its periods), the registered
         # and updated ones their milestones, those and the listed ones their plans: one query
         # each for the batch instead of up to three per event.
@@ -43,63 +43,59 @@ def make_handlers(settings: MilestoneSettings, clock: Clock) -> Handlers[Any]:
         master = _ids(d for d in batch if isinstance(d, ProjectMasterData))
         others = _ids(d for d in batch if not isinstance(d, ProjectListed))
         if others:
-            await tracked.prefetch(session, others)
+            await tracked.prefetch(uow, others)
         if listed:
-            await tracked.prefetch_periods(session, listed)
+            await tracked.prefetch_periods(uow, listed)
         if master:
-            await planned.prefetch(session, master)
+            await planned.prefetch(uow, master)
         if listed or master:
-            await plans.prefetch(session, sorted({*listed, *master}))
+            await plans.prefetch(uow, sorted({*listed, *master}))
+
+    ctx = flows.Context(settings, clock)
 
     @handlers.when_caught_up
     async def evaluate_deferred(db: Database) -> None:
         # The batches applied while catching up only marked their projects: each is evaluated
         # once now, in passes of at most MAX_BATCH projects.
         if settings.evaluate_on_events:
-            await evaluate_left(db, settings, clock, before=None)
-
-    async def follow(session: AsyncSession, master: ProjectMasterData, year: int, by: str) -> None:
-        # The snapshot just applied: its planned dates and annual plan are the project's now.
-        await milestones.plan_from_registry(session, master, by=by)
-        await progress.plan_from_registry(
-            session, master.project_id, year=year, amount=master.annual_plan_investment, by=by
-        )
-        reevaluate(session, settings=settings, clock=clock, project_id=master.project_id)
+            await evaluate_left(db, ctx.areas, settings, clock, before=None)
 
     @handlers.on(ProjectRegistered)
-    async def on_registered(
-        session: AsyncSession, event: CloudEvent, data: ProjectRegistered
-    ) -> None:
-        since = await lifecycle.track(session, event, data)
+    async def on_registered(uow: UnitOfWork, event: CloudEvent, data: ProjectRegistered) -> None:
+        since = await lifecycle.track(uow, event, data)
         if since is not None:
-            await follow(session, data, since.year, "registry")
+            await flows.follow_master_data(uow, ctx, data, year=since.year, by="registry")
 
     @handlers.on(ProjectUpdated)
-    async def on_updated(session: AsyncSession, event: CloudEvent, data: ProjectUpdated) -> None:
-        project = await lifecycle.update(session, event, data, data.updated_by)
+    async def on_updated(uow: UnitOfWork, event: CloudEvent, data: ProjectUpdated) -> None:
+        project = await lifecycle.update(uow, event, data, data.updated_by)
         if project is not None:
-            await follow(session, data, project.stage_since.year, data.updated_by or "registry")
+            await flows.follow_master_data(
+                uow,
+                ctx,
+                data,
+                year=project.stage_since.year,
+                by=data.updated_by or "registry",
+            )
 
     @handlers.on(ProjectListed)
-    async def on_listed(session: AsyncSession, event: CloudEvent, data: ProjectListed) -> None:
-        if await lifecycle.listed(session, event, data) and data.event_date is not None:
-            await progress.plan_from_registry(
-                session,
-                data.project_id,
+    async def on_listed(uow: UnitOfWork, event: CloudEvent, data: ProjectListed) -> None:
+        if await lifecycle.listed(uow, event, data) and data.event_date is not None:
+            await flows.follow_listing(
+                uow,
+                ctx,
+                project_id=data.project_id,
                 year=data.event_date.year,
                 amount=data.listed_annual_plan,
                 by=data.listed_by or "registry",
             )
-            reevaluate(session, settings=settings, clock=clock, project_id=data.project_id)
 
     @handlers.on(ProjectCancelled)
-    async def on_cancelled(
-        session: AsyncSession, _event: CloudEvent, data: ProjectCancelled
-    ) -> None:
-        project = await lifecycle.cancelled(session, data)
+    async def on_cancelled(uow: UnitOfWork, _event: CloudEvent, data: ProjectCancelled) -> None:
+        project = await lifecycle.cancelled(uow, data)
         if project is not None:
             # A cancelled project leaves every rule's reach: its alerts resolve now.
-            reevaluate(session, settings=settings, clock=clock, project_id=data.project_id)
+            ctx.reevaluate(uow, data.project_id)
 
     return handlers
 

@@ -10,7 +10,7 @@ from typing import ClassVar
 from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
 
-from sanpi.kit import ServiceSettings
+from sanpi.kit import Runtime, ServiceSettings
 
 
 class R02Thresholds(BaseModel):
@@ -164,3 +164,10 @@ class MilestoneSettings(ServiceSettings):
     @property
     def effective_evidence_dir(self) -> Path:
         return Path(self.evidence_dir) if self.evidence_dir else self.data_dir / "evidence"
+
+
+def settings_of(runtime: Runtime) -> MilestoneSettings:
+    """The running service's settings, typed (a route's or a job's Runtime)."""
+    settings = runtime.settings
+    assert isinstance(settings, MilestoneSettings)
+    return settings

@@ -10,16 +10,16 @@ from sanpi.notification.consumers import CONSUMED_TOPICS, build_handlers
 from sanpi.notification.contacts.endpoints import router as contacts_router
 from sanpi.notification.delivery import service as delivery
 from sanpi.notification.delivery.endpoints import router as deliveries_router
-from sanpi.notification.delivery.worker import run_delivery_worker
+from sanpi.notification.digests.endpoints import router as digests_router
 from sanpi.notification.escalation.endpoints import router as alerts_router
 from sanpi.notification.escalation.endpoints import states_router as alert_states_router
-from sanpi.notification.escalation.worker import run_timer_worker
+from sanpi.notification.explain.endpoints import router as explain_router
 from sanpi.notification.inbox.endpoints import router as inbox_router
+from sanpi.notification.jobs import JOBS
 from sanpi.notification.migrations import MIGRATIONS
 from sanpi.notification.settings import NotificationSettings
 from sanpi.notification.stream.endpoints import router as stream_router
 from sanpi.notification.subscriptions.endpoints import router as subscriptions_router
-from sanpi.notification.subscriptions.worker import reseal_at_start
 from sanpi.notification.supervision.endpoints import router as supervision_router
 
 
@@ -32,14 +32,17 @@ def create_app(settings: NotificationSettings | None = None, clock: Clock | None
             settings=settings,
             title="sanpi notification",
             description="Subscriptions, routing and guaranteed delivery of sanpi events and "
-            "alerts: webhook, e-mail, live stream and inbox; acknowledgement, escalation and 督办 (supervision items, contact book).",
+            "alerts: webhook, e-mail, live stream and inbox; acknowledgement, escalation and 督办 "
+            "(supervision items, contact book); daily and 旬 digests.",
             routers=[
                 subscriptions_router,
+                digests_router,
                 deliveries_router,
                 stream_router,
                 inbox_router,
                 alerts_router,
                 alert_states_router,
+                explain_router,
                 contacts_router,
                 supervision_router,
             ],
@@ -48,7 +51,7 @@ def create_app(settings: NotificationSettings | None = None, clock: Clock | None
             consumes=list(CONSUMED_TOPICS),
             handlers=handlers.as_mapping(),
             prepare=handlers.prepare,
-            workers=[run_delivery_worker, run_timer_worker, reseal_at_start],
+            workers=JOBS,
             clock=clock,
             retained=delivery.retained(settings),
         )

@@ -38,6 +38,11 @@ SUPERVISION = Counter(
     "督办 item steps: opened, responded, closed, overdue (re-escalated).",
     ["step"],
 )
+DIGESTS = Counter(
+    "sanpi_notification_digests_total",
+    "Digests queued (one per subscription and slot), by kind (daily, xun).",
+    ["kind"],
+)
 ESCALATIONS = Counter(
     "sanpi_notification_escalations_total",
     "Escalation steps of unacknowledged red alerts, by ladder level (1-3).",

@@ -113,6 +113,9 @@ class NotificationSettings(ServiceSettings):
     escalation_district_contact: str = "区督查办"
     # How often the alert timers (repeat, escalation) and gauges are checked.
     timer_poll_s: float = 1.0
+    # How often the digest job looks for due digests (daily / 旬 slots): a digest leaves at most
+    # this long after its time.
+    digest_poll_s: float = 30.0
 
     # Live stream (SSE): a comment line this often keeps proxies from closing an idle stream
     # (most cut at 30-60 s); events stay replayable for Last-Event-ID this long.

@@ -28,8 +28,8 @@ async def create_admin(settings: PortalSettings) -> str:
     try:
         await upgrade(db, MIGRATIONS)
         password = secrets.token_urlsafe(12)
-        async with db.transaction() as session:
-            created = await accounts.ensure_admin(session, password=password, now=utcnow())
+        async with db.transaction() as uow:
+            created = await accounts.ensure_admin(uow, password=password, now=utcnow())
         if created:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(password + "\n")
@@ -44,9 +44,9 @@ async def create_user(settings: PortalSettings, args: argparse.Namespace, passwo
     db = Database(settings.effective_database_url)
     try:
         await upgrade(db, MIGRATIONS)
-        async with db.transaction() as session:
+        async with db.transaction() as uow:
             await accounts.create(
-                session,
+                uow,
                 username=args.username,
                 display_name=args.display_name or args.username,
                 role=Role(args.role),

@@ -171,12 +171,12 @@ async def current_visitor(request: Request) -> Visitor:
     )
     if state is SessionState.GONE:
         if row is not None:
-            async with runtime.db.transaction() as session:
-                await accounts.close_session(session, token)
+            async with runtime.db.transaction() as uow:
+                await accounts.close_session(uow, token)
         raise LoginRequired
     if state is SessionState.STALE:
-        async with runtime.db.transaction() as session:
-            await accounts.touch_session(session, token, now)
+        async with runtime.db.transaction() as uow:
+            await accounts.touch_session(uow, token, now)
     assert row is not None
     assert account is not None
     found = Visitor(account, row)

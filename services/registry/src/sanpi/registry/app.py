@@ -6,11 +6,11 @@ from fastapi import FastAPI
 
 from sanpi.events import Topic
 from sanpi.kit import Clock, ServiceSpec, SystemClock, create_service_app
-from sanpi.registry.consumers import handlers
+from sanpi.registry.consumers import CONSUMED_TOPICS, build_handlers
 from sanpi.registry.imports.endpoints import router as imports_router
 from sanpi.registry.indicators.endpoints import router as indicators_router
+from sanpi.registry.jobs import JOBS
 from sanpi.registry.listings.endpoints import router as listings_router
-from sanpi.registry.metrics import run_metrics_refresher
 from sanpi.registry.migrations import MIGRATIONS
 from sanpi.registry.periods.endpoints import router as periods_router
 from sanpi.registry.projects.endpoints import parks_router
@@ -24,6 +24,7 @@ MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 def create_app(settings: RegistrySettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or RegistrySettings()
+    clock = clock or SystemClock()
     return create_service_app(
         ServiceSpec(
             settings=settings,
@@ -41,13 +42,13 @@ def create_app(settings: RegistrySettings | None = None, clock: Clock | None = N
             ],
             migrations=MIGRATIONS,
             produces=[Topic.PROJECTS],
-            consumes=[Topic.MILESTONES],
-            handlers=handlers.as_mapping(),
-            workers=[run_metrics_refresher],
+            consumes=list(CONSUMED_TOPICS),
+            handlers=build_handlers(settings, clock).as_mapping(),
+            workers=JOBS,
             # A sheet upload may be import_max_bytes (32 MiB), plus its multipart framing.
             body_limits=[
                 (r"^/v1/projects/import$", settings.import_max_bytes + MULTIPART_OVERHEAD_BYTES)
             ],
-            clock=clock or SystemClock(),
+            clock=clock,
         )
     )

@@ -14,7 +14,7 @@ from rich.table import Table
 from sanpi.client.cli.common import JsonOpt, TokenOpt, client, console, err, fail, show
 from sanpi.client.sdk import ApiError
 from sanpi.client.sdk.milestone import MAX_BATCH_ROWS
-from sanpi.kit.messages import field_of_header
+from sanpi.events.labels import field_of_header
 
 app = typer.Typer(help="旬/月 progress reports and investment plans.", no_args_is_help=True)
 

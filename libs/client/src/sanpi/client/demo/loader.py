@@ -197,10 +197,13 @@ class DemoLoader:
             if project.cancelled is None or project.cancelled > self.data.as_of:
                 continue
             try:
+                # On the demo's own day, not the day it is loaded: a bulletin of a 旬 after
+                # it must not show the project as active (nor red).
                 self.client.registry.cancel_project(
                     summary.ids[project.key],
                     "INVESTOR_FUNDING",
                     "投资方资金未到位，项目终止（演示数据）",
+                    effective_date=project.cancelled.isoformat(),
                 )
                 summary.cancelled += 1
             except ApiError as exc:

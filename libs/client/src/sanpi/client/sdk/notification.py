@@ -1,5 +1,5 @@
 """SDK calls of the notification service: subscriptions, deliveries, dead letters, inbox, acks,
-the contact book and 督办 items."""
+the contact book and 督办 items, and why a subscription was (not) notified of an event."""
 
 from __future__ import annotations
 
@@ -41,6 +41,18 @@ class NotificationApi:
     def rotate_secret(self, subscription_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self._call(
             "POST", f"/subscriptions/{subscription_id}/rotate-secret"
+        )
+        return result
+
+    def digests(
+        self, subscription_id: str, limit: int = 50, cursor: str | None = None
+    ) -> dict[str, Any]:
+        """The digests queued for a subscription (one per day or 旬), oldest first, a page."""
+        params: dict[str, Any] = {"limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        result: dict[str, Any] = self._call(
+            "GET", f"/subscriptions/{subscription_id}/digests", params=params
         )
         return result
 
@@ -94,6 +106,21 @@ class NotificationApi:
             "POST",
             f"/alerts/{quote(alert_key, safe=':')}/ack",
             json={"note": note} if note else None,
+        )
+        return result
+
+    def explain(
+        self, subscription_id: str, event_id: str, language: str | None = None
+    ) -> dict[str, Any]:
+        """Why the subscription was (not) notified of the event: the verdict, a summary, every
+        step of the decision and the deliveries with their attempts. Chinese unless `language`
+        is "en"."""
+        headers = {"Accept-Language": language} if language else None
+        result: dict[str, Any] = self._call(
+            "GET",
+            "/explain",
+            params={"subscription": subscription_id, "event": event_id},
+            headers=headers,
         )
         return result
 

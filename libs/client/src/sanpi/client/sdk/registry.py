@@ -46,12 +46,14 @@ class RegistryApi:
         )
         return result
 
-    def cancel_project(self, project_id: str, reason_code: str, reason: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._call(
-            "POST",
-            f"/projects/{project_id}/cancel",
-            json={"reason_code": reason_code, "reason": reason},
-        )
+    def cancel_project(
+        self, project_id: str, reason_code: str, reason: str, effective_date: str | None = None
+    ) -> dict[str, Any]:
+        """终止/清退 a project; `effective_date` (YYYY-MM-DD) defaults to today in Shanghai."""
+        body = {"reason_code": reason_code, "reason": reason}
+        if effective_date is not None:
+            body["effective_date"] = effective_date
+        result: dict[str, Any] = self._call("POST", f"/projects/{project_id}/cancel", json=body)
         return result
 
     def list_projects(self, **params: Any) -> dict[str, Any]:

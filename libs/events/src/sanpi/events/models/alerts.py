@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from sanpi.events.registry import EventData, event_type
+from sanpi.events.catalog import EventData, event_type
 from sanpi.events.topics import Topic
 from sanpi.events.vocabulary import AlertRule, Category, ChainTag, Severity
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sanpi.events.registry import EventData
+from sanpi.events.catalog import EventData
 
 
 class ProjectEvent(EventData):

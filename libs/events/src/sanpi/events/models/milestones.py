@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from sanpi.events.catalog import event_type
 from sanpi.events.models.base import ProjectEvent
-from sanpi.events.registry import event_type
 from sanpi.events.topics import Topic
 from sanpi.events.vocabulary import MilestoneKind, ReportPeriodKind, Stage
 

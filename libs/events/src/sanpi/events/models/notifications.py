@@ -6,7 +6,7 @@ import datetime as dt
 
 from pydantic import Field
 
-from sanpi.events.registry import EventData, event_type
+from sanpi.events.catalog import EventData, event_type
 from sanpi.events.topics import Topic
 
 

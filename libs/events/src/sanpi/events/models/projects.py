@@ -6,8 +6,8 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sanpi.events.catalog import EventData, event_type
 from sanpi.events.models.base import ProjectEvent
-from sanpi.events.registry import EventData, event_type
 from sanpi.events.topics import Topic
 from sanpi.events.vocabulary import (
     BatchType,

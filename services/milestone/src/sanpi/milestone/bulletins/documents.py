@@ -256,8 +256,9 @@ def xlsx(b: Bulletin) -> bytes:
 # --- PDF --------------------------------------------------------------------------------------------
 
 
-def _section(story: list[Flowable], styles: dict[str, Any], title: str) -> None:
-    story.append(Paragraph(title, styles["heading"]))
+def _section(story: list[Flowable], styles: dict[str, Any], title: str, first: Flowable) -> None:
+    """A numbered section's heading and its first flowable, never parted by a page break."""
+    story += pdf.heading_with(Paragraph(title, styles["heading"]), first, width=pdf.CONTENT_WIDTH)
 
 
 def pdf_bytes(b: Bulletin) -> bytes:
@@ -268,27 +269,31 @@ def pdf_bytes(b: Bulletin) -> bytes:
         Paragraph(subtitle(b), styles["subtitle"]),
         Paragraph(summary(b), styles["body"]),
     ]
-    _section(story, styles, "一、全区指标完成情况（对照年度目标与序时进度）")
-    story.append(
+    _section(
+        story,
+        styles,
+        "一、全区指标完成情况（对照年度目标与序时进度）",
         pdf.table(
             target_rows(b),
             [width * f for f in (0.28, 0.16, 0.16, 0.12, 0.12, 0.16)],
             align_right=(1, 2, 3, 4, 5),
-        )
+        ),
     )
     story.append(Spacer(1, 3 * mm))
     story.append(pdf.table(rate_rows(b), [width * f for f in (0.4, 0.3, 0.3)], align_right=(1, 2)))
-    _section(story, styles, "二、园区排名（按年度计划投资完成率；标识：红/黄/绿）")
     rows = park_rows(b)
     dark = [(2, n) for n, r in enumerate(rows) if n and r[2] == "红"]
-    story.append(
+    _section(
+        story,
+        styles,
+        "二、园区排名（按年度计划投资完成率；标识：红/黄/绿）",
         pdf.table(
             rows,
             [width * f for f in (0.06, 0.09, 0.07, 0.08, 0.07, 0.07, 0.13, 0.12, 0.1, 0.1, 0.11)],
             align_right=(3, 4, 5, 6, 7, 8, 9, 10),
             bold_cells=[(2, n) for n in range(1, len(rows))],
             dark_cells=dark,
-        )
+        ),
     )
     if b.parks:
         names, series = chart_series(b)
@@ -303,25 +308,31 @@ def pdf_bytes(b: Bulletin) -> bytes:
                 title="各园区年度计划投资完成率与序时进度（%）",
             )
         )
-    _section(story, styles, f"三、红色预警项目（{len(b.red_projects)} 个）")
-    story.append(
-        _or_none(red_rows(b), [width * f for f in (0.06, 0.22, 0.08, 0.16, 0.2, 0.28)], styles)
+    _section(
+        story,
+        styles,
+        f"三、红色预警项目（{len(b.red_projects)} 个）",
+        _or_none(red_rows(b), [width * f for f in (0.06, 0.22, 0.08, 0.16, 0.2, 0.28)], styles),
     )
-    _section(story, styles, f"四、本期新开工项目（{len(b.started)} 个）")
-    story.append(
+    _section(
+        story,
+        styles,
+        f"四、本期新开工项目（{len(b.started)} 个）",
         _or_none(
             news_rows("开工", b.started),
             [width * f for f in (0.08, 0.46, 0.12, 0.16, 0.18)],
             styles,
-        )
+        ),
     )
-    _section(story, styles, f"五、本期新投产项目（{len(b.produced)} 个）")
-    story.append(
+    _section(
+        story,
+        styles,
+        f"五、本期新投产项目（{len(b.produced)} 个）",
         _or_none(
             news_rows("投产", b.produced),
             [width * f for f in (0.08, 0.46, 0.12, 0.16, 0.18)],
             styles,
-        )
+        ),
     )
     story.append(Spacer(1, 4 * mm))
     story.append(

@@ -30,6 +30,7 @@ from sanpi.milestone.bulletins.schemas import (
     StageNews,
     TargetLine,
 )
+from sanpi.milestone.judged import JUDGED
 from sanpi.milestone.rules import service as rules
 from sanpi.milestone.rules.evaluation import Pacing
 from sanpi.milestone.rules.lights import park_lights, project_colour
@@ -140,7 +141,7 @@ async def compose(
             errors=[],
         )
     as_of = min(period.end, today)
-    assessment = await rules.assess(session, settings=settings, as_of=as_of)
+    assessment = await rules.assess(session, JUDGED, settings=settings, as_of=as_of)
     indicators = await sources.registry_indicators(settings, as_of, transport=registry)
     active = []
     for item in assessment.projects:

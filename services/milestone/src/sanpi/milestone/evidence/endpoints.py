@@ -17,7 +17,7 @@ from sanpi.kit import (
     Page,
     ReadSessionDep,
     RuntimeDep,
-    SessionDep,
+    UnitOfWorkDep,
     Writer,
 )
 from sanpi.kit.messages import AcceptLanguage, language
@@ -26,7 +26,7 @@ from sanpi.milestone.evidence.images import FORMATS
 from sanpi.milestone.evidence.schemas import EvidenceFilePublic
 from sanpi.milestone.evidence.storage import EvidenceStore
 from sanpi.milestone.lifecycle import service as lifecycle
-from sanpi.milestone.rules.endpoints import settings_of
+from sanpi.milestone.settings import settings_of
 
 log = logging.getLogger("sanpi.milestone.evidence")
 
@@ -43,7 +43,7 @@ files_router = APIRouter(prefix="/evidence", tags=["evidence"])
 async def upload_evidence(
     project_id: str,
     principal: Writer,
-    session: SessionDep,
+    uow: UnitOfWorkDep,
     runtime: RuntimeDep,
     file: Annotated[
         UploadFile | None, File(description="the photo: JPEG, PNG or WebP, up to 10 MB")
@@ -64,7 +64,7 @@ async def upload_evidence(
     if len(data) > settings.evidence_max_bytes:
         raise service.too_large(settings.evidence_max_bytes, lang)
     row, created = await service.upload(
-        session,
+        uow,
         project_id=project_id,
         data=data,
         filename=file.filename,

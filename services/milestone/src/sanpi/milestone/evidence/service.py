@@ -13,7 +13,15 @@ from pathlib import PurePosixPath, PureWindowsPath
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.kit import FieldProblem, InvalidInput, NotFound, Principal, Problem, utcnow
+from sanpi.kit import (
+    FieldProblem,
+    InvalidInput,
+    NotFound,
+    Principal,
+    Problem,
+    UnitOfWork,
+    utcnow,
+)
 from sanpi.kit.messages import FieldMessage, Lang, Message, zh_date
 from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.milestone.evidence import repository
@@ -66,7 +74,7 @@ def _display_name(filename: str | None) -> str:
 
 
 async def upload(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     project_id: str,
     data: bytes,
@@ -80,14 +88,14 @@ async def upload(
     refuses what Pillow does not read as a JPEG, PNG or WebP and decompression bombs (422
     naming `file`). The same photo uploaded again for the project answers its first row.
     Returns the row and whether it is new."""
-    project = await lifecycle.get_writable(session, project_id, principal)
+    project = await lifecycle.get_writable(uow, project_id, principal)
     try:
         # Pillow parses headers in C; off the event loop all the same (a 10 MB upload).
         found = await asyncio.to_thread(inspect, data, max_pixels=max_pixels)
     except Refused as refused:
         raise refusal(FieldMessage("file", refused.message), lang) from None
     sha256 = hashlib.sha256(data).hexdigest()
-    existing = await repository.of_project_by_sha(session, project.project_id, sha256)
+    existing = await repository.of_project_by_sha(uow.session, project.project_id, sha256)
     if existing is not None:
         return existing, False
     # The file before the row: a crash in between leaves a file nothing cites (harmless, and
@@ -108,10 +116,10 @@ async def upload(
         uploaded_by=principal.subject,
         uploaded_at=utcnow(),
     )
-    repository.save(session, row)
+    repository.save(uow.session, row)
     taken = f"拍摄于{zh_date(found.captured_on)}" if found.captured_on else "无拍摄时间"
     timeline.note(
-        session,
+        uow,
         project_id=project.project_id,
         event_type="evidence.uploaded",
         by=principal.subject,
@@ -218,7 +226,7 @@ def photo_warnings(date: dt.date, photos: dict[int, EvidenceFile]) -> list[Photo
 
 
 async def record_findings(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     project_id: str,
     milestone_id: str,
@@ -230,7 +238,7 @@ async def record_findings(
     """Keeps the milestone's warnings as findings, in its transaction, for R16."""
     now = utcnow()
     await repository.replace_findings(
-        session,
+        uow.session,
         milestone_id,
         [
             {

@@ -11,10 +11,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import Stage
-from sanpi.kit.db import at_commit, utcnow
-from sanpi.kit.deferred import insert_at_commit, insert_pending
+from sanpi.kit.db import utcnow
 from sanpi.kit.named_rows import NamedRow, named_rows
 from sanpi.kit.prefetch import Prefetched
+from sanpi.kit.slots import Slot
+from sanpi.kit.unit_of_work import Reading, UnitOfWork, insert_pending, session_of, unit_of
 from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
 
 # A consumer batch's projects, loaded up front.
@@ -22,12 +23,12 @@ PREFETCHED: Prefetched[TrackedProject] = Prefetched("milestone.projects")
 _TRACKED = TrackedProject.__table__.c  # type: ignore[attr-defined]
 
 
-async def prefetch(session: AsyncSession, project_ids: Sequence[str]) -> None:
+async def prefetch(uow: UnitOfWork, project_ids: Sequence[str]) -> None:
     """Loads a batch's projects in one query; `get` then answers them from memory. Replaying the
     registry's topic spent a third of its time in one lookup per event, each flushing the
     batch's pending rows first."""
-    found = await many(session, project_ids)
-    PREFETCHED.keep(session, project_ids, found, lambda p: p.project_id)
+    found = await many(uow, project_ids)
+    PREFETCHED.keep(uow, project_ids, found, lambda p: p.project_id)
 
 
 # The periods (期) of a consumer batch's listed projects, (project_id, periods), loaded up front.
@@ -35,9 +36,9 @@ PERIODS: Prefetched[tuple[str, list[int]]] = Prefetched("milestone.periods")
 _PERIODS = sa.select(_TRACKED.project_id, _TRACKED.periods).where(
     _TRACKED.project_id.in_(sa.bindparam("ids", expanding=True))
 )
-# session.info key: project id → its new periods and updated_at, UPDATEd at commit (or before
-# this transaction next reads tracked projects) by one executemany for the batch.
-_NEW_PERIODS = "sanpi.milestone.new_periods"
+# Project id → its new periods and updated_at, UPDATEd at commit (or before this transaction
+# next reads tracked projects) by one executemany for the batch.
+_NEW_PERIODS: Slot[dict[str, dict[str, Any]]] = Slot("milestone.new_periods", dict)
 _UPDATE_PERIODS = (
     sa.update(TrackedProject)
     .where(_TRACKED.project_id == sa.bindparam("pid"))
@@ -45,19 +46,17 @@ _UPDATE_PERIODS = (
 )
 
 
-async def prefetch_periods(session: AsyncSession, project_ids: Sequence[str]) -> None:
+async def prefetch_periods(uow: UnitOfWork, project_ids: Sequence[str]) -> None:
     """Loads the periods of a batch's listed projects by one Core query; `periods` then answers
     them from memory. A listing changes nothing else of its project: loading TrackedProjects and
     flushing them back through the ORM was ~a fifth of a replay's cost."""
-    found = await _periods_of(session, project_ids)
-    PERIODS.keep(session, project_ids, found, lambda row: row[0])
+    found = await _periods_of(uow, project_ids)
+    PERIODS.keep(uow, project_ids, found, lambda row: row[0])
 
 
-async def _periods_of(
-    session: AsyncSession, project_ids: Sequence[str]
-) -> list[tuple[str, list[int]]]:
-    await _settled(session)
-    connection = await session.connection()
+async def _periods_of(tx: Reading, project_ids: Sequence[str]) -> list[tuple[str, list[int]]]:
+    await _settled(tx)
+    connection = await session_of(tx).connection()
     rows = (await connection.execute(_PERIODS, {"ids": list(project_ids)})).all()
     return [(pid, list(periods)) for pid, periods in rows]
 
@@ -68,44 +67,46 @@ def _loaded(session: AsyncSession, project_id: str) -> TrackedProject | None:
     return found if isinstance(found, TrackedProject) else None
 
 
-async def periods(session: AsyncSession, project_id: str) -> list[int] | None:
+async def periods(tx: Reading, project_id: str) -> list[int] | None:
     """The periods the project is listed in, as this transaction sees them; None: not tracked."""
-    loaded = _loaded(session, project_id)
+    loaded = _loaded(session_of(tx), project_id)
     if loaded is not None:
         return list(loaded.periods)
-    pending: dict[str, dict[str, Any]] = session.info.get(_NEW_PERIODS, {})
-    if project_id in pending:
+    uow = unit_of(tx)
+    pending = uow.peek(_NEW_PERIODS) if uow is not None else None
+    if pending is not None and project_id in pending:
         return list(pending[project_id]["periods"])
-    known = PERIODS.rows(session, project_id)
+    known = PERIODS.rows(tx, project_id)
     if known is None:
-        known = await _periods_of(session, [project_id])
+        known = await _periods_of(tx, [project_id])
     return list(known[0][1]) if known else None
 
 
-def set_periods(session: AsyncSession, project_id: str, periods: list[int]) -> None:
+def set_periods(uow: UnitOfWork, project_id: str, periods: list[int]) -> None:
     """Sets the project's periods (and updated_at): by one UPDATE for the batch at commit, or
     on its ORM object when the transaction loaded it (its flush writes them)."""
-    loaded = _loaded(session, project_id)
+    loaded = _loaded(uow.session, project_id)
     if loaded is not None:
         loaded.periods = periods
         loaded.updated_at = utcnow()
-        save(session, loaded)
+        save(uow, loaded)
         return
-    pending: dict[str, dict[str, Any]] | None = session.info.get(_NEW_PERIODS)
+    pending = uow.peek(_NEW_PERIODS)
     if pending is None:
-        pending = session.info[_NEW_PERIODS] = {}
+        pending = uow.put(_NEW_PERIODS, {})
 
-        async def update(session: AsyncSession) -> None:
-            await _update_periods(session)
+        async def update(uow: UnitOfWork) -> None:
+            await _update_periods(uow)
 
-        at_commit(session, _NEW_PERIODS, update)
+        uow.at_commit(_NEW_PERIODS.name, update)
     pending[project_id] = {"pid": project_id, "periods": periods, "updated_at": utcnow()}
 
 
-async def _update_periods(session: AsyncSession) -> None:
-    pending: dict[str, dict[str, Any]] | None = session.info.pop(_NEW_PERIODS, None)
+async def _update_periods(tx: Reading) -> None:
+    uow = unit_of(tx)
+    pending = uow.take(_NEW_PERIODS) if uow is not None else None
     if pending:
-        connection = await session.connection()
+        connection = await session_of(tx).connection()
         await connection.execute(_UPDATE_PERIODS, list(pending.values()))
 
 
@@ -119,28 +120,28 @@ _INSERT_PROJECT = sa.insert(TrackedProject)
 _INSERT_CHANGE = sa.insert(StageChange)
 
 
-def insert_tracked(session: AsyncSession, project: dict[str, Any], change: dict[str, Any]) -> None:
+def insert_tracked(uow: UnitOfWork, project: dict[str, Any], change: dict[str, Any]) -> None:
     """A newly tracked project and its first stage change (each row with every column but
     stage_change's id)."""
-    insert_at_commit(session, _INSERT_PROJECT, project)
-    insert_at_commit(session, _INSERT_CHANGE, change)
-    PREFETCHED.forget(session, project["project_id"])
-    PERIODS.forget(session, project["project_id"])
+    uow.insert_at_commit(_INSERT_PROJECT, project)
+    uow.insert_at_commit(_INSERT_CHANGE, change)
+    PREFETCHED.forget(uow, project["project_id"])
+    PERIODS.forget(uow, project["project_id"])
 
 
-async def _settled(session: AsyncSession) -> None:
+async def _settled(tx: Reading) -> None:
     """Writes the rows queued by insert_tracked: every read below sees them."""
-    await insert_pending(session, _INSERT_PROJECT)
-    await insert_pending(session, _INSERT_CHANGE)
-    await _update_periods(session)
+    await insert_pending(tx, _INSERT_PROJECT)
+    await insert_pending(tx, _INSERT_CHANGE)
+    await _update_periods(tx)
 
 
-async def get(session: AsyncSession, project_id: str) -> TrackedProject | None:
-    known = PREFETCHED.rows(session, project_id)
+async def get(tx: Reading, project_id: str) -> TrackedProject | None:
+    known = PREFETCHED.rows(tx, project_id)
     if known is not None:
         return known[0] if known else None
-    await _settled(session)
-    return await session.get(TrackedProject, project_id)
+    await _settled(tx)
+    return await session_of(tx).get(TrackedProject, project_id)
 
 
 class Standing(NamedTuple):
@@ -157,22 +158,22 @@ STANDING_COLUMNS = (_TRACKED.project_id, _TRACKED.park, _TRACKED.stage, _TRACKED
 THE_PROJECT = _TRACKED.project_id == sa.bindparam("project_id")
 
 
-async def all_ids(session: AsyncSession) -> list[str]:
-    await _settled(session)
+async def all_ids(tx: Reading) -> list[str]:
+    await _settled(tx)
     stmt = select(TrackedProject.project_id).order_by(col(TrackedProject.project_id))
-    return list((await session.exec(stmt)).all())
+    return list((await session_of(tx).exec(stmt)).all())
 
 
-async def many(session: AsyncSession, project_ids: Sequence[str]) -> list[TrackedProject]:
-    await _settled(session)
+async def many(tx: Reading, project_ids: Sequence[str]) -> list[TrackedProject]:
+    await _settled(tx)
     stmt = select(TrackedProject).where(col(TrackedProject.project_id).in_(project_ids))
-    return list((await session.exec(stmt)).all())
+    return list((await session_of(tx).exec(stmt)).all())
 
 
-def save(session: AsyncSession, row: TrackedProject | StageChange) -> None:
-    session.add(row)
+def save(uow: UnitOfWork, row: TrackedProject | StageChange) -> None:
+    uow.session.add(row)
     if isinstance(row, TrackedProject):
-        PREFETCHED.add(session, row.project_id, row)
+        PREFETCHED.add(uow, row.project_id, row)
 
 
 # What a rule evaluation reads of its projects: every column as named tuples (kit.named_rows:
@@ -194,11 +195,12 @@ _HISTORY = (
 
 
 async def rows_for_rules(
-    session: AsyncSession, project_ids: Sequence[str]
+    tx: Reading, project_ids: Sequence[str]
 ) -> tuple[list[NamedRow], list[NamedRow]]:
     """The projects' rows and their stage history (project_id, to_stage, effective_date, in
     order), as they stand in this transaction, for reading only."""
-    await _settled(session)
+    await _settled(tx)
+    session = session_of(tx)
     await session.flush()  # a Core read does not autoflush: changed projects first
     connection = await session.connection()
     ids = {"ids": list(project_ids)}
@@ -206,8 +208,9 @@ async def rows_for_rules(
     return rows, named_rows(await connection.execute(_HISTORY, ids))
 
 
-async def history(session: AsyncSession, project_ids: Sequence[str]) -> list[StageChange]:
-    await _settled(session)
+async def history(tx: Reading, project_ids: Sequence[str]) -> list[StageChange]:
+    await _settled(tx)
+    session = session_of(tx)
     stmt = (
         select(StageChange)
         .where(col(StageChange.project_id).in_(project_ids))

@@ -6,8 +6,6 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from sanpi.events import (
     CloudEvent,
     MilestoneKind,
@@ -18,7 +16,7 @@ from sanpi.events import (
     ProjectStageChanged,
     Stage,
 )
-from sanpi.kit import CAMPAIGN_TZ, Conflict, NotFound, Principal, utcnow
+from sanpi.kit import CAMPAIGN_TZ, Conflict, NotFound, Principal, Reading, UnitOfWork, utcnow
 from sanpi.kit.projection import applies
 from sanpi.milestone.lifecycle import repository
 from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
@@ -78,12 +76,10 @@ def _copy_master(project: TrackedProject, data: ProjectMasterData) -> None:
     project.updated_at = utcnow()
 
 
-async def track(
-    session: AsyncSession, event: CloudEvent, data: ProjectRegistered
-) -> dt.date | None:
+async def track(uow: UnitOfWork, event: CloudEvent, data: ProjectRegistered) -> dt.date | None:
     """Starts tracking a newly registered project; returns the day its stage holds since, or
     None when it is already tracked."""
-    if await repository.get(session, data.project_id) is not None:
+    if await repository.get(uow, data.project_id) is not None:
         return None
     registered_on = event_day(event)
     since = _initial_since(data, registered_on)
@@ -114,9 +110,9 @@ async def track(
         "note": None,
         "recorded_at": now,
     }
-    repository.insert_tracked(session, project, change)
+    repository.insert_tracked(uow, project, change)
     timeline.note(
-        session,
+        uow,
         project_id=data.project_id,
         event_type=event.type,
         event_id=event.id,
@@ -128,19 +124,19 @@ async def track(
 
 
 async def update(
-    session: AsyncSession, event: CloudEvent, data: ProjectMasterData, by: str | None
+    uow: UnitOfWork, event: CloudEvent, data: ProjectMasterData, by: str | None
 ) -> TrackedProject | None:
     """Applies a newer master-data snapshot; None when it is not newer than what is applied."""
-    project = await repository.get(session, data.project_id)
+    project = await repository.get(uow, data.project_id)
     if project is None or not applies(
         data.TYPE, data.project_id, incoming=data.version, held=project.registry_version
     ):
         return None
     _copy_master(project, data)
-    repository.save(session, project)
+    repository.save(uow, project)
     changed = getattr(data, "changed", [])
     timeline.note(
-        session,
+        uow,
         project_id=project.project_id,
         event_type=event.type,
         event_id=event.id,
@@ -151,14 +147,14 @@ async def update(
     return project
 
 
-async def listed(session: AsyncSession, event: CloudEvent, data: ProjectListed) -> bool:
+async def listed(uow: UnitOfWork, event: CloudEvent, data: ProjectListed) -> bool:
     """Remembers the period (期) a project was listed in; False when unknown or already known."""
-    periods = await repository.periods(session, data.project_id)
+    periods = await repository.periods(uow, data.project_id)
     if periods is None or data.period in periods:
         return False
-    repository.set_periods(session, data.project_id, sorted({*periods, data.period}))
+    repository.set_periods(uow, data.project_id, sorted({*periods, data.period}))
     timeline.note(
-        session,
+        uow,
         project_id=data.project_id,
         event_type=event.type,
         event_id=event.id,
@@ -169,12 +165,12 @@ async def listed(session: AsyncSession, event: CloudEvent, data: ProjectListed) 
     return True
 
 
-async def cancelled(session: AsyncSession, data: ProjectCancelled) -> TrackedProject | None:
+async def cancelled(uow: UnitOfWork, data: ProjectCancelled) -> TrackedProject | None:
     """Makes a project CANCELLED (terminal); None when unknown or the cancel changes nothing.
     Needs no version check: nothing comes after a cancellation in the registry, and the state
     machine makes a cancel of a cancelled project a no-op. Its version is not the master
     data's either: an update that arrives after it still carries the latest master data."""
-    project = await repository.get(session, data.project_id)
+    project = await repository.get(uow, data.project_id)
     if project is None:
         return None
     try:
@@ -184,7 +180,7 @@ async def cancelled(session: AsyncSession, data: ProjectCancelled) -> TrackedPro
     if not decision.moved:
         return None
     apply(
-        session,
+        uow,
         project,
         decision,
         on=data.effective_date,
@@ -199,19 +195,17 @@ def unknown(project_id: str) -> NotFound:
     return NotFound(f"project {project_id} is not known to the milestone service")
 
 
-async def get(session: AsyncSession, project_id: str) -> TrackedProject:
+async def get(tx: Reading, project_id: str) -> TrackedProject:
     """The tracked project, or 404 when the registry's event has not reached this service."""
-    project = await repository.get(session, project_id)
+    project = await repository.get(tx, project_id)
     if project is None:
         raise unknown(project_id)
     return project
 
 
-async def get_writable(
-    session: AsyncSession, project_id: str, principal: Principal
-) -> TrackedProject:
+async def get_writable(tx: Reading, project_id: str, principal: Principal) -> TrackedProject:
     """The tracked project if the caller may change it: 404 when unknown, 403 for another park."""
-    project = await get(session, project_id)
+    project = await get(tx, project_id)
     principal.ensure_can_write_park(project.park)
     return project
 
@@ -229,7 +223,7 @@ def command(project: TrackedProject, cmd: Command) -> Decision:
 
 
 def apply(
-    session: AsyncSession,
+    uow: UnitOfWork,
     project: TrackedProject,
     decision: Decision,
     *,
@@ -252,9 +246,9 @@ def apply(
         expected_resume_date if project.stage is Stage.SUSPENDED else None
     )
     project.updated_at = utcnow()
-    repository.save(session, project)
+    repository.save(uow, project)
     repository.save(
-        session,
+        uow,
         StageChange(
             project_id=project.project_id,
             from_stage=previous,
@@ -267,7 +261,7 @@ def apply(
         ),
     )
     timeline.publish(
-        session,
+        uow,
         ProjectStageChanged(
             project_id=project.project_id,
             from_stage=previous,
@@ -287,5 +281,5 @@ def apply(
     )
 
 
-async def history(session: AsyncSession, project_ids: Sequence[str]) -> list[StageChange]:
-    return await repository.history(session, project_ids)
+async def history(tx: Reading, project_ids: Sequence[str]) -> list[StageChange]:
+    return await repository.history(tx, project_ids)

@@ -9,23 +9,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from sanpi.events import MilestoneKind, Stage
+from sanpi.events.vocabulary import STAGE_OF_MILESTONE as STAGE_OF_MILESTONE
+from sanpi.events.vocabulary import STAGE_ORDER
 
-# The milestones that move a project to a new stage; every other kind is recorded only.
-STAGE_OF_MILESTONE: dict[MilestoneKind, Stage] = {
-    MilestoneKind.FULFILLED: Stage.FULFILLING,
-    MilestoneKind.STARTED: Stage.UNDER_CONSTRUCTION,
-    MilestoneKind.IN_PRODUCTION: Stage.IN_PRODUCTION,
-    MilestoneKind.EFFECTIVE: Stage.EFFECTIVE,
-}
-
-# The forward path; a correction is the only way to move left on it.
-ORDER: tuple[Stage, ...] = (
-    Stage.SIGNED,
-    Stage.FULFILLING,
-    Stage.UNDER_CONSTRUCTION,
-    Stage.IN_PRODUCTION,
-    Stage.EFFECTIVE,
-)
+# The forward path (shared with the rules, hence in the events' vocabulary).
+ORDER = STAGE_ORDER
 
 # Forward moves only; SUSPENDED returns to the stage it was entered from (see `Resume`).
 ALLOWED: dict[Stage, frozenset[Stage]] = {

@@ -16,13 +16,14 @@ from sanpi.kit import (
     Page,
     ReadSessionDep,
     RuntimeDep,
-    SessionDep,
+    UnitOfWorkDep,
     Writer,
     run_idempotent,
-    today,
 )
 from sanpi.kit.app import get_runtime
 from sanpi.kit.messages import AcceptLanguage, language
+from sanpi.milestone import flows
+from sanpi.milestone.flows import Context
 from sanpi.milestone.lifecycle import service as lifecycle
 from sanpi.milestone.progress import service
 from sanpi.milestone.progress.schemas import (
@@ -35,9 +36,6 @@ from sanpi.milestone.progress.schemas import (
     ProgressPublic,
     RowError,
 )
-from sanpi.milestone.rules.endpoints import settings_of
-from sanpi.milestone.rules.evaluation import Deadlines
-from sanpi.milestone.rules.service import reevaluate
 
 router = APIRouter(prefix="/projects", tags=["progress"])
 batch_router = APIRouter(prefix="/progress", tags=["progress"])
@@ -50,7 +48,7 @@ async def post_progress(
     project_id: str,
     body: ProgressCreate,
     principal: Writer,
-    session: SessionDep,
+    uow: UnitOfWorkDep,
     request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
@@ -59,23 +57,16 @@ async def post_progress(
     above the total is refused; a report after its deadline is accepted with late=true."""
     # The request, not RuntimeDep: each dependency FastAPI solves cost a report ~1.5 % of its
     # Python calls, and this route carries the live load.
-    runtime = get_runtime(request)
-    settings = settings_of(runtime)
+    ctx = Context.of(get_runtime(request))
 
     async def report() -> tuple[ProgressPublic, dict[str, str]]:
-        row = await service.report(
-            session,
-            project_id=project_id,
-            body=body,
-            principal=principal,
-            today=today(runtime.clock),
-            deadlines=Deadlines.of(settings),
+        row = await flows.report_progress(
+            uow, ctx, project_id=project_id, body=body, principal=principal
         )
-        reevaluate(session, settings=settings, clock=runtime.clock, project_id=project_id)
         return ProgressPublic.model_validate(row), {}
 
     return await run_idempotent(
-        session,
+        uow,
         key=idempotency_key,
         principal=principal,
         scope=f"POST /v1/projects/{project_id}/progress",
@@ -106,15 +97,18 @@ async def put_plan(
     year: Annotated[int, Path(ge=2000, le=2100)],
     body: PlanPut,
     principal: Writer,
-    session: SessionDep,
+    uow: UnitOfWorkDep,
     runtime: RuntimeDep,
 ) -> PlanPublic:
     """Sets the year's 年度计划投资 with optional monthly and 旬 splits (they must add up)."""
-    project = await lifecycle.get(session, project_id)
-    row = await service.set_plan(
-        session, project=project, year=year, body=body, principal=principal
+    row = await flows.set_plan(
+        uow,
+        Context.of(runtime),
+        project_id=project_id,
+        year=year,
+        body=body,
+        principal=principal,
     )
-    reevaluate(session, settings=settings_of(runtime), clock=runtime.clock, project_id=project_id)
     return PlanPublic.model_validate(row)
 
 
@@ -133,7 +127,7 @@ async def list_plans(
 async def post_batch(
     body: ProgressBatch,
     principal: Writer,
-    session: SessionDep,
+    uow: UnitOfWorkDep,
     request: Request,
     idempotency_key: IdempotencyKey = None,
     accept_language: AcceptLanguage = None,
@@ -143,25 +137,19 @@ async def post_batch(
     one transaction with their events; a refused row (another park's project included) is listed
     with its errors and does not stop the others, unless all_or_nothing. Answers 200 with each
     row's outcome; messages in Chinese unless Accept-Language asks for English."""
-    runtime = get_runtime(request)
-    settings = settings_of(runtime)
+    ctx = Context.of(get_runtime(request))
     lang = language(accept_language)
 
     async def report() -> tuple[ProgressBatchResult, dict[str, str]]:
-        outcomes = await service.report_batch(
-            session,
+        outcomes = await flows.report_batch(
+            uow,
+            ctx,
             service.read_rows(body.reports),
             principal=principal,
-            today=today(runtime.clock),
-            deadlines=Deadlines.of(settings),
             all_or_nothing=body.all_or_nothing,
         )
         rows = []
         for outcome in outcomes:
-            if outcome.status in ("accepted", "late") and outcome.project_id is not None:
-                reevaluate(
-                    session, settings=settings, clock=runtime.clock, project_id=outcome.project_id
-                )
             rows.append(
                 ProgressBatchRow(
                     index=outcome.index,
@@ -186,7 +174,7 @@ async def post_batch(
         return answer, {}
 
     return await run_idempotent(
-        session,
+        uow,
         key=idempotency_key,
         principal=principal,
         scope="POST /v1/progress/batch",

@@ -3,34 +3,36 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.kit.deferred import insert_at_commit, insert_pending
+from sanpi.kit import Reading, UnitOfWork
 from sanpi.kit.pagination import CreatedKey, after_created
 from sanpi.kit.prefetch import Prefetched
+from sanpi.kit.unit_of_work import insert_pending, session_of
 from sanpi.milestone.lifecycle import repository as lifecycle_repository
 from sanpi.milestone.lifecycle.models import TrackedProject
 from sanpi.milestone.lifecycle.repository import Standing
 from sanpi.milestone.progress.models import InvestmentPlan, ProgressReport
+from sanpi.milestone.rules.facts import PlanRow, ReportRow, ReportRows
 
 # A consumer batch's investment plans by project, loaded up front.
 PREFETCHED: Prefetched[InvestmentPlan] = Prefetched("milestone.plans")
 
 
-async def prefetch(session: AsyncSession, project_ids: Sequence[str]) -> None:
+async def prefetch(uow: UnitOfWork, project_ids: Sequence[str]) -> None:
     """Loads a batch's investment plans in one query; `plan` then answers from memory."""
-    PREFETCHED.keep(session, project_ids, await plans(session, project_ids), lambda p: p.project_id)
+    PREFETCHED.keep(uow, project_ids, await plans(uow, project_ids), lambda p: p.project_id)
 
 
-def save(session: AsyncSession, row: InvestmentPlan | ProgressReport) -> None:
-    session.add(row)
+def save(uow: UnitOfWork, row: InvestmentPlan | ProgressReport) -> None:
+    uow.session.add(row)
     if isinstance(row, InvestmentPlan):
-        PREFETCHED.add(session, row.project_id, row)
+        PREFETCHED.add(uow, row.project_id, row)
 
 
 # New plans of a consumer batch (a registration's year), INSERTed at commit or before this
@@ -38,10 +40,10 @@ def save(session: AsyncSession, row: InvestmentPlan | ProgressReport) -> None:
 _INSERT_PLAN = sa.insert(InvestmentPlan)
 
 
-def insert_plan(session: AsyncSession, row: dict[str, Any]) -> None:
+def insert_plan(uow: UnitOfWork, row: dict[str, Any]) -> None:
     """A new plan as plain values (every column, always the same keys)."""
-    insert_at_commit(session, _INSERT_PLAN, row)
-    PREFETCHED.forget(session, row["project_id"])
+    uow.insert_at_commit(_INSERT_PLAN, row)
+    PREFETCHED.forget(uow, row["project_id"])
 
 
 class Neighbours(NamedTuple):
@@ -238,35 +240,27 @@ async def update_report(session: AsyncSession, report_id: str, values: dict[str,
     await connection.execute(stmt)
 
 
-async def plan(session: AsyncSession, project_id: str, year: int) -> InvestmentPlan | None:
-    known = PREFETCHED.rows(session, project_id)
+async def plan(tx: Reading, project_id: str, year: int) -> InvestmentPlan | None:
+    known = PREFETCHED.rows(tx, project_id)
     if known is not None:
         return next((p for p in known if p.year == year), None)
-    await insert_pending(session, _INSERT_PLAN)
+    await insert_pending(tx, _INSERT_PLAN)
+    session = session_of(tx)
     stmt = select(InvestmentPlan).where(
         InvestmentPlan.project_id == project_id, InvestmentPlan.year == year
     )
     return (await session.exec(stmt)).first()
 
 
-async def plans(session: AsyncSession, project_ids: Sequence[str]) -> list[InvestmentPlan]:
-    await insert_pending(session, _INSERT_PLAN)
+async def plans(tx: Reading, project_ids: Sequence[str]) -> list[InvestmentPlan]:
+    await insert_pending(tx, _INSERT_PLAN)
+    session = session_of(tx)
     stmt = (
         select(InvestmentPlan)
         .where(col(InvestmentPlan.project_id).in_(project_ids))
         .order_by(col(InvestmentPlan.year))
     )
     return list((await session.exec(stmt)).all())
-
-
-class PlanRow(NamedTuple):
-    """The columns of an investment plan the rules read."""
-
-    project_id: str
-    year: int
-    annual_plan: int
-    monthly: list[int] | None
-    xun: list[int] | None
 
 
 # Plain columns, not model objects (the model's two timestamps cost a timezone conversion each),
@@ -284,21 +278,16 @@ _PLAN_FACTS = sa.select(
 )
 
 
-async def plan_facts(session: AsyncSession, project_ids: Sequence[str], year: int) -> list[PlanRow]:
+async def plan_facts(tx: Reading, project_ids: Sequence[str], year: int) -> list[PlanRow]:
     """The plans of these projects for `year`. On the session's connection: the caller flushes
     first if it changed plan objects in this transaction; plans queued by insert_plan are
     written here."""
-    await insert_pending(session, _INSERT_PLAN)
-    connection = await session.connection()
+    await insert_pending(tx, _INSERT_PLAN)
+    connection = await session_of(tx).connection()
     rows = await connection.execute(_PLAN_FACTS, {"ids": list(project_ids), "year": year})
     return [PlanRow(*row) for row in rows]
 
 
-# The columns of a report the rules read (docs/domain.md#alert-rules), in this order, as the driver returns
-# them: submitted_on is ISO text on SQLite (a date on PostgreSQL), lowered_by_correction 0/1 (a
-# bool). In recent_report_facts, a row without a period_key holds a project's older reports'
-# highest cumulative and physical % (the other columns NULL).
-ReportRow = tuple[str, str | None, int, Any, float | None, Any, Any]
 _IDS: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
 _REPORT_COLUMNS = (
     col(ProgressReport.project_id),
@@ -339,22 +328,8 @@ def _recent_report_facts() -> sa.CompoundSelect[Any]:
 _RECENT_REPORT_FACTS = _recent_report_facts()
 
 
-class Earlier(NamedTuple):
-    """What the rules keep of a project's reports older than the ones loaded."""
-
-    highest_cum: int | None
-    highest_pct: float | None
-
-
 def _same(value: Any) -> Any:
     return value
-
-
-class ReportRows(NamedTuple):
-    """Report rows as the driver returned them, and how to read their submitted_on as a date."""
-
-    rows: Sequence[ReportRow]
-    day: Callable[[Any], dt.date]
 
 
 async def _driver_rows(

@@ -22,7 +22,9 @@ from sanpi.kit import (
     NotFound,
     Principal,
     Problem,
+    Reading,
     Role,
+    UnitOfWork,
     utcnow,
 )
 from sanpi.kit.messages import FieldMessage, Message, from_validation_errors
@@ -60,7 +62,7 @@ def _invalid(field: str, reason: str) -> InvalidInput:
 
 
 async def set_plan(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     project: TrackedProject,
     year: int,
@@ -87,7 +89,7 @@ async def set_plan(
             problems.append(FieldProblem("xun", "the 旬 of each month must add up to monthly"))
     if problems:
         raise InvalidInput("the investment plan does not add up", errors=problems)
-    row = await repository.plan(session, project.project_id, year) or InvestmentPlan(
+    row = await repository.plan(uow, project.project_id, year) or InvestmentPlan(
         project_id=project.project_id, year=year, annual_plan=0, set_by=principal.subject
     )
     row.annual_plan = body.annual_plan
@@ -96,9 +98,9 @@ async def set_plan(
     row.source = "API"
     row.set_by = principal.subject
     row.updated_at = utcnow()
-    repository.save(session, row)
+    repository.save(uow, row)
     timeline.note(
-        session,
+        uow,
         project_id=project.project_id,
         event_type="investment_plan.set",
         by=principal.subject,
@@ -111,18 +113,18 @@ async def set_plan(
 
 
 async def plan_from_registry(
-    session: AsyncSession, project_id: str, *, year: int, amount: int | None, by: str
+    uow: UnitOfWork, project_id: str, *, year: int, amount: int | None, by: str
 ) -> None:
     """Takes the registry's 年度计划投资 as the year's plan unless one was set here."""
     if amount is None:
         return
-    row = await repository.plan(session, project_id, year)
+    row = await repository.plan(uow, project_id, year)
     if row is not None and (row.source != "REGISTRY" or row.annual_plan == amount):
         return
     if row is None:
         # Plain values, no InvestmentPlan object: a registration plans its year this way.
         repository.insert_plan(
-            session,
+            uow,
             {
                 "id": str(uuid.uuid4()),
                 "project_id": project_id,
@@ -138,9 +140,9 @@ async def plan_from_registry(
     else:
         row.annual_plan = amount
         row.updated_at = utcnow()
-        repository.save(session, row)
+        repository.save(uow, row)
     timeline.note(
-        session,
+        uow,
         project_id=project_id,
         event_type="investment_plan.set",
         by=by,
@@ -149,8 +151,8 @@ async def plan_from_registry(
     )
 
 
-async def plans(session: AsyncSession, project_id: str) -> list[InvestmentPlan]:
-    return await repository.plans(session, [project_id])
+async def plans(tx: Reading, project_id: str) -> list[InvestmentPlan]:
+    return await repository.plans(tx, [project_id])
 
 
 class Refused(Exception):
@@ -294,7 +296,7 @@ def changed_columns(checked: Checked) -> dict[str, Any]:
     return {name: checked.row[name] for name in _CHANGED}
 
 
-def announce(session: AsyncSession, checked: Checked) -> None:
+def announce(uow: UnitOfWork, checked: Checked) -> None:
     """The accepted report's event (outbox), timeline entry and metric."""
     row = checked.row
     period_key = row["period_key"]
@@ -303,7 +305,7 @@ def announce(session: AsyncSession, checked: Checked) -> None:
         str(row["period_kind"]), "true" if row["late"] else "false"
     ).inc()
     timeline.publish(
-        session,
+        uow,
         ProgressReported(
             project_id=row["project_id"],
             report_id=row["id"],
@@ -326,7 +328,7 @@ def announce(session: AsyncSession, checked: Checked) -> None:
 
 
 async def report(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     project_id: str,
     body: ProgressCreate,
@@ -338,7 +340,7 @@ async def report(
     English). Returns the stored report's columns."""
     period = body.period
     found = await repository.standing_and_neighbours(
-        session, project_id=project_id, period_key=period.key, period_end=period.end
+        uow.session, project_id=project_id, period_key=period.key, period_end=period.end
     )
     try:
         checked = check_report(
@@ -353,10 +355,10 @@ async def report(
     except Refused as refused:
         raise refused.as_problem() from None
     if checked.replaces is None:
-        await repository.insert_report(session, checked.row)
+        await repository.insert_report(uow.session, checked.row)
     else:
-        await repository.update_report(session, checked.replaces, changed_columns(checked))
-    announce(session, checked)
+        await repository.update_report(uow.session, checked.replaces, changed_columns(checked))
+    announce(uow, checked)
     return checked.row
 
 
@@ -447,7 +449,7 @@ def _neighbours(points: dict[str, _Point], period_key: str, period_end: dt.date)
 
 
 async def report_batch(
-    session: AsyncSession,
+    uow: UnitOfWork,
     rows: Sequence[BatchRow],
     *,
     principal: Principal,
@@ -471,13 +473,13 @@ async def report_batch(
         assert r.body is not None
         period = r.body.period
         wanted.append((r.index, r.body.project_id, period.key, period.end))
-    found = await repository.standings_and_neighbours(session, wanted)
+    found = await repository.standings_and_neighbours(uow.session, wanted)
     rows_per_project = Counter(r.project_id for r in valid)
     several = sorted(p for p, n in rows_per_project.items() if n > 1 and p is not None)
     # Projects with several rows: their reports as points, which each accepted row then changes.
     points: dict[str, dict[str, _Point]] = {project_id: {} for project_id in several}
     stored: dict[str, ProgressReport] = {}
-    for report_row in await repository.reports_of(session, several) if several else []:
+    for report_row in await repository.reports_of(uow.session, several) if several else []:
         stored[report_row.id] = report_row
         points[report_row.project_id][report_row.period_key] = _Point(
             report_row.id,
@@ -494,7 +496,7 @@ async def report_batch(
         if known.same_id is not None
     ]
     if repeated:
-        stored.update({s.id: s for s in await repository.reports_by_id(session, repeated)})
+        stored.update({s.id: s for s in await repository.reports_by_id(uow.session, repeated)})
     in_batch: dict[tuple[str, str], int] = {}
     accepted: list[Checked] = []
     for r in valid:
@@ -555,13 +557,13 @@ async def report_batch(
             if outcome.status in ("accepted", "late"):
                 outcome.status, outcome.report, outcome.problems = "refused", None, [nothing]
         return [outcomes[r.index] for r in rows]
-    await repository.insert_reports(session, [c.row for c in accepted if c.replaces is None])
+    await repository.insert_reports(uow.session, [c.row for c in accepted if c.replaces is None])
     await repository.update_reports(
-        session,
+        uow.session,
         [{"id": c.replaces, **changed_columns(c)} for c in accepted if c.replaces is not None],
     )
     for checked in accepted:
-        announce(session, checked)
+        announce(uow, checked)
     return [outcomes[r.index] for r in rows]
 
 

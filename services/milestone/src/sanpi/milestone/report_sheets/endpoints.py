@@ -16,19 +16,17 @@ from sanpi.kit import (
     IdempotencyKey,
     InvalidInput,
     ReadSessionDep,
-    SessionDep,
+    UnitOfWorkDep,
     Writer,
     run_idempotent,
-    today,
 )
 from sanpi.kit.app import get_runtime
 from sanpi.kit.messages import AcceptLanguage, language
+from sanpi.milestone import flows
+from sanpi.milestone.flows import Context
 from sanpi.milestone.progress import service as progress
 from sanpi.milestone.report_sheets import service
 from sanpi.milestone.report_sheets.schemas import SheetImportResult
-from sanpi.milestone.rules.endpoints import settings_of
-from sanpi.milestone.rules.evaluation import Deadlines
-from sanpi.milestone.rules.service import reevaluate
 from sanpi.office.sheets import SheetError
 
 router = APIRouter(prefix="/progress", tags=["progress"])
@@ -66,7 +64,7 @@ async def template(
 async def import_sheet(
     file: Annotated[UploadFile, File(description="the filled 旬报/月报 sheet: .xlsx or .csv")],
     principal: Writer,
-    session: SessionDep,
+    uow: UnitOfWorkDep,
     request: Request,
     all_or_nothing: Annotated[
         bool, Query(description="true: one refused row and nothing is written")
@@ -80,8 +78,8 @@ async def import_sheet(
     reports. Answers 200 with each row's outcome (accepted, late, duplicate of an identical
     stored report, refused with the reason as a line of the sheet: 第 12 行「累计完成投资」：…);
     the good rows are kept unless all_or_nothing."""
-    runtime = get_runtime(request)
-    settings = settings_of(runtime)
+    ctx = Context.of(get_runtime(request))
+    settings = ctx.settings
     lang = language(accept_language)
     content = await file.read(settings.report_sheet_max_bytes + 1)
     if len(content) > settings.report_sheet_max_bytes:
@@ -101,23 +99,17 @@ async def import_sheet(
         raise InvalidInput(said, errors=[FieldProblem("file", said)]) from exc
 
     async def write() -> tuple[SheetImportResult, dict[str, str]]:
-        outcomes = await progress.report_batch(
-            session,
+        outcomes = await flows.report_batch(
+            uow,
+            ctx,
             progress.read_rows([body for _, body in read.rows]),
             principal=principal,
-            today=today(runtime.clock),
-            deadlines=Deadlines.of(settings),
             all_or_nothing=all_or_nothing,
         )
-        for outcome in outcomes:
-            if outcome.status in ("accepted", "late") and outcome.project_id is not None:
-                reevaluate(
-                    session, settings=settings, clock=runtime.clock, project_id=outcome.project_id
-                )
         return service.results(read, outcomes, lang), {}
 
     return await run_idempotent(
-        session,
+        uow,
         key=idempotency_key,
         principal=principal,
         scope="POST /v1/progress/import",

@@ -14,8 +14,9 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from sanpi.events.labels import field_of_header
 from sanpi.events.xun import ReportPeriod
-from sanpi.kit.messages import FieldMessage, Lang, field_of_header
+from sanpi.kit.messages import FieldMessage, Lang
 from sanpi.milestone.progress import messages as batch
 from sanpi.milestone.report_sheets import repository
 from sanpi.milestone.report_sheets.columns import COLUMNS, fields

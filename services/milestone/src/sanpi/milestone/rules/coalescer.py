@@ -8,9 +8,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import DBAPIError
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.kit import Database, tracing
+from sanpi.kit import Database, UnitOfWork, tracing
 from sanpi.milestone import metrics
 from sanpi.milestone.rules import repository
 
@@ -24,8 +23,8 @@ MAX_BATCH = 2000
 ATTEMPTS = 3
 
 Mark = tuple[str, str]  # (project_id, token)
-# Evaluates these projects' rules in the session's transaction.
-EvaluateProjects = Callable[[AsyncSession, list[str]], Awaitable[None]]
+# Evaluates these projects' rules in the unit of work's transaction.
+EvaluateProjects = Callable[[UnitOfWork, list[str]], Awaitable[None]]
 
 
 @dataclass
@@ -91,7 +90,7 @@ class Coalescer:
         burst's first commit went alone and the rest waited a whole pass)."""
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                async with self.db.transaction() as session:
+                async with self.db.transaction() as uow:
                     if not batch:
                         self._take(batch)
                     marks = [m for waiting in batch for m in waiting.marks]
@@ -99,10 +98,10 @@ class Coalescer:
                     if tracing.ENABLED:
                         callers = [w.traceparent for w in batch]
                         with tracing.evaluating(callers, projects=len(ids)):
-                            await self.evaluate_projects(session, ids)
+                            await self.evaluate_projects(uow, ids)
                     else:
-                        await self.evaluate_projects(session, ids)
-                    await repository.unmark(session, marks)
+                        await self.evaluate_projects(uow, ids)
+                    await repository.unmark(uow.session, marks)
                 metrics.RULE_EVALUATION_BATCH.observe(len(ids))
                 return
             except DBAPIError as exc:

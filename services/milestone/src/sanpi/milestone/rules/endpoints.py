@@ -18,9 +18,11 @@ from sanpi.kit import (
     Page,
     ReadSessionDep,
     RuntimeDep,
-    SessionDep,
+    UnitOfWorkDep,
 )
 from sanpi.kit.clock import in_campaign
+from sanpi.milestone import flows
+from sanpi.milestone.flows import Context
 from sanpi.milestone.rules import service
 from sanpi.milestone.rules.models import AlertState
 from sanpi.milestone.rules.schemas import (
@@ -29,15 +31,8 @@ from sanpi.milestone.rules.schemas import (
     ParkLightPublic,
     TrafficLights,
 )
-from sanpi.milestone.settings import MilestoneSettings
 
 router = APIRouter(tags=["alerts"])
-
-
-def settings_of(runtime: RuntimeDep) -> MilestoneSettings:
-    settings = runtime.settings
-    assert isinstance(settings, MilestoneSettings)
-    return settings
 
 
 @router.get("/alerts", response_model=Page[AlertPublic])
@@ -72,7 +67,10 @@ async def traffic_lights(
 ) -> TrafficLights:
     """Per park: active projects counted by colour (their worst firing alert; green when none)
     and an overall colour (the worst one that at least traffic_light_share of them show)."""
-    lights = await service.traffic_lights(session, share=settings_of(runtime).traffic_light_share)
+    ctx = Context.of(runtime)
+    lights = await service.traffic_lights(
+        session, ctx.areas, share=ctx.settings.traffic_light_share
+    )
     return TrafficLights(
         items=[
             ParkLightPublic(park=x.park, projects=x.projects, counts=x.counts, overall=x.overall)
@@ -84,7 +82,7 @@ async def traffic_lights(
 @router.post("/admin/evaluate", response_model=EvaluationPublic)
 async def evaluate(
     principal: Admin,
-    session: SessionDep,
+    uow: UnitOfWorkDep,
     runtime: RuntimeDep,
     as_of: str | None = Query(default=None, description="YYYY-MM-DD; default: today"),
     pin: bool = Query(
@@ -93,9 +91,8 @@ async def evaluate(
 ) -> EvaluationPublic:
     """Runs every rule for every project as of a day (admin only), so demos and tests can
     travel in time; emits alert.raised/updated/resolved with one evaluation_id."""
-    if as_of is None:
-        day = await service.evaluation_date(session, runtime.clock)
-    else:
+    day: dt.date | None = None
+    if as_of is not None:
         try:
             day = in_campaign(dt.date.fromisoformat(as_of))
         except ValueError as exc:
@@ -103,9 +100,9 @@ async def evaluate(
                 "as_of must be a date of the campaign",
                 errors=[FieldProblem("as_of", f"{as_of!r}: a YYYY-MM-DD date {exc}")],
             ) from exc
-    if pin:
-        await service.pin(session, day, principal.subject)
-    result = await service.evaluate(session, settings=settings_of(runtime), as_of=day)
+    day, result = await flows.evaluate_as_of(
+        uow, Context.of(runtime), as_of=day, pin=pin, by=principal.subject
+    )
     return EvaluationPublic(
         evaluation_id=result.evaluation_id,
         as_of=day,
@@ -118,6 +115,6 @@ async def evaluate(
 
 
 @router.delete("/admin/evaluate/pin", status_code=204)
-async def unpin(_principal: Admin, session: SessionDep) -> None:
+async def unpin(_principal: Admin, uow: UnitOfWorkDep) -> None:
     """Back to evaluating as of today (undoes `pin=true`)."""
-    await service.unpin(session)
+    await service.unpin(uow.session)

@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from sanpi.events import AlertRule, MilestoneKind, ReportPeriodKind, Severity, Stage
-from sanpi.events.vocabulary import SEVERITY_ORDER
+from sanpi.events.vocabulary import SEVERITY_ORDER, STAGE_OF_MILESTONE
+from sanpi.events.vocabulary import STAGE_ORDER as ORDER
 from sanpi.events.xun import (
     ReportPeriod,
     add_months,
@@ -17,7 +18,6 @@ from sanpi.events.xun import (
     period_of,
     period_time_progress,
 )
-from sanpi.milestone.lifecycle.state_machine import ORDER, STAGE_OF_MILESTONE
 from sanpi.milestone.rules.facts import MilestoneFact, PhotoFact, ProjectFacts, ReportFact
 from sanpi.milestone.settings import MilestoneSettings, RuleSettings
 

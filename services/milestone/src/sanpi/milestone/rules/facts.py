@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sanpi.events import MilestoneKind, ReportPeriodKind, Stage
 from sanpi.events.xun import ReportPeriod
@@ -41,6 +42,40 @@ class MilestoneFact:
 
     def achieved_by(self, day: dt.date) -> bool:
         return self.actual is not None and self.actual <= day
+
+
+# --- the rows the areas hand the rules (rules/areas.py) --------------------------------------------
+
+
+class PlanRow(NamedTuple):
+    """The columns of an investment plan the rules read."""
+
+    project_id: str
+    year: int
+    annual_plan: int
+    monthly: list[int] | None
+    xun: list[int] | None
+
+
+# The columns of a report the rules read (docs/domain.md#alert-rules), in this order, as the
+# driver returns them: submitted_on is ISO text on SQLite (a date on PostgreSQL),
+# lowered_by_correction 0/1 (a bool). Among the recent reports, a row without a period_key holds
+# a project's older reports' highest cumulative and physical % (the other columns NULL).
+ReportRow = tuple[str, str | None, int, Any, float | None, Any, Any]
+
+
+class ReportRows(NamedTuple):
+    """Report rows as the driver returned them, and how to read their submitted_on as a date."""
+
+    rows: Sequence[ReportRow]
+    day: Callable[[Any], dt.date]
+
+
+class Earlier(NamedTuple):
+    """What the rules keep of a project's reports older than the ones loaded."""
+
+    highest_cum: int | None
+    highest_pct: float | None
 
 
 class ReportsTruncated(Exception):

@@ -28,17 +28,15 @@ from sanpi.events import (
     Stage,
 )
 from sanpi.events.models.alerts import AlertEvent
+from sanpi.events.vocabulary import MilestoneStatus
 from sanpi.events.xun import parse_period
-from sanpi.kit import CATCHING_UP, Clock, Database, after_commit, today, utcnow
+from sanpi.kit import Clock, Database, Reading, Slot, UnitOfWork, today, utcnow
 from sanpi.kit.gc_pause import gc_paused
+from sanpi.kit.named_rows import NamedRow
 from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.milestone import metrics
-from sanpi.milestone.evidence import repository as evidence
-from sanpi.milestone.lifecycle import repository as projects
-from sanpi.milestone.milestones import repository as milestones
-from sanpi.milestone.milestones.models import MilestoneStatus
-from sanpi.milestone.progress import repository as progress
 from sanpi.milestone.rules import repository
+from sanpi.milestone.rules.areas import Areas
 from sanpi.milestone.rules.coalescer import MAX_BATCH, Coalescer
 from sanpi.milestone.rules.evaluation import (
     Deadlines,
@@ -49,11 +47,14 @@ from sanpi.milestone.rules.evaluation import (
     open_milestones,
 )
 from sanpi.milestone.rules.facts import (
+    Earlier,
     MilestoneFact,
     PhotoFact,
     PlanFact,
+    PlanRow,
     ProjectFacts,
     ReportFact,
+    ReportRows,
     ReportsTruncated,
     StageFact,
 )
@@ -61,7 +62,6 @@ from sanpi.milestone.rules.lights import ParkLight, lights_of
 from sanpi.milestone.rules.models import Alert, AlertState, PinnedDate
 from sanpi.milestone.rules.reconcile import Action, Change, reconcile
 from sanpi.milestone.settings import MilestoneSettings
-from sanpi.milestone.timeline import service as timeline
 
 # SQLite allows 999 bound parameters per statement in older builds: load facts in chunks.
 CHUNK = 400
@@ -99,13 +99,13 @@ async def unpin(session: AsyncSession) -> None:
 
 
 def facts_of(
-    project: projects.ProjectRow,
-    history: Sequence[projects.StageRow],
-    plan_rows: Sequence[milestones.MilestoneRow],
+    project: NamedRow,
+    history: Sequence[NamedRow],
+    plan_rows: Sequence[NamedRow],
     reports: Sequence[ReportFact],
-    plans: Sequence[progress.PlanRow],
+    plans: Sequence[PlanRow],
     reports_from: dt.date | None = None,
-    earlier: progress.Earlier | None = None,
+    earlier: Earlier | None = None,
     photos: Sequence[PhotoFact] = (),
 ) -> ProjectFacts:
     """The pure rules' view of one project, from its rows (its reports already as facts; with
@@ -156,9 +156,9 @@ def facts_of(
 
 @dataclass
 class Loaded:
-    project: projects.ProjectRow
+    project: NamedRow
     facts: ProjectFacts
-    milestones: Sequence[milestones.MilestoneRow]
+    milestones: Sequence[NamedRow]
 
 
 class OfProject(Protocol):
@@ -179,16 +179,16 @@ def by_project(rows: Iterable[R]) -> dict[str, list[R]]:
 
 
 def _as_facts(
-    found: progress.ReportRows,
-) -> tuple[dict[str, list[ReportFact]], dict[str, progress.Earlier]]:
+    found: ReportRows,
+) -> tuple[dict[str, list[ReportFact]], dict[str, Earlier]]:
     """The reports as facts by project, and the older reports' highest figures by project."""
     reports: dict[str, list[ReportFact]] = defaultdict(list)
-    earlier: dict[str, progress.Earlier] = {}
+    earlier: dict[str, Earlier] = {}
     day = found.day
     # The hot loop of a full pass (~255k rows at province scale): unpacked driver rows, one pass.
     for pid, key, cum, ytd, pct, submitted_on, lowered in found.rows:
         if key is None:
-            earlier[pid] = progress.Earlier(cum, pct)
+            earlier[pid] = Earlier(cum, pct)
         else:
             reports[pid].append(
                 ReportFact(_period(key), cum, ytd, pct, day(submitted_on), bool(lowered))
@@ -204,25 +204,26 @@ class ReportsAhead:
     driver's thread builds each row under the GIL the rules hold. One statement in flight at
     most, and only while the pass runs no other statement: a connection takes one at a time."""
 
-    def __init__(self, session: AsyncSession, since: dt.date) -> None:
-        self._session = session
+    def __init__(self, areas: Areas, tx: Reading, since: dt.date) -> None:
+        self._areas = areas
+        self._tx = tx
         self.since = since  # the reports of periods ending on or after it
-        self._reading: asyncio.Task[progress.ReportRows] | None = None
+        self._reading: asyncio.Task[ReportRows] | None = None
         self._ids: list[str] = []
 
     async def start(self, project_ids: Sequence[str]) -> None:
         """Hands the statement to the driver and returns without its rows."""
         self._ids = list(project_ids)
         self._reading = asyncio.create_task(
-            progress.recent_report_facts(self._session, self._ids, self.since)
+            self._areas.recent_reports(self._tx, self._ids, self.since)
         )
         await asyncio.sleep(0)  # the task runs up to the driver's answer: the statement is sent
 
-    async def take(self, project_ids: Sequence[str]) -> progress.ReportRows:
+    async def take(self, project_ids: Sequence[str]) -> ReportRows:
         """These projects' recent reports: the ones read ahead, or read now."""
         reading, self._reading = self._reading, None
         if reading is None:
-            return await progress.recent_report_facts(self._session, project_ids, self.since)
+            return await self._areas.recent_reports(self._tx, project_ids, self.since)
         assert self._ids == list(project_ids), "read ahead for other projects"
         return await reading
 
@@ -240,7 +241,8 @@ class ReportsAhead:
 
 
 async def load(
-    session: AsyncSession,
+    areas: Areas,
+    tx: Reading,
     project_ids: Sequence[str],
     as_of: dt.date,
     ahead: ReportsAhead,
@@ -251,13 +253,13 @@ async def load(
     which then starts reading those of `next_ids` before the facts are made."""
     ids = list(project_ids)
     found = await ahead.take(ids)
-    rows, changes = await projects.rows_for_rules(session, ids)
-    milestone_rows = await milestones.rows_for_rules(session, ids)
+    rows, changes = await areas.projects(tx, ids)
+    milestone_rows = await areas.milestones(tx, ids)
     # After the model queries above, which flushed this transaction's changed plan objects
     # (plan_facts writes the plans a consumer batch queued).
-    plan_rows = await progress.plan_facts(session, ids, as_of.year)
+    plan_rows = await areas.plans(tx, ids, as_of.year)
     # R16's photo findings: of milestones dated within its window (ahead.since is its start).
-    photo_rows = await evidence.findings_for(session, ids, ahead.since)
+    photo_rows = await areas.photo_findings(tx, ids, ahead.since)
     if next_ids:
         await ahead.start(next_ids)
     history = by_project(changes)
@@ -300,7 +302,8 @@ def _outcome(item: Loaded, as_of: dt.date, settings: MilestoneSettings, full: bo
 
 
 async def _evaluate_chunk(
-    session: AsyncSession,
+    areas: Areas,
+    tx: Reading,
     ids: Sequence[str],
     *,
     settings: MilestoneSettings,
@@ -313,7 +316,7 @@ async def _evaluate_chunk(
     R16's window (90 days, ~12 of a project's ~90 reports at province scale) unless a project's
     figures did not move for that long or it stopped reporting: only those load every report."""
     outcomes: list[Outcome | Loaded] = []
-    for item in await load(session, ids, as_of, ahead, next_ids):
+    for item in await load(areas, tx, ids, as_of, ahead, next_ids):
         try:
             outcomes.append(_outcome(item, as_of, settings, full))
         except ReportsTruncated:
@@ -321,9 +324,7 @@ async def _evaluate_chunk(
     truncated = [o for o in outcomes if isinstance(o, Loaded)]
     if truncated:
         await ahead.settle()
-        every, _ = _as_facts(
-            await progress.report_facts(session, [o.project.project_id for o in truncated])
-        )
+        every, _ = _as_facts(await areas.all_reports(tx, [o.project.project_id for o in truncated]))
         for item in truncated:
             item.facts = dataclasses.replace(
                 item.facts,
@@ -336,7 +337,8 @@ async def _evaluate_chunk(
 
 
 async def evaluate(
-    session: AsyncSession,
+    uow: UnitOfWork,
+    areas: Areas,
     *,
     settings: MilestoneSettings,
     as_of: dt.date,
@@ -344,38 +346,41 @@ async def evaluate(
 ) -> EvaluationResult:
     """One evaluation pass as of a day: every rule for the given projects (all by default)."""
     if project_ids is not None:
-        return await _evaluate(session, settings=settings, as_of=as_of, project_ids=project_ids)
+        return await _evaluate(uow, areas, settings=settings, as_of=as_of, project_ids=project_ids)
     # A full pass makes millions of short-lived objects at province scale (see gc_paused).
     with gc_paused():
-        await _one_full_pass_at_a_time(session)
-        return await _evaluate(session, settings=settings, as_of=as_of, project_ids=None)
+        await _one_full_pass_at_a_time(uow.session)
+        return await _evaluate(uow, areas, settings=settings, as_of=as_of, project_ids=None)
 
 
 async def _evaluate(
-    session: AsyncSession,
+    uow: UnitOfWork,
+    areas: Areas,
     *,
     settings: MilestoneSettings,
     as_of: dt.date,
     project_ids: Sequence[str] | None,
 ) -> EvaluationResult:
     started = time.perf_counter()
-    ids = list(project_ids) if project_ids is not None else await projects.all_ids(session)
+    session = uow.session
+    ids = list(project_ids) if project_ids is not None else await areas.project_ids(uow)
     result = EvaluationResult(evaluation_id=str(uuid.uuid4()), as_of=as_of, projects=len(ids))
     full = project_ids is None
     # Chunk by chunk, and only the project rows and the pacing outlive a chunk: holding every
     # project's facts at once (~1.8M reports at province scale) made the garbage collector's
     # full scans half of a pass, and the memory grew with the province.
-    by_id: dict[str, projects.ProjectRow] = {}
+    by_id: dict[str, NamedRow] = {}
     pacing: list[tuple[str, Pacing]] = []
     desired: list[DesiredAlert] = []
     statuses: list[dict[str, object]] = []
     chunks = [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
-    ahead = ReportsAhead(session, as_of - dt.timedelta(days=settings.rules.r16.lookback_days))
+    ahead = ReportsAhead(areas, uow, as_of - dt.timedelta(days=settings.rules.r16.lookback_days))
     try:
         for n, chunk in enumerate(chunks):
             next_ids = chunks[n + 1] if n + 1 < len(chunks) else ()
             for outcome in await _evaluate_chunk(
-                session,
+                areas,
+                uow,
                 chunk,
                 settings=settings,
                 as_of=as_of,
@@ -387,13 +392,13 @@ async def _evaluate(
                 by_id[item.project.project_id] = item.project
                 desired.extend(outcome.alerts)
                 _milestone_signals(
-                    session, item, as_of, settings.rules.r17.milestone_days, statuses
+                    uow, areas, item, as_of, settings.rules.r17.milestone_days, statuses
                 )
                 if outcome.pacing is not None:
                     pacing.append((item.project.park, outcome.pacing))
     finally:
         await ahead.drop()  # a failed chunk's rollback must not meet the next chunk's read
-    await milestones.set_status(session, statuses)
+    await areas.set_milestone_statuses(uow, statuses)
     firing = {
         a.alert_key: a
         for start in range(0, len(ids), CHUNK)
@@ -401,7 +406,7 @@ async def _evaluate(
     }
     writes = Writes()
     for change in reconcile(desired, {k: a.severity for k, a in firing.items()}):
-        _apply(session, change, firing.get(change.key), by_id, as_of, result, writes)
+        _apply(uow, areas, change, firing.get(change.key), by_id, as_of, result, writes)
     await repository.write(session, writes.new, writes.updates)
     result.firing = sum(1 for c in desired if c.severity is not Severity.GREEN)
     if full:
@@ -428,7 +433,8 @@ async def _one_full_pass_at_a_time(session: AsyncSession) -> None:
 
 
 def _milestone_signals(
-    session: AsyncSession,
+    uow: UnitOfWork,
+    areas: Areas,
     item: Loaded,
     as_of: dt.date,
     soon: int,
@@ -458,8 +464,8 @@ def _milestone_signals(
         statuses.append({"milestone_id": row.id, "status": status, "updated_at": utcnow()})
         pid = row.project_id
         if status is MilestoneStatus.DUE_SOON:
-            timeline.publish(
-                session,
+            areas.publish(
+                uow,
                 MilestoneDueSoon(
                     project_id=pid, kind=row.kind, due_date=due, days_to_due=days, as_of=as_of
                 ),
@@ -468,8 +474,8 @@ def _milestone_signals(
                 summary=f"{fact.name} 将于 {due} 到期 (还有 {days} 天)",
             )
         elif status is MilestoneStatus.OVERDUE:
-            timeline.publish(
-                session,
+            areas.publish(
+                uow,
                 MilestoneOverdue(
                     project_id=pid, kind=row.kind, due_date=due, days_overdue=-days, as_of=as_of
                 ),
@@ -488,10 +494,11 @@ class Writes:
 
 
 def _apply(
-    session: AsyncSession,
+    uow: UnitOfWork,
+    areas: Areas,
     change: Change,
     row: Alert | None,
-    by_id: dict[str, projects.ProjectRow],
+    by_id: dict[str, NamedRow],
     as_of: dt.date,
     result: EvaluationResult,
     writes: Writes,
@@ -553,8 +560,8 @@ def _apply(
         event = AlertResolved(**fields, resolved_at=now)
         result.resolved.append(change.key)
         verb = "预警解除"
-    timeline.publish(
-        session,
+    areas.publish(
+        uow,
         event,
         project_id=project_id,
         by="rules",
@@ -592,9 +599,7 @@ _EVENT_COLUMNS = (
 )
 
 
-def _event_fields(
-    alert: dict[str, object], project: projects.ProjectRow | None
-) -> dict[str, object]:
+def _event_fields(alert: dict[str, object], project: NamedRow | None) -> dict[str, object]:
     """The alert's content plus the routing attributes the notification service matches on."""
     fields: dict[str, object] = {name: alert[name] for name in _EVENT_COLUMNS}
     fields["scope"] = "project"
@@ -613,12 +618,12 @@ def _event_fields(
     return fields
 
 
-# session.info key: the projects whose rules are due after this transaction, with their tokens.
-REEVALUATE = "sanpi.milestone.reevaluate"
+# The projects whose rules are due after this transaction, with their tokens.
+REEVALUATE: Slot[dict[str, str]] = Slot("milestone.reevaluate", dict)
 
 
 def reevaluate(
-    session: AsyncSession, *, settings: MilestoneSettings, clock: Clock, project_id: str
+    uow: UnitOfWork, areas: Areas, *, settings: MilestoneSettings, clock: Clock, project_id: str
 ) -> None:
     """Evaluates a changed project's rules once this transaction has committed (if evaluation
     on events is on), together with the projects of the other transactions that committed
@@ -628,50 +633,55 @@ def reevaluate(
 
     The project's mark is written in this transaction, so the evaluation is due even if the
     process stops before it ran: the sweep (evaluate_left) evaluates marks left behind. A
-    consumer catching up (CATCHING_UP) only writes the marks: it evaluates them all once it
-    has caught up (consumers.py), not once per batch."""
+    consumer catching up (UnitOfWork.catching_up) only writes the marks: it evaluates them all
+    once it has caught up (consumers.py), not once per batch."""
     if not settings.evaluate_on_events:
         return
-    marks: dict[str, str] | None = session.info.get(REEVALUATE)
+    marks = uow.peek(REEVALUATE)
     if marks is None:
-        marks = session.info[REEVALUATE] = {}
+        marks = uow.put(REEVALUATE, {})
         due = marks
 
         async def evaluate_marked(db: Database) -> None:
-            await coalescer(db, settings, clock).evaluate(list(due.items()))
+            await coalescer(db, areas, settings, clock).evaluate(list(due.items()))
 
-        if not session.info.get(CATCHING_UP):
-            after_commit(session, REEVALUATE, evaluate_marked)
+        if not uow.catching_up:
+            uow.after_commit(REEVALUATE.name, evaluate_marked)
     if project_id not in marks:
         marks[project_id] = str(uuid.uuid4())
-        repository.mark_due(session, project_id, marks[project_id])
+        repository.mark_due(uow, project_id, marks[project_id])
 
 
 _COALESCERS: weakref.WeakKeyDictionary[Database, Coalescer] = weakref.WeakKeyDictionary()
 
 
-def coalescer(db: Database, settings: MilestoneSettings, clock: Clock) -> Coalescer:
+def coalescer(db: Database, areas: Areas, settings: MilestoneSettings, clock: Clock) -> Coalescer:
     """The database's coalescer (one per service; a new one in another event loop: tests may
     run one Database under several)."""
     found = _COALESCERS.get(db)
     if found is None or found.in_another_loop():
 
-        async def evaluate_projects(session: AsyncSession, ids: list[str]) -> None:
-            as_of = await evaluation_date(session, clock)
-            await evaluate(session, settings=settings, as_of=as_of, project_ids=ids)
+        async def evaluate_projects(uow: UnitOfWork, ids: list[str]) -> None:
+            as_of = await evaluation_date(uow.session, clock)
+            await evaluate(uow, areas, settings=settings, as_of=as_of, project_ids=ids)
 
         found = _COALESCERS[db] = Coalescer(db, evaluate_projects)
     return found
 
 
 async def evaluate_left(
-    db: Database, settings: MilestoneSettings, clock: Clock, *, before: dt.datetime | None
+    db: Database,
+    areas: Areas,
+    settings: MilestoneSettings,
+    clock: Clock,
+    *,
+    before: dt.datetime | None,
 ) -> int:
     """Evaluates the marks written before `before` (all with None) that no evaluation deleted:
     a process stopped between a commit and its evaluation, or the evaluation failed."""
     async with db.read() as session:
         marks = await repository.due_before(session, before)
-    work = coalescer(db, settings, clock)
+    work = coalescer(db, areas, settings, clock)
     for start in range(0, len(marks), MAX_BATCH):
         await work.evaluate(marks[start : start + MAX_BATCH])
     return len(marks)
@@ -701,15 +711,16 @@ async def alert_page(
     return page_by_created(rows, limit, lambda a: (a.created_at, a.id))
 
 
-async def refresh_gauges(session: AsyncSession, *, share: float) -> None:
+async def refresh_gauges(session: AsyncSession, areas: Areas, *, share: float) -> None:
     """Recounts the firing alerts and traffic lights for Prometheus."""
     metrics.publish_alerts(
-        await repository.firing(session), await traffic_lights(session, share=share)
+        await repository.firing(session), await traffic_lights(session, areas, share=share)
     )
 
 
-async def traffic_lights(session: AsyncSession, *, share: float) -> list[ParkLight]:
-    return lights_of(await repository.colour_counts(session), share=share)
+async def traffic_lights(session: AsyncSession, areas: Areas, *, share: float) -> list[ParkLight]:
+    active = areas.active_projects()
+    return lights_of(await repository.colour_counts(session, active), share=share)
 
 
 @dataclass
@@ -723,19 +734,22 @@ class Assessment:
 
 
 async def assess(
-    session: AsyncSession, *, settings: MilestoneSettings, as_of: dt.date
+    session: AsyncSession, areas: Areas, *, settings: MilestoneSettings, as_of: dt.date
 ) -> Assessment:
     """Every rule for every project as of a day, read only: the alerts and the investment pacing
     an evaluation pass as of that day would find (POST /admin/evaluate?as_of= stores the same
     alerts), so a bulletin of a past 旬 says what was true at its end."""
-    ids = await projects.all_ids(session)
+    ids = await areas.project_ids(session)
     found = Assessment(as_of)
     chunks = [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
-    ahead = ReportsAhead(session, as_of - dt.timedelta(days=settings.rules.r16.lookback_days))
+    ahead = ReportsAhead(
+        areas, session, as_of - dt.timedelta(days=settings.rules.r16.lookback_days)
+    )
     try:
         for n, chunk in enumerate(chunks):
             next_ids = chunks[n + 1] if n + 1 < len(chunks) else ()
             for outcome in await _evaluate_chunk(
+                areas,
                 session,
                 chunk,
                 settings=settings,

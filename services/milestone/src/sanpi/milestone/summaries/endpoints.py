@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 from sanpi.events import ChainTag, Severity, Stage
 from sanpi.kit import Authenticated, FieldProblem, InvalidInput, ReadSessionDep, RuntimeDep
 from sanpi.milestone.rules import service as rules
-from sanpi.milestone.rules.endpoints import settings_of
 from sanpi.milestone.rules.evaluation import Deadlines
+from sanpi.milestone.settings import settings_of
 from sanpi.milestone.summaries import service
 from sanpi.milestone.summaries.repository import SummaryFilter
 from sanpi.milestone.summaries.schemas import SummariesPage

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import SEVERITY_ORDER, ChainTag, Severity, Stage
 from sanpi.milestone.lifecycle.models import TrackedProject
-from sanpi.milestone.milestones.models import Milestone
+from sanpi.milestone.nodes.models import Milestone
 from sanpi.milestone.progress.models import ProgressReport
 from sanpi.milestone.rules.models import Alert, AlertState
 

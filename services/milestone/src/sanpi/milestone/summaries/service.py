@@ -13,7 +13,7 @@ from sanpi.events.xun import last_completed
 from sanpi.kit import FieldProblem, InvalidInput
 from sanpi.kit.pagination import decode_cursor, encode_cursor
 from sanpi.milestone.lifecycle.models import TrackedProject
-from sanpi.milestone.milestones.models import Milestone
+from sanpi.milestone.nodes.models import Milestone
 from sanpi.milestone.progress.models import ProgressReport
 from sanpi.milestone.rules.evaluation import Deadlines
 from sanpi.milestone.rules.lights import project_colour

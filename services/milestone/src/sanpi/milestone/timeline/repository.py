@@ -8,15 +8,15 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.kit import insert_at_commit
+from sanpi.kit import UnitOfWork
 from sanpi.milestone.timeline.models import TimelineEntry
 
 _INSERT = sa.insert(TimelineEntry)
 
 
-def add(session: AsyncSession, entry: dict[str, Any]) -> None:
+def add(uow: UnitOfWork, entry: dict[str, Any]) -> None:
     """Written when the transaction commits, with the other entries of the transaction."""
-    insert_at_commit(session, _INSERT, entry)
+    uow.insert_at_commit(_INSERT, entry)
 
 
 async def page(

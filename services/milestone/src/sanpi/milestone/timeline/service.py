@@ -7,14 +7,14 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import CloudEvent, EventData
-from sanpi.kit import FieldProblem, InvalidInput, enqueue, utcnow
+from sanpi.kit import FieldProblem, InvalidInput, UnitOfWork, utcnow
 from sanpi.kit.pagination import decode_cursor, encode_cursor
 from sanpi.milestone.timeline import repository
 from sanpi.milestone.timeline.models import TimelineEntry
 
 
 def note(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     project_id: str,
     event_type: str,
@@ -25,7 +25,7 @@ def note(
 ) -> None:
     """Appends one entry to the project's timeline (in this transaction)."""
     repository.add(
-        session,
+        uow,
         {
             "project_id": project_id,
             "event_type": event_type,
@@ -39,14 +39,14 @@ def note(
 
 
 def publish(
-    session: AsyncSession, data: EventData, *, project_id: str, by: str | None, summary: str
+    uow: UnitOfWork, data: EventData, *, project_id: str, by: str | None, summary: str
 ) -> CloudEvent:
     """Enqueues an event (outbox) and records it on the project's timeline, in one transaction."""
     # One dump for both rows: the timeline keeps it whole, the envelope without its None values.
     dumped = data.model_dump(mode="json")
-    event = enqueue(session, data, dumped=dumped)
+    event = uow.publish(data, dumped=dumped)
     note(
-        session,
+        uow,
         project_id=project_id,
         event_type=event.type,
         event_id=event.id,

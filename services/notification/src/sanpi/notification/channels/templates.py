@@ -15,6 +15,9 @@ class Kind(StrEnum):
     ESCALATION = "ESCALATION"  # an unacknowledged red alert climbing the ladder (督办)
     SUPERVISION = "SUPERVISION"  # a 督办 item to its responsible contact: respond by its due time
     TEST = "TEST"  # asked for by the subscriber: does the channel reach them?
+    # A subscription's scheduled digest of red alerts per park (digests/message.py renders it).
+    DAILY_DIGEST = "DAILY_DIGEST"
+    XUN_DIGEST = "XUN_DIGEST"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from sanpi.kit import (
     Page,
     ReadSessionDep,
     RuntimeDep,
-    SessionDep,
+    UnitOfWorkDep,
     Writer,
 )
 from sanpi.notification.contacts import service
@@ -31,15 +31,15 @@ def _settings(runtime: RuntimeDep) -> NotificationSettings:
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ContactPublic)
 async def create_contact(
-    body: ContactCreate, _admin: Admin, session: SessionDep, runtime: RuntimeDep
+    body: ContactCreate, _admin: Admin, uow: UnitOfWorkDep, runtime: RuntimeDep
 ) -> ContactPublic:
     """Adds a contact (admin). At least one address is needed: a 企业微信 mobile or robot, an
     e-mail, a 钉钉 mobile or robot, a 飞书 robot; robot secrets are stored sealed."""
     settings = _settings(runtime)
     contact = await service.create(
-        session, body=body, egress=settings.egress, box=settings.secret_box
+        uow.session, body=body, egress=settings.egress, box=settings.secret_box
     )
-    await session.flush()
+    await uow.session.flush()
     return ContactPublic.of(contact)
 
 
@@ -68,26 +68,26 @@ async def update_contact(
     contact_id: str,
     body: ContactUpdate,
     _admin: Admin,
-    session: SessionDep,
+    uow: UnitOfWorkDep,
     runtime: RuntimeDep,
 ) -> ContactPublic:
     """Changes a contact (admin): the fields given replace the stored ones; null clears an
     address, as long as one remains."""
     settings = _settings(runtime)
     contact = await service.update(
-        session,
+        uow.session,
         contact_id=contact_id,
         body=body,
         egress=settings.egress,
         box=settings.secret_box,
         now=runtime.clock.now(),
     )
-    await session.flush()
+    await uow.session.flush()
     return ContactPublic.of(contact)
 
 
 @router.delete("/{contact_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_contact(contact_id: str, _admin: Admin, session: SessionDep) -> Response:
+async def delete_contact(contact_id: str, _admin: Admin, uow: UnitOfWorkDep) -> Response:
     """Removes a contact (admin). Open 督办 items keep the name they were sent to."""
-    await service.remove(session, contact_id)
+    await service.remove(uow.session, contact_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -13,7 +13,7 @@ from sanpi.kit import (
     Page,
     ReadSessionDep,
     RuntimeDep,
-    SessionDep,
+    UnitOfWorkDep,
 )
 from sanpi.notification.delivery import service
 from sanpi.notification.delivery.models import DeliveryStatus
@@ -46,9 +46,9 @@ async def list_deliveries(
 
 @router.post("/dead-letters/replay", response_model=ReplayResult)
 async def replay_dead_letters(
-    body: ReplayRequest, principal: Authenticated, session: SessionDep, runtime: RuntimeDep
+    body: ReplayRequest, principal: Authenticated, uow: UnitOfWorkDep, runtime: RuntimeDep
 ) -> ReplayResult:
     """Queues dead letters again, each with a full set of attempts (the log keeps the old ones)."""
     return await service.replay_dead_letters(
-        session, body=body, principal=principal, now=runtime.clock.now()
+        uow, body=body, principal=principal, now=runtime.clock.now()
     )

@@ -126,7 +126,8 @@ async def record_deliveries_since(
     deliveries: list[dict[str, Any]] = []
     carried: list[dict[str, Any]] = []
     without_events = 0
-    async with db.transaction() as session:
+    async with db.transaction() as uow:
+        session = uow.session
         await repository.mark_delivered(session, to_mark)
         routed = await repository.routed_pairs(session, found)
         for data, at in missing:

@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.kit import at_commit
+from sanpi.kit import Slot, UnitOfWork
 from sanpi.kit.pagination import CreatedKey, after_created
 from sanpi.notification.bulk import update_by_id
 from sanpi.notification.delivery.models import (
@@ -89,23 +89,21 @@ _ROUTED = select(DELIVERY_EVENT.c.subscription_id).where(
 )
 
 
-async def routed_among(
-    session: AsyncSession, subscription_ids: Iterable[str], event_id: str
-) -> set[str]:
+async def routed_among(uow: UnitOfWork, subscription_ids: Iterable[str], event_id: str) -> set[str]:
     """Those of the subscriptions that already carry the event: one query per event, plus the
     rows this transaction has queued (the hot path does not write them for this read)."""
     wanted = set(subscription_ids)
     params = {"event_id": event_id, "subscription_ids": list(wanted)}
     # No autoflush: nothing the ORM holds pending touches delivery_event, and flushing here
     # wrote the previous event's inbox row on its own, one INSERT per event.
-    with session.no_autoflush:
-        found = set((await session.exec(_ROUTED, params=params)).all())
-    return found | queued_among(session, wanted, event_id)
+    with uow.session.no_autoflush:
+        found = set((await uow.session.exec(_ROUTED, params=params)).all())
+    return found | queued_among(uow, wanted, event_id)
 
 
-def queued_among(session: AsyncSession, subscription_ids: set[str], event_id: str) -> set[str]:
+def queued_among(uow: UnitOfWork, subscription_ids: set[str], event_id: str) -> set[str]:
     """Those of the subscriptions this transaction has queued the event for (no SQL)."""
-    pending: _Pending | None = session.info.get(PENDING_ROWS)
+    pending = uow.peek(PENDING_ROWS)
     if pending is None:
         return set()
     return {
@@ -113,12 +111,6 @@ def queued_among(session: AsyncSession, subscription_ids: set[str], event_id: st
         for row in pending.carried
         if row["event_id"] == event_id and row["subscription_id"] in subscription_ids
     }
-
-
-# New deliveries and the events they carry, written at commit: a consumer batch of 50 events
-# then pays one executemany per table instead of two INSERTs per event. Every read of these
-# tables in the transaction first writes them (`_settled`), as the ORM's autoflush would.
-PENDING_ROWS = "notification.pending_deliveries"
 
 
 @dataclass
@@ -130,8 +122,16 @@ class _Pending:
     unchecked: set[str] = field(default_factory=set)
 
 
+# New deliveries and the events they carry, written at commit: a consumer batch of 50 events
+# then pays one executemany per table instead of two INSERTs per event. The reads of these
+# tables that may follow in the consumer's transaction (routed_among, open_group,
+# cancel_unsent_of_alert) first write them (`_settled`), as the ORM's autoflush would; the
+# others run in transactions that queue none (the claim, the outcomes, the API's).
+PENDING_ROWS: Slot[_Pending] = Slot("notification.pending_deliveries", _Pending)
+
+
 def queue(
-    session: AsyncSession,
+    uow: UnitOfWork,
     deliveries: Sequence[Mapping[str, Any]],
     carried: Sequence[Mapping[str, Any]],
     *,
@@ -145,10 +145,10 @@ def queue(
     query finds the (subscription, event) pairs the database holds already, and those rows
     and their deliveries are dropped: a consumer batch then checks its events in one
     statement instead of one per event."""
-    pending: _Pending | None = session.info.get(PENDING_ROWS)
+    pending = uow.peek(PENDING_ROWS)
     if pending is None:
-        pending = session.info[PENDING_ROWS] = _Pending()
-        at_commit(session, PENDING_ROWS, _settled)
+        pending = uow.put(PENDING_ROWS, _Pending())
+        uow.at_commit(PENDING_ROWS.name, _settled)
     pending.deliveries.extend(deliveries)
     pending.carried.extend(carried)
     if unchecked is not None:
@@ -176,10 +176,11 @@ async def _drop_routed(session: AsyncSession, pending: _Pending) -> None:
     pending.deliveries = [d for d in pending.deliveries if d["id"] not in dropped]
 
 
-async def _settled(session: AsyncSession) -> None:
-    pending: _Pending | None = session.info.pop(PENDING_ROWS, None)
+async def _settled(uow: UnitOfWork) -> None:
+    pending = uow.take(PENDING_ROWS)
     if pending is None:
         return
+    session = uow.session
     if pending.unchecked:
         await _drop_routed(session, pending)
     if pending.deliveries:
@@ -226,16 +227,13 @@ def add(session: AsyncSession, row: Delivery | DeliveryEvent | DeliveryAttempt) 
 
 
 async def get(session: AsyncSession, delivery_id: str) -> Delivery | None:
-    await _settled(session)
     return await session.get(Delivery, delivery_id)
 
 
-async def open_group(
-    session: AsyncSession, subscription_id: str, group_key: str
-) -> Delivery | None:
+async def open_group(uow: UnitOfWork, subscription_id: str, group_key: str) -> Delivery | None:
     """The group delivery still collecting events (not yet attempted), locked so that a worker
     cannot claim it while an event joins it (PostgreSQL; SQLite serialises writers anyway)."""
-    await _settled(session)
+    await _settled(uow)
     stmt = (
         select(Delivery)
         .where(
@@ -246,7 +244,7 @@ async def open_group(
         )
         .with_for_update()
     )
-    return (await session.exec(stmt)).first()
+    return (await uow.session.exec(stmt)).first()
 
 
 # A delivery with its subscription's columns (all None when it was deleted): the claim and the
@@ -281,7 +279,6 @@ async def due(
     order key, oldest first, locked against other workers on PostgreSQL (SKIP LOCKED; the
     subscriptions are read, not locked); SQLite's BEGIN IMMEDIATE already serialises the claim.
     With the subscriptions they belong to, by id."""
-    await _settled(session)
     stmt = (
         select(*(DELIVERY.c[name] for name in DueDelivery._fields), *SUBSCRIPTION_ROW)
         .select_from(_WITH_OWNER)
@@ -303,7 +300,6 @@ async def sent(
     session: AsyncSession, delivery_ids: Iterable[str]
 ) -> tuple[dict[str, SentDelivery], dict[str, SubscriptionRow]]:
     """Claimed deliveries by id, with the subscriptions they belong to, by id."""
-    await _settled(session)
     stmt = (
         select(*(DELIVERY.c[name] for name in SentDelivery._fields), *SUBSCRIPTION_ROW)
         .select_from(_WITH_OWNER)
@@ -319,7 +315,6 @@ async def events_of(
     session: AsyncSession, delivery_ids: Iterable[str]
 ) -> dict[str, list[CarriedEvent]]:
     """The events each delivery carries, in the order they joined it: one query for a batch."""
-    await _settled(session)
     stmt = (
         select(*(DELIVERY_EVENT.c[name] for name in CarriedEvent._fields))
         .where(DELIVERY_EVENT.c.delivery_id.in_(set(delivery_ids)))
@@ -332,7 +327,6 @@ async def events_of(
 
 
 async def event_ids_of(session: AsyncSession, delivery_ids: list[str]) -> dict[str, list[str]]:
-    await _settled(session)
     stmt = (
         select(DeliveryEvent.delivery_id, DeliveryEvent.event_id)
         .where(col(DeliveryEvent.delivery_id).in_(delivery_ids))
@@ -344,10 +338,10 @@ async def event_ids_of(session: AsyncSession, delivery_ids: list[str]) -> dict[s
     return found
 
 
-async def cancel_unsent_of_alert(session: AsyncSession, alert_key: str, reason: str) -> None:
+async def cancel_unsent_of_alert(uow: UnitOfWork, alert_key: str, reason: str) -> None:
     """Cancels the notifications about one alert that have not been attempted yet."""
-    await _settled(session)
-    await session.exec(
+    await _settled(uow)
+    await uow.session.exec(
         update(Delivery)
         .where(
             col(Delivery.alert_key) == alert_key,
@@ -366,7 +360,6 @@ async def list_page(
     limit: int,
     after: CreatedKey | None,
 ) -> list[Delivery]:
-    await _settled(session)
     stmt = select(Delivery)
     if subscription_ids is not None:
         stmt = stmt.where(col(Delivery.subscription_id).in_(subscription_ids))
@@ -380,7 +373,6 @@ async def list_page(
 async def dead_letters(
     session: AsyncSession, *, subscription_ids: list[str] | None, delivery_ids: list[str] | None
 ) -> list[Delivery]:
-    await _settled(session)
     stmt = select(Delivery).where(Delivery.status == DeliveryStatus.DEAD)
     if subscription_ids is not None:
         stmt = stmt.where(col(Delivery.subscription_id).in_(subscription_ids))
@@ -390,7 +382,6 @@ async def dead_letters(
 
 
 async def attempts_of(session: AsyncSession, delivery_ids: list[str]) -> list[DeliveryAttempt]:
-    await _settled(session)
     stmt = (
         select(DeliveryAttempt)
         .where(col(DeliveryAttempt.delivery_id).in_(delivery_ids))
@@ -401,7 +392,6 @@ async def attempts_of(session: AsyncSession, delivery_ids: list[str]) -> list[De
 
 async def queue_figures(session: AsyncSession) -> tuple[int, int, int]:
     """(pending, pending after at least one failure, dead letters), for the gauges."""
-    await _settled(session)
     pending = select(func.count()).where(Delivery.status == DeliveryStatus.PENDING)
     retrying = pending.where(col(Delivery.attempts) > col(Delivery.attempts_before_replay))
     dead = select(func.count()).where(Delivery.status == DeliveryStatus.DEAD)
@@ -495,3 +485,32 @@ async def oldest_queued(session: AsyncSession, which: Any) -> dt.datetime | None
         await session.exec(select(func.min(Delivery.created_at)).where(which))
     ).one()
     return found
+
+
+async def carrying(
+    session: AsyncSession, subscription_id: str, event_id: str
+) -> DeliveryEvent | None:
+    """The row that made `event_id` part of a notification to the subscription (at most one:
+    the pair is unique), with the CloudEvent as it was carried. For reads (explain): a write's
+    rows queued for commit are not among them."""
+    stmt = select(DeliveryEvent).where(
+        DeliveryEvent.subscription_id == subscription_id, DeliveryEvent.event_id == event_id
+    )
+    return (await session.exec(stmt)).first()
+
+
+async def follow_ups(
+    session: AsyncSession, subscription_id: str, alert_key: str, kinds: Sequence[str]
+) -> list[Delivery]:
+    """The reminders and escalations of one alert sent for a subscription, oldest first (for
+    reads, as carrying)."""
+    stmt = (
+        select(Delivery)
+        .where(
+            Delivery.subscription_id == subscription_id,
+            Delivery.alert_key == alert_key,
+            col(Delivery.kind).in_(list(kinds)),
+        )
+        .order_by(col(Delivery.created_at), col(Delivery.id))
+    )
+    return list((await session.exec(stmt)).all())

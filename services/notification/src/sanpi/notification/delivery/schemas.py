@@ -25,7 +25,10 @@ class DeliveryPublic(BaseModel):
     id: str = Field(description="also the webhook-id header the receiver saw")
     subscription_id: str
     channel: str
-    kind: str = Field(description="EVENT, DIGEST (grouped alerts), REPEAT or ESCALATION")
+    kind: str = Field(
+        description="EVENT, DIGEST (grouped alerts), REPEAT, ESCALATION, TEST, DAILY_DIGEST or "
+        "XUN_DIGEST (a subscription's scheduled digest)"
+    )
     alert_key: str | None
     severity: str | None
     event_id: str = Field(description="the first event carried")

@@ -21,7 +21,17 @@ from sanpi.events import (
     NotificationEndpointDisabled,
     NotificationFailed,
 )
-from sanpi.kit import CAMPAIGN_TZ, Database, Page, Principal, Role, enqueue, utcnow
+from sanpi.kit import (
+    CAMPAIGN_TZ,
+    CommitSignal,
+    Database,
+    Page,
+    Principal,
+    Role,
+    Slot,
+    UnitOfWork,
+    utcnow,
+)
 from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.kit.retention import Retained
 from sanpi.kit.sealing import SecretBox, SecretUnavailable
@@ -47,6 +57,7 @@ from sanpi.notification.delivery.schemas import (
     Skipped,
 )
 from sanpi.notification.delivery.timing import quiet_until, retry_delay
+from sanpi.notification.digests import message as digest_message
 from sanpi.notification.escalation import repository as alerts
 from sanpi.notification.routing.filters import Filter, Routing, matches
 from sanpi.notification.settings import NotificationSettings
@@ -57,8 +68,8 @@ from sanpi.notification.subscriptions.repository import SubscriptionRow
 from sanpi.notification.supervision import repository as supervision_items
 from sanpi.notification.supervision.models import SupervisionItem
 
-# Marks a session that created deliveries, so that the worker wakes when it commits.
-DELIVERIES_PENDING = "deliveries_pending"
+# Set when a transaction that queued deliveries commits: the delivery worker wakes.
+DELIVERIES_PENDING = CommitSignal("deliveries")
 # Events are stamped by another service's clock: a few seconds of disagreement must not drop
 # an event that happened as the subscription was being made.
 CLOCK_SKEW = dt.timedelta(seconds=5)
@@ -145,34 +156,67 @@ TEST_TEXT = {
 }
 
 
-def queue_test(session: AsyncSession, subscription: Subscription, *, now: dt.datetime) -> Delivery:
+def queue_test(uow: UnitOfWork, subscription: Subscription, *, now: dt.datetime) -> Delivery:
     """Queues a test notification to the subscription's channel, at once (quiet hours aside),
     with the retries and delivery log of any other. Its body names the subscription."""
-    event_id = str(uuid.uuid4())
     language = "en" if subscription.language == "en" else "zh"
-    event = {
-        "specversion": "1.0",
-        "id": event_id,
-        "source": "/sanpi/notification",
-        "type": TEST_EVENT_TYPE,
-        "subject": subscription.id,
-        "time": now.isoformat(),
-        "datacontenttype": "application/json",
-        "data": {"subscription_id": subscription.id, "message": TEST_TEXT[language]},
-    }
-    delivery = new_delivery(
-        session,
+    data = {"subscription_id": subscription.id, "message": TEST_TEXT[language]}
+    return queue_own_event(
+        uow,
         subscription,
         kind=Kind.TEST,
-        event_id=event_id,
         event_type=TEST_EVENT_TYPE,
-        event_time=now,
-        release=now,
+        data=data,
+        event_id=str(uuid.uuid4()),
         now=now,
         urgent=True,
     )
+
+
+def own_event(
+    subscription_id: str, *, event_type: str, data: dict[str, Any], event_id: str, now: dt.datetime
+) -> dict[str, Any]:
+    """A CloudEvent of this service's own that exists only inside the notification carrying it
+    (a test message, a digest): not a domain event, never on Kafka."""
+    return {
+        "specversion": "1.0",
+        "id": event_id,
+        "source": "/sanpi/notification",
+        "type": event_type,
+        "subject": subscription_id,
+        "time": now.isoformat(),
+        "datacontenttype": "application/json",
+        "data": data,
+    }
+
+
+def queue_own_event(
+    uow: UnitOfWork,
+    subscription: Subscription,
+    *,
+    kind: Kind,
+    event_type: str,
+    data: dict[str, Any],
+    event_id: str,
+    now: dt.datetime,
+    urgent: bool,
+) -> Delivery:
+    """Queues a notification carrying one of this service's own events (`own_event`); an urgent
+    one leaves at once, quiet hours aside, and the others wait for their end."""
+    event = own_event(subscription.id, event_type=event_type, data=data, event_id=event_id, now=now)
+    delivery = new_delivery(
+        uow,
+        subscription,
+        kind=kind,
+        event_id=event_id,
+        event_type=event_type,
+        event_time=now,
+        release=now,
+        now=now,
+        urgent=urgent,
+    )
     repository.add(
-        session,
+        uow.session,
         DeliveryEvent(
             delivery_id=delivery.id,
             subscription_id=subscription.id,
@@ -184,27 +228,28 @@ def queue_test(session: AsyncSession, subscription: Subscription, *, now: dt.dat
     return delivery
 
 
-def new_delivery(session: AsyncSession, subscription: Subscription, **values: Any) -> Delivery:
+def new_delivery(uow: UnitOfWork, subscription: Subscription, **values: Any) -> Delivery:
     """Queues one notification (reminders and escalations: rare, so through the ORM)."""
     delivery = Delivery(**delivery_values(subscription, **values))
-    repository.add(session, delivery)
-    session.info[DELIVERIES_PENDING] = True
+    repository.add(uow.session, delivery)
+    uow.wake(DELIVERIES_PENDING)
     return delivery
 
 
+Routable = list[tuple[SubscriptionRow, Filter]]
 # The routable subscriptions of a transaction, read once: a consumer batch of 50 events routes
 # against one read. Nothing a consumer transaction does changes a subscription.
-ROUTABLE = "routable_subscriptions"
+ROUTABLE: Slot[Routable] = Slot("notification.routable_subscriptions", list)
 
 
-async def _routable(session: AsyncSession) -> list[tuple[SubscriptionRow, Filter]]:
-    found: list[tuple[SubscriptionRow, Filter]] | None = session.info.get(ROUTABLE)
+async def _routable(uow: UnitOfWork) -> Routable:
+    found = uow.peek(ROUTABLE)
     if found is None:
         found = [
             (row, subscription_rules.filter_of(row))
-            for row in await subscriptions.active_queued(session)
+            for row in await subscriptions.active_queued(uow.session)
         ]
-        session.info[ROUTABLE] = found
+        uow.put(ROUTABLE, found)
     return found
 
 
@@ -216,12 +261,22 @@ class Urgent:
     alert_key: str
 
 
-def is_history(event: CloudEvent, settings: NotificationSettings) -> bool:
+def hears(subscription: Subscription | SubscriptionRow, event_time: dt.datetime) -> bool:
+    """Whether an event of `event_time` happened after the subscription was made (it hears
+    nothing older: a replay of old topics, a rebuilt projection or a new consumer group must
+    not flood it with history)."""
+    return event_time >= subscription.created_at - CLOCK_SKEW
+
+
+def is_history(
+    event: CloudEvent, settings: NotificationSettings, *, at: dt.datetime | None = None
+) -> bool:
     """Whether `event` is older than the delivery log keeps: then it notifies no one, since the
     deliveries that would say it was notified may be gone (the pruner), and its id may have left
-    the consumer inbox. Real time, as the log's own: the rules' clock may be set to any day."""
+    the consumer inbox. Real time, as the log's own: the rules' clock may be set to any day
+    (`at`: when it was consumed, for explaining it later)."""
     keep_days = settings.delivery_retention_days
-    return keep_days > 0 and event.time < utcnow() - dt.timedelta(days=keep_days)
+    return keep_days > 0 and event.time < (at or utcnow()) - dt.timedelta(days=keep_days)
 
 
 def retained(settings: NotificationSettings) -> list[Retained]:
@@ -244,7 +299,7 @@ def retained(settings: NotificationSettings) -> list[Retained]:
 
 
 async def fan_out(
-    session: AsyncSession,
+    uow: UnitOfWork,
     event: CloudEvent,
     routing: Routing,
     *,
@@ -255,12 +310,10 @@ async def fan_out(
     returns the notifications queued for urgent (red) alerts, which the escalation area follows."""
     if is_history(event, settings):
         return []
-    # A subscription hears what happens after it was made: a replay of old topics (a rebuilt
-    # projection, a new consumer group) does not flood it with history.
     wanted = [
         subscription
-        for subscription, conditions in await _routable(session)
-        if event.time >= subscription.created_at - CLOCK_SKEW and matches(conditions, routing)
+        for subscription, conditions in await _routable(uow)
+        if hears(subscription, event.time) and matches(conditions, routing)
     ]
     if not wanted:
         return []
@@ -273,9 +326,9 @@ async def fan_out(
     plain = not urgent and group_key is None
     ids = {s.id for s in wanted}
     if plain:
-        routed = repository.queued_among(session, ids, event.id)
+        routed = repository.queued_among(uow, ids, event.id)
     else:
-        routed = await repository.routed_among(session, ids, event.id)
+        routed = await repository.routed_among(uow, ids, event.id)
     payload = event.model_dump_json(exclude_none=True)
     new: list[dict[str, Any]] = []
     carried: list[dict[str, Any]] = []
@@ -285,7 +338,7 @@ async def fan_out(
             continue
         delivery_id = None
         if group_key is not None:
-            group = await repository.open_group(session, subscription.id, group_key)
+            group = await repository.open_group(uow, subscription.id, group_key)
             if group is not None:
                 group.kind = Kind.DIGEST
                 # Each alert that joins restarts the quiet period, so a pass that is consumed
@@ -297,7 +350,7 @@ async def fan_out(
                 )
                 if group.held_until is None and extended > group.next_attempt_at:
                     group.next_attempt_at = extended
-                repository.add(session, group)
+                repository.add(uow.session, group)
                 delivery_id = group.id
         if delivery_id is None:
             release = now
@@ -334,9 +387,9 @@ async def fan_out(
                 "payload": payload,
             }
         )
-    repository.queue(session, new, carried, unchecked=event.id if plain else None)
+    repository.queue(uow, new, carried, unchecked=event.id if plain else None)
     if new:
-        session.info[DELIVERIES_PENDING] = True
+        uow.wake(DELIVERIES_PENDING)
     return created
 
 
@@ -381,6 +434,7 @@ class Content(Protocol):
 
 
 ABOUT_ALERT = (Kind.REPEAT, Kind.ESCALATION, Kind.SUPERVISION)
+SCHEDULED_DIGESTS = (Kind.DAILY_DIGEST, Kind.XUN_DIGEST)
 
 # The webhook body's media type: one event is sent as the CloudEvent itself, in the HTTP
 # binding's structured mode (a CloudEvents SDK's from_http reads it); a digest, reminder or
@@ -435,16 +489,19 @@ async def _content(
         item = await supervision_items.get(session, delivery.supervision_id)
         if item is None:
             return None
-    message = render(
-        Kind(delivery.kind),
-        events,
-        language=language,
-        project_names={k: v for k, v in names.items() if v},
-        repeat=delivery.repeat,
-        level=delivery.escalation_level,
-        contact=delivery.target or "",
-        supervision=_supervision_of(item) if item is not None else None,
-    )
+    if delivery.kind in SCHEDULED_DIGESTS:
+        message = digest_message.render(events[0], language=language)
+    else:
+        message = render(
+            Kind(delivery.kind),
+            events,
+            language=language,
+            project_names={k: v for k, v in names.items() if v},
+            repeat=delivery.repeat,
+            level=delivery.escalation_level,
+            contact=delivery.target or "",
+            supervision=_supervision_of(item) if item is not None else None,
+        )
     if single_event(delivery.kind, len(raw)):
         body = raw[0].encode()  # the CloudEvent itself, byte for byte
     else:
@@ -486,7 +543,8 @@ async def claim_due(
     worker that dies mid-send leaves them to be retried, not lost. `box` opens the signing
     secrets."""
     claimed: list[Claimed] = []
-    async with db.transaction() as session:
+    async with db.transaction() as uow:
+        session = uow.session
         due, owners = await repository.due(session, now=now, limit=limit)
         if not due:
             return ClaimBatch([], full=False)
@@ -648,24 +706,25 @@ async def record_results(
     The whole claimed batch is one transaction (one write lock and one commit instead of one
     per delivery); should that fail, one transaction per result."""
     try:
-        async with db.transaction() as session:
-            return await _record(session, done, settings=settings, now=now, rng=rng)
+        async with db.transaction() as uow:
+            return await _record(uow, done, settings=settings, now=now, rng=rng)
     except Exception:
         statuses: list[DeliveryStatus] = []
         for one in done:
-            async with db.transaction() as session:
-                statuses += await _record(session, [one], settings=settings, now=now, rng=rng)
+            async with db.transaction() as uow:
+                statuses += await _record(uow, [one], settings=settings, now=now, rng=rng)
         return statuses
 
 
 async def _record(
-    session: AsyncSession,
+    uow: UnitOfWork,
     done: Sequence[tuple[Claimed, AttemptResult]],
     *,
     settings: NotificationSettings,
     now: dt.datetime,
     rng: random.Random,
 ) -> list[DeliveryStatus]:
+    session = uow.session
     deliveries, owners = await repository.sent(session, [c.delivery_id for c, _r in done])
     health = {sid: Health.of(row) for sid, row in owners.items()}
     statuses: list[DeliveryStatus] = []
@@ -696,10 +755,10 @@ async def _record(
         )
         own = health.get(delivery.subscription_id) if claimed.own_endpoint else None
         if result.delivered:
-            changes[delivery.id] = _delivered(session, delivery, own, claimed, now)
+            changes[delivery.id] = _delivered(uow, delivery, own, claimed, now)
         else:
             changes[delivery.id] = _failed(
-                session, delivery, own, claimed, result, settings=settings, now=now, rng=rng
+                uow, delivery, own, claimed, result, settings=settings, now=now, rng=rng
             )
         statuses.append(DeliveryStatus(changes[delivery.id].get("status", delivery.status)))
     await repository.insert_attempts(session, attempts)
@@ -711,7 +770,7 @@ async def _record(
 
 
 def _delivered(
-    session: AsyncSession,
+    uow: UnitOfWork,
     delivery: SentDelivery,
     own: Health | None,
     claimed: Claimed,
@@ -725,8 +784,7 @@ def _delivered(
     latency_s = max(0.0, (now - delivery.event_time).total_seconds())
     metrics.NOTIFICATIONS.labels(claimed.channel, "delivered").inc()
     metrics.DELIVERY_LATENCY.labels(claimed.channel).observe(latency_s)
-    enqueue(
-        session,
+    uow.publish(
         NotificationDelivered(
             subscription_id=delivery.subscription_id,
             channel=claimed.channel,
@@ -740,7 +798,7 @@ def _delivered(
 
 
 def _failed(
-    session: AsyncSession,
+    uow: UnitOfWork,
     delivery: SentDelivery,
     own: Health | None,
     claimed: Claimed,
@@ -762,8 +820,7 @@ def _failed(
         if disabled is not None:
             own.active = False
             own.disabled_reason = disabled
-            enqueue(
-                session,
+            uow.publish(
                 NotificationEndpointDisabled(
                     subscription_id=own.subscription.id,
                     channel=own.subscription.channel,
@@ -790,8 +847,7 @@ def _failed(
             rng=rng,
         )
         change = {"last_error": last_error, "next_attempt_at": now + dt.timedelta(seconds=delay)}
-    enqueue(
-        session,
+    uow.publish(
         NotificationFailed(
             subscription_id=delivery.subscription_id,
             channel=claimed.channel,
@@ -857,10 +913,11 @@ async def list_deliveries(
 
 
 async def replay_dead_letters(
-    session: AsyncSession, *, body: ReplayRequest, principal: Principal, now: dt.datetime
+    uow: UnitOfWork, *, body: ReplayRequest, principal: Principal, now: dt.datetime
 ) -> ReplayResult:
     """Puts dead letters back in the queue with a full set of attempts; those of a disabled or
     deleted subscription stay dead until it is re-enabled (PATCH active=true)."""
+    session = uow.session
     ids = await _visible_subscriptions(session, principal, body.subscription_id)
     rows = await repository.dead_letters(
         session, subscription_ids=ids, delivery_ids=body.delivery_ids or None
@@ -878,7 +935,7 @@ async def replay_dead_letters(
         repository.add(session, delivery)
         result.replayed.append(delivery.id)
     if result.replayed:
-        session.info[DELIVERIES_PENDING] = True
+        uow.wake(DELIVERIES_PENDING)
     return result
 
 

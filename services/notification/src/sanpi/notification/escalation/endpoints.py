@@ -14,7 +14,7 @@ from sanpi.kit import (
     Authenticated,
     ReadSessionDep,
     RuntimeDep,
-    SessionDep,
+    UnitOfWorkDep,
     Writer,
 )
 from sanpi.notification.escalation import repository, service
@@ -33,14 +33,14 @@ states_router = APIRouter(tags=["alerts"])
 async def acknowledge_alert(
     alert_key: str,
     principal: Writer,
-    session: SessionDep,
+    uow: UnitOfWorkDep,
     runtime: RuntimeDep,
     body: AcknowledgeRequest | None = None,
 ) -> AlertAcknowledgement:
     """Acknowledges an alert, with an optional note: its reminders stop and it does not escalate
     (again). Needs write rights on the alert's park; a second acknowledgement changes nothing."""
     state = await service.acknowledge(
-        session,
+        uow,
         alert_key=alert_key,
         principal=principal,
         now=runtime.clock.now(),

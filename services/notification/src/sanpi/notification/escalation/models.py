@@ -33,6 +33,11 @@ class AlertState(SQLModel, table=True):
     acknowledged_by: str | None = Field(default=None, max_length=128)
     # What the person who acknowledged wrote (e.g. 已电话督办, 企业承诺6月底前开工).
     acknowledgement_note: str | None = Field(default=None, max_length=500)
+    # Its last spell of red, as this service learnt of it (its own clock, so that each spell
+    # is "turned red" in exactly one digest however late the events arrive): since when, and
+    # when it ended (resolved, or fallen below red); null while still red.
+    red_since: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    red_ended_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

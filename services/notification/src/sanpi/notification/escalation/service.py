@@ -26,9 +26,9 @@ from sanpi.kit import (
     NotFound,
     Principal,
     Role,
+    UnitOfWork,
     decode_cursor,
     encode_cursor,
-    enqueue,
 )
 from sanpi.notification import metrics
 from sanpi.notification.channels.templates import Kind
@@ -45,15 +45,17 @@ TIMER_BATCH = 200
 
 
 async def apply_alert(
-    session: AsyncSession, event: CloudEvent, data: AlertEvent, *, now: dt.datetime
+    uow: UnitOfWork, event: CloudEvent, data: AlertEvent, *, now: dt.datetime
 ) -> None:
     """Keeps the alert's state. A new raise or a rise in severity clears an acknowledgement (an
     ack of a yellow alert does not cover it turning red); resolving, or falling below red, stops
     every repeat and escalation, and cancels what was not sent yet."""
+    session = uow.session
     state = await repository.get(session, data.alert_key)
     if state is not None and event.time < state.last_event_time:
         return  # an older event arriving late: the state already moved past it
     previous = Severity(state.severity) if state is not None else None
+    was_red = state is not None and state.firing and previous is Severity.RED
     if state is None:
         state = AlertState(
             alert_key=data.alert_key,
@@ -69,6 +71,11 @@ async def apply_alert(
         state.acknowledgement_note = None
     state.severity = data.severity
     state.firing = not isinstance(data, AlertResolved)
+    is_red = state.firing and data.severity is Severity.RED
+    if is_red and not was_red:
+        state.red_since, state.red_ended_at = now, None
+    elif was_red and not is_red:
+        state.red_ended_at = now
     state.park = data.park
     state.project_id = data.project_id
     state.responsible_unit = data.responsible_unit
@@ -80,13 +87,13 @@ async def apply_alert(
     repository.save(session, state)
     if isinstance(data, AlertResolved):
         await repository.delete_follows_of(session, data.alert_key)
-        await deliveries.cancel_unsent_of_alert(session, data.alert_key, "the alert resolved")
+        await deliveries.cancel_unsent_of_alert(uow, data.alert_key, "the alert resolved")
     elif data.severity is not Severity.RED:
         await repository.delete_follows_of(session, data.alert_key)
 
 
 async def follow(
-    session: AsyncSession,
+    uow: UnitOfWork,
     subscription_id: str,
     alert_key: str,
     *,
@@ -94,10 +101,10 @@ async def follow(
     settings: NotificationSettings,
 ) -> None:
     """Starts the repeat and escalation clocks of a red alert a subscription was just told about."""
-    if await repository.follow_of(session, subscription_id, alert_key) is not None:
+    if await repository.follow_of(uow.session, subscription_id, alert_key) is not None:
         return
     repository.save(
-        session,
+        uow.session,
         AlertFollow(
             subscription_id=subscription_id,
             alert_key=alert_key,
@@ -111,7 +118,7 @@ async def follow(
 
 
 async def acknowledge(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     alert_key: str,
     principal: Principal,
@@ -121,6 +128,7 @@ async def acknowledge(
     """Acknowledges an alert for everyone, with an optional note: repeats and escalation stop.
     Needs write rights on the alert's park; an alert about the whole district (no park) is an
     admin's to acknowledge. Acknowledging twice keeps the first acknowledgement."""
+    session = uow.session
     state = await repository.get(session, alert_key)
     if state is None:
         raise NotFound(f"alert {alert_key} not known to the notification service")
@@ -139,8 +147,7 @@ async def acknowledge(
     for tracked in await repository.follows_of(session, alert_key):
         subscription = await subscriptions.get(session, tracked.subscription_id)
         if subscription is not None:
-            enqueue(
-                session,
+            uow.publish(
                 NotificationAcknowledged(
                     subscription_id=subscription.id,
                     channel=subscription.channel,
@@ -195,7 +202,8 @@ def _still_pressing(state: AlertState, subscription: Subscription) -> bool:
 
 async def run_timers(db: Database, *, now: dt.datetime, settings: NotificationSettings) -> int:
     """Sends due repeats and takes due escalation steps; returns how many follows it touched."""
-    async with db.transaction() as session:
+    async with db.transaction() as uow:
+        session = uow.session
         due = await repository.due_follows(session, now, TIMER_BATCH)
         for tracked in due:
             state = await repository.get(session, tracked.alert_key)
@@ -204,15 +212,15 @@ async def run_timers(db: Database, *, now: dt.datetime, settings: NotificationSe
                 await repository.delete_follow(session, tracked)
                 continue
             if tracked.next_repeat_at <= now:
-                _repeat(session, tracked, state, subscription, now=now, settings=settings)
+                _repeat(uow, tracked, state, subscription, now=now, settings=settings)
             if tracked.next_escalation_at is not None and tracked.next_escalation_at <= now:
-                await _escalate(session, tracked, state, subscription, now=now, settings=settings)
+                await _escalate(uow, tracked, state, subscription, now=now, settings=settings)
             repository.save(session, tracked)
         return len(due)
 
 
 def _about_alert(
-    session: AsyncSession,
+    uow: UnitOfWork,
     subscription: Subscription,
     state: AlertState,
     kind: Kind,
@@ -222,7 +230,7 @@ def _about_alert(
 ) -> None:
     """A reminder or escalation message about the alert's latest state, sent at once."""
     delivery.new_delivery(
-        session,
+        uow,
         subscription,
         kind=kind,
         event_id=state.last_event_id,
@@ -238,7 +246,7 @@ def _about_alert(
 
 
 def _repeat(
-    session: AsyncSession,
+    uow: UnitOfWork,
     tracked: AlertFollow,
     state: AlertState,
     subscription: Subscription,
@@ -249,11 +257,11 @@ def _repeat(
     tracked.repeats += 1
     # From now, not from the missed slot: a service that was down sends one reminder, not a burst.
     tracked.next_repeat_at = now + dt.timedelta(seconds=settings.red_repeat_interval_s)
-    _about_alert(session, subscription, state, Kind.REPEAT, now=now, repeat=tracked.repeats)
+    _about_alert(uow, subscription, state, Kind.REPEAT, now=now, repeat=tracked.repeats)
 
 
 async def _escalate(
-    session: AsyncSession,
+    uow: UnitOfWork,
     tracked: AlertFollow,
     state: AlertState,
     subscription: Subscription,
@@ -276,8 +284,7 @@ async def _escalate(
         district=settings.escalation_district_contact,
     )
     metrics.ESCALATIONS.labels(str(tracked.level)).inc()
-    enqueue(
-        session,
+    uow.publish(
         NotificationEscalated(
             subscription_id=subscription.id,
             channel=Channel.EMAIL if ladder.is_address(contact) else subscription.channel,
@@ -289,7 +296,7 @@ async def _escalate(
         ),
     )
     item_sent = await supervision.open_for(
-        session,
+        uow,
         state,
         subscription,
         level=tracked.level,
@@ -299,7 +306,7 @@ async def _escalate(
     )
     if not item_sent and ladder.is_address(contact):
         _about_alert(
-            session,
+            uow,
             subscription,
             state,
             Kind.ESCALATION,

@@ -13,7 +13,7 @@ from sanpi.kit import (
     Page,
     ReadSessionDep,
     RuntimeDep,
-    SessionDep,
+    UnitOfWorkDep,
 )
 from sanpi.notification.inbox import service
 from sanpi.notification.inbox.schemas import InboxItem
@@ -37,9 +37,9 @@ async def list_inbox(
 
 @router.post("/{item_id}/ack", response_model=InboxItem)
 async def acknowledge_item(
-    item_id: str, principal: Authenticated, session: SessionDep, runtime: RuntimeDep
+    item_id: str, principal: Authenticated, uow: UnitOfWorkDep, runtime: RuntimeDep
 ) -> InboxItem:
     """Acknowledges one inbox item (not the alert itself: that is POST /v1/alerts/{key}/ack)."""
     return await service.acknowledge(
-        session, item_id=item_id, principal=principal, now=runtime.clock.now()
+        uow, item_id=item_id, principal=principal, now=runtime.clock.now()
     )

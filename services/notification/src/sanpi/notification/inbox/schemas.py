@@ -10,7 +10,9 @@ from pydantic import BaseModel, Field
 class InboxItem(BaseModel):
     id: str
     subscription_id: str
-    kind: str = Field(description="EVENT, DIGEST (grouped alerts) or REPEAT")
+    kind: str = Field(
+        description="EVENT, DIGEST (grouped alerts), REPEAT, DAILY_DIGEST or XUN_DIGEST"
+    )
     alert_key: str | None
     severity: str | None
     subject: str = Field(description="in the subscription's language")

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import NotificationAcknowledged
-from sanpi.kit import NotFound, Page, Principal, Role, enqueue
+from sanpi.kit import NotFound, Page, Principal, Role, UnitOfWork
 from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.notification.delivery import service as delivery_rules
 from sanpi.notification.delivery.models import Delivery, DeliveryStatus
@@ -65,9 +65,10 @@ async def list_items(
 
 
 async def acknowledge(
-    session: AsyncSession, *, item_id: str, principal: Principal, now: dt.datetime
+    uow: UnitOfWork, *, item_id: str, principal: Principal, now: dt.datetime
 ) -> InboxItem:
     """Marks one item read and handled; acknowledging twice keeps the first acknowledgement."""
+    session = uow.session
     delivery = await repository.get(session, item_id)
     subscription = await subscriptions.get(session, delivery.subscription_id) if delivery else None
     if (
@@ -81,8 +82,7 @@ async def acknowledge(
         delivery.acknowledged_at = now
         delivery.acknowledged_by = principal.subject
         repository.save(session, delivery)
-        enqueue(
-            session,
+        uow.publish(
             NotificationAcknowledged(
                 subscription_id=subscription.id,
                 channel=Channel.INBOX,

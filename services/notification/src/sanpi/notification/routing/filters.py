@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sanpi.events import SEVERITY_ORDER, Severity
 
@@ -55,25 +56,87 @@ def type_matches(patterns: Iterable[str], event_type: str) -> bool:
     )
 
 
+# Each condition of a filter: (its Filter field, the Routing attribute it reads, the test).
+# The test answers None when the filter does not set the condition (everything passes), else
+# whether the event passes. Dispatch (`matches`) and "why was I (not) notified" (`checks`) both
+# walk this one table, so they cannot disagree.
+Test = Callable[[Filter, Routing], bool | None]
+
+
+def _event_types(wanted: Filter, event: Routing) -> bool | None:
+    return type_matches(wanted.event_types, event.event_type) if wanted.event_types else None
+
+
+def _min_severity(wanted: Filter, event: Routing) -> bool | None:
+    if wanted.min_severity is None:
+        return None
+    return (
+        event.severity is not None
+        and SEVERITY_ORDER[event.severity] >= SEVERITY_ORDER[wanted.min_severity]
+    )
+
+
+def _parks(wanted: Filter, event: Routing) -> bool | None:
+    return event.park in wanted.parks if wanted.parks else None
+
+
+def _chain_tags(wanted: Filter, event: Routing) -> bool | None:
+    return event.chain_tag in wanted.chain_tags if wanted.chain_tags else None
+
+
+def _categories(wanted: Filter, event: Routing) -> bool | None:
+    return event.category in wanted.categories if wanted.categories else None
+
+
+def _periods(wanted: Filter, event: Routing) -> bool | None:
+    return bool(wanted.periods & event.periods) if wanted.periods else None
+
+
+def _project_ids(wanted: Filter, event: Routing) -> bool | None:
+    return event.project_id in wanted.project_ids if wanted.project_ids else None
+
+
+def _min_investment(wanted: Filter, event: Routing) -> bool | None:
+    if wanted.min_investment is None:
+        return None
+    return event.total_investment is not None and event.total_investment >= wanted.min_investment
+
+
+CONDITIONS: tuple[tuple[str, str, Test], ...] = (
+    ("event_types", "event_type", _event_types),
+    ("min_severity", "severity", _min_severity),
+    ("parks", "park", _parks),
+    ("chain_tags", "chain_tag", _chain_tags),
+    ("categories", "category", _categories),
+    ("periods", "periods", _periods),
+    ("project_ids", "project_id", _project_ids),
+    ("min_investment", "total_investment", _min_investment),
+)
+
+
 def matches(wanted: Filter, event: Routing) -> bool:
     """Whether `event` passes every condition of `wanted`."""
-    if not type_matches(wanted.event_types, event.event_type):
-        return False
-    if wanted.min_severity is not None and (
-        event.severity is None
-        or SEVERITY_ORDER[event.severity] < SEVERITY_ORDER[wanted.min_severity]
-    ):
-        return False
-    if wanted.parks and event.park not in wanted.parks:
-        return False
-    if wanted.chain_tags and event.chain_tag not in wanted.chain_tags:
-        return False
-    if wanted.categories and event.category not in wanted.categories:
-        return False
-    if wanted.periods and not (wanted.periods & event.periods):
-        return False
-    if wanted.project_ids and event.project_id not in wanted.project_ids:
-        return False
-    return wanted.min_investment is None or (
-        event.total_investment is not None and event.total_investment >= wanted.min_investment
-    )
+    return all(test(wanted, event) is not False for _f, _a, test in CONDITIONS)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One condition of a filter applied to one event: what was asked, what the event carried,
+    and whether it passed (None: the filter does not set this condition)."""
+
+    condition: str  # the subscription's field, e.g. "parks"
+    attribute: str  # the event's routing attribute, e.g. "park"
+    wanted: Any
+    actual: Any
+    passed: bool | None
+
+
+def checks(wanted: Filter, event: Routing) -> list[Check]:
+    """Every condition of `wanted` against `event`, passed or not (`matches` is all of them
+    passing, or unset)."""
+    return [
+        Check(
+            name, attribute, getattr(wanted, name), getattr(event, attribute), test(wanted, event)
+        )
+        for name, attribute, test in CONDITIONS
+    ]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from sanpi.events import (
     AlertEvent,
     CloudEvent,
@@ -14,6 +12,7 @@ from sanpi.events import (
     ProjectListed,
     ProjectMasterData,
 )
+from sanpi.kit import Slot, UnitOfWork
 from sanpi.kit.projection import applies
 from sanpi.notification.routing import repository
 from sanpi.notification.routing.filters import Routing
@@ -21,39 +20,39 @@ from sanpi.notification.routing.models import ProjectView
 
 # The views a transaction has read or written, held here: the session's identity map holds its
 # objects weakly, so each event of a consumer batch about the same project read it again.
-VIEWS = "notification.project_views"
+VIEWS: Slot[dict[str, ProjectView | None]] = Slot("notification.project_views", dict)
+# The routing attributes of the projects a transaction routed events about (read with Core; a
+# write by `apply` drops the entry, and the next read sees it through autoflush).
+ROUTES: Slot[dict[str, repository.RoutingRow | None]] = Slot("notification.project_routes", dict)
 
 
-async def _view(session: AsyncSession, project_id: str) -> ProjectView | None:
-    views: dict[str, ProjectView | None] = session.info.setdefault(VIEWS, {})
+async def _view(uow: UnitOfWork, project_id: str) -> ProjectView | None:
+    views = uow.slot(VIEWS)
     if project_id not in views:
-        views[project_id] = await repository.get(session, project_id)
+        views[project_id] = await repository.get(uow.session, project_id)
     return views[project_id]
 
 
-def _save(session: AsyncSession, view: ProjectView) -> None:
-    session.info.setdefault(VIEWS, {})[view.project_id] = view
-    session.info.get(ROUTES, {}).pop(view.project_id, None)
-    repository.save(session, view)
+def _save(uow: UnitOfWork, view: ProjectView) -> None:
+    uow.slot(VIEWS)[view.project_id] = view
+    routes = uow.peek(ROUTES)
+    if routes is not None:
+        routes.pop(view.project_id, None)
+    repository.save(uow.session, view)
 
 
-# The routing attributes of the projects a transaction routed events about (read with Core; a
-# write by `apply` drops the entry, and the next read sees it through autoflush).
-ROUTES = "notification.project_routes"
-
-
-async def _route(session: AsyncSession, project_id: str) -> repository.RoutingRow | None:
-    routes: dict[str, repository.RoutingRow | None] = session.info.setdefault(ROUTES, {})
+async def _route(uow: UnitOfWork, project_id: str) -> repository.RoutingRow | None:
+    routes = uow.slot(ROUTES)
     if project_id not in routes:
-        routes[project_id] = await repository.routing_row(session, project_id)
+        routes[project_id] = await repository.routing_row(uow.session, project_id)
     return routes[project_id]
 
 
-async def prefetch(session: AsyncSession, batch: Sequence[EventData]) -> None:
+async def prefetch(uow: UnitOfWork, batch: Sequence[EventData]) -> None:
     """Reads the routing attributes of the projects a consumer batch's events are about in one
     query, instead of one query per project as the events are routed (at 50 events a batch,
     that query was one of ~2.3 statements an event). Alerts carry their own."""
-    routes: dict[str, repository.RoutingRow | None] = session.info.setdefault(ROUTES, {})
+    routes = uow.slot(ROUTES)
     wanted = {
         data.project_id
         for data in batch
@@ -63,17 +62,17 @@ async def prefetch(session: AsyncSession, batch: Sequence[EventData]) -> None:
     }
     if not wanted:
         return
-    found = {row.project_id: row for row in await repository.routing_rows(session, wanted)}
+    found = {row.project_id: row for row in await repository.routing_rows(uow.session, wanted)}
     for project_id in wanted:
         routes[project_id] = found.get(project_id)
 
 
-async def apply(session: AsyncSession, data: EventData) -> None:
+async def apply(uow: UnitOfWork, data: EventData) -> None:
     """Folds registry events into the projection: a registered/updated snapshot only when its
     version is above the one held; a listing adds its period (a set: any order builds the same,
     and no listing is ever withdrawn)."""
     if isinstance(data, ProjectMasterData):
-        view = await _view(session, data.project_id) or ProjectView(project_id=data.project_id)
+        view = await _view(uow, data.project_id) or ProjectView(project_id=data.project_id)
         if not applies(data.TYPE, data.project_id, incoming=data.version, held=view.version):
             return  # a late, older snapshot, or the same one again
         view.version = data.version
@@ -84,17 +83,17 @@ async def apply(session: AsyncSession, data: EventData) -> None:
         view.category = data.category
         view.responsible_unit = data.responsible_unit
         view.sponsor_leader = data.sponsor_leader
-        _save(session, view)
+        _save(uow, view)
     elif isinstance(data, ProjectListed):
-        view = await _view(session, data.project_id) or ProjectView(project_id=data.project_id)
+        view = await _view(uow, data.project_id) or ProjectView(project_id=data.project_id)
         if data.period not in view.periods:
             view.periods = sorted([*view.periods, data.period])
         if view.total_investment is None:
             view.total_investment = data.listed_total_investment
-        _save(session, view)
+        _save(uow, view)
 
 
-async def routing_of(session: AsyncSession, event: CloudEvent, data: EventData) -> Routing:
+async def routing_of(uow: UnitOfWork, event: CloudEvent, data: EventData) -> Routing:
     """Alerts carry their routing attributes; other project events borrow them from the projection."""
     if isinstance(data, AlertEvent):
         return Routing(
@@ -111,7 +110,7 @@ async def routing_of(session: AsyncSession, event: CloudEvent, data: EventData) 
             evaluation_id=data.evaluation_id,
         )
     if isinstance(data, ProjectEvent):
-        view = await _route(session, data.project_id)
+        view = await _route(uow, data.project_id)
         if view is None:
             return Routing(event_type=event.type, project_id=data.project_id)
         return Routing(

@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.kit import at_commit
+from sanpi.kit import Slot, UnitOfWork
 from sanpi.notification.stream.models import StreamEvent
 
 STREAM_EVENT: Table = StreamEvent.__table__  # type: ignore[attr-defined]
@@ -18,22 +18,23 @@ STREAM_EVENT: Table = StreamEvent.__table__  # type: ignore[attr-defined]
 
 # Appended rows, written at commit: one executemany for a consumer batch instead of one INSERT
 # per event. Nothing reads the log inside a consumer transaction.
-PENDING_ROWS = "notification.pending_stream"
+PENDING_ROWS: Slot[list[dict[str, Any]]] = Slot("notification.pending_stream", list)
 
 
-def add_once(session: AsyncSession, values: dict[str, Any]) -> None:
+def add_once(uow: UnitOfWork, values: dict[str, Any]) -> None:
     """Appends the event at commit unless the log has it already."""
-    pending: list[dict[str, Any]] | None = session.info.get(PENDING_ROWS)
+    pending = uow.peek(PENDING_ROWS)
     if pending is None:
-        pending = session.info[PENDING_ROWS] = []
-        at_commit(session, PENDING_ROWS, _write)
+        pending = uow.put(PENDING_ROWS, [])
+        uow.at_commit(PENDING_ROWS.name, _write)
     pending.append(values)
 
 
-async def _write(session: AsyncSession) -> None:
-    pending: list[dict[str, Any]] = session.info.pop(PENDING_ROWS, [])
+async def _write(uow: UnitOfWork) -> None:
+    pending = uow.take(PENDING_ROWS)
     if not pending:
         return
+    session = uow.session
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(STREAM_EVENT).on_conflict_do_nothing(index_elements=["event_id"])
     await session.exec(stmt, params=pending)
@@ -55,3 +56,8 @@ async def after(session: AsyncSession, seq: int, limit: int) -> list[StreamEvent
 
 async def prune(session: AsyncSession, before: dt.datetime) -> None:
     await session.exec(delete(StreamEvent).where(col(StreamEvent.appended_at) < before))
+
+
+async def by_event_id(session: AsyncSession, event_id: str) -> StreamEvent | None:
+    stmt = select(StreamEvent).where(StreamEvent.event_id == event_id)
+    return (await session.exec(stmt)).first()

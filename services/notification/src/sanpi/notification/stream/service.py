@@ -7,10 +7,8 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from sanpi.events import CloudEvent, Severity
-from sanpi.kit import Database
+from sanpi.kit import Database, UnitOfWork
 from sanpi.notification.routing.filters import Filter, Routing, matches
 from sanpi.notification.stream import repository
 from sanpi.notification.stream.models import StreamEvent
@@ -28,7 +26,8 @@ def _routing_json(routing: Routing) -> dict[str, Any]:
     return values
 
 
-def _routing_of(values: dict[str, Any]) -> Routing:
+def routing_of(values: dict[str, Any]) -> Routing:
+    """The routing the log stored with an event (its JSON form) as dispatch used it."""
     fields = dict(values)
     fields["periods"] = frozenset(fields.get("periods") or ())
     if fields.get("severity"):
@@ -36,10 +35,10 @@ def _routing_of(values: dict[str, Any]) -> Routing:
     return Routing(**fields)
 
 
-def append(session: AsyncSession, event: CloudEvent, routing: Routing, *, now: dt.datetime) -> None:
+def append(uow: UnitOfWork, event: CloudEvent, routing: Routing, *, now: dt.datetime) -> None:
     """Adds the event to the log once (a redelivered record is not appended again)."""
     repository.add_once(
-        session,
+        uow,
         {
             "event_id": event.id,
             "event_type": event.type,
@@ -67,7 +66,7 @@ async def matching_after(
         for row in rows:
             assert row.seq is not None
             seq = row.seq
-            if matches(wanted, _routing_of(row.routing)):
+            if matches(wanted, routing_of(row.routing)):
                 yield seq, row
         yield seq, None
         if len(rows) < READ_BATCH:
@@ -75,5 +74,5 @@ async def matching_after(
 
 
 async def prune(db: Database, *, now: dt.datetime, retention_s: float) -> None:
-    async with db.transaction() as session:
-        await repository.prune(session, now - dt.timedelta(seconds=retention_s))
+    async with db.transaction() as uow:
+        await repository.prune(uow.session, now - dt.timedelta(seconds=retention_s))

@@ -16,7 +16,7 @@ from sanpi.kit import (
     Page,
     ReadSessionDep,
     RuntimeDep,
-    SessionDep,
+    UnitOfWorkDep,
     etag,
     run_idempotent,
 )
@@ -45,7 +45,7 @@ def _settings(runtime: RuntimeDep) -> NotificationSettings:
 async def create_subscription(
     body: SubscriptionCreate,
     principal: Authenticated,
-    session: SessionDep,
+    uow: UnitOfWorkDep,
     runtime: RuntimeDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
@@ -56,7 +56,12 @@ async def create_subscription(
 
     async def subscribe() -> tuple[SubscriptionCreated, dict[str, str]]:
         subscription, secret = await service.create(
-            session, body=body, principal=principal, egress=settings.egress, box=settings.secret_box
+            uow,
+            body=body,
+            principal=principal,
+            egress=settings.egress,
+            box=settings.secret_box,
+            now=runtime.clock.now(),
         )
         headers = {
             "Location": f"/v1/subscriptions/{subscription.id}",
@@ -65,7 +70,7 @@ async def create_subscription(
         return service.created(subscription, secret), headers
 
     return await run_idempotent(
-        session,
+        uow,
         key=idempotency_key,
         principal=principal,
         scope="POST /v1/subscriptions",
@@ -107,7 +112,7 @@ async def update_subscription(
     subscription_id: str,
     body: SubscriptionUpdate,
     principal: Authenticated,
-    session: SessionDep,
+    uow: UnitOfWorkDep,
     runtime: RuntimeDep,
     response: Response,
     if_match: Annotated[
@@ -116,7 +121,7 @@ async def update_subscription(
 ) -> SubscriptionPublic:
     """Changes filters, target, quiet hours, language or contacts; `active: true` re-enables."""
     subscription = await service.update(
-        session,
+        uow,
         subscription_id=subscription_id,
         body=body,
         principal=principal,
@@ -131,13 +136,13 @@ async def update_subscription(
 
 @router.post("/{subscription_id}/rotate-secret", response_model=SubscriptionCreated)
 async def rotate_secret(
-    subscription_id: str, principal: Authenticated, session: SessionDep, runtime: RuntimeDep
+    subscription_id: str, principal: Authenticated, uow: UnitOfWorkDep, runtime: RuntimeDep
 ) -> SubscriptionCreated:
     """A new whsec_ secret. Until `previous_secret_expires_at` every webhook carries signatures
     with both secrets (space-separated in webhook-signature), so receivers can switch calmly."""
     settings = _settings(runtime)
     subscription, secret = await service.rotate_secret(
-        session,
+        uow,
         subscription_id=subscription_id,
         principal=principal,
         now=runtime.clock.now(),
@@ -153,25 +158,25 @@ async def rotate_secret(
     response_model=TestQueued,
 )
 async def send_test(
-    subscription_id: str, principal: Authenticated, session: SessionDep, runtime: RuntimeDep
+    subscription_id: str, principal: Authenticated, uow: UnitOfWorkDep, runtime: RuntimeDep
 ) -> TestQueued:
     """Sends a test notification through the subscription's channel at once (quiet hours
     aside), with retries and a delivery log like any other: the answer names the delivery to
     follow in GET /v1/deliveries. A live-stream subscription has nothing to queue (409)."""
     subscription = await service.get_owned(
-        session, subscription_id=subscription_id, principal=principal
+        uow.session, subscription_id=subscription_id, principal=principal
     )
     if subscription.channel == Channel.STREAM:
         raise Conflict("a stream subscription only carries live events; open the stream instead")
     if not subscription.active:
         raise Conflict("the subscription is paused or disabled; resume it first")
-    delivery = delivery_service.queue_test(session, subscription, now=runtime.clock.now())
+    delivery = delivery_service.queue_test(uow, subscription, now=runtime.clock.now())
     return TestQueued(delivery_id=delivery.id)
 
 
 @router.delete("/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_subscription(
-    subscription_id: str, principal: Authenticated, session: SessionDep
+    subscription_id: str, principal: Authenticated, uow: UnitOfWorkDep
 ) -> None:
     """Deletes the subscription; its queued deliveries are cancelled, its timers dropped."""
-    await service.delete(session, subscription_id=subscription_id, principal=principal)
+    await service.delete(uow, subscription_id=subscription_id, principal=principal)

@@ -56,6 +56,16 @@ class Subscription(SQLModel, table=True):
     quiet_start: str | None = Field(default=None, max_length=5)
     quiet_end: str | None = Field(default=None, max_length=5)
     language: Language = Field(default=Language.ZH, max_length=2)
+    # Digest (digests/): daily at this Asia/Shanghai time and/or at the end of each 旬 at that
+    # one ("HH:MM"); on working days only (调休 included) when asked; instead of the immediate
+    # messages when asked.
+    digest_daily_at: str | None = Field(default=None, max_length=5)
+    digest_xun_at: str | None = Field(default=None, max_length=5)
+    digest_working_days_only: bool = False
+    digest_instead_of_immediate: bool = False
+    # When the digest settings were last given (the service's clock): no slot before it is
+    # this subscription's, and its first digest covers what happened since.
+    digest_since: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Escalation ladder (督办) above the owner: {"unit_head", "sponsor_leader", "district"}.
     escalation_contacts: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
     active: bool = True

@@ -65,11 +65,26 @@ async def delete(session: AsyncSession, subscription: Subscription) -> None:
 
 
 async def active_queued(session: AsyncSession) -> list[SubscriptionRow]:
-    """Active subscriptions of the channels that queue deliveries (all but the live stream)."""
+    """Active subscriptions of the channels that queue deliveries (all but the live stream),
+    except those whose digest replaces the immediate messages."""
     stmt = select(*SUBSCRIPTION_ROW).where(
-        SUBSCRIPTION.c.active.is_(True), SUBSCRIPTION.c.channel != Channel.STREAM
+        SUBSCRIPTION.c.active.is_(True),
+        SUBSCRIPTION.c.channel != Channel.STREAM,
+        SUBSCRIPTION.c.digest_instead_of_immediate.is_(False),
     )
     return [SubscriptionRow(*row) for row in await session.exec(stmt)]
+
+
+async def with_digest(session: AsyncSession) -> list[Subscription]:
+    """Active subscriptions that asked for a digest (few: read whole)."""
+    stmt = select(Subscription).where(
+        col(Subscription.active).is_(True),
+        or_(
+            col(Subscription.digest_daily_at).is_not(None),
+            col(Subscription.digest_xun_at).is_not(None),
+        ),
+    )
+    return list((await session.exec(stmt)).all())
 
 
 async def rows_by_id(session: AsyncSession, ids: Sequence[str]) -> dict[str, SubscriptionRow]:

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sanpi.events import EVENT_TYPES, Category, ChainTag, Severity
+from sanpi.notification.digests.schemas import DigestOptions
 from sanpi.notification.subscriptions.models import Channel, Language
 
 EventTypePattern = Annotated[str, Field(min_length=1, max_length=128)]
@@ -123,6 +124,9 @@ class SubscriptionCreate(Filters):
     quiet_hours: QuietHours | None = None
     language: Language = Language.ZH
     escalation_contacts: EscalationContacts = Field(default_factory=EscalationContacts)
+    digest: DigestOptions | None = Field(
+        default=None, description="a digest of red alerts per park, daily and/or per 旬"
+    )
 
 
 class SubscriptionUpdate(BaseModel):
@@ -149,6 +153,7 @@ class SubscriptionUpdate(BaseModel):
     quiet_hours: QuietHours | None = None
     language: Language | None = None
     escalation_contacts: EscalationContacts | None = None
+    digest: DigestOptions | None = Field(default=None, description="null: no digest")
     active: bool | None = None
 
     @field_validator("event_types")
@@ -177,6 +182,7 @@ class SubscriptionPublic(BaseModel):
     language: Language
     escalation_contacts: EscalationContacts
     mention_mobiles: list[str] = Field(default_factory=list)
+    digest: DigestOptions | None = None
     active: bool
     disabled_reason: str | None
     consecutive_failures: int = Field(
@@ -197,16 +203,27 @@ class SubscriptionPublic(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _quiet_hours_from_columns(cls, value: object) -> object:
+    def _objects_from_columns(cls, value: object) -> object:
+        """Quiet hours and the digest are objects made of several columns."""
+        if isinstance(value, dict):
+            return value
         start = getattr(value, "quiet_start", None)
         end = getattr(value, "quiet_end", None)
-        if start and end and not isinstance(value, dict):
-            fields = {
-                name: getattr(value, name) for name in cls.model_fields if hasattr(value, name)
-            }
+        daily = getattr(value, "digest_daily_at", None)
+        xun = getattr(value, "digest_xun_at", None)
+        if not (start and end) and not (daily or xun):
+            return value
+        fields = {name: getattr(value, name) for name in cls.model_fields if hasattr(value, name)}
+        if start and end:
             fields["quiet_hours"] = {"start": start, "end": end}
-            return fields
-        return value
+        if daily or xun:
+            fields["digest"] = {
+                "daily_at": daily,
+                "xun_at": xun,
+                "working_days_only": bool(getattr(value, "digest_working_days_only", False)),
+                "instead_of_immediate": bool(getattr(value, "digest_instead_of_immediate", False)),
+            }
+        return fields
 
 
 class SubscriptionCreated(SubscriptionPublic):

@@ -19,7 +19,9 @@ from sanpi.kit import (
     Page,
     Principal,
     Role,
+    UnitOfWork,
     check_version,
+    utcnow,
 )
 from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.kit.sealing import SecretBox, SecretUnavailable
@@ -27,6 +29,7 @@ from sanpi.notification.channels import plugins
 from sanpi.notification.channels.base import Target
 from sanpi.notification.channels.egress import Egress, TargetRefused, check_url
 from sanpi.notification.channels.webhook import new_secret
+from sanpi.notification.digests.schemas import DigestOptions
 from sanpi.notification.routing.filters import Filter
 from sanpi.notification.subscriptions import repository
 from sanpi.notification.subscriptions.models import Channel, Subscription
@@ -87,18 +90,21 @@ def created(subscription: Subscription, secret: str | None) -> SubscriptionCreat
 
 
 async def create(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     body: SubscriptionCreate,
     principal: Principal,
     egress: Egress,
     box: SecretBox,
+    now: dt.datetime | None = None,
 ) -> tuple[Subscription, str | None]:
     """The new subscription and, for a webhook, its signing secret in plaintext (a robot's
-    secret, given by the caller, is stored sealed and never shown back)."""
+    secret, given by the caller, is stored sealed and never shown back). `now`: the service's
+    clock, which a digest's slots are counted from."""
     url = str(body.url) if body.url else None
     target = Target(url, body.email, body.secret, tuple(body.mention_mobiles))
     _check_channel_target(body.channel, target, egress)
+    _check_digest(body.channel, body.digest)
     if url:
         await _check_url(url, egress=egress)
     secret = new_secret() if body.channel is Channel.WEBHOOK else None
@@ -114,10 +120,32 @@ async def create(
         quiet_end=body.quiet_hours.end if body.quiet_hours else None,
         language=body.language,
         escalation_contacts=body.escalation_contacts.model_dump(exclude_none=True),
+        **_digest_columns(body.digest, now or utcnow()),
         **_filter_columns(body.model_dump(include=set(FILTER_FIELDS))),
     )
-    repository.add(session, subscription)
+    repository.add(uow.session, subscription)
     return subscription, secret
+
+
+def _check_digest(channel: Channel, digest: DigestOptions | None) -> None:
+    if digest is None:
+        return
+    digest.check()
+    if channel is Channel.STREAM:
+        problem = FieldProblem(
+            "digest", "实时流渠道不排队，不能发送汇总（a stream subscription queues nothing）"
+        )
+        raise InvalidInput(f"digest: {problem.reason}", errors=[problem])
+
+
+def _digest_columns(digest: DigestOptions | None, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "digest_daily_at": digest.daily_at if digest else None,
+        "digest_xun_at": digest.xun_at if digest else None,
+        "digest_working_days_only": digest.working_days_only if digest else False,
+        "digest_instead_of_immediate": digest.instead_of_immediate if digest else False,
+        "digest_since": now if digest else None,
+    }
 
 
 def _filter_columns(values: dict[str, Any]) -> dict[str, Any]:
@@ -144,7 +172,7 @@ async def get_owned(
 
 
 async def update(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     subscription_id: str,
     body: SubscriptionUpdate,
@@ -154,7 +182,9 @@ async def update(
     now: dt.datetime,
     box: SecretBox | None = None,
 ) -> Subscription:
-    subscription = await get_owned(session, subscription_id=subscription_id, principal=principal)
+    subscription = await get_owned(
+        uow.session, subscription_id=subscription_id, principal=principal
+    )
     check_version(if_match=if_match, current=subscription.version)
     changes = body.model_dump(exclude_unset=True)
     url = str(body.url) if body.url else subscription.url
@@ -192,6 +222,10 @@ async def update(
         subscription.language = body.language
     if body.escalation_contacts is not None:
         subscription.escalation_contacts = body.escalation_contacts.model_dump(exclude_none=True)
+    if "digest" in changes:
+        _check_digest(subscription.channel, body.digest)
+        for name, value in _digest_columns(body.digest, now).items():
+            setattr(subscription, name, value)
     if body.active is not None:
         subscription.active = body.active
         if body.active:
@@ -203,7 +237,7 @@ async def update(
             subscription.disabled_reason = f"paused by {principal.subject}"
     subscription.version += 1
     subscription.updated_at = now
-    repository.add(session, subscription)
+    repository.add(uow.session, subscription)
     return subscription
 
 
@@ -211,7 +245,7 @@ _NULLABLE = frozenset({"min_severity", "min_investment"})
 
 
 async def rotate_secret(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     subscription_id: str,
     principal: Principal,
@@ -221,7 +255,9 @@ async def rotate_secret(
 ) -> tuple[Subscription, str]:
     """A new signing secret (returned in plaintext); the current one keeps signing alongside it
     for `grace_s` seconds."""
-    subscription = await get_owned(session, subscription_id=subscription_id, principal=principal)
+    subscription = await get_owned(
+        uow.session, subscription_id=subscription_id, principal=principal
+    )
     if subscription.channel is not Channel.WEBHOOK:
         raise InvalidInput(
             "only webhook subscriptions have a signing secret",
@@ -233,7 +269,7 @@ async def rotate_secret(
     subscription.secret = box.seal(secret)
     subscription.version += 1
     subscription.updated_at = now
-    repository.add(session, subscription)
+    repository.add(uow.session, subscription)
     return subscription, secret
 
 
@@ -303,17 +339,17 @@ async def reseal_rows(
             except SecretUnavailable as exc:
                 report.unavailable.append(f"{row_id}: {exc}")
                 continue
-            async with db.transaction() as session:
-                if await replace(session, row_id, column, value, sealed):
+            async with db.transaction() as uow:
+                if await replace(uow.session, row_id, column, value, sealed):
                     report.resealed += 1
     return report
 
 
-async def delete(
-    session: AsyncSession, *, subscription_id: str, principal: Principal
-) -> Subscription:
-    subscription = await get_owned(session, subscription_id=subscription_id, principal=principal)
-    await repository.delete(session, subscription)
+async def delete(uow: UnitOfWork, *, subscription_id: str, principal: Principal) -> Subscription:
+    subscription = await get_owned(
+        uow.session, subscription_id=subscription_id, principal=principal
+    )
+    await repository.delete(uow.session, subscription)
     return subscription
 
 

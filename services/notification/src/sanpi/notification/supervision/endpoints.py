@@ -12,7 +12,7 @@ from sanpi.kit import (
     Authenticated,
     ReadSessionDep,
     RuntimeDep,
-    SessionDep,
+    UnitOfWorkDep,
     Writer,
 )
 from sanpi.notification.supervision import service
@@ -68,23 +68,23 @@ async def respond(
     item_id: str,
     body: RespondRequest,
     principal: Writer,
-    session: SessionDep,
+    uow: UnitOfWorkDep,
     runtime: RuntimeDep,
 ) -> SupervisionItemPublic:
     """The responsible unit's 整改说明 (write rights on the item's park; a district item: admin).
     It stops the item going overdue; an official closes it. 409 once closed."""
     now = runtime.clock.now()
     item = await service.respond(
-        session, item_id=item_id, response=body.response, principal=principal, now=now
+        uow, item_id=item_id, response=body.response, principal=principal, now=now
     )
-    return await service.public_one(session, item, now=now)
+    return await service.public_one(uow.session, item, now=now)
 
 
 @router.post("/{item_id}/close", response_model=SupervisionItemPublic)
 async def close(
     item_id: str,
     principal: Writer,
-    session: SessionDep,
+    uow: UnitOfWorkDep,
     runtime: RuntimeDep,
     body: CloseRequest | None = None,
 ) -> SupervisionItemPublic:
@@ -92,10 +92,10 @@ async def close(
     item, with an optional note. Closing twice keeps the first closure."""
     now = runtime.clock.now()
     item = await service.close(
-        session,
+        uow,
         item_id=item_id,
         note=body.note if body is not None and body.note else None,
         principal=principal,
         now=now,
     )
-    return await service.public_one(session, item, now=now)
+    return await service.public_one(uow.session, item, now=now)

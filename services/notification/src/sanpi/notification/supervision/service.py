@@ -26,9 +26,9 @@ from sanpi.kit import (
     NotFound,
     Principal,
     Role,
+    UnitOfWork,
     decode_cursor,
     encode_cursor,
-    enqueue,
 )
 from sanpi.notification import metrics
 from sanpi.notification.channels.templates import Kind
@@ -84,7 +84,7 @@ async def _contact_for_level(
 
 
 def _send(
-    session: AsyncSession,
+    uow: UnitOfWork,
     item: SupervisionItem,
     state: AlertState,
     subscription: Subscription,
@@ -104,7 +104,7 @@ def _send(
     else:
         return False
     delivery.new_delivery(
-        session,
+        uow,
         subscription,
         kind=Kind.SUPERVISION,
         event_id=state.last_event_id,
@@ -125,7 +125,7 @@ def _send(
 
 
 async def open_for(
-    session: AsyncSession,
+    uow: UnitOfWork,
     state: AlertState,
     subscription: Subscription,
     *,
@@ -138,13 +138,13 @@ async def open_for(
     whichever subscription escalated it first) and sends it to the unit's contact; a later
     ladder step only raises the level an unclosed item records. True when a message to the
     contact was queued (the ladder then sends no escalation e-mail of its own)."""
-    existing = await repository.of_episode(session, state.alert_key, red_since)
+    existing = await repository.of_episode(uow.session, state.alert_key, red_since)
     if existing is not None:
         if level > existing.level and existing.status != ItemStatus.CLOSED:
             existing.level = level
-            repository.add(session, existing)
+            repository.add(uow.session, existing)
         return False
-    who, contact = await _contact_for_level(session, level, state, subscription, settings)
+    who, contact = await _contact_for_level(uow.session, level, state, subscription, settings)
     item = SupervisionItem(
         alert_key=state.alert_key,
         subscription_id=subscription.id,
@@ -157,9 +157,8 @@ async def open_for(
         opened_at=now,
         due_at=settings.working_time.add(now, settings.supervision_due),
     )
-    repository.add(session, item)
-    enqueue(
-        session,
+    repository.add(uow.session, item)
+    uow.publish(
         SupervisionOpened(
             **_common(item),
             contact_id=item.contact_id,
@@ -170,7 +169,7 @@ async def open_for(
         ),
     )
     metrics.SUPERVISION.labels("opened").inc()
-    return _send(session, item, state, subscription, who, contact, now=now)
+    return _send(uow, item, state, subscription, who, contact, now=now)
 
 
 async def get(session: AsyncSession, item_id: str) -> SupervisionItem:
@@ -188,7 +187,7 @@ def _ensure_can_act(item: SupervisionItem, principal: Principal) -> None:
 
 
 async def respond(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     item_id: str,
     response: str,
@@ -197,7 +196,7 @@ async def respond(
 ) -> SupervisionItem:
     """The responsible unit's 整改说明 (write rights on the item's park). A second response
     before closure replaces the first; a closed item takes none (409)."""
-    item = await get(session, item_id)
+    item = await get(uow.session, item_id)
     _ensure_can_act(item, principal)
     if item.status == ItemStatus.CLOSED:
         raise Conflict(f"督办事项 {item_id} 已办结，不能再反馈（the item is closed）")
@@ -206,9 +205,8 @@ async def respond(
     item.responded_by = principal.subject
     item.responded_at = now
     item.version += 1
-    repository.add(session, item)
-    enqueue(
-        session,
+    repository.add(uow.session, item)
+    uow.publish(
         SupervisionResponded(
             **_common(item), response=response, responded_by=principal.subject, responded_at=now
         ),
@@ -218,7 +216,7 @@ async def respond(
 
 
 async def close(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     item_id: str,
     note: str | None,
@@ -227,7 +225,7 @@ async def close(
 ) -> SupervisionItem:
     """办结 by an official: an admin, or an operator of the item's park. Closing twice keeps
     the first closure."""
-    item = await get(session, item_id)
+    item = await get(uow.session, item_id)
     _ensure_can_act(item, principal)
     if item.status == ItemStatus.CLOSED:
         return item
@@ -236,9 +234,8 @@ async def close(
     item.closed_at = now
     item.close_note = note
     item.version += 1
-    repository.add(session, item)
-    enqueue(
-        session,
+    repository.add(uow.session, item)
+    uow.publish(
         SupervisionClosed(**_common(item), closed_by=principal.subject, closed_at=now, note=note),
     )
     metrics.SUPERVISION.labels("closed").inc()
@@ -326,7 +323,8 @@ async def public_one(
 async def run_overdue(db: Database, *, now: dt.datetime, settings: NotificationSettings) -> int:
     """Re-escalates the open items past their due time, one level up (the district stays the
     top), with a new due time as long as the first; returns how many."""
-    async with db.transaction() as session:
+    async with db.transaction() as uow:
+        session = uow.session
         due = await repository.overdue(session, now, OVERDUE_BATCH)
         for item in due:
             was_due = item.due_at
@@ -343,10 +341,9 @@ async def run_overdue(db: Database, *, now: dt.datetime, settings: NotificationS
                 )
                 item.contact_id = contact.id if contact is not None else None
                 item.contact_name = contact.name if contact is not None else who
-                _send(session, item, state, subscription, who, contact, now=now)
+                _send(uow, item, state, subscription, who, contact, now=now)
             repository.add(session, item)
-            enqueue(
-                session,
+            uow.publish(
                 SupervisionOverdue(
                     **_common(item),
                     level=item.level,

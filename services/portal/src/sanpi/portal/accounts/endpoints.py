@@ -122,9 +122,9 @@ async def login(request: Request) -> Response:
             status=400,
         )
     now = utcnow()
-    async with runtime.db.transaction() as session:
+    async with runtime.db.transaction() as uow:
         result = await accounts.authenticate(
-            session,
+            uow,
             username=parsed.username.strip().lower(),
             password=parsed.password,
             now=now,
@@ -133,7 +133,7 @@ async def login(request: Request) -> Response:
         )
         if result.account is not None:
             token, _row = await accounts.open_session(
-                session,
+                uow,
                 result.account,
                 now=now,
                 client=client_address(request, conf.trusted_proxies),
@@ -162,8 +162,8 @@ async def login(request: Request) -> Response:
 async def logout(request: Request, _visitor: VisitorDep, _form: FormDep) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        async with get_runtime(request).db.transaction() as session:
-            await accounts.close_session(session, token)
+        async with get_runtime(request).db.transaction() as uow:
+            await accounts.close_session(uow, token)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -228,12 +228,12 @@ async def create_account(request: Request, visitor: AdminDep, form: FormDep) -> 
         if unknown:
             errors["parks"] = _("Unknown park: %(park)s", park="、".join(unknown))
     if parsed is not None and not errors:
-        async with get_runtime(request).db.transaction() as session:
-            if await repository.get(session, parsed.username) is not None:
+        async with get_runtime(request).db.transaction() as uow:
+            if await repository.get(uow.session, parsed.username) is not None:
                 errors["username"] = _("This user name is taken.")
             else:
                 await accounts.create(
-                    session,
+                    uow,
                     username=parsed.username,
                     display_name=parsed.display_name,
                     role=parsed.role,
@@ -295,11 +295,11 @@ async def update_account(
             parsed.disabled or parsed.role is not Role.ADMIN
         ):
             errors["role"] = _("You cannot disable yourself or take away your own admin role.")
-    async with get_runtime(request).db.transaction() as session:
-        account = await accounts.get(session, username)
+    async with get_runtime(request).db.transaction() as uow:
+        account = await accounts.get(uow.session, username)
         if parsed is not None and not errors:
             await accounts.update(
-                session,
+                uow,
                 username=username,
                 display_name=parsed.display_name,
                 role=parsed.role,
@@ -322,11 +322,11 @@ async def reset_password(
 ) -> Response:
     parks = await _parks(request, visitor)
     parsed, errors = forms.parse(PasswordFields, forms.values(form))
-    async with get_runtime(request).db.transaction() as session:
-        account = await accounts.get(session, username)
+    async with get_runtime(request).db.transaction() as uow:
+        account = await accounts.get(uow.session, username)
         if parsed is not None:
             await accounts.reset_password(
-                session, username=username, password=parsed.password, now=utcnow()
+                uow, username=username, password=parsed.password, now=utcnow()
             )
     return render(
         request,

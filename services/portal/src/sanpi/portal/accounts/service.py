@@ -14,7 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.kit import Conflict, NotFound, Role
+from sanpi.kit import Conflict, NotFound, Role, UnitOfWork
 from sanpi.portal.accounts import repository
 from sanpi.portal.accounts.models import Account, LoginSession
 from sanpi.portal.security import new_token
@@ -59,7 +59,7 @@ class LoginResult:
 
 
 async def authenticate(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     username: str,
     password: str,
@@ -69,6 +69,7 @@ async def authenticate(
 ) -> LoginResult:
     """Checks a user name and password. Wrong passwords count up; at `lockout_failures` in a
     row the account refuses every login (the right password included) for `lockout_s`."""
+    session = uow.session
     account = await repository.get(session, username)
     if account is None:
         await _verify(_DUMMY_HASH, password)
@@ -96,7 +97,7 @@ async def authenticate(
 
 
 async def open_session(
-    session: AsyncSession,
+    uow: UnitOfWork,
     account: Account,
     *,
     now: dt.datetime,
@@ -105,6 +106,7 @@ async def open_session(
 ) -> tuple[str, LoginSession]:
     """A new session for `account` (its cookie token and row); `replaces` (the token the browser
     came with, if any) is forgotten: whatever id a page was given before login stops counting."""
+    session = uow.session
     if replaces:
         await repository.delete_session(session, token_hash(replaces))
     token = secrets.token_urlsafe(32)
@@ -189,14 +191,16 @@ async def find_session(
     return row, await repository.get(session, row.username)
 
 
-async def touch_session(session: AsyncSession, token: str, now: dt.datetime) -> None:
+async def touch_session(uow: UnitOfWork, token: str, now: dt.datetime) -> None:
+    session = uow.session
     row = await repository.login_session(session, token_hash(token))
     if row is not None:
         row.last_seen_at = now
         repository.save(session, row)
 
 
-async def close_session(session: AsyncSession, token: str) -> None:
+async def close_session(uow: UnitOfWork, token: str) -> None:
+    session = uow.session
     await repository.delete_session(session, token_hash(token))
 
 
@@ -204,7 +208,7 @@ async def close_session(session: AsyncSession, token: str) -> None:
 
 
 async def create(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     username: str,
     display_name: str,
@@ -214,6 +218,7 @@ async def create(
     by: str,
     now: dt.datetime,
 ) -> Account:
+    session = uow.session
     if await repository.get(session, username) is not None:
         raise Conflict(f"user {username} exists")
     account = Account(
@@ -239,7 +244,7 @@ async def get(session: AsyncSession, username: str) -> Account:
 
 
 async def update(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     username: str,
     display_name: str,
@@ -249,6 +254,7 @@ async def update(
     now: dt.datetime,
 ) -> Account:
     """Changes a user's name, role, parks or disabled flag; a disabled user's sessions end."""
+    session = uow.session
     account = await get(session, username)
     account.display_name = display_name
     account.role = str(role)
@@ -263,9 +269,10 @@ async def update(
 
 
 async def reset_password(
-    session: AsyncSession, *, username: str, password: str, now: dt.datetime
+    uow: UnitOfWork, *, username: str, password: str, now: dt.datetime
 ) -> Account:
     """A new password; every session of the user ends and a lock-out is lifted."""
+    session = uow.session
     account = await get(session, username)
     account.password_hash = await hash_password(password)
     account.password_changed_at = now
@@ -278,12 +285,13 @@ async def reset_password(
     return account
 
 
-async def ensure_admin(session: AsyncSession, *, password: str, now: dt.datetime) -> bool:
+async def ensure_admin(uow: UnitOfWork, *, password: str, now: dt.datetime) -> bool:
     """Creates the `admin` account with `password` unless it exists; True if it was created."""
+    session = uow.session
     if await repository.get(session, "admin") is not None:
         return False
     await create(
-        session,
+        uow,
         username="admin",
         display_name="管理员",
         role=Role.ADMIN,

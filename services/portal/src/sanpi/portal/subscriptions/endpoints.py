@@ -50,6 +50,10 @@ async def _form_context(request: Request, visitor: VisitorDep, apis: Apis) -> di
         "chain_options": [(c.value, label(CHAINS, c)) for c in ChainTag],
         "severity_options": [(s.value, label(SEVERITIES, s)) for s in SEVERITY_ORDER],
         "topic_options": [(k, _(v)) for k, v in TOPIC_NAMES.items()],
+        "digest_options": [
+            ("working_days", _("On working days only (holidays off, make-up days on)")),
+            ("instead", _("Instead of a message per alert")),
+        ],
     }
 
 
@@ -124,6 +128,8 @@ def _service_errors(exc: ApiError, channel: str) -> dict[str, str]:
             )
         elif name == "email":
             found["email"] = _("Enter an e-mail address such as zhang@example.cn.")
+        elif name in ("daily_at", "xun_at") and reason:
+            found.setdefault(f"digest_{name}", reason)
         else:
             found.setdefault("channel", _("The notification service refused the subscription."))
     return found or {"channel": _("The notification service refused the subscription.")}
@@ -132,7 +138,7 @@ def _service_errors(exc: ApiError, channel: str) -> dict[str, str]:
 @router.post("/subscriptions/new")
 async def create_subscription(request: Request, visitor: VisitorDep, form: FormDep) -> Response:
     apis = _apis(request, visitor)
-    data = forms.values(form, lists=["topics", "parks", "chain_tags"])
+    data = forms.values(form, lists=["topics", "parks", "chain_tags", "digest_options"])
     parsed, errors = forms.parse(SubscriptionForm, data)
     if parsed is not None and not parsed.topics:
         errors["topics"] = _("Choose at least one kind of news.")

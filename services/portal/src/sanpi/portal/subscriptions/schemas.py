@@ -21,6 +21,7 @@ TOPICS: dict[str, list[str]] = {
 }
 
 EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 MOBILE = re.compile(r"^1\d{10}$")
 MAX_MENTIONS = 20
 # The notification service's group robots: which sign their messages (钉钉 加签, 飞书 签名校验)
@@ -49,6 +50,19 @@ class SubscriptionForm(BaseModel):
     )
     chain_tags: list[ChainTag] = Field(default_factory=list, max_length=50)
     language: Literal["zh", "en"] = "zh"
+    # A digest of red alerts per park: daily at a time and/or at the end of each 旬.
+    digest_daily_at: str | None = Field(default=None, max_length=16)
+    digest_xun_at: str | None = Field(default=None, max_length=16)
+    digest_options: list[Literal["working_days", "instead"]] = Field(
+        default_factory=list, max_length=2
+    )
+
+    @field_validator("digest_daily_at", "digest_xun_at")
+    @classmethod
+    def _time_of_day(cls, value: str | None) -> str | None:
+        if value and not TIME.match(value):
+            raise ValueError(_("Enter a time of day such as 08:30."))
+        return value or None
 
     @field_validator("url")
     @classmethod
@@ -126,6 +140,13 @@ class SubscriptionForm(BaseModel):
             body["secret"] = self.secret
         if self.mention_mobiles:
             body["mention_mobiles"] = mobiles_of(self.mention_mobiles)
+        if self.digest_daily_at or self.digest_xun_at:
+            body["digest"] = {
+                "daily_at": self.digest_daily_at,
+                "xun_at": self.digest_xun_at,
+                "working_days_only": "working_days" in self.digest_options,
+                "instead_of_immediate": "instead" in self.digest_options,
+            }
         return body
 
 

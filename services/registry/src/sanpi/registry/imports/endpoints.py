@@ -14,7 +14,7 @@ from sanpi.kit import (
     InvalidInput,
     ReadSessionDep,
     RuntimeDep,
-    SessionDep,
+    UnitOfWorkDep,
     Writer,
     run_idempotent,
 )
@@ -52,7 +52,7 @@ HeadersLanguage = Annotated[str, Query(pattern="^(zh|en)$", description="header 
 async def import_projects(
     file: Annotated[UploadFile, File(description="the sheet: .csv (UTF-8 or GBK) or .xlsx")],
     principal: Writer,
-    session: SessionDep,
+    uow: UnitOfWorkDep,
     runtime: RuntimeDep,
     dry_run: Annotated[bool, Query(description="check every row, write nothing")] = False,
     format: Annotated[
@@ -81,7 +81,7 @@ async def import_projects(
 
     async def run() -> tuple[ImportReport, dict[str, str]]:
         report = await service.import_sheet(
-            session,
+            uow,
             content=content,
             filename=file.filename,
             fmt=format,
@@ -97,7 +97,7 @@ async def import_projects(
         report, _ = await run()
         return JSONResponse(report.model_dump(mode="json"), status_code=200)
     return await run_idempotent(
-        session,
+        uow,
         key=idempotency_key,
         principal=principal,
         scope="POST /v1/projects/import",

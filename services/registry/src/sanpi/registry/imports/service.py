@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import BatchType, Stage
-from sanpi.kit import CAMPAIGN_TZ, FieldProblem, InvalidInput, Principal, utcnow
+from sanpi.kit import CAMPAIGN_TZ, FieldProblem, InvalidInput, Principal, UnitOfWork, utcnow
 from sanpi.office import sheets, templates
 from sanpi.registry.imports.columns import (
     BY_KEY,
@@ -516,7 +516,7 @@ def _uuid(value: Any) -> str | None:
 
 
 async def import_sheet(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     content: bytes,
     filename: str | None,
@@ -545,11 +545,11 @@ async def import_sheet(
             header,
             principal=principal,
             parks=parks,
-            known_periods={p.number: p for p in await periods.all_periods(session)},
+            known_periods={p.number: p for p in await periods.all_periods(uow.session)},
             lang=lang,
         )
         rows = [planner.parse(number, cells) for number, cells in sheet.rows]
-        by_id, by_code, listed = await _targets(session, rows)
+        by_id, by_code, listed = await _targets(uow.session, rows)
         seen: dict[str, int] = {}
         for row in rows:
             target = _target(row, by_id, by_code, header, lang)
@@ -608,7 +608,7 @@ async def import_sheet(
             errors=[FieldProblem(f"row {e.row}: {e.column}", e.reason) for e in errors],
             rows=[e.model_dump() for e in errors],
         )
-    await _write(session, rows, principal)
+    await _write(uow, rows, principal)
     return report
 
 
@@ -659,17 +659,17 @@ def _outcome(row: ParsedRow, header: Header) -> RowOutcome:
     )
 
 
-async def _write(session: AsyncSession, rows: list[ParsedRow], principal: Principal) -> None:
+async def _write(uow: UnitOfWork, rows: list[ParsedRow], principal: Principal) -> None:
     """Creates and updates, each with its events, in sheet order (one transaction)."""
-    known = {p.number: p for p in await periods.all_periods(session)}
+    known = {p.number: p for p in await periods.all_periods(uow.session)}
     for row in rows:
         if row.action is Action.CREATE and row.project is not None:
-            project_service.add_registered(session, row.project)
+            project_service.add_registered(uow, row.project)
         elif row.action is Action.UPDATE and row.project is not None and row.changes:
-            project_service.apply_changes(session, row.project, row.changes, principal=principal)
+            project_service.apply_changes(uow, row.project, row.changes, principal=principal)
     listed_before: dict[str, dict[BatchType, int]] = {}
     updated = [r.project.id for r in rows if r.action is Action.UPDATE and r.project is not None]
-    for listing in await listings.of_projects(session, updated):
+    for listing in await listings.of_projects(uow.session, updated):
         listed_before.setdefault(listing.project_id, {})[listing.batch] = listing.period
     for row in rows:
         project = row.project
@@ -678,7 +678,7 @@ async def _write(session: AsyncSession, rows: list[ParsedRow], principal: Princi
         by_batch = dict(listed_before.get(project.id, {}))
         for batch, number in row.listings:
             emit_listed(
-                session,
+                uow,
                 Listing(
                     project_id=project.id,
                     batch=batch,

@@ -15,7 +15,7 @@ from sanpi.kit import (
     IdempotencyKey,
     Page,
     ReadSessionDep,
-    SessionDep,
+    UnitOfWorkDep,
     Writer,
     run_idempotent,
 )
@@ -35,7 +35,7 @@ async def add_listing(
     project_id: str,
     body: ListingCreate,
     principal: Writer,
-    session: SessionDep,
+    uow: UnitOfWorkDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Lists the project on period N's batch (sanpi.project.listed.v1). A PRODUCE listing needs an
@@ -43,12 +43,12 @@ async def add_listing(
 
     async def add() -> tuple[ListingPublic, dict[str, str]]:
         listing = await service.add_listing(
-            session, project_id=project_id, body=body, principal=principal
+            uow, project_id=project_id, body=body, principal=principal
         )
         return ListingPublic.model_validate(listing), {}
 
     return await run_idempotent(
-        session,
+        uow,
         key=idempotency_key,
         principal=principal,
         scope=f"POST /v1/projects/{project_id}/listings",

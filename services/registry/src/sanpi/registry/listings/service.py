@@ -11,9 +11,9 @@ from sanpi.kit import (
     InvalidInput,
     Page,
     Principal,
+    UnitOfWork,
     decode_cursor,
     encode_cursor,
-    enqueue,
 )
 from sanpi.registry.listings import repository
 from sanpi.registry.listings.models import Listing
@@ -25,11 +25,10 @@ from sanpi.registry.projects import service as projects
 from sanpi.registry.projects.models import Project
 
 
-def emit_listed(session: AsyncSession, listing: Listing, period: Period) -> None:
+def emit_listed(uow: UnitOfWork, listing: Listing, period: Period) -> None:
     """Adds the listing and its project.listed event to the transaction."""
-    repository.add(session, listing)
-    enqueue(
-        session,
+    repository.add(uow.session, listing)
+    uow.publish(
         ProjectListed(
             project_id=listing.project_id,
             period=listing.period,
@@ -44,13 +43,15 @@ def emit_listed(session: AsyncSession, listing: Listing, period: Period) -> None
 
 
 async def add_listing(
-    session: AsyncSession, *, project_id: str, body: ListingCreate, principal: Principal
+    uow: UnitOfWork, *, project_id: str, body: ListingCreate, principal: Principal
 ) -> Listing:
     """Puts the project on period N's list; 422 for an unknown period, 409 when the rules refuse."""
-    project: Project = await projects.get(session, project_id=project_id)
+    project: Project = await projects.get(uow.session, project_id=project_id)
     principal.ensure_can_write_park(project.park)
-    period = await periods.get(session, body.period)
-    existing = {row.batch: row.period for row in await repository.of_project(session, project.id)}
+    period = await periods.get(uow.session, body.period)
+    existing = {
+        row.batch: row.period for row in await repository.of_project(uow.session, project.id)
+    }
     try:
         source_period = check_listing(
             batch=body.batch,
@@ -78,7 +79,7 @@ async def add_listing(
         source_period=source_period,
         listed_by=principal.subject,
     )
-    emit_listed(session, listing, period)
+    emit_listed(uow, listing, period)
     return listing
 
 

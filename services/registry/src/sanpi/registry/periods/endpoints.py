@@ -14,7 +14,7 @@ from sanpi.kit import (
     IdempotencyKey,
     Page,
     ReadSessionDep,
-    SessionDep,
+    UnitOfWorkDep,
     run_idempotent,
 )
 from sanpi.registry.periods import repository, service
@@ -29,17 +29,17 @@ PeriodNumber = Annotated[int, Path(ge=1, le=MAX_PERIOD, description="期 number:
 async def create_period(
     body: PeriodCreate,
     principal: Admin,
-    session: SessionDep,
+    uow: UnitOfWorkDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Creates period N, open for declaration (sanpi.period.opened.v1); 409 if it exists."""
 
     async def create() -> tuple[PeriodPublic, dict[str, str]]:
-        period = await service.create(session, body=body, principal=principal)
+        period = await service.create(uow, body=body, principal=principal)
         return PeriodPublic.model_validate(period), {"Location": f"/v1/periods/{period.number}"}
 
     return await run_idempotent(
-        session,
+        uow,
         key=idempotency_key,
         principal=principal,
         scope="POST /v1/periods",
@@ -63,18 +63,14 @@ async def get_period(
 
 
 @router.post("/{number}/hold", response_model=PeriodPublic)
-async def hold_period(number: PeriodNumber, _principal: Admin, session: SessionDep) -> PeriodPublic:
+async def hold_period(number: PeriodNumber, _principal: Admin, uow: UnitOfWorkDep) -> PeriodPublic:
     """The event took place (sanpi.period.held.v1)."""
-    return PeriodPublic.model_validate(
-        await service.move(session, number=number, to=PeriodStatus.HELD)
-    )
+    return PeriodPublic.model_validate(await service.move(uow, number=number, to=PeriodStatus.HELD))
 
 
 @router.post("/{number}/close", response_model=PeriodPublic)
-async def close_period(
-    number: PeriodNumber, _principal: Admin, session: SessionDep
-) -> PeriodPublic:
+async def close_period(number: PeriodNumber, _principal: Admin, uow: UnitOfWorkDep) -> PeriodPublic:
     """Its lists are final (sanpi.period.closed.v1); listings into it are refused from now on."""
     return PeriodPublic.model_validate(
-        await service.move(session, number=number, to=PeriodStatus.CLOSED)
+        await service.move(uow, number=number, to=PeriodStatus.CLOSED)
     )

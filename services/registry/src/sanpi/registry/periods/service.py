@@ -7,7 +7,15 @@ import datetime as dt
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import PeriodClosed, PeriodEvent, PeriodHeld, PeriodOpened, PeriodStatus
-from sanpi.kit import Conflict, FieldProblem, InvalidInput, NotFound, Principal, enqueue, utcnow
+from sanpi.kit import (
+    Conflict,
+    FieldProblem,
+    InvalidInput,
+    NotFound,
+    Principal,
+    UnitOfWork,
+    utcnow,
+)
 from sanpi.registry.periods import repository
 from sanpi.registry.periods.models import Period
 from sanpi.registry.periods.schemas import PeriodCreate
@@ -27,9 +35,9 @@ def _event(period: Period, kind: type[PeriodEvent]) -> PeriodEvent:
     )
 
 
-async def create(session: AsyncSession, *, body: PeriodCreate, principal: Principal) -> Period:
+async def create(uow: UnitOfWork, *, body: PeriodCreate, principal: Principal) -> Period:
     """A new period, open for declaration; its event date must fall between its neighbours'."""
-    if await repository.get(session, body.number) is not None:
+    if await repository.get(uow.session, body.number) is not None:
         raise Conflict(f"period {body.number} already exists", period=body.number)
     quarter = quarter_of(body.event_date)
     if body.quarter is not None and body.quarter != quarter:
@@ -37,7 +45,7 @@ async def create(session: AsyncSession, *, body: PeriodCreate, principal: Princi
             f"quarter {body.quarter} does not contain the event date {body.event_date}",
             errors=[FieldProblem("quarter", f"the event date is in {quarter}")],
         )
-    before, after = await repository.neighbours(session, body.number)
+    before, after = await repository.neighbours(uow.session, body.number)
     if before is not None and body.event_date <= before.event_date:
         raise InvalidInput(
             "periods are numbered in date order",
@@ -62,8 +70,8 @@ async def create(session: AsyncSession, *, body: PeriodCreate, principal: Princi
         quarter=quarter,
         created_by=principal.subject,
     )
-    repository.save(session, period)
-    enqueue(session, _event(period, PeriodOpened))
+    repository.save(uow.session, period)
+    uow.publish(_event(period, PeriodOpened))
     return period
 
 
@@ -74,9 +82,9 @@ async def get(session: AsyncSession, number: int) -> Period:
     return period
 
 
-async def move(session: AsyncSession, *, number: int, to: PeriodStatus) -> Period:
+async def move(uow: UnitOfWork, *, number: int, to: PeriodStatus) -> Period:
     """HELD (the event took place) or CLOSED (its lists are final); each once, forward only."""
-    period = await get(session, number)
+    period = await get(uow.session, number)
     allowed = {
         PeriodStatus.HELD: (PeriodStatus.PLANNED, PeriodStatus.OPEN_FOR_DECLARATION),
         PeriodStatus.CLOSED: (
@@ -89,6 +97,6 @@ async def move(session: AsyncSession, *, number: int, to: PeriodStatus) -> Perio
         raise Conflict(f"period {number} is {period.status}; it cannot become {to}")
     period.status = to
     period.updated_at = utcnow()
-    repository.save(session, period)
-    enqueue(session, _event(period, PeriodHeld if to is PeriodStatus.HELD else PeriodClosed))
+    repository.save(uow.session, period)
+    uow.publish(_event(period, PeriodHeld if to is PeriodStatus.HELD else PeriodClosed))
     return period

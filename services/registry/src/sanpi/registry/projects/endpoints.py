@@ -18,7 +18,7 @@ from sanpi.kit import (
     Page,
     ReadSessionDep,
     RuntimeDep,
-    SessionDep,
+    UnitOfWorkDep,
     Writer,
     etag,
     run_idempotent,
@@ -103,7 +103,7 @@ FilterDep = Annotated[ProjectFilter, Depends(project_filter)]
 async def create_project(
     body: ProjectCreate,
     principal: Writer,
-    session: SessionDep,
+    uow: UnitOfWorkDep,
     runtime: RuntimeDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
@@ -113,7 +113,7 @@ async def create_project(
 
     async def register() -> tuple[ProjectPublic, dict[str, str]]:
         project = await service.register(
-            session,
+            uow,
             body=body,
             principal=principal,
             parks=settings.parks,
@@ -122,7 +122,7 @@ async def create_project(
         return ProjectPublic.of(project), headers
 
     return await run_idempotent(
-        session,
+        uow,
         key=idempotency_key,
         principal=principal,
         scope="POST /v1/projects",
@@ -162,7 +162,7 @@ async def patch_project(
     project_id: str,
     body: ProjectUpdate,
     principal: Writer,
-    session: SessionDep,
+    uow: UnitOfWorkDep,
     runtime: RuntimeDep,
     response: Response,
     if_match: IfMatch = None,
@@ -170,7 +170,7 @@ async def patch_project(
     """Changes master data; emits sanpi.project.updated.v1 when something changed. Concurrency:
     send If-Match (stale → 412) or the `version` you read in the body (stale → 409); neither → 428."""
     project = await service.update(
-        session,
+        uow,
         project_id=project_id,
         body=body,
         if_match=if_match,
@@ -186,14 +186,14 @@ async def cancel_project(
     project_id: str,
     body: CancelRequest,
     principal: Writer,
-    session: SessionDep,
+    uow: UnitOfWorkDep,
     runtime: RuntimeDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> ProjectPublic:
     """终止/清退 with a reason; emits sanpi.project.cancelled.v1 (409 if already cancelled)."""
     project = await service.cancel(
-        session,
+        uow,
         project_id=project_id,
         body=body,
         if_match=if_match,

@@ -25,10 +25,10 @@ from sanpi.kit import (
     Page,
     Principal,
     Problem,
+    UnitOfWork,
     check_version,
     decode_cursor,
     encode_cursor,
-    enqueue,
     utcnow,
 )
 from sanpi.kit.projection import applies
@@ -102,14 +102,14 @@ def master_data(project: Project) -> dict[str, Any]:
     }
 
 
-def add_registered(session: AsyncSession, project: Project) -> None:
+def add_registered(uow: UnitOfWork, project: Project) -> None:
     """Adds the row and its project.registered event to the transaction."""
-    repository.add(session, project)
-    enqueue(session, ProjectRegistered(**master_data(project), stage=project.stage))
+    repository.add(uow.session, project)
+    uow.publish(ProjectRegistered(**master_data(project), stage=project.stage))
 
 
 async def register(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     body: ProjectCreate,
     principal: Principal,
@@ -119,7 +119,7 @@ async def register(
     project = new_project(body, principal=principal)
     validate(project.model_dump(), parks=parks)
     principal.ensure_can_write_park(project.park)
-    add_registered(session, project)
+    add_registered(uow, project)
     return project
 
 
@@ -215,7 +215,7 @@ def _event_field(column: str) -> str:
 
 
 async def update(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     project_id: str,
     body: ProjectUpdate,
@@ -224,7 +224,7 @@ async def update(
     parks: Sequence[str],
 ) -> Project:
     """Changes master data under optimistic concurrency and emits project.updated (full snapshot)."""
-    project = await get(session, project_id=project_id)
+    project = await get(uow.session, project_id=project_id)
     _check_preconditions(project, if_match=if_match, version=body.version)
     principal.ensure_can_write_park(project.park)
     if project.cancelled_on is not None:
@@ -243,7 +243,7 @@ async def update(
     validate(merged, parks=parks)
     if "park" in changes:
         principal.ensure_can_write_park(changes["park"])
-    apply_changes(session, project, changes, principal=principal)
+    apply_changes(uow, project, changes, principal=principal)
     return project
 
 
@@ -259,7 +259,7 @@ def changed_columns(project: Project, changes: dict[str, Any]) -> list[str]:
 
 
 def apply_changes(
-    session: AsyncSession, project: Project, changes: dict[str, Any], *, principal: Principal
+    uow: UnitOfWork, project: Project, changes: dict[str, Any], *, principal: Principal
 ) -> list[str]:
     """Writes the changed columns (already validated), bumps the version and emits one
     project.updated naming what changed and who changed it; the changed columns, [] for none."""
@@ -271,9 +271,8 @@ def apply_changes(
     project.is_manufacturing = bool(project.is_manufacturing)
     project.version += 1
     project.updated_at = utcnow()
-    session.add(project)
-    enqueue(
-        session,
+    uow.session.add(project)
+    uow.publish(
         ProjectUpdated(
             **master_data(project),
             changed=sorted({_event_field(k) for k in changed}),
@@ -284,7 +283,7 @@ def apply_changes(
 
 
 async def cancel(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     project_id: str,
     body: CancelRequest,
@@ -294,7 +293,7 @@ async def cancel(
 ) -> Project:
     """终止/清退: freezes the project and emits project.cancelled; the milestone service then makes
     its stage CANCELLED (the registry's stage column follows from project.stage_changed)."""
-    project = await get(session, project_id=project_id)
+    project = await get(uow.session, project_id=project_id)
     check_version(if_match=if_match, current=project.version)
     if body.version is not None and body.version != project.version:
         raise Conflict(
@@ -311,9 +310,8 @@ async def cancel(
     project.cancel_reason = body.reason
     project.version += 1
     project.updated_at = utcnow()
-    session.add(project)
-    enqueue(
-        session,
+    uow.session.add(project)
+    uow.publish(
         ProjectCancelled(
             project_id=project.id,
             version=project.version,
@@ -334,12 +332,12 @@ def reached(project: Project, stage: Stage) -> bool:
     return FORWARD.index(project.stage) >= FORWARD.index(stage)
 
 
-async def apply_stage_change(session: AsyncSession, data: ProjectStageChanged) -> None:
+async def apply_stage_change(uow: UnitOfWork, data: ProjectStageChanged) -> None:
     """Keeps the stage projection current; the registry never decides a stage itself. A change
     not newer than the one applied (a late or redriven record) never moves the stage back; it
     may still give the day a stage was reached when the projection lacks it and stands at or
     past that stage (a STARTED redriven after PRODUCING gives the start day, not the stage)."""
-    project = await repository.get(session, data.project_id)
+    project = await repository.get(uow.session, data.project_id)
     if project is None:
         log.warning("stage change for unknown project %s ignored", data.project_id)
         return
@@ -347,7 +345,7 @@ async def apply_stage_change(session: AsyncSession, data: ProjectStageChanged) -
         ProjectStageChanged.TYPE, data.project_id, incoming=data.version, held=project.stage_version
     ):
         if _fill_reached_date(project, data):
-            session.add(project)
+            uow.session.add(project)
         return
     project.stage = data.to_stage
     if data.version is not None:
@@ -363,7 +361,7 @@ async def apply_stage_change(session: AsyncSession, data: ProjectStageChanged) -
         for later in FORWARD[FORWARD.index(data.to_stage) + 1 :]:
             setattr(project, REACHED_DATE_COLUMN[later], None)
     project.updated_at = utcnow()
-    session.add(project)
+    uow.session.add(project)
 
 
 def _fill_reached_date(project: Project, late: ProjectStageChanged) -> bool:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from sanpi.kit import Authenticated, Page, ReadSessionDep, RuntimeDep, SessionDep, Writer
+from sanpi.kit import Authenticated, Page, ReadSessionDep, RuntimeDep, UnitOfWorkDep, Writer
 from sanpi.registry.settings import settings_of
 from sanpi.registry.targets import repository, service
 from sanpi.registry.targets.schemas import TargetPublic, TargetSetRequest
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/targets", tags=["targets"])
 async def set_target(
     body: TargetSetRequest,
     principal: Writer,
-    session: SessionDep,
+    uow: UnitOfWorkDep,
     runtime: RuntimeDep,
     response: Response,
 ) -> TargetPublic:
@@ -31,7 +31,7 @@ async def set_target(
     Setting the same value again is harmless: the target is a value, not a counter."""
     settings = settings_of(runtime)
     target, created = await service.set_target(
-        session, body=body, principal=principal, district=settings.district, parks=settings.parks
+        uow, body=body, principal=principal, district=settings.district, parks=settings.parks
     )
     if not created:
         response.status_code = status.HTTP_200_OK

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from sanpi.events import TargetSet
-from sanpi.kit import FieldProblem, Forbidden, InvalidInput, Principal, Role, enqueue, utcnow
+from sanpi.kit import FieldProblem, Forbidden, InvalidInput, Principal, Role, UnitOfWork, utcnow
 from sanpi.registry.targets import repository
 from sanpi.registry.targets.models import Target
 from sanpi.registry.targets.schemas import TargetSetRequest
 
 
 async def set_target(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     body: TargetSetRequest,
     principal: Principal,
@@ -33,7 +31,7 @@ async def set_target(
             f"unknown scope {body.scope!r}",
             errors=[FieldProblem("scope", f"one of {', '.join([district, *parks])}")],
         )
-    target = await repository.get(session, body.year, body.scope, body.kind)
+    target = await repository.get(uow.session, body.year, body.scope, body.kind)
     created = target is None
     if target is None:
         target = Target(
@@ -46,9 +44,8 @@ async def set_target(
     target.value = body.value
     target.set_by = principal.subject
     target.updated_at = utcnow()
-    repository.save(session, target)
-    enqueue(
-        session,
+    repository.save(uow.session, target)
+    uow.publish(
         TargetSet(
             year=target.year,
             scope=target.scope,

@@ -2,7 +2,7 @@
 (notification_supervision), and on a delivery the item and contact a 督办 message is about.
 
 Revision ID: 41aa9b30ade4
-Revises: 3c9e4a7d2f10
+Revises: 08b2f5ea3301
 Create Date: 2026-12-06 13:56:51.239194
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from sanpi.kit.db import UTCDateTime
 
 revision: str = "41aa9b30ade4"
-down_revision: str | Sequence[str] | None = "3c9e4a7d2f10"
+down_revision: str | Sequence[str] | None = "08b2f5ea3301"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

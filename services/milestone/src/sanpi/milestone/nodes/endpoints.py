@@ -12,16 +12,17 @@ from sanpi.kit import (
     Page,
     ReadSessionDep,
     RuntimeDep,
-    SessionDep,
+    UnitOfWorkDep,
     Writer,
     run_idempotent,
-    today,
 )
 from sanpi.kit.messages import AcceptLanguage, language
+from sanpi.milestone import flows
+from sanpi.milestone.flows import Context
 from sanpi.milestone.lifecycle import service as lifecycle
-from sanpi.milestone.milestones import service
-from sanpi.milestone.milestones.models import Milestone
-from sanpi.milestone.milestones.schemas import (
+from sanpi.milestone.nodes import service
+from sanpi.milestone.nodes.models import Milestone
+from sanpi.milestone.nodes.schemas import (
     ForecastCreate,
     MilestoneCreate,
     MilestonePlanItem,
@@ -29,8 +30,6 @@ from sanpi.milestone.milestones.schemas import (
     MilestoneWarning,
     evidence_public,
 )
-from sanpi.milestone.rules.endpoints import settings_of
-from sanpi.milestone.rules.service import reevaluate
 
 router = APIRouter(prefix="/projects", tags=["milestones"])
 
@@ -58,7 +57,7 @@ async def post_milestone(
     project_id: str,
     body: MilestoneCreate,
     principal: Writer,
-    session: SessionDep,
+    uow: UnitOfWorkDep,
     runtime: RuntimeDep,
     idempotency_key: IdempotencyKey = None,
     accept_language: AcceptLanguage = None,
@@ -71,18 +70,10 @@ async def post_milestone(
     lang = language(accept_language)
 
     async def record() -> tuple[MilestonePublic, dict[str, str]]:
-        project = await lifecycle.get(session, project_id)
-        recorded = await service.record(
-            session,
-            project=project,
-            body=body,
-            principal=principal,
-            today=today(runtime.clock),
+        project, recorded = await flows.record_milestone(
+            uow, Context.of(runtime), project_id=project_id, body=body, principal=principal
         )
         row = recorded.row
-        reevaluate(
-            session, settings=settings_of(runtime), clock=runtime.clock, project_id=project_id
-        )
         assert row.actual_date is not None
         assert row.recorded_at is not None
         detail = evidence_public(row.evidence)
@@ -105,7 +96,7 @@ async def post_milestone(
         return answer, {}
 
     return await run_idempotent(
-        session,
+        uow,
         key=idempotency_key,
         principal=principal,
         scope=f"POST /v1/projects/{project_id}/milestones",
@@ -120,13 +111,13 @@ async def replan(
     kind: MilestoneKind,
     body: ForecastCreate,
     principal: Writer,
-    session: SessionDep,
+    uow: UnitOfWorkDep,
     runtime: RuntimeDep,
 ) -> MilestonePlanItem:
     """Moves a milestone's forecast date (the baseline stays) and emits milestone.replanned."""
-    project = await lifecycle.get(session, project_id)
-    row = await service.replan(session, project=project, kind=kind, body=body, principal=principal)
-    reevaluate(session, settings=settings_of(runtime), clock=runtime.clock, project_id=project_id)
+    row = await flows.replan_milestone(
+        uow, Context.of(runtime), project_id=project_id, kind=kind, body=body, principal=principal
+    )
     return plan_item(row)
 
 

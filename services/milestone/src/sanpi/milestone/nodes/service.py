@@ -7,8 +7,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from sanpi.events import (
     EvidencePhoto,
     MilestoneAchieved,
@@ -16,15 +14,15 @@ from sanpi.events import (
     MilestoneReplanned,
     ProjectMasterData,
 )
-from sanpi.kit import Conflict, FieldProblem, InvalidInput, Principal, utcnow
+from sanpi.kit import Conflict, FieldProblem, InvalidInput, Principal, Reading, UnitOfWork, utcnow
 from sanpi.milestone.evidence import service as evidence_files
 from sanpi.milestone.evidence.models import EvidenceFile
 from sanpi.milestone.lifecycle import service as lifecycle
 from sanpi.milestone.lifecycle.models import TrackedProject
 from sanpi.milestone.lifecycle.state_machine import Achieve, Evidence
-from sanpi.milestone.milestones import repository
-from sanpi.milestone.milestones.models import Milestone, MilestoneStatus
-from sanpi.milestone.milestones.schemas import ForecastCreate, MilestoneCreate
+from sanpi.milestone.nodes import repository
+from sanpi.milestone.nodes.models import Milestone, MilestoneStatus
+from sanpi.milestone.nodes.schemas import ForecastCreate, MilestoneCreate
 from sanpi.milestone.timeline import service as timeline
 
 # Which planned date of the registry is the baseline of which milestone (倒排工期).
@@ -38,14 +36,12 @@ PLANNED_DATES: dict[MilestoneKind, str] = {
 }
 
 
-async def _row(
-    session: AsyncSession, project_id: str, kind: MilestoneKind, label: str
-) -> Milestone:
-    row = await repository.get(session, project_id, kind, label)
+async def _row(tx: Reading, project_id: str, kind: MilestoneKind, label: str) -> Milestone:
+    row = await repository.get(tx, project_id, kind, label)
     return row or Milestone(project_id=project_id, kind=kind, label=label)
 
 
-async def plan_from_registry(session: AsyncSession, project: ProjectMasterData, *, by: str) -> None:
+async def plan_from_registry(uow: UnitOfWork, project: ProjectMasterData, *, by: str) -> None:
     """Builds or follows the plan from the registry's planned dates (its latest snapshot of
     the project).
 
@@ -56,7 +52,7 @@ async def plan_from_registry(session: AsyncSession, project: ProjectMasterData, 
     # of its time in these lookups).
     known = {
         row.kind: row
-        for row in await repository.of_project(session, project.project_id)
+        for row in await repository.of_project(uow, project.project_id)
         if row.label == ""
     }
     for kind, attribute in PLANNED_DATES.items():
@@ -65,7 +61,7 @@ async def plan_from_registry(session: AsyncSession, project: ProjectMasterData, 
             continue
         row = known.get(kind)
         if row is None:
-            repository.insert(session, _first_plan(project.project_id, kind, date, by=by))
+            repository.insert(uow, _first_plan(project.project_id, kind, date, by=by))
             continue
         if kind is MilestoneKind.SIGNED and row.actual_date is None:
             row.actual_date = date
@@ -75,9 +71,9 @@ async def plan_from_registry(session: AsyncSession, project: ProjectMasterData, 
         if row.baseline_date is None:
             row.baseline_date = date
         elif date != (row.forecast_date or row.baseline_date) and row.actual_date is None:
-            _forecast(session, row, date, by=by, reason="registry planned date changed")
+            _forecast(uow, row, date, by=by, reason="registry planned date changed")
         row.updated_at = utcnow()
-        repository.save(session, row)
+        repository.save(uow, row)
 
 
 def _first_plan(project_id: str, kind: MilestoneKind, date: dt.date, *, by: str) -> dict[str, Any]:
@@ -103,13 +99,13 @@ def _first_plan(project_id: str, kind: MilestoneKind, date: dt.date, *, by: str)
 
 
 def _forecast(
-    session: AsyncSession, row: Milestone, date: dt.date, *, by: str, reason: str | None
+    uow: UnitOfWork, row: Milestone, date: dt.date, *, by: str, reason: str | None
 ) -> None:
     previous = row.forecast_date
     row.forecast_date = date
     row.status = MilestoneStatus.PENDING
     timeline.publish(
-        session,
+        uow,
         MilestoneReplanned(
             project_id=row.project_id,
             kind=row.kind,
@@ -149,7 +145,7 @@ def _stored_evidence(item: Evidence, photo: EvidenceFile | None) -> dict[str, An
 
 
 async def record(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     project: TrackedProject,
     body: MilestoneCreate,
@@ -170,13 +166,13 @@ async def record(
             problems.append(FieldProblem(f"evidence.{i}.taken_at", f"is after today ({today})"))
     if problems:
         raise InvalidInput("the milestone cannot have happened yet", errors=problems)
-    photos = await evidence_files.cited_photos(session, project.project_id, evidence)
+    photos = await evidence_files.cited_photos(uow.session, project.project_id, evidence)
     evidence = [
         Evidence(item.uri, item.taken_at or photos[i].captured_on) if i in photos else item
         for i, item in enumerate(evidence)
     ]
     decision = lifecycle.command(project, Achieve(body.kind, evidence))
-    row = await _row(session, project.project_id, body.kind, body.label)
+    row = await _row(uow, project.project_id, body.kind, body.label)
     if row.actual_date is not None and not decision.moved:
         raise Conflict(
             f"{body.kind} was already achieved on {row.actual_date}",
@@ -188,10 +184,10 @@ async def record(
     row.status = MilestoneStatus.ACHIEVED
     row.recorded_by = principal.subject
     row.recorded_at = row.updated_at = utcnow()
-    repository.save(session, row)
+    repository.save(uow, row)
     warnings = evidence_files.photo_warnings(body.date, photos)
     await evidence_files.record_findings(
-        session,
+        uow,
         project_id=project.project_id,
         milestone_id=row.id,
         kind=str(row.kind),
@@ -205,7 +201,7 @@ async def record(
         if warnings:
             summary += f" ({len(warnings)} 张未能证明当日拍摄)"
     timeline.publish(
-        session,
+        uow,
         MilestoneAchieved(
             project_id=project.project_id,
             milestone_id=row.id,
@@ -229,7 +225,7 @@ async def record(
         summary=summary,
     )
     lifecycle.apply(
-        session,
+        uow,
         project,
         decision,
         on=body.date,
@@ -241,7 +237,7 @@ async def record(
 
 
 async def replan(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     project: TrackedProject,
     kind: MilestoneKind,
@@ -255,7 +251,7 @@ async def replan(
             "a CUSTOM milestone is named by its label",
             errors=[FieldProblem("label", "a CUSTOM milestone needs a label")],
         )
-    row = await _row(session, project.project_id, kind, body.label)
+    row = await _row(uow, project.project_id, kind, body.label)
     if row.actual_date is not None:
         raise Conflict(f"{kind} was achieved on {row.actual_date}; it cannot be replanned")
     if body.forecast_date == (row.forecast_date or row.baseline_date):
@@ -264,7 +260,7 @@ async def replan(
         # A milestone first planned here: that date is its baseline.
         row.baseline_date = body.forecast_date
         timeline.note(
-            session,
+            uow,
             project_id=project.project_id,
             event_type="milestone.planned",
             by=principal.subject,
@@ -272,11 +268,11 @@ async def replan(
             data={"kind": kind, "label": body.label, "baseline_date": str(body.forecast_date)},
         )
     else:
-        _forecast(session, row, body.forecast_date, by=principal.subject, reason=body.reason)
+        _forecast(uow, row, body.forecast_date, by=principal.subject, reason=body.reason)
     row.updated_at = utcnow()
-    repository.save(session, row)
+    repository.save(uow, row)
     return row
 
 
-async def plan(session: AsyncSession, project_id: str) -> list[Milestone]:
-    return await repository.for_projects(session, [project_id])
+async def plan(tx: Reading, project_id: str) -> list[Milestone]:
+    return await repository.for_projects(tx, [project_id])

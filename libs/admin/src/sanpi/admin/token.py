@@ -1,4 +1,4 @@
-"""`sanpi token issue`: mint bearer tokens (admins only: it needs the JWT secret)."""
+"""`sanpi-admin token issue`: mint bearer tokens (admins only: it needs the JWT secret)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
-from sanpi.client.cli.common import err
+err = Console(stderr=True)
 
 app = typer.Typer(
     help="Mint bearer tokens (admins only: needs the JWT secret).", no_args_is_help=True

@@ -1,4 +1,4 @@
-"""`sanpi dlq …`: look at dead-letter topics and redrive them to their source after a fix."""
+"""`sanpi-admin dlq …`: look at dead-letter topics and redrive them to their source after a fix."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ import os
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
-from sanpi.client.cli.common import console
 from sanpi.events import ALL_TOPICS, dead_letter_topic
 
 if TYPE_CHECKING:
     from sanpi.kit.redrive import DeadLetter
+
+console = Console()
 
 app = typer.Typer(
     help="Dead-letter topics: what the consumers gave up on, and replaying it after a fix.\n\n"

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from sanpi.events import MilestoneKind, Stage
 from sanpi.kit import CampaignDate
 from sanpi.milestone.lifecycle.state_machine import Evidence
-from sanpi.milestone.milestones.models import MilestoneStatus
+from sanpi.milestone.nodes.models import MilestoneStatus
 
 Uri = Annotated[str, Field(min_length=1, max_length=2000)]
 

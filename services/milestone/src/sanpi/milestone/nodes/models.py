@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from sanpi.events import MilestoneKind
+from sanpi.events.vocabulary import MilestoneStatus as MilestoneStatus
 from sanpi.kit import UTCDateTime, utcnow
-
-
-class MilestoneStatus(StrEnum):
-    PENDING = "PENDING"
-    DUE_SOON = "DUE_SOON"
-    OVERDUE = "OVERDUE"
-    ACHIEVED = "ACHIEVED"
 
 
 class Milestone(SQLModel, table=True):

@@ -10,10 +10,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import MilestoneKind
-from sanpi.kit.deferred import insert_at_commit, insert_pending
+from sanpi.kit import Reading, UnitOfWork
 from sanpi.kit.named_rows import NamedRow, named_rows
 from sanpi.kit.prefetch import Prefetched
-from sanpi.milestone.milestones.models import Milestone
+from sanpi.kit.unit_of_work import insert_pending, session_of
+from sanpi.milestone.nodes.models import Milestone
 
 # A consumer batch's milestones by project, loaded up front.
 PREFETCHED: Prefetched[Milestone] = Prefetched("milestone.milestones")
@@ -21,20 +22,20 @@ PREFETCHED: Prefetched[Milestone] = Prefetched("milestone.milestones")
 MilestoneRow = Milestone | NamedRow
 
 
-async def prefetch(session: AsyncSession, project_ids: Sequence[str]) -> None:
+async def prefetch(uow: UnitOfWork, project_ids: Sequence[str]) -> None:
     """Loads a batch's milestones in one query; `of_project` then answers from memory."""
-    found = await for_projects(session, project_ids)
-    PREFETCHED.keep(session, project_ids, found, lambda m: m.project_id)
+    found = await for_projects(uow, project_ids)
+    PREFETCHED.keep(uow, project_ids, found, lambda m: m.project_id)
 
 
-async def of_project(session: AsyncSession, project_id: str) -> list[Milestone]:
-    known = PREFETCHED.rows(session, project_id)
-    return known if known is not None else await for_projects(session, [project_id])
+async def of_project(tx: Reading, project_id: str) -> list[Milestone]:
+    known = PREFETCHED.rows(tx, project_id)
+    return known if known is not None else await for_projects(tx, [project_id])
 
 
-def save(session: AsyncSession, milestone: Milestone) -> None:
-    session.add(milestone)
-    PREFETCHED.add(session, milestone.project_id, milestone)
+def save(uow: UnitOfWork, milestone: Milestone) -> None:
+    uow.session.add(milestone)
+    PREFETCHED.add(uow, milestone.project_id, milestone)
 
 
 # New milestones of a consumer batch, INSERTed at commit (or before this transaction next
@@ -42,16 +43,15 @@ def save(session: AsyncSession, milestone: Milestone) -> None:
 _INSERT = sa.insert(Milestone)
 
 
-def insert(session: AsyncSession, row: dict[str, Any]) -> None:
+def insert(uow: UnitOfWork, row: dict[str, Any]) -> None:
     """A new milestone as plain values (every column, always the same keys)."""
-    insert_at_commit(session, _INSERT, row)
-    PREFETCHED.forget(session, row["project_id"])
+    uow.insert_at_commit(_INSERT, row)
+    PREFETCHED.forget(uow, row["project_id"])
 
 
-async def get(
-    session: AsyncSession, project_id: str, kind: MilestoneKind, label: str
-) -> Milestone | None:
-    await insert_pending(session, _INSERT)
+async def get(tx: Reading, project_id: str, kind: MilestoneKind, label: str) -> Milestone | None:
+    await insert_pending(tx, _INSERT)
+    session = session_of(tx)
     stmt = select(Milestone).where(
         Milestone.project_id == project_id, Milestone.kind == kind, Milestone.label == label
     )
@@ -85,10 +85,11 @@ _SET_STATUS = (
 )
 
 
-async def rows_for_rules(session: AsyncSession, project_ids: Sequence[str]) -> list[NamedRow]:
+async def rows_for_rules(tx: Reading, project_ids: Sequence[str]) -> list[NamedRow]:
     """The projects' milestones in plan order (as for_projects), as they stand in this
     transaction, for reading only."""
-    await insert_pending(session, _INSERT)
+    await insert_pending(tx, _INSERT)
+    session = session_of(tx)
     await session.flush()  # a Core read does not autoflush: changed milestones first
     connection = await session.connection()
     return named_rows(await connection.execute(_FOR_RULES, {"ids": list(project_ids)}))
@@ -103,8 +104,9 @@ async def set_status(session: AsyncSession, changes: Sequence[dict[str, Any]]) -
         await connection.execute(_SET_STATUS, list(changes))
 
 
-async def for_projects(session: AsyncSession, project_ids: Sequence[str]) -> list[Milestone]:
-    await insert_pending(session, _INSERT)
+async def for_projects(tx: Reading, project_ids: Sequence[str]) -> list[Milestone]:
+    await insert_pending(tx, _INSERT)
+    session = session_of(tx)
     stmt = (
         select(Milestone)
         .where(col(Milestone.project_id).in_(project_ids))

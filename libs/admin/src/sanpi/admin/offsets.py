@@ -1,4 +1,4 @@
-"""`sanpi offsets …`: save where the consumer groups and topics stand (with a database backup),
+"""`sanpi-admin offsets …`: save where the consumer groups and topics stand (with a database backup),
 and set the groups back there after a restore, from anywhere that reaches Kafka (a service's
 container in docker compose or Kubernetes included)."""
 
@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
-from sanpi.client.cli.common import console
 from sanpi.events import ALL_TOPICS
+
+console = Console()
 
 app = typer.Typer(
     help="Kafka positions of a backup: `save` before the databases are dumped, `restore` after "

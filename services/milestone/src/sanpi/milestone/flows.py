@@ -1,0 +1,228 @@
+"""The milestone service's writes that reach beyond one area: each applies its area's change in
+the unit of work it is handed and has the project's rules evaluated after the commit
+(rules.service.reevaluate). The endpoints validate, call one of these and shape the answer; the
+consumer's handlers (consumers.py) call the ones of the registry's events. No area's endpoints
+call the rules themselves. The rules see the areas through Context.areas (judged.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sanpi.events import MilestoneKind, ProjectMasterData
+from sanpi.kit import Clock, FieldProblem, InvalidInput, Principal, Runtime, UnitOfWork, today
+from sanpi.milestone.judged import JUDGED
+from sanpi.milestone.lifecycle import service as lifecycle
+from sanpi.milestone.lifecycle.models import TrackedProject
+from sanpi.milestone.lifecycle.state_machine import Command
+from sanpi.milestone.nodes import service as milestones
+from sanpi.milestone.nodes.models import Milestone
+from sanpi.milestone.nodes.schemas import ForecastCreate, MilestoneCreate
+from sanpi.milestone.progress import service as progress
+from sanpi.milestone.progress.models import InvestmentPlan
+from sanpi.milestone.progress.schemas import PlanPut, ProgressCreate
+from sanpi.milestone.rules import service as rules
+from sanpi.milestone.rules.areas import Areas
+from sanpi.milestone.rules.evaluation import Deadlines
+from sanpi.milestone.settings import MilestoneSettings, settings_of
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a flow needs of the running service: its settings, its clock, and the areas as the
+    rules see them."""
+
+    settings: MilestoneSettings
+    clock: Clock
+    areas: Areas = JUDGED
+
+    @classmethod
+    def of(cls, runtime: Runtime) -> Context:
+        return cls(settings_of(runtime), runtime.clock)
+
+    def reevaluate(self, uow: UnitOfWork, project_id: str) -> None:
+        rules.reevaluate(
+            uow, self.areas, settings=self.settings, clock=self.clock, project_id=project_id
+        )
+
+
+# --- progress reports and plans -------------------------------------------------------------------
+
+
+async def report_progress(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    project_id: str,
+    body: ProgressCreate,
+    principal: Principal,
+) -> dict[str, Any]:
+    """A 旬/月 report (progress.service.report), then the project's rules."""
+    row = await progress.report(
+        uow,
+        project_id=project_id,
+        body=body,
+        principal=principal,
+        today=today(ctx.clock),
+        deadlines=Deadlines.of(ctx.settings),
+    )
+    ctx.reevaluate(uow, project_id)
+    return row
+
+
+async def report_batch(
+    uow: UnitOfWork,
+    ctx: Context,
+    rows: Sequence[progress.BatchRow],
+    *,
+    principal: Principal,
+    all_or_nothing: bool,
+) -> list[progress.RowOutcome]:
+    """A batch of reports (progress.service.report_batch), then the rules of every project whose
+    report was accepted."""
+    outcomes = await progress.report_batch(
+        uow,
+        rows,
+        principal=principal,
+        today=today(ctx.clock),
+        deadlines=Deadlines.of(ctx.settings),
+        all_or_nothing=all_or_nothing,
+    )
+    for outcome in outcomes:
+        if outcome.status in ("accepted", "late") and outcome.project_id is not None:
+            ctx.reevaluate(uow, outcome.project_id)
+    return outcomes
+
+
+async def set_plan(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    project_id: str,
+    year: int,
+    body: PlanPut,
+    principal: Principal,
+) -> InvestmentPlan:
+    """The year's investment plan of a tracked project, then its rules."""
+    project = await lifecycle.get(uow, project_id)
+    row = await progress.set_plan(uow, project=project, year=year, body=body, principal=principal)
+    ctx.reevaluate(uow, project_id)
+    return row
+
+
+# --- milestones -----------------------------------------------------------------------------------
+
+
+async def record_milestone(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    project_id: str,
+    body: MilestoneCreate,
+    principal: Principal,
+) -> tuple[TrackedProject, milestones.Recorded]:
+    """A reached milestone (which may move the stage), then the project's rules. Returns the
+    project as it stands after it, and what was recorded."""
+    project = await lifecycle.get(uow, project_id)
+    recorded = await milestones.record(
+        uow, project=project, body=body, principal=principal, today=today(ctx.clock)
+    )
+    ctx.reevaluate(uow, project_id)
+    return project, recorded
+
+
+async def replan_milestone(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    project_id: str,
+    kind: MilestoneKind,
+    body: ForecastCreate,
+    principal: Principal,
+) -> Milestone:
+    """A milestone's new forecast date, then the project's rules."""
+    project = await lifecycle.get(uow, project_id)
+    row = await milestones.replan(uow, project=project, kind=kind, body=body, principal=principal)
+    ctx.reevaluate(uow, project_id)
+    return row
+
+
+# --- the lifecycle --------------------------------------------------------------------------------
+
+
+def check_suspension(day: dt.date, expected_resume_date: dt.date | None) -> None:
+    """A suspension's expected resumption may not come before the suspension itself."""
+    if expected_resume_date is not None and expected_resume_date < day:
+        raise InvalidInput(
+            "expected_resume_date is before the suspension",
+            errors=[FieldProblem("expected_resume_date", f"is before {day}")],
+        )
+
+
+async def change_stage(
+    uow: UnitOfWork,
+    ctx: Context,
+    project: TrackedProject,
+    cmd: Command,
+    *,
+    on: dt.date,
+    by: str,
+    note: str | None,
+    expected_resume_date: dt.date | None = None,
+) -> TrackedProject:
+    """Decides the command on the project's stage, applies it (stage_changed), then its rules."""
+    if expected_resume_date is not None:
+        check_suspension(on, expected_resume_date)
+    decision = lifecycle.command(project, cmd)
+    lifecycle.apply(
+        uow,
+        project,
+        decision,
+        on=on,
+        by=by,
+        note=note,
+        expected_resume_date=expected_resume_date,
+    )
+    ctx.reevaluate(uow, project.project_id)
+    return project
+
+
+# --- the registry's events (consumers.py) ---------------------------------------------------------
+
+
+async def follow_master_data(
+    uow: UnitOfWork, ctx: Context, master: ProjectMasterData, *, year: int, by: str
+) -> None:
+    """The registry's snapshot of a project just applied: its planned dates and annual plan are
+    the project's now, then its rules."""
+    await milestones.plan_from_registry(uow, master, by=by)
+    await progress.plan_from_registry(
+        uow, master.project_id, year=year, amount=master.annual_plan_investment, by=by
+    )
+    ctx.reevaluate(uow, master.project_id)
+
+
+async def follow_listing(
+    uow: UnitOfWork, ctx: Context, *, project_id: str, year: int, amount: int | None, by: str
+) -> None:
+    """A listing's annual plan (the listing itself applied by lifecycle.listed), then the
+    project's rules."""
+    await progress.plan_from_registry(uow, project_id, year=year, amount=amount, by=by)
+    ctx.reevaluate(uow, project_id)
+
+
+# --- the rules themselves -------------------------------------------------------------------------
+
+
+async def evaluate_as_of(
+    uow: UnitOfWork, ctx: Context, *, as_of: dt.date | None, pin: bool, by: str
+) -> tuple[dt.date, rules.EvaluationResult]:
+    """Every rule for every project as of a day (the pinned day or today by default), pinning
+    the day for later passes if asked: alerts, milestone statuses and their events."""
+    day = as_of if as_of is not None else await rules.evaluation_date(uow.session, ctx.clock)
+    if pin:
+        await rules.pin(uow.session, day, by)
+    result = await rules.evaluate(uow, ctx.areas, settings=ctx.settings, as_of=day)
+    return day, result

@@ -1,0 +1,199 @@
+"""The 通报 of the district demo (as `make up` loads it, over the public APIs, on a stack and broker
+of its own): its red projects and its park ranking are what the services' own APIs say for the
+旬 — the alerts of an evaluation as of the 旬's last day, the traffic lights, the registry's
+indicators, and each project's investment plan and progress reports.
+
+The demo's progress histories end with its day, 2025-04-01, and reach back about 100 days for
+projects on plan (further for the others): it has no 旬报 of 2023-03-X2 at all. The bulletin
+pinned here is 2025-03-X2, the last whole 旬 of the demo's data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sanpi.client import SanpiClient, ServiceUrls
+from sanpi.client.demo.generator import DemoDataset, district
+from sanpi.client.demo.loader import LoadSummary, load_district
+from sanpi.events.xun import parse_period
+from tests.conftest import Postgres, Stack, running_stack, start_broker
+from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.e2e
+
+PERIOD = "2025-03-X2"
+AS_OF = dt.date(2025, 3, 20)
+MARKS = {"red": "red", "orange": "yellow", "yellow": "yellow", "green": "green", "blue": "green"}
+
+
+@dataclass
+class Demo:
+    services: Stack
+    data: DemoDataset
+    summary: LoadSummary = field(default_factory=LoadSummary)
+
+    def client(self) -> SanpiClient:
+        urls = ServiceUrls(**self.services.urls)
+        return SanpiClient(self.services.token(subject="demo"), urls, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def demo(run_dir: Path, postgres: Postgres | None) -> Iterator[Demo]:
+    """The demo loaded once into its own stack: it pins the evaluation day, which the other
+    tests' stack must not see."""
+    directory = run_dir / "bulletin-demo"
+    broker = start_broker(directory / "kafka")
+    try:
+        with running_stack(
+            broker.bootstrap, directory, postgres, database_prefix="bulletin"
+        ) as services:
+            loaded = Demo(services, district(2023))
+            with loaded.client() as client:
+                loaded.summary = load_district(client, loaded.data, wait_timeout=60)
+            yield loaded
+    finally:
+        broker.stop()
+
+
+def every(page: Callable[..., dict[str, Any]], **params: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        found = page(**params, limit=500, **({"cursor": cursor} if cursor else {}))
+        items += found["items"]
+        cursor = found.get("next_cursor")
+        if not cursor:
+            return items
+
+
+def existed(project: dict[str, Any]) -> bool:
+    """Whether the project was in the campaign on the 旬's last day: signed (or registered as
+    started, or producing) by then, and not cancelled by then. The demo signs its last period's
+    projects on 2025-04-01, with plans for 2025: the bulletin of 2025-03-X2 must not count them."""
+    since = project["signed_date"] or project["started_date"] or project["production_date"]
+    cancelled = project["cancelled_on"]
+    return (
+        since is not None
+        and dt.date.fromisoformat(since) <= AS_OF
+        and (cancelled is None or dt.date.fromisoformat(cancelled) > AS_OF)
+    )
+
+
+def expected_mark(counts: dict[str, int], share: float = 0.2) -> str:
+    """红/黄/绿 as the bulletin explains it: the worst colour that at least a fifth of the
+    park's projects show (at that colour or worse), orange counted as 黄."""
+    total = sum(counts.values())
+    worse = 0
+    for colour in ("red", "orange", "yellow"):
+        worse += counts.get(colour, 0)
+        if total and worse / total >= share:
+            return MARKS[colour]
+    return "green"
+
+
+def completion_by_park(client: SanpiClient) -> dict[str, float | None]:
+    """Each park's completion of its projects' annual plans as of the 旬's end, from the public
+    API alone: the plan of the year, and the year-to-date figure of the last report (in period
+    order) of a period that ended by then."""
+    done: dict[str, int] = {}
+    planned: dict[str, int] = {}
+    for project in every(client.registry.list_projects):
+        if not existed(project):
+            continue
+        plans = client.milestone.investment_plans(project["id"])["items"]
+        plan = next((p["annual_plan"] for p in plans if p["year"] == AS_OF.year), 0)
+        if plan <= 0:
+            continue
+        reports = every(client.milestone.progress, project_id=project["id"])
+        this_year = sorted(
+            (
+                r
+                for r in reports
+                if dt.date.fromisoformat(r["period_end"]) <= AS_OF
+                and parse_period(r["period_key"]).year == AS_OF.year
+            ),
+            key=lambda r: parse_period(r["period_key"]).in_order,
+        )
+        park = project["park"]
+        planned[park] = planned.get(park, 0) + plan
+        done[park] = done.get(park, 0) + (
+            this_year[-1]["completed_investment_ytd"] if this_year else 0
+        )
+    return {park: round(done[park] / planned[park] * 100, 1) for park in planned}
+
+
+# The demo's load is part of this test's time (its module fixture): over two minutes on SQLite,
+# more than the default five on PostgreSQL on a busy machine.
+@pytest.mark.timeout(900)
+async def test_the_demo_bulletin_lists_the_apis_red_projects_and_park_ranking(demo: Demo) -> None:
+    with demo.client() as client:
+
+        def pinned() -> dict[str, Any]:
+            """The bulletin, and the API's own alerts: an evaluation as of the 旬's last day, its
+            firing red ones. Right after the load the service is still evaluating the projects
+            its last events touched as of the demo's pinned day, which may change an alert
+            between the two reads: the comparison is made again until the service is quiet."""
+            bulletin: dict[str, Any] = client.milestone.bulletin(PERIOD)
+            client.milestone.evaluate(as_of=AS_OF.isoformat())
+            red = every(client.milestone.alerts, severity="red", state="FIRING")
+            shown = sorted(
+                (p["project_id"], h["rule"]) for p in bulletin["red_projects"] for h in p["rules"]
+            )
+            assert shown == sorted((a["project_id"], a["rule"]) for a in red)
+            return bulletin
+
+        bulletin = await eventually(pinned, timeout=120, interval=2, what="red list = red alerts")
+        assert (bulletin["as_of"], bulletin["provisional"]) == (AS_OF.isoformat(), False)
+        assert bulletin["period_label"] == "2025年3月中旬"
+        assert len(bulletin["red_projects"]) >= 3, "the demo makes red alerts"
+        projects = {p["id"]: p for p in every(client.registry.list_projects)}
+        # The demo's projects are cancelled on the demo's days (not on the day it is loaded):
+        # those cancelled before the 旬's end are not active in it, nor red.
+        cancelled = {p["id"]: p["cancelled_on"] for p in projects.values() if p["cancelled_on"]}
+        assert cancelled == {
+            demo.summary.ids[p.key]: p.cancelled.isoformat()
+            for p in demo.data.projects
+            if p.cancelled is not None and p.cancelled <= demo.data.as_of
+        }
+        for listed in bulletin["red_projects"]:
+            project = projects[listed["project_id"]]
+            assert (listed["name"], listed["park"]) == (project["name"], project["park"])
+            assert listed["responsible_unit"] == project.get("responsible_unit")
+
+        # The ranking: completion of the annual plans, best first, each park's red count and
+        # mark as the traffic lights of the same evaluation show them.
+        completion = completion_by_park(client)
+        expected = sorted(completion, key=lambda park: (-(completion[park] or 0.0), park))
+        ranked = [p for p in bulletin["parks"] if p["investment"]["completion_pct"] is not None]
+        assert [(p["rank"], p["park"]) for p in ranked] == list(enumerate(expected, start=1))
+        assert {p["park"]: p["investment"]["completion_pct"] for p in ranked} == completion
+        reds_by_park: dict[str, int] = {}
+        for listed in bulletin["red_projects"]:
+            reds_by_park[listed["park"]] = reds_by_park.get(listed["park"], 0) + 1
+        assert {p["park"]: p["red"] for p in bulletin["parks"]} == {
+            p["park"]: reds_by_park.get(p["park"], 0) for p in bulletin["parks"]
+        }
+        # The traffic lights of the same evaluation count the projects of today: less those
+        # signed after the 旬 (green then: no alert before they existed), they are the bulletin's.
+        unborn: dict[str, int] = {}
+        for project in projects.values():
+            if not existed(project) and project["cancelled_on"] is None:
+                unborn[project["park"]] = unborn.get(project["park"], 0) + 1
+        lights = {x["park"]: x for x in client.milestone.traffic_lights()["items"]}
+        for park in bulletin["parks"]:
+            counts = dict(lights[park["park"]]["counts"])
+            counts["green"] -= unborn.get(park["park"], 0)
+            assert park["projects"] == sum(counts.values()), (park, counts)
+            assert park["red"] == counts["red"], (park, counts)
+            assert park["mark"] == expected_mark(counts), (park, counts)
+        # The district's part is the registry's indicators as of the same day.
+        indicators = client.registry.indicators(as_of=AS_OF.isoformat())
+        assert bulletin["district"]["time_progress_pct"] == indicators["time_progress_pct"]
+        assert [(t["kind"], t["attainment_pct"]) for t in bulletin["district"]["targets"]] == [
+            (t["kind"], t["attainment_pct"]) for t in indicators["targets"]
+        ]

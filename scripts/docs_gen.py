@@ -50,7 +50,7 @@ from sanpi.events import (
     to_record,
 )
 from sanpi.events import vocabulary as vocabulary_module
-from sanpi.events.models.notifications import NotificationEvent
+from sanpi.events.models.notifications import NotificationEvent, SupervisionEvent
 from sanpi.kit.settings import SHARED_FIELDS, ServiceSettings
 from sanpi.milestone.app import create_app as milestone_app
 from sanpi.milestone.settings import MilestoneSettings
@@ -201,6 +201,13 @@ _ALERT: dict[str, Any] = {
 }
 _PERIOD: dict[str, Any] = {"period": 7, "event_date": "2023-01-28", "quarter": "2023Q1"}
 _NOTIFICATION: dict[str, Any] = {"subscription_id": EXAMPLE_SUBSCRIPTION, "channel": "webhook"}
+_SUPERVISION: dict[str, Any] = {
+    "item_id": "9d8c7b6a-5f4e-4d3c-b2a1-0f9e8d7c6b5a",
+    "alert_key": f"R04:{EXAMPLE_PROJECT}:XUN",
+    "project_id": EXAMPLE_PROJECT,
+    "park": "梧桐",
+    "unit": "梧桐园区运营中心",
+}
 
 # One realistic `data` per event type (郑州高新区, 7th period); each is validated by its model.
 EXAMPLES: dict[str, dict[str, Any]] = {
@@ -336,6 +343,35 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "contact": "wutong-head@example.gov.cn",
         "escalated_at": "2023-05-20T05:00:00Z",
     },
+    "sanpi.notification.supervision_opened.v1": {
+        **_SUPERVISION,
+        "contact_id": "3a4b5c6d-7e8f-4a0b-9c1d-2e3f4a5b6c7d",
+        "contact_name": "王建国",
+        "level": 1,
+        "opened_at": "2023-05-22T05:00:00Z",
+        "due_at": "2023-05-25T05:00:00Z",
+    },
+    "sanpi.notification.supervision_responded.v1": {
+        **_SUPERVISION,
+        "response": "已约谈企业，承诺6月30日前完成设备进场",
+        "responded_by": "wang-jianguo",
+        "responded_at": "2023-05-24T02:30:00Z",
+    },
+    "sanpi.notification.supervision_closed.v1": {
+        **_SUPERVISION,
+        "closed_by": "official-district",
+        "closed_at": "2023-05-26T07:00:00Z",
+        "note": "整改到位，同意办结",
+    },
+    "sanpi.notification.supervision_overdue.v1": {
+        **_SUPERVISION,
+        "level": 2,
+        "contact_id": "4b5c6d7e-8f9a-4b1c-8d2e-3f4a5b6c7d8e",
+        "contact_name": "李明",
+        "was_due_at": "2023-05-25T05:00:00Z",
+        "due_at": "2023-05-30T05:00:00Z",
+        "overdue_count": 1,
+    },
     "sanpi.notification.acknowledged.v1": {
         **_NOTIFICATION,
         "alert_key": f"R04:{EXAMPLE_PROJECT}:XUN",
@@ -351,6 +387,7 @@ KEYS: list[tuple[type[EventData], str]] = [
     (PeriodEvent, "`period-<n>`"),
     (TargetSet, "`target-<year>-<scope>`"),
     (NotificationEvent, "the subscription id"),
+    (SupervisionEvent, "the 督办 item id"),
 ]
 
 

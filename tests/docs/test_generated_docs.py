@@ -87,6 +87,9 @@ def changed(value: Any) -> tuple[str, Any]:
     if isinstance(value, list) and value and isinstance(value[0], SecretStr):
         key = new_key()  # secret_keys: keys are checked
         return json.dumps([key]), [SecretStr(key)]
+    if value == ["09:00-12:00", "13:00-17:00"]:  # office hours: spans stay in order
+        other = ["08:30-12:00", "14:00-17:30"]
+        return json.dumps(other), other
     if isinstance(value, list):
         other = list(reversed(value)) if len(value) > 1 else ["x"]  # lengths may be fixed
         return json.dumps(other, ensure_ascii=False), other
@@ -103,6 +106,8 @@ def changed(value: Any) -> tuple[str, Any]:
         return flipped, flipped
     if value == "auto":  # the portal's cookie_secure
         return "always", "always"
+    if value == "calendar":  # the notification's working_days
+        return "all", "all"
     return "changed.example:1", "changed.example:1"
 
 

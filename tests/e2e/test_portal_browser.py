@@ -255,6 +255,8 @@ async def every_page(http: httpx.AsyncClient, services: Stack, portal: PortalPro
         "/report/batch",
         "/alerts",
         "/alerts?tab=acknowledged",
+        "/alerts/supervision",
+        "/alerts/supervision?tab=closed",
         "/alerts/ranking",
         "/indicators",
         "/subscriptions",

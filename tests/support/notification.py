@@ -230,7 +230,8 @@ def harness_settings(tmp_path: Path, **overrides: Any) -> NotificationSettings:
         "timer_poll_s": 0.05,
         "grouping_window_s": 10.0,
         "red_repeat_interval_s": 3600.0,
-        "escalation_delays_s": [600.0, 1200.0, 1800.0],
+        # From Friday 10:00 in Shanghai (SHANGHAI_10AM): 10:10, 10:20, 10:30 the same morning.
+        "escalation_delays": ["10m", "20m", "30m"],
     }
     values.update(overrides)
     return NotificationSettings(**values)

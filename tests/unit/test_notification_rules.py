@@ -18,6 +18,7 @@ from sanpi.notification.channels.templates import Kind, render
 from sanpi.notification.channels.webhook import new_secret, signature_header
 from sanpi.notification.delivery.timing import quiet_until
 from sanpi.notification.escalation.ladder import contact_for, is_address, next_escalation_at
+from sanpi.notification.escalation.working_time import WorkingTime, parse_delay
 from sanpi.notification.routing.filters import Filter, Routing, matches
 from sanpi.notification.settings import NotificationSettings
 from sanpi.notification.subscriptions.models import Channel, Subscription
@@ -132,12 +133,54 @@ def test_quiet_hours_answer_in_utc() -> None:
     assert held == dt.datetime(2023, 9, 1, 23, 0, tzinfo=dt.UTC)  # 07:00 in Shanghai
 
 
-def test_ladder_levels_are_due_after_cumulative_delays() -> None:
-    red_since = dt.datetime(2023, 9, 1, tzinfo=dt.UTC)
-    delays = [3600.0, 7200.0, 36000.0]
-    assert next_escalation_at(red_since, 0, delays) == red_since + dt.timedelta(hours=1)
-    assert next_escalation_at(red_since, 2, delays) == red_since + dt.timedelta(hours=10)
-    assert next_escalation_at(red_since, 3, delays) is None
+def test_ladder_levels_are_due_after_working_time() -> None:
+    working = WorkingTime()
+    red_since = dt.datetime(2023, 9, 1, 8, 30, tzinfo=dt.UTC)  # Friday 16:30 in Shanghai
+    delays = [parse_delay("1h"), parse_delay("1d"), parse_delay("3d")]
+    # One working hour from Friday 16:30 is Monday 09:30: the evening and weekend do not count.
+    assert next_escalation_at(red_since, 0, delays, working) == dt.datetime(
+        2023, 9, 4, 1, 30, tzinfo=dt.UTC
+    )
+    assert next_escalation_at(red_since, 1, delays, working) == dt.datetime(
+        2023, 9, 4, 8, 30, tzinfo=dt.UTC
+    )
+    assert next_escalation_at(red_since, 2, delays, working) == dt.datetime(
+        2023, 9, 6, 8, 30, tzinfo=dt.UTC
+    )
+    assert next_escalation_at(red_since, 3, delays, working) is None
+
+
+def shanghai_at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), CAMPAIGN_TZ).astimezone(dt.UTC)
+
+
+def test_working_time_follows_the_shared_calendar_with_its_make_up_days() -> None:
+    working = WorkingTime()
+    # 2023: 中秋/国庆 from Friday 29 September to Friday 6 October; Saturday 7 and Sunday 8
+    # October are 调休 working days.
+    thursday = shanghai_at(dt.date(2023, 9, 28), 10)
+    assert working.add(thursday, parse_delay("1d")) == shanghai_at(dt.date(2023, 10, 7), 10)
+    assert working.add(thursday, parse_delay("3d")) == shanghai_at(dt.date(2023, 10, 9), 10)
+    # Office hours 9-12 and 13-17: 8 working hours from Thursday 10:00 end on Saturday 7
+    # October (a make-up day) at 11:00.
+    assert working.add(thursday, parse_delay("8h")) == shanghai_at(dt.date(2023, 10, 7), 11)
+    # A 24/7 desk counts every hour.
+    assert WorkingTime(continuous=True).add(thursday, parse_delay("8h")) == thursday + dt.timedelta(
+        hours=8
+    )
+
+
+def test_in_a_year_the_calendar_does_not_know_a_delay_runs_on_the_wall_clock() -> None:
+    far = dt.datetime(2099, 3, 2, 2, 0, tzinfo=dt.UTC)
+    assert WorkingTime().add(far, parse_delay("3d")) == far + dt.timedelta(days=3)
+
+
+def test_a_delay_that_is_not_working_time_is_refused() -> None:
+    for bad in ("14400", "4 hours", "-1h", "0d", "h"):
+        with pytest.raises(ValueError, match="working-time delay"):
+            parse_delay(bad)
+    with pytest.raises(ValueError, match="whole days"):
+        parse_delay("1.5d")
 
 
 def test_ladder_contacts_fall_back_to_the_alert_then_the_district() -> None:

@@ -155,7 +155,7 @@ async def test_an_unacknowledged_red_alert_escalates_on_schedule(
     async def escalations() -> list[dict[str, Any]]:
         return await h.outbox("sanpi.notification.escalated.v1")
 
-    h.clock.advance(dt.timedelta(seconds=599))  # escalation_delays_s = 600, 1200, 1800
+    h.clock.advance(dt.timedelta(seconds=599))  # escalation_delays = 10m, 20m, 30m of working time
     await eventually(lambda: h.runtime.clock.now() == h.clock.now())
     await eventually(lambda: smtp.to("zhang@wutong.example.cn"), what="timer tick")
     assert await escalations() == []
@@ -224,7 +224,7 @@ async def test_an_acknowledged_red_alert_neither_repeats_nor_escalates(
 
 async def test_red_alerts_repeat_until_acknowledged(tmp_path: Path, sink: WebhookSink) -> None:
     async with harness(
-        tmp_path, red_repeat_interval_s=60, escalation_delays_s=[1e6, 2e6, 3e6]
+        tmp_path, red_repeat_interval_s=60, escalation_delays=["300d", "400d", "500d"]
     ) as h:
         await subscribe(h, channel="webhook", url=sink.url)
         raised = alert(Severity.RED)

@@ -226,3 +226,39 @@ def test_production_refuses_a_missing_or_development_key() -> None:
     with pytest.raises(ValueError, match="32 random bytes"):
         NotificationSettings.model_validate({"secret_keys": ["not-a-key"]})
     assert production(NEW).secret_box.newest == key_id(NEW)
+
+
+async def test_a_contacts_robot_secret_is_sealed_and_resealed_with_the_newest_key(
+    tmp_path: Path,
+) -> None:
+    plain = "SEC" + "b" * 60
+    async with harness(tmp_path, secret_keys=[OLD]) as h:
+        created = await h.client.post(
+            "/v1/contacts",
+            json={
+                "name": "王建国",
+                "unit": "梧桐园区运营中心",
+                "dingtalk_robot_url": "http://127.0.0.1:9/robot/send?access_token=t",
+                "dingtalk_secret": plain,
+            },
+        )
+        assert created.status_code == 201, created.text
+        contact_id = created.json()["id"]
+        [[sealed]] = await stored(
+            h, "SELECT dingtalk_secret FROM notification_contact WHERE id = :i", i=contact_id
+        )
+        assert sealed.startswith(f"fernet:{key_id(OLD)}:")
+        assert plain not in sealed
+    async with harness(tmp_path, secret_keys=[NEW, OLD]) as h:
+
+        async def resealed() -> bool:
+            [[value]] = await stored(
+                h, "SELECT dingtalk_secret FROM notification_contact WHERE id = :i", i=contact_id
+            )
+            return str(value).startswith(f"fernet:{key_id(NEW)}:")
+
+        await eventually(resealed, what="the contact's secret resealed with the new key")
+        [[value]] = await stored(
+            h, "SELECT dingtalk_secret FROM notification_contact WHERE id = :i", i=contact_id
+        )
+        assert SecretBox([NEW]).open(value) == plain

@@ -24,7 +24,8 @@ import httpx
 import pytest
 
 from sanpi.events import Severity
-from sanpi.kit import Role
+from sanpi.kit import Role, utcnow
+from sanpi.notification.supervision.models import SupervisionItem
 from tests.support.apps import auth
 from tests.support.images import jpeg
 from tests.support.notification import alert, harness
@@ -78,6 +79,8 @@ class Ctx:
     item: str = ""
     event: str = ""  # an event the notification service routed to `subscription`
     evidence: dict[str, str] = field(default_factory=dict)
+    supervision: dict[str, str] = field(default_factory=dict)  # a 督办 item per park
+    contact: str = ""
 
     def owned(self) -> list[str]:
         """Ids a stranger must never see."""
@@ -255,6 +258,44 @@ async def inbox_item(world: World) -> Ctx:
 # --- the table ----------------------------------------------------------------------------------
 
 
+async def contact(world: World) -> Ctx:
+    created = await as_admin(
+        world,
+        "notification",
+        "POST",
+        "/v1/contacts",
+        json={"name": "张明", "unit": "梧桐园区管委会", "email": "zhang@example.com"},
+    )
+    return Ctx(contact=created["id"])
+
+
+async def supervision_items(world: World) -> Ctx:
+    """A 督办 item per park on its red alert (written directly: the escalation that opens them
+    in service has its own tests)."""
+    ctx = await alerts(world)
+    now = utcnow()
+    async with world.runtime("notification").db.transaction() as uow:
+        for park, key in ctx.alert.items():
+            item = SupervisionItem(
+                alert_key=key,
+                subscription_id="sub-1",
+                project_id=ctx.project[park],
+                park=park,
+                unit="责任单位",
+                opened_at=now,
+                due_at=now + dt.timedelta(days=3),
+            )
+            uow.session.add(item)
+            ctx.supervision[park] = item.id
+    return ctx
+
+
+def on_item(method: str, action: str, json: Any = None) -> Build:
+    return lambda ctx, park: Req(
+        method, f"/v1/supervision/{ctx.supervision.get(park, 'none')}{action}", json=json
+    )
+
+
 def get(url: str, **params: str) -> Build:
     return lambda ctx, park: Req("GET", url.format(**fill(ctx, park)), params=params or None)
 
@@ -266,6 +307,7 @@ def fill(ctx: Ctx, park: str) -> dict[str, Any]:
         "alert_key": ctx.alert.get(park, "none"),
         "subscription_id": ctx.subscription,
         "item_id": ctx.item,
+        "contact_id": ctx.contact,
         "evidence_id": ctx.evidence.get(park, "none"),
     }
 
@@ -619,6 +661,67 @@ TABLE: list[Route] = [
             "GET", "/v1/explain", params={"subscription": ctx.subscription, "event": ctx.event}
         ),
         inbox_item,
+    ),
+    Route(
+        "notification",
+        "POST",
+        "/v1/contacts",
+        Access.ADMIN,
+        post("/v1/contacts", json={"name": "李华", "unit": "科技局", "email": "li@example.com"}),
+        ok=201,
+    ),
+    Route("notification", "GET", "/v1/contacts", Access.WRITE, get("/v1/contacts")),
+    Route(
+        "notification",
+        "GET",
+        "/v1/contacts/{contact_id}",
+        Access.WRITE,
+        get("/v1/contacts/{contact_id}"),
+        contact,
+    ),
+    Route(
+        "notification",
+        "PATCH",
+        "/v1/contacts/{contact_id}",
+        Access.ADMIN,
+        lambda ctx, park: Req("PATCH", f"/v1/contacts/{ctx.contact}", json={"unit": "发改委"}),
+        contact,
+    ),
+    Route(
+        "notification",
+        "DELETE",
+        "/v1/contacts/{contact_id}",
+        Access.ADMIN,
+        lambda ctx, park: Req("DELETE", f"/v1/contacts/{ctx.contact}"),
+        contact,
+        ok=204,
+    ),
+    Route("notification", "GET", "/v1/supervision", Access.READ, get("/v1/supervision")),
+    Route(
+        "notification",
+        "GET",
+        "/v1/supervision/{item_id}",
+        Access.READ,
+        on_item("GET", ""),
+        supervision_items,
+    ),
+    Route(
+        "notification",
+        "POST",
+        "/v1/supervision/{item_id}/respond",
+        W,
+        on_item("POST", "/respond", {"response": "已约谈企业，6月底前设备进场"}),
+        supervision_items,
+        foreign=403,
+    ),
+    Route(
+        "notification",
+        "POST",
+        "/v1/supervision/{item_id}/close",
+        W,
+        on_item("POST", "/close", {"note": "已办结"}),
+        supervision_items,
+        foreign=403,
     ),
     Route(
         "notification",

@@ -58,6 +58,11 @@ from sanpi.events.models import (
     ProjectRegistered,
     ProjectStageChanged,
     ProjectUpdated,
+    SupervisionClosed,
+    SupervisionEvent,
+    SupervisionOpened,
+    SupervisionOverdue,
+    SupervisionResponded,
     TargetSet,
 )
 from sanpi.events.ordering import is_newer
@@ -144,6 +149,11 @@ __all__ = [
     "ReportPeriodKind",
     "Severity",
     "Stage",
+    "SupervisionClosed",
+    "SupervisionEvent",
+    "SupervisionOpened",
+    "SupervisionOverdue",
+    "SupervisionResponded",
     "TargetKind",
     "TargetSet",
     "Topic",

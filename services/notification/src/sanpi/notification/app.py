@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from sanpi.events import Topic
 from sanpi.kit import Clock, ServiceSpec, SystemClock, create_service_app
 from sanpi.notification.consumers import CONSUMED_TOPICS, build_handlers
+from sanpi.notification.contacts.endpoints import router as contacts_router
 from sanpi.notification.delivery import service as delivery
 from sanpi.notification.delivery.endpoints import router as deliveries_router
 from sanpi.notification.digests.endpoints import router as digests_router
@@ -19,6 +20,7 @@ from sanpi.notification.migrations import MIGRATIONS
 from sanpi.notification.settings import NotificationSettings
 from sanpi.notification.stream.endpoints import router as stream_router
 from sanpi.notification.subscriptions.endpoints import router as subscriptions_router
+from sanpi.notification.supervision.endpoints import router as supervision_router
 
 
 def create_app(settings: NotificationSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -30,8 +32,8 @@ def create_app(settings: NotificationSettings | None = None, clock: Clock | None
             settings=settings,
             title="sanpi notification",
             description="Subscriptions, routing and guaranteed delivery of sanpi events and "
-            "alerts: webhook, e-mail, live stream and inbox; acknowledgement and escalation; daily "
-            "and 旬 digests.",
+            "alerts: webhook, e-mail, live stream and inbox; acknowledgement, escalation and 督办 "
+            "(supervision items, contact book); daily and 旬 digests.",
             routers=[
                 subscriptions_router,
                 digests_router,
@@ -41,6 +43,8 @@ def create_app(settings: NotificationSettings | None = None, clock: Clock | None
                 alerts_router,
                 alert_states_router,
                 explain_router,
+                contacts_router,
+                supervision_router,
             ],
             migrations=MIGRATIONS,
             produces=[Topic.NOTIFICATIONS],

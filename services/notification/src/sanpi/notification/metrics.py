@@ -33,6 +33,11 @@ DEAD_LETTERED = Counter(
     "Deliveries that became dead letters, by channel.",
     ["channel"],
 )
+SUPERVISION = Counter(
+    "sanpi_notification_supervision_items_total",
+    "督办 item steps: opened, responded, closed, overdue (re-escalated).",
+    ["step"],
+)
 DIGESTS = Counter(
     "sanpi_notification_digests_total",
     "Digests queued (one per subscription and slot), by kind (daily, xun).",

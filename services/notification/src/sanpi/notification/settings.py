@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -11,6 +11,12 @@ from pydantic_settings import SettingsConfigDict
 from sanpi.kit import ServiceSettings
 from sanpi.kit.sealing import SecretBox, check_key
 from sanpi.notification.channels.egress import Egress
+from sanpi.notification.escalation.working_time import (
+    Delay,
+    WorkingTime,
+    parse_delay,
+    parse_office_hours,
+)
 
 # Refused in production, as the development JWT secret is: everyone can read it here.
 DEV_SECRET_KEY = "c2FucGktZGV2ZWxvcG1lbnQta2V5LWNoYW5nZS1tZSE="  # noqa: S105
@@ -83,12 +89,26 @@ class NotificationSettings(ServiceSettings):
     grouping_max_s: float = 300.0
     # A red alert that still fires and is not acknowledged is sent again at this interval.
     red_repeat_interval_s: float = 2 * 3600.0
-    # Escalation (督办) of an unacknowledged red alert: seconds after the first red notification
-    # at which levels 1 (unit head), 2 (sponsor leader) and 3 (district) are reached. 4 h keeps
-    # it within a working day; 10 days is one 旬, docs/domain.md#escalation, "red for more than one period".
-    escalation_delays_s: list[float] = Field(
-        default_factory=lambda: [4 * 3600.0, 24 * 3600.0, 10 * 86400.0], min_length=3, max_length=3
+    # Escalation (督办) of an unacknowledged red alert: the working time after the first red
+    # notification at which levels 1 (unit head), 2 (sponsor leader) and 3 (district) are reached,
+    # each "<n>m", "<n>h" or "<n>d" (working minutes, hours, days: office hours on working days,
+    # weekends and public holidays skipped, 调休 make-up days worked). 4 working hours keeps it
+    # within a working day; 10 working days is two weeks, "red for more than one period".
+    escalation_delays: list[str] = Field(
+        default_factory=lambda: ["4h", "1d", "10d"], min_length=3, max_length=3
     )
+    # "calendar": working time runs in office hours on working days of the shared calendar
+    # (weekends and public holidays skipped, 调休 make-up days worked); "all": every hour counts (a 24/7 duty
+    # desk, or a test running the service on the wall clock).
+    working_days: Literal["calendar", "all"] = "calendar"
+    # Office hours (Asia/Shanghai, "HH:MM-HH:MM" spans; the gap between two is the lunch break)
+    # in which working minutes and hours run on working days.
+    office_hours: list[str] = Field(
+        default_factory=lambda: ["09:00-12:00", "13:00-17:00"], min_length=1
+    )
+    # A 督办 item (supervision item) opened by an escalation is due this many working days
+    # later; unanswered by then it is re-escalated one level up, with a new due time as long.
+    supervision_due_days: int = Field(default=3, ge=1, le=60)
     # Who level 3 reaches when a subscription names no district contact.
     escalation_district_contact: str = "区督查办"
     # How often the alert timers (repeat, escalation) and gauges are checked.
@@ -119,6 +139,35 @@ class NotificationSettings(ServiceSettings):
         for key in keys:
             check_key(key.get_secret_value())
         return keys
+
+    @field_validator("escalation_delays")
+    @classmethod
+    def _delays_are_working_time(cls, delays: list[str]) -> list[str]:
+        for delay in delays:
+            parse_delay(delay)
+        return delays
+
+    @field_validator("office_hours")
+    @classmethod
+    def _office_hours_parse(cls, spans: list[str]) -> list[str]:
+        parse_office_hours(spans)
+        return spans
+
+    @property
+    def escalation_steps(self) -> list[Delay]:
+        """The escalation delays, parsed."""
+        return [parse_delay(d) for d in self.escalation_delays]
+
+    @property
+    def working_time(self) -> WorkingTime:
+        """Office hours on the working days of the shared calendar."""
+        return WorkingTime(
+            hours=parse_office_hours(self.office_hours), continuous=self.working_days == "all"
+        )
+
+    @property
+    def supervision_due(self) -> Delay:
+        return Delay(float(self.supervision_due_days), "d")
 
     @property
     def secret_box(self) -> SecretBox:

@@ -27,6 +27,7 @@ from sanpi.portal.reference import Reference
 from sanpi.portal.reports.endpoints import router as reports_router
 from sanpi.portal.settings import PortalSettings
 from sanpi.portal.subscriptions.endpoints import router as subscriptions_router
+from sanpi.portal.supervision.endpoints import router as supervision_router
 from sanpi.portal.upstream import ServiceDown, Upstream
 from sanpi.portal.web import (
     STATIC_DIR,
@@ -171,6 +172,7 @@ def create_app(
     for router in (
         accounts_router,
         projects_router,
+        supervision_router,
         alerts_router,
         indicators_router,
         subscriptions_router,

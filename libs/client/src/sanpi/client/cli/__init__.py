@@ -14,6 +14,7 @@ from sanpi.client.cli import (
     periods,
     progress,
     projects,
+    supervision,
 )
 
 app = typer.Typer(
@@ -53,6 +54,8 @@ def _alerts(context: typer.Context) -> None:
 
 
 app.add_typer(notifications.alerts_app, name="alerts")
+app.add_typer(supervision.app, name="supervision")
+app.add_typer(supervision.contacts_app, name="contacts")
 
 
 def _mount_admin_commands() -> None:

@@ -1,5 +1,5 @@
 """SDK calls of the notification service: subscriptions, deliveries, dead letters, inbox, acks,
-and why a subscription was (not) notified of an event."""
+the contact book and 督办 items, and why a subscription was (not) notified of an event."""
 
 from __future__ import annotations
 
@@ -130,4 +130,49 @@ class NotificationApi:
         project_id, limit, cursor."""
         params = {k: v for k, v in filters.items() if v is not None and v != []}
         result: dict[str, Any] = self._call("GET", "/alert-states", params=params)
+        return result
+
+    # --- the contact book and 督办 items ---------------------------------------------------
+
+    def add_contact(self, contact: dict[str, Any]) -> dict[str, Any]:
+        """Adds a contact (admin): name, unit, optional park, and at least one address."""
+        result: dict[str, Any] = self._call("POST", "/contacts", json=contact)
+        return result
+
+    def contacts(self, **filters: Any) -> dict[str, Any]:
+        """One page of the contact book; filters: unit, park, limit, cursor."""
+        params = {k: v for k, v in filters.items() if v is not None}
+        result: dict[str, Any] = self._call("GET", "/contacts", params=params)
+        return result
+
+    def update_contact(self, contact_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("PATCH", f"/contacts/{contact_id}", json=changes)
+        return result
+
+    def remove_contact(self, contact_id: str) -> None:
+        self._call("DELETE", f"/contacts/{contact_id}")
+
+    def supervision_items(self, **filters: Any) -> dict[str, Any]:
+        """One page of 督办 items, soonest due first; filters: status (active, open, responded,
+        closed, all), unit, park (a list for several), limit, cursor."""
+        params = {k: v for k, v in filters.items() if v is not None and v != []}
+        result: dict[str, Any] = self._call("GET", "/supervision", params=params)
+        return result
+
+    def supervision_item(self, item_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", f"/supervision/{item_id}")
+        return result
+
+    def respond_supervision(self, item_id: str, response: str) -> dict[str, Any]:
+        """The responsible unit's 整改说明."""
+        result: dict[str, Any] = self._call(
+            "POST", f"/supervision/{item_id}/respond", json={"response": response}
+        )
+        return result
+
+    def close_supervision(self, item_id: str, note: str | None = None) -> dict[str, Any]:
+        """办结 by an official, with an optional note."""
+        result: dict[str, Any] = self._call(
+            "POST", f"/supervision/{item_id}/close", json={"note": note} if note else None
+        )
         return result

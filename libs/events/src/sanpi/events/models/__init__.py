@@ -17,6 +17,11 @@ from sanpi.events.models.notifications import (
     NotificationEndpointDisabled,
     NotificationEscalated,
     NotificationFailed,
+    SupervisionClosed,
+    SupervisionEvent,
+    SupervisionOpened,
+    SupervisionOverdue,
+    SupervisionResponded,
 )
 from sanpi.events.models.projects import (
     EnterpriseInfo,
@@ -60,5 +65,10 @@ __all__ = [
     "ProjectRegistered",
     "ProjectStageChanged",
     "ProjectUpdated",
+    "SupervisionClosed",
+    "SupervisionEvent",
+    "SupervisionOpened",
+    "SupervisionOverdue",
+    "SupervisionResponded",
     "TargetSet",
 ]

@@ -67,3 +67,63 @@ class NotificationAcknowledged(NotificationEvent):
     notification_id: str | None = None
     acknowledged_by: str
     acknowledged_at: dt.datetime
+
+
+class SupervisionEvent(EventData):
+    """About one 督办 item (supervision item): an escalated red alert followed until an official
+    closes it; keyed by the item id, so that an item's events stay in order."""
+
+    item_id: str
+    alert_key: str
+    project_id: str | None = None
+    park: str | None = None
+    unit: str | None = Field(default=None, description="责任单位 the item is assigned to")
+
+    def partition_key(self) -> str:
+        return self.item_id
+
+    def subject(self) -> str | None:
+        return self.item_id
+
+
+@event_type("sanpi.notification.supervision_opened.v1", topic=Topic.NOTIFICATIONS)
+class SupervisionOpened(SupervisionEvent):
+    """An escalated, unacknowledged red alert became a 督办 item for a responsible unit."""
+
+    contact_id: str | None = Field(
+        default=None, description="the contact book entry it was sent to; null: none on file"
+    )
+    contact_name: str | None = None
+    level: int = Field(ge=1, le=3, description="1 unit head, 2 sponsor leader, 3 district")
+    opened_at: dt.datetime
+    due_at: dt.datetime = Field(description="the response is due by then (working days)")
+
+
+@event_type("sanpi.notification.supervision_responded.v1", topic=Topic.NOTIFICATIONS)
+class SupervisionResponded(SupervisionEvent):
+    """The responsible unit answered a 督办 item with its 整改说明."""
+
+    response: str = Field(description="整改说明: what was done or will be done, and by when")
+    responded_by: str
+    responded_at: dt.datetime
+
+
+@event_type("sanpi.notification.supervision_closed.v1", topic=Topic.NOTIFICATIONS)
+class SupervisionClosed(SupervisionEvent):
+    """An official closed a 督办 item (办结)."""
+
+    closed_by: str
+    closed_at: dt.datetime
+    note: str | None = Field(default=None, description="办结意见")
+
+
+@event_type("sanpi.notification.supervision_overdue.v1", topic=Topic.NOTIFICATIONS)
+class SupervisionOverdue(SupervisionEvent):
+    """A 督办 item was not answered by its due time: it climbs one level and gets a new due time."""
+
+    level: int = Field(ge=1, le=3, description="the level it was re-escalated to")
+    contact_id: str | None = None
+    contact_name: str | None = Field(default=None, description="who it was re-escalated to")
+    was_due_at: dt.datetime
+    due_at: dt.datetime = Field(description="the new due time (working days)")
+    overdue_count: int = Field(ge=1, description="how many times it has gone overdue")

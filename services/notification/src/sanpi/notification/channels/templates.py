@@ -13,6 +13,7 @@ class Kind(StrEnum):
     DIGEST = "DIGEST"  # the non-red alerts of one evaluation pass for one park, grouped
     REPEAT = "REPEAT"  # a still-firing, unacknowledged red alert, again
     ESCALATION = "ESCALATION"  # an unacknowledged red alert climbing the ladder (督办)
+    SUPERVISION = "SUPERVISION"  # a 督办 item to its responsible contact: respond by its due time
     TEST = "TEST"  # asked for by the subscriber: does the channel reach them?
     # A subscription's scheduled digest of red alerts per park (digests/message.py renders it).
     DAILY_DIGEST = "DAILY_DIGEST"
@@ -172,6 +173,7 @@ def render(
     repeat: int = 0,
     level: int = 0,
     contact: str = "",
+    supervision: Supervision | None = None,
 ) -> Message:
     """The message of a notification carrying `events` (CloudEvents as JSON objects)."""
     lang = _lang(language)
@@ -183,9 +185,53 @@ def render(
     event = events[-1]
     data: Mapping[str, Any] = event.get("data", {})
     name = names.get(str(data.get("project_id", "")))
+    if kind is Kind.SUPERVISION and supervision is not None:
+        return _supervision(data, lang, name, supervision)
     if str(event.get("type", "")).startswith(ALERT_PREFIX):
         return _alert(kind, str(event["type"]), data, lang, name, repeat, level, contact)
     return _plain(event, data, lang, name)
+
+
+@dataclass(frozen=True)
+class Supervision:
+    """What a 督办 message says of its item."""
+
+    item_id: str
+    unit: str
+    contact: str
+    level: int
+    due: str  # the due time, Asia/Shanghai wall clock, "YYYY-MM-DD HH:MM"
+    overdue_count: int = 0
+
+
+def _supervision(
+    data: Mapping[str, Any], lang: str, name: str | None, item: Supervision
+) -> Message:
+    zh = lang == "zh"
+    who, rule = _who(data, name), _rule(data, lang)
+    ladder = LEVELS[lang].get(item.level, str(item.level))
+    if zh:
+        overdue = f"·逾期第{item.overdue_count}次" if item.overdue_count else ""
+        tag = f"督办·第{item.level}级{overdue}"
+        subject = f"【{tag}】{who}：{rule}"
+        change = f"请于{item.due}前反馈整改说明（{ladder}：{item.contact}）"
+        hint = f'反馈：sanpi supervision respond {item.item_id} "<整改说明>"'
+    else:
+        overdue = f", overdue {item.overdue_count}" if item.overdue_count else ""
+        tag = f"Supervision level {item.level}{overdue}"
+        subject = f"[{tag}] {who}: {rule}"
+        change = f"respond by {item.due} ({ladder}: {item.contact})"
+        hint = f'Respond: sanpi supervision respond {item.item_id} "<what was done>"'
+    facts = list(_alert_facts(data, lang, name, change))
+    facts.insert(-1, ("督办事项" if zh else "Item", item.item_id))
+    text = "\n".join([change, *_alert_details(data, lang), hint])
+    return Message(
+        subject,
+        text,
+        facts=tuple(facts),
+        severity=str(data.get("severity") or "") or None,
+        project_id=str(data.get("project_id") or "") or None,
+    )
 
 
 def _alert(

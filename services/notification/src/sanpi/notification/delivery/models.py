@@ -67,6 +67,10 @@ class Delivery(SQLModel, table=True):
     position: int | None = Field(default=None, sa_type=BigInteger)
     repeat: int = 0
     escalation_level: int = 0
+    # A 督办 message: the item it is about and the contact-book entry it goes to (whose robot
+    # secret and @-mentioned mobile are read when it is sent).
+    supervision_id: str | None = Field(default=None, max_length=36)
+    contact_id: str | None = Field(default=None, max_length=36)
     status: str = Field(default=DeliveryStatus.PENDING, max_length=16, index=True)
     attempts: int = 0
     # Attempts made before the last dead-letter replay: each replay gets a full set of tries.

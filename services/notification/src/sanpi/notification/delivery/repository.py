@@ -60,6 +60,8 @@ class DueDelivery(NamedTuple):
     escalation_level: int
     attempts: int
     order_key: str | None
+    supervision_id: str | None
+    contact_id: str | None
 
 
 class SentDelivery(NamedTuple):

@@ -21,13 +21,26 @@ from sanpi.events import (
     NotificationEndpointDisabled,
     NotificationFailed,
 )
-from sanpi.kit import CommitSignal, Database, Page, Principal, Role, Slot, UnitOfWork, utcnow
+from sanpi.kit import (
+    CAMPAIGN_TZ,
+    CommitSignal,
+    Database,
+    Page,
+    Principal,
+    Role,
+    Slot,
+    UnitOfWork,
+    utcnow,
+)
 from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.kit.retention import Retained
-from sanpi.kit.sealing import SecretBox
+from sanpi.kit.sealing import SecretBox, SecretUnavailable
 from sanpi.notification import metrics
 from sanpi.notification.channels.result import AttemptResult
-from sanpi.notification.channels.templates import Kind, Message, render
+from sanpi.notification.channels.templates import Kind, Message, Supervision, render
+from sanpi.notification.contacts import repository as contact_book
+from sanpi.notification.contacts import service as contacts
+from sanpi.notification.contacts.models import Contact
 from sanpi.notification.delivery import repository
 from sanpi.notification.delivery.models import (
     Delivery,
@@ -35,7 +48,7 @@ from sanpi.notification.delivery.models import (
     DeliveryStatus,
     new_delivery_id,
 )
-from sanpi.notification.delivery.repository import CarriedEvent, SentDelivery
+from sanpi.notification.delivery.repository import CarriedEvent, DueDelivery, SentDelivery
 from sanpi.notification.delivery.schemas import (
     AttemptPublic,
     DeliveryPublic,
@@ -52,6 +65,8 @@ from sanpi.notification.subscriptions import repository as subscriptions
 from sanpi.notification.subscriptions import service as subscription_rules
 from sanpi.notification.subscriptions.models import Subscription
 from sanpi.notification.subscriptions.repository import SubscriptionRow
+from sanpi.notification.supervision import repository as supervision_items
+from sanpi.notification.supervision.models import SupervisionItem
 
 # Set when a transaction that queued deliveries commits: the delivery worker wakes.
 DELIVERIES_PENDING = CommitSignal("deliveries")
@@ -93,6 +108,8 @@ def delivery_values(
     repeat: int = 0,
     level: int = 0,
     order_key: str | None = None,
+    supervision_id: str | None = None,
+    contact_id: str | None = None,
 ) -> dict[str, Any]:
     """Every column of a new delivery (pure); non-urgent ones wait for the end of the
     subscriber's quiet hours. `order_key`: see `fan_out`; the position is given when the row is
@@ -116,6 +133,8 @@ def delivery_values(
         "position": None,
         "repeat": repeat,
         "escalation_level": level,
+        "supervision_id": supervision_id,
+        "contact_id": contact_id,
         "status": DeliveryStatus.PENDING.value,
         "attempts": 0,
         "attempts_before_replay": 0,
@@ -410,9 +429,11 @@ class Content(Protocol):
     def repeat(self) -> int: ...
     @property
     def escalation_level(self) -> int: ...
+    @property
+    def supervision_id(self) -> str | None: ...
 
 
-ABOUT_ALERT = (Kind.REPEAT, Kind.ESCALATION)
+ABOUT_ALERT = (Kind.REPEAT, Kind.ESCALATION, Kind.SUPERVISION)
 SCHEDULED_DIGESTS = (Kind.DAILY_DIGEST, Kind.XUN_DIGEST)
 
 # The webhook body's media type: one event is sent as the CloudEvent itself, in the HTTP
@@ -463,6 +484,11 @@ async def _content(
             e["data"].get("project_id", ""): c.project_name or ""
             for e, c in zip(events, carried, strict=True)
         }
+    item = None
+    if delivery.kind == Kind.SUPERVISION and delivery.supervision_id:
+        item = await supervision_items.get(session, delivery.supervision_id)
+        if item is None:
+            return None
     if delivery.kind in SCHEDULED_DIGESTS:
         message = digest_message.render(events[0], language=language)
     else:
@@ -474,6 +500,7 @@ async def _content(
             repeat=delivery.repeat,
             level=delivery.escalation_level,
             contact=delivery.target or "",
+            supervision=_supervision_of(item) if item is not None else None,
         )
     if single_event(delivery.kind, len(raw)):
         body = raw[0].encode()  # the CloudEvent itself, byte for byte
@@ -490,6 +517,17 @@ async def _content(
         }
         body = json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()
     return body, message, event_ids
+
+
+def _supervision_of(item: SupervisionItem) -> Supervision:
+    return Supervision(
+        item_id=item.id,
+        unit=item.unit or "",
+        contact=item.contact_name or "",
+        level=item.level,
+        due=item.due_at.astimezone(CAMPAIGN_TZ).strftime("%Y-%m-%d %H:%M"),
+        overdue_count=item.overdue_count,
+    )
 
 
 @dataclass(frozen=True)
@@ -513,6 +551,7 @@ async def claim_due(
         carried = await repository.events_of(
             session, [d.id for d in due if d.kind not in ABOUT_ALERT]
         )
+        book = await contact_book.many(session, [d.contact_id for d in due if d.contact_id])
         changes: dict[str, dict[str, Any]] = {}
         for delivery in due:
             subscription = owners.get(delivery.subscription_id)
@@ -542,6 +581,11 @@ async def claim_due(
                 "next_attempt_at": now + dt.timedelta(seconds=lease_s),
             }
             target = delivery.target or subscription.url or subscription.email or ""
+            secrets = subscription_rules.signing_secrets(subscription, now, box)
+            mentions = list(subscription.mention_mobiles or ())
+            contact = book.get(delivery.contact_id) if delivery.contact_id else None
+            if contact is not None:
+                mentions, secrets = _contact_reach(contact, delivery, subscription, secrets, box)
             claimed.append(
                 Claimed(
                     delivery_id=delivery.id,
@@ -549,8 +593,8 @@ async def claim_due(
                     attempt=attempt,
                     channel=delivery.channel,
                     target=target,
-                    secrets=subscription_rules.signing_secrets(subscription, now, box),
-                    mentions=list(subscription.mention_mobiles or ()),
+                    secrets=secrets,
+                    mentions=mentions,
                     language=subscription.language,
                     body=body,
                     content_type=CLOUDEVENT_BODY
@@ -565,6 +609,29 @@ async def claim_due(
             )
         await repository.set_fields(session, changes)
     return ClaimBatch(claimed, full=len(due) >= limit)
+
+
+def _contact_reach(
+    contact: Contact,
+    delivery: DueDelivery,
+    subscription: SubscriptionRow,
+    secrets: list[str],
+    box: SecretBox,
+) -> tuple[list[str], list[str]]:
+    """The mobiles a 督办 message @-mentions and the secrets it is signed with: the contact's
+    own robot's, or the subscription's when it rides on the subscription's robot."""
+    route = contacts.reach(contact, subscription.channel)
+    if route is None or str(route.channel) != delivery.channel:
+        return [], secrets if delivery.target is None else []
+    if delivery.target is None:  # the subscription's robot, @-mentioning the contact
+        return list(route.mentions), secrets
+    if not route.sealed_secret:
+        return list(route.mentions), []
+    try:
+        return list(route.mentions), [box.open(route.sealed_secret)]
+    except SecretUnavailable:
+        # Unsigned, the robot refuses it: the attempt fails and shows why, as for subscriptions.
+        return list(route.mentions), []
 
 
 def _ended(status: DeliveryStatus, reason: str) -> dict[str, Any]:

@@ -5,19 +5,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
+from sanpi.notification.escalation.working_time import Delay, WorkingTime
+
 # Level 0 is the subscription's owner (the first notification); the ladder climbs above it.
 LEVEL_CONTACT_KEYS: dict[int, str] = {1: "unit_head", 2: "sponsor_leader", 3: "district"}
 TOP_LEVEL = 3
 
 
 def next_escalation_at(
-    red_since: dt.datetime, reached: int, delays_s: Sequence[float]
+    red_since: dt.datetime, reached: int, delays: Sequence[Delay], working: WorkingTime
 ) -> dt.datetime | None:
-    """When level `reached + 1` is due: `delays_s[reached]` after the first red notification;
-    None once the top of the ladder is reached."""
+    """When level `reached + 1` is due: `delays[reached]` of working time after the first red
+    notification; None once the top of the ladder is reached."""
     if reached >= TOP_LEVEL:
         return None
-    return red_since + dt.timedelta(seconds=delays_s[reached])
+    return working.add(red_since, delays[reached])
 
 
 def contact_for(

@@ -16,6 +16,13 @@ async def get(session: AsyncSession, alert_key: str) -> AlertState | None:
     return await session.get(AlertState, alert_key)
 
 
+async def many(session: AsyncSession, keys: list[str]) -> dict[str, AlertState]:
+    if not keys:
+        return {}
+    stmt = select(AlertState).where(col(AlertState.alert_key).in_(set(keys)))
+    return {s.alert_key: s for s in (await session.exec(stmt)).all()}
+
+
 def save(session: AsyncSession, row: AlertState | AlertFollow) -> None:
     session.add(row)
 

@@ -39,6 +39,7 @@ from sanpi.notification.escalation.models import AlertFollow, AlertState
 from sanpi.notification.settings import NotificationSettings
 from sanpi.notification.subscriptions import repository as subscriptions
 from sanpi.notification.subscriptions.models import Channel, Subscription
+from sanpi.notification.supervision import service as supervision
 
 TIMER_BATCH = 200
 
@@ -109,7 +110,9 @@ async def follow(
             alert_key=alert_key,
             red_since=now,
             next_repeat_at=now + dt.timedelta(seconds=settings.red_repeat_interval_s),
-            next_escalation_at=ladder.next_escalation_at(now, 0, settings.escalation_delays_s),
+            next_escalation_at=ladder.next_escalation_at(
+                now, 0, settings.escalation_steps, settings.working_time
+            ),
         ),
     )
 
@@ -211,7 +214,7 @@ async def run_timers(db: Database, *, now: dt.datetime, settings: NotificationSe
             if tracked.next_repeat_at <= now:
                 _repeat(uow, tracked, state, subscription, now=now, settings=settings)
             if tracked.next_escalation_at is not None and tracked.next_escalation_at <= now:
-                _escalate(uow, tracked, state, subscription, now=now, settings=settings)
+                await _escalate(uow, tracked, state, subscription, now=now, settings=settings)
             repository.save(session, tracked)
         return len(due)
 
@@ -257,7 +260,7 @@ def _repeat(
     _about_alert(uow, subscription, state, Kind.REPEAT, now=now, repeat=tracked.repeats)
 
 
-def _escalate(
+async def _escalate(
     uow: UnitOfWork,
     tracked: AlertFollow,
     state: AlertState,
@@ -266,11 +269,12 @@ def _escalate(
     now: dt.datetime,
     settings: NotificationSettings,
 ) -> None:
-    """One step up the ladder: an escalated event, and an e-mail when the contact has an address.
-    One step per tick, so a backlog climbs level by level, each step recorded."""
+    """One step up the ladder: an escalated event, the alert's 督办 item opened at the first step
+    (its message to the unit's contact), else an e-mail when the contact has an address. One
+    step per tick, so a backlog climbs level by level, each step recorded."""
     tracked.level += 1
     tracked.next_escalation_at = ladder.next_escalation_at(
-        tracked.red_since, tracked.level, settings.escalation_delays_s
+        tracked.red_since, tracked.level, settings.escalation_steps, settings.working_time
     )
     contact = ladder.contact_for(
         tracked.level,
@@ -291,7 +295,16 @@ def _escalate(
             escalated_at=now,
         ),
     )
-    if ladder.is_address(contact):
+    item_sent = await supervision.open_for(
+        uow,
+        state,
+        subscription,
+        level=tracked.level,
+        red_since=tracked.red_since,
+        now=now,
+        settings=settings,
+    )
+    if not item_sent and ladder.is_address(contact):
         _about_alert(
             uow,
             subscription,

@@ -3,12 +3,14 @@
 from pathlib import Path
 
 from sanpi.kit.migrations import Migrations
+from sanpi.notification.contacts.models import Contact
 from sanpi.notification.delivery.models import Delivery, DeliveryAttempt, DeliveryEvent
 from sanpi.notification.digests.models import DigestSent
 from sanpi.notification.escalation.models import AlertFollow, AlertState
 from sanpi.notification.routing.models import ProjectView
 from sanpi.notification.stream.models import StreamEvent
 from sanpi.notification.subscriptions.models import Subscription
+from sanpi.notification.supervision.models import SupervisionItem
 
 MIGRATIONS = Migrations(
     service="notification",
@@ -22,6 +24,8 @@ MIGRATIONS = Migrations(
         AlertState,
         AlertFollow,
         StreamEvent,
+        Contact,
+        SupervisionItem,
         DigestSent,
     ),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -307,23 +308,39 @@ async def reseal_secrets(db: Database, box: SecretBox) -> Resealed:
     """Seals every stored secret that is plaintext (stored before sealing) or sealed with an
     older key, with the newest key. Safe to run on several replicas at once, and while the API
     serves: each value is replaced only if it is still the one read."""
-    report = Resealed()
     async with db.read() as session:
         rows = await repository.stored_secrets(session)
-    for subscription_id, *values in rows:
-        for column, value in zip(("secret", "previous_secret"), values, strict=True):
+    return await reseal_rows(
+        db, box, rows, ("secret", "previous_secret"), repository.replace_secret
+    )
+
+
+# (session, row id, column, old value, new value) → replaced?
+ReplaceSecret = Callable[[AsyncSession, str, str, str, str], Awaitable[bool]]
+
+
+async def reseal_rows(
+    db: Database,
+    box: SecretBox,
+    rows: Sequence[tuple[str | None, ...]],
+    columns: tuple[str, ...],
+    replace: ReplaceSecret,
+) -> Resealed:
+    """Reseals the sealed `columns` of `rows` (id first, then one value per column) that need
+    it, one compare-and-set each (`replace`)."""
+    report = Resealed()
+    for row in rows:
+        row_id, values = str(row[0]), row[1:]
+        for column, value in zip(columns, values, strict=True):
             if value is None or not box.needs_resealing(value):
                 continue
             try:
                 sealed = box.reseal(value)
             except SecretUnavailable as exc:
-                report.unavailable.append(f"{subscription_id}: {exc}")
+                report.unavailable.append(f"{row_id}: {exc}")
                 continue
             async with db.transaction() as uow:
-                replaced = await repository.replace_secret(
-                    uow.session, subscription_id, column, value, sealed
-                )
-                if replaced:
+                if await replace(uow.session, row_id, column, value, sealed):
                     report.resealed += 1
     return report
 

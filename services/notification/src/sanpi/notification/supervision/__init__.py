@@ -1,0 +1,1 @@
+"""督办 items (supervision items): an escalated red alert followed until an official closes it."""

@@ -8,9 +8,13 @@ set -u
 venv=${VENV:-.venv}
 mkdir -p .run
 log=.run/test-postgres.log
-SANPI_TEST_DB=postgres "$venv/bin/pytest" -p no:cacheprovider "$@" >"$log" 2>&1 &
+# A non-interactive shell starts a background command with SIGINT ignored, and pytest then
+# cannot be interrupted into its teardown (brokers and databases would be left running):
+# `trap - INT` gives it back.
+(trap - INT; exec env SANPI_TEST_DB=postgres "$venv/bin/pytest" -p no:cacheprovider "$@") \
+  >"$log" 2>&1 &
 pg=$!
-trap 'kill "$pg" 2>/dev/null; exit 130' INT TERM
+trap 'kill -INT "$pg" 2>/dev/null; wait "$pg"; exit 130' INT TERM
 echo "PostgreSQL pass started (pid $pg), its output in $log; the SQLite pass follows here."
 "$venv/bin/pytest" "$@"
 sqlite=$?

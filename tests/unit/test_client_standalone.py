@@ -100,3 +100,47 @@ def test_sanpi_admin_has_the_kit_commands_and_sanpi_mounts_them_beside_the_servi
     admin_commands = set(getattr(get_command(admin), "commands", {}))
     assert admin_commands == {"token", "dlq", "offsets"}
     assert admin_commands <= set(getattr(get_command(client), "commands", {}))
+
+
+def test_a_fresh_environment_with_the_client_alone_runs_sanpi_help(tmp_path: Path) -> None:
+    # The issue's own check: install the client (and the events it depends on) alone into a new
+    # virtual environment, from the package index as a user would, with uv (pip's resolver, the
+    # project's cache), and run `sanpi --help` there.
+    uv = Path(sys.executable).parent / "uv"
+    venv = tmp_path / "client-only"
+    subprocess.run(
+        [str(uv), "venv", "-q", str(venv), "--python", sys.executable], check=True, timeout=120
+    )
+    python = venv / "bin" / "python"
+    subprocess.run(
+        [
+            str(uv),
+            "pip",
+            "install",
+            "-q",
+            "--python",
+            str(python),
+            ROOT / "libs" / "events",
+            CLIENT,
+        ],
+        check=True,
+        timeout=300,
+    )
+    helped = subprocess.run(
+        [str(venv / "bin" / "sanpi"), "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert helped.returncode == 0, helped.stderr
+    assert "sanpi (三批)" in helped.stdout
+    missing = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import importlib.util as u; print([m for m in "
+            "('fastapi', 'sqlalchemy', 'sqlmodel', 'aiokafka', 'asyncpg', 'sanpi.kit') "
+            "if u.find_spec(m.split('.')[0]) is not None and u.find_spec(m) is not None])",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert missing.stdout.strip() == "[]", missing.stdout + missing.stderr

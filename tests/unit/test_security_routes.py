@@ -218,7 +218,14 @@ async def period(world: World) -> Ctx:
 async def alerts(world: World) -> Ctx:
     """R02 (signed, not started) fires for both projects; the notification service knows them."""
     ctx = await projects(world)
-    await as_admin(world, "milestone", "POST", "/v1/admin/evaluate", params={"as_of": "2024-06-01"})
+    await as_admin(
+        world,
+        "milestone",
+        "POST",
+        "/v1/admin/evaluate",
+        params={"as_of": "2024-06-01", "pin": "true"},
+    )
+    await as_admin(world, "milestone", "DELETE", "/v1/admin/evaluate/pin")
     await world.pump()
     ctx.alert = {park: f"R02:{pid}" for park, pid in ctx.project.items()}
     return ctx

@@ -219,10 +219,16 @@ async def follow_listing(
 async def evaluate_as_of(
     uow: UnitOfWork, ctx: Context, *, as_of: dt.date | None, pin: bool, by: str
 ) -> tuple[dt.date, rules.EvaluationResult]:
-    """Every rule for every project as of a day (the pinned day or today by default), pinning
-    the day for later passes if asked: alerts, milestone statuses and their events."""
-    day = as_of if as_of is not None else await rules.evaluation_date(uow.session, ctx.clock)
+    """Every rule for every project as of a day (the pinned day or today by default).
+
+    The evaluation day (the pinned day, else today) is judged for real: alerts, milestone
+    statuses and their events. Any other day is a preview that writes nothing and notifies
+    nobody, unless `pin` makes it the evaluation day first: the explicit clock of demos and
+    training, which later scheduled and event-driven passes follow too."""
+    current = await rules.evaluation_date(uow.session, ctx.clock)
+    day = as_of if as_of is not None else current
     if pin:
         await rules.pin(uow.session, day, by)
-    result = await rules.evaluate(uow, ctx.areas, settings=ctx.settings, as_of=day)
+    preview = not pin and day != current
+    result = await rules.evaluate(uow, ctx.areas, settings=ctx.settings, as_of=day, preview=preview)
     return day, result

@@ -19,7 +19,7 @@ from sanpi.milestone.lifecycle.models import TrackedProject
 from sanpi.milestone.lifecycle.state_machine import Command
 from sanpi.milestone.nodes import service as milestones
 from sanpi.milestone.nodes.models import Milestone
-from sanpi.milestone.nodes.schemas import ForecastCreate, MilestoneCreate
+from sanpi.milestone.nodes.schemas import BaselineCreate, ForecastCreate, MilestoneCreate
 from sanpi.milestone.progress import service as progress
 from sanpi.milestone.progress.models import InvestmentPlan
 from sanpi.milestone.progress.schemas import PlanPut, ProgressCreate
@@ -147,6 +147,15 @@ async def replan_milestone(
     row = await milestones.replan(uow, project=project, kind=kind, body=body, principal=principal)
     ctx.reevaluate(uow, project_id)
     return row
+
+
+async def approve_baseline(
+    uow: UnitOfWork, ctx: Context, *, project_id: str, body: BaselineCreate, principal: Principal
+) -> None:
+    """An approved, named change of the plan, then the project's rules."""
+    project = await lifecycle.get(uow, project_id)
+    await milestones.approve_baseline(uow, project=project, body=body, principal=principal)
+    ctx.reevaluate(uow, project_id)
 
 
 # --- the lifecycle --------------------------------------------------------------------------------

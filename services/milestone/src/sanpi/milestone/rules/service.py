@@ -59,7 +59,7 @@ from sanpi.milestone.rules.facts import (
     StageFact,
 )
 from sanpi.milestone.rules.lights import ParkLight, lights_of
-from sanpi.milestone.rules.models import Alert, AlertState, PinnedDate
+from sanpi.milestone.rules.models import Alert, AlertState
 from sanpi.milestone.rules.reconcile import Action, Change, reconcile
 from sanpi.milestone.settings import MilestoneSettings
 
@@ -92,9 +92,7 @@ async def evaluation_date(session: AsyncSession, clock: Clock) -> dt.date:
 
 
 async def pin(session: AsyncSession, as_of: dt.date, by: str) -> None:
-    row = await repository.pinned(session) or PinnedDate(as_of=as_of, pinned_by=by)
-    row.as_of, row.pinned_by, row.pinned_at = as_of, by, utcnow()
-    repository.save(session, row)
+    await repository.set_pin(session, as_of, by)
 
 
 async def unpin(session: AsyncSession) -> None:

@@ -120,6 +120,23 @@ async def test_the_project_page_shows_plan_against_actual_with_the_time_progress
     assert series["本年累计完成投资"][:6] == [None, None, None, 0.6, 0.9, 1.2]
     assert series["序时进度"][11] == 3.6
     assert "发布节点" in page.text or "填报节点" in page.text  # 梧桐's operator may post
+    # Beside the plan, where the year's investment is heading at its pace (12,000 of 36,000 in
+    # the 102 days from the start on 1 March to 10 June: 306 days, 31 December).
+    projection = re.search(
+        r'<p class="small" id="investment-projection">(.*?)</p>', page.text, re.S
+    )
+    assert projection is not None
+    assert "按目前进度，年度计划投资将于2023年12月31日完成" in projection.group(1), (
+        projection.group(1)
+    )
+    assert "原计划" in page.text
+    assert "现行计划" in page.text
+    late = await portal.client.get(f"/projects/{ids['late']}")
+    # Not started, planned for 1 March: as of the pinned 15 June it cannot start before today.
+    table = late.text.split('id="h-milestones"')[1].split("</table>")[0]
+    started_row = next(r for r in table.split("<tr>") if "开工" in r and "2023年3月1日" in r)
+    assert "2023年6月15日" in started_row, started_row
+    assert "晚 106 天" in started_row, started_row
     assert "梧桐" in page.text
 
     other = await portal.client.get(f"/projects/{ids['other']}")

@@ -198,7 +198,7 @@ SEVERITY_ORDER: dict[Severity, int] = {
 
 
 class AlertRule(StrEnum):
-    """Alert rule ids of docs/domain.md#the-seventeen-rules (the milestone service evaluates them)."""
+    """Alert rule ids of docs/domain.md#the-rule-book (the milestone service evaluates them)."""
 
     R01 = "R01"  # signed, no 履约 evidence
     R02 = "R02"  # signed but not started
@@ -217,6 +217,7 @@ class AlertRule(StrEnum):
     R15 = "R15"  # annual target pace
     R16 = "R16"  # data quality
     R17 = "R17"  # deadline approaching (blue)
+    R18 = "R18"  # slip forecast: the projected start or production date passes the plan
 
 
 # The four park operation centres of 郑州高新区 (seed 004). Deployments for other districts

@@ -14,7 +14,7 @@ from sanpi.kit import Runtime, ServiceSettings
 
 
 class R02Thresholds(BaseModel):
-    """Signed but not started (docs/domain.md#the-seventeen-rules R02, Yinchuan practice)."""
+    """Signed but not started (docs/domain.md#the-rule-book R02, Yinchuan practice)."""
 
     # Yellow once the planned start month has ended (+ this many months) without a start.
     yellow_months_after_start_month: int = 0
@@ -62,7 +62,7 @@ class R09Thresholds(BaseModel):
 
 
 class R10Thresholds(BaseModel):
-    """In production but not yet 达效, in months since production (docs/domain.md#the-seventeen-rules R10: 12 and 24;
+    """In production but not yet 达效, in months since production (docs/domain.md#the-rule-book R10: 12 and 24;
     output against design capacity is not reported to sanpi, so time alone decides)."""
 
     yellow_months: int = 12
@@ -93,6 +93,14 @@ class R17Thresholds(BaseModel):
     report_days: int = 2
 
 
+class R18Thresholds(BaseModel):
+    """Slip forecast: days the projected start or production date lies past the plan in force,
+    while that date is still ahead (sanpi's own rule)."""
+
+    blue: int = 15
+    yellow: int = 60
+
+
 class RuleSettings(BaseModel):
     r02: R02Thresholds = Field(default_factory=R02Thresholds)
     r04: R04Thresholds = Field(default_factory=R04Thresholds)
@@ -104,6 +112,7 @@ class RuleSettings(BaseModel):
     r11: R11Thresholds = Field(default_factory=R11Thresholds)
     r16: R16Thresholds = Field(default_factory=R16Thresholds)
     r17: R17Thresholds = Field(default_factory=R17Thresholds)
+    r18: R18Thresholds = Field(default_factory=R18Thresholds)
 
 
 class MilestoneSettings(ServiceSettings):

@@ -78,9 +78,10 @@ RULES: dict[str, str] = {
     AlertRule.R15: N_("Annual target pace behind"),
     AlertRule.R16: N_("Data quality problem"),
     AlertRule.R17: N_("Deadline approaching"),
+    AlertRule.R18: N_("Projected to miss the plan"),
 }
 
-# What each rule checks, in a sentence (docs/domain.md#the-seventeen-rules), shown beside it.
+# What each rule checks, in a sentence (docs/domain.md#the-rule-book), shown beside it.
 RULE_TEXTS: dict[str, str] = {
     AlertRule.R01: N_("No fulfilment evidence 60 days (yellow) or 90 days (red) after signing."),
     AlertRule.R02: N_(
@@ -106,6 +107,10 @@ RULE_TEXTS: dict[str, str] = {
     AlertRule.R15: N_("Annual target attainment is behind time progress."),
     AlertRule.R16: N_("Reported figures contradict each other or earlier reports."),
     AlertRule.R17: N_("A milestone or report is due within days."),
+    AlertRule.R18: N_(
+        "At the pace so far the start or production date will be missed by 15 days (blue) or "
+        "60 days (yellow)."
+    ),
 }
 
 CATEGORIES: dict[str, str] = {

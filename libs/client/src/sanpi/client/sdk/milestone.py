@@ -40,6 +40,11 @@ class MilestoneApi:
     def baselines(self, project_id: str) -> dict[str, Any]:
         return self._call("GET", f"/projects/{project_id}/baselines")
 
+    def forecast(self, project_id: str, as_of: str | None = None) -> dict[str, Any]:
+        """Projected start, production and year's investment beside the plan (rule R18)."""
+        params = {"as_of": as_of} if as_of else {}
+        return self._call("GET", f"/projects/{project_id}/forecast", params=params)
+
     def milestones(self, project_id: str) -> dict[str, Any]:
         return self._call("GET", f"/projects/{project_id}/milestones")
 

@@ -28,8 +28,10 @@ from sanpi.milestone.rules.models import AlertState
 from sanpi.milestone.rules.schemas import (
     AlertPublic,
     EvaluationPublic,
+    ForecastPublic,
     ParkLightPublic,
     PreviewAlertPublic,
+    ProjectionPublic,
     TrafficLights,
 )
 
@@ -80,6 +82,49 @@ async def traffic_lights(
     )
 
 
+@router.get("/projects/{project_id}/forecast", response_model=ForecastPublic)
+async def get_forecast(
+    project_id: str,
+    _principal: Authenticated,
+    session: ReadSessionDep,
+    runtime: RuntimeDep,
+    as_of: str | None = Query(default=None, description="YYYY-MM-DD; default: the evaluation day"),
+) -> ForecastPublic:
+    """Where the project is heading beside its plan: the start while not started; production
+    and the year's investment while under construction (rule R18 warns on the dates)."""
+    ctx = Context.of(runtime)
+    day = _campaign_day(as_of) or await service.evaluation_date(session, ctx.clock)
+    stage, found = await service.projections(session, ctx.areas, project_id, day)
+    return ForecastPublic(
+        project_id=project_id,
+        as_of=day,
+        stage=stage,
+        items=[
+            ProjectionPublic(
+                target=str(p.target),
+                planned=p.planned,
+                projected=p.projected,
+                slip_days=p.slip_days,
+                basis=p.basis,
+            )
+            for p in found
+        ],
+    )
+
+
+def _campaign_day(as_of: str | None) -> dt.date | None:
+    """`as_of` as a day of the campaign, or 422 naming it."""
+    if as_of is None:
+        return None
+    try:
+        return in_campaign(dt.date.fromisoformat(as_of))
+    except ValueError as exc:
+        raise InvalidInput(
+            "as_of must be a date of the campaign",
+            errors=[FieldProblem("as_of", f"{as_of!r}: a YYYY-MM-DD date {exc}")],
+        ) from exc
+
+
 @router.post("/admin/evaluate", response_model=EvaluationPublic)
 async def evaluate(
     principal: Admin,
@@ -94,17 +139,8 @@ async def evaluate(
     pinned day, else today) is judged for real: alert.raised/updated/resolved with one
     evaluation_id. Another day is a preview (nothing written, nobody notified: `alerts` lists
     what would fire) unless `pin=true` makes it the evaluation day, as demos and training do."""
-    day: dt.date | None = None
-    if as_of is not None:
-        try:
-            day = in_campaign(dt.date.fromisoformat(as_of))
-        except ValueError as exc:
-            raise InvalidInput(
-                "as_of must be a date of the campaign",
-                errors=[FieldProblem("as_of", f"{as_of!r}: a YYYY-MM-DD date {exc}")],
-            ) from exc
     day, result = await flows.evaluate_as_of(
-        uow, Context.of(runtime), as_of=day, pin=pin, by=principal.subject
+        uow, Context.of(runtime), as_of=_campaign_day(as_of), pin=pin, by=principal.subject
     )
     return EvaluationPublic(
         evaluation_id=result.evaluation_id,

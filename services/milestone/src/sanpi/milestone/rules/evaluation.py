@@ -18,6 +18,7 @@ from sanpi.events.xun import (
     period_of,
     period_time_progress,
 )
+from sanpi.milestone.rules import forecast
 from sanpi.milestone.rules.facts import MilestoneFact, PhotoFact, ProjectFacts, ReportFact
 from sanpi.milestone.settings import MilestoneSettings, RuleSettings
 
@@ -601,6 +602,42 @@ def _photo_problems(photos: Sequence[PhotoFact], since: dt.date, day: dt.date) -
     return out
 
 
+# --- R18 slip forecast ----------------------------------------------------------------------------
+
+_HEADING_FOR = {forecast.Target.STARTED: "开工", forecast.Target.IN_PRODUCTION: "投产"}
+
+
+def r18_slip_forecast(ctx: Context) -> list[DesiredAlert]:
+    """Warns before a start or production date is missed, when the pace so far points past it.
+    Once the date has passed R02 and R09 speak instead; the year's investment pace is R04's."""
+    cfg = ctx.rules.r18
+    steps = [(cfg.blue, Severity.BLUE), (cfg.yellow, Severity.YELLOW)]
+    found: list[tuple[Severity, int, str]] = []
+    for p in forecast.project(ctx.facts, ctx.stage, ctx.as_of):
+        heading = _HEADING_FOR.get(p.target)
+        if heading is None or p.planned <= ctx.as_of or p.slip_days is None:
+            continue
+        severity = grade(p.slip_days, steps)
+        if severity is not None:
+            text = (
+                f"计划{heading} {p.planned}, 预计 {p.projected} (推迟 {p.slip_days} 天): {p.basis}"
+            )
+            found.append((severity, p.slip_days, text))
+    if not found:
+        return []
+    severity, days, _ = max(found, key=lambda f: (SEVERITY_ORDER[f[0]], f[1]))
+    return [
+        DesiredAlert(
+            ctx.key(AlertRule.R18),
+            AlertRule.R18,
+            severity,
+            f"{ctx.facts.name}: 预计晚于计划",
+            "; ".join(text for _, _, text in found),
+            metric_value=float(days),
+        )
+    ]
+
+
 RULES: dict[AlertRule, Callable[[Context], list[DesiredAlert]]] = {
     AlertRule.R02: r02_signed_not_started,
     AlertRule.R04: r04_behind_time_progress,
@@ -612,4 +649,5 @@ RULES: dict[AlertRule, Callable[[Context], list[DesiredAlert]]] = {
     AlertRule.R11: r11_suspended_too_long,
     AlertRule.R16: r16_data_quality,
     AlertRule.R17: r17_deadline_near,
+    AlertRule.R18: r18_slip_forecast,
 }

@@ -19,9 +19,36 @@ from sanpi.kit.pagination import CreatedKey, after_created
 from sanpi.kit.unit_of_work import UnitOfWork
 from sanpi.milestone.rules.models import Alert, AlertState, EvaluationDue, PinnedDate
 
+PINNED: sa.Table = PinnedDate.__table__  # type: ignore[attr-defined]
 
-def save(session: AsyncSession, row: PinnedDate) -> None:
-    session.add(row)
+
+def _pin(dialect: Any) -> sa.Insert:
+    insert = dialect.insert(PINNED)
+    return insert.on_conflict_do_update(  # type: ignore[no-any-return]
+        index_elements=["id"],
+        set_={
+            "as_of": insert.excluded.as_of,
+            "pinned_by": insert.excluded.pinned_by,
+            "pinned_at": insert.excluded.pinned_at,
+        },
+    )
+
+
+_PIN = {"sqlite": _pin(sqlite), "postgresql": _pin(postgresql)}
+
+
+async def set_pin(session: AsyncSession, as_of: dt.date, by: str) -> None:
+    """Pins the day, one row at most. An upsert: two pins at once on PostgreSQL both read "no
+    pin" and both inserted it, and the second failed on the primary key (409)."""
+    statement = _PIN[session.get_bind().dialect.name]
+    connection = await session.connection()
+    await connection.execute(
+        statement, {"id": 1, "as_of": as_of, "pinned_by": by, "pinned_at": utcnow()}
+    )
+    # A PinnedDate this session loaded before would still show the earlier day.
+    for row in list(session.identity_map.values()):
+        if isinstance(row, PinnedDate):
+            session.expire(row)
 
 
 # An evaluation's alert writes, one executemany each: a first pass at province scale raises

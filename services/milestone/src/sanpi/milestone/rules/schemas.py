@@ -6,7 +6,7 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sanpi.events import AlertRule, Severity
+from sanpi.events import AlertRule, Severity, Stage
 from sanpi.milestone.rules.models import AlertState
 
 
@@ -57,6 +57,23 @@ class PreviewAlertPublic(BaseModel):
     message: str
     metric_value: float | None
     threshold: float | None
+
+
+class ProjectionPublic(BaseModel):
+    target: str = Field(
+        description="STARTED (开工), IN_PRODUCTION (投产) or ANNUAL_INVESTMENT (the year's plan)"
+    )
+    planned: dt.date = Field(description="the plan in force (31 Dec for the year's investment)")
+    projected: dt.date | None = Field(description="where the pace so far leads; none: no basis")
+    slip_days: int | None = Field(description="projected minus planned; positive is late")
+    basis: str = Field(description="how it was projected, for people (Chinese)")
+
+
+class ForecastPublic(BaseModel):
+    project_id: str
+    as_of: dt.date
+    stage: Stage | None
+    items: list[ProjectionPublic]
 
 
 class EvaluationPublic(BaseModel):

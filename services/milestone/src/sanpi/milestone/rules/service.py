@@ -30,12 +30,12 @@ from sanpi.events import (
 from sanpi.events.models.alerts import AlertEvent
 from sanpi.events.vocabulary import MilestoneStatus
 from sanpi.events.xun import parse_period
-from sanpi.kit import Clock, Database, Reading, Slot, UnitOfWork, today, utcnow
+from sanpi.kit import Clock, Database, NotFound, Reading, Slot, UnitOfWork, today, utcnow
 from sanpi.kit.gc_pause import gc_paused
 from sanpi.kit.named_rows import NamedRow
 from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.milestone import metrics
-from sanpi.milestone.rules import repository
+from sanpi.milestone.rules import forecast, repository
 from sanpi.milestone.rules.areas import Areas
 from sanpi.milestone.rules.coalescer import MAX_BATCH, Coalescer
 from sanpi.milestone.rules.evaluation import (
@@ -805,3 +805,19 @@ async def assess(
     finally:
         await ahead.drop()
     return found
+
+
+async def projections(
+    session: AsyncSession, areas: Areas, project_id: str, as_of: dt.date
+) -> tuple[Stage | None, list[forecast.Projection]]:
+    """A project's stage and slip forecasts as of a day (rule R18 reads the same); NotFound for
+    a project this service does not know."""
+    # The year's reports: the pace of its investment is read from the newest of them.
+    ahead = ReportsAhead(areas, session, dt.date(as_of.year, 1, 1))
+    found = await load(areas, session, [project_id], as_of, ahead, ())
+    if not found:
+        raise NotFound(f"project {project_id} is not known to the milestone service")
+    state = found[0].facts.stage_on(as_of)
+    if state is None:
+        return None, []
+    return state[0], forecast.project(found[0].facts, state[0], as_of)

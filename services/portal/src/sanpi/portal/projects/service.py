@@ -117,26 +117,25 @@ class Detail:
     firing: list[dict[str, Any]]
     resolved: list[dict[str, Any]]
     stage: str
+    # Slip forecasts by target (STARTED, IN_PRODUCTION, ANNUAL_INVESTMENT) beside the plan.
+    projections: dict[str, dict[str, Any]] = field(default_factory=dict)
     chart: dict[str, Any] = field(default_factory=dict)
     chart_year: int | None = None
 
 
 async def project_detail(apis: Apis, project_id: str, *, year: int | None) -> Detail:
     project = await call(apis.registry.get_project, project_id)
-    (
-        listings,
-        milestones,
-        reports,
-        plans,
-        timeline,
-        alerts,
-    ) = await asyncio.gather(
-        call(apis.registry.project_listings, project_id),
-        call(apis.milestone.milestones, project_id),
-        call(apis.milestone.progress, project_id, limit=500),
-        call(apis.milestone.investment_plans, project_id),
-        call(apis.milestone.timeline, project_id, limit=500),
-        call(apis.milestone.alerts, project_id=project_id, limit=200),
+    # Seven calls at once: asyncio.gather's typing stops at six, hence the nesting.
+    (listings, milestones, reports, plans, timeline, alerts), forecast = await asyncio.gather(
+        asyncio.gather(
+            call(apis.registry.project_listings, project_id),
+            call(apis.milestone.milestones, project_id),
+            call(apis.milestone.progress, project_id, limit=500),
+            call(apis.milestone.investment_plans, project_id),
+            call(apis.milestone.timeline, project_id, limit=500),
+            call(apis.milestone.alerts, project_id=project_id, limit=200),
+        ),
+        call(apis.milestone.forecast, project_id),
     )
     report_items = list(reports.get("items", []))
     plan_items = list(plans.get("items", []))
@@ -155,6 +154,7 @@ async def project_detail(apis: Apis, project_id: str, *, year: int | None) -> De
         firing=[a for a in all_alerts if a["state"] == "FIRING"],
         resolved=[a for a in reversed(all_alerts) if a["state"] != "FIRING"][:20],
         stage=str(timeline.get("stage") or project.get("stage")),
+        projections={p["target"]: p for p in forecast.get("items", [])},
         chart=investment_chart(report_items, plan_items, chosen) if chosen else {},
         chart_year=chosen,
     )

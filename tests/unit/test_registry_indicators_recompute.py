@@ -15,13 +15,15 @@ import httpx
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.events import Stage
+from sanpi.events import CancelReason, Stage
+from sanpi.events.percent import half_up
 from sanpi.kit import CAMPAIGN_TZ, FixedClock
 from sanpi.registry.indicators import formulas, jobs
 from sanpi.registry.indicators.schemas import (
     AttainmentPublic,
     Indicators,
     PeriodIndicators,
+    PublishedRatesPublic,
     RatesPublic,
     batches_public,
 )
@@ -59,13 +61,16 @@ def _facts(project: Project, as_of: dt.date) -> formulas.ProjectFacts:
         project_id=project.id,
         signed=signed,
         signed_on=(project.signed_date or registered) if signed else project.signed_date,
+        fulfilled_date=project.fulfilled_date,
         started_date=started_date,
         production_date=project.production_date,
         effective_date=project.effective_date,
         cancelled_on=project.cancelled_on,
+        withdrawn=project.cancel_reason_code is CancelReason.WITHDRAWN,
         is_manufacturing=project.is_manufacturing,
         total_investment=project.total_investment,
         contract_amount=project.contract_amount,
+        planned_start_date=project.planned_start_date,
         as_of=as_of,
     )
 
@@ -112,10 +117,13 @@ async def recompute(
         park=park,
         year=year,
         as_of=as_of,
-        time_progress_pct=round(progress * 100, 1),
+        time_progress_pct=half_up(progress * 100),
         periods=per_period,
         year_batches=batches_public(formulas.batch_tallies(year_listed)),
         cumulative=RatesPublic.of(formulas.cumulative_rates(list(portfolio.values()))),
+        published=PublishedRatesPublic.of(
+            formulas.published_rates(portfolio.values(), year=year, as_of=as_of)
+        ),
         cohort=RatesPublic.of(formulas.cohort_rates(portfolio, year_listed)),
         targets=[AttainmentPublic.of(a) for a in attained],
     ).model_dump(mode="json")
@@ -153,6 +161,10 @@ async def _generate(
             "planned_production_date": None,
             "planned_effective_date": None,
         }
+        if rng.random() < 0.7:  # 计划开工 within a year of the signing (or of late 2022)
+            after = dt.date.fromisoformat(body["signed_date"] or "2022-12-01")
+            planned = after + dt.timedelta(days=rng.randint(0, 365))
+            body["planned_start_date"] = planned.isoformat()
         if direct_start:
             body["initial_stage"] = "UNDER_CONSTRUCTION"
             body["started_date"] = rng.choice(
@@ -173,8 +185,14 @@ async def _generate(
             assert (await list_on(client, pid, sign_at, "SIGN")).status_code == 201
         stage = "UNDER_CONSTRUCTION" if direct_start else "SIGNED"
         day = _day(rng, "2023-01-15", "2023-09-30")
-        if stage == "SIGNED" and rng.random() < 0.6:
-            await stage_changed(client, pid, "UNDER_CONSTRUCTION", day.isoformat())
+        if stage == "SIGNED" and rng.random() < 0.5:  # 履约 (land, capital) before the start
+            fulfilled = day - dt.timedelta(days=rng.randint(1, 60))
+            await stage_changed(client, pid, "FULFILLING", fulfilled.isoformat())
+            stage, moved = "FULFILLING", moved + 1
+        if stage in ("SIGNED", "FULFILLING") and rng.random() < 0.6:
+            await stage_changed(
+                client, pid, "UNDER_CONSTRUCTION", day.isoformat(), from_stage=stage
+            )
             stage, moved = "UNDER_CONSTRUCTION", moved + 1
             start_at = rng.choice([p for p in numbers if p > sign_at])
             if rng.random() < 0.7:
@@ -208,7 +226,7 @@ async def _generate(
             assert response.status_code == 200, response.text
         if stage != "EFFECTIVE" and rng.random() < 0.15:
             cancel = {
-                "reason_code": "OTHER",
+                "reason_code": rng.choice(("OTHER", "WITHDRAWN")),  # 终止, or 调出
                 "reason": "企业放弃",
                 "effective_date": _day(rng, "2023-02-01", "2024-11-30").isoformat(),
             }
@@ -257,6 +275,16 @@ async def test_indicators_equal_a_full_recomputation(tmp_path: Any) -> None:
         assert last["cumulative"]["start_to_production"]["denominator"] > 30
         assert last["cumulative"]["production_to_effective"]["numerator"] > 5
         assert any(t["actual"] > 0 for t in last["targets"])
+        published = (await client.get("/v1/indicators", params={"as_of": "2023-12-31"})).json()
+        published = published["published"]
+        assert published["sign_to_fulfil"]["numerator"] > 10
+        assert published["fulfil_to_start"]["denominator"] > 10
+        assert (
+            0 < published["planned_start"]["numerator"] < published["planned_start"]["denominator"]
+        )
+        async with runtime.db.read() as session:
+            rows = (await session.exec(select(Project))).all()
+        assert sum(p.cancel_reason_code is CancelReason.WITHDRAWN for p in rows) >= 3  # 调出
 
 
 def _reference_snapshot(
@@ -283,8 +311,16 @@ def _reference_snapshot(
         portfolio[p.park].append(_facts(p, day))
     for park, members in portfolio.items():
         rates = formulas.cumulative_rates(members)
-        for kind in ("sign_to_start", "start_to_production", "production_to_effective"):
-            rate: formulas.Rate = getattr(rates, kind)
+        published = formulas.published_rates(members, year=day.year, as_of=day)
+        for kind in (
+            "sign_to_start",
+            "start_to_production",
+            "production_to_effective",
+            "sign_to_fulfil",
+            "fulfil_to_start",
+            "planned_start",
+        ):
+            rate: formulas.Rate = getattr(rates, kind, None) or getattr(published, kind)
             snap.reached[(kind, park)] = rate.numerator
             snap.base[(kind, park)] = rate.denominator
             if rate.value is not None:
@@ -293,7 +329,7 @@ def _reference_snapshot(
     for goal in goals:
         members = everyone if goal.scope == DISTRICT else portfolio.get(goal.scope, [])
         progress = formulas.time_progress(day, goal.year)
-        snap.time_progress[(str(goal.year),)] = progress
+        snap.time_progress[(str(goal.year),)] = float(progress)
         actual = formulas.target_actuals(members, goal.year)[goal.kind]
         key = (str(goal.year), goal.scope, str(goal.kind))
         snap.target[key] = goal.value

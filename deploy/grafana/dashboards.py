@@ -45,7 +45,7 @@ YI = "suffix: 亿元"  # 1 亿元 = 10⁴ 万元
 PARK = 'park=~"$park"'
 # sanpi_conversion_* kinds: the conversion chain, and the rates the city evaluation methods publish.
 CHAIN = PARK + ', kind=~"sign_to_start|start_to_production|production_to_effective"'
-PUBLISHED = PARK + ', kind=~"sign_to_fulfil|fulfil_to_start|planned_start"'
+PUBLISHED = PARK + ', kind=~"sign_to_fulfil|fulfil_to_start|planned_start|funds_arrival"'
 PERIOD = 'period=~"$period"'
 
 GREEN, YELLOW, ORANGE, RED, BLUE = "green", "yellow", "orange", "red", "blue"
@@ -251,9 +251,10 @@ def campaign_overview() -> Dashboard:
         )
         .with_panel(
             rate_bars(
-                "Published rates: 履约率, 履约开工率, 计划开工率",
+                "Published rates: 履约率, 履约开工率, 计划开工率, 资金到位率",
                 "签约项目履约率 (sign_to_fulfil), 履约项目开工率 (fulfil_to_start), 计划开工率 "
-                "(planned_start: starts planned from 1 January to today that started), as the "
+                "(planned_start: starts planned from 1 January to today that started), 资金到位率 "
+                "(funds_arrival: 到位资金 / 签约额 of the signings), as the "
                 "city evaluation methods count them (docs/domain.md#indicators).",
                 PUBLISHED,
             )

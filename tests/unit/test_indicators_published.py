@@ -24,7 +24,14 @@ from sanpi.milestone.rules.facts import PlanFact, ProjectFacts, ReportFact, Stag
 from sanpi.milestone.settings import RuleSettings
 from sanpi.registry.indicators import formulas
 from sanpi.registry.indicators.formulas import cohort_rates, cumulative_rates, published_rates
-from tests.support.registry import create, list_on, open_period, registry_client, stage_changed
+from tests.support.registry import (
+    create,
+    funds_reported,
+    list_on,
+    open_period,
+    registry_client,
+    stage_changed,
+)
 from tests.unit.test_registry_indicators import project
 
 D = dt.date
@@ -135,6 +142,32 @@ def test_withdrawn_leaves_the_denominators_from_its_effective_day_on() -> None:
         assert published_rates([failed], year=2023, as_of=day).sign_to_fulfil.denominator == 1
 
 
+def test_funds_arrival_is_the_latest_reported_funds_over_the_signed_amount() -> None:
+    def signing(pid: str, contract: int | None, funds: dict[dt.date, int]) -> formulas.ProjectFacts:
+        return formulas.facts_as_of(
+            project_id=pid,
+            signed=True,
+            signed_on=D(2023, 1, 10),
+            started_date=None,
+            production_date=None,
+            effective_date=None,
+            cancelled_on=None,
+            is_manufacturing=False,
+            total_investment=20_000,
+            contract_amount=contract,
+            funds=funds,
+            as_of=D(2023, 4, 30),
+        )
+
+    portfolio = [
+        signing("a", 10_000, {D(2023, 3, 31): 4_000, D(2023, 5, 31): 6_000}),  # May not yet
+        signing("b", None, {D(2023, 4, 10): 3_000}),  # no 签约额: its 总投资 20,000
+        signing("c", 16_000, {}),  # nothing reported
+    ]
+    rate = published_rates(portfolio, year=2023, as_of=D(2023, 4, 30)).funds_arrival
+    assert (rate.numerator, rate.denominator, rate.pct) == (7_000, 46_000, 15.2)
+
+
 # --- over the API: as-of stability, 调出, bad input ----------------------------------------------
 
 
@@ -204,6 +237,34 @@ async def test_figures_as_of_a_past_day_do_not_change_when_projects_are_cancelle
     assert june["periods"][0]["cohort"]["sign_to_start"]["denominator"] == 4
     # The list itself is history: six projects were signed at the 7th period.
     assert june["periods"][0]["batches"]["SIGN"]["count"] == 6
+
+
+async def test_funds_arrival_follows_the_progress_reports_as_of_each_day(
+    registry: httpx.AsyncClient,
+) -> None:
+    a = (await create(registry, name="甲", signed_date="2023-01-10", contract_amount=10_000))["id"]
+    b = await create(
+        registry,
+        name="乙",
+        signed_date="2023-01-10",
+        total_investment=20_000,
+        contract_amount=None,
+        annual_plan_investment=None,
+    )
+    await funds_reported(registry, a, "2023-03", 4_000)
+    await funds_reported(registry, a, "2023-05", 5_000)
+    await funds_reported(registry, a, "2023-05", 6_000)  # a correction of May replaces it
+    await funds_reported(registry, b["id"], "2023-04-X1", 3_000)
+    await funds_reported(registry, b["id"], "2023-06", None)  # no figure: the April one stands
+
+    async def funds(as_of: str) -> tuple[int, int, float | None]:
+        body = (await registry.get("/v1/indicators", params={"as_of": as_of})).json()
+        rate = body["published"]["funds_arrival"]
+        return rate["numerator"], rate["denominator"], rate["pct"]
+
+    assert await funds("2023-02-28") == (0, 30_000, 0.0)
+    assert await funds("2023-04-30") == (7_000, 30_000, 23.3)
+    assert await funds("2023-06-30") == (9_000, 30_000, 30.0)
 
 
 async def test_withdrawn_without_a_date_is_refused_naming_the_field(

@@ -19,6 +19,7 @@ from sanpi.events import CancelReason, Stage
 from sanpi.events.percent import half_up
 from sanpi.kit import CAMPAIGN_TZ, FixedClock
 from sanpi.registry.indicators import formulas, jobs
+from sanpi.registry.indicators.models import FundsReport
 from sanpi.registry.indicators.schemas import (
     AttainmentPublic,
     Indicators,
@@ -33,7 +34,14 @@ from sanpi.registry.metrics import CampaignSnapshot, add
 from sanpi.registry.periods.models import Period
 from sanpi.registry.projects.models import Project
 from sanpi.registry.targets.models import Target
-from tests.support.registry import create, list_on, open_period, registry_client, stage_changed
+from tests.support.registry import (
+    create,
+    funds_reported,
+    list_on,
+    open_period,
+    registry_client,
+    stage_changed,
+)
 
 PARKS = ("梧桐", "双桥", "石佛", "枫杨")
 DISTRICT = "郑州高新区"
@@ -49,7 +57,9 @@ AS_OF = ("2023-01-01", "2023-03-01", "2023-06-30", "2023-12-31", "2024-05-01", "
 START = dt.datetime(2023, 1, 2, 3, 0, tzinfo=dt.UTC)
 
 
-def _facts(project: Project, as_of: dt.date) -> formulas.ProjectFacts:
+def _facts(
+    project: Project, as_of: dt.date, funds: dict[str, dict[dt.date, int]] | None = None
+) -> formulas.ProjectFacts:
     """A row's facts on `as_of` by the formulas' definition; an undeclared signing (or, registered
     under construction, start) day is the registration day in Shanghai."""
     registered = project.created_at.astimezone(CAMPAIGN_TZ).date()
@@ -71,8 +81,19 @@ def _facts(project: Project, as_of: dt.date) -> formulas.ProjectFacts:
         total_investment=project.total_investment,
         contract_amount=project.contract_amount,
         planned_start_date=project.planned_start_date,
+        funds=(funds or {}).get(project.id),
         as_of=as_of,
     )
+
+
+async def _funds(session: AsyncSession) -> dict[str, dict[dt.date, int]]:
+    """Every project's reported 到位资金 by the last day of each report period."""
+    funds: dict[str, dict[dt.date, int]] = defaultdict(dict)
+    for row in (await session.exec(select(FundsReport))).all():
+        # A month and its 下旬 end on the same day: the higher figure stands for the day.
+        held = funds[row.project_id].get(row.period_end, 0)
+        funds[row.project_id][row.period_end] = max(held, row.funds_arrived_cum)
+    return funds
 
 
 async def recompute(
@@ -80,7 +101,8 @@ async def recompute(
 ) -> dict[str, Any]:
     """Every figure from every ORM row and the pure formulas: the full recomputation."""
     rows = [p for p in (await session.exec(select(Project))).all() if park in (None, p.park)]
-    portfolio = {p.id: _facts(p, as_of) for p in rows}
+    funds = await _funds(session)
+    portfolio = {p.id: _facts(p, as_of, funds) for p in rows}
     listed = [
         formulas.ListingFacts(x.project_id, x.period, x.batch, x.listed_total_investment)
         for x in (await session.exec(select(Listing))).all()
@@ -214,6 +236,17 @@ async def _generate(
                     client, pid, "EFFECTIVE", day.isoformat(), from_stage="IN_PRODUCTION"
                 )
                 stage, moved = "EFFECTIVE", moved + 1
+        if rng.random() < 0.5:  # 到位资金 in monthly or 旬 reports, some corrected, some empty
+            arrived = 0
+            for month in sorted(rng.sample(range(1, 25), rng.randint(1, 4))):
+                year, m = 2023 + (month - 1) // 12, (month - 1) % 12 + 1
+                key = f"{year}-{m:02d}" if rng.random() < 0.6 else f"{year}-{m:02d}-X2"
+                arrived += rng.randint(0, 50_000)
+                await funds_reported(client, pid, key, rng.choice((arrived, arrived, None)))
+                if rng.random() < 0.2:  # a correction of the same period
+                    await funds_reported(client, pid, key, arrived + 1_000)
+                if rng.random() < 0.3:  # the 下旬, which ends with the month
+                    await funds_reported(client, pid, f"{year}-{m:02d}-X3", arrived + 500)
         if rng.random() < 0.4:  # master data edited after registration, at any stage
             total = rng.randint(1_000, 600_000)
             change = {
@@ -288,7 +321,12 @@ async def test_indicators_equal_a_full_recomputation(tmp_path: Any) -> None:
 
 
 def _reference_snapshot(
-    rows: list[Project], listed: list[Listing], goals: list[Target], *, day: dt.date
+    rows: list[Project],
+    listed: list[Listing],
+    goals: list[Target],
+    *,
+    day: dt.date,
+    funds: dict[str, dict[dt.date, int]],
 ) -> CampaignSnapshot:
     """The campaign gauges by one Python pass over every ORM row (as the refresher computed them
     before its aggregate statements)."""
@@ -308,7 +346,7 @@ def _reference_snapshot(
         add(snap.listing_investment, where, x.listed_total_investment)
     portfolio: dict[str, list[formulas.ProjectFacts]] = defaultdict(list)
     for p in rows:
-        portfolio[p.park].append(_facts(p, day))
+        portfolio[p.park].append(_facts(p, day, funds))
     for park, members in portfolio.items():
         rates = formulas.cumulative_rates(members)
         published = formulas.published_rates(members, year=day.year, as_of=day)
@@ -319,6 +357,7 @@ def _reference_snapshot(
             "sign_to_fulfil",
             "fulfil_to_start",
             "planned_start",
+            "funds_arrival",
         ):
             rate: formulas.Rate = getattr(rates, kind, None) or getattr(published, kind)
             snap.reached[(kind, park)] = rate.numerator
@@ -351,7 +390,8 @@ async def test_campaign_gauges_equal_a_full_recomputation(tmp_path: Any) -> None
                 rows = list((await session.exec(select(Project))).all())
                 listed = list((await session.exec(select(Listing))).all())
                 goals = list((await session.exec(select(Target))).all())
-            expected = _reference_snapshot(rows, listed, goals, day=clock.now().date())
+                funds = await _funds(session)
+            expected = _reference_snapshot(rows, listed, goals, day=clock.now().date(), funds=funds)
             assert asdict(snap) == asdict(expected), day
         # Not a comparison of empty gauges: by mid-2024 the conversions and targets count.
         assert sum(snap.reached.values()) > 20

@@ -45,17 +45,18 @@ CONVERSION = SnapshotGauge(
     "sanpi_conversion_ratio",
     "Cumulative conversion rate (sign_to_start 签约项目开工率, start_to_production 开工项目投产率, "
     "production_to_effective 投产项目达效率, sign_to_fulfil 签约项目履约率, fulfil_to_start "
-    "履约项目开工率, planned_start 计划开工率 of the year so far) per park; 调出 projects left out.",
+    "履约项目开工率, planned_start 计划开工率 of the year so far, funds_arrival 资金到位率) per park; "
+    "调出 projects left out.",
     ["kind", "park"],
 )
 CONVERSION_REACHED = SnapshotGauge(
     "sanpi_conversion_reached",
-    "Numerator of sanpi_conversion_ratio (projects that reached).",
+    "Numerator of sanpi_conversion_ratio (projects that reached; 万元 arrived for funds_arrival).",
     ["kind", "park"],
 )
 CONVERSION_BASE = SnapshotGauge(
     "sanpi_conversion_base",
-    "Denominator of sanpi_conversion_ratio (projects counted).",
+    "Denominator of sanpi_conversion_ratio (projects counted; 万元 signed for funds_arrival).",
     ["kind", "park"],
 )
 TARGET = SnapshotGauge(
@@ -133,6 +134,7 @@ def campaign_snapshot(
             ("sign_to_fulfil", published.sign_to_fulfil),
             ("fulfil_to_start", published.fulfil_to_start),
             ("planned_start", published.planned_start),
+            ("funds_arrival", published.funds_arrival),
         ):
             snap.reached[(kind, park)] = rate.numerator
             snap.base[(kind, park)] = rate.denominator

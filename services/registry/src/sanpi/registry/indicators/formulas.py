@@ -47,6 +47,7 @@ class ProjectFacts:
     total_investment: int
     contract_amount: int | None
     planned_start_date: dt.date | None = None
+    funds_arrived: int = 0  # 到位资金 of the latest report period ended by the day, 万元
 
 
 @dataclass(frozen=True)
@@ -72,11 +73,13 @@ def facts_as_of(
     total_investment: int,
     contract_amount: int | None,
     planned_start_date: dt.date | None = None,
+    funds: Mapping[dt.date, int] | None = None,
     as_of: dt.date,
 ) -> ProjectFacts:
     """A project's facts on `as_of`: a stage counts once the day it was reached has come; a later
     stage implies the earlier ones (达效 ⇒ 投产 ⇒ 开工 ⇒ 履约). `withdrawn`: the cancellation on
-    `cancelled_on` was a 调出."""
+    `cancelled_on` was a 调出; `funds`: 到位资金 by the last day of each report period (of a month
+    and its 下旬, which end on the same day, the higher figure)."""
 
     def by(day: dt.date | None) -> bool:
         return day is not None and day <= as_of
@@ -99,7 +102,14 @@ def facts_as_of(
         total_investment=total_investment,
         contract_amount=contract_amount,
         planned_start_date=planned_start_date,
+        funds_arrived=_latest(funds or {}, as_of),
     )
+
+
+def _latest(by_day: Mapping[dt.date, int], as_of: dt.date) -> int:
+    """The figure of the latest day on or before `as_of` (0 when none)."""
+    days = [day for day in by_day if day <= as_of]
+    return by_day[max(days)] if days else 0
 
 
 @dataclass(frozen=True)
@@ -164,13 +174,15 @@ class PublishedRates:
     sign_to_fulfil: Rate  # 签约项目履约率: signings that reached 履约 (or later)
     fulfil_to_start: Rate  # 履约项目开工率: of the signings in 履约 or later, those started
     planned_start: Rate  # 计划开工率: of the starts planned from 1 Jan to as_of, those started
+    funds_arrival: Rate  # 资金到位率: Σ 到位资金 / Σ 签约额 (else 总投资) of the signings, 万元
 
 
 def published_rates(
     projects: Iterable[ProjectFacts], *, year: int, as_of: dt.date
 ) -> PublishedRates:
     """Over the portfolio as of `as_of`, 调出 left out; the planned starts are those whose planned
-    start day falls in `year` on or before `as_of` (应开工), started by `as_of` or not (已开工)."""
+    start day falls in `year` on or before `as_of` (应开工), started by `as_of` or not (已开工);
+    the funds are each signing's latest reported 到位资金 against its 签约额 (else 总投资)."""
     live = [p for p in projects if not p.withdrawn]
     signed = [p for p in live if p.signed]
     first, last = dt.date(year, 1, 1), min(as_of, dt.date(year, 12, 31))
@@ -183,7 +195,16 @@ def published_rates(
         sign_to_fulfil=_rate(signed, "fulfilled"),
         fulfil_to_start=_rate((p for p in signed if p.fulfilled), "started"),
         planned_start=_rate(due, "started"),
+        funds_arrival=Rate(
+            sum(p.funds_arrived for p in signed),
+            sum(_sign_amount(p) for p in signed),
+        ),
     )
+
+
+def _sign_amount(p: ProjectFacts) -> int:
+    """签约额, else 总投资 (what a signing counts toward the 签约额 target)."""
+    return p.contract_amount if p.contract_amount is not None else p.total_investment
 
 
 @dataclass(frozen=True)
@@ -214,7 +235,7 @@ def target_actuals(projects: Iterable[ProjectFacts], year: int) -> dict[TargetKi
         if p.cancelled:
             continue
         if p.signed and p.signed_on is not None and p.signed_on.year == year:
-            amount = p.contract_amount if p.contract_amount is not None else p.total_investment
+            amount = _sign_amount(p)
             actual[TargetKind.SIGN_AMOUNT] += amount
             if p.is_manufacturing:
                 actual[TargetKind.MFG_SIGN_AMOUNT] += amount

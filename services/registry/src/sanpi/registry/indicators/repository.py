@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sanpi.events import BatchType, CancelReason, Category, ChainTag, Stage, TargetKind
 from sanpi.kit import CAMPAIGN_TZ
 from sanpi.registry.indicators import formulas
+from sanpi.registry.indicators.models import FundsReport
 from sanpi.registry.listings.models import Listing
 from sanpi.registry.projects.models import Project
 
@@ -118,6 +119,43 @@ class Portfolio:
     actuals: dict[TargetKind, int]
 
 
+def _funds_as_of(as_of: dt.date) -> Any:
+    """Each project's 到位资金 of its latest report period ended by `as_of` (a subquery)."""
+    last = (
+        select(col(FundsReport.project_id), func.max(col(FundsReport.period_end)).label("day"))
+        .where(col(FundsReport.period_end) <= as_of)
+        .group_by(col(FundsReport.project_id))
+        .subquery()
+    )
+    # A month and its 下旬 end on the same day: of two reports of that day, the higher figure.
+    return (
+        select(
+            col(FundsReport.project_id), func.max(col(FundsReport.funds_arrived_cum)).label("funds")
+        )
+        .join(
+            last,
+            and_(
+                last.c.project_id == col(FundsReport.project_id),
+                last.c.day == col(FundsReport.period_end),
+            ),
+        )
+        .group_by(col(FundsReport.project_id))
+        .subquery()
+    )
+
+
+def _portfolio_from(as_of: dt.date, *columns: Any) -> Any:
+    """select(columns) over the projects, each with its funds as of the day (outer join)."""
+    funds = _funds_as_of(as_of)
+    r = reached(as_of)
+    arrived = _amount(and_(r.live, r.signed), func.coalesce(funds.c.funds, 0))
+    return (
+        select(*columns, arrived)
+        .select_from(Project)
+        .outerjoin(funds, funds.c.project_id == col(Project.id))
+    )
+
+
 def _portfolio_columns(as_of: dt.date, year: int) -> list[Any]:
     r = reached(as_of)
     kept = not_(r.cancelled)  # cancelled money is not money: out of the target actuals
@@ -144,6 +182,7 @@ def _portfolio_columns(as_of: dt.date, year: int) -> list[Any]:
         _count(and_(fulfilled, r.started)),
         _count(planned),
         _count(and_(planned, r.started)),
+        _amount(signed, sign_amount),
         _amount(signed_this_year, sign_amount),
         _amount(and_(signed_this_year, manufacturing), sign_amount),
         _count(and_(signed_this_year, manufacturing)),
@@ -153,8 +192,8 @@ def _portfolio_columns(as_of: dt.date, year: int) -> list[Any]:
 
 def _portfolio_of(row: Sequence[Any]) -> Portfolio:
     signed, signed_started, started, produced, effective, *rest = (int(v or 0) for v in row)
-    fulfilled, fulfilled_started, planned, planned_started, *amounts = rest
-    sign_amount, mfg_amount, mfg_count, start_investment = amounts
+    fulfilled, fulfilled_started, planned, planned_started, contracted, *amounts = rest
+    sign_amount, mfg_amount, mfg_count, start_investment, funds = amounts
     return Portfolio(
         cumulative=formulas.ConversionRates(
             sign_to_start=formulas.Rate(signed_started, signed),
@@ -165,6 +204,7 @@ def _portfolio_of(row: Sequence[Any]) -> Portfolio:
             sign_to_fulfil=formulas.Rate(fulfilled, signed),
             fulfil_to_start=formulas.Rate(fulfilled_started, fulfilled),
             planned_start=formulas.Rate(planned_started, planned),
+            funds_arrival=formulas.Rate(funds, contracted),
         ),
         actuals={
             TargetKind.SIGN_AMOUNT: sign_amount,
@@ -180,7 +220,7 @@ async def portfolio(
 ) -> Portfolio:
     """formulas.cumulative_rates, formulas.published_rates(…, year) and
     formulas.target_actuals(…, year) of the projects in scope."""
-    stmt = select(*_portfolio_columns(as_of, year))
+    stmt = _portfolio_from(as_of, *_portfolio_columns(as_of, year))
     if park is not None:
         stmt = stmt.where(col(Project.park) == park)
     return _portfolio_of((await (await session.connection()).execute(stmt)).one())
@@ -190,7 +230,9 @@ async def portfolios_by_park(
     session: AsyncSession, *, as_of: dt.date, year: int
 ) -> dict[str, Portfolio]:
     """The same for every park at once (the campaign gauges)."""
-    stmt = select(col(Project.park), *_portfolio_columns(as_of, year)).group_by(col(Project.park))
+    stmt = _portfolio_from(as_of, col(Project.park), *_portfolio_columns(as_of, year)).group_by(
+        col(Project.park)
+    )
     rows = await (await session.connection()).execute(stmt)
     return {row[0]: _portfolio_of(row[1:]) for row in rows}
 

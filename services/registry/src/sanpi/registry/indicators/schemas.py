@@ -52,6 +52,10 @@ class PublishedRatesPublic(BaseModel):
         description="计划开工率: of the starts planned from 1 January of `year` to `as_of` "
         "(应开工), those started by `as_of` (已开工)"
     )
+    funds_arrival: RatePublic = Field(
+        description="资金到位率: Σ 到位资金 (each signing's latest progress report by `as_of`) / "
+        "Σ 签约额 (else 总投资) of the signings, 万元"
+    )
 
     @classmethod
     def of(cls, rates: PublishedRates) -> PublishedRatesPublic:
@@ -59,6 +63,7 @@ class PublishedRatesPublic(BaseModel):
             sign_to_fulfil=RatePublic.of(rates.sign_to_fulfil),
             fulfil_to_start=RatePublic.of(rates.fulfil_to_start),
             planned_start=RatePublic.of(rates.planned_start),
+            funds_arrival=RatePublic.of(rates.funds_arrival),
         )
 
 
@@ -122,7 +127,7 @@ class Indicators(BaseModel):
     year_batches: dict[BatchType, BatchPublic]
     cumulative: RatesPublic = Field(description="the whole portfolio in scope, as of `as_of`")
     published: PublishedRatesPublic = Field(
-        description="签约项目履约率, 履约项目开工率, 计划开工率: the whole portfolio in scope"
+        description="签约项目履约率, 履约项目开工率, 计划开工率, 资金到位率: the whole portfolio in scope"
     )
     cohort: RatesPublic = Field(description="the lists of `year`'s periods, as of `as_of`")
     targets: list[AttainmentPublic]

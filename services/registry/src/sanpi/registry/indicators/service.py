@@ -6,10 +6,13 @@ import datetime as dt
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.events import BatchType
+from sanpi.events import BatchType, ProgressReported
 from sanpi.events.percent import half_up
+from sanpi.events.xun import parse_period
+from sanpi.kit import UnitOfWork
 from sanpi.registry.indicators import formulas
 from sanpi.registry.indicators import repository as ledger
+from sanpi.registry.indicators.models import FundsReport
 from sanpi.registry.indicators.schemas import (
     AttainmentPublic,
     BatchPublic,
@@ -71,6 +74,23 @@ async def compute(
         cohort=RatesPublic.of(_cohort(lists)),
         targets=[AttainmentPublic.of(a) for a in attained],
     )
+
+
+async def apply_funds(uow: UnitOfWork, data: ProgressReported) -> None:
+    """Keeps the funds projection: a report's 到位资金 for its period (a correction, or the same
+    report again, replaces it; a report without the figure leaves what is known)."""
+    if data.funds_arrived_cum is None:
+        return
+    row = await uow.session.get(FundsReport, (data.project_id, data.period_key))
+    if row is None:
+        row = FundsReport(
+            project_id=data.project_id,
+            period_key=data.period_key,
+            period_end=parse_period(data.period_key).end,
+            funds_arrived_cum=data.funds_arrived_cum,
+        )
+    row.funds_arrived_cum = data.funds_arrived_cum
+    uow.session.add(row)
 
 
 def _tallies(lists: list[ledger.ListTotals]) -> dict[BatchType, formulas.BatchTally]:

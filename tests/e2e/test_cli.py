@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -90,6 +91,19 @@ async def test_tour_add_a_project_and_record_its_start(services: Stack) -> None:
     listed = sanpi(services, "projects", "list", "--park", "枫杨")
     assert listed.returncode == 0
     assert "清智机器人创新中心" in listed.stdout
+
+    # The start was planned for 1 June: 计划开工率 of 枫杨 by 30 June counts it, once the
+    # registry has heard of the start.
+    def counted() -> subprocess.CompletedProcess[str] | None:
+        shown = sanpi(
+            services, "indicators", "--park", "枫杨", "--year", "2023", "--as-of", "2023-06-30"
+        )
+        assert shown.returncode == 0, shown.stderr
+        return shown if re.search(r"计划开工率\W+[\d.]+% \([1-9]\d*/", shown.stdout) else None
+
+    shown = await eventually(counted, what="the start counted among 枫杨's planned starts")
+    for label in ("签约项目履约率", "履约项目开工率", "签约项目开工率"):
+        assert label in shown.stdout
 
 
 def test_bad_input_names_the_field_and_help_helps(services: Stack) -> None:

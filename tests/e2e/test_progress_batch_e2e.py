@@ -127,3 +127,17 @@ async def test_a_batch_publishes_the_events_single_reports_publish(
 
     await eventually(lambda: set(ids) <= delivered() or None, timeout=60, what="six webhooks")
     assert len(webhook_sink.accepted()) == 6
+
+    # The registry hears the same events: the two April reports' 到位资金 (9,000 万元 each) count
+    # toward 双桥's 资金到位率 (other tests' projects in 双桥 may add theirs).
+    async def funds_counted() -> dict[str, Any] | None:
+        answer = await http.get(
+            f"{services.urls['registry']}/v1/indicators",
+            params={"park": "双桥", "year": 2023, "as_of": "2023-04-30"},
+        )
+        assert answer.status_code == 200, answer.text
+        rate: dict[str, Any] = answer.json()["published"]["funds_arrival"]
+        return rate if rate["numerator"] >= 18_000 else None
+
+    rate = await eventually(funds_counted, timeout=60, what="the registry's 资金到位率")
+    assert rate["denominator"] >= 6 * 150_000

@@ -13,7 +13,13 @@ from typing import Any
 import httpx
 from sqlmodel import col, select
 
-from sanpi.events import ProjectStageChanged, Stage, build_record
+from sanpi.events import (
+    ProgressReported,
+    ProjectStageChanged,
+    ReportPeriodKind,
+    Stage,
+    build_record,
+)
 from sanpi.kit import FixedClock, OutboxMessage, Role
 from sanpi.registry.app import create_app
 from sanpi.registry.settings import RegistrySettings
@@ -151,6 +157,27 @@ async def stage_changed(
     fake = StageRecord(record.topic, record.key, record.value, list(record.headers))
     if now:
         await deliver(client, fake)
+    return fake
+
+
+async def funds_reported(
+    client: httpx.AsyncClient, project_id: str, period_key: str, funds: int | None
+) -> StageRecord:
+    """Feeds the registry's consumer a progress.reported of `period_key` (a month or a 旬) with
+    its 到位资金, as the milestone service would; returns the record."""
+    data = ProgressReported(
+        project_id=project_id,
+        report_id=f"{project_id}:{period_key}",
+        period_kind=ReportPeriodKind.XUN if "-X" in period_key else ReportPeriodKind.MONTH,
+        period_key=period_key,
+        completed_investment_cum=0,
+        completed_investment_ytd=0,
+        funds_arrived_cum=funds,
+        reported_by="milestone-test",
+    )
+    _event, record = build_record(data, source="/sanpi/milestone")
+    fake = StageRecord(record.topic, record.key, record.value, list(record.headers))
+    await deliver(client, fake)
     return fake
 
 

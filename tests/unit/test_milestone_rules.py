@@ -93,17 +93,19 @@ PLAN = PlanFact(2023, 36_000)
 
 
 def test_r04_per_xun_against_linear_time_progress() -> None:
-    # As of 3 April the March 下旬 report was due (2 April): 9 of 36 旬 = 25 % expected.
+    # As of 3 April the March 下旬 report was due (2 April): 序时进度 on 31 March, day 90 of 365 =
+    # 24.66 % expected (calendar days, as the indicators count: not 9 of 36 旬).
     def r04(ytd: int) -> Severity | None:
         facts = started(D(2023, 1, 1), plans=(PLAN,), reports=(report("2023-03-X3", ytd),))
         return severity(facts, D(2023, 4, 3), "R04:p1:XUN")
 
-    assert r04(5_404) is None  # 15.01 % done: 9.99 points behind
-    assert r04(5_400) is Severity.YELLOW  # 15 %: 10 points behind
-    facts = started(D(2023, 1, 1), plans=(PLAN,), reports=(report("2023-06-X3", 7_201),))
+    assert r04(5_277) is None  # 14.658 % done: 9.999 points behind
+    assert r04(5_276) is Severity.YELLOW  # 14.656 %: 10.002 points behind
+    # 30 June, day 181: 49.59 % expected.
+    facts = started(D(2023, 1, 1), plans=(PLAN,), reports=(report("2023-06-X3", 7_053),))
     assert severity(facts, D(2023, 7, 3), "R04:p1:XUN") is Severity.YELLOW  # 29.997 points
-    facts = started(D(2023, 1, 1), plans=(PLAN,), reports=(report("2023-06-X3", 7_200),))
-    assert severity(facts, D(2023, 7, 3), "R04:p1:XUN") is Severity.RED  # 30 points
+    facts = started(D(2023, 1, 1), plans=(PLAN,), reports=(report("2023-06-X3", 7_052),))
+    assert severity(facts, D(2023, 7, 3), "R04:p1:XUN") is Severity.RED  # 30.0001 points
 
 
 def test_r04_per_month_against_the_monthly_split() -> None:
@@ -125,9 +127,9 @@ def test_r04_per_month_against_the_monthly_split() -> None:
 
 def test_r04_does_not_judge_a_period_whose_report_is_not_due_yet() -> None:
     facts = started(D(2023, 1, 1), plans=(PLAN,), reports=(report("2023-06-X2", 17_000),))
-    # 1 July: June 下旬 has ended but its report is due on 2 July: judge June 中旬 (17/36).
+    # 1 July: June 下旬 has ended but its report is due on 2 July: judge June 中旬 (20 June).
     assert severity(facts, D(2023, 7, 1), "R04:p1:XUN") is None
-    assert severity(facts, D(2023, 7, 3), "R04:p1:XUN") is None  # 17/36 vs 18/36: 2.8 points
+    assert severity(facts, D(2023, 7, 3), "R04:p1:XUN") is None  # 47.2 % vs 49.6 %: 2.4 points
 
 
 def test_r04_silent_without_a_plan_and_while_suspended() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
@@ -14,7 +15,6 @@ from sanpi.events.xun import (
     add_months,
     last_completed,
     parse_period,
-    period_time_progress,
     periods_between,
     time_progress,
     xun_of,
@@ -72,10 +72,13 @@ def test_every_day_is_in_exactly_its_xun(day: dt.date) -> None:
 
 
 def test_time_progress() -> None:
-    assert time_progress(dt.date(2023, 12, 31)) == 1.0
-    assert time_progress(dt.date(2023, 7, 2)) == pytest.approx(183 / 365)
-    assert period_time_progress(parse_period("2023-03-X2")) == pytest.approx(8 / 36)
-    assert period_time_progress(parse_period("2023-06")) == 0.5
+    assert time_progress(dt.date(2023, 12, 31)) == 1
+    assert time_progress(dt.date(2023, 7, 2)) == Fraction(183, 365)
+    # Calendar days at every grain: March 中旬 ends on day 79, not at 8/36 of the year.
+    assert time_progress(parse_period("2023-03-X2").end) == Fraction(79, 365)
+    assert time_progress(dt.date(2024, 6, 30), 2024) == Fraction(182, 366)
+    assert time_progress(dt.date(2022, 12, 31), 2023) == 0
+    assert time_progress(dt.date(2024, 1, 1), 2023) == 1
 
 
 def test_add_months_clamps_to_month_end() -> None:

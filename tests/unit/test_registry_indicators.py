@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
+from fractions import Fraction
 from pathlib import Path
 
 import httpx
@@ -46,19 +47,25 @@ def project(
     mfg: bool = False,
     total: int = 100_000,
     contract: int | None = None,
+    fulfilled: bool = False,
+    withdrawn: bool = False,
+    planned_start: dt.date | None = None,
 ) -> ProjectFacts:
     return ProjectFacts(
         project_id=pid,
         signed=signed,
         signed_on=signed_on,
         started_on=started_on,
+        fulfilled=fulfilled or started or produced or effective,
         started=started or produced or effective,
         produced=produced or effective,
         effective=effective,
-        cancelled=cancelled,
+        cancelled=cancelled or withdrawn,
+        withdrawn=withdrawn,
         is_manufacturing=mfg,
         total_investment=total,
         contract_amount=contract,
+        planned_start_date=planned_start,
     )
 
 
@@ -163,21 +170,21 @@ def test_target_actuals_count_the_years_signings_and_starts_without_cancelled() 
 
 
 def test_time_progress_is_the_share_of_the_year_elapsed() -> None:
-    assert time_progress(D(2023, 6, 30), 2023) == 181 / 365
-    assert time_progress(D(2024, 12, 31), 2024) == 1.0
-    assert time_progress(D(2024, 2, 29), 2024) == 60 / 366
-    assert time_progress(D(2022, 12, 31), 2023) == 0.0
-    assert time_progress(D(2024, 1, 1), 2023) == 1.0
+    assert time_progress(D(2023, 6, 30), 2023) == Fraction(181, 365)
+    assert time_progress(D(2024, 12, 31), 2024) == 1
+    assert time_progress(D(2024, 2, 29), 2024) == Fraction(60, 366)
+    assert time_progress(D(2022, 12, 31), 2023) == 0
+    assert time_progress(D(2024, 1, 1), 2023) == 1
 
 
 def test_attainment_against_time_progress() -> None:
     targets = {TargetKind.SIGN_AMOUNT: 4_000_000, TargetKind.MFG_SIGN_COUNT: 12}
     actual = {TargetKind.SIGN_AMOUNT: 2_200_000, TargetKind.MFG_SIGN_COUNT: 4}
-    sign, count = attainments(targets, actual, 0.5)
+    sign, count = attainments(targets, actual, Fraction(1, 2))
     assert sign.kind is TargetKind.SIGN_AMOUNT
-    assert (sign.ratio, sign.gap_pts, sign.pace) == (0.55, 5.0, Pace.AHEAD)
-    assert (round(count.ratio or 0, 4), count.gap_pts, count.pace) == (0.3333, -16.7, Pace.BEHIND)
-    [nothing] = attainments({TargetKind.MFG_SIGN_COUNT: 0}, {}, 0.5)
+    assert (sign.ratio, sign.gap_pts, sign.pace) == (Fraction(55, 100), 5.0, Pace.AHEAD)
+    assert (count.ratio, count.gap_pts, count.pace) == (Fraction(1, 3), -16.7, Pace.BEHIND)
+    [nothing] = attainments({TargetKind.MFG_SIGN_COUNT: 0}, {}, Fraction(1, 2))
     assert (nothing.ratio, nothing.pace) == (None, None)
 
 

@@ -15,13 +15,16 @@ import httpx
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.events import Stage
+from sanpi.events import CancelReason, Stage
+from sanpi.events.percent import half_up
 from sanpi.kit import CAMPAIGN_TZ, FixedClock
 from sanpi.registry.indicators import formulas, jobs
+from sanpi.registry.indicators.models import FundsReport
 from sanpi.registry.indicators.schemas import (
     AttainmentPublic,
     Indicators,
     PeriodIndicators,
+    PublishedRatesPublic,
     RatesPublic,
     batches_public,
 )
@@ -31,7 +34,14 @@ from sanpi.registry.metrics import CampaignSnapshot, add
 from sanpi.registry.periods.models import Period
 from sanpi.registry.projects.models import Project
 from sanpi.registry.targets.models import Target
-from tests.support.registry import create, list_on, open_period, registry_client, stage_changed
+from tests.support.registry import (
+    create,
+    funds_reported,
+    list_on,
+    open_period,
+    registry_client,
+    stage_changed,
+)
 
 PARKS = ("梧桐", "双桥", "石佛", "枫杨")
 DISTRICT = "郑州高新区"
@@ -47,7 +57,9 @@ AS_OF = ("2023-01-01", "2023-03-01", "2023-06-30", "2023-12-31", "2024-05-01", "
 START = dt.datetime(2023, 1, 2, 3, 0, tzinfo=dt.UTC)
 
 
-def _facts(project: Project, as_of: dt.date) -> formulas.ProjectFacts:
+def _facts(
+    project: Project, as_of: dt.date, funds: dict[str, dict[dt.date, int]] | None = None
+) -> formulas.ProjectFacts:
     """A row's facts on `as_of` by the formulas' definition; an undeclared signing (or, registered
     under construction, start) day is the registration day in Shanghai."""
     registered = project.created_at.astimezone(CAMPAIGN_TZ).date()
@@ -59,15 +71,29 @@ def _facts(project: Project, as_of: dt.date) -> formulas.ProjectFacts:
         project_id=project.id,
         signed=signed,
         signed_on=(project.signed_date or registered) if signed else project.signed_date,
+        fulfilled_date=project.fulfilled_date,
         started_date=started_date,
         production_date=project.production_date,
         effective_date=project.effective_date,
         cancelled_on=project.cancelled_on,
+        withdrawn=project.cancel_reason_code is CancelReason.WITHDRAWN,
         is_manufacturing=project.is_manufacturing,
         total_investment=project.total_investment,
         contract_amount=project.contract_amount,
+        planned_start_date=project.planned_start_date,
+        funds=(funds or {}).get(project.id),
         as_of=as_of,
     )
+
+
+async def _funds(session: AsyncSession) -> dict[str, dict[dt.date, int]]:
+    """Every project's reported 到位资金 by the last day of each report period."""
+    funds: dict[str, dict[dt.date, int]] = defaultdict(dict)
+    for row in (await session.exec(select(FundsReport))).all():
+        # A month and its 下旬 end on the same day: the higher figure stands for the day.
+        held = funds[row.project_id].get(row.period_end, 0)
+        funds[row.project_id][row.period_end] = max(held, row.funds_arrived_cum)
+    return funds
 
 
 async def recompute(
@@ -75,7 +101,8 @@ async def recompute(
 ) -> dict[str, Any]:
     """Every figure from every ORM row and the pure formulas: the full recomputation."""
     rows = [p for p in (await session.exec(select(Project))).all() if park in (None, p.park)]
-    portfolio = {p.id: _facts(p, as_of) for p in rows}
+    funds = await _funds(session)
+    portfolio = {p.id: _facts(p, as_of, funds) for p in rows}
     listed = [
         formulas.ListingFacts(x.project_id, x.period, x.batch, x.listed_total_investment)
         for x in (await session.exec(select(Listing))).all()
@@ -112,10 +139,13 @@ async def recompute(
         park=park,
         year=year,
         as_of=as_of,
-        time_progress_pct=round(progress * 100, 1),
+        time_progress_pct=half_up(progress * 100),
         periods=per_period,
         year_batches=batches_public(formulas.batch_tallies(year_listed)),
         cumulative=RatesPublic.of(formulas.cumulative_rates(list(portfolio.values()))),
+        published=PublishedRatesPublic.of(
+            formulas.published_rates(portfolio.values(), year=year, as_of=as_of)
+        ),
         cohort=RatesPublic.of(formulas.cohort_rates(portfolio, year_listed)),
         targets=[AttainmentPublic.of(a) for a in attained],
     ).model_dump(mode="json")
@@ -153,6 +183,10 @@ async def _generate(
             "planned_production_date": None,
             "planned_effective_date": None,
         }
+        if rng.random() < 0.7:  # 计划开工 within a year of the signing (or of late 2022)
+            after = dt.date.fromisoformat(body["signed_date"] or "2022-12-01")
+            planned = after + dt.timedelta(days=rng.randint(0, 365))
+            body["planned_start_date"] = planned.isoformat()
         if direct_start:
             body["initial_stage"] = "UNDER_CONSTRUCTION"
             body["started_date"] = rng.choice(
@@ -173,8 +207,14 @@ async def _generate(
             assert (await list_on(client, pid, sign_at, "SIGN")).status_code == 201
         stage = "UNDER_CONSTRUCTION" if direct_start else "SIGNED"
         day = _day(rng, "2023-01-15", "2023-09-30")
-        if stage == "SIGNED" and rng.random() < 0.6:
-            await stage_changed(client, pid, "UNDER_CONSTRUCTION", day.isoformat())
+        if stage == "SIGNED" and rng.random() < 0.5:  # 履约 (land, capital) before the start
+            fulfilled = day - dt.timedelta(days=rng.randint(1, 60))
+            await stage_changed(client, pid, "FULFILLING", fulfilled.isoformat())
+            stage, moved = "FULFILLING", moved + 1
+        if stage in ("SIGNED", "FULFILLING") and rng.random() < 0.6:
+            await stage_changed(
+                client, pid, "UNDER_CONSTRUCTION", day.isoformat(), from_stage=stage
+            )
             stage, moved = "UNDER_CONSTRUCTION", moved + 1
             start_at = rng.choice([p for p in numbers if p > sign_at])
             if rng.random() < 0.7:
@@ -196,6 +236,17 @@ async def _generate(
                     client, pid, "EFFECTIVE", day.isoformat(), from_stage="IN_PRODUCTION"
                 )
                 stage, moved = "EFFECTIVE", moved + 1
+        if rng.random() < 0.5:  # 到位资金 in monthly or 旬 reports, some corrected, some empty
+            arrived = 0
+            for month in sorted(rng.sample(range(1, 25), rng.randint(1, 4))):
+                year, m = 2023 + (month - 1) // 12, (month - 1) % 12 + 1
+                key = f"{year}-{m:02d}" if rng.random() < 0.6 else f"{year}-{m:02d}-X2"
+                arrived += rng.randint(0, 50_000)
+                await funds_reported(client, pid, key, rng.choice((arrived, arrived, None)))
+                if rng.random() < 0.2:  # a correction of the same period
+                    await funds_reported(client, pid, key, arrived + 1_000)
+                if rng.random() < 0.3:  # the 下旬, which ends with the month
+                    await funds_reported(client, pid, f"{year}-{m:02d}-X3", arrived + 500)
         if rng.random() < 0.4:  # master data edited after registration, at any stage
             total = rng.randint(1_000, 600_000)
             change = {
@@ -208,7 +259,7 @@ async def _generate(
             assert response.status_code == 200, response.text
         if stage != "EFFECTIVE" and rng.random() < 0.15:
             cancel = {
-                "reason_code": "OTHER",
+                "reason_code": rng.choice(("OTHER", "WITHDRAWN")),  # 终止, or 调出
                 "reason": "企业放弃",
                 "effective_date": _day(rng, "2023-02-01", "2024-11-30").isoformat(),
             }
@@ -257,10 +308,25 @@ async def test_indicators_equal_a_full_recomputation(tmp_path: Any) -> None:
         assert last["cumulative"]["start_to_production"]["denominator"] > 30
         assert last["cumulative"]["production_to_effective"]["numerator"] > 5
         assert any(t["actual"] > 0 for t in last["targets"])
+        published = (await client.get("/v1/indicators", params={"as_of": "2023-12-31"})).json()
+        published = published["published"]
+        assert published["sign_to_fulfil"]["numerator"] > 10
+        assert published["fulfil_to_start"]["denominator"] > 10
+        assert (
+            0 < published["planned_start"]["numerator"] < published["planned_start"]["denominator"]
+        )
+        async with runtime.db.read() as session:
+            rows = (await session.exec(select(Project))).all()
+        assert sum(p.cancel_reason_code is CancelReason.WITHDRAWN for p in rows) >= 3  # 调出
 
 
 def _reference_snapshot(
-    rows: list[Project], listed: list[Listing], goals: list[Target], *, day: dt.date
+    rows: list[Project],
+    listed: list[Listing],
+    goals: list[Target],
+    *,
+    day: dt.date,
+    funds: dict[str, dict[dt.date, int]],
 ) -> CampaignSnapshot:
     """The campaign gauges by one Python pass over every ORM row (as the refresher computed them
     before its aggregate statements)."""
@@ -280,11 +346,20 @@ def _reference_snapshot(
         add(snap.listing_investment, where, x.listed_total_investment)
     portfolio: dict[str, list[formulas.ProjectFacts]] = defaultdict(list)
     for p in rows:
-        portfolio[p.park].append(_facts(p, day))
+        portfolio[p.park].append(_facts(p, day, funds))
     for park, members in portfolio.items():
         rates = formulas.cumulative_rates(members)
-        for kind in ("sign_to_start", "start_to_production", "production_to_effective"):
-            rate: formulas.Rate = getattr(rates, kind)
+        published = formulas.published_rates(members, year=day.year, as_of=day)
+        for kind in (
+            "sign_to_start",
+            "start_to_production",
+            "production_to_effective",
+            "sign_to_fulfil",
+            "fulfil_to_start",
+            "planned_start",
+            "funds_arrival",
+        ):
+            rate: formulas.Rate = getattr(rates, kind, None) or getattr(published, kind)
             snap.reached[(kind, park)] = rate.numerator
             snap.base[(kind, park)] = rate.denominator
             if rate.value is not None:
@@ -293,7 +368,7 @@ def _reference_snapshot(
     for goal in goals:
         members = everyone if goal.scope == DISTRICT else portfolio.get(goal.scope, [])
         progress = formulas.time_progress(day, goal.year)
-        snap.time_progress[(str(goal.year),)] = progress
+        snap.time_progress[(str(goal.year),)] = float(progress)
         actual = formulas.target_actuals(members, goal.year)[goal.kind]
         key = (str(goal.year), goal.scope, str(goal.kind))
         snap.target[key] = goal.value
@@ -315,7 +390,8 @@ async def test_campaign_gauges_equal_a_full_recomputation(tmp_path: Any) -> None
                 rows = list((await session.exec(select(Project))).all())
                 listed = list((await session.exec(select(Listing))).all())
                 goals = list((await session.exec(select(Target))).all())
-            expected = _reference_snapshot(rows, listed, goals, day=clock.now().date())
+                funds = await _funds(session)
+            expected = _reference_snapshot(rows, listed, goals, day=clock.now().date(), funds=funds)
             assert asdict(snap) == asdict(expected), day
         # Not a comparison of empty gauges: by mid-2024 the conversions and targets count.
         assert sum(snap.reached.values()) > 20

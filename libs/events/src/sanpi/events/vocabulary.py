@@ -169,6 +169,9 @@ class CancelReason(StrEnum):
     MERGED = "MERGED"
     DUPLICATE = "DUPLICATE"
     OTHER = "OTHER"
+    # 调出: taken off the campaign's assessment by a decision for objective reasons, not a failed
+    # project; it leaves the indicators' denominators from its effective date on.
+    WITHDRAWN = "WITHDRAWN"
 
 
 class ReportPeriodKind(StrEnum):

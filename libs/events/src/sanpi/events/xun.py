@@ -7,6 +7,7 @@ import datetime as dt
 import functools
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 
 from sanpi.events.vocabulary import ReportPeriodKind
 
@@ -129,16 +130,20 @@ def periods_between(first: ReportPeriod, last: ReportPeriod) -> list[ReportPerio
     return out
 
 
-def time_progress(day: dt.date) -> float:
-    """序时进度 by days: the share of `day`'s year elapsed at the end of `day` (0 < p <= 1)."""
-    days_in_year = 366 if calendar.isleap(day.year) else 365
-    return day.timetuple().tm_yday / days_in_year
+def time_progress(day: dt.date, year: int | None = None) -> Fraction:
+    """序时进度, the one definition every part of sanpi uses (R04's alerts, the indicators, the
+    gauges, the bulletins): the share of `year` (default: `day`'s) elapsed at the end of `day`, in
+    calendar days — day of year / days in the year; 0 before the year, 1 after it.
 
-
-def period_time_progress(period: ReportPeriod) -> float:
-    """序时进度 at the end of a period, in whole periods: completed 旬 / 36 or months / 12."""
-    per_year = XUNS_PER_YEAR if period.xun else 12
-    return period.index_in_year / per_year
+    Calendar days, not whole 旬 or months: bulletins print 序时进度 for any day ("截至6月30日
+    序时进度 49.6 %"), and counting whole periods made an alert on a period's last day disagree
+    with the panel by up to 2 points (旬 are 8 to 11 days long). Exact, so that percentages round
+    half up on the true value (sanpi.events.percent)."""
+    year = day.year if year is None else year
+    if day.year != year:
+        return Fraction(0 if day.year < year else 1)
+    days_in_year = 366 if calendar.isleap(year) else 365
+    return Fraction(day.timetuple().tm_yday, days_in_year)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

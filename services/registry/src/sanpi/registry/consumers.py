@@ -1,11 +1,12 @@
-"""Events the registry consumes: the stage projection follows the milestone service."""
+"""Events the registry consumes: the stage and funds projections follow the milestone service."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sanpi.events import CloudEvent, ProjectStageChanged, Topic
+from sanpi.events import CloudEvent, ProgressReported, ProjectStageChanged, Topic
 from sanpi.kit import Clock, Handlers, UnitOfWork
+from sanpi.registry.indicators import service as indicators
 from sanpi.registry.projects import service as projects
 from sanpi.registry.settings import RegistrySettings
 
@@ -21,5 +22,11 @@ def build_handlers(_settings: RegistrySettings, _clock: Clock) -> Handlers[Any]:
         uow: UnitOfWork, _event: CloudEvent, data: ProjectStageChanged
     ) -> None:
         await projects.apply_stage_change(uow, data)
+
+    @handlers.on(ProgressReported)
+    async def on_progress_reported(
+        uow: UnitOfWork, _event: CloudEvent, data: ProgressReported
+    ) -> None:
+        await indicators.apply_funds(uow, data)
 
     return handlers

@@ -44,17 +44,19 @@ LISTING_INVESTMENT = SnapshotGauge(
 CONVERSION = SnapshotGauge(
     "sanpi_conversion_ratio",
     "Cumulative conversion rate (sign_to_start 签约项目开工率, start_to_production 开工项目投产率, "
-    "production_to_effective 投产项目达效率) per park.",
+    "production_to_effective 投产项目达效率, sign_to_fulfil 签约项目履约率, fulfil_to_start "
+    "履约项目开工率, planned_start 计划开工率 of the year so far, funds_arrival 资金到位率) per park; "
+    "调出 projects left out.",
     ["kind", "park"],
 )
 CONVERSION_REACHED = SnapshotGauge(
     "sanpi_conversion_reached",
-    "Numerator of sanpi_conversion_ratio (projects that reached).",
+    "Numerator of sanpi_conversion_ratio (projects that reached; 万元 arrived for funds_arrival).",
     ["kind", "park"],
 )
 CONVERSION_BASE = SnapshotGauge(
     "sanpi_conversion_base",
-    "Denominator of sanpi_conversion_ratio (projects counted).",
+    "Denominator of sanpi_conversion_ratio (projects counted; 万元 signed for funds_arrival).",
     ["kind", "park"],
 )
 TARGET = SnapshotGauge(
@@ -124,11 +126,15 @@ def campaign_snapshot(
         add(snap.listing_investment, where, amount)
 
     for park, mine in by_year[day.year].items():
-        rates = mine.cumulative
+        rates, published = mine.cumulative, mine.published
         for kind, rate in (
             ("sign_to_start", rates.sign_to_start),
             ("start_to_production", rates.start_to_production),
             ("production_to_effective", rates.production_to_effective),
+            ("sign_to_fulfil", published.sign_to_fulfil),
+            ("fulfil_to_start", published.fulfil_to_start),
+            ("planned_start", published.planned_start),
+            ("funds_arrival", published.funds_arrival),
         ):
             snap.reached[(kind, park)] = rate.numerator
             snap.base[(kind, park)] = rate.denominator
@@ -145,13 +151,13 @@ def campaign_snapshot(
         )
         actual = {kind: sum(m.actuals[kind] for m in members) for kind in TargetKind}
         progress = formulas.time_progress(day, year)
-        snap.time_progress[(str(year),)] = progress
+        snap.time_progress[(str(year),)] = float(progress)
         for attained in formulas.attainments(values, actual, progress):
             key = (str(year), scope, str(attained.kind))
             snap.target[key] = attained.target
             snap.achieved[key] = attained.actual
             if attained.ratio is not None:
-                snap.attainment[key] = attained.ratio
+                snap.attainment[key] = float(attained.ratio)
     return snap
 
 

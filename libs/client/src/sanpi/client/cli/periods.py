@@ -123,7 +123,7 @@ def indicators(
     token: TokenOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Batches per period, conversion rates and targets against 序时进度."""
+    """Batches per period, conversion rates (履约率, 计划开工率 too) and targets against 序时进度."""
     with client(token) as sanpi:
         try:
             result = sanpi.registry.indicators(year=year, park=park, as_of=as_of)
@@ -157,6 +157,12 @@ def indicators(
         ("production_to_effective", "投产项目达效率"),
     ):
         rates.add_row(label, _pct(result["cumulative"][key]), _pct(result["cohort"][key]))
+    for key, label in (
+        ("sign_to_fulfil", "签约项目履约率"),
+        ("fulfil_to_start", "履约项目开工率"),
+        ("planned_start", "计划开工率"),
+    ):
+        rates.add_row(label, _pct(result["published"][key]), "—")
     console.print(rates)
     goals = Table(
         "target", "value", "actual", "attainment", f"序时进度 {result['time_progress_pct']}%", "gap"

@@ -12,6 +12,7 @@ import httpx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import ReportPeriodKind, Severity, Stage
+from sanpi.events.percent import half_up, pct_of
 from sanpi.events.vocabulary import SEVERITY_ORDER
 from sanpi.events.xun import ReportPeriod
 from sanpi.kit import InvalidInput
@@ -71,9 +72,9 @@ def investment(pacing: Iterable[Pacing]) -> Investment:
         done += p.completed_ytd
         expected += p.expected_ytd
         plan += p.annual_plan
-    completion = None if plan == 0 else round(done / plan * 100, 1)
-    due = None if plan == 0 else round(expected / plan * 100, 1)
-    gap = None if completion is None or due is None else round(completion - due, 1)
+    completion = pct_of(done, plan)
+    due = pct_of(expected, plan)
+    gap = None if completion is None or due is None else half_up(completion - due)
     return Investment(
         completed_ytd=done,
         expected_ytd=expected,

@@ -16,7 +16,7 @@ from sanpi.events.xun import (
     last_completed,
     month_end,
     period_of,
-    period_time_progress,
+    time_progress,
 )
 from sanpi.milestone.rules import forecast
 from sanpi.milestone.rules.facts import MilestoneFact, PhotoFact, ProjectFacts, ReportFact
@@ -202,7 +202,7 @@ def r04_behind_time_progress(ctx: Context) -> list[DesiredAlert]:
         expected = (
             sum(split[: checkpoint.index_in_year]) / plan.annual
             if split
-            else period_time_progress(checkpoint)
+            else float(time_progress(checkpoint.end))  # the panel's 序时进度 that day
         )
         report = _latest_report(ctx.facts, checkpoint, kind)
         ytd = report.ytd if report is not None else 0

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sanpi.events import ReportPeriodKind
-from sanpi.events.xun import parse_period
+from sanpi.events.xun import month_end, parse_period, time_progress
 from sanpi.portal import i18n
 from sanpi.portal.i18n import _
 from sanpi.portal.labels import BATCHES, MILESTONES, RULES, SEVERITIES, STAGES, label
@@ -212,7 +212,9 @@ def investment_chart(
             planned.append(running)
     else:
         planned = [round(annual * m / 12) for m in months] if annual else [None] * 12
-    time_line = [round(annual * month_end_share(year, m)) for m in months] if annual else []
+    # 序时进度 (sanpi.events.xun, the one definition) at each month's end.
+    ends = [month_end(dt.date(year, m, 1)) for m in months]
+    time_line = [round(annual * time_progress(end)) for end in ends] if annual else []
     labels = [month_label(m) for m in months]
 
     def scaled(values: list[int | None]) -> list[float | None]:
@@ -306,13 +308,6 @@ def timeline_text(item: dict[str, Any]) -> str:
             batch=label(BATCHES, data.get("batch")),
         )
     return str(item.get("summary") or kind)
-
-
-def month_end_share(year: int, month: int) -> float:
-    """The share of `year` elapsed at the end of `month` (序时进度 by days)."""
-    end = dt.date(year, 12, 31) if month == 12 else dt.date(year, month + 1, 1) - dt.timedelta(1)
-    days = (dt.date(year, 12, 31) - dt.date(year, 1, 1)).days + 1
-    return end.timetuple().tm_yday / days
 
 
 def month_label(month: int) -> str:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as dt
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
 
 from sanpi.kit import (
     Authenticated,
@@ -22,6 +25,24 @@ from sanpi.registry.settings import settings_of
 router = APIRouter(prefix="/indicators", tags=["indicators"])
 
 
+def _day(value: Any) -> Any:
+    """A query's day as YYYY-MM-DD, refused in the reader's words when it is anything else."""
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise PydanticCustomError(
+                "date_format",
+                "日期应为 YYYY-MM-DD 格式的有效日期，如 2023-06-30（收到 {value}）",
+                {"value": value},
+            ) from None
+    return value
+
+
+# A CampaignDate (2000–2100) that a person mistyping it in a dashboard link reads the reason of.
+AsOfDay = Annotated[CampaignDate, BeforeValidator(_day)]
+
+
 @router.get("", response_model=Indicators)
 async def indicators(
     _principal: Authenticated,
@@ -30,11 +51,13 @@ async def indicators(
     year: Annotated[int | None, Query(ge=2000, le=2100, description="default: as_of's")] = None,
     park: Annotated[str | None, Query(description="one park; default: the whole district")] = None,
     as_of: Annotated[
-        CampaignDate | None, Query(description="default: today (Asia/Shanghai)")
+        AsOfDay | None, Query(description="YYYY-MM-DD; default: today (Asia/Shanghai)")
     ] = None,
 ) -> Indicators:
     """Per period of `year` and for the year: count and 亿元 of each batch; 签约项目开工率,
-    开工项目投产率, 投产项目达效率 (cumulative and by cohort); targets against 序时进度."""
+    开工项目投产率, 投产项目达效率 (cumulative and by cohort); 签约项目履约率, 履约项目开工率 and
+    计划开工率; targets against 序时进度. Percentages are rounded half up; 调出 projects leave the
+    denominators from their effective day on."""
     settings = settings_of(runtime)
     if park is not None and park not in settings.parks:
         raise InvalidInput(

@@ -4,21 +4,29 @@ Choices the formulas make explicit:
 - count-based rates (not amount-weighted), as the 两江 app and the city evaluation methods count;
 - cumulative = the whole portfolio in scope; cohort = the projects on one period's list (or on the
   lists of one year's periods), followed to the as-of day;
-- cancelled projects stay in the denominators (a signing that was cleared out is a conversion that
-  failed: Weinan counts 1/292 terminated), but leave the target actuals (清退 money is not money);
+- cancelled projects (终止/清退) stay in the denominators (a signing that was cleared out is a
+  conversion that failed: Weinan counts 1/292 terminated), but leave the target actuals (清退 money
+  is not money);
+- a project 调出 (cancelled with reason WITHDRAWN: taken off the assessment by a dated decision)
+  leaves every denominator from its effective date on, and counts as before up to the day before,
+  so figures "as of" a past day never change when a project is cancelled or 调出 later;
 - a project registered already under construction is in every "started" denominator but not in
   签约项目开工率's, which is about signings only.
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from fractions import Fraction
 
 from sanpi.events import BatchType, TargetKind
+from sanpi.events.percent import half_up, pct_of
+
+# 序时进度 has one definition, shared with the milestone service's R04: sanpi.events.xun.
+from sanpi.events.xun import time_progress as time_progress
 
 
 @dataclass(frozen=True)
@@ -29,13 +37,17 @@ class ProjectFacts:
     signed: bool  # entered the ledger as a signing (not registered directly under construction)
     signed_on: dt.date | None
     started_on: dt.date | None  # None: not started as of the day
+    fulfilled: bool  # 履约 (or a later stage) as of the day
     started: bool
     produced: bool
     effective: bool
     cancelled: bool
+    withdrawn: bool  # 调出 as of the day: out of every denominator
     is_manufacturing: bool
     total_investment: int
     contract_amount: int | None
+    planned_start_date: dt.date | None = None
+    funds_arrived: int = 0  # 到位资金 of the latest report period ended by the day, 万元
 
 
 @dataclass(frozen=True)
@@ -51,17 +63,23 @@ def facts_as_of(
     project_id: str,
     signed: bool,
     signed_on: dt.date | None,
+    fulfilled_date: dt.date | None = None,
     started_date: dt.date | None,
     production_date: dt.date | None,
     effective_date: dt.date | None,
     cancelled_on: dt.date | None,
+    withdrawn: bool = False,
     is_manufacturing: bool,
     total_investment: int,
     contract_amount: int | None,
+    planned_start_date: dt.date | None = None,
+    funds: Mapping[dt.date, int] | None = None,
     as_of: dt.date,
 ) -> ProjectFacts:
     """A project's facts on `as_of`: a stage counts once the day it was reached has come; a later
-    stage implies the earlier ones (达效 ⇒ 投产 ⇒ 开工)."""
+    stage implies the earlier ones (达效 ⇒ 投产 ⇒ 开工 ⇒ 履约). `withdrawn`: the cancellation on
+    `cancelled_on` was a 调出; `funds`: 到位资金 by the last day of each report period (of a month
+    and its 下旬, which end on the same day, the higher figure)."""
 
     def by(day: dt.date | None) -> bool:
         return day is not None and day <= as_of
@@ -74,14 +92,24 @@ def facts_as_of(
         signed=signed and by(signed_on),
         signed_on=signed_on,
         started_on=started_date if by(started_date) else None,
+        fulfilled=started or by(fulfilled_date),
         started=started,
         produced=produced,
         effective=effective,
         cancelled=by(cancelled_on),
+        withdrawn=withdrawn and by(cancelled_on),
         is_manufacturing=is_manufacturing,
         total_investment=total_investment,
         contract_amount=contract_amount,
+        planned_start_date=planned_start_date,
+        funds_arrived=_latest(funds or {}, as_of),
     )
+
+
+def _latest(by_day: Mapping[dt.date, int], as_of: dt.date) -> int:
+    """The figure of the latest day on or before `as_of` (0 when none)."""
+    days = [day for day in by_day if day <= as_of]
+    return by_day[max(days)] if days else 0
 
 
 @dataclass(frozen=True)
@@ -96,9 +124,8 @@ class Rate:
 
     @property
     def pct(self) -> float | None:
-        """Percent with one decimal, as bulletins print it (79.5)."""
-        value = self.value
-        return None if value is None else round(value * 100, 1)
+        """Percent with one decimal rounded half up, as bulletins print it (79.5; 5/16 → 31.3)."""
+        return pct_of(self.numerator, self.denominator)
 
 
 @dataclass(frozen=True)
@@ -115,6 +142,7 @@ def _rate(members: Iterable[ProjectFacts], reached: str) -> Rate:
 
 def cumulative_rates(projects: Sequence[ProjectFacts]) -> ConversionRates:
     """Over the whole portfolio (the 两江 way): started/signed, produced/started, effective/produced."""
+    projects = [p for p in projects if not p.withdrawn]
     return ConversionRates(
         sign_to_start=_rate((p for p in projects if p.signed), "started"),
         start_to_production=_rate((p for p in projects if p.started), "produced"),
@@ -130,13 +158,53 @@ def cohort_rates(
     by_batch: dict[BatchType, list[ProjectFacts]] = {b: [] for b in BatchType}
     for listing in listings:
         facts = projects.get(listing.project_id)
-        if facts is not None:
+        if facts is not None and not facts.withdrawn:
             by_batch[listing.batch].append(facts)
     return ConversionRates(
         sign_to_start=_rate(by_batch[BatchType.SIGN], "started"),
         start_to_production=_rate(by_batch[BatchType.START], "produced"),
         production_to_effective=_rate(by_batch[BatchType.PRODUCE], "effective"),
     )
+
+
+@dataclass(frozen=True)
+class PublishedRates:
+    """The rates of the city evaluation methods and the provincial "四率" beyond the chain above."""
+
+    sign_to_fulfil: Rate  # 签约项目履约率: signings that reached 履约 (or later)
+    fulfil_to_start: Rate  # 履约项目开工率: of the signings in 履约 or later, those started
+    planned_start: Rate  # 计划开工率: of the starts planned from 1 Jan to as_of, those started
+    funds_arrival: Rate  # 资金到位率: Σ 到位资金 / Σ 签约额 (else 总投资) of the signings, 万元
+
+
+def published_rates(
+    projects: Iterable[ProjectFacts], *, year: int, as_of: dt.date
+) -> PublishedRates:
+    """Over the portfolio as of `as_of`, 调出 left out; the planned starts are those whose planned
+    start day falls in `year` on or before `as_of` (应开工), started by `as_of` or not (已开工);
+    the funds are each signing's latest reported 到位资金 against its 签约额 (else 总投资)."""
+    live = [p for p in projects if not p.withdrawn]
+    signed = [p for p in live if p.signed]
+    first, last = dt.date(year, 1, 1), min(as_of, dt.date(year, 12, 31))
+    due = [
+        p
+        for p in live
+        if p.planned_start_date is not None and first <= p.planned_start_date <= last
+    ]
+    return PublishedRates(
+        sign_to_fulfil=_rate(signed, "fulfilled"),
+        fulfil_to_start=_rate((p for p in signed if p.fulfilled), "started"),
+        planned_start=_rate(due, "started"),
+        funds_arrival=Rate(
+            sum(p.funds_arrived for p in signed),
+            sum(_sign_amount(p) for p in signed),
+        ),
+    )
+
+
+def _sign_amount(p: ProjectFacts) -> int:
+    """签约额, else 总投资 (what a signing counts toward the 签约额 target)."""
+    return p.contract_amount if p.contract_amount is not None else p.total_investment
 
 
 @dataclass(frozen=True)
@@ -159,16 +227,6 @@ def batch_tallies(listings: Iterable[ListingFacts]) -> dict[BatchType, BatchTall
     return {b: BatchTally(counts[b], amounts[b]) for b in BatchType}
 
 
-def time_progress(as_of: dt.date, year: int) -> float:
-    """序时进度: the share of `year` elapsed at the end of `as_of` (0 before it, 1 after it)."""
-    if as_of.year < year:
-        return 0.0
-    if as_of.year > year:
-        return 1.0
-    days = 366 if calendar.isleap(year) else 365
-    return as_of.timetuple().tm_yday / days
-
-
 def target_actuals(projects: Iterable[ProjectFacts], year: int) -> dict[TargetKind, int]:
     """What counts toward each annual target in `year` (cancelled projects do not):
     签约额 = 签约额 (else 总投资) of the year's signings; 新开工投资额 = 总投资 of the year's starts."""
@@ -177,7 +235,7 @@ def target_actuals(projects: Iterable[ProjectFacts], year: int) -> dict[TargetKi
         if p.cancelled:
             continue
         if p.signed and p.signed_on is not None and p.signed_on.year == year:
-            amount = p.contract_amount if p.contract_amount is not None else p.total_investment
+            amount = _sign_amount(p)
             actual[TargetKind.SIGN_AMOUNT] += amount
             if p.is_manufacturing:
                 actual[TargetKind.MFG_SIGN_AMOUNT] += amount
@@ -197,17 +255,17 @@ class Attainment:
     kind: TargetKind
     target: int
     actual: int
-    time_progress: float
+    time_progress: Fraction
 
     @property
-    def ratio(self) -> float | None:
-        return None if self.target == 0 else self.actual / self.target
+    def ratio(self) -> Fraction | None:
+        return None if self.target == 0 else Fraction(self.actual, self.target)
 
     @property
     def gap_pts(self) -> float | None:
         """Percentage points above (+) or below (−) 序时进度: "低于序时进度 x 个百分点"."""
         ratio = self.ratio
-        return None if ratio is None else round((ratio - self.time_progress) * 100, 1)
+        return None if ratio is None else half_up((ratio - self.time_progress) * 100)
 
     @property
     def pace(self) -> Pace | None:
@@ -218,7 +276,7 @@ class Attainment:
 
 
 def attainments(
-    targets: Mapping[TargetKind, int], actuals: Mapping[TargetKind, int], progress: float
+    targets: Mapping[TargetKind, int], actuals: Mapping[TargetKind, int], progress: Fraction
 ) -> list[Attainment]:
     """Each target set (in TargetKind order), against what was achieved and the year elapsed."""
     return [

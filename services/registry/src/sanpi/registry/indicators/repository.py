@@ -17,9 +17,10 @@ from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select, true
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.events import BatchType, Category, ChainTag, Stage, TargetKind
+from sanpi.events import BatchType, CancelReason, Category, ChainTag, Stage, TargetKind
 from sanpi.kit import CAMPAIGN_TZ
 from sanpi.registry.indicators import formulas
+from sanpi.registry.indicators.models import FundsReport
 from sanpi.registry.listings.models import Listing
 from sanpi.registry.projects.models import Project
 
@@ -56,22 +57,29 @@ class Reached:
     """formulas.facts_as_of as SQL conditions on a project row, as of one day."""
 
     signed: ColumnElement[bool]
+    fulfilled: ColumnElement[bool]
     started: ColumnElement[bool]
     produced: ColumnElement[bool]
     effective: ColumnElement[bool]
     cancelled: ColumnElement[bool]
+    live: ColumnElement[bool]  # not 调出 as of the day: counted in the denominators
 
 
 def reached(as_of: dt.date) -> Reached:
     """A stage counts once its day has come; a later stage implies the earlier ones."""
     effective = _on_or_before(Project.effective_date, as_of)
     produced = or_(effective, _on_or_before(Project.production_date, as_of))
+    started = or_(produced, _started_within(None, as_of))
+    cancelled = _on_or_before(Project.cancelled_on, as_of)
+    withdrawn = and_(cancelled, col(Project.cancel_reason_code) == CancelReason.WITHDRAWN)
     return Reached(
         signed=_signed_within(None, as_of),
-        started=or_(produced, _started_within(None, as_of)),
+        fulfilled=or_(started, _on_or_before(Project.fulfilled_date, as_of)),
+        started=started,
         produced=produced,
         effective=effective,
-        cancelled=_on_or_before(Project.cancelled_on, as_of),
+        cancelled=cancelled,
+        live=not_(withdrawn),
     )
 
 
@@ -107,23 +115,74 @@ class Portfolio:
     """What the whole portfolio in scope adds up to on one day."""
 
     cumulative: formulas.ConversionRates
+    published: formulas.PublishedRates
     actuals: dict[TargetKind, int]
+
+
+def _funds_as_of(as_of: dt.date) -> Any:
+    """Each project's 到位资金 of its latest report period ended by `as_of` (a subquery)."""
+    last = (
+        select(col(FundsReport.project_id), func.max(col(FundsReport.period_end)).label("day"))
+        .where(col(FundsReport.period_end) <= as_of)
+        .group_by(col(FundsReport.project_id))
+        .subquery()
+    )
+    # A month and its 下旬 end on the same day: of two reports of that day, the higher figure.
+    return (
+        select(
+            col(FundsReport.project_id), func.max(col(FundsReport.funds_arrived_cum)).label("funds")
+        )
+        .join(
+            last,
+            and_(
+                last.c.project_id == col(FundsReport.project_id),
+                last.c.day == col(FundsReport.period_end),
+            ),
+        )
+        .group_by(col(FundsReport.project_id))
+        .subquery()
+    )
+
+
+def _portfolio_from(as_of: dt.date, *columns: Any) -> Any:
+    """select(columns) over the projects, each with its funds as of the day (outer join)."""
+    funds = _funds_as_of(as_of)
+    r = reached(as_of)
+    arrived = _amount(and_(r.live, r.signed), func.coalesce(funds.c.funds, 0))
+    return (
+        select(*columns, arrived)
+        .select_from(Project)
+        .outerjoin(funds, funds.c.project_id == col(Project.id))
+    )
 
 
 def _portfolio_columns(as_of: dt.date, year: int) -> list[Any]:
     r = reached(as_of)
-    live = not_(r.cancelled)
+    kept = not_(r.cancelled)  # cancelled money is not money: out of the target actuals
     first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    signed_this_year = and_(r.signed, live, _signed_within(first, last))
-    started_this_year = and_(live, _started_within(None, as_of), _started_within(first, last))
+    signed = and_(r.live, r.signed)
+    fulfilled = and_(signed, r.fulfilled)
+    planned = and_(
+        r.live,
+        col(Project.planned_start_date).is_not(None),
+        col(Project.planned_start_date) >= first,
+        col(Project.planned_start_date) <= min(as_of, last),
+    )
+    signed_this_year = and_(r.signed, kept, _signed_within(first, last))
+    started_this_year = and_(kept, _started_within(None, as_of), _started_within(first, last))
     sign_amount = func.coalesce(col(Project.contract_amount), col(Project.total_investment))
     manufacturing = col(Project.is_manufacturing).is_(True)
     return [
-        _count(r.signed),
-        _count(and_(r.signed, r.started)),
-        _count(r.started),
-        _count(r.produced),
-        _count(r.effective),
+        _count(signed),
+        _count(and_(signed, r.started)),
+        _count(and_(r.live, r.started)),
+        _count(and_(r.live, r.produced)),
+        _count(and_(r.live, r.effective)),
+        _count(and_(signed, r.fulfilled)),
+        _count(and_(fulfilled, r.started)),
+        _count(planned),
+        _count(and_(planned, r.started)),
+        _amount(signed, sign_amount),
         _amount(signed_this_year, sign_amount),
         _amount(and_(signed_this_year, manufacturing), sign_amount),
         _count(and_(signed_this_year, manufacturing)),
@@ -132,13 +191,20 @@ def _portfolio_columns(as_of: dt.date, year: int) -> list[Any]:
 
 
 def _portfolio_of(row: Sequence[Any]) -> Portfolio:
-    signed, signed_started, started, produced, effective, *amounts = (int(v or 0) for v in row)
-    sign_amount, mfg_amount, mfg_count, start_investment = amounts
+    signed, signed_started, started, produced, effective, *rest = (int(v or 0) for v in row)
+    fulfilled, fulfilled_started, planned, planned_started, contracted, *amounts = rest
+    sign_amount, mfg_amount, mfg_count, start_investment, funds = amounts
     return Portfolio(
         cumulative=formulas.ConversionRates(
             sign_to_start=formulas.Rate(signed_started, signed),
             start_to_production=formulas.Rate(produced, started),
             production_to_effective=formulas.Rate(effective, produced),
+        ),
+        published=formulas.PublishedRates(
+            sign_to_fulfil=formulas.Rate(fulfilled, signed),
+            fulfil_to_start=formulas.Rate(fulfilled_started, fulfilled),
+            planned_start=formulas.Rate(planned_started, planned),
+            funds_arrival=formulas.Rate(funds, contracted),
         ),
         actuals={
             TargetKind.SIGN_AMOUNT: sign_amount,
@@ -152,8 +218,9 @@ def _portfolio_of(row: Sequence[Any]) -> Portfolio:
 async def portfolio(
     session: AsyncSession, *, as_of: dt.date, year: int, park: str | None
 ) -> Portfolio:
-    """formulas.cumulative_rates and formulas.target_actuals(…, year) of the projects in scope."""
-    stmt = select(*_portfolio_columns(as_of, year))
+    """formulas.cumulative_rates, formulas.published_rates(…, year) and
+    formulas.target_actuals(…, year) of the projects in scope."""
+    stmt = _portfolio_from(as_of, *_portfolio_columns(as_of, year))
     if park is not None:
         stmt = stmt.where(col(Project.park) == park)
     return _portfolio_of((await (await session.connection()).execute(stmt)).one())
@@ -163,20 +230,24 @@ async def portfolios_by_park(
     session: AsyncSession, *, as_of: dt.date, year: int
 ) -> dict[str, Portfolio]:
     """The same for every park at once (the campaign gauges)."""
-    stmt = select(col(Project.park), *_portfolio_columns(as_of, year)).group_by(col(Project.park))
+    stmt = _portfolio_from(as_of, col(Project.park), *_portfolio_columns(as_of, year)).group_by(
+        col(Project.park)
+    )
     rows = await (await session.connection()).execute(stmt)
     return {row[0]: _portfolio_of(row[1:]) for row in rows}
 
 
 @dataclass(frozen=True)
 class ListTotals:
-    """One period's list of one batch: its projects, their listed 总投资, and how many of them
-    reached the stage the list leads to (SIGN → started, START → produced, PRODUCE → effective)."""
+    """One period's list of one batch: its projects, their listed 总投资, how many of them are not
+    调出 (the cohort's denominator) and how many of those reached the stage the list leads to
+    (SIGN → started, START → produced, PRODUCE → effective)."""
 
     period: int
     batch: BatchType
     tally: formulas.BatchTally
     reached: int
+    live: int
 
 
 async def list_totals(
@@ -187,9 +258,9 @@ async def list_totals(
         return []
     r = reached(as_of)
     goal = case(
-        (col(Listing.batch) == BatchType.SIGN, case((r.started, 1), else_=0)),
-        (col(Listing.batch) == BatchType.START, case((r.produced, 1), else_=0)),
-        else_=case((r.effective, 1), else_=0),
+        (col(Listing.batch) == BatchType.SIGN, case((and_(r.live, r.started), 1), else_=0)),
+        (col(Listing.batch) == BatchType.START, case((and_(r.live, r.produced), 1), else_=0)),
+        else_=case((and_(r.live, r.effective), 1), else_=0),
     )
     stmt = (
         select(
@@ -198,6 +269,7 @@ async def list_totals(
             func.count(),
             func.sum(col(Listing.listed_total_investment)),
             func.sum(goal),
+            _count(r.live),
         )
         .join(Project, col(Project.id) == col(Listing.project_id))
         .where(col(Listing.period).in_(periods))
@@ -206,8 +278,16 @@ async def list_totals(
     if park is not None:
         stmt = stmt.where(col(Project.park) == park)
     return [
-        ListTotals(period, BatchType(batch), formulas.BatchTally(count, int(amount or 0)), int(hit))
-        for period, batch, count, amount, hit in await (await session.connection()).execute(stmt)
+        ListTotals(
+            period,
+            BatchType(batch),
+            formulas.BatchTally(count, int(amount or 0)),
+            int(hit),
+            int(live or 0),
+        )
+        for period, batch, count, amount, hit, live in await (await session.connection()).execute(
+            stmt
+        )
     ]
 
 

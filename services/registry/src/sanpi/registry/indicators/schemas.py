@@ -7,11 +7,13 @@ import datetime as dt
 from pydantic import BaseModel, Field
 
 from sanpi.events import BatchType, TargetKind
+from sanpi.events.percent import half_up, pct
 from sanpi.registry.indicators.formulas import (
     Attainment,
     BatchTally,
     ConversionRates,
     Pace,
+    PublishedRates,
     Rate,
 )
 
@@ -20,7 +22,7 @@ class RatePublic(BaseModel):
     numerator: int
     denominator: int
     rate: float | None = Field(description="0–1; null when the denominator is 0")
-    pct: float | None = Field(description="percent, one decimal")
+    pct: float | None = Field(description="percent, one decimal, rounded half up (四舍五入)")
 
     @classmethod
     def of(cls, rate: Rate) -> RatePublic:
@@ -40,6 +42,28 @@ class RatesPublic(BaseModel):
             sign_to_start=RatePublic.of(rates.sign_to_start),
             start_to_production=RatePublic.of(rates.start_to_production),
             production_to_effective=RatePublic.of(rates.production_to_effective),
+        )
+
+
+class PublishedRatesPublic(BaseModel):
+    sign_to_fulfil: RatePublic = Field(description="签约项目履约率: signings in 履约 or later")
+    fulfil_to_start: RatePublic = Field(description="履约项目开工率: of those, the started")
+    planned_start: RatePublic = Field(
+        description="计划开工率: of the starts planned from 1 January of `year` to `as_of` "
+        "(应开工), those started by `as_of` (已开工)"
+    )
+    funds_arrival: RatePublic = Field(
+        description="资金到位率: Σ 到位资金 (each signing's latest progress report by `as_of`) / "
+        "Σ 签约额 (else 总投资) of the signings, 万元"
+    )
+
+    @classmethod
+    def of(cls, rates: PublishedRates) -> PublishedRatesPublic:
+        return cls(
+            sign_to_fulfil=RatePublic.of(rates.sign_to_fulfil),
+            fulfil_to_start=RatePublic.of(rates.fulfil_to_start),
+            planned_start=RatePublic.of(rates.planned_start),
+            funds_arrival=RatePublic.of(rates.funds_arrival),
         )
 
 
@@ -84,8 +108,8 @@ class AttainmentPublic(BaseModel):
             kind=a.kind,
             target=a.target,
             actual=a.actual,
-            attainment_pct=None if ratio is None else round(ratio * 100, 1),
-            time_progress_pct=round(a.time_progress * 100, 1),
+            attainment_pct=pct(ratio),
+            time_progress_pct=half_up(a.time_progress * 100),
             gap_pts=a.gap_pts,
             pace=a.pace,
         )
@@ -96,9 +120,14 @@ class Indicators(BaseModel):
     park: str | None
     year: int
     as_of: dt.date
-    time_progress_pct: float = Field(description="序时进度 of `year` on `as_of`, Asia/Shanghai")
+    time_progress_pct: float = Field(
+        description="序时进度 of `year` on `as_of` (calendar days), Asia/Shanghai"
+    )
     periods: list[PeriodIndicators] = Field(description="the periods held in `year`")
     year_batches: dict[BatchType, BatchPublic]
     cumulative: RatesPublic = Field(description="the whole portfolio in scope, as of `as_of`")
+    published: PublishedRatesPublic = Field(
+        description="签约项目履约率, 履约项目开工率, 计划开工率, 资金到位率: the whole portfolio in scope"
+    )
     cohort: RatesPublic = Field(description="the lists of `year`'s periods, as of `as_of`")
     targets: list[AttainmentPublic]

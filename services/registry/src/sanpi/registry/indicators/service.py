@@ -6,14 +6,19 @@ import datetime as dt
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.events import BatchType
+from sanpi.events import BatchType, ProgressReported
+from sanpi.events.percent import half_up
+from sanpi.events.xun import parse_period
+from sanpi.kit import UnitOfWork
 from sanpi.registry.indicators import formulas
 from sanpi.registry.indicators import repository as ledger
+from sanpi.registry.indicators.models import FundsReport
 from sanpi.registry.indicators.schemas import (
     AttainmentPublic,
     BatchPublic,
     Indicators,
     PeriodIndicators,
+    PublishedRatesPublic,
     RatesPublic,
     batches_public,
 )
@@ -61,13 +66,31 @@ async def compute(
         park=park,
         year=year,
         as_of=as_of,
-        time_progress_pct=round(progress * 100, 1),
+        time_progress_pct=half_up(progress * 100),
         periods=per_period,
         year_batches=batches_public(_tallies(lists)),
         cumulative=RatesPublic.of(whole.cumulative),
+        published=PublishedRatesPublic.of(whole.published),
         cohort=RatesPublic.of(_cohort(lists)),
         targets=[AttainmentPublic.of(a) for a in attained],
     )
+
+
+async def apply_funds(uow: UnitOfWork, data: ProgressReported) -> None:
+    """Keeps the funds projection: a report's 到位资金 for its period (a correction, or the same
+    report again, replaces it; a report without the figure leaves what is known)."""
+    if data.funds_arrived_cum is None:
+        return
+    row = await uow.session.get(FundsReport, (data.project_id, data.period_key))
+    if row is None:
+        row = FundsReport(
+            project_id=data.project_id,
+            period_key=data.period_key,
+            period_end=parse_period(data.period_key).end,
+            funds_arrived_cum=data.funds_arrived_cum,
+        )
+    row.funds_arrived_cum = data.funds_arrived_cum
+    uow.session.add(row)
 
 
 def _tallies(lists: list[ledger.ListTotals]) -> dict[BatchType, formulas.BatchTally]:
@@ -82,15 +105,14 @@ def _tallies(lists: list[ledger.ListTotals]) -> dict[BatchType, formulas.BatchTa
 
 def _cohort(lists: list[ledger.ListTotals]) -> formulas.ConversionRates:
     """formulas.cohort_rates, added up from the lists' totals (a project is on one list of each
-    batch at most, so the lists' counts add up to the projects')."""
+    batch at most, so the lists' counts add up to the projects'; 调出 ones are not counted)."""
     reached = {b: 0 for b in BatchType}
+    live = {b: 0 for b in BatchType}
     for x in lists:
         reached[x.batch] += x.reached
-    tallies = _tallies(lists)
+        live[x.batch] += x.live
     return formulas.ConversionRates(
-        sign_to_start=formulas.Rate(reached[BatchType.SIGN], tallies[BatchType.SIGN].count),
-        start_to_production=formulas.Rate(reached[BatchType.START], tallies[BatchType.START].count),
-        production_to_effective=formulas.Rate(
-            reached[BatchType.PRODUCE], tallies[BatchType.PRODUCE].count
-        ),
+        sign_to_start=formulas.Rate(reached[BatchType.SIGN], live[BatchType.SIGN]),
+        start_to_production=formulas.Rate(reached[BatchType.START], live[BatchType.START]),
+        production_to_effective=formulas.Rate(reached[BatchType.PRODUCE], live[BatchType.PRODUCE]),
     )

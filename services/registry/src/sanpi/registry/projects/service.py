@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import (
+    CancelReason,
     EnterpriseInfo,
     ProjectCancelled,
     ProjectRegistered,
@@ -301,6 +302,14 @@ async def cancel(
             current_version=project.version,
         )
     principal.ensure_can_write_park(project.park)
+    if body.reason_code is CancelReason.WITHDRAWN and body.effective_date is None:
+        # 调出 is a decision taken on a day; guessing "today" would move past figures' denominators.
+        raise InvalidInput(
+            "调出须注明决定生效的日期 (a 调出 needs the day its decision took effect)",
+            errors=[
+                FieldProblem("effective_date", "调出（WITHDRAWN）必须填写生效日期，如 2023-12-31")
+            ],
+        )
     if project.cancelled_on is not None:
         raise Conflict(f"project {project_id} was already cancelled on {project.cancelled_on}")
     if project.stage in (Stage.EFFECTIVE, Stage.CANCELLED):

@@ -185,6 +185,16 @@ async def test_an_issue_without_a_unit_or_due_before_raised_is_refused_in_chines
         ["due_on"],
     )
     assert "before raised_on" in english["errors"][0]["reason"]
+    far = refused(
+        await svc.client.post("/v1/projects/p1/issues", json=issue_body(due_on="9999-12-31")),
+        ["due_on"],
+    )
+    assert "9999" in far["errors"][0]["reason"]
+    ancient = refused(
+        await svc.client.post("/v1/projects/p1/issues", json=issue_body(raised_on="1900-01-02")),
+        ["raised_on"],
+    )
+    assert "工作日历不含 1900 年" in ancient["errors"][0]["reason"]
     assert await svc.events("sanpi.assigned_issue") == []
 
 

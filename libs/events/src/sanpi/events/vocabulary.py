@@ -222,7 +222,7 @@ class AlertRule(StrEnum):
 # The four park operation centres of 郑州高新区 (seed 004). Deployments for other districts
 # configure their own list in the registry's settings.
 class IssueCategory(StrEnum):
-    """What a 交办事项 (assigned issue) is about (docs/domain.md#assigned-issues)."""
+    """What a 交办事项 (assigned issue) is about (docs/assigned-issues.md)."""
 
     LAND = "LAND"  # 用地手续
     APPROVAL = "APPROVAL"  # 审批手续

@@ -23,7 +23,7 @@ from sanpi.kit import (
 from sanpi.kit.messages import FieldMessage, Lang, Message
 from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.kit.unit_of_work import session_of
-from sanpi.kit.workdays import CalendarYearUnknown
+from sanpi.kit.workdays import CalendarYearUnknown, known_years
 from sanpi.milestone.assigned import repository
 from sanpi.milestone.assigned.messages import (
     ALREADY_CLOSED,
@@ -94,6 +94,9 @@ async def raise_issue(
         )
     if problems:
         raise refused(problems, lang)
+    if body.due_on is not None and body.due_on.year not in known_years():
+        # Red comes as long again after a hand-set day: keep it within the calendar's years.
+        raise _refuse("due_on", CalendarYearUnknown(body.due_on.year).message, lang)
     try:
         due = deadlines(raised_on, body.term, cfg, due_on=body.due_on)
     except CalendarYearUnknown as unknown:

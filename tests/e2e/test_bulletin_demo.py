@@ -134,12 +134,13 @@ async def test_the_demo_bulletin_lists_the_apis_red_projects_and_park_ranking(de
     with demo.client() as client:
 
         def pinned() -> dict[str, Any]:
-            """The bulletin, and the API's own alerts: an evaluation as of the 旬's last day, its
-            firing red ones. Right after the load the service is still evaluating the projects
-            its last events touched as of the demo's pinned day, which may change an alert
-            between the two reads: the comparison is made again until the service is quiet."""
+            """The bulletin, and the API's own alerts: an evaluation as of the 旬's last day (the
+            day pinned: another day would only be previewed), its firing red ones, which the
+            traffic lights below count too. Right after the load the service is still applying
+            its last events, which may change an alert between the two reads: the comparison is
+            made again until the service is quiet."""
             bulletin: dict[str, Any] = client.milestone.bulletin(PERIOD)
-            client.milestone.evaluate(as_of=AS_OF.isoformat())
+            client.milestone.evaluate(as_of=AS_OF.isoformat(), pin=True)
             red = every(client.milestone.alerts, severity="red", state="FIRING")
             shown = sorted(
                 (p["project_id"], h["rule"]) for p in bulletin["red_projects"] for h in p["rules"]

@@ -97,9 +97,23 @@ class Milestones:
         ]
 
     async def evaluate(self, day: dt.date | str, **params: Any) -> dict[str, Any]:
+        """An evaluation as of `day` that writes and notifies, as the tests travel in time: the
+        day is pinned for the pass and unpinned after it (unless the test asks for `pin` itself),
+        so later event-driven passes judge as of the clock's today again."""
+        pin = "pin" not in params
         response = await self.client.post(
-            "/v1/admin/evaluate", params={"as_of": str(day), **params}
+            "/v1/admin/evaluate", params={"as_of": str(day), "pin": "true", **params}
         )
+        assert response.status_code == 200, response.text
+        if pin:
+            unpinned = await self.client.delete("/v1/admin/evaluate/pin")
+            assert unpinned.status_code == 204, unpinned.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def preview(self, day: dt.date | str) -> dict[str, Any]:
+        """What an evaluation as of `day` would find, nothing written."""
+        response = await self.client.post("/v1/admin/evaluate", params={"as_of": str(day)})
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body

@@ -157,7 +157,7 @@ async def test_the_bulletin_of_a_xun_pins_to_the_apis_own_alerts_and_indicators(
     assert bulletin["title"] == "郑州高新区“三个一批”项目建设旬通报"
     # The red projects are those an evaluation as of the 旬's end raises, rule for rule.
     evaluated = await milestone.post(
-        "/v1/admin/evaluate", params={"as_of": "2023-03-20"}, headers=ADMIN
+        "/v1/admin/evaluate", params={"as_of": "2023-03-20", "pin": "true"}, headers=ADMIN
     )
     assert evaluated.status_code == 200
     alerts = (

@@ -617,3 +617,43 @@ async def test_an_evaluation_that_finds_nothing_new_leaves_a_firing_alert_untouc
         assert refreshed[2] == D(2023, 6, 25)
         assert refreshed[3] != raised[3]
         assert await svc.alert_events(key) == [("raised", "yellow")]
+
+
+async def test_another_day_is_a_preview_writing_and_notifying_nothing(tmp_path: Path) -> None:
+    async with milestone_service(tmp_path, evaluate_on_events=False) as svc:
+        await started_with_plan(svc)  # the clock says 15 June; nothing reported
+        before = await svc.events()
+        preview = await svc.preview(D(2023, 8, 3))
+        # What an evaluation as of 3 August would find: R04 red (58 % expected, nothing done).
+        assert (preview["preview"], preview["pinned"], preview["as_of"]) == (
+            True,
+            False,
+            "2023-08-03",
+        )
+        r04 = next(a for a in preview["alerts"] if a["alert_key"] == "R04:p1:XUN")
+        assert (r04["severity"], r04["project_name"], r04["park"]) == (
+            "red",
+            "雄韬氢能产业园",
+            "梧桐",
+        )
+        assert "R04:p1:XUN" in preview["raised"]
+        # Nothing written, nobody told: no alert row, no event, no milestone status, no pin.
+        assert (await svc.client.get("/v1/alerts")).json()["items"] == []
+        assert await svc.events() == before
+        milestones = (await svc.client.get("/v1/projects/p1/milestones")).json()
+        assert {m["status"] for m in milestones["items"]} <= {"PENDING", "ACHIEVED"}, milestones
+        today = await svc.client.post("/v1/admin/evaluate")
+        assert (today.json()["as_of"], today.json()["preview"]) == ("2023-06-15", False)
+
+        # The evaluation day itself (today, or the pinned day) is judged for real.
+        written = await svc.client.post("/v1/admin/evaluate", params={"as_of": "2023-06-15"})
+        assert (written.json()["preview"], written.json()["alerts"]) == (False, [])
+        pinned = await svc.client.post(
+            "/v1/admin/evaluate", params={"as_of": "2023-08-03", "pin": "true"}
+        )
+        assert (pinned.json()["preview"], pinned.json()["pinned"]) == (False, True)
+        stored = (await svc.client.get("/v1/alerts", params={"state": "FIRING"})).json()["items"]
+        r04_now = next(a for a in stored if a["alert_key"] == "R04:p1:XUN")
+        assert (r04_now["as_of"], r04_now["severity"]) == ("2023-08-03", "red")
+        again = await svc.client.post("/v1/admin/evaluate", params={"as_of": "2023-08-03"})
+        assert again.json()["preview"] is False  # the pinned day is the evaluation day

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -234,7 +235,14 @@ async def period(world: World) -> Ctx:
 async def alerts(world: World) -> Ctx:
     """R02 (signed, not started) fires for both projects; the notification service knows them."""
     ctx = await projects(world)
-    await as_admin(world, "milestone", "POST", "/v1/admin/evaluate", params={"as_of": "2024-06-01"})
+    await as_admin(
+        world,
+        "milestone",
+        "POST",
+        "/v1/admin/evaluate",
+        params={"as_of": "2024-06-01", "pin": "true"},
+    )
+    await as_admin(world, "milestone", "DELETE", "/v1/admin/evaluate/pin")
     await world.pump()
     ctx.alert = {park: f"R02:{pid}" for park, pid in ctx.project.items()}
     return ctx
@@ -464,6 +472,26 @@ TABLE: list[Route] = [
         projects,
         foreign=403,
     ),
+    Route(
+        "milestone",
+        "POST",
+        f"{P}/baselines",
+        W,
+        lambda ctx, park: Req(
+            "POST",
+            f"/v1/projects/{ctx.project[park]}/baselines",
+            json={
+                # Each call its own name: a second change under one name is refused (409).
+                "name": f"调整-{uuid.uuid4().hex[:8]}",
+                "reason": "用地手续延迟",
+                "dates": [{"kind": "STARTED", "date": "2023-09-01"}],
+            },
+        ),
+        projects,
+        ok=201,
+        foreign=403,
+    ),
+    Route("milestone", "GET", f"{P}/baselines", Access.READ, get(f"{P}/baselines"), projects),
     Route(
         "milestone",
         "POST",

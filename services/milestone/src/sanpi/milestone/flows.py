@@ -23,7 +23,7 @@ from sanpi.milestone.lifecycle.models import TrackedProject
 from sanpi.milestone.lifecycle.state_machine import Command
 from sanpi.milestone.nodes import service as milestones
 from sanpi.milestone.nodes.models import Milestone
-from sanpi.milestone.nodes.schemas import ForecastCreate, MilestoneCreate
+from sanpi.milestone.nodes.schemas import BaselineCreate, ForecastCreate, MilestoneCreate
 from sanpi.milestone.progress import service as progress
 from sanpi.milestone.progress.models import InvestmentPlan
 from sanpi.milestone.progress.schemas import PlanPut, ProgressCreate
@@ -151,6 +151,15 @@ async def replan_milestone(
     row = await milestones.replan(uow, project=project, kind=kind, body=body, principal=principal)
     ctx.reevaluate(uow, project_id)
     return row
+
+
+async def approve_baseline(
+    uow: UnitOfWork, ctx: Context, *, project_id: str, body: BaselineCreate, principal: Principal
+) -> None:
+    """An approved, named change of the plan, then the project's rules."""
+    project = await lifecycle.get(uow, project_id)
+    await milestones.approve_baseline(uow, project=project, body=body, principal=principal)
+    ctx.reevaluate(uow, project_id)
 
 
 # --- assigned issues (交办事项) ---------------------------------------------------------------------
@@ -300,10 +309,16 @@ async def follow_listing(
 async def evaluate_as_of(
     uow: UnitOfWork, ctx: Context, *, as_of: dt.date | None, pin: bool, by: str
 ) -> tuple[dt.date, rules.EvaluationResult]:
-    """Every rule for every project as of a day (the pinned day or today by default), pinning
-    the day for later passes if asked: alerts, milestone statuses and their events."""
-    day = as_of if as_of is not None else await rules.evaluation_date(uow.session, ctx.clock)
+    """Every rule for every project as of a day (the pinned day or today by default).
+
+    The evaluation day (the pinned day, else today) is judged for real: alerts, milestone
+    statuses and their events. Any other day is a preview that writes nothing and notifies
+    nobody, unless `pin` makes it the evaluation day first: the explicit clock of demos and
+    training, which later scheduled and event-driven passes follow too."""
+    current = await rules.evaluation_date(uow.session, ctx.clock)
+    day = as_of if as_of is not None else current
     if pin:
         await rules.pin(uow.session, day, by)
-    result = await rules.evaluate(uow, ctx.areas, settings=ctx.settings, as_of=day)
+    preview = not pin and day != current
+    result = await rules.evaluate(uow, ctx.areas, settings=ctx.settings, as_of=day, preview=preview)
     return day, result

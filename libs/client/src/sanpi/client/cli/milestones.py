@@ -71,6 +71,71 @@ def replan(
         show(result, as_json, ["kind", "baseline_date", "forecast_date", "status"])
 
 
+def baseline_date(text: str) -> dict[str, str]:
+    """`KIND=YYYY-MM-DD`, or `CUSTOM:label=YYYY-MM-DD`."""
+    milestone, sep, day = text.partition("=")
+    if not sep:
+        raise typer.BadParameter(f"{text!r}: write KIND=YYYY-MM-DD, e.g. STARTED=2023-09-30")
+    kind, _, label = milestone.partition(":")
+    return {"kind": kind.strip(), "label": label.strip(), "date": day.strip()}
+
+
+@app.command("baseline")
+def baseline(
+    project_id: str,
+    name: Annotated[str, typer.Option(help="the change's name, e.g. 2023年中调整")],
+    reason: Annotated[str, typer.Option(help="why the plan changed (required)")],
+    date: Annotated[
+        list[str],
+        typer.Option(
+            help="KIND=YYYY-MM-DD (CUSTOM:label=YYYY-MM-DD for a custom milestone), repeat"
+        ),
+    ],
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Approve a named plan change: the milestones' new dates; the original plan stays, and
+    the rules report the slip from it. Prints the comparison of all baselines."""
+    body = {"name": name, "reason": reason, "dates": [baseline_date(d) for d in date]}
+    with client(token) as sanpi:
+        try:
+            result = sanpi.milestone.approve_baseline(project_id, body)
+        except ApiError as exc:
+            fail(exc)
+        show_baselines(result, as_json)
+
+
+@app.command("baselines")
+def baselines(project_id: str, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
+    """Compare the original plan (原计划), each named baseline and today's plan."""
+    with client(token) as sanpi:
+        try:
+            result = sanpi.milestone.baselines(project_id)
+        except ApiError as exc:
+            fail(exc)
+        show_baselines(result, as_json)
+
+
+def show_baselines(result: dict[str, Any], as_json: bool) -> None:
+    """One row per milestone: original, each named baseline, current, actual, slip."""
+    names = [b["name"] for b in result["baselines"][1:]]
+    rows = [
+        {
+            "milestone": r["milestone"],
+            "原计划": r["original"],
+            **{n: r["planned"].get(n) for n in names},
+            "current": r["current"],
+            "actual": r["actual"],
+            "slip_days": r["slip_days"],
+        }
+        for r in result["milestones"]
+    ]
+    if as_json:
+        show(result, True)
+        return
+    show({"items": rows}, False, ["milestone", "原计划", *names, "current", "actual", "slip_days"])
+
+
 @stage_app.command("suspend")
 def suspend(
     project_id: str,

@@ -335,11 +335,18 @@ def alerts(
 
 
 def evaluate(
-    as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD; default today")] = None,
-    pin: Annotated[bool, typer.Option(help="keep evaluating as of that day")] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option(help="YYYY-MM-DD; default today. Another day is a preview unless --pin"),
+    ] = None,
+    pin: Annotated[
+        bool, typer.Option(help="evaluate for real as of that day, and keep evaluating as of it")
+    ] = False,
     token: TokenOpt = None,
 ) -> None:
-    """Admin only: run every alert rule as of a day."""
+    """Admin only: run every alert rule as of a day. Today (or the pinned day) raises and
+    resolves alerts for real; another day answers a preview ("preview": true, the alerts that
+    would fire under "alerts") and writes nothing, unless --pin."""
     with client(token) as sanpi:
         try:
             result = sanpi.milestone.evaluate(as_of, pin)

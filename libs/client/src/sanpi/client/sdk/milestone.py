@@ -33,6 +33,13 @@ class MilestoneApi:
             "POST", f"/projects/{project_id}/milestones/{kind}/forecast", json=forecast
         )
 
+    def approve_baseline(self, project_id: str, baseline: dict[str, Any]) -> dict[str, Any]:
+        """{"name": "2023年中调整", "reason": ..., "dates": [{"kind", "label", "date"}]}."""
+        return self._call("POST", f"/projects/{project_id}/baselines", json=baseline)
+
+    def baselines(self, project_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/projects/{project_id}/baselines")
+
     def milestones(self, project_id: str) -> dict[str, Any]:
         return self._call("GET", f"/projects/{project_id}/milestones")
 

@@ -6,7 +6,7 @@ from sanpi.kit.migrations import Migrations
 from sanpi.milestone.assigned.models import AssignedIssue, IssueFeedback
 from sanpi.milestone.evidence.models import EvidenceFile, PhotoFinding
 from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
-from sanpi.milestone.nodes.models import Milestone
+from sanpi.milestone.nodes.models import Milestone, MilestoneBaseline
 from sanpi.milestone.progress.models import InvestmentPlan, ProgressReport
 from sanpi.milestone.rules.models import Alert, EvaluationDue, PinnedDate
 from sanpi.milestone.timeline.models import TimelineEntry
@@ -18,6 +18,7 @@ MIGRATIONS = Migrations(
         TrackedProject,
         StageChange,
         Milestone,
+        MilestoneBaseline,
         InvestmentPlan,
         ProgressReport,
         Alert,

@@ -1,6 +1,9 @@
-"""HTTP routes of milestones: record an achievement, replan a forecast, read the plan."""
+"""HTTP routes of milestones: record an achievement, replan a forecast, read the plan, approve and
+compare named baselines."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
@@ -23,6 +26,10 @@ from sanpi.milestone.lifecycle import service as lifecycle
 from sanpi.milestone.nodes import service
 from sanpi.milestone.nodes.models import Milestone
 from sanpi.milestone.nodes.schemas import (
+    BaselineComparison,
+    BaselineCreate,
+    BaselinePublic,
+    BaselineRow,
     ForecastCreate,
     MilestoneCreate,
     MilestonePlanItem,
@@ -129,3 +136,82 @@ async def get_plan(
     at most the 13 kinds plus the CUSTOM ones)."""
     await lifecycle.get(session, project_id)
     return Page(items=[plan_item(m) for m in await service.plan(session, project_id)])
+
+
+def comparison(found: service.Baselines) -> BaselineComparison:
+    """Each milestone in the original plan, each named baseline, today's plan and reality."""
+    original = BaselinePublic(
+        name=service.ORIGINAL,
+        reason=None,
+        approved_by=None,
+        approved_at=None,
+        dates={
+            service.node_name(m.kind, m.label): m.baseline_date
+            for m in found.plan
+            if m.baseline_date is not None
+        },
+    )
+    named = [
+        BaselinePublic(
+            name=b.name,
+            reason=b.reason,
+            approved_by=b.approved_by,
+            approved_at=b.approved_at,
+            dates={
+                service.node_name(MilestoneKind(d["kind"]), d["label"]): dt.date.fromisoformat(
+                    d["date"]
+                )
+                for d in b.dates
+            },
+        )
+        for b in found.named
+    ]
+    rows = []
+    for m in found.plan:
+        name = service.node_name(m.kind, m.label)
+        current = m.forecast_date or m.baseline_date
+        reached = m.actual_date or current
+        rows.append(
+            BaselineRow(
+                milestone=name,
+                original=m.baseline_date,
+                planned={b.name: b.dates.get(name) for b in named},
+                current=current,
+                actual=m.actual_date,
+                slip_days=(reached - m.baseline_date).days
+                if reached is not None and m.baseline_date is not None
+                else None,
+            )
+        )
+    return BaselineComparison(baselines=[original, *named], milestones=rows)
+
+
+@router.post(
+    "/{project_id}/baselines",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BaselineComparison,
+)
+async def approve_baseline(
+    project_id: str,
+    body: BaselineCreate,
+    principal: Writer,
+    uow: UnitOfWorkDep,
+    runtime: RuntimeDep,
+) -> BaselineComparison:
+    """An approved plan change under a name (e.g. 2023年中调整), with its reason: the milestones'
+    new dates become their forecasts (milestone.replanned); the original plan stays, and the
+    rules measure against the new dates while reporting the slip from the original."""
+    await flows.approve_baseline(
+        uow, Context.of(runtime), project_id=project_id, body=body, principal=principal
+    )
+    return comparison(await service.baselines(uow, project_id))
+
+
+@router.get("/{project_id}/baselines", response_model=BaselineComparison)
+async def get_baselines(
+    project_id: str, _principal: Authenticated, session: ReadSessionDep
+) -> BaselineComparison:
+    """The original plan (原计划), every named baseline and today's plan, milestone by
+    milestone, with each one's slip from the original in days."""
+    await lifecycle.get(session, project_id)
+    return comparison(await service.baselines(session, project_id))

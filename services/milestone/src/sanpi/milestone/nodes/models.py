@@ -1,4 +1,5 @@
-"""The milestone plan: one row per project and kind (CUSTOM ones by label), baseline to actual."""
+"""The milestone plan: one row per project and kind (CUSTOM ones by label), baseline to actual,
+and the named baselines of its approved changes."""
 
 from __future__ import annotations
 
@@ -37,3 +38,23 @@ class Milestone(SQLModel, table=True):
     recorded_by: str | None = Field(default=None, max_length=128)
     recorded_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class MilestoneBaseline(SQLModel, table=True):
+    """A named, approved change of a project's plan (e.g. 2023年中调整): who approved it, why,
+    and every milestone's planned date right after it. The original plan is not stored here:
+    it is each milestone's baseline_date, which never moves."""
+
+    __tablename__ = "milestone_baseline"
+    __table_args__ = (
+        UniqueConstraint("project_id", "name", name="milestone_baseline_project_id_name_key"),
+    )
+
+    id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True, max_length=36)
+    project_id: str = Field(max_length=36, index=True)
+    name: str = Field(max_length=100)
+    reason: str = Field(max_length=2000)
+    approved_by: str = Field(max_length=128)
+    approved_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # [{"kind": "STARTED", "label": "", "date": "2023-09-30"}], every planned milestone
+    dates: list[dict[str, str]] = Field(default_factory=list, sa_type=JSON)

@@ -14,7 +14,7 @@ from sanpi.kit import Reading, UnitOfWork
 from sanpi.kit.named_rows import NamedRow, named_rows
 from sanpi.kit.prefetch import Prefetched
 from sanpi.kit.unit_of_work import insert_pending, session_of
-from sanpi.milestone.nodes.models import Milestone
+from sanpi.milestone.nodes.models import Milestone, MilestoneBaseline
 
 # A consumer batch's milestones by project, loaded up front.
 PREFETCHED: Prefetched[Milestone] = Prefetched("milestone.milestones")
@@ -113,3 +113,21 @@ async def for_projects(tx: Reading, project_ids: Sequence[str]) -> list[Mileston
         .order_by(col(Milestone.project_id), col(Milestone.baseline_date), col(Milestone.kind))
     )
     return list((await session.exec(stmt)).all())
+
+
+# --- named baselines ------------------------------------------------------------------------------
+
+
+async def baselines_of(tx: Reading, project_id: str) -> list[MilestoneBaseline]:
+    """A project's named baselines, oldest first."""
+    session = session_of(tx)
+    stmt = (
+        select(MilestoneBaseline)
+        .where(MilestoneBaseline.project_id == project_id)
+        .order_by(col(MilestoneBaseline.approved_at), col(MilestoneBaseline.name))
+    )
+    return list((await session.exec(stmt)).all())
+
+
+def add_baseline(uow: UnitOfWork, baseline: MilestoneBaseline) -> None:
+    uow.session.add(baseline)

@@ -102,6 +102,61 @@ class ForecastCreate(BaseModel):
     reason: str | None = Field(default=None, max_length=2000)
 
 
+class BaselineDateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: MilestoneKind
+    label: str = Field(default="", max_length=100, description="names a CUSTOM milestone")
+    date: CampaignDate = Field(description="the milestone's new planned date")
+
+
+class BaselineCreate(BaseModel):
+    """An approved change of the plan, named so that it can be compared later."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, description="e.g. 2023年中调整")
+    reason: str = Field(min_length=1, max_length=2000, description="why the plan changed")
+    dates: list[BaselineDateIn] = Field(
+        min_length=1, max_length=50, description="the milestones whose planned date changes"
+    )
+
+    @field_validator("name", "reason")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+
+class BaselinePublic(BaseModel):
+    name: str
+    reason: str | None = Field(description="none for the original plan")
+    approved_by: str | None
+    approved_at: dt.datetime | None = Field(description="none for the original plan")
+    dates: dict[str, dt.date] = Field(
+        description="planned date by milestone (KIND, or CUSTOM:label) right after it"
+    )
+
+
+class BaselineRow(BaseModel):
+    """One milestone across the baselines: how far it slipped from the original plan."""
+
+    milestone: str = Field(description="KIND, or CUSTOM:label")
+    original: dt.date | None = Field(description="the first approved date (原计划)")
+    planned: dict[str, dt.date | None] = Field(description="its date in each named baseline")
+    current: dt.date | None = Field(description="the plan the rules measure against today")
+    actual: dt.date | None
+    slip_days: int | None = Field(
+        description="(actual, else current) minus original, in calendar days; positive is later"
+    )
+
+
+class BaselineComparison(BaseModel):
+    baselines: list[BaselinePublic] = Field(description="原计划 first, then oldest to newest")
+    milestones: list[BaselineRow]
+
+
 class MilestonePlanItem(BaseModel):
     id: str
     project_id: str

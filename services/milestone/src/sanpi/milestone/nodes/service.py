@@ -1,4 +1,5 @@
-"""Milestones with I/O: the plan from the registry's dates, achievements, forecasts (replanning)."""
+"""Milestones with I/O: the plan from the registry's dates, achievements, forecasts (replanning),
+and the named baselines of approved plan changes."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ from sanpi.milestone.lifecycle import service as lifecycle
 from sanpi.milestone.lifecycle.models import TrackedProject
 from sanpi.milestone.lifecycle.state_machine import Achieve, Evidence
 from sanpi.milestone.nodes import repository
-from sanpi.milestone.nodes.models import Milestone, MilestoneStatus
-from sanpi.milestone.nodes.schemas import ForecastCreate, MilestoneCreate
+from sanpi.milestone.nodes.models import Milestone, MilestoneBaseline, MilestoneStatus
+from sanpi.milestone.nodes.schemas import BaselineCreate, ForecastCreate, MilestoneCreate
 from sanpi.milestone.timeline import service as timeline
 
 # Which planned date of the registry is the baseline of which milestone (倒排工期).
@@ -276,3 +277,89 @@ async def replan(
 
 async def plan(tx: Reading, project_id: str) -> list[Milestone]:
     return await repository.for_projects(tx, [project_id])
+
+
+# --- named baselines ------------------------------------------------------------------------------
+
+# The name the original plan goes by in a comparison; a named baseline may not take it.
+ORIGINAL = "原计划"
+
+
+def node_name(kind: MilestoneKind, label: str) -> str:
+    return f"{kind}:{label}" if label else str(kind)
+
+
+async def approve_baseline(
+    uow: UnitOfWork, *, project: TrackedProject, body: BaselineCreate, principal: Principal
+) -> MilestoneBaseline:
+    """An approved change of the plan: each named milestone gets its new date (a forecast and
+    milestone.replanned, the original baseline staying), and the whole plan right after it is
+    kept under the change's name, with who approved it and why."""
+    principal.ensure_can_write_park(project.park)
+    if body.name == ORIGINAL:
+        raise InvalidInput(
+            f"{ORIGINAL} names the original plan",
+            errors=[FieldProblem("name", f"{ORIGINAL} is the original plan's name")],
+        )
+    if any(b.name == body.name for b in await repository.baselines_of(uow, project.project_id)):
+        raise Conflict(f"the project already has a baseline named {body.name}")
+    reason = f"{body.name}: {body.reason}"
+    for n, item in enumerate(body.dates):
+        if item.kind is MilestoneKind.CUSTOM and not item.label:
+            raise InvalidInput(
+                "a CUSTOM milestone is named by its label",
+                errors=[FieldProblem(f"dates.{n}.label", "a CUSTOM milestone needs a label")],
+            )
+        row = await _row(uow, project.project_id, item.kind, item.label)
+        if row.actual_date is not None:
+            raise Conflict(
+                f"{node_name(item.kind, item.label)} was achieved on {row.actual_date}; "
+                "it cannot be replanned"
+            )
+        if row.baseline_date is None and row.forecast_date is None:
+            row.baseline_date = item.date  # first planned by this change: its original date
+        elif item.date != (row.forecast_date or row.baseline_date):
+            _forecast(uow, row, item.date, by=principal.subject, reason=reason)
+        row.updated_at = utcnow()
+        repository.save(uow, row)
+    plan_after = await repository.for_projects(uow, [project.project_id])
+    baseline = MilestoneBaseline(
+        project_id=project.project_id,
+        name=body.name,
+        reason=body.reason,
+        approved_by=principal.subject,
+        dates=[
+            {"kind": str(m.kind), "label": m.label, "date": str(m.forecast_date or m.baseline_date)}
+            for m in plan_after
+            if (m.forecast_date or m.baseline_date) is not None
+        ],
+    )
+    repository.add_baseline(uow, baseline)
+    timeline.note(
+        uow,
+        project_id=project.project_id,
+        event_type="milestone.baseline_approved",
+        by=principal.subject,
+        summary=f"计划调整「{body.name}」获批: {body.reason}",
+        data={
+            "name": body.name,
+            "reason": body.reason,
+            "dates": {node_name(i.kind, i.label): str(i.date) for i in body.dates},
+        },
+    )
+    return baseline
+
+
+@dataclass(frozen=True)
+class Baselines:
+    """The original plan, the named baselines, and the milestones as they stand."""
+
+    named: list[MilestoneBaseline]
+    plan: list[Milestone]
+
+
+async def baselines(tx: Reading, project_id: str) -> Baselines:
+    return Baselines(
+        await repository.baselines_of(tx, project_id),
+        await repository.for_projects(tx, [project_id]),
+    )

@@ -29,6 +29,7 @@ from sanpi.milestone.rules.schemas import (
     AlertPublic,
     EvaluationPublic,
     ParkLightPublic,
+    PreviewAlertPublic,
     TrafficLights,
 )
 
@@ -89,8 +90,10 @@ async def evaluate(
         default=False, description="also make as_of the day of later scheduled/event passes"
     ),
 ) -> EvaluationPublic:
-    """Runs every rule for every project as of a day (admin only), so demos and tests can
-    travel in time; emits alert.raised/updated/resolved with one evaluation_id."""
+    """Runs every rule for every project as of a day (admin only). The evaluation day (the
+    pinned day, else today) is judged for real: alert.raised/updated/resolved with one
+    evaluation_id. Another day is a preview (nothing written, nobody notified: `alerts` lists
+    what would fire) unless `pin=true` makes it the evaluation day, as demos and training do."""
     day: dt.date | None = None
     if as_of is not None:
         try:
@@ -107,10 +110,26 @@ async def evaluate(
         evaluation_id=result.evaluation_id,
         as_of=day,
         pinned=pin,
+        preview=result.preview,
         projects=result.projects,
         raised=result.raised,
         updated=result.updated,
         resolved=result.resolved,
+        alerts=[
+            PreviewAlertPublic(
+                alert_key=a.key,
+                rule=a.rule,
+                severity=a.severity,
+                project_id=project.project_id,
+                project_name=project.name,
+                park=project.park,
+                title=a.title,
+                message=a.message,
+                metric_value=a.metric_value,
+                threshold=a.threshold,
+            )
+            for project, a in result.would_fire
+        ],
     )
 
 

@@ -286,6 +286,15 @@ def open_milestones(facts: ProjectFacts, stage: Stage, as_of: dt.date) -> list[M
     return open_
 
 
+def slipped(original: dt.date | None, current: dt.date | None) -> str:
+    """How far today's plan moved from the original one, for a message: measured against the
+    current plan, a replanned project would otherwise look on time however often it slipped."""
+    if original is None or current is None or current == original:
+        return ""
+    days = (current - original).days
+    return f", 较原计划 {original} {'推迟' if days > 0 else '提前'} {abs(days)} 天"
+
+
 def r05_milestone_overdue(ctx: Context) -> list[DesiredAlert]:
     cfg = ctx.rules.r05
     worst: tuple[Severity, int, MilestoneFact] | None = None
@@ -301,7 +310,7 @@ def r05_milestone_overdue(ctx: Context) -> list[DesiredAlert]:
         severity = grade(days, steps)
         if severity is None:
             continue
-        late_names.append(f"{m.name} 逾期 {days} 天 (计划 {m.due})")
+        late_names.append(f"{m.name} 逾期 {days} 天 (计划 {m.due}{slipped(m.baseline, m.due)})")
         rank = (SEVERITY_ORDER[severity], days)
         if worst is None or rank > (SEVERITY_ORDER[worst[0]], worst[1]):
             worst = (severity, days, m)
@@ -446,7 +455,12 @@ def r07_report_missing(ctx: Context) -> list[DesiredAlert]:
 
 
 def r09_production_late(ctx: Context) -> list[DesiredAlert]:
-    planned = ctx.facts.planned_production
+    # The current plan: the production milestone's forecast once replanned (by the registry's
+    # date or an approved baseline), its original date otherwise.
+    node = next((m for m in ctx.facts.milestones if m.kind is MilestoneKind.IN_PRODUCTION), None)
+    planned = (
+        node.due if node is not None and node.due is not None else ctx.facts.planned_production
+    )
     if ctx.stage is not Stage.UNDER_CONSTRUCTION or planned is None:
         return []
     days = (ctx.as_of - planned).days
@@ -457,13 +471,14 @@ def r09_production_late(ctx: Context) -> list[DesiredAlert]:
     )
     if severity is None:
         return []
+    original = node.baseline if node is not None else None
     return [
         DesiredAlert(
             ctx.key(AlertRule.R09),
             AlertRule.R09,
             severity,
             f"{ctx.facts.name}: 计划投产日期已过",
-            f"计划投产 {planned}, 已过 {days} 天仍在建",
+            f"计划投产 {planned}{slipped(original, planned)}, 已过 {days} 天仍在建",
             metric_value=float(days),
         )
     ]

@@ -44,11 +44,33 @@ class TrafficLights(BaseModel):
     next_cursor: str | None = None
 
 
+class PreviewAlertPublic(BaseModel):
+    """An alert a preview finds firing as of its day."""
+
+    alert_key: str
+    rule: AlertRule
+    severity: Severity
+    project_id: str
+    project_name: str | None
+    park: str | None
+    title: str
+    message: str
+    metric_value: float | None
+    threshold: float | None
+
+
 class EvaluationPublic(BaseModel):
     evaluation_id: str
     as_of: dt.date
     pinned: bool = Field(description="later scheduled and event-driven passes use as_of too")
+    preview: bool = Field(
+        description="a day other than the evaluation day, not pinned: nothing was written and "
+        "nobody was notified; raised/updated/resolved say what an evaluation would change"
+    )
     projects: int
     raised: list[str]
     updated: list[str]
     resolved: list[str]
+    alerts: list[PreviewAlertPublic] = Field(
+        default_factory=list, description="a preview's firing alerts as of the day (else empty)"
+    )

@@ -81,6 +81,9 @@ class EvaluationResult:
     updated: list[str] = field(default_factory=list)
     resolved: list[str] = field(default_factory=list)
     firing: int = 0
+    # A preview writes nothing and tells nobody: what would fire as of the day, by project.
+    preview: bool = False
+    would_fire: list[tuple[NamedRow, DesiredAlert]] = field(default_factory=list)
 
 
 async def evaluation_date(session: AsyncSession, clock: Clock) -> dt.date:
@@ -352,14 +355,23 @@ async def evaluate(
     settings: MilestoneSettings,
     as_of: dt.date,
     project_ids: Sequence[str] | None = None,
+    preview: bool = False,
 ) -> EvaluationResult:
-    """One evaluation pass as of a day: every rule for the given projects (all by default)."""
+    """One evaluation pass as of a day: every rule for the given projects (all by default).
+
+    A preview judges the same way and writes nothing: no alert, no milestone status, no event,
+    no gauge; the result says what would fire and what would change."""
     if project_ids is not None:
-        return await _evaluate(uow, areas, settings=settings, as_of=as_of, project_ids=project_ids)
+        return await _evaluate(
+            uow, areas, settings=settings, as_of=as_of, project_ids=project_ids, preview=preview
+        )
     # A full pass makes millions of short-lived objects at province scale (see gc_paused).
     with gc_paused():
-        await _one_full_pass_at_a_time(uow.session)
-        return await _evaluate(uow, areas, settings=settings, as_of=as_of, project_ids=None)
+        if not preview:
+            await _one_full_pass_at_a_time(uow.session)
+        return await _evaluate(
+            uow, areas, settings=settings, as_of=as_of, project_ids=None, preview=preview
+        )
 
 
 async def _evaluate(
@@ -369,11 +381,14 @@ async def _evaluate(
     settings: MilestoneSettings,
     as_of: dt.date,
     project_ids: Sequence[str] | None,
+    preview: bool = False,
 ) -> EvaluationResult:
     started = time.perf_counter()
     session = uow.session
     ids = list(project_ids) if project_ids is not None else await areas.project_ids(uow)
-    result = EvaluationResult(evaluation_id=str(uuid.uuid4()), as_of=as_of, projects=len(ids))
+    result = EvaluationResult(
+        evaluation_id=str(uuid.uuid4()), as_of=as_of, projects=len(ids), preview=preview
+    )
     full = project_ids is None
     # Chunk by chunk, and only the project rows and the pacing outlive a chunk: holding every
     # project's facts at once (~1.8M reports at province scale) made the garbage collector's
@@ -400,6 +415,13 @@ async def _evaluate(
                 item = outcome.item
                 by_id[item.project.project_id] = item.project
                 desired.extend(outcome.alerts)
+                if preview:
+                    result.would_fire.extend(
+                        (item.project, a)
+                        for a in outcome.alerts
+                        if a.severity is not Severity.GREEN
+                    )
+                    continue
                 _milestone_signals(
                     uow, areas, item, as_of, settings.rules.r17.milestone_days, statuses
                 )
@@ -407,12 +429,14 @@ async def _evaluate(
                     pacing.append((item.project.park, outcome.pacing))
     finally:
         await ahead.drop()  # a failed chunk's rollback must not meet the next chunk's read
-    await areas.set_milestone_statuses(uow, statuses)
     firing = {
         a.alert_key: a
         for start in range(0, len(ids), CHUNK)
         for a in await repository.firing_for(session, ids[start : start + CHUNK])
     }
+    if preview:
+        return _previewed(result, desired, firing)
+    await areas.set_milestone_statuses(uow, statuses)
     writes = Writes()
     for change in reconcile(desired, {k: a.severity for k, a in firing.items()}):
         _apply(uow, areas, change, firing.get(change.key), by_id, as_of, result, writes)
@@ -500,6 +524,21 @@ class Writes:
 
     new: list[dict[str, object]] = field(default_factory=list)
     updates: list[dict[str, object]] = field(default_factory=list)
+
+
+def _previewed(
+    result: EvaluationResult, desired: list[DesiredAlert], firing: dict[str, Alert]
+) -> EvaluationResult:
+    """The changes an evaluation would make, counted by kind, and nothing else."""
+    for change in reconcile(desired, {k: a.severity for k, a in firing.items()}):
+        if change.action is Action.RAISE:
+            result.raised.append(change.key)
+        elif change.action is Action.UPDATE:
+            result.updated.append(change.key)
+        elif change.action is Action.RESOLVE:
+            result.resolved.append(change.key)
+    result.firing = len(result.would_fire)
+    return result
 
 
 def _apply(

@@ -45,7 +45,7 @@ from bench.common import (
 )
 from sanpi.client.demo.generator import DemoDataset, periods_by_key, province, province_parks
 from sanpi.client.demo.loader import province_sheet
-from sanpi.events import ReportPeriodKind, encoded_headers
+from sanpi.events import IssueCategory, IssueTerm, ReportPeriodKind, encoded_headers
 from sanpi.events.xun import ReportPeriod, last_completed, period_of, periods_between
 from sanpi.kit import Role, SystemClock, issue_token, utcnow
 from sanpi.kit.app import Runtime
@@ -54,8 +54,9 @@ from sanpi.kit.dedup import ProcessedEvent
 from sanpi.kit.outbox import OutboxMessage
 from sanpi.kit.settings import DEV_JWT_SECRET
 from sanpi.milestone.app import create_app as milestone_app
+from sanpi.milestone.assigned.terms import deadlines as issue_deadlines
 from sanpi.milestone.consumers import build_handlers as milestone_handlers
-from sanpi.milestone.settings import MilestoneSettings
+from sanpi.milestone.settings import MilestoneSettings, R12Thresholds
 from sanpi.registry.app import create_app as registry_app
 from sanpi.registry.settings import RegistrySettings
 
@@ -83,6 +84,8 @@ SEED_CHUNK = 10_000
 # docs/domain.md#district-demo noise, as the demo's progress generator uses it: 2 % of reports missing, 8 % late.
 MISSING_SHARE = 0.02
 LATE_SHARE = 0.08
+# One project in this many has an assigned issue open (R12's facts: 2,500 at 20,000 projects).
+ISSUE_EVERY = 8
 
 
 # The parts of the bench, in order; the registry part always runs (the replay replays its events).
@@ -491,6 +494,42 @@ class Seeder:
                     "updated_at": self.now,
                 }
 
+    def issues(self) -> Iterator[dict[str, Any]]:
+        """An assigned issue (交办事项) for one project in ISSUE_EVERY, raised 0–40 days before
+        the data set's day: R12 reads them, and a third or so are past their due day."""
+        rng = random.Random(self.data.seed + 12)
+        cfg = R12Thresholds()
+        for i, p in enumerate(self.data.projects):
+            if i % ISSUE_EVERY:
+                continue
+            raised = self.as_of - dt.timedelta(days=rng.randrange(41))
+            term = IssueTerm.MAJOR if rng.random() < 0.2 else IssueTerm.ROUTINE
+            due = issue_deadlines(raised, term, cfg)
+            answered = raised + dt.timedelta(days=2) if rng.random() < 0.7 else None
+            yield {
+                "id": str(uuid.uuid4()),
+                "project_id": self.data.project_id(p.key),
+                "category": rng.choice(list(IssueCategory)).value,
+                "description": "电力接入方案未批复",
+                "assigned_unit": "区供电公司",
+                "term": term.value,
+                "raised_by": "bench",
+                "raised_on": raised,
+                "feedback_due_on": due.feedback_due_on,
+                "feedback_red_on": due.feedback_red_on,
+                "due_on": due.due_on,
+                "red_on": due.red_on,
+                "status": "IN_PROGRESS" if answered else "OPEN",
+                "first_feedback_on": answered,
+                "closed_on": None,
+                "closed_by": None,
+                "closing_note": None,
+                "evidence": [],
+                "recorded_by": "bench",
+                "created_at": self.now,
+                "updated_at": self.now,
+            }
+
 
 async def seed(runtime: Runtime, seeder: Seeder) -> dict[str, int]:
     """Bulk inserts (executemany in chunks, one transaction per table): no ORM, no HTTP."""
@@ -501,6 +540,7 @@ async def seed(runtime: Runtime, seeder: Seeder) -> dict[str, int]:
         "milestone_node": seeder.milestones,
         "investment_plan": seeder.plans,
         "progress_report": seeder.reports,
+        "assigned_issue": seeder.issues,
     }
     for name, rows in sources.items():
         counts[name] = 0

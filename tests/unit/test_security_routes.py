@@ -82,6 +82,7 @@ class Ctx:
     evidence: dict[str, str] = field(default_factory=dict)
     supervision: dict[str, str] = field(default_factory=dict)  # a 督办 item per park
     contact: str = ""
+    issue: dict[str, str] = field(default_factory=dict)  # a 交办事项 per park
 
     def owned(self) -> list[str]:
         """Ids a stranger must never see."""
@@ -185,6 +186,21 @@ async def photos(world: World) -> Ctx:
             files={"file": ("site.jpg", jpeg(), "image/jpeg")},
         )
         ctx.evidence[park] = uploaded["id"]
+    return ctx
+
+
+async def issues(world: World) -> Ctx:
+    """A project in each park with an assigned issue (交办事项) open."""
+    ctx = await projects(world)
+    for park, pid in ctx.project.items():
+        raised = await as_admin(
+            world,
+            "milestone",
+            "POST",
+            f"/v1/projects/{pid}/issues",
+            json={"category": "POWER", "description": "电力接入", "assigned_unit": "区供电公司"},
+        )
+        ctx.issue[park] = raised["id"]
     return ctx
 
 
@@ -317,6 +333,7 @@ def fill(ctx: Ctx, park: str) -> dict[str, Any]:
         "item_id": ctx.item,
         "contact_id": ctx.contact,
         "evidence_id": ctx.evidence.get(park, "none"),
+        "issue_id": ctx.issue.get(park, "none"),
     }
 
 
@@ -538,6 +555,45 @@ TABLE: list[Route] = [
     ),
     Route("milestone", "POST", f"{P}/evidence", W, photo, projects, ok=201, foreign=403),
     Route("milestone", "GET", f"{P}/evidence", Access.READ, get(f"{P}/evidence"), photos),
+    Route(
+        "milestone",
+        "POST",
+        f"{P}/issues",
+        W,
+        post(f"{P}/issues", {"description": "用地手续", "assigned_unit": "区自然资源局"}),
+        projects,
+        ok=201,
+        foreign=403,
+    ),
+    Route("milestone", "GET", f"{P}/issues", Access.READ, get(f"{P}/issues"), projects),
+    Route("milestone", "GET", "/v1/issues", Access.READ, get("/v1/issues")),
+    Route(
+        "milestone",
+        "GET",
+        "/v1/issues/{issue_id}",
+        Access.READ,
+        get("/v1/issues/{issue_id}"),
+        issues,
+    ),
+    Route(
+        "milestone",
+        "POST",
+        "/v1/issues/{issue_id}/feedback",
+        W,
+        post("/v1/issues/{issue_id}/feedback", {"text": "已协调"}),
+        issues,
+        ok=201,
+        foreign=403,
+    ),
+    Route(
+        "milestone",
+        "POST",
+        "/v1/issues/{issue_id}/close",
+        W,
+        post("/v1/issues/{issue_id}/close", {"evidence": ["https://oa.example.cn/批复.pdf"]}),
+        issues,
+        foreign=403,
+    ),
     Route(
         "milestone",
         "GET",

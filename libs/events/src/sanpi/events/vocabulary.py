@@ -225,4 +225,40 @@ class AlertRule(StrEnum):
 
 # The four park operation centres of 郑州高新区 (seed 004). Deployments for other districts
 # configure their own list in the registry's settings.
+class IssueCategory(StrEnum):
+    """What a 交办事项 (assigned issue) is about (docs/assigned-issues.md)."""
+
+    LAND = "LAND"  # 用地手续
+    APPROVAL = "APPROVAL"  # 审批手续
+    FUNDING = "FUNDING"  # 资金
+    POWER = "POWER"  # 电力接入
+    DEMOLITION = "DEMOLITION"  # 征迁
+    OTHER = "OTHER"  # 其他
+
+
+ISSUE_CATEGORY_LABELS: dict[IssueCategory, str] = {
+    IssueCategory.LAND: "用地手续",
+    IssueCategory.APPROVAL: "审批手续",
+    IssueCategory.FUNDING: "资金",
+    IssueCategory.POWER: "电力接入",
+    IssueCategory.DEMOLITION: "征迁",
+    IssueCategory.OTHER: "其他",
+}
+
+
+class IssueTerm(StrEnum):
+    """The 13710 term of an assigned issue: routine issues 7 working days, major ones 1 month."""
+
+    ROUTINE = "ROUTINE"  # 一般事项
+    MAJOR = "MAJOR"  # 重大事项
+
+
+class IssueStatus(StrEnum):
+    """OPEN when assigned, IN_PROGRESS once the unit gave feedback, CLOSED when 销号."""
+
+    OPEN = "OPEN"
+    IN_PROGRESS = "IN_PROGRESS"
+    CLOSED = "CLOSED"
+
+
 ZHENGZHOU_HIGH_TECH_PARKS: tuple[str, ...] = ("梧桐", "双桥", "石佛", "枫杨")

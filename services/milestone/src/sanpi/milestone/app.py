@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from sanpi.events import Topic
 from sanpi.kit import Clock, ServiceSpec, SystemClock, create_service_app
+from sanpi.milestone.assigned.endpoints import router as assigned_router
 from sanpi.milestone.bulletins.endpoints import router as bulletins_router
 from sanpi.milestone.consumers import CONSUMED_TOPICS, build_handlers
 from sanpi.milestone.evidence.endpoints import files_router as evidence_files_router
@@ -44,6 +45,7 @@ def create_app(settings: MilestoneSettings | None = None, clock: Clock | None = 
                 summaries_router,
                 bulletins_router,
                 report_sheets_router,
+                assigned_router,
             ],
             migrations=MIGRATIONS,
             produces=[Topic.MILESTONES, Topic.ALERTS],

@@ -13,6 +13,10 @@ from typing import Any
 
 from sanpi.events import MilestoneKind, ProjectMasterData
 from sanpi.kit import Clock, FieldProblem, InvalidInput, Principal, Runtime, UnitOfWork, today
+from sanpi.kit.messages import Lang
+from sanpi.milestone.assigned import service as assigned
+from sanpi.milestone.assigned.models import AssignedIssue, IssueFeedback
+from sanpi.milestone.assigned.schemas import FeedbackCreate, IssueClose, IssueCreate
 from sanpi.milestone.judged import JUDGED
 from sanpi.milestone.lifecycle import service as lifecycle
 from sanpi.milestone.lifecycle.models import TrackedProject
@@ -156,6 +160,83 @@ async def approve_baseline(
     project = await lifecycle.get(uow, project_id)
     await milestones.approve_baseline(uow, project=project, body=body, principal=principal)
     ctx.reevaluate(uow, project_id)
+
+
+# --- assigned issues (交办事项) ---------------------------------------------------------------------
+
+
+async def raise_issue(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    project_id: str,
+    body: IssueCreate,
+    principal: Principal,
+    lang: Lang,
+) -> AssignedIssue:
+    """An issue assigned to a responsible unit, then the project's rules (R12)."""
+    project = await lifecycle.get(uow, project_id)
+    row = await assigned.raise_issue(
+        uow,
+        project=project,
+        body=body,
+        principal=principal,
+        today=today(ctx.clock),
+        cfg=ctx.settings.rules.r12,
+        lang=lang,
+    )
+    ctx.reevaluate(uow, project_id)
+    return row
+
+
+async def add_issue_feedback(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    issue_id: str,
+    body: FeedbackCreate,
+    principal: Principal,
+    lang: Lang,
+) -> tuple[AssignedIssue, IssueFeedback]:
+    """Feedback on an open issue (the first stops its feedback clock), then the project's rules."""
+    row = await assigned.get(uow, issue_id)
+    project = await lifecycle.get(uow, row.project_id)
+    entry = await assigned.add_feedback(
+        uow,
+        project=project,
+        row=row,
+        body=body,
+        principal=principal,
+        today=today(ctx.clock),
+        lang=lang,
+    )
+    ctx.reevaluate(uow, row.project_id)
+    return row, entry
+
+
+async def close_issue(
+    uow: UnitOfWork,
+    ctx: Context,
+    *,
+    issue_id: str,
+    body: IssueClose,
+    principal: Principal,
+    lang: Lang,
+) -> AssignedIssue:
+    """销号 with evidence, then the project's rules (its R12 alert resolves)."""
+    row = await assigned.get(uow, issue_id)
+    project = await lifecycle.get(uow, row.project_id)
+    await assigned.close(
+        uow,
+        project=project,
+        row=row,
+        body=body,
+        principal=principal,
+        today=today(ctx.clock),
+        lang=lang,
+    )
+    ctx.reevaluate(uow, row.project_id)
+    return row
 
 
 # --- the lifecycle --------------------------------------------------------------------------------

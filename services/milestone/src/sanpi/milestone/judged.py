@@ -14,6 +14,7 @@ from sanpi.events import EventData, Stage
 from sanpi.kit import Reading, UnitOfWork
 from sanpi.kit.named_rows import NamedRow
 from sanpi.kit.unit_of_work import session_of
+from sanpi.milestone.assigned import repository as assigned
 from sanpi.milestone.evidence import repository as evidence
 from sanpi.milestone.lifecycle import repository as projects
 from sanpi.milestone.lifecycle.models import TrackedProject
@@ -52,6 +53,9 @@ class JudgedAreas:
         self, tx: Reading, project_ids: Sequence[str], since: dt.date
     ) -> list[Any]:
         return await evidence.findings_for(session_of(tx), project_ids, since)
+
+    async def open_issues(self, tx: Reading, project_ids: Sequence[str], day: dt.date) -> list[Any]:
+        return await assigned.open_for_rules(tx, project_ids, day)
 
     async def set_milestone_statuses(
         self, uow: UnitOfWork, changes: Sequence[dict[str, Any]]

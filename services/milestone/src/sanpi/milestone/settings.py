@@ -77,6 +77,16 @@ class R11Thresholds(BaseModel):
     red_without_resume_plan: int = 31
 
 
+class R12Thresholds(BaseModel):
+    """交办事项 (assigned issues) by the 13710 rule: feedback within 3 working days, a routine
+    issue solved within 7 working days, a major one within a month; red at twice the time."""
+
+    feedback_working_days: int = 3
+    routine_working_days: int = 7
+    major_months: int = 1
+    red_multiple: int = 2
+
+
 class R16Thresholds(BaseModel):
     """Data quality: count of problems (downward corrections, physical % falling, completed >
     total, a milestone whose photos were not taken on its day)."""
@@ -110,6 +120,7 @@ class RuleSettings(BaseModel):
     r09: R09Thresholds = Field(default_factory=R09Thresholds)
     r10: R10Thresholds = Field(default_factory=R10Thresholds)
     r11: R11Thresholds = Field(default_factory=R11Thresholds)
+    r12: R12Thresholds = Field(default_factory=R12Thresholds)
     r16: R16Thresholds = Field(default_factory=R16Thresholds)
     r17: R17Thresholds = Field(default_factory=R17Thresholds)
     r18: R18Thresholds = Field(default_factory=R18Thresholds)

@@ -9,6 +9,7 @@ import typer
 from sanpi.client.cli import (
     demo,
     evidence,
+    issues,
     milestones,
     notifications,
     periods,
@@ -33,6 +34,7 @@ app.command("subscribe")(notifications.subscribe)
 app.add_typer(milestones.stage_app, name="stage")
 app.add_typer(progress.app, name="progress")
 app.add_typer(evidence.app, name="evidence")
+app.add_typer(issues.app, name="issues")
 app.command("evaluate")(progress.evaluate)
 app.command("traffic-lights")(progress.lights)
 app.command("bulletin")(progress.bulletin)

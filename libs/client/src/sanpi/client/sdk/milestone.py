@@ -85,6 +85,28 @@ class MilestoneApi:
     def timeline(self, project_id: str, **params: Any) -> dict[str, Any]:
         return self._call("GET", f"/projects/{project_id}/timeline", params=params)
 
+    # --- assigned issues (交办事项) -------------------------------------------------------------
+
+    def raise_issue(self, project_id: str, issue: dict[str, Any]) -> dict[str, Any]:
+        """Assigns a problem to a responsible unit: {category, description, assigned_unit,
+        term ROUTINE|MAJOR, raised_by?, raised_on?, due_on?}; the answer holds its deadlines."""
+        return self._call("POST", f"/projects/{project_id}/issues", json=issue)
+
+    def issues(self, project_id: str | None = None, **filters: Any) -> dict[str, Any]:
+        """One page of assigned issues (filters: unit, open, overdue, limit, cursor)."""
+        path = f"/projects/{project_id}/issues" if project_id else "/issues"
+        return self._call("GET", path, params=filters)
+
+    def issue(self, issue_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/issues/{issue_id}")
+
+    def issue_feedback(self, issue_id: str, text: str) -> dict[str, Any]:
+        return self._call("POST", f"/issues/{issue_id}/feedback", json={"text": text})
+
+    def close_issue(self, issue_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """销号: {evidence: [uri, …], closed_on?, note?}."""
+        return self._call("POST", f"/issues/{issue_id}/close", json=body)
+
     # --- progress ---------------------------------------------------------------------------
 
     def report_progress(

@@ -3,6 +3,9 @@
 from sanpi.events.models.alerts import AlertEvent, AlertRaised, AlertResolved, AlertUpdated
 from sanpi.events.models.base import ProjectEvent
 from sanpi.events.models.milestones import (
+    AssignedIssueClosed,
+    AssignedIssueFeedbackAdded,
+    AssignedIssueRaised,
     EvidencePhoto,
     MilestoneAchieved,
     MilestoneDueSoon,
@@ -42,6 +45,9 @@ __all__ = [
     "AlertRaised",
     "AlertResolved",
     "AlertUpdated",
+    "AssignedIssueClosed",
+    "AssignedIssueFeedbackAdded",
+    "AssignedIssueRaised",
     "EnterpriseInfo",
     "EvidencePhoto",
     "MilestoneAchieved",

@@ -1,4 +1,5 @@
-"""Events of the milestone service, on sanpi.milestones: stages, milestones, progress reports."""
+"""Events of the milestone service, on sanpi.milestones: stages, milestones, progress reports,
+assigned issues (交办事项)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ from pydantic import BaseModel, Field
 from sanpi.events.catalog import event_type
 from sanpi.events.models.base import ProjectEvent
 from sanpi.events.topics import Topic
-from sanpi.events.vocabulary import MilestoneKind, ReportPeriodKind, Stage
+from sanpi.events.vocabulary import (
+    IssueCategory,
+    IssueTerm,
+    MilestoneKind,
+    ReportPeriodKind,
+    Stage,
+)
 
 
 @event_type("sanpi.project.stage_changed.v1", topic=Topic.MILESTONES)
@@ -108,3 +115,49 @@ class ProgressReported(ProjectEvent):
     late: bool = False
     correction: bool = False
     reported_by: str
+
+
+# --- 交办事项 (assigned issues): raised, answered by the responsible unit, closed (销号) ----------
+
+
+@event_type("sanpi.assigned_issue.raised.v1", topic=Topic.MILESTONES)
+class AssignedIssueRaised(ProjectEvent):
+    """A problem of a project was assigned to a responsible unit (交办), with its 13710 deadlines."""
+
+    issue_id: str
+    category: IssueCategory
+    description: str = Field(description="the problem, in the raiser's words")
+    responsible_unit: str = Field(description="责任单位")
+    term: IssueTerm = Field(description="ROUTINE: 7 working days; MAJOR: 1 month")
+    raised_by: str = Field(description="who raised it (a person or a meeting)")
+    raised_on: dt.date
+    feedback_due_on: dt.date = Field(description="first feedback due (3 working days)")
+    due_on: dt.date = Field(description="to be solved by this day (R12 yellow after it)")
+    red_on: dt.date = Field(description="twice the allowed time: R12 red after this day")
+    recorded_by: str
+
+
+@event_type("sanpi.assigned_issue.feedback_added.v1", topic=Topic.MILESTONES)
+class AssignedIssueFeedbackAdded(ProjectEvent):
+    """The responsible unit (or anyone following the issue) reported on it (反馈)."""
+
+    issue_id: str
+    feedback_id: str
+    text: str
+    by: str
+    at: dt.datetime
+    first: bool = Field(description="the issue's first feedback (the 3-working-day clock stops)")
+
+
+@event_type("sanpi.assigned_issue.closed.v1", topic=Topic.MILESTONES)
+class AssignedIssueClosed(ProjectEvent):
+    """The issue was solved and closed out (销号), with evidence; R12 falls silent on it."""
+
+    issue_id: str
+    closed_on: dt.date
+    closed_by: str
+    evidence: list[str] = Field(description="URIs of the proof (a permit, a photo, a letter)")
+    note: str | None = None
+    days_overdue: int = Field(
+        ge=0, description="days past due_on when closed (0: on time), for the monthly bulletin"
+    )

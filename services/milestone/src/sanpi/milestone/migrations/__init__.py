@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from sanpi.kit.migrations import Migrations
+from sanpi.milestone.assigned.models import AssignedIssue, IssueFeedback
 from sanpi.milestone.evidence.models import EvidenceFile, PhotoFinding
 from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
 from sanpi.milestone.nodes.models import Milestone, MilestoneBaseline
@@ -26,5 +27,7 @@ MIGRATIONS = Migrations(
         TimelineEntry,
         EvidenceFile,
         PhotoFinding,
+        AssignedIssue,
+        IssueFeedback,
     ),
 )

@@ -1,6 +1,7 @@
 """What the rules need of the areas they judge: a protocol, so that no rules module imports them.
 
-The rules read each project's stage history, milestones, reports, plan and photo findings, set
+The rules read each project's stage history, milestones, reports, plan, photo findings and open
+assigned issues, set
 the milestones' due status, and record what they decide on the project's timeline. The service
 hands them an `Areas` (milestone/judged.py, through flows.Context), the same object in every
 entry point: the flows, the consumers, the jobs and the rules' own routes.
@@ -53,6 +54,10 @@ class Areas(Protocol):
     ) -> list[Any]:
         """The photo findings of milestones dated on or after `since` (PhotoFact's fields,
         after the project id)."""
+
+    async def open_issues(self, tx: Reading, project_ids: Sequence[str], day: dt.date) -> list[Any]:
+        """The assigned issues raised by `day` and not closed by it (IssueFact's fields, after
+        the project id)."""
 
     async def set_milestone_statuses(
         self, uow: UnitOfWork, changes: Sequence[dict[str, Any]]

@@ -540,6 +540,46 @@ def r11_suspended_too_long(ctx: Context) -> list[DesiredAlert]:
     ]
 
 
+# --- R12 assigned issue (交办事项) overdue ---------------------------------------------------------
+
+
+def r12_issue_overdue(ctx: Context) -> list[DesiredAlert]:
+    """One alert per open issue: yellow after its due day (or its feedback day without any
+    feedback), red after twice the time (docs/domain.md, 13710). A closed issue is not among
+    the facts: silent. The clocks run while the project is suspended: an issue is often why."""
+    day = ctx.as_of
+    alerts = []
+    for issue in ctx.facts.issues:
+        answered = issue.first_feedback_on is not None and issue.first_feedback_on <= day
+        severity: Severity | None = None
+        reasons = []
+        if day > issue.red_on:
+            severity = Severity.RED
+            reasons.append(f"超过办结期限 {issue.due_on} 已达规定时限的两倍")
+        elif day > issue.due_on:
+            severity = Severity.YELLOW
+            reasons.append(f"已过办结期限 {issue.due_on} {(day - issue.due_on).days} 天")
+        if not answered and day > issue.feedback_due_on:
+            late = Severity.RED if day > issue.feedback_red_on else Severity.YELLOW
+            reasons.append(f"反馈期限 {issue.feedback_due_on} 已过，责任单位尚未反馈")
+            if severity is None or SEVERITY_ORDER[late] > SEVERITY_ORDER[severity]:
+                severity = late
+        if severity is None:
+            continue
+        alerts.append(
+            DesiredAlert(
+                ctx.key(AlertRule.R12, issue.issue_id),
+                AlertRule.R12,
+                severity,
+                f"{ctx.facts.name}: 交办事项逾期 ({issue.unit})",
+                "; ".join(reasons),
+                metric_value=float(max((day - issue.due_on).days, 0)),
+                threshold=float((issue.red_on - issue.due_on).days),
+            )
+        )
+    return alerts
+
+
 # --- R16 data quality ---------------------------------------------------------------------------
 
 
@@ -647,6 +687,7 @@ RULES: dict[AlertRule, Callable[[Context], list[DesiredAlert]]] = {
     AlertRule.R09: r09_production_late,
     AlertRule.R10: r10_not_effective,
     AlertRule.R11: r11_suspended_too_long,
+    AlertRule.R12: r12_issue_overdue,
     AlertRule.R16: r16_data_quality,
     AlertRule.R17: r17_deadline_near,
     AlertRule.R18: r18_slip_forecast,

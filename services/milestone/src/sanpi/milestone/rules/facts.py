@@ -113,6 +113,20 @@ class PhotoFact(NamedTuple):
         return f"{self.kind}:{self.label}" if self.label else self.kind
 
 
+class IssueFact(NamedTuple):
+    """An assigned issue (交办事项) open on the day evaluated, with its 13710 deadlines (R12)."""
+
+    issue_id: str
+    category: str
+    unit: str
+    raised_on: dt.date
+    feedback_due_on: dt.date
+    feedback_red_on: dt.date
+    due_on: dt.date
+    red_on: dt.date
+    first_feedback_on: dt.date | None
+
+
 @dataclass(frozen=True)
 class PlanFact:
     year: int
@@ -163,6 +177,8 @@ class ProjectFacts:
     earlier_highest_cum: int | None = None
     # Photo findings of milestones dated within R16's window at least (the service loads those).
     photos: tuple[PhotoFact, ...] = ()
+    # The assigned issues raised by the day evaluated and not closed by it (the service loads those).
+    issues: tuple[IssueFact, ...] = ()
 
     def __post_init__(self) -> None:
         # In period order once, here: five rules read the reports in that order per project.

@@ -48,6 +48,7 @@ from sanpi.milestone.rules.evaluation import (
 )
 from sanpi.milestone.rules.facts import (
     Earlier,
+    IssueFact,
     MilestoneFact,
     PhotoFact,
     PlanFact,
@@ -108,6 +109,7 @@ def facts_of(
     reports_from: dt.date | None = None,
     earlier: Earlier | None = None,
     photos: Sequence[PhotoFact] = (),
+    issues: Sequence[IssueFact] = (),
 ) -> ProjectFacts:
     """The pure rules' view of one project, from its rows (its reports already as facts; with
     `earlier`, those of periods ending on or after `reports_from`)."""
@@ -143,6 +145,7 @@ def facts_of(
         ),
         earlier_highest_cum=earlier.highest_cum if earlier is not None else None,
         photos=tuple(photos),
+        issues=tuple(issues),
         plans=tuple(
             PlanFact(
                 p.year,
@@ -261,6 +264,8 @@ async def load(
     plan_rows = await areas.plans(tx, ids, as_of.year)
     # R16's photo findings: of milestones dated within its window (ahead.since is its start).
     photo_rows = await areas.photo_findings(tx, ids, ahead.since)
+    # R12's assigned issues open on the day (few rows: most projects have none open).
+    issue_rows = await areas.open_issues(tx, ids, as_of)
     if next_ids:
         await ahead.start(next_ids)
     history = by_project(changes)
@@ -270,6 +275,9 @@ async def load(
     photos: dict[str, list[PhotoFact]] = defaultdict(list)
     for pid, *finding in photo_rows:
         photos[pid].append(PhotoFact(*finding))
+    issues: dict[str, list[IssueFact]] = defaultdict(list)
+    for pid, *issue in issue_rows:
+        issues[pid].append(IssueFact(*issue))
     out: list[Loaded] = []
     for project in rows:
         pid = project.project_id
@@ -283,6 +291,7 @@ async def load(
             ahead.since,
             earlier.get(pid),
             photos.get(pid, ()),
+            issues.get(pid, ()),
         )
         out.append(Loaded(project, facts, mine))
     return out

@@ -1,7 +1,7 @@
 """Assigned issues (交办事项) with their 13710 deadlines, and their feedback entries (issue 23).
 
 Revision ID: 579863cdb400
-Revises: 6b1d0e2c9a57
+Revises: 9d3f6a1c7e22
 Create Date: 2026-12-06 17:07:07.583505
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from sanpi.kit.db import UTCDateTime
 
 revision: str = "579863cdb400"
-down_revision: str | Sequence[str] | None = "6b1d0e2c9a57"
+down_revision: str | Sequence[str] | None = "9d3f6a1c7e22"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

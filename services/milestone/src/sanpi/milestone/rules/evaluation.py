@@ -252,10 +252,10 @@ def r03_funds_low(ctx: Context) -> list[DesiredAlert]:
         return ctx.missing(AlertRule.R03)
     if day < add_months(signed, cfg.yellow_months):
         return []
-    report = facts.funds_arrived_by(day)
-    if report is None or report.funds_arrived is None:
+    found = _funds_share(facts, day, amount)
+    if found is None:
         return ctx.missing(AlertRule.R03)
-    share = report.funds_arrived / amount
+    report, share = found
     if share >= cfg.min_share:
         return []
     red = day >= add_months(signed, cfg.red_months)
@@ -272,6 +272,14 @@ def r03_funds_low(ctx: Context) -> list[DesiredAlert]:
             threshold=cfg.min_share * 100,
         )
     ]
+
+
+def _funds_share(facts: ProjectFacts, day: dt.date, amount: int) -> tuple[ReportFact, float] | None:
+    """The latest report giving the funds arrived by `day`, and their share of `amount`."""
+    report = facts.funds_arrived_by(day)
+    if report is None or report.funds_arrived is None:
+        return None
+    return report, report.funds_arrived / amount
 
 
 # --- R04 investment behind 序时进度 --------------------------------------------------------------
@@ -708,12 +716,10 @@ def _funding_failed(ctx: Context) -> str | None:
     amount, signed = facts.contract_amount, facts.signed_date
     if not amount or signed is None or day < add_months(signed, cfg.funding_failed_months):
         return None
-    report = facts.funds_arrived_by(day)
-    if report is None or report.funds_arrived is None:
+    found = _funds_share(facts, day, amount)
+    if found is None or found[1] >= ctx.rules.r03.min_share:
         return None
-    share = report.funds_arrived / amount
-    if share >= ctx.rules.r03.min_share:
-        return None
+    report, share = found
     return (
         f"签约满 {cfg.funding_failed_months} 个月到位资金仅 {report.funds_arrived} 万元 "
         f"(签约额的 {share:.1%}), 投资方资金未落实"

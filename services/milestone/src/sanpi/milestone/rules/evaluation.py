@@ -188,7 +188,7 @@ def r01_no_fulfilment(ctx: Context) -> list[DesiredAlert]:
             AlertRule.R01,
             severity,
             f"{facts.name}: 签约未履约",
-            f"{facts.signed_date} 签约, {days} 天无履约记录 (注册公司、土地、资金均未登记)",
+            f"{facts.signed_date} 签约, {days} 天无履约记录 (未登记履约, 也未取得土地、规划许可或施工许可)",
             metric_value=float(days),
             threshold=float(cfg.red_days if severity is Severity.RED else cfg.yellow_days),
         )

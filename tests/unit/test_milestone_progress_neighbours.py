@@ -117,7 +117,9 @@ async def test_a_correction_replaces_the_report_in_place_and_marks_a_lowering(
         assert len(listed) == 4
         async with ms.runtime.db.read() as session:
             rows = (await repository.report_facts(session, ["p1"])).rows
-        assert [(key, cum, bool(lowered)) for _pid, key, cum, _ytd, _pct, _on, lowered in rows] == [
+        assert [
+            (key, cum, bool(lowered)) for _pid, key, cum, _ytd, _pct, _on, lowered, _funds in rows
+        ] == [
             ("2023-05-X2", 15_000, False),
             ("2023-05-X3", 14_000, True),
             ("2023-06-X1", 16_500, False),

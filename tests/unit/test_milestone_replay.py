@@ -290,7 +290,7 @@ async def test_a_consumer_catching_up_evaluates_each_project_once_when_it_has_ca
         for batch in batches:
             await per_batch.runtime.consumer.process_many(batch)
         expected = await firing(per_batch)
-    assert len(expected) == 16  # R02 of the 24, less the 8 cancelled
+    assert len(expected) == 32  # R01 and R02 of the 24, less the 8 cancelled
     url = await another_database()
     async with milestone_service(tmp_path / "caught-up", today, database_url=url, **options) as svc:
         consumer = svc.runtime.consumer

@@ -232,7 +232,9 @@ def test_r04_judges_a_monthly_plan_per_xun_and_not_before_the_start() -> None:
     assert by_xun[6:9] == (1000, 1000, 1000)
     assert sum(by_xun) == 12_000
     signed = project(plans=(plan,))
-    assert alerts(signed, D(2023, 4, 5)) == {}, "not started: R02's business, not R04's"
+    assert not [k for k in alerts(signed, D(2023, 4, 5)) if k.startswith("R04")], (
+        "not started: R02's business, not R04's"
+    )
     on_plan = started(D(2023, 3, 1), plans=(plan,), reports=(report("2023-03-X3", 3000),))
     assert severity(on_plan, D(2023, 4, 3), "R04:p1:XUN") is None  # 3000 of 3000 by March X3
 

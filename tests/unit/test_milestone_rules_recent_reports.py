@@ -55,7 +55,9 @@ async def test_recent_reports_and_the_highest_older_figures(tmp_path: Path) -> N
     assert {r[1] for r in recent} == {"2023-08", "2023-09", "2023-10"}
     assert {found.day(r[5]) for r in recent if r[0] == "p1"} == {D(2023, 11, 3)}
     # p1 before August: 0, 1, 2, 3, 4 (July), i.e. 4,000 and 40 %; p2: 7 and no progress figure.
-    assert sorted((pid, cum, pct) for pid, key, cum, _, pct, _, _ in found.rows if key is None) == [
+    assert sorted(
+        (pid, cum, pct) for pid, key, cum, _, pct, _, _, _ in found.rows if key is None
+    ) == [
         ("p1", 4_000, 40.0),
         ("p2", 7, None),
     ]

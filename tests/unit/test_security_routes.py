@@ -625,6 +625,7 @@ TABLE: list[Route] = [
     ),
     Route("milestone", "GET", f"{P}/timeline", Access.READ, get(f"{P}/timeline"), projects),
     Route("milestone", "GET", "/v1/alerts", Access.READ, get("/v1/alerts")),
+    Route("milestone", "GET", "/v1/rules", Access.READ, get("/v1/rules")),
     Route("milestone", "GET", "/v1/traffic-lights", Access.READ, get("/v1/traffic-lights")),
     Route("milestone", "GET", "/v1/project-summaries", Access.READ, get("/v1/project-summaries")),
     Route(

@@ -13,6 +13,14 @@ from pydantic_settings import SettingsConfigDict
 from sanpi.kit import Runtime, ServiceSettings
 
 
+class R01Thresholds(BaseModel):
+    """Signed, no 履约 evidence, in days since signing (Anqing's 2–3-month checks of land and
+    capital; "more than 60 days" is 61 days or more)."""
+
+    yellow_days: int = 61
+    red_days: int = 91
+
+
 class R02Thresholds(BaseModel):
     """Signed but not started (docs/domain.md#the-rule-book R02, Yinchuan practice)."""
 
@@ -22,6 +30,16 @@ class R02Thresholds(BaseModel):
     red_months_after_planned_start: int = 3
     # ... or 180 days since signing ("signed = can start within the year").
     red_days_since_signing: int = 180
+
+
+class R03Thresholds(BaseModel):
+    """Funds arrival low (资金到位率, projects with a contract amount): the latest reported funds
+    arrived below this share of the contract amount, this many months after signing (Anqing:
+    25 % within 3 months)."""
+
+    min_share: float = 0.25
+    yellow_months: int = 3
+    red_months: int = 6
 
 
 class R04Thresholds(BaseModel):
@@ -51,6 +69,14 @@ class R07Thresholds(BaseModel):
 
     yellow_missed: int = 1
     red_missed: int = 2
+
+
+class R08Thresholds(BaseModel):
+    """Started but not in statistics (入库纳统, the IN_STATISTICS milestone): more than this many
+    months after the start (Yinchuan)."""
+
+    yellow_months: int = 1
+    red_months: int = 2
 
 
 class R09Thresholds(BaseModel):
@@ -87,6 +113,16 @@ class R12Thresholds(BaseModel):
     red_multiple: int = 2
 
 
+class R13Thresholds(BaseModel):
+    """Cancellation candidate (清理): R02 red for more than this many months, or the investor's
+    funding failed. Red only, and never a cancellation: the registry cancels, people decide."""
+
+    r02_red_months: int = 12
+    # The investor's funding failed: funds arrived still below R03's share (25 %) this many
+    # months after signing (sanpi reads it from the reports; nobody has to declare it).
+    funding_failed_months: int = 12
+
+
 class R16Thresholds(BaseModel):
     """Data quality: count of problems (downward corrections, physical % falling, completed >
     total, a milestone whose photos were not taken on its day)."""
@@ -112,15 +148,19 @@ class R18Thresholds(BaseModel):
 
 
 class RuleSettings(BaseModel):
+    r01: R01Thresholds = Field(default_factory=R01Thresholds)
     r02: R02Thresholds = Field(default_factory=R02Thresholds)
+    r03: R03Thresholds = Field(default_factory=R03Thresholds)
     r04: R04Thresholds = Field(default_factory=R04Thresholds)
     r05: R05Thresholds = Field(default_factory=R05Thresholds)
     r06: R06Thresholds = Field(default_factory=R06Thresholds)
     r07: R07Thresholds = Field(default_factory=R07Thresholds)
+    r08: R08Thresholds = Field(default_factory=R08Thresholds)
     r09: R09Thresholds = Field(default_factory=R09Thresholds)
     r10: R10Thresholds = Field(default_factory=R10Thresholds)
     r11: R11Thresholds = Field(default_factory=R11Thresholds)
     r12: R12Thresholds = Field(default_factory=R12Thresholds)
+    r13: R13Thresholds = Field(default_factory=R13Thresholds)
     r16: R16Thresholds = Field(default_factory=R16Thresholds)
     r17: R17Thresholds = Field(default_factory=R17Thresholds)
     r18: R18Thresholds = Field(default_factory=R18Thresholds)

@@ -14,6 +14,7 @@ from sanpi.events import (
     MilestoneKind,
     MilestoneReplanned,
     ProjectMasterData,
+    Stage,
 )
 from sanpi.kit import Conflict, FieldProblem, InvalidInput, Principal, Reading, UnitOfWork, utcnow
 from sanpi.milestone.evidence import service as evidence_files
@@ -123,6 +124,31 @@ def _forecast(
     )
 
 
+# A project enters the investment statistics (入库纳统) once it has started: not before.
+_NOT_STARTED = frozenset({Stage.SIGNED, Stage.FULFILLING})
+
+
+def _statistics_problems(project: TrackedProject, date: dt.date) -> list[FieldProblem]:
+    """Why an IN_STATISTICS milestone cannot be recorded (R08 watches it): before the start."""
+    before = project.resume_to if project.stage is Stage.SUSPENDED else project.stage
+    if before in _NOT_STARTED:
+        return [
+            FieldProblem(
+                "kind",
+                f"入库纳统只能在开工后登记, 项目尚未开工 ({before}): "
+                "IN_STATISTICS needs a started project",
+            )
+        ]
+    if project.stage is Stage.UNDER_CONSTRUCTION and date < project.stage_since:
+        return [
+            FieldProblem(
+                "date",
+                f"早于开工日期 {project.stage_since}: is before the start ({project.stage_since})",
+            )
+        ]
+    return []
+
+
 @dataclass(frozen=True)
 class Recorded:
     """A recorded milestone, and the warnings about the photos it cites."""
@@ -161,6 +187,8 @@ async def record(
     problems = []
     if body.date > today:
         problems.append(FieldProblem("date", f"is after today ({today})"))
+    if body.kind is MilestoneKind.IN_STATISTICS:
+        problems.extend(_statistics_problems(project, body.date))
     evidence = body.evidence_items()
     for i, item in enumerate(evidence):
         if item.taken_at is not None and item.taken_at > today:

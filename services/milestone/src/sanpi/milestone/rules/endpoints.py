@@ -24,6 +24,8 @@ from sanpi.kit.clock import in_campaign
 from sanpi.milestone import flows
 from sanpi.milestone.flows import Context
 from sanpi.milestone.rules import service
+from sanpi.milestone.rules.catalogue import CATALOGUE
+from sanpi.milestone.rules.evaluation import RULES
 from sanpi.milestone.rules.models import AlertState
 from sanpi.milestone.rules.schemas import (
     AlertPublic,
@@ -32,8 +34,11 @@ from sanpi.milestone.rules.schemas import (
     ParkLightPublic,
     PreviewAlertPublic,
     ProjectionPublic,
+    RuleCatalogue,
+    RulePublic,
     TrafficLights,
 )
+from sanpi.milestone.settings import settings_of
 
 router = APIRouter(tags=["alerts"])
 
@@ -62,6 +67,29 @@ async def list_alerts(
         state=state,
     )
     return Page(items=[AlertPublic.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/rules", response_model=RuleCatalogue)
+async def list_rules(_principal: Authenticated, runtime: RuntimeDep) -> RuleCatalogue:
+    """The rule book: every rule with its Chinese and English title and description, the
+    colours it raises, whether it is evaluated, and its thresholds as configured."""
+    rules = settings_of(runtime).rules
+    items = []
+    for code, text in CATALOGUE.items():
+        configured = getattr(rules, code.lower(), None)
+        items.append(
+            RulePublic(
+                code=code,
+                title_zh=text.title_zh,
+                title_en=text.title_en,
+                description_zh=text.description_zh,
+                description_en=text.description_en,
+                severities=list(text.severities),
+                evaluated=code in RULES,
+                thresholds=configured.model_dump() if configured is not None else {},
+            )
+        )
+    return RuleCatalogue(items=items)
 
 
 @router.get("/traffic-lights", response_model=TrafficLights)
@@ -166,6 +194,7 @@ async def evaluate(
             )
             for project, a in result.would_fire
         ],
+        silent=dict(result.silent),
     )
 
 

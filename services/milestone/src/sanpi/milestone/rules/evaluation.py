@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sanpi.events import AlertRule, MilestoneKind, ReportPeriodKind, Severity, Stage
 from sanpi.events.vocabulary import SEVERITY_ORDER, STAGE_OF_MILESTONE
@@ -113,9 +114,17 @@ class Context:
     since: dt.date
     rules: RuleSettings
     deadlines: Deadlines
+    # The rules that stayed silent because an input they judge is missing (a contract amount,
+    # a funds figure, a signing or start date), to be counted in the evaluation's summary.
+    silent: list[AlertRule] = field(default_factory=list)
 
     def key(self, rule: AlertRule, *parts: str) -> str:
         return ":".join([str(rule), self.facts.project_id, *parts])
+
+    def missing(self, rule: AlertRule) -> list[DesiredAlert]:
+        """Notes that `rule` cannot judge this project (an input is missing): no alert."""
+        self.silent.append(rule)
+        return []
 
 
 def grade(value: float, steps: Iterable[tuple[float, Severity]]) -> Severity | None:
@@ -129,8 +138,10 @@ def evaluate_project(
     as_of: dt.date,
     rules: RuleSettings,
     deadlines: Deadlines,
+    silent: Counter[AlertRule] | None = None,
 ) -> list[DesiredAlert]:
-    """Every alert that should fire for this project as of `as_of` (none once CANCELLED)."""
+    """Every alert that should fire for this project as of `as_of` (none once CANCELLED).
+    `silent` counts the rules that could not judge it for a missing input."""
     state = facts.stage_on(as_of)
     if state is None or state[0] is Stage.CANCELLED:
         return []
@@ -140,7 +151,49 @@ def evaluate_project(
         if ctx.stage is Stage.SUSPENDED and rule in MUTED_WHILE_SUSPENDED:
             continue
         alerts.extend(check(ctx))
+    if silent is not None and ctx.silent:
+        silent.update(ctx.silent)
     return alerts
+
+
+# --- R01 signed, no 履约 evidence ---------------------------------------------------------------
+
+# What counts as 履约 (the investor's concrete steps: company, land, capital): the FULFILLED
+# milestone (it moves the stage to FULFILLING), or a node of the 履约 phase achieved (land, the
+# planning or construction permit), which proves the step even if nobody recorded FULFILLED.
+FULFILMENT_EVIDENCE = frozenset(
+    {
+        MilestoneKind.FULFILLED,
+        MilestoneKind.LAND_ACQUIRED,
+        MilestoneKind.PLANNING_PERMIT,
+        MilestoneKind.CONSTRUCTION_PERMIT,
+    }
+)
+
+
+def r01_no_fulfilment(ctx: Context) -> list[DesiredAlert]:
+    if ctx.stage is not Stage.SIGNED:
+        return []
+    facts, day, cfg = ctx.facts, ctx.as_of, ctx.rules.r01
+    if facts.signed_date is None:
+        return ctx.missing(AlertRule.R01)
+    if any(m.kind in FULFILMENT_EVIDENCE and m.achieved_by(day) for m in facts.milestones):
+        return []
+    days = (day - facts.signed_date).days
+    severity = grade(days, [(cfg.yellow_days, Severity.YELLOW), (cfg.red_days, Severity.RED)])
+    if severity is None:
+        return []
+    return [
+        DesiredAlert(
+            ctx.key(AlertRule.R01),
+            AlertRule.R01,
+            severity,
+            f"{facts.name}: 签约未履约",
+            f"{facts.signed_date} 签约, {days} 天无履约记录 (未登记履约, 也未取得土地、规划许可或施工许可)",
+            metric_value=float(days),
+            threshold=float(cfg.red_days if severity is Severity.RED else cfg.yellow_days),
+        )
+    ]
 
 
 # --- R02 signed but not started -----------------------------------------------------------------
@@ -178,6 +231,56 @@ def r02_signed_not_started(ctx: Context) -> list[DesiredAlert]:
             threshold=float(cfg.red_days_since_signing),
         )
     ]
+
+
+def r02_red_since(facts: ProjectFacts, rules: RuleSettings) -> dt.date:
+    """The first day R02 is red for a project that has not started (R13 counts from it)."""
+    cfg = rules.r02
+    signed = facts.signed_date or facts.known_from
+    since = signed + dt.timedelta(days=cfg.red_days_since_signing)
+    if facts.planned_start is not None:
+        since = min(since, add_months(facts.planned_start, cfg.red_months_after_planned_start))
+    return since
+
+
+# --- R03 funds arrival low ----------------------------------------------------------------------
+
+
+def r03_funds_low(ctx: Context) -> list[DesiredAlert]:
+    facts, day, cfg = ctx.facts, ctx.as_of, ctx.rules.r03
+    amount, signed = facts.contract_amount, facts.signed_date
+    if not amount or signed is None:
+        return ctx.missing(AlertRule.R03)
+    if day < add_months(signed, cfg.yellow_months):
+        return []
+    found = _funds_share(facts, day, amount)
+    if found is None:
+        return ctx.missing(AlertRule.R03)
+    report, share = found
+    if share >= cfg.min_share:
+        return []
+    red = day >= add_months(signed, cfg.red_months)
+    months = cfg.red_months if red else cfg.yellow_months
+    return [
+        DesiredAlert(
+            ctx.key(AlertRule.R03),
+            AlertRule.R03,
+            Severity.RED if red else Severity.YELLOW,
+            f"{facts.name}: 资金到位率低",
+            f"{signed} 签约, 截至 {report.period.key} 到位资金 {report.funds_arrived} 万元 / "
+            f"签约额 {amount} 万元 = {share:.1%}, 签约满 {months} 个月仍低于 {cfg.min_share:.0%}",
+            metric_value=round(share * 100, 2),
+            threshold=cfg.min_share * 100,
+        )
+    ]
+
+
+def _funds_share(facts: ProjectFacts, day: dt.date, amount: int) -> tuple[ReportFact, float] | None:
+    """The latest report giving the funds arrived by `day`, and their share of `amount`."""
+    report = facts.funds_arrived_by(day)
+    if report is None or report.funds_arrived is None:
+        return None
+    return report, report.funds_arrived / amount
 
 
 # --- R04 investment behind 序时进度 --------------------------------------------------------------
@@ -452,6 +555,55 @@ def r07_report_missing(ctx: Context) -> list[DesiredAlert]:
     return alerts
 
 
+# --- R08 started but not 入库纳统 ---------------------------------------------------------------
+
+
+def started_on(facts: ProjectFacts, day: dt.date) -> dt.date | None:
+    """The start (开工): the STARTED milestone's day, else the day the project entered
+    UNDER_CONSTRUCTION (a project registered already started has no STARTED milestone)."""
+    for m in facts.milestones:
+        if m.kind is MilestoneKind.STARTED and m.achieved_by(day):
+            return m.actual
+    return next(
+        (
+            s.effective_date
+            for s in facts.stages
+            if s.stage is Stage.UNDER_CONSTRUCTION and s.effective_date <= day
+        ),
+        None,
+    )
+
+
+def r08_not_in_statistics(ctx: Context) -> list[DesiredAlert]:
+    if ctx.stage not in (Stage.UNDER_CONSTRUCTION, Stage.IN_PRODUCTION):
+        return []
+    facts, day, cfg = ctx.facts, ctx.as_of, ctx.rules.r08
+    if any(m.kind is MilestoneKind.IN_STATISTICS and m.achieved_by(day) for m in facts.milestones):
+        return []
+    start = started_on(facts, day)
+    if start is None:
+        return ctx.missing(AlertRule.R08)
+    # "More than a month after the start": from the day after the same date a month later.
+    if day > add_months(start, cfg.red_months):
+        severity, months = Severity.RED, cfg.red_months
+    elif day > add_months(start, cfg.yellow_months):
+        severity, months = Severity.YELLOW, cfg.yellow_months
+    else:
+        return []
+    days = (day - start).days
+    return [
+        DesiredAlert(
+            ctx.key(AlertRule.R08),
+            AlertRule.R08,
+            severity,
+            f"{facts.name}: 开工未入库纳统",
+            f"{start} 开工, {days} 天 (超过 {months} 个月) 未入库纳统",
+            metric_value=float(days),
+            threshold=float(months),
+        )
+    ]
+
+
 # --- R09 production date passed -----------------------------------------------------------------
 
 
@@ -580,6 +732,56 @@ def r12_issue_overdue(ctx: Context) -> list[DesiredAlert]:
     return alerts
 
 
+# --- R13 cancellation candidate (清理) ----------------------------------------------------------
+
+
+def r13_cancellation_candidate(ctx: Context) -> list[DesiredAlert]:
+    """A signing that never landed: flagged for review (清理), never cancelled here."""
+    if ctx.stage not in (Stage.SIGNED, Stage.FULFILLING):
+        return []
+    facts, day, cfg = ctx.facts, ctx.as_of, ctx.rules.r13
+    reasons: list[str] = []
+    red_since = r02_red_since(facts, ctx.rules)
+    over = add_months(red_since, cfg.r02_red_months)
+    if day > over:
+        months = (day.year - red_since.year) * 12 + day.month - red_since.month
+        if day.day < red_since.day:
+            months -= 1
+        reasons.append(f"自 {red_since} 签约未开工红灯已 {months} 个月")
+    funding = _funding_failed(ctx)
+    if funding:
+        reasons.append(funding)
+    if not reasons:
+        return []
+    return [
+        DesiredAlert(
+            ctx.key(AlertRule.R13),
+            AlertRule.R13,
+            Severity.RED,
+            f"{facts.name}: 建议列入清理",
+            "; ".join(reasons) + " (仅为提示, 是否终止由登记机关决定)",
+            metric_value=float((day - red_since).days),
+        )
+    ]
+
+
+def _funding_failed(ctx: Context) -> str | None:
+    """The investor's funding failed: funds arrived still below R03's share this many months
+    after signing (read from the reports; silent without a contract amount or a funds figure)."""
+    facts, day, cfg = ctx.facts, ctx.as_of, ctx.rules.r13
+    amount, signed = facts.contract_amount, facts.signed_date
+    if not amount or signed is None or day < add_months(signed, cfg.funding_failed_months):
+        return None
+    found = _funds_share(facts, day, amount)
+    if found is None or found[1] >= ctx.rules.r03.min_share:
+        return None
+    report, share = found
+    return (
+        f"签约满 {cfg.funding_failed_months} 个月到位资金仅 {report.funds_arrived} 万元 "
+        f"(签约额的 {share:.1%}), 投资方资金未落实"
+    )
+
+
 # --- R16 data quality ---------------------------------------------------------------------------
 
 
@@ -679,15 +881,19 @@ def r18_slip_forecast(ctx: Context) -> list[DesiredAlert]:
 
 
 RULES: dict[AlertRule, Callable[[Context], list[DesiredAlert]]] = {
+    AlertRule.R01: r01_no_fulfilment,
     AlertRule.R02: r02_signed_not_started,
+    AlertRule.R03: r03_funds_low,
     AlertRule.R04: r04_behind_time_progress,
     AlertRule.R05: r05_milestone_overdue,
     AlertRule.R06: r06_stalled,
     AlertRule.R07: r07_report_missing,
+    AlertRule.R08: r08_not_in_statistics,
     AlertRule.R09: r09_production_late,
     AlertRule.R10: r10_not_effective,
     AlertRule.R11: r11_suspended_too_long,
     AlertRule.R12: r12_issue_overdue,
+    AlertRule.R13: r13_cancellation_candidate,
     AlertRule.R16: r16_data_quality,
     AlertRule.R17: r17_deadline_near,
     AlertRule.R18: r18_slip_forecast,

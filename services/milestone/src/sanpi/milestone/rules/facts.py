@@ -59,9 +59,10 @@ class PlanRow(NamedTuple):
 
 # The columns of a report the rules read (docs/domain.md#alert-rules), in this order, as the
 # driver returns them: submitted_on is ISO text on SQLite (a date on PostgreSQL),
-# lowered_by_correction 0/1 (a bool). Among the recent reports, a row without a period_key holds
-# a project's older reports' highest cumulative and physical % (the other columns NULL).
-ReportRow = tuple[str, str | None, int, Any, float | None, Any, Any]
+# lowered_by_correction 0/1 (a bool), then funds_arrived_cum. Among the recent reports, a row
+# without a period_key holds a project's older reports' highest cumulative and physical % (the
+# other columns NULL).
+ReportRow = tuple[str, str | None, int, Any, float | None, Any, Any, int | None]
 
 
 class ReportRows(NamedTuple):
@@ -92,6 +93,8 @@ class ReportFact(NamedTuple):
     physical_pct: float | None
     submitted_on: dt.date
     lowered_by_correction: bool = False
+    # 到位资金, cumulative (R03); None when the report did not give it.
+    funds_arrived: int | None = None
 
     @property
     def kind(self) -> ReportPeriodKind:
@@ -155,6 +158,8 @@ class ProjectFacts:
     park: str
     total_investment: int
     known_from: dt.date = field(default=dt.date(1900, 1, 1))
+    # 签约额 (R03 judges funds arrived against it); None when the registry has none.
+    contract_amount: int | None = None
     signed_date: dt.date | None = None
     planned_start: dt.date | None = None
     planned_production: dt.date | None = None
@@ -215,6 +220,17 @@ class ProjectFacts:
             if report.period == period:
                 return True
         return False
+
+    def funds_arrived_by(self, day: dt.date) -> ReportFact | None:
+        """The latest report of a period ended by `day` that gives the funds arrived (R03);
+        None when no report of the project gives them."""
+        for report in reversed(self.reports):
+            if report.period.end <= day and report.funds_arrived is not None:
+                return report
+        # The older reports left out may give them (their aggregate row carries no funds).
+        if self.earlier_highest_cum is not None or self.earlier_highest_pct is not None:
+            self.needs_reports_from(dt.date.min)
+        return None
 
     def reports_by(self, day: dt.date) -> list[ReportFact]:
         """Reports of periods that ended on or before `day`, in period order."""

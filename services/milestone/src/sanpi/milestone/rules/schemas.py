@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -91,3 +92,28 @@ class EvaluationPublic(BaseModel):
     alerts: list[PreviewAlertPublic] = Field(
         default_factory=list, description="a preview's firing alerts as of the day (else empty)"
     )
+    silent: dict[AlertRule, int] = Field(
+        default_factory=dict,
+        description="per rule, the projects it could not judge because an input is missing "
+        "(a contract amount, a funds figure, a signing or start date): no alert for them",
+    )
+
+
+class RulePublic(BaseModel):
+    """One rule of the rule book, with the thresholds in force (settings)."""
+
+    code: AlertRule
+    title_zh: str
+    title_en: str
+    description_zh: str
+    description_en: str
+    severities: list[Severity] = Field(description="the colours the rule can raise")
+    evaluated: bool = Field(description="whether sanpi evaluates the rule today")
+    thresholds: dict[str, Any] = Field(
+        description="SANPI_MILESTONE_RULES__<CODE>__<NAME> settings in force; empty when the "
+        "rule has none"
+    )
+
+
+class RuleCatalogue(BaseModel):
+    items: list[RulePublic]

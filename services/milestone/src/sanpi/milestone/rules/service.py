@@ -9,7 +9,7 @@ import functools
 import time
 import uuid
 import weakref
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
@@ -84,6 +84,8 @@ class EvaluationResult:
     # A preview writes nothing and tells nobody: what would fire as of the day, by project.
     preview: bool = False
     would_fire: list[tuple[NamedRow, DesiredAlert]] = field(default_factory=list)
+    # Per rule, the projects it could not judge for a missing input (no alert, never a false one).
+    silent: Counter[AlertRule] = field(default_factory=Counter)
 
 
 async def evaluation_date(session: AsyncSession, clock: Clock) -> dt.date:
@@ -124,6 +126,7 @@ def facts_of(
         park=project.park,
         total_investment=project.total_investment,
         known_from=known_from,
+        contract_amount=project.contract_amount,
         signed_date=project.signed_date,
         planned_start=project.planned_start_date,
         # The registry's planned production day; a milestone planned only here counts too.
@@ -190,12 +193,12 @@ def _as_facts(
     earlier: dict[str, Earlier] = {}
     day = found.day
     # The hot loop of a full pass (~255k rows at province scale): unpacked driver rows, one pass.
-    for pid, key, cum, ytd, pct, submitted_on, lowered in found.rows:
+    for pid, key, cum, ytd, pct, submitted_on, lowered, funds in found.rows:
         if key is None:
             earlier[pid] = Earlier(cum, pct)
         else:
             reports[pid].append(
-                ReportFact(_period(key), cum, ytd, pct, day(submitted_on), bool(lowered))
+                ReportFact(_period(key), cum, ytd, pct, day(submitted_on), bool(lowered), funds)
             )
     return reports, earlier
 
@@ -304,9 +307,15 @@ class Outcome:
     pacing: Pacing | None
 
 
-def _outcome(item: Loaded, as_of: dt.date, settings: MilestoneSettings, full: bool) -> Outcome:
+def _outcome(
+    item: Loaded,
+    as_of: dt.date,
+    settings: MilestoneSettings,
+    full: bool,
+    silent: Counter[AlertRule] | None = None,
+) -> Outcome:
     deadlines = Deadlines.of(settings)
-    alerts = evaluate_project(item.facts, as_of, settings.rules, deadlines)
+    alerts = evaluate_project(item.facts, as_of, settings.rules, deadlines, silent)
     paced = investment_pacing(item.facts, as_of) if full else None
     return Outcome(item, alerts, paced)
 
@@ -321,6 +330,7 @@ async def _evaluate_chunk(
     full: bool,
     ahead: ReportsAhead,
     next_ids: Sequence[str],
+    silent: Counter[AlertRule] | None = None,
 ) -> list[Outcome]:
     """The rules' outcome for up to CHUNK projects, in their order. The rules look back at most
     R16's window (90 days, ~12 of a project's ~90 reports at province scale) unless a project's
@@ -328,7 +338,10 @@ async def _evaluate_chunk(
     outcomes: list[Outcome | Loaded] = []
     for item in await load(areas, tx, ids, as_of, ahead, next_ids):
         try:
-            outcomes.append(_outcome(item, as_of, settings, full))
+            counted: Counter[AlertRule] = Counter()
+            outcomes.append(_outcome(item, as_of, settings, full, counted))
+            if silent is not None:
+                silent.update(counted)
         except ReportsTruncated:
             outcomes.append(item)
     truncated = [o for o in outcomes if isinstance(o, Loaded)]
@@ -343,7 +356,9 @@ async def _evaluate_chunk(
                 earlier_highest_pct=None,
                 earlier_highest_cum=None,
             )
-    return [_outcome(o, as_of, settings, full) if isinstance(o, Loaded) else o for o in outcomes]
+    return [
+        _outcome(o, as_of, settings, full, silent) if isinstance(o, Loaded) else o for o in outcomes
+    ]
 
 
 async def evaluate(
@@ -409,6 +424,7 @@ async def _evaluate(
                 full=full,
                 ahead=ahead,
                 next_ids=next_ids,
+                silent=result.silent,
             ):
                 item = outcome.item
                 by_id[item.project.project_id] = item.project

@@ -137,6 +137,13 @@ async def seed(world: World) -> dict[str, str]:
         headers=ADMIN,
     )
     assert started.status_code == 201, started.text
+    # In the statistics (入库纳统) five weeks after its start: on plan in every respect (R08).
+    counted = await world.clients["milestone"].post(
+        f"/v1/projects/{ids['on_plan']}/milestones",
+        json={"kind": "IN_STATISTICS", "date": "2023-02-10"},
+        headers=ADMIN,
+    )
+    assert counted.status_code == 201, counted.text
     await world.pump()
     return ids
 
@@ -174,7 +181,8 @@ async def test_the_bulletin_of_a_xun_pins_to_the_apis_own_alerts_and_indicators(
     assert ids["on_plan"] not in {r["project_id"] for r in bulletin["red_projects"]}
     red = next(r for r in bulletin["red_projects"] if r["project_id"] == ids["unstarted"])
     assert red["responsible_unit"] == "双桥园区运营中心"
-    assert [h["rule"] for h in red["rules"]] == ["R02"]
+    # Signed in June 2022 with neither 履约 nor a start: R01 and R02, both red.
+    assert [h["rule"] for h in red["rules"]] == ["R01", "R02"]
     # The district's targets are the registry's indicators as of the same day.
     indicators = (
         await world.clients["registry"].get(

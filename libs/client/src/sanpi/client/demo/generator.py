@@ -87,11 +87,25 @@ class DemoProject:
     def amount(self) -> int:
         return int(self.body["total_investment"])
 
+    @property
+    def in_statistics(self) -> dt.date | None:
+        """入库纳统: most projects enter the statistics 10–55 days after their start, one in ten
+        only after 70–120 days (rule R08 watches the gap). Drawn from the project's own key,
+        not the data set's generator, so that every other figure of the demo stays as it was."""
+        if self.started is None:
+            return None
+        rng = random.Random(f"{self.key}:in-statistics")
+        late = rng.random() < 0.1
+        return self.started + dt.timedelta(
+            days=rng.randint(70, 120) if late else rng.randint(10, 55)
+        )
+
     def milestones(self, as_of: dt.date) -> list[tuple[str, dt.date, list[str]]]:
         """(kind, date, evidence) of the milestones reached by `as_of`, in order."""
         steps = [
             ("FULFILLED", None if self.direct else self.fulfilled),
             ("STARTED", None if self.direct else self.started),
+            ("IN_STATISTICS", self.in_statistics),
             ("IN_PRODUCTION", self.produced),
             ("EFFECTIVE", self.effective),
         ]

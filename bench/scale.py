@@ -633,7 +633,7 @@ async def evaluation_part(
             )
             if attempt == 0:
                 result.add(
-                    "alerts raised", len(body["raised"]), "alerts", f"as of {data.as_of}, R01–R17"
+                    "alerts raised", len(body["raised"]), "alerts", f"as of {data.as_of}, R01–R18"
                 )
         if profile:  # a third pass, profiled: the figures above carry no profiler overhead
             with profiled(True, "evaluation"):

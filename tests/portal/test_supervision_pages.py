@@ -22,9 +22,17 @@ async def an_item(d: District) -> dict[str, Any]:
         "/v1/contacts",
         json={"name": "王建国", "unit": "梧桐园区运营中心", "email": "wang@wutong.example.cn"},
     )
-    await d.project(
+    project = await d.project(
         "梧桐迟迟未开工项目", "梧桐", signed_date="2022-10-01", responsible_unit="梧桐园区运营中心"
     )
+    # 履约 recorded (else R01 is red beside R02): one red alert, one 督办 item.
+    await d.admin(
+        "milestone",
+        "POST",
+        f"/v1/projects/{project}/milestones",
+        json={"kind": "FULFILLED", "date": "2022-11-15"},
+    )
+    await d.world.pump()
     await d.evaluate("2023-06-15")
     clock = d.world.runtime("notification").clock
     assert isinstance(clock, FixedClock)

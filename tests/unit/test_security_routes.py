@@ -492,6 +492,7 @@ TABLE: list[Route] = [
         foreign=403,
     ),
     Route("milestone", "GET", f"{P}/baselines", Access.READ, get(f"{P}/baselines"), projects),
+    Route("milestone", "GET", f"{P}/forecast", Access.READ, get(f"{P}/forecast"), projects),
     Route(
         "milestone",
         "POST",

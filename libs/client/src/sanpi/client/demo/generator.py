@@ -117,7 +117,8 @@ class DemoProject:
             if kind in ("STARTED", "IN_PRODUCTION"):
                 evidence = [f"{EVIDENCE}/{self.key}/{kind.lower()}-{day}.jpg"]
             found.append((kind, day, evidence))
-        return found
+        # 入库纳统 may come after production on a short build: in date order (stable).
+        return sorted(found, key=lambda step: step[1])
 
 
 @dataclass(frozen=True)

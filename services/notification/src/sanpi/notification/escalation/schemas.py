@@ -36,7 +36,7 @@ class AlertStatePublic(BaseModel):
     """An alert as this service last heard of it, with its acknowledgement."""
 
     alert_key: str
-    rule: str = Field(description="R01…R17, the first part of the key")
+    rule: str = Field(description="R01…R18, the first part of the key")
     severity: str
     firing: bool
     park: str | None

@@ -39,7 +39,7 @@ class SupervisionItemPublic(BaseModel):
 
     id: str
     alert_key: str
-    rule: str = Field(description="R01…R17, the first part of the alert key")
+    rule: str = Field(description="R01…R18, the first part of the alert key")
     project_id: str | None
     project_name: str | None = None
     title: str | None = Field(default=None, description="the alert's title")

@@ -73,9 +73,23 @@ async def test_milestone_progress_and_alert_commands(services: Stack) -> None:
     )
     assert falling.returncode == 1
     assert "completed_investment_cum" in falling.stderr
-    evaluated = sanpi(services, "evaluate", "--as-of", "2023-06-05")
-    assert evaluated.returncode == 0, evaluated.stderr
-    assert f"R04:{project_id}:XUN" in json.loads(evaluated.stdout)["raised"]
+    key = f"R04:{project_id}:XUN"
+    # Another day than today is a preview: what would fire, nothing stored.
+    previewed = sanpi(services, "evaluate", "--as-of", "2023-06-05")
+    assert previewed.returncode == 0, previewed.stderr
+    preview = json.loads(previewed.stdout)
+    assert preview["preview"] is True
+    assert key in preview["raised"]
+    assert key in {a["alert_key"] for a in preview["alerts"]}
+    # Pinned, the day is evaluated for real; unpinned at once, the stack being shared.
+    try:
+        evaluated = sanpi(services, "evaluate", "--as-of", "2023-06-05", "--pin")
+        assert evaluated.returncode == 0, evaluated.stderr
+        assert key in json.loads(evaluated.stdout)["raised"]
+    finally:
+        async with httpx.AsyncClient(headers=services.headers(), timeout=10) as http:
+            unpinned = await http.delete(f"{services.urls['milestone']}/v1/admin/evaluate/pin")
+        assert unpinned.status_code == 204
     listed = sanpi(services, "alerts", "list", "--project", project_id, "--rule", "R04", "--json")
     assert {a["severity"] for a in json.loads(listed.stdout)["items"]} == {"red"}
     bad = sanpi(services, "evaluate", "--as-of", "June")

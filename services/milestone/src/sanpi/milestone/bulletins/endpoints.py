@@ -59,7 +59,7 @@ async def bulletin(
     against 序时进度, the parks ranked by investment completion with 红/黄/绿 marks, the red
     projects with their rules and responsible units, the projects started and put into
     production in the period, and a chart. The alerts are those an evaluation as of that day
-    finds (POST /admin/evaluate?as_of= stores the same); the targets come from the registry."""
+    finds (POST /admin/evaluate?as_of= previews the same); the targets come from the registry."""
     try:
         wanted = parse_period(period)
     except ValueError as exc:

@@ -799,7 +799,7 @@ async def assess(
     session: AsyncSession, areas: Areas, *, settings: MilestoneSettings, as_of: dt.date
 ) -> Assessment:
     """Every rule for every project as of a day, read only: the alerts and the investment pacing
-    an evaluation pass as of that day would find (POST /admin/evaluate?as_of= stores the same
+    an evaluation pass as of that day would find (POST /admin/evaluate?as_of= previews the same
     alerts), so a bulletin of a past 旬 says what was true at its end."""
     ids = await areas.project_ids(session)
     found = Assessment(as_of)

@@ -541,7 +541,7 @@ class Writes:
 
 
 def _previewed(
-    result: EvaluationResult, desired: list[DesiredAlert], firing: dict[str, Alert]
+    result: EvaluationResult, desired: list[DesiredAlert], firing: dict[str, NamedRow]
 ) -> EvaluationResult:
     """The changes an evaluation would make, counted by kind, and nothing else."""
     for change in reconcile(desired, {k: a.severity for k, a in firing.items()}):
@@ -559,7 +559,7 @@ def _apply(
     uow: UnitOfWork,
     areas: Areas,
     change: Change,
-    row: Alert | None,
+    row: NamedRow | None,
     by_id: dict[str, NamedRow],
     as_of: dt.date,
     result: EvaluationResult,
@@ -602,10 +602,10 @@ def _apply(
         figures.update(as_of=as_of, evaluation_id=result.evaluation_id, updated_at=now)
         if change.action is Action.RESOLVE:
             figures.update(state=AlertState.RESOLVED, resolved_at=now)
-        writes.updates.append(repository.changed(row, figures))
+        alert = repository.changed(row, figures)
+        writes.updates.append(alert)
         if change.action is Action.REFRESH:
             return
-        alert = {name: getattr(row, name) for name in _EVENT_COLUMNS}
     project_id = str(alert["project_id"] or "")
     fields = _event_fields(alert, by_id.get(project_id))
     event: AlertEvent
@@ -631,7 +631,7 @@ def _apply(
     )
 
 
-def _says_the_same(row: Alert | None, desired: DesiredAlert | None, as_of: dt.date) -> bool:
+def _says_the_same(row: NamedRow | None, desired: DesiredAlert | None, as_of: dt.date) -> bool:
     return (
         row is not None
         and desired is not None

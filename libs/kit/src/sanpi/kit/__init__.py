@@ -20,7 +20,15 @@ from sanpi.kit.auth import (
     require_roles,
     verify_token,
 )
-from sanpi.kit.clock import CAMPAIGN_TZ, CampaignDate, Clock, FixedClock, SystemClock, today
+from sanpi.kit.clock import (
+    CAMPAIGN_TZ,
+    AsOfDay,
+    CampaignDate,
+    Clock,
+    FixedClock,
+    SystemClock,
+    today,
+)
 from sanpi.kit.concurrency import check_version, etag, parse_if_match
 from sanpi.kit.consumer import EventConsumer, Handlers, Outcome
 from sanpi.kit.db import Database, UTCDateTime, utcnow
@@ -50,6 +58,7 @@ __all__ = [
     "MAX_LIMIT",
     "SERVICE_AUDIENCES",
     "Admin",
+    "AsOfDay",
     "Authenticated",
     "CampaignDate",
     "Clock",

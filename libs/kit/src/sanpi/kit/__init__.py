@@ -18,6 +18,7 @@ from sanpi.kit.auth import (
     audience_of,
     issue_token,
     require_roles,
+    service_token,
     verify_token,
 )
 from sanpi.kit.clock import (
@@ -107,6 +108,7 @@ __all__ = [
     "parse_if_match",
     "require_roles",
     "run_idempotent",
+    "service_token",
     "today",
     "utcnow",
     "verify_token",

@@ -21,7 +21,7 @@ from sanpi.events.xun import parse_period
 
 # Bump when the generator changes what it makes for a seed: the keys then name new requests
 # instead of colliding with the old bodies (a reused key with another body is a 422).
-KEY_VERSION = "v1"
+KEY_VERSION = "v2"
 
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 

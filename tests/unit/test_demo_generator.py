@@ -18,7 +18,9 @@ from sanpi.client.demo.generator import (
     province,
 )
 from sanpi.client.demo.loader import DemoLoader, LoadSummary, province_sheet
+from sanpi.client.demo_progress import Profile
 from sanpi.events import BatchType, MilestoneKind, PeriodStatus, Stage
+from sanpi.events.xun import parse_period
 from sanpi.milestone.lifecycle.state_machine import Evidence, stage_after_milestone
 from sanpi.registry.listings.rules import check_listing
 
@@ -341,3 +343,23 @@ def test_the_loader_cancels_on_the_demos_own_days() -> None:
     assert [p.cancelled for p in district().projects if p.cancelled] == [
         p.cancelled for p in cancelled
     ]
+
+
+def test_the_loader_posts_the_reports_of_march_2023_and_of_the_demos_last_days() -> None:
+    """Projects on plan report within two windows: the 100 days to 2023-03-31 (the bulletins of
+    the first 2023 quarter, e.g. 2023-03-X2) and the 100 days to the demo's day; every park has
+    projects reporting in 2023-03-X2 and in 2025-03-X2."""
+    data = district()
+    loader = DemoLoader(SimpleNamespace(), data)  # type: ignore[arg-type]
+    histories = loader.histories({p.key: p.key for p in data.projects})
+    park = {p.key: p.body["park"] for p in data.projects}
+    windows = [(dt.date(2022, 12, 21), dt.date(2023, 3, 31)), (dt.date(2024, 12, 22), data.as_of)]
+    reporting: dict[str, set[str]] = {"2023-03-X2": set(), "2025-03-X2": set()}
+    for history in histories:
+        for report in history.reports:
+            end = parse_period(report.period_key).end
+            if history.profile is Profile.ON_PLAN:
+                assert any(low <= end <= high for low, high in windows), report.period_key
+            if report.period_key in reporting:
+                reporting[report.period_key].add(park[history.project_id])
+    assert reporting == {key: set(PARK_WEIGHTS) for key in reporting}

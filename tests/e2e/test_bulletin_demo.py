@@ -98,10 +98,11 @@ def expected_mark(counts: dict[str, int], share: float = 0.2) -> str:
     return "green"
 
 
-def completion_by_park(client: SanpiClient) -> dict[str, float | None]:
+def completion_by_park(client: SanpiClient, building: set[str]) -> dict[str, float | None]:
     """Each park's completion of its projects' annual plans as of the 旬's end, from the public
     API alone: the plan of the year, and the year-to-date figure of the last report (in period
-    order) of a period that ended by then."""
+    order) of a period that ended by then. `building` gets the projects whose plan has
+    investment in the months before the 旬's (under construction then) and no report by then."""
     done: dict[str, int] = {}
     planned: dict[str, int] = {}
     for project in every(client.registry.list_projects):
@@ -121,6 +122,9 @@ def completion_by_park(client: SanpiClient) -> dict[str, float | None]:
             ),
             key=lambda r: parse_period(r["period_key"]).in_order,
         )
+        early = next((p["monthly"] for p in plans if p["year"] == AS_OF.year), None) or []
+        if sum(early[: AS_OF.month - 1]) > 0 and not this_year:
+            building.add(project["id"])
         park = project["park"]
         planned[park] = planned.get(park, 0) + plan
         done[park] = done.get(park, 0) + (
@@ -170,7 +174,11 @@ async def test_the_demo_bulletin_lists_the_apis_red_projects_and_park_ranking(de
 
         # The ranking: completion of the annual plans, best first, each park's red count and
         # mark as the traffic lights of the same evaluation show them.
-        completion = completion_by_park(client)
+        silent: set[str] = set()
+        completion = completion_by_park(client, silent)
+        # The projects building in early 2023 reported (the demo posts their 旬报 of the first
+        # quarter), bar the ones whose reports are missing on purpose (the demo's 2 % noise).
+        assert len(silent) <= 2, silent
         expected = sorted(completion, key=lambda park: (-(completion[park] or 0.0), park))
         ranked = [p for p in bulletin["parks"] if p["investment"]["completion_pct"] is not None]
         assert [(p["rank"], p["park"]) for p in ranked] == list(enumerate(expected, start=1))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+from types import SimpleNamespace
 
 import pytest
 
@@ -13,10 +14,13 @@ from sanpi.client.demo.generator import (
     PARK_WEIGHTS,
     DemoDataset,
     district,
+    periods_by_key,
     province,
 )
-from sanpi.client.demo.loader import province_sheet
+from sanpi.client.demo.loader import DemoLoader, LoadSummary, province_sheet
+from sanpi.client.demo_progress import Profile
 from sanpi.events import BatchType, MilestoneKind, PeriodStatus, Stage
+from sanpi.events.xun import parse_period
 from sanpi.milestone.lifecycle.state_machine import Evidence, stage_after_milestone
 from sanpi.registry.listings.rules import check_listing
 
@@ -40,14 +44,29 @@ def test_the_same_seed_gives_the_same_data_and_another_seed_other_data() -> None
     ]
 
 
-def test_twelve_quarterly_periods_with_the_seventh_on_2023_01_28() -> None:
+def test_twelve_quarterly_periods_on_their_days_on_record() -> None:
     data = district()
     assert [p.number for p in data.periods] == list(range(5, 17))
     dates = {p.number: p.event_date for p in data.periods}
-    assert dates[7] == dt.date(2023, 1, 28)
-    assert dates[5] == dt.date(2022, 7, 1)
-    assert dates[16] == dt.date(2025, 4, 1)
-    assert all(d.weekday() < 5 for n, d in dates.items() if n != 7)
+    # The days on record (the 5th, the 7th after the Spring Festival, the 8th, the 9th, the 15th).
+    assert {n: dates[n] for n in (5, 7, 8, 9, 15)} == {
+        5: dt.date(2022, 7, 5),
+        7: dt.date(2023, 1, 28),
+        8: dt.date(2023, 5, 8),
+        9: dt.date(2023, 8, 15),
+        15: dt.date(2025, 1, 5),
+    }
+    # The others: the first working day of their quarter.
+    assert {n: dates[n] for n in (6, 10, 11, 12, 13, 14, 16)} == {
+        6: dt.date(2022, 10, 10),
+        10: dt.date(2023, 10, 9),
+        11: dt.date(2024, 1, 2),
+        12: dt.date(2024, 4, 1),
+        13: dt.date(2024, 7, 1),
+        14: dt.date(2024, 10, 8),
+        16: dt.date(2025, 4, 1),
+    }
+    assert sorted(dates.values()) == list(dates.values())
     assert data.as_of == dates[16]
 
 
@@ -68,25 +87,66 @@ def test_the_batches_on_record(seed: int) -> None:
     assert amount_listed(data, 7) == 1_607_000
 
 
+def totals_2023(data: DemoDataset, as_of: dt.date) -> dict[str, float]:
+    """The 2023 figures as the registry counts them (formulas.target_actuals) as of `as_of`: 签约额
+    of the year's signings, manufacturing's part and count, 总投资 of the year's starts, in 亿元;
+    projects cancelled by then do not count."""
+    live = [p for p in data.projects if p.cancelled is None or p.cancelled > as_of]
+    signed = [p for p in live if not p.direct and p.signed and p.signed.year == 2023]
+    mfg = [p for p in signed if p.body["is_manufacturing"]]
+    started = [p for p in live if p.started and p.started.year == 2023 and p.started <= as_of]
+    sign = sum(p.body["contract_amount"] for p in signed) / 10_000
+    mfg_sign = sum(p.body["contract_amount"] for p in mfg) / 10_000
+    return {
+        "sign_yi": sign,
+        "mfg_sign_yi": mfg_sign,
+        "mfg_share": mfg_sign / sign,
+        "mfg_count": len(mfg),
+        "start_yi": sum(p.amount for p in started) / 10_000,
+    }
+
+
+@pytest.mark.parametrize("as_of", [dt.date(2023, 12, 31), dt.date(2025, 4, 1)])
+def test_the_default_seeds_2023_meets_the_districts_targets(as_of: dt.date) -> None:
+    """docs/domain.md#district-demo: 2023's 签约额 ≈ 400亿 (360–440), new starts ≈ 290亿 (270–310), manufacturing
+    ≈ 45 % of the signings (40–50 %, over the 180亿 target) in at least 12 signings; as of the
+    year's end and as of the demo's day (projects cancelled in between no longer count)."""
+    data = district()
+    assert data.seed == 2023
+    totals = totals_2023(data, as_of)
+    assert 360 <= totals["sign_yi"] <= 440, totals
+    assert 270 <= totals["start_yi"] <= 310, totals
+    assert 0.40 <= totals["mfg_share"] <= 0.50, totals
+    assert totals["mfg_sign_yi"] >= 180, totals
+    assert totals["mfg_count"] >= 12, totals
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_every_seed_signs_its_2023_targets(seed: int) -> None:
+    """On the demo's day every seed shows 410亿 signed, 45 % manufacturing in ≥ 13 signings; the
+    starts reach 295亿 unless the fixed amounts (the 7th list, this year's signings) pass it."""
+    totals = totals_2023(district(seed), dt.date(2025, 4, 1))
+    assert 409 <= totals["sign_yi"] <= 411, totals
+    assert 0.449 <= totals["mfg_share"] <= 0.451, totals
+    assert totals["mfg_count"] >= 13, totals
+    assert 294 <= totals["start_yi"] <= 360, totals
+
+
 def test_calibration_over_many_seeds() -> None:
-    per_period_counts, per_period_yi, signed_2023_yi, mfg_2023, rates = [], [], [], [], []
+    per_period_counts, per_period_yi, rates = [], [], []
     for seed in SEEDS:
         data = district(seed)
         for period in data.periods:
             per_period_counts.append(len(data.listed(period.number)))
             per_period_yi.append(amount_listed(data, period.number) / 10_000)
         signed = [p for p in data.projects if not p.direct and p.signed and p.signed.year == 2023]
-        signed_2023_yi.append(sum(p.body["contract_amount"] for p in signed) / 10_000)
-        mfg_2023.append(sum(1 for p in signed if p.body["is_manufacturing"]))
         end_2024 = dt.date(2024, 12, 31)
         started = [p for p in signed if p.started and p.started <= end_2024]
         rates.append(len(started) / len(signed))
-    # docs/domain.md#district-demo: ≈ 12 listings and 90–160亿 a period; ≈ 400亿 signed a year, ≥ 12 manufacturing;
-    # 2023 cohort's 签约项目开工率 ≈ 65–80 % at the end of 2024.
+    # docs/domain.md#district-demo: ≈ 12 listings and 90–160亿 a period; the 2023 cohort's 签约项目开工率 ≈ 65–80 %
+    # at the end of 2024.
     assert 10 <= statistics.mean(per_period_counts) <= 14
     assert 90 <= statistics.mean(per_period_yi) <= 160
-    assert 300 <= statistics.median(signed_2023_yi) <= 550
-    assert statistics.mean(mfg_2023) >= 12
     assert 0.6 <= statistics.mean(rates) <= 0.85
 
 
@@ -113,6 +173,24 @@ def test_the_named_projects_are_on_their_lists() -> None:
         assert (named.period, named.batch) in {
             (x.period, x.batch) for x in data.listings if x.project_key == project.key
         }
+        assert project.direct is named.direct
+        assert project.cancelled is None, named.name  # a real project is never cancelled
+        if named.signed is not None:  # signed off the lists, before its start's period
+            assert project.signed == named.signed
+            assert "SIGN" not in {x.batch for x in data.listings if x.project_key == project.key}
+    # docs/domain.md#district-demo: the 5th period's report names three; seed 004 (7th period) three signed in 2022
+    # (listed at the 6th) and four to land in 2023 (started at the 8th and 9th).
+    placed = {(x.name, x.period, x.batch) for x in NAMED}
+    assert {(n, b) for _, n, b in placed} == {
+        (5, "SIGN"),
+        (5, "START"),
+        (6, "SIGN"),
+        (8, "START"),
+        (9, "START"),
+    }
+    assert ("上海重塑燃料电池产业化基地", 6, "SIGN") in placed
+    assert ("雄韬氢能产业园", 8, "START") in placed
+    assert ("郑州机械研究所高端装备制造产业园", 5, "START") in placed
     assert "7.41万㎡" in by_name["郑州机械研究所高端装备制造产业园"].body["construction_content"]
     assert data.targets == [
         (2023, "郑州高新区", "SIGN_AMOUNT", 4_000_000),
@@ -182,6 +260,106 @@ def test_province_set_shape() -> None:
     assert 0.8 <= counts["SIGN"] / (62 * 15) <= 1.2
     assert counts["START"] > counts["SIGN"] * 0.8
     assert counts["PRODUCE"] > 0
+    # A tenth of the full set's listings (below).
+    assert 3_600 <= len(data.listings) <= 3_900
     sheet = province_sheet(data, data.projects[:3]).decode()
     assert sheet.splitlines()[0].startswith("id,name,park,")
     assert data.project_id(data.projects[0].key) in sheet
+
+
+def test_the_province_set_has_the_listings_on_record() -> None:
+    """docs/domain.md#province-benchmark: 35–40k listings over 15 periods at 20,000 projects; periods 1–6 hold the
+    13,110 published (within 5 %); the 4th, 8th and 15th periods' lists, the 7th's 3,325 and the
+    9th's 1,220 signed and started with 1,072 producing are the published ones."""
+    data = province()
+    assert len(data.projects) == 20_000
+    assert 35_000 <= len(data.listings) <= 40_000
+    per = {
+        (n, b): sum(1 for x in data.listed(n, b)) for n in range(1, 16) for b in ("SIGN", "START", "PRODUCE")
+    }  # fmt: skip
+    assert abs(sum(len(data.listed(n)) for n in range(1, 7)) - 13_110) <= 0.05 * 13_110
+    assert [per[(4, b)] for b in ("SIGN", "START", "PRODUCE")] == [560, 1009, 785]
+    assert [per[(8, b)] for b in ("SIGN", "START", "PRODUCE")] == [651, 769, 907]
+    assert [per[(15, b)] for b in ("SIGN", "START", "PRODUCE")] == [610, 602, 1033]
+    assert len(data.listed(7)) == 3_325
+    assert (
+        len(data.listed(9, "SIGN")) + len(data.listed(9, "START")),
+        len(data.listed(9, "PRODUCE")),
+    ) == (1_220, 1_072)
+    # Every period has all three lists, the 1st's production from projects started before it.
+    assert all(per[(n, b)] > 0 for n in range(1, 16) for b in ("SIGN", "START", "PRODUCE"))
+    # A project is listed once per batch, and SIGN → START → PRODUCE in period order.
+    order = {"SIGN": 0, "START": 1, "PRODUCE": 2}
+    for key, periods in periods_by_key(data).items():
+        listed = sorted(periods.items(), key=lambda item: order[item[0]])
+        assert [n for _, n in listed] == sorted(n for _, n in listed), key
+    assert sum(1 for x in data.listings) == len(set(data.listings))
+
+
+def test_a_smaller_province_keeps_the_proportions() -> None:
+    """The benches ask for `n` projects: the lists shrink with it (periods 1–6 still 13,110 × n /
+    20,000 within 5 %)."""
+    for n in (300, 2_000):
+        data = province(n)
+        assert len(data.projects) == n
+        early = sum(len(data.listed(p)) for p in range(1, 7))
+        assert abs(early - 13_110 * n / 20_000) <= 0.05 * 13_110 * n / 20_000, (n, early)
+        assert 35_000 * n / 20_000 * 0.95 <= len(data.listings) <= 40_000 * n / 20_000 * 1.05
+
+
+class RecordingRegistry:
+    """The SDK's registry part as the loader's cancellations use it: each call recorded."""
+
+    def __init__(self) -> None:
+        self.cancelled: dict[str, str | None] = {}
+
+    def cancel_project(
+        self, project_id: str, reason_code: str, reason: str, effective_date: str | None = None
+    ) -> dict[str, str]:
+        assert reason_code == "INVESTOR_FUNDING"
+        assert reason
+        self.cancelled[project_id] = effective_date
+        return {"id": project_id}
+
+
+def test_the_loader_cancels_on_the_demos_own_days() -> None:
+    """A demo cancellation is effective on its generated (historical) day, never the load day;
+    the same days for every load of the seed. Projects cancelled after the demo's day are not."""
+    data = district()
+    cancelled = [p for p in data.projects if p.cancelled is not None]
+    assert 2 <= len(cancelled) <= 0.08 * len(data.projects)  # 3–5 % of the signings
+    registry = RecordingRegistry()
+    client = SimpleNamespace(registry=registry)
+    summary = LoadSummary(ids={p.key: f"id-{p.key}" for p in data.projects})
+    DemoLoader(client, data).cancellations(summary)  # type: ignore[arg-type]
+    expected = {
+        f"id-{p.key}": p.cancelled.isoformat()
+        for p in cancelled
+        if p.cancelled is not None and p.cancelled <= data.as_of
+    }
+    assert registry.cancelled == expected
+    assert summary.cancelled == len(expected) >= 2
+    assert all(dt.date.fromisoformat(day) < data.as_of for day in expected.values())
+    assert [p.cancelled for p in district().projects if p.cancelled] == [
+        p.cancelled for p in cancelled
+    ]
+
+
+def test_the_loader_posts_the_reports_of_march_2023_and_of_the_demos_last_days() -> None:
+    """Projects on plan report within two windows: the 100 days to 2023-03-31 (the bulletins of
+    the first 2023 quarter, e.g. 2023-03-X2) and the 100 days to the demo's day; every park has
+    projects reporting in 2023-03-X2 and in 2025-03-X2."""
+    data = district()
+    loader = DemoLoader(SimpleNamespace(), data)  # type: ignore[arg-type]
+    histories = loader.histories({p.key: p.key for p in data.projects})
+    park = {p.key: p.body["park"] for p in data.projects}
+    windows = [(dt.date(2022, 12, 21), dt.date(2023, 3, 31)), (dt.date(2024, 12, 22), data.as_of)]
+    reporting: dict[str, set[str]] = {"2023-03-X2": set(), "2025-03-X2": set()}
+    for history in histories:
+        for report in history.reports:
+            end = parse_period(report.period_key).end
+            if history.profile is Profile.ON_PLAN:
+                assert any(low <= end <= high for low, high in windows), report.period_key
+            if report.period_key in reporting:
+                reporting[report.period_key].add(park[history.project_id])
+    assert reporting == {key: set(PARK_WEIGHTS) for key in reporting}

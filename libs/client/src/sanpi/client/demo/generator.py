@@ -7,7 +7,7 @@ import datetime as dt
 import math
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -188,18 +188,27 @@ def first_working_day(year: int, month: int) -> dt.date:
     return day
 
 
-def district_periods() -> list[DemoPeriod]:
-    """The 5th–16th periods, quarterly on the first working day of Jan/Apr/Jul/Oct; the 7th on
-    2023-01-28, the first working day after the Spring Festival (seed 004)."""
+# The event days on record (docs/domain.md#demo-and-benchmark-data): the 1st, the 4th, the 5th, the 7th (the first
+# working day after the Spring Festival), the 8th, the 9th and the 15th (a Sunday). The others
+# fall on the first working day of January, April, July or October.
+PERIOD_DATES = {1: D(2021, 7, 10), 4: D(2022, 4, 6), 5: D(2022, 7, 5), 7: D(2023, 1, 28), 8: D(2023, 5, 8), 9: D(2023, 8, 15), 15: D(2025, 1, 5)}  # fmt: skip
+
+
+def quarterly_periods(first: int, last: int, year: int, month: int) -> list[DemoPeriod]:
+    """Periods `first`–`last`, one a quarter from (`year`, `month`): the day on record where
+    there is one, else the quarter's first working day."""
     found = []
-    year, month = 2022, 7
-    for number in range(5, 17):
-        day = D(2023, 1, 28) if number == 7 else first_working_day(year, month)
-        found.append(DemoPeriod(number, day))
+    for number in range(first, last + 1):
+        found.append(DemoPeriod(number, PERIOD_DATES.get(number) or first_working_day(year, month)))  # fmt: skip
         month += 3
         if month > 12:
             year, month = year + 1, month - 12
     return found
+
+
+def district_periods() -> list[DemoPeriod]:
+    """The 5th–16th periods (July 2022 to April 2025)."""
+    return quarterly_periods(5, 16, 2022, 7)
 
 
 # --- the district ---------------------------------------------------------------------------------
@@ -207,7 +216,7 @@ def district_periods() -> list[DemoPeriod]:
 
 @dataclass(frozen=True)
 class Named:
-    """A real project of seed 004 / ansshj.com and where the demo puts it."""
+    """A real project named in the news and where the demo puts it."""
 
     name: str
     enterprise: str
@@ -215,22 +224,30 @@ class Named:
     chain_tag: str
     manufacturing: bool
     period: int
-    batch: str  # the list it is on; a START of a signed project was signed a period earlier
+    batch: str  # the list it is on
     direct: bool = False
+    # A START of a signed project: the (unlisted) signing day.
+    signed: dt.date | None = None
     content: str | None = None
 
 
+# Where the sources put them. The 5th period's report (ansshj.com) names 中软国际, 新开普 and
+# 郑州机械研究所 among its projects. The 7th period's (seed 004) names two groups: 上海重塑,
+# 艾格莱德 and 清智 were signed in 2022 (the demo lists them at the 6th, the last event of 2022),
+# and 雄韬, 艾派克, 京东方艺云 and 张江生物银行 were signed projects to be pushed to
+# substantive landing (开工) in 2023 (the demo starts them at the 8th and 9th, signed unlisted
+# in the autumn of 2022). Which list of the period, and the 2023 periods, are the demo's choice.
 NAMED = [
     Named("中软国际中原数字总部", "中软国际有限公司", "梧桐", "NEXT_GEN_IT", False, 5, "SIGN"),
     Named("新开普智慧教育研发产业基地", "新开普电子股份有限公司", "石佛", "ELECTRONIC_INFORMATION", False, 5, "START", direct=True),
-    Named("雄韬氢能产业园", "深圳市雄韬电源科技股份有限公司", "枫杨", "HYDROGEN_STORAGE", True, 7, "SIGN"),
-    Named("珠海艾派克微集成电路封测", "珠海艾派克微电子有限公司", "双桥", "ELECTRONIC_INFORMATION", True, 7, "SIGN"),
-    Named("京东方艺云区域总部", "京东方艺云科技有限公司", "梧桐", "ELECTRONIC_INFORMATION", False, 7, "SIGN"),
-    Named("上海张江生物银行河南分行", "上海张江生物技术有限公司", "石佛", "LIFE_HEALTH", False, 7, "SIGN"),
-    Named("上海重塑燃料电池产业化基地", "上海重塑能源集团股份有限公司", "枫杨", "HYDROGEN_STORAGE", True, 7, "START"),
-    Named("艾格莱德汽车传感及控制器研发生产基地", "艾格莱德(郑州)汽车科技有限公司", "双桥", "IOT", True, 7, "START"),
-    Named("清华河北院清智机器人创新中心", "清华大学河北高端装备研究院", "梧桐", "BRAIN_INSPIRED", False, 7, "START"),
-    Named("郑州机械研究所高端装备制造产业园", "郑州机械研究所有限公司", "石佛", "NEW_MATERIALS", True, 7, "START", direct=True, content="高端装备制造产业园，建筑面积 7.41万㎡"),
+    Named("郑州机械研究所高端装备制造产业园", "郑州机械研究所有限公司", "石佛", "NEW_MATERIALS", True, 5, "START", direct=True, content="高端装备制造产业园，建筑面积 7.41万㎡"),
+    Named("上海重塑燃料电池产业化基地", "上海重塑能源集团股份有限公司", "枫杨", "HYDROGEN_STORAGE", True, 6, "SIGN"),
+    Named("艾格莱德汽车传感及控制器研发生产基地", "艾格莱德(郑州)汽车科技有限公司", "双桥", "IOT", True, 6, "SIGN"),
+    Named("清华河北院清智机器人创新中心", "清华大学河北高端装备研究院", "梧桐", "BRAIN_INSPIRED", False, 6, "SIGN"),
+    Named("雄韬氢能产业园", "深圳市雄韬电源科技股份有限公司", "枫杨", "HYDROGEN_STORAGE", True, 8, "START", signed=D(2022, 9, 20)),
+    Named("珠海艾派克微集成电路封测", "珠海艾派克微电子有限公司", "双桥", "ELECTRONIC_INFORMATION", True, 8, "START", signed=D(2022, 11, 16)),
+    Named("京东方艺云区域总部", "京东方艺云科技有限公司", "梧桐", "ELECTRONIC_INFORMATION", False, 9, "START", signed=D(2022, 10, 25)),
+    Named("上海张江生物银行河南分行", "上海张江生物技术有限公司", "石佛", "LIFE_HEALTH", False, 9, "START", signed=D(2022, 12, 12)),
 ]  # fmt: skip
 # Batch sizes and amounts on record (ansshj.com/news/279390; seed 004): the 5th period listed
 # 5 signed (33.4亿, plan 25.6亿), 3 started (17.1亿), 4 producing (37.1亿); the 7th 12 for 160.7亿.
@@ -242,6 +259,15 @@ FIXED_AMOUNTS = {
     (7, None): 1_607_000,
 }
 MEANS = {"SIGN": 5.0, "START": 3.5, "PRODUCE": 4.0}
+NAMED_NAMES = {x.name for x in NAMED}
+# What the district reached in 2023 in the demo (docs/domain.md#district-demo): just over its targets of 400亿
+# signed (45 % of it manufacturing, at least 13 signings) and 290亿 of new starts.
+DEMO_2023 = {
+    "SIGN_AMOUNT": 4_100_000,
+    "MFG_SHARE": 0.45,
+    "MFG_SIGN_COUNT": 13,
+    "NEW_START_INVESTMENT": 2_950_000,
+}
 
 
 class _District:
@@ -338,13 +364,14 @@ class _District:
             project.started = day
         else:
             body["signed_date"] = day.isoformat()
-        self._timeline(project)
+        self._timeline(project, cancellable=named is None)
         self.projects.append(project)
         return project
 
-    def _timeline(self, p: DemoProject) -> None:
+    def _timeline(self, p: DemoProject, *, cancellable: bool = True) -> None:
         """Stage dates from the signing (or start) day and the project's gaps; 20 % never start,
-        4 % are cancelled (docs/domain.md#district-demo: 20 % never start within 24 months, 3–5 % cancelled)."""
+        4 % are cancelled (docs/domain.md#district-demo: 20 % never start within 24 months, 3–5 % cancelled), never a
+        real project of the news."""
         fulfil, start, _build, _effect = p.gaps
         if not p.direct:
             signed = p.signed
@@ -352,7 +379,7 @@ class _District:
             fate = self.rng.random()
             p.fulfilled = signed + dt.timedelta(days=fulfil)
             p.started = None if fate < 0.20 else p.fulfilled + dt.timedelta(days=start)
-            if fate < 0.04:
+            if fate < 0.04 and cancellable:
                 p.cancelled = signed + dt.timedelta(days=self.rng.randint(90, 400))
                 p.fulfilled = None if p.fulfilled >= p.cancelled else p.fulfilled
         self._from_start(p)
@@ -397,11 +424,16 @@ class _District:
         for _ in range(16):
             day = D(2020, 10, 1) + dt.timedelta(days=rng.randint(0, 540))
             self.new_project(direct=True, day=day)
+        # The named projects signed off the lists, before the period that lists their start.
+        for x in NAMED:
+            if x.signed is not None:
+                self.new_project(direct=False, day=x.signed, named=x)
         previous = D(2022, 4, 6)  # the 4th period
         for period in self.periods:
             self._period(period, previous)
             previous = period.event_date
         self._pin_amounts()
+        self._calibrate_2023()
         return DemoDataset(
             name="district",
             seed=self.seed,
@@ -427,9 +459,6 @@ class _District:
         # ~40 signings a year (400亿 ÷ ~10亿, docs/domain.md#district-demo): ~10 a quarter, of which the SIGN list holds ~5.
         for _ in range(poisson(rng, 10) - counts["SIGN"]):
             self.new_project(direct=False, day=self._between(previous, day))
-        for x in named:
-            if x.batch == "START" and not x.direct:  # already signed, starting at this event
-                self.new_project(direct=False, day=self._between(previous, day) - dt.timedelta(days=60), named=x)  # fmt: skip
         # SIGN: signed at the event.
         signed_here = [
             self.new_project(direct=False, day=day, named=x) for x in named if x.batch == "SIGN"
@@ -450,7 +479,7 @@ class _District:
             p for p in self.projects
             if not p.direct and p.key not in listed_start and p not in started_here
             and p.started is not None and previous - dt.timedelta(days=120) < p.started <= day + dt.timedelta(days=60)
-            and p.cancelled is None and (p.signed or day) < day
+            and p.cancelled is None and (p.signed or day) < day and p.body["name"] not in NAMED_NAMES
         ]  # fmt: skip
         rng.shuffle(candidates)
         while len(started_here) < counts["START"]:
@@ -500,6 +529,52 @@ class _District:
             p = self._by_key(x.project_key)
             p.body["annual_plan_investment"] = round(p.amount * 256 / 334)
 
+    def _calibrate_2023(self) -> None:
+        """Scales the 2023 signings and starts (those not on the 5th and 7th lists, whose
+        amounts are on record) so that the year's totals, as the registry counts them on the
+        demo's day, land on DEMO_2023: without it one seed signs 600亿, another 240亿."""
+        counted = [p for p in self.projects if p.cancelled is None or p.cancelled > self.as_of]
+        signed = [p for p in counted if not p.direct and p.signed and p.signed.year == 2023]
+        free = [p for p in signed if p.key not in self.pinned]
+        # At least DEMO_2023's count of manufacturing signings: the first others become so.
+        short = DEMO_2023["MFG_SIGN_COUNT"] - sum(p.body["is_manufacturing"] for p in signed)
+        for p in [p for p in free if not p.body["is_manufacturing"]][: max(0, int(short))]:
+            p.body["is_manufacturing"] = True
+            p.body["category"] = "ADVANCED_MANUFACTURING"
+        total = DEMO_2023["SIGN_AMOUNT"]
+        mfg_total = round(total * DEMO_2023["MFG_SHARE"])
+        for mfg, target in ((True, mfg_total), (False, total - mfg_total)):
+            group = [p for p in signed if p.body["is_manufacturing"] is mfg]
+            self._scale_to(group, target, field_name="contract_amount")
+        starts = [p for p in counted if p.started and p.started.year == 2023]
+        self._scale_to(
+            starts,
+            DEMO_2023["NEW_START_INVESTMENT"],
+            field_name="total_investment",
+            keep={p.key for p in signed},
+        )
+
+    def _scale_to(
+        self,
+        group: list[DemoProject],
+        target: float,
+        *,
+        field_name: str,
+        keep: Collection[str] = (),
+    ) -> None:
+        """Rescales the group's free projects (not pinned, not in `keep`) so that the group's
+        `field_name` sums to `target`, each project staying within [1亿, 200亿]."""
+        fixed = sum(p.body[field_name] for p in group if p.key in self.pinned or p.key in keep)
+        free = [p for p in group if p.key not in self.pinned and p.key not in keep]
+        for _ in range(5):  # clipping at the bounds moves the sum: a few passes settle it
+            now = sum(p.body[field_name] for p in free)
+            if not free or now == 0 or abs(target - fixed - now) < 1_000:
+                break
+            ratio = max(0.0, target - fixed) / now
+            for p in free:
+                wanted = round(p.amount * ratio)
+                self._rescale(p, min(2_000_000, max(10_000, wanted)))
+
     def _by_key(self, key: str) -> DemoProject:
         return next(p for p in self.projects if p.key == key)
 
@@ -521,7 +596,6 @@ def district(seed: int = 2023) -> DemoDataset:
 CITIES = ["郑州", "开封", "洛阳", "平顶山", "安阳", "鹤壁", "新乡", "焦作", "濮阳", "许昌", "漯河", "三门峡", "南阳", "商丘", "信阳", "周口", "驻马店", "济源", "航空港区"]  # fmt: skip
 # Zhengzhou and Luoyang hold ~9–10 % of the listings each (303/3325 in the 7th period, docs/domain.md#province-benchmark).
 CITY_WEIGHTS = [0.095 if c in ("郑州", "洛阳") else 0.81 / 17 for c in CITIES]
-PROVINCE_PERIOD_DATES = {1: D(2021, 7, 10), 4: D(2022, 4, 6), 5: D(2022, 7, 5), 7: D(2023, 1, 28), 8: D(2023, 5, 8), 9: D(2023, 8, 15), 15: D(2025, 1, 5)}  # fmt: skip
 
 
 def province_parks(seed: int = 15) -> list[str]:
@@ -535,14 +609,52 @@ def province_parks(seed: int = 15) -> list[str]:
 
 
 def province_periods() -> list[DemoPeriod]:
-    found = []
-    year, month = 2021, 7
-    for number in range(1, 16):
-        found.append(DemoPeriod(number, PROVINCE_PERIOD_DATES.get(number) or first_working_day(year, month)))  # fmt: skip
-        month += 3
-        if month > 12:
-            year, month = year + 1, month - 12
-    return found
+    """The 1st–15th periods (July 2021 to January 2025)."""
+    return quarterly_periods(1, 15, 2021, 7)
+
+
+# Listings on record at the province (docs/domain.md#province-benchmark): signed, started, producing of the 4th, 8th
+# and 15th periods; the 7th's 3,325 in all; the 9th's 1,220 signed and started and 1,072
+# producing. Periods 1–6 listed 13,110 projects together.
+PROVINCE_COUNTS = {4: (560, 1009, 785), 8: (651, 769, 907), 15: (610, 602, 1033)}
+PROVINCE_TOTALS = {7: 3325}
+PROVINCE_9TH = (1220, 1072)
+PROVINCE_1_TO_6 = 13_110
+# The whole set's listings: the middle of the 35–40k the per-period spread gives; the periods of
+# 2023's last event and 2024 (10th–14th), with nothing on record, take what the others leave
+# (about 2,800 each: 2024's events listed more than 2023's).
+PROVINCE_LISTINGS = 37_500
+
+
+def province_counts(rng: random.Random) -> dict[int, tuple[int, int, int]]:
+    """Signed, started and producing listings of each period at 20,000 projects: the figures on
+    record, the others drawn (signed ~N(620, 40), started ~N(800, 150), producing ~N(950, 100))
+    and scaled so that periods 1–6 hold 13,110 and all fifteen PROVINCE_LISTINGS."""
+    drawn = {
+        n: (max(1.0, rng.gauss(620, 40)), max(1.0, rng.gauss(800, 150)), max(1.0, rng.gauss(950, 100)))
+        for n in range(1, 16)
+    }  # fmt: skip
+
+    def scaled(draw: tuple[float, float, float], total: float) -> tuple[int, int, int]:
+        factor = total / sum(draw)
+        sign, start = round(draw[0] * factor), round(draw[1] * factor)
+        return sign, start, round(total) - sign - start
+
+    counts: dict[int, tuple[int, int, int]] = dict(PROVINCE_COUNTS)
+    counts[7] = scaled(drawn[7], PROVINCE_TOTALS[7])
+    sign_start = scaled((drawn[9][0], drawn[9][1], 0.0), PROVINCE_9TH[0])
+    counts[9] = (sign_start[0], sign_start[1], PROVINCE_9TH[1])
+    for group, total in (
+        ([1, 2, 3, 5, 6], PROVINCE_1_TO_6 - sum(PROVINCE_COUNTS[4])),
+        ([10, 11, 12, 13, 14], PROVINCE_LISTINGS - PROVINCE_1_TO_6 - sum(sum(counts[n]) for n in (7, 8, 9, 15))),
+    ):  # fmt: skip
+        factor = total / sum(sum(drawn[n]) for n in group)
+        shares = [sum(drawn[n]) * factor for n in group]
+        whole = [round(x) for x in shares]
+        whole[-1] += round(total) - sum(whole)  # the group's total exactly
+        for n, size in zip(group, whole, strict=True):
+            counts[n] = scaled(drawn[n], size)
+    return dict(sorted(counts.items()))
 
 
 def province(projects: int = 20_000, seed: int = 15) -> DemoDataset:
@@ -583,23 +695,31 @@ def province(projects: int = 20_000, seed: int = 15) -> DemoDataset:
         made.append(project)
         return project
 
+    counts = province_counts(rng)
     for period in periods:
         n, day = period.number, period.event_date
-        produce = max(0, round(rng.gauss(950, 100) * scale))
+        sign, start, produce = (round(c * scale) for c in counts[n])
         waiting_production.sort(key=lambda item: item[0])
         ready = [item for item in waiting_production if item[0] < n][:produce]
         for item in ready:
             waiting_production.remove(item)
             listings.append(DemoListing(item[1].key, n, "PRODUCE"))
-        start = max(0, round(rng.gauss(800, 150) * scale))
+        # Too few earlier starts (the 1st period has none): projects started before the lists.
+        for _ in range(produce - len(ready)):
+            before = periods[0].event_date - dt.timedelta(days=rng.randint(200, 900))
+            project = new(before, True, 1.0)
+            if project is None:
+                break
+            listings.append(DemoListing(project.key, n, "PRODUCE"))
         for i in range(start):
-            rolled = waiting_start.pop(0) if waiting_start and i % 2 == 0 else None
+            # 70 % from earlier signings, as in the district (docs/domain.md#district-demo).
+            rolled = waiting_start.pop(0) if waiting_start and i % 10 < 7 else None
             project = rolled or new(day, True, 1.3)
             if project is None:
                 break
             listings.append(DemoListing(project.key, n, "START"))
             waiting_production.append((n, project))
-        for _ in range(max(0, round(rng.gauss(620, 40) * scale))):
+        for _ in range(sign):
             project = new(day, False, 1.55)
             if project is None:
                 break

@@ -21,7 +21,7 @@ from sanpi.events.xun import parse_period
 
 # Bump when the generator changes what it makes for a seed: the keys then name new requests
 # instead of colliding with the old bodies (a reused key with another body is a 422).
-KEY_VERSION = "v1"
+KEY_VERSION = "v2"
 
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 
@@ -149,16 +149,16 @@ class DemoLoader:
                 done += 1
                 self.progress("milestones", done, total)
 
-    def progress_histories(self, summary: LoadSummary, workers: int = 4) -> None:
-        """Investment plans, 旬/月 reports, replans and suspensions of every live project, as the
-        milestone service's demo generator makes them (each alert rule fires somewhere), posted
-        over the API. Projects go in parallel; one project's history goes in order."""
+    def histories(self, ids: dict[str, str]) -> list[demo_progress.ProgressHistory]:
+        """Investment plans, 旬/月 reports, replans and suspensions of every live project (by its
+        id in `ids`), as the milestone service's demo generator makes them (each alert rule fires
+        somewhere); the reports of projects on plan only within REPORT_WINDOWS' days."""
         live = [
             p for p in self.data.projects if p.cancelled is None or p.cancelled > self.data.as_of
         ]
         projects = [
             demo_progress.DemoProject(
-                project_id=summary.ids[p.key],
+                project_id=ids[p.key],
                 total_investment=p.amount,
                 signed=p.signed or self.data.as_of,
                 planned_start=_date(p.body.get("planned_start_date")),
@@ -168,14 +168,20 @@ class DemoLoader:
             )
             for p in live
         ]
-        histories = [
-            _recent_only(h, since=self.data.as_of - dt.timedelta(days=RECENT_DAYS))
-            if h.profile is demo_progress.Profile.ON_PLAN
-            else h
+        windows = [
+            (day - dt.timedelta(days=RECENT_DAYS), day) for day in (BULLETIN_DAY, self.data.as_of)
+        ]
+        return [
+            _within(h, windows) if h.profile is demo_progress.Profile.ON_PLAN else h
             for h in demo_progress.generate_portfolio(
                 projects, until=self.data.as_of, seed=self.data.seed
             )
         ]
+
+    def progress_histories(self, summary: LoadSummary, workers: int = 4) -> None:
+        """The histories, posted over the API. Projects go in parallel; one project's history
+        goes in order."""
+        histories = self.histories(summary.ids)
         done = 0
         with ThreadPoolExecutor(max_workers=workers) as pool:
             # STARTED / IN_PRODUCTION were posted by `milestones` already.
@@ -211,17 +217,25 @@ class DemoLoader:
                     raise
 
 
-# On-plan projects post only their last 100 days of reports (about ten 旬 and three months): the
-# pacing, stall and missing-report rules look no further back, and the full histories of ~120
-# projects (5,700 calls) would make `make up` take minutes. The projects whose profile makes a
-# rule fire keep their whole history.
+# On-plan projects post only the reports of two windows: their last 100 days (about ten 旬 and
+# three months: the pacing, stall and missing-report rules look no further back), and the 100
+# days to the end of March 2023, so that the bulletins of March 2023 (the 2023-03-X2 通报 of the
+# docs) judge the district's first 2023 quarter as the rules would have then. The full
+# histories of ~120 projects (5,400 calls) would make `make up` take minutes. The projects whose
+# profile makes a rule fire keep their whole history.
 RECENT_DAYS = 100
+BULLETIN_DAY = dt.date(2023, 3, 31)
 
 
-def _recent_only(
-    history: demo_progress.ProgressHistory, *, since: dt.date
+def _within(
+    history: demo_progress.ProgressHistory, windows: list[tuple[dt.date, dt.date]]
 ) -> demo_progress.ProgressHistory:
-    reports = tuple(r for r in history.reports if parse_period(r.period_key).end >= since)
+    """The history with only the reports of periods ending in one of the windows."""
+    reports = tuple(
+        r
+        for r in history.reports
+        if any(low <= parse_period(r.period_key).end <= high for low, high in windows)
+    )
     return replace(history, reports=reports)
 
 

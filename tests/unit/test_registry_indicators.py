@@ -256,5 +256,8 @@ async def test_indicators_endpoint(registry: httpx.AsyncClient) -> None:
     assert park["periods"][0]["batches"]["SIGN"]["count"] == 1
     earlier = await registry.get("/v1/indicators", params={"as_of": "2023-04-02"})
     assert earlier.json()["cumulative"]["sign_to_start"]["numerator"] == 0
+    # The 8th period was held on 3 April: on 2 April its list was not on record.
+    assert [p["period"] for p in earlier.json()["periods"]] == [7]
+    assert earlier.json()["year_batches"]["START"]["count"] == 0
     unknown = await registry.get("/v1/indicators", params={"park": "火星"})
     assert unknown.status_code == 422

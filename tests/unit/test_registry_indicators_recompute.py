@@ -109,7 +109,11 @@ async def recompute(
         if x.project_id in portfolio
     ]
     periods = sorted(
-        (p for p in (await session.exec(select(Period))).all() if p.event_date.year == year),
+        (
+            p
+            for p in (await session.exec(select(Period))).all()
+            if p.event_date.year == year and p.event_date <= as_of  # held by as_of
+        ),
         key=lambda p: p.number,
     )
     per_period, year_listed = [], []

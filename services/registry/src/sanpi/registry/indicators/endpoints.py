@@ -33,7 +33,7 @@ async def indicators(
         AsOfDay | None, Query(description="YYYY-MM-DD; default: today (Asia/Shanghai)")
     ] = None,
 ) -> Indicators:
-    """Per period of `year` and for the year: count and 亿元 of each batch; 签约项目开工率,
+    """Per period of `year` held by `as_of`, and for the year: count and 亿元 of each batch; 签约项目开工率,
     开工项目投产率, 投产项目达效率 (cumulative and by cohort); 签约项目履约率, 履约项目开工率 and
     计划开工率; targets against 序时进度. Percentages are rounded half up; 调出 projects leave the
     denominators from their effective day on."""

@@ -38,7 +38,13 @@ def batch_total(tallies: dict[BatchType, formulas.BatchTally]) -> BatchPublic:
 async def compute(
     session: AsyncSession, *, year: int, as_of: dt.date, park: str | None, district: str
 ) -> Indicators:
-    year_periods = [p for p in await periods.all_periods(session) if p.event_date.year == year]
+    # The periods of the year held by `as_of`: a list announced later was not on record that
+    # day (a bulletin of 2023-03-X2 counted the 8th-10th lists of May to October).
+    year_periods = [
+        p
+        for p in await periods.all_periods(session)
+        if p.event_date.year == year and p.event_date <= as_of
+    ]
     lists = await ledger.list_totals(
         session, as_of=as_of, periods=[p.number for p in year_periods], park=park
     )

@@ -262,3 +262,16 @@ async def test_a_period_not_yet_begun_or_malformed_is_refused(world: World) -> N
 def _write(path: Path, content: bytes) -> Path:
     path.write_bytes(content)
     return path
+
+
+def test_a_gap_that_rounds_to_nothing_is_not_printed_as_behind() -> None:
+    from sanpi.milestone.bulletins.documents import _pts
+
+    # The API's gaps come rounded half up to one decimal already.
+    assert [_pts(-0.0), _pts(0.0), _pts(-5.9), _pts(3.6), _pts(None)] == [
+        "+0.0",
+        "+0.0",
+        "-5.9",
+        "+3.6",
+        "—",
+    ]

@@ -30,7 +30,8 @@ def _pct(value: float | None) -> str:
 
 
 def _pts(value: float | None) -> str:
-    return "—" if value is None else f"{value:+.1f}"
+    # + 0.0 turns a gap rounded to -0.0 (21.61 % against 21.64 %) into 0.0: "-0.0" read as behind.
+    return "—" if value is None else f"{round(value, 1) + 0.0:+.1f}"
 
 
 def subtitle(b: Bulletin) -> str:

@@ -121,13 +121,23 @@ def cancel(
     project_id: str,
     reason_code: Annotated[str, typer.Option(help="INVESTOR_FUNDING, POLICY, LAND, MERGED, …")],
     reason: Annotated[str, typer.Option(help="终止/清退 reason in words")],
+    effective_date: Annotated[
+        str | None,
+        typer.Option(
+            help="YYYY-MM-DD the cancellation took effect (required for WITHDRAWN, 调出); "
+            "default today. Indicators as of earlier days still count the project"
+        ),
+    ] = None,
     token: TokenOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Cancel (终止/清退) a project."""
+    """Cancel (终止/清退, or 调出 with --reason-code WITHDRAWN) a project."""
     with client(token) as sanpi:
         try:
-            show(sanpi.registry.cancel_project(project_id, reason_code, reason), as_json, COLUMNS)
+            cancelled = sanpi.registry.cancel_project(
+                project_id, reason_code, reason, effective_date
+            )
+            show(cancelled, as_json, COLUMNS)
         except ApiError as exc:
             fail(exc)
 

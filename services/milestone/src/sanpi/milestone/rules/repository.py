@@ -13,11 +13,17 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.events import SEVERITY_ORDER, AlertRule, Severity
+from sanpi.events import SEVERITY_ORDER, AlertRule, Severity, TargetKind, TargetSet
 from sanpi.kit import utcnow
 from sanpi.kit.pagination import CreatedKey, after_created
 from sanpi.kit.unit_of_work import UnitOfWork
-from sanpi.milestone.rules.models import Alert, AlertState, EvaluationDue, PinnedDate
+from sanpi.milestone.rules.models import (
+    Alert,
+    AlertState,
+    EvaluationDue,
+    PinnedDate,
+    PortfolioTarget,
+)
 
 PINNED: sa.Table = PinnedDate.__table__  # type: ignore[attr-defined]
 
@@ -96,6 +102,30 @@ _FIRING_FOR = select(Alert).where(
 
 async def firing_for(session: AsyncSession, project_ids: Sequence[str]) -> list[Alert]:
     return list((await session.exec(_FIRING_FOR, params={"ids": list(project_ids)})).all())
+
+
+async def firing_scoped(session: AsyncSession) -> list[Alert]:
+    """The firing alerts of no project: the scoped rules' (R14, R15)."""
+    stmt = select(Alert).where(Alert.state == AlertState.FIRING, col(Alert.project_id).is_(None))
+    return list((await session.exec(stmt)).all())
+
+
+async def set_target(session: AsyncSession, data: TargetSet) -> None:
+    """Keeps the registry's target (the same event again changes nothing)."""
+    row = await session.get(PortfolioTarget, (data.year, data.scope, data.kind))
+    if row is None:
+        row = PortfolioTarget(year=data.year, scope=data.scope, kind=data.kind, value=data.value)
+    row.value, row.set_by, row.updated_at = data.value, data.set_by, utcnow()
+    session.add(row)
+
+
+async def targets_of(session: AsyncSession, year: int) -> dict[str, dict[TargetKind, int]]:
+    """The year's targets by scope (the district's name or a park), then kind."""
+    stmt = select(PortfolioTarget).where(PortfolioTarget.year == year)
+    found: dict[str, dict[TargetKind, int]] = {}
+    for row in (await session.exec(stmt)).all():
+        found.setdefault(row.scope, {})[TargetKind(row.kind)] = row.value
+    return found
 
 
 async def firing(session: AsyncSession) -> list[Alert]:

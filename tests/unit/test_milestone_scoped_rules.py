@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import replace
+from typing import Any
 
 from sanpi.events import AlertRule, Severity, TargetKind
 from sanpi.milestone.rules.evaluation import DesiredAlert
@@ -24,7 +24,7 @@ RULES = RuleSettings()
 
 
 def signing(
-    amount: int, *, park: str = "梧桐", on: dt.date = D(2023, 2, 1), **fields: object
+    amount: int, *, park: str = "梧桐", on: dt.date = D(2023, 2, 1), **fields: Any
 ) -> PortfolioFact:
     base = PortfolioFact(
         park=park,
@@ -37,7 +37,7 @@ def signing(
         total_investment=amount,
         contract_amount=amount,
     )
-    return replace(base, **fields)  # type: ignore[arg-type]
+    return base._replace(**fields)
 
 
 def r15(
@@ -181,8 +181,8 @@ def test_r14_waits_until_signings_are_old_enough_and_cohorts_big_enough() -> Non
     assert r14(cohort(2, 0), silent=silent) == {}
     assert silent[AlertRule.R14] == 2  # the park's cohort and the district's: too small
     # Cancelled signings and projects registered already started are not in the cohort.
-    gone = [replace(p, cancelled=True) for p in cohort(3, 0)]
-    registered_started = [replace(p, signed=False) for p in cohort(3, 0)]
+    gone = [p._replace(cancelled=True) for p in cohort(3, 0)]
+    registered_started = [p._replace(signed=False) for p in cohort(3, 0)]
     assert r14(cohort(4, 4) + gone + registered_started) == {}
 
 

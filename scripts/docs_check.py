@@ -307,6 +307,7 @@ class CheckStack:
         bootstrap = f"127.0.0.1:{self.ports[STACK_PORTS['kafka']]}"
         self.service_env = stack.service_env(secret, bootstrap, self.directory)
         self.service_env["SANPI_MILESTONE_REGISTRY_URL"] = self.url("registry")
+        self.service_env["SANPI_NOTIFICATION_MILESTONE_URL"] = self.url("milestone")
         for name in stack.SERVICES:
             # Explicit, so that no database URL of the calling shell or test leaks in.
             self.service_env[f"SANPI_{name.upper()}_DATABASE_URL"] = (

@@ -664,6 +664,9 @@ def up(skip_demo: bool, db: str) -> int:
     env = service_env(secret, f"127.0.0.1:{ports['kafka']}", RUN)
     # The bulletin (milestone) reads the registry's indicators over its API.
     env["SANPI_MILESTONE_REGISTRY_URL"] = f"http://127.0.0.1:{ports['registry']}"
+    # A 旬 digest fetches its bulletin from the milestone API (a viewer token of a minute signed
+    # with the same jwt_secret) and links robots to the portal's copy.
+    env["SANPI_NOTIFICATION_MILESTONE_URL"] = f"http://127.0.0.1:{ports['milestone']}"
     if db == "postgres":
         env.update(postgres_urls())
     tracing = start_tracing(ports, env)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 
+import httpx
+
 from sanpi.kit import Role
 from tests.support.portal import District
 
@@ -48,3 +50,27 @@ async def test_indicators_of_the_district_and_each_park(district: District) -> N
     bad = await portal.client.get("/indicators", params={"as_of": "2023-13-01"})
     assert bad.status_code == 200
     assert "请输入日期" in bad.text
+
+
+async def test_the_bulletin_pdf_a_digest_links_to_opens_for_a_logged_in_reader(
+    district: District,
+) -> None:
+    district.world.apps["milestone"].state.registry_transport = httpx.ASGITransport(
+        app=district.world.apps["registry"]
+    )
+    portal = district.portal
+    anonymous = await portal.client.get("/bulletins/2023-03-X2.pdf", follow_redirects=False)
+    assert anonymous.status_code in (302, 303)
+    assert "/login" in anonymous.headers["location"]
+    await portal.add_user("leader", Role.VIEWER, ())
+    await portal.login("leader")
+    got = await portal.client.get("/bulletins/2023-03-X2.pdf")
+    assert got.status_code == 200, got.text
+    assert got.headers["content-type"] == "application/pdf"
+    assert got.content.startswith(b"%PDF")
+    disposition = got.headers["content-disposition"]
+    assert disposition == "inline; filename*=UTF-8''%E9%80%9A%E6%8A%A5-2023-03-X2.pdf"
+    # Anything but a 旬 or a month is no page (never passed on to the service's URL).
+    for bad in ("2023-3-X2", "2023-03-X4", "2023-03-X2%3Fformat%3Djson"):
+        refused = await portal.client.get(f"/bulletins/{bad}.pdf")
+        assert refused.status_code == 404, bad

@@ -10,8 +10,8 @@ import json
 import ssl
 import threading
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -33,6 +33,7 @@ from sanpi.events import (
 from sanpi.kit import FixedClock, OutboxMessage, Outcome, Runtime
 from sanpi.notification.app import create_app
 from sanpi.notification.settings import NotificationSettings
+from scripts.stack import free_port
 from tests.support.apps import auth, serve_in_process
 
 MILESTONE_SOURCE = "/sanpi/milestone"
@@ -232,6 +233,8 @@ def harness_settings(tmp_path: Path, **overrides: Any) -> NotificationSettings:
         "red_repeat_interval_s": 3600.0,
         # From Friday 10:00 in Shanghai (SHANGHAI_10AM): 10:10, 10:20, 10:30 the same morning.
         "escalation_delays": ["10m", "20m", "30m"],
+        # No bulletin unless a test serves one: never whatever answers on the local stack's port.
+        "milestone_url": "",
     }
     values.update(overrides)
     return NotificationSettings(**values)
@@ -247,3 +250,11 @@ async def harness(
     async with serve_in_process(app) as client:
         client.headers.update(auth(subject="officer"))
         yield Harness(client, app.state.runtime, clock)
+
+
+@contextmanager
+def smtp_sink() -> Iterator[SmtpSink]:
+    """A fresh SMTP server on a free loopback port for one test (`with smtp_sink() as smtp`)."""
+    server = SmtpServer(free_port())
+    yield server.start()
+    server.stop()

@@ -78,7 +78,13 @@ async def test_days_outside_the_campaign_are_refused_naming_the_field(tmp_path: 
         )
         assert problem_fields(corrected) == ["date"]
         evaluated = await m.client.post("/v1/admin/evaluate", params={"as_of": "0667-01-01"})
-        assert problem_fields(evaluated) == ["as_of"]
+        assert problem_fields(evaluated) == ["query.as_of"]
+        [problem] = evaluated.json()["errors"]
+        assert problem["reason"] == "应在 2000-01-01 至 2100-12-31 之间", problem
+        english = await m.client.post(
+            "/v1/admin/evaluate", params={"as_of": "0667-01-01"}, headers={"Accept-Language": "en"}
+        )
+        assert english.json()["errors"][0]["reason"] == "must be between 2000-01-01 and 2100-12-31"
     async with registry_client(tmp_path) as registry:
         created = await registry.post(
             "/v1/projects",

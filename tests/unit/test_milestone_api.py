@@ -229,7 +229,7 @@ async def test_investment_plan_splits_must_add_up(svc: Milestones) -> None:
 
 async def test_evaluate_is_admin_only_and_names_a_malformed_as_of(svc: Milestones) -> None:
     bad = await svc.client.post("/v1/admin/evaluate", params={"as_of": "2023-13-01"})
-    assert fields(bad) == ["as_of"]
+    assert fields(bad) == ["query.as_of"]
     viewer = auth(Role.VIEWER)
     problem(await svc.client.post("/v1/admin/evaluate", headers=viewer), 403)
     problem(await svc.client.post("/v1/admin/evaluate", headers=operator("梧桐")), 403)

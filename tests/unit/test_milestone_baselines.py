@@ -191,3 +191,33 @@ def test_the_command_line_approves_and_compares_baselines(tmp_path: Path) -> Non
         assert ("2023-09-30" in line, "213" in line) == (True, True), table.output
         shown = json.loads(run("milestone", "baselines", "p1", "--json").output)
         assert [b["name"] for b in shown["baselines"]] == ["原计划", MID_YEAR]
+
+
+async def test_a_preview_of_an_earlier_day_judges_the_plan_in_force_that_day(
+    tmp_path: Path,
+) -> None:
+    """ "As of" a day before a named baseline took effect, the milestones keep the plan of that
+    day (the original one here); from the day it took effect on, the approved dates."""
+    async with milestone_service(tmp_path, evaluate_on_events=False) as svc:
+        await svc.register()  # planned start 2023-03-01
+        svc.clock.set(at(D(2023, 4, 20)))
+        await approve(svc, MID_YEAR, "用地手续延迟", STARTED="2023-09-30")
+        svc.clock.set(at(D(2023, 6, 15)))
+        comparison = (await svc.client.get("/v1/projects/p1/baselines")).json()
+        assert comparison["baselines"][1]["effective_on"] == "2023-04-20"
+
+        def rules(body: dict[str, Any]) -> set[str]:
+            return {a["rule"] for a in body["alerts"]}
+
+        # The plan of 15 April: the original start (1 March) has passed without a start.
+        before = await svc.preview(D(2023, 4, 15))
+        assert before["preview"] is True
+        assert "R02" in rules(before), before["alerts"]
+        # From 20 April on, the approved start (30 September) is ahead.
+        after = await svc.preview(D(2023, 4, 25))
+        assert "R02" not in rules(after), after["alerts"]
+        today = await svc.evaluate(D(2023, 6, 15))
+        assert not [k for k in today["raised"] if k.startswith("R02")], today["raised"]
+        # Nothing was written by the previews: the alerts are today's pass's only.
+        firing = (await svc.client.get("/v1/alerts", params={"state": "FIRING"})).json()
+        assert {a["as_of"] for a in firing["items"]} <= {"2023-06-15"}

@@ -143,3 +143,22 @@ def test_the_years_investment_at_the_pace_of_its_newest_report() -> None:
         if p.target is Target.ANNUAL_INVESTMENT
     ]
     assert (none.projected, none.slip_days, none.basis) == (None, None, "本年尚无完成投资")
+
+
+def test_a_pace_that_would_take_centuries_names_no_day() -> None:
+    """Found by test_recent_reports_decide_as_every_report: 1 万元 done of a huge plan projected
+    a day past the year 9999 and the whole evaluation pass failed (OverflowError)."""
+    period = parse_period("2023-06")
+    f = facts(
+        started_on=D(2023, 1, 1),
+        reports=(ReportFact(period, 1, 1, None, period.end),),
+        plans=(PlanFact(2023, 2_000_000_000),),
+    )
+    [investment] = [
+        p
+        for p in project(f, Stage.UNDER_CONSTRUCTION, D(2023, 7, 5))
+        if p.target is Target.ANNUAL_INVESTMENT
+    ]
+    assert (investment.projected, investment.slip_days) == (None, None)
+    assert investment.basis == "截至 2023-06-30 完成年度计划 0%, 按此进度十年内无法完成"
+    assert r18(f, D(2023, 7, 5)) is None

@@ -42,4 +42,11 @@ async def test_the_forecast_shows_a_late_start_moving_production(tmp_path: Path)
         assert missing.status_code == 404
         bad = await svc.client.get("/v1/projects/p1/forecast", params={"as_of": "2023-13-01"})
         assert bad.status_code == 422
-        assert [e["field"] for e in bad.json()["errors"]] == ["as_of"]
+        [problem] = bad.json()["errors"]
+        # The same words as the registry's indicators (sanpi.kit.AsOfDay), in Chinese.
+        assert problem["field"] == "query.as_of"
+        assert problem["reason"].startswith("日期应为 YYYY-MM-DD"), problem
+        assert "2023-13-01" in problem["reason"]
+        outside = await svc.client.post("/v1/admin/evaluate", params={"as_of": "昨天"})
+        assert outside.status_code == 422
+        assert outside.json()["errors"][0]["reason"].startswith("日期应为 YYYY-MM-DD")

@@ -18,9 +18,18 @@ from sanpi.kit.auth import (
     audience_of,
     issue_token,
     require_roles,
+    service_token,
     verify_token,
 )
-from sanpi.kit.clock import CAMPAIGN_TZ, CampaignDate, Clock, FixedClock, SystemClock, today
+from sanpi.kit.clock import (
+    CAMPAIGN_TZ,
+    AsOfDay,
+    CampaignDate,
+    Clock,
+    FixedClock,
+    SystemClock,
+    today,
+)
 from sanpi.kit.concurrency import check_version, etag, parse_if_match
 from sanpi.kit.consumer import EventConsumer, Handlers, Outcome
 from sanpi.kit.db import Database, UTCDateTime, utcnow
@@ -50,6 +59,7 @@ __all__ = [
     "MAX_LIMIT",
     "SERVICE_AUDIENCES",
     "Admin",
+    "AsOfDay",
     "Authenticated",
     "CampaignDate",
     "Clock",
@@ -98,6 +108,7 @@ __all__ = [
     "parse_if_match",
     "require_roles",
     "run_idempotent",
+    "service_token",
     "today",
     "utcnow",
     "verify_token",

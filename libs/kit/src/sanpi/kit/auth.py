@@ -114,6 +114,26 @@ def issue_token(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
+# A service calling another's API (never its database) reads as a viewer, with a token that is
+# stale before anyone could reuse it from a log.
+SERVICE_TOKEN_TTL = dt.timedelta(minutes=1)
+
+
+def service_token(
+    secret: str, *, subject: str, service: str, max_ttl: dt.timedelta = MAX_TTL
+) -> str:
+    """The token one sanpi service shows another (`service`, e.g. "registry"): subject
+    `sanpi-<caller>/<job>`, role viewer, a minute long, that service as its only audience."""
+    return issue_token(
+        secret,
+        subject=subject,
+        role=Role.VIEWER,
+        ttl=SERVICE_TOKEN_TTL,
+        audience=audience_of(service),
+        max_ttl=max_ttl,
+    )
+
+
 # Tokens verified already, by what they were verified against (secret, audience, longest
 # lifetime) and the token, with the instant they stop being accepted: a client sends the same
 # token with every request, and decoding it and checking its HMAC was ~5 % of a progress

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from sanpi.kit.messages import Lang, MessageError, language
 from sanpi.kit.security import security_headers
 
 log = logging.getLogger("sanpi.errors")
@@ -177,13 +178,18 @@ def _field_name(loc: Sequence[int | str]) -> str:
     return ".".join(parts) or "body"
 
 
-def validation_problems(exc: RequestValidationError) -> list[FieldProblem]:
+def validation_problems(exc: RequestValidationError, lang: Lang = "en") -> list[FieldProblem]:
+    """The request's invalid fields; a validator's catalogued message (MessageError) in `lang`,
+    pydantic's own words otherwise."""
     problems = []
     for err in exc.errors():
         loc = err.get("loc", ())
         reason = str(err.get("msg", "invalid"))
         if err.get("type") == "missing":
             reason = "field required"
+        found = (err.get("ctx") or {}).get("error")
+        if isinstance(found, MessageError):
+            reason = found.message.render(lang)
         problems.append(FieldProblem(_field_name(loc), reason))
     return problems
 
@@ -220,7 +226,7 @@ def install_problem_handlers(app: FastAPI) -> None:
                 instance=request.url.path,
                 errors=[FieldProblem("body", "malformed JSON")],
             )
-        problems = validation_problems(exc)
+        problems = validation_problems(exc, language(request.headers.get("accept-language")))
         detail = "; ".join(f"{p.field}: {p.reason}" for p in problems)
         return problem_response(
             status=422,

@@ -158,7 +158,10 @@ async def approve_baseline(
 ) -> None:
     """An approved, named change of the plan, then the project's rules."""
     project = await lifecycle.get(uow, project_id)
-    await milestones.approve_baseline(uow, project=project, body=body, principal=principal)
+    day = await rules.evaluation_date(uow.session, ctx.clock)
+    await milestones.approve_baseline(
+        uow, project=project, body=body, principal=principal, effective_on=day
+    )
     ctx.reevaluate(uow, project_id)
 
 

@@ -41,6 +41,9 @@ class JudgedAreas:
     async def plans(self, tx: Reading, project_ids: Sequence[str], year: int) -> list[PlanRow]:
         return await progress.plan_facts(tx, project_ids, year)
 
+    async def baselines(self, tx: Reading, project_ids: Sequence[str]) -> list[NamedRow]:
+        return await milestones.baselines_for_rules(tx, project_ids)
+
     async def recent_reports(
         self, tx: Reading, project_ids: Sequence[str], since: dt.date
     ) -> ReportRows:

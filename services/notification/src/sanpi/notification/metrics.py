@@ -43,6 +43,12 @@ DIGESTS = Counter(
     "Digests queued (one per subscription and slot), by kind (daily, xun).",
     ["kind"],
 )
+DIGEST_BULLETINS = Counter(
+    "sanpi_notification_digest_bulletins_total",
+    "旬 digests by their bulletin: attached (e-mail; robots link to it) or missing (the milestone "
+    "service did not give it: the digest went out without it and says so).",
+    ["outcome"],
+)
 ESCALATIONS = Counter(
     "sanpi_notification_escalations_total",
     "Escalation steps of unacknowledged red alerts, by ladder level (1-3).",

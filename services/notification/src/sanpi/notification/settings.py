@@ -116,6 +116,14 @@ class NotificationSettings(ServiceSettings):
     # How often the digest job looks for due digests (daily / 旬 slots): a digest leaves at most
     # this long after its time.
     digest_poll_s: float = 30.0
+    # A 旬 digest carries that 旬's bulletin (通报): the e-mail attaches the PDF, robot messages
+    # link to it in the portal. It is read from the milestone service's API (never its
+    # database) with a viewer token of a minute signed with jwt_secret, once per 旬. Empty: 旬
+    # digests go without it. Local `make up` runs the milestone service on 8002.
+    milestone_url: str = "http://127.0.0.1:8002"
+    # How long the digest job waits for the bulletin (a PDF is under a second of the milestone
+    # service's CPU; beyond this the digest goes out without it and says so).
+    bulletin_timeout_s: float = Field(default=30.0, gt=0)
 
     # Live stream (SSE): a comment line this often keeps proxies from closing an idle stream
     # (most cut at 30-60 s); events stay replayable for Last-Event-ID this long.

@@ -8,11 +8,10 @@ from typing import Any
 
 import httpx
 
-from sanpi.kit import Role, ServiceUnavailable, audience_of, issue_token
+from sanpi.kit import ServiceUnavailable, service_token
 from sanpi.milestone.settings import MilestoneSettings
 
 SUBJECT = "sanpi-milestone/bulletin"
-TOKEN_TTL = dt.timedelta(minutes=1)
 
 
 async def registry_indicators(
@@ -22,12 +21,11 @@ async def registry_indicators(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> dict[str, Any]:
     """GET /v1/indicators?as_of= of the registry, as a viewer; 503 when it cannot answer."""
-    token = issue_token(
+    token = service_token(
         settings.jwt_secret.get_secret_value(),
         subject=SUBJECT,
-        role=Role.VIEWER,
-        ttl=TOKEN_TTL,
-        audience=audience_of("registry"),
+        service="registry",
+        max_ttl=settings.jwt_max_ttl,
     )
     try:
         async with httpx.AsyncClient(

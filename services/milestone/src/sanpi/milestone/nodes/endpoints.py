@@ -157,6 +157,7 @@ def comparison(found: service.Baselines) -> BaselineComparison:
             reason=b.reason,
             approved_by=b.approved_by,
             approved_at=b.approved_at,
+            effective_on=b.effective_on,
             dates={
                 service.node_name(MilestoneKind(d["kind"]), d["label"]): dt.date.fromisoformat(
                     d["date"]

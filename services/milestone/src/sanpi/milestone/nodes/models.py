@@ -56,5 +56,8 @@ class MilestoneBaseline(SQLModel, table=True):
     reason: str = Field(max_length=2000)
     approved_by: str = Field(max_length=128)
     approved_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The campaign day the change took effect: the evaluation day when it was approved (the
+    # pinned day of a demo, else today). A preview of an earlier day judges the plan before it.
+    effective_on: dt.date | None = Field(default=None)
     # [{"kind": "STARTED", "label": "", "date": "2023-09-30"}], every planned milestone
     dates: list[dict[str, str]] = Field(default_factory=list, sa_type=JSON)

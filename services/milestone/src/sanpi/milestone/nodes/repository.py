@@ -117,6 +117,24 @@ async def for_projects(tx: Reading, project_ids: Sequence[str]) -> list[Mileston
 
 # --- named baselines ------------------------------------------------------------------------------
 
+_BASELINES = MilestoneBaseline.__table__.c  # type: ignore[attr-defined]
+_BASELINES_FOR_RULES = (
+    sa.select(_BASELINES.project_id, _BASELINES.effective_on, _BASELINES.dates)
+    .where(
+        _BASELINES.project_id.in_(sa.bindparam("ids", expanding=True)),
+        _BASELINES.effective_on.is_not(None),
+    )
+    .order_by(_BASELINES.project_id, _BASELINES.effective_on, _BASELINES.approved_at)
+)
+
+
+async def baselines_for_rules(tx: Reading, project_ids: Sequence[str]) -> list[NamedRow]:
+    """The projects' named baselines (project_id, effective_on, dates), oldest first."""
+    session = session_of(tx)
+    await session.flush()
+    connection = await session.connection()
+    return named_rows(await connection.execute(_BASELINES_FOR_RULES, {"ids": list(project_ids)}))
+
 
 async def baselines_of(tx: Reading, project_id: str) -> list[MilestoneBaseline]:
     """A project's named baselines, oldest first."""

@@ -134,6 +134,11 @@ class BaselinePublic(BaseModel):
     reason: str | None = Field(description="none for the original plan")
     approved_by: str | None
     approved_at: dt.datetime | None = Field(description="none for the original plan")
+    effective_on: dt.date | None = Field(
+        default=None,
+        description="the campaign day the plan changed (the evaluation day when it was approved); "
+        "a preview of an earlier day judges the plan before it. None for the original plan",
+    )
     dates: dict[str, dt.date] = Field(
         description="planned date by milestone (KIND, or CUSTOM:label) right after it"
     )

@@ -318,7 +318,12 @@ def node_name(kind: MilestoneKind, label: str) -> str:
 
 
 async def approve_baseline(
-    uow: UnitOfWork, *, project: TrackedProject, body: BaselineCreate, principal: Principal
+    uow: UnitOfWork,
+    *,
+    project: TrackedProject,
+    body: BaselineCreate,
+    principal: Principal,
+    effective_on: dt.date,
 ) -> MilestoneBaseline:
     """An approved change of the plan: each named milestone gets its new date (a forecast and
     milestone.replanned, the original baseline staying), and the whole plan right after it is
@@ -356,6 +361,7 @@ async def approve_baseline(
         name=body.name,
         reason=body.reason,
         approved_by=principal.subject,
+        effective_on=effective_on,
         dates=[
             {"kind": str(m.kind), "label": m.label, "date": str(m.forecast_date or m.baseline_date)}
             for m in plan_after

@@ -40,6 +40,10 @@ class Areas(Protocol):
     async def plans(self, tx: Reading, project_ids: Sequence[str], year: int) -> list[PlanRow]:
         """The projects' investment plans of `year`."""
 
+    async def baselines(self, tx: Reading, project_ids: Sequence[str]) -> list[NamedRow]:
+        """The projects' named baselines (project_id, effective_on, dates: [{kind, label,
+        date}]), oldest first."""
+
     async def recent_reports(
         self, tx: Reading, project_ids: Sequence[str], since: dt.date
     ) -> ReportRows:

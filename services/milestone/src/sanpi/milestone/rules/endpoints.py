@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -12,15 +11,13 @@ from sanpi.kit import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     Admin,
+    AsOfDay,
     Authenticated,
-    FieldProblem,
-    InvalidInput,
     Page,
     ReadSessionDep,
     RuntimeDep,
     UnitOfWorkDep,
 )
-from sanpi.kit.clock import in_campaign
 from sanpi.milestone import flows
 from sanpi.milestone.flows import Context
 from sanpi.milestone.rules import service
@@ -117,12 +114,14 @@ async def get_forecast(
     _principal: Authenticated,
     session: ReadSessionDep,
     runtime: RuntimeDep,
-    as_of: str | None = Query(default=None, description="YYYY-MM-DD; default: the evaluation day"),
+    as_of: Annotated[
+        AsOfDay | None, Query(description="YYYY-MM-DD; default: the evaluation day")
+    ] = None,
 ) -> ForecastPublic:
     """Where the project is heading beside its plan: the start while not started; production
     and the year's investment while under construction (rule R18 warns on the dates)."""
     ctx = Context.of(runtime)
-    day = _campaign_day(as_of) or await service.evaluation_date(session, ctx.clock)
+    day = as_of or await service.evaluation_date(session, ctx.clock)
     stage, found = await service.projections(session, ctx.areas, project_id, day)
     return ForecastPublic(
         project_id=project_id,
@@ -141,25 +140,12 @@ async def get_forecast(
     )
 
 
-def _campaign_day(as_of: str | None) -> dt.date | None:
-    """`as_of` as a day of the campaign, or 422 naming it."""
-    if as_of is None:
-        return None
-    try:
-        return in_campaign(dt.date.fromisoformat(as_of))
-    except ValueError as exc:
-        raise InvalidInput(
-            "as_of must be a date of the campaign",
-            errors=[FieldProblem("as_of", f"{as_of!r}: a YYYY-MM-DD date {exc}")],
-        ) from exc
-
-
 @router.post("/admin/evaluate", response_model=EvaluationPublic)
 async def evaluate(
     principal: Admin,
     uow: UnitOfWorkDep,
     runtime: RuntimeDep,
-    as_of: str | None = Query(default=None, description="YYYY-MM-DD; default: today"),
+    as_of: Annotated[AsOfDay | None, Query(description="YYYY-MM-DD; default: today")] = None,
     pin: bool = Query(
         default=False, description="also make as_of the day of later scheduled/event passes"
     ),
@@ -169,7 +155,7 @@ async def evaluate(
     evaluation_id. Another day is a preview (nothing written, nobody notified: `alerts` lists
     what would fire) unless `pin=true` makes it the evaluation day, as demos and training do."""
     day, result = await flows.evaluate_as_of(
-        uow, Context.of(runtime), as_of=_campaign_day(as_of), pin=pin, by=principal.subject
+        uow, Context.of(runtime), as_of=as_of, pin=pin, by=principal.subject
     )
     return EvaluationPublic(
         evaluation_id=result.evaluation_id,

@@ -134,6 +134,10 @@ def _construction_period(
     return planned_production - planned_start
 
 
+# The farthest a projection names a day: beyond it the pace says "not within ten years".
+HORIZON_DAYS = 3652
+
+
 def _annual_investment(facts: ProjectFacts, as_of: dt.date) -> Projection | None:
     """The day the year's planned investment is completed at the pace of the year so far (the
     newest report of the year: its year-to-date amount over the days it covers)."""
@@ -157,7 +161,11 @@ def _annual_investment(facts: ProjectFacts, as_of: dt.date) -> Projection | None
     if newest.ytd <= 0 or days <= 0:
         return Projection(Target.ANNUAL_INVESTMENT, year_end, None, "本年尚无完成投资")
     needed = math.ceil(plan.annual * days / newest.ytd)
-    projected = begin + dt.timedelta(days=needed - 1)
     pct = newest.ytd * 100 // plan.annual
     basis = f"截至 {newest.period.end} 完成年度计划 {pct}%, 按此进度"
+    if needed > HORIZON_DAYS:
+        # 1 万元 of a 1,000,000 万元 plan in a year: no date worth naming (and one past 9999
+        # failed the whole evaluation pass with OverflowError).
+        return Projection(Target.ANNUAL_INVESTMENT, year_end, None, f"{basis}十年内无法完成")
+    projected = begin + dt.timedelta(days=needed - 1)
     return Projection(Target.ANNUAL_INVESTMENT, year_end, projected, basis)

@@ -122,6 +122,7 @@ def facts_of(
         stages = (StageFact(project.stage, project.stage_since),)
     known_from = min([project.registered_on, *(s.effective_date for s in stages)])
     production = next((m for m in plan_rows if m.kind == "IN_PRODUCTION" and not m.label), None)
+    start = next((m for m in plan_rows if m.kind == "STARTED" and not m.label), None)
     return ProjectFacts(
         project_id=project.project_id,
         name=project.name,
@@ -130,7 +131,11 @@ def facts_of(
         known_from=known_from,
         contract_amount=project.contract_amount,
         signed_date=project.signed_date,
-        planned_start=project.planned_start_date,
+        # An approved replan or named baseline of the start moves R02's planned start, as the
+        # production node's moves R09's (the registry's date is the original plan).
+        planned_start=start.forecast_date
+        if start is not None and start.forecast_date is not None
+        else project.planned_start_date,
         # The registry's planned production day; a milestone planned only here counts too.
         planned_production=project.planned_production_date
         or (production.baseline_date if production else None),
@@ -256,14 +261,17 @@ async def load(
     as_of: dt.date,
     ahead: ReportsAhead,
     next_ids: Sequence[str],
+    plans_on: dt.date | None = None,
 ) -> list[Loaded]:
     """The facts of up to CHUNK projects as of a day, one query per table, with the reports of
     periods ending on or after `ahead.since` (see ProjectFacts.reports_from) taken from `ahead`,
-    which then starts reading those of `next_ids` before the facts are made."""
+    which then starts reading those of `next_ids` before the facts are made. With `plans_on`,
+    the milestones carry the plan in force that day where named baselines tell it (plan_on)."""
     ids = list(project_ids)
     found = await ahead.take(ids)
     rows, changes = await areas.projects(tx, ids)
     milestone_rows = await areas.milestones(tx, ids)
+    baselines = by_project(await areas.baselines(tx, ids)) if plans_on is not None else {}
     # After the model queries above, which flushed this transaction's changed plan objects
     # (plan_facts writes the plans a consumer batch queued).
     plan_rows = await areas.plans(tx, ids, as_of.year)
@@ -287,6 +295,8 @@ async def load(
     for project in rows:
         pid = project.project_id
         mine = mine_by_id.get(pid, [])
+        if plans_on is not None and pid in baselines:
+            mine = plan_on(plans_on, mine, baselines[pid])
         facts = facts_of(
             project,
             history.get(pid, []),
@@ -300,6 +310,26 @@ async def load(
         )
         out.append(Loaded(project, facts, mine))
     return out
+
+
+def plan_on(day: dt.date, milestones: list[NamedRow], baselines: list[NamedRow]) -> list[NamedRow]:
+    """The milestones as planned on `day`: a named baseline that took effect after it had not
+    moved them yet, so each keeps the date of the last baseline in effect then, else its
+    original date (forecast none). Replans outside named baselines leave no such history: with
+    no baseline after `day` the plan is today's."""
+    if all(b.effective_on <= day for b in baselines):
+        return milestones
+    before = [b for b in baselines if b.effective_on <= day]
+    planned = (
+        {(d["kind"], d["label"]): dt.date.fromisoformat(d["date"]) for d in before[-1].dates}
+        if before
+        else {}
+    )
+    found = []
+    for m in milestones:
+        date = planned.get((str(m.kind), m.label))
+        found.append(m._replace(forecast_date=date if date != m.baseline_date else None))
+    return found
 
 
 @dataclass
@@ -333,12 +363,13 @@ async def _evaluate_chunk(
     ahead: ReportsAhead,
     next_ids: Sequence[str],
     silent: Counter[AlertRule] | None = None,
+    plans_on: dt.date | None = None,
 ) -> list[Outcome]:
     """The rules' outcome for up to CHUNK projects, in their order. The rules look back at most
     R16's window (90 days, ~12 of a project's ~90 reports at province scale) unless a project's
     figures did not move for that long or it stopped reporting: only those load every report."""
     outcomes: list[Outcome | Loaded] = []
-    for item in await load(areas, tx, ids, as_of, ahead, next_ids):
+    for item in await load(areas, tx, ids, as_of, ahead, next_ids, plans_on):
         try:
             counted: Counter[AlertRule] = Counter()
             outcomes.append(_outcome(item, as_of, settings, full, counted))
@@ -428,6 +459,8 @@ async def _evaluate(
                 ahead=ahead,
                 next_ids=next_ids,
                 silent=result.silent,
+                # A preview judges a day against the plan of that day (where it is known).
+                plans_on=as_of if preview else None,
             ):
                 item = outcome.item
                 by_id[item.project.project_id] = item.project
@@ -571,7 +604,7 @@ class Writes:
 
 
 def _previewed(
-    result: EvaluationResult, desired: list[DesiredAlert], firing: dict[str, Alert]
+    result: EvaluationResult, desired: list[DesiredAlert], firing: dict[str, NamedRow]
 ) -> EvaluationResult:
     """The changes an evaluation would make, counted by kind, and nothing else."""
     for change in reconcile(desired, {k: a.severity for k, a in firing.items()}):
@@ -589,7 +622,7 @@ def _apply(
     uow: UnitOfWork,
     areas: Areas,
     change: Change,
-    row: Alert | None,
+    row: NamedRow | None,
     by_id: dict[str, NamedRow],
     as_of: dt.date,
     result: EvaluationResult,
@@ -636,10 +669,10 @@ def _apply(
         figures.update(as_of=as_of, evaluation_id=result.evaluation_id, updated_at=now)
         if change.action is Action.RESOLVE:
             figures.update(state=AlertState.RESOLVED, resolved_at=now)
-        writes.updates.append(repository.changed(row, figures))
+        alert = repository.changed(row, figures)
+        writes.updates.append(alert)
         if change.action is Action.REFRESH:
             return
-        alert = {name: getattr(row, name) for name in _EVENT_COLUMNS}
     if alert["project_id"] is None:
         _publish_scoped(uow, change, alert, result)
         return
@@ -692,7 +725,7 @@ def _publish_scoped(
     uow.publish(event)
 
 
-def _says_the_same(row: Alert | None, desired: DesiredAlert | None, as_of: dt.date) -> bool:
+def _says_the_same(row: NamedRow | None, desired: DesiredAlert | None, as_of: dt.date) -> bool:
     return (
         row is not None
         and desired is not None

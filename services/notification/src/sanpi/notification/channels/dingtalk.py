@@ -52,7 +52,7 @@ def markdown(outgoing: Outgoing, link: str | None, *, mention: bool) -> str:
     message = outgoing.message
     lines = [f"### {message.subject}", *robots.markdown_lines(message)]
     if link:
-        lines.append(f"[{robots.view_label(outgoing.language, bool(message.project_id))}]({link})")
+        lines.append(f"[{robots.label_of(outgoing)}]({link})")
     if mention and outgoing.mentions:
         # DingTalk notifies the people in at.atMobiles whose @mobile is in the text.
         lines.append(" ".join(f"@{m}" for m in outgoing.mentions))
@@ -82,7 +82,7 @@ class DingtalkChannel(Robot):
                     "title": title,
                     "text": markdown(outgoing, None, mention=False),
                     "btnOrientation": "0",
-                    "singleTitle": robots.view_label(outgoing.language, bool(message.project_id)),
+                    "singleTitle": robots.label_of(outgoing),
                     "singleURL": link,
                 },
             }

@@ -29,10 +29,17 @@ from sanpi.notification.channels.templates import Message
 def compose(
     message: Message, *, sender: str, recipient: str, notification_id: str, language: str
 ) -> EmailMessage:
-    """The MIME message: subject and body in the subscription's language."""
+    """The MIME message: subject and body in the subscription's language, then its attachments
+    (multipart/mixed; a Chinese file name is encoded per RFC 2231, filename*=utf-8''…, which
+    Outlook, Foxmail and the web mailers of QQ and 163 decode)."""
     email = EmailMessage()
     # First: set_content drops every Content-* header set before it.
     email.set_content(message.text, charset="utf-8")
+    for attachment in message.attachments:
+        maintype, _sep, subtype = attachment.media_type.partition("/")
+        email.add_attachment(
+            attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
     email["From"] = sender
     email["To"] = recipient
     email["Subject"] = message.subject

@@ -56,7 +56,7 @@ def card(outgoing: Outgoing, link: str | None) -> dict[str, Any]:
         }
     ]
     if link:
-        label = robots.view_label(outgoing.language, bool(message.project_id))
+        label = robots.label_of(outgoing)
         elements.append(
             {
                 "tag": "action",

@@ -110,6 +110,12 @@ def view_label(language: str, project: bool) -> str:
     return "在三批门户查看项目" if project else "打开三批门户"
 
 
+def label_of(outgoing: Outgoing) -> str:
+    """The label of the message's link: its own (a bulletin), or the portal page's."""
+    message = outgoing.message
+    return message.link_label or view_label(outgoing.language, bool(message.project_id))
+
+
 def markdown_lines(
     message: Message, *, bold: str = "**", colour: Mapping[str, str] | None = None
 ) -> list[str]:
@@ -173,7 +179,7 @@ class Robot(Plugin[RobotRequest | None, http.Answer | None]):
     def render(self, outgoing: Outgoing, ctx: Context, *, now: Any) -> RobotRequest | None:
         if self.vendor.needs_secret and not outgoing.secrets:
             return None
-        target = link(ctx.settings.portal_url, outgoing.message.project_id)
+        target = outgoing.message.link or link(ctx.settings.portal_url, outgoing.message.project_id)
         return self.payload(outgoing, target, now_s=time.time())
 
     async def deliver(self, outgoing: Outgoing, ctx: Context) -> AttemptResult:

@@ -21,6 +21,15 @@ class Kind(StrEnum):
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file an e-mail carries (a 旬 digest's bulletin PDF); other channels link instead."""
+
+    filename: str
+    media_type: str  # e.g. application/pdf
+    content: bytes
+
+
+@dataclass(frozen=True)
 class Message:
     subject: str
     text: str
@@ -29,6 +38,11 @@ class Message:
     facts: tuple[tuple[str, str], ...] = ()
     severity: str | None = None
     project_id: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    # What a robot's button or link opens instead of the portal's page (a 旬 digest's bulletin),
+    # and its label.
+    link: str | None = None
+    link_label: str | None = None
 
 
 SEVERITY = {

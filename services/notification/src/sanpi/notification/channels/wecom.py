@@ -40,7 +40,7 @@ def markdown(outgoing: Outgoing, link: str | None) -> str:
         *(f"> {line}" for line in robots.markdown_lines(message, colour=COLOURS)),
     ]
     if link:
-        lines.append(f"[{robots.view_label(outgoing.language, bool(message.project_id))}]({link})")
+        lines.append(f"[{robots.label_of(outgoing)}]({link})")
     return robots.fit("\n".join(lines), MARKDOWN_MAX)
 
 
@@ -48,7 +48,7 @@ def text(outgoing: Outgoing, link: str | None) -> str:
     message = outgoing.message
     lines = [message.subject, *(f"{label}：{value}" for label, value in message.facts)]
     if link:
-        lines.append(f"{robots.view_label(outgoing.language, bool(message.project_id))}：{link}")
+        lines.append(f"{robots.label_of(outgoing)}：{link}")
     return robots.fit("\n".join(lines), TEXT_MAX)
 
 

@@ -3,6 +3,7 @@ deliveries, record each attempt's outcome (retry, dead letter, disable), replay 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import random
@@ -37,7 +38,7 @@ from sanpi.kit.retention import Retained
 from sanpi.kit.sealing import SecretBox, SecretUnavailable
 from sanpi.notification import metrics
 from sanpi.notification.channels.result import AttemptResult
-from sanpi.notification.channels.templates import Kind, Message, Supervision, render
+from sanpi.notification.channels.templates import Attachment, Kind, Message, Supervision, render
 from sanpi.notification.contacts import repository as contact_book
 from sanpi.notification.contacts import service as contacts
 from sanpi.notification.contacts.models import Contact
@@ -58,6 +59,7 @@ from sanpi.notification.delivery.schemas import (
 )
 from sanpi.notification.delivery.timing import quiet_until, retry_delay
 from sanpi.notification.digests import message as digest_message
+from sanpi.notification.digests import repository as digest_store
 from sanpi.notification.escalation import repository as alerts
 from sanpi.notification.routing.filters import Filter, Routing, matches
 from sanpi.notification.settings import NotificationSettings
@@ -519,6 +521,28 @@ async def _content(
     return body, message, event_ids
 
 
+async def _with_bulletin(
+    session: AsyncSession, message: Message, carried: list[CarriedEvent], language: str
+) -> Message:
+    """A 旬 digest's e-mail with its 旬's bulletin attached (stored when the digest was made),
+    and a line naming it."""
+    if not carried:
+        return message
+    data = json.loads(carried[0].payload).get("data", {})
+    period = data.get("bulletin_period")
+    if not period or data.get("bulletin_missing"):
+        return message
+    stored = await digest_store.bulletin(session, str(period))
+    if stored is None:  # never stored: the message already says where to open it
+        return message
+    line = f"附件：{stored.filename}" if language != "en" else f"Attached: {stored.filename}"
+    return dataclasses.replace(
+        message,
+        text=f"{message.text}\n\n{line}",
+        attachments=(Attachment(stored.filename, "application/pdf", stored.content),),
+    )
+
+
 def _supervision_of(item: SupervisionItem) -> Supervision:
     return Supervision(
         item_id=item.id,
@@ -575,6 +599,10 @@ async def claim_due(
                 changes[delivery.id] = _ended(DeliveryStatus.CANCELLED, "the alert is gone")
                 continue
             body, message, event_ids = content
+            if delivery.kind in SCHEDULED_DIGESTS and delivery.channel == "email":
+                message = await _with_bulletin(
+                    session, message, carried.get(delivery.id, []), subscription.language
+                )
             attempt = delivery.attempts + 1
             changes[delivery.id] = {
                 "attempts": attempt,

@@ -153,10 +153,32 @@ def render(event: Mapping[str, Any], *, language: str) -> Message:
         lines.append("")
         lines.append(note)
         facts.append(("注" if zh else "Note", note))
-    bulletin = data.get("bulletin_url")
-    if bulletin:
-        label = "本旬简报（PDF）" if zh else "This 旬's bulletin (PDF)"
+    link = data.get("bulletin_url")
+    link_label = None
+    if data.get("bulletin_missing"):
+        reason = str(data["bulletin_missing"])
+        note = (
+            f"本旬通报未能附上（{reason}）；本汇总照常发送，通报可稍后在门户查看。"
+            if zh
+            else f"This 旬's bulletin could not be attached ({reason}); the digest went out "
+            "without it: open it in the portal later."
+        )
         lines.append("")
-        lines.append(f"{label}：{bulletin}" if zh else f"{label}: {bulletin}")
-        facts.append((label, str(bulletin)))
-    return Message(subject, "\n".join(lines), facts=tuple(facts))
+        lines.append(note)
+        facts.append(("通报" if zh else "Bulletin", note))
+    elif data.get("bulletin_filename") or link:
+        name = str(data.get("bulletin_filename") or "")
+        link_label = f"查看本旬通报 {name}".strip() if zh else f"Open the bulletin {name}".strip()
+        label = "本旬通报" if zh else "This 旬's bulletin"
+        where = str(link) if link else name
+        lines.append("")
+        lines.append(f"{label}：{where}" if zh else f"{label}: {where}")
+        # A robot's button or link opens it (Message.link): the line names the file.
+        facts.append((label, name or where))
+    return Message(
+        subject,
+        "\n".join(lines),
+        facts=tuple(facts),
+        link=str(link) if link else None,
+        link_label=link_label if link else None,
+    )

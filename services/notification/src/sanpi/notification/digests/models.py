@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from sanpi.kit import UTCDateTime, utcnow
@@ -37,3 +37,17 @@ class DigestSent(SQLModel, table=True):
     resolved: int = 0
     delivery_id: str = Field(max_length=40)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DigestBulletin(SQLModel, table=True):
+    """The bulletin (通报) of a 旬 as the milestone service's API gave it when that 旬's digests
+    were made: fetched once for every subscriber, kept with the digests so that an e-mail
+    retried hours later attaches the same file, whether the milestone service answers then or
+    not. About 100 KB a 旬 (36 a year)."""
+
+    __tablename__ = "notification_digest_bulletin"
+
+    period: str = Field(primary_key=True, max_length=16)  # 2023-03-X2
+    filename: str = Field(max_length=64)  # 通报-2023-03-X2.pdf
+    content: bytes = Field(sa_type=LargeBinary)
+    fetched_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -10,12 +10,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import Severity
 from sanpi.kit.pagination import CreatedKey, after_created
-from sanpi.notification.digests.models import DigestSent
+from sanpi.notification.digests.models import DigestBulletin, DigestSent
 from sanpi.notification.escalation.models import AlertState
 
 
-def add(session: AsyncSession, row: DigestSent) -> None:
+def add(session: AsyncSession, row: DigestSent | DigestBulletin) -> None:
     session.add(row)
+
+
+async def bulletin(session: AsyncSession, period: str) -> DigestBulletin | None:
+    """The stored bulletin of a 旬 (2023-03-X2), None before its digests fetched it."""
+    return await session.get(DigestBulletin, period)
 
 
 async def latest_sent(session: AsyncSession) -> dict[tuple[str, str], DigestSent]:

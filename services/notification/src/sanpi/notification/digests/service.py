@@ -20,8 +20,10 @@ from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.notification import metrics
 from sanpi.notification.channels.templates import Kind
 from sanpi.notification.delivery import service as delivery
+from sanpi.notification.digests import bulletin as bulletins
 from sanpi.notification.digests import repository
-from sanpi.notification.digests.models import DigestSent
+from sanpi.notification.digests.bulletin import BulletinSource, Unavailable
+from sanpi.notification.digests.models import DigestBulletin, DigestSent
 from sanpi.notification.digests.schedule import DigestKind, Plan, Slot, due_now
 from sanpi.notification.digests.schemas import DigestPublic
 from sanpi.notification.escalation.models import AlertState
@@ -145,11 +147,38 @@ def sections(
     return out
 
 
-def payload(due: Due, parks: list[dict[str, Any]], *, now: dt.datetime) -> dict[str, Any]:
+@dataclass(frozen=True)
+class BulletinNote:
+    """What a 旬 digest says of its 旬's bulletin: where to open it and the attachment's name, or
+    why it is missing (Chinese, as the milestone service's answer was)."""
+
+    period: str
+    url: str | None = None
+    filename: str | None = None
+    missing: str | None = None
+
+    def fields(self) -> dict[str, Any]:
+        if self.missing is not None:
+            return {"bulletin_period": self.period, "bulletin_missing": self.missing}
+        return {
+            "bulletin_period": self.period,
+            "bulletin_url": self.url,
+            "bulletin_filename": self.filename,
+        }
+
+
+def payload(
+    due: Due,
+    parks: list[dict[str, Any]],
+    *,
+    now: dt.datetime,
+    bulletin: BulletinNote | None = None,
+) -> dict[str, Any]:
     """What a digest says, as the data of the event its delivery carries (the webhook's
     envelope holds it; the message is rendered from it)."""
     subscription, slot = due.subscription, due.slot
     return {
+        **(bulletin.fields() if bulletin is not None else {}),
         "subscription_id": subscription.id,
         "kind": slot.kind.value,
         "slot": slot.key,
@@ -166,7 +195,9 @@ def payload(due: Due, parks: list[dict[str, Any]], *, now: dt.datetime) -> dict[
     }
 
 
-async def _queue(uow: UnitOfWork, due: Due, *, now: dt.datetime) -> DigestSent:
+async def _queue(
+    uow: UnitOfWork, due: Due, *, now: dt.datetime, bulletin: BulletinNote | None
+) -> DigestSent:
     """The digest row, its delivery and the payload it carries, in the caller's unit of work."""
     session = uow.session
     subscription, slot = due.subscription, due.slot
@@ -177,7 +208,7 @@ async def _queue(uow: UnitOfWork, due: Due, *, now: dt.datetime) -> DigestSent:
         window_start=due.window_start,
         window_end=now,
     )
-    data = payload(due, parks, now=now)
+    data = payload(due, parks, now=now, bulletin=bulletin)
     queued = delivery.queue_own_event(
         uow,
         subscription,
@@ -206,20 +237,61 @@ async def _queue(uow: UnitOfWork, due: Due, *, now: dt.datetime) -> DigestSent:
     return row
 
 
-async def run_due(db: Database, *, now: dt.datetime) -> list[DigestSent]:
+async def bulletin_of(
+    db: Database, source: BulletinSource, period: str, *, now: dt.datetime
+) -> BulletinNote:
+    """The 旬's bulletin, stored once (the first replica to fetch it keeps its copy), or why it
+    could not be had: the digests then go out without it and say so."""
+    async with db.read() as session:
+        stored = await repository.bulletin(session, period)
+    if stored is None:
+        try:
+            content = await source.pdf(period)
+        except Unavailable as exc:
+            log.warning("旬 %s: the digests go without the bulletin: %s", period, exc.reason)
+            return BulletinNote(period, missing=exc.reason)
+        try:
+            async with db.transaction() as uow:
+                repository.add(
+                    uow.session,
+                    DigestBulletin(
+                        period=period,
+                        filename=bulletins.filename(period),
+                        content=content,
+                        fetched_at=now,
+                    ),
+                )
+        except sa_exc.IntegrityError:
+            log.info("旬 %s: bulletin stored by another replica first", period)
+    return BulletinNote(
+        period, url=bulletins.link(source.settings, period), filename=bulletins.filename(period)
+    )
+
+
+async def run_due(
+    db: Database, *, now: dt.datetime, bulletins_from: BulletinSource | None = None
+) -> list[DigestSent]:
     """Queues every digest due at `now` that no one queued yet; returns those it queued. Each in
     a transaction of its own: the unique slot makes a replica that lost the race roll back
-    its copy (and its delivery) and move on."""
+    its copy (and its delivery) and move on. A 旬 digest carries its 旬's bulletin from
+    `bulletins_from` (fetched before, outside, the digests' transactions); none without."""
     async with db.read() as session:
         wanted = await with_digest(session)
         if not wanted:
             return []
         sent = await repository.latest_sent(session)
     queued = []
+    notes: dict[str, BulletinNote] = {}
     for due in due_slots(wanted, sent, now):
+        note = None
+        if bulletins_from is not None and due.slot.kind is DigestKind.XUN:
+            key = due.slot.key
+            if key not in notes:
+                notes[key] = await bulletin_of(db, bulletins_from, key, now=now)
+            note = notes[key]
         try:
             async with db.transaction() as uow:
-                row = await _queue(uow, due, now=now)
+                row = await _queue(uow, due, now=now, bulletin=note)
         except sa_exc.IntegrityError:
             log.info(
                 "digest %s %s of subscription %s: already queued (another replica)",
@@ -229,6 +301,9 @@ async def run_due(db: Database, *, now: dt.datetime) -> list[DigestSent]:
             )
             continue
         metrics.DIGESTS.labels(due.slot.kind.value).inc()
+        if note is not None:
+            outcome = "missing" if note.missing is not None else "attached"
+            metrics.DIGEST_BULLETINS.labels(outcome).inc()
         log.info(
             "digest %s %s queued for subscription %s: %d turned red, %d still red, %d resolved",
             row.kind,

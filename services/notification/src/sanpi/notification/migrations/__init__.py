@@ -5,7 +5,7 @@ from pathlib import Path
 from sanpi.kit.migrations import Migrations
 from sanpi.notification.contacts.models import Contact
 from sanpi.notification.delivery.models import Delivery, DeliveryAttempt, DeliveryEvent
-from sanpi.notification.digests.models import DigestSent
+from sanpi.notification.digests.models import DigestBulletin, DigestSent
 from sanpi.notification.escalation.models import AlertFollow, AlertState
 from sanpi.notification.routing.models import ProjectView
 from sanpi.notification.stream.models import StreamEvent
@@ -27,5 +27,6 @@ MIGRATIONS = Migrations(
         Contact,
         SupervisionItem,
         DigestSent,
+        DigestBulletin,
     ),
 )

@@ -1,8 +1,12 @@
-"""The indicators page: charts and a table for the district and each park, as of a day."""
+"""The indicators page: charts and a table for the district and each park, as of a day; the
+bulletin (通报) of a 旬 or month as its PDF (what a 旬 digest's robot message links to)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+import re
+from urllib.parse import quote
+
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from sanpi.kit import today
@@ -11,10 +15,11 @@ from sanpi.portal import forms
 from sanpi.portal.indicators import service
 from sanpi.portal.indicators.schemas import IndicatorQuery
 from sanpi.portal.projects import service as projects
-from sanpi.portal.upstream import Apis
+from sanpi.portal.upstream import Apis, call
 from sanpi.portal.web import VisitorDep, render
 
 router = APIRouter()
+PERIOD = re.compile(r"\d{4}-\d{2}(-X[123])?")
 
 
 @router.get("/indicators")
@@ -44,4 +49,20 @@ async def indicators(request: Request, visitor: VisitorDep) -> Response:
             "target_rows": [(s["label"], t) for s in scopes for t in s.get("targets", [])],
             "rate_names": service.rate_names(),
         },
+    )
+
+
+@router.get("/bulletins/{period}.pdf")
+async def bulletin_pdf(request: Request, period: str, visitor: VisitorDep) -> Response:
+    """The milestone service's PDF, asked for as the logged-in user (any role reads it)."""
+    if not PERIOD.fullmatch(period):
+        raise HTTPException(404)  # the page says "no such page", never the service's words
+    apis: Apis = request.app.state.upstream.as_user(visitor)
+    content: bytes = await call(apis.milestone.bulletin, period, "pdf")
+    name = quote(f"通报-{period}.pdf")
+    return Response(
+        content,
+        media_type="application/pdf",
+        # Inline: a phone opens it in its viewer; the name is RFC 5987 encoded (Chinese).
+        headers={"Content-Disposition": f"inline; filename*=UTF-8''{name}"},
     )

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BeforeValidator
-from pydantic_core import PydanticCustomError
 
 from sanpi.kit import (
+    AsOfDay,
     Authenticated,
-    CampaignDate,
     FieldProblem,
     InvalidInput,
     ReadSessionDep,
@@ -23,24 +20,6 @@ from sanpi.registry.indicators.schemas import Indicators
 from sanpi.registry.settings import settings_of
 
 router = APIRouter(prefix="/indicators", tags=["indicators"])
-
-
-def _day(value: Any) -> Any:
-    """A query's day as YYYY-MM-DD, refused in the reader's words when it is anything else."""
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            raise PydanticCustomError(
-                "date_format",
-                "日期应为 YYYY-MM-DD 格式的有效日期，如 2023-06-30（收到 {value}）",
-                {"value": value},
-            ) from None
-    return value
-
-
-# A CampaignDate (2000–2100) that a person mistyping it in a dashboard link reads the reason of.
-AsOfDay = Annotated[CampaignDate, BeforeValidator(_day)]
 
 
 @router.get("", response_model=Indicators)

@@ -1,7 +1,7 @@
 """Rules R14/R15: the registry's annual targets (portfolio_target) and 制造业 on tracked projects.
 
 Revision ID: d5a1c0f3e8b2
-Revises: 579863cdb400
+Revises: a7c4e2f81d03
 Create Date: 2026-12-06 20:40:00.000000
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from sanpi.kit.db import UTCDateTime
 
 revision: str = "d5a1c0f3e8b2"
-down_revision: str | Sequence[str] | None = "579863cdb400"
+down_revision: str | Sequence[str] | None = "a7c4e2f81d03"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -234,8 +234,14 @@ async def test_rules_endpoint_lists_the_rule_book_with_configured_thresholds(
     assert items["R13"]["severities"] == ["red"]
     assert items["R08"]["thresholds"] == {"yellow_months": 1, "red_months": 2}
     assert items["R01"]["thresholds"] == {"yellow_days": 61, "red_days": 91}
-    assert items["R15"]["evaluated"] is False
-    assert items["R15"]["thresholds"] == {}
+    assert all(item["evaluated"] for item in items.values())
+    assert items["R15"]["thresholds"] == {"yellow": 10.0, "red": 20.0}
+    assert items["R14"]["thresholds"] == {
+        "target": 80.0,
+        "red_below": 20.0,
+        "judged_after_days": 180,
+        "min_signings": 3,
+    }
     assert unauthenticated.status_code == 401
 
 

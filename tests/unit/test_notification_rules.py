@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from standardwebhooks import Webhook
 
-from sanpi.events import Severity
+from sanpi.events import AlertRule, Severity
 from sanpi.kit import CAMPAIGN_TZ
 from sanpi.kit.sealing import SecretBox, new_key
 from sanpi.notification.channels.templates import Kind, render
@@ -217,6 +218,44 @@ def test_alert_templates_in_chinese_and_english() -> None:
     assert "分包领导：李明" in escalated.text
     reminder = render(Kind.REPEAT, [data], language="en", repeat=3)
     assert reminder.subject.startswith("[RED alert, reminder 3]")
+
+
+def test_a_scoped_alert_names_its_park_or_the_district_not_a_project() -> None:
+    scoped: dict[str, Any] = {
+        "project_id": None,
+        "project_name": None,
+        "chain_tag": None,
+        "category": None,
+        "total_investment": None,
+        "periods": [],
+        "responsible_person": None,
+        "responsible_unit": None,
+        "sponsor_leader": None,
+    }
+    park, _ = record(
+        alert(
+            Severity.RED,
+            rule=AlertRule.R15,
+            scope="park",
+            **{**scoped, "alert_key": "R15:梧桐:SIGN_AMOUNT"},
+        )
+    )
+    zh = render(Kind.EVENT, [park.model_dump(mode="json")], language="zh")
+    assert zh.subject == "【红色预警】梧桐：年度目标进度滞后"
+    assert ("范围", "梧桐") in zh.facts
+    district, _ = record(
+        alert(
+            Severity.YELLOW,
+            rule=AlertRule.R15,
+            scope="district",
+            **{**scoped, "park": None, "alert_key": "R15:district:SIGN_AMOUNT"},
+        )
+    )
+    data = district.model_dump(mode="json")
+    assert render(Kind.EVENT, [data], language="zh").subject == "【黄色预警】全区：年度目标进度滞后"
+    en = render(Kind.EVENT, [data], language="en")
+    assert en.subject == "[YELLOW alert] the district: annual target pace behind"
+    assert ("Scope", "the district") in en.facts
 
 
 def test_a_digest_names_the_park_and_counts_the_alerts() -> None:

@@ -1,4 +1,4 @@
-"""Events the milestone service consumes: the registry's projects, listings and cancellations."""
+"""Events the milestone service consumes: the registry's projects, listings, cancellations, targets."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sanpi.events import (
     ProjectMasterData,
     ProjectRegistered,
     ProjectUpdated,
+    TargetSet,
     Topic,
 )
 from sanpi.kit import Clock, Database, Handlers, UnitOfWork
@@ -21,6 +22,7 @@ from sanpi.milestone.lifecycle import repository as tracked
 from sanpi.milestone.lifecycle import service as lifecycle
 from sanpi.milestone.nodes import repository as planned
 from sanpi.milestone.progress import repository as plans
+from sanpi.milestone.rules import repository as rules
 from sanpi.milestone.rules.service import evaluate_left
 from sanpi.milestone.settings import MilestoneSettings
 
@@ -96,6 +98,11 @@ def build_handlers(settings: MilestoneSettings, clock: Clock) -> Handlers[Any]:
         if project is not None:
             # A cancelled project leaves every rule's reach: its alerts resolve now.
             ctx.reevaluate(uow, data.project_id)
+
+    @handlers.on(TargetSet)
+    async def on_target(uow: UnitOfWork, _event: CloudEvent, data: TargetSet) -> None:
+        # R15 reads it at the next full pass (scheduled, or POST /v1/admin/evaluate).
+        await rules.set_target(uow.session, data)
 
     return handlers
 

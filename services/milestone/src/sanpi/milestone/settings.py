@@ -123,6 +123,28 @@ class R13Thresholds(BaseModel):
     funding_failed_months: int = 12
 
 
+class R14Thresholds(BaseModel):
+    """Portfolio conversion (签约项目开工率) of each period's signings, per park and district-wide,
+    in percent (Junan: 80 % against a 100 % target)."""
+
+    # A cohort's rate below the target is yellow, this many points below it red.
+    target: float = 80.0
+    red_below: float = 20.0
+    # A signing is judged once it is this old: signed = "can start within the year", and R02
+    # turns red 180 days after signing; a cohort signed last week is not "below target".
+    judged_after_days: int = 180
+    # Fewer judged signings than this in a cohort: silent (one project is R02's, not a rate).
+    min_signings: int = 3
+
+
+class R15Thresholds(BaseModel):
+    """Annual target pace: attainment (签约额, 新开工投资额, 制造业签约额, 制造业签约个数) behind
+    序时进度 by more than this many percentage points."""
+
+    yellow: float = 10.0
+    red: float = 20.0
+
+
 class R16Thresholds(BaseModel):
     """Data quality: count of problems (downward corrections, physical % falling, completed >
     total, a milestone whose photos were not taken on its day)."""
@@ -161,6 +183,8 @@ class RuleSettings(BaseModel):
     r11: R11Thresholds = Field(default_factory=R11Thresholds)
     r12: R12Thresholds = Field(default_factory=R12Thresholds)
     r13: R13Thresholds = Field(default_factory=R13Thresholds)
+    r14: R14Thresholds = Field(default_factory=R14Thresholds)
+    r15: R15Thresholds = Field(default_factory=R15Thresholds)
     r16: R16Thresholds = Field(default_factory=R16Thresholds)
     r17: R17Thresholds = Field(default_factory=R17Thresholds)
     r18: R18Thresholds = Field(default_factory=R18Thresholds)
@@ -197,6 +221,9 @@ class MilestoneSettings(ServiceSettings):
     metrics_refresh_s: float = 30.0
 
     rules: RuleSettings = Field(default_factory=RuleSettings)
+    # The scope of district-wide targets (the registry's SANPI_REGISTRY_DISTRICT): a target.set
+    # for this scope is the district's, any other scope is a park's (R15).
+    district: str = "郑州高新区"
     # The bulletin (通报) reads the district's indicators from the registry's API (never its
     # database), as a viewer with a token of a minute. Local `make up` runs it on 8001.
     registry_url: str = "http://127.0.0.1:8001"

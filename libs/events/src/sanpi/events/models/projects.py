@@ -148,7 +148,9 @@ class PeriodClosed(PeriodEvent):
 
 @event_type("sanpi.target.set.v1", topic=Topic.PROJECTS)
 class TargetSet(EventData):
-    """An annual target for a scope (the district, or one park); keyed by `target-<year>-<scope>`."""
+    """An annual target for a scope (the district, or one park); keyed by `target-<year>-<scope>`.
+    The milestone service keeps a copy and judges the pace against it (rule R15); a value of 0
+    leaves the scope without that target."""
 
     year: int = Field(ge=2000, le=2100)
     scope: str = Field(description="district name or park")

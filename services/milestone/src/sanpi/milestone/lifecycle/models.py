@@ -22,6 +22,8 @@ class TrackedProject(SQLModel, table=True):
     annual_plan_investment: int | None = None
     chain_tag: ChainTag | None = Field(default=None, max_length=32)
     category: Category | None = Field(default=None, max_length=32)
+    # 制造业: R15's 制造业签约额 and 制造业签约个数 count these signings.
+    is_manufacturing: bool | None = None
     responsible_person: str | None = Field(default=None, max_length=128)
     responsible_unit: str | None = Field(default=None, max_length=128)
     sponsor_leader: str | None = Field(default=None, max_length=128)

@@ -40,6 +40,7 @@ MASTER_FIELDS = (
     "annual_plan_investment",
     "chain_tag",
     "category",
+    "is_manufacturing",
     "responsible_person",
     "responsible_unit",
     "sponsor_leader",

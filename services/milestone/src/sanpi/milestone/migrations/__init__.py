@@ -8,7 +8,7 @@ from sanpi.milestone.evidence.models import EvidenceFile, PhotoFinding
 from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
 from sanpi.milestone.nodes.models import Milestone, MilestoneBaseline
 from sanpi.milestone.progress.models import InvestmentPlan, ProgressReport
-from sanpi.milestone.rules.models import Alert, EvaluationDue, PinnedDate
+from sanpi.milestone.rules.models import Alert, EvaluationDue, PinnedDate, PortfolioTarget
 from sanpi.milestone.timeline.models import TimelineEntry
 
 MIGRATIONS = Migrations(
@@ -24,6 +24,7 @@ MIGRATIONS = Migrations(
         Alert,
         PinnedDate,
         EvaluationDue,
+        PortfolioTarget,
         TimelineEntry,
         EvidenceFile,
         PhotoFinding,

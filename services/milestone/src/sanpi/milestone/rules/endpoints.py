@@ -35,6 +35,7 @@ from sanpi.milestone.rules.schemas import (
     RulePublic,
     TrafficLights,
 )
+from sanpi.milestone.rules.scoped import SCOPED_RULES
 from sanpi.milestone.settings import settings_of
 
 router = APIRouter(tags=["alerts"])
@@ -82,7 +83,7 @@ async def list_rules(_principal: Authenticated, runtime: RuntimeDep) -> RuleCata
                 description_zh=text.description_zh,
                 description_en=text.description_en,
                 severities=list(text.severities),
-                evaluated=code in RULES,
+                evaluated=code in RULES or code in SCOPED_RULES,
                 thresholds=configured.model_dump() if configured is not None else {},
             )
         )
@@ -170,9 +171,9 @@ async def evaluate(
                 alert_key=a.key,
                 rule=a.rule,
                 severity=a.severity,
-                project_id=project.project_id,
-                project_name=project.name,
-                park=project.park,
+                project_id=project.project_id if project else None,
+                project_name=project.name if project else None,
+                park=project.park if project else a.park,
                 title=a.title,
                 message=a.message,
                 metric_value=a.metric_value,

@@ -89,6 +89,11 @@ class DesiredAlert:
     message: str = ""
     metric_value: float | None = None
     threshold: float | None = None
+    # A scoped rule's alert (R14, R15, rules.scoped) is about a park or the district, not a
+    # project: its park (None for the district), and the periods of a period cohort.
+    scope: str = "project"
+    park: str | None = None
+    periods: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

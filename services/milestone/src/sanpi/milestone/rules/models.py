@@ -1,4 +1,4 @@
-"""Stored alerts (one row per firing episode of a key) and the pinned evaluation date."""
+"""Stored alerts (one row per firing episode of a key), the pinned evaluation date, the targets."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
-from sanpi.events import AlertRule, Severity
+from sanpi.events import AlertRule, Severity, TargetKind
 from sanpi.kit import UTCDateTime, utcnow
 
 
@@ -82,3 +82,17 @@ class EvaluationDue(SQLModel, table=True):
     project_id: str = Field(primary_key=True, max_length=36)
     token: str = Field(max_length=36)
     marked_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class PortfolioTarget(SQLModel, table=True):
+    """The registry's annual targets (target.set), as R15 judges them: the registry owns them,
+    this is its projection. The latest event of a (year, scope, kind) wins."""
+
+    __tablename__ = "portfolio_target"
+
+    year: int = Field(primary_key=True)
+    scope: str = Field(primary_key=True, max_length=64, description="the district, or a park")
+    kind: TargetKind = Field(primary_key=True, max_length=32)
+    value: int
+    set_by: str | None = Field(default=None, max_length=128)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

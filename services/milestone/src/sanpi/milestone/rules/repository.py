@@ -13,12 +13,18 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.events import SEVERITY_ORDER, AlertRule, Severity
+from sanpi.events import SEVERITY_ORDER, AlertRule, Severity, TargetKind, TargetSet
 from sanpi.kit import utcnow
 from sanpi.kit.named_rows import NamedRow, named_rows
 from sanpi.kit.pagination import CreatedKey, after_created
 from sanpi.kit.unit_of_work import UnitOfWork
-from sanpi.milestone.rules.models import Alert, AlertState, EvaluationDue, PinnedDate
+from sanpi.milestone.rules.models import (
+    Alert,
+    AlertState,
+    EvaluationDue,
+    PinnedDate,
+    PortfolioTarget,
+)
 
 PINNED: sa.Table = PinnedDate.__table__  # type: ignore[attr-defined]
 
@@ -112,6 +118,36 @@ async def firing_for(session: AsyncSession, project_ids: Sequence[str]) -> list[
     await session.flush()  # a Core read does not autoflush
     connection = await session.connection()
     return named_rows(await connection.execute(_FIRING_FOR, {"ids": list(project_ids)}))
+
+
+_FIRING_SCOPED = sa.select(ALERTS).where(
+    ALERTS.c.state == AlertState.FIRING, ALERTS.c.project_id.is_(None)
+)
+
+
+async def firing_scoped(session: AsyncSession) -> list[NamedRow]:
+    """The firing alerts of no project, the scoped rules' (R14, R15), as rows like firing_for's."""
+    await session.flush()
+    connection = await session.connection()
+    return named_rows(await connection.execute(_FIRING_SCOPED))
+
+
+async def set_target(session: AsyncSession, data: TargetSet) -> None:
+    """Keeps the registry's target (the same event again changes nothing)."""
+    row = await session.get(PortfolioTarget, (data.year, data.scope, data.kind))
+    if row is None:
+        row = PortfolioTarget(year=data.year, scope=data.scope, kind=data.kind, value=data.value)
+    row.value, row.set_by, row.updated_at = data.value, data.set_by, utcnow()
+    session.add(row)
+
+
+async def targets_of(session: AsyncSession, year: int) -> dict[str, dict[TargetKind, int]]:
+    """The year's targets by scope (the district's name or a park), then kind."""
+    stmt = select(PortfolioTarget).where(PortfolioTarget.year == year)
+    found: dict[str, dict[TargetKind, int]] = {}
+    for row in (await session.exec(stmt)).all():
+        found.setdefault(row.scope, {})[TargetKind(row.kind)] = row.value
+    return found
 
 
 async def firing(session: AsyncSession) -> list[Alert]:

@@ -51,7 +51,7 @@ class PreviewAlertPublic(BaseModel):
     alert_key: str
     rule: AlertRule
     severity: Severity
-    project_id: str
+    project_id: str | None = Field(description="none for a park's or the district's (R14, R15)")
     project_name: str | None
     park: str | None
     title: str
@@ -95,7 +95,9 @@ class EvaluationPublic(BaseModel):
     silent: dict[AlertRule, int] = Field(
         default_factory=dict,
         description="per rule, the projects it could not judge because an input is missing "
-        "(a contract amount, a funds figure, a signing or start date): no alert for them",
+        "(a contract amount, a funds figure, a signing or start date): no alert for them; for "
+        "R14 and R15 the scopes (a period cohort with too few signings, no target of the year "
+        "for the district, a target of 0)",
     )
 
 

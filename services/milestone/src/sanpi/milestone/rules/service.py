@@ -35,7 +35,7 @@ from sanpi.kit.gc_pause import gc_paused
 from sanpi.kit.named_rows import NamedRow
 from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.milestone import metrics
-from sanpi.milestone.rules import forecast, repository
+from sanpi.milestone.rules import forecast, repository, scoped
 from sanpi.milestone.rules.areas import Areas
 from sanpi.milestone.rules.coalescer import MAX_BATCH, Coalescer
 from sanpi.milestone.rules.evaluation import (
@@ -83,8 +83,10 @@ class EvaluationResult:
     firing: int = 0
     # A preview writes nothing and tells nobody: what would fire as of the day, by project.
     preview: bool = False
-    would_fire: list[tuple[NamedRow, DesiredAlert]] = field(default_factory=list)
-    # Per rule, the projects it could not judge for a missing input (no alert, never a false one).
+    # (None for the project of a scoped rule's alert: R14, R15.)
+    would_fire: list[tuple[NamedRow | None, DesiredAlert]] = field(default_factory=list)
+    # Per rule, the projects it could not judge for a missing input (no alert, never a false one);
+    # for the scoped rules R14 and R15, the scopes (a cohort too small, no target of the year).
     silent: Counter[AlertRule] = field(default_factory=Counter)
 
 
@@ -441,6 +443,7 @@ async def _evaluate(
     pacing: list[tuple[str, Pacing]] = []
     desired: list[DesiredAlert] = []
     statuses: list[dict[str, object]] = []
+    portfolio: list[scoped.PortfolioFact] = []  # R14/R15's view of every project (full passes)
     chunks = [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
     ahead = ReportsAhead(areas, uow, as_of - dt.timedelta(days=settings.rules.r16.lookback_days))
     try:
@@ -462,6 +465,8 @@ async def _evaluate(
                 item = outcome.item
                 by_id[item.project.project_id] = item.project
                 desired.extend(outcome.alerts)
+                if full:
+                    portfolio.append(scoped.portfolio_fact(item.project, item.facts, as_of))
                 if preview:
                     result.would_fire.extend(
                         (item.project, a)
@@ -481,6 +486,13 @@ async def _evaluate(
         for start in range(0, len(ids), CHUNK)
         for a in await repository.firing_for(session, ids[start : start + CHUNK])
     }
+    if full:
+        # The scoped rules (R14, R15): once per full pass, from the facts gathered above.
+        found = await _scoped(session, portfolio, settings, as_of, result.silent)
+        desired.extend(found)
+        if preview:
+            result.would_fire.extend((None, a) for a in found if a.severity is not Severity.GREEN)
+        firing.update((a.alert_key, a) for a in await repository.firing_scoped(session))
     if preview:
         return _previewed(result, desired, firing)
     await areas.set_milestone_statuses(uow, statuses)
@@ -495,6 +507,24 @@ async def _evaluate(
         time.perf_counter() - started
     )
     return result
+
+
+async def _scoped(
+    session: AsyncSession,
+    portfolio: Sequence[scoped.PortfolioFact],
+    settings: MilestoneSettings,
+    as_of: dt.date,
+    silent: Counter[AlertRule],
+) -> list[DesiredAlert]:
+    targets = await repository.targets_of(session, as_of.year)
+    return scoped.scoped_alerts(
+        portfolio,
+        targets,
+        district=settings.district,
+        as_of=as_of,
+        rules=settings.rules,
+        silent=silent,
+    )
 
 
 # pg_advisory_xact_lock key of full evaluation passes ("sanpi-ev" in ASCII).
@@ -610,8 +640,12 @@ def _apply(
     alert: dict[str, object]
     if change.action is Action.RAISE:
         assert desired is not None
-        project_id = change.key.split(":")[1]
-        project = by_id[project_id]
+        project_id: str | None = None
+        park, project_name = desired.park, None
+        if desired.scope == "project":
+            project_id = change.key.split(":")[1]
+            project = by_id[project_id]
+            park, project_name = project.park, project.name
         # Every column, as an Alert object with these values would have been inserted.
         alert = {
             "id": str(uuid.uuid4()),
@@ -619,8 +653,8 @@ def _apply(
             "rule": desired.rule,
             "state": AlertState.FIRING,
             "project_id": project_id,
-            "park": project.park,
-            "project_name": project.name,
+            "park": park,
+            "project_name": project_name,
             **figures,
             "as_of": as_of,
             "evaluation_id": result.evaluation_id,
@@ -639,6 +673,9 @@ def _apply(
         writes.updates.append(alert)
         if change.action is Action.REFRESH:
             return
+    if alert["project_id"] is None:
+        _publish_scoped(uow, change, alert, result)
+        return
     project_id = str(alert["project_id"] or "")
     fields = _event_fields(alert, by_id.get(project_id))
     event: AlertEvent
@@ -662,6 +699,30 @@ def _apply(
         by="rules",
         summary=f"{verb} {alert['rule']} {alert['severity']}: {alert['title']}",
     )
+
+
+def _publish_scoped(
+    uow: UnitOfWork, change: Change, alert: dict[str, object], result: EvaluationResult
+) -> None:
+    """A scoped rule's alert event (R14, R15): about a park (its park) or the district (no park:
+    it reaches the subscribers without a park filter); no project, so no project timeline."""
+    fields: dict[str, object] = {name: alert[name] for name in _EVENT_COLUMNS}
+    fields["scope"] = "park" if alert["park"] else "district"
+    key = str(alert["alert_key"])
+    if alert["rule"] == AlertRule.R14:
+        fields["periods"] = [int(key.rsplit(":", 1)[1])]
+    event: AlertEvent
+    if change.action is Action.RAISE:
+        event = AlertRaised(**fields)
+        result.raised.append(key)
+    elif change.action is Action.UPDATE:
+        assert change.previous_severity is not None
+        event = AlertUpdated(**fields, previous_severity=change.previous_severity)
+        result.updated.append(key)
+    else:
+        event = AlertResolved(**fields, resolved_at=utcnow())
+        result.resolved.append(key)
+    uow.publish(event)
 
 
 def _says_the_same(row: NamedRow | None, desired: DesiredAlert | None, as_of: dt.date) -> bool:

@@ -152,8 +152,15 @@ def _lang(language: str) -> str:
     return "en" if language == "en" else "zh"
 
 
-def _who(data: Mapping[str, Any], name: str | None) -> str:
+def _who(data: Mapping[str, Any], name: str | None, lang: str = "zh") -> str:
+    if _scoped(data):
+        # R14/R15 judge a park or the whole district: named so, not as a project.
+        return str(data.get("park") or ("全区" if lang == "zh" else "the district"))
     return str(data.get("project_name") or name or data.get("park") or data.get("scope") or "")
+
+
+def _scoped(data: Mapping[str, Any]) -> bool:
+    return data.get("scope") in ("park", "district")
 
 
 def _rule(data: Mapping[str, Any], lang: str) -> str:
@@ -228,7 +235,7 @@ def _supervision(
     data: Mapping[str, Any], lang: str, name: str | None, item: Supervision
 ) -> Message:
     zh = lang == "zh"
-    who, rule = _who(data, name), _rule(data, lang)
+    who, rule = _who(data, name, lang), _rule(data, lang)
     ladder = LEVELS[lang].get(item.level, str(item.level))
     if zh:
         overdue = f"·逾期第{item.overdue_count}次" if item.overdue_count else ""
@@ -308,7 +315,10 @@ def _alert_facts(
     zh = lang == "zh"
     rule = str(data.get("rule", ""))
     facts = [
-        ("项目" if zh else "Project", _who(data, name)),
+        (
+            ("范围" if zh else "Scope") if _scoped(data) else ("项目" if zh else "Project"),
+            _who(data, name, lang),
+        ),
         ("园区" if zh else "Park", str(data.get("park") or ("全区" if zh else "district"))),
         ("规则" if zh else "Rule", f"{rule} {_rule(data, lang)}".strip()),
         ("颜色" if zh else "Colour", _colour(data, lang)),
@@ -334,7 +344,7 @@ def _alert_message(
 ) -> Message:
     zh = lang == "zh"
     severity = _colour(data, lang)
-    who, rule = _who(data, name), _rule(data, lang)
+    who, rule = _who(data, name, lang), _rule(data, lang)
     details = _alert_details(data, lang)
     if event_type == "sanpi.alert.resolved.v1":
         subject = f"【预警解除】{who}：{rule}" if zh else f"[Alert resolved] {who}: {rule}"
@@ -378,7 +388,7 @@ def _digest(events: Sequence[Mapping[str, Any]], lang: str, names: Mapping[str, 
     lines = []
     facts = [("园区" if zh else "Park", park), ("颜色" if zh else "Colour", severity)]
     for data in datas:
-        who = _who(data, names.get(str(data.get("project_id", ""))))
+        who = _who(data, names.get(str(data.get("project_id", ""))), lang)
         tone = SEVERITY[lang].get(str(data.get("severity", "")), "")
         lines.append(f"- [{tone}] {who}：{_rule(data, lang)}｜{data.get('title', '')}")
         facts.append((f"{tone}·{data.get('rule', '')}", f"{who}：{data.get('title', '')}"))

@@ -19,11 +19,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
-from fractions import Fraction
 
-from sanpi.events import BatchType, TargetKind
-from sanpi.events.percent import half_up, pct_of
+from sanpi.events import BatchType
+from sanpi.events.percent import pct_of
+
+# The annual targets' actuals and pace have one definition, shared with the milestone service's
+# R15: sanpi.events.targets.
+from sanpi.events.targets import Attainment as Attainment
+from sanpi.events.targets import Pace as Pace
+from sanpi.events.targets import attainments as attainments
+from sanpi.events.targets import sign_amount
+from sanpi.events.targets import target_actuals as target_actuals
 
 # 序时进度 has one definition, shared with the milestone service's R04: sanpi.events.xun.
 from sanpi.events.xun import time_progress as time_progress
@@ -203,8 +209,7 @@ def published_rates(
 
 
 def _sign_amount(p: ProjectFacts) -> int:
-    """签约额, else 总投资 (what a signing counts toward the 签约额 target)."""
-    return p.contract_amount if p.contract_amount is not None else p.total_investment
+    return sign_amount(p)
 
 
 @dataclass(frozen=True)
@@ -225,62 +230,3 @@ def batch_tallies(listings: Iterable[ListingFacts]) -> dict[BatchType, BatchTall
         counts[listing.batch] += 1
         amounts[listing.batch] += listing.amount
     return {b: BatchTally(counts[b], amounts[b]) for b in BatchType}
-
-
-def target_actuals(projects: Iterable[ProjectFacts], year: int) -> dict[TargetKind, int]:
-    """What counts toward each annual target in `year` (cancelled projects do not):
-    签约额 = 签约额 (else 总投资) of the year's signings; 新开工投资额 = 总投资 of the year's starts."""
-    actual = {kind: 0 for kind in TargetKind}
-    for p in projects:
-        if p.cancelled:
-            continue
-        if p.signed and p.signed_on is not None and p.signed_on.year == year:
-            amount = _sign_amount(p)
-            actual[TargetKind.SIGN_AMOUNT] += amount
-            if p.is_manufacturing:
-                actual[TargetKind.MFG_SIGN_AMOUNT] += amount
-                actual[TargetKind.MFG_SIGN_COUNT] += 1
-        if p.started_on is not None and p.started_on.year == year:
-            actual[TargetKind.NEW_START_INVESTMENT] += p.total_investment
-    return actual
-
-
-class Pace(StrEnum):
-    AHEAD = "AHEAD"  # at or above 序时进度
-    BEHIND = "BEHIND"
-
-
-@dataclass(frozen=True)
-class Attainment:
-    kind: TargetKind
-    target: int
-    actual: int
-    time_progress: Fraction
-
-    @property
-    def ratio(self) -> Fraction | None:
-        return None if self.target == 0 else Fraction(self.actual, self.target)
-
-    @property
-    def gap_pts(self) -> float | None:
-        """Percentage points above (+) or below (−) 序时进度: "低于序时进度 x 个百分点"."""
-        ratio = self.ratio
-        return None if ratio is None else half_up((ratio - self.time_progress) * 100)
-
-    @property
-    def pace(self) -> Pace | None:
-        ratio = self.ratio
-        if ratio is None:
-            return None
-        return Pace.AHEAD if ratio >= self.time_progress else Pace.BEHIND
-
-
-def attainments(
-    targets: Mapping[TargetKind, int], actuals: Mapping[TargetKind, int], progress: Fraction
-) -> list[Attainment]:
-    """Each target set (in TargetKind order), against what was achieved and the year elapsed."""
-    return [
-        Attainment(kind, targets[kind], actuals.get(kind, 0), progress)
-        for kind in TargetKind
-        if kind in targets
-    ]

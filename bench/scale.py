@@ -25,6 +25,7 @@ import random
 import time
 import uuid
 import zlib
+from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +48,7 @@ from bench.common import (
 )
 from sanpi.client.demo.generator import DemoDataset, periods_by_key, province, province_parks
 from sanpi.client.demo.loader import province_sheet
-from sanpi.events import IssueCategory, IssueTerm, ReportPeriodKind, encoded_headers
+from sanpi.events import IssueCategory, IssueTerm, ReportPeriodKind, TargetKind, encoded_headers
 from sanpi.events.xun import ReportPeriod, last_completed, period_of, periods_between
 from sanpi.kit import Role, SystemClock, issue_token, utcnow
 from sanpi.kit.app import Runtime
@@ -357,6 +358,7 @@ class Seeder:
                 "total_investment": p.amount,
                 # A signing's 签约额, as the registry holds it (R03 judges funds against it).
                 "contract_amount": body.get("contract_amount"),
+                "is_manufacturing": bool(body.get("is_manufacturing")),
                 "annual_plan_investment": round(p.amount * 0.3),
                 "chain_tag": body["chain_tag"],
                 "category": body["category"],
@@ -545,6 +547,33 @@ class Seeder:
                     "updated_at": self.now,
                 }
 
+    def targets(self) -> Iterator[dict[str, Any]]:
+        """The district's and every park's four targets for the data set's year, each last
+        year's actual (a plan of "as much again"), so that R15 judges every scope."""
+        year = self.as_of.year
+        district = MilestoneSettings.model_fields["district"].default
+        totals: dict[tuple[str, TargetKind], int] = defaultdict(int)
+        for p in self.data.projects:
+            s, body = self.stages[p.key], p.body
+            signing = body.get("contract_amount") or p.amount
+            for scope in (district, body["park"]):
+                if s.signed is not None and s.signed.year == year - 1:
+                    totals[scope, TargetKind.SIGN_AMOUNT] += signing
+                    if body.get("is_manufacturing"):
+                        totals[scope, TargetKind.MFG_SIGN_AMOUNT] += signing
+                        totals[scope, TargetKind.MFG_SIGN_COUNT] += 1
+                if s.started is not None and s.started.year == year - 1:
+                    totals[scope, TargetKind.NEW_START_INVESTMENT] += p.amount
+        for (scope, kind), value in sorted(totals.items()):
+            yield {
+                "year": year,
+                "scope": scope,
+                "kind": kind.value,
+                "value": value,
+                "set_by": "bench",
+                "updated_at": self.now,
+            }
+
     def issues(self) -> Iterator[dict[str, Any]]:
         """An assigned issue (交办事项) for one project in ISSUE_EVERY, raised 0–40 days before
         the data set's day: R12 reads them, and a third or so are past their due day."""
@@ -597,6 +626,7 @@ async def seed(runtime: Runtime, seeder: Seeder) -> dict[str, int]:
         "investment_plan": seeder.plans,
         "progress_report": seeder.reports,
         "assigned_issue": seeder.issues,
+        "portfolio_target": seeder.targets,
     }
     for name, rows in sources.items():
         counts[name] = 0

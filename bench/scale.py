@@ -589,7 +589,7 @@ class Seeder:
             # Most issues are closed (销号) within their term: without closures 69 % of them
             # were overdue on the data set's day, where "a third or so" is the intent.
             closed = answered + dt.timedelta(days=rng.randrange(1, 9)) if answered else None
-            if closed is not None and (rng.random() < 0.45 or closed > self.as_of):
+            if closed is not None and (rng.random() < 0.2 or closed > self.as_of):
                 closed = None
             yield {
                 "id": str(uuid.uuid4()),

@@ -69,6 +69,15 @@ def test_r15_yellow_only_beyond_10_points_behind_time_progress() -> None:
     assert "签约额完成 1454 万元 / 目标 3650 万元 = 39.8%, 序时进度 49.9%" in alert.message
 
 
+def test_r15_prints_money_from_one_yi_up_in_yi() -> None:
+    # A district's 签约额: 410亿 against 1640亿 reads in 亿元, not as 4100000 万元.
+    targets = {"梧桐": {TargetKind.SIGN_AMOUNT: 16_400_000}}
+    alert = r15([signing(4_100_000)], targets)["R15:梧桐:SIGN_AMOUNT"]
+    assert "签约额完成 410 亿元 / 目标 1640 亿元 = 25.0%" in alert.message
+    uneven = r15([signing(12_345)], {"梧桐": {TargetKind.SIGN_AMOUNT: 36_505}})
+    assert "完成 1.23 亿元 / 目标 3.65 亿元" in uneven["R15:梧桐:SIGN_AMOUNT"].message
+
+
 def test_r15_red_only_beyond_20_points_behind() -> None:
     targets = {"梧桐": {TargetKind.SIGN_AMOUNT: 3650}}
     assert r15([signing(1090)], targets)["R15:梧桐:SIGN_AMOUNT"].severity is Severity.YELLOW

@@ -78,6 +78,17 @@ def _pts(value: Fraction) -> str:
     return f"{half_up(value)}"
 
 
+def _amount(value: int, kind: TargetKind) -> str:
+    """A target's figure as an official reads it: counts in 个, money (kept in 万元) in 亿元 from
+    one 亿 up (a district's 签约额 is hundreds of 亿), in 万元 below."""
+    if kind is TargetKind.MFG_SIGN_COUNT:
+        return f"{value} 个"
+    if abs(value) < 10_000:
+        return f"{value} 万元"
+    yi = f"{half_up(Fraction(value, 10_000), 2):.2f}".rstrip("0").rstrip(".")
+    return f"{yi} 亿元"
+
+
 def _scope_name(park: str | None, district: str) -> str:
     return park or district
 
@@ -118,7 +129,6 @@ def r15_target_pace(
             else:
                 continue
             label = TARGET_LABEL[a.kind]
-            unit = "个" if a.kind is TargetKind.MFG_SIGN_COUNT else "万元"
             name = _scope_name(park, district)
             alerts.append(
                 DesiredAlert(
@@ -126,7 +136,8 @@ def r15_target_pace(
                     AlertRule.R15,
                     severity,
                     f"{name}: {as_of.year}年{label}进度落后序时进度",
-                    f"截至 {as_of} {label}完成 {a.actual} {unit} / 目标 {a.target} {unit} = "
+                    f"截至 {as_of} {label}完成 {_amount(a.actual, a.kind)} / "
+                    f"目标 {_amount(a.target, a.kind)} = "
                     f"{pct(a.ratio)}%, 序时进度 {pct(progress)}%, 落后 {_pts(behind)} 个百分点",
                     metric_value=pct(a.ratio),
                     threshold=half_up(progress * 100 - Fraction(threshold).limit_denominator()),

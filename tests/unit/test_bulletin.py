@@ -275,3 +275,30 @@ def test_a_gap_that_rounds_to_nothing_is_not_printed_as_behind() -> None:
         "+3.6",
         "—",
     ]
+
+
+def _refused(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("connection refused", request=request)
+
+
+@pytest.mark.parametrize(
+    ("url", "transport"),
+    [
+        # The registry away: the connection is refused.
+        ("http://127.0.0.1:9", httpx.MockTransport(_refused)),
+        # A registry_url httpx cannot use: a setting's mistake, still a 503 and no stack trace.
+        ("http://[fd00::1:8001", None),
+    ],
+)
+async def test_the_registry_unreachable_or_misconfigured_answers_503_in_chinese(
+    tmp_path: Path, url: str, transport: httpx.AsyncBaseTransport | None
+) -> None:
+    from sanpi.kit import ServiceUnavailable
+    from sanpi.milestone.bulletins.sources import registry_indicators
+    from sanpi.milestone.settings import MilestoneSettings
+
+    settings = MilestoneSettings(data_dir=tmp_path, kafka_enabled=False, registry_url=url)
+    with pytest.raises(ServiceUnavailable) as refused:
+        await registry_indicators(settings, TODAY, transport=transport)
+    assert refused.value.status == 503
+    assert "登记服务" in str(refused.value)

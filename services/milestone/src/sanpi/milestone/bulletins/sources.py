@@ -8,7 +8,8 @@ from typing import Any
 
 import httpx
 
-from sanpi.kit import ServiceUnavailable, service_token
+from sanpi.kit import ServiceUnavailable
+from sanpi.kit.peers import get_from_service
 from sanpi.milestone.settings import MilestoneSettings
 
 SUBJECT = "sanpi-milestone/bulletin"
@@ -21,24 +22,20 @@ async def registry_indicators(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> dict[str, Any]:
     """GET /v1/indicators?as_of= of the registry, as a viewer; 503 when it cannot answer."""
-    token = service_token(
-        settings.jwt_secret.get_secret_value(),
-        subject=SUBJECT,
-        service="registry",
-        max_ttl=settings.jwt_max_ttl,
-    )
     try:
-        async with httpx.AsyncClient(
-            base_url=settings.registry_url,
-            transport=transport,
+        response = await get_from_service(
+            settings.registry_url,
+            "/v1/indicators",
+            params={"as_of": as_of.isoformat()},
+            secret=settings.jwt_secret.get_secret_value(),
+            subject=SUBJECT,
+            service="registry",
+            max_ttl=settings.jwt_max_ttl,
             timeout=settings.registry_timeout_s,
-        ) as client:
-            response = await client.get(
-                "/v1/indicators",
-                params={"as_of": as_of.isoformat()},
-                headers={"Authorization": f"Bearer {token}"},
-            )
-    except httpx.HTTPError as exc:
+            transport=transport,
+        )
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+        # InvalidURL, ValueError: a registry_url httpx cannot use, a setting's mistake: still 503.
         raise ServiceUnavailable(
             f"登记服务（{settings.registry_url}）无法提供区级指标：{type(exc).__name__}；请稍后再试",
             headers={"Retry-After": "30"},

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from sanpi.kit import service_token
+from sanpi.kit.peers import get_from_service
 from sanpi.notification.settings import NotificationSettings
 
 log = logging.getLogger("sanpi.notification.digests")
@@ -48,23 +48,18 @@ class BulletinSource:
     async def pdf(self, period: str) -> bytes:
         """GET /v1/bulletins/{period}?format=pdf; Unavailable when it cannot be had."""
         settings = self.settings
-        token = service_token(
-            settings.jwt_secret.get_secret_value(),
-            subject=SUBJECT,
-            service="milestone",
-            max_ttl=settings.jwt_max_ttl,
-        )
         try:
-            async with httpx.AsyncClient(
-                base_url=settings.milestone_url,
-                transport=self.transport,
+            response = await get_from_service(
+                settings.milestone_url,
+                f"/v1/bulletins/{period}",
+                params={"format": "pdf"},
+                secret=settings.jwt_secret.get_secret_value(),
+                subject=SUBJECT,
+                service="milestone",
+                max_ttl=settings.jwt_max_ttl,
                 timeout=settings.bulletin_timeout_s,
-            ) as client:
-                response = await client.get(
-                    f"/v1/bulletins/{period}",
-                    params={"format": "pdf"},
-                    headers={"Authorization": f"Bearer {token}"},
-                )
+                transport=self.transport,
+            )
         except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
             # ValueError: a milestone_url httpx cannot use; the digest must go out all the same.
             raise Unavailable(

@@ -44,6 +44,22 @@ async def test_indicators_of_the_district_and_each_park(district: District) -> N
     assert "新签约项目签约额" in page.text
     targets = chart(page.text, "targets-chart")
     assert targets["series"][1]["name"] == "序时进度"  # type: ignore[index]
+    # The four published rates, each scope's as the registry computes them (half up, with the
+    # counts, funds in money).
+    published = page.text.split("发布口径比率", 1)[1].split("</table>", 1)[0]
+    for name in ("签约项目履约率", "履约项目开工率", "计划开工率", "资金到位率"):
+        assert name in published
+    api = await district.admin(
+        "registry", "GET", "/v1/indicators", params={"year": 2023, "as_of": "2023-06-15"}
+    )
+    row = published.split("郑州高新区", 1)[1].split("</tr>", 1)[0]
+    for key in ("sign_to_fulfil", "fulfil_to_start", "planned_start"):
+        rate = api["published"][key]
+        shown = "—" if rate["pct"] is None else f"{rate['pct']:.1f}%"
+        assert (
+            f'{shown} <span class="small muted">({rate["numerator"]}/{rate["denominator"]})' in row
+        )
+    assert api["published"]["planned_start"]["denominator"] >= 1
 
     other_day = await portal.client.get("/indicators", params={"as_of": "2023-12-31"})
     assert "2023年12月31日" in other_day.text

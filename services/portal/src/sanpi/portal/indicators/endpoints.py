@@ -48,6 +48,8 @@ async def indicators(request: Request, visitor: VisitorDep) -> Response:
             "targets_chart": service.targets_chart(scopes[0]),
             "target_rows": [(s["label"], t) for s in scopes for t in s.get("targets", [])],
             "rate_names": service.rate_names(),
+            "published_names": service.published_names(),
+            "money_rates": service.MONEY_RATES,
         },
     )
 

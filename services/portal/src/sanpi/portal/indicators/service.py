@@ -26,6 +26,21 @@ def rate_names() -> dict[str, str]:
     }
 
 
+# The four rates officials publish (签约项目履约率 …), in the order bulletins print them; the
+# last one is money (到位资金 over 签约额, 万元), the others count projects.
+PUBLISHED = ("sign_to_fulfil", "fulfil_to_start", "planned_start", "funds_arrival")
+MONEY_RATES = frozenset({"funds_arrival"})
+
+
+def published_names() -> dict[str, str]:
+    return {
+        "sign_to_fulfil": _("Signed projects fulfilling"),
+        "fulfil_to_start": _("Fulfilling projects started"),
+        "planned_start": _("Planned starts made"),
+        "funds_arrival": _("Funds arrived"),
+    }
+
+
 async def indicators(
     apis: Apis, *, district: str, parks: list[str], year: int, as_of: dt.date
 ) -> list[dict[str, Any]]:

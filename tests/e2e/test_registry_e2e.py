@@ -1,5 +1,5 @@
 """The registry over the real broker: its events on sanpi.projects and the stage projection. (The
-district demo loaded through the public APIs twice is in tests/monitoring/test_district_demo.py,
+district demo loaded through the public APIs twice is in tests/demo/test_dashboards.py,
 on the stack its dashboards test loads it into.)"""
 
 from __future__ import annotations

@@ -1,26 +1,18 @@
-"""The district demo loaded over the public APIs into a stack of its own, scraped by a real
-Prometheus (Debian's package): every query of every dashboard panel and every recording rule
-parses and returns data, and a second load of the demo duplicates nothing."""
+"""The district demo (tests/demo/conftest.py), scraped by a real Prometheus (Debian's package):
+every query of every dashboard panel and every recording rule parses and returns data, and a
+second load of the demo duplicates nothing."""
 
 from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from sanpi.client import SanpiClient, ServiceUrls
-from sanpi.client.demo.generator import DemoDataset, district
-from sanpi.client.demo.loader import LoadSummary, load_district
-from scripts import stack
-from tests.conftest import Postgres, Stack, free_port, running_stack, start_broker
-from tests.support.prometheus import PrometheusApi, dashboard_queries, recording_rules, substitute
-from tests.support.sink import WebhookSink
+from sanpi.client.demo.loader import load_district
+from tests.demo.conftest import LoadedDemo
+from tests.support.prometheus import dashboard_queries, recording_rules, substitute
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -28,73 +20,15 @@ pytestmark = pytest.mark.e2e
 # Rates over five minutes: everything since this Prometheus started (1 s scrapes) is in the window.
 RATE_WINDOW = "5m"
 
-# Idempotency keys are kept per token subject: the second load must come from the same one.
-LOADER = "demo"
-
-
-@dataclass
-class LoadedDemo:
-    """The module's stack after the demo's first load, its Prometheus, and what it recorded."""
-
-    services: Stack
-    prometheus: PrometheusApi
-    sink: WebhookSink
-    data: DemoDataset
-    first: LoadSummary
-
-    def client(self) -> SanpiClient:
-        urls = ServiceUrls(**self.services.urls)
-        return SanpiClient(self.services.token(subject=LOADER), urls, timeout=60)
-
-
-@pytest.fixture(scope="module")
-def loaded(run_dir: Path, postgres: Postgres | None) -> Iterator[LoadedDemo]:
-    """An own broker and stack (the demo pins the evaluation day, which other tests must not see),
-    scraped every second by an own Prometheus with the project's rules, with the demo loaded once
-    (it takes most of a minute, so both tests share it) after someone subscribed to the alerts."""
-    directory = run_dir / "district"
-    broker = start_broker(directory / "kafka")
-    fast = {"SANPI_REGISTRY_METRICS_REFRESH_S": "1", "SANPI_MILESTONE_METRICS_REFRESH_S": "1"}
-    sink = WebhookSink().start()
-    try:
-        with running_stack(
-            broker.bootstrap, directory, postgres, database_prefix="district", extra_env=fast
-        ) as services:
-            port = free_port()
-            targets = {name: url.removeprefix("http://") for name, url in services.urls.items()}
-            config = stack.render_prometheus_config(targets, interval="1s")
-            assert stack.start_prometheus(config, port=port, run_dir=directory) is not None
-            try:
-                stack.wait_http(f"http://127.0.0.1:{port}/-/ready")
-                prometheus = PrometheusApi(f"http://127.0.0.1:{port}")
-                yield _load_first(services, prometheus, sink)
-            finally:
-                stack.stop_pidfile(directory / "pids" / "prometheus.pid", stack.PROMETHEUS_MARKER)
-    finally:
-        sink.stop()
-        broker.stop()
-
-
-def _load_first(services: Stack, prometheus: PrometheusApi, sink: WebhookSink) -> LoadedDemo:
-    # Someone subscribed to the alerts: the demo's evaluation then delivers through a channel.
-    created = httpx.post(
-        f"{services.urls['notification']}/v1/subscriptions",
-        json={"channel": "webhook", "url": sink.url, "event_types": ["sanpi.alert.*"]},
-        headers=services.headers(),
-        timeout=10,
-    )
-    assert created.status_code == 201, created.text
-    demo = LoadedDemo(services, prometheus, sink, district(2023), LoadSummary())
-    with demo.client() as client:
-        demo.first = load_district(client, demo.data, wait_timeout=60)
-    return demo
-
 
 def has_data(result: list[dict[str, Any]]) -> bool:
     """At least one series with a finite value (a panel of NaN shows nothing either)."""
     return any(math.isfinite(float(series["value"][1])) for series in result if "value" in series)
 
 
+# The package's demo loads in this test's time when it runs first: two minutes on SQLite, more
+# than the default five on PostgreSQL on a busy machine.
+@pytest.mark.timeout(900)
 async def test_every_panel_and_recording_rule_returns_data_after_the_demo(
     loaded: LoadedDemo,
 ) -> None:

@@ -239,3 +239,13 @@ def test_the_image_runs_as_non_root_with_a_healthcheck() -> None:
     assert "HEALTHCHECK" in dockerfile
     assert "/healthz" in dockerfile
     assert "uv sync --locked --no-dev" in dockerfile
+
+
+def test_robot_messages_link_to_the_portal_address_people_open(compose: dict[str, Any]) -> None:
+    """The notification service's links follow SANPI_PORTAL_PUBLIC_URL (the intranet address),
+    by default the portal as published on this host."""
+    raw = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    url = raw["services"]["notification"]["environment"]["SANPI_NOTIFICATION_PORTAL_URL"]
+    assert url == "${SANPI_PORTAL_PUBLIC_URL:-http://localhost:8000}"
+    published = compose["services"]["portal"]["ports"][0].rsplit(":", 2)[-2]
+    assert with_defaults(url) == f"http://localhost:{published}"

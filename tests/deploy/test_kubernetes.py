@@ -494,3 +494,27 @@ def test_the_jaeger_example_receives_the_services_traces_and_nothing_else() -> N
             for rule in ingress
         )
         assert allowed == (api in apis), api
+
+
+def test_robot_messages_link_to_the_portals_host_in_the_ingress(
+    docs: list[dict[str, Any]],
+) -> None:
+    """Not the service's default (127.0.0.1:8000, the laptop's): a link in a robot message is
+    opened on an official's phone, through the Ingress."""
+    (portal_host,) = [
+        rule["host"]
+        for ingress in of_kind(docs, "Ingress")
+        for rule in ingress["spec"]["rules"]
+        if any(
+            p["backend"]["service"]["name"] == "sanpi-portal" for p in rule["http"]["paths"]
+        )
+    ]
+    (notification,) = [
+        d for d in of_kind(docs, "Deployment") if d["metadata"]["name"] == "sanpi-notification"
+    ]
+    env = {
+        e["name"]: e.get("value")
+        for c in notification["spec"]["template"]["spec"]["containers"]
+        for e in c.get("env", [])
+    }
+    assert env["SANPI_NOTIFICATION_PORTAL_URL"] == f"https://{portal_host}"

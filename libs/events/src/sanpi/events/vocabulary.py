@@ -76,7 +76,7 @@ class Category(StrEnum):
 
 
 class ChainTag(StrEnum):
-    """郑州高新区's "4+4+N" industry chains for 2023 (seed 004)."""
+    """郑州高新区's "4+4+N" industry chains for 2023 (docs/domain.md, Categories)."""
 
     # 4 leading industries (主导产业)
     IOT = "IOT"  # 物联网
@@ -154,7 +154,8 @@ class PeriodStatus(StrEnum):
 
 
 class TargetKind(StrEnum):
-    """Annual portfolio targets (seed 004: 郑州高新区 2023)."""
+    """Annual portfolio targets, as 郑州高新区 set them for 2023 (docs/domain.md, Listings, periods
+    and targets)."""
 
     SIGN_AMOUNT = "SIGN_AMOUNT"  # 新签约项目签约额, 万元
     NEW_START_INVESTMENT = "NEW_START_INVESTMENT"  # 新开工项目投资额, 万元
@@ -223,7 +224,7 @@ class AlertRule(StrEnum):
     R18 = "R18"  # slip forecast: the projected start or production date passes the plan
 
 
-# The four park operation centres of 郑州高新区 (seed 004). Deployments for other districts
+# The four park operation centres of 郑州高新区 (docs/domain.md, Parks and levels). Deployments for other districts
 # configure their own list in the registry's settings.
 class IssueCategory(StrEnum):
     """What a 交办事项 (assigned issue) is about (docs/assigned-issues.md)."""

@@ -19,7 +19,7 @@ class RegistrySettings(ServiceSettings):
     port: int = 8001
     # The parks a project may belong to; a district deployment lists its own.
     parks: list[str] = Field(default_factory=lambda: list(ZHENGZHOU_HIGH_TECH_PARKS))
-    # The scope of district-wide targets and indicators (seed 004: 郑州高新区).
+    # The scope of district-wide targets and indicators (郑州高新区 by default).
     district: str = "郑州高新区"
     # The campaign gauges are recomputed from the whole ledger this often: twice a Prometheus
     # scrape interval (15 s) keeps dashboards fresh; a district's ledger reads in milliseconds.

@@ -50,8 +50,10 @@ def load(
     ] = 60.0,
     token: TokenOpt = None,
 ) -> None:
-    """Load the 郑州高新区 district demo (12 periods, 4 parks, seed 004's projects and targets).
-    Safe to run again: nothing is duplicated."""
+    """Load the 郑州高新区 district demo: its periods on their days on record, 4 parks, the
+    projects of the cited lists and generated ones around them, the 2023 targets, milestones and
+    旬/月 reports, evaluated as of the demo's day (pinned). Safe to run again: nothing is
+    duplicated."""
     data = generator.district(seed)
     started = time.monotonic()
     with client(token) as sanpi, _progress() as bar:

@@ -232,7 +232,7 @@ class Named:
 
 
 # Where the sources put them. The 5th period's report (ansshj.com) names 中软国际, 新开普 and
-# 郑州机械研究所 among its projects. The 7th period's (seed 004) names two groups: 上海重塑,
+# 郑州机械研究所 among its projects. The 7th period's report names two groups: 上海重塑,
 # 艾格莱德 and 清智 were signed in 2022 (the demo lists them at the 6th, the last event of 2022),
 # and 雄韬, 艾派克, 京东方艺云 and 张江生物银行 were signed projects to be pushed to
 # substantive landing (开工) in 2023 (the demo starts them at the 8th and 9th, signed unlisted
@@ -249,7 +249,7 @@ NAMED = [
     Named("京东方艺云区域总部", "京东方艺云科技有限公司", "梧桐", "ELECTRONIC_INFORMATION", False, 9, "START", signed=D(2022, 10, 25)),
     Named("上海张江生物银行河南分行", "上海张江生物技术有限公司", "石佛", "LIFE_HEALTH", False, 9, "START", signed=D(2022, 12, 12)),
 ]  # fmt: skip
-# Batch sizes and amounts on record (ansshj.com/news/279390; seed 004): the 5th period listed
+# Batch sizes and amounts on record (ansshj.com/news/279390): the 5th period listed
 # 5 signed (33.4亿, plan 25.6亿), 3 started (17.1亿), 4 producing (37.1亿); the 7th 12 for 160.7亿.
 FIXED_COUNTS = {5: {"SIGN": 5, "START": 3, "PRODUCE": 4}, 7: {"SIGN": 5, "START": 4, "PRODUCE": 3}}
 FIXED_AMOUNTS = {

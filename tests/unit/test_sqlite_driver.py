@@ -238,3 +238,36 @@ def test_the_dialect_overrides_only_hooks_of_sqlalchemys_dialect_interface() -> 
     overridden = {name for name in vars(SQLiteThreadDialect) if not name.startswith("__")}
     assert overridden <= interface, overridden - interface
     assert {"do_begin", "import_dbapi", "is_async"} <= overridden
+
+
+def test_an_answer_for_a_loop_closed_meanwhile_is_dropped_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A statement still running when its event loop closes (a process ending without disposing
+    of its engine) once killed the thread with "RuntimeError: Event loop is closed" on stderr."""
+    import threading
+
+    died: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: died.append(args.exc_value))
+    release = threading.Event()
+
+    def fails() -> None:
+        release.wait(10)
+        raise sqlite3.OperationalError("database is locked")
+
+    loop = asyncio.new_event_loop()
+
+    async def start() -> SQLiteThread:
+        driver = SQLiteThread()
+        driver.call(release.wait, 10)  # answers a value
+        driver.call(fails)  # answers an error
+        return driver
+
+    driver = loop.run_until_complete(start())
+    loop.close()
+    release.set()
+    finished = threading.Event()
+    driver._jobs.put((None, finished.set, ()))  # runs after both answers were handed over
+    assert finished.wait(10)
+    driver.terminate()
+    assert died == []

@@ -55,6 +55,21 @@ def _fail(future: asyncio.Future[Any], error: BaseException) -> None:
         future.set_exception(error)
 
 
+def _answer(
+    future: asyncio.Future[Any],
+    settle: Callable[[asyncio.Future[Any], Any], None],
+    value: Any,
+) -> None:
+    """Hands `value` to the loop that waits for it, unless that loop has closed meanwhile (a
+    process or a test that ended without disposing of its engine): then nobody waits, and the
+    thread must not die with a traceback on stderr ("Event loop is closed")."""
+    try:
+        future.get_loop().call_soon_threadsafe(settle, future, value)
+    except RuntimeError:
+        if not future.get_loop().is_closed():
+            raise
+
+
 _Job = tuple[asyncio.Future[Any] | None, Callable[..., Any], tuple[Any, ...]]
 
 
@@ -78,10 +93,10 @@ class SQLiteThread:
                 result = fn(*args)
             except BaseException as error:
                 if future is not None:
-                    future.get_loop().call_soon_threadsafe(_fail, future, error)
+                    _answer(future, _fail, error)
             else:
                 if future is not None:
-                    future.get_loop().call_soon_threadsafe(_settle, future, result)
+                    _answer(future, _settle, result)
 
     def call(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
         """`fn(*args)` in the thread: one hand-over."""

@@ -91,9 +91,36 @@ async def test_invalid_fields_are_named(
 
 
 async def test_missing_field_is_named(registry: httpx.AsyncClient) -> None:
-    response = await registry.post("/v1/projects", json={"name": "x", "park": "梧桐"})
+    body = {"name": "x", "park": "梧桐"}
+    response = await registry.post("/v1/projects", json=body)
     assert response.status_code == 422
-    assert {"field": "total_investment", "reason": "field required"} in problem(response)["errors"]
+    assert {"field": "total_investment", "reason": "必须填写"} in problem(response)["errors"]
+    english = await registry.post("/v1/projects", json=body, headers={"Accept-Language": "en"})
+    assert {"field": "total_investment", "reason": "field required"} in problem(english)["errors"]
+
+
+async def test_pydantics_own_errors_read_in_chinese_unless_english_is_asked_for(
+    registry: httpx.AsyncClient,
+) -> None:
+    """Not only the catalogued validators: a wrong type, a bound, an unknown field, a query
+    parameter are explained in Chinese (the generic 422s once read in English only)."""
+    cases = [
+        ({"total_investment": "很多"}, "total_investment", "应为整数万元，收到 \"很多\""),
+        ({"surprise": 1}, "surprise", "不认识的字段"),
+        ({"name": "x" * 300}, "name", "最多 200 个字符，收到 300 个"),
+    ]
+    for change, field, reason in cases:
+        response = await registry.post("/v1/projects", json={**VALID, **change})
+        assert response.status_code == 422, change
+        found = {e["field"]: e["reason"] for e in problem(response)["errors"]}
+        assert found.get(field) == reason, found
+        english = await registry.post(
+            "/v1/projects", json={**VALID, **change}, headers={"Accept-Language": "en"}
+        )
+        assert not any("\u4e00" <= c <= "\u9fff" for c in english.text), english.text
+    listed = await registry.get("/v1/projects", params={"limit": "many"})
+    assert listed.status_code == 422
+    assert problem(listed)["errors"] == [{"field": "query.limit", "reason": "应为整数，收到 \"many\""}]
 
 
 async def test_unknown_park_is_named(registry: httpx.AsyncClient) -> None:

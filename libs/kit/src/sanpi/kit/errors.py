@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sanpi.kit.messages import Lang, MessageError, language
+from sanpi.kit.messages import Lang, from_pydantic, language
 from sanpi.kit.security import security_headers
 
 log = logging.getLogger("sanpi.errors")
@@ -179,18 +179,13 @@ def _field_name(loc: Sequence[int | str]) -> str:
 
 
 def validation_problems(exc: RequestValidationError, lang: Lang = "en") -> list[FieldProblem]:
-    """The request's invalid fields; a validator's catalogued message (MessageError) in `lang`,
-    pydantic's own words otherwise."""
+    """The request's invalid fields, each reason in `lang`: a validator's catalogued message
+    (MessageError), else pydantic's error by its type in the catalogue's words (必须填写, 应为整数…;
+    in English pydantic's own)."""
     problems = []
     for err in exc.errors():
-        loc = err.get("loc", ())
-        reason = str(err.get("msg", "invalid"))
-        if err.get("type") == "missing":
-            reason = "field required"
-        found = (err.get("ctx") or {}).get("error")
-        if isinstance(found, MessageError):
-            reason = found.message.render(lang)
-        problems.append(FieldProblem(_field_name(loc), reason))
+        field = _field_name(err.get("loc", ()))
+        problems.append(FieldProblem(field, from_pydantic(err, field).message.render(lang)))
     return problems
 
 

@@ -27,6 +27,8 @@ from sanpi.notification.delivery.models import (
     DeliveryEvent,
     DeliveryStatus,
 )
+from sanpi.notification.digests import service as digests
+from sanpi.notification.digests.models import DigestBulletin, DigestSent
 from sanpi.notification.settings import NotificationSettings
 from sanpi.registry.app import create_app as registry_app
 from sanpi.registry.settings import RegistrySettings
@@ -276,6 +278,62 @@ async def test_delivered_cancelled_and_dead_notifications_are_pruned_with_their_
     assert events == kept, "a delivery's events go with it"
     assert attempts == kept, "and its attempts"
     assert dead_left == ["dead-recent"]
+
+
+async def test_digests_and_their_bulletins_are_pruned_but_each_subscriptions_newest_stays(
+    tmp_path: Path,
+) -> None:
+    """notification_digest and notification_digest_bulletin grew for ever. The newest digest of a
+    subscription and kind stays however old: the next one's window starts where it ended."""
+    now = utcnow()
+    sent = {
+        # (subscription, kind, age in days)
+        "s1-daily-old": ("s-1", "daily", 100),
+        "s1-daily-older": ("s-1", "daily", 101),
+        "s1-daily-new": ("s-1", "daily", 1),
+        "s1-xun-only": ("s-1", "xun", 120),  # its newest: kept
+        "s2-daily-only": ("s-2", "daily", 100),  # its newest: kept
+        "s2-xun-old": ("s-2", "xun", 95),
+        "s2-xun-recent": ("s-2", "xun", 30),  # within 90 days: kept
+    }
+    async with harness(tmp_path, delivery_retention_days=90) as h:
+        db = h.runtime.db
+        async with db.transaction() as uow:
+            for name, (subscription, kind, age) in sent.items():
+                at = now - age * DAY
+                uow.session.add(
+                    DigestSent(
+                        id=name,
+                        subscription_id=subscription,
+                        kind=kind,
+                        slot=name,
+                        due_at=at,
+                        window_start=at - DAY,
+                        window_end=at,
+                        delivery_id=f"d-{name}",
+                        created_at=at,
+                    )
+                )
+            for period, age in (("2023-03-X2", 100), ("2023-06-X1", 5)):
+                uow.session.add(
+                    DigestBulletin(
+                        period=period,
+                        filename=f"通报-{period}.pdf",
+                        content=b"%PDF-",
+                        fetched_at=now - age * DAY,
+                    )
+                )
+        settings = h.runtime.settings
+        assert isinstance(settings, NotificationSettings)
+
+        counts = await prune(db, digests.retained(settings), now=now)
+
+        async with db.read() as session:
+            kept = set((await session.exec(select(DigestSent.id))).all())
+            bulletins = set((await session.exec(select(DigestBulletin.period))).all())
+    assert counts == {"digests": 3, "digest_bulletins": 1}
+    assert kept == {"s1-daily-new", "s1-xun-only", "s2-daily-only", "s2-xun-recent"}
+    assert bulletins == {"2023-06-X1"}
 
 
 # --- the outbox backlog limit -----------------------------------------------------------------

@@ -10,6 +10,7 @@ from sanpi.notification.consumers import CONSUMED_TOPICS, build_handlers
 from sanpi.notification.contacts.endpoints import router as contacts_router
 from sanpi.notification.delivery import service as delivery
 from sanpi.notification.delivery.endpoints import router as deliveries_router
+from sanpi.notification.digests import service as digests
 from sanpi.notification.digests.endpoints import router as digests_router
 from sanpi.notification.escalation.endpoints import router as alerts_router
 from sanpi.notification.escalation.endpoints import states_router as alert_states_router
@@ -53,6 +54,6 @@ def create_app(settings: NotificationSettings | None = None, clock: Clock | None
             prepare=handlers.prepare,
             workers=JOBS,
             clock=clock,
-            retained=delivery.retained(settings),
+            retained=[*delivery.retained(settings), *digests.retained(settings)],
         )
     )

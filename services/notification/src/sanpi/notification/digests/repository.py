@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import Severity
 from sanpi.kit.pagination import CreatedKey, after_created
+from sanpi.kit.retention import Retained, by_age
 from sanpi.notification.digests.models import DigestBulletin, DigestSent
 from sanpi.notification.escalation.models import AlertState
 
@@ -68,3 +69,24 @@ async def page(
         .limit(limit)
     )
     return list((await session.exec(stmt)).all())
+
+
+def retained(keep_s: float) -> list[Retained]:
+    """The digests sent and the bulletins kept for them, pruned with the delivery log (a digest
+    row is what its delivery was made from; a bulletin is kept for an e-mail's retries). The
+    newest digest of each subscription and kind always stays: the next one's window starts where
+    it ended, and without it the next digest would reach back to the subscription's creation."""
+    sent = DigestSent.__table__  # type: ignore[attr-defined]
+    newer = sent.alias("newer")
+    not_newest = sent.c.due_at < (
+        select(func.max(newer.c.due_at))
+        .where(newer.c.subscription_id == sent.c.subscription_id, newer.c.kind == sent.c.kind)
+        .scalar_subquery()
+    )
+    # No index on the times: a district's digests are a few per subscription and day, and the
+    # pruner's statement runs every few minutes.
+    stored = DigestBulletin.__table__  # type: ignore[attr-defined]
+    return [
+        by_age("digests", keep_s, sent, sent.c.created_at, [sent.c.id], where=not_newest),
+        by_age("digest_bulletins", keep_s, stored, stored.c.fetched_at, [stored.c.period]),
+    ]

@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sanpi.events import AlertRaised, Severity
 from sanpi.kit import Database, Page, Principal, UnitOfWork
 from sanpi.kit.pagination import created_key_after, page_by_created
+from sanpi.kit.retention import Retained
 from sanpi.notification import metrics
 from sanpi.notification.channels.templates import Kind
 from sanpi.notification.delivery import service as delivery
@@ -28,6 +29,7 @@ from sanpi.notification.digests.schedule import DigestKind, Plan, Slot, due_now
 from sanpi.notification.digests.schemas import DigestPublic
 from sanpi.notification.escalation.models import AlertState
 from sanpi.notification.routing.filters import Filter, Routing, matches
+from sanpi.notification.settings import NotificationSettings
 from sanpi.notification.subscriptions import service as subscriptions
 from sanpi.notification.subscriptions.models import Subscription
 from sanpi.notification.subscriptions.repository import with_digest
@@ -41,6 +43,11 @@ DIGEST_KINDS = frozenset(KINDS.values())
 # Digest ids are derived from the slot, so that the carried event of one slot is one id
 # whichever replica makes it (a second guard beside the unique slot).
 _NAMESPACE = uuid.UUID("6f1d3c1e-5b0a-4d4e-9a57-3c2f7d1e8b90")
+
+
+def retained(settings: NotificationSettings) -> list[Retained]:
+    """The digests and their bulletins, kept as long as the delivery log they went out through."""
+    return repository.retained(settings.delivery_retention_days * 86400)
 
 
 def plan_of(subscription: Subscription) -> Plan:

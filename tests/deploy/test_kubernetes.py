@@ -505,9 +505,7 @@ def test_robot_messages_link_to_the_portals_host_in_the_ingress(
         rule["host"]
         for ingress in of_kind(docs, "Ingress")
         for rule in ingress["spec"]["rules"]
-        if any(
-            p["backend"]["service"]["name"] == "sanpi-portal" for p in rule["http"]["paths"]
-        )
+        if any(p["backend"]["service"]["name"] == "sanpi-portal" for p in rule["http"]["paths"])
     ]
     (notification,) = [
         d for d in of_kind(docs, "Deployment") if d["metadata"]["name"] == "sanpi-notification"

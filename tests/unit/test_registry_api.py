@@ -105,7 +105,7 @@ async def test_pydantics_own_errors_read_in_chinese_unless_english_is_asked_for(
     """Not only the catalogued validators: a wrong type, a bound, an unknown field, a query
     parameter are explained in Chinese (the generic 422s once read in English only)."""
     cases = [
-        ({"total_investment": "很多"}, "total_investment", "应为整数万元，收到 \"很多\""),
+        ({"total_investment": "很多"}, "total_investment", '应为整数万元，收到 "很多"'),
         ({"surprise": 1}, "surprise", "不认识的字段"),
         ({"name": "x" * 300}, "name", "最多 200 个字符，收到 300 个"),
     ]
@@ -120,7 +120,9 @@ async def test_pydantics_own_errors_read_in_chinese_unless_english_is_asked_for(
         assert not any("\u4e00" <= c <= "\u9fff" for c in english.text), english.text
     listed = await registry.get("/v1/projects", params={"limit": "many"})
     assert listed.status_code == 422
-    assert problem(listed)["errors"] == [{"field": "query.limit", "reason": "应为整数，收到 \"many\""}]
+    assert problem(listed)["errors"] == [
+        {"field": "query.limit", "reason": '应为整数，收到 "many"'}
+    ]
 
 
 async def test_unknown_park_is_named(registry: httpx.AsyncClient) -> None:

@@ -104,7 +104,7 @@ async def test_pydantics_own_errors_read_in_chinese_unless_english_is_asked_for(
 ) -> None:
     """Not only the catalogued validators: a wrong type, a bound, an unknown field, a query
     parameter are explained in Chinese (the generic 422s once read in English only)."""
-    cases = [
+    cases: list[tuple[dict[str, object], str, str]] = [
         ({"total_investment": "很多"}, "total_investment", '应为整数万元，收到 "很多"'),
         ({"surprise": 1}, "surprise", "不认识的字段"),
         ({"name": "x" * 300}, "name", "最多 200 个字符，收到 300 个"),

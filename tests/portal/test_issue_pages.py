@@ -148,6 +148,10 @@ async def test_the_unit_gives_feedback_and_an_official_closes_the_issue(
     assert FRESH not in done.text
     assert re.search(r"official 于 .+ 办结：土地证已发放", done.text)
     assert "https://zrzy.example.cn/permits/2023-118" in done.text
+    closed_late = await portal.client.get(
+        "/alerts/issues", params={"state": "closed", "overdue": "true"}
+    )
+    assert LATE in closed_late.text  # closed three days after its due day
     again = await portal.client.post(
         "/alerts/issues/close",
         data={"csrf_token": token, "issue_id": late, "evidence": "https://x.example.cn/1"},

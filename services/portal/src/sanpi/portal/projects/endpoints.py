@@ -109,7 +109,7 @@ async def project_response(
             "may_write": visitor.may_write_park(park),
             "evidence_id": service.evidence_id,
             "notice": notice,
-            "issue_values": issue_values or {},
+            "issue_values": {"category": IssueCategory.OTHER.value, **(issue_values or {})},
             "issue_errors": issue_errors or {},
             "category_options": [(c.value, label(ISSUE_CATEGORIES, c)) for c in IssueCategory],
             "term_options": [(t.value, label(ISSUE_TERMS, t)) for t in IssueTerm],

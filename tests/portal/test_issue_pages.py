@@ -214,6 +214,7 @@ async def test_a_projects_page_lists_its_issues_and_assigns_one(district: Distri
     assert section.index(LATE) < section.index(FRESH)
     assert 'href="/alerts/issues"' in section
     assert f'action="/projects/{project}/issues"' in section
+    assert '<option value="OTHER" selected>' in section  # the service's default category
     token = csrf_of(page.text)
 
     unitless = await portal.client.post(

@@ -245,6 +245,12 @@ async def every_page(http: httpx.AsyncClient, services: Stack, portal: PortalPro
         annual_plan_investment=36_000,
     )
     await tracked(http, services, project)
+    # An open issue on it: the 交办事项 list and the project's page show a card with its forms.
+    raised = await http.post(
+        f"{services.urls['milestone']}/v1/projects/{project}/issues",
+        json={"description": "施工许可证办理滞后", "assigned_unit": "高新区建设局"},
+    )
+    assert raised.status_code == 201, raised.text
     return [
         "/",
         "/projects?colour=red",
@@ -257,6 +263,8 @@ async def every_page(http: httpx.AsyncClient, services: Stack, portal: PortalPro
         "/alerts?tab=acknowledged",
         "/alerts/supervision",
         "/alerts/supervision?tab=closed",
+        "/alerts/issues",
+        "/alerts/issues?state=closed",
         "/alerts/ranking",
         "/indicators",
         "/subscriptions",

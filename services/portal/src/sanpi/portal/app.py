@@ -21,6 +21,7 @@ from sanpi.portal.admin.endpoints import router as admin_router
 from sanpi.portal.alerts.endpoints import router as alerts_router
 from sanpi.portal.i18n import _
 from sanpi.portal.indicators.endpoints import router as indicators_router
+from sanpi.portal.issues.endpoints import router as issues_router
 from sanpi.portal.migrations import MIGRATIONS
 from sanpi.portal.projects.endpoints import router as projects_router
 from sanpi.portal.reference import Reference
@@ -173,6 +174,7 @@ def create_app(
         accounts_router,
         projects_router,
         supervision_router,
+        issues_router,
         alerts_router,
         indicators_router,
         subscriptions_router,

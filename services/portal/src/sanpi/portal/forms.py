@@ -4,12 +4,14 @@ message in the page's language, keyed by the field it belongs beside."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from starlette.datastructures import FormData, UploadFile
 
+from sanpi.client.sdk.base import ApiError
 from sanpi.portal.i18n import _
 
 M = TypeVar("M", bound=BaseModel)
@@ -88,3 +90,88 @@ def parse(model: type[M], data: Mapping[str, Any]) -> tuple[M | None, FieldError
         return model.model_validate(data), {}
     except ValidationError as exc:
         return None, errors_of(exc)
+
+
+def list_filters(
+    model: type[M], data: Mapping[str, Any], parks: Iterable[str]
+) -> tuple[M, FieldErrors]:
+    """The filters of a list page: the bad ones dropped and each named beside its field, and a
+    `park` the visitor does not work on (not in `parks`) refused the same way."""
+    filters, errors = parse(model, data)
+    if filters is None:
+        filters = model.model_validate({k: v for k, v in data.items() if k not in errors})
+    park = getattr(filters, "park", None)
+    if park and park not in parks:
+        errors["park"] = _("You do not work on this park.")
+        filters = filters.model_copy(update={"park": None})
+    return filters, errors
+
+
+def with_notice(
+    query: Mapping[str, Any], notices: Mapping[str, str]
+) -> tuple[dict[str, Any], str | None]:
+    """A list page's query without its `done=` (what the form before it did), and the notice
+    saying so in the page's language."""
+    raw = values(query)
+    done = raw.pop("done", None)
+    return raw, _(notices[done]) if done in notices else None
+
+
+def item_forms_context(
+    *,
+    raw: Mapping[str, Any],
+    filters: BaseModel,
+    errors: FieldErrors,
+    form_errors: Mapping[str, FieldErrors] | None,
+    notice: str | None,
+    parks: Iterable[str],
+) -> dict[str, Any]:
+    """What a list with a form on each item (督办, 交办) shows besides its items: the filters and
+    their problems, each item's refused form, and the notice."""
+    return {
+        "filters": filters,
+        "values": raw,
+        "errors": errors,
+        "form_errors": form_errors or {},
+        # Also at the top: the item refused may not be on the visitor's list at all.
+        "problem": next((m for errs in (form_errors or {}).values() for m in errs.values()), None),
+        "notice": notice,
+        "park_options": [(p, p) for p in parks],
+    }
+
+
+@dataclass(frozen=True)
+class Refusals:
+    """What a form on an item (督办, 交办) says when the service refuses it, by the reason: the
+    visitor may not act on the item's park, the item is gone, it is closed already, or the service
+    found a field invalid (by field name; "" for any other)."""
+
+    forbidden: str
+    missing: str
+    closed: str
+    invalid: Mapping[str, str]
+    closed_field: str | None = None
+
+
+def refusal(exc: ApiError, says: Refusals) -> str:
+    """The sentence for a refused form (4xx); anything else is not the form's to explain."""
+    if exc.status in (401, 403):
+        return says.forbidden
+    if exc.status == 404:
+        return says.missing
+    if exc.status == 409:
+        return says.closed
+    if exc.status == 422:
+        fields = [
+            str(p.get("field") or "").rsplit(".", 1)[-1]
+            for p in exc.problem.get("errors") or []
+            if isinstance(p, dict)
+        ]
+        if says.closed_field is not None and says.closed_field in fields:
+            return says.closed
+        for name in fields:
+            if name in says.invalid:
+                return says.invalid[name]
+        if "" in says.invalid:
+            return says.invalid[""]
+    raise exc

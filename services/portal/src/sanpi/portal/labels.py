@@ -8,6 +8,9 @@ from sanpi.events import (
     BatchType,
     Category,
     ChainTag,
+    IssueCategory,
+    IssueStatus,
+    IssueTerm,
     MilestoneKind,
     PeriodStatus,
     Severity,
@@ -121,6 +124,26 @@ CATEGORIES: dict[str, str] = {
     Category.MODERN_SERVICES: N_("Modern services"),
     Category.SOCIAL_LIVELIHOOD: N_("Social livelihood"),
     Category.OTHER: N_("Other category"),
+}
+
+ISSUE_CATEGORIES: dict[str, str] = {
+    IssueCategory.LAND: N_("Land paperwork"),
+    IssueCategory.APPROVAL: N_("Approvals"),
+    IssueCategory.FUNDING: N_("Funding"),
+    IssueCategory.POWER: N_("Power connection"),
+    IssueCategory.DEMOLITION: N_("Demolition and relocation"),
+    IssueCategory.OTHER: N_("Other matters"),
+}
+
+ISSUE_TERMS: dict[str, str] = {
+    IssueTerm.ROUTINE: N_("Routine (7 working days)"),
+    IssueTerm.MAJOR: N_("Major (1 month)"),
+}
+
+ISSUE_STATUSES: dict[str, str] = {
+    IssueStatus.OPEN: N_("Waiting for feedback"),
+    IssueStatus.IN_PROGRESS: N_("Feedback given, in hand"),
+    IssueStatus.CLOSED: N_("Closed out"),
 }
 
 CHAINS: dict[str, str] = {

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 import httpx
+from starlette.requests import Request
 
 from sanpi.client.sdk.base import ApiError, Http
 from sanpi.client.sdk.milestone import MilestoneApi
@@ -137,6 +138,12 @@ class Apis:
     registry: RegistryApi
     milestone: MilestoneApi
     notification: NotificationApi
+
+
+def apis_of(request: Request, visitor: Visitor) -> Apis:
+    """The services as the page's visitor."""
+    apis: Apis = request.app.state.upstream.as_user(visitor)
+    return apis
 
 
 def _service_of(call: Callable[..., Any]) -> str:

@@ -15,29 +15,19 @@ from sanpi.portal.alerts import service
 from sanpi.portal.alerts.schemas import AcknowledgeForm, AlertFilters
 from sanpi.portal.i18n import _
 from sanpi.portal.labels import RULES, SEVERITIES, SEVERITY_ORDER, label
-from sanpi.portal.upstream import Apis, call
+from sanpi.portal.upstream import apis_of, call
 from sanpi.portal.web import FormDep, VisitorDep, redirect, render, settings
 
 router = APIRouter()
 
 
-def _apis(request: Request, visitor: VisitorDep) -> Apis:
-    apis: Apis = request.app.state.upstream.as_user(visitor)
-    return apis
-
-
 @router.get("/alerts")
 async def alerts(request: Request, visitor: VisitorDep, acked: bool = False) -> Response:
-    apis = _apis(request, visitor)
+    apis = apis_of(request, visitor)
     parks = await request.app.state.reference.parks_for(apis, visitor)
     raw = forms.values(request.query_params)
     raw.pop("acked", None)
-    filters, errors = forms.parse(AlertFilters, raw)
-    if filters is None:
-        filters = AlertFilters.model_validate({k: v for k, v in raw.items() if k not in errors})
-    if filters.park and filters.park not in parks:
-        errors["park"] = _("You do not work on this park.")
-        filters = filters.model_copy(update={"park": None})
+    filters, errors = forms.list_filters(AlertFilters, raw, parks)
     page = await service.alerts_page(
         apis,
         filters=filters,
@@ -68,7 +58,7 @@ async def acknowledge(request: Request, visitor: VisitorDep, form: FormDep) -> R
     if parsed is not None and not visitor.is_writer:
         errors["note"] = _("Only administrators and park operators acknowledge alerts.")
     if parsed is not None and not errors:
-        apis = _apis(request, visitor)
+        apis = apis_of(request, visitor)
         try:
             await call(apis.notification.acknowledge_alert, parsed.alert_key, parsed.note)
         except ApiError as exc:
@@ -107,7 +97,7 @@ async def ranking(
     visitor: VisitorDep,
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
 ) -> Response:
-    ranks = await service.park_ranking(_apis(request, visitor))
+    ranks = await service.park_ranking(apis_of(request, visitor))
     shown = ranks[(page - 1) * RANKING_PAGE : page * RANKING_PAGE]
     return render(
         request,

@@ -1,27 +1,34 @@
-"""Pages of projects: 我的项目 (the list, with filters and search) and 项目详情."""
+"""Pages of projects: 我的项目 (the list, with filters and search) and 项目详情, where a writer of
+the park assigns a 交办事项."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from sanpi.events import ChainTag, Stage
+from sanpi.client.sdk.base import ApiError
+from sanpi.events import ChainTag, IssueCategory, IssueTerm, Stage
 from sanpi.portal import forms
 from sanpi.portal.i18n import _, report_period
-from sanpi.portal.labels import CHAINS, SEVERITIES, SEVERITY_ORDER, STAGES, label
+from sanpi.portal.issues.schemas import RaiseForm
+from sanpi.portal.labels import (
+    CHAINS,
+    ISSUE_CATEGORIES,
+    ISSUE_TERMS,
+    SEVERITIES,
+    SEVERITY_ORDER,
+    STAGES,
+    label,
+)
 from sanpi.portal.projects import service
 from sanpi.portal.projects.schemas import ListFilters
-from sanpi.portal.upstream import Apis, call
-from sanpi.portal.web import RecordId, VisitorDep, render, settings
+from sanpi.portal.security import CSRF_FIELD
+from sanpi.portal.upstream import apis_of, call
+from sanpi.portal.web import FormDep, RecordId, VisitorDep, redirect, render, settings
 
 router = APIRouter()
-
-
-def apis_of(request: Request, visitor: VisitorDep) -> Apis:
-    apis: Apis = request.app.state.upstream.as_user(visitor)
-    return apis
 
 
 @router.get("/")
@@ -32,13 +39,7 @@ async def my_projects(request: Request, visitor: VisitorDep) -> Response:
     parks = await reference.parks_for(apis, visitor)
     periods = await reference.periods(apis)
     raw = forms.values(request.query_params)
-    filters, errors = forms.parse(ListFilters, raw)
-    if filters is None:
-        # Keep the valid filters, drop the bad ones (each named beside its field).
-        filters = ListFilters.model_validate({k: v for k, v in raw.items() if k not in errors})
-    if filters.park and filters.park not in parks:
-        errors["park"] = _("You do not work on this park.")
-        filters = filters.model_copy(update={"park": None})
+    filters, errors = forms.list_filters(ListFilters, raw, parks)
     page = await service.my_projects(
         apis,
         filters=filters,
@@ -75,6 +76,26 @@ async def project_page(
     visitor: VisitorDep,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     reported: Annotated[str | None, Query(max_length=16)] = None,
+    raised: Annotated[str | None, Query(max_length=4)] = None,
+) -> Response:
+    notice = None
+    if reported:
+        notice = _("Report for %(period)s submitted.", period=report_period(reported))
+    elif raised:
+        notice = _("Issue assigned; the responsible unit owes its feedback within 3 working days.")
+    return await project_response(request, project_id, visitor, year=year, notice=notice)
+
+
+async def project_response(
+    request: Request,
+    project_id: str,
+    visitor: VisitorDep,
+    *,
+    year: int | None = None,
+    notice: str | None = None,
+    issue_values: dict[str, Any] | None = None,
+    issue_errors: dict[str, str] | None = None,
+    status: int = 200,
 ) -> Response:
     apis = apis_of(request, visitor)
     detail = await service.project_detail(apis, project_id, year=year)
@@ -87,11 +108,48 @@ async def project_page(
             "p": detail.project,
             "may_write": visitor.may_write_park(park),
             "evidence_id": service.evidence_id,
-            "notice": _("Report for %(period)s submitted.", period=report_period(reported))
-            if reported
-            else None,
+            "notice": notice,
+            "issue_values": {"category": IssueCategory.OTHER.value, **(issue_values or {})},
+            "issue_errors": issue_errors or {},
+            "category_options": [(c.value, label(ISSUE_CATEGORIES, c)) for c in IssueCategory],
+            "term_options": [(t.value, label(ISSUE_TERMS, t)) for t in IssueTerm],
         },
+        status=status,
     )
+
+
+@router.post("/projects/{project_id}/issues")
+async def raise_issue(
+    request: Request, project_id: RecordId, visitor: VisitorDep, form: FormDep
+) -> Response:
+    """交办: a problem of this project assigned to a responsible unit, from the project's page
+    (the service checks the visitor's park)."""
+    raw = forms.values(form)
+    raw.pop(CSRF_FIELD, None)
+    parsed, errors = forms.parse(RaiseForm, raw)
+    if parsed is not None and not visitor.is_writer:
+        errors["description"] = _("Only administrators and park operators assign issues.")
+    if parsed is not None and not errors:
+        body = parsed.model_dump(mode="json", exclude_none=True)
+        try:
+            await call(apis_of(request, visitor).milestone.raise_issue, project_id, body)
+        except ApiError as exc:
+            if exc.status in (401, 403):
+                errors["description"] = _("You may not assign issues on this park's projects.")
+            elif exc.status == 422:
+                # The service's reasons, by field (in Chinese: it answers so by default).
+                for problem in exc.problem.get("errors") or []:
+                    name = str(problem.get("field") or "").rsplit(".", 1)[-1]
+                    if name in RaiseForm.model_fields:
+                        errors.setdefault(name, str(problem.get("reason") or ""))
+                errors.setdefault("description", _("The service refused the request."))
+            else:
+                raise
+    if errors:
+        return await project_response(
+            request, project_id, visitor, issue_values=raw, issue_errors=errors, status=422
+        )
+    return redirect(f"/projects/{project_id}?raised=1#issues")
 
 
 @router.get("/evidence/{evidence_id}")

@@ -106,6 +106,9 @@ async def evaluation_day(apis: Apis) -> dt.date | None:
 # --- one project -----------------------------------------------------------------------------
 
 
+PROJECT_ISSUES = 20
+
+
 @dataclass
 class Detail:
     project: dict[str, Any]
@@ -121,12 +124,18 @@ class Detail:
     projections: dict[str, dict[str, Any]] = field(default_factory=dict)
     chart: dict[str, Any] = field(default_factory=dict)
     chart_year: int | None = None
+    # Its 交办事项, open ones first (the section shows a few and links to the list).
+    issues: list[dict[str, Any]] = field(default_factory=list)
+    more_issues: bool = False
 
 
 async def project_detail(apis: Apis, project_id: str, *, year: int | None) -> Detail:
     project = await call(apis.registry.get_project, project_id)
-    # Seven calls at once: asyncio.gather's typing stops at six, hence the nesting.
-    (listings, milestones, reports, plans, timeline, alerts), forecast = await asyncio.gather(
+    # Eight calls at once: asyncio.gather's typing stops at six, hence the nesting.
+    (
+        (listings, milestones, reports, plans, timeline, alerts),
+        (forecast, issues),
+    ) = await asyncio.gather(
         asyncio.gather(
             call(apis.registry.project_listings, project_id),
             call(apis.milestone.milestones, project_id),
@@ -135,7 +144,10 @@ async def project_detail(apis: Apis, project_id: str, *, year: int | None) -> De
             call(apis.milestone.timeline, project_id, limit=500),
             call(apis.milestone.alerts, project_id=project_id, limit=200),
         ),
-        call(apis.milestone.forecast, project_id),
+        asyncio.gather(
+            call(apis.milestone.forecast, project_id),
+            call(apis.milestone.issues, project_id, limit=PROJECT_ISSUES),
+        ),
     )
     report_items = list(reports.get("items", []))
     plan_items = list(plans.get("items", []))
@@ -157,6 +169,11 @@ async def project_detail(apis: Apis, project_id: str, *, year: int | None) -> De
         projections={p["target"]: p for p in forecast.get("items", [])},
         chart=investment_chart(report_items, plan_items, chosen) if chosen else {},
         chart_year=chosen,
+        issues=sorted(
+            issues.get("items", []),
+            key=lambda i: (i.get("status") == "CLOSED", str(i.get("due_on"))),
+        ),
+        more_issues=bool(issues.get("next_cursor")),
     )
 
 

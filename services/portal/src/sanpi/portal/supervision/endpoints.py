@@ -11,7 +11,7 @@ from sanpi.portal import forms
 from sanpi.portal.alerts.service import headline
 from sanpi.portal.i18n import N_, _
 from sanpi.portal.supervision.schemas import CloseForm, RespondForm, SupervisionFilters
-from sanpi.portal.upstream import Apis, call
+from sanpi.portal.upstream import apis_of, call
 from sanpi.portal.web import FormDep, VisitorDep, redirect, render, settings
 
 router = APIRouter()
@@ -20,11 +20,6 @@ NOTICES = {
     "responded": N_("Answer sent; an official will close the item."),
     "closed": N_("Item closed."),
 }
-
-
-def _apis(request: Request, visitor: VisitorDep) -> Apis:
-    apis: Apis = request.app.state.upstream.as_user(visitor)
-    return apis
 
 
 async def _page(
@@ -36,16 +31,9 @@ async def _page(
     form_errors: dict[str, dict[str, str]] | None = None,
     status: int = 200,
 ) -> Response:
-    apis = _apis(request, visitor)
+    apis = apis_of(request, visitor)
     parks = await request.app.state.reference.parks_for(apis, visitor)
-    filters, errors = forms.parse(SupervisionFilters, raw)
-    if filters is None:
-        filters = SupervisionFilters.model_validate(
-            {k: v for k, v in raw.items() if k not in errors}
-        )
-    if filters.park and filters.park not in parks:
-        errors["park"] = _("You do not work on this park.")
-        filters = filters.model_copy(update={"park": None})
+    filters, errors = forms.list_filters(SupervisionFilters, raw, parks)
     scope = request.app.state.reference.scope(visitor)
     answer = await call(
         apis.notification.supervision_items,
@@ -61,39 +49,35 @@ async def _page(
         {
             "items": [{**i, "headline": headline(i)} for i in answer.get("items", [])],
             "next_cursor": answer.get("next_cursor"),
-            "filters": filters,
-            "values": raw,
-            "errors": errors,
-            "form_errors": form_errors or {},
-            # Also at the top: the item refused may not be on the visitor's list at all.
-            "problem": next(
-                (m for errs in (form_errors or {}).values() for m in errs.values()), None
+            **forms.item_forms_context(
+                raw=raw,
+                filters=filters,
+                errors=errors,
+                form_errors=form_errors,
+                notice=notice,
+                parks=parks,
             ),
-            "notice": notice,
-            "park_options": [(p, p) for p in parks],
         },
         status=status,
     )
 
 
 @router.get("/alerts/supervision")
-async def supervision(request: Request, visitor: VisitorDep, done: str | None = None) -> Response:
-    raw = forms.values(request.query_params)
-    raw.pop("done", None)
-    notice = _(NOTICES[done]) if done in NOTICES else None
+async def supervision(request: Request, visitor: VisitorDep) -> Response:
+    raw, notice = forms.with_notice(request.query_params, NOTICES)
     return await _page(request, visitor, raw, notice=notice)
 
 
 def _refusal(exc: ApiError) -> str:
-    if exc.status in (401, 403):
-        return _("You may not handle supervision items of this park.")
-    if exc.status == 404:
-        return _("This supervision item does not exist.")
-    if exc.status == 409:
-        return _("This supervision item is closed already.")
-    if exc.status == 422:
-        return _("At most %(n)s characters.", n=2000)
-    raise exc
+    return forms.refusal(
+        exc,
+        forms.Refusals(
+            forbidden=_("You may not handle supervision items of this park."),
+            missing=_("This supervision item does not exist."),
+            closed=_("This supervision item is closed already."),
+            invalid={"": _("At most %(n)s characters.", n=2000)},
+        ),
+    )
 
 
 @router.post("/alerts/supervision/respond")
@@ -105,7 +89,7 @@ async def respond(request: Request, visitor: VisitorDep, form: FormDep) -> Respo
     if parsed is not None and not errors:
         try:
             await call(
-                _apis(request, visitor).notification.respond_supervision,
+                apis_of(request, visitor).notification.respond_supervision,
                 parsed.item_id,
                 parsed.response,
             )
@@ -133,7 +117,7 @@ async def close(request: Request, visitor: VisitorDep, form: FormDep) -> Respons
     if parsed is not None and not errors:
         try:
             await call(
-                _apis(request, visitor).notification.close_supervision,
+                apis_of(request, visitor).notification.close_supervision,
                 parsed.item_id,
                 parsed.note,
             )

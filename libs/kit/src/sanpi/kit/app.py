@@ -320,10 +320,18 @@ def get_runtime(request: Request) -> Runtime:
     return runtime
 
 
-async def _transaction(request: Request) -> AsyncIterator[UnitOfWork]:
+@asynccontextmanager
+async def write_transaction(request: Request) -> AsyncIterator[UnitOfWork]:
+    """The unit of work of a write request (refused with 503 while the outbox is backlogged):
+    UnitOfWorkDep, or a route that opens it itself (a hot route without FastAPI's solver)."""
     runtime = get_runtime(request)
     runtime.refuse_writes_if_backlogged()
     async with runtime.db.transaction() as uow:
+        yield uow
+
+
+async def _transaction(request: Request) -> AsyncIterator[UnitOfWork]:
+    async with write_transaction(request) as uow:
         yield uow
 
 

@@ -7,15 +7,15 @@ import io
 import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
 import jwt
 
 from sanpi.kit import Role, issue_token
+from sanpi.kit.edge import EdgeMiddleware
 from sanpi.kit.logs import (
-    LogContextMiddleware,
     LogFormat,
     current_context,
     formatter,
@@ -144,17 +144,23 @@ async def test_the_request_middleware_sets_the_context() -> None:
     trace = "4bf92f3577b34da6a3ce929d0e0e4736"
     seen: list[dict[str, str]] = []
 
-    async def app(scope: dict[str, Any], _receive: Any, _send: Any) -> None:
+    async def app(scope: MutableMapping[str, Any], _receive: Any, _send: Any) -> None:
         seen.append(dict(current_context()))
 
-    middleware = LogContextMiddleware(app)
+    async def receive() -> MutableMapping[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    async def send(_message: MutableMapping[str, Any]) -> None:
+        raise AssertionError("the probe answers nothing")
+
+    middleware = EdgeMiddleware(app, max_body_bytes=1024)
     for path in ("/v1/projects/p-7/milestones", "/v1/projects/export", "/v1/parks"):
         scope = {
             "type": "http",
             "path": path,
             "headers": [(b"traceparent", f"00-{trace}-00f067aa0ba902b7-01".encode())],
         }
-        await middleware(scope, None, None)
+        await middleware(scope, receive, send)
     assert seen == [
         {"trace_id": trace, "project_id": "p-7"},
         {"trace_id": trace},

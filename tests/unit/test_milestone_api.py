@@ -253,3 +253,54 @@ async def test_a_report_is_checked_against_its_project(svc: Milestones) -> None:
     ]
     body["completed_investment_cum"] = 150_000
     assert (await svc.post("p1/progress", body)).status_code == 201
+
+
+async def test_the_report_route_skips_fastapis_solver_only_where_it_answers_alike(
+    svc: Milestones, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The common report (JSON that validates, no Idempotency-Key) takes the route's own path;
+    everything else takes FastAPI's, with the answers FastAPI gives."""
+    import fastapi.routing
+
+    solved: list[str] = []
+    solve = fastapi.routing.solve_dependencies  # type: ignore[attr-defined]
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        solved.append(kwargs["request"].url.path)
+        return await solve(*args, **kwargs)
+
+    monkeypatch.setattr(fastapi.routing, "solve_dependencies", counting)
+    report = {"period_key": "2023-06-X2", "completed_investment_cum": 20_000}
+    report["completed_investment_ytd"] = 20_000
+    direct = await svc.post("p1/progress", report)
+    assert direct.status_code == 201, direct.text
+    assert solved == []
+    assert direct.json()["reported_by"] == "admin-1"
+    assert (direct.json()["period_key"], direct.json()["late"]) == ("2023-06-X2", False)
+    # Business refusals come from the service on either path.
+    problem(await svc.post("p1/progress", report), 409)
+    assert solved == []
+
+    keyed = {**report, "period_key": "2023-06-X1"}
+    first = await svc.post("p1/progress", keyed, headers={"Idempotency-Key": "k-1"})
+    again = await svc.post("p1/progress", keyed, headers={"Idempotency-Key": "k-1"})
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert fields(await svc.post("p1/progress", report, headers={"Idempotency-Key": ""})) == [
+        "header.Idempotency-Key"
+    ]
+    assert fields(await svc.post("p1/progress", {**report, "completed_investment_cum": "x"})) == [
+        "completed_investment_cum"
+    ]
+    malformed = await svc.client.post(
+        "/v1/projects/p1/progress", content=b"{", headers={"content-type": "application/json"}
+    )
+    assert problem(malformed, 400)["type"] == "urn:sanpi:problem:malformed-json"
+    # FastAPI's handler answered it before solving anything.
+    assert len(solved) == 4
+    # The caller is checked on the route's own path as on FastAPI's, once.
+    no_token = await svc.post("p1/progress", report, headers={"Authorization": ""})
+    problem(no_token, 401)
+    viewer = await svc.post("p1/progress", report, headers=auth(Role.VIEWER))
+    problem(viewer, 403)
+    assert len(solved) == 4

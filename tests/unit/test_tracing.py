@@ -17,7 +17,8 @@ from sqlmodel import select
 
 from sanpi.events import TRACEPARENT, build_event, from_value, to_record
 from sanpi.kit import Database, OutboxMessage, PendingEvent, tracing
-from sanpi.kit.logs import LogContextMiddleware, current_context
+from sanpi.kit.edge import EdgeMiddleware
+from sanpi.kit.logs import current_context
 from sanpi.kit.settings import ServiceSettings
 from tests.unit.test_outbox import db, registered
 
@@ -186,7 +187,7 @@ async def test_a_traced_request_without_a_traceparent_logs_the_trace_it_began(
         seen.update(current_context())
         return {}
 
-    app.add_middleware(LogContextMiddleware)
+    app.add_middleware(EdgeMiddleware, max_body_bytes=1024)
     assert tracing.configure(ServiceSettings(), app, exporter=spans)  # as create_service_app
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://sanpi.test") as client:

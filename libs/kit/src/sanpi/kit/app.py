@@ -20,23 +20,20 @@ from sanpi.kit import tracing
 from sanpi.kit.clock import Clock, SystemClock
 from sanpi.kit.consumer import CaughtUp, EventConsumer, Handler, Prepare, Record
 from sanpi.kit.db import Database
+from sanpi.kit.edge import EdgeMiddleware
 from sanpi.kit.errors import install_problem_handlers
 from sanpi.kit.kafka import ensure_topics, make_producer
-from sanpi.kit.limits import BodyLimitMiddleware
-from sanpi.kit.logs import LogContextMiddleware
 from sanpi.kit.metrics import (
     DLQ_RECORDS,
     KAFKA_CONNECTED,
-    HTTPMetricsMiddleware,
     initialise_event_series,
     metrics_endpoint,
 )
 from sanpi.kit.migrations import Migrations, upgrade
-from sanpi.kit.nul import NulGuardMiddleware
 from sanpi.kit.outbox import OutboxFull, OutboxRelay, PendingEvent
 from sanpi.kit.ratelimit import RateLimiter
 from sanpi.kit.retention import Retained, kit_retained, run_pruner
-from sanpi.kit.security import install_api_docs, install_web_security
+from sanpi.kit.security import install_api_docs
 from sanpi.kit.settings import ServiceSettings
 from sanpi.kit.stacks import dump_stacks_on_signal
 from sanpi.kit.unit_of_work import UnitOfWork
@@ -323,10 +320,18 @@ def get_runtime(request: Request) -> Runtime:
     return runtime
 
 
-async def _transaction(request: Request) -> AsyncIterator[UnitOfWork]:
+@asynccontextmanager
+async def write_transaction(request: Request) -> AsyncIterator[UnitOfWork]:
+    """The unit of work of a write request (refused with 503 while the outbox is backlogged):
+    UnitOfWorkDep, or a route that opens it itself (a hot route without FastAPI's solver)."""
     runtime = get_runtime(request)
     runtime.refuse_writes_if_backlogged()
     async with runtime.db.transaction() as uow:
+        yield uow
+
+
+async def _transaction(request: Request) -> AsyncIterator[UnitOfWork]:
+    async with write_transaction(request) as uow:
         yield uow
 
 
@@ -374,17 +379,13 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
-    app.add_middleware(HTTPMetricsMiddleware)
-    app.add_middleware(NulGuardMiddleware)
-    # Outside the others but the body limit: what is logged for a request carries its context.
-    app.add_middleware(LogContextMiddleware)
-    # Added after the others, so it runs before them: an oversized body is refused before
-    # anything reads it.
+    # One layer (kit/edge.py): security headers, CORS, body limit, log context, NUL guard, metrics.
     app.add_middleware(
-        BodyLimitMiddleware, default=spec.settings.max_body_bytes, overrides=list(spec.body_limits)
+        EdgeMiddleware,
+        max_body_bytes=spec.settings.max_body_bytes,
+        body_limits=list(spec.body_limits),
+        cors_origins=list(spec.settings.cors_origins),
     )
-    # --- security (kit/security.py, kit/ratelimit.py): outermost, so every answer has them ---
-    install_web_security(app, cors_origins=spec.settings.cors_origins)
     install_api_docs(app)
     app.state.write_limiter = RateLimiter(
         per_s=spec.settings.rate_limit_writes_per_s, burst=spec.settings.rate_limit_writes_burst

@@ -279,7 +279,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         # The trace goes to the log, never to the client.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        # Answered by Starlette's outermost middleware, outside SecurityHeadersMiddleware.
+        # Answered by Starlette's outermost middleware, outside the edge layer (kit/edge.py).
         return problem_response(
             status=500,
             title="Server error",

@@ -7,13 +7,11 @@ import datetime as dt
 import json
 import logging
 import re
-from collections.abc import Iterator, Mapping, MutableMapping
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar, Token
 from types import MappingProxyType
 from typing import Any, Literal
-
-from sanpi.kit import tracing
 
 LogFormat = Literal["json", "text"]
 
@@ -168,29 +166,11 @@ def configure_logging(
 # milestone service's routes), unless that names a collection route (/projects/export, import).
 _PROJECT_PATH = re.compile(r"/projects/(?!(?:export|import)(?:[/.]|$))([^/]+)")
 
-Scope = MutableMapping[str, Any]
 
-
-class LogContextMiddleware:
-    """Sets the log context of a request: the trace id of its `traceparent` header (or, traced,
-    of the trace the request began), and the project id its path names."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        traceparent = next(
-            (value for name, value in scope.get("headers") or () if name == b"traceparent"), None
-        )
-        project = _PROJECT_PATH.search(scope.get("path", ""))
-        if traceparent is None and tracing.ENABLED:
-            # Traced, a request without the header is a trace of its own: the logs name it.
-            traceparent = tracing.current_traceparent()
-        with log_context(
-            trace_id=trace_id_of(traceparent),
-            project_id=project.group(1) if project else None,
-        ):
-            await self.app(scope, receive, send)
+def request_log_context(path: str, traceparent: bytes | None) -> AbstractContextManager[None]:
+    """The log context of a request: the trace id of its `traceparent` header and the project id
+    its path names (kit/edge.py sets it around the routes)."""
+    project = _PROJECT_PATH.search(path)
+    return log_context(
+        trace_id=trace_id_of(traceparent), project_id=project.group(1) if project else None
+    )

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
@@ -137,43 +136,12 @@ def initialise_event_series(
         DLQ_RECORDS.labels(topic)
 
 
-ASGIApp = Callable[
-    [MutableMapping[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]],
-    Awaitable[None],
-]
-
-
-class HTTPMetricsMiddleware:
-    """Counts and times requests by route template (`/v1/projects/{project_id}`), not raw path."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(
-        self,
-        scope: MutableMapping[str, Any],
-        receive: Callable[[], Awaitable[Any]],
-        send: Callable[[Any], Awaitable[None]],
-    ) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_wrapper(message: Any) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            template = route_template(scope)
-            method = scope.get("method", "")
-            HTTP_REQUESTS.labels(method, template, str(status)).inc()
-            HTTP_DURATION.labels(method, template).observe(time.perf_counter() - started)
+def observe_request(scope: MutableMapping[str, Any], status: int, duration_s: float) -> None:
+    """Counts and times a request by route template (`/v1/projects/{project_id}`), not raw path."""
+    template = route_template(scope)
+    method = scope.get("method", "")
+    HTTP_REQUESTS.labels(method, template, str(status)).inc()
+    HTTP_DURATION.labels(method, template).observe(duration_s)
 
 
 def route_template(scope: MutableMapping[str, Any]) -> str:

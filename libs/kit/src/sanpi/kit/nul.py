@@ -1,15 +1,10 @@
-"""Refuses NUL characters in the path, the query and JSON bodies, as 422 naming the field:
-PostgreSQL cannot store U+0000 in text, and the request would otherwise end in a 500."""
+"""Finds NUL characters in a query or a JSON body, for the NUL guard of kit/edge.py (a 422 naming
+the field): PostgreSQL cannot store U+0000 in text, and the request would otherwise end in a 500."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
-
-from sanpi.kit.errors import FieldProblem
-from sanpi.kit.limits import ASGIApp, Receive, Scope, Send, replay_body, send_problem
 
 REASON = "contains a NUL character (U+0000), which cannot be stored"
 
@@ -42,52 +37,3 @@ def nul_in_query(query_string: bytes) -> str | None:
         if "\x00" in name or "\x00" in value:
             return f"query.{name}"
     return None
-
-
-class NulGuardMiddleware:
-    """Checks what the routes would read as text before they read it. Multipart bodies (sheet
-    uploads) are left alone: a binary .xlsx holds NUL bytes; its XML cells cannot hold U+0000, and
-    the CSV reader refuses NUL bytes itself."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        field = "path" if "\x00" in scope.get("path", "") else None
-        field = field or nul_in_query(scope.get("query_string", b""))
-        headers = dict(scope.get("headers") or [])
-        if field is None and b"json" in headers.get(b"content-type", b""):
-            body, pending = await _read_body(receive)
-            if b"\\u0000" in body or b"\x00" in body:
-                try:
-                    field = nul_in_json(json.loads(body))
-                except ValueError:
-                    field = None  # not JSON: the route answers 400 malformed-json
-            receive = replay_body([body], pending, receive)
-        if field is not None:
-            await send_problem(
-                scope,
-                send,
-                status=422,
-                slug="validation-error",
-                title="Invalid input",
-                detail=f"{field}: {REASON}",
-                errors=[FieldProblem(field, REASON)],
-            )
-            return
-        await self.app(scope, receive, send)
-
-
-async def _read_body(receive: Receive) -> tuple[bytes, MutableMapping[str, Any] | None]:
-    """The whole body (the body limit already bounded it), or what came instead of it."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"", message
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks), None

@@ -1,30 +1,21 @@
-"""HTTP security of every sanpi app: security headers on every answer, CORS closed unless origins
-are configured, and the API docs page (Swagger UI) served by the app itself, with no inline
-script and no request to any other host.
+"""HTTP security of every sanpi app: the security headers and the CORS settings that the edge layer
+(kit/edge.py) applies to every answer, and the API docs page (Swagger UI) served by the app
+itself, with no inline script and no request to any other host (`install_api_docs(app)`: GET
+/docs, /docs/...).
 
-For any FastAPI app (the services get it from create_service_app; the portal calls it too):
-
-    install_web_security(app, cors_origins=settings.cors_origins)   # headers, then CORS
-    install_api_docs(app)                                           # GET /docs, /docs/...
-
-`SecurityHeadersMiddleware` is pure ASGI (no BaseHTTPMiddleware): it adds the headers to the
-`http.response.start` message of every response that does not set them itself. The default
-Content-Security-Policy allows scripts, styles, fonts and fetches from the app's own origin only
-(no inline script, no eval), images from the origin and `data:` (Swagger UI's icons), and no
-framing at all (`frame-ancestors 'none'`, with X-Frame-Options DENY for old browsers). An app
-whose pages need more passes its own `csp`."""
+The default Content-Security-Policy allows scripts, styles, fonts and fetches from the app's own
+origin only (no inline script, no eval), images from the origin and `data:` (Swagger UI's
+icons), and no framing at all (`frame-ancestors 'none'`, with X-Frame-Options DENY for old
+browsers). CORS is closed unless origins are configured."""
 
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
 from importlib import import_module, resources
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse, Response
-from starlette.middleware.cors import CORSMiddleware
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DEFAULT_CSP = "; ".join(
     [
@@ -51,62 +42,14 @@ SECURITY_HEADERS: dict[str, str] = {
 
 
 def security_headers(csp: str = DEFAULT_CSP) -> dict[str, str]:
-    """The headers SecurityHeadersMiddleware adds, with `csp` as Content-Security-Policy."""
+    """The headers the edge layer adds, with `csp` as Content-Security-Policy."""
     return {"Content-Security-Policy": csp, **SECURITY_HEADERS}
-
-
-class SecurityHeadersMiddleware:
-    """Adds the security headers to every HTTP response that does not set them itself."""
-
-    def __init__(self, app: ASGIApp, *, csp: str = DEFAULT_CSP) -> None:
-        self.app = app
-        self.headers = [
-            (name.lower().encode(), value.encode()) for name, value in security_headers(csp).items()
-        ]
-        self.names = {name for name, _ in self.headers}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", ())}
-                message["headers"] = [
-                    *message.get("headers", ()),
-                    *((n, v) for n, v in self.headers if n not in present),
-                ]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 # The request headers a browser on another origin may send, and the answer headers it may read,
 # when CORS is configured.
 CORS_REQUEST_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "Last-Event-ID"]  # fmt: skip
 CORS_EXPOSED_HEADERS = ["ETag", "Location", "Retry-After", "Idempotent-Replayed"]
-
-
-def install_web_security(
-    app: FastAPI, *, cors_origins: Sequence[str] = (), csp: str = DEFAULT_CSP
-) -> None:
-    """Security headers on every answer; CORS for `cors_origins` only (none: no CORS at all, so
-    browsers on other origins can neither read answers nor send credentialed writes). Call it
-    after the app's other middleware: it wraps them all."""
-    if cors_origins:
-        # Bearer tokens, not cookies: no credentials mode, so no origin can ride a session.
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=list(cors_origins),
-            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=CORS_REQUEST_HEADERS,
-            expose_headers=CORS_EXPOSED_HEADERS,
-            allow_credentials=False,
-            max_age=600,
-        )
-    # Last added runs first: a CORS preflight answer carries the headers too.
-    app.add_middleware(SecurityHeadersMiddleware, csp=csp)
 
 
 # --- the API docs page ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 # Response headers (CSP without inline script or style, frame-ancestors 'none', nosniff …) come
-# from the kit's SecurityHeadersMiddleware, which create_service_app installs on the portal as on
+# from the kit's edge layer (kit/edge.py), which create_service_app installs on the portal as on
 # every service; ECharts and htmx need nothing beyond its default policy. Pages add only what a
 # page with a user's data and a CSRF token needs on top (web.render): no caching.
 PAGE_HEADERS = {

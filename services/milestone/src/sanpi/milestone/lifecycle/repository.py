@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import Stage
 from sanpi.kit.db import utcnow
+from sanpi.kit.id_spans import ByIds
 from sanpi.kit.named_rows import NamedRow, named_rows
 from sanpi.kit.prefetch import Prefetched
 from sanpi.kit.slots import Slot
@@ -183,14 +184,18 @@ def save(uow: UnitOfWork, row: TrackedProject | StageChange) -> None:
 ProjectRow = TrackedProject | NamedRow
 StageRow = StageChange | NamedRow
 
-_ROWS = sa.select(TrackedProject.__table__).where(  # type: ignore[attr-defined]
-    _TRACKED.project_id.in_(sa.bindparam("ids", expanding=True))
+_ROWS = ByIds.of(
+    lambda among: sa.select(TrackedProject.__table__).where(  # type: ignore[attr-defined]
+        among(_TRACKED.project_id)
+    )
 )
 _CHANGES = StageChange.__table__.c  # type: ignore[attr-defined]
-_HISTORY = (
-    sa.select(_CHANGES.project_id, _CHANGES.to_stage, _CHANGES.effective_date)
-    .where(_CHANGES.project_id.in_(sa.bindparam("ids", expanding=True)))
-    .order_by(_CHANGES.id)
+_HISTORY = ByIds.of(
+    lambda among: (
+        sa.select(_CHANGES.project_id, _CHANGES.to_stage, _CHANGES.effective_date)
+        .where(among(_CHANGES.project_id))
+        .order_by(_CHANGES.id)
+    )
 )
 
 
@@ -203,9 +208,8 @@ async def rows_for_rules(
     session = session_of(tx)
     await session.flush()  # a Core read does not autoflush: changed projects first
     connection = await session.connection()
-    ids = {"ids": list(project_ids)}
-    rows = named_rows(await connection.execute(_ROWS, ids))
-    return rows, named_rows(await connection.execute(_HISTORY, ids))
+    rows = named_rows(await connection.execute(*_ROWS.params(project_ids)))
+    return rows, named_rows(await connection.execute(*_HISTORY.params(project_ids)))
 
 
 async def history(tx: Reading, project_ids: Sequence[str]) -> list[StageChange]:

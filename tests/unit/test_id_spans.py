@@ -1,14 +1,19 @@
-"""kit.id_spans: a statement selects the same rows of a span of ids by range as by an IN list."""
+"""kit.id_spans: a statement selects the same rows of a span of ids by range as by an IN list;
+kit.named_rows.driver_named_rows: the rows named_rows gives, from the driver's rows."""
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from sanpi.kit.db import Database
 from sanpi.kit.id_spans import ByIds, Span, of_ids
+from sanpi.kit.named_rows import driver_named_rows, named_rows
 
 META = sa.MetaData()
 ITEMS = sa.Table(
@@ -75,3 +80,62 @@ def test_chunks_cover_every_id_once_and_an_empty_span_selects_nothing(
     assert [len(c) for c in chunks] == [4, 4, 2]
     assert [p for c in chunks for p in c] == PROJECTS
     assert _run(connection, Span()) == []
+
+
+class Colour(enum.StrEnum):
+    RED = "RED"
+    BLUE = "BLUE"
+
+
+TYPED = sa.Table(
+    "typed_rows",
+    sa.MetaData(),
+    sa.Column("id", sa.String(8), primary_key=True),
+    sa.Column("day", sa.Date),
+    sa.Column("colour", sa.Enum(Colour, native_enum=False, length=8)),
+    sa.Column("periods", sa.JSON),
+    sa.Column("flag", sa.Boolean),
+    sa.Column("n", sa.Integer),
+)
+
+
+async def test_driver_rows_hold_the_values_named_rows_holds(database_url: str) -> None:
+    """Dates, enums, JSON and booleans converted as SQLAlchemy converts them, on either
+    database, with and without a value."""
+    db = Database(database_url)
+    statement = sa.select(TYPED).order_by(TYPED.c.id)
+    try:
+        async with db.engine.begin() as c:
+            await c.run_sync(TYPED.metadata.create_all)
+            await c.execute(
+                sa.insert(TYPED),
+                [
+                    {
+                        "id": "a",
+                        "day": dt.date(2024, 2, 29),
+                        "colour": Colour.RED,
+                        "periods": [5, 8],
+                        "flag": True,
+                        "n": 3,
+                    },
+                    {
+                        "id": "b",
+                        "day": None,
+                        "colour": None,
+                        "periods": None,
+                        "flag": None,
+                        "n": None,
+                    },
+                ],
+            )
+            expected = named_rows(await c.execute(statement))
+            found = await driver_named_rows(c, statement, {})
+    finally:
+        await db.dispose()
+    assert found == expected
+    first = found[0]
+    assert first.day == dt.date(2024, 2, 29)
+    assert first.colour is Colour.RED
+    assert first.periods == [5, 8]
+    assert first.flag is True
+    assert type(found[0]) is type(expected[0])

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sanpi.events import Stage
 from sanpi.kit.db import utcnow
 from sanpi.kit.id_spans import ByIds
-from sanpi.kit.named_rows import NamedRow, named_rows
+from sanpi.kit.named_rows import NamedRow, driver_named_rows
 from sanpi.kit.prefetch import Prefetched
 from sanpi.kit.slots import Slot
 from sanpi.kit.unit_of_work import Reading, UnitOfWork, insert_pending, session_of, unit_of
@@ -177,15 +177,24 @@ def save(uow: UnitOfWork, row: TrackedProject | StageChange) -> None:
         PREFETCHED.add(uow, row.project_id, row)
 
 
-# What a rule evaluation reads of its projects: every column as named tuples (kit.named_rows:
-# the values a TrackedProject would hold), not ORM objects. Loading 20,000 TrackedProjects and
-# their 37,000 StageChanges through the ORM was ~1.2 of a full pass's ~5.3 CPU-s (identity map,
-# sqlmodel's __new__ per object); the evaluation changes neither.
+# What a rule evaluation reads of its projects: the columns the rules and their events read, as
+# named tuples (kit.named_rows: the values a TrackedProject would hold), not ORM objects.
+# Loading 20,000 TrackedProjects and their 37,000 StageChanges through the ORM was ~1.2 of a
+# full pass's ~5.3 CPU-s (identity map, sqlmodel's __new__ per object); the evaluation changes
+# neither. The other columns (a timestamp, planned dates no rule reads) cost a conversion each.
 ProjectRow = TrackedProject | NamedRow
 StageRow = StageChange | NamedRow
 
+RULE_COLUMNS = tuple(
+    (
+        "project_id name park total_investment contract_amount chain_tag category"
+        " is_manufacturing responsible_person responsible_unit sponsor_leader periods signed_date"
+        " planned_start_date planned_production_date registered_on stage stage_since"
+        " expected_resume_date"
+    ).split()
+)
 _ROWS = ByIds.of(
-    lambda among: sa.select(TrackedProject.__table__).where(  # type: ignore[attr-defined]
+    lambda among: sa.select(*(_TRACKED[name] for name in RULE_COLUMNS)).where(
         among(_TRACKED.project_id)
     )
 )
@@ -202,14 +211,14 @@ _HISTORY = ByIds.of(
 async def rows_for_rules(
     tx: Reading, project_ids: Sequence[str]
 ) -> tuple[list[NamedRow], list[NamedRow]]:
-    """The projects' rows and their stage history (project_id, to_stage, effective_date, in
-    order), as they stand in this transaction, for reading only."""
+    """The projects' rows (RULE_COLUMNS) and their stage history (project_id, to_stage,
+    effective_date, in order), as they stand in this transaction, for reading only."""
     await _settled(tx)
     session = session_of(tx)
     await session.flush()  # a Core read does not autoflush: changed projects first
     connection = await session.connection()
-    rows = named_rows(await connection.execute(*_ROWS.params(project_ids)))
-    return rows, named_rows(await connection.execute(*_HISTORY.params(project_ids)))
+    rows = await driver_named_rows(connection, *_ROWS.params(project_ids))
+    return rows, await driver_named_rows(connection, *_HISTORY.params(project_ids))
 
 
 async def history(tx: Reading, project_ids: Sequence[str]) -> list[StageChange]:

@@ -185,14 +185,12 @@ def save(uow: UnitOfWork, row: TrackedProject | StageChange) -> None:
 ProjectRow = TrackedProject | NamedRow
 StageRow = StageChange | NamedRow
 
-RULE_COLUMNS = tuple(
-    (
-        "project_id name park total_investment contract_amount chain_tag category"
-        " is_manufacturing responsible_person responsible_unit sponsor_leader periods signed_date"
-        " planned_start_date planned_production_date registered_on stage stage_since"
-        " expected_resume_date"
-    ).split()
+# Of the project, what no rule and no alert event reads.
+_NOT_FOR_RULES = frozenset(
+    {"annual_plan_investment", "planned_fulfill_date", "planned_completion_date"}
+    | {"planned_effective_date", "resume_to", "registry_version", "stage_version", "updated_at"}
 )
+RULE_COLUMNS = tuple(c.name for c in _TRACKED if c.name not in _NOT_FOR_RULES)
 _ROWS = ByIds.of(
     lambda among: sa.select(*(_TRACKED[name] for name in RULE_COLUMNS)).where(
         among(_TRACKED.project_id)

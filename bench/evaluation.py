@@ -11,6 +11,15 @@ makes the pass faster.
     .venv/bin/python -m bench.evaluation run /tmp/m20k.db /tmp/work.db --days 0 0 12 --digest
     .venv/bin/python -m bench.evaluation run /tmp/m20k.db /tmp/work.db --profile /tmp/eval
 
+On PostgreSQL, name databases by URL (a cluster of deploy/postgres/pg.sh; its user may create
+databases): `prepare` seeds the database of the URL (created if missing) and analyses it as the
+scale bench does, `run` copies it to the second URL's database (CREATE DATABASE … TEMPLATE, the
+copy dropped first) and times the passes there. The data set's day goes to
+.run/bench-evaluation/<database>.asof.
+
+    .venv/bin/python -m bench.evaluation prepare 20000 "$(deploy/postgres/pg.sh url ev20k)"
+    .venv/bin/python -m bench.evaluation run "$(pg.sh url ev20k)" "$(pg.sh url ev_work)" --days 0 0
+
 `--profile` writes a pyinstrument report of each pass (`<path>.pass<N>.txt`), sampled as the
 scale bench's `--profile` samples its extra pass, so the two can be read side by side; the
 figures of a profiled pass carry the profiler's overhead.
@@ -29,7 +38,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.common import SQLITE_SYNCHRONOUS
 from bench.scale import Seeder, profiled_to, runtime_of, seed
@@ -54,16 +64,64 @@ def settings_for(url: str, data_dir: Path) -> MilestoneSettings:
     )
 
 
-async def prepare(projects: int, path: Path, months: int) -> None:
+RUN_DIR = Path(__file__).resolve().parent.parent / ".run" / "bench-evaluation"
+
+
+def is_url(target: str) -> bool:
+    return target.startswith("postgresql")
+
+
+def url_of(target: str) -> str:
+    """A PostgreSQL URL as given; a path as its SQLite URL."""
+    return target if is_url(target) else f"sqlite+aiosqlite:///{target}"
+
+
+def day_file(target: str) -> Path:
+    """Where the data set's day of a prepared database is kept."""
+    if is_url(target):
+        return RUN_DIR / f"{make_url(target).database}.asof"
+    return Path(target).with_suffix(".asof")
+
+
+async def _server(url: str, *statements: str) -> None:
+    """Runs statements on the server of `url`, outside any database's transaction."""
+    admin = make_url(url).set(database="postgres")
+    engine = create_async_engine(admin, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as c:
+            for statement in statements:
+                await c.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+async def prepare(projects: int, target: str, months: int) -> None:
     """The scale bench's milestone rows for `projects` province projects; the data set's day
-    goes next to the file (.asof)."""
+    goes to day_file(target)."""
     data = province(projects)
-    url = f"sqlite+aiosqlite:///{path}"
-    app = create_app(settings_for(url, path.parent))
+    url = url_of(target)
+    if is_url(target):
+        name = make_url(url).database
+        await _server(url, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"')
+        RUN_DIR.mkdir(parents=True, exist_ok=True)
+    app = create_app(settings_for(url, RUN_DIR if is_url(target) else Path(target).parent))
     async with app.router.lifespan_context(app):
         counts = await seed(runtime_of(app), Seeder(data, months))
-    path.with_suffix(".asof").write_text(data.as_of.isoformat())
+    day_file(target).write_text(data.as_of.isoformat())
     print(counts)
+
+
+async def copy(source: str, work: str) -> None:
+    """The prepared database copied to `work` (which is overwritten)."""
+    if not is_url(source):
+        shutil.copyfile(source, work)
+        return
+    name, template = make_url(work).database, make_url(source).database
+    await _server(
+        source,
+        f'DROP DATABASE IF EXISTS "{name}"',
+        f'CREATE DATABASE "{name}" TEMPLATE "{template}"',
+    )
 
 
 def digest(rows: Iterable[Any], *, unordered: bool = False) -> str:
@@ -100,7 +158,9 @@ async def digests(db: Database, *, unordered: bool = False) -> dict[str, str]:
             )
         )
         timeline = await c.execute(
-            text("SELECT event_type, by, summary, project_id, data FROM timeline_entry ORDER BY id")
+            text(
+                'SELECT event_type, "by", summary, project_id, data FROM timeline_entry ORDER BY id'
+            )
         )
         outbox = await c.execute(
             text("SELECT event_type, topic, key, headers, value FROM outbox ORDER BY id")
@@ -131,16 +191,16 @@ async def digests(db: Database, *, unordered: bool = False) -> dict[str, str]:
 
 
 async def run(
-    source: Path,
-    work: Path,
+    source: str,
+    work: str,
     offsets: Sequence[int],
     with_digests: bool,
     profile: Path | None = None,
 ) -> None:
-    shutil.copyfile(source, work)
-    as_of = dt.date.fromisoformat(source.with_suffix(".asof").read_text())
-    url = f"sqlite+aiosqlite:///{work}"
-    settings = settings_for(url, work.parent)
+    await copy(source, work)
+    as_of = dt.date.fromisoformat(day_file(source).read_text())
+    url = url_of(work)
+    settings = settings_for(url, RUN_DIR if is_url(work) else Path(work).parent)
     db = Database(url, sqlite_synchronous=SQLITE_SYNCHRONOUS)
     try:
         for n, offset in enumerate(offsets):
@@ -166,11 +226,11 @@ def main() -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     prep = commands.add_parser("prepare", help="seed a milestone database")
     prep.add_argument("projects", type=int)
-    prep.add_argument("path", type=Path)
+    prep.add_argument("path", help="a SQLite file, or a PostgreSQL URL")
     prep.add_argument("--months", type=int, default=24, help="months of reports per project")
     timed = commands.add_parser("run", help="time full passes on a copy of a prepared database")
-    timed.add_argument("source", type=Path)
-    timed.add_argument("work", type=Path, help="the copy the passes write (overwritten)")
+    timed.add_argument("source", help="a prepared SQLite file or PostgreSQL URL")
+    timed.add_argument("work", help="the copy the passes write (overwritten): a file, or a URL")
     timed.add_argument(
         "--days", type=int, nargs="+", default=[0, 0], help="each pass's day, from the data's"
     )

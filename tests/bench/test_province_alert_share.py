@@ -17,7 +17,7 @@ from sanpi.milestone.rules import service as rules
 
 async def test_a_fifth_or_so_of_the_active_province_projects_are_not_green(tmp_path: Path) -> None:
     path = tmp_path / "m.db"
-    await prepare(2000, path, months=6)
+    await prepare(2000, str(path), months=6)
     as_of = dt.date.fromisoformat(path.with_suffix(".asof").read_text())
     url = f"sqlite+aiosqlite:///{path}"
     db = Database(url, sqlite_synchronous=SQLITE_SYNCHRONOUS)

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import IssueStatus
 from sanpi.kit import Reading
+from sanpi.kit.id_spans import ByIds
 from sanpi.kit.pagination import CreatedKey, after_created
 from sanpi.kit.unit_of_work import session_of
 from sanpi.milestone.assigned.models import AssignedIssue, IssueFeedback
@@ -64,25 +65,29 @@ async def page(
 # What R12 reads: the issues of these projects not closed by the day evaluated, in the order of
 # rules.facts.IssueFact after the project id. The first feedback's day is kept on the issue, so
 # that no feedback row is read.
-_FOR_RULES = (
-    sa.select(
-        _ISSUES.project_id,
-        _ISSUES.id,
-        _ISSUES.category,
-        _ISSUES.assigned_unit,
-        _ISSUES.raised_on,
-        _ISSUES.feedback_due_on,
-        _ISSUES.feedback_red_on,
-        _ISSUES.due_on,
-        _ISSUES.red_on,
-        _ISSUES.first_feedback_on,
+_FOR_RULES = ByIds.of(
+    lambda among: (
+        sa.select(
+            _ISSUES.project_id,
+            _ISSUES.id,
+            _ISSUES.category,
+            _ISSUES.assigned_unit,
+            _ISSUES.raised_on,
+            _ISSUES.feedback_due_on,
+            _ISSUES.feedback_red_on,
+            _ISSUES.due_on,
+            _ISSUES.red_on,
+            _ISSUES.first_feedback_on,
+        )
+        .where(
+            among(_ISSUES.project_id),
+            _ISSUES.raised_on <= sa.bindparam("day", type_=sa.Date),
+            sa.or_(
+                _ISSUES.closed_on.is_(None), _ISSUES.closed_on > sa.bindparam("day", type_=sa.Date)
+            ),
+        )
+        .order_by(_ISSUES.project_id, _ISSUES.raised_on, _ISSUES.id)
     )
-    .where(
-        _ISSUES.project_id.in_(sa.bindparam("ids", expanding=True)),
-        _ISSUES.raised_on <= sa.bindparam("day", type_=sa.Date),
-        sa.or_(_ISSUES.closed_on.is_(None), _ISSUES.closed_on > sa.bindparam("day", type_=sa.Date)),
-    )
-    .order_by(_ISSUES.project_id, _ISSUES.raised_on, _ISSUES.id)
 )
 
 
@@ -92,5 +97,5 @@ async def open_for_rules(tx: Reading, project_ids: Sequence[str], day: dt.date) 
     session = session_of(tx)
     await session.flush()  # a Core read does not autoflush: this transaction's issues first
     connection = await session.connection()
-    result = await connection.execute(_FOR_RULES, {"ids": list(project_ids), "day": day})
+    result = await connection.execute(*_FOR_RULES.params(project_ids, day=day))
     return list(result.all())

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from sanpi.kit.id_spans import ByIds
 from sanpi.kit.pagination import CreatedKey, after_created
 from sanpi.milestone.evidence.models import EvidenceFile, PhotoFinding
 
@@ -66,21 +67,23 @@ async def replace_findings(
 
 
 # What R16 reads: the findings of milestones dated within its window, per project.
-_FOR_RULES = (
-    sa.select(
-        _FINDINGS.project_id,
-        _FINDINGS.milestone_id,
-        _FINDINGS.kind,
-        _FINDINGS.label,
-        _FINDINGS.milestone_date,
-        _FINDINGS.code,
-        _FINDINGS.captured_on,
+_FOR_RULES = ByIds.of(
+    lambda among: (
+        sa.select(
+            _FINDINGS.project_id,
+            _FINDINGS.milestone_id,
+            _FINDINGS.kind,
+            _FINDINGS.label,
+            _FINDINGS.milestone_date,
+            _FINDINGS.code,
+            _FINDINGS.captured_on,
+        )
+        .where(
+            among(_FINDINGS.project_id),
+            _FINDINGS.milestone_date >= sa.bindparam("since", type_=sa.Date),
+        )
+        .order_by(_FINDINGS.project_id, _FINDINGS.milestone_date, _FINDINGS.id)
     )
-    .where(
-        _FINDINGS.project_id.in_(sa.bindparam("ids", expanding=True)),
-        _FINDINGS.milestone_date >= sa.bindparam("since", type_=sa.Date),
-    )
-    .order_by(_FINDINGS.project_id, _FINDINGS.milestone_date, _FINDINGS.id)
 )
 
 
@@ -90,5 +93,5 @@ async def findings_for(
     """The photo findings of these projects' milestones dated on or after `since`: a few rows
     at most (most milestones cite good photos, and most projects none in 90 days)."""
     connection = await session.connection()
-    result = await connection.execute(_FOR_RULES, {"ids": list(project_ids), "since": since})
+    result = await connection.execute(*_FOR_RULES.params(project_ids, since=since))
     return list(result.all())

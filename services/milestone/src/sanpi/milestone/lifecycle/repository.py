@@ -12,7 +12,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import Stage
 from sanpi.kit.db import utcnow
-from sanpi.kit.named_rows import NamedRow, named_rows
+from sanpi.kit.id_spans import ByIds
+from sanpi.kit.named_rows import NamedRow, driver_named_rows
 from sanpi.kit.prefetch import Prefetched
 from sanpi.kit.slots import Slot
 from sanpi.kit.unit_of_work import Reading, UnitOfWork, insert_pending, session_of, unit_of
@@ -176,36 +177,46 @@ def save(uow: UnitOfWork, row: TrackedProject | StageChange) -> None:
         PREFETCHED.add(uow, row.project_id, row)
 
 
-# What a rule evaluation reads of its projects: every column as named tuples (kit.named_rows:
-# the values a TrackedProject would hold), not ORM objects. Loading 20,000 TrackedProjects and
-# their 37,000 StageChanges through the ORM was ~1.2 of a full pass's ~5.3 CPU-s (identity map,
-# sqlmodel's __new__ per object); the evaluation changes neither.
+# What a rule evaluation reads of its projects: the columns the rules and their events read, as
+# named tuples (kit.named_rows: the values a TrackedProject would hold), not ORM objects.
+# Loading 20,000 TrackedProjects and their 37,000 StageChanges through the ORM was ~1.2 of a
+# full pass's ~5.3 CPU-s (identity map, sqlmodel's __new__ per object); the evaluation changes
+# neither. The other columns (a timestamp, planned dates no rule reads) cost a conversion each.
 ProjectRow = TrackedProject | NamedRow
 StageRow = StageChange | NamedRow
 
-_ROWS = sa.select(TrackedProject.__table__).where(  # type: ignore[attr-defined]
-    _TRACKED.project_id.in_(sa.bindparam("ids", expanding=True))
+# Of the project, what no rule and no alert event reads.
+_NOT_FOR_RULES = frozenset(
+    {"annual_plan_investment", "planned_fulfill_date", "planned_completion_date"}
+    | {"planned_effective_date", "resume_to", "registry_version", "stage_version", "updated_at"}
+)
+RULE_COLUMNS = tuple(c.name for c in _TRACKED if c.name not in _NOT_FOR_RULES)
+_ROWS = ByIds.of(
+    lambda among: sa.select(*(_TRACKED[name] for name in RULE_COLUMNS)).where(
+        among(_TRACKED.project_id)
+    )
 )
 _CHANGES = StageChange.__table__.c  # type: ignore[attr-defined]
-_HISTORY = (
-    sa.select(_CHANGES.project_id, _CHANGES.to_stage, _CHANGES.effective_date)
-    .where(_CHANGES.project_id.in_(sa.bindparam("ids", expanding=True)))
-    .order_by(_CHANGES.id)
+_HISTORY = ByIds.of(
+    lambda among: (
+        sa.select(_CHANGES.project_id, _CHANGES.to_stage, _CHANGES.effective_date)
+        .where(among(_CHANGES.project_id))
+        .order_by(_CHANGES.id)
+    )
 )
 
 
 async def rows_for_rules(
     tx: Reading, project_ids: Sequence[str]
 ) -> tuple[list[NamedRow], list[NamedRow]]:
-    """The projects' rows and their stage history (project_id, to_stage, effective_date, in
-    order), as they stand in this transaction, for reading only."""
+    """The projects' rows (RULE_COLUMNS) and their stage history (project_id, to_stage,
+    effective_date, in order), as they stand in this transaction, for reading only."""
     await _settled(tx)
     session = session_of(tx)
     await session.flush()  # a Core read does not autoflush: changed projects first
     connection = await session.connection()
-    ids = {"ids": list(project_ids)}
-    rows = named_rows(await connection.execute(_ROWS, ids))
-    return rows, named_rows(await connection.execute(_HISTORY, ids))
+    rows = await driver_named_rows(connection, *_ROWS.params(project_ids))
+    return rows, await driver_named_rows(connection, *_HISTORY.params(project_ids))
 
 
 async def history(tx: Reading, project_ids: Sequence[str]) -> list[StageChange]:

@@ -11,7 +11,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import MilestoneKind
 from sanpi.kit import Reading, UnitOfWork
-from sanpi.kit.named_rows import NamedRow, named_rows
+from sanpi.kit.id_spans import ByIds
+from sanpi.kit.named_rows import NamedRow, driver_named_rows, named_rows
 from sanpi.kit.prefetch import Prefetched
 from sanpi.kit.unit_of_work import insert_pending, session_of
 from sanpi.milestone.nodes.models import Milestone, MilestoneBaseline
@@ -73,10 +74,12 @@ _RULE_COLUMNS = (
     "actual_date",
     "status",
 )
-_FOR_RULES = (
-    sa.select(*(_NODES[name] for name in _RULE_COLUMNS))
-    .where(_NODES.project_id.in_(sa.bindparam("ids", expanding=True)))
-    .order_by(_NODES.project_id, _NODES.baseline_date, _NODES.kind)
+_FOR_RULES = ByIds.of(
+    lambda among: (
+        sa.select(*(_NODES[name] for name in _RULE_COLUMNS))
+        .where(among(_NODES.project_id))
+        .order_by(_NODES.project_id, _NODES.baseline_date, _NODES.kind)
+    )
 )
 _SET_STATUS = (
     sa.update(Milestone)
@@ -92,7 +95,7 @@ async def rows_for_rules(tx: Reading, project_ids: Sequence[str]) -> list[NamedR
     session = session_of(tx)
     await session.flush()  # a Core read does not autoflush: changed milestones first
     connection = await session.connection()
-    return named_rows(await connection.execute(_FOR_RULES, {"ids": list(project_ids)}))
+    return await driver_named_rows(connection, *_FOR_RULES.params(project_ids))
 
 
 async def set_status(session: AsyncSession, changes: Sequence[dict[str, Any]]) -> None:

@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.kit import Reading, UnitOfWork
+from sanpi.kit.id_spans import Among, ByIds
 from sanpi.kit.pagination import CreatedKey, after_created
 from sanpi.kit.prefetch import Prefetched
 from sanpi.kit.unit_of_work import insert_pending, session_of
@@ -266,15 +267,14 @@ async def plans(tx: Reading, project_ids: Sequence[str]) -> list[InvestmentPlan]
 # Plain columns, not model objects (the model's two timestamps cost a timezone conversion each),
 # and of one year: the rules judge the plan of the evaluation's year, and decoding the other
 # years' JSON splits was half of reading the plans at province scale (0.33 of 0.65 s).
-_PLAN_FACTS = sa.select(
-    col(InvestmentPlan.project_id),
-    col(InvestmentPlan.year),
-    col(InvestmentPlan.annual_plan),
-    col(InvestmentPlan.monthly),
-    col(InvestmentPlan.xun),
-).where(
-    col(InvestmentPlan.project_id).in_(sa.bindparam("ids", expanding=True)),
-    col(InvestmentPlan.year) == sa.bindparam("year"),
+_PLAN_FACTS = ByIds.of(
+    lambda among: sa.select(
+        col(InvestmentPlan.project_id),
+        col(InvestmentPlan.year),
+        col(InvestmentPlan.annual_plan),
+        col(InvestmentPlan.monthly),
+        col(InvestmentPlan.xun),
+    ).where(among(col(InvestmentPlan.project_id)), col(InvestmentPlan.year) == sa.bindparam("year"))
 )
 
 
@@ -284,11 +284,10 @@ async def plan_facts(tx: Reading, project_ids: Sequence[str], year: int) -> list
     written here."""
     await insert_pending(tx, _INSERT_PLAN)
     connection = await session_of(tx).connection()
-    rows = await connection.execute(_PLAN_FACTS, {"ids": list(project_ids), "year": year})
+    rows = await connection.execute(*_PLAN_FACTS.params(project_ids, year=year))
     return [PlanRow(*row) for row in rows]
 
 
-_IDS: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
 _REPORT_COLUMNS = (
     col(ProgressReport.project_id),
     col(ProgressReport.period_key),
@@ -300,17 +299,19 @@ _REPORT_COLUMNS = (
     col(ProgressReport.funds_arrived_cum),
 )
 # Built once, run with parameters (a full pass runs them 50 times, each report 2 per POST).
-_REPORT_FACTS = sa.select(*_REPORT_COLUMNS).where(col(ProgressReport.project_id).in_(_IDS))
+_REPORT_FACTS = ByIds.of(
+    lambda among: sa.select(*_REPORT_COLUMNS).where(among(col(ProgressReport.project_id)))
+)
 
 
-def _recent_report_facts() -> sa.CompoundSelect[Any]:
+def _recent_report_facts(among: Among) -> sa.CompoundSelect[Any]:
     """The reports of periods ending on or after :since, then one row per project with older
     ones: (project_id, NULL, highest cumulative, NULL, highest physical %, NULL, NULL, NULL).
     Their funds arrived are left out (not in the index the aggregate reads): R03 asks for every
     report of a project whose recent ones carry none."""
     end = col(ProgressReport.period_end)
     since = sa.bindparam("since", type_=sa.Date)
-    mine = col(ProgressReport.project_id).in_(_IDS)
+    mine = among(col(ProgressReport.project_id))
     recent = sa.select(*_REPORT_COLUMNS).where(mine, end >= since)
     older = (
         sa.select(
@@ -329,7 +330,7 @@ def _recent_report_facts() -> sa.CompoundSelect[Any]:
     return sa.union_all(recent, older)
 
 
-_RECENT_REPORT_FACTS = _recent_report_facts()
+_RECENT_REPORT_FACTS = ByIds.of(_recent_report_facts)
 
 
 def _same(value: Any) -> Any:
@@ -356,7 +357,7 @@ async def _driver_rows(
 async def report_facts(session: AsyncSession, project_ids: Sequence[str]) -> ReportRows:
     """Every report of these projects as plain rows (see ReportRow), no ORM object per row: as
     ORM objects a full evaluation's ~1.8M reports at province scale cost 28 CPU-µs a row."""
-    return await _driver_rows(session, _REPORT_FACTS, {"ids": list(project_ids)})
+    return await _driver_rows(session, *_REPORT_FACTS.params(project_ids))
 
 
 async def recent_report_facts(
@@ -366,8 +367,7 @@ async def recent_report_facts(
     projects with older ones, a row of their highest figures (see ReportRow). One statement:
     SQLite aggregates the older rows in C instead of handing ~80 a project to Python (a full
     pass at province scale)."""
-    params = {"ids": list(project_ids), "since": since}
-    return await _driver_rows(session, _RECENT_REPORT_FACTS, params)
+    return await _driver_rows(session, *_RECENT_REPORT_FACTS.params(project_ids, since=since))
 
 
 async def report_page(

@@ -22,7 +22,8 @@ from sanpi.milestone.rules.facts import PlanRow, ReportRows
 
 
 class Areas(Protocol):
-    """Reads see the transaction's pending rows when handed its unit of work (kit Reading)."""
+    """Reads see the transaction's pending rows when handed its unit of work (kit Reading). A
+    full pass names its projects by a kit.id_spans.Span: their rows may be read by id range."""
 
     async def project_ids(self, tx: Reading) -> list[str]:
         """Every tracked project, in id order."""
@@ -30,7 +31,8 @@ class Areas(Protocol):
     async def projects(
         self, tx: Reading, project_ids: Sequence[str]
     ) -> tuple[list[NamedRow], list[NamedRow]]:
-        """The projects' rows (a TrackedProject's columns) and their stage history
+        """The projects' rows (the TrackedProject columns the rules and their events read) and
+        their stage history
         (project_id, to_stage, effective_date), in order."""
 
     async def milestones(self, tx: Reading, project_ids: Sequence[str]) -> list[NamedRow]:

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import SEVERITY_ORDER, AlertRule, Severity, TargetKind, TargetSet
 from sanpi.kit import utcnow
+from sanpi.kit.id_spans import ByIds, of_ids
 from sanpi.kit.named_rows import NamedRow, named_rows
 from sanpi.kit.pagination import CreatedKey, after_created
 from sanpi.kit.unit_of_work import UnitOfWork
@@ -106,9 +107,10 @@ async def write(
 # Alert objects: a day's first full pass at province scale reads ~16,000 firing alerts, and as
 # ORM objects they cost ~0.45 of a steady pass's ~6.8 s (identity map, sqlmodel's __new__).
 ALERTS: sa.Table = Alert.__table__  # type: ignore[attr-defined]
-_FIRING_FOR = sa.select(ALERTS).where(
-    ALERTS.c.state == AlertState.FIRING,
-    ALERTS.c.project_id.in_(sa.bindparam("ids", expanding=True)),
+_FIRING_FOR = ByIds.of(
+    lambda among: sa.select(ALERTS).where(
+        ALERTS.c.state == AlertState.FIRING, among(ALERTS.c.project_id)
+    )
 )
 
 
@@ -117,7 +119,8 @@ async def firing_for(session: AsyncSession, project_ids: Sequence[str]) -> list[
     stand in this transaction."""
     await session.flush()  # a Core read does not autoflush
     connection = await session.connection()
-    return named_rows(await connection.execute(_FIRING_FOR, {"ids": list(project_ids)}))
+    rows = named_rows(await connection.execute(*_FIRING_FOR.params(project_ids)))
+    return of_ids(rows, project_ids)
 
 
 _FIRING_SCOPED = sa.select(ALERTS).where(

@@ -32,6 +32,7 @@ from sanpi.events.vocabulary import MilestoneStatus
 from sanpi.events.xun import parse_period
 from sanpi.kit import Clock, Database, NotFound, Reading, Slot, UnitOfWork, today, utcnow
 from sanpi.kit.gc_pause import gc_paused
+from sanpi.kit.id_spans import Span
 from sanpi.kit.named_rows import NamedRow
 from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.milestone import metrics
@@ -223,11 +224,11 @@ class ReportsAhead:
         self._tx = tx
         self.since = since  # the reports of periods ending on or after it
         self._reading: asyncio.Task[ReportRows] | None = None
-        self._ids: list[str] = []
+        self._ids: Sequence[str] = ()
 
     async def start(self, project_ids: Sequence[str]) -> None:
         """Hands the statement to the driver and returns without its rows."""
-        self._ids = list(project_ids)
+        self._ids = project_ids  # a Span stays one (kit.id_spans)
         self._reading = asyncio.create_task(
             self._areas.recent_reports(self._tx, self._ids, self.since)
         )
@@ -238,7 +239,7 @@ class ReportsAhead:
         reading, self._reading = self._reading, None
         if reading is None:
             return await self._areas.recent_reports(self._tx, project_ids, self.since)
-        assert self._ids == list(project_ids), "read ahead for other projects"
+        assert list(self._ids) == list(project_ids), "read ahead for other projects"
         return await reading
 
     async def settle(self) -> None:
@@ -267,7 +268,7 @@ async def load(
     periods ending on or after `ahead.since` (see ProjectFacts.reports_from) taken from `ahead`,
     which then starts reading those of `next_ids` before the facts are made. With `plans_on`,
     the milestones carry the plan in force that day where named baselines tell it (plan_on)."""
-    ids = list(project_ids)
+    ids = project_ids  # a Span stays one
     found = await ahead.take(ids)
     rows, changes = await areas.projects(tx, ids)
     milestone_rows = await areas.milestones(tx, ids)
@@ -444,7 +445,12 @@ async def _evaluate(
     desired: list[DesiredAlert] = []
     statuses: list[dict[str, object]] = []
     portfolio: list[scoped.PortfolioFact] = []  # R14/R15's view of every project (full passes)
-    chunks = [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
+    # A full pass reads every project in id order: each chunk is a span of them (kit.id_spans).
+    chunks: Sequence[Sequence[str]] = (
+        Span.chunks(ids, CHUNK)
+        if full
+        else [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
+    )
     ahead = ReportsAhead(areas, uow, as_of - dt.timedelta(days=settings.rules.r16.lookback_days))
     try:
         for n, chunk in enumerate(chunks):
@@ -482,9 +488,7 @@ async def _evaluate(
     finally:
         await ahead.drop()  # a failed chunk's rollback must not meet the next chunk's read
     firing = {
-        a.alert_key: a
-        for start in range(0, len(ids), CHUNK)
-        for a in await repository.firing_for(session, ids[start : start + CHUNK])
+        a.alert_key: a for chunk in chunks for a in await repository.firing_for(session, chunk)
     }
     if full:
         # The scoped rules (R14, R15): once per full pass, from the facts gathered above.
@@ -897,7 +901,7 @@ async def assess(
     alerts), so a bulletin of a past 旬 says what was true at its end."""
     ids = await areas.project_ids(session)
     found = Assessment(as_of)
-    chunks = [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
+    chunks = Span.chunks(ids, CHUNK)  # every project, in id order (kit.id_spans)
     ahead = ReportsAhead(
         areas, session, as_of - dt.timedelta(days=settings.rules.r16.lookback_days)
     )

@@ -125,6 +125,17 @@ def test_r04_per_month_against_the_monthly_split() -> None:
     assert r04(18_000) is None  # caught up: resolved
 
 
+def test_r04_prints_its_percentages_half_up_as_bulletins_do() -> None:
+    # 11,250 of 36,000 is 31.25 %: printed 31.3 (四舍五入), not Python's 31.2 (half to even).
+    monthly = (9_000, 9_000, 9_000, 1_000, 1_000, 1_000, 1_000, 1_000, 1_000, 1_000, 1_000, 1_000)
+    plan = PlanFact(2023, 36_000, monthly=monthly)
+    facts = started(D(2023, 1, 1), plans=(plan,), reports=(report("2023-03", 11_250),))
+    alert = alerts(facts, D(2023, 4, 6))["R04:p1:MONTH"]
+    assert "年度完成 11250 万元 / 计划 36000 万元 = 31.3%, 计划分解 75.0%, 落后 43.8 个百分点" in (
+        alert.message
+    )
+
+
 def test_r04_does_not_judge_a_period_whose_report_is_not_due_yet() -> None:
     facts = started(D(2023, 1, 1), plans=(PLAN,), reports=(report("2023-06-X2", 17_000),))
     # 1 July: June 下旬 has ended but its report is due on 2 July: judge June 中旬 (20 June).

@@ -7,8 +7,10 @@ import functools
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from sanpi.events import AlertRule, MilestoneKind, ReportPeriodKind, Severity, Stage
+from sanpi.events.percent import half_up, pct
 from sanpi.events.vocabulary import SEVERITY_ORDER, STAGE_OF_MILESTONE
 from sanpi.events.vocabulary import STAGE_ORDER as ORDER
 from sanpi.events.xun import (
@@ -271,7 +273,7 @@ def r03_funds_low(ctx: Context) -> list[DesiredAlert]:
             Severity.RED if red else Severity.YELLOW,
             f"{facts.name}: 资金到位率低",
             f"{signed} 签约, 截至 {report.period.key} 到位资金 {report.funds_arrived} 万元 / "
-            f"签约额 {amount} 万元 = {share:.1%}, 签约满 {months} 个月仍低于 {cfg.min_share:.0%}",
+            f"签约额 {amount} 万元 = {pct(share)}%, 签约满 {months} 个月仍低于 {cfg.min_share:.0%}",
             metric_value=round(share * 100, 2),
             threshold=cfg.min_share * 100,
         )
@@ -327,7 +329,8 @@ def r04_behind_time_progress(ctx: Context) -> list[DesiredAlert]:
                 severity,
                 f"{ctx.facts.name}: 投资完成低于{basis} ({KIND_LABEL[kind]})",
                 f"截至 {checkpoint.key} 年度完成 {ytd} 万元 / 计划 {plan.annual} 万元 = "
-                f"{ytd / plan.annual:.1%}, {basis} {expected:.1%}, 落后 {gap:.1f} 个百分点",
+                f"{pct(Fraction(ytd, plan.annual))}%, {basis} {pct(expected)}%, "
+                f"落后 {half_up(gap)} 个百分点",
                 metric_value=round(gap, 2),
                 threshold=ctx.rules.r04.red if severity is Severity.RED else ctx.rules.r04.yellow,
             )
@@ -781,7 +784,7 @@ def _funding_failed(ctx: Context) -> str | None:
     report, share = found
     return (
         f"签约满 {cfg.funding_failed_months} 个月到位资金仅 {report.funds_arrived} 万元 "
-        f"(签约额的 {share:.1%}), 投资方资金未落实"
+        f"(签约额的 {pct(share)}%), 投资方资金未落实"
     )
 
 

@@ -185,7 +185,7 @@ def test_the_sdk_and_the_cli_send_milestones_with_the_reports(
     assert any("p1" in line and "STARTED" in line and "重复" in line for line in lines), lines
     assert any("p2" in line and "TOPPED_OUT" in line and "已接收" in line for line in lines), lines
     assert (
-        "里程碑第 3 条：「里程碑」：入库纳统只能在开工后登记, 项目尚未开工 (SIGNED)"
+        "里程碑第 3 条：「里程碑」：入库纳统只能在开工后登记，项目尚未开工（SIGNED）"
         in result.output
     )
     assert "接收 2 条（其中迟报 0 条），重复 1 条，拒绝 1 条" in result.output

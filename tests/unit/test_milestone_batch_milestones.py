@@ -91,7 +91,7 @@ async def test_each_milestone_row_is_checked_alone_and_named_in_chinese(svc: Mil
         [("kind", "input.one_of")],
         [("", "batch.not_an_object")],
     ]
-    assert errors[0][0]["message"] == "「里程碑」：入库纳统只能在开工后登记, 项目尚未开工 (SIGNED)"
+    assert errors[0][0]["message"] == "「里程碑」：入库纳统只能在开工后登记，项目尚未开工（SIGNED）"
     assert errors[1][0]["message"].startswith("「里程碑」：STARTED 需要至少一份注明日期的佐证材料")
     assert errors[2][0]["message"] == "「日期」：晚于今天（2023-06-15）"
     assert all(m["milestone"] is None for m in outcomes[2:])

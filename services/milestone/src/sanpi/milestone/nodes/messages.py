@@ -7,7 +7,7 @@ from sanpi.kit.messages import template
 
 STATISTICS_BEFORE_START = template(
     "milestone.statistics_before_start",
-    zh="入库纳统只能在开工后登记, 项目尚未开工 ({stage})",
+    zh="入库纳统只能在开工后登记，项目尚未开工（{stage}）",
     en="入库纳统只能在开工后登记, 项目尚未开工 ({stage}): IN_STATISTICS needs a started project",
 )
 BEFORE_START = template(

@@ -151,3 +151,45 @@ def test_the_cli_uploads_a_photo(milestone: ThreadedServer, tmp_path: Path) -> N
     refused = run(milestone, "evidence", "upload", "p1", str(text))
     assert refused.exit_code == 1
     assert "不是可识别的图片" in refused.output
+
+
+def test_the_sdk_and_the_cli_send_milestones_with_the_reports(
+    milestone: ThreadedServer, tmp_path: Path
+) -> None:
+    started = {
+        "project_id": "p1",
+        "kind": "STARTED",
+        "date": "2023-06-01",
+        "evidence": [{"uri": "https://files.example/site.jpg", "taken_at": "2023-06-01"}],
+    }
+    with sdk(milestone) as client:
+        answer = client.milestone.report_batch([report("p1")], milestones=[started])
+        assert [r["status"] for r in answer["results"]] == ["accepted"]
+        [reached] = answer["milestones"]
+        assert (reached["status"], reached["milestone"]["stage"]) == (
+            "accepted",
+            "UNDER_CONSTRUCTION",
+        )
+        with pytest.raises(ValueError, match="at most 500 rows"):
+            client.milestone.report_batch([report("p1")] * 300, milestones=[started] * 201)
+    rows = tmp_path / "xun.json"
+    topped = {"project_id": "p2", "kind": "TOPPED_OUT", "date": "2023-06-10"}
+    statistics = {"project_id": "p3", "kind": "IN_STATISTICS", "date": "2023-06-10"}
+    rows.write_text(
+        json.dumps({"reports": [report("p2")], "milestones": [started, topped, statistics]}),
+        encoding="utf-8",
+    )
+    result = run(milestone, "progress", "batch", str(rows))
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    assert any("p1" in line and "STARTED" in line and "重复" in line for line in lines), lines
+    assert any("p2" in line and "TOPPED_OUT" in line and "已接收" in line for line in lines), lines
+    assert (
+        "里程碑第 3 条：「里程碑」：入库纳统只能在开工后登记，项目尚未开工（SIGNED）"
+        in result.output
+    )
+    assert "接收 2 条（其中迟报 0 条），重复 1 条，拒绝 1 条" in result.output
+    as_json = run(milestone, "progress", "batch", str(rows), "--json")
+    shown = json.loads(as_json.stdout)
+    assert [r["status"] for r in shown["results"]] == ["duplicate"]
+    assert [m["status"] for m in shown["milestones"]] == ["duplicate", "duplicate", "refused"]

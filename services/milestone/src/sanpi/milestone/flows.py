@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sanpi.events import MilestoneKind, ProjectMasterData
@@ -76,6 +76,58 @@ async def report_progress(
     return row
 
 
+@dataclass
+class BatchOutcomes:
+    """Each row's outcome of a batch: its reports', then its milestones'."""
+
+    reports: list[progress.RowOutcome]
+    milestones: list[milestones.MilestoneOutcome] = field(default_factory=list)
+
+
+async def submit_batch(
+    uow: UnitOfWork,
+    ctx: Context,
+    reports: Sequence[progress.BatchRow],
+    milestone_rows: Sequence[milestones.MilestoneRow] = (),
+    *,
+    principal: Principal,
+    all_or_nothing: bool,
+) -> BatchOutcomes:
+    """A batch of reports and milestones. Every row is checked before anything is written
+    (progress.check_batch, then milestones.check_batch); then the accepted reports are written
+    together, the accepted milestones recorded in their order, and the rules of every project
+    with a written row evaluated in one pass after the commit. With `all_or_nothing`, one
+    refused row writes nothing."""
+    day = today(ctx.clock)
+    outcomes = BatchOutcomes([])
+    outcomes.reports, accepted = await progress.check_batch(
+        uow, reports, principal=principal, today=day, deadlines=Deadlines.of(ctx.settings)
+    )
+    if milestone_rows:
+        outcomes.milestones = await milestones.check_batch(
+            uow, milestone_rows, principal=principal, today=day
+        )
+    refused_reports = [o.index for o in outcomes.reports if o.status == "refused"]
+    refused_milestones = [o.index for o in outcomes.milestones if o.status == "refused"]
+    if all_or_nothing and (refused_reports or refused_milestones):
+        problem = progress.nothing_written(refused_reports, refused_milestones)
+        progress.refuse_accepted(outcomes.reports, problem)
+        for outcome in outcomes.milestones:
+            if outcome.status == "accepted":
+                outcome.refuse(problem)
+        return outcomes
+    await progress.write_batch(uow, accepted)
+    await milestones.write_batch(uow, outcomes.milestones, principal=principal, today=day)
+    written = [c.row["project_id"] for c in accepted] + [
+        o.body.project_id
+        for o in outcomes.milestones
+        if o.status == "accepted" and o.body is not None
+    ]
+    for project_id in dict.fromkeys(written):
+        ctx.reevaluate(uow, project_id)
+    return outcomes
+
+
 async def report_batch(
     uow: UnitOfWork,
     ctx: Context,
@@ -84,20 +136,11 @@ async def report_batch(
     principal: Principal,
     all_or_nothing: bool,
 ) -> list[progress.RowOutcome]:
-    """A batch of reports (progress.service.report_batch), then the rules of every project whose
-    report was accepted."""
-    outcomes = await progress.report_batch(
-        uow,
-        rows,
-        principal=principal,
-        today=today(ctx.clock),
-        deadlines=Deadlines.of(ctx.settings),
-        all_or_nothing=all_or_nothing,
+    """A batch of reports only (the 旬报 sheet import): submit_batch's reports."""
+    outcomes = await submit_batch(
+        uow, ctx, rows, principal=principal, all_or_nothing=all_or_nothing
     )
-    for outcome in outcomes:
-        if outcome.status in ("accepted", "late") and outcome.project_id is not None:
-            ctx.reevaluate(uow, outcome.project_id)
-    return outcomes
+    return outcomes.reports
 
 
 async def set_plan(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -87,9 +88,15 @@ def read_batch_file(path: Path) -> tuple[list[dict[str, Any]], list[int]]:
     raw = path.read_bytes()
     if path.suffix.lower() == ".json":
         data = json.loads(_decode(raw))
-        rows = data.get("reports") if isinstance(data, dict) else data
+        rows = (
+            data.get("reports", [] if "milestones" in data else None)
+            if isinstance(data, dict)
+            else data
+        )
         if not isinstance(rows, list):
-            raise ValueError('a JSON batch is a list of reports, or {"reports": [...]}')
+            raise ValueError(
+                'a JSON batch is a list of reports, or {"reports": [...], "milestones": [...]}'
+            )
         return rows, list(range(1, len(rows) + 1))
     reader = csv.reader(io.StringIO(_decode(raw)))
     header = next(reader, None)
@@ -119,6 +126,17 @@ def read_batch_file(path: Path) -> tuple[list[dict[str, Any]], list[int]]:
     return rows, numbers
 
 
+def read_milestones(path: Path) -> list[Any]:
+    """The milestones of a JSON batch ({"milestones": [...]}); a CSV carries reports only."""
+    if path.suffix.lower() != ".json":
+        return []
+    data = json.loads(_decode(path.read_bytes()))
+    found = data.get("milestones", []) if isinstance(data, dict) else []
+    if not isinstance(found, list):
+        raise ValueError('"milestones" is a list of milestones')
+    return found
+
+
 STATUS_WORDS = {
     "zh": {"accepted": "已接收", "late": "已接收（迟报）", "duplicate": "重复（未写入）", "refused": "被拒绝"},
     "en": {"accepted": "accepted", "late": "accepted (late)", "duplicate": "duplicate", "refused": "refused"},
@@ -129,7 +147,11 @@ STATUS_WORDS = {
 def batch(
     file: Annotated[
         Path,
-        typer.Argument(help="reports as .csv (UTF-8 or GBK) or .json", exists=True, dir_okay=False),
+        typer.Argument(
+            help="reports as .csv (UTF-8 or GBK) or .json (reports and milestones)",
+            exists=True,
+            dir_okay=False,
+        ),
     ],
     all_or_nothing: Annotated[
         bool,
@@ -143,46 +165,67 @@ def batch(
     period_key, completed_investment_cum, completed_investment_ytd and optionally
     funds_arrived_cum, physical_progress_pct, narrative, problems, correction (or their Chinese
     names: 项目, 填报期, 累计完成投资, 本年完成投资, 累计到位资金, 形象进度, 进展情况, 存在问题, 更正).
-    Prints each row's outcome; exits 1 if any row was refused."""  # fmt: skip
+    A .json file is a list of reports, or {"reports": [...], "milestones": [...]} with reached
+    milestones too (each a `sanpi milestone post` body plus project_id: kind, date, evidence,
+    label), recorded after the reports. Prints each row's outcome; exits 1 if any row was
+    refused."""  # fmt: skip
     if lang not in ("zh", "en"):
         err.print("[red]--lang[/red] is zh or en")
         raise typer.Exit(2)
     try:
         rows, numbers = read_batch_file(file)
+        nodes = read_milestones(file)
     except (ValueError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         err.print(f"[red]{file}[/red]: {exc}")
         raise typer.Exit(2) from exc
-    if not rows:
+    if not rows and not nodes:
         err.print(f"[red]{file}[/red]: no rows")
         raise typer.Exit(2)
-    if all_or_nothing and len(rows) > MAX_BATCH_ROWS:
+    # Reports first, then milestones (the service records them in that order), 500 a request.
+    items = [("reports", i) for i in range(len(rows))] + [
+        ("milestones", i) for i in range(len(nodes))
+    ]
+    if all_or_nothing and len(items) > MAX_BATCH_ROWS:
         err.print(
-            f"--all-or-nothing takes at most {MAX_BATCH_ROWS} rows in one request, not {len(rows)}"
+            f"--all-or-nothing takes at most {MAX_BATCH_ROWS} rows in one request, not {len(items)}"
         )
         raise typer.Exit(2)
     chunks = [
-        (start, rows[start : start + MAX_BATCH_ROWS])
-        for start in range(0, len(rows), MAX_BATCH_ROWS)
+        items[start : start + MAX_BATCH_ROWS] for start in range(0, len(items), MAX_BATCH_ROWS)
     ]
     results: list[dict[str, Any]] = []
+    reached: list[dict[str, Any]] = []
     with client(token) as sanpi:
-        for n, (start, chunk) in enumerate(chunks, start=1):
+        for n, chunk in enumerate(chunks, start=1):
             if len(chunks) > 1:
-                err.print(f"batch {n}/{len(chunks)}: rows {start + 1}–{start + len(chunk)}")
+                err.print(f"batch {n}/{len(chunks)}: {len(chunk)} rows")
+            sent = {
+                "reports": [i for k, i in chunk if k == "reports"],
+                "milestones": [i for k, i in chunk if k == "milestones"],
+            }
             try:
                 answer = sanpi.milestone.report_batch(
-                    chunk, all_or_nothing=all_or_nothing, language=lang
+                    [rows[i] for i in sent["reports"]],
+                    milestones=[nodes[i] for i in sent["milestones"]],
+                    all_or_nothing=all_or_nothing,
+                    language=lang,
                 )
             except ApiError as exc:
                 fail(exc)
-            for result in answer["results"]:
-                result["index"] += start
-                results.append(result)
+            for key, out in (("reports", results), ("milestones", reached)):
+                for result in answer["results" if key == "reports" else "milestones"]:
+                    result["index"] = sent[key][result["index"]]
+                    out.append(result)
     if as_json:
-        console.print_json(json.dumps(results, ensure_ascii=False))
+        shown: Any = {"results": results, "milestones": reached} if nodes else results
+        console.print_json(json.dumps(shown, ensure_ascii=False))
     else:
-        _print_outcomes(results, rows, numbers, lang)
-    counts = {s: sum(1 for r in results if r["status"] == s) for s in STATUS_WORDS["en"]}
+        if rows:
+            _print_outcomes(results, rows, numbers, lang)
+        if nodes:
+            _print_milestones(reached, nodes, lang)
+    every = [*results, *reached]
+    counts = {s: sum(1 for r in every if r["status"] == s) for s in STATUS_WORDS["en"]}
     accepted, refused = counts["accepted"] + counts["late"], counts["refused"]
     if lang == "zh":
         err.print(
@@ -252,31 +295,64 @@ def import_sheet(
 
 
 def _print_outcomes(
-    results: list[dict[str, Any]], rows: list[dict[str, Any]], numbers: list[int], lang: str
+    results: list[dict[str, Any]], rows: list[Any], numbers: list[int], lang: str
 ) -> None:
-    """A table of the rows' outcomes, then each refused row's errors on a line of its own
-    (never cut: a message names the field and the value the service could not take)."""
-    words = STATUS_WORDS[lang]
+    """A table of the report rows' outcomes by the file's line, then each refused row's errors
+    on a line of its own (never cut: a message names the field and the value the service could
+    not take)."""
     zh = lang == "zh"
-    table = Table(
-        *(("行", "项目", "填报期", "结果") if zh else ("row", "project", "period", "status"))
+    _print_table(
+        results,
+        rows,
+        headers=("行", "项目", "填报期", "结果") if zh else ("row", "project", "period", "status"),
+        shown="period_key",
+        named=lambda i: (f"第 {numbers[i]} 行" if zh else f"row {numbers[i]}", str(numbers[i])),
+        lang=lang,
     )
+
+
+def _print_milestones(results: list[dict[str, Any]], nodes: list[Any], lang: str) -> None:
+    """The same for the milestone rows, numbered from 1 in the file's `milestones`."""
+    zh = lang == "zh"
+    _print_table(
+        results,
+        nodes,
+        headers=("里程碑", "项目", "节点", "结果")
+        if zh
+        else ("milestone", "project", "kind", "status"),
+        shown="kind",
+        named=lambda i: (f"里程碑第 {i + 1} 条" if zh else f"milestone {i + 1}", str(i + 1)),
+        lang=lang,
+    )
+
+
+def _print_table(
+    results: list[dict[str, Any]],
+    sent: list[Any],
+    *,
+    headers: tuple[str, str, str, str],
+    shown: str,
+    named: Callable[[int], tuple[str, str]],
+    lang: str,
+) -> None:
+    words = STATUS_WORDS[lang]
+    table = Table(*headers)
     colour = {"accepted": "green", "late": "yellow", "duplicate": "cyan", "refused": "red"}
     problems = []
     for result in results:
-        sent = rows[result["index"]]
-        period = sent.get("period_key", "") if isinstance(sent, dict) else ""
+        row = sent[result["index"]]
+        value = row.get(shown, "") if isinstance(row, dict) else ""
         status = result["status"]
-        line = numbers[result["index"]]
+        said, number = named(result["index"])
         table.add_row(
-            str(line),
+            number,
             str(result.get("project_id") or ""),
-            str(period),
+            str(value),
             f"[{colour[status]}]{words[status]}[/{colour[status]}]",
         )
         for error in result["errors"]:
             problems.append(
-                f"第 {line} 行：{error['message']}" if zh else f"row {line}: {error['message']}"
+                f"{said}：{error['message']}" if lang == "zh" else f"{said}: {error['message']}"
             )
     console.print(table)
     for problem in problems:

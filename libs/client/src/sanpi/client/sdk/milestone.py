@@ -119,19 +119,25 @@ class MilestoneApi:
         self,
         reports: Sequence[dict[str, Any]],
         *,
+        milestones: Sequence[dict[str, Any]] = (),
         all_or_nothing: bool = False,
         idempotency_key: str | None = None,
         language: str | None = None,
     ) -> dict[str, Any]:
-        """Up to 500 progress reports (each a report body plus `project_id`) in one request:
-        the answer lists each row's status (accepted, late, duplicate, refused) and errors, in
-        Chinese unless `language="en"`. With all_or_nothing, one refused row writes nothing."""
-        if len(reports) > MAX_BATCH_ROWS:
-            raise ValueError(f"at most {MAX_BATCH_ROWS} reports per batch, not {len(reports)}")
+        """Up to 500 progress reports (each a report body plus `project_id`) and reached
+        milestones (each a milestone body plus `project_id`) together in one request: the
+        answer lists each report's status (accepted, late, duplicate, refused) in `results` and
+        each milestone's (accepted, duplicate, refused) in `milestones`, with errors in Chinese
+        unless `language="en"`. With all_or_nothing, one refused row writes nothing."""
+        rows = len(reports) + len(milestones)
+        if rows > MAX_BATCH_ROWS:
+            raise ValueError(f"at most {MAX_BATCH_ROWS} rows per batch, not {rows}")
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         if language:
             headers["Accept-Language"] = language
-        body = {"reports": list(reports), "all_or_nothing": all_or_nothing}
+        body: dict[str, Any] = {"reports": list(reports), "all_or_nothing": all_or_nothing}
+        if milestones:
+            body["milestones"] = list(milestones)
         return self._call("POST", "/progress/batch", json=body, headers=headers)
 
     def progress(self, project_id: str, **params: Any) -> dict[str, Any]:

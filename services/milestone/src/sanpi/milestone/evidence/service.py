@@ -171,11 +171,25 @@ async def cited_photos(
     """The uploaded photos among a milestone's evidence, by position; 422 naming
     evidence.<i>.uri for one that does not exist or belongs to another project (in English,
     as the milestone route answers)."""
+    found, problems = await photos_of(session, project_id, items)
+    if problems:
+        raise InvalidInput(
+            "the milestone cites evidence it cannot use",
+            errors=[FieldProblem(p.field, p.message.render("en")) for p in problems],
+        )
+    return found
+
+
+async def photos_of(
+    session: AsyncSession, project_id: str, items: Sequence[Evidence]
+) -> tuple[dict[int, EvidenceFile], list[FieldMessage]]:
+    """The uploaded photos among a milestone's evidence, by position, and what is wrong with
+    the ones it cannot use (evidence.<i>.uri: unknown, or of another project)."""
     wanted = {i: cited_id(item.uri) for i, item in enumerate(items)}
     ids = sorted({e for e in wanted.values() if e is not None})
     known = {row.id: row for row in await repository.many(session, ids)}
     found: dict[int, EvidenceFile] = {}
-    problems: list[FieldProblem] = []
+    problems: list[FieldMessage] = []
     for i, evidence_id in wanted.items():
         if evidence_id is None:
             continue
@@ -187,10 +201,8 @@ async def cited_photos(
         else:
             found[i] = row
             continue
-        problems.append(FieldProblem(f"evidence.{i}.uri", message.render("en")))
-    if problems:
-        raise InvalidInput("the milestone cites evidence it cannot use", errors=problems)
-    return found
+        problems.append(FieldMessage(f"evidence.{i}.uri", message))
+    return found, problems
 
 
 @dataclass(frozen=True)

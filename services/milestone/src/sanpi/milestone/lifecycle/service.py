@@ -204,6 +204,11 @@ async def get(tx: Reading, project_id: str) -> TrackedProject:
     return project
 
 
+async def many(tx: Reading, project_ids: Sequence[str]) -> list[TrackedProject]:
+    """The tracked projects among `project_ids` (unknown ones are left out)."""
+    return await repository.many(tx, project_ids)
+
+
 async def get_writable(tx: Reading, project_id: str, principal: Principal) -> TrackedProject:
     """The tracked project if the caller may change it: 404 when unknown, 403 for another park."""
     project = await get(tx, project_id)

@@ -11,6 +11,8 @@ from typing import Literal
 from sanpi.events import MilestoneKind, Stage
 from sanpi.events.vocabulary import STAGE_OF_MILESTONE as STAGE_OF_MILESTONE
 from sanpi.events.vocabulary import STAGE_ORDER
+from sanpi.kit.messages import Message
+from sanpi.milestone.nodes import messages as refusals
 
 # The forward path (shared with the rules, hence in the events' vocabulary).
 ORDER = STAGE_ORDER
@@ -47,7 +49,12 @@ Reason = Literal["MILESTONE", "SUSPENDED", "RESUMED", "CANCELLED", "CORRECTION"]
 
 
 class IllegalTransition(ValueError):
-    """A command the state machine refuses, with the reason a person can act on."""
+    """A command the state machine refuses, with the reason a person can act on (in both
+    languages when `message` is given: str() is the English the routes have always answered)."""
+
+    def __init__(self, reason: str | Message) -> None:
+        self.message = reason if isinstance(reason, Message) else None
+        super().__init__(reason if isinstance(reason, str) else reason.render("en"))
 
 
 @dataclass(frozen=True)
@@ -184,20 +191,17 @@ def stage_after_milestone(
 ) -> Stage | None:
     """The stage a milestone moves the project to, None if it moves nothing, or IllegalTransition."""
     if current is Stage.CANCELLED:
-        raise IllegalTransition("the project is CANCELLED; no milestone can be recorded")
+        raise IllegalTransition(refusals.CANCELLED())
     target = STAGE_OF_MILESTONE.get(kind)
     if target is None:
         return None
     if current is Stage.SUSPENDED:
-        raise IllegalTransition(f"the project is SUSPENDED; resume it before recording {kind}")
+        raise IllegalTransition(refusals.SUSPENDED(kind=kind))
     if target is current:
-        raise IllegalTransition(f"the project is already {current}")
+        raise IllegalTransition(refusals.ALREADY_AT(stage=current))
     if target not in ALLOWED[current]:
-        raise IllegalTransition(f"{kind} cannot move a project from {current} to {target}")
+        raise IllegalTransition(refusals.NO_SUCH_MOVE(kind=kind, current=current, target=target))
     # Checked last: a move that is illegal anyway is refused for that reason first.
     if kind in EVIDENCE_REQUIRED and not any(e.dated_on for e in evidence):
-        raise IllegalTransition(
-            f"{kind} needs evidence: at least one dated attachment reference "
-            "(give taken_at, or a URI with the date in it)"
-        )
+        raise IllegalTransition(refusals.NEEDS_EVIDENCE(kind=kind))
     return target

@@ -36,6 +36,7 @@ from sanpi.milestone.nodes.schemas import (
     MilestonePublic,
     MilestoneWarning,
     evidence_public,
+    milestone_public,
 )
 
 router = APIRouter(prefix="/projects", tags=["milestones"])
@@ -80,20 +81,8 @@ async def post_milestone(
         project, recorded = await flows.record_milestone(
             uow, Context.of(runtime), project_id=project_id, body=body, principal=principal
         )
-        row = recorded.row
-        assert row.actual_date is not None
-        assert row.recorded_at is not None
-        detail = evidence_public(row.evidence)
-        answer = MilestonePublic(
-            id=row.id,
-            project_id=project_id,
-            kind=row.kind,
-            label=row.label,
-            date=row.actual_date,
-            evidence=[e.uri for e in detail],
-            evidence_detail=detail,
-            recorded_by=principal.subject,
-            recorded_at=row.recorded_at,
+        answer = milestone_public(
+            recorded.row,
             stage=project.stage,
             warnings=[
                 MilestoneWarning(code=w.code, field=w.field, message=w.message.render(lang))

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from sanpi.events import MilestoneKind, Stage
 from sanpi.kit import CampaignDate
 from sanpi.milestone.lifecycle.state_machine import Evidence
-from sanpi.milestone.nodes.models import MilestoneStatus
+from sanpi.milestone.nodes.models import Milestone, MilestoneStatus
 
 Uri = Annotated[str, Field(min_length=1, max_length=2000)]
 
@@ -92,6 +92,12 @@ class MilestoneCreate(BaseModel):
             Evidence(e) if isinstance(e, str) else Evidence(e.uri, e.taken_at)
             for e in self.evidence
         ]
+
+
+class MilestoneBatchItem(MilestoneCreate):
+    """One milestone row of a batch: the single milestone's body plus its project."""
+
+    project_id: str = Field(min_length=1, max_length=36)
 
 
 class ForecastCreate(BaseModel):
@@ -198,4 +204,26 @@ class MilestonePublic(BaseModel):
     warnings: list[MilestoneWarning] = Field(
         default_factory=list,
         description="photos that do not show the milestone's date (counted by rule R16)",
+    )
+
+
+def milestone_public(
+    row: Milestone, *, stage: Stage, warnings: list[MilestoneWarning]
+) -> MilestonePublic:
+    """A recorded milestone as the API answers it."""
+    assert row.actual_date is not None
+    assert row.recorded_at is not None
+    detail = evidence_public(row.evidence)
+    return MilestonePublic(
+        id=row.id,
+        project_id=row.project_id,
+        kind=row.kind,
+        label=row.label,
+        date=row.actual_date,
+        evidence=[e.uri for e in detail],
+        evidence_detail=detail,
+        recorded_by=row.recorded_by or "",
+        recorded_at=row.recorded_at,
+        stage=stage,
+        warnings=warnings,
     )

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from sanpi.events import (
     EvidencePhoto,
@@ -17,14 +18,30 @@ from sanpi.events import (
     Stage,
 )
 from sanpi.kit import Conflict, FieldProblem, InvalidInput, Principal, Reading, UnitOfWork, utcnow
+from sanpi.kit.messages import FieldMessage
+from sanpi.milestone import batch_rows
 from sanpi.milestone.evidence import service as evidence_files
 from sanpi.milestone.evidence.models import EvidenceFile
 from sanpi.milestone.lifecycle import service as lifecycle
 from sanpi.milestone.lifecycle.models import TrackedProject
-from sanpi.milestone.lifecycle.state_machine import Achieve, Evidence
+from sanpi.milestone.lifecycle.state_machine import (
+    Achieve,
+    Evidence,
+    IllegalTransition,
+    Lifecycle,
+    decide,
+)
+from sanpi.milestone.nodes import messages as refusals
 from sanpi.milestone.nodes import repository
+from sanpi.milestone.nodes.messages import ALREADY_ACHIEVED
 from sanpi.milestone.nodes.models import Milestone, MilestoneBaseline, MilestoneStatus
-from sanpi.milestone.nodes.schemas import BaselineCreate, ForecastCreate, MilestoneCreate
+from sanpi.milestone.nodes.schemas import (
+    BaselineCreate,
+    ForecastCreate,
+    MilestoneBatchItem,
+    MilestoneCreate,
+)
+from sanpi.milestone.progress.messages import AFTER_TODAY, UNKNOWN_PROJECT, not_your_park
 from sanpi.milestone.timeline import service as timeline
 
 # Which planned date of the registry is the baseline of which milestone (倒排工期).
@@ -128,25 +145,39 @@ def _forecast(
 _NOT_STARTED = frozenset({Stage.SIGNED, Stage.FULFILLING})
 
 
-def _statistics_problems(project: TrackedProject, date: dt.date) -> list[FieldProblem]:
+def _statistics_problems(state: Lifecycle, since: dt.date, date: dt.date) -> list[FieldMessage]:
     """Why an IN_STATISTICS milestone cannot be recorded (R08 watches it): before the start."""
-    before = project.resume_to if project.stage is Stage.SUSPENDED else project.stage
+    before = state.resume_to if state.stage is Stage.SUSPENDED else state.stage
     if before in _NOT_STARTED:
-        return [
-            FieldProblem(
-                "kind",
-                f"入库纳统只能在开工后登记, 项目尚未开工 ({before}): "
-                "IN_STATISTICS needs a started project",
-            )
-        ]
-    if project.stage is Stage.UNDER_CONSTRUCTION and date < project.stage_since:
-        return [
-            FieldProblem(
-                "date",
-                f"早于开工日期 {project.stage_since}: is before the start ({project.stage_since})",
-            )
-        ]
+        return [FieldMessage("kind", refusals.STATISTICS_BEFORE_START(stage=before))]
+    if state.stage is Stage.UNDER_CONSTRUCTION and date < since:
+        return [FieldMessage("date", refusals.BEFORE_START(day=since))]
     return []
+
+
+def problems_of(
+    state: Lifecycle, since: dt.date, body: MilestoneCreate, today: dt.date
+) -> list[FieldMessage]:
+    """What is wrong with a milestone of a project in `state` since `since`, whatever else is
+    stored (pure): a date or a photo after today, 入库纳统 before the start."""
+    problems = []
+    if body.date > today:
+        problems.append(FieldMessage("date", AFTER_TODAY(today=today)))
+    if body.kind is MilestoneKind.IN_STATISTICS:
+        problems.extend(_statistics_problems(state, since, body.date))
+    for i, item in enumerate(body.evidence_items()):
+        if item.taken_at is not None and item.taken_at > today:
+            problems.append(FieldMessage(f"evidence.{i}.taken_at", AFTER_TODAY(today=today)))
+    return problems
+
+
+def _dated(evidence: list[Evidence], photos: dict[int, EvidenceFile]) -> list[Evidence]:
+    """The evidence with each cited photo dated by its capture day unless taken_at says
+    otherwise."""
+    return [
+        Evidence(item.uri, item.taken_at or photos[i].captured_on) if i in photos else item
+        for i, item in enumerate(evidence)
+    ]
 
 
 @dataclass(frozen=True)
@@ -184,27 +215,20 @@ async def record(
     capture day unless taken_at says otherwise; one taken on another day than the milestone,
     or on no known day, is accepted with a warning and kept as a finding for R16."""
     principal.ensure_can_write_park(project.park)
-    problems = []
-    if body.date > today:
-        problems.append(FieldProblem("date", f"is after today ({today})"))
-    if body.kind is MilestoneKind.IN_STATISTICS:
-        problems.extend(_statistics_problems(project, body.date))
-    evidence = body.evidence_items()
-    for i, item in enumerate(evidence):
-        if item.taken_at is not None and item.taken_at > today:
-            problems.append(FieldProblem(f"evidence.{i}.taken_at", f"is after today ({today})"))
+    problems = problems_of(lifecycle.lifecycle_of(project), project.stage_since, body, today)
     if problems:
-        raise InvalidInput("the milestone cannot have happened yet", errors=problems)
+        raise InvalidInput(
+            "the milestone cannot have happened yet",
+            errors=[FieldProblem(p.field, p.message.render("en")) for p in problems],
+        )
+    evidence = body.evidence_items()
     photos = await evidence_files.cited_photos(uow.session, project.project_id, evidence)
-    evidence = [
-        Evidence(item.uri, item.taken_at or photos[i].captured_on) if i in photos else item
-        for i, item in enumerate(evidence)
-    ]
+    evidence = _dated(evidence, photos)
     decision = lifecycle.command(project, Achieve(body.kind, evidence))
     row = await _row(uow, project.project_id, body.kind, body.label)
     if row.actual_date is not None and not decision.moved:
         raise Conflict(
-            f"{body.kind} was already achieved on {row.actual_date}",
+            ALREADY_ACHIEVED(kind=body.kind, date=row.actual_date).render("en"),
             stage=str(project.stage),
             kind=str(body.kind),
         )
@@ -397,3 +421,123 @@ async def baselines(tx: Reading, project_id: str) -> Baselines:
         await repository.baselines_of(tx, project_id),
         await repository.for_projects(tx, [project_id]),
     )
+
+
+# --- batches --------------------------------------------------------------------------------------
+
+MilestoneRow = batch_rows.BatchRow[MilestoneBatchItem]
+MilestoneStatusInBatch = Literal["accepted", "duplicate", "refused"]
+
+
+@dataclass
+class MilestoneOutcome:
+    """A milestone row's outcome: the row as recorded (the stored one for a duplicate), the
+    project's stage after it, the photo warnings, or why it is refused."""
+
+    index: int
+    project_id: str | None
+    status: MilestoneStatusInBatch
+    body: MilestoneBatchItem | None = None
+    row: Milestone | None = None
+    stage: Stage | None = None
+    warnings: list[evidence_files.PhotoWarning] = field(default_factory=list)
+    problems: list[FieldMessage] = field(default_factory=list)
+
+    def refuse(self, *problems: FieldMessage) -> MilestoneOutcome:
+        self.status, self.row, self.stage, self.problems = "refused", None, None, list(problems)
+        return self
+
+
+def read_rows(raw: Sequence[Any]) -> list[MilestoneRow]:
+    """Each row validated alone (the single milestone's model plus project_id)."""
+    return batch_rows.read_rows(raw, MilestoneBatchItem)
+
+
+async def check_batch(
+    uow: UnitOfWork, rows: Sequence[MilestoneRow], *, principal: Principal, today: dt.date
+) -> list[MilestoneOutcome]:
+    """Checks every row as record() checks one, against the database and the rows before it (a
+    project's stage as the batch's earlier milestones move it); writes nothing (write_batch
+    does). A milestone already achieved on the row's date is a duplicate (a resent batch); on
+    another date, or the same milestone twice in the batch, it is refused."""
+    ids = sorted({r.body.project_id for r in rows if r.body is not None})
+    projects = {p.project_id: p for p in await lifecycle.many(uow, ids)} if ids else {}
+    # The stage of each project with an accepted row, and since when, as the batch moves it.
+    moved: dict[str, tuple[Lifecycle, dt.date]] = {}
+    seen: dict[tuple[str, MilestoneKind, str], int] = {}
+    outcomes = []
+    for r in rows:
+        outcome = MilestoneOutcome(r.index, r.project_id, "accepted", r.body)
+        outcomes.append(outcome)
+        body = r.body
+        if body is None:
+            outcome.refuse(*r.problems)
+            continue
+        project = projects.get(body.project_id)
+        if project is None:
+            outcome.refuse(FieldMessage("project_id", UNKNOWN_PROJECT(project_id=body.project_id)))
+            continue
+        if not principal.can_write_park(project.park):
+            outcome.refuse(FieldMessage("project_id", not_your_park(principal, project.park)))
+            continue
+        state, since = moved.get(project.project_id) or (
+            lifecycle.lifecycle_of(project),
+            project.stage_since,
+        )
+        problems = problems_of(state, since, body, today)
+        key = (project.project_id, body.kind, body.label)
+        if key in seen:
+            other = seen[key] + 1
+            problems.append(
+                FieldMessage("kind", refusals.SAME_IN_BATCH(other=other, kind=body.kind))
+            )
+        photos, cited = await evidence_files.photos_of(
+            uow.session, project.project_id, body.evidence_items()
+        )
+        problems.extend(cited)
+        if problems:
+            outcome.refuse(*problems)
+            continue
+        stored = await repository.get(uow, project.project_id, body.kind, body.label)
+        if stored is not None and stored.actual_date == body.date:
+            # Recorded already on that day (a resent batch), whatever it moved then.
+            outcome.status, outcome.row, outcome.stage = "duplicate", stored, state.stage
+            seen[key] = r.index
+            continue
+        try:
+            decision = decide(state, Achieve(body.kind, _dated(body.evidence_items(), photos)))
+        except IllegalTransition as exc:
+            said = exc.message or refusals.NOT_RECORDED(reason=str(exc))
+            outcome.refuse(FieldMessage("kind", said))
+            continue
+        if stored is not None and stored.actual_date is not None and not decision.moved:
+            achieved = refusals.ALREADY_ACHIEVED(kind=body.kind, date=stored.actual_date)
+            outcome.refuse(FieldMessage("date", achieved))
+            continue
+        seen[key] = r.index
+        if decision.moved:
+            moved[project.project_id] = (decision.after, body.date)
+    return outcomes
+
+
+async def write_batch(
+    uow: UnitOfWork,
+    outcomes: Sequence[MilestoneOutcome],
+    *,
+    principal: Principal,
+    today: dt.date,
+) -> None:
+    """Records the milestones check_batch accepted, in their order, as record() records one
+    (which checks them again, against the same state check_batch followed)."""
+    for outcome in outcomes:
+        if outcome.status != "accepted" or outcome.body is None:
+            continue
+        project = await lifecycle.get(uow, outcome.body.project_id)
+        recorded = await record(
+            uow, project=project, body=outcome.body, principal=principal, today=today
+        )
+        outcome.row, outcome.stage, outcome.warnings = (
+            recorded.row,
+            project.stage,
+            recorded.warnings,
+        )

@@ -26,12 +26,15 @@ from sanpi.kit import (
 )
 from sanpi.kit.app import get_runtime, write_transaction
 from sanpi.kit.auth import PrincipalBearer
-from sanpi.kit.messages import AcceptLanguage, language
+from sanpi.kit.messages import AcceptLanguage, FieldMessage, language
 from sanpi.milestone import flows
 from sanpi.milestone.flows import Context
 from sanpi.milestone.lifecycle import service as lifecycle
+from sanpi.milestone.nodes import service as milestones
+from sanpi.milestone.nodes.schemas import MilestoneWarning, milestone_public
 from sanpi.milestone.progress import service
 from sanpi.milestone.progress.schemas import (
+    MilestoneBatchRow,
     PlanPublic,
     PlanPut,
     ProgressBatch,
@@ -183,41 +186,65 @@ async def post_batch(
     idempotency_key: IdempotencyKey = None,
     accept_language: AcceptLanguage = None,
 ) -> JSONResponse:
-    """Up to 500 旬/月 reports of any projects in one request (a park's 旬 at once): each row is
-    checked as POST /v1/projects/{id}/progress checks one, and the accepted rows are written in
+    """Up to 500 旬/月 reports and reached milestones of any projects in one request (a park's 旬
+    at once): each report row is checked as POST /v1/projects/{id}/progress checks one, each
+    milestone row as POST /v1/projects/{id}/milestones does (after the reports, in order: a
+    project's stage as the batch's earlier milestones move it); the accepted rows are written in
     one transaction with their events; a refused row (another park's project included) is listed
     with its errors and does not stop the others, unless all_or_nothing. Answers 200 with each
     row's outcome; messages in Chinese unless Accept-Language asks for English."""
     ctx = Context.of(get_runtime(request))
     lang = language(accept_language)
 
+    def errors(problems: list[FieldMessage]) -> list[RowError]:
+        return [
+            RowError(field=p.field, code=p.message.code, message=p.text(lang)) for p in problems
+        ]
+
     async def report() -> tuple[ProgressBatchResult, dict[str, str]]:
-        outcomes = await flows.report_batch(
+        outcomes = await flows.submit_batch(
             uow,
             ctx,
             service.read_rows(body.reports),
+            milestones.read_rows(body.milestones),
             principal=principal,
             all_or_nothing=body.all_or_nothing,
         )
-        rows = []
-        for outcome in outcomes:
-            rows.append(
-                ProgressBatchRow(
-                    index=outcome.index,
-                    project_id=outcome.project_id,
-                    status=outcome.status,
-                    report=None
-                    if outcome.report is None
-                    else ProgressPublic.model_validate(outcome.report),
-                    errors=[
-                        RowError(field=p.field, code=p.message.code, message=p.text(lang))
-                        for p in outcome.problems
-                    ],
-                )
+        rows = [
+            ProgressBatchRow(
+                index=outcome.index,
+                project_id=outcome.project_id,
+                status=outcome.status,
+                report=None
+                if outcome.report is None
+                else ProgressPublic.model_validate(outcome.report),
+                errors=errors(outcome.problems),
             )
-        counts = Counter(row.status for row in rows)
+            for outcome in outcomes.reports
+        ]
+        nodes = [
+            MilestoneBatchRow(
+                index=outcome.index,
+                project_id=outcome.project_id,
+                status=outcome.status,
+                milestone=None
+                if outcome.row is None or outcome.stage is None
+                else milestone_public(
+                    outcome.row,
+                    stage=outcome.stage,
+                    warnings=[
+                        MilestoneWarning(code=w.code, field=w.field, message=w.message.render(lang))
+                        for w in outcome.warnings
+                    ],
+                ),
+                errors=errors(outcome.problems),
+            )
+            for outcome in outcomes.milestones
+        ]
+        counts = Counter(row.status for row in rows) + Counter(row.status for row in nodes)
         answer = ProgressBatchResult(
             results=rows,
+            milestones=nodes,
             accepted=counts["accepted"] + counts["late"],
             refused=counts["refused"],
             duplicate=counts["duplicate"],

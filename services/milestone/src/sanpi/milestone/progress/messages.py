@@ -3,7 +3,8 @@ report route has always answered; the batch route answers Chinese unless asked f
 
 from __future__ import annotations
 
-from sanpi.kit.messages import template
+from sanpi.kit import Principal
+from sanpi.kit.messages import Message, template
 
 UNKNOWN_PROJECT = template(
     "project.unknown",
@@ -78,6 +79,29 @@ NOTHING_WRITTEN = template(
     zh="整批未写入（all_or_nothing）：第 {rows} 条被拒绝",
     en="nothing was written (all_or_nothing): row(s) {rows} refused",
 )
-NOT_AN_OBJECT = template(
-    "batch.not_an_object", zh="每一条应为 JSON 对象", en="each row must be a JSON object"
+
+BATCH_EMPTY = template(
+    "batch.empty",
+    zh="一批至少要有一条进度填报（reports）或里程碑（milestones）",
+    en="a batch needs at least one report (reports) or milestone (milestones)",
 )
+BATCH_TOO_LARGE = template(
+    "batch.too_large",
+    zh="一批最多 {most} 条（进度填报与里程碑合计），收到 {rows} 条",
+    en="a batch takes at most {most} rows (reports and milestones together), not {rows}",
+)
+NOTHING_WRITTEN_OF = template(
+    "batch.nothing_written_of",
+    zh="整批未写入（all_or_nothing）：{rows}被拒绝",
+    en="nothing was written (all_or_nothing): {rows} refused",
+)
+
+
+def not_your_park(principal: Principal, park: str) -> Message:
+    """NOT_YOUR_PARK for the caller and the project's park."""
+    return NOT_YOUR_PARK(
+        role=principal.role,
+        parks=sorted(principal.parks),
+        parks_zh="、".join(sorted(principal.parks)) or "无",
+        park=park,
+    )

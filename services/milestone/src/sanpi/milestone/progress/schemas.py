@@ -6,13 +6,26 @@ import datetime as dt
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
 from sanpi.events import ReportPeriodKind
 from sanpi.events.xun import ReportPeriod, parse_period
 from sanpi.kit import CampaignDate
 from sanpi.kit.messages import MessageError, quoted
-from sanpi.milestone.progress.messages import KIND_MISMATCH, PERIOD_INVALID
+from sanpi.milestone.nodes.schemas import MilestoneBatchItem, MilestonePublic
+from sanpi.milestone.progress.messages import (
+    BATCH_EMPTY,
+    BATCH_TOO_LARGE,
+    KIND_MISMATCH,
+    PERIOD_INVALID,
+)
 
 # The registry's ceiling (1万亿 in 万元): anything above is a typing error, not an investment.
 MAX_AMOUNT_WAN = 100_000_000
@@ -145,10 +158,10 @@ class ProgressBatchItem(ProgressCreate):
     project_id: str = Field(min_length=1, max_length=36)
 
 
-def _row_schema() -> dict[str, Any]:
-    """A batch row's JSON Schema for the OpenAPI document: ProgressBatchItem's, its nested models
-    cited as the components the single report route already declares (ProblemIn…)."""
-    schema = ProgressBatchItem.model_json_schema(ref_template="#/components/schemas/{model}")
+def _row_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """A batch row's JSON Schema for the OpenAPI document: the model's, its nested models cited
+    as the components the single routes already declare (ProblemIn, EvidenceIn…)."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
     schema.pop("$defs", None)
     return schema
 
@@ -157,16 +170,35 @@ class ProgressBatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # Rows are checked one by one by the service (a bad row is refused alone, not the request),
-    # so the model takes them as plain JSON and documents them as ProgressBatchItem.
-    reports: list[Annotated[Any, WithJsonSchema(_row_schema())]] = Field(
-        min_length=1,
+    # so the model takes them as plain JSON and documents them as the rows' models.
+    milestones: list[Annotated[Any, WithJsonSchema(_row_schema(MilestoneBatchItem))]] = Field(
+        default_factory=list,
         max_length=MAX_BATCH_ROWS,
+        description="reached milestones: each the body of POST /v1/projects/{id}/milestones plus "
+        "its project_id, recorded after the reports, in their order; at most 500 rows in all",
+    )
+    reports: list[Annotated[Any, WithJsonSchema(_row_schema(ProgressBatchItem))]] = Field(
+        default_factory=list,
+        max_length=MAX_BATCH_ROWS,
+        validate_default=True,
         description="up to 500 reports: each the body of POST /v1/projects/{id}/progress plus "
         "its project_id; each row is checked alone and refused alone",
     )
     all_or_nothing: bool = Field(
         default=False, description="refuse every row (write nothing) when one row is refused"
     )
+
+    @field_validator("reports")
+    @classmethod
+    def _rows(cls, reports: list[Any], info: ValidationInfo) -> list[Any]:
+        # Declared after `milestones` so that it sees them: the rows count together, and a
+        # batch without any is named by `reports`, the list most batches carry.
+        rows = len(reports) + len(info.data.get("milestones") or [])
+        if rows == 0:
+            raise MessageError(BATCH_EMPTY())
+        if rows > MAX_BATCH_ROWS:
+            raise MessageError(BATCH_TOO_LARGE(most=MAX_BATCH_ROWS, rows=rows))
+        return reports
 
 
 class RowError(BaseModel):
@@ -189,7 +221,23 @@ class ProgressBatchRow(BaseModel):
 
 
 class ProgressBatchResult(BaseModel):
-    results: list[ProgressBatchRow]
-    accepted: int = Field(description="rows written (accepted and late)")
+    results: list[ProgressBatchRow] = Field(description="the reports' outcomes, in their order")
+    milestones: list[MilestoneBatchRow] = Field(
+        default_factory=list, description="the milestones' outcomes, in their order"
+    )
+    accepted: int = Field(description="rows written (accepted and late), reports and milestones")
     refused: int
-    duplicate: int = Field(description="rows already reported with the same figures")
+    duplicate: int = Field(description="rows already stored as they are (nothing written)")
+
+
+class MilestoneBatchRow(BaseModel):
+    index: int = Field(description="the row's position in `milestones`, from 0")
+    project_id: str | None
+    status: Literal["accepted", "duplicate", "refused"] = Field(
+        description="accepted; duplicate = already achieved on that date (nothing written); "
+        "refused (see errors)"
+    )
+    milestone: MilestonePublic | None = Field(
+        description="the recorded milestone (the stored one for a duplicate); null when refused"
+    )
+    errors: list[RowError]

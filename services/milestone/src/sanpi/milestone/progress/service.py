@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import ProgressReported, Stage
@@ -27,9 +26,9 @@ from sanpi.kit import (
     UnitOfWork,
     utcnow,
 )
-from sanpi.kit.messages import FieldMessage, Message, from_validation_errors
+from sanpi.kit.messages import Bilingual, FieldMessage, Message
 from sanpi.kit.pagination import created_key_after, page_by_created
-from sanpi.milestone import metrics
+from sanpi.milestone import batch_rows, metrics
 from sanpi.milestone.lifecycle.models import TrackedProject
 from sanpi.milestone.lifecycle.repository import Standing
 from sanpi.milestone.progress import repository
@@ -42,13 +41,13 @@ from sanpi.milestone.progress.messages import (
     BELOW_EARLIER,
     CANCELLED,
     CUM_FALLS,
-    NOT_AN_OBJECT,
     NOT_STARTED,
-    NOT_YOUR_PARK,
     NOTHING_WRITTEN,
+    NOTHING_WRITTEN_OF,
     SAME_IN_BATCH,
     UNKNOWN_PROJECT,
     YTD_ABOVE_CUM,
+    not_your_park,
 )
 from sanpi.milestone.progress.models import InvestmentPlan, ProgressReport
 from sanpi.milestone.progress.repository import Neighbours
@@ -213,16 +212,7 @@ def check_report(
         raise _refuse(404, "project_id", UNKNOWN_PROJECT(project_id=project_id))
     project, known = found
     if not principal.can_write_park(project.park):
-        raise _refuse(
-            403,
-            "project_id",
-            NOT_YOUR_PARK(
-                role=principal.role,
-                parks=sorted(principal.parks),
-                parks_zh="、".join(sorted(principal.parks)) or "无",
-                park=project.park,
-            ),
-        )
+        raise _refuse(403, "project_id", not_your_park(principal, project.park))
     if project.stage is Stage.CANCELLED:
         raise _refuse(409, "project_id", CANCELLED())
     period = body.period
@@ -365,32 +355,12 @@ async def report(
 # --- batches --------------------------------------------------------------------------------------
 
 
-@dataclass
-class BatchRow:
-    """One row of a batch as read: its body, or what is wrong with its shape."""
-
-    index: int
-    project_id: str | None
-    body: ProgressBatchItem | None = None
-    problems: list[FieldMessage] = field(default_factory=list)
+BatchRow = batch_rows.BatchRow[ProgressBatchItem]
 
 
 def read_rows(raw: Sequence[Any]) -> list[BatchRow]:
     """Each row validated alone (the single report's model plus project_id)."""
-    rows = []
-    for index, item in enumerate(raw):
-        if not isinstance(item, dict):
-            rows.append(BatchRow(index, None, problems=[FieldMessage("", NOT_AN_OBJECT())]))
-            continue
-        given = item.get("project_id")
-        project_id = given if isinstance(given, str) else None
-        try:
-            body = ProgressBatchItem.model_validate(item)
-        except ValidationError as exc:
-            rows.append(BatchRow(index, project_id, problems=from_validation_errors(exc.errors())))
-            continue
-        rows.append(BatchRow(index, body.project_id, body))
-    return rows
+    return batch_rows.read_rows(raw, ProgressBatchItem)
 
 
 BatchStatus = Literal["accepted", "late", "duplicate", "refused"]
@@ -448,20 +418,19 @@ def _neighbours(points: dict[str, _Point], period_key: str, period_end: dt.date)
     )
 
 
-async def report_batch(
+async def check_batch(
     uow: UnitOfWork,
     rows: Sequence[BatchRow],
     *,
     principal: Principal,
     today: dt.date,
     deadlines: Deadlines,
-    all_or_nothing: bool,
-) -> list[RowOutcome]:
+) -> tuple[list[RowOutcome], list[Checked]]:
     """Checks every row by check_report, as the single route does, against the database and the
-    rows before it in the batch; writes the accepted ones together (one INSERT and one UPDATE
-    executemany) with their events, or none when `all_or_nothing` and a row is refused. A row of
+    rows before it in the batch; writes nothing (write_batch writes the accepted ones). A row of
     the same period and figures as a stored report is a duplicate (a resent batch), not a
-    conflict; a project's period twice in one batch is refused the second time."""
+    conflict; a project's period twice in one batch is refused the second time. Returns each
+    row's outcome in the rows' order, and the accepted reports."""
     now = utcnow()
     outcomes: dict[int, RowOutcome] = {}
     valid = [r for r in rows if r.body is not None]
@@ -549,14 +518,12 @@ async def report_batch(
         accepted.append(checked)
         status: BatchStatus = "late" if checked.late else "accepted"
         outcomes[r.index] = RowOutcome(r.index, r.project_id, status, checked.row)
-    refused_rows = sorted(i for i, o in outcomes.items() if o.status == "refused")
-    if all_or_nothing and refused_rows:
-        everyone = "、".join(str(i + 1) for i in refused_rows)
-        nothing = FieldMessage("", NOTHING_WRITTEN(rows=everyone))
-        for outcome in outcomes.values():
-            if outcome.status in ("accepted", "late"):
-                outcome.status, outcome.report, outcome.problems = "refused", None, [nothing]
-        return [outcomes[r.index] for r in rows]
+    return [outcomes[r.index] for r in rows], accepted
+
+
+async def write_batch(uow: UnitOfWork, accepted: Sequence[Checked]) -> None:
+    """Writes the reports check_batch accepted together (one INSERT and one UPDATE
+    executemany), with their events."""
     await repository.insert_reports(uow.session, [c.row for c in accepted if c.replaces is None])
     await repository.update_reports(
         uow.session,
@@ -564,7 +531,28 @@ async def report_batch(
     )
     for checked in accepted:
         announce(uow, checked)
-    return [outcomes[r.index] for r in rows]
+
+
+def nothing_written(reports: Sequence[int], milestones: Sequence[int]) -> FieldMessage:
+    """Why an accepted row is refused when all_or_nothing and other rows were refused (by their
+    indexes in `reports` and in `milestones`)."""
+    if not milestones:
+        return FieldMessage("", NOTHING_WRITTEN(rows="、".join(str(i + 1) for i in reports)))
+    zh, en = [], []
+    if reports:
+        zh.append("进度填报第 " + "、".join(str(i + 1) for i in reports) + " 条")
+        en.append("report row(s) " + ", ".join(str(i + 1) for i in reports))
+    zh.append("里程碑第 " + "、".join(str(i + 1) for i in milestones) + " 条")
+    en.append("milestone row(s) " + ", ".join(str(i + 1) for i in milestones))
+    rows = Bilingual("、".join(zh), " and ".join(en))
+    return FieldMessage("", NOTHING_WRITTEN_OF(rows=rows))
+
+
+def refuse_accepted(outcomes: Sequence[RowOutcome], problem: FieldMessage) -> None:
+    """all_or_nothing with a refused row: every accepted row is refused too, for `problem`."""
+    for outcome in outcomes:
+        if outcome.status in ("accepted", "late"):
+            outcome.status, outcome.report, outcome.problems = "refused", None, [problem]
 
 
 async def report_page(

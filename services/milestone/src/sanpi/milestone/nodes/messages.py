@@ -1,0 +1,53 @@
+"""What a milestone is refused for, in Chinese and English (the English is what the single route
+has always answered; the batch route answers Chinese unless asked for English)."""
+
+from __future__ import annotations
+
+from sanpi.kit.messages import template
+
+STATISTICS_BEFORE_START = template(
+    "milestone.statistics_before_start",
+    zh="入库纳统只能在开工后登记，项目尚未开工（{stage}）",
+    en="入库纳统只能在开工后登记, 项目尚未开工 ({stage}): IN_STATISTICS needs a started project",
+)
+BEFORE_START = template(
+    "milestone.before_start",
+    zh="早于开工日期 {day}",
+    en="早于开工日期 {day}: is before the start ({day})",
+)
+ALREADY_ACHIEVED = template(
+    "milestone.already_achieved",
+    zh="{kind} 已于 {date} 达成",
+    en="{kind} was already achieved on {date}",
+)
+SAME_IN_BATCH = template(
+    "batch.same_milestone",
+    zh="本批第 {other} 条已经登记了这个项目的 {kind}",
+    en="row {other} of this batch already records {kind} of this project",
+)
+# The state machine's refusals (lifecycle.state_machine.stage_after_milestone).
+CANCELLED = template(
+    "milestone.project_cancelled",
+    zh="项目已取消，不能再登记里程碑",
+    en="the project is CANCELLED; no milestone can be recorded",
+)
+SUSPENDED = template(
+    "milestone.project_suspended",
+    zh="项目已暂停，恢复后才能登记 {kind}",
+    en="the project is SUSPENDED; resume it before recording {kind}",
+)
+ALREADY_AT = template(
+    "milestone.already_at_stage", zh="项目已处于 {stage} 阶段", en="the project is already {stage}"
+)
+NO_SUCH_MOVE = template(
+    "milestone.illegal_move",
+    zh="{kind} 不能把项目从 {current} 推进到 {target}",
+    en="{kind} cannot move a project from {current} to {target}",
+)
+NEEDS_EVIDENCE = template(
+    "milestone.needs_evidence",
+    zh="{kind} 需要至少一份注明日期的佐证材料（填写拍摄日期 taken_at，或在地址中写明日期）",
+    en="{kind} needs evidence: at least one dated attachment reference "
+    "(give taken_at, or a URI with the date in it)",
+)
+NOT_RECORDED = template("milestone.not_recorded", zh="不能登记：{reason}", en="{reason}")

@@ -19,7 +19,20 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from sqlalchemy import Column, Connection, MetaData, Table, delete, func, insert, select, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Enum,
+    MetaData,
+    String,
+    Table,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import DropTable
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -144,12 +157,24 @@ class Rebuilt:
 
 def shadow_of(table: Table, metadata: MetaData | None = None) -> Table:
     """The shadow of a live table: same columns and primary key, no index nor other constraint
-    (their names are global in both databases, and a bulk load is faster without them)."""
+    (their names are global in both databases, and a bulk load is faster without them). An
+    enumeration is plain text there: PostgreSQL's ENUM types belong to the live tables (a
+    shadow creating or dropping one would clash with them); the swap casts it back."""
     return Table(
         SHADOW_PREFIX + table.name,
         metadata or MetaData(),
-        *(Column(c.name, c.type, primary_key=c.primary_key) for c in table.columns),
+        *(Column(c.name, _plain(c.type), primary_key=c.primary_key) for c in table.columns),
     )
+
+
+def _plain(type_: Any) -> Any:
+    return String(type_.length) if isinstance(type_, Enum) else type_
+
+
+def _as_live(shadow: Table, live: Table, name: str) -> Any:
+    """The shadow's column as the live column's type (an enumeration cast back)."""
+    column = shadow.c[name]
+    return cast(column, live.c[name].type) if isinstance(live.c[name].type, Enum) else column
 
 
 async def recreate(db: Database, tables: Iterable[Table]) -> None:
@@ -207,7 +232,9 @@ async def copy_back(session: AsyncSession, shadow: Table, live: Table) -> int:
     conn = await session.connection()
     names = [c.name for c in shadow.columns]
     await conn.execute(delete(live))
-    await conn.execute(insert(live).from_select(names, select(*(shadow.c[n] for n in names))))
+    await conn.execute(
+        insert(live).from_select(names, select(*(_as_live(shadow, live, n) for n in names)))
+    )
     count = (await conn.execute(select(func.count()).select_from(live))).scalar_one()
     await conn.execute(DropTable(shadow))
     return int(count)
@@ -225,7 +252,7 @@ async def update_from(
     stmt = (
         update(live)
         .where(live.c[theirs] == shadow.c[own])
-        .values({name: shadow.c[name] for name in columns})
+        .values({name: _as_live(shadow, live, name) for name in columns})
     )
     result = await conn.execute(stmt)
     await conn.execute(DropTable(shadow))

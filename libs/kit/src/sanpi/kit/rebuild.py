@@ -12,13 +12,15 @@ service's consumer group is set to resume where the replay ended. The service mu
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import CoordinatorLoadInProgressError, GroupCoordinatorNotAvailableError
 from sqlalchemy import (
     Column,
     Connection,
@@ -318,8 +320,24 @@ async def _ends(bootstrap: str, topics: Iterable[str]) -> dict[TopicPartition, i
     }
 
 
+T = TypeVar("T")
+# A broker just started has no group coordinator until its offsets topic is ready (seconds).
+COORDINATOR_WAIT_S = 60.0
+
+
+async def _with_coordinator(ask: Callable[[], Awaitable[T]]) -> T:
+    deadline = time.monotonic() + COORDINATOR_WAIT_S
+    while True:
+        try:
+            return await ask()
+        except (GroupCoordinatorNotAvailableError, CoordinatorLoadInProgressError):
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
 async def refuse_if_running(bootstrap: str, group: str) -> None:
-    members = await group_members(bootstrap, group)
+    members = await _with_coordinator(lambda: group_members(bootstrap, group))
     if members:
         raise ServiceRunning(group, members)
 
@@ -376,8 +394,8 @@ async def _resume(bootstrap: str, group: str, ends: Mapping[TopicPartition, int]
     """Commits, for each partition replayed, the end of the replay, or the group's own offset
     where that is earlier (the events after it were not applied by the service's other handlers
     yet; its projection handlers apply them again unchanged, being idempotent by content)."""
-    held = partitions(await committed(bootstrap, group))
+    held = partitions(await _with_coordinator(lambda: committed(bootstrap, group)))
     target = {tp: min(end, held.get(tp, end)) for tp, end in ends.items()}
     offsets = by_topic(target)
-    await set_committed(bootstrap, group, offsets)
+    await _with_coordinator(lambda: set_committed(bootstrap, group, offsets))
     return offsets

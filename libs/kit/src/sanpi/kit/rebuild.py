@@ -202,12 +202,12 @@ def _create(conn: Connection, table: Table) -> None:
 
 
 async def insert_rows(db: Database, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Inserts rows into a shadow table, in statements of WRITE_CHUNK rows."""
+    """Inserts rows into a shadow table."""
     if not rows:
         return
     async with db.engine.begin() as conn:
-        for start in range(0, len(rows), WRITE_CHUNK):
-            await conn.execute(insert(table).values(list(rows[start : start + WRITE_CHUNK])))
+        # executemany of one compiled statement (a multi-row VALUES is compiled anew each time).
+        await conn.execute(insert(table), list(rows))
 
 
 async def upsert_rows(
@@ -219,13 +219,12 @@ async def upsert_rows(
         return
     dialect = postgresql if not db.is_sqlite else sqlite
     keys = [c.name for c in table.primary_key.columns]
+    stmt = dialect.insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=keys, set_={name: stmt.excluded[name] for name in replace}
+    )
     async with db.engine.begin() as conn:
-        for start in range(0, len(rows), WRITE_CHUNK):
-            stmt = dialect.insert(table).values(list(rows[start : start + WRITE_CHUNK]))
-            stmt = stmt.on_conflict_do_update(
-                index_elements=keys, set_={name: stmt.excluded[name] for name in replace}
-            )
-            await conn.execute(stmt)
+        await conn.execute(stmt, list(rows))
 
 
 async def copy_back(session: AsyncSession, shadow: Table, live: Table) -> int:

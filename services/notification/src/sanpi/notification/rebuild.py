@@ -14,7 +14,7 @@ from sanpi.kit import rebuild
 from sanpi.kit.db import Database
 from sanpi.kit.rebuild import Projection, Replayed
 from sanpi.notification.routing.models import ProjectView
-from sanpi.notification.routing.service import fold
+from sanpi.notification.routing.service import ViewRow, fold
 from sanpi.notification.settings import NotificationSettings
 
 VIEWS = cast(Table, ProjectView.__table__)  # type: ignore[attr-defined]
@@ -31,7 +31,7 @@ class ProjectViewProjection(rebuild.Shadowed):
 
     def __init__(self) -> None:
         self.shadow = rebuild.shadow_of(VIEWS)
-        self.views: dict[str, ProjectView] = {}
+        self.views: dict[str, ViewRow] = {}
 
     async def apply(self, _db: Database, batch: Sequence[Replayed]) -> None:
         views = self.views
@@ -39,7 +39,7 @@ class ProjectViewProjection(rebuild.Shadowed):
             if isinstance(data, ProjectMasterData | ProjectListed):
                 view = views.get(data.project_id)
                 if view is None:
-                    view = views[data.project_id] = ProjectView(project_id=data.project_id)
+                    view = views[data.project_id] = ViewRow(data.project_id)
                 fold(view, data)
 
     async def finish(self, db: Database) -> None:

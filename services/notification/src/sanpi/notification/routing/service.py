@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from sanpi.events import (
     AlertEvent,
@@ -75,7 +76,23 @@ async def apply(uow: UnitOfWork, data: EventData) -> None:
             _save(uow, view)
 
 
-def fold(view: ProjectView, data: EventData) -> bool:
+@dataclass
+class ViewRow:
+    """A project's view as plain values (a rebuild folds these, not ORM rows: ~10x cheaper)."""
+
+    project_id: str
+    version: int = 0
+    name: str | None = None
+    park: str | None = None
+    chain_tag: str | None = None
+    category: str | None = None
+    total_investment: int | None = None
+    periods: list[int] = field(default_factory=list)
+    responsible_unit: str | None = None
+    sponsor_leader: str | None = None
+
+
+def fold(view: ProjectView | ViewRow, data: EventData) -> bool:
     """Folds one registry event into a project's view; True when it is to be saved: a
     registered/updated snapshot only when its version is above the one held; a listing adds its
     period (a set: any order builds the same, and no listing is ever withdrawn)."""

@@ -39,7 +39,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import baseline_http, baseline_kafka, e2e, portal, scale, sheets
+from bench import baseline_http, baseline_kafka, e2e, portal, rebuild, scale, sheets
 from bench.common import RESULTS, ROOT, BenchResult, print_table
 from scripts import stack
 
@@ -138,6 +138,14 @@ async def bench_scale(env: Environment) -> BenchResult:
     )
 
 
+async def bench_rebuild(env: Environment) -> BenchResult:
+    result = BenchResult("rebuild")
+    projects = env.projects or (300 if env.smoke else 20_000)
+    urls = {name: env.new_database(f"rebuild_{name}") for name in ("milestone", "notification")}
+    await rebuild.run(result, projects, env.bootstrap, urls)
+    return result
+
+
 async def bench_portal(env: Environment) -> BenchResult:
     return await portal.run(
         run_dir=env.run_dir, new_database=env.new_database, smoke=env.smoke, projects=env.projects
@@ -156,6 +164,7 @@ BENCHES: dict[str, Bench] = {
     "e2e": bench_e2e,
     "e2e-batch": bench_e2e_batch,
     "scale": bench_scale,
+    "rebuild": bench_rebuild,
     "portal": bench_portal,
     "sheets": bench_sheets,
 }

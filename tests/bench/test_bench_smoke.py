@@ -38,6 +38,7 @@ def test_bench_smoke_completes_and_prints_figures() -> None:
         "e2e",
         "e2e-batch",
         "scale",
+        "rebuild",
         "sheets",
         "summary",
     ):

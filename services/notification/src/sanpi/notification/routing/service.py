@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from sanpi.events import (
     AlertEvent,
@@ -68,13 +69,36 @@ async def prefetch(uow: UnitOfWork, batch: Sequence[EventData]) -> None:
 
 
 async def apply(uow: UnitOfWork, data: EventData) -> None:
-    """Folds registry events into the projection: a registered/updated snapshot only when its
-    version is above the one held; a listing adds its period (a set: any order builds the same,
-    and no listing is ever withdrawn)."""
-    if isinstance(data, ProjectMasterData):
+    """Folds registry events into the projection (see fold)."""
+    if isinstance(data, ProjectMasterData | ProjectListed):
         view = await _view(uow, data.project_id) or ProjectView(project_id=data.project_id)
+        if fold(view, data):
+            _save(uow, view)
+
+
+@dataclass
+class ViewRow:
+    """A project's view as plain values (a rebuild folds these, not ORM rows: ~10x cheaper)."""
+
+    project_id: str
+    version: int = 0
+    name: str | None = None
+    park: str | None = None
+    chain_tag: str | None = None
+    category: str | None = None
+    total_investment: int | None = None
+    periods: list[int] = field(default_factory=list)
+    responsible_unit: str | None = None
+    sponsor_leader: str | None = None
+
+
+def fold(view: ProjectView | ViewRow, data: EventData) -> bool:
+    """Folds one registry event into a project's view; True when it is to be saved: a
+    registered/updated snapshot only when its version is above the one held; a listing adds its
+    period (a set: any order builds the same, and no listing is ever withdrawn)."""
+    if isinstance(data, ProjectMasterData):
         if not applies(data.TYPE, data.project_id, incoming=data.version, held=view.version):
-            return  # a late, older snapshot, or the same one again
+            return False  # a late, older snapshot, or the same one again
         view.version = data.version
         view.name = data.name
         view.park = data.park
@@ -83,14 +107,14 @@ async def apply(uow: UnitOfWork, data: EventData) -> None:
         view.category = data.category
         view.responsible_unit = data.responsible_unit
         view.sponsor_leader = data.sponsor_leader
-        _save(uow, view)
-    elif isinstance(data, ProjectListed):
-        view = await _view(uow, data.project_id) or ProjectView(project_id=data.project_id)
+        return True
+    if isinstance(data, ProjectListed):
         if data.period not in view.periods:
             view.periods = sorted([*view.periods, data.period])
         if view.total_investment is None:
             view.total_investment = data.listed_total_investment
-        _save(uow, view)
+        return True
+    return False
 
 
 async def routing_of(uow: UnitOfWork, event: CloudEvent, data: EventData) -> Routing:

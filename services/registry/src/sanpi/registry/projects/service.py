@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -342,20 +343,38 @@ def reached(project: Project, stage: Stage) -> bool:
 
 
 async def apply_stage_change(uow: UnitOfWork, data: ProjectStageChanged) -> None:
-    """Keeps the stage projection current; the registry never decides a stage itself. A change
-    not newer than the one applied (a late or redriven record) never moves the stage back; it
-    may still give the day a stage was reached when the projection lacks it and stands at or
-    past that stage (a STARTED redriven after PRODUCING gives the start day, not the stage)."""
+    """Keeps the stage projection current; the registry never decides a stage itself."""
     project = await repository.get(uow.session, data.project_id)
     if project is None:
         log.warning("stage change for unknown project %s ignored", data.project_id)
         return
+    if fold_stage_change(project, data):
+        project.updated_at = utcnow()
+        uow.session.add(project)
+
+
+@dataclass
+class StageRow:
+    """A project's stage columns alone (a rebuild folds these, not Project rows)."""
+
+    id: str
+    stage: Stage
+    stage_version: int
+    fulfilled_date: dt.date | None
+    started_date: dt.date | None
+    production_date: dt.date | None
+    effective_date: dt.date | None
+
+
+def fold_stage_change(project: Project | StageRow, data: ProjectStageChanged) -> bool:
+    """Folds one stage change into the projection's columns; True when it changed them. A change
+    not newer than the one applied (a late or redriven record) never moves the stage back; it
+    may still give the day a stage was reached when the projection lacks it and stands at or
+    past that stage (a STARTED redriven after PRODUCING gives the start day, not the stage)."""
     if not applies(
         ProjectStageChanged.TYPE, data.project_id, incoming=data.version, held=project.stage_version
     ):
-        if _fill_reached_date(project, data):
-            uow.session.add(project)
-        return
+        return _fill_reached_date(project, data)
     project.stage = data.to_stage
     if data.version is not None:
         project.stage_version = data.version
@@ -369,11 +388,10 @@ async def apply_stage_change(uow: UnitOfWork, data: ProjectStageChanged) -> None
         # A correction back to an earlier stage un-reaches the later ones.
         for later in FORWARD[FORWARD.index(data.to_stage) + 1 :]:
             setattr(project, REACHED_DATE_COLUMN[later], None)
-    project.updated_at = utcnow()
-    uow.session.add(project)
+    return True
 
 
-def _fill_reached_date(project: Project, late: ProjectStageChanged) -> bool:
+def _fill_reached_date(project: Project | StageRow, late: ProjectStageChanged) -> bool:
     """Sets the day a late milestone reached its stage, if the projection has none and its
     stage, on the forward path, is that one or a later one; True when it did. A projection
     corrected back before that stage (or suspended, or cancelled: the stage they left is not
@@ -388,5 +406,4 @@ def _fill_reached_date(project: Project, late: ProjectStageChanged) -> bool:
     ):
         return False
     setattr(project, column, late.effective_date)
-    project.updated_at = utcnow()
     return True

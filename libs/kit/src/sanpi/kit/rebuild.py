@@ -22,20 +22,26 @@ from typing import Any, Protocol, TypeVar
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CoordinatorLoadInProgressError, GroupCoordinatorNotAvailableError
 from sqlalchemy import (
+    JSON,
     Column,
+    ColumnElement,
     Connection,
     Enum,
     MetaData,
     String,
     Table,
+    and_,
     cast,
     delete,
+    exists,
     func,
     insert,
+    or_,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.schema import DropTable
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -241,23 +247,57 @@ async def copy_back(session: AsyncSession, shadow: Table, live: Table) -> int:
     return int(count)
 
 
+def differing(
+    shadow: Table, live: Table, *, key: tuple[str, str], postgres: bool
+) -> ColumnElement[bool]:
+    """Joins a shadow row to its live row (shadow column key[0] = live column key[1]) where they
+    differ in any other column the shadow has (IS DISTINCT FROM: NULL equals NULL). A JSON
+    column compares as jsonb on PostgreSQL (json has no equality) and as its text on SQLite."""
+    own, theirs = key
+    return and_(
+        live.c[theirs] == shadow.c[own],
+        or_(
+            *(
+                _comparable(live.c[c.name], postgres).is_distinct_from(
+                    _comparable(_as_live(shadow, live, c.name), postgres)
+                )
+                for c in shadow.columns
+                if c.name != own
+            )
+        ),
+    )
+
+
+def _comparable(column: Any, postgres: bool) -> Any:
+    return cast(column, JSONB) if postgres and isinstance(column.type, JSON) else column
+
+
 async def update_from(
     session: AsyncSession, shadow: Table, live: Table, *, key: tuple[str, str]
 ) -> int:
     """Sets the live table's columns that the shadow has from the shadow row of the same key
-    (shadow column key[0] = live column key[1]), drops the shadow; returns the rows set. For a
-    projection kept in columns of a table the service otherwise owns."""
+    (shadow column key[0] = live column key[1]), drops the shadow; returns how many live rows
+    the shadow has. For a projection kept in columns of a table the service otherwise owns.
+    Only the rows that differ are written (`differing`): a rebuild that finds the projection
+    right, the usual case, rewrites nothing."""
     conn = await session.connection()
     own, theirs = key
+    count = (
+        await conn.execute(
+            select(func.count())
+            .select_from(shadow)
+            .where(exists().where(live.c[theirs] == shadow.c[own]))
+        )
+    ).scalar_one()
     columns = [c.name for c in shadow.columns if c.name != own]
-    stmt = (
+    postgres = conn.dialect.name == "postgresql"
+    await conn.execute(
         update(live)
-        .where(live.c[theirs] == shadow.c[own])
+        .where(differing(shadow, live, key=key, postgres=postgres))
         .values({name: _as_live(shadow, live, name) for name in columns})
     )
-    result = await conn.execute(stmt)
     await conn.execute(DropTable(shadow))
-    return int(result.rowcount)
+    return int(count)
 
 
 def decode(value: bytes | None) -> Replayed | None:

@@ -45,7 +45,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.schema import DropTable
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.events import CloudEvent, EventData, EventDecodeError, from_value, parse_data
+from sanpi.events import EventAttributes, EventData, EventDecodeError, decode_typed, header_type
 from sanpi.kit.db import Database
 from sanpi.kit.offsets import (
     Offsets,
@@ -64,7 +64,8 @@ BATCH_RECORDS = 5_000
 # A write of many rows is cut in statements of this many (SQLite's bound-parameter limit).
 WRITE_CHUNK = 500
 
-Replayed = tuple[CloudEvent, EventData]
+# An event's attributes and its typed data (sanpi.events.decode_typed).
+Replayed = tuple[EventAttributes, EventData]
 
 
 class Projection(Protocol):
@@ -300,11 +301,11 @@ async def update_from(
     return int(count)
 
 
-def decode(value: bytes | None) -> Replayed | None:
-    """A record's event and data, or None for one the consumer would dead-letter."""
+def decode(value: bytes | None, headers: Sequence[tuple[str, bytes]] = ()) -> Replayed | None:
+    """A record's event and data, or None for one the consumer would dead-letter. Its headers
+    name its type, so that the data is decoded in one pass with its envelope."""
     try:
-        event = from_value(value)
-        return event, parse_data(event)
+        return decode_typed(value, header_type(headers))
     except EventDecodeError:
         return None
 
@@ -335,7 +336,7 @@ async def _replay(
             fetched = await reader.getmany(*todo, timeout_ms=1000, max_records=BATCH_RECORDS)
             for tp, records in sorted(fetched.items()):
                 wanted = [r for r in records if r.offset < ends[tp]]
-                decoded = [d for r in wanted if (d := decode(r.value)) is not None]
+                decoded = [d for r in wanted if (d := decode(r.value, r.headers)) is not None]
                 progress.read[tp.topic] = progress.read.get(tp.topic, 0) + len(wanted)
                 progress.skipped += len(wanted) - len(decoded)
                 if decoded:

@@ -274,10 +274,17 @@ async def due(
     order key, oldest first, locked against other workers on PostgreSQL (SKIP LOCKED; the
     subscriptions are read, not locked); SQLite's BEGIN IMMEDIATE already serialises the claim.
     With the subscriptions they belong to, by id."""
+    pending = DELIVERY.c.status == DeliveryStatus.PENDING
+    if session.get_bind().dialect.name == "sqlite":
+        # Without statistics SQLite takes the status index and sorts every pending row by due
+        # time; told that the term is mostly true, it walks ix_delivery_pending_due in order
+        # and stops at `limit` (40 → 0.1 ms a claim at 10,000 pending). PostgreSQL has its
+        # statistics.
+        pending = func.likely(pending)
     stmt = (
         select(*(DELIVERY.c[name] for name in DueDelivery._fields))
         .where(
-            DELIVERY.c.status == DeliveryStatus.PENDING,
+            pending,
             DELIVERY.c.next_attempt_at <= now,
             ~_WAITS_FOR_EARLIER,
         )

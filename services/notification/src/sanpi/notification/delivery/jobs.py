@@ -96,31 +96,22 @@ async def _lane(
                 runtime.db, done, settings=settings, now=runtime.clock.now(), rng=rng
             )
             outcomes: Counter[str] = Counter()
-            debug = log.isEnabledFor(logging.DEBUG)
             for (sent, result), status in zip(done, statuses, strict=True):
                 failed = failed or result.outcome is Outcome.RETRY
                 followed = followed or (sent.ordered and status != DeliveryStatus.PENDING)
                 outcomes[status] += 1
-                if debug:
-                    log.debug(
-                        "delivery %s (%s) attempt %d: %s -> %s",
-                        sent.delivery_id,
-                        sent.channel,
-                        sent.attempt,
-                        result.status_code or result.error,
-                        status,
-                    )
-                elif status != DeliveryStatus.DELIVERED:
-                    # What went wrong stays at INFO, one line each: a delivered one is in the
-                    # delivery log (GET /v1/deliveries) and its line cost ~0.1 CPU-ms.
-                    log.info(
-                        "delivery %s (%s) attempt %d: %s -> %s",
-                        sent.delivery_id,
-                        sent.channel,
-                        sent.attempt,
-                        result.status_code or result.error,
-                        status,
-                    )
+                # What went wrong stays at INFO, one line each; a delivered one is in the
+                # delivery log (GET /v1/deliveries), and its INFO line cost ~0.1 CPU-ms
+                # (2.7 of the notification's 95 CPU-s in e2e-batch, profiled).
+                log.log(
+                    logging.DEBUG if status == DeliveryStatus.DELIVERED else logging.INFO,
+                    "delivery %s (%s) attempt %d: %s -> %s",
+                    sent.delivery_id,
+                    sent.channel,
+                    sent.attempt,
+                    result.status_code or result.error,
+                    status,
+                )
             log.info(
                 "deliveries: %d attempted, %s",
                 len(done),

@@ -31,6 +31,7 @@ from sanpi.milestone.settings import MilestoneSettings, RuleSettings
 _last_completed = functools.lru_cache(maxsize=64)(last_completed)
 _period_of = functools.lru_cache(maxsize=64)(period_of)
 _previous = functools.lru_cache(maxsize=256)(ReportPeriod.previous)
+_month_end = functools.lru_cache(maxsize=64)(month_end)  # the pacing's, of the day evaluated
 
 KIND_LABEL = {ReportPeriodKind.XUN: "旬", ReportPeriodKind.MONTH: "月"}
 # Lateness of these nodes has a rule of its own (R02 not started, R09 production date passed,
@@ -375,7 +376,7 @@ def investment_pacing(facts: ProjectFacts, as_of: dt.date) -> Pacing | None:
     plan = facts.plan_for(as_of.year)
     if plan is None or plan.annual <= 0:
         return None
-    months_ended = as_of.month - 1 if as_of < month_end(as_of) else as_of.month
+    months_ended = as_of.month - 1 if as_of < _month_end(as_of) else as_of.month
     monthly = plan.split(ReportPeriodKind.MONTH)
     expected = sum(monthly[:months_ended]) if monthly else round(plan.annual * months_ended / 12)
     # The latest report by the day, if it is of this year (the reports are in period order).

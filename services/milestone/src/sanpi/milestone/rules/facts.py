@@ -203,7 +203,10 @@ class ProjectFacts:
         return current.stage, current.effective_date
 
     def plan_for(self, year: int) -> PlanFact | None:
-        return next((p for p in self.plans if p.year == year), None)
+        for plan in self.plans:  # a loop, not next() over a generator: three rules ask
+            if plan.year == year:
+                return plan
+        return None
 
     def needs_reports_from(self, day: dt.date) -> None:
         """Raises ReportsTruncated unless every report of a period ending on or after `day` is

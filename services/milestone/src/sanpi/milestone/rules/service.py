@@ -355,8 +355,10 @@ def _outcome(
     settings: MilestoneSettings,
     full: bool,
     silent: Counter[AlertRule] | None = None,
+    deadlines: Deadlines | None = None,
 ) -> Outcome:
-    deadlines = Deadlines.of(settings)
+    if deadlines is None:
+        deadlines = Deadlines.of(settings)
     alerts = evaluate_project(item.facts, as_of, settings.rules, deadlines, silent)
     paced = investment_pacing(item.facts, as_of) if full else None
     return Outcome(item, alerts, paced)
@@ -379,11 +381,12 @@ async def _evaluate_chunk(
     R16's window (90 days, ~12 of a project's ~90 reports at province scale) unless a project's
     figures did not move for that long or it stopped reporting: only those load every report."""
     outcomes: list[Outcome | Loaded] = []
+    deadlines = Deadlines.of(settings)  # once a chunk, not once a project
     for item in await load(areas, tx, ids, as_of, ahead, next_ids, plans_on):
         try:
             counted: Counter[AlertRule] = Counter()
-            outcomes.append(_outcome(item, as_of, settings, full, counted))
-            if silent is not None:
+            outcomes.append(_outcome(item, as_of, settings, full, counted, deadlines))
+            if silent is not None and counted:  # most projects leave none silent
                 silent.update(counted)
         except ReportsTruncated:
             outcomes.append(item)
@@ -400,7 +403,8 @@ async def _evaluate_chunk(
                 earlier_highest_cum=None,
             )
     return [
-        _outcome(o, as_of, settings, full, silent) if isinstance(o, Loaded) else o for o in outcomes
+        _outcome(o, as_of, settings, full, silent, deadlines) if isinstance(o, Loaded) else o
+        for o in outcomes
     ]
 
 

@@ -78,7 +78,7 @@ async def driver_named_rows(
     if not processors or not raw:
         return list(map(make, raw))
     # Column by column: map() calls each converter without a Python loop around it, and the
-    # rows are made again in C (a row at a time, the loop cost ~2 µs a row).
+    # rows are made again by map() (a row at a time, the loop cost ~2 µs a row).
     columns: list[Iterable[Any]] = list(zip(*raw, strict=True))
     for index, process in processors:
         columns[index] = map(process, columns[index])

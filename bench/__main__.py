@@ -18,6 +18,10 @@ python -m bench --only portal --projects 2000
                                 the portal's page times (我的项目, 红黄榜) with fewer projects
 python -m bench --only sheets   20,000 ledger rows created, exported and re-imported with edits,
                                 and a 20,000-row 旬报 sheet imported (--projects for fewer)
+python -m bench --db postgres --only e2e --rates 150 --milestone-replicas 2
+                                two milestone processes on one database and consumer group, the
+                                load generator posting to each in turn; figures per process, the
+                                milestone CPU summed, and the partitions each consumer holds
 python -m bench --only e2e --rates 150 --profile
                                 each service under pyinstrument (bench/profiled.py): reports of
                                 the whole run go to .run/bench/e2e-<service>.profile.txt
@@ -38,6 +42,7 @@ import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench import baseline_http, baseline_kafka, e2e, portal, rebuild, scale, sheets
 from bench.common import RESULTS, ROOT, BenchResult, print_table
@@ -61,6 +66,7 @@ class Environment:
     batch_rates: list[float]
     batch_sizes: list[int]
     scale_parts: list[str]
+    milestone_replicas: int = 1  # e2e, e2e-batch: milestone processes (PostgreSQL only)
 
 
 Bench = Callable[[Environment], Coroutine[None, None, BenchResult]]
@@ -102,6 +108,7 @@ async def bench_e2e(env: Environment) -> BenchResult:
         step_s=3 if env.smoke else 60,
         projects=40 if env.smoke else max(1_500, int(max(env.rates))),
         profile=env.profile,
+        **replicas(env, "e2e"),
     )
 
 
@@ -122,8 +129,15 @@ async def bench_e2e_batch(env: Environment) -> BenchResult:
         projects=projects,
         profile=env.profile,
         batch_sizes=[min(size, projects) for size in env.batch_sizes],
-        name="e2e-batch",
+        **replicas(env, "e2e-batch"),
     )
+
+
+def replicas(env: Environment, name: str) -> dict[str, Any]:
+    """The e2e benches' name and milestone replica count: with replicas, results of their own
+    (<name>-milestone-x<N>.json) beside the one-process figures they are compared with."""
+    n = env.milestone_replicas
+    return {"name": f"{name}-milestone-x{n}" if n > 1 else name, "milestone_replicas": n}
 
 
 async def bench_scale(env: Environment) -> BenchResult:
@@ -223,11 +237,25 @@ def main() -> int:
         "registry's list and indicator latencies alone: registry)",
     )
     parser.add_argument(
+        "--milestone-replicas",
+        type=int,
+        default=1,
+        help="e2e, e2e-batch: run this many milestone processes on one database and consumer "
+        "group, the load spread over them in turn (needs --db postgres)",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="scale: pyinstrument the evaluation and the replay; e2e: each service's process",
     )
     args = parser.parse_args()
+    if args.milestone_replicas < 1:
+        parser.error("--milestone-replicas: at least 1")
+    if args.milestone_replicas > 1 and args.db != "postgres":
+        parser.error(
+            f"--milestone-replicas {args.milestone_replicas} needs --db postgres: the replicas "
+            "share one database, and a SQLite file is written by one process at a time"
+        )
     scale_parts = args.scale_parts.split(",") if args.scale_parts else list(scale.PARTS)
     if unknown := set(scale_parts) - set(scale.PARTS):
         parser.error(f"--scale-parts: unknown {', '.join(sorted(unknown))}; one of {scale.PARTS}")
@@ -289,6 +317,7 @@ def main() -> int:
             batch_rates,
             batch_sizes,
             scale_parts,
+            args.milestone_replicas,
         )
         for name in args.only or list(BENCHES):
             print(f"running {name} …", flush=True)

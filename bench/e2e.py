@@ -175,12 +175,14 @@ async def _step(
     first: int,
     files: Path,
     batch: int | None = None,
+    replica_urls: Sequence[str] = (),
 ) -> Step:
     out = files / f"load-{int(rate)}-{batch or 1}.json"
     before = {name: process_cost(pid) for name, pid in pids.items()}
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.loadgen",
         "--milestone", urls["milestone"],
+        *(arg for url in replica_urls for arg in ("--milestone", url)),
         "--token-file", str(files / "token"),
         "--projects", str(files / "projects.json"),
         "--rate", str(rate),
@@ -255,13 +257,17 @@ async def run(
     profile: bool = False,
     batch_sizes: Sequence[int] = (),
     name: str = "e2e",
+    milestone_replicas: int = 1,
 ) -> BenchResult:
     """Starts the services, loads `projects`, then runs one step per rate until one is not
     sustained: single updates, or, with `batch_sizes`, batches of each size in turn (rates
     rising again for each). `database_urls` maps a service to its URL (empty: SQLite under
     run_dir). With `profile` each service runs under pyinstrument (bench.profiled), its report
     written to .run/bench/<name>-<service>.profile.txt when it stops; the figures then carry its
-    overhead."""
+    overhead. `milestone_replicas` > 1 starts that many milestone processes on the same
+    database (PostgreSQL only) and consumer group, the load generator posting to each in turn
+    (see `start_replicas`)."""
+    check_replicas(milestone_replicas, database_urls)
     files = run_dir / name
     files.mkdir(parents=True, exist_ok=True)
     secret = stack.jwt_secret(files)
@@ -281,6 +287,10 @@ async def run(
         for service in SERVICES
     }
     urls = {service: f"http://127.0.0.1:{port}" for service, port in ports.items()}
+    replicas = start_replicas(
+        milestone_replicas, env=env, files=files, profile_to=RESULTS / name if profile else None
+    )
+    pids.update({replica: pid for replica, (pid, _url) in replicas.items()})
     sink = Sink()
     app = web.Application()
     app.router.add_post("/hook", sink.handle)
@@ -291,11 +301,14 @@ async def run(
     token = issue_token(secret, subject="bench", role=Role.ADMIN)
     (files / "token").write_text(token)
     steps: list[Step] = []
+    held: dict[str, int] = {}  # with replicas: partitions each milestone consumer holds
     try:
         for service in SERVICES:
             await asyncio.to_thread(
                 stack.wait_ready, urls[service], pid=pids[service], marker=f"sanpi.{service}"
             )
+        for pid, url in replicas.values():
+            await asyncio.to_thread(stack.wait_ready, url, pid=pid, marker="sanpi.milestone")
         async with aiohttp.ClientSession(headers={"authorization": f"Bearer {token}"}) as http:
             started = time.monotonic()
             ids = await _register(http, urls, projects)
@@ -321,14 +334,14 @@ async def run(
         first = 0
         # A short warm-up: connections, caches and the JIT-less interpreter's first imports.
         warm_rate = min(rates[0], 50.0)
-        await _step(urls=urls, sink=sink, pids=pids, rate=warm_rate, duration_s=min(step_s, 5.0), first=first, files=files)  # fmt: skip
+        await _step(urls=urls, sink=sink, pids=pids, rate=warm_rate, duration_s=min(step_s, 5.0), first=first, files=files, replica_urls=[u for _, u in replicas.values()])  # fmt: skip
         first += int(warm_rate * min(step_s, 5.0)) + 1
         modes: list[int | None] = [*batch_sizes] if batch_sizes else [None]
         for batch in modes:
             for rate in rates:
                 what = f"in batches of {batch}" if batch else "single updates"
                 print(f"  {rate:.0f} updates/s for {step_s:.0f}s, {what} …", flush=True)
-                step = await _step(urls=urls, sink=sink, pids=pids, rate=rate, duration_s=step_s, first=first, files=files, batch=batch)  # fmt: skip
+                step = await _step(urls=urls, sink=sink, pids=pids, rate=rate, duration_s=step_s, first=first, files=files, batch=batch, replica_urls=[u for _, u in replicas.values()])  # fmt: skip
                 first += int(rate * step_s) + (batch or 1)
                 steps.append(step)
                 per_batch = (
@@ -344,15 +357,24 @@ async def run(
                 )
                 if not step.sustained:
                     break
+        if replicas:
+            held = {"milestone": await partitions_held(urls["milestone"])}
+            for replica, (_pid, url) in replicas.items():
+                held[replica] = await partitions_held(url)
     finally:
         await runner.cleanup()
         for service in SERVICES:
             # Profiled, a service writes its report as it stops: minutes for a long run.
             grace = 300.0 if profile else 25.0
             stack.stop_pidfile(files / "pids" / f"{service}.pid", f"sanpi.{service}", grace=grace)
+        for replica in replicas:
+            stack.stop_pidfile(files / "pids" / f"{replica}.pid", "sanpi.milestone")
         for path in profiles.values():
             print(f"  profile: {path}" if path.exists() else f"  no profile written: {path}")
-    return _result(name, steps, sink, projects)
+    result = _result(name, steps, sink, projects)
+    if replicas:
+        replicas_result(result, steps, held)
+    return result
 
 
 def _result(name: str, steps: list[Step], sink: Sink, projects: int) -> BenchResult:
@@ -441,3 +463,72 @@ def _result(name: str, steps: list[Step], sink: Sink, projects: int) -> BenchRes
         ],
     }
     return result
+
+
+# --- milestone replicas (python -m bench --milestone-replicas N) ----------------------------------
+
+
+def check_replicas(replicas: int, database_urls: dict[str, str]) -> None:
+    """Refuses replicas without PostgreSQL: SQLite is a file one process writes (the replicas
+    would each take its write lock in turn, and measure that instead)."""
+    if replicas < 1:
+        raise ValueError(f"milestone replicas: at least 1, not {replicas}")
+    if replicas > 1 and not database_urls.get("milestone", "").startswith("postgresql"):
+        raise ValueError(
+            f"{replicas} milestone replicas need PostgreSQL (--db postgres): they share one "
+            "database, and a SQLite file is written by one process at a time"
+        )
+
+
+def start_replicas(
+    count: int, *, env: dict[str, str], files: Path, profile_to: Path | None
+) -> dict[str, tuple[int, str]]:
+    """Milestone processes 2..count beside the first, as `kubectl scale` would add them: the same
+    settings (database, consumer group sanpi-milestone, outbox), each on its own port. Returns
+    name → (pid, base URL); `profile_to`: each under pyinstrument, reporting to
+    <profile_to>-milestone-<n>.profile.txt."""
+    started: dict[str, tuple[int, str]] = {}
+    for n in range(2, count + 1):
+        name, port = f"milestone-{n}", stack.free_port()
+        launcher = (
+            ("-m", "bench.profiled", f"{profile_to}-{name}.profile.txt") if profile_to else ()
+        )
+        pid = stack.spawn(
+            name,
+            [str(stack.VENV_BIN / "python"), *launcher, "-m", "sanpi.milestone"],
+            marker="sanpi.milestone",
+            run_dir=files,
+            env={**env, "SANPI_MILESTONE_PORT": str(port)},
+        )
+        started[name] = (pid, f"http://127.0.0.1:{port}")
+    return started
+
+
+async def partitions_held(url: str) -> int:
+    """How many topic partitions the process's consumer holds now: the partitions its
+    sanpi_consumer_lag gauge reports (a revoked partition's series is removed)."""
+    async with aiohttp.ClientSession() as http, http.get(f"{url}/metrics") as response:
+        text = await response.text()
+    return sum(1 for line in text.splitlines() if line.startswith("sanpi_consumer_lag{"))
+
+
+def replicas_result(result: BenchResult, steps: list[Step], held: dict[str, int]) -> None:
+    """The replicas' own figures: the milestone CPU per update summed over the processes (the
+    figure to set against one process's), and the partitions each consumer held at the end."""
+    for batch in sorted({s.batch for s in steps}, key=lambda b: b or 0):
+        mine = [s for s in steps if s.batch == batch]
+        basis = max((s for s in mine if s.sustained), key=lambda s: s.rate, default=None)
+        basis = basis or (mine[-1] if mine else None)
+        if basis is None:
+            continue
+        label = f"batch {batch} " if batch else ""
+        total = sum(c.cpu_seconds for name, c in basis.cost.items() if name.startswith("milestone"))
+        result.add(
+            f"{label}cpu per 1000 updates milestone, all {len(held)} processes",
+            total / max(basis.accepted, 1) * 1000,
+            "cpu-s",
+            f"at {basis.rate:.0f}/s",
+        )
+    for name, count in held.items():
+        result.add(f"partitions held {name}", count, "partitions", "consumer group sanpi-milestone")
+    result.details["milestone_partitions"] = held

@@ -8,7 +8,7 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,6 +126,12 @@ def progress_body(step: int) -> tuple[str, dict[str, object]]:
     }
 
 
+def target(milestones: Sequence[str], i: int) -> str:
+    """The milestone replica the i-th request goes to: round-robin, so each of n replicas takes
+    every n-th request (one URL: all of them)."""
+    return milestones[i % len(milestones)]
+
+
 async def _post_reports(
     args: argparse.Namespace, projects: list[str], token: str
 ) -> dict[str, object]:
@@ -149,7 +155,7 @@ async def _post_reports(
             reports = [{"project_id": project, **body} for project, _key, body in rows]
             sent = time.time()
             async with http.post(
-                f"{args.milestone}/v1/progress/batch", json={"reports": reports}
+                f"{target(args.milestone, i)}/v1/progress/batch", json={"reports": reports}
             ) as response:
                 answer = await response.json() if response.status == 200 else None
             done = time.time()
@@ -169,7 +175,7 @@ async def _post_reports(
             key, body = progress_body(n // len(projects))
             sent = time.time()
             async with http.post(
-                f"{args.milestone}/v1/projects/{project}/progress", json=body
+                f"{target(args.milestone, i)}/v1/projects/{project}/progress", json=body
             ) as response:
                 await response.read()
                 records.append((project, key, sent, time.time(), response.status))
@@ -199,7 +205,13 @@ def main() -> int:
         description="Posts progress reports open-loop at --rate for --duration seconds and writes "
         "every request (project, period, sent, answered, status) to --out as JSON."
     )
-    parser.add_argument("--milestone", required=True, help="the milestone service's base URL")
+    parser.add_argument(
+        "--milestone",
+        required=True,
+        action="append",
+        help="the milestone service's base URL; repeated (one per replica), requests go to each "
+        "in turn",
+    )
     parser.add_argument("--token-file", required=True, help="a file holding a bearer token")
     parser.add_argument("--projects", required=True, help="a JSON file: the project ids to use")
     parser.add_argument("--rate", type=float, required=True, help="requests per second")

@@ -13,6 +13,8 @@ httpx ASGITransport: the figures are the service's own time, without a network h
    milestone database is rebuilt from it by the kit's EventConsumer with the service's handlers
    (an inbox row per event, up to consumer_transaction_records events of a partition per
    transaction, exactly as in production).
+Before the replay, each service it filled runs as its own process on its database (no profiler), doing its
+heaviest work there, and its peak resident set is read from /proc (served_part).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import math
 import random
 import time
@@ -45,6 +48,7 @@ from bench.common import (
     heap_frozen,
     measured,
     percentile,
+    process_cost,
 )
 from sanpi.client.demo.generator import DemoDataset, periods_by_key, province, province_parks
 from sanpi.client.demo.loader import province_sheet
@@ -62,6 +66,7 @@ from sanpi.milestone.consumers import build_handlers as milestone_handlers
 from sanpi.milestone.settings import MilestoneSettings, R12Thresholds
 from sanpi.registry.app import create_app as registry_app
 from sanpi.registry.settings import RegistrySettings
+from scripts import stack
 
 LIST_CASES: dict[str, dict[str, Any]] = {
     "no filter, first page": {},
@@ -122,11 +127,13 @@ async def run(
     data = province(sizes.projects)
     result = BenchResult("scale")
     result.details["projects"] = sizes.projects
-    outbox = await registry_part(result, data, sizes, run_dir, new_database("scale_registry"))
+    registry_url = new_database("scale_registry")
+    outbox = await registry_part(result, data, sizes, run_dir, registry_url)
+    databases = {"registry": registry_url}
     if "evaluation" in parts:
-        await evaluation_part(
-            result, data, sizes, run_dir, new_database("scale_milestone"), profile
-        )
+        databases["milestone"] = new_database("scale_milestone")
+        await evaluation_part(result, data, sizes, run_dir, databases["milestone"], profile)
+    await served_part(result, data, run_dir, databases)
     if "replay" in parts:
         await replay_part(result, outbox, run_dir, bootstrap, new_database("scale_replay"), profile)
     return result
@@ -234,17 +241,7 @@ async def registry_part(
                 result.add(f"list {name} p50", ms(percentile(timings, 50)), "ms", note)
                 result.add(f"list {name} p99", ms(percentile(timings, 99)), "ms", "target ≤ 50")
         started = time.perf_counter()
-        pages, cursor = 0, None
-        while True:
-            query: dict[str, Any] = {"limit": 500, "sort": "name"}
-            if cursor:
-                query["cursor"] = cursor
-            response = await client.get("/v1/projects", params=query)
-            response.raise_for_status()
-            pages += 1
-            cursor = response.json()["next_cursor"]
-            if cursor is None:
-                break
+        pages = await walk_projects(client)
         result.add(
             "list walk all by name",
             ms(time.perf_counter() - started),
@@ -715,6 +712,90 @@ async def evaluation_part(
                     "/v1/admin/evaluate", params={"as_of": data.as_of.isoformat(), "pin": "true"}
                 )
             response.raise_for_status()
+
+
+# --- the services as processes on the province databases: their peak RSS ------------------------
+
+
+async def served_part(
+    result: BenchResult, data: DemoDataset, run_dir: Path, databases: dict[str, str]
+) -> None:
+    """Each service the bench filled (registry; milestone with the evaluation part) started as
+    its own process (`python -m sanpi.<service>`, Kafka off, no profiler) on that database, made to
+    do its heaviest work there: the registry its indicators and a walk over every project, the
+    milestone its start-up and a full evaluation pass (the third: alerts already firing). The
+    in-process figures above share this process's heap with the generated province; this is
+    the service's own peak resident set (VmHWM), the figure docs/operations.md sizes pods by."""
+    files = run_dir / "scale-served"
+    secret = stack.jwt_secret(files)
+    token = issue_token(secret, subject="bench", role=Role.ADMIN)
+    env = {
+        **stack.service_env(secret, "127.0.0.1:1", files / "data"),
+        "SANPI_KAFKA_ENABLED": "false",
+        "SANPI_REGISTRY_PARKS": json.dumps(province_parks(), ensure_ascii=False),
+        "SANPI_MILESTONE_EVALUATION_INTERVAL_S": "0",
+    }
+    for service, url in databases.items():
+        port = stack.free_port()
+        base = f"http://127.0.0.1:{port}"
+        pid = stack.start_service(
+            service,
+            port=port,
+            env={**env, f"SANPI_{service.upper()}_DATABASE_URL": url},
+            run_dir=files,
+        )
+        try:
+            await asyncio.to_thread(stack.wait_ready, base, pid=pid, marker=f"sanpi.{service}")
+            started = process_cost(pid)
+            async with httpx.AsyncClient(
+                base_url=base, headers={"authorization": f"Bearer {token}"}, timeout=600
+            ) as client:
+                if service == "registry":
+                    await registry_work(client)
+                else:
+                    response = await client.post(
+                        "/v1/admin/evaluate",
+                        params={"as_of": data.as_of.isoformat(), "pin": "true"},
+                    )
+                    response.raise_for_status()
+            done = process_cost(pid)
+        finally:
+            stack.stop_pidfile(files / "pids" / f"{service}.pid", f"sanpi.{service}")
+        work = "indicators + every project listed" if service == "registry" else "evaluation pass"
+        print(
+            f"  {service} as a process: peak RSS {done.peak_rss_mb:.0f} MiB "
+            f"(after start-up {started.peak_rss_mb:.0f}), {work} "
+            f"{done.cpu_seconds - started.cpu_seconds:.1f} cpu-s",
+            flush=True,
+        )
+        result.add(
+            f"peak rss {service} served",
+            done.peak_rss_mb,
+            "MiB",
+            f"its own process, no profiler: start-up then {work}; target ≤ 250",
+        )
+        result.add(f"peak rss {service} served, after start-up", started.peak_rss_mb, "MiB")
+
+
+async def registry_work(client: httpx.AsyncClient) -> None:
+    for params in INDICATOR_CASES.values():
+        (await client.get("/v1/indicators", params=params)).raise_for_status()
+    await walk_projects(client)
+
+
+async def walk_projects(client: httpx.AsyncClient) -> int:
+    """Every project, by name, in pages of 500; returns the pages read."""
+    pages, cursor = 0, None
+    while True:
+        query: dict[str, Any] = {"limit": 500, "sort": "name"}
+        if cursor:
+            query["cursor"] = cursor
+        response = await client.get("/v1/projects", params=query)
+        response.raise_for_status()
+        pages += 1
+        cursor = response.json()["next_cursor"]
+        if cursor is None:
+            return pages
 
 
 # --- 3. replay: a projection rebuilt from its topic -----------------------------------------------

@@ -20,15 +20,14 @@ from sanpi.events import (
 )
 from sanpi.kit import (
     Database,
-    FieldProblem,
     Forbidden,
-    InvalidInput,
     NotFound,
     Principal,
     Role,
     UnitOfWork,
     decode_cursor,
     encode_cursor,
+    pagination,
 )
 from sanpi.notification import metrics
 from sanpi.notification.channels.templates import Kind
@@ -174,10 +173,7 @@ async def state_page(
         position = decode_cursor(cursor)
         rank, at, key = position.get("rank"), position.get("at"), position.get("key")
         if not isinstance(rank, int) or not isinstance(at, str) or not isinstance(key, str):
-            raise InvalidInput(
-                "cursor is not one this API returned",
-                errors=[FieldProblem("cursor", "malformed cursor")],
-            )
+            raise pagination.bad_cursor()
         after = (rank, dt.datetime.fromisoformat(at), key)
     found = await repository.state_page(session, filters=filters, after=after, limit=limit + 1)
     next_cursor = None

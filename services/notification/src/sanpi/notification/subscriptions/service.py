@@ -80,7 +80,7 @@ def _check_channel_target(channel: Channel, target: Target, egress: Egress) -> N
     """Each channel's plugin says what its target needs and refuses, naming the field."""
     problems = plugins.of(channel).validate(target, egress)
     if problems:
-        raise InvalidInput("; ".join(f"{p.field}: {p.reason}" for p in problems), errors=problems)
+        raise InvalidInput.naming(problems)
 
 
 def created(subscription: Subscription, secret: str | None) -> SubscriptionCreated:

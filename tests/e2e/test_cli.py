@@ -111,7 +111,7 @@ def test_bad_input_names_the_field_and_help_helps(services: Stack) -> None:
         services, "projects", "add", "--name", "x", "--park", "火星", "--total-investment", "1"
     )
     assert bad.returncode == 1
-    assert "park: unknown park" in bad.stderr
+    assert "「园区」：没有这个园区：应为" in bad.stderr
     helped = sanpi(services, "milestone", "post", "--help")
     assert helped.returncode == 0
     assert "--evidence" in helped.stdout

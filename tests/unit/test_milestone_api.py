@@ -243,7 +243,7 @@ async def test_a_report_is_checked_against_its_project(svc: Milestones) -> None:
     body = {"period_key": "2023-06-X1", "completed_investment_cum": 150_001}
     body["completed_investment_ytd"] = 1
     unknown = problem(await svc.post("nope/progress", body), 404)
-    assert unknown["detail"] == "project nope is not known to the milestone service"
+    assert unknown["detail"] == "里程碑服务还不知道项目 nope（项目库的登记事件尚未到达）"
     over = problem(await svc.post("p1/progress", body), 422)
     assert over["errors"] == [
         {

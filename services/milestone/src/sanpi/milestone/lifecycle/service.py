@@ -17,6 +17,7 @@ from sanpi.events import (
     Stage,
 )
 from sanpi.kit import CAMPAIGN_TZ, Conflict, NotFound, Principal, Reading, UnitOfWork, utcnow
+from sanpi.kit.messages import template
 from sanpi.kit.projection import applies
 from sanpi.milestone.lifecycle import repository
 from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
@@ -50,6 +51,13 @@ MASTER_FIELDS = (
     "planned_completion_date",
     "planned_production_date",
     "planned_effective_date",
+)
+
+
+UNTRACKED = template(
+    "lifecycle.untracked",
+    zh="里程碑服务还不知道项目 {project_id}（项目库的登记事件尚未到达）",
+    en="project {project_id} is not known to the milestone service",
 )
 
 
@@ -193,7 +201,7 @@ async def cancelled(uow: UnitOfWork, data: ProjectCancelled) -> TrackedProject |
 
 def unknown(project_id: str) -> NotFound:
     """The 404 of a project the milestone service does not track (yet)."""
-    return NotFound(f"project {project_id} is not known to the milestone service")
+    return NotFound(UNTRACKED(project_id=project_id))
 
 
 async def get(tx: Reading, project_id: str) -> TrackedProject:
@@ -225,7 +233,7 @@ def command(project: TrackedProject, cmd: Command) -> Decision:
     try:
         return decide(lifecycle_of(project), cmd)
     except IllegalTransition as exc:
-        raise Conflict(str(exc), stage=str(project.stage)) from exc
+        raise Conflict(exc.message or str(exc), stage=str(project.stage)) from exc
 
 
 def apply(

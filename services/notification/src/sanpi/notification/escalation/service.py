@@ -36,6 +36,7 @@ from sanpi.notification.delivery import service as delivery
 from sanpi.notification.escalation import ladder, repository
 from sanpi.notification.escalation.models import AlertFollow, AlertState
 from sanpi.notification.settings import NotificationSettings
+from sanpi.notification.subscriptions import messages as refusals
 from sanpi.notification.subscriptions import repository as subscriptions
 from sanpi.notification.subscriptions.models import Channel, Subscription
 from sanpi.notification.supervision import service as supervision
@@ -130,13 +131,11 @@ async def acknowledge(
     session = uow.session
     state = await repository.get(session, alert_key)
     if state is None:
-        raise NotFound(f"alert {alert_key} not known to the notification service")
+        raise NotFound(refusals.NO_ALERT(alert_key=alert_key))
     if state.park:
         principal.ensure_can_write_park(state.park)
     elif principal.role is not Role.ADMIN:
-        raise Forbidden(
-            f"alert {alert_key} concerns the whole district: only an admin acknowledges it"
-        )
+        raise Forbidden(refusals.DISTRICT_ALERT(alert_key=alert_key))
     if state.acknowledged_at is not None:
         return state
     state.acknowledged_at = now

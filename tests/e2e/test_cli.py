@@ -86,7 +86,7 @@ async def test_tour_add_a_project_and_record_its_start(services: Stack) -> None:
     )
     assert illegal.returncode == 1
     assert "error 409" in illegal.stderr
-    assert "already UNDER_CONSTRUCTION" in illegal.stderr
+    assert "项目已处于 UNDER_CONSTRUCTION 阶段" in illegal.stderr
 
     listed = sanpi(services, "projects", "list", "--park", "枫杨")
     assert listed.returncode == 0

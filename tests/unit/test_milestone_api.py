@@ -243,12 +243,12 @@ async def test_a_report_is_checked_against_its_project(svc: Milestones) -> None:
     body = {"period_key": "2023-06-X1", "completed_investment_cum": 150_001}
     body["completed_investment_ytd"] = 1
     unknown = problem(await svc.post("nope/progress", body), 404)
-    assert unknown["detail"] == "里程碑服务还不知道项目 nope（项目库的登记事件尚未到达）"
+    assert unknown["detail"] == "项目 nope 不存在（里程碑服务尚未收到它的登记）"
     over = problem(await svc.post("p1/progress", body), 422)
     assert over["errors"] == [
         {
             "field": "completed_investment_cum",
-            "reason": "150001 exceeds the total investment (150000 万元)",
+            "reason": "累计完成投资 150001 万元超过项目总投资 150000 万元",
         }
     ]
     body["completed_investment_cum"] = 150_000

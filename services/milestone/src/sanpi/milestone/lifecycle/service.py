@@ -17,7 +17,6 @@ from sanpi.events import (
     Stage,
 )
 from sanpi.kit import CAMPAIGN_TZ, Conflict, NotFound, Principal, Reading, UnitOfWork, utcnow
-from sanpi.kit.messages import template
 from sanpi.kit.projection import applies
 from sanpi.milestone.lifecycle import repository
 from sanpi.milestone.lifecycle.models import StageChange, TrackedProject
@@ -30,6 +29,7 @@ from sanpi.milestone.lifecycle.state_machine import (
     Lifecycle,
     decide,
 )
+from sanpi.milestone.progress.messages import UNKNOWN_PROJECT
 from sanpi.milestone.timeline import service as timeline
 
 # The master-data fields copied from the registry's snapshots (ProjectMasterData).
@@ -51,13 +51,6 @@ MASTER_FIELDS = (
     "planned_completion_date",
     "planned_production_date",
     "planned_effective_date",
-)
-
-
-UNTRACKED = template(
-    "lifecycle.untracked",
-    zh="里程碑服务还不知道项目 {project_id}（项目库的登记事件尚未到达）",
-    en="project {project_id} is not known to the milestone service",
 )
 
 
@@ -201,7 +194,7 @@ async def cancelled(uow: UnitOfWork, data: ProjectCancelled) -> TrackedProject |
 
 def unknown(project_id: str) -> NotFound:
     """The 404 of a project the milestone service does not track (yet)."""
-    return NotFound(UNTRACKED(project_id=project_id))
+    return NotFound(UNKNOWN_PROJECT(project_id=project_id))
 
 
 async def get(tx: Reading, project_id: str) -> TrackedProject:

@@ -1,5 +1,5 @@
-"""What a milestone is refused for, in Chinese and English (the English is what the single route
-has always answered; the batch route answers Chinese unless asked for English)."""
+"""What a milestone is refused for, in Chinese and English: every route answers in the
+reader's language (Accept-Language), Chinese unless English is asked for."""
 
 from __future__ import annotations
 

@@ -70,7 +70,7 @@ async def test_start_needs_dated_evidence_given_as_object_or_in_the_uri(svc: Mil
         "p1/milestones",
         {"kind": "STARTED", "date": "2023-03-01", "evidence": ["https://x/site.jpg"]},
     )
-    assert "dated attachment" in problem(undated, 409)["detail"]
+    assert "注明日期的佐证材料" in problem(undated, 409)["detail"]
     future = await svc.post(
         "p1/milestones",
         {
@@ -99,7 +99,7 @@ async def test_start_needs_dated_evidence_given_as_object_or_in_the_uri(svc: Mil
     )
     assert also_in_uri.status_code == 201
     again = await svc.post("p1/milestones", {"kind": "TOPPED_OUT", "date": "2023-06-02"})
-    assert "already achieved" in problem(again, 409)["detail"]
+    assert "TOPPED_OUT 已于 2023-06-01 达成" in problem(again, 409)["detail"]
 
 
 async def test_bad_milestone_input_names_the_field(svc: Milestones) -> None:

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from sanpi.events.labels import LABELS
 from sanpi.kit.messages import Lang, field_label, from_pydantic, language
 from sanpi.kit.security import security_headers
 
@@ -144,10 +145,18 @@ class Listed:
     def render(self, lang: Lang) -> str:
         if lang == "zh":
             return "；".join(
-                f"「{field_label(p.field, lang)}」：{said_in(p.reason, lang)}"
-                for p in self.problems
+                f"「{_named(p.field)}」：{said_in(p.reason, lang)}" for p in self.problems
             )
         return "; ".join(f"{p.field}: {said_in(p.reason, lang)}" for p in self.problems)
+
+
+def _named(field: str) -> str:
+    # A field people have a Chinese name for reads by it (计划开工日期); any other (a channel's
+    # url, digest.daily_at) stays as the API spells it, not half-translated.
+    parts = field.split(".")
+    if all(part.isdigit() or part in LABELS for part in parts):
+        return field_label(field, "zh")
+    return field
 
 
 class InvalidInput(Problem):

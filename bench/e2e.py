@@ -347,7 +347,9 @@ async def run(
     finally:
         await runner.cleanup()
         for service in SERVICES:
-            stack.stop_pidfile(files / "pids" / f"{service}.pid", f"sanpi.{service}")
+            # Profiled, a service writes its report as it stops: minutes for a long run.
+            grace = 300.0 if profile else 25.0
+            stack.stop_pidfile(files / "pids" / f"{service}.pid", f"sanpi.{service}", grace=grace)
         for path in profiles.values():
             print(f"  profile: {path}" if path.exists() else f"  no profile written: {path}")
     return _result(name, steps, sink, projects)

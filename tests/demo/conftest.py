@@ -1,6 +1,6 @@
 """The district demo, loaded once over the public APIs into a stack and broker of its own, for
-every test of this package: the load takes two minutes, and the tests only read it (or load it
-again, which must change nothing)."""
+every test of this package: the load takes tens of seconds, and the tests only read it (or load
+it again, which must change nothing)."""
 
 from __future__ import annotations
 

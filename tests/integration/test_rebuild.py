@@ -397,6 +397,26 @@ async def test_the_milestone_and_notification_rebuilds_give_back_their_consumers
                 assert sorted(r[0] for r in due) == sorted([one, two, three]), (
                     "the projects whose data the rebuild changed are due for evaluation"
                 )
+                # Again with one project wrong: the swap compares in SQL (periods as JSON
+                # included), and marks and rewrites that one alone.
+                async with db.engine.begin() as conn:
+                    await conn.execute(text("DELETE FROM evaluation_due"))
+                    await conn.execute(
+                        text("UPDATE tracked_project SET park = 'wrong' WHERE project_id = :p"),
+                        {"p": two},
+                    )
+                again = await command.run(
+                    service,
+                    command.chosen(service, ["tracked"]),
+                    database_url=url,
+                    bootstrap=kafka_broker.bootstrap,
+                    group=group,
+                    topics={Topic.PROJECTS.value: topic},
+                )
+                assert again.rows["tracked"] == 3
+                assert await snapshot(db, wanted) == live
+                due = await rows_of(db, table(EvaluationDue), ["project_id"])
+                assert [r[0] for r in due] == [two]
         finally:
             await db.dispose()
 

@@ -266,7 +266,8 @@ async def test_the_list_pages_through_a_park_among_many(
     database_url: str, tmp_path: Path, service_databases: None
 ) -> None:
     """Pages of two: the ledger holds other parks' issues between the visitor's, which the
-    portal reads past; every issue of the park shows once across the pages."""
+    milestone service leaves out (park=); every issue of the park shows once across the pages,
+    and each page is full but the last."""
     async with (
         three_services(tmp_path) as world,
         portal_in_process(
@@ -288,9 +289,11 @@ async def test_the_list_pages_through_a_park_among_many(
             page = await portal.client.get(url)
             assert page.status_code == 200, page.text
             assert "枫杨问题" not in page.text
-            seen += re.findall(r"梧桐问题\d", page.text)
+            found = re.findall(r"梧桐问题\d", page.text)
+            seen += found
             more = re.search(r'href="(\?[^"]*cursor=[^"]+)"', page.text)
             if more is None:
                 break
+            assert len(found) == 2
             url = "/alerts/issues" + more.group(1).replace("&amp;", "&")
         assert sorted(seen) == sorted(mine)

@@ -157,6 +157,99 @@ async def test_the_list_filters_by_open_overdue_and_unit_and_pages(svc: Mileston
     assert (await svc.client.get("/v1/projects/nope/issues")).status_code == 404
 
 
+async def test_the_list_filters_by_park_status_and_late_closure(svc: Milestones) -> None:
+    await svc.register("p3", name="龙湖商业综合体", park="龙湖")
+    wutong = await raise_issue(svc, raised_on="2023-04-03")  # due 04-13 (清明 off)
+    fengyang = await raise_issue(svc, "p2", raised_on="2023-04-03")
+    longhu = await raise_issue(svc, "p3")
+    on_time = await raise_issue(svc, "p3", raised_on="2023-04-20")
+    evidence = {"evidence": ["https://a.cn/1"]}
+    await svc.client.post(f"/v1/issues/{fengyang['id']}/close", json=evidence)  # 8 days late
+    await svc.client.post(f"/v1/issues/{on_time['id']}/close", json=evidence)
+
+    async def ids(**params: Any) -> set[str]:
+        response = await svc.client.get("/v1/issues", params=params)
+        assert response.status_code == 200, response.text
+        return {i["id"] for i in response.json()["items"]}
+
+    assert await ids(park="梧桐") == {wutong["id"]}
+    assert await ids(park=["梧桐", "龙湖"]) == {wutong["id"], longhu["id"], on_time["id"]}
+    assert await ids(park="城关") == set()
+    assert await ids(status="open") == {wutong["id"], longhu["id"]}
+    assert await ids(status="closed") == {fengyang["id"], on_time["id"]}
+    assert await ids(status="closed", park="龙湖") == {on_time["id"]}
+    # Late: open past the due day today, or closed after it (the closed tab's "overdue").
+    assert await ids(overdue="true") == {wutong["id"]}
+    assert await ids(status="open", overdue="true") == {wutong["id"]}
+    assert await ids(status="closed", overdue="true") == {fengyang["id"]}
+    row = (await svc.client.get("/v1/issues", params={"park": "枫杨"})).json()["items"][0]
+    assert (row["park"], row["project_name"], row["overdue_days"]) == ("枫杨", "枫杨新材料", 8)
+    got = (await svc.client.get(f"/v1/issues/{longhu['id']}")).json()
+    assert (got["park"], got["project_name"]) == ("龙湖", "龙湖商业综合体")
+
+
+async def test_an_issue_is_overdue_only_after_its_working_day_due_day(svc: Milestones) -> None:
+    # Raised 2023-04-21 (Friday): 7 working days count the 调休 Sunday 04-23 and skip the Labour
+    # Day holiday, so it is due on Thursday 05-04 and late from 05-05 on.
+    issue = await raise_issue(svc)
+    assert issue["due_on"] == "2023-05-04"
+    for day, late in ((D(2023, 5, 4), False), (D(2023, 5, 5), True)):
+        svc.clock.set(at(day))
+        found = await svc.client.get("/v1/issues", params={"overdue": "true"})
+        assert [i["id"] for i in found.json()["items"]] == ([issue["id"]] if late else [])
+
+
+async def test_order_due_pages_through_ties_by_id_and_carries_feedback(svc: Milestones) -> None:
+    # Three due on the same day (a tie broken by id), one earlier, one later.
+    same = [await raise_issue(svc, raised_on="2023-04-10") for _ in range(3)]
+    early = await raise_issue(svc, raised_on="2023-04-03")
+    late = await raise_issue(svc, raised_on="2023-04-17")
+    await svc.client.post(f"/v1/issues/{same[1]['id']}/feedback", json={"text": "已对接"})
+    await svc.client.post(f"/v1/issues/{same[1]['id']}/feedback", json={"text": "已上报"})
+    expected = [early["id"], *sorted(i["id"] for i in same), late["id"]]
+    for limit in (1, 2, 4, 5, 6):
+        seen: list[str] = []
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"order": "due", "limit": limit, "feedback": "true"}
+            if cursor:
+                params["cursor"] = cursor
+            page = (await svc.client.get("/v1/issues", params=params)).json()
+            assert len(page["items"]) <= limit
+            seen += [i["id"] for i in page["items"]]
+            for item in page["items"]:
+                texts = ["已对接", "已上报"] if item["id"] == same[1]["id"] else []
+                assert [f["text"] for f in item["feedback"]] == texts
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == expected, limit
+    plain = (await svc.client.get("/v1/issues", params={"order": "due"})).json()["items"]
+    assert all(i["feedback"] == [] for i in plain)  # only asked for
+
+
+async def test_bad_list_filters_are_refused_naming_the_field(svc: Milestones) -> None:
+    await raise_issue(svc)
+    await raise_issue(svc)
+    status = refused(
+        await svc.client.get("/v1/issues", params={"status": "done"}), ["query.status"]
+    )
+    assert "应为" in status["errors"][0]["reason"]  # Chinese first
+    refused(await svc.client.get("/v1/issues", params={"order": "name"}), ["query.order"])
+    refused(await svc.client.get("/v1/issues", params={"overdue": "maybe"}), ["query.overdue"])
+    refused(await svc.client.get("/v1/issues", params={"park": ""}), ["query.park.0"])
+    both = refused(
+        await svc.client.get("/v1/issues", params={"open": "true", "status": "closed"}),
+        ["query.status"],
+    )
+    assert "矛盾" in both["errors"][0]["reason"]
+    created = (await svc.client.get("/v1/issues", params={"limit": 1})).json()["next_cursor"]
+    refused(
+        await svc.client.get("/v1/issues", params={"order": "due", "cursor": created}),
+        ["cursor"],
+    )
+
+
 async def test_an_issue_without_a_unit_or_due_before_raised_is_refused_in_chinese(
     svc: Milestones,
 ) -> None:

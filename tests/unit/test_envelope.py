@@ -23,6 +23,7 @@ from sanpi.events import (
     Topic,
     UnknownEventType,
     build_record,
+    decode_typed,
     from_value,
     json_schemas,
     new_id,
@@ -194,6 +195,32 @@ def test_additive_fields_from_a_newer_producer_are_ignored() -> None:
     body["extension_attribute"] = "kept"
     event = from_value(json.dumps(body).encode())
     assert parse_data(event) == registered()
+
+
+def test_a_typed_decode_gives_what_the_two_steps_give() -> None:
+    _, record = build_record(registered(), source="/sanpi/registry")
+    body = json.loads(record.value)
+    body["extension_attribute"] = "kept"
+    value = json.dumps(body).encode()
+    generic = from_value(value)
+    attributes, data = decode_typed(value, dict(record.headers)[HEADER_TYPE].decode())
+    assert type(data) is ProjectRegistered
+    assert data == parse_data(generic) == registered()
+    assert attributes.model_dump(exclude={"data"}) == generic.model_dump(exclude={"data"})
+    assert attributes.model_dump()["extension_attribute"] == "kept"
+
+
+def test_a_typed_decode_under_a_wrong_or_no_type_takes_the_two_steps() -> None:
+    _, record = build_record(registered(), source="/x")
+    for hint in ("sanpi.project.stage_changed.v1", "sanpi.unknown.v1", None):
+        _attributes, data = decode_typed(record.value, hint)
+        assert data == registered()
+    body = json.loads(record.value)
+    body["data"]["total_investment"] = "a lot"
+    with pytest.raises(EventDecodeError, match=r"data\.total_investment"):
+        decode_typed(json.dumps(body).encode(), "sanpi.project.registered.v1")
+    with pytest.raises(EventDecodeError, match="tombstone"):
+        decode_typed(None, "sanpi.project.registered.v1")
 
 
 def test_every_event_type_exports_a_json_schema() -> None:

@@ -139,3 +139,21 @@ async def test_driver_rows_hold_the_values_named_rows_holds(database_url: str) -
     assert first.periods == [5, 8]
     assert first.flag is True
     assert type(found[0]) is type(expected[0])
+
+
+async def test_driver_rows_refuse_a_name_the_enum_lacks(database_url: str) -> None:
+    """An enum column is read by a bare lookup of its names: a name written behind the model's
+    back still fails as SQLAlchemy's converter fails (LookupError); no rows are none."""
+    db = Database(database_url)
+    statement = sa.select(TYPED).order_by(TYPED.c.id)
+    try:
+        async with db.engine.begin() as c:
+            await c.run_sync(TYPED.metadata.create_all)
+            assert await driver_named_rows(c, statement, {}) == []
+            await c.execute(sa.text("INSERT INTO typed_rows (id, colour) VALUES ('x', 'PURPLE')"))
+            with pytest.raises(LookupError):
+                named_rows(await c.execute(statement))
+            with pytest.raises(LookupError):
+                await driver_named_rows(c, statement, {})
+    finally:
+        await db.dispose()

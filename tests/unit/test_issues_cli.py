@@ -66,6 +66,15 @@ def test_the_cli_raises_answers_lists_and_closes_an_issue(milestone: ThreadedSer
     assert "IN_PROGRESS" in answered.output
     listed = run(milestone, "issues", "list", "--unit", "区供电公司", "--open", "--json")
     assert [i["id"] for i in json.loads(listed.stdout)["items"]] == [issue["id"]]
+    mine = run(milestone, "issues", "list", "--park", "梧桐", "--park", "龙湖", "--feedback")
+    assert mine.exit_code == 0, mine.output
+    assert "已报市供电公司" in mine.output
+    assert "梧桐" in mine.output
+    elsewhere = run(milestone, "issues", "list", "--park", "城关", "--json")
+    assert json.loads(elsewhere.stdout)["items"] == []
+    wrong = run(milestone, "issues", "list", "--status", "done")
+    assert wrong.exit_code == 1
+    assert "status" in wrong.output
 
     bare = run(milestone, "issues", "close", issue["id"])
     assert bare.exit_code == 2  # --evidence is required
@@ -80,3 +89,5 @@ def test_the_cli_raises_answers_lists_and_closes_an_issue(milestone: ThreadedSer
     shown = run(milestone, "issues", "show", issue["id"])
     assert "已报市供电公司" in shown.output
     assert run(milestone, "issues", "list", "p1", "--open", "--json").stdout.count('"id"') == 0
+    late = run(milestone, "issues", "list", "--status", "closed", "--due-first", "--json")
+    assert [i["id"] for i in json.loads(late.stdout)["items"]] == [issue["id"]]

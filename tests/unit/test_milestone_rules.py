@@ -193,7 +193,7 @@ def test_r05_follows_the_forecast_and_resolves_when_achieved() -> None:
     facts = started(D(2023, 1, 10), milestones=(node,))
     assert severity(facts, D(2023, 3, 20), "R05:p1") is None  # replanned to April
     assert severity(facts, D(2023, 4, 16), "R05:p1") is Severity.RED
-    done = started(D(2023, 1, 10), milestones=(dataclasses.replace(node, actual=D(2023, 4, 10)),))
+    done = started(D(2023, 1, 10), milestones=(node._replace(actual=D(2023, 4, 10)),))
     assert severity(done, D(2023, 4, 16), "R05:p1") is None
     # a 履约 node made moot by a start is not overdue
     moot = started(

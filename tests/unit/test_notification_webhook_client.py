@@ -141,3 +141,37 @@ async def test_a_post_takes_no_detour_through_the_thread_pool(
             assert result.delivered
     assert len(requests) == 3
     assert hops == []
+
+
+async def test_a_cookie_one_receiver_sets_is_never_sent_with_a_later_delivery() -> None:
+    # One client serves every subscription: a cookie kept from one receiver's answer went back
+    # with the next delivery to that host, whoever's subscription it was (aiohttp keeps cookies
+    # of host names, not of IP addresses: hence localhost).
+    cookies: list[str | None] = []
+
+    async def hook(request: web.Request) -> web.StreamResponse:
+        cookies.append(request.headers.get("cookie"))
+        response = web.Response(status=204)
+        response.set_cookie("session", "of-the-first-subscriber")
+        return response
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        async with webhook.client(timeout_s=5, max_connections=2, policy=LOCAL) as client:
+            for msg_id in ("msg_1", "msg_2"):
+                result = await webhook.post(
+                    client,
+                    url=f"http://localhost:{port}/hook",
+                    secrets=[SECRET],
+                    msg_id=msg_id,
+                    body=b"{}",
+                )
+                assert result.delivered
+    finally:
+        await runner.cleanup()
+    assert cookies == [None, None]

@@ -339,11 +339,38 @@ def _post_milestone(api: MilestoneApi, project_id: str, kind: str, day: dt.date)
     _unless_done(lambda: api.post_milestone(project_id, body))
 
 
+def post_plans(api: MilestoneApi, history: ProgressHistory) -> int:
+    """A history's investment plans (PUTs: a re-run changes nothing); returns the calls made."""
+    for year, months in sorted(history.plans.items()):
+        plan = {"annual_plan": sum(months), "monthly": list(months)}
+        api.set_investment_plan(history.project_id, year, plan)
+    return len(history.plans)
+
+
+def report_rows(history: ProgressHistory) -> list[dict[str, Any]]:
+    """A history's reports as rows of POST /v1/progress/batch, in the history's order."""
+    return [{**report.body(), "project_id": history.project_id} for report in history.reports]
+
+
+def post_after_reports(api: MilestoneApi, history: ProgressHistory) -> int:
+    """What follows a history's reports: its replanned nodes and its suspension; returns the
+    calls made."""
+    pid = history.project_id
+    for node in history.nodes:
+        api.replan(
+            pid, node.kind, {"forecast_date": node.forecast.isoformat(), "reason": node.reason}
+        )
+    if history.suspended is not None:
+        body = {"date": history.suspended.isoformat(), "reason": "资金暂未到位, 停工待料"}
+        _unless_done(lambda: api.suspend(pid, body))
+    return len(history.nodes) + (history.suspended is not None)
+
+
 def post_history(
     api: MilestoneApi, history: ProgressHistory, *, record_milestones: bool = True
 ) -> int:
-    """Sends one history through the milestone API (admin token); returns the calls made.
-    Re-running it is safe: reports carry an Idempotency-Key, plans are PUTs."""
+    """Sends one history through the milestone API (admin token), a call a report; returns the
+    calls made. Re-running it is safe: reports carry an Idempotency-Key, plans are PUTs."""
     calls = 0
     pid = history.project_id
     if history.started is None:
@@ -351,21 +378,11 @@ def post_history(
     if record_milestones:
         _post_milestone(api, pid, "STARTED", history.started)
         calls += 1
-    for year, months in sorted(history.plans.items()):
-        api.set_investment_plan(pid, year, {"annual_plan": sum(months), "monthly": list(months)})
-        calls += 1
+    calls += post_plans(api, history)
     for report in history.reports:
         api.report_progress(pid, report.body(), idempotency_key=f"demo-{pid}-{report.period_key}")
         calls += 1
-    for node in history.nodes:
-        api.replan(
-            pid, node.kind, {"forecast_date": node.forecast.isoformat(), "reason": node.reason}
-        )
-        calls += 1
-    if history.suspended is not None:
-        body = {"date": history.suspended.isoformat(), "reason": "资金暂未到位, 停工待料"}
-        _unless_done(lambda: api.suspend(pid, body))
-        calls += 1
+    calls += post_after_reports(api, history)
     if record_milestones and history.produced is not None:
         _post_milestone(api, pid, "IN_PRODUCTION", history.produced)
         calls += 1

@@ -33,8 +33,10 @@ class EventDecodeError(ValueError):
     """A Kafka record whose value is not a CloudEvents 1.0 structured JSON event."""
 
 
-class CloudEvent(BaseModel):
-    """One CloudEvents 1.0 event. `data` is the JSON object of the typed event model."""
+class EventAttributes(BaseModel):
+    """A CloudEvents 1.0 event's context attributes: the event but its data. A bulk reader that
+    decodes the data straight into its typed model keeps these of the envelope
+    (sanpi.events.decode_typed)."""
 
     # Extension attributes are allowed by the spec and kept as they come.
     model_config = ConfigDict(extra="allow", frozen=True)
@@ -46,6 +48,11 @@ class CloudEvent(BaseModel):
     subject: str | None = None
     time: datetime
     datacontenttype: Literal["application/json"] = "application/json"
+
+
+class CloudEvent(EventAttributes):
+    """One CloudEvents 1.0 event. `data` is the JSON object of the typed event model."""
+
     data: dict[str, Any]
 
     @staticmethod

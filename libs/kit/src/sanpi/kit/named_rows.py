@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import collections
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,14 +38,32 @@ def _processors(statement: Any, dialect: Any) -> tuple[tuple[int, _Processor], .
     date from SQLite's text, an enum from its name, JSON from its text), by column index."""
     found = []
     for index, column in enumerate(statement.selected_columns):
-        process = column.type.dialect_impl(dialect).result_processor(dialect, None)
+        impl = column.type.dialect_impl(dialect)
+        process = _enum_lookup(impl, dialect) or impl.result_processor(dialect, None)
         if process is not None:
             found.append((index, process))
     return tuple(found)
 
 
+def _enum_lookup(impl: Any, dialect: Any) -> _Processor | None:
+    """An Enum column's processor as the bare lookup it wraps: the name (or value) to its
+    member, None to None, an unknown name a KeyError (a LookupError, as the wrapper raises).
+    The wrapper cost ~1 µs a value, the lookup ~0.05: a full rule evaluation at province scale
+    converts ~300k stages, kinds and statuses. None where the string type converts first."""
+    if (
+        not isinstance(impl, sa.Enum)
+        or type(impl).result_processor is not sa.Enum.result_processor
+        or super(sa.Enum, impl).result_processor(dialect, None) is not None
+    ):
+        return None
+    lookup: dict[Any, Any] = impl._object_lookup  # what its processor reads
+    return lookup.__getitem__
+
+
 async def driver_named_rows(
-    connection: AsyncConnection, statement: sa.Select[Any], params: dict[str, Any]
+    connection: AsyncConnection,
+    statement: sa.Select[*tuple[Any, ...]],
+    params: dict[str, Any],
 ) -> list[NamedRow]:
     """The statement's rows as named_rows gives them, built from the driver's rows: the column
     types' processors run on the columns that have one, and no Row object is made (a full rule
@@ -57,12 +75,11 @@ async def driver_named_rows(
     finally:
         result.close()
     processors = _processors(statement, connection.dialect)
-    if not processors:
-        return [make(row) for row in raw]
-    out = []
-    for row in raw:
-        values = list(row)
-        for index, process in processors:
-            values[index] = process(values[index])
-        out.append(make(values))
-    return out
+    if not processors or not raw:
+        return list(map(make, raw))
+    # Column by column: map() calls each converter without a Python loop around it, and the
+    # rows are made again by map() (a row at a time, the loop cost ~2 µs a row).
+    columns: list[Iterable[Any]] = list(zip(*raw, strict=True))
+    for index, process in processors:
+        columns[index] = map(process, columns[index])
+    return list(map(make, zip(*columns, strict=True)))

@@ -16,6 +16,7 @@ from sanpi.kit.messages import template
 
 T = TypeVar("T")
 R = TypeVar("R")
+K = TypeVar("K")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -63,15 +64,21 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
 CreatedKey = tuple[dt.datetime, str]
 
 
-def created_key_after(cursor: str | None) -> CreatedKey | None:
-    """The (created_at, id) position a cursor points after, None for the first page."""
+def key_after(cursor: str | None, name: str, parse: Callable[[str], K]) -> tuple[K, str] | None:
+    """The (key, id) position a cursor points after, its key under `name` read by `parse`; None
+    for the first page. A cursor made for another order has no such key: 422 naming `cursor`."""
     if not cursor:
         return None
     position = decode_cursor(cursor)
     try:
-        return dt.datetime.fromisoformat(str(position["t"])), str(position["id"])
+        return parse(str(position[name])), str(position["id"])
     except (KeyError, ValueError) as exc:
         raise bad_cursor() from exc
+
+
+def created_key_after(cursor: str | None) -> CreatedKey | None:
+    """The (created_at, id) position a cursor points after, None for the first page."""
+    return key_after(cursor, "t", dt.datetime.fromisoformat)
 
 
 def after_created(created_at: Any, row_id: Any, after: CreatedKey | None) -> ColumnElement[bool]:

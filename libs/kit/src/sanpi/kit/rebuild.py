@@ -22,24 +22,30 @@ from typing import Any, Protocol, TypeVar
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CoordinatorLoadInProgressError, GroupCoordinatorNotAvailableError
 from sqlalchemy import (
+    JSON,
     Column,
+    ColumnElement,
     Connection,
     Enum,
     MetaData,
     String,
     Table,
+    and_,
     cast,
     delete,
+    exists,
     func,
     insert,
+    or_,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.schema import DropTable
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.events import CloudEvent, EventData, EventDecodeError, from_value, parse_data
+from sanpi.events import EventAttributes, EventData, EventDecodeError, decode_typed, header_type
 from sanpi.kit.db import Database
 from sanpi.kit.offsets import (
     Offsets,
@@ -58,7 +64,8 @@ BATCH_RECORDS = 5_000
 # A write of many rows is cut in statements of this many (SQLite's bound-parameter limit).
 WRITE_CHUNK = 500
 
-Replayed = tuple[CloudEvent, EventData]
+# An event's attributes and its typed data (sanpi.events.decode_typed).
+Replayed = tuple[EventAttributes, EventData]
 
 
 class Projection(Protocol):
@@ -241,30 +248,64 @@ async def copy_back(session: AsyncSession, shadow: Table, live: Table) -> int:
     return int(count)
 
 
+def differing(
+    shadow: Table, live: Table, *, key: tuple[str, str], postgres: bool
+) -> ColumnElement[bool]:
+    """Joins a shadow row to its live row (shadow column key[0] = live column key[1]) where they
+    differ in any other column the shadow has (IS DISTINCT FROM: NULL equals NULL). A JSON
+    column compares as jsonb on PostgreSQL (json has no equality) and as its text on SQLite."""
+    own, theirs = key
+    return and_(
+        live.c[theirs] == shadow.c[own],
+        or_(
+            *(
+                _comparable(live.c[c.name], postgres).is_distinct_from(
+                    _comparable(_as_live(shadow, live, c.name), postgres)
+                )
+                for c in shadow.columns
+                if c.name != own
+            )
+        ),
+    )
+
+
+def _comparable(column: Any, postgres: bool) -> Any:
+    return cast(column, JSONB) if postgres and isinstance(column.type, JSON) else column
+
+
 async def update_from(
     session: AsyncSession, shadow: Table, live: Table, *, key: tuple[str, str]
 ) -> int:
     """Sets the live table's columns that the shadow has from the shadow row of the same key
-    (shadow column key[0] = live column key[1]), drops the shadow; returns the rows set. For a
-    projection kept in columns of a table the service otherwise owns."""
+    (shadow column key[0] = live column key[1]), drops the shadow; returns how many live rows
+    the shadow has. For a projection kept in columns of a table the service otherwise owns.
+    Only the rows that differ are written (`differing`): a rebuild that finds the projection
+    right, the usual case, rewrites nothing."""
     conn = await session.connection()
     own, theirs = key
+    count = (
+        await conn.execute(
+            select(func.count())
+            .select_from(shadow)
+            .where(exists().where(live.c[theirs] == shadow.c[own]))
+        )
+    ).scalar_one()
     columns = [c.name for c in shadow.columns if c.name != own]
-    stmt = (
+    postgres = conn.dialect.name == "postgresql"
+    await conn.execute(
         update(live)
-        .where(live.c[theirs] == shadow.c[own])
+        .where(differing(shadow, live, key=key, postgres=postgres))
         .values({name: _as_live(shadow, live, name) for name in columns})
     )
-    result = await conn.execute(stmt)
     await conn.execute(DropTable(shadow))
-    return int(result.rowcount)
+    return int(count)
 
 
-def decode(value: bytes | None) -> Replayed | None:
-    """A record's event and data, or None for one the consumer would dead-letter."""
+def decode(value: bytes | None, headers: Sequence[tuple[str, bytes]] = ()) -> Replayed | None:
+    """A record's event and data, or None for one the consumer would dead-letter. Its headers
+    name its type, so that the data is decoded in one pass with its envelope."""
     try:
-        event = from_value(value)
-        return event, parse_data(event)
+        return decode_typed(value, header_type(headers))
     except EventDecodeError:
         return None
 
@@ -295,7 +336,7 @@ async def _replay(
             fetched = await reader.getmany(*todo, timeout_ms=1000, max_records=BATCH_RECORDS)
             for tp, records in sorted(fetched.items()):
                 wanted = [r for r in records if r.offset < ends[tp]]
-                decoded = [d for r in wanted if (d := decode(r.value)) is not None]
+                decoded = [d for r in wanted if (d := decode(r.value, r.headers)) is not None]
                 progress.read[tp.topic] = progress.read.get(tp.topic, 0) + len(wanted)
                 progress.skipped += len(wanted) - len(decoded)
                 if decoded:

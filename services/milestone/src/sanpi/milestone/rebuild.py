@@ -7,15 +7,16 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Column, MetaData, String, Table, insert, select
+from sqlalchemy import Column, MetaData, String, Table, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.events import ProjectListed, ProjectRegistered, ProjectUpdated, TargetSet, Topic
+from sanpi.events import TargetSet, Topic
 from sanpi.kit import rebuild, utcnow
 from sanpi.kit.db import Database
 from sanpi.kit.rebuild import Projection, Replayed
 from sanpi.milestone.lifecycle.models import TrackedProject
-from sanpi.milestone.lifecycle.service import MASTER_FIELDS
+from sanpi.milestone.lifecycle.service import MASTER_FIELDS, Master, MasterEvent, fold_master
 from sanpi.milestone.rules.models import EvaluationDue, PortfolioTarget
 from sanpi.milestone.settings import MilestoneSettings
 
@@ -30,12 +31,13 @@ FOLLOWED = (*MASTER_FIELDS, "registry_version", "periods")
 class TrackedProjection(rebuild.Shadowed):
     """The registry's master data of each tracked project (name, park, amounts, 制造业, people,
     planned days, periods listed in) as project.registered/updated/listed give them, folded in
-    memory with the consumer's rules: the first registration, then every newer snapshot, and
-    the union of the periods. The swap sets those columns of the projects tracked already; a
-    project this service does not track is not created (tracking one starts its own plan and
-    stage history, which only the service's consumer does). Rules are not evaluated here: the
-    projects whose data changed are marked due (evaluation_due) in the swap, and the service's
-    sweep evaluates them when it starts, in its usual passes."""
+    memory by the consumer's own rule (lifecycle.service.fold_master): the first registration,
+    then every newer snapshot, and the union of the periods. The swap sets those columns of
+    the projects tracked already, where they differ; a project this service does not track is
+    not created (tracking one starts its own plan and stage history, which only the service's
+    consumer does). Rules are not evaluated here: the projects whose data changed are marked
+    due (evaluation_due) in the swap, and the service's sweep evaluates them when it starts,
+    in its usual passes."""
 
     name = "tracked"
     summary = "跟踪项目的主数据 (tracked_project's master data, 制造业 and periods)"
@@ -51,71 +53,56 @@ class TrackedProjection(rebuild.Shadowed):
                 *(Column(name, TRACKED.c[name].type) for name in FOLLOWED),
             )
         )
-        self.rows: dict[str, dict[str, Any]] = {}
-        self.changed: list[str] = []
+        self.rows: dict[str, Master] = {}
 
     async def apply(self, _db: Database, batch: Sequence[Replayed]) -> None:
         rows = self.rows
         for _event, data in batch:
-            if isinstance(data, ProjectRegistered):
-                if data.project_id not in rows:
-                    rows[data.project_id] = _master(data, periods=[])
-            elif isinstance(data, ProjectUpdated):
-                row = rows.get(data.project_id)
-                if row is not None and data.version > row["registry_version"]:
-                    rows[data.project_id] = _master(data, periods=row["periods"])
-            elif isinstance(data, ProjectListed):
-                row = rows.get(data.project_id)
-                if row is not None and data.period not in row["periods"]:
-                    row["periods"] = sorted([*row["periods"], data.period])
+            if isinstance(data, MasterEvent):
+                folded = fold_master(rows.get(data.project_id), data)
+                if folded is not None:
+                    rows[data.project_id] = folded
 
     async def finish(self, db: Database) -> None:
-        columns = [TRACKED.c.project_id, *(TRACKED.c[name] for name in FOLLOWED)]
-        async with db.read() as session:
-            live = {
-                row.project_id: row._mapping
-                for row in (await session.execute(select(*columns))).all()
-            }
-        self.changed = sorted(
-            pid
-            for pid, row in self.rows.items()
-            if pid in live and any(live[pid][name] != row[name] for name in FOLLOWED)
-        )
+        # Every project folded, tracked or not: the swap joins them to the tracked ones in SQL,
+        # instead of reading every live row into Python to compare them here.
         await rebuild.insert_rows(
-            db,
-            self.shadow,
-            [{"project_id": pid, **row} for pid, row in self.rows.items() if pid in live],
+            db, self.shadow, [{"project_id": pid, **row} for pid, row in self.rows.items()]
         )
         self.rows.clear()
 
     async def swap(self, session: AsyncSession) -> int:
-        count = await rebuild.update_from(
+        await _mark_changed(session, self.shadow)
+        return await rebuild.update_from(
             session, self.shadow, TRACKED, key=("project_id", "project_id")
         )
-        await _mark_due(session, self.changed)
-        return count
 
 
-def _master(data: ProjectRegistered | ProjectUpdated, *, periods: list[int]) -> dict[str, Any]:
-    row = {name: getattr(data, name) for name in MASTER_FIELDS}
-    row.update(registry_version=data.version, periods=list(periods))
-    return row
-
-
-async def _mark_due(session: AsyncSession, project_ids: Sequence[str]) -> None:
-    """Marks the projects due for evaluation (replacing any mark: a fresh token each)."""
-    if not project_ids:
-        return
+async def _mark_changed(session: AsyncSession, shadow: Table) -> None:
+    """Marks due for evaluation the tracked projects whose followed columns the shadow changes,
+    by one INSERT … SELECT before the update (replacing any mark). One token serves them all:
+    a mark is (project, token), and a change after this one writes a fresh token of its own."""
     conn = await session.connection()
-    now = utcnow()
-    for start in range(0, len(project_ids), rebuild.WRITE_CHUNK):
-        chunk = project_ids[start : start + rebuild.WRITE_CHUNK]
-        await conn.execute(DUE.delete().where(DUE.c.project_id.in_(chunk)))
-        await conn.execute(
-            insert(DUE).values(
-                [{"project_id": p, "token": str(uuid.uuid4()), "marked_at": now} for p in chunk]
-            )
+    postgres = conn.dialect.name == "postgresql"
+    changed = rebuild.differing(
+        shadow, TRACKED, key=("project_id", "project_id"), postgres=postgres
+    )
+    token = literal(str(uuid.uuid4()), DUE.c.token.type)
+    now = literal(utcnow(), DUE.c.marked_at.type)
+    mark = (
+        (postgresql if postgres else sqlite)
+        .insert(DUE)
+        .from_select(
+            ["project_id", "token", "marked_at"],
+            select(shadow.c.project_id, token, now).where(changed),
         )
+    )
+    await conn.execute(
+        mark.on_conflict_do_update(
+            index_elements=["project_id"],
+            set_={"token": mark.excluded.token, "marked_at": mark.excluded.marked_at},
+        )
+    )
 
 
 class TargetsProjection(rebuild.Shadowed):

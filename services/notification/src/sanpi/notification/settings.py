@@ -47,6 +47,9 @@ class NotificationSettings(ServiceSettings):
     # A claimed delivery is retried by any worker if its sender died before recording the result.
     delivery_lease_s: float = 60.0
     delivery_concurrency: int = 16
+    # Claim-send-record loops of the delivery worker (delivery/jobs.py): with one, the POSTs
+    # waited while the loop claimed and recorded its batches.
+    delivery_lanes: int = Field(default=2, ge=1)
     # Sustained failure: a subscription whose receiver has failed every attempt for this long
     # AND at least this many times in a row is disabled (endpoint_disabled event). 5 days is what
     # Svix, the reference Standard Webhooks sender, waits; 20 failures rule out one bad evening.

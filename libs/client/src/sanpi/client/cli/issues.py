@@ -79,22 +79,47 @@ def raise_issue(
 @app.command("list")
 def list_issues(
     project_id: Annotated[str | None, typer.Argument(help="one project's; default: all")] = None,
+    park: Annotated[
+        list[str] | None, typer.Option(help="only these parks' projects (repeat for several)")
+    ] = None,
     unit: Annotated[str | None, typer.Option(help="only this responsible unit's")] = None,
+    status: Annotated[
+        str | None, typer.Option(help="open (not closed out) or closed (销号)")
+    ] = None,
     open_only: Annotated[bool, typer.Option("--open", help="only the ones not closed")] = False,
-    overdue: Annotated[bool, typer.Option("--overdue", help="only open and past due")] = False,
+    overdue: Annotated[
+        bool,
+        typer.Option(
+            "--overdue", help="only open and past due (with --status closed: closed late)"
+        ),
+    ] = False,
+    due_first: Annotated[
+        bool, typer.Option("--due-first", help="the earliest due day first, not oldest first")
+    ] = False,
+    feedback: Annotated[
+        bool, typer.Option("--feedback", help="print each issue's feedback (反馈) too")
+    ] = False,
     limit: Annotated[int, typer.Option(help="page size")] = 50,
     cursor: Annotated[str | None, typer.Option(help="next_cursor of the previous page")] = None,
     token: TokenOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The assigned issues (台账), oldest first: filter by unit, open, overdue."""
+    """The assigned issues (台账), oldest first: filter by park, unit, status, overdue."""
     params: dict[str, Any] = {"limit": limit}
+    if park:
+        params["park"] = park
     if unit:
         params["unit"] = unit
+    if status:
+        params["status"] = status.lower()
     if open_only:
         params["open"] = "true"
     if overdue:
         params["overdue"] = "true"
+    if due_first:
+        params["order"] = "due"
+    if feedback:
+        params["feedback"] = "true"
     if cursor:
         params["cursor"] = cursor
     with client(token) as sanpi:
@@ -102,7 +127,11 @@ def list_issues(
             result = sanpi.milestone.issues(project_id, **params)
         except ApiError as exc:
             fail(exc)
-        show(result, as_json, COLUMNS)
+        show(result, as_json, ["park", *COLUMNS] if park else COLUMNS)
+        if feedback and not as_json:
+            for issue in result.get("items", []):
+                for entry in issue.get("feedback", []):
+                    err.print(f"{issue['id']} {entry['at']} {entry['by']}: {entry['text']}")
         if result.get("next_cursor") and not as_json:
             err.print(f"more: --cursor {result['next_cursor']}")
 

@@ -9,7 +9,7 @@ import random
 import uuid
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 D = dt.date
 DISTRICT = "郑州高新区"
@@ -747,6 +747,9 @@ def periods_by_key(data: DemoDataset) -> dict[str, dict[str, int]]:
     return found
 
 
-def chunks(items: list[DemoProject], size: int) -> Iterator[list[DemoProject]]:
+T = TypeVar("T")
+
+
+def chunks(items: list[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]

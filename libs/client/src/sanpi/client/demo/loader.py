@@ -17,6 +17,7 @@ from typing import Any
 from sanpi.client import demo_progress
 from sanpi.client.demo.generator import DemoDataset, DemoProject, chunks, periods_by_key
 from sanpi.client.sdk import ApiError, SanpiClient
+from sanpi.client.sdk.milestone import MAX_BATCH_ROWS
 from sanpi.events.xun import parse_period
 
 # Bump when the generator changes what it makes for a seed: the keys then name new requests
@@ -126,28 +127,30 @@ class DemoLoader:
             time.sleep(0.2)
 
     def milestones(self, summary: LoadSummary, timeout: float) -> None:
-        """Posts each project's milestones up to `as_of` (STARTED and IN_PRODUCTION with evidence).
-        A 409 means the stage is already there (an earlier load): skipped."""
-        todo = [(p, p.milestones(self.data.as_of)) for p in self.data.projects]
-        total = sum(len(m) for _, m in todo)
-        done = 0
-        for project, steps in todo:
+        """Posts each project's milestones up to `as_of` (STARTED and IN_PRODUCTION with
+        evidence) in batches of POST /v1/progress/batch, each project's in date order: a batch
+        records its milestones in their order, and batches go one after the other. One recorded
+        on that day already (an earlier load) is a duplicate: skipped."""
+        rows: list[dict[str, Any]] = []
+        for project in self.data.projects:
+            steps = project.milestones(self.data.as_of)
             if not steps:
                 continue
             project_id = summary.ids[project.key]
             self.wait_known(project_id, timeout)
-            for kind, day, evidence in steps:
-                try:
-                    self.client.milestone.post_milestone(
-                        project_id, {"kind": kind, "date": day.isoformat(), "evidence": evidence}
-                    )
-                    summary.milestones += 1
-                except ApiError as exc:
-                    if exc.status != 409:
-                        raise
-                    summary.skipped_milestones += 1
-                done += 1
-                self.progress("milestones", done, total)
+            rows += [
+                {"project_id": project_id, "kind": kind, "date": day.isoformat(), "evidence": ev}
+                for kind, day, ev in steps
+            ]
+        done = 0
+        for chunk in chunks(rows, MAX_BATCH_ROWS):
+            answer = self.client.milestone.report_batch([], milestones=chunk)
+            outcomes = answer.get("milestones", [])
+            _written(outcomes, chunk)
+            summary.milestones += sum(o["status"] == "accepted" for o in outcomes)
+            summary.skipped_milestones += sum(o["status"] == "duplicate" for o in outcomes)
+            done += len(chunk)
+            self.progress("milestones", done, len(rows))
 
     def histories(self, ids: dict[str, str]) -> list[demo_progress.ProgressHistory]:
         """Investment plans, 旬/月 reports, replans and suspensions of every live project (by its
@@ -179,19 +182,25 @@ class DemoLoader:
         ]
 
     def progress_histories(self, summary: LoadSummary, workers: int = 4) -> None:
-        """The histories, posted over the API. Projects go in parallel; one project's history
-        goes in order."""
-        histories = self.histories(summary.ids)
-        done = 0
+        """The histories, posted over the API in each project's order: its plans, its reports,
+        then its replanned nodes and suspension. Plans and the rest go a project per call, the
+        projects in parallel; the reports go in batches of POST /v1/progress/batch (a re-sent
+        one is a duplicate). STARTED / IN_PRODUCTION were posted by `milestones` already."""
+        histories = [h for h in self.histories(summary.ids) if h.started is not None]
+        api = self.client.milestone
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            # STARTED / IN_PRODUCTION were posted by `milestones` already.
-            post = partial(
-                demo_progress.post_history, self.client.milestone, record_milestones=False
+            summary.progress_calls += sum(
+                pool.map(partial(demo_progress.post_plans, api), histories)
             )
-            for calls in pool.map(post, histories):
-                summary.progress_calls += calls
-                done += 1
-                self.progress("progress histories", done, len(histories))
+            rows = [row for h in histories for row in demo_progress.report_rows(h)]
+            done = 0
+            for chunk in chunks(rows, MAX_BATCH_ROWS):
+                _written(api.report_batch(chunk).get("results", []), chunk)
+                done += len(chunk)
+                self.progress("progress reports", done, len(rows))
+            summary.progress_calls += len(rows)
+            after = partial(demo_progress.post_after_reports, api)
+            summary.progress_calls += sum(pool.map(after, histories))
 
     def evaluate(self) -> None:
         """Runs the alert rules as of the data set's day and pins that day, so that the scheduled
@@ -237,6 +246,17 @@ def _within(
         if any(low <= parse_period(r.period_key).end <= high for low, high in windows)
     )
     return replace(history, reports=reports)
+
+
+def _written(outcomes: list[dict[str, Any]], rows: list[dict[str, Any]]) -> None:
+    """Stops the load on a refused row, as a refused single call would have (the demo's rows
+    are all valid: a refusal is a bug to see, not to skip)."""
+    refused = [o for o in outcomes if o.get("status") == "refused"]
+    if refused:
+        first = refused[0]
+        raise RuntimeError(
+            f"{len(refused)} demo rows refused, e.g. {rows[first['index']]}: {first.get('errors')}"
+        )
 
 
 def _date(value: object) -> dt.date | None:

@@ -93,7 +93,9 @@ class MilestoneApi:
         return self._call("POST", f"/projects/{project_id}/issues", json=issue)
 
     def issues(self, project_id: str | None = None, **filters: Any) -> dict[str, Any]:
-        """One page of assigned issues (filters: unit, open, overdue, limit, cursor)."""
+        """One page of assigned issues, each with its project's name and park (filters: park, a
+        list for several; unit; status open/closed; open; overdue; order created/due; feedback
+        true for each issue's feedback entries; limit; cursor)."""
         path = f"/projects/{project_id}/issues" if project_id else "/issues"
         return self._call("GET", path, params=filters)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -10,6 +11,8 @@ from sanpi.kit import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     Authenticated,
+    FieldProblem,
+    InvalidInput,
     Page,
     ReadSessionDep,
     RuntimeDep,
@@ -20,15 +23,53 @@ from sanpi.kit import (
 from sanpi.kit.messages import AcceptLanguage, language
 from sanpi.milestone import flows
 from sanpi.milestone.assigned import service
-from sanpi.milestone.assigned.schemas import FeedbackCreate, IssueClose, IssueCreate, IssuePublic
+from sanpi.milestone.assigned.repository import IssueFilter
+from sanpi.milestone.assigned.schemas import (
+    FeedbackCreate,
+    IssueClose,
+    IssueCreate,
+    IssueOrder,
+    IssuePublic,
+    IssueState,
+)
 from sanpi.milestone.flows import Context
 from sanpi.milestone.lifecycle import service as lifecycle
 
 router = APIRouter(tags=["assigned issues"])
 
-Unit = Annotated[str | None, Query(description="only this responsible unit's (责任单位) issues")]
-OpenOnly = Annotated[bool, Query(alias="open", description="only issues not closed (销号)")]
-Overdue = Annotated[bool, Query(description="only open issues past their due day today")]
+Unit = Annotated[
+    str | None, Query(max_length=128, description="only this responsible unit's (责任单位) issues")
+]
+OpenOnly = Annotated[
+    bool, Query(alias="open", description="only issues not closed (销号); as status=open")
+]
+State = Annotated[
+    IssueState | None,
+    Query(alias="status", description="open (OPEN or IN_PROGRESS) or closed (销号)"),
+]
+Overdue = Annotated[
+    bool,
+    Query(
+        description="only the late ones: open and past their due day today (due days count "
+        "working days with 调休, as R12 does), or with status=closed, closed after it"
+    ),
+]
+Parks = Annotated[
+    list[Annotated[str, Query(min_length=1, max_length=64)]] | None,
+    Query(
+        description="only the issues of projects in any of these parks (repeat it)", max_length=100
+    ),
+]
+Order = Annotated[
+    IssueOrder,
+    Query(
+        description="created: oldest first; due: the earliest due day first (then id). A cursor "
+        "is only good for the order it was made in"
+    ),
+]
+WithFeedback = Annotated[
+    bool, Query(description="each issue with its feedback entries, oldest first")
+]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
@@ -60,7 +101,7 @@ async def post_issue(
         principal=principal,
         lang=language(accept_language),
     )
-    return service.public(row, today(ctx.clock))
+    return await service.answer(uow, row, today(ctx.clock), with_feedback=False)
 
 
 @router.get("/projects/{project_id}/issues", response_model=Page[IssuePublic])
@@ -71,13 +112,17 @@ async def project_issues(
     runtime: RuntimeDep,
     unit: Unit = None,
     open_only: OpenOnly = False,
+    state: State = None,
     overdue: Overdue = False,
+    order: Order = IssueOrder.CREATED,
+    feedback: WithFeedback = False,
     limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
 ) -> Page[IssuePublic]:
-    """The project's assigned issues, oldest first."""
+    """The project's assigned issues, oldest first (filters as GET /v1/issues)."""
     await lifecycle.get(session, project_id)
-    return await _page(session, runtime, project_id, unit, open_only, overdue, limit, cursor)
+    where = _filter(project_id, None, unit, open_only, state, overdue, today(runtime.clock))
+    return await _page(session, runtime, where, order, feedback, limit, cursor)
 
 
 @router.get("/issues", response_model=Page[IssuePublic])
@@ -85,39 +130,70 @@ async def list_issues(
     _principal: Authenticated,
     session: ReadSessionDep,
     runtime: RuntimeDep,
-    project_id: str | None = None,
+    project_id: Annotated[str | None, Query(max_length=36)] = None,
+    park: Parks = None,
     unit: Unit = None,
     open_only: OpenOnly = False,
+    state: State = None,
     overdue: Overdue = False,
+    order: Order = IssueOrder.CREATED,
+    feedback: WithFeedback = False,
     limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
 ) -> Page[IssuePublic]:
-    """Assigned issues of every project, oldest first: the 交办 ledger (台账) of a unit with
-    `unit=`, the ones still to close with `open=true`, the late ones with `overdue=true`."""
-    return await _page(session, runtime, project_id, unit, open_only, overdue, limit, cursor)
+    """Assigned issues of every project, each with its project's name and park: the 交办 ledger
+    (台账) of a unit with `unit=`, of the parks one works on with `park=` (repeated), the ones
+    still to close with `status=open` (or `open=true`), the closed ones with `status=closed`, the
+    late ones with `overdue=true`, the earliest due first with `order=due`, and each issue's
+    feedback with `feedback=true`. 422 names the field (Chinese first): an unknown status or
+    order, `open=true` with `status=closed`, a cursor of another order."""
+    where = _filter(project_id, park, unit, open_only, state, overdue, today(runtime.clock))
+    return await _page(session, runtime, where, order, feedback, limit, cursor)
+
+
+def _filter(
+    project_id: str | None,
+    parks: list[str] | None,
+    unit: str | None,
+    open_only: bool,
+    state: IssueState | None,
+    overdue: bool,
+    day: dt.date,
+) -> IssueFilter:
+    if open_only and state is IssueState.CLOSED:
+        raise InvalidInput(
+            "open=true contradicts status=closed",
+            errors=[FieldProblem("query.status", "与 open=true 矛盾（open=true 即 status=open）")],
+        )
+    closed = None if state is None and not open_only else state is IssueState.CLOSED
+    return IssueFilter(
+        project_id=project_id,
+        parks=tuple(parks or ()),
+        unit=unit,
+        closed=closed,
+        overdue_on=day if overdue else None,
+    )
 
 
 async def _page(
     session: ReadSessionDep,
     runtime: RuntimeDep,
-    project_id: str | None,
-    unit: str | None,
-    open_only: bool,
-    overdue: bool,
+    where: IssueFilter,
+    order: IssueOrder,
+    with_feedback: bool,
     limit: int,
     cursor: str | None,
 ) -> Page[IssuePublic]:
-    day = today(runtime.clock)
-    rows, next_cursor = await service.page(
+    items, next_cursor = await service.page(
         session,
         limit=limit,
         cursor=cursor,
-        project_id=project_id,
-        unit=unit,
-        open_only=open_only,
-        overdue_on=day if overdue else None,
+        where=where,
+        order=order,
+        today=today(runtime.clock),
+        with_feedback=with_feedback,
     )
-    return Page(items=[service.public(r, day) for r in rows], next_cursor=next_cursor)
+    return Page(items=items, next_cursor=next_cursor)
 
 
 @router.get("/issues/{issue_id}", response_model=IssuePublic)
@@ -126,8 +202,7 @@ async def get_issue(
 ) -> IssuePublic:
     """One assigned issue with its feedback, oldest first."""
     row = await service.get(session, issue_id)
-    feedback = await service.feedback_of(session, issue_id)
-    return service.public(row, today(runtime.clock), feedback)
+    return await service.answer(session, row, today(runtime.clock))
 
 
 @router.post(
@@ -148,8 +223,7 @@ async def post_feedback(
     row, _ = await flows.add_issue_feedback(
         uow, ctx, issue_id=issue_id, body=body, principal=principal, lang=language(accept_language)
     )
-    feedback = await service.feedback_of(uow, issue_id)
-    return service.public(row, today(ctx.clock), feedback)
+    return await service.answer(uow, row, today(ctx.clock))
 
 
 @router.post("/issues/{issue_id}/close", response_model=IssuePublic)
@@ -169,5 +243,4 @@ async def close_issue(
     row = await flows.close_issue(
         uow, ctx, issue_id=issue_id, body=body, principal=principal, lang=language(accept_language)
     )
-    feedback = await service.feedback_of(uow, issue_id)
-    return service.public(row, today(ctx.clock), feedback)
+    return await service.answer(uow, row, today(ctx.clock))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,9 +14,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sanpi.events import IssueStatus
 from sanpi.kit import Reading
 from sanpi.kit.id_spans import ByIds
-from sanpi.kit.pagination import CreatedKey, after_created
 from sanpi.kit.unit_of_work import session_of
 from sanpi.milestone.assigned.models import AssignedIssue, IssueFeedback
+from sanpi.milestone.assigned.schemas import IssueOrder
+from sanpi.milestone.lifecycle.models import TrackedProject
 
 _ISSUES: Any = AssignedIssue.__table__.c  # type: ignore[attr-defined]
 
@@ -37,29 +39,75 @@ async def feedback_of(session: AsyncSession, issue_id: str) -> list[IssueFeedbac
     return list((await session.exec(stmt)).all())
 
 
+@dataclass(frozen=True)
+class IssueFilter:
+    """What a list of issues keeps: every field given must hold."""
+
+    project_id: str | None = None
+    parks: tuple[str, ...] = ()
+    unit: str | None = None
+    closed: bool | None = None  # None: open and closed ones
+    overdue_on: dt.date | None = None  # late: open past due on this day, or closed after due
+
+
+# One listed issue with its project's name and park (None for a project not tracked here).
+Listed = tuple[AssignedIssue, str | None, str | None]
+
+
 async def page(
     session: AsyncSession,
     *,
     limit: int,
-    after: CreatedKey | None,
-    project_id: str | None,
-    unit: str | None,
-    open_only: bool,
-    overdue_on: dt.date | None,
-) -> list[AssignedIssue]:
-    """Issues oldest first; `overdue_on`: only the ones open and past their due day on it."""
-    stmt = select(AssignedIssue)
-    if project_id is not None:
-        stmt = stmt.where(AssignedIssue.project_id == project_id)
-    if unit is not None:
-        stmt = stmt.where(AssignedIssue.assigned_unit == unit)
-    if open_only or overdue_on is not None:
-        stmt = stmt.where(AssignedIssue.status != IssueStatus.CLOSED)
-    if overdue_on is not None:
-        stmt = stmt.where(col(AssignedIssue.due_on) < overdue_on)
-    stmt = stmt.where(after_created(col(AssignedIssue.created_at), col(AssignedIssue.id), after))
-    stmt = stmt.order_by(col(AssignedIssue.created_at), col(AssignedIssue.id)).limit(limit)
-    return list((await session.exec(stmt)).all())
+    where: IssueFilter,
+    order: IssueOrder,
+    after: tuple[Any, str] | None,
+) -> list[Listed]:
+    """Issues in `order` (by created_at or due_on, then id) strictly after the key `after`."""
+    stmt = select(AssignedIssue, col(TrackedProject.name), col(TrackedProject.park)).outerjoin(
+        TrackedProject, col(TrackedProject.project_id) == col(AssignedIssue.project_id)
+    )
+    if where.project_id is not None:
+        stmt = stmt.where(AssignedIssue.project_id == where.project_id)
+    if where.parks:
+        stmt = stmt.where(col(TrackedProject.park).in_(where.parks))
+    if where.unit is not None:
+        stmt = stmt.where(AssignedIssue.assigned_unit == where.unit)
+    closed = col(AssignedIssue.status) == IssueStatus.CLOSED
+    if where.closed is True:
+        stmt = stmt.where(closed)
+        if where.overdue_on is not None:
+            stmt = stmt.where(col(AssignedIssue.closed_on) > col(AssignedIssue.due_on))
+    elif where.closed is False or where.overdue_on is not None:
+        stmt = stmt.where(~closed)
+        if where.overdue_on is not None:
+            stmt = stmt.where(col(AssignedIssue.due_on) < where.overdue_on)
+    key = col(AssignedIssue.due_on) if order is IssueOrder.DUE else col(AssignedIssue.created_at)
+    if after is not None:
+        last, last_id = after
+        stmt = stmt.where(sa.or_(key > last, sa.and_(key == last, col(AssignedIssue.id) > last_id)))
+    stmt = stmt.order_by(key, col(AssignedIssue.id)).limit(limit)
+    return [(row, name, park) for row, name, park in (await session.exec(stmt)).all()]
+
+
+async def feedback_of_many(
+    session: AsyncSession, issue_ids: Sequence[str]
+) -> dict[str, list[IssueFeedback]]:
+    """The feedback of these issues (a page's), each oldest first."""
+    found: dict[str, list[IssueFeedback]] = {i: [] for i in issue_ids}
+    if not issue_ids:
+        return found
+    stmt = (
+        select(IssueFeedback)
+        .where(col(IssueFeedback.issue_id).in_(list(issue_ids)))
+        .order_by(col(IssueFeedback.at), col(IssueFeedback.id))
+    )
+    for entry in (await session.exec(stmt)).all():
+        found[entry.issue_id].append(entry)
+    return found
+
+
+async def project_of(tx: Reading, project_id: str) -> TrackedProject | None:
+    return await session_of(tx).get(TrackedProject, project_id)
 
 
 # What R12 reads: the issues of these projects not closed by the day evaluated, in the order of

@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from sanpi.events import IssueCategory, IssueStatus, IssueTerm
+
+
+class IssueState(StrEnum):
+    """The list's `status`: open (OPEN or IN_PROGRESS) or closed out (销号)."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class IssueOrder(StrEnum):
+    """The list's `order`: as raised (created_at, id) or the earliest due first (due_on, id)."""
+
+    CREATED = "created"
+    DUE = "due"
 
 
 class IssueCreate(BaseModel):
@@ -62,6 +77,10 @@ class FeedbackPublic(BaseModel):
 class IssuePublic(BaseModel):
     id: str
     project_id: str
+    project_name: str | None = Field(
+        default=None, description="the project's name (null for a project not tracked here)"
+    )
+    park: str | None = Field(default=None, description="the project's park")
     category: IssueCategory
     category_label: str = Field(description="the category in Chinese")
     description: str
@@ -84,5 +103,6 @@ class IssuePublic(BaseModel):
     recorded_by: str
     created_at: dt.datetime
     feedback: list[FeedbackPublic] = Field(
-        default_factory=list, description="oldest first (only on a single issue's answers)"
+        default_factory=list,
+        description="oldest first (on a single issue's answers, and on lists with feedback=true)",
     )

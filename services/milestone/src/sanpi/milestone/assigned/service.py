@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sanpi.events import (
     ISSUE_CATEGORY_LABELS,
@@ -21,7 +22,7 @@ from sanpi.kit import (
     utcnow,
 )
 from sanpi.kit.messages import FieldMessage, Lang, Message
-from sanpi.kit.pagination import created_key_after, page_by_created
+from sanpi.kit.pagination import created_key_after, encode_cursor, key_after
 from sanpi.kit.unit_of_work import session_of
 from sanpi.kit.workdays import CalendarYearUnknown, known_years
 from sanpi.milestone.assigned import repository
@@ -37,11 +38,13 @@ from sanpi.milestone.assigned.messages import (
     RAISED_IN_FUTURE,
 )
 from sanpi.milestone.assigned.models import AssignedIssue, IssueFeedback
+from sanpi.milestone.assigned.repository import IssueFilter
 from sanpi.milestone.assigned.schemas import (
     FeedbackCreate,
     FeedbackPublic,
     IssueClose,
     IssueCreate,
+    IssueOrder,
     IssuePublic,
 )
 from sanpi.milestone.assigned.terms import deadlines
@@ -262,11 +265,18 @@ def overdue_days(row: AssignedIssue, today: dt.date) -> int:
 
 
 def public(
-    row: AssignedIssue, today: dt.date, feedback: list[IssueFeedback] | None = None
+    row: AssignedIssue,
+    today: dt.date,
+    feedback: list[IssueFeedback] | None = None,
+    *,
+    project_name: str | None = None,
+    park: str | None = None,
 ) -> IssuePublic:
     return IssuePublic(
         id=row.id,
         project_id=row.project_id,
+        project_name=project_name,
+        park=park,
         category=row.category,
         category_label=ISSUE_CATEGORY_LABELS[row.category],
         description=row.description,
@@ -290,8 +300,31 @@ def public(
     )
 
 
+async def answer(
+    tx: Reading, row: AssignedIssue, today: dt.date, *, with_feedback: bool = True
+) -> IssuePublic:
+    """One issue as answered by its own routes: with its project's name and park, and feedback."""
+    project = await repository.project_of(tx, row.project_id)
+    feedback = await feedback_of(tx, row.id) if with_feedback else None
+    return public(
+        row,
+        today,
+        feedback,
+        project_name=project.name if project else None,
+        park=project.park if project else None,
+    )
+
+
 async def feedback_of(tx: Reading, issue_id: str) -> list[IssueFeedback]:
     return await repository.feedback_of(session_of(tx), issue_id)
+
+
+def _after(cursor: str | None, order: IssueOrder) -> tuple[Any, str] | None:
+    """The (key, id) position a cursor points after; a cursor is only good for the order it was
+    made in (422 naming cursor otherwise)."""
+    if order is IssueOrder.CREATED:
+        return created_key_after(cursor)
+    return key_after(cursor, "due", dt.date.fromisoformat)
 
 
 async def page(
@@ -299,18 +332,33 @@ async def page(
     *,
     limit: int,
     cursor: str | None,
-    project_id: str | None,
-    unit: str | None,
-    open_only: bool,
-    overdue_on: dt.date | None,
-) -> tuple[list[AssignedIssue], str | None]:
+    where: IssueFilter,
+    order: IssueOrder,
+    today: dt.date,
+    with_feedback: bool,
+) -> tuple[list[IssuePublic], str | None]:
+    """A page of issues in `order`, each with its project's name and park (and its feedback
+    when asked: one more query for the whole page)."""
+    session = session_of(tx)
     rows = await repository.page(
-        session_of(tx),
-        limit=limit + 1,
-        after=created_key_after(cursor),
-        project_id=project_id,
-        unit=unit,
-        open_only=open_only,
-        overdue_on=overdue_on,
+        session, limit=limit + 1, where=where, order=order, after=_after(cursor, order)
     )
-    return page_by_created(rows, limit, lambda r: (r.created_at, r.id))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1][0]
+        next_cursor = encode_cursor(
+            {"due": last.due_on.isoformat(), "id": last.id}
+            if order is IssueOrder.DUE
+            else {"t": last.created_at.isoformat(), "id": last.id}
+        )
+    feedback = (
+        await repository.feedback_of_many(session, [r.id for r, _, _ in rows])
+        if with_feedback
+        else {}
+    )
+    items = [
+        public(row, today, feedback.get(row.id), project_name=name, park=park)
+        for row, name, park in rows
+    ]
+    return items, next_cursor

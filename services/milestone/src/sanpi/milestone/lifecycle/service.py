@@ -14,6 +14,7 @@ from sanpi.events import (
     ProjectMasterData,
     ProjectRegistered,
     ProjectStageChanged,
+    ProjectUpdated,
     Stage,
 )
 from sanpi.kit import CAMPAIGN_TZ, Conflict, NotFound, Principal, Reading, UnitOfWork, utcnow
@@ -71,33 +72,73 @@ def _initial_since(data: ProjectRegistered, registered_on: dt.date) -> dt.date:
     return registered_on
 
 
-def _copy_master(project: TrackedProject, data: ProjectMasterData) -> None:
-    for name in MASTER_FIELDS:
-        setattr(project, name, getattr(data, name))
-    project.registry_version = data.version
-    project.updated_at = utcnow()
+# A tracked project's columns that follow the registry, as plain values: MASTER_FIELDS,
+# registry_version and periods. The consumer folds the project it holds through one; a rebuild
+# folds these alone (sanpi.milestone.rebuild), by the same rule.
+Master = dict[str, Any]
+MasterEvent = ProjectRegistered | ProjectUpdated | ProjectListed
+
+
+def fold_master(held: Master | None, data: MasterEvent) -> Master | None:
+    """The registry's master data of a project after one more of its events, from what is held
+    (None: the project is not tracked); None when the event changes nothing. A registration
+    starts a project not held (the first one wins: a second changes nothing); an update
+    replaces the master fields of a held project when its version is newer than the one
+    applied (a late, older or repeated snapshot changes nothing), keeping its periods; a
+    listing adds its period to a held project's (a sorted set: any order folds the same, and
+    no listing is ever withdrawn). A listing reads only `periods` of what is held, and gives
+    back what it was given with those replaced, so a caller may hold only them."""
+    if isinstance(data, ProjectRegistered):
+        return None if held is not None else _snapshot(data, periods=[])
+    if held is None:
+        return None
+    if isinstance(data, ProjectListed):
+        periods: list[int] = held["periods"]
+        if data.period in periods:
+            return None
+        return {**held, "periods": sorted([*periods, data.period])}
+    if not applies(
+        data.TYPE, data.project_id, incoming=data.version, held=held["registry_version"]
+    ):
+        return None
+    return _snapshot(data, periods=held["periods"])
+
+
+def _snapshot(data: ProjectMasterData, *, periods: list[int]) -> Master:
+    master = {name: getattr(data, name) for name in MASTER_FIELDS}
+    master["registry_version"] = data.version
+    master["periods"] = list(periods)
+    return master
+
+
+def master_of(project: TrackedProject) -> Master:
+    """The project's columns that follow the registry (fold_master's `held`)."""
+    master = {name: getattr(project, name) for name in MASTER_FIELDS}
+    master["registry_version"] = project.registry_version
+    master["periods"] = list(project.periods)
+    return master
 
 
 async def track(uow: UnitOfWork, event: CloudEvent, data: ProjectRegistered) -> dt.date | None:
     """Starts tracking a newly registered project; returns the day its stage holds since, or
     None when it is already tracked."""
-    if await repository.get(uow, data.project_id) is not None:
+    held = await repository.get(uow, data.project_id)
+    master = fold_master(None if held is None else master_of(held), data)
+    if master is None:
         return None
     registered_on = event_day(event)
     since = _initial_since(data, registered_on)
     now = utcnow()
     # The columns a TrackedProject(...) built from the snapshot would hold, as plain values:
     # the repository inserts them without an ORM object (see insert_tracked).
-    project: dict[str, Any] = {name: getattr(data, name) for name in MASTER_FIELDS}
+    project: dict[str, Any] = master
     project.update(
         project_id=data.project_id,
-        periods=[],
         registered_on=registered_on,
         stage=data.stage,
         resume_to=None,
         stage_since=since,
         expected_resume_date=None,
-        registry_version=data.version,
         stage_version=0,
         updated_at=now,
     )
@@ -126,15 +167,17 @@ async def track(uow: UnitOfWork, event: CloudEvent, data: ProjectRegistered) -> 
 
 
 async def update(
-    uow: UnitOfWork, event: CloudEvent, data: ProjectMasterData, by: str | None
+    uow: UnitOfWork, event: CloudEvent, data: ProjectUpdated, by: str | None
 ) -> TrackedProject | None:
     """Applies a newer master-data snapshot; None when it is not newer than what is applied."""
     project = await repository.get(uow, data.project_id)
-    if project is None or not applies(
-        data.TYPE, data.project_id, incoming=data.version, held=project.registry_version
-    ):
+    master = None if project is None else fold_master(master_of(project), data)
+    if project is None or master is None:
         return None
-    _copy_master(project, data)
+    for name, value in master.items():
+        if getattr(project, name) != value:
+            setattr(project, name, value)
+    project.updated_at = utcnow()
     repository.save(uow, project)
     changed = getattr(data, "changed", [])
     timeline.note(
@@ -151,10 +194,12 @@ async def update(
 
 async def listed(uow: UnitOfWork, event: CloudEvent, data: ProjectListed) -> bool:
     """Remembers the period (期) a project was listed in; False when unknown or already known."""
+    # Only its periods are read (repository.periods): a listing folds nothing else.
     periods = await repository.periods(uow, data.project_id)
-    if periods is None or data.period in periods:
+    master = fold_master(None if periods is None else {"periods": periods}, data)
+    if master is None:
         return False
-    repository.set_periods(uow, data.project_id, sorted({*periods, data.period}))
+    repository.set_periods(uow, data.project_id, master["periods"])
     timeline.note(
         uow,
         project_id=data.project_id,

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.kit import Reading, UnitOfWork
 from sanpi.kit.id_spans import Among, ByIds
+from sanpi.kit.named_rows import driver_named_rows
 from sanpi.kit.pagination import CreatedKey, after_created
 from sanpi.kit.prefetch import Prefetched
 from sanpi.kit.unit_of_work import insert_pending, session_of
@@ -284,8 +285,9 @@ async def plan_facts(tx: Reading, project_ids: Sequence[str], year: int) -> list
     written here."""
     await insert_pending(tx, _INSERT_PLAN)
     connection = await session_of(tx).connection()
-    rows = await connection.execute(*_PLAN_FACTS.params(project_ids, year=year))
-    return [PlanRow(*row) for row in rows]
+    # From the driver's rows, the JSON columns decoded column by column (no Row each).
+    rows = await driver_named_rows(connection, *_PLAN_FACTS.params(project_ids, year=year))
+    return list(map(PlanRow._make, rows))
 
 
 _REPORT_COLUMNS = (

@@ -31,6 +31,7 @@ from sanpi.milestone.settings import MilestoneSettings, RuleSettings
 _last_completed = functools.lru_cache(maxsize=64)(last_completed)
 _period_of = functools.lru_cache(maxsize=64)(period_of)
 _previous = functools.lru_cache(maxsize=256)(ReportPeriod.previous)
+_month_end = functools.lru_cache(maxsize=64)(month_end)  # the pacing's, of the day evaluated
 
 KIND_LABEL = {ReportPeriodKind.XUN: "旬", ReportPeriodKind.MONTH: "月"}
 # Lateness of these nodes has a rule of its own (R02 not started, R09 production date passed,
@@ -342,13 +343,22 @@ def _latest_report(
     facts: ProjectFacts, checkpoint: ReportPeriod, kind: ReportPeriodKind
 ) -> ReportFact | None:
     """The latest report of this year up to the checkpoint, preferring the checkpoint's kind."""
-    this_year = [r for r in facts.reports_by(checkpoint.end) if r.period.year == checkpoint.year]
-    same_kind = [r for r in this_year if r.kind is kind]
-    if not same_kind:
-        # A report of this year left out of the facts would be the answer (or of its kind).
-        facts.needs_reports_from(dt.date(checkpoint.year, 1, 1))
-    candidates = same_kind or this_year
-    return candidates[-1] if candidates else None
+    # From the newest: the reports are in period order, so those of earlier years come after
+    # this year's (listing every report by the checkpoint was most of R04's time).
+    latest: ReportFact | None = None
+    for report in reversed(facts.reports):
+        period = report.period
+        if period.end > checkpoint.end:
+            continue
+        if period.year != checkpoint.year:
+            break
+        if period.kind is kind:
+            return report
+        if latest is None:
+            latest = report
+    # A report of this year left out of the facts would be the answer (or of its kind).
+    facts.needs_reports_from(dt.date(checkpoint.year, 1, 1))
+    return latest
 
 
 @dataclass(frozen=True)
@@ -366,13 +376,15 @@ def investment_pacing(facts: ProjectFacts, as_of: dt.date) -> Pacing | None:
     plan = facts.plan_for(as_of.year)
     if plan is None or plan.annual <= 0:
         return None
-    months_ended = as_of.month - 1 if as_of < month_end(as_of) else as_of.month
+    months_ended = as_of.month - 1 if as_of < _month_end(as_of) else as_of.month
     monthly = plan.split(ReportPeriodKind.MONTH)
     expected = sum(monthly[:months_ended]) if monthly else round(plan.annual * months_ended / 12)
-    this_year = [r for r in facts.reports_by(as_of) if r.period.year == as_of.year]
-    if not this_year:
+    # The latest report by the day, if it is of this year (the reports are in period order).
+    latest = facts.latest_by(as_of)
+    if latest is None or latest.period.year != as_of.year:
         facts.needs_reports_from(dt.date(as_of.year, 1, 1))
-    completed = this_year[-1].ytd if this_year else 0
+        latest = None
+    completed = latest.ytd if latest is not None else 0
     return Pacing(completed, expected, plan.annual)
 
 
@@ -382,18 +394,31 @@ def investment_pacing(facts: ProjectFacts, as_of: dt.date) -> Pacing | None:
 def open_milestones(facts: ProjectFacts, stage: Stage, as_of: dt.date) -> list[MilestoneFact]:
     """Planned milestones not achieved by `as_of` and not made moot by the stage (a start
     without a recorded 履约 makes FULFILLED moot)."""
-    reached = ORDER.index(stage) if stage in ORDER else -1
+    reached = _RANK.get(stage, -1)
     open_ = []
     for m in facts.milestones:
-        if m.achieved_by(as_of) or m.due is None:
-            continue
-        moves_to = STAGE_OF_MILESTONE.get(m.kind) or SETTLED_BY.get(m.kind)
-        if m.kind is MilestoneKind.SIGNED:
-            moves_to = Stage.SIGNED
-        if moves_to is not None and ORDER.index(moves_to) <= reached:
+        kind, _, baseline, forecast, actual = m
+        if (actual is not None and actual <= as_of) or (forecast or baseline) is None:
+            continue  # achieved, or not planned
+        settled = _SETTLED_AT.get(kind)
+        if settled is not None and settled <= reached:
             continue
         open_.append(m)
     return open_
+
+
+# Each stage's place in the order, and the place of the stage that settles a kind of node (the
+# stage it moves the project to, else the one that ends its phase; SIGNED by the signing):
+# looked up once here, not by ORDER.index for each of a pass's ~300k open-node checks.
+_RANK = {stage: n for n, stage in enumerate(ORDER)}
+_SETTLED_AT = {
+    kind: _RANK[stage]
+    for kind, stage in {
+        **SETTLED_BY,
+        **STAGE_OF_MILESTONE,
+        MilestoneKind.SIGNED: Stage.SIGNED,
+    }.items()
+}
 
 
 def slipped(original: dt.date | None, current: dt.date | None) -> str:
@@ -792,29 +817,33 @@ def _funding_failed(ctx: Context) -> str | None:
 
 
 def r16_data_quality(ctx: Context) -> list[DesiredAlert]:
-    cfg = ctx.rules.r16
-    reports = ctx.facts.reports_by(ctx.as_of)
-    window_start = ctx.as_of - dt.timedelta(days=cfg.lookback_days)
-    ctx.facts.needs_reports_from(window_start)
+    cfg, facts, day = ctx.rules.r16, ctx.facts, ctx.as_of
+    window_start = day - dt.timedelta(days=cfg.lookback_days)
+    facts.needs_reports_from(window_start)
     problems = []
-    highest_pct = ctx.facts.earlier_highest_pct
-    for report in reports:
-        pct = report.physical_pct
-        in_window = report.period.end >= window_start
-        if in_window and report.lowered_by_correction:
-            problems.append(f"{report.period.key} 累计完成投资被下调 (更正)")
-        if in_window and pct is not None and highest_pct is not None and pct < highest_pct:
-            problems.append(f"{report.period.key} 形象进度 {pct}% 低于此前的 {highest_pct}%")
+    highest_pct = facts.earlier_highest_pct
+    latest: ReportFact | None = None
+    # The reports of periods ended by the day, in period order (the hot loop of the rules:
+    # unpacked, without listing them first).
+    for report in facts.reports:
+        period, _, _, pct, _, lowered, _ = report
+        end = period.end
+        if end > day:
+            break
+        latest = report
+        if end >= window_start:
+            if lowered:
+                problems.append(f"{period.key} 累计完成投资被下调 (更正)")
+            if pct is not None and highest_pct is not None and pct < highest_pct:
+                problems.append(f"{period.key} 形象进度 {pct}% 低于此前的 {highest_pct}%")
         if pct is not None:
             highest_pct = max(pct, highest_pct or 0.0)
-    if not reports and (ctx.facts.earlier_highest_cum or 0) > ctx.facts.total_investment:
+    if latest is None and (facts.earlier_highest_cum or 0) > facts.total_investment:
         # The newest report left out may be the one above the total investment.
-        ctx.facts.needs_reports_from(dt.date.min)
-    if reports and reports[-1].cum > ctx.facts.total_investment:
-        problems.append(
-            f"累计完成 {reports[-1].cum} 万元超过总投资 {ctx.facts.total_investment} 万元"
-        )
-    problems.extend(_photo_problems(ctx.facts.photos, window_start, ctx.as_of))
+        facts.needs_reports_from(dt.date.min)
+    if latest is not None and latest.cum > facts.total_investment:
+        problems.append(f"累计完成 {latest.cum} 万元超过总投资 {facts.total_investment} 万元")
+    problems.extend(_photo_problems(facts.photos, window_start, day))
     severity = grade(len(problems), [(cfg.yellow, Severity.YELLOW), (cfg.red, Severity.RED)])
     if severity is None:
         return []

@@ -15,16 +15,17 @@ from sanpi.events.xun import ReportPeriod
 _IN_PERIOD_ORDER = attrgetter("period.in_order")
 
 
-@dataclass(frozen=True)
-class StageFact:
+# Named tuples, not frozen dataclasses like the plan and the project's facts: a full pass at
+# province scale builds ~80k stage entries and ~100k milestones, and a frozen dataclass's
+# __init__ (a setattr per field through object) cost three times a tuple's.
+class StageFact(NamedTuple):
     """One entry of the stage history: from `effective_date` on, the project is `stage`."""
 
     stage: Stage
     effective_date: dt.date
 
 
-@dataclass(frozen=True)
-class MilestoneFact:
+class MilestoneFact(NamedTuple):
     kind: MilestoneKind
     label: str = ""
     baseline: dt.date | None = None
@@ -202,7 +203,10 @@ class ProjectFacts:
         return current.stage, current.effective_date
 
     def plan_for(self, year: int) -> PlanFact | None:
-        return next((p for p in self.plans if p.year == year), None)
+        for plan in self.plans:  # a loop, not next() over a generator: three rules ask
+            if plan.year == year:
+                return plan
+        return None
 
     def needs_reports_from(self, day: dt.date) -> None:
         """Raises ReportsTruncated unless every report of a period ending on or after `day` is
@@ -230,6 +234,15 @@ class ProjectFacts:
         # The older reports left out may give them (their aggregate row carries no funds).
         if self.earlier_highest_cum is not None or self.earlier_highest_pct is not None:
             self.needs_reports_from(dt.date.min)
+        return None
+
+    def latest_by(self, day: dt.date) -> ReportFact | None:
+        """The last report of a period ended by `day` (reports_by(day)[-1]), found from the
+        newest: the rules ask about recent days, and listing every report up to one was a
+        tenth of a full pass's rules."""
+        for report in reversed(self.reports):
+            if report.period.end <= day:
+                return report
         return None
 
     def reports_by(self, day: dt.date) -> list[ReportFact]:

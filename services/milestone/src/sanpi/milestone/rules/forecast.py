@@ -145,10 +145,9 @@ def _annual_investment(facts: ProjectFacts, as_of: dt.date) -> Projection | None
     if plan is None or plan.annual <= 0:
         return None
     year_end = dt.date(as_of.year, 12, 31)
-    reports = [r for r in facts.reports_by(as_of) if r.period.end.year == as_of.year]
-    if not reports:
+    newest = facts.latest_by(as_of)  # the reports are in period order: this year's come last
+    if newest is None or newest.period.end.year != as_of.year:
         return None
-    newest = reports[-1]
     started = _node(facts, MilestoneKind.STARTED)
     begin = dt.date(as_of.year, 1, 1)
     if started is not None and started.actual is not None and started.actual > begin:

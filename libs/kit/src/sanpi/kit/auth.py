@@ -26,7 +26,7 @@ from fastapi.security import HTTPBearer
 from starlette.requests import HTTPConnection
 
 from sanpi.kit.errors import Forbidden, Unauthorized
-from sanpi.kit.messages import template
+from sanpi.kit.messages import Bilingual, template
 from sanpi.kit.ratelimit import RateLimiter
 
 ISSUER = "sanpi"
@@ -267,7 +267,12 @@ class PrincipalBearer(HTTPBearer):
         )
         if self.roles and principal.role not in self.roles:
             raise Forbidden(
-                ROLE_REFUSED(role=str(principal.role), needs=" / ".join(sorted(self.roles)))
+                ROLE_REFUSED(
+                    role=str(principal.role),
+                    needs=Bilingual(
+                        zh=" 或 ".join(sorted(self.roles)), en=" or ".join(sorted(self.roles))
+                    ),
+                )
             )
         if request.scope.get("method") not in SAFE_METHODS:
             # Before the route runs: a refused write had no effect (kit/ratelimit.py).

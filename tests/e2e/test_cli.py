@@ -86,7 +86,7 @@ async def test_tour_add_a_project_and_record_its_start(services: Stack) -> None:
     )
     assert illegal.returncode == 1
     assert "error 409" in illegal.stderr
-    assert "already UNDER_CONSTRUCTION" in illegal.stderr
+    assert "项目已处于 UNDER_CONSTRUCTION 阶段" in illegal.stderr
 
     listed = sanpi(services, "projects", "list", "--park", "枫杨")
     assert listed.returncode == 0
@@ -111,7 +111,7 @@ def test_bad_input_names_the_field_and_help_helps(services: Stack) -> None:
         services, "projects", "add", "--name", "x", "--park", "火星", "--total-investment", "1"
     )
     assert bad.returncode == 1
-    assert "park: unknown park" in bad.stderr
+    assert "「园区」：没有这个园区：应为" in bad.stderr
     helped = sanpi(services, "milestone", "post", "--help")
     assert helped.returncode == 0
     assert "--evidence" in helped.stdout

@@ -125,7 +125,7 @@ async def test_a_token_for_one_service_is_refused_by_the_others(services: Stack)
         assert registry.status_code == 200, registry.text
         milestone = await client.get(f"{services.urls['milestone']}/v1/alerts", headers=bearer)
         assert milestone.status_code == 401
-        assert "not meant for this service" in milestone.json()["detail"]
+        assert "不是签发给本服务的" in milestone.json()["detail"]
         inbox = await client.get(f"{services.urls['notification']}/v1/inbox", headers=bearer)
         assert inbox.status_code == 401
 
@@ -178,7 +178,9 @@ async def test_bad_tokens_are_401_problems(services: Stack, service: str) -> Non
         accepted = await client.get(path, headers=services.headers("viewer"))
         assert accepted.status_code == 200, accepted.text
         for name, (header, detail) in bad_tokens(services.secret).items():
-            refused = await client.get(path, headers={"Authorization": header})
+            refused = await client.get(
+                path, headers={"Authorization": header, "Accept-Language": "en"}
+            )
             assert refused.status_code == 401, name
             assert refused.headers["content-type"] == "application/problem+json", name
             assert refused.headers["www-authenticate"] == 'Bearer realm="sanpi"', name

@@ -136,14 +136,20 @@ async def test_illegal_transition_unknown_project_and_bad_input_are_clear_proble
 
     no_evidence = await http.post(url, json={"kind": "STARTED", "date": "2023-03-01"})
     assert no_evidence.status_code == 409
-    assert "evidence" in no_evidence.json()["detail"]
+    assert "佐证材料" in no_evidence.json()["detail"]
 
     skipping = await http.post(
         url, json={"kind": "IN_PRODUCTION", "date": "2023-03-01", "evidence": [PHOTO]}
     )
     assert skipping.status_code == 409
+    assert skipping.json()["detail"] == "IN_PRODUCTION 不能把项目从 SIGNED 推进到 IN_PRODUCTION"
+    in_english = await http.post(
+        url,
+        json={"kind": "IN_PRODUCTION", "date": "2023-03-01", "evidence": [PHOTO]},
+        headers={"Accept-Language": "en"},
+    )
     assert (
-        skipping.json()["detail"]
+        in_english.json()["detail"]
         == "IN_PRODUCTION cannot move a project from SIGNED to IN_PRODUCTION"
     )
 

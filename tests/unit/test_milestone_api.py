@@ -70,7 +70,7 @@ async def test_start_needs_dated_evidence_given_as_object_or_in_the_uri(svc: Mil
         "p1/milestones",
         {"kind": "STARTED", "date": "2023-03-01", "evidence": ["https://x/site.jpg"]},
     )
-    assert "dated attachment" in problem(undated, 409)["detail"]
+    assert "注明日期的佐证材料" in problem(undated, 409)["detail"]
     future = await svc.post(
         "p1/milestones",
         {
@@ -99,7 +99,7 @@ async def test_start_needs_dated_evidence_given_as_object_or_in_the_uri(svc: Mil
     )
     assert also_in_uri.status_code == 201
     again = await svc.post("p1/milestones", {"kind": "TOPPED_OUT", "date": "2023-06-02"})
-    assert "already achieved" in problem(again, 409)["detail"]
+    assert "TOPPED_OUT 已于 2023-06-01 达成" in problem(again, 409)["detail"]
 
 
 async def test_bad_milestone_input_names_the_field(svc: Milestones) -> None:
@@ -243,12 +243,12 @@ async def test_a_report_is_checked_against_its_project(svc: Milestones) -> None:
     body = {"period_key": "2023-06-X1", "completed_investment_cum": 150_001}
     body["completed_investment_ytd"] = 1
     unknown = problem(await svc.post("nope/progress", body), 404)
-    assert unknown["detail"] == "project nope is not known to the milestone service"
+    assert unknown["detail"] == "项目 nope 不存在（里程碑服务尚未收到它的登记）"
     over = problem(await svc.post("p1/progress", body), 422)
     assert over["errors"] == [
         {
             "field": "completed_investment_cum",
-            "reason": "150001 exceeds the total investment (150000 万元)",
+            "reason": "累计完成投资 150001 万元超过项目总投资 150000 万元",
         }
     ]
     body["completed_investment_cum"] = 150_000

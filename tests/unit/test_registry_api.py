@@ -129,7 +129,7 @@ async def test_unknown_park_is_named(registry: httpx.AsyncClient) -> None:
     response = await registry.post("/v1/projects", json={**VALID, "park": "火星"})
     assert response.status_code == 422
     assert problem(response)["errors"] == [
-        {"field": "park", "reason": "unknown park; one of 梧桐, 双桥, 石佛, 枫杨"}
+        {"field": "park", "reason": "没有这个园区：应为 梧桐, 双桥, 石佛, 枫杨 之一"}
     ]
 
 
@@ -151,7 +151,11 @@ async def test_unknown_project_and_unknown_route_are_404_problems(
 async def test_without_token_401_and_viewer_cannot_write(registry: httpx.AsyncClient) -> None:
     anonymous = await registry.get("/v1/projects", headers={"Authorization": ""})
     assert anonymous.status_code == 401
-    assert problem(anonymous)["detail"] == "missing bearer token"
+    assert problem(anonymous)["detail"] == "缺少访问令牌（Bearer token）"
+    in_english = await registry.get(
+        "/v1/projects", headers={"Authorization": "", "Accept-Language": "en"}
+    )
+    assert problem(in_english)["detail"] == "missing bearer token"
     viewer = await registry.post("/v1/projects", json=VALID, headers=auth(Role.VIEWER))
     assert viewer.status_code == 403
 
@@ -189,7 +193,7 @@ async def test_pagination_walks_every_project_once(registry: httpx.AsyncClient) 
 async def test_bad_cursor_and_limit_are_named(registry: httpx.AsyncClient) -> None:
     bad_cursor = await registry.get("/v1/projects", params={"cursor": "!!"})
     assert bad_cursor.status_code == 422
-    assert problem(bad_cursor)["errors"] == [{"field": "cursor", "reason": "malformed cursor"}]
+    assert problem(bad_cursor)["errors"] == [{"field": "cursor", "reason": "无法识别的翻页位置"}]
     bad_limit = await registry.get("/v1/projects", params={"limit": 0})
     assert bad_limit.status_code == 422
     assert problem(bad_limit)["errors"][0]["field"] == "query.limit"
@@ -230,7 +234,7 @@ async def test_the_same_key_with_another_body_is_refused(registry: httpx.AsyncCl
     )
     assert other.status_code == 422
     assert problem(other)["errors"] == [
-        {"field": "header.Idempotency-Key", "reason": "reused with another body"}
+        {"field": "header.Idempotency-Key", "reason": "已用于另一份请求内容"}
     ]
 
 

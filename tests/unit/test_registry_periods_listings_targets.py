@@ -59,7 +59,7 @@ async def test_period_rules(registry: httpx.AsyncClient) -> None:
         "/v1/periods", json={"number": 8, "event_date": "2022-10-08"}
     )
     assert problem(out_of_order)["errors"] == [
-        {"field": "event_date", "reason": "must be after period 7's 2023-01-28"}
+        {"field": "event_date", "reason": "应晚于第 7 期的 2023-01-28"}
     ]
     operator = await registry.post(
         "/v1/periods",
@@ -99,7 +99,7 @@ async def test_production_comes_from_an_earlier_start_listing(registry: httpx.As
         await open_period(registry, number, day)
     refused = await list_on(registry, project["id"], 9, "PRODUCE")
     assert refused.status_code == 409
-    assert "earlier START listing" in problem(refused)["detail"]
+    assert problem(refused)["detail"] == "投产清单需要更早的开工清单，或项目已开工"
     assert (await list_on(registry, project["id"], 7, "START")).status_code == 201
     produced = await list_on(registry, project["id"], 9, "PRODUCE")
     assert produced.status_code == 201
@@ -133,18 +133,24 @@ async def test_listing_refusals(registry: httpx.AsyncClient) -> None:
     assert (await list_on(registry, project["id"], 8, "SIGN")).status_code == 201
     twice = await list_on(registry, project["id"], 7, "SIGN")
     assert twice.status_code == 409
-    assert problem(twice)["detail"] == "the project is already on period 8's SIGN list"
+    assert problem(twice)["detail"] == "项目已在第 8 期的签约清单上"
+    english = await registry.post(
+        f"/v1/projects/{project['id']}/listings",
+        json={"batch": "SIGN", "period": 7},
+        headers={"Accept-Language": "en"},
+    )
+    assert problem(english)["detail"] == "the project is already on period 8's SIGN list"
     started_before_signed = await list_on(registry, project["id"], 7, "START")
     assert started_before_signed.status_code == 409
     await registry.post("/v1/periods/7/close")
     other = await create(registry, name="另一个项目")
     closed = await list_on(registry, other["id"], 7, "SIGN")
-    assert problem(closed)["detail"] == "period 7 is closed; its lists no longer change"
+    assert problem(closed)["detail"] == "第 7 期已关闭，清单不能再变"
     await registry.post(
         f"/v1/projects/{other['id']}/cancel", json={"reason_code": "DUPLICATE", "reason": "重复"}
     )
     cancelled = await list_on(registry, other["id"], 8, "SIGN")
-    assert problem(cancelled)["detail"] == "the project is cancelled"
+    assert problem(cancelled)["detail"] == "项目已取消，不能再列入清单"
     assert (await list_on(registry, "no-such-project", 8, "SIGN")).status_code == 404
     foreign = await registry.post(
         f"/v1/projects/{project['id']}/listings",
@@ -249,5 +255,5 @@ async def test_parks_come_from_settings(tmp_path: Path) -> None:
             "/v1/projects", json={"name": "x", "park": "梧桐", "total_investment": 1}
         )
         assert problem(refused)["errors"] == [
-            {"field": "park", "reason": "unknown park; one of 航空港区, 经开区"}
+            {"field": "park", "reason": "没有这个园区：应为 航空港区, 经开区 之一"}
         ]

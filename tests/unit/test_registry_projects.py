@@ -115,7 +115,7 @@ async def test_contract_above_total_says_both_amounts(registry: httpx.AsyncClien
         "/v1/projects", json={**FULL_PROJECT, "contract_amount": 130_000}
     )
     assert problem(response)["errors"] == [
-        {"field": "contract_amount", "reason": "签约额 130000 万元 is above 总投资 120000 万元"}
+        {"field": "contract_amount", "reason": "签约额 130000 万元大于总投资 120000 万元"}
     ]
 
 
@@ -581,7 +581,7 @@ async def test_a_cursor_is_bound_to_its_sort(registry: httpx.AsyncClient) -> Non
         params={"limit": 1, "sort": "-total_investment", "cursor": page["next_cursor"]},
     )
     assert other.status_code == 422
-    assert problem(other)["errors"] == [{"field": "cursor", "reason": "made for sort=name"}]
+    assert problem(other)["errors"] == [{"field": "cursor", "reason": "属于排序 sort=name"}]
 
 
 async def walk(registry: httpx.AsyncClient, limit: int, **params: Any) -> list[dict[str, Any]]:

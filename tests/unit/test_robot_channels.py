@@ -282,7 +282,7 @@ async def test_bad_robot_subscriptions_are_422_naming_the_field_in_chinese(
     problem = response.json()
     assert field in [e["field"] for e in problem["errors"]]
     assert says in problem["detail"]
-    assert f"{field}: " in problem["detail"]
+    assert f"「{field}」：" in problem["detail"]
 
 
 async def test_a_loopback_robot_url_needs_the_settings_switch(tmp_path: Path) -> None:

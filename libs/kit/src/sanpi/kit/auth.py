@@ -26,6 +26,7 @@ from fastapi.security import HTTPBearer
 from starlette.requests import HTTPConnection
 
 from sanpi.kit.errors import Forbidden, Unauthorized
+from sanpi.kit.messages import Bilingual, template
 from sanpi.kit.ratelimit import RateLimiter
 
 ISSUER = "sanpi"
@@ -33,6 +34,33 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ALGORITHM = "HS256"
 # Clocks of a few machines disagree by seconds, not minutes.
 LEEWAY = dt.timedelta(seconds=30)
+
+TOKEN_MISSING = template(
+    "auth.missing", zh="缺少访问令牌（Bearer token）", en="missing bearer token"
+)
+TOKEN_EXPIRED = template("auth.expired", zh="访问令牌已过期，请重新签发", en="token expired")
+TOKEN_NOT_YET = template("auth.not_yet", zh="访问令牌尚未生效", en="token not yet valid")
+TOKEN_AUDIENCE = template(
+    "auth.audience",
+    zh="访问令牌不是签发给本服务的（需要 aud {audience}）",
+    en="token not meant for this service (it needs aud {audience})",
+)
+TOKEN_INVALID = template("auth.invalid", zh="访问令牌无效：{why}", en="invalid token: {why}")
+TOKEN_TOO_LONG = template(
+    "auth.too_long",
+    zh="访问令牌有效期 {lives}，本服务最多接受 {most}：请签发有效期更短的令牌",
+    en="token lives {lives}; this service accepts at most {most}: ask for a shorter one",
+)
+ROLE_REFUSED = template(
+    "auth.role",
+    zh="角色 {role} 无权执行此操作；需要 {needs}",
+    en="role {role} may not do this; needs {needs}",
+)
+PARK_NOT_YOURS = template(
+    "auth.park",
+    zh="角色 {role}（园区：{parks}）无权修改园区 {park} 的数据",
+    en="role {role} with parks [{parks}] may not change park {park}",
+)
 # The longest lifetime a token may have (exp - iat) unless the services' settings say otherwise:
 # a leaked token is good for a day at most.
 MAX_TTL = dt.timedelta(hours=24)
@@ -69,7 +97,7 @@ class Principal:
         """Raises 403 unless the caller may change data of `park`."""
         if not self.can_write_park(park):
             raise Forbidden(
-                f"role {self.role} with parks {sorted(self.parks)} may not change park {park}"
+                PARK_NOT_YOURS(role=str(self.role), parks=", ".join(sorted(self.parks)), park=park)
             )
 
 
@@ -183,26 +211,25 @@ def _verify(
             options={"require": ["exp", "iat", "nbf", "sub", "iss", "aud"]},
         )
     except jwt.ExpiredSignatureError as exc:
-        raise Unauthorized("token expired") from exc
+        raise Unauthorized(TOKEN_EXPIRED()) from exc
     except jwt.ImmatureSignatureError as exc:
-        raise Unauthorized("token not yet valid") from exc
+        raise Unauthorized(TOKEN_NOT_YET()) from exc
     except jwt.InvalidAudienceError as exc:
-        raise Unauthorized(f"token not meant for this service (it needs aud {audience})") from exc
+        raise Unauthorized(TOKEN_AUDIENCE(audience=audience)) from exc
     except jwt.InvalidTokenError as exc:
-        raise Unauthorized(f"invalid token: {exc}") from exc
+        raise Unauthorized(TOKEN_INVALID(why=str(exc))) from exc
     lifetime = float(claims["exp"]) - float(claims["iat"])
     if lifetime > max_ttl.total_seconds():
         raise Unauthorized(
-            f"token lives {_span(dt.timedelta(seconds=lifetime))}; "
-            f"this service accepts at most {_span(max_ttl)}: ask for a shorter one"
+            TOKEN_TOO_LONG(lives=_span(dt.timedelta(seconds=lifetime)), most=_span(max_ttl))
         )
     try:
         role = Role(str(claims.get("role")))
     except ValueError as exc:
-        raise Unauthorized("invalid token: unknown role") from exc
+        raise Unauthorized(TOKEN_INVALID(why="unknown role")) from exc
     parks = claims.get("parks") or []
     if not isinstance(parks, list) or not all(isinstance(p, str) for p in parks):
-        raise Unauthorized("invalid token: parks must be a list of names")
+        raise Unauthorized(TOKEN_INVALID(why="parks must be a list of names"))
     principal = Principal(
         subject=str(claims["sub"]),
         role=role,
@@ -230,7 +257,7 @@ class PrincipalBearer(HTTPBearer):
     async def __call__(self, request: HTTPConnection) -> Principal:  # type: ignore[override]
         credentials = await super().__call__(request)
         if credentials is None:
-            raise Unauthorized("missing bearer token")
+            raise Unauthorized(TOKEN_MISSING())
         settings = request.app.state.runtime.settings
         principal = verify_token(
             settings.jwt_secret.get_secret_value(),
@@ -240,7 +267,12 @@ class PrincipalBearer(HTTPBearer):
         )
         if self.roles and principal.role not in self.roles:
             raise Forbidden(
-                f"role {principal.role} may not do this; needs {' or '.join(sorted(self.roles))}"
+                ROLE_REFUSED(
+                    role=str(principal.role),
+                    needs=Bilingual(
+                        zh=" 或 ".join(sorted(self.roles)), en=" or ".join(sorted(self.roles))
+                    ),
+                )
             )
         if request.scope.get("method") not in SAFE_METHODS:
             # Before the route runs: a refused write had no effect (kit/ratelimit.py).

@@ -3,6 +3,19 @@
 from __future__ import annotations
 
 from sanpi.kit.errors import FieldProblem, InvalidInput, PreconditionFailed
+from sanpi.kit.messages import template
+
+NOT_AN_ETAG = template(
+    "concurrency.not_an_etag",
+    zh='If-Match 须是本接口返回的 ETag，例如 "3"',
+    en='If-Match must be an ETag this API returned, e.g. "3"',
+)
+NOT_A_VERSION = template("concurrency.not_a_version", zh="不是版本 ETag", en="not a version ETag")
+STALE = template(
+    "concurrency.stale",
+    zh="数据已被他人修改：当前是第 {current} 版，不是第 {expected} 版；请重新读取后再提交",
+    en="the resource is at version {current}, not {expected}; fetch it again and retry",
+)
 
 
 def etag(version: int) -> str:
@@ -19,8 +32,7 @@ def parse_if_match(value: str | None) -> int | None:
         return int(raw)
     except ValueError as exc:
         raise InvalidInput(
-            'If-Match must be an ETag this API returned, e.g. "3"',
-            errors=[FieldProblem("header.If-Match", "not a version ETag")],
+            NOT_AN_ETAG(), errors=[FieldProblem("header.If-Match", NOT_A_VERSION())]
         ) from exc
 
 
@@ -28,7 +40,4 @@ def check_version(*, if_match: str | None, current: int) -> None:
     """Raises 412 when If-Match names another version than the stored one."""
     expected = parse_if_match(if_match)
     if expected is not None and expected != current:
-        raise PreconditionFailed(
-            f"the resource is at version {current}, not {expected}; fetch it again and retry",
-            current_version=current,
-        )
+        raise PreconditionFailed(STALE(current=current, expected=expected), current_version=current)

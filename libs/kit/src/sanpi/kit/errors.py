@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 from fastapi import FastAPI, Request
@@ -14,7 +14,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sanpi.kit.messages import Lang, from_pydantic, language
+from sanpi.events.labels import LABELS
+from sanpi.kit.messages import Lang, field_label, from_pydantic, language
 from sanpi.kit.security import security_headers
 
 log = logging.getLogger("sanpi.errors")
@@ -81,15 +82,30 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
 )
 
 
+class Renders(Protocol):
+    """Text that reads differently per language (a catalogued kit.messages.Message)."""
+
+    def render(self, lang: Lang) -> str: ...
+
+
+# What a problem says: a catalogued Message is answered in the reader's language (Chinese unless
+# the request asks for English); a plain string is answered as written.
+Said = str | Renders
+
+
+def said_in(said: Said, lang: Lang) -> str:
+    return said if isinstance(said, str) else said.render(lang)
+
+
 @dataclass(frozen=True)
 class FieldProblem:
     """One invalid input: where (`field`, dotted) and why (`reason`)."""
 
     field: str
-    reason: str
+    reason: Said
 
-    def as_dict(self) -> dict[str, str]:
-        return {"field": self.field, "reason": self.reason}
+    def as_dict(self, lang: Lang = "zh") -> dict[str, str]:
+        return {"field": self.field, "reason": said_in(self.reason, lang)}
 
 
 class Problem(Exception):
@@ -101,27 +117,61 @@ class Problem(Exception):
 
     def __init__(
         self,
-        detail: str,
+        detail: Said,
         *,
         errors: Sequence[FieldProblem] = (),
         headers: dict[str, str] | None = None,
         **extra: Any,
     ) -> None:
-        super().__init__(detail)
-        self.detail = detail
+        # The handler renders `said` in the request's language; `detail` is the Chinese a
+        # caller outside a request shows, str(exc) the English a log line carries.
+        self.said = detail
+        self.detail = said_in(detail, "zh")
+        super().__init__(said_in(detail, "en"))
         self.errors = list(errors)
         self.headers = headers or {}
         self.extra = extra
+
+    def detail_in(self, lang: Lang) -> str:
+        return said_in(self.said, lang)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """Every field problem in one sentence: 「签约额」：…；「计划开工日期」：… (field: … in English)."""
+
+    problems: tuple[FieldProblem, ...]
+
+    def render(self, lang: Lang) -> str:
+        if lang == "zh":
+            return "；".join(
+                f"「{_named(p.field)}」：{said_in(p.reason, lang)}" for p in self.problems
+            )
+        return "; ".join(f"{p.field}: {said_in(p.reason, lang)}" for p in self.problems)
+
+
+def _named(field: str) -> str:
+    # A field people have a Chinese name for reads by it (计划开工日期); any other (a channel's
+    # url, digest.daily_at) stays as the API spells it, not half-translated.
+    parts = field.split(".")
+    if all(part.isdigit() or part in LABELS for part in parts):
+        return field_label(field, "zh")
+    return field
 
 
 class InvalidInput(Problem):
     status, slug, title = 422, "validation-error", "Invalid input"
 
+    @classmethod
+    def naming(cls, problems: Sequence[FieldProblem]) -> InvalidInput:
+        """The 422 of several bad fields, its detail listing each."""
+        return cls(Listed(tuple(problems)), errors=problems)
+
 
 class Unauthorized(Problem):
     status, slug, title = 401, "unauthorized", "Authentication required"
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: Said) -> None:
         super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="sanpi"'})
 
 
@@ -155,6 +205,7 @@ def problem_response(
     errors: Sequence[FieldProblem] = (),
     headers: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
+    lang: Lang = "zh",
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"urn:sanpi:problem:{slug}",
@@ -164,7 +215,7 @@ def problem_response(
         "instance": instance,
     }
     if errors:
-        body["errors"] = [e.as_dict() for e in errors]
+        body["errors"] = [e.as_dict(lang) for e in errors]
     if extra:
         body.update(extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
@@ -196,15 +247,17 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        lang = language(request.headers.get("accept-language"))
         return problem_response(
             status=exc.status,
             title=exc.title,
-            detail=exc.detail,
+            detail=exc.detail_in(lang),
             slug=exc.slug,
             instance=request.url.path,
             errors=exc.errors,
             headers=exc.headers,
             extra=exc.extra,
+            lang=lang,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -222,7 +275,7 @@ def install_problem_handlers(app: FastAPI) -> None:
                 errors=[FieldProblem("body", "malformed JSON")],
             )
         problems = validation_problems(exc, language(request.headers.get("accept-language")))
-        detail = "; ".join(f"{p.field}: {p.reason}" for p in problems)
+        detail = "; ".join(f"{p.field}: {said_in(p.reason, 'zh')}" for p in problems)
         return problem_response(
             status=422,
             title="Invalid input",

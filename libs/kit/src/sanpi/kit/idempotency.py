@@ -17,9 +17,18 @@ from sqlmodel import Field, SQLModel
 from sanpi.kit.auth import Principal
 from sanpi.kit.db import UTCDateTime, utcnow
 from sanpi.kit.errors import FieldProblem, InvalidInput
+from sanpi.kit.messages import template
 from sanpi.kit.unit_of_work import UnitOfWork
 
 REPLAYED_HEADER = "Idempotent-Replayed"
+KEY_REUSED = template(
+    "idempotency.key_reused",
+    zh="这个 Idempotency-Key 已用于另一个不同内容的请求",
+    en="this Idempotency-Key was already used with a different request body",
+)
+KEY_REUSED_FIELD = template(
+    "idempotency.key_reused_field", zh="已用于另一份请求内容", en="reused with another body"
+)
 
 IdempotencyKey = Annotated[
     str | None,
@@ -76,8 +85,8 @@ async def run_idempotent(
         if stored is not None:
             if stored.request_hash != fingerprint:
                 raise InvalidInput(
-                    "this Idempotency-Key was already used with a different request body",
-                    errors=[FieldProblem("header.Idempotency-Key", "reused with another body")],
+                    KEY_REUSED(),
+                    errors=[FieldProblem("header.Idempotency-Key", KEY_REUSED_FIELD())],
                 )
             headers = {**json.loads(stored.headers), REPLAYED_HEADER: "true"}
             return JSONResponse(

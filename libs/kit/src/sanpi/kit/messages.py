@@ -84,6 +84,9 @@ class Bilingual:
     zh: str
     en: str
 
+    def render(self, lang: Lang) -> str:
+        return self.zh if lang == "zh" else self.en
+
 
 def _localise(value: Any, lang: Lang) -> Any:
     if isinstance(value, Bilingual):

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, and_, or_, true
 
 from sanpi.kit.errors import FieldProblem, InvalidInput
+from sanpi.kit.messages import template
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -19,6 +20,18 @@ K = TypeVar("K")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+
+FOREIGN_CURSOR = template(
+    "list.foreign_cursor",
+    zh="cursor 不是本接口返回的翻页位置，请从第一页重新读取",
+    en="cursor is not one this API returned",
+)
+MALFORMED_CURSOR = template("list.malformed_cursor", zh="无法识别的翻页位置", en="malformed cursor")
+
+
+def bad_cursor() -> InvalidInput:
+    """The 422 of a cursor this API did not make (every list answers it alike)."""
+    return InvalidInput(FOREIGN_CURSOR(), errors=[FieldProblem("cursor", MALFORMED_CURSOR())])
 
 
 class Page(BaseModel, Generic[T]):
@@ -40,15 +53,9 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
         padded = cursor + "=" * (-len(cursor) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(
-            "cursor is not one this API returned",
-            errors=[FieldProblem("cursor", "malformed cursor")],
-        ) from exc
+        raise bad_cursor() from exc
     if not isinstance(value, dict):
-        raise InvalidInput(
-            "cursor is not one this API returned",
-            errors=[FieldProblem("cursor", "malformed cursor")],
-        )
+        raise bad_cursor()
     return value
 
 
@@ -66,10 +73,7 @@ def key_after(cursor: str | None, name: str, parse: Callable[[str], K]) -> tuple
     try:
         return parse(str(position[name])), str(position["id"])
     except (KeyError, ValueError) as exc:
-        raise InvalidInput(
-            "cursor is not one this API returned",
-            errors=[FieldProblem("cursor", "malformed cursor")],
-        ) from exc
+        raise bad_cursor() from exc
 
 
 def created_key_after(cursor: str | None) -> CreatedKey | None:

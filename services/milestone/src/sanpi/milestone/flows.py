@@ -21,6 +21,7 @@ from sanpi.milestone.judged import JUDGED
 from sanpi.milestone.lifecycle import service as lifecycle
 from sanpi.milestone.lifecycle.models import TrackedProject
 from sanpi.milestone.lifecycle.state_machine import Command
+from sanpi.milestone.nodes import messages as refusals
 from sanpi.milestone.nodes import service as milestones
 from sanpi.milestone.nodes.models import Milestone
 from sanpi.milestone.nodes.schemas import BaselineCreate, ForecastCreate, MilestoneCreate
@@ -292,8 +293,8 @@ def check_suspension(day: dt.date, expected_resume_date: dt.date | None) -> None
     """A suspension's expected resumption may not come before the suspension itself."""
     if expected_resume_date is not None and expected_resume_date < day:
         raise InvalidInput(
-            "expected_resume_date is before the suspension",
-            errors=[FieldProblem("expected_resume_date", f"is before {day}")],
+            refusals.RESUME_BEFORE_SUSPENSION(),
+            errors=[FieldProblem("expected_resume_date", refusals.IS_BEFORE(day=day))],
         )
 
 

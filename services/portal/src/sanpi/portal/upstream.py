@@ -21,6 +21,7 @@ from sanpi.client.sdk.notification import NotificationApi
 from sanpi.client.sdk.registry import RegistryApi
 from sanpi.kit import Role, issue_token
 from sanpi.kit.auth import audience_of
+from sanpi.portal import i18n
 from sanpi.portal.accounts.service import Visitor
 from sanpi.portal.settings import PortalSettings
 
@@ -119,6 +120,8 @@ class Upstream:
             self.settings.upstream_timeout_s,
             client=self.client,
             retries={},
+            # The services' refusals in the visitor's language, as the page around them.
+            language=i18n.language(),
         )
 
     def as_user(self, visitor: Visitor) -> Apis:

@@ -62,8 +62,13 @@ class Http:
         *,
         client: httpx.Client | None = None,
         retries: Mapping[int, int] | None = None,
+        language: str | None = None,
     ) -> None:
         self._authorization = {"Authorization": f"Bearer {token}"}
+        # The services answer refusals in Chinese unless asked otherwise: `language` (the
+        # portal's page language) or SANPI_LANG=en asks.
+        if language := language or os.environ.get("SANPI_LANG"):
+            self._authorization["Accept-Language"] = language
         self._owned = client is None
         self.client = client or httpx.Client(timeout=timeout)
         # Status → how many times it is retried after Retry-After ({} for none).

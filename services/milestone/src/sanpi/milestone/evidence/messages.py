@@ -38,6 +38,11 @@ BOMB_HUGE = template(
     en="the image declares far more pixels than the limit of {megapixels} megapixels: refused as "
     "a possible decompression bomb",
 )
+CITES_UNUSABLE = template(
+    "evidence.cites_unusable",
+    zh="里程碑引用了不能使用的佐证材料",
+    en="the milestone cites evidence it cannot use",
+)
 UNKNOWN_EVIDENCE = template(
     "evidence.unknown",
     zh="照片 {evidence_id} 不存在，请先上传",

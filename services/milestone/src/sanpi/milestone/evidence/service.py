@@ -27,6 +27,7 @@ from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.milestone.evidence import repository
 from sanpi.milestone.evidence.images import Refused, inspect
 from sanpi.milestone.evidence.messages import (
+    CITES_UNUSABLE,
     DATE_MISMATCH,
     NO_FILE,
     OTHER_PROJECT,
@@ -169,13 +170,12 @@ async def cited_photos(
     session: AsyncSession, project_id: str, items: Sequence[Evidence]
 ) -> dict[int, EvidenceFile]:
     """The uploaded photos among a milestone's evidence, by position; 422 naming
-    evidence.<i>.uri for one that does not exist or belongs to another project (in English,
-    as the milestone route answers)."""
+    evidence.<i>.uri for one that does not exist or belongs to another project (in the
+    reader's language)."""
     found, problems = await photos_of(session, project_id, items)
     if problems:
         raise InvalidInput(
-            "the milestone cites evidence it cannot use",
-            errors=[FieldProblem(p.field, p.message.render("en")) for p in problems],
+            CITES_UNUSABLE(), errors=[FieldProblem(p.field, p.message) for p in problems]
         )
     return found
 

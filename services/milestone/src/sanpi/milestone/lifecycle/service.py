@@ -30,6 +30,7 @@ from sanpi.milestone.lifecycle.state_machine import (
     Lifecycle,
     decide,
 )
+from sanpi.milestone.progress.messages import UNKNOWN_PROJECT
 from sanpi.milestone.timeline import service as timeline
 
 # The master-data fields copied from the registry's snapshots (ProjectMasterData).
@@ -238,7 +239,7 @@ async def cancelled(uow: UnitOfWork, data: ProjectCancelled) -> TrackedProject |
 
 def unknown(project_id: str) -> NotFound:
     """The 404 of a project the milestone service does not track (yet)."""
-    return NotFound(f"project {project_id} is not known to the milestone service")
+    return NotFound(UNKNOWN_PROJECT(project_id=project_id))
 
 
 async def get(tx: Reading, project_id: str) -> TrackedProject:
@@ -270,7 +271,7 @@ def command(project: TrackedProject, cmd: Command) -> Decision:
     try:
         return decide(lifecycle_of(project), cmd)
     except IllegalTransition as exc:
-        raise Conflict(str(exc), stage=str(project.stage)) from exc
+        raise Conflict(exc.message or str(exc), stage=str(project.stage)) from exc
 
 
 def apply(

@@ -1,5 +1,5 @@
-"""What a milestone is refused for, in Chinese and English (the English is what the single route
-has always answered; the batch route answers Chinese unless asked for English)."""
+"""What a milestone is refused for, in Chinese and English: every route answers in the
+reader's language (Accept-Language), Chinese unless English is asked for."""
 
 from __future__ import annotations
 
@@ -20,6 +20,45 @@ ALREADY_ACHIEVED = template(
     zh="{kind} 已于 {date} 达成",
     en="{kind} was already achieved on {date}",
 )
+CANNOT_HAVE_HAPPENED = template(
+    "milestone.cannot_have_happened",
+    zh="里程碑不可能已经发生",
+    en="the milestone cannot have happened yet",
+)
+CUSTOM_NEEDS_LABEL = template(
+    "milestone.custom_needs_label",
+    zh="自定义里程碑（CUSTOM）须填写名称 label",
+    en="a CUSTOM milestone is named by its label",
+)
+LABEL_REQUIRED = template(
+    "milestone.label_required", zh="CUSTOM 里程碑必须填写", en="a CUSTOM milestone needs a label"
+)
+ACHIEVED_NOT_REPLANNABLE = template(
+    "milestone.achieved_not_replannable",
+    zh="{node} 已于 {date} 达成，不能再调整计划",
+    en="{node} was achieved on {date}; it cannot be replanned",
+)
+ORIGINAL_NAME = template(
+    "baseline.original_name",
+    zh="「{name}」是原计划的名称，调整不能用它",
+    en="{name} names the original plan",
+)
+ORIGINAL_NAME_FIELD = template(
+    "baseline.original_name_field",
+    zh="「{name}」是原计划的名称",
+    en="{name} is the original plan's name",
+)
+BASELINE_EXISTS = template(
+    "baseline.exists",
+    zh="项目已有名为「{name}」的计划调整",
+    en="the project already has a baseline named {name}",
+)
+RESUME_BEFORE_SUSPENSION = template(
+    "lifecycle.resume_before_suspension",
+    zh="预计复工日期早于停工日期",
+    en="expected_resume_date is before the suspension",
+)
+IS_BEFORE = template("date.is_before", zh="早于 {day}", en="is before {day}")
 SAME_IN_BATCH = template(
     "batch.same_milestone",
     zh="本批第 {other} 条已经登记了这个项目的 {kind}",

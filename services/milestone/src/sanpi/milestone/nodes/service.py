@@ -218,8 +218,8 @@ async def record(
     problems = problems_of(lifecycle.lifecycle_of(project), project.stage_since, body, today)
     if problems:
         raise InvalidInput(
-            "the milestone cannot have happened yet",
-            errors=[FieldProblem(p.field, p.message.render("en")) for p in problems],
+            refusals.CANNOT_HAVE_HAPPENED(),
+            errors=[FieldProblem(p.field, p.message) for p in problems],
         )
     evidence = body.evidence_items()
     photos = await evidence_files.cited_photos(uow.session, project.project_id, evidence)
@@ -228,7 +228,7 @@ async def record(
     row = await _row(uow, project.project_id, body.kind, body.label)
     if row.actual_date is not None and not decision.moved:
         raise Conflict(
-            ALREADY_ACHIEVED(kind=body.kind, date=row.actual_date).render("en"),
+            ALREADY_ACHIEVED(kind=body.kind, date=row.actual_date),
             stage=str(project.stage),
             kind=str(body.kind),
         )
@@ -299,19 +299,10 @@ async def replan(
 ) -> Milestone:
     """Moves a milestone's forecast date and emits milestone.replanned (409 once achieved)."""
     principal.ensure_can_write_park(project.park)
-    if kind is MilestoneKind.CUSTOM and not body.label:
-        raise InvalidInput(
-            "a CUSTOM milestone is named by its label",
-            errors=[FieldProblem("label", "a CUSTOM milestone needs a label")],
-        )
-    row = await _row(uow, project.project_id, kind, body.label)
-    if row.actual_date is not None:
-        raise Conflict(f"{kind} was achieved on {row.actual_date}; it cannot be replanned")
+    row = await _replannable(uow, project.project_id, kind, body.label, label_field="label")
     if body.forecast_date == (row.forecast_date or row.baseline_date):
         return row
-    if row.baseline_date is None and row.forecast_date is None:
-        # A milestone first planned here: that date is its baseline.
-        row.baseline_date = body.forecast_date
+    if _move(uow, row, body.forecast_date, by=principal.subject, reason=body.reason):
         timeline.note(
             uow,
             project_id=project.project_id,
@@ -320,11 +311,38 @@ async def replan(
             summary=f"{kind} 计划 {body.forecast_date}",
             data={"kind": kind, "label": body.label, "baseline_date": str(body.forecast_date)},
         )
-    else:
-        _forecast(uow, row, body.forecast_date, by=principal.subject, reason=body.reason)
+    return row
+
+
+async def _replannable(
+    uow: UnitOfWork, project_id: str, kind: MilestoneKind, label: str, *, label_field: str
+) -> Milestone:
+    """The milestone a replan or a baseline change names: a CUSTOM one needs its label (422
+    naming `label_field`), an achieved one cannot move (409)."""
+    if kind is MilestoneKind.CUSTOM and not label:
+        raise InvalidInput(
+            refusals.CUSTOM_NEEDS_LABEL(),
+            errors=[FieldProblem(label_field, refusals.LABEL_REQUIRED())],
+        )
+    row = await _row(uow, project_id, kind, label)
+    if row.actual_date is not None:
+        raise Conflict(
+            refusals.ACHIEVED_NOT_REPLANNABLE(node=node_name(kind, label), date=row.actual_date)
+        )
+    return row
+
+
+def _move(uow: UnitOfWork, row: Milestone, date: dt.date, *, by: str, reason: str | None) -> bool:
+    """Plans the milestone on `date` and saves it; True when this is its first plan (the date
+    becomes its baseline), else a new forecast (milestone.replanned) if the date differs."""
+    first = row.baseline_date is None and row.forecast_date is None
+    if first:
+        row.baseline_date = date
+    elif date != (row.forecast_date or row.baseline_date):
+        _forecast(uow, row, date, by=by, reason=reason)
     row.updated_at = utcnow()
     repository.save(uow, row)
-    return row
+    return first
 
 
 async def plan(tx: Reading, project_id: str) -> list[Milestone]:
@@ -355,30 +373,17 @@ async def approve_baseline(
     principal.ensure_can_write_park(project.park)
     if body.name == ORIGINAL:
         raise InvalidInput(
-            f"{ORIGINAL} names the original plan",
-            errors=[FieldProblem("name", f"{ORIGINAL} is the original plan's name")],
+            refusals.ORIGINAL_NAME(name=ORIGINAL),
+            errors=[FieldProblem("name", refusals.ORIGINAL_NAME_FIELD(name=ORIGINAL))],
         )
     if any(b.name == body.name for b in await repository.baselines_of(uow, project.project_id)):
-        raise Conflict(f"the project already has a baseline named {body.name}")
+        raise Conflict(refusals.BASELINE_EXISTS(name=body.name))
     reason = f"{body.name}: {body.reason}"
     for n, item in enumerate(body.dates):
-        if item.kind is MilestoneKind.CUSTOM and not item.label:
-            raise InvalidInput(
-                "a CUSTOM milestone is named by its label",
-                errors=[FieldProblem(f"dates.{n}.label", "a CUSTOM milestone needs a label")],
-            )
-        row = await _row(uow, project.project_id, item.kind, item.label)
-        if row.actual_date is not None:
-            raise Conflict(
-                f"{node_name(item.kind, item.label)} was achieved on {row.actual_date}; "
-                "it cannot be replanned"
-            )
-        if row.baseline_date is None and row.forecast_date is None:
-            row.baseline_date = item.date  # first planned by this change: its original date
-        elif item.date != (row.forecast_date or row.baseline_date):
-            _forecast(uow, row, item.date, by=principal.subject, reason=reason)
-        row.updated_at = utcnow()
-        repository.save(uow, row)
+        row = await _replannable(
+            uow, project.project_id, item.kind, item.label, label_field=f"dates.{n}.label"
+        )
+        _move(uow, row, item.date, by=principal.subject, reason=reason)
     plan_after = await repository.for_projects(uow, [project.project_id])
     baseline = MilestoneBaseline(
         project_id=project.project_id,

@@ -1,5 +1,5 @@
-"""What a progress report is refused for, in Chinese and English (the English is what the single
-report route has always answered; the batch route answers Chinese unless asked for English)."""
+"""What a progress report is refused for, in Chinese and English: every route answers in the
+reader's language (Accept-Language), Chinese unless English is asked for."""
 
 from __future__ import annotations
 
@@ -105,3 +105,26 @@ def not_your_park(principal: Principal, park: str) -> Message:
         parks_zh="、".join(sorted(principal.parks)) or "无",
         park=park,
     )
+
+
+# The annual investment plan's refusals (PUT /v1/projects/{id}/plans/{year}).
+PLAN_ABOVE_TOTAL = template(
+    "plan.above_total",
+    zh="超过项目总投资（{total} 万元）",
+    en="exceeds the total investment ({total} 万元)",
+)
+SPLIT_SUM = template(
+    "plan.split_sum",
+    zh="合计 {sum} 万元，不等于年度计划 {annual} 万元",
+    en="adds up to {sum}, not annual_plan {annual}",
+)
+XUN_BY_MONTH = template(
+    "plan.xun_by_month",
+    zh="每月三个旬的计划之和须等于该月计划",
+    en="the 旬 of each month must add up to monthly",
+)
+PLAN_DOES_NOT_ADD_UP = template(
+    "plan.does_not_add_up",
+    zh="年度投资计划的分解与合计不符",
+    en="the investment plan does not add up",
+)

@@ -44,8 +44,12 @@ from sanpi.milestone.progress.messages import (
     NOT_STARTED,
     NOTHING_WRITTEN,
     NOTHING_WRITTEN_OF,
+    PLAN_ABOVE_TOTAL,
+    PLAN_DOES_NOT_ADD_UP,
     SAME_IN_BATCH,
+    SPLIT_SUM,
     UNKNOWN_PROJECT,
+    XUN_BY_MONTH,
     YTD_ABOVE_CUM,
     not_your_park,
 )
@@ -54,10 +58,6 @@ from sanpi.milestone.progress.repository import Neighbours
 from sanpi.milestone.progress.schemas import PlanPut, ProgressBatchItem, ProgressCreate
 from sanpi.milestone.rules.evaluation import Deadlines
 from sanpi.milestone.timeline import service as timeline
-
-
-def _invalid(field: str, reason: str) -> InvalidInput:
-    return InvalidInput(f"{field} {reason}", errors=[FieldProblem(field, reason)])
 
 
 async def set_plan(
@@ -73,21 +73,17 @@ async def set_plan(
     problems = []
     if body.annual_plan > project.total_investment:
         problems.append(
-            FieldProblem(
-                "annual_plan", f"exceeds the total investment ({project.total_investment} 万元)"
-            )
+            FieldProblem("annual_plan", PLAN_ABOVE_TOTAL(total=project.total_investment))
         )
     for name, split in (("monthly", body.monthly), ("xun", body.xun)):
         if split is not None and sum(split) != body.annual_plan:
-            problems.append(
-                FieldProblem(name, f"adds up to {sum(split)}, not annual_plan {body.annual_plan}")
-            )
+            problems.append(FieldProblem(name, SPLIT_SUM(sum=sum(split), annual=body.annual_plan)))
     if body.monthly is not None and body.xun is not None:
         by_month = [sum(body.xun[m * 3 : m * 3 + 3]) for m in range(XUNS_PER_YEAR // 3)]
         if by_month != body.monthly:
-            problems.append(FieldProblem("xun", "the 旬 of each month must add up to monthly"))
+            problems.append(FieldProblem("xun", XUN_BY_MONTH()))
     if problems:
-        raise InvalidInput("the investment plan does not add up", errors=problems)
+        raise InvalidInput(PLAN_DOES_NOT_ADD_UP(), errors=problems)
     row = await repository.plan(uow, project.project_id, year) or InvestmentPlan(
         project_id=project.project_id, year=year, annual_plan=0, set_by=principal.subject
     )
@@ -165,8 +161,8 @@ class Refused(Exception):
         self.extra = extra
 
     def as_problem(self) -> Problem:
-        """As the single report route has always answered it (English)."""
-        reason = self.problem.message.render("en")
+        """As the single report route answers it, in the reader's language."""
+        reason = self.problem.message
         name = self.problem.field
         if self.status == 404:
             return NotFound(reason)
@@ -174,7 +170,7 @@ class Refused(Exception):
             return Forbidden(reason)
         if self.status == 409:
             return Conflict(reason, **self.extra)
-        return InvalidInput(f"{name} {reason}", errors=[FieldProblem(name, reason)])
+        return InvalidInput.naming([FieldProblem(name, reason)])
 
 
 def _refuse(status: int, field: str, message: Message, **extra: Any) -> Refused:

@@ -8,12 +8,16 @@ from fastapi import APIRouter, Query
 
 from sanpi.events import ChainTag, Severity, Stage
 from sanpi.kit import Authenticated, FieldProblem, InvalidInput, ReadSessionDep, RuntimeDep
+from sanpi.kit.messages import template
 from sanpi.milestone.rules import service as rules
 from sanpi.milestone.rules.evaluation import Deadlines
 from sanpi.milestone.settings import settings_of
 from sanpi.milestone.summaries import service
 from sanpi.milestone.summaries.repository import SummaryFilter
 from sanpi.milestone.summaries.schemas import SummariesPage
+
+AT_MOST_IDS = template("summaries.at_most_ids", zh="最多 {most} 个项目 id", en="at most {most} ids")
+AT_MOST = template("summaries.at_most", zh="最多 {most} 个", en="at most {most}")
 
 router = APIRouter(tags=["summaries"])
 
@@ -49,7 +53,7 @@ async def project_summaries(
     evaluation day (the pinned one in demos). The portal's 我的项目 list."""
     if ids is not None and len(ids) > MAX_IDS:
         raise InvalidInput(
-            f"at most {MAX_IDS} ids", errors=[FieldProblem("query.ids", f"at most {MAX_IDS}")]
+            AT_MOST_IDS(most=MAX_IDS), errors=[FieldProblem("query.ids", AT_MOST(most=MAX_IDS))]
         )
     filters = SummaryFilter(
         parks=tuple(park or ()),

@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import SEVERITY_ORDER, ReportPeriodKind, Severity, Stage
 from sanpi.events.xun import last_completed
-from sanpi.kit import FieldProblem, InvalidInput
+from sanpi.kit import pagination
 from sanpi.kit.pagination import decode_cursor, encode_cursor
 from sanpi.milestone.lifecycle.models import TrackedProject
 from sanpi.milestone.nodes.models import Milestone
@@ -35,10 +35,7 @@ def _after(cursor: str | None) -> tuple[str, str] | None:
     position = decode_cursor(cursor)
     name, project_id = position.get("name"), position.get("id")
     if not isinstance(name, str) or not isinstance(project_id, str):
-        raise InvalidInput(
-            "cursor is not one this API returned",
-            errors=[FieldProblem("cursor", "malformed cursor")],
-        )
+        raise pagination.bad_cursor()
     return name, project_id
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import CloudEvent, EventData
-from sanpi.kit import FieldProblem, InvalidInput, UnitOfWork, utcnow
+from sanpi.kit import UnitOfWork, pagination, utcnow
 from sanpi.kit.pagination import decode_cursor, encode_cursor
 from sanpi.milestone.timeline import repository
 from sanpi.milestone.timeline.models import TimelineEntry
@@ -65,10 +65,7 @@ async def page(
     if cursor:
         position = decode_cursor(cursor)
         if not isinstance(position.get("seq"), int):
-            raise InvalidInput(
-                "cursor is not one this API returned",
-                errors=[FieldProblem("cursor", "malformed cursor")],
-            )
+            raise pagination.bad_cursor()
         after = position["seq"]
     rows = await repository.page(session, project_id=project_id, after_id=after, limit=limit + 1)
     if len(rows) <= limit:

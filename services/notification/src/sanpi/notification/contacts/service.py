@@ -75,7 +75,7 @@ def check_addresses(contact: Contact, *, secrets: dict[str, str | None], egress:
     if contact.email and not is_address(contact.email):
         problems.append(FieldProblem("email", "不是有效的电子邮箱地址（not an e-mail address）"))
     if problems:
-        raise InvalidInput("; ".join(f"{p.field}: {p.reason}" for p in problems), errors=problems)
+        raise InvalidInput.naming(problems)
 
 
 def _apply(contact: Contact, body: ContactFields, fields: set[str], box: SecretBox) -> None:

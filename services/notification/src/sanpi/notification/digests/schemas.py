@@ -71,7 +71,7 @@ class DigestOptions(BaseModel):
         """Raises a 422 naming each bad field."""
         found = self.problems(prefix)
         if found:
-            raise InvalidInput("; ".join(f"{p.field}: {p.reason}" for p in found), errors=found)
+            raise InvalidInput.naming(found)
 
 
 class DigestPublic(BaseModel):

@@ -20,15 +20,14 @@ from sanpi.events import (
 )
 from sanpi.kit import (
     Database,
-    FieldProblem,
     Forbidden,
-    InvalidInput,
     NotFound,
     Principal,
     Role,
     UnitOfWork,
     decode_cursor,
     encode_cursor,
+    pagination,
 )
 from sanpi.notification import metrics
 from sanpi.notification.channels.templates import Kind
@@ -37,6 +36,7 @@ from sanpi.notification.delivery import service as delivery
 from sanpi.notification.escalation import ladder, repository
 from sanpi.notification.escalation.models import AlertFollow, AlertState
 from sanpi.notification.settings import NotificationSettings
+from sanpi.notification.subscriptions import messages as refusals
 from sanpi.notification.subscriptions import repository as subscriptions
 from sanpi.notification.subscriptions.models import Channel, Subscription
 from sanpi.notification.supervision import service as supervision
@@ -131,13 +131,11 @@ async def acknowledge(
     session = uow.session
     state = await repository.get(session, alert_key)
     if state is None:
-        raise NotFound(f"alert {alert_key} not known to the notification service")
+        raise NotFound(refusals.NO_ALERT(alert_key=alert_key))
     if state.park:
         principal.ensure_can_write_park(state.park)
     elif principal.role is not Role.ADMIN:
-        raise Forbidden(
-            f"alert {alert_key} concerns the whole district: only an admin acknowledges it"
-        )
+        raise Forbidden(refusals.DISTRICT_ALERT(alert_key=alert_key))
     if state.acknowledged_at is not None:
         return state
     state.acknowledged_at = now
@@ -174,10 +172,7 @@ async def state_page(
         position = decode_cursor(cursor)
         rank, at, key = position.get("rank"), position.get("at"), position.get("key")
         if not isinstance(rank, int) or not isinstance(at, str) or not isinstance(key, str):
-            raise InvalidInput(
-                "cursor is not one this API returned",
-                errors=[FieldProblem("cursor", "malformed cursor")],
-            )
+            raise pagination.bad_cursor()
         after = (rank, dt.datetime.fromisoformat(at), key)
     found = await repository.state_page(session, filters=filters, after=after, limit=limit + 1)
     next_cursor = None

@@ -13,6 +13,7 @@ from sanpi.notification.delivery import service as delivery_rules
 from sanpi.notification.delivery.models import Delivery, DeliveryStatus
 from sanpi.notification.inbox import repository
 from sanpi.notification.inbox.schemas import InboxItem
+from sanpi.notification.subscriptions import messages as refusals
 from sanpi.notification.subscriptions import repository as subscriptions
 from sanpi.notification.subscriptions.models import Channel
 
@@ -77,7 +78,7 @@ async def acknowledge(
         or delivery.status != DeliveryStatus.DELIVERED
         or (principal.role is not Role.ADMIN and subscription.owner != principal.subject)
     ):
-        raise NotFound(f"inbox item {item_id} not found")
+        raise NotFound(refusals.NO_INBOX_ITEM(item_id=item_id))
     if delivery.acknowledged_at is None:
         delivery.acknowledged_at = now
         delivery.acknowledged_by = principal.subject

@@ -16,6 +16,7 @@ from sanpi.kit import Authenticated, FieldProblem, InvalidInput, ReadSessionDep,
 from sanpi.notification.routing.filters import Filter
 from sanpi.notification.settings import NotificationSettings
 from sanpi.notification.stream import service
+from sanpi.notification.subscriptions import messages as refusals
 from sanpi.notification.subscriptions import service as subscriptions
 from sanpi.notification.subscriptions.schemas import (
     MinInvestment,
@@ -83,8 +84,8 @@ async def stream_start(
         return StreamStart(wanted, await service.position(runtime.db), principal.expires_at)
     if not last_event_id.strip().isdigit():
         raise InvalidInput(
-            "Last-Event-ID must be an id this stream sent",
-            errors=[FieldProblem("header.Last-Event-ID", "not a stream position")],
+            refusals.BAD_LAST_EVENT_ID(),
+            errors=[FieldProblem("header.Last-Event-ID", refusals.NOT_A_POSITION())],
         )
     return StreamStart(wanted, int(last_event_id.strip()), principal.expires_at)
 

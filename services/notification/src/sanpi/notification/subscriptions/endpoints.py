@@ -22,6 +22,7 @@ from sanpi.kit import (
 )
 from sanpi.notification.delivery import service as delivery_service
 from sanpi.notification.settings import NotificationSettings
+from sanpi.notification.subscriptions import messages as refusals
 from sanpi.notification.subscriptions import service
 from sanpi.notification.subscriptions.models import Channel
 from sanpi.notification.subscriptions.schemas import (
@@ -167,9 +168,9 @@ async def send_test(
         uow.session, subscription_id=subscription_id, principal=principal
     )
     if subscription.channel == Channel.STREAM:
-        raise Conflict("a stream subscription only carries live events; open the stream instead")
+        raise Conflict(refusals.STREAM_ONLY_LIVE())
     if not subscription.active:
-        raise Conflict("the subscription is paused or disabled; resume it first")
+        raise Conflict(refusals.NOT_ACTIVE())
     delivery = delivery_service.queue_test(uow, subscription, now=runtime.clock.now())
     return TestQueued(delivery_id=delivery.id)
 

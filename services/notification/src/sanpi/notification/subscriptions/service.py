@@ -31,6 +31,7 @@ from sanpi.notification.channels.egress import Egress, TargetRefused, check_url
 from sanpi.notification.channels.webhook import new_secret
 from sanpi.notification.digests.schemas import DigestOptions
 from sanpi.notification.routing.filters import Filter
+from sanpi.notification.subscriptions import messages as refusals
 from sanpi.notification.subscriptions import repository
 from sanpi.notification.subscriptions.models import Channel, Subscription
 from sanpi.notification.subscriptions.repository import SubscriptionRow
@@ -80,7 +81,7 @@ def _check_channel_target(channel: Channel, target: Target, egress: Egress) -> N
     """Each channel's plugin says what its target needs and refuses, naming the field."""
     problems = plugins.of(channel).validate(target, egress)
     if problems:
-        raise InvalidInput("; ".join(f"{p.field}: {p.reason}" for p in problems), errors=problems)
+        raise InvalidInput.naming(problems)
 
 
 def created(subscription: Subscription, secret: str | None) -> SubscriptionCreated:
@@ -167,7 +168,7 @@ async def get_owned(
     if subscription is None or (
         principal.role is not Role.ADMIN and subscription.owner != principal.subject
     ):
-        raise NotFound(f"subscription {subscription_id} not found")
+        raise NotFound(refusals.NO_SUBSCRIPTION(subscription_id=subscription_id))
     return subscription
 
 
@@ -260,8 +261,12 @@ async def rotate_secret(
     )
     if subscription.channel is not Channel.WEBHOOK:
         raise InvalidInput(
-            "only webhook subscriptions have a signing secret",
-            errors=[FieldProblem("channel", f"{subscription.channel} has no secret")],
+            refusals.NO_SECRET(),
+            errors=[
+                FieldProblem(
+                    "channel", refusals.CHANNEL_HAS_NO_SECRET(channel=subscription.channel)
+                )
+            ],
         )
     secret = new_secret()
     subscription.previous_secret = subscription.secret

@@ -20,15 +20,14 @@ from sanpi.events import (
 from sanpi.kit import (
     Conflict,
     Database,
-    FieldProblem,
     Forbidden,
-    InvalidInput,
     NotFound,
     Principal,
     Role,
     UnitOfWork,
     decode_cursor,
     encode_cursor,
+    pagination,
 )
 from sanpi.notification import metrics
 from sanpi.notification.channels.templates import Kind
@@ -257,10 +256,7 @@ async def page(
         position = decode_cursor(cursor)
         at, last = position.get("due"), position.get("id")
         if not isinstance(at, str) or not isinstance(last, str):
-            raise InvalidInput(
-                "cursor is not one this API returned",
-                errors=[FieldProblem("cursor", "malformed cursor")],
-            )
+            raise pagination.bad_cursor()
         after = (dt.datetime.fromisoformat(at), last)
     rows = await repository.page(
         session, statuses=STATUSES[status], unit=unit, parks=parks, after=after, limit=limit + 1

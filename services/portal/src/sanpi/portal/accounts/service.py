@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.kit import Conflict, NotFound, Role, UnitOfWork
+from sanpi.kit.messages import template
 from sanpi.portal.accounts import repository
 from sanpi.portal.accounts.models import Account, LoginSession
 from sanpi.portal.security import new_token
@@ -25,6 +26,9 @@ _hasher = PasswordHasher()
 # Verified against when the user name is unknown, so that a login for a name that does not exist
 # costs the same time as a wrong password (no user-name probing by timing).
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+USER_EXISTS = template("account.exists", zh="用户 {username} 已存在", en="user {username} exists")
+NO_USER = template("account.missing", zh="没有用户 {username}", en="no user {username}")
 
 
 async def hash_password(password: str) -> str:
@@ -220,7 +224,7 @@ async def create(
 ) -> Account:
     session = uow.session
     if await repository.get(session, username) is not None:
-        raise Conflict(f"user {username} exists")
+        raise Conflict(USER_EXISTS(username=username))
     account = Account(
         username=username,
         display_name=display_name,
@@ -239,7 +243,7 @@ async def create(
 async def get(session: AsyncSession, username: str) -> Account:
     account = await repository.get(session, username)
     if account is None:
-        raise NotFound(f"no user {username}")
+        raise NotFound(NO_USER(username=username))
     return account
 
 

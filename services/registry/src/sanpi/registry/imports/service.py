@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import BatchType, Stage
 from sanpi.kit import CAMPAIGN_TZ, FieldProblem, InvalidInput, Principal, UnitOfWork, utcnow
+from sanpi.kit.errors import said_in
 from sanpi.office import sheets, templates
 from sanpi.registry.imports.columns import (
     BY_KEY,
@@ -394,7 +395,7 @@ class Planner:
             if p.field == "park":
                 problems.add("park", self._unknown_park(values.get("park")))
             else:
-                problems.add(p.field, _rule_said(p.field, p.reason, values))
+                problems.add(p.field, _rule_said(p.field, said_in(p.reason, "en"), values))
 
     def _unknown_park(self, park: Any) -> Said:
         return Said(
@@ -448,7 +449,7 @@ class Planner:
                     cancelled=cancelled,
                 )
             except ListingRefused as exc:
-                problems.add(key, _listing_said(exc.reason, number, period is None))
+                problems.add(key, Said(exc.said.zh, exc.said.en))
                 continue
             existing[batch] = number
             accepted.append((batch, number))
@@ -466,18 +467,6 @@ def _rule_said(field_: str, reason: str, values: dict[str, Any]) -> Said:
         return Said(f"日期早于前一个节点：{reason}", reason)
     if field_ == "started_date":
         return Said("仅直接开工（初始阶段为 在建）的项目填写开工日期", reason)
-    return Said(reason, reason)
-
-
-def _listing_said(reason: str, period: int, unknown: bool) -> Said:
-    if unknown:
-        return Said(f"第 {period} 期不存在：请先创建该期", reason)
-    if "closed" in reason:
-        return Said(f"第 {period} 期已关闭，清单不能再变", reason)
-    if "PRODUCE listing needs" in reason:
-        return Said("投产清单需要更早的开工清单，或项目已开工", reason)
-    if "must come" in reason:
-        return Said(f"期次顺序不对：{reason}", reason)
     return Said(reason, reason)
 
 

@@ -15,8 +15,10 @@ from sanpi.kit import (
     RuntimeDep,
     today,
 )
+from sanpi.kit.messages import quoted
 from sanpi.registry.indicators import service
 from sanpi.registry.indicators.schemas import Indicators
+from sanpi.registry.periods import messages as refusals
 from sanpi.registry.settings import settings_of
 
 router = APIRouter(prefix="/indicators", tags=["indicators"])
@@ -40,8 +42,8 @@ async def indicators(
     settings = settings_of(runtime)
     if park is not None and park not in settings.parks:
         raise InvalidInput(
-            f"unknown park {park!r}",
-            errors=[FieldProblem("query.park", f"one of {', '.join(settings.parks)}")],
+            refusals.UNKNOWN_PARK(park=quoted(park)),
+            errors=[FieldProblem("query.park", refusals.ONE_OF(choices=", ".join(settings.parks)))],
         )
     day = as_of or today(runtime.clock)
     return await service.compute(

@@ -14,6 +14,7 @@ from sanpi.kit import (
     UnitOfWork,
     decode_cursor,
     encode_cursor,
+    pagination,
 )
 from sanpi.registry.listings import repository
 from sanpi.registry.listings.models import Listing
@@ -63,8 +64,8 @@ async def add_listing(
         )
     except ListingRefused as exc:
         if period is None:
-            raise InvalidInput(exc.reason, errors=[FieldProblem("period", exc.reason)]) from exc
-        raise Conflict(exc.reason, batch=str(body.batch), period=body.period) from exc
+            raise InvalidInput(exc.said, errors=[FieldProblem("period", exc.said)]) from exc
+        raise Conflict(exc.said, batch=str(body.batch), period=body.period) from exc
     assert period is not None
     listing = Listing(
         project_id=project.id,
@@ -98,10 +99,7 @@ async def list_page(
         try:
             after = (int(position["p"]), str(position["b"]), str(position["id"]))
         except (KeyError, ValueError, TypeError) as exc:
-            raise InvalidInput(
-                "cursor is not one this API returned",
-                errors=[FieldProblem("cursor", "malformed cursor")],
-            ) from exc
+            raise pagination.bad_cursor() from exc
     rows = await repository.page(
         session, period=period, batch=batch, park=park, after=after, limit=limit + 1
     )

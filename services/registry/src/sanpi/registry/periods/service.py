@@ -16,6 +16,7 @@ from sanpi.kit import (
     UnitOfWork,
     utcnow,
 )
+from sanpi.registry.periods import messages as refusals
 from sanpi.registry.periods import repository
 from sanpi.registry.periods.models import Period
 from sanpi.registry.periods.schemas import PeriodCreate
@@ -38,29 +39,31 @@ def _event(period: Period, kind: type[PeriodEvent]) -> PeriodEvent:
 async def create(uow: UnitOfWork, *, body: PeriodCreate, principal: Principal) -> Period:
     """A new period, open for declaration; its event date must fall between its neighbours'."""
     if await repository.get(uow.session, body.number) is not None:
-        raise Conflict(f"period {body.number} already exists", period=body.number)
+        raise Conflict(refusals.PERIOD_EXISTS(number=body.number), period=body.number)
     quarter = quarter_of(body.event_date)
     if body.quarter is not None and body.quarter != quarter:
         raise InvalidInput(
-            f"quarter {body.quarter} does not contain the event date {body.event_date}",
-            errors=[FieldProblem("quarter", f"the event date is in {quarter}")],
+            refusals.QUARTER_MISMATCH(quarter=body.quarter, day=body.event_date),
+            errors=[FieldProblem("quarter", refusals.QUARTER_IS(quarter=quarter))],
         )
     before, after = await repository.neighbours(uow.session, body.number)
     if before is not None and body.event_date <= before.event_date:
         raise InvalidInput(
-            "periods are numbered in date order",
+            refusals.DATE_ORDER(),
             errors=[
                 FieldProblem(
-                    "event_date", f"must be after period {before.number}'s {before.event_date}"
+                    "event_date",
+                    refusals.AFTER_PERIOD(number=before.number, day=before.event_date),
                 )
             ],
         )
     if after is not None and body.event_date >= after.event_date:
         raise InvalidInput(
-            "periods are numbered in date order",
+            refusals.DATE_ORDER(),
             errors=[
                 FieldProblem(
-                    "event_date", f"must be before period {after.number}'s {after.event_date}"
+                    "event_date",
+                    refusals.BEFORE_PERIOD(number=after.number, day=after.event_date),
                 )
             ],
         )
@@ -78,7 +81,7 @@ async def create(uow: UnitOfWork, *, body: PeriodCreate, principal: Principal) -
 async def get(session: AsyncSession, number: int) -> Period:
     period = await repository.get(session, number)
     if period is None:
-        raise NotFound(f"period {number} does not exist")
+        raise NotFound(refusals.NO_PERIOD(number=number))
     return period
 
 
@@ -94,7 +97,7 @@ async def move(uow: UnitOfWork, *, number: int, to: PeriodStatus) -> Period:
         ),
     }[to]
     if period.status not in allowed:
-        raise Conflict(f"period {number} is {period.status}; it cannot become {to}")
+        raise Conflict(refusals.NO_SUCH_MOVE(number=number, status=period.status, to=to))
     period.status = to
     period.updated_at = utcnow()
     repository.save(uow.session, period)

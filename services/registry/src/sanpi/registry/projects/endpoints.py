@@ -25,6 +25,7 @@ from sanpi.kit import (
     today,
 )
 from sanpi.registry.periods.schemas import MAX_PERIOD
+from sanpi.registry.projects import messages as refusals
 from sanpi.registry.projects import service
 from sanpi.registry.projects.repository import ProjectFilter
 from sanpi.registry.projects.schemas import (
@@ -78,8 +79,8 @@ async def project_filter(
         and min_investment > max_investment
     ):
         raise InvalidInput(
-            "min_investment is above max_investment",
-            errors=[FieldProblem("query.min_investment", "must not exceed max_investment")],
+            refusals.MIN_ABOVE_MAX(),
+            errors=[FieldProblem("query.min_investment", refusals.MIN_ABOVE_MAX_FIELD())],
         )
     return ProjectFilter(
         park=park,

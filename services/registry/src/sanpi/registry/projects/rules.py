@@ -8,6 +8,8 @@ from typing import Any
 
 from sanpi.events import Stage
 from sanpi.kit import FieldProblem
+from sanpi.kit.messages import field_label
+from sanpi.registry.projects import messages as refusals
 
 # The order the stages are planned in; a later planned date may equal, never precede, an earlier.
 DATE_ORDER: tuple[str, ...] = (
@@ -42,26 +44,35 @@ def problems(values: Mapping[str, Any], *, parks: Sequence[str]) -> list[FieldPr
     found: list[FieldProblem] = []
     park = values.get("park")
     if park is not None and park not in parks:
-        found.append(FieldProblem("park", f"unknown park; one of {', '.join(parks)}"))
+        found.append(FieldProblem("park", refusals.UNKNOWN_PARK(parks=", ".join(parks))))
     total = values.get("total_investment")
     for field, label in (("contract_amount", "签约额"), ("annual_plan_investment", "年度计划投资")):
         amount = values.get(field)
         if amount is not None and total is not None and amount > total:
-            found.append(FieldProblem(field, f"{label} {amount} 万元 is above 总投资 {total} 万元"))
+            found.append(
+                FieldProblem(field, refusals.ABOVE_TOTAL(label=label, amount=amount, total=total))
+            )
     previous: tuple[str, dt.date] | None = None
     for field in DATE_ORDER:
         day = values.get(field)
         if day is None:
             continue
         if previous is not None and day < previous[1]:
-            found.append(FieldProblem(field, f"must not be before {previous[0]} ({previous[1]})"))
+            found.append(
+                FieldProblem(
+                    field,
+                    refusals.DATE_BEFORE(
+                        previous=previous[0],
+                        previous_label=field_label(previous[0], "zh"),
+                        day=previous[1],
+                    ),
+                )
+            )
         else:
             previous = (field, day)
     if (
         values.get("started_date") is not None
         and values.get("initial_stage") != Stage.UNDER_CONSTRUCTION
     ):
-        found.append(
-            FieldProblem("started_date", "only for a project registered UNDER_CONSTRUCTION")
-        )
+        found.append(FieldProblem("started_date", refusals.STARTED_DATE_ONLY()))
     return found

@@ -31,9 +31,11 @@ from sanpi.kit import (
     check_version,
     decode_cursor,
     encode_cursor,
+    pagination,
     utcnow,
 )
 from sanpi.kit.projection import applies
+from sanpi.registry.projects import messages as refusals
 from sanpi.registry.projects import repository, rules
 from sanpi.registry.projects.models import Project
 from sanpi.registry.projects.repository import ProjectFilter
@@ -83,7 +85,7 @@ def validate(values: dict[str, Any], *, parks: Sequence[str]) -> None:
     """Raises 422 naming every broken cross-field rule."""
     found = rules.problems(values, parks=parks)
     if found:
-        raise InvalidInput("; ".join(f"{p.field}: {p.reason}" for p in found), errors=found)
+        raise InvalidInput.naming(found)
 
 
 def master_data(project: Project) -> dict[str, Any]:
@@ -129,15 +131,12 @@ async def get(session: AsyncSession, *, project_id: str) -> Project:
     """Returns the project or raises 404."""
     project = await repository.get(session, project_id)
     if project is None:
-        raise NotFound(f"project {project_id} is not in the registry")
+        raise NotFound(refusals.NOT_FOUND(project_id=project_id))
     return project
 
 
 def _cursor_problem() -> InvalidInput:
-    return InvalidInput(
-        "cursor is not one this API returned",
-        errors=[FieldProblem("cursor", "malformed cursor")],
-    )
+    return pagination.bad_cursor()
 
 
 def decode_position(cursor: str | None, sort: ProjectSort) -> tuple[Any, str] | None:
@@ -146,9 +145,10 @@ def decode_position(cursor: str | None, sort: ProjectSort) -> tuple[Any, str] | 
         return None
     position = decode_cursor(cursor)
     if position.get("s") != sort.value:
+        made = position.get("s")
         raise InvalidInput(
-            f"this cursor belongs to sort={position.get('s')}, not sort={sort.value}",
-            errors=[FieldProblem("cursor", f"made for sort={position.get('s')}")],
+            refusals.CURSOR_OF_OTHER_SORT(made=made, wanted=sort.value),
+            errors=[FieldProblem("cursor", refusals.CURSOR_MADE_FOR(made=made))],
         )
     raw, last_id = position.get("v"), position.get("id")
     if not isinstance(last_id, str):
@@ -207,7 +207,7 @@ def _check_preconditions(project: Project, *, if_match: str | None, version: int
     check_version(if_match=if_match, current=project.version)
     if version is not None and version != project.version:
         raise Conflict(
-            f"the project is at version {project.version}, not {version}; fetch it again and retry",
+            refusals.STALE(current=project.version, expected=version),
             current_version=project.version,
         )
 
@@ -230,13 +230,15 @@ async def update(
     _check_preconditions(project, if_match=if_match, version=body.version)
     principal.ensure_can_write_park(project.park)
     if project.cancelled_on is not None:
-        raise Conflict(f"project {project_id} is cancelled; its master data is frozen")
+        raise Conflict(refusals.FROZEN(project_id=project_id))
     changes = rules.flatten(body.model_dump(exclude_unset=True, exclude={"version"}))
     nulls = [
-        FieldProblem(f, "may not be null") for f in REQUIRED if f in changes and changes[f] is None
+        FieldProblem(f, refusals.NOT_NULL())
+        for f in REQUIRED
+        if f in changes and changes[f] is None
     ]
     if nulls:
-        raise InvalidInput("required fields cannot be cleared", errors=nulls)
+        raise InvalidInput(refusals.CANNOT_CLEAR(), errors=nulls)
     merged = {**project.model_dump(), **changes}
     if "started_date" not in changes and project.initial_stage is not Stage.UNDER_CONSTRUCTION:
         # The stage projection's start day, not the caller's input: the rules judge what a caller
@@ -299,22 +301,20 @@ async def cancel(
     check_version(if_match=if_match, current=project.version)
     if body.version is not None and body.version != project.version:
         raise Conflict(
-            f"the project is at version {project.version}, not {body.version}",
+            refusals.STALE(current=project.version, expected=body.version),
             current_version=project.version,
         )
     principal.ensure_can_write_park(project.park)
     if body.reason_code is CancelReason.WITHDRAWN and body.effective_date is None:
         # 调出 is a decision taken on a day; guessing "today" would move past figures' denominators.
         raise InvalidInput(
-            "调出须注明决定生效的日期 (a 调出 needs the day its decision took effect)",
-            errors=[
-                FieldProblem("effective_date", "调出（WITHDRAWN）必须填写生效日期，如 2023-12-31")
-            ],
+            refusals.WITHDRAWN_NEEDS_DATE(),
+            errors=[FieldProblem("effective_date", refusals.WITHDRAWN_DATE_FIELD())],
         )
     if project.cancelled_on is not None:
-        raise Conflict(f"project {project_id} was already cancelled on {project.cancelled_on}")
+        raise Conflict(refusals.ALREADY_CANCELLED(project_id=project_id, day=project.cancelled_on))
     if project.stage in (Stage.EFFECTIVE, Stage.CANCELLED):
-        raise Conflict(f"project {project_id} is {project.stage}; it can no longer be cancelled")
+        raise Conflict(refusals.NO_LONGER_CANCELLABLE(project_id=project_id, stage=project.stage))
     project.cancelled_on = body.effective_date or today
     project.cancel_reason_code = body.reason_code
     project.cancel_reason = body.reason

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 from sanpi.events import TargetSet
 from sanpi.kit import FieldProblem, Forbidden, InvalidInput, Principal, Role, UnitOfWork, utcnow
+from sanpi.kit.messages import quoted
+from sanpi.registry.periods import messages as refusals
 from sanpi.registry.targets import repository
 from sanpi.registry.targets.models import Target
 from sanpi.registry.targets.schemas import TargetSetRequest
@@ -23,13 +25,13 @@ async def set_target(
     target is an admin's decision; a park's operator may set that park's own."""
     if body.scope == district:
         if principal.role is not Role.ADMIN:
-            raise Forbidden(f"only an admin sets {district}'s targets")
+            raise Forbidden(refusals.DISTRICT_TARGET_ADMIN(district=district))
     elif body.scope in parks:
         principal.ensure_can_write_park(body.scope)
     else:
         raise InvalidInput(
-            f"unknown scope {body.scope!r}",
-            errors=[FieldProblem("scope", f"one of {', '.join([district, *parks])}")],
+            refusals.UNKNOWN_SCOPE(scope=quoted(body.scope)),
+            errors=[FieldProblem("scope", refusals.ONE_OF(choices=", ".join([district, *parks])))],
         )
     target = await repository.get(uow.session, body.year, body.scope, body.kind)
     created = target is None

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import baseline_http, baseline_kafka, e2e, portal, rebuild, scale, sheets
-from bench.common import RESULTS, ROOT, BenchResult, print_table
+from bench.common import RESULTS, BenchResult, print_table
 from scripts import stack
 
 
@@ -337,9 +337,7 @@ def main() -> int:
         results.append(total)
     print()
     print_table(results)
-    print(
-        f"\n{len(results)} benchmarks in {time.monotonic() - started:.0f}s; JSON in {RESULTS.relative_to(ROOT)}/"
-    )
+    print(f"\n{len(results)} benchmarks in {time.monotonic() - started:.0f}s; JSON in {RESULTS}/")
     return 0
 
 

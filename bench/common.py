@@ -18,7 +18,10 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from sanpi.kit.db import SqliteSynchronous
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / ".run" / "bench"
+# Where a run's JSON, profiles and working files (run/: the broker, the databases) go. Two runs
+# at once need two folders (each clears its run/ first): SANPI_BENCH_DIR names another, as the
+# test suite's two database passes do.
+RESULTS = Path(os.environ.get("SANPI_BENCH_DIR") or ROOT / ".run" / "bench")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 

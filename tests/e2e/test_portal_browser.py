@@ -119,7 +119,12 @@ async def test_an_operator_posts_a_start_with_a_photo_that_reaches_the_registry_
         await page.click("text=查看项目")
         image = page.locator(".photos img").first
         await expect(image).to_be_visible()
-        loaded = await image.evaluate("img => img.complete && img.naturalWidth")
+        # Visible is not loaded: wait for the image's own load event (on a loaded machine the
+        # check came first), then read its width.
+        loaded = await image.evaluate(
+            "img => img.complete ? img.naturalWidth : new Promise(done =>"
+            " img.addEventListener('load', () => done(img.naturalWidth), {once: true}))"
+        )
         assert loaded == 640
         assert recorded.foreign(portal.url) == []
 

@@ -1,0 +1,103 @@
+"""A full evaluation pass judged with a worker process writes exactly what the service's process
+alone writes: the same alerts, milestone statuses, timeline and events (rules.workers)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+from prometheus_client import REGISTRY
+from sqlalchemy import text
+
+from bench.common import SQLITE_SYNCHRONOUS
+from bench.evaluation import digests, prepare, settings_for
+from sanpi.kit.db import Database
+from sanpi.milestone.judged import JUDGED
+from sanpi.milestone.rules import service as rules
+from sanpi.milestone.rules import workers
+
+
+async def _pass(
+    path: Path, as_of: dt.date, processes: int, *, preview: bool = False
+) -> tuple[rules.EvaluationResult, dict[str, str], list[tuple[str, str]]]:
+    url = f"sqlite+aiosqlite:///{path}"
+    settings = settings_for(url, path.parent, processes)
+    db = Database(url, sqlite_synchronous=SQLITE_SYNCHRONOUS)
+    try:
+        async with db.transaction() as uow:
+            result = await rules.evaluate(
+                uow, JUDGED, settings=settings, as_of=as_of, preview=preview
+            )
+        found = await digests(db)
+        async with db.engine.connect() as c:
+            statuses = [
+                (str(r[0]), str(r[1]))
+                for r in await c.execute(text("SELECT id, status FROM milestone_node ORDER BY id"))
+            ]
+    finally:
+        workers.close_pools()
+        await db.dispose()
+    return result, found, statuses
+
+
+def _chunks(judge: str) -> float:
+    return REGISTRY.get_sample_value("sanpi_rule_evaluation_chunks_total", {"judge": judge}) or 0.0
+
+
+def _worker_cpu() -> float:
+    return REGISTRY.get_sample_value("sanpi_rule_evaluation_worker_cpu_seconds_total") or 0.0
+
+
+async def test_a_pass_with_a_worker_writes_what_one_process_writes(tmp_path: Path) -> None:
+    source = tmp_path / "m.db"
+    await prepare(1300, str(source), months=6)  # 4 chunks: the worker judges 2 of them
+    as_of = dt.date.fromisoformat(source.with_suffix(".asof").read_text())
+    alone, shared = tmp_path / "alone.db", tmp_path / "shared.db"
+    shutil.copyfile(source, alone)
+    shutil.copyfile(source, shared)
+
+    one, one_digests, one_statuses = await _pass(alone, as_of, 0)
+    before = _chunks("worker"), _chunks("service"), _worker_cpu()
+    two, two_digests, two_statuses = await _pass(shared, as_of, 1)
+    # 4 chunks of 400: the worker judged every second one, the service the others.
+    assert _chunks("worker") - before[0] == 2
+    assert _chunks("service") - before[1] == 2
+    assert _worker_cpu() > before[2]
+
+    assert one.projects == two.projects == 1300
+    assert len(one.raised) > 100  # a pass that judged something
+    assert sorted(two.raised) == sorted(one.raised)
+    assert two.firing == one.firing
+    assert two.silent == one.silent
+    assert two_digests == one_digests  # alerts, timeline and outbox, row by row
+    assert two_statuses == one_statuses
+    assert any(status != "PENDING" for _, status in two_statuses)  # statuses moved
+
+
+async def test_a_preview_with_a_worker_finds_what_one_process_finds(tmp_path: Path) -> None:
+    source = tmp_path / "m.db"
+    await prepare(900, str(source), months=6)
+    as_of = dt.date.fromisoformat(source.with_suffix(".asof").read_text()) - dt.timedelta(days=30)
+    one, one_digests, _ = await _pass(source, as_of, 0, preview=True)
+    two, two_digests, _ = await _pass(source, as_of, 1, preview=True)
+    assert one.preview
+    assert two.preview
+    assert one.raised
+    assert sorted(two.raised) == sorted(one.raised)
+    assert [(p.project_id if p else None, a) for p, a in two.would_fire] == [
+        (p.project_id if p else None, a) for p, a in one.would_fire
+    ]
+    assert two_digests == one_digests  # nothing written by either
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:"], ids=["bare", "memory"]
+)
+def test_no_worker_for_a_database_only_this_process_can_open(url: str, tmp_path: Path) -> None:
+    assert workers.pool_for(settings_for(url, tmp_path, 1)) is None
+
+
+def test_no_worker_unless_asked(tmp_path: Path) -> None:
+    assert workers.pool_for(settings_for(f"sqlite+aiosqlite:///{tmp_path}/m.db", tmp_path)) is None

@@ -4,7 +4,6 @@ alone writes: the same alerts, milestone statuses, timeline and events (rules.wo
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,18 +11,24 @@ from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from bench.common import SQLITE_SYNCHRONOUS
-from bench.evaluation import digests, prepare, settings_for
+from bench.evaluation import copy, day_file, digests, prepare, settings_for, url_of
 from sanpi.kit.db import Database
 from sanpi.milestone.judged import JUDGED
 from sanpi.milestone.rules import service as rules
 from sanpi.milestone.rules import workers
+from tests.conftest import Postgres
+
+
+def _target(tmp_path: Path, postgres: Postgres | None, name: str) -> str:
+    """A database of this pass of the suite: a SQLite file, or a PostgreSQL URL."""
+    return postgres.url(f"workers_{name}") if postgres else str(tmp_path / f"{name}.db")
 
 
 async def _pass(
-    path: Path, as_of: dt.date, processes: int, *, preview: bool = False
+    target: str, tmp_path: Path, as_of: dt.date, processes: int, *, preview: bool = False
 ) -> tuple[rules.EvaluationResult, dict[str, str], list[tuple[str, str]]]:
-    url = f"sqlite+aiosqlite:///{path}"
-    settings = settings_for(url, path.parent, processes)
+    url = url_of(target)
+    settings = settings_for(url, tmp_path, processes)
     db = Database(url, sqlite_synchronous=SQLITE_SYNCHRONOUS)
     try:
         async with db.transaction() as uow:
@@ -50,17 +55,19 @@ def _worker_cpu() -> float:
     return REGISTRY.get_sample_value("sanpi_rule_evaluation_worker_cpu_seconds_total") or 0.0
 
 
-async def test_a_pass_with_a_worker_writes_what_one_process_writes(tmp_path: Path) -> None:
-    source = tmp_path / "m.db"
-    await prepare(1300, str(source), months=6)  # 4 chunks: the worker judges 2 of them
-    as_of = dt.date.fromisoformat(source.with_suffix(".asof").read_text())
-    alone, shared = tmp_path / "alone.db", tmp_path / "shared.db"
-    shutil.copyfile(source, alone)
-    shutil.copyfile(source, shared)
+async def test_a_pass_with_a_worker_writes_what_one_process_writes(
+    tmp_path: Path, postgres: Postgres | None
+) -> None:
+    source = _target(tmp_path, postgres, "source")
+    await prepare(1300, source, months=6)  # 4 chunks: the worker judges 2 of them
+    as_of = dt.date.fromisoformat(day_file(source).read_text())
+    alone, shared = _target(tmp_path, postgres, "alone"), _target(tmp_path, postgres, "shared")
+    await copy(source, alone)
+    await copy(source, shared)
 
-    one, one_digests, one_statuses = await _pass(alone, as_of, 0)
+    one, one_digests, one_statuses = await _pass(alone, tmp_path, as_of, 0)
     before = _chunks("worker"), _chunks("service"), _worker_cpu()
-    two, two_digests, two_statuses = await _pass(shared, as_of, 1)
+    two, two_digests, two_statuses = await _pass(shared, tmp_path, as_of, 1)
     # 4 chunks of 400: the worker judged every second one, the service the others.
     assert _chunks("worker") - before[0] == 2
     assert _chunks("service") - before[1] == 2
@@ -76,12 +83,14 @@ async def test_a_pass_with_a_worker_writes_what_one_process_writes(tmp_path: Pat
     assert any(status != "PENDING" for _, status in two_statuses)  # statuses moved
 
 
-async def test_a_preview_with_a_worker_finds_what_one_process_finds(tmp_path: Path) -> None:
-    source = tmp_path / "m.db"
-    await prepare(900, str(source), months=6)
-    as_of = dt.date.fromisoformat(source.with_suffix(".asof").read_text()) - dt.timedelta(days=30)
-    one, one_digests, _ = await _pass(source, as_of, 0, preview=True)
-    two, two_digests, _ = await _pass(source, as_of, 1, preview=True)
+async def test_a_preview_with_a_worker_finds_what_one_process_finds(
+    tmp_path: Path, postgres: Postgres | None
+) -> None:
+    source = _target(tmp_path, postgres, "preview")
+    await prepare(900, source, months=6)
+    as_of = dt.date.fromisoformat(day_file(source).read_text()) - dt.timedelta(days=30)
+    one, one_digests, _ = await _pass(source, tmp_path, as_of, 0, preview=True)
+    two, two_digests, _ = await _pass(source, tmp_path, as_of, 1, preview=True)
     assert one.preview
     assert two.preview
     assert one.raised
@@ -92,6 +101,7 @@ async def test_a_preview_with_a_worker_finds_what_one_process_finds(tmp_path: Pa
     assert two_digests == one_digests  # nothing written by either
 
 
+@pytest.mark.db_independent
 @pytest.mark.parametrize(
     "url", ["sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:"], ids=["bare", "memory"]
 )
@@ -99,5 +109,6 @@ def test_no_worker_for_a_database_only_this_process_can_open(url: str, tmp_path:
     assert workers.pool_for(settings_for(url, tmp_path, 1)) is None
 
 
+@pytest.mark.db_independent
 def test_no_worker_unless_asked(tmp_path: Path) -> None:
     assert workers.pool_for(settings_for(f"sqlite+aiosqlite:///{tmp_path}/m.db", tmp_path)) is None

@@ -4,6 +4,9 @@ alone writes: the same alerts, milestone statuses, timeline and events (rules.wo
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -112,3 +115,41 @@ def test_no_worker_for_a_database_only_this_process_can_open(url: str, tmp_path:
 @pytest.mark.db_independent
 def test_no_worker_unless_asked(tmp_path: Path) -> None:
     assert workers.pool_for(settings_for(f"sqlite+aiosqlite:///{tmp_path}/m.db", tmp_path)) is None
+
+
+async def test_a_pass_whose_worker_died_is_judged_here_and_the_next_starts_another(
+    tmp_path: Path, postgres: Postgres | None
+) -> None:
+    source = _target(tmp_path, postgres, "died")
+    await prepare(900, source, months=6)
+    as_of = dt.date.fromisoformat(day_file(source).read_text())
+    alone, shared = _target(tmp_path, postgres, "died_alone"), _target(tmp_path, postgres, "died_w")
+    await copy(source, alone)
+    await copy(source, shared)
+    _, one_digests, _ = await _pass(alone, tmp_path, as_of, 0)
+
+    settings = settings_for(url_of(shared), tmp_path, 1)
+    pool = workers.pool_for(settings)
+    assert pool is not None
+    await pool.warm()
+    (worker,) = multiprocessing.active_children()
+    os.kill(worker.pid or 0, signal.SIGKILL)  # as the kernel's OOM killer would
+    worker.join(timeout=30)
+    assert not worker.is_alive()
+
+    db = Database(url_of(shared), sqlite_synchronous=SQLITE_SYNCHRONOUS)
+    try:
+        async with db.transaction() as uow:
+            result = await rules.evaluate(uow, JUDGED, settings=settings, as_of=as_of)
+        assert await digests(db) == one_digests  # judged in this process, all of it
+        assert result.raised
+        again = workers.pool_for(settings)
+        assert again is not None
+        assert again is not pool  # a new worker for the next pass
+        before = _chunks("worker")
+        async with db.transaction() as uow:
+            await rules.evaluate(uow, JUDGED, settings=settings, as_of=as_of)
+        assert _chunks("worker") - before == 1
+    finally:
+        workers.close_pools()
+        await db.dispose()

@@ -6,12 +6,14 @@ import asyncio
 import dataclasses
 import datetime as dt
 import functools
+import logging
 import operator
 import time
 import uuid
 import weakref
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol, TypeVar
 
@@ -66,6 +68,8 @@ from sanpi.milestone.rules.lights import ParkLight, lights_of
 from sanpi.milestone.rules.models import Alert, AlertState
 from sanpi.milestone.rules.reconcile import Action, Change, reconcile
 from sanpi.milestone.settings import MilestoneSettings
+
+log = logging.getLogger("sanpi.milestone.rules")
 
 # SQLite allows 999 bound parameters per statement in older builds: load facts in chunks.
 CHUNK = 400
@@ -545,7 +549,14 @@ async def _evaluate(
         if full:
             metrics.RULE_EVALUATION_CHUNKS.labels("service").inc(len(chunks))
     else:
-        judged, silent = await pool.judge_with(areas, uow, settings, task)
+        try:
+            judged, silent = await pool.judge_with(areas, uow, settings, task)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): this pass is judged here, the next one
+            # starts a new worker.
+            log.exception("an evaluation worker died: the pass is judged in this process")
+            workers.discard(pool)
+            judged, silent = await judge_chunks(areas, uow, settings, task)
     result.silent.update(silent)
     for chunk_judged in judged:
         for item in chunk_judged:

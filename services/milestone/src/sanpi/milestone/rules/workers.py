@@ -119,6 +119,14 @@ def pool_for(settings: MilestoneSettings) -> EvaluationPool | None:
     return pool
 
 
+def discard(pool: EvaluationPool) -> None:
+    """Forgets a pool whose worker died (the next pass starts a new one) and ends what is left."""
+    for key, known in list(_POOLS.items()):
+        if known is pool:
+            del _POOLS[key]
+    pool.close()
+
+
 def close_pools() -> None:
     """Stops every worker of this process (the service's shutdown)."""
     while _POOLS:

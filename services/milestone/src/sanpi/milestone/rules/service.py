@@ -428,7 +428,8 @@ class Judged:
 
 @dataclass(frozen=True)
 class ChunkTask:
-    """A full pass's chunks for one judge (this process or a worker), as of its day."""
+    """An evaluation's chunks for one judge (this process, or a worker's share of a full
+    pass), as of its day."""
 
     chunks: Sequence[Sequence[str]]
     as_of: dt.date

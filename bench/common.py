@@ -81,6 +81,22 @@ class Window:
     report: str = ""
 
 
+def machine_speed() -> float:
+    """Seconds of CPU a fixed pure-Python loop (2M additions, median of three) takes now: the
+    same-run baseline of a CPU-bound figure. This machine is a virtual one whose speed moves
+    under a constant load: on an idle machine 3M additions took 0.21-0.39 s from one half second
+    to the next, most often near the slow end, and a rule evaluation's CPU moved with it
+    (3.9-6.0 CPU-s, same code, same data)."""
+    runs = []
+    for _ in range(3):
+        started = time.process_time()
+        total = 0
+        for i in range(2_000_000):
+            total += i
+        runs.append(time.process_time() - started)
+    return sorted(runs)[1]
+
+
 @contextlib.contextmanager
 def heap_frozen() -> Iterator[None]:
     """Everything alive on entry is out of the garbage collector's sight until the block ends,

@@ -32,6 +32,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import json
+import multiprocessing
 import shutil
 import time
 from collections.abc import Iterable, Sequence
@@ -41,23 +42,25 @@ from typing import Any
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.common import SQLITE_SYNCHRONOUS
+from bench.common import SQLITE_SYNCHRONOUS, machine_speed
 from bench.scale import Seeder, profiled_to, runtime_of, seed
 from sanpi.client.demo.generator import province
 from sanpi.kit.db import Database
 from sanpi.milestone.app import create_app
 from sanpi.milestone.judged import JUDGED
 from sanpi.milestone.rules import service as rules
+from sanpi.milestone.rules import workers
 from sanpi.milestone.settings import MilestoneSettings
 
 # Event data that differ from one run to the next.
 VOLATILE = frozenset({"evaluation_id", "first_raised_at", "resolved_at"})
 
 
-def settings_for(url: str, data_dir: Path) -> MilestoneSettings:
+def settings_for(url: str, data_dir: Path, processes: int = 0) -> MilestoneSettings:
     return MilestoneSettings(
         data_dir=data_dir,
         database_url=url,
+        evaluation_workers=processes,
         kafka_enabled=False,
         evaluation_interval_s=0,
         metrics_refresh_s=86_400,
@@ -196,15 +199,20 @@ async def run(
     offsets: Sequence[int],
     with_digests: bool,
     profile: Path | None = None,
+    processes: int = 0,
 ) -> None:
     await copy(source, work)
     as_of = dt.date.fromisoformat(day_file(source).read_text())
     url = url_of(work)
-    settings = settings_for(url, RUN_DIR if is_url(work) else Path(work).parent)
+    settings = settings_for(url, RUN_DIR if is_url(work) else Path(work).parent, processes)
     db = Database(url, sqlite_synchronous=SQLITE_SYNCHRONOUS)
+    pool = workers.pool_for(settings)
+    if pool is not None:
+        await pool.warm()  # as the service does at start-up (rules.jobs.evaluation_workers)
     try:
         for n, offset in enumerate(offsets):
             day = as_of + dt.timedelta(days=offset)
+            speed = machine_speed()
             with profiled_to(profile and profile.with_suffix(f".pass{n}.txt")):
                 wall, cpu = time.perf_counter(), time.process_time()
                 async with db.transaction() as uow:
@@ -212,13 +220,28 @@ async def run(
                 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             print(
                 f"{day}: wall {wall:.2f}s cpu {cpu:.2f}s raised {len(result.raised)} "
-                f"updated {len(result.updated)} resolved {len(result.resolved)}",
+                f"updated {len(result.updated)} resolved {len(result.resolved)} "
+                f"(machine speed {speed:.3f}s{_workers_seen()})",
                 flush=True,
             )
             if with_digests:
                 print(f"  {await digests(db)}", flush=True)
     finally:
+        workers.close_pools()
         await db.dispose()
+
+
+def _workers_seen() -> str:
+    """The evaluation workers' peak RSS (this process's multiprocessing children)."""
+    peaks: list[int] = []
+    for child in multiprocessing.active_children():
+        status = Path(f"/proc/{child.pid}/status").read_text()
+        peaks.extend(
+            int(line.split()[1]) // 1024
+            for line in status.splitlines()
+            if line.startswith("VmHWM:")
+        )
+    return f"; worker peak RSS {', '.join(f'{p} MiB' for p in peaks)}" if peaks else ""
 
 
 def main() -> None:
@@ -238,11 +261,17 @@ def main() -> None:
     timed.add_argument(
         "--profile", type=Path, default=None, help="pyinstrument reports: <path>.pass<N>.txt"
     )
+    timed.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="evaluation worker processes beside this one (SANPI_MILESTONE_EVALUATION_WORKERS)",
+    )
     args = parser.parse_args()
     if args.command == "prepare":
         asyncio.run(prepare(args.projects, args.path, args.months))
     else:
-        asyncio.run(run(args.source, args.work, args.days, args.digest, args.profile))
+        asyncio.run(run(args.source, args.work, args.days, args.digest, args.profile, args.workers))
 
 
 if __name__ == "__main__":

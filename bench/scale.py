@@ -37,6 +37,7 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
+from prometheus_client import REGISTRY
 from sqlalchemy import func, insert, text
 from sqlmodel import SQLModel, col, select
 
@@ -46,6 +47,7 @@ from bench.common import (
     create_topic,
     delete_topic,
     heap_frozen,
+    machine_speed,
     measured,
     percentile,
     process_cost,
@@ -640,6 +642,15 @@ async def seed(runtime: Runtime, seeder: Seeder) -> dict[str, int]:
     return counts
 
 
+# The evaluation workers the measured passes use (SANPI_MILESTONE_EVALUATION_WORKERS).
+EVALUATION_WORKERS = 1
+
+
+def worker_cpu_s() -> float:
+    """The CPU seconds the evaluation workers reported so far (their counter in this process)."""
+    return REGISTRY.get_sample_value("sanpi_rule_evaluation_worker_cpu_seconds_total") or 0.0
+
+
 async def evaluation_part(
     result: BenchResult,
     data: DemoDataset,
@@ -655,6 +666,8 @@ async def evaluation_part(
         # Only the measured pass runs: no scheduled pass, no gauge recount in the same process.
         evaluation_interval_s=0,
         metrics_refresh_s=86_400,
+        # One worker process judges half the chunks on the second core (rules.workers).
+        evaluation_workers=EVALUATION_WORKERS,
     )
     app = milestone_app(settings)
     async with in_process(app) as client:
@@ -680,11 +693,14 @@ async def evaluation_part(
             # the collector's sight, as the service would not hold it. The pass's commit and its
             # response run outside its gc_paused, and a full collection there walked it too.
             with heap_frozen():
+                speed = machine_speed()
+                worker_cpu = worker_cpu_s()
                 started, cpu = time.perf_counter(), time.process_time()
                 response = await client.post(
                     "/v1/admin/evaluate", params={"as_of": data.as_of.isoformat(), "pin": "true"}
                 )
                 elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+                worker_cpu = worker_cpu_s() - worker_cpu
             if response.status_code != 200:
                 raise RuntimeError(f"evaluate: {response.status_code} {response.text[:500]}")
             body = response.json()
@@ -701,6 +717,18 @@ async def evaluation_part(
             result.add(f"rule evaluation, {label} pass", elapsed, "s", note)
             result.add(
                 f"rule evaluation, {label} pass cpu", cpu, "cpu-s", "this process, all threads"
+            )
+            result.add(
+                f"rule evaluation, {label} pass worker cpu",
+                worker_cpu,
+                "cpu-s",
+                f"{EVALUATION_WORKERS} evaluation worker process(es)",
+            )
+            result.add(
+                f"machine speed before the {label} pass",
+                speed,
+                "s",
+                "a fixed Python loop (bench.common.machine_speed): higher is a slower moment",
             )
             if attempt == 0:
                 result.add(

@@ -21,6 +21,12 @@ def _row_class(fields: tuple[str, ...]) -> Any:
     return collections.namedtuple("NamedRow", fields)
 
 
+def row_of(fields: tuple[str, ...], values: Iterable[Any]) -> NamedRow:
+    """A row of these columns from its values: a named row sent to another process as a
+    plain tuple (its class is made at run time, so pickle cannot name it) and made again."""
+    return _row_class(fields)._make(values)
+
+
 def named_rows(result: Result[Any]) -> list[NamedRow]:
     """The result's rows as named tuples of its columns. A Row's attribute goes through
     __getattr__, ~0.5 µs in SQLAlchemy 2.1 (14× an index), and a full rule evaluation reads a

@@ -5,9 +5,15 @@ from __future__ import annotations
 
 from sanpi.kit.app import Worker
 from sanpi.milestone.judged import JUDGED
-from sanpi.milestone.rules.jobs import evaluate_left, refresh_metrics, scheduled_evaluation
+from sanpi.milestone.rules.jobs import (
+    evaluate_left,
+    evaluation_workers,
+    refresh_metrics,
+    scheduled_evaluation,
+)
 
 JOBS: list[Worker] = [
+    evaluation_workers,
     scheduled_evaluation(JUDGED),
     evaluate_left(JUDGED),
     refresh_metrics(JUDGED),

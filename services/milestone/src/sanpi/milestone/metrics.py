@@ -41,6 +41,17 @@ RULE_EVALUATION = Histogram(
     ["scope"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+RULE_EVALUATION_CHUNKS = Counter(
+    "sanpi_rule_evaluation_chunks_total",
+    "Chunks of full evaluation passes judged (400 projects each): judge=service (the service's "
+    "own process) or worker (an evaluation worker, SANPI_MILESTONE_EVALUATION_WORKERS).",
+    ["judge"],
+)
+RULE_EVALUATION_WORKER_CPU = Counter(
+    "sanpi_rule_evaluation_worker_cpu_seconds_total",
+    "CPU seconds the evaluation workers spent judging chunks (the service's own CPU is in "
+    "process_cpu_seconds_total).",
+)
 RULE_EVALUATION_BATCH = Histogram(
     "sanpi_rule_evaluation_batch_projects",
     "Projects evaluated together after changes: one observation per evaluation transaction "

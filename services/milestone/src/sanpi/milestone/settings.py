@@ -212,6 +212,11 @@ class MilestoneSettings(ServiceSettings):
     # the change has committed and before it is answered: the projects of the transactions that
     # committed meanwhile (requests, consumer batches) are evaluated together in one pass.
     evaluate_on_events: bool = True
+    # Worker processes that judge a full pass's projects beside the service's own process (0:
+    # the service judges them alone). A full pass is CPU-bound Python: at province scale one
+    # core takes ~4-6 s of it, and a worker on a second core nearly halves that (docs/
+    # operations.md). Each worker holds a database connection and ~100 MiB.
+    evaluation_workers: int = Field(default=0, ge=0, le=16)
     # Changed projects whose evaluation did not run (a crash, a failed pass) are evaluated by a
     # sweep this often, and at start-up; a change's mark younger than this is left to its own.
     evaluation_sweep_s: float = 5.0

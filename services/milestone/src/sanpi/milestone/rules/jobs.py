@@ -13,10 +13,29 @@ from sanpi.kit.app import Worker
 from sanpi.kit.consumer import catching_up
 from sanpi.kit.waiting import sleep_or_stop
 from sanpi.milestone.rules import service as rules
+from sanpi.milestone.rules import workers
 from sanpi.milestone.rules.areas import Areas
 from sanpi.milestone.settings import MilestoneSettings
 
 log = logging.getLogger("sanpi.milestone.rules")
+
+
+async def evaluation_workers(runtime: Runtime, stopping: asyncio.Event) -> None:
+    """Starts the evaluation workers (`evaluation_workers`) with the service, so the first full
+    pass does not wait for them, and stops them with it."""
+    settings = runtime.settings
+    assert isinstance(settings, MilestoneSettings)
+    pool = workers.pool_for(settings)
+    if pool is None:
+        return
+    try:
+        await pool.warm()
+        log.info("%d evaluation workers ready", pool.size)
+        await stopping.wait()
+    finally:
+        # Blocking: it waits for a chunk a worker is judging (a second at most), and idle
+        # workers exit at once.
+        workers.close_pools()
 
 
 def scheduled_evaluation(areas: Areas) -> Worker:

@@ -6,14 +6,16 @@ import asyncio
 import dataclasses
 import datetime as dt
 import functools
+import logging
 import operator
 import time
 import uuid
 import weakref
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,6 +26,7 @@ from sanpi.events import (
     AlertRule,
     AlertUpdated,
     MilestoneDueSoon,
+    MilestoneKind,
     MilestoneOverdue,
     Severity,
     Stage,
@@ -37,7 +40,7 @@ from sanpi.kit.id_spans import Span
 from sanpi.kit.named_rows import NamedRow
 from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.milestone import metrics
-from sanpi.milestone.rules import forecast, repository, scoped
+from sanpi.milestone.rules import forecast, repository, scoped, workers
 from sanpi.milestone.rules.areas import Areas
 from sanpi.milestone.rules.coalescer import MAX_BATCH, Coalescer
 from sanpi.milestone.rules.evaluation import (
@@ -65,6 +68,8 @@ from sanpi.milestone.rules.lights import ParkLight, lights_of
 from sanpi.milestone.rules.models import Alert, AlertState
 from sanpi.milestone.rules.reconcile import Action, Change, reconcile
 from sanpi.milestone.settings import MilestoneSettings
+
+log = logging.getLogger("sanpi.milestone.rules")
 
 # SQLite allows 999 bound parameters per statement in older builds: load facts in chunks.
 CHUNK = 400
@@ -409,6 +414,73 @@ async def _evaluate_chunk(
     ]
 
 
+@dataclass(slots=True)
+class Judged:
+    """What a pass keeps of one judged project once its facts are dropped: the same wherever
+    its chunk was judged (this process or an evaluation worker, rules.workers)."""
+
+    project: NamedRow
+    alerts: list[DesiredAlert]
+    pacing: Pacing | None
+    portfolio: scoped.PortfolioFact | None  # full passes only (R14/R15's view of it)
+    signals: list[Signal]  # milestone statuses that change (none in a preview)
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """An evaluation's chunks for one judge (this process, or a worker's share of a full
+    pass), as of its day."""
+
+    chunks: Sequence[Sequence[str]]
+    as_of: dt.date
+    since: dt.date  # ReportsAhead's: R16's window
+    preview: bool
+    full: bool = True  # every project: pacing and R14/R15's portfolio facts too
+
+
+async def judge_chunks(
+    areas: Areas, tx: Reading, settings: MilestoneSettings, task: ChunkTask
+) -> tuple[list[list[Judged]], Counter[AlertRule]]:
+    """Every chunk of the task judged, in order, and the rules left silent (a missing input)."""
+    judged: list[list[Judged]] = []
+    silent: Counter[AlertRule] = Counter()
+    soon = settings.rules.r17.milestone_days
+    as_of, chunks = task.as_of, task.chunks
+    ahead = ReportsAhead(areas, tx, task.since)
+    try:
+        for n, chunk in enumerate(chunks):
+            outcomes = await _evaluate_chunk(
+                areas,
+                tx,
+                chunk,
+                settings=settings,
+                as_of=as_of,
+                full=task.full,
+                ahead=ahead,
+                next_ids=chunks[n + 1] if n + 1 < len(chunks) else (),
+                silent=silent,
+                # A preview judges a day against the plan of that day (where it is known).
+                plans_on=as_of if task.preview else None,
+            )
+            judged.append(
+                [
+                    Judged(
+                        o.item.project,
+                        o.alerts,
+                        o.pacing,
+                        scoped.portfolio_fact(o.item.project, o.item.facts, as_of)
+                        if task.full
+                        else None,
+                        [] if task.preview else milestone_signals(o.item, as_of, soon),
+                    )
+                    for o in outcomes
+                ]
+            )
+    finally:
+        await ahead.drop()  # a failed chunk's rollback must not meet the next chunk's read
+    return judged, silent
+
+
 async def evaluate(
     uow: UnitOfWork,
     areas: Areas,
@@ -451,9 +523,9 @@ async def _evaluate(
         evaluation_id=str(uuid.uuid4()), as_of=as_of, projects=len(ids), preview=preview
     )
     full = project_ids is None
-    # Chunk by chunk, and only the project rows and the pacing outlive a chunk: holding every
-    # project's facts at once (~1.8M reports at province scale) made the garbage collector's
-    # full scans half of a pass, and the memory grew with the province.
+    # Chunk by chunk, and only what Judged keeps outlives a chunk: holding every project's
+    # facts at once (~1.8M reports at province scale) made the garbage collector's full scans
+    # half of a pass, and the memory grew with the province.
     by_id: dict[str, NamedRow] = {}
     pacing: list[tuple[str, Pacing]] = []
     desired: list[DesiredAlert] = []
@@ -465,42 +537,43 @@ async def _evaluate(
         if full
         else [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
     )
-    ahead = ReportsAhead(areas, uow, as_of - dt.timedelta(days=settings.rules.r16.lookback_days))
-    try:
-        for n, chunk in enumerate(chunks):
-            next_ids = chunks[n + 1] if n + 1 < len(chunks) else ()
-            for outcome in await _evaluate_chunk(
-                areas,
-                uow,
-                chunk,
-                settings=settings,
-                as_of=as_of,
-                full=full,
-                ahead=ahead,
-                next_ids=next_ids,
-                silent=result.silent,
-                # A preview judges a day against the plan of that day (where it is known).
-                plans_on=as_of if preview else None,
-            ):
-                item = outcome.item
-                by_id[item.project.project_id] = item.project
-                desired.extend(outcome.alerts)
-                if full:
-                    portfolio.append(scoped.portfolio_fact(item.project, item.facts, as_of))
-                if preview:
-                    result.would_fire.extend(
-                        (item.project, a)
-                        for a in outcome.alerts
-                        if a.severity is not Severity.GREEN
-                    )
-                    continue
-                _milestone_signals(
-                    uow, areas, item, as_of, settings.rules.r17.milestone_days, statuses
+    task = ChunkTask(
+        chunks,
+        as_of,
+        as_of - dt.timedelta(days=settings.rules.r16.lookback_days),
+        preview,
+        full,
+    )
+    pool = workers.pool_for(settings) if full else None
+    if pool is None:
+        judged, silent = await judge_chunks(areas, uow, settings, task)
+        if full:
+            metrics.RULE_EVALUATION_CHUNKS.labels("service").inc(len(chunks))
+    else:
+        try:
+            judged, silent = await pool.judge_with(areas, uow, settings, task)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): this pass is judged here, the next one
+            # starts a new worker.
+            log.exception("an evaluation worker died: the pass is judged in this process")
+            workers.discard(pool)
+            judged, silent = await judge_chunks(areas, uow, settings, task)
+    result.silent.update(silent)
+    for chunk_judged in judged:
+        for item in chunk_judged:
+            project = item.project
+            by_id[project.project_id] = project
+            desired.extend(item.alerts)
+            if item.portfolio is not None:
+                portfolio.append(item.portfolio)
+            if preview:
+                result.would_fire.extend(
+                    (project, a) for a in item.alerts if a.severity is not Severity.GREEN
                 )
-                if outcome.pacing is not None:
-                    pacing.append((item.project.park, outcome.pacing))
-    finally:
-        await ahead.drop()  # a failed chunk's rollback must not meet the next chunk's read
+                continue
+            _publish_signals(uow, areas, item.signals, as_of, statuses)
+            if item.pacing is not None:
+                pacing.append((project.park, item.pacing))
     firing = {
         a.alert_key: a for chunk in chunks for a in await repository.firing_for(session, chunk)
     }
@@ -560,19 +633,26 @@ async def _one_full_pass_at_a_time(session: AsyncSession) -> None:
         )
 
 
-def _milestone_signals(
-    uow: UnitOfWork,
-    areas: Areas,
-    item: Loaded,
-    as_of: dt.date,
-    soon: int,
-    statuses: list[dict[str, object]],
-) -> None:
-    """milestone.due_soon / milestone.overdue, once each time a milestone enters that status;
-    the new statuses go to `statuses` (milestones.set_status)."""
+class Signal(NamedTuple):
+    """A milestone entering due-soon or overdue as of the day: its new status, and the event
+    to publish (None for back to pending)."""
+
+    milestone_id: str
+    project_id: str
+    kind: MilestoneKind
+    status: MilestoneStatus
+    due: dt.date
+    days: int
+    name: str
+
+
+def milestone_signals(item: Loaded, as_of: dt.date, soon: int) -> list[Signal]:
+    """The project's milestones whose status changes as of the day (pure: the main process
+    publishes them, wherever the chunk was judged)."""
     state = item.facts.stage_on(as_of)
     if state is None or state[0] in QUIET_STAGES:
-        return
+        return []
+    found: list[Signal] = []
     still_open = {m.name for m in open_milestones(item.facts, state[0], as_of)}
     # The facts were made from these rows, one each in their order (facts_of): not made again.
     for row, fact in zip(item.milestones, item.facts.milestones, strict=True):
@@ -587,29 +667,48 @@ def _milestone_signals(
             if days <= soon
             else MilestoneStatus.PENDING
         )
-        if status is row.status:
-            continue
-        statuses.append({"milestone_id": row.id, "status": status, "updated_at": utcnow()})
-        pid = row.project_id
-        if status is MilestoneStatus.DUE_SOON:
+        if status is not row.status:
+            found.append(Signal(row.id, row.project_id, row.kind, status, due, days, fact.name))
+    return found
+
+
+def _publish_signals(
+    uow: UnitOfWork,
+    areas: Areas,
+    signals: Sequence[Signal],
+    as_of: dt.date,
+    statuses: list[dict[str, object]],
+) -> None:
+    """milestone.due_soon / milestone.overdue, once each time a milestone enters that status;
+    the new statuses go to `statuses` (milestones.set_status)."""
+    for signal in signals:
+        statuses.append(
+            {"milestone_id": signal.milestone_id, "status": signal.status, "updated_at": utcnow()}
+        )
+        pid, due, days, name = signal.project_id, signal.due, signal.days, signal.name
+        if signal.status is MilestoneStatus.DUE_SOON:
             areas.publish(
                 uow,
                 MilestoneDueSoon(
-                    project_id=pid, kind=row.kind, due_date=due, days_to_due=days, as_of=as_of
+                    project_id=pid, kind=signal.kind, due_date=due, days_to_due=days, as_of=as_of
                 ),
                 project_id=pid,
                 by="rules",
-                summary=f"{fact.name} 将于 {due} 到期 (还有 {days} 天)",
+                summary=f"{name} 将于 {due} 到期 (还有 {days} 天)",
             )
-        elif status is MilestoneStatus.OVERDUE:
+        elif signal.status is MilestoneStatus.OVERDUE:
             areas.publish(
                 uow,
                 MilestoneOverdue(
-                    project_id=pid, kind=row.kind, due_date=due, days_overdue=-days, as_of=as_of
+                    project_id=pid,
+                    kind=signal.kind,
+                    due_date=due,
+                    days_overdue=-days,
+                    as_of=as_of,
                 ),
                 project_id=pid,
                 by="rules",
-                summary=f"{fact.name} 已逾期 {-days} 天 (计划 {due})",
+                summary=f"{name} 已逾期 {-days} 天 (计划 {due})",
             )
 
 

@@ -186,7 +186,7 @@ async def update(
     subscription = await get_owned(
         uow.session, subscription_id=subscription_id, principal=principal
     )
-    check_version(if_match=if_match, current=subscription.version)
+    check_version(if_match=if_match, current=subscription.version, what=refusals.SUBSCRIPTION)
     changes = body.model_dump(exclude_unset=True)
     url = str(body.url) if body.url else subscription.url
     email = changes.get("email", subscription.email)

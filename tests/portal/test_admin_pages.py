@@ -186,6 +186,34 @@ async def test_a_ledger_sheet_is_checked_row_by_row_then_imported_and_exported(
     assert "attachment" in exported.headers["content-disposition"]
 
 
+async def test_a_ledger_sheets_problems_read_in_the_visitors_language(district: District) -> None:
+    # The portal forwards its language to the registry, which words each problem in it: a
+    # Chinese visitor reads Chinese, an English visitor (the switch) English, with no
+    # translation by the portal between them.
+    portal = district.portal
+    token = await as_admin(district)
+    bad = "项目名称,所属园区,总投资(万元),签约日期\n坏项目,梧桐,很多,2023-13-01\n"
+
+    async def check() -> str:
+        checked = await portal.client.post(
+            "/admin/ledger",
+            data={"csrf_token": token, "mode": "check"},
+            files={"file": ("台账.csv", bad.encode(), "text/csv")},
+        )
+        assert checked.status_code == 422
+        return checked.text
+
+    chinese = await check()
+    assert '应为整数万元，收到 "很多"' in chinese.replace("&#34;", '"').replace("&quot;", '"')
+    assert "应为日期" in chinese
+    assert "is not a" not in chinese
+    assert (await portal.client.get("/lang/en?next=/admin/ledger")).status_code == 303
+    english = await check()
+    assert "is not a whole number of 万元" in english
+    assert "is not a date" in english
+    assert "应为" not in english
+
+
 async def test_every_admin_form_carries_the_csrf_token(district: District) -> None:
     await as_admin(district)
     for path in ("/admin/accounts/new", "/admin/periods", "/admin/ledger"):

@@ -109,6 +109,20 @@ def test_operator_writes_only_its_parks() -> None:
     Principal("a", Role.ADMIN).ensure_can_write_park("石佛")
 
 
+def test_a_write_outside_ones_parks_is_refused_in_the_readers_language() -> None:
+    # One message for every service (the milestone service had its own, with another wording).
+    operator = Principal("op", Role.OPERATOR, frozenset({"梧桐", "枫杨"}))
+    with pytest.raises(Forbidden) as refused:
+        operator.ensure_can_write_park("石佛")
+    assert refused.value.detail_in("zh") == "无权修改园区「石佛」的数据（可修改的园区：枫杨、梧桐）"
+    assert refused.value.detail_in("en") == (
+        "role operator with parks [枫杨, 梧桐] may not change park 石佛"
+    )
+    viewer = Principal("v", Role.VIEWER).park_refused("梧桐")
+    assert viewer.code == "project.not_your_park"
+    assert viewer.render("zh") == "无权修改园区「梧桐」的数据（可修改的园区：无）"
+
+
 def test_a_verified_token_is_not_decoded_again(monkeypatch: pytest.MonkeyPatch) -> None:
     token = issue_token(SECRET, subject="cached", role=Role.ADMIN)
     decoded: list[str] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from types import SimpleNamespace
-from typing import cast
+from typing import Any, cast
 
 import pytest
 import sqlalchemy as sa
@@ -26,6 +26,7 @@ from sanpi.kit import (
     today,
 )
 from sanpi.kit.dedup import ProcessedEvent
+from sanpi.kit.messages import Bilingual
 from sanpi.kit.named_rows import named_rows
 from sanpi.kit.prefetch import Prefetched
 from sanpi.kit.unit_of_work import insert_pending, session_of, unit_of
@@ -41,11 +42,25 @@ def test_if_match_names_a_version() -> None:
         parse_if_match('"three"')
 
 
-def test_a_stale_version_is_a_412() -> None:
-    check_version(if_match='"4"', current=4)
-    check_version(if_match=None, current=4)
+def test_a_stale_version_is_a_412_naming_what_changed() -> None:
+    what = Bilingual(zh="订阅", en="subscription")
+    check_version(if_match='"4"', current=4, what=what)
+    check_version(if_match=None, current=4, what=what)
     with pytest.raises(PreconditionFailed, match="version 5, not 4"):
-        check_version(if_match='"4"', current=5)
+        check_version(if_match='"4"', current=5, what=what)
+    named = _refused(if_match='"4"', current=5, what=what)
+    assert named.detail_in("zh") == (
+        "订阅已被他人修改：当前是第 5 版，不是第 4 版；请重新读取后再提交"
+    )
+    assert named.detail_in("en") == (
+        "the subscription is at version 5, not 4; fetch it again and retry"
+    )
+
+
+def _refused(**check: Any) -> PreconditionFailed:
+    with pytest.raises(PreconditionFailed) as found:
+        check_version(**check)
+    return found.value
 
 
 def test_campaign_days_are_shanghai_days() -> None:

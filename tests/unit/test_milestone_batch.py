@@ -151,7 +151,7 @@ async def test_another_parks_row_is_refused_alone(svc: Milestones) -> None:
         {
             "field": "project_id",
             "code": "project.not_your_park",
-            "message": "「项目」：无权填报园区「枫杨」的项目（可填报的园区：梧桐）",
+            "message": "「项目」：无权修改园区「枫杨」的数据（可修改的园区：梧桐）",
         }
     ]
     assert body["results"][3]["errors"][0]["code"] == "project.unknown"

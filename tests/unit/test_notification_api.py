@@ -97,6 +97,7 @@ async def test_subscription_crud_with_if_match(h: Harness, sink: WebhookSink) ->
 
     stale = await h.client.patch(url, json={"parks": ["石佛"]}, headers={"If-Match": '"7"'})
     assert stale.status_code == 412
+    assert stale.json()["detail"].startswith("订阅已被他人修改：当前是第 1 版，不是第 7 版")
     patched = await h.client.patch(
         url, json={"parks": ["石佛"], "quiet_hours": None}, headers={"If-Match": '"1"'}
     )

@@ -345,6 +345,25 @@ async def test_a_digest_time_that_does_not_parse_is_a_422_naming_the_field(
     assert "汇总时间应为 24 小时制的 时:分" in problem["detail"] or "请填写" in problem["detail"]
 
 
+async def test_a_digest_refusal_reads_in_english_when_asked(h: Harness) -> None:
+    body = {"channel": "inbox", "digest": {"daily_at": "8:30"}}
+    chinese = await h.client.post("/v1/subscriptions", json=body)
+    assert chinese.json()["errors"] == [
+        {
+            "field": "digest.daily_at",
+            "reason": '汇总时间应为 24 小时制的 时:分，如 08:30，收到 "8:30"',
+        }
+    ]
+    english = await h.client.post("/v1/subscriptions", json=body, headers={"Accept-Language": "en"})
+    assert english.status_code == 422
+    assert english.json()["errors"] == [
+        {"field": "digest.daily_at", "reason": 'expected HH:MM, e.g. 08:30, not "8:30"'}
+    ]
+    stream = {"channel": "stream", "digest": {"daily_at": "08:30"}}
+    refused = await h.client.post("/v1/subscriptions", json=stream)
+    assert refused.json()["errors"][0]["reason"] == "实时流渠道不排队，不能发送汇总"
+
+
 async def test_digest_settings_are_changed_and_removed_with_patch(h: Harness) -> None:
     created = await subscribe(h, channel="inbox")
     assert created["digest"] is None

@@ -85,6 +85,26 @@ async def test_a_contact_without_any_address_is_refused_in_chinese_naming_the_fi
     assert listed == []
 
 
+async def test_contact_refusals_read_in_the_readers_language(h: Harness) -> None:
+    # Chinese unless the request asks for English; never both in one text.
+    missing = await h.client.get("/v1/contacts/nobody")
+    assert missing.status_code == 404
+    assert missing.json()["detail"] == "联系人 nobody 不存在"
+    english = await h.client.get("/v1/contacts/nobody", headers={"Accept-Language": "en"})
+    assert english.json()["detail"] == "contact nobody not found"
+    bare = {"name": "王建国", "unit": UNIT}
+    refused = await h.client.post("/v1/contacts", json=bare, headers={"Accept-Language": "en"})
+    assert refused.status_code == 422
+    assert refused.json()["detail"].startswith("a contact needs at least one address: wecom_mobile")
+    [reason] = [e["reason"] for e in refused.json()["errors"] if e["field"] == "email"]
+    assert reason == "give at least one address (email or another)"
+    bad_mail = {**bare, "email": "wang-at-wutong"}
+    zh = await h.client.post("/v1/contacts", json=bad_mail)
+    en = await h.client.post("/v1/contacts", json=bad_mail, headers={"Accept-Language": "en"})
+    assert [e["reason"] for e in zh.json()["errors"]] == ["不是有效的电子邮箱地址"]
+    assert [e["reason"] for e in en.json()["errors"]] == ["not an e-mail address"]
+
+
 async def test_contact_addresses_are_checked_per_channel(h: Harness) -> None:
     bad = [
         ({"wecom_mobile": "1380013800"}, "wecom_mobile"),  # ten digits
@@ -221,6 +241,13 @@ async def test_an_escalated_red_alert_opens_an_item_the_unit_answers_and_an_offi
     assert [i["id"] for i in await items(h, status="closed")] == [listed["id"]]
     late = await h.client.post(f"{url}/respond", json={"response": "again"})
     assert late.status_code == 409
+    assert late.json()["detail"] == f"督办事项 {listed['id']} 已办结，不能再反馈"
+    late_en = await h.client.post(
+        f"{url}/respond", json={"response": "again"}, headers={"Accept-Language": "en"}
+    )
+    assert late_en.json()["detail"] == (
+        f"supervision item {listed['id']} is closed; it takes no more responses"
+    )
 
     # The ladder climbing on (level 2 at 20 working minutes) opens no second item for this red
     # episode: the official closed it.

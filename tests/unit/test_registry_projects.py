@@ -169,9 +169,19 @@ async def test_stale_if_match_is_412_and_stale_body_version_is_409(
     )
     assert stale_header.status_code == 412
     assert problem(stale_header)["current_version"] == 2
+    # Both say what changed: the project (one kit template, named by the registry).
+    said = "项目已被他人修改：当前是第 2 版，不是第 1 版；请重新读取后再提交"
+    assert problem(stale_header)["detail"] == said
     stale_body = await registry.patch(url, json={"sponsor_leader": "乙", "version": 1})
     assert stale_body.status_code == 409
     assert problem(stale_body)["current_version"] == 2
+    assert problem(stale_body)["detail"] == said
+    in_english = await registry.patch(
+        url, json={"sponsor_leader": "乙"}, headers={"If-Match": '"1"', "Accept-Language": "en"}
+    )
+    assert problem(in_english)["detail"] == (
+        "the project is at version 2, not 1; fetch it again and retry"
+    )
     assert (await registry.get(url)).json()["sponsor_leader"] == "甲"
     assert len(await outbox_events(registry, "project.updated")) == 1
 

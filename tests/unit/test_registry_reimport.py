@@ -204,7 +204,10 @@ async def test_an_operator_updates_only_own_parks_but_may_reimport_the_rest_unch
         await upload(registry, content, dry_run=True, headers=auth(Role.OPERATOR, parks=("石佛",)))
     ).json()
     assert [o["action"] for o in report["outcomes"]] == ["error", "update", "unchanged"]
-    assert report["outcomes"][0]["errors"][0]["reason"] == "无权修改园区「双桥」的项目"
+    assert (
+        report["outcomes"][0]["errors"][0]["reason"]
+        == "无权修改园区「双桥」的数据（可修改的园区：石佛）"
+    )
 
 
 async def test_a_new_listing_by_import_emits_project_listed(registry: httpx.AsyncClient) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -283,6 +284,22 @@ async def test_bad_robot_subscriptions_are_422_naming_the_field_in_chinese(
     assert field in [e["field"] for e in problem["errors"]]
     assert says in problem["detail"]
     assert f"「{field}」：" in problem["detail"]
+
+
+async def test_a_robot_refusal_reads_in_english_when_asked(h: Harness) -> None:
+    # Catalogued, not written "中文（English）": one language per answer.
+    body = {"channel": "wecom", "url": "https://oapi.dingtalk.com/robot/send?access_token=t"}
+    chinese = (await h.client.post("/v1/subscriptions", json=body)).json()
+    [reason] = [e["reason"] for e in chinese["errors"] if e["field"] == "url"]
+    assert reason == (
+        "不是企业微信机器人的 Webhook 地址，应形如 "
+        "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…"
+    )
+    english = await h.client.post("/v1/subscriptions", json=body, headers={"Accept-Language": "en"})
+    assert english.status_code == 422
+    [reason] = [e["reason"] for e in english.json()["errors"] if e["field"] == "url"]
+    assert reason.startswith("not a WeCom robot URL; it looks like https://qyapi.weixin.qq.com/")
+    assert not re.search(r"[\u4e00-\u9fff]", english.json()["detail"])
 
 
 async def test_a_loopback_robot_url_needs_the_settings_switch(tmp_path: Path) -> None:

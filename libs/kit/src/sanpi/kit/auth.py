@@ -26,7 +26,7 @@ from fastapi.security import HTTPBearer
 from starlette.requests import HTTPConnection
 
 from sanpi.kit.errors import Forbidden, Unauthorized
-from sanpi.kit.messages import Bilingual, template
+from sanpi.kit.messages import Bilingual, Message, template
 from sanpi.kit.ratelimit import RateLimiter
 
 ISSUER = "sanpi"
@@ -56,9 +56,11 @@ ROLE_REFUSED = template(
     zh="角色 {role} 无权执行此操作；需要 {needs}",
     en="role {role} may not do this; needs {needs}",
 )
+# Every service's refusal of a write outside the caller's parks. Its code is the one batch answers
+# have published for a refused row (docs/api.md), whichever service refuses.
 PARK_NOT_YOURS = template(
-    "auth.park",
-    zh="角色 {role}（园区：{parks}）无权修改园区 {park} 的数据",
+    "project.not_your_park",
+    zh="无权修改园区「{park}」的数据（可修改的园区：{parks}）",
     en="role {role} with parks [{parks}] may not change park {park}",
 )
 # The longest lifetime a token may have (exp - iat) unless the services' settings say otherwise:
@@ -96,9 +98,17 @@ class Principal:
     def ensure_can_write_park(self, park: str) -> None:
         """Raises 403 unless the caller may change data of `park`."""
         if not self.can_write_park(park):
-            raise Forbidden(
-                PARK_NOT_YOURS(role=str(self.role), parks=", ".join(sorted(self.parks)), park=park)
-            )
+            raise Forbidden(self.park_refused(park))
+
+    def park_refused(self, park: str) -> Message:
+        """Why the caller may not change data of `park`: its parks, 、-joined (无 for none) in
+        Chinese, comma-joined in English."""
+        parks = sorted(self.parks)
+        return PARK_NOT_YOURS(
+            role=str(self.role),
+            parks=Bilingual(zh="、".join(parks) or "无", en=", ".join(parks)),
+            park=park,
+        )
 
 
 def _span(ttl: dt.timedelta) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sanpi.kit.errors import FieldProblem, InvalidInput, PreconditionFailed
-from sanpi.kit.messages import template
+from sanpi.kit.messages import Bilingual, Message, template
 
 NOT_AN_ETAG = template(
     "concurrency.not_an_etag",
@@ -13,9 +13,15 @@ NOT_AN_ETAG = template(
 NOT_A_VERSION = template("concurrency.not_a_version", zh="不是版本 ETag", en="not a version ETag")
 STALE = template(
     "concurrency.stale",
-    zh="数据已被他人修改：当前是第 {current} 版，不是第 {expected} 版；请重新读取后再提交",
-    en="the resource is at version {current}, not {expected}; fetch it again and retry",
+    zh="{what}已被他人修改：当前是第 {current} 版，不是第 {expected} 版；请重新读取后再提交",
+    en="the {what} is at version {current}, not {expected}; fetch it again and retry",
 )
+
+
+def stale(*, current: int, expected: int, what: Bilingual) -> Message:
+    """STALE about `what` (e.g. Bilingual("项目", "project")): a 412 of If-Match, or a 409 of a
+    `version` in the body."""
+    return STALE(what=what, current=current, expected=expected)
 
 
 def etag(version: int) -> str:
@@ -36,8 +42,10 @@ def parse_if_match(value: str | None) -> int | None:
         ) from exc
 
 
-def check_version(*, if_match: str | None, current: int) -> None:
-    """Raises 412 when If-Match names another version than the stored one."""
+def check_version(*, if_match: str | None, current: int, what: Bilingual) -> None:
+    """Raises 412 when If-Match names another version than the stored one (of `what`)."""
     expected = parse_if_match(if_match)
     if expected is not None and expected != current:
-        raise PreconditionFailed(STALE(current=current, expected=expected), current_version=current)
+        raise PreconditionFailed(
+            stale(current=current, expected=expected, what=what), current_version=current
+        )

@@ -41,7 +41,7 @@ from sanpi.milestone.nodes.schemas import (
     MilestoneBatchItem,
     MilestoneCreate,
 )
-from sanpi.milestone.progress.messages import AFTER_TODAY, UNKNOWN_PROJECT, not_your_park
+from sanpi.milestone.progress.messages import AFTER_TODAY, UNKNOWN_PROJECT
 from sanpi.milestone.timeline import service as timeline
 
 # Which planned date of the registry is the baseline of which milestone (倒排工期).
@@ -483,7 +483,7 @@ async def check_batch(
             outcome.refuse(FieldMessage("project_id", UNKNOWN_PROJECT(project_id=body.project_id)))
             continue
         if not principal.can_write_park(project.park):
-            outcome.refuse(FieldMessage("project_id", not_your_park(principal, project.park)))
+            outcome.refuse(FieldMessage("project_id", principal.park_refused(project.park)))
             continue
         state, since = moved.get(project.project_id) or (
             lifecycle.lifecycle_of(project),

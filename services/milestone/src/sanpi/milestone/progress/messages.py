@@ -3,18 +3,12 @@ reader's language (Accept-Language), Chinese unless English is asked for."""
 
 from __future__ import annotations
 
-from sanpi.kit import Principal
-from sanpi.kit.messages import Message, template
+from sanpi.kit.messages import template
 
 UNKNOWN_PROJECT = template(
     "project.unknown",
     zh="项目 {project_id} 不存在（里程碑服务尚未收到它的登记）",
     en="project {project_id} is not known to the milestone service",
-)
-NOT_YOUR_PARK = template(
-    "project.not_your_park",
-    zh="无权填报园区「{park}」的项目（可填报的园区：{parks_zh}）",
-    en="role {role} with parks {parks} may not change park {park}",
 )
 CANCELLED = template(
     "progress.cancelled",
@@ -95,16 +89,6 @@ NOTHING_WRITTEN_OF = template(
     zh="整批未写入（all_or_nothing）：{rows}被拒绝",
     en="nothing was written (all_or_nothing): {rows} refused",
 )
-
-
-def not_your_park(principal: Principal, park: str) -> Message:
-    """NOT_YOUR_PARK for the caller and the project's park."""
-    return NOT_YOUR_PARK(
-        role=principal.role,
-        parks=sorted(principal.parks),
-        parks_zh="、".join(sorted(principal.parks)) or "无",
-        park=park,
-    )
 
 
 # The annual investment plan's refusals (PUT /v1/projects/{id}/plans/{year}).

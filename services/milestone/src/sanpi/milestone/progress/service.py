@@ -51,7 +51,6 @@ from sanpi.milestone.progress.messages import (
     UNKNOWN_PROJECT,
     XUN_BY_MONTH,
     YTD_ABOVE_CUM,
-    not_your_park,
 )
 from sanpi.milestone.progress.models import InvestmentPlan, ProgressReport
 from sanpi.milestone.progress.repository import Neighbours
@@ -208,7 +207,7 @@ def check_report(
         raise _refuse(404, "project_id", UNKNOWN_PROJECT(project_id=project_id))
     project, known = found
     if not principal.can_write_park(project.park):
-        raise _refuse(403, "project_id", not_your_park(principal, project.park))
+        raise _refuse(403, "project_id", principal.park_refused(project.park))
     if project.stage is Stage.CANCELLED:
         raise _refuse(409, "project_id", CANCELLED())
     period = body.period

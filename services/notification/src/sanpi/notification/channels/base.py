@@ -13,6 +13,7 @@ import aiohttp
 from pydantic import SecretStr
 
 from sanpi.kit import FieldProblem
+from sanpi.notification.channels import messages as refusals
 from sanpi.notification.channels.egress import Egress
 from sanpi.notification.channels.result import AttemptResult
 from sanpi.notification.channels.templates import Message
@@ -126,7 +127,5 @@ def only(target: Target, *, keep: Sequence[str], channel: str) -> list[FieldProb
     problems = []
     for name in ("url", "email", "secret", "mention_mobiles"):
         if name not in keep and getattr(target, name):
-            problems.append(
-                FieldProblem(name, f"{channel} 渠道不使用此字段（not used by {channel}）")
-            )
+            problems.append(FieldProblem(name, refusals.NOT_USED(channel=channel)))
     return problems

@@ -21,6 +21,7 @@ from sanpi.notification.channels.robots import Robot, RobotRequest
 VENDOR = robots.Vendor(
     channel="dingtalk",
     name_zh="钉钉",
+    name_en="DingTalk",
     hosts=frozenset({"oapi.dingtalk.com"}),
     path=re.compile(r"/robot/send"),
     token_param="access_token",  # noqa: S106 - a parameter name

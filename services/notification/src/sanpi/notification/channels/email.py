@@ -13,6 +13,7 @@ from email.utils import formatdate
 import aiosmtplib
 
 from sanpi.kit import FieldProblem
+from sanpi.notification.channels import messages as refusals
 from sanpi.notification.channels.base import (
     ChannelSettings,
     Context,
@@ -108,7 +109,7 @@ class EmailChannel(Plugin[EmailMessage, Reply]):
     def validate(self, target: Target, policy: Egress) -> list[FieldProblem]:
         problems = only(target, keep=("email",), channel=self.name)
         if not target.email:
-            problems.insert(0, FieldProblem("email", "required for the email channel"))
+            problems.insert(0, FieldProblem("email", refusals.EMAIL_REQUIRED(channel=self.name)))
         return problems
 
     def render(self, outgoing: Outgoing, ctx: Context, *, now: dt.datetime) -> EmailMessage:

@@ -21,6 +21,7 @@ from sanpi.notification.channels.robots import Robot, RobotRequest
 VENDOR = robots.Vendor(
     channel="feishu",
     name_zh="飞书",
+    name_en="Feishu",
     hosts=frozenset({"open.feishu.cn", "open.larksuite.com"}),
     path=re.compile(r"/open-apis/bot/v2/hook/[A-Za-z0-9-]{8,64}"),
     token_param=None,

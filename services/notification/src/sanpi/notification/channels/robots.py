@@ -15,7 +15,9 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from sanpi.kit import FieldProblem
+from sanpi.kit.messages import Bilingual
 from sanpi.notification.channels import http
+from sanpi.notification.channels import messages as refusals
 from sanpi.notification.channels.base import Context, Outgoing, Plugin, Target, only
 from sanpi.notification.channels.egress import Egress
 from sanpi.notification.channels.result import AttemptResult
@@ -32,6 +34,7 @@ class Vendor:
 
     channel: str
     name_zh: str
+    name_en: str
     hosts: frozenset[str]
     path: re.Pattern[str]  # the webhook's path, matched whole
     token_param: str | None  # the query parameter that names the robot, if the path does not
@@ -43,6 +46,11 @@ class Vendor:
     permanent: frozenset[int]
     bad_signature: frozenset[int]
     code_field: str = "errcode"
+
+    @property
+    def named(self) -> Bilingual:
+        """The vendor in a refusal, in the reader's language: 企业微信, WeCom."""
+        return Bilingual(zh=self.name_zh, en=self.name_en)
 
 
 @dataclass(frozen=True)
@@ -58,19 +66,15 @@ class RobotRequest:
 def url_problems(vendor: Vendor, url: str | None, policy: Egress) -> list[FieldProblem]:
     """The URL must be the vendor's robot webhook: https on a vendor host, or (tests, `make up`)
     a loopback address when the settings allow loopback targets, with the vendor's path."""
+    robot = vendor.named
     if not url:
         return [
-            FieldProblem(
-                "url", f"{vendor.name_zh}机器人渠道必须填写 Webhook 地址（{vendor.example}）"
-            )
+            FieldProblem("url", refusals.ROBOT_URL_REQUIRED(robot=robot, example=vendor.example))
         ]
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     local = policy.allow_loopback and policy.refusal(_literal(host)) is None and _is_loopback(host)
-    wrong = (
-        f"不是{vendor.name_zh}机器人的 Webhook 地址，应形如 {vendor.example}"
-        f"（not a {vendor.channel} robot URL）"
-    )
+    wrong = refusals.NOT_A_ROBOT_URL(robot=robot, example=vendor.example)
     if not local and (parts.scheme != "https" or host not in vendor.hosts):
         return [FieldProblem("url", wrong)]
     if not vendor.path.fullmatch(parts.path):
@@ -79,11 +83,7 @@ def url_problems(vendor: Vendor, url: str | None, policy: Egress) -> list[FieldP
         query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
         if not query.get(vendor.token_param):
             return [
-                FieldProblem(
-                    "url",
-                    f"{vendor.name_zh}机器人地址缺少 {vendor.token_param} 参数"
-                    f"（missing {vendor.token_param}）",
-                )
+                FieldProblem("url", refusals.ROBOT_URL_TOKEN(robot=robot, param=vendor.token_param))
             ]
     return []
 
@@ -148,27 +148,23 @@ class Robot(Plugin[RobotRequest | None, http.Answer | None]):
         problems += url_problems(self.vendor, target.url, policy)
         if self.vendor.needs_secret and not target.secret:
             problems.append(
-                FieldProblem(
-                    "secret",
-                    f"{self.vendor.name_zh}机器人需要填写安全设置中的签名密钥"
-                    f"（the {self.name} robot's signing secret is required）",
-                )
+                FieldProblem("secret", refusals.ROBOT_SECRET_REQUIRED(robot=self.vendor.named))
             )
         if not self.vendor.needs_secret and target.secret:
             problems.append(
-                FieldProblem("secret", f"{self.vendor.name_zh}群机器人没有签名密钥（no secret）")
+                FieldProblem("secret", refusals.ROBOT_NO_SECRET(robot=self.vendor.named))
             )
         for index, mobile in enumerate(target.mention_mobiles):
             if not MOBILE.fullmatch(mobile):
                 problems.append(
-                    FieldProblem(
-                        f"mention_mobiles.{index}",
-                        f"不是11位手机号码：{mobile}（not a mainland mobile number）",
-                    )
+                    FieldProblem(f"mention_mobiles.{index}", refusals.NOT_A_MOBILE(mobile=mobile))
                 )
-        if len(target.mention_mobiles) > MAX_MENTIONS:
+        given = len(target.mention_mobiles)
+        if given > MAX_MENTIONS:
             problems.append(
-                FieldProblem("mention_mobiles", f"最多 {MAX_MENTIONS} 个（at most {MAX_MENTIONS}）")
+                FieldProblem(
+                    "mention_mobiles", refusals.TOO_MANY_MENTIONS(most=MAX_MENTIONS, given=given)
+                )
             )
         return problems
 

@@ -15,6 +15,7 @@ import aiohttp
 
 from sanpi.kit import FieldProblem
 from sanpi.notification.channels import http
+from sanpi.notification.channels import messages as refusals
 from sanpi.notification.channels.base import Context, Outgoing, Plugin, Target, only
 from sanpi.notification.channels.egress import Egress
 from sanpi.notification.channels.http import client, parse_retry_after
@@ -104,7 +105,7 @@ class WebhookChannel(Plugin[Request | None, http.Answer | None]):
     def validate(self, target: Target, policy: Egress) -> list[FieldProblem]:
         problems = only(target, keep=("url",), channel=self.name)
         if not target.url:
-            problems.insert(0, FieldProblem("url", "required for the webhook channel"))
+            problems.insert(0, FieldProblem("url", refusals.URL_REQUIRED(channel=self.name)))
         return problems
 
     def render(self, outgoing: Outgoing, ctx: Context, *, now: dt.datetime) -> Request | None:

@@ -16,6 +16,7 @@ from sanpi.notification.channels.robots import Robot, RobotRequest
 VENDOR = robots.Vendor(
     channel="wecom",
     name_zh="企业微信",
+    name_en="WeCom",
     hosts=frozenset({"qyapi.weixin.qq.com"}),
     path=re.compile(r"/cgi-bin/webhook/send"),
     token_param="key",  # noqa: S106 - a parameter name

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.kit import Database, FieldProblem, InvalidInput, NotFound, Page
+from sanpi.kit.messages import Bilingual
 from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.kit.sealing import SecretBox
 from sanpi.notification.channels import plugins
 from sanpi.notification.channels.base import Target
 from sanpi.notification.channels.egress import Egress
+from sanpi.notification.contacts import messages as refusals
 from sanpi.notification.contacts import repository
 from sanpi.notification.contacts.models import Contact
 from sanpi.notification.contacts.schemas import (
@@ -49,11 +51,14 @@ def check_addresses(contact: Contact, *, secrets: dict[str, str | None], egress:
     """422 naming the field: no address at all, or one its channel refuses. `secrets` holds the
     robot secrets in plaintext as given (the contact holds them sealed)."""
     if not any(getattr(contact, name) for name in ADDRESS_FIELDS):
-        names = "、".join(f"{label}（{name}）" for name, label in ADDRESS_FIELDS.items())
+        names = Bilingual(
+            zh="、".join(f"{label}（{name}）" for name, label in ADDRESS_FIELDS.items()),
+            en=", ".join(ADDRESS_FIELDS),
+        )
         raise InvalidInput(
-            f"联系人至少需要一个联系方式：{names}（a contact needs at least one address）",
+            refusals.NO_ADDRESS(names=names),
             errors=[
-                FieldProblem(name, f"至少填写一个联系方式（{label}等）")
+                FieldProblem(name, refusals.ONE_ADDRESS(label=Bilingual(zh=label, en=name)))
                 for name, label in ADDRESS_FIELDS.items()
             ],
         )
@@ -64,7 +69,9 @@ def check_addresses(contact: Contact, *, secrets: dict[str, str | None], egress:
         has_secret = bool(secret_field and (secret or getattr(contact, secret_field)))
         if not url:
             if secret_field and secrets.get(secret_field):
-                problems.append(FieldProblem(secret_field, f"没有 {url_field} 时不使用此字段"))
+                problems.append(
+                    FieldProblem(secret_field, refusals.SECRET_WITHOUT_URL(url_field=url_field))
+                )
             continue
         target = Target(url=url, secret="present" if has_secret else None)
         for problem in plugins.of(channel).validate(target, egress):
@@ -73,7 +80,7 @@ def check_addresses(contact: Contact, *, secrets: dict[str, str | None], egress:
             )
             problems.append(FieldProblem(field, problem.reason))
     if contact.email and not is_address(contact.email):
-        problems.append(FieldProblem("email", "不是有效的电子邮箱地址（not an e-mail address）"))
+        problems.append(FieldProblem("email", refusals.NOT_AN_EMAIL()))
     if problems:
         raise InvalidInput.naming(problems)
 
@@ -104,7 +111,7 @@ async def create(
 async def get(session: AsyncSession, contact_id: str) -> Contact:
     contact = await repository.get(session, contact_id)
     if contact is None:
-        raise NotFound(f"联系人 {contact_id} 不存在（contact not found）")
+        raise NotFound(refusals.NO_CONTACT(contact_id=contact_id))
     return contact
 
 
@@ -122,8 +129,8 @@ async def update(
     for required in ("name", "unit", "active"):
         if required in given and getattr(body, required) is None:
             raise InvalidInput(
-                f"{required}: 不能为空（may not be null）",
-                errors=[FieldProblem(required, "不能为空")],
+                refusals.FIELD_NOT_NULL(field=required),
+                errors=[FieldProblem(required, refusals.NOT_NULL())],
             )
     _apply(contact, body, given, box)
     check_addresses(

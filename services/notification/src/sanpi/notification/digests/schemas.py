@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
 from sanpi.kit import FieldProblem, InvalidInput
+from sanpi.notification.digests import messages as refusals
 
 WALL_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 # Declared in the OpenAPI document; checked by `problems` so that a bad time is answered in
@@ -45,26 +46,15 @@ class DigestOptions(BaseModel):
     instead_of_immediate: bool = False
 
     def problems(self, prefix: str = "digest") -> list[FieldProblem]:
-        """What is wrong, each naming its field, in Chinese first."""
+        """What is wrong, each naming its field (catalogued: answered in the reader's language)."""
         found = []
         for name in ("daily_at", "xun_at"):
             value = getattr(self, name)
             if value is not None and not WALL_CLOCK.fullmatch(value):
                 shown = json.dumps(value, ensure_ascii=False)
-                found.append(
-                    FieldProblem(
-                        f"{prefix}.{name}",
-                        f"汇总时间应为 24 小时制的 时:分，如 08:30，收到 {shown}"
-                        f"（expected HH:MM, e.g. 08:30）",
-                    )
-                )
+                found.append(FieldProblem(f"{prefix}.{name}", refusals.NOT_A_TIME(given=shown)))
         if self.daily_at is None and self.xun_at is None:
-            found.append(
-                FieldProblem(
-                    prefix,
-                    "请填写每日汇总时间 daily_at 或旬末汇总时间 xun_at（give daily_at, xun_at or both）",
-                )
-            )
+            found.append(FieldProblem(prefix, refusals.NO_TIME()))
         return found
 
     def check(self, prefix: str = "digest") -> None:

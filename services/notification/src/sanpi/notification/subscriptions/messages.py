@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sanpi.kit.messages import template
+from sanpi.kit.messages import Bilingual, template
+
+# What the kit's stale-version refusal (kit.concurrency.STALE) names here.
+SUBSCRIPTION = Bilingual(zh="订阅", en="subscription")
 
 NO_SUBSCRIPTION = template(
     "subscription.missing",

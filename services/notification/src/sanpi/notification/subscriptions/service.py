@@ -29,6 +29,7 @@ from sanpi.notification.channels import plugins
 from sanpi.notification.channels.base import Target
 from sanpi.notification.channels.egress import Egress, TargetRefused, check_url
 from sanpi.notification.channels.webhook import new_secret
+from sanpi.notification.digests import messages as digests
 from sanpi.notification.digests.schemas import DigestOptions
 from sanpi.notification.routing.filters import Filter
 from sanpi.notification.subscriptions import messages as refusals
@@ -133,10 +134,7 @@ def _check_digest(channel: Channel, digest: DigestOptions | None) -> None:
         return
     digest.check()
     if channel is Channel.STREAM:
-        problem = FieldProblem(
-            "digest", "实时流渠道不排队，不能发送汇总（a stream subscription queues nothing）"
-        )
-        raise InvalidInput(f"digest: {problem.reason}", errors=[problem])
+        raise InvalidInput.naming([FieldProblem("digest", digests.STREAM_HAS_NO_DIGEST())])
 
 
 def _digest_columns(digest: DigestOptions | None, now: dt.datetime) -> dict[str, Any]:
@@ -186,7 +184,7 @@ async def update(
     subscription = await get_owned(
         uow.session, subscription_id=subscription_id, principal=principal
     )
-    check_version(if_match=if_match, current=subscription.version)
+    check_version(if_match=if_match, current=subscription.version, what=refusals.SUBSCRIPTION)
     changes = body.model_dump(exclude_unset=True)
     url = str(body.url) if body.url else subscription.url
     email = changes.get("email", subscription.email)

@@ -40,6 +40,7 @@ from sanpi.notification.escalation.models import AlertState
 from sanpi.notification.settings import NotificationSettings
 from sanpi.notification.subscriptions import repository as subscriptions
 from sanpi.notification.subscriptions.models import Subscription
+from sanpi.notification.supervision import messages as refusals
 from sanpi.notification.supervision import repository
 from sanpi.notification.supervision.models import ItemStatus, SupervisionItem
 from sanpi.notification.supervision.schemas import StatusFilter, SupervisionItemPublic
@@ -174,7 +175,7 @@ async def open_for(
 async def get(session: AsyncSession, item_id: str) -> SupervisionItem:
     item = await repository.get(session, item_id)
     if item is None:
-        raise NotFound(f"督办事项 {item_id} 不存在（supervision item not found）")
+        raise NotFound(refusals.NO_ITEM(item_id=item_id))
     return item
 
 
@@ -182,7 +183,7 @@ def _ensure_can_act(item: SupervisionItem, principal: Principal) -> None:
     if item.park:
         principal.ensure_can_write_park(item.park)
     elif principal.role is not Role.ADMIN:
-        raise Forbidden("此督办事项涉及全区，仅管理员可处理（a district item: admins only）")
+        raise Forbidden(refusals.DISTRICT_ITEM())
 
 
 async def respond(
@@ -198,7 +199,7 @@ async def respond(
     item = await get(uow.session, item_id)
     _ensure_can_act(item, principal)
     if item.status == ItemStatus.CLOSED:
-        raise Conflict(f"督办事项 {item_id} 已办结，不能再反馈（the item is closed）")
+        raise Conflict(refusals.CLOSED(item_id=item_id))
     item.status = ItemStatus.RESPONDED
     item.response = response
     item.responded_by = principal.subject

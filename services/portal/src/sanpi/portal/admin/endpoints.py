@@ -198,12 +198,7 @@ async def import_ledger(request: Request, visitor: AdminDep, form: FormDep) -> R
                 errors["file"] = _("The registry could not read this file as a ledger sheet.")
             else:
                 raise
-    if report is not None:
-        report["errors"] = [
-            {**e, "reason": service.reason(str(e.get("reason", "")))}
-            for e in report.get("errors", [])
-        ]
-    failed = bool(errors) or bool(report and report["errors"])
+    failed = bool(errors) or bool(report and report.get("errors"))
     return render(
         request,
         "admin/ledger.html",

@@ -118,8 +118,9 @@ def _service_errors(exc: ApiError, channel: str) -> dict[str, str]:
         name = parts[-1] if parts else ""
         reason = str(problem.get("reason") or "")
         if channel in ROBOTS and name in ("url", "secret", "mention_mobiles") and reason:
-            # The robot channels explain themselves in Chinese (with an English gloss): which
-            # vendor address was expected, which secret is missing, which number is wrong.
+            # The robot channels explain themselves in the visitor's language (the portal
+            # forwards it): which vendor address was expected, which secret is missing, which
+            # number is wrong.
             found.setdefault(name, reason)
         elif name == "url":
             found["url"] = _(

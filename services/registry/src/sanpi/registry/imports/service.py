@@ -404,7 +404,9 @@ class Planner:
         )
 
     def _not_your_park(self, park: str) -> Said:
-        return Said(f"无权修改园区「{park}」的项目", f"you may not write park {park}")
+        # The kit's refusal, as every other write outside the caller's parks words it.
+        refused = self.principal.park_refused(park)
+        return Said(refused.render("zh"), refused.render("en"))
 
     def _new_listings(
         self,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sanpi.kit.messages import template
+from sanpi.kit.messages import Bilingual, template
 
 UNKNOWN_PARK = template(
     "project.unknown_park", zh="没有这个园区：应为 {parks} 之一", en="unknown park; one of {parks}"
@@ -35,11 +35,8 @@ CURSOR_OF_OTHER_SORT = template(
 CURSOR_MADE_FOR = template(
     "project.cursor_made_for", zh="属于排序 sort={made}", en="made for sort={made}"
 )
-STALE = template(
-    "project.stale",
-    zh="项目已被他人修改：当前是第 {current} 版，不是第 {expected} 版；请重新读取后再提交",
-    en="the project is at version {current}, not {expected}; fetch it again and retry",
-)
+# What the kit's stale-version refusal (kit.concurrency.STALE) names here.
+PROJECT = Bilingual(zh="项目", en="project")
 FROZEN = template(
     "project.frozen",
     zh="项目 {project_id} 已取消，主数据不能再修改",

@@ -34,6 +34,7 @@ from sanpi.kit import (
     pagination,
     utcnow,
 )
+from sanpi.kit.concurrency import stale
 from sanpi.kit.projection import applies
 from sanpi.registry.projects import messages as refusals
 from sanpi.registry.projects import repository, rules
@@ -204,10 +205,10 @@ def _check_preconditions(project: Project, *, if_match: str | None, version: int
             "concurrent change is not overwritten",
             errors=[FieldProblem("header.If-Match", "required (or body.version)")],
         )
-    check_version(if_match=if_match, current=project.version)
+    check_version(if_match=if_match, current=project.version, what=refusals.PROJECT)
     if version is not None and version != project.version:
         raise Conflict(
-            refusals.STALE(current=project.version, expected=version),
+            stale(current=project.version, expected=version, what=refusals.PROJECT),
             current_version=project.version,
         )
 
@@ -298,10 +299,10 @@ async def cancel(
     """终止/清退: freezes the project and emits project.cancelled; the milestone service then makes
     its stage CANCELLED (the registry's stage column follows from project.stage_changed)."""
     project = await get(uow.session, project_id=project_id)
-    check_version(if_match=if_match, current=project.version)
+    check_version(if_match=if_match, current=project.version, what=refusals.PROJECT)
     if body.version is not None and body.version != project.version:
         raise Conflict(
-            refusals.STALE(current=project.version, expected=body.version),
+            stale(current=project.version, expected=body.version, what=refusals.PROJECT),
             current_version=project.version,
         )
     principal.ensure_can_write_park(project.park)

@@ -211,6 +211,29 @@ async def test_the_bulletin_of_a_xun_pins_to_the_apis_own_alerts_and_indicators(
     assert bulletin["started"][0]["day"] == "2023-03-15"
 
 
+async def test_the_starts_of_one_day_are_listed_by_park_not_as_they_came_in(world: World) -> None:
+    """Projects registered under construction on one day of the 旬 are listed by park and name:
+    the milestone service takes their registrations in from Kafka, whose partitions interleave
+    differently from one load of the demo to the next, and the bulletin followed that order."""
+    for park in ("石佛", "梧桐", "双桥"):  # registered in the reverse of the parks' order
+        await project(
+            world,
+            name=f"{park}新开工项目",
+            park=park,
+            initial_stage="UNDER_CONSTRUCTION",
+            started_date="2023-03-13",
+            planned_start_date="2023-03-13",
+            signed_date=None,
+        )
+    await world.pump()
+    response = await world.clients["milestone"].get("/v1/bulletins/2023-03-X2", headers=ADMIN)
+    assert response.status_code == 200, response.text
+    started = response.json()["started"]
+    assert [(s["day"], s["park"]) for s in started] == [
+        ("2023-03-13", park) for park in sorted(("石佛", "梧桐", "双桥"))
+    ]
+
+
 async def test_the_bulletin_files_open_in_libreoffice_and_print_in_chinese(
     world: World, tmp_path: Path
 ) -> None:

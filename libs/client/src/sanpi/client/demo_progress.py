@@ -29,6 +29,14 @@ MISSING_SHARE = 0.02
 FALLING_SHARE = 0.01
 STALL_SHARE = 0.10
 STALL_DAYS = 60
+# 到位资金: an investor puts in a first tranche when the agreement is fulfilled (Anqing asks for
+# 25 % of the contract within 3 months) and keeps the capital ahead of what is spent; a few are
+# slow and trail the spending, and only those fall below R03's 25 % (资金到位率 targets are 80 %).
+SLOW_FUNDS_SHARE = 0.10
+FIRST_TRANCHE = (0.25, 0.45)  # of the contract amount (else the total)
+SLOW_FIRST_TRANCHE = (0.03, 0.15)
+AHEAD_OF_SPENDING = (1.05, 1.30)  # funds arrived / completed investment
+SLOW_BEHIND_SPENDING = (0.35, 0.65)
 # Reports are due 旬 end + 2 days and by the 5th of the next month (the service's defaults).
 XUN_GRACE_DAYS = 2
 MONTH_DUE_DAY = 5
@@ -71,6 +79,14 @@ class DemoProject:
     planned_production: dt.date | None = None
     started: dt.date | None = None  # actual 开工; None: not started by the demo's day
     produced: dt.date | None = None  # actual 投产
+    contract_amount: int | None = None  # 签约额, 万元 (R03 judges the funds arrived against it)
+    # What seeds the history: the data set's own key of the project. The registry gives a
+    # project a new id at every load, and a history drawn from it differed from load to load.
+    seed_key: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.seed_key or self.project_id
 
 
 @dataclass(frozen=True)
@@ -162,7 +178,7 @@ def generate_history(
     project: DemoProject, *, until: dt.date, profile: Profile, seed: int
 ) -> ProgressHistory:
     """The reports, plans and events of one project up to `until` (reproducible per seed)."""
-    rng = random.Random(f"{seed}:{project.project_id}")  # noqa: S311 - demo data
+    rng = random.Random(f"{seed}:{project.key}")  # noqa: S311 - demo data
     start = project.started
     if profile is Profile.NOT_STARTED or start is None or start > until:
         return ProgressHistory(project.project_id, Profile.NOT_STARTED, None, None)
@@ -175,7 +191,7 @@ def generate_history(
     last_day = min(until, produced or until)
     total = project.total_investment
     target = total * rng.uniform(0.85, 0.98)  # completed investment rarely reaches the total
-    funds_share = rng.uniform(0.6, 1.0)
+    funds_on = _funds(project, profile, seed, lead=rng.random())
 
     stall: tuple[dt.date, dt.date] | None = None
     if profile is Profile.STALLED:
@@ -268,7 +284,7 @@ def generate_history(
                 period_key=period.key,
                 cum=cum,
                 ytd=min(ytd, cum),
-                funds_arrived=min(total, round(cum * funds_share)),
+                funds_arrived=funds_on(cum),
                 physical_pct=pct,
                 submitted_on=submitted,
                 correction=correction,
@@ -293,6 +309,29 @@ def generate_history(
         suspended=suspended,
         stall=stall,
     )
+
+
+def _funds(
+    project: DemoProject, profile: Profile, seed: int, *, lead: float
+) -> Callable[[int], int]:
+    """The funds arrived (万元) as a function of the completed investment: the first tranche,
+    then a share of what is spent, never above the contract amount (else the total). `lead`
+    (0–1) places the project in its range; the slow investors are drawn from a stream of their
+    own, so that the rest of the history stays as it was. The suspended and corrected profiles
+    blame late funds in their reports: their investors are slow."""
+    rng = random.Random(f"{seed}:{project.key}:funds")  # noqa: S311 - demo data
+    slow = rng.random() < SLOW_FUNDS_SHARE or profile in (Profile.SUSPENDED, Profile.CORRECTED)
+    tranche, ratio = (
+        (SLOW_FIRST_TRANCHE, SLOW_BEHIND_SPENDING) if slow else (FIRST_TRANCHE, AHEAD_OF_SPENDING)
+    )
+    ceiling = project.contract_amount or project.total_investment
+    first = round(ceiling * rng.uniform(*tranche))
+    factor = ratio[0] + (ratio[1] - ratio[0]) * lead
+
+    def funds(cum: int) -> int:
+        return min(ceiling, max(first, round(cum * factor)))
+
+    return funds
 
 
 def _narrative(pct: float, stall: tuple[dt.date, dt.date] | None, period: ReportPeriod) -> str:

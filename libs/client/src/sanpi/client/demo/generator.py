@@ -297,6 +297,18 @@ class _District:
         alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
         return "91410100" + "".join(self.rng.choices(alphabet, k=10))
 
+    def _unique(self, name: str) -> str:
+        """The template's name, or its 二期/三期… when an earlier project has it: two projects of
+        one name could not be told apart in a list, and where both were red the bulletin's order
+        between them was that of the ids the registry drew at the load. No draw of the generator:
+        every other figure stays as it was."""
+        taken = {p.body["name"] for p in self.projects}
+        phases = (f"{n}期" for n in "二三四五六七八九")
+        found = name
+        while found in taken:
+            found = f"{name}{next(phases)}"
+        return found
+
     def new_project(
         self,
         *,
@@ -326,7 +338,9 @@ class _District:
             if named
             else f"{company_city}{rng.choice(COMPANY_PREFIXES)}{word}科技有限公司"
         )
-        name = named.name if named else f"{enterprise[:-6]}{rng.choice(PROJECT_KINDS)}"
+        name = (
+            named.name if named else self._unique(f"{enterprise[:-6]}{rng.choice(PROJECT_KINDS)}")
+        )
         if mfg:
             category = rng.choices(["ADVANCED_MANUFACTURING", "STRATEGIC_EMERGING"], [0.7, 0.3])[0]
         else:

@@ -22,7 +22,7 @@ from sanpi.events.xun import parse_period
 
 # Bump when the generator changes what it makes for a seed: the keys then name new requests
 # instead of colliding with the old bodies (a reused key with another body is a 422).
-KEY_VERSION = "v2"
+KEY_VERSION = "v3"
 
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 
@@ -168,6 +168,8 @@ class DemoLoader:
                 planned_production=_date(p.body.get("planned_production_date")),
                 started=p.started if p.started and p.started <= self.data.as_of else None,
                 produced=p.produced if p.produced and p.produced <= self.data.as_of else None,
+                contract_amount=p.body.get("contract_amount"),
+                seed_key=p.key,
             )
             for p in live
         ]

@@ -127,6 +127,13 @@ def district(indicators: dict[str, Any], pacing: Iterable[Pacing]) -> District:
     )
 
 
+def _news_order(news: StageNews) -> tuple[dt.date, str, str, str]:
+    """By day, then park and name: the changes of one day came in the order the service took in
+    its events (a project registered under construction arrives from Kafka, whose partitions
+    interleave differently from one load to the next), and the bulletin must not follow it."""
+    return news.day, news.park, news.name, news.project_id
+
+
 async def compose(
     session: AsyncSession,
     *,
@@ -246,6 +253,6 @@ async def compose(
         district=district(indicators, assessment.pacing.values()),
         parks=parks,
         red_projects=red_projects,
-        started=list(started.values()),
-        produced=list(produced.values()),
+        started=sorted(started.values(), key=_news_order),
+        produced=sorted(produced.values(), key=_news_order),
     )

@@ -51,6 +51,16 @@ async def three_issues(d: District) -> dict[str, Any]:
     return {"wutong": wutong, "fengyang": fengyang, "late": late, "fresh": fresh, "other": other}
 
 
+async def wutong_on_the_list(district: District) -> tuple[str, str]:
+    """The three issues, and 梧桐's operator logged in on the list: the overdue issue's id and
+    the page."""
+    made = await three_issues(district)
+    await district.portal.add_user("wutong", Role.OPERATOR, ("梧桐",))
+    await district.portal.login("wutong")
+    page = await district.portal.client.get("/alerts/issues")
+    return made["late"]["id"], page.text
+
+
 async def test_the_list_shows_the_parks_open_issues_overdue_and_due_first(
     district: District,
 ) -> None:
@@ -97,13 +107,9 @@ async def test_the_list_shows_the_parks_open_issues_overdue_and_due_first(
 async def test_the_unit_gives_feedback_and_an_official_closes_the_issue(
     district: District,
 ) -> None:
-    made = await three_issues(district)
-    late = made["late"]["id"]
+    late, page = await wutong_on_the_list(district)
     portal = district.portal
-    await portal.add_user("wutong", Role.OPERATOR, ("梧桐",))
-    await portal.login("wutong")
-    page = await portal.client.get("/alerts/issues")
-    token = csrf_of(page.text)
+    token = csrf_of(page)
 
     empty = await portal.client.post(
         "/alerts/issues/feedback", data={"csrf_token": token, "issue_id": late, "text": " "}
@@ -165,6 +171,40 @@ async def test_the_unit_gives_feedback_and_an_official_closes_the_issue(
         ["https://zrzy.example.cn/permits/2023-118"],
     )
     assert [f["by"] for f in state["feedback"]] == ["wutong"]
+
+
+async def test_a_form_sent_after_someone_else_changed_the_issue_overwrites_nothing(
+    district: District,
+) -> None:
+    late, page = await wutong_on_the_list(district)
+    portal = district.portal
+    # Both forms of the issue carry the version the page shows.
+    shown = f'name="issue_id" value="{late}"><input type="hidden" name="version" value="1">'
+    assert page.count(shown) == 2
+    token = csrf_of(page)
+    # Meanwhile an official answers it (version 2) …
+    await district.admin(
+        "milestone", "POST", f"/v1/issues/{late}/feedback", json={"text": "督查室已催办"}
+    )
+    # … so the operator's feedback and closing on the page's version 1 are refused, saying why.
+    for path, field in (
+        ("feedback", {"text": "已递交材料"}),
+        ("close", {"evidence": "https://x.cn/1"}),
+    ):
+        stale = await portal.client.post(
+            f"/alerts/issues/{path}",
+            data={"csrf_token": token, "issue_id": late, "version": "1", **field},
+        )
+        assert stale.status_code == 422, stale.text
+        assert f"“{LATE}”已被他人修改（反馈或办结）" in stale.text
+        # The page again, with the official's feedback and the version to send now.
+        assert "督查室已催办" in stale.text
+        assert f'name="issue_id" value="{late}"><input type="hidden" name="version" value="2">' in (
+            stale.text
+        )
+    state = await district.admin("milestone", "GET", f"/v1/issues/{late}")
+    assert (state["status"], state["version"]) == ("IN_PROGRESS", 2)
+    assert [f["text"] for f in state["feedback"]] == ["督查室已催办"]
 
 
 async def test_an_operator_of_another_park_cannot_answer_or_close_an_issue(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +15,9 @@ from sqlmodel import col, select
 
 from sanpi.events import EventData, ProjectRegistered, Stage, build_record
 from sanpi.kit import CAMPAIGN_TZ, FixedClock, OutboxMessage, Outcome, Role, Runtime
+from sanpi.kit.app import Worker
 from sanpi.milestone.app import create_app
+from sanpi.milestone.jobs import JOBS
 from sanpi.milestone.settings import MilestoneSettings
 from tests.support.apps import auth, serve_in_process
 
@@ -124,12 +126,19 @@ class Milestones:
 
 @asynccontextmanager
 async def milestone_service(
-    tmp_path: Path, today: dt.date = dt.date(2023, 6, 15), **settings: Any
+    tmp_path: Path,
+    today: dt.date = dt.date(2023, 6, 15),
+    *,
+    jobs: Sequence[Worker] = JOBS,
+    **settings: Any,
 ) -> AsyncIterator[Milestones]:
-    """The service in-process: Kafka off, the schedule off unless asked, the clock on `today`."""
+    """The service in-process: Kafka off, the schedule off unless asked, the clock on `today`;
+    `jobs=()` runs none of its background work (the sweep, the gauges' refresh)."""
     clock = FixedClock(at(today))
     options: dict[str, Any] = {"evaluation_interval_s": 0, **settings}
-    app = create_app(MilestoneSettings(data_dir=tmp_path, kafka_enabled=False, **options), clock)
+    app = create_app(
+        MilestoneSettings(data_dir=tmp_path, kafka_enabled=False, **options), clock, jobs=jobs
+    )
     async with serve_in_process(app) as client:
         client.headers.update(auth(Role.ADMIN, subject="admin-1"))
         yield Milestones(client, app.state.runtime, clock)

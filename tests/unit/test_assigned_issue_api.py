@@ -4,6 +4,7 @@ evidence, the list's filters and pages, the timeline, R12 raised and resolved, a
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -328,3 +329,87 @@ async def test_an_operator_writes_only_the_issues_of_its_park(svc: Milestones) -
         f"/v1/issues/{other['id']}/feedback", json={"text": "x"}, headers=operator("梧桐")
     )
     assert answer.status_code == 403
+
+
+EVIDENCE = {"evidence": ["https://oa.example.cn/批复/2023-051.pdf"]}
+
+
+async def test_a_stale_version_is_refused_naming_it_and_the_current_one_goes(
+    svc: Milestones,
+) -> None:
+    issue = await raise_issue(svc)
+    iid = issue["id"]
+    read = await svc.client.get(f"/v1/issues/{iid}")
+    assert (read.headers["ETag"], read.json()["version"], issue["version"]) == ('"1"', 1, 1)
+    # Two officials read version 1: the first one's feedback goes and makes it version 2 …
+    first = await svc.client.post(
+        f"/v1/issues/{iid}/feedback", json={"text": "已上报市公司"}, headers={"If-Match": '"1"'}
+    )
+    assert first.status_code == 201, first.text
+    assert (first.headers["ETag"], first.json()["version"]) == ('"2"', 2)
+    # … the other's closing on version 1 is refused, naming both versions (Chinese first).
+    stale = await svc.client.post(
+        f"/v1/issues/{iid}/close", json=EVIDENCE, headers={"If-Match": '"1"'}
+    )
+    assert stale.status_code == 412, stale.text
+    assert (
+        stale.json()["detail"]
+        == "交办事项已被他人修改：当前是第 2 版，不是第 1 版；请重新读取后再提交"
+    )
+    assert stale.json()["current_version"] == 2
+    # The version read into the body: 409, in English when asked.
+    in_body = await svc.client.post(
+        f"/v1/issues/{iid}/feedback",
+        json={"text": "补充说明", "version": 1},
+        headers={"Accept-Language": "en"},
+    )
+    assert in_body.status_code == 409, in_body.text
+    assert in_body.json()["detail"] == (
+        "the assigned issue is at version 2, not 1; fetch it again and retry"
+    )
+    state = (await svc.client.get(f"/v1/issues/{iid}")).json()
+    assert (state["status"], state["version"], [f["text"] for f in state["feedback"]]) == (
+        "IN_PROGRESS",
+        2,
+        ["已上报市公司"],
+    )
+    # The current version goes, either way; the list shows the version too.
+    closed = await svc.client.post(f"/v1/issues/{iid}/close", json={**EVIDENCE, "version": 2})
+    assert closed.status_code == 200, closed.text
+    assert (closed.headers["ETag"], closed.json()["status"]) == ('"3"', "CLOSED")
+    listed = (await svc.client.get("/v1/issues")).json()["items"]
+    assert [(i["id"], i["version"]) for i in listed] == [(iid, 3)]
+    assert len(await svc.events("sanpi.assigned_issue.feedback_added")) == 1
+    assert len(await svc.events("sanpi.assigned_issue.closed")) == 1
+    # Without a version the write is not checked (clients from before versions).
+    other = (await raise_issue(svc))["id"]
+    unchecked = await svc.client.post(f"/v1/issues/{other}/feedback", json={"text": "收到"})
+    assert (unchecked.status_code, unchecked.json()["version"]) == (201, 2)
+    bad = await svc.client.post(
+        f"/v1/issues/{other}/close", json=EVIDENCE, headers={"If-Match": "two"}
+    )
+    assert bad.status_code == 422
+    assert [e["field"] for e in bad.json()["errors"]] == ["header.If-Match"]
+
+
+async def test_two_writes_of_one_version_at_once_one_goes_the_other_is_refused(
+    svc: Milestones,
+) -> None:
+    # Both officials read version 1 and send at the same moment: the issue's row is locked by
+    # the first write (PostgreSQL; SQLite's writers queue), so the second reads version 2.
+    iid = (await raise_issue(svc))["id"]
+    feedback, closing = await asyncio.gather(
+        svc.client.post(
+            f"/v1/issues/{iid}/feedback", json={"text": "已协调"}, headers={"If-Match": '"1"'}
+        ),
+        svc.client.post(f"/v1/issues/{iid}/close", json=EVIDENCE, headers={"If-Match": '"1"'}),
+    )
+    statuses = sorted([feedback.status_code, closing.status_code])
+    assert statuses in ([201, 412], [200, 412]), (feedback.text, closing.text)
+    refused_one = feedback if feedback.status_code == 412 else closing
+    assert "当前是第 2 版，不是第 1 版" in refused_one.json()["detail"]
+    state = (await svc.client.get(f"/v1/issues/{iid}")).json()
+    assert state["version"] == 2
+    written = await svc.events("sanpi.assigned_issue.feedback_added")
+    written += await svc.events("sanpi.assigned_issue.closed")
+    assert len(written) == 1

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sanpi.client.cli import app as cli
+from sanpi.client.sdk import ApiError, SanpiClient, ServiceUrls
 from sanpi.events import build_record
 from sanpi.kit import FixedClock, Role
 from sanpi.milestone.app import create_app
@@ -91,3 +92,33 @@ def test_the_cli_raises_answers_lists_and_closes_an_issue(milestone: ThreadedSer
     assert run(milestone, "issues", "list", "p1", "--open", "--json").stdout.count('"id"') == 0
     late = run(milestone, "issues", "list", "--status", "closed", "--due-first", "--json")
     assert [i["id"] for i in json.loads(late.stdout)["items"]] == [issue["id"]]
+
+
+def test_the_sdk_and_the_cli_pass_the_version_they_read(milestone: ThreadedServer) -> None:
+    with SanpiClient(
+        token(Role.OPERATOR, "op-1", ("梧桐",)), ServiceUrls(milestone=milestone.url)
+    ) as sanpi:
+        raised = sanpi.milestone.raise_issue(
+            "p1", {"description": "用地手续未批", "assigned_unit": "区自然资源局"}
+        )
+        iid = raised["id"]
+        assert sanpi.milestone.issue(iid)["version"] == 1
+        answered = sanpi.milestone.issue_feedback(iid, "已上报", version=1)
+        assert answered["version"] == 2
+        # Another official still holding version 1: refused, saying which one is current.
+        with pytest.raises(ApiError) as stale:
+            sanpi.milestone.close_issue(iid, {"evidence": ["https://oa.example.cn/1"]}, version=1)
+        assert stale.value.status == 412
+        assert "当前是第 2 版，不是第 1 版" in stale.value.problem["detail"]
+        assert sanpi.milestone.issue(iid)["status"] == "IN_PROGRESS"
+
+    shown = run(milestone, "issues", "show", iid, "--json")
+    assert json.loads(shown.stdout)["version"] == 2
+    old = run(milestone, "issues", "feedback", iid, "补充", "--version", "1")
+    assert old.exit_code == 1
+    assert "当前是第 2 版" in old.output
+    closed = run(
+        milestone, "issues", "close", iid, "--evidence", "https://oa.example.cn/1", "--version", "2"
+    )
+    assert closed.exit_code == 0, closed.output
+    assert "CLOSED" in closed.output

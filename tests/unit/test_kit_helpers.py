@@ -15,12 +15,14 @@ import sanpi.events
 import sanpi.kit
 from sanpi.kit import (
     KIT_TABLES,
+    Conflict,
     Database,
     FixedClock,
     InvalidInput,
     PreconditionFailed,
     UnitOfWork,
     check_version,
+    check_versions,
     etag,
     parse_if_match,
     today,
@@ -61,6 +63,20 @@ def _refused(**check: Any) -> PreconditionFailed:
     with pytest.raises(PreconditionFailed) as found:
         check_version(**check)
     return found.value
+
+
+def test_a_stale_body_version_is_a_409_and_if_match_a_412() -> None:
+    what = Bilingual(zh="交办事项", en="assigned issue")
+    check_versions(if_match=None, version=None, current=5, what=what)
+    check_versions(if_match='"5"', version=5, current=5, what=what)
+    with pytest.raises(Conflict, match="assigned issue is at version 5, not 4") as stale:
+        check_versions(if_match=None, version=4, current=5, what=what)
+    assert stale.value.extra == {"current_version": 5}
+    assert stale.value.detail_in("zh") == (
+        "交办事项已被他人修改：当前是第 5 版，不是第 4 版；请重新读取后再提交"
+    )
+    with pytest.raises(PreconditionFailed):
+        check_versions(if_match='"4"', version=5, current=5, what=what)
 
 
 def test_campaign_days_are_shanghai_days() -> None:

@@ -318,3 +318,31 @@ async def test_tracked_projects_continue_from_the_stage_changes_they_had(databas
         },
     )
     assert versions == {"p-moved": 2, "p-new": 0}
+
+
+async def test_assigned_issues_start_at_version_1(database_url: str) -> None:
+    # The revision before the issue version, with one issue written (and closed) already.
+    db = Database(database_url)
+    try:
+        await upgrade(db, MILESTONE, revision="d5a1c0f3e8b2")
+        async with db.engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO assigned_issue (id, project_id, category, description,"
+                    " assigned_unit, term, raised_by, raised_on, feedback_due_on, feedback_red_on,"
+                    " due_on, red_on, status, closed_on, evidence, recorded_by, created_at,"
+                    " updated_at) VALUES ('i-1', 'p1', 'LAND', '用地未批', '区自然资源局',"
+                    " 'ROUTINE', 'it', '2023-04-21', '2023-04-25', '2023-04-28', '2023-05-04',"
+                    " '2023-05-12', 'CLOSED', '2023-05-08', '[]', 'it', CURRENT_TIMESTAMP,"
+                    " CURRENT_TIMESTAMP)"
+                )
+            )
+        await upgrade(db, MILESTONE)
+    finally:
+        await db.dispose()
+    versions = await look(
+        database_url,
+        lambda c: [tuple(row) for row in c.execute(text("SELECT id, version FROM assigned_issue"))],
+    )
+    assert versions == [("i-1", 1)]
+    assert await look(database_url, lambda c: differences(c, MILESTONE)) == []

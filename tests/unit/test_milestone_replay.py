@@ -162,7 +162,8 @@ async def test_a_batch_writes_the_rows_its_events_write_one_by_one(
 ) -> None:
     # Rules off: evaluating once per batch instead of once per event may rightly raise fewer
     # alerts (one raised then resolved within the batch); the projection must not differ.
-    today, quiet = dt.date(2023, 2, 20), {"evaluate_on_events": False}
+    today = dt.date(2023, 2, 20)
+    quiet: dict[str, Any] = {"evaluate_on_events": False}
     fed = records(history())
     async with milestone_service(tmp_path / "one-by-one", today, **quiet) as alone:
         assert alone.runtime.consumer is not None
@@ -280,7 +281,7 @@ async def test_a_consumer_catching_up_evaluates_each_project_once_when_it_has_ca
     tmp_path: Path, another_database: Callable[[], Awaitable[str]]
 ) -> None:
     today, size = dt.date(2023, 2, 20), 8
-    options = {"consumer_transaction_records": size, "evaluation_sweep_s": 3600}
+    options: dict[str, Any] = {"consumer_transaction_records": size, "evaluation_sweep_s": 3600}
     fed = records(backlog())
     batches = [fed[start : start + size] for start in range(0, len(fed), size)]
     tp = TopicPartition("sanpi.projects", 0)
@@ -330,7 +331,8 @@ async def test_a_batch_lists_its_projects_without_loading_them_and_as_one_by_one
     # A listing changes only its project's periods: they are read and written as plain values
     # (one query, one UPDATE for the batch), not through TrackedProject objects; a project the
     # batch did load (an update) is listed on its object.
-    today, quiet = dt.date(2023, 2, 20), {"evaluate_on_events": False}
+    today = dt.date(2023, 2, 20)
+    quiet: dict[str, Any] = {"evaluate_on_events": False}
     first, second = records([registration("p1"), registration("p2")]), records(listings())
     async with milestone_service(tmp_path / "one-by-one", today, **quiet) as alone:
         assert alone.runtime.consumer is not None
@@ -371,7 +373,7 @@ async def test_the_sweep_leaves_the_marks_of_a_consumer_catching_up_to_its_own_p
     # mark them again evaluated each twice. Once the consumer has caught up, it evaluates them,
     # and the sweep takes again what anything else left.
     today, size = dt.date(2023, 2, 20), 8
-    options = {"consumer_transaction_records": size, "evaluation_sweep_s": 3600}
+    options: dict[str, Any] = {"consumer_transaction_records": size, "evaluation_sweep_s": 3600}
     fed = records(backlog())
     tp = TopicPartition("sanpi.projects", 0)
     later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)  # every mark is older

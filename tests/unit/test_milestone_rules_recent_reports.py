@@ -84,7 +84,17 @@ async def test_figures_unchanged_for_longer_than_the_window_reload_every_report(
 async def test_a_report_and_its_evaluation_pass_select_the_project_once_each(
     tmp_path: Path,
 ) -> None:
-    async with milestone_service(tmp_path, today=D(2023, 11, 3)) as svc:
+    # No background job: the gauges' refresh (its traffic lights join the active projects) and
+    # the sweep (a mark older than evaluation_sweep_s, on a loaded machine) select the project
+    # on their own schedule, a third select in the window (PostgreSQL pass, loaded machine).
+    # Their intervals here are the shortest: with the jobs on, every run would count theirs.
+    async with milestone_service(
+        tmp_path,
+        today=D(2023, 11, 3),
+        jobs=(),
+        metrics_refresh_s=0.001,
+        evaluation_sweep_s=0.001,
+    ) as svc:
         await started_with_plan(svc)
         selects: list[str] = []
 

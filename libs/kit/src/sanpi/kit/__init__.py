@@ -30,7 +30,7 @@ from sanpi.kit.clock import (
     SystemClock,
     today,
 )
-from sanpi.kit.concurrency import check_version, etag, parse_if_match
+from sanpi.kit.concurrency import IfMatch, check_version, check_versions, etag, parse_if_match
 from sanpi.kit.consumer import EventConsumer, Handlers, Outcome
 from sanpi.kit.db import Database, UTCDateTime, utcnow
 from sanpi.kit.errors import (
@@ -72,6 +72,7 @@ __all__ = [
     "Forbidden",
     "Handlers",
     "IdempotencyKey",
+    "IfMatch",
     "InvalidInput",
     "Migrations",
     "NotFound",
@@ -100,6 +101,7 @@ __all__ = [
     "Writer",
     "audience_of",
     "check_version",
+    "check_versions",
     "create_service_app",
     "decode_cursor",
     "encode_cursor",

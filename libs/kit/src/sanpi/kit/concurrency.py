@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from sanpi.kit.errors import FieldProblem, InvalidInput, PreconditionFailed
+from typing import Annotated
+
+from fastapi import Header
+
+from sanpi.kit.errors import Conflict, FieldProblem, InvalidInput, PreconditionFailed
 from sanpi.kit.messages import Bilingual, Message, template
 
 NOT_AN_ETAG = template(
@@ -16,6 +20,12 @@ STALE = template(
     zh="{what}已被他人修改：当前是第 {current} 版，不是第 {expected} 版；请重新读取后再提交",
     en="the {what} is at version {current}, not {expected}; fetch it again and retry",
 )
+
+# A write route's If-Match header (FastAPI parameter).
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", description='the ETag you read, e.g. "3"; 412 if no longer current'),
+]
 
 
 def stale(*, current: int, expected: int, what: Bilingual) -> Message:
@@ -49,3 +59,13 @@ def check_version(*, if_match: str | None, current: int, what: Bilingual) -> Non
         raise PreconditionFailed(
             stale(current=current, expected=expected, what=what), current_version=current
         )
+
+
+def check_versions(
+    *, if_match: str | None, version: int | None, current: int, what: Bilingual
+) -> None:
+    """If-Match naming another version → 412; the body's `version` naming another → 409; both
+    say so in the reader's language. Neither given: nothing to check."""
+    check_version(if_match=if_match, current=current, what=what)
+    if version is not None and version != current:
+        raise Conflict(stale(current=current, expected=version, what=what), current_version=current)

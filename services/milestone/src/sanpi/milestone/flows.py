@@ -244,9 +244,10 @@ async def add_issue_feedback(
     body: FeedbackCreate,
     principal: Principal,
     lang: Lang,
+    if_match: str | None = None,
 ) -> tuple[AssignedIssue, IssueFeedback]:
     """Feedback on an open issue (the first stops its feedback clock), then the project's rules."""
-    row = await assigned.get(uow, issue_id)
+    row = await assigned.get_for_update(uow, issue_id)
     project = await lifecycle.get(uow, row.project_id)
     entry = await assigned.add_feedback(
         uow,
@@ -256,6 +257,7 @@ async def add_issue_feedback(
         principal=principal,
         today=today(ctx.clock),
         lang=lang,
+        if_match=if_match,
     )
     ctx.reevaluate(uow, row.project_id)
     return row, entry
@@ -269,9 +271,10 @@ async def close_issue(
     body: IssueClose,
     principal: Principal,
     lang: Lang,
+    if_match: str | None = None,
 ) -> AssignedIssue:
     """销号 with evidence, then the project's rules (its R12 alert resolves)."""
-    row = await assigned.get(uow, issue_id)
+    row = await assigned.get_for_update(uow, issue_id)
     project = await lifecycle.get(uow, row.project_id)
     await assigned.close(
         uow,
@@ -281,6 +284,7 @@ async def close_issue(
         principal=principal,
         today=today(ctx.clock),
         lang=lang,
+        if_match=if_match,
     )
     ctx.reevaluate(uow, row.project_id)
     return row

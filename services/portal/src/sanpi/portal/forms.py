@@ -143,14 +143,16 @@ def item_forms_context(
 @dataclass(frozen=True)
 class Refusals:
     """What a form on an item (督办, 交办) says when the service refuses it, by the reason: the
-    visitor may not act on the item's park, the item is gone, it is closed already, or the service
-    found a field invalid (by field name; "" for any other)."""
+    visitor may not act on the item's park, the item is gone, it is closed already, someone
+    changed it since the page was read (412: the form sent the version it showed), or the
+    service found a field invalid (by field name; "" for any other)."""
 
     forbidden: str
     missing: str
     closed: str
     invalid: Mapping[str, str]
     closed_field: str | None = None
+    stale: str | None = None
 
 
 def refusal(exc: ApiError, says: Refusals) -> str:
@@ -161,6 +163,8 @@ def refusal(exc: ApiError, says: Refusals) -> str:
         return says.missing
     if exc.status == 409:
         return says.closed
+    if exc.status == 412 and says.stale is not None:
+        return says.stale
     if exc.status == 422:
         fields = [
             str(p.get("field") or "").rsplit(".", 1)[-1]

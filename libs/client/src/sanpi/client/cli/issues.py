@@ -18,6 +18,15 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
+# The version `sanpi issues show` prints is what feedback and close take as --version.
+VersionOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--version",
+        help="the version you read (sanpi issues show): refused if someone changed the issue since",
+    ),
+]
+
 COLUMNS = [
     "id",
     "project_id",
@@ -144,7 +153,11 @@ def show_issue(issue_id: str, token: TokenOpt = None, as_json: JsonOpt = False) 
             result = sanpi.milestone.issue(issue_id)
         except ApiError as exc:
             fail(exc)
-        show(result, as_json, ["status", "category_label", "assigned_unit", "due_on", "closed_on"])
+        show(
+            result,
+            as_json,
+            ["status", "category_label", "assigned_unit", "due_on", "closed_on", "version"],
+        )
         if not as_json:
             err.print(result["description"])
         if not as_json:
@@ -156,16 +169,17 @@ def show_issue(issue_id: str, token: TokenOpt = None, as_json: JsonOpt = False) 
 def feedback(
     issue_id: str,
     text: Annotated[str, typer.Argument(help="what the responsible unit did or answered")],
+    version: VersionOpt = None,
     token: TokenOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record the responsible unit's feedback (反馈) on an open issue."""
     with client(token) as sanpi:
         try:
-            result = sanpi.milestone.issue_feedback(issue_id, text)
+            result = sanpi.milestone.issue_feedback(issue_id, text, version=version)
         except ApiError as exc:
             fail(exc)
-        show(result, as_json, ["status", "first_feedback_on", "due_on", "assigned_unit"])
+        show(result, as_json, ["status", "first_feedback_on", "due_on", "assigned_unit", "version"])
 
 
 @app.command("close")
@@ -181,6 +195,7 @@ def close(
     ],
     note: Annotated[str | None, typer.Option(help="how it was solved")] = None,
     closed_on: Annotated[str | None, typer.Option(help="YYYY-MM-DD; default: today")] = None,
+    version: VersionOpt = None,
     token: TokenOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -192,7 +207,7 @@ def close(
         body["closed_on"] = closed_on
     with client(token) as sanpi:
         try:
-            result = sanpi.milestone.close_issue(issue_id, body)
+            result = sanpi.milestone.close_issue(issue_id, body, version=version)
         except ApiError as exc:
             fail(exc)
-        show(result, as_json, ["status", "closed_on", "due_on", "overdue_days"])
+        show(result, as_json, ["status", "closed_on", "due_on", "overdue_days", "version"])

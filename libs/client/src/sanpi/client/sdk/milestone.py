@@ -100,14 +100,25 @@ class MilestoneApi:
         return self._call("GET", path, params=filters)
 
     def issue(self, issue_id: str) -> dict[str, Any]:
+        """One issue with its feedback; its `version` is what feedback and closing send back."""
         return self._call("GET", f"/issues/{issue_id}")
 
-    def issue_feedback(self, issue_id: str, text: str) -> dict[str, Any]:
-        return self._call("POST", f"/issues/{issue_id}/feedback", json={"text": text})
+    def issue_feedback(
+        self, issue_id: str, text: str, *, version: int | None = None
+    ) -> dict[str, Any]:
+        """Feedback (反馈) on an open issue. `version`: the one you read (If-Match), refused
+        with 412 when someone wrote the issue since; the answer holds the new one."""
+        return self._call(
+            "POST", f"/issues/{issue_id}/feedback", json={"text": text}, headers=_if_match(version)
+        )
 
-    def close_issue(self, issue_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        """销号: {evidence: [uri, …], closed_on?, note?}."""
-        return self._call("POST", f"/issues/{issue_id}/close", json=body)
+    def close_issue(
+        self, issue_id: str, body: dict[str, Any], *, version: int | None = None
+    ) -> dict[str, Any]:
+        """销号: {evidence: [uri, …], closed_on?, note?}; `version` as for issue_feedback."""
+        return self._call(
+            "POST", f"/issues/{issue_id}/close", json=body, headers=_if_match(version)
+        )
 
     # --- progress ---------------------------------------------------------------------------
 
@@ -214,3 +225,8 @@ class MilestoneApi:
     def bulletin(self, period: str, fmt: str = "json") -> Any:
         """The 通报 of a 旬 or month: a dict (json) or the bytes of the xlsx/pdf."""
         return self._http.call("GET", f"{self.url}/bulletins/{period}", params={"format": fmt})
+
+
+def _if_match(version: int | None) -> dict[str, str]:
+    """The If-Match header naming `version` (none without one: the write is not checked)."""
+    return {} if version is None else {"If-Match": f'"{version}"'}

@@ -5,24 +5,28 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from sanpi.kit import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     Authenticated,
     FieldProblem,
+    IfMatch,
     InvalidInput,
     Page,
     ReadSessionDep,
     RuntimeDep,
+    UnitOfWork,
     UnitOfWorkDep,
     Writer,
+    etag,
     today,
 )
 from sanpi.kit.messages import AcceptLanguage, language
 from sanpi.milestone import flows
 from sanpi.milestone.assigned import service
+from sanpi.milestone.assigned.models import AssignedIssue
 from sanpi.milestone.assigned.repository import IssueFilter
 from sanpi.milestone.assigned.schemas import (
     FeedbackCreate,
@@ -84,6 +88,7 @@ async def post_issue(
     principal: Writer,
     uow: UnitOfWorkDep,
     runtime: RuntimeDep,
+    response: Response,
     accept_language: AcceptLanguage = None,
 ) -> IssuePublic:
     """Assigns a problem of the project to a responsible unit (交办). Its deadlines follow the
@@ -91,7 +96,8 @@ async def post_issue(
     within 7, a MAJOR one within a month; R12 turns yellow after the due day and red after
     twice the time. Emits sanpi.assigned_issue.raised.v1. 422 names the field (in Chinese unless
     Accept-Language asks for English): no assigned_unit, no description, due_on before
-    raised_on, raised_on in the future or in a year the working-day calendar does not know."""
+    raised_on, raised_on in the future or in a year the working-day calendar does not know.
+    The answer's ETag (and `version`, 1) is what feedback and closing send back."""
     ctx = Context.of(runtime)
     row = await flows.raise_issue(
         uow,
@@ -101,6 +107,7 @@ async def post_issue(
         principal=principal,
         lang=language(accept_language),
     )
+    response.headers["ETag"] = etag(row.version)
     return await service.answer(uow, row, today(ctx.clock), with_feedback=False)
 
 
@@ -198,10 +205,15 @@ async def _page(
 
 @router.get("/issues/{issue_id}", response_model=IssuePublic)
 async def get_issue(
-    issue_id: str, _principal: Authenticated, session: ReadSessionDep, runtime: RuntimeDep
+    issue_id: str,
+    _principal: Authenticated,
+    session: ReadSessionDep,
+    runtime: RuntimeDep,
+    response: Response,
 ) -> IssuePublic:
-    """One assigned issue with its feedback, oldest first."""
+    """One assigned issue with its feedback, oldest first; its ETag is its version."""
     row = await service.get(session, issue_id)
+    response.headers["ETag"] = etag(row.version)
     return await service.answer(session, row, today(runtime.clock))
 
 
@@ -214,16 +226,26 @@ async def post_feedback(
     principal: Writer,
     uow: UnitOfWorkDep,
     runtime: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
     accept_language: AcceptLanguage = None,
 ) -> IssuePublic:
     """Records the responsible unit's feedback (反馈) on an open issue; the first one stops the
     3-working-day feedback clock. Emits sanpi.assigned_issue.feedback_added.v1. 422 on a closed
-    issue (field issue_id) or an empty text."""
+    issue (field issue_id) or an empty text. Concurrency: send If-Match with the ETag you read
+    (stale → 412) or the `version` you read in the body (stale → 409); the answer's ETag is the
+    new version."""
     ctx = Context.of(runtime)
     row, _ = await flows.add_issue_feedback(
-        uow, ctx, issue_id=issue_id, body=body, principal=principal, lang=language(accept_language)
+        uow,
+        ctx,
+        issue_id=issue_id,
+        body=body,
+        principal=principal,
+        lang=language(accept_language),
+        if_match=if_match,
     )
-    return await service.answer(uow, row, today(ctx.clock))
+    return await _written(uow, ctx, row, response)
 
 
 @router.post("/issues/{issue_id}/close", response_model=IssuePublic)
@@ -233,14 +255,31 @@ async def close_issue(
     principal: Writer,
     uow: UnitOfWorkDep,
     runtime: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
     accept_language: AcceptLanguage = None,
 ) -> IssuePublic:
     """销号: closes a solved issue with its evidence (at least one URI: a permit, a photo
     /v1/evidence/{id} of this project, a letter). R12 falls silent on it and its alert resolves.
     Emits sanpi.assigned_issue.closed.v1. 422 without evidence, on an issue already closed, or
-    with closed_on before raised_on."""
+    with closed_on before raised_on. Concurrency as for feedback: If-Match (stale → 412) or the
+    body's `version` (stale → 409)."""
     ctx = Context.of(runtime)
     row = await flows.close_issue(
-        uow, ctx, issue_id=issue_id, body=body, principal=principal, lang=language(accept_language)
+        uow,
+        ctx,
+        issue_id=issue_id,
+        body=body,
+        principal=principal,
+        lang=language(accept_language),
+        if_match=if_match,
     )
+    return await _written(uow, ctx, row, response)
+
+
+async def _written(
+    uow: UnitOfWork, ctx: Context, row: AssignedIssue, response: Response
+) -> IssuePublic:
+    """A written issue as its route answers it, its new version the ETag."""
+    response.headers["ETag"] = etag(row.version)
     return await service.answer(uow, row, today(ctx.clock))

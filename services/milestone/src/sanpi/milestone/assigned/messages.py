@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sanpi.kit.messages import template
+from sanpi.kit.messages import Bilingual, template
+
+# What the kit's stale-version refusal (kit.concurrency.STALE) names here.
+ISSUE = Bilingual(zh="交办事项", en="assigned issue")
 
 NO_UNIT = template(
     "issue.no_unit",

@@ -41,6 +41,9 @@ class AssignedIssue(SQLModel, table=True):
     recorded_by: str = Field(max_length=128)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Optimistic concurrency (ETag/If-Match, or the body's `version`): each feedback and the
+    # closing bump it, so that two officials acting on one issue cannot overwrite each other.
+    version: int = Field(default=1)
 
 
 class IssueFeedback(SQLModel, table=True):

@@ -30,6 +30,12 @@ async def get(tx: Reading, issue_id: str) -> AssignedIssue | None:
     return await session_of(tx).get(AssignedIssue, issue_id)
 
 
+async def get_for_update(session: AsyncSession, issue_id: str) -> AssignedIssue | None:
+    """The issue, locked until the transaction ends (PostgreSQL; SQLite's writers queue anyway):
+    a concurrent write of it waits, then reads the version the first one wrote."""
+    return await session.get(AssignedIssue, issue_id, with_for_update=True, populate_existing=True)
+
+
 async def feedback_of(session: AsyncSession, issue_id: str) -> list[IssueFeedback]:
     stmt = (
         select(IssueFeedback)

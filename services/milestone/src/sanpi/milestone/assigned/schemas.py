@@ -54,6 +54,12 @@ class FeedbackCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     text: str = Field(default="", max_length=4000, description="what was done (required)")
+    version: int | None = Field(
+        default=None,
+        ge=1,
+        description="the issue's version you read; 409 if it is no longer current (or send "
+        "If-Match with its ETag: 412)",
+    )
 
 
 class IssueClose(BaseModel):
@@ -65,6 +71,12 @@ class IssueClose(BaseModel):
     evidence: list[str] = Field(default_factory=list, max_length=20)
     closed_on: dt.date | None = Field(default=None, description="default: today")
     note: str | None = Field(default=None, max_length=2000)
+    version: int | None = Field(
+        default=None,
+        ge=1,
+        description="the issue's version you read; 409 if it is no longer current (or send "
+        "If-Match with its ETag: 412)",
+    )
 
 
 class FeedbackPublic(BaseModel):
@@ -102,6 +114,11 @@ class IssuePublic(BaseModel):
     evidence: list[str]
     recorded_by: str
     created_at: dt.datetime
+    version: int = Field(
+        description="+1 with each feedback and the closing: send it back as `version` (or "
+        "If-Match with the ETag) when giving feedback or closing, so that no one's change is "
+        "overwritten"
+    )
     feedback: list[FeedbackPublic] = Field(
         default_factory=list,
         description="oldest first (on a single issue's answers, and on lists with feedback=true)",

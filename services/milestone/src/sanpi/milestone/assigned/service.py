@@ -19,6 +19,7 @@ from sanpi.kit import (
     Principal,
     Reading,
     UnitOfWork,
+    check_versions,
     utcnow,
 )
 from sanpi.kit.messages import FieldMessage, Lang, Message
@@ -31,6 +32,7 @@ from sanpi.milestone.assigned.messages import (
     CLOSED_BEFORE_RAISED,
     CLOSED_IN_FUTURE,
     DUE_BEFORE_RAISED,
+    ISSUE,
     NO_DESCRIPTION,
     NO_EVIDENCE,
     NO_TEXT,
@@ -150,6 +152,22 @@ async def get(tx: Reading, issue_id: str) -> AssignedIssue:
     return row
 
 
+async def get_for_update(uow: UnitOfWork, issue_id: str) -> AssignedIssue:
+    """The issue to write: a concurrent write of it waits for this transaction (repository)."""
+    row = await repository.get_for_update(uow.session, issue_id)
+    if row is None:
+        raise NotFound(f"assigned issue {issue_id} not found")
+    return row
+
+
+def _written(row: AssignedIssue, *, if_match: str | None, version: int | None) -> None:
+    """Checks the version the writer read (412 for If-Match, 409 for the body's, in the kit's
+    words), then bumps it: the next writer who read the old one is refused."""
+    check_versions(if_match=if_match, version=version, current=row.version, what=ISSUE)
+    row.version += 1
+    row.updated_at = utcnow()
+
+
 def _open(row: AssignedIssue, field: str, lang: Lang) -> None:
     if row.status is IssueStatus.CLOSED:
         raise _refuse(field, ALREADY_CLOSED(closed_on=row.closed_on), lang)
@@ -164,9 +182,11 @@ async def add_feedback(
     principal: Principal,
     today: dt.date,
     lang: Lang,
+    if_match: str | None = None,
 ) -> IssueFeedback:
     """A feedback entry (反馈) on an open issue; the first one stops its feedback clock."""
     principal.ensure_can_write_park(project.park)
+    _written(row, if_match=if_match, version=body.version)
     _open(row, "issue_id", lang)
     if not body.text:
         raise _refuse("text", NO_TEXT(), lang)
@@ -177,7 +197,6 @@ async def add_feedback(
     if first:
         row.first_feedback_on = today
         row.status = IssueStatus.IN_PROGRESS
-    row.updated_at = utcnow()
     repository.add(uow.session, entry)
     repository.add(uow.session, row)
     timeline.publish(
@@ -207,9 +226,11 @@ async def close(
     principal: Principal,
     today: dt.date,
     lang: Lang,
+    if_match: str | None = None,
 ) -> AssignedIssue:
     """销号: the issue is solved, with evidence; R12 falls silent on it."""
     principal.ensure_can_write_park(project.park)
+    _written(row, if_match=if_match, version=body.version)
     _open(row, "issue_id", lang)
     closed_on = body.closed_on or today
     evidence = [uri for uri in body.evidence if uri]
@@ -237,7 +258,6 @@ async def close(
     row.closed_by = principal.subject
     row.closing_note = body.note
     row.evidence = evidence
-    row.updated_at = utcnow()
     repository.add(uow.session, row)
     late = max((closed_on - row.due_on).days, 0)
     timeline.publish(
@@ -296,6 +316,7 @@ def public(
         evidence=list(row.evidence),
         recorded_by=row.recorded_by,
         created_at=row.created_at,
+        version=row.version,
         feedback=[FeedbackPublic(id=f.id, by=f.by, at=f.at, text=f.text) for f in feedback or []],
     )
 

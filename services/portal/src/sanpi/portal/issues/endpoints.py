@@ -89,6 +89,11 @@ def _says(described: str) -> forms.Refusals:
             ),
             "closed_on": _("“%(what)s” cannot be closed before it was raised.", what=described),
         },
+        stale=_(
+            "“%(what)s” was changed by someone else meanwhile: read it again below, then send "
+            "yours.",
+            what=described,
+        ),
     )
 
 
@@ -136,14 +141,16 @@ async def _act(
 
 
 async def _feedback(apis: Apis, parsed: FeedbackForm) -> object:
-    return await call(apis.milestone.issue_feedback, parsed.issue_id, parsed.text)
+    return await call(
+        apis.milestone.issue_feedback, parsed.issue_id, parsed.text, version=parsed.version
+    )
 
 
 async def _close(apis: Apis, parsed: CloseForm) -> object:
     body: dict[str, Any] = {"evidence": parsed.evidence_list()}
     if parsed.note:
         body["note"] = parsed.note
-    return await call(apis.milestone.close_issue, parsed.issue_id, body)
+    return await call(apis.milestone.close_issue, parsed.issue_id, body, version=parsed.version)
 
 
 @router.post("/alerts/issues/feedback")

@@ -35,6 +35,8 @@ class FeedbackForm(BaseModel):
 
     issue_id: str = Field(min_length=1, max_length=36)
     text: str = Field(min_length=1, max_length=4000)
+    # The issue's version the page showed: refused (412) if someone wrote the issue since.
+    version: int | None = Field(default=None, ge=1)
 
 
 class CloseForm(BaseModel):
@@ -44,6 +46,8 @@ class CloseForm(BaseModel):
     # One evidence link a line: a permit's or letter's address, or a site photo of the project.
     evidence: str = Field(min_length=1, max_length=4000)
     note: str | None = Field(default=None, max_length=2000)
+    # The issue's version the page showed: refused (412) if someone wrote the issue since.
+    version: int | None = Field(default=None, ge=1)
 
     def evidence_list(self) -> list[str]:
         return [line.strip() for line in self.evidence.splitlines() if line.strip()]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from sanpi.events import BatchType, Category, ChainTag, Stage
@@ -14,6 +14,7 @@ from sanpi.kit import (
     Authenticated,
     FieldProblem,
     IdempotencyKey,
+    IfMatch,
     InvalidInput,
     Page,
     ReadSessionDep,
@@ -39,11 +40,6 @@ from sanpi.registry.projects.schemas import (
 from sanpi.registry.settings import RegistrySettings, settings_of
 
 router = APIRouter(prefix="/projects", tags=["projects"])
-
-IfMatch = Annotated[
-    str | None,
-    Header(alias="If-Match", description='the ETag you read, e.g. "3"; 412 if no longer current'),
-]
 
 
 # async: FastAPI runs a plain `def` dependency in its thread pool, and on a busy machine that

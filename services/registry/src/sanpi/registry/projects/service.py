@@ -28,13 +28,12 @@ from sanpi.kit import (
     Principal,
     Problem,
     UnitOfWork,
-    check_version,
+    check_versions,
     decode_cursor,
     encode_cursor,
     pagination,
     utcnow,
 )
-from sanpi.kit.concurrency import stale
 from sanpi.kit.projection import applies
 from sanpi.registry.projects import messages as refusals
 from sanpi.registry.projects import repository, rules
@@ -205,12 +204,9 @@ def _check_preconditions(project: Project, *, if_match: str | None, version: int
             "concurrent change is not overwritten",
             errors=[FieldProblem("header.If-Match", "required (or body.version)")],
         )
-    check_version(if_match=if_match, current=project.version, what=refusals.PROJECT)
-    if version is not None and version != project.version:
-        raise Conflict(
-            stale(current=project.version, expected=version, what=refusals.PROJECT),
-            current_version=project.version,
-        )
+    check_versions(
+        if_match=if_match, version=version, current=project.version, what=refusals.PROJECT
+    )
 
 
 def _event_field(column: str) -> str:
@@ -299,12 +295,9 @@ async def cancel(
     """终止/清退: freezes the project and emits project.cancelled; the milestone service then makes
     its stage CANCELLED (the registry's stage column follows from project.stage_changed)."""
     project = await get(uow.session, project_id=project_id)
-    check_version(if_match=if_match, current=project.version, what=refusals.PROJECT)
-    if body.version is not None and body.version != project.version:
-        raise Conflict(
-            stale(current=project.version, expected=body.version, what=refusals.PROJECT),
-            current_version=project.version,
-        )
+    check_versions(
+        if_match=if_match, version=body.version, current=project.version, what=refusals.PROJECT
+    )
     principal.ensure_can_write_park(project.park)
     if body.reason_code is CancelReason.WITHDRAWN and body.effective_date is None:
         # 调出 is a decision taken on a day; guessing "today" would move past figures' denominators.

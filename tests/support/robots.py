@@ -199,8 +199,8 @@ class Refused(Exception):
 
 class RobotReceiver:
     """Checks and records requests; `script` holds error codes to answer first (as the vendor
-    would, e.g. a rate limit), whatever the request. `minute_s` is the minute the limits count in
-    (a test shortens it; a per-second limit counts in a sixtieth of it)."""
+    would, e.g. a rate limit), whatever the request. `minute_s` is the minute the 20-a-minute
+    limit counts in (a test shortens it)."""
 
     code_field: ClassVar[str] = "errcode"
     message_field: ClassVar[str] = "errmsg"
@@ -282,10 +282,11 @@ class RobotReceiver:
                     raise Refused(self.bad_request_code(), "not a JSON object")
                 self.check(parts.path, query, body)
                 now = time.monotonic()
-                self._times = [t for t in self._times if now - t < self.minute_s]
-                if len(self._times) >= PER_MINUTE:
+                self._times = [t for t in self._times if now - t < max(self.minute_s, 1.0)]
+                minute = [t for t in self._times if now - t < self.minute_s]
+                if len(minute) >= PER_MINUTE:
                     raise Refused(self.rate_code, "send too fast, exceed 20 times per minute")
-                second = [t for t in self._times if now - t < self.minute_s / 60]
+                second = [t for t in self._times if now - t < 1.0]
                 if self.per_second is not None and len(second) >= self.per_second:
                     raise Refused(self.rate_code, f"over {self.per_second} a second")
                 self._times.append(now)

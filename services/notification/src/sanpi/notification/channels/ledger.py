@@ -3,6 +3,7 @@ second too) held across every replica and delivery lane on the database, one UPD
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -82,6 +83,10 @@ class Ledger:
         self._takes: dict[int, TextClause] = {}
         self._slots = text(_SLOTS.format(now=self._now))
         self._add = text(_ADD)
+        # Robots this process found full, and until when (monotonic): the deliveries queued
+        # behind a full robot, all due again together, are deferred here without a transaction
+        # each. Only ever a deferral, so the database stays the one that allows a send.
+        self._full: dict[str, float] = {}
 
     def _take(self, rings: int) -> TextClause:
         statement = self._takes.get(rings)
@@ -104,7 +109,19 @@ class Ledger:
 
     async def take(self, robot: str, limits: Sequence[Limit]) -> Taken:
         """A slot of every limit for one send to `robot`: one statement when they are free (the
-        hot path), two or three when not."""
+        hot path), two or three when not; none while this process knows the robot is full."""
+        now_s = time.monotonic()
+        full_until = self._full.get(robot)
+        if full_until is not None:
+            if now_s < full_until:
+                return Taken(False, full_until - now_s)
+            del self._full[robot]
+        taken = await self._take_slots(robot, limits)
+        if not taken.allowed:
+            self._full[robot] = now_s + taken.wait_s
+        return taken
+
+    async def _take_slots(self, robot: str, limits: Sequence[Limit]) -> Taken:
         params: dict[str, object] = {"robot": robot}
         for i, limit in enumerate(limits):
             params[f"count{i}"] = limit.count

@@ -26,6 +26,7 @@ from sanpi.notification.channels.templates import Message
 MOBILE = re.compile(r"^1\d{10}$")
 MAX_MENTIONS = 20
 WINDOW_S = 60.0
+SECOND_S = 1.2  # a vendor's second, as its per-second limit is counted here
 
 
 @dataclass(frozen=True)
@@ -198,11 +199,11 @@ class Robot(Plugin[RobotRequest | None, http.Answer | None]):
 
     def limits(self, minute_s: float) -> list[Limit]:
         """The vendor's limits, the minute counted as `minute_s` (settings robot_window_s: a
-        minute and a second); a per-second limit in a fiftieth of it (1.22 s by default), the
-        margin again for the network's jitter."""
+        minute and a second), a second as SECOND_S: each with a margin for the network's jitter
+        between taking a slot here and the request's arrival at the vendor."""
         limits = [Limit(self.vendor.per_minute, minute_s)]
         if self.vendor.per_second is not None:
-            limits.append(Limit(self.vendor.per_second, minute_s / 50))
+            limits.append(Limit(self.vendor.per_second, SECOND_S))
         return limits
 
     def limit_text(self) -> str:

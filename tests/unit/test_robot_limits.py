@@ -108,7 +108,7 @@ async def test_two_replicas_on_one_database_keep_the_robots_limit_and_send_every
 ) -> None:
     # The receiver's minute is 1 s and sanpi counts 2 s (production: 60 and 61), a margin for
     # the time between taking a slot and the request's arrival on a loaded machine; 飞书's
-    # second is a second (sanpi counts 1.2 s).
+    # second is a second (sanpi counts 1.5 s).
     messages = 2 * PER_MINUTE + 5
     with receiver_type(minute_s=1.0) as receiver:
         async with (

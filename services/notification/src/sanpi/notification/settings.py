@@ -46,6 +46,10 @@ class NotificationSettings(ServiceSettings):
     delivery_backoff_max_s: float = 3600.0
     # A claimed delivery is retried by any worker if its sender died before recording the result.
     delivery_lease_s: float = 60.0
+    # The minute a group robot's limit of 20 messages a minute counts in, held across every
+    # replica on this database (channels/ledger.py): a minute and a second, the second for the
+    # network's jitter between taking a send's slot here and the vendor's receipt.
+    robot_window_s: float = Field(default=61.0, gt=0)
     delivery_concurrency: int = 16
     # Claim-send-record loops of the delivery worker (delivery/jobs.py): with one, the POSTs
     # wait while the loop claims and records its batches. One by default: a second loop claims

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar, Generic, Protocol, TypeVar
 
 import aiohttp
@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from sanpi.kit import FieldProblem
 from sanpi.notification.channels import messages as refusals
 from sanpi.notification.channels.egress import Egress
+from sanpi.notification.channels.ledger import Ledger
 from sanpi.notification.channels.result import AttemptResult
 from sanpi.notification.channels.templates import Message
 
@@ -57,8 +58,9 @@ class Context:
 
     client: aiohttp.ClientSession
     settings: ChannelSettings
-    # Per-robot send times (robots.py keeps a vendor's per-minute limit): shared by the worker.
-    windows: dict[str, list[float]] = field(default_factory=dict)
+    # Where robots.py keeps the vendors' per-robot limits: the database's send ledger, which every
+    # replica and lane on the database consults (the delivery worker passes it).
+    ledger: Ledger | None = None
 
 
 class ChannelSettings(Protocol):
@@ -86,6 +88,8 @@ class ChannelSettings(Protocol):
     def smtp_ca_file(self) -> str: ...
     @property
     def smtp_timeout_s(self) -> float: ...
+    @property
+    def robot_window_s(self) -> float: ...
 
 
 Rendered = TypeVar("Rendered")

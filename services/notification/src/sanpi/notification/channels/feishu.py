@@ -3,7 +3,8 @@ v2/hook/<id> (open.larksuite.com for Lark) whose body carries `timestamp` (secon
 of Feishu's clock) and `sign` = base64 of HMAC-SHA256 with the key "timestamp\\nsecret" over an
 empty message; the message is `msg_type: interactive`, a card with a coloured header, the facts in
 lark_md and a button to the portal. A 200 answer with `code` != 0 failed: 19021 is a refused
-signature, 11232 a rate limit (100 a minute, 5 a second per bot; sanpi keeps 20 a minute)."""
+signature, 11232 a rate limit (100 a minute and 5 a second per bot, Feishu documents; sanpi keeps
+20 a minute, and the 5 a second)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ VENDOR = robots.Vendor(
     permanent=frozenset({9499, 19001, 19024, 19022, 19002, 19007}),
     bad_signature=frozenset({19021}),
     code_field="code",
+    per_second=5,
 )
 # Header colours of a card (the card's `template`), by severity.
 TEMPLATES = {"red": "red", "orange": "orange", "yellow": "yellow", "green": "green", "blue": "blue"}

@@ -1,6 +1,7 @@
 """What the three group robots (企业微信, 钉钉, 飞书) share: the vendor's URL shape and hosts, the
-per-robot rate limit (queueing, not dropping), the facts a message shows with its portal link,
-and reading a 200 answer whose `errcode` (or `code`) says it failed."""
+per-robot rate limits (queueing, not dropping; held across replicas by channels/ledger.py), the
+facts a message shows with its portal link, and reading a 200 answer whose `errcode` (or `code`)
+says it failed."""
 
 from __future__ import annotations
 
@@ -20,12 +21,14 @@ from sanpi.notification.channels import http
 from sanpi.notification.channels import messages as refusals
 from sanpi.notification.channels.base import Context, Outgoing, Plugin, Target, only
 from sanpi.notification.channels.egress import Egress
+from sanpi.notification.channels.ledger import Limit
 from sanpi.notification.channels.result import AttemptResult
 from sanpi.notification.channels.templates import Message
 
 MOBILE = re.compile(r"^1\d{10}$")
 MAX_MENTIONS = 20
 WINDOW_S = 60.0
+SECOND_S = 1.5  # a vendor's second as its per-second limit is counted here (jitter: see limits)
 
 
 @dataclass(frozen=True)
@@ -40,12 +43,13 @@ class Vendor:
     token_param: str | None  # the query parameter that names the robot, if the path does not
     example: str
     needs_secret: bool
-    per_minute: int
+    per_minute: int  # sends a minute per robot that sanpi allows itself (channels/ledger.py)
     # errcode (code) values: a rate limit (retry after a minute), and those no retry mends.
     rate_limited: frozenset[int]
     permanent: frozenset[int]
     bad_signature: frozenset[int]
     code_field: str = "errcode"
+    per_second: int | None = None  # a limit a second as well, where the vendor documents one
 
     @property
     def named(self) -> Bilingual:
@@ -179,17 +183,29 @@ class Robot(Plugin[RobotRequest | None, http.Answer | None]):
         return self.payload(outgoing, target, now_s=time.time())
 
     async def deliver(self, outgoing: Outgoing, ctx: Context) -> AttemptResult:
-        # The vendor allows `per_minute` messages a minute per robot and throttles a robot that
-        # sends more (钉钉: for 10 minutes): a message beyond it waits in the queue, unattempted.
-        key = hashlib.sha256(outgoing.target.encode()).hexdigest()
-        sent = ctx.windows.setdefault(key, [])
-        now = time.monotonic()
-        sent[:] = [t for t in sent if now - t < WINDOW_S]
-        if len(sent) >= self.vendor.per_minute:
-            wait = WINDOW_S - (now - sent[0]) + 0.05
-            return AttemptResult.later(wait, f"{self.name}: {self.vendor.per_minute} a minute")
-        sent.append(now)
+        # The vendor throttles a robot that sends more than it allows (钉钉: for 10 minutes), so a
+        # message beyond a limit waits in the queue, unattempted. The database's send ledger holds
+        # the limits across every replica and lane; a channel tried alone (no ledger) has none.
+        if ctx.ledger is not None:
+            key = hashlib.sha256(outgoing.target.encode()).hexdigest()
+            taken = await ctx.ledger.take(key, self.limits(ctx.settings.robot_window_s))
+            if not taken.allowed:
+                return AttemptResult.later(taken.wait_s, self.limit_text())
         return await super().deliver(outgoing, ctx)
+
+    def limits(self, minute_s: float) -> list[Limit]:
+        """The vendor's limits, the minute counted as `minute_s` (settings robot_window_s: a
+        minute and a second), a second as SECOND_S: each with a margin for the network's jitter
+        between taking a slot here and the request's arrival at the vendor."""
+        limits = [Limit(self.vendor.per_minute, minute_s)]
+        if self.vendor.per_second is not None:
+            limits.append(Limit(self.vendor.per_second, SECOND_S))
+        return limits
+
+    def limit_text(self) -> str:
+        per_second = self.vendor.per_second
+        second = f", {per_second} a second" if per_second is not None else ""
+        return f"{self.name}: {self.vendor.per_minute} a minute{second}"
 
     async def send(self, rendered: RobotRequest | None, ctx: Context) -> http.Answer | None:
         if rendered is None:

@@ -12,6 +12,7 @@ from sanpi.kit import Runtime, tracing
 from sanpi.kit.waiting import wait_any
 from sanpi.notification.channels import http, plugins
 from sanpi.notification.channels.base import Context
+from sanpi.notification.channels.ledger import Ledger
 from sanpi.notification.channels.result import AttemptResult, Outcome
 from sanpi.notification.delivery import service
 from sanpi.notification.delivery.models import DeliveryStatus
@@ -51,7 +52,7 @@ async def run_delivery_worker(runtime: Runtime, stopping: asyncio.Event) -> None
         max_connections=settings.delivery_concurrency * 2,
         policy=settings.egress,
     ) as client:
-        ctx = Context(client, settings)
+        ctx = Context(client, settings, ledger=Ledger(runtime.db))
         await asyncio.gather(
             *(_lane(runtime, settings, ctx, gate, stopping) for _ in range(settings.delivery_lanes))
         )

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from sanpi.kit.migrations import Migrations
+from sanpi.notification.channels.ledger import RobotSendSlot
 from sanpi.notification.contacts.models import Contact
 from sanpi.notification.delivery.models import Delivery, DeliveryAttempt, DeliveryEvent
 from sanpi.notification.digests.models import DigestBulletin, DigestSent
@@ -28,5 +29,6 @@ MIGRATIONS = Migrations(
         SupervisionItem,
         DigestSent,
         DigestBulletin,
+        RobotSendSlot,
     ),
 )

@@ -1,0 +1,155 @@
+"""A group robot's limits hold across replicas: two notification apps (each its own engine, worker
+and HTTP client, as two processes) on one database, sending to one robot's local receiver that
+checks the vendor's limit; and the send ledger itself under two writers."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from sanpi.events import EventData, Severity
+from sanpi.kit import Database, Runtime, SystemClock
+from sanpi.notification.app import create_app
+from sanpi.notification.channels.ledger import Ledger, Limit
+from sanpi.notification.channels.robots import SECOND_S
+from tests.support.apps import auth, serve_in_process
+from tests.support.notification import alert, as_consumed, harness_settings, record
+from tests.support.robots import PER_MINUTE, FeishuReceiver, Got, RobotReceiver, WecomReceiver
+from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.asyncio
+
+
+@dataclass
+class Replica:
+    """One notification app in-process on the real clock (deferrals come due in real time)."""
+
+    client: httpx.AsyncClient
+    runtime: Runtime
+
+    async def feed(self, data: EventData) -> None:
+        assert self.runtime.consumer is not None
+        await self.runtime.consumer.process(as_consumed(record(data)[1]))
+
+    async def deliveries(self, **params: Any) -> list[dict[str, Any]]:
+        response = await self.client.get("/v1/deliveries", params={"limit": 500, **params})
+        assert response.status_code == 200, response.text
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
+
+
+@asynccontextmanager
+async def replica(tmp_path: Path, **overrides: Any) -> AsyncIterator[Replica]:
+    """An app on `tmp_path`'s database (on PostgreSQL, the test's database: the same for all)."""
+    app = create_app(harness_settings(tmp_path, **overrides), SystemClock())
+    async with serve_in_process(app) as client:
+        client.headers.update(auth(subject="officer"))
+        yield Replica(client, app.state.runtime)
+
+
+async def subscribe(replica: Replica, receiver: RobotReceiver, channel: str) -> None:
+    body: dict[str, Any] = {"channel": channel, "url": receiver.url}
+    if receiver.secret is not None:
+        body["secret"] = receiver.secret
+    response = await replica.client.post("/v1/subscriptions", json=body)
+    assert response.status_code == 201, response.text
+
+
+def within_limits(got: list[Got], *, count: int, window_s: float) -> bool:
+    """No `count + 1` of them inside one window (on the receiver's clock)."""
+    times = sorted(g.at for g in got)
+    return all(times[i + count] - times[i] >= window_s for i in range(len(times) - count))
+
+
+async def test_a_replica_that_starts_later_does_not_get_a_fresh_minute(tmp_path: Path) -> None:
+    # Replica A sends the robot's twenty and stops; replica B, new, has twenty more to send at
+    # once. Kept per process, B's limit was empty and the robot refused its messages.
+    with WecomReceiver() as receiver:
+        async with replica(tmp_path) as a:
+            await subscribe(a, receiver, "wecom")
+            for _ in range(PER_MINUTE):
+                await a.feed(alert(Severity.RED))
+            await eventually(lambda: len(receiver.got()) == PER_MINUTE, what="A's twenty")
+        async with replica(tmp_path) as b:
+            for _ in range(PER_MINUTE):
+                await b.feed(alert(Severity.RED))
+
+            # Not before the minute of A's first message is over (sanpi counts 61 s).
+            free_at = dt.datetime.fromtimestamp(min(g.at for g in receiver.got()) + 60, dt.UTC)
+
+            async def held() -> list[dict[str, Any]]:
+                found = await b.deliveries(status="PENDING")
+                deferred = [d for d in found if d["attempts"] == 0 and d["attempt_log"] == []]
+                later = [
+                    d for d in deferred if dt.datetime.fromisoformat(d["next_attempt_at"]) > free_at
+                ]
+                shown = [(d["attempts"], d["next_attempt_at"], d["attempt_log"]) for d in found]
+                assert len(found) == len(later) == PER_MINUTE, (free_at, shown)
+                return found
+
+            await eventually(held, what="B's twenty held back for the rest of the minute")
+            assert receiver.refused == [], "the vendor's limit is never hit"
+            assert len(receiver.got()) == PER_MINUTE
+
+
+@pytest.mark.parametrize(
+    ("channel", "receiver_type"), [("wecom", WecomReceiver), ("feishu", FeishuReceiver)]
+)
+async def test_two_replicas_on_one_database_keep_the_robots_limit_and_send_everything(
+    tmp_path: Path, channel: str, receiver_type: type[RobotReceiver]
+) -> None:
+    # The receiver's minute is 1 s and sanpi counts 2 s (production: 60 and 61), a margin for
+    # the time between taking a slot and the request's arrival on a loaded machine; 飞书's
+    # second is a second (sanpi counts 1.5 s).
+    messages = 2 * PER_MINUTE + 5
+    with receiver_type(minute_s=1.0) as receiver:
+        async with (
+            replica(tmp_path, robot_window_s=2.0) as a,
+            replica(tmp_path, robot_window_s=2.0) as b,
+        ):
+            await subscribe(a, receiver, channel)
+            for n in range(messages):
+                await (a if n % 2 else b).feed(alert(Severity.RED))
+
+            async def delivered() -> list[dict[str, Any]]:
+                found = await a.deliveries(status="DELIVERED")
+                return found if len(found) == messages else []
+
+            deliveries = await eventually(delivered, timeout=90, what="every message delivered")
+    got = receiver.got()
+    assert receiver.refused == [], "the vendor's limit is never hit"
+    assert len(got) == messages, "each message once"
+    assert within_limits(got, count=PER_MINUTE, window_s=1.0)
+    if receiver.per_second is not None:
+        assert within_limits(got, count=receiver.per_second, window_s=1.0)
+    assert all(len(d["attempt_log"]) == 1 for d in deliveries), "no attempt failed"
+
+
+async def test_two_writers_take_at_most_the_limit_and_the_rest_wait(tmp_path: Path) -> None:
+    async with replica(tmp_path) as app:  # migrates the database
+        url = app.runtime.db.url
+    dbs = [Database(url), Database(url)]  # two engines: two processes' connections
+    try:
+        ledgers = [Ledger(db) for db in dbs]
+        minute = [Limit(20, 60.0)]
+        takes = [ledgers[n % 2].take("robot-a", minute) for n in range(50)]
+        taken = await asyncio.gather(*takes)
+        assert sum(t.allowed for t in taken) == 20, "no slot taken twice, none lost"
+        waits = [t.wait_s for t in taken if not t.allowed]
+        assert all(0 < w <= 60.0 for w in waits)
+        # Another robot has its own slots; 飞书's 5 a second holds within its 20 a minute.
+        feishu = [Limit(20, 60.0), Limit(5, SECOND_S)]
+        taken = await asyncio.gather(*(ledgers[n % 2].take("robot-b", feishu) for n in range(30)))
+        assert sum(t.allowed for t in taken) == 5
+        assert all(0 < t.wait_s <= SECOND_S for t in taken if not t.allowed)
+    finally:
+        for db in dbs:
+            await db.dispose()

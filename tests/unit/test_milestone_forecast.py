@@ -70,7 +70,7 @@ def test_the_start_moves_with_the_latest_pre_start_milestone() -> None:
     assert (p.projected, p.slip_days, p.basis) == (
         D(2023, 6, 16),
         15,
-        "前期节点 LAND_ACQUIRED 延误 15 天",
+        "前期节点 取得土地 延误 15 天",
     )
 
 

@@ -188,6 +188,20 @@ def test_r05_judges_only_the_nodes_of_the_current_phase() -> None:
     )
 
 
+def test_r05_names_the_milestone_as_officials_do_not_by_its_code() -> None:
+    nodes = (
+        MilestoneFact(MilestoneKind.TOPPED_OUT, baseline=D(2023, 3, 1)),
+        MilestoneFact(MilestoneKind.COMPLETED, label="二期", baseline=D(2023, 3, 10)),
+        MilestoneFact(MilestoneKind.CUSTOM, label="环评批复", baseline=D(2023, 3, 20)),
+    )
+    late = alerts(started(D(2023, 1, 10), milestones=nodes), D(2023, 4, 1))["R05:p1"]
+    assert late.title.endswith("节点逾期 主体封顶")  # the worst
+    assert "竣工（二期） 逾期 22 天" in late.message
+    assert "环评批复 逾期 12 天" in late.message
+    for code in ("TOPPED_OUT", "COMPLETED", "CUSTOM"):
+        assert code not in late.title + late.message
+
+
 def test_r05_follows_the_forecast_and_resolves_when_achieved() -> None:
     node = MilestoneFact(MilestoneKind.TOPPED_OUT, baseline=D(2023, 3, 1), forecast=D(2023, 4, 1))
     facts = started(D(2023, 1, 10), milestones=(node,))
@@ -317,10 +331,13 @@ def test_r07_counts_back_to_the_latest_report_or_the_stage_start() -> None:
     facts = started(D(2023, 3, 15))
     missing = alerts(facts, D(2023, 5, 1))["R07:p1:XUN"]
     assert missing.metric_value == 4.0
-    assert missing.message.endswith("2023-03-X2, 2023-03-X3, 2023-04-X1, 2023-04-X2")
+    assert missing.message.endswith("2023年3月中旬、2023年3月下旬、2023年4月上旬、2023年4月中旬")
     reported = started(D(2023, 3, 15), reports=(report("2023-03-X3", 100),))
     missing = alerts(reported, D(2023, 5, 1))["R07:p1:XUN"]
-    assert (missing.metric_value, missing.message.endswith(": 2023-04-X1, 2023-04-X2")) == (2, True)
+    assert (missing.metric_value, missing.message.endswith(": 2023年4月上旬、2023年4月中旬")) == (
+        2,
+        True,
+    )
     # Counting stops at the stage's first period, even the first one there is.
     stages = (StageFact(Stage.UNDER_CONSTRUCTION, D(1900, 1, 1)),)
     earliest = project(known_from=D(1900, 1, 1), stages=stages)

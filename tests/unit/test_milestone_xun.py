@@ -89,3 +89,10 @@ def test_add_months_clamps_to_month_end() -> None:
 def test_period_validation() -> None:
     with pytest.raises(ValueError, match="month"):
         ReportPeriod(2023, 13)
+
+
+def test_a_period_reads_as_its_chinese_name() -> None:
+    assert parse_period("2023-03-X2").zh == "2023年3月中旬"
+    assert parse_period("2023-12-X1").zh == "2023年12月上旬"
+    assert parse_period("2024-02-X3").zh == "2024年2月下旬"
+    assert parse_period("2023-03").zh == "2023年3月"

@@ -36,6 +36,26 @@ class MilestoneKind(StrEnum):
     CUSTOM = "CUSTOM"
 
 
+# What officials call each milestone: the words of alert messages, the timeline and the 旬
+# bulletin, which are written in Chinese (the portal translates the codes itself, both ways).
+MILESTONE_KIND_ZH: dict[MilestoneKind, str] = {
+    MilestoneKind.SIGNED: "签约",
+    MilestoneKind.FULFILLED: "履约",
+    MilestoneKind.LAND_ACQUIRED: "取得土地",
+    MilestoneKind.PLANNING_PERMIT: "取得规划许可",
+    MilestoneKind.CONSTRUCTION_PERMIT: "取得施工许可",
+    MilestoneKind.STARTED: "开工",
+    MilestoneKind.TOPPED_OUT: "主体封顶",
+    MilestoneKind.EQUIPMENT_IN: "设备进场",
+    MilestoneKind.COMPLETED: "竣工",
+    MilestoneKind.TRIAL_PRODUCTION: "试生产",
+    MilestoneKind.IN_PRODUCTION: "投产",
+    MilestoneKind.EFFECTIVE: "达效",
+    MilestoneKind.IN_STATISTICS: "入库纳统",
+    MilestoneKind.CUSTOM: "其他节点",
+}
+
+
 class MilestoneStatus(StrEnum):
     """Where a milestone stands against its plan: the rules set DUE_SOON and OVERDUE."""
 

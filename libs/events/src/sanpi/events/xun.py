@@ -44,6 +44,12 @@ class ReportPeriod:
         return base if self.xun == 0 else f"{base}-X{self.xun}"
 
     @property
+    def zh(self) -> str:
+        """What a reader calls it: 2023年3月中旬, 2023年3月."""
+        base = f"{self.year}年{self.month}月"
+        return base if self.xun == 0 else base + ("上旬", "中旬", "下旬")[self.xun - 1]
+
+    @property
     def start(self) -> dt.date:
         day = {0: 1, 1: 1, 2: 11, 3: 21}[self.xun]
         return dt.date(self.year, self.month, day)

@@ -273,7 +273,7 @@ def r03_funds_low(ctx: Context) -> list[DesiredAlert]:
             AlertRule.R03,
             Severity.RED if red else Severity.YELLOW,
             f"{facts.name}: 资金到位率低",
-            f"{signed} 签约, 截至 {report.period.key} 到位资金 {report.funds_arrived} 万元 / "
+            f"{signed} 签约, 截至 {report.period.zh} 到位资金 {report.funds_arrived} 万元 / "
             f"签约额 {amount} 万元 = {pct(share)}%, 签约满 {months} 个月仍低于 {cfg.min_share:.0%}",
             metric_value=round(share * 100, 2),
             threshold=cfg.min_share * 100,
@@ -329,7 +329,7 @@ def r04_behind_time_progress(ctx: Context) -> list[DesiredAlert]:
                 AlertRule.R04,
                 severity,
                 f"{ctx.facts.name}: 投资完成低于{basis} ({KIND_LABEL[kind]})",
-                f"截至 {checkpoint.key} 年度完成 {ytd} 万元 / 计划 {plan.annual} 万元 = "
+                f"截至 {checkpoint.zh} 年度完成 {ytd} 万元 / 计划 {plan.annual} 万元 = "
                 f"{pct(Fraction(ytd, plan.annual))}%, {basis} {pct(expected)}%, "
                 f"落后 {half_up(gap)} 个百分点",
                 metric_value=round(gap, 2),
@@ -445,7 +445,7 @@ def r05_milestone_overdue(ctx: Context) -> list[DesiredAlert]:
         severity = grade(days, steps)
         if severity is None:
             continue
-        late_names.append(f"{m.name} 逾期 {days} 天 (计划 {m.due}{slipped(m.baseline, m.due)})")
+        late_names.append(f"{m.title} 逾期 {days} 天 (计划 {m.due}{slipped(m.baseline, m.due)})")
         rank = (SEVERITY_ORDER[severity], days)
         if worst is None or rank > (SEVERITY_ORDER[worst[0]], worst[1]):
             worst = (severity, days, m)
@@ -456,7 +456,7 @@ def r05_milestone_overdue(ctx: Context) -> list[DesiredAlert]:
             ctx.key(AlertRule.R05),
             AlertRule.R05,
             worst[0],
-            f"{ctx.facts.name}: 节点逾期 {worst[2].name}",
+            f"{ctx.facts.name}: 节点逾期 {worst[2].title}",
             "; ".join(late_names),
             metric_value=float(worst[1]),
         )
@@ -472,7 +472,7 @@ def r17_deadline_near(ctx: Context) -> list[DesiredAlert]:
         assert m.due is not None
         days = (m.due - ctx.as_of).days
         if 0 <= days <= cfg.milestone_days:
-            near.append((days, f"{m.name} 计划 {m.due} (还有 {days} 天)"))
+            near.append((days, f"{m.title} 计划 {m.due} (还有 {days} 天)"))
     if ctx.stage is Stage.UNDER_CONSTRUCTION:
         submitted = {r.period for r in ctx.facts.reports if r.submitted_on <= ctx.as_of}
         for kind in (ReportPeriodKind.XUN, ReportPeriodKind.MONTH):
@@ -486,7 +486,7 @@ def r17_deadline_near(ctx: Context) -> list[DesiredAlert]:
                     ctx.facts.needs_reports_from(period.end)
                     if period in submitted:
                         continue
-                    near.append((days, f"{period.key} 报表截止 {ctx.deadlines.deadline(period)}"))
+                    near.append((days, f"{period.zh} 报表截止 {ctx.deadlines.deadline(period)}"))
     if not near:
         return []
     near.sort()
@@ -537,7 +537,7 @@ def r06_stalled(ctx: Context) -> list[DesiredAlert]:
             AlertRule.R06,
             severity,
             f"{ctx.facts.name}: 无实质进展",
-            f"自 {changed_on} 起 {days} 天完成投资与形象进度无变化 (至 {latest.period.key})",
+            f"自 {changed_on} 起 {days} 天完成投资与形象进度无变化 (至 {latest.period.zh})",
             metric_value=float(days),
             threshold=float(cfg.red_days if severity is Severity.RED else cfg.yellow_days),
         )
@@ -571,7 +571,7 @@ def r07_report_missing(ctx: Context) -> list[DesiredAlert]:
         )
         if severity is None:
             continue
-        keys = ", ".join(p.key for p in reversed(missed))
+        keys = "、".join(p.zh for p in reversed(missed))
         alerts.append(
             DesiredAlert(
                 ctx.key(AlertRule.R07, str(kind)),
@@ -833,9 +833,9 @@ def r16_data_quality(ctx: Context) -> list[DesiredAlert]:
         latest = report
         if end >= window_start:
             if lowered:
-                problems.append(f"{period.key} 累计完成投资被下调 (更正)")
+                problems.append(f"{period.zh} 累计完成投资被下调 (更正)")
             if pct is not None and highest_pct is not None and pct < highest_pct:
-                problems.append(f"{period.key} 形象进度 {pct}% 低于此前的 {highest_pct}%")
+                problems.append(f"{period.zh} 形象进度 {pct}% 低于此前的 {highest_pct}%")
         if pct is not None:
             highest_pct = max(pct, highest_pct or 0.0)
     if latest is None and (facts.earlier_highest_cum or 0) > facts.total_investment:

@@ -9,6 +9,7 @@ from operator import attrgetter
 from typing import Any, NamedTuple
 
 from sanpi.events import MilestoneKind, ReportPeriodKind, Stage
+from sanpi.events.vocabulary import MILESTONE_KIND_ZH
 from sanpi.events.xun import ReportPeriod
 
 # A report's place in time: by the day its period ends, a 旬 before the month it closes.
@@ -40,6 +41,14 @@ class MilestoneFact(NamedTuple):
     @property
     def name(self) -> str:
         return f"{self.kind}:{self.label}" if self.label else str(self.kind)
+
+    @property
+    def title(self) -> str:
+        """Its name in a message: 竣工, 开工（二期）, a custom milestone by its label."""
+        if self.kind is MilestoneKind.CUSTOM and self.label:
+            return self.label
+        kind = MILESTONE_KIND_ZH.get(self.kind, str(self.kind))
+        return f"{kind}（{self.label}）" if self.label else kind
 
     def achieved_by(self, day: dt.date) -> bool:
         return self.actual is not None and self.actual <= day

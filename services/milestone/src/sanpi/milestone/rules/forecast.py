@@ -64,7 +64,7 @@ def _worst_delay(
     worst, name = 0, ""
     for m in facts.milestones:
         if m.kind in kinds and (days := _delay(m, as_of)) > worst:
-            worst, name = days, m.name
+            worst, name = days, m.title
     return worst, name
 
 

@@ -643,7 +643,7 @@ class Signal(NamedTuple):
     status: MilestoneStatus
     due: dt.date
     days: int
-    name: str
+    title: str  # the milestone's name in the timeline's summary
 
 
 def milestone_signals(item: Loaded, as_of: dt.date, soon: int) -> list[Signal]:
@@ -668,7 +668,7 @@ def milestone_signals(item: Loaded, as_of: dt.date, soon: int) -> list[Signal]:
             else MilestoneStatus.PENDING
         )
         if status is not row.status:
-            found.append(Signal(row.id, row.project_id, row.kind, status, due, days, fact.name))
+            found.append(Signal(row.id, row.project_id, row.kind, status, due, days, fact.title))
     return found
 
 
@@ -685,7 +685,7 @@ def _publish_signals(
         statuses.append(
             {"milestone_id": signal.milestone_id, "status": signal.status, "updated_at": utcnow()}
         )
-        pid, due, days, name = signal.project_id, signal.due, signal.days, signal.name
+        pid, due, days, name = signal.project_id, signal.due, signal.days, signal.title
         if signal.status is MilestoneStatus.DUE_SOON:
             areas.publish(
                 uow,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import logging
 import random
 import uuid
 from collections.abc import Sequence
@@ -69,6 +70,8 @@ from sanpi.notification.subscriptions.models import Subscription
 from sanpi.notification.subscriptions.repository import SubscriptionRow
 from sanpi.notification.supervision import repository as supervision_items
 from sanpi.notification.supervision.models import SupervisionItem
+
+log = logging.getLogger("sanpi.notification.delivery")
 
 # Set when a transaction that queued deliveries commits: the delivery worker wakes.
 DELIVERIES_PENDING = CommitSignal("deliveries")
@@ -141,6 +144,8 @@ def delivery_values(
         "attempts": 0,
         "attempts_before_replay": 0,
         "next_attempt_at": held_until or release,
+        "lease_token": None,
+        "leased_until": None,
         "held_until": held_until,
         "last_error": None,
         "created_at": now,
@@ -413,6 +418,8 @@ class Claimed:
     event_ids: list[str]
     event_time: dt.datetime
     own_endpoint: bool  # False for escalation e-mails to ladder contacts
+    # The claim's token (Delivery.lease_token): its outcome is recorded only while it holds.
+    lease_token: str
     ordered: bool = False  # the next of its order key waits for this one's outcome
 
 
@@ -561,15 +568,25 @@ class ClaimBatch:
 
 
 async def claim_due(
-    db: Database, *, now: dt.datetime, limit: int, lease_s: float, box: SecretBox
+    db: Database,
+    *,
+    now: dt.datetime,
+    limit: int,
+    lease_s: float,
+    box: SecretBox,
+    real_now: dt.datetime | None = None,
 ) -> ClaimBatch:
-    """Takes up to `limit` due deliveries and pushes their next attempt a lease away, so that a
-    worker that dies mid-send leaves them to be retried, not lost. `box` opens the signing
-    secrets."""
+    """Takes up to `limit` due deliveries under a lease of `lease_s` real seconds from
+    `real_now` (utcnow() unless given), so that a worker that dies mid-send leaves them to be
+    retried, not lost, and under a new token, so that a worker that outlives its lease cannot
+    record over the one that re-claimed them. `now` is the rules' clock: what is due, and the
+    next attempt a lease away. `box` opens the signing secrets."""
     claimed: list[Claimed] = []
+    real_now = real_now or utcnow()
+    token = uuid.uuid4().hex
     async with db.transaction() as uow:
         session = uow.session
-        due, owners = await repository.due(session, now=now, limit=limit)
+        due, owners = await repository.due(session, now=now, real_now=real_now, limit=limit)
         if not due:
             return ClaimBatch([], full=False)
         carried = await repository.events_of(
@@ -607,6 +624,8 @@ async def claim_due(
             changes[delivery.id] = {
                 "attempts": attempt,
                 "next_attempt_at": now + dt.timedelta(seconds=lease_s),
+                "lease_token": token,
+                "leased_until": real_now + dt.timedelta(seconds=lease_s),
             }
             target = delivery.target or subscription.url or subscription.email or ""
             secrets = subscription_rules.signing_secrets(subscription, now, box)
@@ -632,6 +651,7 @@ async def claim_due(
                     event_ids=event_ids,
                     event_time=delivery.event_time,
                     own_endpoint=delivery.target is None,
+                    lease_token=token,
                     ordered=delivery.order_key is not None,
                 )
             )
@@ -765,10 +785,26 @@ async def _record(
                 DeliveryStatus(delivery.status) if delivery else DeliveryStatus.CANCELLED
             )
             continue
+        if delivery.lease_token != claimed.lease_token:
+            # Re-claimed after this claim's lease ran out: the other claimer's outcome is the
+            # one recorded (its attempt, its events, the endpoint's health). This send may have
+            # reached the receiver too; the webhook-id header lets it tell.
+            metrics.STALE_OUTCOMES.labels(claimed.channel).inc()
+            log.warning(
+                "delivery %s attempt %d: re-claimed after its lease ran out, outcome dropped",
+                claimed.delivery_id,
+                claimed.attempt,
+            )
+            statuses.append(DeliveryStatus.PENDING)
+            continue
         if result.deferred:
             # Not attempted (the channel's rate limit): back in the queue, its attempt unspent.
             wait = dt.timedelta(seconds=result.retry_after_s or 1.0)
-            changes[delivery.id] = {"attempts": claimed.attempt - 1, "next_attempt_at": now + wait}
+            changes[delivery.id] = {
+                "attempts": claimed.attempt - 1,
+                "next_attempt_at": now + wait,
+                **RELEASED,
+            }
             statuses.append(DeliveryStatus.PENDING)
             continue
         attempts.append(
@@ -783,9 +819,9 @@ async def _record(
         )
         own = health.get(delivery.subscription_id) if claimed.own_endpoint else None
         if result.delivered:
-            changes[delivery.id] = _delivered(uow, delivery, own, claimed, now)
+            changes[delivery.id] = _delivered(uow, delivery, own, claimed, now) | RELEASED
         else:
-            changes[delivery.id] = _failed(
+            changes[delivery.id] = RELEASED | _failed(
                 uow, delivery, own, claimed, result, settings=settings, now=now, rng=rng
             )
         statuses.append(DeliveryStatus(changes[delivery.id].get("status", delivery.status)))
@@ -795,6 +831,10 @@ async def _record(
         session, {sid: h.columns(now) for sid, h in health.items() if h.touched}
     )
     return statuses
+
+
+# An outcome ends the claim's lease: a retry is due at its next attempt, not a lease later.
+RELEASED: dict[str, Any] = {"lease_token": None, "leased_until": None}
 
 
 def _delivered(

@@ -31,6 +31,7 @@ from sanpi.events import (
     Stage,
 )
 from sanpi.kit.dedup import ProcessedEvent
+from sanpi.notification.channels import templates
 from sanpi.notification.channels.result import AttemptResult
 from sanpi.notification.delivery import repository, service
 from sanpi.notification.delivery.models import (
@@ -575,3 +576,43 @@ async def test_an_outcome_ends_the_lease_so_a_retry_is_due_at_its_next_attempt(h
     # Due after its backoff on the rules' clock, the real second of the failure.
     (retry,) = await claim_at(h, failed.next_attempt_at, real)
     assert (retry.delivery_id, retry.attempt) == (claimed.delivery_id, 2)
+
+
+# --- what a claim prepares for the webhook channel -------------------------------------------------
+
+
+async def test_a_webhook_of_one_event_is_the_cloudevent_as_stored_and_renders_no_message(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await subscribe(h)
+    (event,) = await consume(h, registered("p1"))
+    grouped = await consume(h, *(alert(Severity.YELLOW, evaluation_id="e-1") for _ in "ab"))
+    async with h.runtime.db.read() as session:
+        stored = (
+            await session.exec(
+                select(DeliveryEvent.payload).where(DeliveryEvent.event_id == event.id)
+            )
+        ).one()
+    rendered: list[str] = []
+    real_render = templates.render
+
+    def counted(kind: Any, *args: Any, **kwargs: Any) -> Any:
+        rendered.append(str(kind))
+        return real_render(kind, *args, **kwargs)
+
+    monkeypatch.setattr(service, "render", counted)
+
+    by_kind = {c.content_type: c for c in await claim(h)}
+
+    single = by_kind[service.CLOUDEVENT_BODY]
+    # Byte for byte what the fan-out stored, as before: the event as consumed.
+    assert single.body == stored.encode()
+    assert json.loads(single.body)["id"] == event.id
+    assert single.message == service.UNREAD
+    # The digest's envelope carries its message's subject and text: that one is rendered.
+    envelope = by_kind[service.ENVELOPE_BODY]
+    body = json.loads(envelope.body)
+    assert [e["id"] for e in body["events"]] == [e.id for e in grouped]
+    assert body["subject"] == envelope.message.subject != ""
+    assert body["text"] == envelope.message.text != ""
+    assert rendered == ["DIGEST"]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import event as sa_event
 from sqlmodel import col, delete, select
 
@@ -30,6 +31,7 @@ from sanpi.events import (
     Stage,
 )
 from sanpi.kit.dedup import ProcessedEvent
+from sanpi.notification.channels import templates
 from sanpi.notification.channels.result import AttemptResult
 from sanpi.notification.delivery import repository, service
 from sanpi.notification.delivery.models import (
@@ -471,3 +473,146 @@ async def test_a_claim_walks_the_pending_deliveries_by_due_time_without_sorting_
     # sorted every pending row for each claim: 40 ms at 10,000 pending.
     assert "USING INDEX ix_delivery_pending_due" in plan, plan
     assert "TEMP B-TREE" not in plan, plan
+
+
+# --- leases: two claimers (lanes or replicas), the first one's lease ends mid-send ---------------
+
+LEASE_S = 60.0
+# The rules' clock jumps days, as the digest tests' does between slots.
+DAYS_LATER = AFTER_QUIET + dt.timedelta(days=2)
+OK = AttemptResult.ok(204, 2)
+
+
+async def claim_at(h: Harness, now: dt.datetime, real_now: dt.datetime) -> list[service.Claimed]:
+    batch = await service.claim_due(
+        h.runtime.db, now=now, limit=100, lease_s=LEASE_S, box=BOX, real_now=real_now
+    )
+    return batch.claimed
+
+
+def stale_outcomes() -> float:
+    found = REGISTRY.get_sample_value(
+        "sanpi_notification_stale_outcomes_total", {"channel": "webhook"}
+    )
+    return found or 0.0
+
+
+async def retaken(h: Harness) -> tuple[service.Claimed, service.Claimed, dt.datetime]:
+    """One delivery claimed, then claimed again by a second claimer once the first one's lease
+    has run out on real time (the first one's send still in flight): (first, second, real)."""
+    await subscribe(h)
+    await queue(h, 1)
+    real = dt.datetime.now(dt.UTC)
+    (first,) = await claim_at(h, AFTER_QUIET, real)
+    # Days later on the rules' clock, seconds later on the real one: the lease holds.
+    assert await claim_at(h, DAYS_LATER, real + dt.timedelta(seconds=LEASE_S / 2)) == []
+    (second,) = await claim_at(h, DAYS_LATER, real + dt.timedelta(seconds=LEASE_S + 1))
+    assert (second.delivery_id, second.attempt) == (first.delivery_id, 2)
+    assert second.lease_token != first.lease_token
+    return first, second, real
+
+
+async def test_a_claim_that_outlived_its_lease_records_nothing_over_the_claim_that_retook_it(
+    h: Harness,
+) -> None:
+    first, second, _real = await retaken(h)
+    stale_before = stale_outcomes()
+
+    # The first sender's answer comes back after the re-claim: dropped, and counted.
+    assert await record_attempts(h, [(first, OK)]) == ["PENDING"]
+    assert stale_outcomes() == stale_before + 1
+    deliveries, attempts, _subscriptions = await rows(h)
+    assert attempts == []
+    held = deliveries[first.delivery_id]
+    assert (held.status, held.attempts, held.lease_token) == ("PENDING", 2, second.lease_token)
+
+    assert await record_attempts(h, [(second, OK)]) == ["DELIVERED"]
+    deliveries, attempts, _subscriptions = await rows(h)
+    assert [(a.delivery_id, a.number, a.status_code) for a in attempts] == [
+        (first.delivery_id, 2, 204)
+    ]
+    done = deliveries[first.delivery_id]
+    assert (done.status, done.attempts, done.lease_token, done.leased_until) == (
+        "DELIVERED",
+        2,
+        None,
+        None,
+    )
+    [delivered] = await h.outbox(NotificationDelivered.TYPE)
+    assert (delivered["notification_id"], delivered["attempts"]) == (first.delivery_id, 2)
+    assert await h.outbox(NotificationFailed.TYPE) == []
+
+
+async def test_a_late_failure_neither_ends_the_new_claims_lease_nor_counts_against_the_endpoint(
+    h: Harness,
+) -> None:
+    first, second, real = await retaken(h)
+
+    assert await record_attempts(h, [(first, FAILED)]) == ["PENDING"]
+    # The second claim still holds the delivery: no retry a backoff away for a third claimer.
+    later = real + dt.timedelta(seconds=LEASE_S + 2)
+    assert await claim_at(h, DAYS_LATER + dt.timedelta(hours=1), later) == []
+    assert await record_attempts(h, [(second, OK)]) == ["DELIVERED"]
+
+    deliveries, attempts, (subscription,) = await rows(h)
+    assert deliveries[first.delivery_id].status == "DELIVERED"
+    assert [(a.number, a.status_code) for a in attempts] == [(2, 204)]
+    assert (subscription.consecutive_failures, subscription.last_error) == (0, None)
+    assert len(await h.outbox(NotificationDelivered.TYPE)) == 1
+    assert await h.outbox(NotificationFailed.TYPE) == []
+
+
+async def test_an_outcome_ends_the_lease_so_a_retry_is_due_at_its_next_attempt(h: Harness) -> None:
+    await subscribe(h)
+    await queue(h, 1)
+    real = dt.datetime.now(dt.UTC)
+    (claimed,) = await claim_at(h, AFTER_QUIET, real)
+
+    assert await record_attempts(h, [(claimed, FAILED)]) == ["PENDING"]
+
+    deliveries, _attempts, _subscriptions = await rows(h)
+    failed = deliveries[claimed.delivery_id]
+    assert (failed.lease_token, failed.leased_until) == (None, None)
+    # Due after its backoff on the rules' clock, the real second of the failure.
+    (retry,) = await claim_at(h, failed.next_attempt_at, real)
+    assert (retry.delivery_id, retry.attempt) == (claimed.delivery_id, 2)
+
+
+# --- what a claim prepares for the webhook channel -------------------------------------------------
+
+
+async def test_a_webhook_of_one_event_is_the_cloudevent_as_stored_and_renders_no_message(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await subscribe(h)
+    (event,) = await consume(h, registered("p1"))
+    grouped = await consume(h, *(alert(Severity.YELLOW, evaluation_id="e-1") for _ in "ab"))
+    async with h.runtime.db.read() as session:
+        stored = (
+            await session.exec(
+                select(DeliveryEvent.payload).where(DeliveryEvent.event_id == event.id)
+            )
+        ).one()
+    rendered: list[str] = []
+    real_render = templates.render
+
+    def counted(kind: Any, *args: Any, **kwargs: Any) -> Any:
+        rendered.append(str(kind))
+        return real_render(kind, *args, **kwargs)
+
+    monkeypatch.setattr(service, "render", counted)
+
+    by_kind = {c.content_type: c for c in await claim(h)}
+
+    single = by_kind[service.CLOUDEVENT_BODY]
+    # Byte for byte what the fan-out stored, as before: the event as consumed.
+    assert single.body == stored.encode()
+    assert json.loads(single.body)["id"] == event.id
+    assert single.message == service.UNREAD
+    # The digest's envelope carries its message's subject and text: that one is rendered.
+    envelope = by_kind[service.ENVELOPE_BODY]
+    body = json.loads(envelope.body)
+    assert [e["id"] for e in body["events"]] == [e.id for e in grouped]
+    assert body["subject"] == envelope.message.subject != ""
+    assert body["text"] == envelope.message.text != ""
+    assert rendered == ["DIGEST"]

@@ -371,6 +371,7 @@ async def test_a_channel_that_raises_fails_its_attempt_not_the_worker(
             event_ids=["e-1"],
             event_time=dt.datetime.now(dt.UTC),
             own_endpoint=True,
+            lease_token="t",
         )
         result = await jobs.send(claimed, Context(client, settings))
     assert result.outcome is Outcome.RETRY

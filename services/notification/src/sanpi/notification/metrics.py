@@ -54,3 +54,9 @@ ESCALATIONS = Counter(
     "Escalation steps of unacknowledged red alerts, by ladder level (1-3).",
     ["level"],
 )
+STALE_OUTCOMES = Counter(
+    "sanpi_notification_stale_outcomes_total",
+    "Attempt outcomes dropped because their claim's lease ran out and another claim took the "
+    "delivery meanwhile (that send may have reached the receiver twice), by channel.",
+    ["channel"],
+)

@@ -52,11 +52,11 @@ class NotificationSettings(ServiceSettings):
     robot_window_s: float = Field(default=61.0, gt=0)
     delivery_concurrency: int = 16
     # Claim-send-record loops of the delivery worker (delivery/jobs.py): with one, the POSTs
-    # wait while the loop claims and records its batches. One by default: a second loop claims
-    # what the first has in flight once its lease (delivery_lease_s) runs out, so a send slower
-    # than the lease goes twice, as with two replicas (a digest test whose clock jumps days saw
-    # slots sent twice and one missed with 2).
-    delivery_lanes: int = Field(default=1, ge=1)
+    # wait while the loop claims and records its batches; with two, one sends while the other
+    # claims or records. They share the queue as replicas do: a claim's lease (real time, not
+    # the rules' clock) and its token keep a delivery to one loop, and a loop slower than its
+    # lease (delivery_lease_s) has its outcome dropped (sanpi_notification_stale_outcomes_total).
+    delivery_lanes: int = Field(default=2, ge=1)
     # Sustained failure: a subscription whose receiver has failed every attempt for this long
     # AND at least this many times in a row is disabled (endpoint_disabled event). 5 days is what
     # Svix, the reference Standard Webhooks sender, waits; 20 failures rule out one bad evening.

@@ -85,6 +85,13 @@ class Delivery(SQLModel, table=True):
     # Attempts made before the last dead-letter replay: each replay gets a full set of tries.
     attempts_before_replay: int = 0
     next_attempt_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    # The claim in flight: each claim writes a new token, and an outcome is recorded only under
+    # the token it was claimed with (a sender slower than its lease, re-claimed meanwhile, has
+    # its late outcome dropped). `leased_until` is real time (utcnow), not the injectable clock
+    # the rules read: a lease bounds how long a sender may take, and that clock moved days
+    # ahead (a test's FixedClock) must not end it under a sender still at work.
+    lease_token: str | None = Field(default=None, max_length=32)
+    leased_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Set when quiet hours hold the delivery: the morning it will leave.
     held_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, max_length=500)

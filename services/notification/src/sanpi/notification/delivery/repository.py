@@ -17,6 +17,7 @@ from sqlalchemy import (
     func,
     insert,
     not_,
+    or_,
     text,
     update,
 )
@@ -72,6 +73,7 @@ class SentDelivery(NamedTuple):
     attempts_before_replay: int
     event_time: dt.datetime
     next_attempt_at: dt.datetime
+    lease_token: str | None
 
 
 class CarriedEvent(NamedTuple):
@@ -257,8 +259,8 @@ async def _owners(
 
 # A pending delivery queued before this one for the same subscription and order key: while
 # there is one, this one waits (its key's queue leaves one at a time, in position order). A
-# delivery in flight is still PENDING (its lease pushed next_attempt_at), so the one after it
-# waits for the outcome, in this worker or another replica's.
+# delivery in flight is still PENDING (under its lease), so the one after it waits for the
+# outcome, in this worker or another replica's.
 _BEFORE = DELIVERY.alias("before")
 _WAITS_FOR_EARLIER = exists().where(
     _BEFORE.c.status == DeliveryStatus.PENDING,
@@ -268,12 +270,13 @@ _WAITS_FOR_EARLIER = exists().where(
 
 
 async def due(
-    session: AsyncSession, *, now: dt.datetime, limit: int
+    session: AsyncSession, *, now: dt.datetime, real_now: dt.datetime, limit: int
 ) -> tuple[list[DueDelivery], dict[str, SubscriptionRow]]:
-    """Pending deliveries whose next attempt is due and that wait for no earlier one of their
-    order key, oldest first, locked against other workers on PostgreSQL (SKIP LOCKED; the
-    subscriptions are read, not locked); SQLite's BEGIN IMMEDIATE already serialises the claim.
-    With the subscriptions they belong to, by id."""
+    """Pending deliveries whose next attempt is due at `now` and whose lease, if any, ended by
+    `real_now` (real time), that wait for no earlier one of their order key, oldest first, locked
+    against other workers on PostgreSQL (SKIP LOCKED; the subscriptions are read, not locked);
+    SQLite's BEGIN IMMEDIATE already serialises the claim. With the subscriptions they belong
+    to, by id."""
     pending = DELIVERY.c.status == DeliveryStatus.PENDING
     if session.get_bind().dialect.name == "sqlite":
         # Without statistics SQLite takes the status index and sorts every pending row by due
@@ -286,6 +289,7 @@ async def due(
         .where(
             pending,
             DELIVERY.c.next_attempt_at <= now,
+            or_(DELIVERY.c.leased_until.is_(None), DELIVERY.c.leased_until <= real_now),
             ~_WAITS_FOR_EARLIER,
         )
         .order_by(DELIVERY.c.next_attempt_at)
@@ -299,9 +303,15 @@ async def due(
 async def sent(
     session: AsyncSession, delivery_ids: Iterable[str]
 ) -> tuple[dict[str, SentDelivery], dict[str, SubscriptionRow]]:
-    """Claimed deliveries by id, with the subscriptions they belong to, by id."""
-    stmt = select(*(DELIVERY.c[name] for name in SentDelivery._fields)).where(
-        DELIVERY.c.id.in_(set(delivery_ids))
+    """Claimed deliveries by id, locked until the outcomes are written (PostgreSQL: a claim that
+    re-takes one meanwhile skips it, and one that committed first is seen with its token; on
+    SQLite the writer's lock does it), with the subscriptions they belong to, by id."""
+    stmt = (
+        select(*(DELIVERY.c[name] for name in SentDelivery._fields))
+        .where(DELIVERY.c.id.in_(set(delivery_ids)))
+        # In id order: two outcomes of overlapping batches (a re-claim) lock alike, no deadlock.
+        .order_by(DELIVERY.c.id)
+        .with_for_update(of=DELIVERY)
     )
     found = {row[0]: SentDelivery(*row) for row in await session.exec(stmt)}
     return found, await _owners(session, found.values())

@@ -2,7 +2,7 @@
 recorded only by the claimer that still holds the delivery.
 
 Revision ID: e4b7c2a9d613
-Revises: c3f1a7d95e20
+Revises: d643a3bb3449
 Create Date: 2026-12-07 06:30:00.000000
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from sanpi.kit.db import UTCDateTime
 
 revision: str = "e4b7c2a9d613"
-down_revision: str | Sequence[str] | None = "c3f1a7d95e20"
+down_revision: str | Sequence[str] | None = "d643a3bb3449"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -96,6 +96,12 @@ async def test_the_service_judges_a_pass_with_its_worker_and_stops_it(
         assert "1 evaluation workers ready" in log
     finally:
         stack.stop_pidfile(pidfile, "sanpi.milestone")
-    # Stopped with the service: no worker is left behind.
+    # Stopped with the service: no worker is left behind. Multiprocessing's resource tracker,
+    # a child too, exits once it reads the end of its pipe from the stopped service, a moment
+    # after it.
     assert not _alive(pid)
-    assert not any(_alive(worker) for worker in workers)
+    await eventually(
+        lambda: not any(_alive(worker) for worker in workers),
+        timeout=15,
+        what="the service's children to exit",
+    )

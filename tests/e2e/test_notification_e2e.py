@@ -564,4 +564,4 @@ async def test_cli_subscribes_and_replays_dead_letters(
 
     bad = sanpi(notifier, "subscribe", "--channel", "email")
     assert bad.returncode == 1
-    assert "email: required for the email channel" in bad.stderr
+    assert "email: email 渠道必须填写电子邮箱地址" in bad.stderr  # Chinese unless SANPI_LANG=en

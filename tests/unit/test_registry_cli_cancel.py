@@ -23,7 +23,10 @@ def test_the_command_line_cancels_as_of_the_day_it_was_decided(tmp_path: Path) -
     with serve_in_thread(create_app(settings, clock=FixedClock(MID_2023))) as server:
         admin = token(Role.ADMIN)
         headers = {"Authorization": f"Bearer {admin}"}
-        created = httpx.post(f"{server.url}/v1/projects", json=FULL_PROJECT, headers=headers)
+        # A deadline for a loaded machine (httpx waits 5 s by default; the suite runs two passes).
+        created = httpx.post(
+            f"{server.url}/v1/projects", json=FULL_PROJECT, headers=headers, timeout=60
+        )
         assert created.status_code == 201, created.text
         pid = created.json()["id"]
         env = {"SANPI_REGISTRY_URL": server.url, "SANPI_TOKEN": admin, "COLUMNS": "250"}

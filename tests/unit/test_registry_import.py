@@ -318,7 +318,7 @@ async def test_an_operator_imports_only_into_own_parks(registry: httpx.AsyncClie
         registry, csv_bytes(GOOD_ROWS), dry_run=True, headers=auth(Role.OPERATOR, parks=("梧桐",))
     )
     assert [(e["row"], e["reason"]) for e in response.json()["errors"]] == [
-        (3, "you may not write park 双桥")
+        (3, "role operator with parks [梧桐] may not change park 双桥")
     ]
 
 

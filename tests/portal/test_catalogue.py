@@ -69,3 +69,13 @@ def test_dates_and_amounts_read_as_officials_write_them() -> None:
         assert i18n.day(dt.date(2023, 3, 1)) == "Mar 1, 2023"
         assert i18n.amount(5_000) == "CNY 50.0 m"
         assert i18n.amount(123_456) == "CNY 1.23 bn"
+
+
+def test_report_periods_read_as_sanpi_events_names_them() -> None:
+    with i18n.use_language("zh"):
+        assert i18n.report_period("2023-06-X1") == "2023年6月上旬"
+        assert i18n.report_period("2023-06") == "2023年6月"
+        assert i18n.report_period("2023-6") == "2023-6"
+    with i18n.use_language("en"):
+        assert i18n.report_period("2023-06-X3") == "late June 2023"
+        assert i18n.report_period("2023-06") == "June 2023"

@@ -198,9 +198,6 @@ CHANNELS: dict[str, str] = {
     "feishu": N_("Feishu group robot"),
 }
 
-XUN_NAMES = {1: N_("first 10 days"), 2: N_("middle 10 days"), 3: N_("last 10 days")}
-
-
 def label(table: dict[str, str], code: str | None) -> str:
     """The translated name of `code`, or the code itself when the table does not know it."""
     if code is None:

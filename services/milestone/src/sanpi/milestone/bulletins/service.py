@@ -37,7 +37,6 @@ from sanpi.milestone.rules.evaluation import Pacing
 from sanpi.milestone.rules.lights import park_lights, project_colour
 from sanpi.milestone.settings import MilestoneSettings
 
-XUN_NAMES = {1: "上旬", 2: "中旬", 3: "下旬"}
 TARGET_LABELS = {
     "SIGN_AMOUNT": "新签约项目签约额",
     "NEW_START_INVESTMENT": "新开工项目投资额",
@@ -58,12 +57,6 @@ MARKS: dict[Severity, Mark] = {
     Severity.GREEN: "green",
     Severity.BLUE: "green",
 }
-
-
-def label(period: ReportPeriod) -> str:
-    """2023年3月中旬, or 2023年3月 for a month."""
-    base = f"{period.year}年{period.month}月"
-    return base + XUN_NAMES.get(period.xun, "")
 
 
 def investment(pacing: Iterable[Pacing]) -> Investment:
@@ -145,7 +138,7 @@ async def compose(
     """The bulletin of `period` as of its last day (today while it runs)."""
     if period.start > today:
         raise InvalidInput(
-            f"{label(period)}尚未开始（今天是 {today}）：没有可以通报的内容",
+            f"{period.zh}尚未开始（今天是 {today}）：没有可以通报的内容",
             errors=[],
         )
     as_of = min(period.end, today)
@@ -245,7 +238,7 @@ async def compose(
         period=period.key,
         kind=period.kind,
         title=f"{scope}“三个一批”项目建设{'旬' if period.kind is ReportPeriodKind.XUN else '月'}通报",
-        period_label=label(period),
+        period_label=period.zh,
         start=period.start,
         end=period.end,
         as_of=as_of,

@@ -10,7 +10,9 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from sanpi.portal import i18n
+from sanpi.events import IssueCategory, MilestoneKind
+from sanpi.events.vocabulary import ISSUE_CATEGORY_LABELS, MILESTONE_KIND_ZH
+from sanpi.portal import i18n, labels
 
 pytestmark = pytest.mark.db_independent
 
@@ -69,6 +71,30 @@ def test_dates_and_amounts_read_as_officials_write_them() -> None:
         assert i18n.day(dt.date(2023, 3, 1)) == "Mar 1, 2023"
         assert i18n.amount(5_000) == "CNY 50.0 m"
         assert i18n.amount(123_456) == "CNY 1.23 bn"
+
+
+def test_milestone_and_issue_names_are_edited_once_in_sanpi_events(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The alerts, the bulletin and the pages call a milestone kind or an issue category the same:
+    the pages read the Chinese from sanpi.events, not from a catalogue entry beside it."""
+    with i18n.use_language("zh"):
+        assert {k: labels.label(labels.MILESTONES, k) for k in MilestoneKind} == MILESTONE_KIND_ZH
+        assert {
+            c: labels.label(labels.ISSUE_CATEGORIES, c) for c in IssueCategory
+        } == ISSUE_CATEGORY_LABELS
+        monkeypatch.setitem(MILESTONE_KIND_ZH, MilestoneKind.TOPPED_OUT, "结构封顶")
+        monkeypatch.setitem(ISSUE_CATEGORY_LABELS, IssueCategory.POWER, "供电")
+        assert labels.label(labels.MILESTONES, MilestoneKind.TOPPED_OUT) == "结构封顶"
+        assert labels.label(labels.ISSUE_CATEGORIES, IssueCategory.POWER) == "供电"
+        assert labels.label(labels.MILESTONES, "NOT_A_KIND") == "NOT_A_KIND"
+    with i18n.use_language("en"):
+        assert labels.label(labels.MILESTONES, MilestoneKind.TOPPED_OUT) == "Topped out"
+        assert labels.label(labels.ISSUE_CATEGORIES, IssueCategory.POWER) == "Power connection"
+        named = [labels.label(labels.MILESTONES, k) for k in MilestoneKind]
+        named += [labels.label(labels.ISSUE_CATEGORIES, c) for c in IssueCategory]
+        # Every code has an English name of its own (the code itself is the fallback).
+        assert not [n for n in named if n.isupper() or not n.isascii()]
 
 
 def test_report_periods_read_as_sanpi_events_names_them() -> None:

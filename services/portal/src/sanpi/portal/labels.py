@@ -1,7 +1,13 @@
 """What the campaign's codes are called on the pages: stages, milestones, severities, rules,
-categories. The msgids are marked here and translated where shown (the catalogue holds Chinese)."""
+categories. The msgids are marked here and translated where shown (the catalogue holds Chinese);
+a vocabulary sanpi.events names in Chinese takes its Chinese from there (`Named`)."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
 
 from sanpi.events import (
     AlertRule,
@@ -17,8 +23,29 @@ from sanpi.events import (
     Stage,
     TargetKind,
 )
+from sanpi.events.vocabulary import ISSUE_CATEGORY_LABELS, MILESTONE_KIND_ZH
 from sanpi.kit import Role
-from sanpi.portal.i18n import N_, _
+from sanpi.portal.i18n import N_, _, language
+
+K = TypeVar("K", bound=StrEnum)
+
+
+@dataclass(frozen=True)
+class Named(Generic[K]):
+    """A vocabulary whose Chinese lives in sanpi.events: the pages show `zh` in Chinese and the
+    portal's own `en` in English, with no catalogue entry in between."""
+
+    codes: type[K]
+    zh: Mapping[K, str]
+    en: Mapping[K, str]
+
+    def get(self, code: str) -> str | None:
+        try:
+            member = self.codes(code)
+        except ValueError:
+            return None
+        return (self.zh if language() == "zh" else self.en).get(member)
+
 
 STAGES: dict[str, str] = {
     Stage.SIGNED: N_("Signed"),
@@ -33,22 +60,29 @@ STAGES: dict[str, str] = {
 # Stages in which a project still reports progress (the batch 旬报 lists these).
 REPORTING_STAGES = (Stage.SIGNED, Stage.FULFILLING, Stage.UNDER_CONSTRUCTION, Stage.IN_PRODUCTION)
 
-MILESTONES: dict[str, str] = {
-    MilestoneKind.SIGNED: N_("Signed (milestone)"),
-    MilestoneKind.FULFILLED: N_("Contract fulfilled"),
-    MilestoneKind.LAND_ACQUIRED: N_("Land acquired"),
-    MilestoneKind.PLANNING_PERMIT: N_("Planning permit"),
-    MilestoneKind.CONSTRUCTION_PERMIT: N_("Construction permit"),
-    MilestoneKind.STARTED: N_("Construction started"),
-    MilestoneKind.TOPPED_OUT: N_("Topped out"),
-    MilestoneKind.EQUIPMENT_IN: N_("Equipment installed"),
-    MilestoneKind.COMPLETED: N_("Construction completed"),
-    MilestoneKind.TRIAL_PRODUCTION: N_("Trial production"),
-    MilestoneKind.IN_PRODUCTION: N_("Production started"),
-    MilestoneKind.EFFECTIVE: N_("Target output reached"),
-    MilestoneKind.IN_STATISTICS: N_("Entered in statistics"),
-    MilestoneKind.CUSTOM: N_("Other milestone"),
-}
+# Milestone kinds are named in Chinese once, in sanpi.events (the alerts, the timeline and the
+# bulletin say them too); the portal adds only the English of its switch. Plain strings, not
+# msgids: a catalogue entry would be a second Chinese name to keep equal.
+MILESTONES = Named(
+    MilestoneKind,
+    zh=MILESTONE_KIND_ZH,
+    en={
+        MilestoneKind.SIGNED: "Signed (milestone)",
+        MilestoneKind.FULFILLED: "Contract fulfilled",
+        MilestoneKind.LAND_ACQUIRED: "Land acquired",
+        MilestoneKind.PLANNING_PERMIT: "Planning permit",
+        MilestoneKind.CONSTRUCTION_PERMIT: "Construction permit",
+        MilestoneKind.STARTED: "Construction started",
+        MilestoneKind.TOPPED_OUT: "Topped out",
+        MilestoneKind.EQUIPMENT_IN: "Equipment installed",
+        MilestoneKind.COMPLETED: "Construction completed",
+        MilestoneKind.TRIAL_PRODUCTION: "Trial production",
+        MilestoneKind.IN_PRODUCTION: "Production started",
+        MilestoneKind.EFFECTIVE: "Target output reached",
+        MilestoneKind.IN_STATISTICS: "Entered in statistics",
+        MilestoneKind.CUSTOM: "Other milestone",
+    },
+)
 
 # Milestones the service refuses without a dated photo or document.
 NEEDS_EVIDENCE = (MilestoneKind.STARTED, MilestoneKind.IN_PRODUCTION)
@@ -126,14 +160,19 @@ CATEGORIES: dict[str, str] = {
     Category.OTHER: N_("Other category"),
 }
 
-ISSUE_CATEGORIES: dict[str, str] = {
-    IssueCategory.LAND: N_("Land paperwork"),
-    IssueCategory.APPROVAL: N_("Approvals"),
-    IssueCategory.FUNDING: N_("Funding"),
-    IssueCategory.POWER: N_("Power connection"),
-    IssueCategory.DEMOLITION: N_("Demolition and relocation"),
-    IssueCategory.OTHER: N_("Other matters"),
-}
+# Named in Chinese in sanpi.events too (the milestone service's issue texts say them).
+ISSUE_CATEGORIES = Named(
+    IssueCategory,
+    zh=ISSUE_CATEGORY_LABELS,
+    en={
+        IssueCategory.LAND: "Land paperwork",
+        IssueCategory.APPROVAL: "Approvals",
+        IssueCategory.FUNDING: "Funding",
+        IssueCategory.POWER: "Power connection",
+        IssueCategory.DEMOLITION: "Demolition and relocation",
+        IssueCategory.OTHER: "Other matters",
+    },
+)
 
 ISSUE_TERMS: dict[str, str] = {
     IssueTerm.ROUTINE: N_("Routine (7 working days)"),
@@ -198,9 +237,12 @@ CHANNELS: dict[str, str] = {
     "feishu": N_("Feishu group robot"),
 }
 
-def label(table: dict[str, str], code: str | None) -> str:
+
+def label(table: dict[str, str] | Named[Any], code: str | None) -> str:
     """The translated name of `code`, or the code itself when the table does not know it."""
     if code is None:
         return ""
+    if isinstance(table, Named):
+        return table.get(code) or code
     msgid = table.get(code)
     return _(msgid) if msgid else code

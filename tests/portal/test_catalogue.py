@@ -10,8 +10,8 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from sanpi.events import IssueCategory, MilestoneKind
-from sanpi.events.vocabulary import ISSUE_CATEGORY_LABELS, MILESTONE_KIND_ZH
+from sanpi.events import AlertRule, IssueCategory, MilestoneKind
+from sanpi.events.vocabulary import ALERT_RULE_ZH, ISSUE_CATEGORY_LABELS, MILESTONE_KIND_ZH
 from sanpi.portal import i18n, labels
 
 pytestmark = pytest.mark.db_independent
@@ -73,16 +73,17 @@ def test_dates_and_amounts_read_as_officials_write_them() -> None:
         assert i18n.amount(123_456) == "CNY 1.23 bn"
 
 
-def test_milestone_and_issue_names_are_edited_once_in_sanpi_events(
+def test_milestone_issue_and_rule_names_are_edited_once_in_sanpi_events(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The alerts, the bulletin and the pages call a milestone kind or an issue category the same:
-    the pages read the Chinese from sanpi.events, not from a catalogue entry beside it."""
+    """The alerts, the bulletin and the pages call a milestone kind, an issue category or a rule
+    the same: the pages read the Chinese from sanpi.events, not from a catalogue entry beside it."""
     with i18n.use_language("zh"):
         assert {k: labels.label(labels.MILESTONES, k) for k in MilestoneKind} == MILESTONE_KIND_ZH
         assert {
             c: labels.label(labels.ISSUE_CATEGORIES, c) for c in IssueCategory
         } == ISSUE_CATEGORY_LABELS
+        assert {r: labels.label(labels.RULES, r) for r in AlertRule} == ALERT_RULE_ZH
         monkeypatch.setitem(MILESTONE_KIND_ZH, MilestoneKind.TOPPED_OUT, "结构封顶")
         monkeypatch.setitem(ISSUE_CATEGORY_LABELS, IssueCategory.POWER, "供电")
         assert labels.label(labels.MILESTONES, MilestoneKind.TOPPED_OUT) == "结构封顶"
@@ -93,6 +94,8 @@ def test_milestone_and_issue_names_are_edited_once_in_sanpi_events(
         assert labels.label(labels.ISSUE_CATEGORIES, IssueCategory.POWER) == "Power connection"
         named = [labels.label(labels.MILESTONES, k) for k in MilestoneKind]
         named += [labels.label(labels.ISSUE_CATEGORIES, c) for c in IssueCategory]
+        named += [labels.label(labels.RULES, r) for r in AlertRule]
+        assert labels.label(labels.RULES, AlertRule.R18) == "Projected to miss the plan"
         # Every code has an English name of its own (the code itself is the fallback).
         assert not [n for n in named if n.isupper() or not n.isascii()]
 

@@ -244,6 +244,50 @@ class AlertRule(StrEnum):
     R18 = "R18"  # slip forecast: the projected start or production date passes the plan
 
 
+# What each rule is called: the alert messages and digests, the rule book (GET /v1/rules) and the
+# pages say these words, edited here only (three copies had drifted, and one lacked R18).
+ALERT_RULE_ZH: dict[AlertRule, str] = {
+    AlertRule.R01: "签约后未履约",
+    AlertRule.R02: "签约后未开工",
+    AlertRule.R03: "资金到位率低",
+    AlertRule.R04: "投资完成滞后序时进度",
+    AlertRule.R05: "节点逾期",
+    AlertRule.R06: "无实质进展",
+    AlertRule.R07: "旬报/月报未报",
+    AlertRule.R08: "开工未入库纳统",
+    AlertRule.R09: "逾期未投产",
+    AlertRule.R10: "投产未达效",
+    AlertRule.R11: "停工时间过长",
+    AlertRule.R12: "交办事项逾期",
+    AlertRule.R13: "建议清理",
+    AlertRule.R14: "转化率低于目标",
+    AlertRule.R15: "年度目标进度滞后",
+    AlertRule.R16: "数据质量问题",
+    AlertRule.R17: "临近截止",
+    AlertRule.R18: "预计晚于计划",
+}
+ALERT_RULE_EN: dict[AlertRule, str] = {
+    AlertRule.R01: "signed, contract not yet fulfilled",
+    AlertRule.R02: "signed but not started",
+    AlertRule.R03: "funds arrival low",
+    AlertRule.R04: "investment behind time progress",
+    AlertRule.R05: "milestone overdue",
+    AlertRule.R06: "no substantive progress",
+    AlertRule.R07: "progress report missing",
+    AlertRule.R08: "started but not in statistics",
+    AlertRule.R09: "production date passed",
+    AlertRule.R10: "in production, target output not reached",
+    AlertRule.R11: "suspended too long",
+    AlertRule.R12: "assigned issue overdue",
+    AlertRule.R13: "cancellation candidate",
+    AlertRule.R14: "conversion rate below target",
+    AlertRule.R15: "annual target pace behind",
+    AlertRule.R16: "data quality problem",
+    AlertRule.R17: "deadline approaching",
+    AlertRule.R18: "projected to miss the plan",
+}
+
+
 # The four park operation centres of 郑州高新区 (docs/domain.md, Parks and levels). Deployments for other districts
 # configure their own list in the registry's settings.
 class IssueCategory(StrEnum):

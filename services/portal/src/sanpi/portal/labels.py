@@ -23,7 +23,12 @@ from sanpi.events import (
     Stage,
     TargetKind,
 )
-from sanpi.events.vocabulary import ISSUE_CATEGORY_LABELS, MILESTONE_KIND_ZH
+from sanpi.events.vocabulary import (
+    ALERT_RULE_EN,
+    ALERT_RULE_ZH,
+    ISSUE_CATEGORY_LABELS,
+    MILESTONE_KIND_ZH,
+)
 from sanpi.kit import Role
 from sanpi.portal.i18n import N_, _, language
 
@@ -97,26 +102,13 @@ SEVERITIES: dict[str, str] = {
 }
 SEVERITY_ORDER = (Severity.RED, Severity.ORANGE, Severity.YELLOW, Severity.BLUE, Severity.GREEN)
 
-RULES: dict[str, str] = {
-    AlertRule.R01: N_("Signed, contract not yet fulfilled"),
-    AlertRule.R02: N_("Signed but not started"),
-    AlertRule.R03: N_("Funds arrival low"),
-    AlertRule.R04: N_("Investment behind time progress"),
-    AlertRule.R05: N_("Milestone overdue"),
-    AlertRule.R06: N_("No substantive progress"),
-    AlertRule.R07: N_("Progress report missing"),
-    AlertRule.R08: N_("Started but not in statistics"),
-    AlertRule.R09: N_("Production date passed"),
-    AlertRule.R10: N_("In production, target output not reached"),
-    AlertRule.R11: N_("Suspended too long"),
-    AlertRule.R12: N_("Assigned issue overdue"),
-    AlertRule.R13: N_("Candidate for clearing out"),
-    AlertRule.R14: N_("Conversion rate below target"),
-    AlertRule.R15: N_("Annual target pace behind"),
-    AlertRule.R16: N_("Data quality problem"),
-    AlertRule.R17: N_("Deadline approaching"),
-    AlertRule.R18: N_("Projected to miss the plan"),
-}
+# Rules are named once, in sanpi.events (the messages, the digests and the rule book say the same
+# words); the pages start the English with a capital.
+RULES = Named(
+    AlertRule,
+    zh=ALERT_RULE_ZH,
+    en={rule: name[:1].upper() + name[1:] for rule, name in ALERT_RULE_EN.items()},
+)
 
 # What each rule checks, in a sentence (docs/domain.md#the-rule-book), shown beside it.
 RULE_TEXTS: dict[str, str] = {

@@ -82,6 +82,17 @@ STAGE_OF_MILESTONE: dict[MilestoneKind, Stage] = {
     MilestoneKind.EFFECTIVE: Stage.EFFECTIVE,
 }
 
+# What officials call each stage: the registry's import sheets and the pages say these words.
+STAGE_ZH: dict[Stage, str] = {
+    Stage.SIGNED: "签约",
+    Stage.FULFILLING: "履约",
+    Stage.UNDER_CONSTRUCTION: "在建",
+    Stage.IN_PRODUCTION: "投产",
+    Stage.EFFECTIVE: "达效",
+    Stage.SUSPENDED: "暂停",
+    Stage.CANCELLED: "终止",
+}
+
 
 class Category(StrEnum):
     """Project category used in the 8th/15th-period statistics (docs/domain.md#categories)."""
@@ -166,6 +177,14 @@ class BatchType(StrEnum):
     PRODUCE = "PRODUCE"  # 投产一批
 
 
+# The lists as the bulletin and the pages name them.
+BATCH_ZH: dict[BatchType, str] = {
+    BatchType.SIGN: "签约一批",
+    BatchType.START: "开工一批",
+    BatchType.PRODUCE: "投产一批",
+}
+
+
 class PeriodStatus(StrEnum):
     PLANNED = "PLANNED"
     OPEN_FOR_DECLARATION = "OPEN_FOR_DECLARATION"
@@ -181,6 +200,15 @@ class TargetKind(StrEnum):
     NEW_START_INVESTMENT = "NEW_START_INVESTMENT"  # 新开工项目投资额, 万元
     MFG_SIGN_AMOUNT = "MFG_SIGN_AMOUNT"  # 制造业招商项目签约额, 万元
     MFG_SIGN_COUNT = "MFG_SIGN_COUNT"  # 制造业项目签约个数, 个
+
+
+# The targets as the bulletin and the pages name them.
+TARGET_ZH: dict[TargetKind, str] = {
+    TargetKind.SIGN_AMOUNT: "新签约项目签约额",
+    TargetKind.NEW_START_INVESTMENT: "新开工项目投资额",
+    TargetKind.MFG_SIGN_AMOUNT: "制造业招商项目签约额",
+    TargetKind.MFG_SIGN_COUNT: "制造业项目签约个数",
+}
 
 
 class CancelReason(StrEnum):

@@ -26,8 +26,11 @@ from sanpi.events import (
 from sanpi.events.vocabulary import (
     ALERT_RULE_EN,
     ALERT_RULE_ZH,
+    BATCH_ZH,
     ISSUE_CATEGORY_LABELS,
     MILESTONE_KIND_ZH,
+    STAGE_ZH,
+    TARGET_ZH,
 )
 from sanpi.kit import Role
 from sanpi.portal.i18n import N_, _, language
@@ -52,15 +55,21 @@ class Named(Generic[K]):
         return (self.zh if language() == "zh" else self.en).get(member)
 
 
-STAGES: dict[str, str] = {
-    Stage.SIGNED: N_("Signed"),
-    Stage.FULFILLING: N_("Fulfilling"),
-    Stage.UNDER_CONSTRUCTION: N_("Under construction"),
-    Stage.IN_PRODUCTION: N_("In production"),
-    Stage.EFFECTIVE: N_("Effective"),
-    Stage.SUSPENDED: N_("Suspended"),
-    Stage.CANCELLED: N_("Cancelled"),
-}
+# Stages, batches and targets are named in Chinese once, in sanpi.events (the registry's sheets
+# and the bulletin say them too); the portal adds the English.
+STAGES = Named(
+    Stage,
+    zh=STAGE_ZH,
+    en={
+        Stage.SIGNED: "Signed",
+        Stage.FULFILLING: "Fulfilling",
+        Stage.UNDER_CONSTRUCTION: "Under construction",
+        Stage.IN_PRODUCTION: "In production",
+        Stage.EFFECTIVE: "Effective",
+        Stage.SUSPENDED: "Suspended",
+        Stage.CANCELLED: "Cancelled",
+    },
+)
 
 # Stages in which a project still reports progress (the batch 旬报 lists these).
 REPORTING_STAGES = (Stage.SIGNED, Stage.FULFILLING, Stage.UNDER_CONSTRUCTION, Stage.IN_PRODUCTION)
@@ -193,11 +202,15 @@ CHAINS: dict[str, str] = {
     ChainTag.OTHER: N_("Other chain"),
 }
 
-BATCHES: dict[str, str] = {
-    BatchType.SIGN: N_("Signing batch"),
-    BatchType.START: N_("Start batch"),
-    BatchType.PRODUCE: N_("Production batch"),
-}
+BATCHES = Named(
+    BatchType,
+    zh=BATCH_ZH,
+    en={
+        BatchType.SIGN: "Signing batch",
+        BatchType.START: "Start batch",
+        BatchType.PRODUCE: "Production batch",
+    },
+)
 
 PERIOD_STATUSES: dict[str, str] = {
     PeriodStatus.PLANNED: N_("Planned"),
@@ -206,12 +219,16 @@ PERIOD_STATUSES: dict[str, str] = {
     PeriodStatus.CLOSED: N_("Closed"),
 }
 
-TARGETS: dict[str, str] = {
-    TargetKind.SIGN_AMOUNT: N_("Amount signed by new projects"),
-    TargetKind.NEW_START_INVESTMENT: N_("Investment of newly started projects"),
-    TargetKind.MFG_SIGN_AMOUNT: N_("Amount signed by manufacturing projects"),
-    TargetKind.MFG_SIGN_COUNT: N_("Manufacturing projects signed"),
-}
+TARGETS = Named(
+    TargetKind,
+    zh=TARGET_ZH,
+    en={
+        TargetKind.SIGN_AMOUNT: "Amount signed by new projects",
+        TargetKind.NEW_START_INVESTMENT: "Investment of newly started projects",
+        TargetKind.MFG_SIGN_AMOUNT: "Amount signed by manufacturing projects",
+        TargetKind.MFG_SIGN_COUNT: "Manufacturing projects signed",
+    },
+)
 
 ROLES: dict[str, str] = {
     Role.ADMIN: N_("Administrator"),

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import ReportPeriodKind, Severity, Stage
 from sanpi.events.percent import half_up, pct_of
-from sanpi.events.vocabulary import SEVERITY_ORDER
+from sanpi.events.vocabulary import BATCH_ZH, SEVERITY_ORDER, TARGET_ZH
 from sanpi.events.xun import ReportPeriod
 from sanpi.kit import InvalidInput
 from sanpi.milestone.bulletins import repository, sources
@@ -37,13 +37,6 @@ from sanpi.milestone.rules.evaluation import Pacing
 from sanpi.milestone.rules.lights import park_lights, project_colour
 from sanpi.milestone.settings import MilestoneSettings
 
-TARGET_LABELS = {
-    "SIGN_AMOUNT": "新签约项目签约额",
-    "NEW_START_INVESTMENT": "新开工项目投资额",
-    "MFG_SIGN_AMOUNT": "制造业招商项目签约额",
-    "MFG_SIGN_COUNT": "制造业项目签约个数",
-}
-BATCH_LABELS = {"SIGN": "签约一批", "START": "开工一批", "PRODUCE": "投产一批"}
 RATE_LABELS = {
     "sign_to_start": "签约项目开工率",
     "start_to_production": "开工项目投产率",
@@ -86,7 +79,7 @@ def district(indicators: dict[str, Any], pacing: Iterable[Pacing]) -> District:
         targets.append(
             TargetLine(
                 kind=t["kind"],
-                label=TARGET_LABELS.get(t["kind"], t["kind"]),
+                label=TARGET_ZH.get(t["kind"], t["kind"]),
                 unit="个" if count else "亿元",
                 target=t["target"] if count else round(t["target"] / 10_000, 2),
                 actual=t["actual"] if count else round(t["actual"] / 10_000, 2),
@@ -96,9 +89,9 @@ def district(indicators: dict[str, Any], pacing: Iterable[Pacing]) -> District:
             )
         )
     batches = [
-        BatchLine(label=BATCH_LABELS[batch], count=value["count"], amount_yi=value["amount_yi"])
+        BatchLine(label=BATCH_ZH[batch], count=value["count"], amount_yi=value["amount_yi"])
         for batch, value in indicators.get("year_batches", {}).items()
-        if batch in BATCH_LABELS
+        if batch in BATCH_ZH
     ]
     rates = [
         RateLine(

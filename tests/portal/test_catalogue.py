@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from sanpi.portal import i18n
+from sanpi.events import AlertRule, MilestoneKind
+from sanpi.events.vocabulary import (
+    ALERT_RULE_ZH,
+    BATCH_ZH,
+    ISSUE_CATEGORY_LABELS,
+    MILESTONE_KIND_ZH,
+    STAGE_ZH,
+    TARGET_ZH,
+)
+from sanpi.portal import i18n, labels
 
 pytestmark = pytest.mark.db_independent
 
@@ -69,3 +79,45 @@ def test_dates_and_amounts_read_as_officials_write_them() -> None:
         assert i18n.day(dt.date(2023, 3, 1)) == "Mar 1, 2023"
         assert i18n.amount(5_000) == "CNY 50.0 m"
         assert i18n.amount(123_456) == "CNY 1.23 bn"
+
+
+# The portal's tables whose Chinese is sanpi.events' own, with that table.
+ONE_SOURCE: list[tuple[labels.Named[Any], dict[Any, str]]] = [
+    (labels.MILESTONES, MILESTONE_KIND_ZH),
+    (labels.ISSUE_CATEGORIES, ISSUE_CATEGORY_LABELS),
+    (labels.RULES, ALERT_RULE_ZH),
+    (labels.STAGES, STAGE_ZH),
+    (labels.BATCHES, BATCH_ZH),
+    (labels.TARGETS, TARGET_ZH),
+]
+
+
+def test_names_sanpi_events_gives_are_edited_there_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The alerts, the bulletin, the registry's sheets and the pages call a milestone kind, an
+    issue category, a rule, a stage, a batch or a target the same: the pages read the Chinese
+    from sanpi.events, not from a catalogue entry beside it."""
+    for table, zh in ONE_SOURCE:
+        with i18n.use_language("zh"):
+            assert set(zh) == set(table.codes.__members__.values())
+            assert {code: labels.label(table, code) for code in zh} == zh
+            first = next(iter(zh))
+            monkeypatch.setitem(zh, first, "改过的名称")
+            assert labels.label(table, first) == "改过的名称"
+            assert labels.label(table, "NOT_A_CODE") == "NOT_A_CODE"
+        with i18n.use_language("en"):
+            named = [labels.label(table, code) for code in zh]
+            # Every code has an English name of its own (the code itself is the fallback).
+            assert not [n for n in named if n.isupper() or not n.isascii()], named
+    with i18n.use_language("en"):
+        assert labels.label(labels.MILESTONES, MilestoneKind.TOPPED_OUT) == "Topped out"
+        assert labels.label(labels.RULES, AlertRule.R18) == "Projected to miss the plan"
+
+
+def test_report_periods_read_as_sanpi_events_names_them() -> None:
+    with i18n.use_language("zh"):
+        assert i18n.report_period("2023-06-X1") == "2023年6月上旬"
+        assert i18n.report_period("2023-06") == "2023年6月"
+        assert i18n.report_period("2023-6") == "2023-6"
+    with i18n.use_language("en"):
+        assert i18n.report_period("2023-06-X3") == "late June 2023"
+        assert i18n.report_period("2023-06") == "June 2023"

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from sanpi.events import AlertRule, MilestoneKind, Severity, Stage
+from sanpi.events.vocabulary import ALERT_RULE_EN, ALERT_RULE_ZH
 from sanpi.milestone.rules.catalogue import CATALOGUE
 from sanpi.milestone.rules.evaluation import evaluate_project
 from sanpi.milestone.rules.facts import MilestoneFact, ProjectFacts, StageFact
@@ -207,10 +208,10 @@ def test_thresholds_come_from_settings() -> None:
 
 
 def test_every_rule_has_its_text() -> None:
-    assert list(CATALOGUE) == list(AlertRule)
+    assert list(CATALOGUE) == list(AlertRule) == list(ALERT_RULE_ZH) == list(ALERT_RULE_EN)
+    assert all(ALERT_RULE_ZH.values())
+    assert all(ALERT_RULE_EN.values())
     for text in CATALOGUE.values():
-        assert text.title_zh
-        assert text.title_en
         assert text.description_zh
         assert text.description_en
 
@@ -228,6 +229,11 @@ async def test_rules_endpoint_lists_the_rule_book_with_configured_thresholds(
     r03 = items["R03"]
     assert r03["title_zh"] == "资金到位率低"
     assert r03["title_en"] == "funds arrival low"
+    # The rule book names a rule as the messages and the pages do (it said 签约未履约 for R01).
+    assert (items["R01"]["title_zh"], items["R01"]["title_en"]) == (
+        "签约后未履约",
+        "signed, contract not yet fulfilled",
+    )
     assert r03["thresholds"] == {"min_share": 0.3, "yellow_months": 3, "red_months": 6}
     assert r03["severities"] == ["yellow", "red"]
     assert r03["evaluated"] is True

@@ -96,3 +96,10 @@ def test_a_period_reads_as_its_chinese_name() -> None:
     assert parse_period("2023-12-X1").zh == "2023年12月上旬"
     assert parse_period("2024-02-X3").zh == "2024年2月下旬"
     assert parse_period("2023-03").zh == "2023年3月"
+
+
+def test_a_period_reads_as_its_english_name() -> None:
+    assert parse_period("2023-03-X1").en == "early March 2023"
+    assert parse_period("2023-03-X2").en == "mid March 2023"
+    assert parse_period("2024-12-X3").en == "late December 2024"
+    assert parse_period("2023-03").en == "March 2023"

@@ -552,3 +552,14 @@ def test_the_digest_the_docs_show_is_the_one_the_code_renders() -> None:
     assert documented("docs/notification.md", "email en") == f"{en.subject}\n{en.text}"
     assert documented("docs/zh/notification.md", after="### 汇总消息示例") == shown
     assert documented("docs/zh/notification.md", after="同一汇总的邮件正文") == email_zh
+
+
+def test_a_xun_digest_names_its_period_as_sanpi_events_does() -> None:
+    """The 旬 is named by ReportPeriod (zh, en): the subject says 2023年3月中旬, or mid March 2023
+    with its key in English."""
+    xun: dict[str, Any] = json.loads(json.dumps(SAMPLE))
+    xun["data"].update(kind="xun", slot="2023-03-X2", parks=[])
+    zh = render(xun, language="zh")
+    en = render(xun, language="en")
+    assert zh.subject.startswith("【三批·旬红色预警汇总】2023年3月中旬：")
+    assert en.subject.startswith("[sanpi 旬 digest of red alerts] mid March 2023 (2023-03-X2): ")

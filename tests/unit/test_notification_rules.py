@@ -220,6 +220,17 @@ def test_alert_templates_in_chinese_and_english() -> None:
     assert reminder.subject.startswith("[RED alert, reminder 3]")
 
 
+def test_every_rule_is_named_in_an_alert_message() -> None:
+    """R18 (slip forecast) came out as its bare code: the messages' table of rule names lacked
+    it. The names are sanpi.events' now, so every rule has one in both languages."""
+    event, _ = record(alert(Severity.BLUE, rule=AlertRule.R18, alert_key="R18:p1"))
+    data = event.model_dump(mode="json")
+    assert render(Kind.EVENT, [data], language="zh").subject.endswith("：预计晚于计划")
+    assert render(Kind.EVENT, [data], language="en").subject.endswith(
+        ": projected to miss the plan"
+    )
+
+
 def test_a_scoped_alert_names_its_park_or_the_district_not_a_project() -> None:
     scoped: dict[str, Any] = {
         "project_id": None,

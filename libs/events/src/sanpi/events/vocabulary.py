@@ -82,6 +82,17 @@ STAGE_OF_MILESTONE: dict[MilestoneKind, Stage] = {
     MilestoneKind.EFFECTIVE: Stage.EFFECTIVE,
 }
 
+# What officials call each stage: the registry's import sheets and the pages say these words.
+STAGE_ZH: dict[Stage, str] = {
+    Stage.SIGNED: "签约",
+    Stage.FULFILLING: "履约",
+    Stage.UNDER_CONSTRUCTION: "在建",
+    Stage.IN_PRODUCTION: "投产",
+    Stage.EFFECTIVE: "达效",
+    Stage.SUSPENDED: "暂停",
+    Stage.CANCELLED: "终止",
+}
+
 
 class Category(StrEnum):
     """Project category used in the 8th/15th-period statistics (docs/domain.md#categories)."""
@@ -166,6 +177,14 @@ class BatchType(StrEnum):
     PRODUCE = "PRODUCE"  # 投产一批
 
 
+# The lists as the bulletin and the pages name them.
+BATCH_ZH: dict[BatchType, str] = {
+    BatchType.SIGN: "签约一批",
+    BatchType.START: "开工一批",
+    BatchType.PRODUCE: "投产一批",
+}
+
+
 class PeriodStatus(StrEnum):
     PLANNED = "PLANNED"
     OPEN_FOR_DECLARATION = "OPEN_FOR_DECLARATION"
@@ -181,6 +200,15 @@ class TargetKind(StrEnum):
     NEW_START_INVESTMENT = "NEW_START_INVESTMENT"  # 新开工项目投资额, 万元
     MFG_SIGN_AMOUNT = "MFG_SIGN_AMOUNT"  # 制造业招商项目签约额, 万元
     MFG_SIGN_COUNT = "MFG_SIGN_COUNT"  # 制造业项目签约个数, 个
+
+
+# The targets as the bulletin and the pages name them.
+TARGET_ZH: dict[TargetKind, str] = {
+    TargetKind.SIGN_AMOUNT: "新签约项目签约额",
+    TargetKind.NEW_START_INVESTMENT: "新开工项目投资额",
+    TargetKind.MFG_SIGN_AMOUNT: "制造业招商项目签约额",
+    TargetKind.MFG_SIGN_COUNT: "制造业项目签约个数",
+}
 
 
 class CancelReason(StrEnum):
@@ -242,6 +270,50 @@ class AlertRule(StrEnum):
     R16 = "R16"  # data quality
     R17 = "R17"  # deadline approaching (blue)
     R18 = "R18"  # slip forecast: the projected start or production date passes the plan
+
+
+# What each rule is called: the alert messages and digests, the rule book (GET /v1/rules) and the
+# pages say these words, edited here only (three copies had drifted, and one lacked R18).
+ALERT_RULE_ZH: dict[AlertRule, str] = {
+    AlertRule.R01: "签约后未履约",
+    AlertRule.R02: "签约后未开工",
+    AlertRule.R03: "资金到位率低",
+    AlertRule.R04: "投资完成滞后序时进度",
+    AlertRule.R05: "节点逾期",
+    AlertRule.R06: "无实质进展",
+    AlertRule.R07: "旬报/月报未报",
+    AlertRule.R08: "开工未入库纳统",
+    AlertRule.R09: "逾期未投产",
+    AlertRule.R10: "投产未达效",
+    AlertRule.R11: "停工时间过长",
+    AlertRule.R12: "交办事项逾期",
+    AlertRule.R13: "建议清理",
+    AlertRule.R14: "转化率低于目标",
+    AlertRule.R15: "年度目标进度滞后",
+    AlertRule.R16: "数据质量问题",
+    AlertRule.R17: "临近截止",
+    AlertRule.R18: "预计晚于计划",
+}
+ALERT_RULE_EN: dict[AlertRule, str] = {
+    AlertRule.R01: "signed, contract not yet fulfilled",
+    AlertRule.R02: "signed but not started",
+    AlertRule.R03: "funds arrival low",
+    AlertRule.R04: "investment behind time progress",
+    AlertRule.R05: "milestone overdue",
+    AlertRule.R06: "no substantive progress",
+    AlertRule.R07: "progress report missing",
+    AlertRule.R08: "started but not in statistics",
+    AlertRule.R09: "production date passed",
+    AlertRule.R10: "in production, target output not reached",
+    AlertRule.R11: "suspended too long",
+    AlertRule.R12: "assigned issue overdue",
+    AlertRule.R13: "cancellation candidate",
+    AlertRule.R14: "conversion rate below target",
+    AlertRule.R15: "annual target pace behind",
+    AlertRule.R16: "data quality problem",
+    AlertRule.R17: "deadline approaching",
+    AlertRule.R18: "projected to miss the plan",
+}
 
 
 # The four park operation centres of 郑州高新区 (docs/domain.md, Parks and levels). Deployments for other districts

@@ -14,6 +14,24 @@ from sanpi.events.vocabulary import ReportPeriodKind
 XUNS_PER_YEAR = 36
 _XUN_KEY = re.compile(r"^(\d{4})-(\d{2})-X([123])$")
 _MONTH_KEY = re.compile(r"^(\d{4})-(\d{2})$")
+# The one place a 旬 is named (the sheets, the bulletin, the digests, the portal read these).
+_XUN_ZH = ("上旬", "中旬", "下旬")
+_XUN_EN = ("early", "mid", "late")
+# Fixed, not strftime's %B: that follows the process's locale.
+_MONTHS_EN = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -47,7 +65,13 @@ class ReportPeriod:
     def zh(self) -> str:
         """What a reader calls it: 2023年3月中旬, 2023年3月."""
         base = f"{self.year}年{self.month}月"
-        return base if self.xun == 0 else base + ("上旬", "中旬", "下旬")[self.xun - 1]
+        return base if self.xun == 0 else base + _XUN_ZH[self.xun - 1]
+
+    @property
+    def en(self) -> str:
+        """The same in English: mid March 2023, March 2023."""
+        base = f"{_MONTHS_EN[self.month - 1]} {self.year}"
+        return base if self.xun == 0 else f"{_XUN_EN[self.xun - 1]} {base}"
 
     @property
     def start(self) -> dt.date:

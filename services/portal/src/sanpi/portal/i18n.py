@@ -132,7 +132,8 @@ def percent(ratio: float | None, digits: int = 1) -> str:
 
 
 def report_period(key: str | None) -> str:
-    """A report period's key as people say it: 2023-06-X1 → 2023年6月上旬, 2023-06 → 2023年6月."""
+    """A report period's key as people say it: 2023-06-X1 → 2023年6月上旬 (early June 2023),
+    2023-06 → 2023年6月 (June 2023)."""
     if not key:
         return ""
     from sanpi.events.xun import parse_period
@@ -141,9 +142,5 @@ def report_period(key: str | None) -> str:
         period = parse_period(key)
     except ValueError:
         return key
-    if language() == "zh":
-        base = f"{period.year}年{period.month}月"
-        return base + {0: "", 1: "上旬", 2: "中旬", 3: "下旬"}[period.xun]
-    month = format_date(dt.date(period.year, period.month, 1), "MMM yyyy", locale="en")
-    part = {0: "", 1: ", days 1–10", 2: ", days 11–20", 3: ", days 21–end"}[period.xun]
-    return month + part
+    # Named once, in sanpi.events: the sheets, the bulletin and the digests say the same.
+    return period.zh if language() == "zh" else period.en

@@ -1,7 +1,13 @@
 """What the campaign's codes are called on the pages: stages, milestones, severities, rules,
-categories. The msgids are marked here and translated where shown (the catalogue holds Chinese)."""
+categories. The msgids are marked here and translated where shown (the catalogue holds Chinese);
+a vocabulary sanpi.events names in Chinese takes its Chinese from there (`Named`)."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
 
 from sanpi.events import (
     AlertRule,
@@ -17,38 +23,80 @@ from sanpi.events import (
     Stage,
     TargetKind,
 )
+from sanpi.events.vocabulary import (
+    ALERT_RULE_EN,
+    ALERT_RULE_ZH,
+    BATCH_ZH,
+    ISSUE_CATEGORY_LABELS,
+    MILESTONE_KIND_ZH,
+    STAGE_ZH,
+    TARGET_ZH,
+)
 from sanpi.kit import Role
-from sanpi.portal.i18n import N_, _
+from sanpi.portal.i18n import N_, _, language
 
-STAGES: dict[str, str] = {
-    Stage.SIGNED: N_("Signed"),
-    Stage.FULFILLING: N_("Fulfilling"),
-    Stage.UNDER_CONSTRUCTION: N_("Under construction"),
-    Stage.IN_PRODUCTION: N_("In production"),
-    Stage.EFFECTIVE: N_("Effective"),
-    Stage.SUSPENDED: N_("Suspended"),
-    Stage.CANCELLED: N_("Cancelled"),
-}
+K = TypeVar("K", bound=StrEnum)
+
+
+@dataclass(frozen=True)
+class Named(Generic[K]):
+    """A vocabulary whose Chinese lives in sanpi.events: the pages show `zh` in Chinese and the
+    portal's own `en` in English, with no catalogue entry in between."""
+
+    codes: type[K]
+    zh: Mapping[K, str]
+    en: Mapping[K, str]
+
+    def get(self, code: str) -> str | None:
+        try:
+            member = self.codes(code)
+        except ValueError:
+            return None
+        return (self.zh if language() == "zh" else self.en).get(member)
+
+
+# Stages, batches and targets are named in Chinese once, in sanpi.events (the registry's sheets
+# and the bulletin say them too); the portal adds the English.
+STAGES = Named(
+    Stage,
+    zh=STAGE_ZH,
+    en={
+        Stage.SIGNED: "Signed",
+        Stage.FULFILLING: "Fulfilling",
+        Stage.UNDER_CONSTRUCTION: "Under construction",
+        Stage.IN_PRODUCTION: "In production",
+        Stage.EFFECTIVE: "Effective",
+        Stage.SUSPENDED: "Suspended",
+        Stage.CANCELLED: "Cancelled",
+    },
+)
 
 # Stages in which a project still reports progress (the batch 旬报 lists these).
 REPORTING_STAGES = (Stage.SIGNED, Stage.FULFILLING, Stage.UNDER_CONSTRUCTION, Stage.IN_PRODUCTION)
 
-MILESTONES: dict[str, str] = {
-    MilestoneKind.SIGNED: N_("Signed (milestone)"),
-    MilestoneKind.FULFILLED: N_("Contract fulfilled"),
-    MilestoneKind.LAND_ACQUIRED: N_("Land acquired"),
-    MilestoneKind.PLANNING_PERMIT: N_("Planning permit"),
-    MilestoneKind.CONSTRUCTION_PERMIT: N_("Construction permit"),
-    MilestoneKind.STARTED: N_("Construction started"),
-    MilestoneKind.TOPPED_OUT: N_("Topped out"),
-    MilestoneKind.EQUIPMENT_IN: N_("Equipment installed"),
-    MilestoneKind.COMPLETED: N_("Construction completed"),
-    MilestoneKind.TRIAL_PRODUCTION: N_("Trial production"),
-    MilestoneKind.IN_PRODUCTION: N_("Production started"),
-    MilestoneKind.EFFECTIVE: N_("Target output reached"),
-    MilestoneKind.IN_STATISTICS: N_("Entered in statistics"),
-    MilestoneKind.CUSTOM: N_("Other milestone"),
-}
+# Milestone kinds are named in Chinese once, in sanpi.events (the alerts, the timeline and the
+# bulletin say them too); the portal adds only the English of its switch. Plain strings, not
+# msgids: a catalogue entry would be a second Chinese name to keep equal.
+MILESTONES = Named(
+    MilestoneKind,
+    zh=MILESTONE_KIND_ZH,
+    en={
+        MilestoneKind.SIGNED: "Signed (milestone)",
+        MilestoneKind.FULFILLED: "Contract fulfilled",
+        MilestoneKind.LAND_ACQUIRED: "Land acquired",
+        MilestoneKind.PLANNING_PERMIT: "Planning permit",
+        MilestoneKind.CONSTRUCTION_PERMIT: "Construction permit",
+        MilestoneKind.STARTED: "Construction started",
+        MilestoneKind.TOPPED_OUT: "Topped out",
+        MilestoneKind.EQUIPMENT_IN: "Equipment installed",
+        MilestoneKind.COMPLETED: "Construction completed",
+        MilestoneKind.TRIAL_PRODUCTION: "Trial production",
+        MilestoneKind.IN_PRODUCTION: "Production started",
+        MilestoneKind.EFFECTIVE: "Target output reached",
+        MilestoneKind.IN_STATISTICS: "Entered in statistics",
+        MilestoneKind.CUSTOM: "Other milestone",
+    },
+)
 
 # Milestones the service refuses without a dated photo or document.
 NEEDS_EVIDENCE = (MilestoneKind.STARTED, MilestoneKind.IN_PRODUCTION)
@@ -63,26 +111,13 @@ SEVERITIES: dict[str, str] = {
 }
 SEVERITY_ORDER = (Severity.RED, Severity.ORANGE, Severity.YELLOW, Severity.BLUE, Severity.GREEN)
 
-RULES: dict[str, str] = {
-    AlertRule.R01: N_("Signed, contract not yet fulfilled"),
-    AlertRule.R02: N_("Signed but not started"),
-    AlertRule.R03: N_("Funds arrival low"),
-    AlertRule.R04: N_("Investment behind time progress"),
-    AlertRule.R05: N_("Milestone overdue"),
-    AlertRule.R06: N_("No substantive progress"),
-    AlertRule.R07: N_("Progress report missing"),
-    AlertRule.R08: N_("Started but not in statistics"),
-    AlertRule.R09: N_("Production date passed"),
-    AlertRule.R10: N_("In production, target output not reached"),
-    AlertRule.R11: N_("Suspended too long"),
-    AlertRule.R12: N_("Assigned issue overdue"),
-    AlertRule.R13: N_("Candidate for clearing out"),
-    AlertRule.R14: N_("Conversion rate below target"),
-    AlertRule.R15: N_("Annual target pace behind"),
-    AlertRule.R16: N_("Data quality problem"),
-    AlertRule.R17: N_("Deadline approaching"),
-    AlertRule.R18: N_("Projected to miss the plan"),
-}
+# Rules are named once, in sanpi.events (the messages, the digests and the rule book say the same
+# words); the pages start the English with a capital.
+RULES = Named(
+    AlertRule,
+    zh=ALERT_RULE_ZH,
+    en={rule: name[:1].upper() + name[1:] for rule, name in ALERT_RULE_EN.items()},
+)
 
 # What each rule checks, in a sentence (docs/domain.md#the-rule-book), shown beside it.
 RULE_TEXTS: dict[str, str] = {
@@ -126,14 +161,19 @@ CATEGORIES: dict[str, str] = {
     Category.OTHER: N_("Other category"),
 }
 
-ISSUE_CATEGORIES: dict[str, str] = {
-    IssueCategory.LAND: N_("Land paperwork"),
-    IssueCategory.APPROVAL: N_("Approvals"),
-    IssueCategory.FUNDING: N_("Funding"),
-    IssueCategory.POWER: N_("Power connection"),
-    IssueCategory.DEMOLITION: N_("Demolition and relocation"),
-    IssueCategory.OTHER: N_("Other matters"),
-}
+# Named in Chinese in sanpi.events too (the milestone service's issue texts say them).
+ISSUE_CATEGORIES = Named(
+    IssueCategory,
+    zh=ISSUE_CATEGORY_LABELS,
+    en={
+        IssueCategory.LAND: "Land paperwork",
+        IssueCategory.APPROVAL: "Approvals",
+        IssueCategory.FUNDING: "Funding",
+        IssueCategory.POWER: "Power connection",
+        IssueCategory.DEMOLITION: "Demolition and relocation",
+        IssueCategory.OTHER: "Other matters",
+    },
+)
 
 ISSUE_TERMS: dict[str, str] = {
     IssueTerm.ROUTINE: N_("Routine (7 working days)"),
@@ -162,11 +202,15 @@ CHAINS: dict[str, str] = {
     ChainTag.OTHER: N_("Other chain"),
 }
 
-BATCHES: dict[str, str] = {
-    BatchType.SIGN: N_("Signing batch"),
-    BatchType.START: N_("Start batch"),
-    BatchType.PRODUCE: N_("Production batch"),
-}
+BATCHES = Named(
+    BatchType,
+    zh=BATCH_ZH,
+    en={
+        BatchType.SIGN: "Signing batch",
+        BatchType.START: "Start batch",
+        BatchType.PRODUCE: "Production batch",
+    },
+)
 
 PERIOD_STATUSES: dict[str, str] = {
     PeriodStatus.PLANNED: N_("Planned"),
@@ -175,12 +219,16 @@ PERIOD_STATUSES: dict[str, str] = {
     PeriodStatus.CLOSED: N_("Closed"),
 }
 
-TARGETS: dict[str, str] = {
-    TargetKind.SIGN_AMOUNT: N_("Amount signed by new projects"),
-    TargetKind.NEW_START_INVESTMENT: N_("Investment of newly started projects"),
-    TargetKind.MFG_SIGN_AMOUNT: N_("Amount signed by manufacturing projects"),
-    TargetKind.MFG_SIGN_COUNT: N_("Manufacturing projects signed"),
-}
+TARGETS = Named(
+    TargetKind,
+    zh=TARGET_ZH,
+    en={
+        TargetKind.SIGN_AMOUNT: "Amount signed by new projects",
+        TargetKind.NEW_START_INVESTMENT: "Investment of newly started projects",
+        TargetKind.MFG_SIGN_AMOUNT: "Amount signed by manufacturing projects",
+        TargetKind.MFG_SIGN_COUNT: "Manufacturing projects signed",
+    },
+)
 
 ROLES: dict[str, str] = {
     Role.ADMIN: N_("Administrator"),
@@ -198,12 +246,12 @@ CHANNELS: dict[str, str] = {
     "feishu": N_("Feishu group robot"),
 }
 
-XUN_NAMES = {1: N_("first 10 days"), 2: N_("middle 10 days"), 3: N_("last 10 days")}
 
-
-def label(table: dict[str, str], code: str | None) -> str:
+def label(table: dict[str, str] | Named[Any], code: str | None) -> str:
     """The translated name of `code`, or the code itself when the table does not know it."""
     if code is None:
         return ""
+    if isinstance(table, Named):
+        return table.get(code) or code
     msgid = table.get(code)
     return _(msgid) if msgid else code

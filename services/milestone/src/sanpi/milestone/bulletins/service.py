@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import ReportPeriodKind, Severity, Stage
 from sanpi.events.percent import half_up, pct_of
-from sanpi.events.vocabulary import SEVERITY_ORDER
+from sanpi.events.vocabulary import BATCH_ZH, SEVERITY_ORDER, TARGET_ZH
 from sanpi.events.xun import ReportPeriod
 from sanpi.kit import InvalidInput
 from sanpi.milestone.bulletins import repository, sources
@@ -37,14 +37,6 @@ from sanpi.milestone.rules.evaluation import Pacing
 from sanpi.milestone.rules.lights import park_lights, project_colour
 from sanpi.milestone.settings import MilestoneSettings
 
-XUN_NAMES = {1: "上旬", 2: "中旬", 3: "下旬"}
-TARGET_LABELS = {
-    "SIGN_AMOUNT": "新签约项目签约额",
-    "NEW_START_INVESTMENT": "新开工项目投资额",
-    "MFG_SIGN_AMOUNT": "制造业招商项目签约额",
-    "MFG_SIGN_COUNT": "制造业项目签约个数",
-}
-BATCH_LABELS = {"SIGN": "签约一批", "START": "开工一批", "PRODUCE": "投产一批"}
 RATE_LABELS = {
     "sign_to_start": "签约项目开工率",
     "start_to_production": "开工项目投产率",
@@ -58,12 +50,6 @@ MARKS: dict[Severity, Mark] = {
     Severity.GREEN: "green",
     Severity.BLUE: "green",
 }
-
-
-def label(period: ReportPeriod) -> str:
-    """2023年3月中旬, or 2023年3月 for a month."""
-    base = f"{period.year}年{period.month}月"
-    return base + XUN_NAMES.get(period.xun, "")
 
 
 def investment(pacing: Iterable[Pacing]) -> Investment:
@@ -93,7 +79,7 @@ def district(indicators: dict[str, Any], pacing: Iterable[Pacing]) -> District:
         targets.append(
             TargetLine(
                 kind=t["kind"],
-                label=TARGET_LABELS.get(t["kind"], t["kind"]),
+                label=TARGET_ZH.get(t["kind"], t["kind"]),
                 unit="个" if count else "亿元",
                 target=t["target"] if count else round(t["target"] / 10_000, 2),
                 actual=t["actual"] if count else round(t["actual"] / 10_000, 2),
@@ -103,9 +89,9 @@ def district(indicators: dict[str, Any], pacing: Iterable[Pacing]) -> District:
             )
         )
     batches = [
-        BatchLine(label=BATCH_LABELS[batch], count=value["count"], amount_yi=value["amount_yi"])
+        BatchLine(label=BATCH_ZH[batch], count=value["count"], amount_yi=value["amount_yi"])
         for batch, value in indicators.get("year_batches", {}).items()
-        if batch in BATCH_LABELS
+        if batch in BATCH_ZH
     ]
     rates = [
         RateLine(
@@ -145,7 +131,7 @@ async def compose(
     """The bulletin of `period` as of its last day (today while it runs)."""
     if period.start > today:
         raise InvalidInput(
-            f"{label(period)}尚未开始（今天是 {today}）：没有可以通报的内容",
+            f"{period.zh}尚未开始（今天是 {today}）：没有可以通报的内容",
             errors=[],
         )
     as_of = min(period.end, today)
@@ -245,7 +231,7 @@ async def compose(
         period=period.key,
         kind=period.kind,
         title=f"{scope}“三个一批”项目建设{'旬' if period.kind is ReportPeriodKind.XUN else '月'}通报",
-        period_label=label(period),
+        period_label=period.zh,
         start=period.start,
         end=period.end,
         as_of=as_of,

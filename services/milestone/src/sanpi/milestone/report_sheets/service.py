@@ -28,12 +28,6 @@ from sanpi.milestone.report_sheets.schemas import (
 )
 from sanpi.office import sheets, templates
 
-XUN_NAMES = {0: "", 1: "上旬", 2: "中旬", 3: "下旬"}
-
-
-def period_label(period: ReportPeriod) -> str:
-    return f"{period.year}年{period.month}月{XUN_NAMES[period.xun]}"
-
 
 async def template(session: AsyncSession, *, period: ReportPeriod, park: str) -> bytes:
     """The XLSX to fill in (dropdowns, number checks, frozen header)."""
@@ -54,7 +48,7 @@ async def template(session: AsyncSession, *, period: ReportPeriod, park: str) ->
         rows.append([values.get(c.key) for c in COLUMNS])
     kind = "旬报" if period.xun else "月报"
     title = (
-        f"{park}园区 {period_label(period)}{kind}（{len(rows)} 个项目；"
+        f"{park}园区 {period.zh}{kind}（{len(rows)} 个项目；"
         f"填写后整表导入，截止 {period.deadline():%Y-%m-%d}）"
     )
     return templates.workbook(sheet=kind, title=title, fields=fields(), rows=rows)

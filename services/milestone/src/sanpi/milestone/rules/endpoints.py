@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from sanpi.events import AlertRule, Severity
+from sanpi.events.vocabulary import ALERT_RULE_EN, ALERT_RULE_ZH
 from sanpi.kit import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -78,8 +79,8 @@ async def list_rules(_principal: Authenticated, runtime: RuntimeDep) -> RuleCata
         items.append(
             RulePublic(
                 code=code,
-                title_zh=text.title_zh,
-                title_en=text.title_en,
+                title_zh=ALERT_RULE_ZH[code],
+                title_en=ALERT_RULE_EN[code],
                 description_zh=text.description_zh,
                 description_en=text.description_en,
                 severities=list(text.severities),

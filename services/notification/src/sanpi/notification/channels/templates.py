@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from sanpi.events.vocabulary import ALERT_RULE_EN, ALERT_RULE_ZH
+
 
 class Kind(StrEnum):
     EVENT = "EVENT"  # one event
@@ -50,45 +52,10 @@ SEVERITY = {
     "en": {"blue": "BLUE", "green": "GREEN", "yellow": "YELLOW", "orange": "ORANGE", "red": "RED"},
 }
 
+# Named once, in sanpi.events (the rule book and the pages say the same words).
 RULES = {
-    "zh": {
-        "R01": "签约后未履约",
-        "R02": "签约后未开工",
-        "R03": "资金到位率低",
-        "R04": "投资完成滞后序时进度",
-        "R05": "节点逾期",
-        "R06": "无实质进展",
-        "R07": "旬报/月报未报",
-        "R08": "开工未入库纳统",
-        "R09": "逾期未投产",
-        "R10": "投产未达效",
-        "R11": "停工时间过长",
-        "R12": "交办事项逾期",
-        "R13": "建议清理",
-        "R14": "转化率低于目标",
-        "R15": "年度目标进度滞后",
-        "R16": "数据质量问题",
-        "R17": "临近截止",
-    },
-    "en": {
-        "R01": "signed, contract not yet fulfilled",
-        "R02": "signed but not started",
-        "R03": "funds arrival low",
-        "R04": "investment behind time progress",
-        "R05": "milestone overdue",
-        "R06": "no substantive progress",
-        "R07": "progress report missing",
-        "R08": "started but not in statistics",
-        "R09": "production date passed",
-        "R10": "in production, target output not reached",
-        "R11": "suspended too long",
-        "R12": "assigned issue overdue",
-        "R13": "cancellation candidate",
-        "R14": "conversion rate below target",
-        "R15": "annual target pace behind",
-        "R16": "data quality problem",
-        "R17": "deadline approaching",
-    },
+    "zh": {rule.value: name for rule, name in ALERT_RULE_ZH.items()},
+    "en": {rule.value: name for rule, name in ALERT_RULE_EN.items()},
 }
 
 EVENT_LABELS = {

@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sanpi.events.xun import parse_period
 from sanpi.kit.clock import CAMPAIGN_TZ
 from sanpi.notification.channels.templates import RULES, Message
 
@@ -18,7 +19,6 @@ HEADINGS = {
 # A robot's message has a size limit (企业微信 4096 bytes of markdown): it lists this many
 # alerts and says how many more there are; the e-mail and the webhook carry them all.
 ROBOT_ITEMS = 25
-XUN_NAMES = {"zh": {1: "上旬", 2: "中旬", 3: "下旬"}, "en": {1: "early", 2: "mid", 3: "late"}}
 
 
 def _local(value: str | None) -> dt.datetime | None:
@@ -50,10 +50,8 @@ def _counts(section: Mapping[str, Sequence[Any]], lang: str) -> str:
 def _slot_name(data: Mapping[str, Any], lang: str) -> str:
     slot = str(data.get("slot", ""))
     if data.get("kind") == "xun" and len(slot) == 10:
-        year, month, xun = int(slot[:4]), int(slot[5:7]), int(slot[-1])
-        if lang == "zh":
-            return f"{year}年{month}月{XUN_NAMES['zh'][xun]}"
-        return f"{XUN_NAMES['en'][xun]} {dt.date(year, month, 1):%B %Y} ({slot})"
+        period = parse_period(slot)
+        return period.zh if lang == "zh" else f"{period.en} ({slot})"
     if lang == "zh" and len(slot) == 10:
         day = dt.date.fromisoformat(slot)
         return f"{day.year}年{day.month}月{day.day}日"

@@ -22,19 +22,11 @@ from sanpi.events import (
     FundingOrigin,
     Stage,
 )
+from sanpi.events.vocabulary import STAGE_ZH
 from sanpi.office.templates import Field
 from sanpi.office.templates import Kind as FieldKind
 from sanpi.registry.imports.messages import Said, quoted
 
-STAGE_LABELS: dict[Stage, str] = {
-    Stage.SIGNED: "签约",
-    Stage.FULFILLING: "履约",
-    Stage.UNDER_CONSTRUCTION: "在建",
-    Stage.IN_PRODUCTION: "投产",
-    Stage.EFFECTIVE: "达效",
-    Stage.SUSPENDED: "暂停",
-    Stage.CANCELLED: "终止",
-}
 ORIGIN_LABELS: dict[str, str] = {
     "LOCAL": "本地",
     "OUT_OF_PROVINCE": "省外",
@@ -179,7 +171,7 @@ COLUMNS: tuple[Column, ...] = (
         "初始阶段",
         "initial_stage",
         Kind.ENUM,
-        {Stage.SIGNED.value: "签约", Stage.UNDER_CONSTRUCTION.value: "在建"},
+        _labels({s: STAGE_ZH[s] for s in (Stage.SIGNED, Stage.UNDER_CONSTRUCTION)}),
         note="新项目：签约 或 在建（直接开工）",
     ),
     Column("signed_date", "签约日期", "signed_date", Kind.DATE, note=DAY),
@@ -207,7 +199,7 @@ COLUMNS: tuple[Column, ...] = (
         "当前阶段",
         "stage",
         Kind.ENUM,
-        _labels(STAGE_LABELS),
+        _labels(STAGE_ZH),
         importable=False,
         note="只读：由里程碑决定",
     ),

@@ -58,3 +58,6 @@ CONTRADICTS_OPEN = template(
     zh="与 open=true 矛盾（open=true 即 status=open）",
     en="contradicts open=true (open=true means status=open)",
 )
+NO_ISSUE = template(
+    "issue.missing", zh="交办事项 {issue_id} 不存在", en="assigned issue {issue_id} not found"
+)

@@ -30,10 +30,21 @@ async def test_a_bad_period_is_refused_in_the_readers_language(svc: Milestones) 
     zh = await svc.client.get("/v1/bulletins/2023-13")
     assert zh.status_code == 422
     assert zh.json()["errors"] == [
-        {"field": "period", "reason": '应为 2023-03-X2（旬）或 2023-03（月），收到 "2023-13"'}
+        {
+            "field": "period",
+            "reason": '应为 2023-03-X2（旬，X1 上旬、X2 中旬、X3 下旬）或 2023-03（月），收到 "2023-13"',
+        }
     ]
     en = await svc.client.get("/v1/bulletins/2023-13", headers=EN)
-    assert en.json()["detail"] == 'expected a 旬 (2023-03-X2) or a month (2023-03), got "2023-13"'
+    assert en.json()["detail"] == "month must be 1..12, not 13"
+    # The report sheet's template refuses a period in the same words.
+    sheet = await svc.client.get(
+        "/v1/progress/template", params={"period": "2023-X", "park": "梧桐"}
+    )
+    assert sheet.status_code == 422
+    assert sheet.json()["errors"][0]["reason"] == (
+        '应为 2023-03-X2（旬，X1 上旬、X2 中旬、X3 下旬）或 2023-03（月），收到 "2023-X"'
+    )
     # The service's day is 2023-06-15.
     later = await svc.client.get("/v1/bulletins/2023-07-X1")
     assert later.status_code == 422

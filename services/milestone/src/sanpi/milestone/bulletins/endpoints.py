@@ -22,6 +22,7 @@ from sanpi.kit.messages import quoted
 from sanpi.milestone.bulletins import documents, service
 from sanpi.milestone.bulletins import messages as refusals
 from sanpi.milestone.bulletins.schemas import Bulletin
+from sanpi.milestone.progress.messages import PERIOD_INVALID
 from sanpi.milestone.settings import MilestoneSettings
 from sanpi.office.pdf import FontMissing
 
@@ -65,7 +66,7 @@ async def bulletin(
     try:
         wanted = parse_period(period)
     except ValueError as exc:
-        reason = refusals.BAD_PERIOD(given=quoted(period))
+        reason = PERIOD_INVALID(input=quoted(period), reason=str(exc))
         raise InvalidInput(reason, errors=[FieldProblem("period", reason)]) from exc
     settings = runtime.settings
     assert isinstance(settings, MilestoneSettings)

@@ -243,7 +243,18 @@ async def test_bad_list_filters_are_refused_naming_the_field(svc: Milestones) ->
         await svc.client.get("/v1/issues", params={"open": "true", "status": "closed"}),
         ["query.status"],
     )
-    assert "矛盾" in both["errors"][0]["reason"]
+    assert both["detail"] == "open=true 与 status=closed 矛盾"
+    assert both["errors"][0]["reason"] == "与 open=true 矛盾（open=true 即 status=open）"
+    both_en = refused(
+        await svc.client.get(
+            "/v1/issues",
+            params={"open": "true", "status": "closed"},
+            headers={"Accept-Language": "en"},
+        ),
+        ["query.status"],
+    )
+    assert both_en["detail"] == "open=true contradicts status=closed"
+    assert both_en["errors"][0]["reason"] == "contradicts open=true (open=true means status=open)"
     created = (await svc.client.get("/v1/issues", params={"limit": 1})).json()["next_cursor"]
     refused(
         await svc.client.get("/v1/issues", params={"order": "due", "cursor": created}),

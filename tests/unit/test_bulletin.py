@@ -324,4 +324,6 @@ async def test_the_registry_unreachable_or_misconfigured_answers_503_in_chinese(
     with pytest.raises(ServiceUnavailable) as refused:
         await registry_indicators(settings, TODAY, transport=transport)
     assert refused.value.status == 503
-    assert "登记服务" in str(refused.value)
+    assert "登记服务" in refused.value.detail
+    # English on request, without the Chinese.
+    assert refused.value.detail_in("en").startswith("the registry (")

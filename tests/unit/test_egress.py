@@ -216,8 +216,22 @@ async def test_the_local_stack_refuses_cloud_metadata_and_private_receivers(
             assert response.status_code == 422, (url, response.text)
             [error] = response.json()["errors"]
             assert error["field"] == "url"
-            assert "not a public address" in error["reason"]
+            assert "不是公网地址" in error["reason"]  # Chinese unless asked for English
         loopback = await h.client.post(
             "/v1/subscriptions", json={"channel": "webhook", "url": "http://127.0.0.1:9/hook"}
         )
         assert loopback.status_code == 201, loopback.text
+
+
+@pytest.mark.db_independent
+async def test_a_refused_target_says_why_in_either_language() -> None:
+    # str() stays English (a delivery log); the message reads in the reader's language.
+    with pytest.raises(TargetRefused) as refused:
+        await check_url("http://[::ffff:10.0.0.1]/hook", Egress())
+    assert str(refused.value) == ("address ::ffff:a00:1: it carries 10.0.0.1, not a public address")
+    assert (
+        refused.value.message.render("zh") == "地址 ::ffff:a00:1：其中包含 10.0.0.1，不是公网地址"
+    )
+    with pytest.raises(TargetRefused) as unresolved:
+        await check_url("http://nothing.sanpi.invalid/hook", Egress(allow_loopback=True))
+    assert unresolved.value.message.render("zh") == "主机 nothing.sanpi.invalid 无法解析"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import AnyHttpUrl, BaseModel, Field, ValidationError
 
 from sanpi.kit.messages import (
     CATALOGUE,
@@ -74,6 +74,27 @@ def test_pydantic_errors_read_in_chinese_with_the_field_label_and_unit() -> None
     too_long = problems({"total_investment": 1, "name": "长长长长长长"})[0]
     assert too_long.text("zh") == "「项目名称」：最多 5 个字符，收到 6 个"
     assert problems({"name": "x"})[0].text("zh") == "「总投资」：必须填写"
+
+
+def test_a_bad_url_reads_in_chinese_and_in_pydantics_english() -> None:
+    class Hook(BaseModel):
+        url: AnyHttpUrl
+
+    def said(url: str) -> FieldMessage:
+        with pytest.raises(ValidationError) as caught:
+            Hook.model_validate({"url": url})
+        [found] = from_validation_errors(caught.value.errors())
+        return found
+
+    scheme = said("gopher://example.cn/hook")
+    assert (
+        scheme.message.render("zh")
+        == '网址应以 http 或 https 开头，收到 "gopher://example.cn/hook"'
+    )
+    assert scheme.message.render("en") == "URL scheme should be 'http' or 'https'"
+    assert said("hook").message.render("zh") == (
+        '应为网址（如 https://example.cn/hook），收到 "hook"'
+    )
 
 
 def test_a_validator_speaks_both_languages_through_message_error() -> None:

@@ -155,7 +155,48 @@ async def test_loopback_targets_are_refused_unless_allowed(tmp_path: Path) -> No
         )
         assert response.status_code == 422
         assert problem(response)["errors"][0]["field"] == "url"
-        assert "not a public address" in problem(response)["errors"][0]["reason"]
+        assert "不是公网地址" in problem(response)["errors"][0]["reason"]
+
+
+async def test_refused_targets_and_stream_filters_read_in_the_readers_language(
+    tmp_path: Path,
+) -> None:
+    # Chinese unless the request asks for English; never both in one text.
+    en = {"Accept-Language": "en"}
+    async with harness(tmp_path, allow_loopback_targets=False) as h:
+        hook = {"channel": "webhook", "url": "http://127.0.0.1:9/hook"}
+        zh = problem(await h.client.post("/v1/subscriptions", json=hook))
+        assert zh["detail"] == "「url」：地址 127.0.0.1：不是公网地址"
+        assert zh["errors"] == [{"field": "url", "reason": "地址 127.0.0.1：不是公网地址"}]
+        english = problem(await h.client.post("/v1/subscriptions", json=hook, headers=en))
+        assert english["detail"] == "url: address 127.0.0.1: not a public address"
+        gopher = {"channel": "webhook", "url": "gopher://example.cn/hook"}
+        assert problem(await h.client.post("/v1/subscriptions", json=gopher))["errors"] == [
+            {
+                "field": "url",
+                "reason": '网址应以 http 或 https 开头，收到 "gopher://example.cn/hook"',
+            }
+        ]
+
+        typo = {"event_type": "sanpi.nothing.*"}
+        stream_zh = await h.client.get("/v1/stream", params=typo)
+        assert stream_zh.status_code == 422
+        assert problem(stream_zh)["errors"] == [
+            {"field": "event_type", "reason": '"sanpi.nothing.*" 不匹配任何事件类型'}
+        ]
+        stream_en = problem(await h.client.get("/v1/stream", params=typo, headers=en))
+        assert stream_en["detail"] == 'event_type: "sanpi.nothing.*" matches no event type'
+        unknown = problem(await h.client.get("/v1/stream", params={"event_type": "sanpi.x"}))
+        assert unknown["errors"][0]["reason"] == '没有这种事件类型："sanpi.x"'
+
+        body = {"channel": "inbox", "event_types": ["sanpi.x"]}
+        subscribed = problem(await h.client.post("/v1/subscriptions", json=body))
+        assert subscribed["errors"][0]["reason"] == '没有这种事件类型："sanpi.x"'
+        quiet = {"channel": "inbox", "quiet_hours": {"start": "07:00", "end": "07:00"}}
+        same = problem(await h.client.post("/v1/subscriptions", json=quiet, headers=en))
+        assert same["errors"][0]["reason"] == "start and end must differ"
+        same_zh = problem(await h.client.post("/v1/subscriptions", json=quiet))
+        assert same_zh["errors"][0]["reason"] == "免打扰时段的开始和结束不能相同"
 
 
 async def test_filters_select_alerts_and_project_events_by_project_attributes(

@@ -6,10 +6,12 @@ from __future__ import annotations
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy.exc import IntegrityError
 
 from sanpi.kit.errors import Conflict, FieldProblem, InvalidInput, install_problem_handlers
-from sanpi.kit.messages import template
+from sanpi.kit.messages import Bilingual, template
 from sanpi.kit.pagination import decode_cursor
+from sanpi.kit.ratelimit import RateLimiter
 
 pytestmark = pytest.mark.db_independent
 
@@ -37,6 +39,20 @@ def _app() -> FastAPI:
     @app.get("/cursor")
     async def cursor() -> None:
         decode_cursor("%%%")
+
+    @app.post("/json")
+    async def body(given: dict[str, int]) -> None:
+        del given
+
+    @app.get("/race")
+    async def race() -> None:
+        raise IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed"))
+
+    @app.get("/limited")
+    async def limited() -> None:
+        limiter = RateLimiter(per_s=0.5, burst=1)
+        limiter.check("k")
+        limiter.check("k", what=Bilingual(zh="登录尝试", en="login attempts"))
 
     return app
 
@@ -86,3 +102,30 @@ def test_outside_a_request_detail_is_chinese_and_the_log_line_english() -> None:
     assert problem.detail == "第 3 期已存在"
     assert str(problem) == "period 3 already exists"
     assert Conflict("as written").detail_in("en") == "as written"
+
+
+async def test_the_handlers_own_answers_follow_the_language(client: httpx.AsyncClient) -> None:
+    en = {"Accept-Language": "en"}
+    as_json = {"content-type": "application/json"}
+    zh_json = (await client.post("/json", content=b"{", headers=as_json)).json()
+    assert (zh_json["status"], zh_json["detail"]) == (400, "请求体不是有效的 JSON")
+    assert zh_json["errors"] == [{"field": "body", "reason": "JSON 格式错误"}]
+    en_json = await client.post("/json", content=b"{", headers={**en, **as_json})
+    assert en_json.json()["detail"].startswith("request body is not valid JSON: ")
+    assert en_json.json()["errors"] == [{"field": "body", "reason": "malformed JSON"}]
+    race = await client.get("/race")
+    assert (race.status_code, race.json()["detail"]) == (
+        409,
+        "与同时进行的另一项修改冲突；本次没有写入任何内容，请重试",
+    )
+    race_en = await client.get("/race", headers=en)
+    assert race_en.json()["detail"] == (
+        "a concurrent change conflicted with this one; nothing was written, retry"
+    )
+    limited = await client.get("/limited")
+    assert limited.status_code == 429
+    assert limited.json()["detail"] == "登录尝试过于频繁：最多连续 1 次、每秒 0.5 次；请 2 秒后再试"
+    limited_en = await client.get("/limited", headers=en)
+    assert limited_en.json()["detail"] == (
+        "too many login attempts: at most 1 at once and 0.5 a second; retry in 2 s"
+    )

@@ -191,6 +191,15 @@ async def test_patch_without_a_precondition_is_428(registry: httpx.AsyncClient) 
     response = await registry.patch(f"/v1/projects/{project['id']}", json={"sponsor_leader": "乙"})
     assert response.status_code == 428
     assert fields_of(response) == ["header.If-Match"]
+    # Chinese unless English is asked for, never both.
+    assert response.json()["detail"].startswith("请带上读到的 ETag（If-Match 请求头）")
+    assert response.json()["errors"][0]["reason"] == "必须填写（或在请求体中给出 version）"
+    english = await registry.patch(
+        f"/v1/projects/{project['id']}",
+        json={"sponsor_leader": "乙"},
+        headers={"Accept-Language": "en"},
+    )
+    assert english.json()["detail"].startswith("send If-Match with the ETag you read")
     star = await registry.patch(
         f"/v1/projects/{project['id']}", json={"sponsor_leader": "乙"}, headers={"If-Match": "*"}
     )

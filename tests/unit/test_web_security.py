@@ -126,7 +126,11 @@ async def test_writes_are_limited_per_subject_with_a_429_problem(tmp_path: Path)
         body = limited.json()
         assert body["type"] == "urn:sanpi:problem:rate-limited"
         assert body["retry_after_s"] == int(limited.headers["retry-after"])
-        assert "too many writes by tester" in body["detail"]
+        assert body["detail"].startswith("tester 的写入过于频繁：最多连续 2 次")
+        english = await registry.post(
+            "/v1/projects", json=FULL_PROJECT, headers={"Accept-Language": "en"}
+        )
+        assert "too many writes by tester" in english.json()["detail"]
         assert_secured(limited)
         # Nothing was written by the refused request; reads are not limited.
         listed = await registry.get("/v1/projects")

@@ -288,7 +288,12 @@ class PrincipalBearer(HTTPBearer):
             # Before the route runs: a refused write had no effect (kit/ratelimit.py).
             limiter: RateLimiter | None = getattr(request.app.state, "write_limiter", None)
             if limiter is not None:
-                limiter.check(principal.subject, what=f"writes by {principal.subject}")
+                limiter.check(
+                    principal.subject,
+                    what=Bilingual(
+                        zh=f"{principal.subject} 的写入", en=f"writes by {principal.subject}"
+                    ),
+                )
         return principal
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sanpi.events.labels import LABELS
-from sanpi.kit.messages import Lang, field_label, from_pydantic, language
+from sanpi.kit.messages import Lang, field_label, from_pydantic, language, template
 from sanpi.kit.security import security_headers
 
 log = logging.getLogger("sanpi.errors")
@@ -65,6 +65,31 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
     },
 }
+
+# What the handlers below answer, in the reader's language.
+MALFORMED_JSON = template(
+    "request.malformed_json",
+    zh="请求体不是有效的 JSON",
+    en="request body is not valid JSON: {error}",
+)
+MALFORMED_JSON_FIELD = template(
+    "request.malformed_json_field", zh="JSON 格式错误", en="malformed JSON"
+)
+WRITE_CONFLICT = template(
+    "request.write_conflict",
+    zh="与同时进行的另一项修改冲突；本次没有写入任何内容，请重试",
+    en="a concurrent change conflicted with this one; nothing was written, retry",
+)
+DATABASE_DOWN = template(
+    "request.database_unavailable",
+    zh="暂时无法连接数据库；本次没有写入任何内容，请稍后重试",
+    en="the database cannot be reached; nothing was written, retry later",
+)
+UNEXPECTED = template(
+    "request.unexpected",
+    zh="发生了意外错误，已记录在日志中",
+    en="an unexpected error occurred; it has been logged",
+)
 
 # A client told to come back in 5 s will find a restarted PostgreSQL (a few seconds) or a released
 # SQLite lock; the transaction was rolled back, so retrying the same request is safe.
@@ -266,13 +291,15 @@ def install_problem_handlers(app: FastAPI) -> None:
         if any(e.get("type") == "json_invalid" for e in raw):
             err = next(e for e in raw if e.get("type") == "json_invalid")
             ctx = err.get("ctx") or {}
+            lang = language(request.headers.get("accept-language"))
             return problem_response(
                 status=400,
                 title="Malformed JSON",
-                detail=f"request body is not valid JSON: {ctx.get('error', 'parse error')}",
+                detail=MALFORMED_JSON(error=ctx.get("error", "parse error")).render(lang),
                 slug="malformed-json",
                 instance=request.url.path,
-                errors=[FieldProblem("body", "malformed JSON")],
+                errors=[FieldProblem("body", MALFORMED_JSON_FIELD())],
+                lang=lang,
             )
         problems = validation_problems(exc, language(request.headers.get("accept-language")))
         detail = "; ".join(f"{p.field}: {said_in(p.reason, 'zh')}" for p in problems)
@@ -306,7 +333,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(
             status=503,
             title="Database unavailable",
-            detail="the database cannot be reached; nothing was written, retry later",
+            detail=DATABASE_DOWN().render(language(request.headers.get("accept-language"))),
             slug="database-unavailable",
             instance=request.url.path,
             headers={"Retry-After": str(DB_RETRY_AFTER_S)},
@@ -320,7 +347,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(
             status=409,
             title="Conflict",
-            detail="a concurrent change conflicted with this one; nothing was written, retry",
+            detail=WRITE_CONFLICT().render(language(request.headers.get("accept-language"))),
             slug="write-conflict",
             instance=request.url.path,
         )
@@ -336,7 +363,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(
             status=500,
             title="Server error",
-            detail="an unexpected error occurred; it has been logged",
+            detail=UNEXPECTED().render(language(request.headers.get("accept-language"))),
             slug="server-error",
             instance=request.url.path,
             headers=security_headers(),

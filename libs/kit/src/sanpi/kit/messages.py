@@ -224,6 +224,10 @@ TOO_FEW = template("input.too_few", zh="至少 {limit} 项", en="{msg}")
 TOO_MANY = template("input.too_many", zh="最多 {limit} 项，收到 {actual} 项", en="{msg}")
 UNKNOWN_FIELD = template("input.unknown_field", zh="不认识的字段", en="{msg}")
 ONE_OF = template("input.one_of", zh="应为 {expected} 之一，收到 {input}", en="{msg}")
+NOT_URL = template(
+    "input.url", zh="应为网址（如 https://example.cn/hook），收到 {input}", en="{msg}"
+)
+URL_SCHEME = template("input.url_scheme", zh="网址应以 {schemes} 开头，收到 {input}", en="{msg}")
 INVALID = template("input.invalid", zh="不合法：{msg}", en="{msg}")
 
 _BY_TYPE: dict[str, Template] = {
@@ -245,6 +249,8 @@ _BY_TYPE: dict[str, Template] = {
     "model_type": NOT_OBJECT,
     "model_attributes_type": NOT_OBJECT,
     "extra_forbidden": UNKNOWN_FIELD,
+    "url_parsing": NOT_URL,
+    "url_type": NOT_URL,
     "enum": ONE_OF,
     "literal_error": ONE_OF,
 }
@@ -293,6 +299,11 @@ def from_pydantic(error: ErrorDetails, field_: str) -> FieldMessage:
         )
     if kind in ("enum", "literal_error"):
         return FieldMessage(field_, ONE_OF(**common, expected=ctx.get("expected", "?")))
+    if kind == "url_scheme":
+        # pydantic's "'http' or 'https'" as Chinese lists it: http 或 https.
+        schemes = str(ctx.get("expected_schemes", "?")).replace("'", "")
+        schemes = schemes.replace(" or ", " 或 ").replace(", ", "、")
+        return FieldMessage(field_, URL_SCHEME(**common, schemes=schemes))
     return FieldMessage(field_, _BY_TYPE.get(kind, INVALID)(**common))
 
 

@@ -25,13 +25,23 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sanpi.kit.errors import Problem
+from sanpi.kit.errors import Problem, Said
+from sanpi.kit.messages import Bilingual, template
+
+RATE_LIMITED = template(
+    "rate.limited",
+    zh="{what}过于频繁：最多连续 {burst} 次、每秒 {per_s} 次；请 {retry} 秒后再试",
+    en="too many {what}: at most {burst} at once and {per_s} a second; retry in {retry} s",
+)
+
+
+REQUESTS = Bilingual(zh="请求", en="requests")
 
 
 class TooManyRequests(Problem):
     status, slug, title = 429, "rate-limited", "Too many requests"
 
-    def __init__(self, detail: str, *, retry_after_s: float) -> None:
+    def __init__(self, detail: Said, *, retry_after_s: float) -> None:
         seconds = max(1, math.ceil(retry_after_s))
         super().__init__(detail, headers={"Retry-After": str(seconds)}, retry_after_s=seconds)
 
@@ -89,13 +99,18 @@ class RateLimiter:
             return Decision(True, 0.0)
         return Decision(False, (1 - bucket.tokens) / self.per_s)
 
-    def check(self, key: str, *, what: str = "requests") -> None:
-        """Takes one token, or raises TooManyRequests (429, Retry-After) naming `what`."""
+    def check(self, key: str, *, what: str | Bilingual = REQUESTS) -> None:
+        """Takes one token, or raises TooManyRequests (429, Retry-After) naming `what` (in the
+        reader's language when Bilingual)."""
         decision = self.take(key)
         if not decision.allowed:
             raise TooManyRequests(
-                f"too many {what}: at most {self.burst} at once and {self.per_s:g} a second; "
-                f"retry in {math.ceil(decision.retry_after_s)} s",
+                RATE_LIMITED(
+                    what=what,
+                    burst=self.burst,
+                    per_s=f"{self.per_s:g}",
+                    retry=math.ceil(decision.retry_after_s),
+                ),
                 retry_after_s=decision.retry_after_s,
             )
 

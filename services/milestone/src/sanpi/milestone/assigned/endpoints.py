@@ -25,6 +25,7 @@ from sanpi.kit import (
 )
 from sanpi.kit.messages import AcceptLanguage, language
 from sanpi.milestone import flows
+from sanpi.milestone.assigned import messages as refusals
 from sanpi.milestone.assigned import service
 from sanpi.milestone.assigned.models import AssignedIssue
 from sanpi.milestone.assigned.repository import IssueFilter
@@ -169,8 +170,8 @@ def _filter(
 ) -> IssueFilter:
     if open_only and state is IssueState.CLOSED:
         raise InvalidInput(
-            "open=true contradicts status=closed",
-            errors=[FieldProblem("query.status", "与 open=true 矛盾（open=true 即 status=open）")],
+            refusals.OPEN_BUT_CLOSED(),
+            errors=[FieldProblem("query.status", refusals.CONTRADICTS_OPEN())],
         )
     closed = None if state is None and not open_only else state is IssueState.CLOSED
     return IssueFilter(

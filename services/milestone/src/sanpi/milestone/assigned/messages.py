@@ -48,3 +48,16 @@ CLOSED_IN_FUTURE = template(
     zh="销号日期 {closed_on} 晚于今天 {today}",
     en="closed_on {closed_on} is after today ({today})",
 )
+OPEN_BUT_CLOSED = template(
+    "issue.open_but_closed",
+    zh="open=true 与 status=closed 矛盾",
+    en="open=true contradicts status=closed",
+)
+CONTRADICTS_OPEN = template(
+    "issue.contradicts_open",
+    zh="与 open=true 矛盾（open=true 即 status=open）",
+    en="contradicts open=true (open=true means status=open)",
+)
+NO_ISSUE = template(
+    "issue.missing", zh="交办事项 {issue_id} 不存在", en="assigned issue {issue_id} not found"
+)

@@ -35,6 +35,7 @@ from sanpi.milestone.assigned.messages import (
     ISSUE,
     NO_DESCRIPTION,
     NO_EVIDENCE,
+    NO_ISSUE,
     NO_TEXT,
     NO_UNIT,
     RAISED_IN_FUTURE,
@@ -148,7 +149,7 @@ async def raise_issue(
 async def get(tx: Reading, issue_id: str) -> AssignedIssue:
     row = await repository.get(tx, issue_id)
     if row is None:
-        raise NotFound(f"assigned issue {issue_id} not found")
+        raise NotFound(NO_ISSUE(issue_id=issue_id))
     return row
 
 
@@ -156,7 +157,7 @@ async def get_for_update(uow: UnitOfWork, issue_id: str) -> AssignedIssue:
     """The issue to write: a concurrent write of it waits for this transaction (repository)."""
     row = await repository.get_for_update(uow.session, issue_id)
     if row is None:
-        raise NotFound(f"assigned issue {issue_id} not found")
+        raise NotFound(NO_ISSUE(issue_id=issue_id))
     return row
 
 

@@ -18,8 +18,11 @@ from sanpi.kit import (
     ServiceUnavailable,
     today,
 )
+from sanpi.kit.messages import quoted
 from sanpi.milestone.bulletins import documents, service
+from sanpi.milestone.bulletins import messages as refusals
 from sanpi.milestone.bulletins.schemas import Bulletin
+from sanpi.milestone.progress.messages import PERIOD_INVALID
 from sanpi.milestone.settings import MilestoneSettings
 from sanpi.office.pdf import FontMissing
 
@@ -63,7 +66,7 @@ async def bulletin(
     try:
         wanted = parse_period(period)
     except ValueError as exc:
-        reason = f"应为 2023-03-X2（旬）或 2023-03（月），收到 {period!r}"
+        reason = PERIOD_INVALID(input=quoted(period), reason=str(exc))
         raise InvalidInput(reason, errors=[FieldProblem("period", reason)]) from exc
     settings = runtime.settings
     assert isinstance(settings, MilestoneSettings)
@@ -81,7 +84,7 @@ async def bulletin(
         # A PDF is a few hundred ms of CPU (layout, font subsetting): off the event loop.
         content = await asyncio.to_thread(render, composed)
     except FontMissing as exc:
-        raise ServiceUnavailable(f"无法生成 PDF：{exc}") from exc
+        raise ServiceUnavailable(refusals.NO_FONT(why=str(exc))) from exc
     name = f"sanpi-bulletin-{wanted.key}.{format.value}"
     return Response(
         content,

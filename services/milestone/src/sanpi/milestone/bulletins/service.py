@@ -16,6 +16,8 @@ from sanpi.events.percent import half_up, pct_of
 from sanpi.events.vocabulary import BATCH_ZH, SEVERITY_ORDER, TARGET_ZH
 from sanpi.events.xun import ReportPeriod
 from sanpi.kit import InvalidInput
+from sanpi.kit.messages import Bilingual
+from sanpi.milestone.bulletins import messages as refusals
 from sanpi.milestone.bulletins import repository, sources
 from sanpi.milestone.bulletins.schemas import (
     MARK_ZH,
@@ -131,7 +133,7 @@ async def compose(
     """The bulletin of `period` as of its last day (today while it runs)."""
     if period.start > today:
         raise InvalidInput(
-            f"{period.zh}尚未开始（今天是 {today}）：没有可以通报的内容",
+            refusals.NOT_YET(period=Bilingual(zh=period.zh, en=period.en), today=today),
             errors=[],
         )
     as_of = min(period.end, today)

@@ -10,6 +10,7 @@ import httpx
 
 from sanpi.kit import ServiceUnavailable
 from sanpi.kit.peers import get_from_service
+from sanpi.milestone.bulletins import messages as refusals
 from sanpi.milestone.settings import MilestoneSettings
 
 SUBJECT = "sanpi-milestone/bulletin"
@@ -37,12 +38,12 @@ async def registry_indicators(
     except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
         # InvalidURL, ValueError: a registry_url httpx cannot use, a setting's mistake: still 503.
         raise ServiceUnavailable(
-            f"登记服务（{settings.registry_url}）无法提供区级指标：{type(exc).__name__}；请稍后再试",
+            refusals.REGISTRY_FAILED(url=settings.registry_url, why=type(exc).__name__),
             headers={"Retry-After": "30"},
         ) from exc
     if response.status_code != 200:
         raise ServiceUnavailable(
-            f"登记服务的区级指标答复 {response.status_code}：请稍后再试",
+            refusals.REGISTRY_ANSWERED(status=response.status_code),
             headers={"Retry-After": "30"},
         )
     body: dict[str, Any] = response.json()

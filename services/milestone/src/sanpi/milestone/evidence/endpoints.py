@@ -21,6 +21,7 @@ from sanpi.kit import (
     Writer,
 )
 from sanpi.kit.messages import AcceptLanguage, language
+from sanpi.milestone.evidence import messages as refusals
 from sanpi.milestone.evidence import service
 from sanpi.milestone.evidence.images import FORMATS
 from sanpi.milestone.evidence.schemas import EvidenceFilePublic
@@ -107,7 +108,7 @@ async def get_evidence(
     path = store.path(row.sha256)
     if not path.is_file():
         log.error("evidence %s: file %s missing from the store", row.id, path)
-        raise NotFound(f"the file of evidence {evidence_id} is missing from the evidence store")
+        raise NotFound(refusals.FILE_GONE(evidence_id=evidence_id))
     disposition = f"inline; filename*=UTF-8''{quote(row.filename or row.id)}"
     return FileResponse(
         path,

@@ -68,3 +68,13 @@ UNDATED = template(
 def day(value: dt.date) -> Bilingual:
     """A day as each language writes it: 2023年3月1日 / 2023-03-01."""
     return Bilingual(zh_date(value), value.isoformat())
+
+
+NO_EVIDENCE = template(
+    "evidence.missing", zh="照片 {evidence_id} 不存在", en="no evidence {evidence_id}"
+)
+FILE_GONE = template(
+    "evidence.file_gone",
+    zh="照片 {evidence_id} 的文件不在照片库中",
+    en="the file of evidence {evidence_id} is missing from the evidence store",
+)

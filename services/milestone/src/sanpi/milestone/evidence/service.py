@@ -29,6 +29,7 @@ from sanpi.milestone.evidence.images import Refused, inspect
 from sanpi.milestone.evidence.messages import (
     CITES_UNUSABLE,
     DATE_MISMATCH,
+    NO_EVIDENCE,
     NO_FILE,
     OTHER_PROJECT,
     TOO_LARGE,
@@ -142,7 +143,7 @@ async def upload(
 async def get(session: AsyncSession, evidence_id: str) -> EvidenceFile:
     row = await repository.get(session, evidence_id)
     if row is None:
-        raise NotFound(f"no evidence {evidence_id}")
+        raise NotFound(NO_EVIDENCE(evidence_id=evidence_id))
     return row
 
 

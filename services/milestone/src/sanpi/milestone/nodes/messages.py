@@ -90,3 +90,4 @@ NEEDS_EVIDENCE = template(
     "(give taken_at, or a URI with the date in it)",
 )
 NOT_RECORDED = template("milestone.not_recorded", zh="不能登记：{reason}", en="{reason}")
+NOT_BLANK = template("milestone.not_blank", zh="不能为空白", en="must not be blank")

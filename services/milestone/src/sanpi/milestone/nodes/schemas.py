@@ -9,7 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from sanpi.events import MilestoneKind, Stage
 from sanpi.kit import CampaignDate
+from sanpi.kit.messages import MessageError
 from sanpi.milestone.lifecycle.state_machine import Evidence
+from sanpi.milestone.nodes import messages as refusals
 from sanpi.milestone.nodes.models import Milestone, MilestoneStatus
 
 Uri = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -84,7 +86,7 @@ class MilestoneCreate(BaseModel):
     @classmethod
     def _custom_needs_label(cls, value: str, info: ValidationInfo) -> str:
         if info.data.get("kind") is MilestoneKind.CUSTOM and not value.strip():
-            raise ValueError("a CUSTOM milestone needs a label")
+            raise MessageError(refusals.LABEL_REQUIRED())
         return value.strip()
 
     def evidence_items(self) -> list[Evidence]:
@@ -131,7 +133,7 @@ class BaselineCreate(BaseModel):
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("must not be blank")
+            raise MessageError(refusals.NOT_BLANK())
         return value.strip()
 
 

@@ -112,3 +112,6 @@ PLAN_DOES_NOT_ADD_UP = template(
     zh="年度投资计划的分解与合计不符",
     en="the investment plan does not add up",
 )
+NEGATIVE_AMOUNTS = template(
+    "progress.negative_amounts", zh="金额不能为负数", en="amounts must not be negative"
+)

@@ -24,6 +24,7 @@ from sanpi.milestone.progress.messages import (
     BATCH_EMPTY,
     BATCH_TOO_LARGE,
     KIND_MISMATCH,
+    NEGATIVE_AMOUNTS,
     PERIOD_INVALID,
 )
 
@@ -129,7 +130,7 @@ class PlanPut(BaseModel):
     @classmethod
     def _not_negative(cls, value: list[int] | None) -> list[int] | None:
         if value is not None and any(v < 0 for v in value):
-            raise ValueError("amounts must not be negative")
+            raise MessageError(NEGATIVE_AMOUNTS())
         return value
 
 

@@ -21,10 +21,11 @@ from sanpi.kit import (
     run_idempotent,
 )
 from sanpi.kit.app import get_runtime
-from sanpi.kit.messages import AcceptLanguage, language
+from sanpi.kit.messages import AcceptLanguage, language, quoted
 from sanpi.milestone import flows
 from sanpi.milestone.flows import Context
 from sanpi.milestone.progress import service as progress
+from sanpi.milestone.progress.messages import PERIOD_INVALID
 from sanpi.milestone.report_sheets import service
 from sanpi.milestone.report_sheets.schemas import SheetImportResult
 from sanpi.office.sheets import SheetError
@@ -47,7 +48,7 @@ async def template(
     try:
         wanted = parse_period(period)
     except ValueError as exc:
-        reason = f"应为 2023-03-X2（旬）或 2023-03（月），收到 {period!r}"
+        reason = PERIOD_INVALID(input=quoted(period), reason=str(exc))
         raise InvalidInput(reason, errors=[FieldProblem("period", reason)]) from exc
     content = await service.template(session, period=wanted, park=park)
     name = f"sanpi-progress-{wanted.key}.xlsx"

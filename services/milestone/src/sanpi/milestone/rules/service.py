@@ -40,6 +40,7 @@ from sanpi.kit.id_spans import Span
 from sanpi.kit.named_rows import NamedRow
 from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.milestone import metrics
+from sanpi.milestone.progress.messages import UNKNOWN_PROJECT
 from sanpi.milestone.rules import forecast, repository, scoped, workers
 from sanpi.milestone.rules.areas import Areas
 from sanpi.milestone.rules.coalescer import MAX_BATCH, Coalescer
@@ -1052,7 +1053,7 @@ async def projections(
     ahead = ReportsAhead(areas, session, dt.date(as_of.year, 1, 1))
     found = await load(areas, session, [project_id], as_of, ahead, ())
     if not found:
-        raise NotFound(f"project {project_id} is not known to the milestone service")
+        raise NotFound(UNKNOWN_PROJECT(project_id=project_id))
     state = found[0].facts.stage_on(as_of)
     if state is None:
         return None, []

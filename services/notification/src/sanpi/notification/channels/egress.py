@@ -39,6 +39,9 @@ from urllib.request import getproxies
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
+from sanpi.kit.messages import Message
+from sanpi.notification.channels import messages as refusals
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 # Prefixes whose IPv6 addresses carry an IPv4 address in their low or high bits.
@@ -48,12 +51,22 @@ IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # deprecated ::a.b.c.d
 
 
 class TargetRefused(ValueError):
-    """A URL sanpi will not call, with the reason (a person reads it in a 422 or a delivery log)."""
+    """A URL sanpi will not call: `message` is the reason a person reads in a 422 (in their
+    language), str() the English a delivery log carries."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.render("en"))
+        self.message = message
 
 
 class AddressRefused(OSError):
     """Raised inside the connector for an address it will not connect to: an OSError, so that
-    aiohttp turns it into a ClientConnectorError like any other failure to connect."""
+    aiohttp turns it into a ClientConnectorError like any other failure to connect. str() is
+    English (logs); `message` the catalogued reason."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.render("en"))
+        self.message = message
 
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -71,37 +84,44 @@ class Egress:
     allow_loopback: bool = False
 
     def refusal(self, address: str | IPAddress) -> str | None:
-        """Why `address` is refused, or None if sanpi may connect to it (pure)."""
+        """Why `address` is refused (English), or None if sanpi may connect to it (pure)."""
+        reason = self.reason(address)
+        return None if reason is None else reason.render("en")
+
+    def reason(self, address: str | IPAddress) -> Message | None:
+        """Why `address` is refused, in either language, or None if sanpi may connect to it."""
         try:
             ip = ipaddress.ip_address(address) if isinstance(address, str) else address
         except ValueError:
-            return "not an IP address"
+            return refusals.NOT_AN_IP()
         if isinstance(ip, ipaddress.IPv6Address):
             if ip.scope_id:
-                return "a scoped (link-local) IPv6 address"
+                return refusals.SCOPED_IPV6()
             if ip in NAT64_LOCAL:
-                return "a local-use NAT64 address (64:ff9b:1::/48)"
+                return refusals.NAT64_LOCAL()
             if ip in IPV4_COMPATIBLE and ip != ipaddress.IPv6Address("::1"):
-                return "an IPv4-compatible IPv6 address (::/96)"
+                return refusals.IPV4_COMPATIBLE()
             inner = _embedded_ipv4(ip)
             if inner is not None:
-                reason = self.refusal(inner)
-                return None if reason is None else f"it carries {inner}, {reason}"
+                reason = self.reason(inner)
+                return None if reason is None else refusals.CARRIES(inner=inner, reason=reason)
         if self.allow_loopback and ip.is_loopback:
             return None
         if ip.is_multicast:
-            return "a multicast address"
+            return refusals.MULTICAST()
         if not ip.is_global:
-            return "not a public address"
+            return refusals.NOT_PUBLIC()
         return None
 
     def check_address(self, address: str | IPAddress, *, host: str | None = None) -> None:
         """Raises AddressRefused unless sanpi may connect to `address` (`host`: the name it
         came from, for the message)."""
-        reason = self.refusal(address)
-        if reason is not None:
-            source = f"host {host} resolves to {address}" if host else f"address {address}"
-            raise AddressRefused(f"{source}: {reason}")
+        reason = self.reason(address)
+        if reason is None:
+            return
+        if host:
+            raise AddressRefused(refusals.HOST_REFUSED(host=host, address=address, reason=reason))
+        raise AddressRefused(refusals.ADDRESS_REFUSED(address=address, reason=reason))
 
 
 async def check_url(url: str, policy: Egress) -> None:
@@ -110,14 +130,14 @@ async def check_url(url: str, policy: Egress) -> None:
     moment it connects."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        raise TargetRefused("only http and https URLs can be called")
+        raise TargetRefused(refusals.URL_SCHEME())
     host = parts.hostname
     if not host:
-        raise TargetRefused("the URL has no host")
+        raise TargetRefused(refusals.URL_NO_HOST())
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
-        raise TargetRefused("the URL's port is not a number from 0 to 65535") from exc
+        raise TargetRefused(refusals.URL_PORT()) from exc
     literal = _literal(host)
     if literal is not None:
         addresses: list[str] = [str(literal)]
@@ -126,7 +146,7 @@ async def check_url(url: str, policy: Egress) -> None:
         try:
             answers = await resolver.resolve(host, port, family=socket.AF_UNSPEC)
         except OSError as exc:
-            raise TargetRefused(f"host {host} does not resolve") from exc
+            raise TargetRefused(refusals.URL_UNRESOLVED(host=host)) from exc
         finally:
             await resolver.close()
         addresses = [answer["host"] for answer in answers]
@@ -134,7 +154,7 @@ async def check_url(url: str, policy: Egress) -> None:
         try:
             policy.check_address(address, host=None if literal else host)
         except AddressRefused as exc:
-            raise TargetRefused(str(exc)) from None
+            raise TargetRefused(exc.message) from None
 
 
 def _literal(host: str) -> IPAddress | None:

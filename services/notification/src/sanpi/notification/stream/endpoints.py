@@ -13,6 +13,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from sanpi.events import Category, ChainTag, Severity
 from sanpi.kit import Authenticated, FieldProblem, InvalidInput, ReadSessionDep, RuntimeDep
+from sanpi.kit.messages import MessageError
 from sanpi.notification.routing.filters import Filter
 from sanpi.notification.settings import NotificationSettings
 from sanpi.notification.stream import service
@@ -62,8 +63,8 @@ async def stream_start(
     a problem+json answer, not a broken stream."""
     try:
         known_event_types(event_type)
-    except ValueError as exc:
-        raise InvalidInput(str(exc), errors=[FieldProblem("event_type", str(exc))]) from exc
+    except MessageError as exc:
+        raise InvalidInput.naming([FieldProblem("event_type", exc.message)]) from exc
     if subscription is not None:
         owned = await subscriptions.get_owned(
             session, subscription_id=subscription, principal=principal

@@ -51,3 +51,18 @@ DISTRICT_ALERT = template(
     zh="预警 {alert_key} 涉及全区：仅管理员可以确认",
     en="alert {alert_key} concerns the whole district: only an admin acknowledges it",
 )
+UNKNOWN_EVENT_TYPE = template(
+    "subscription.unknown_event_type",
+    zh="没有这种事件类型：{value}",
+    en="unknown event type {value}",
+)
+NO_EVENT_TYPE_MATCHES = template(
+    "subscription.no_event_type_matches",
+    zh="{value} 不匹配任何事件类型",
+    en="{value} matches no event type",
+)
+QUIET_HOURS_EMPTY = template(
+    "subscription.quiet_hours_empty",
+    zh="免打扰时段的开始和结束不能相同",
+    en="start and end must differ",
+)

@@ -8,7 +8,9 @@ from typing import Annotated
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sanpi.events import EVENT_TYPES, Category, ChainTag, Severity
+from sanpi.kit.messages import MessageError, quoted
 from sanpi.notification.digests.schemas import DigestOptions
+from sanpi.notification.subscriptions import messages as refusals
 from sanpi.notification.subscriptions.models import Channel, Language
 
 EventTypePattern = Annotated[str, Field(min_length=1, max_length=128)]
@@ -37,14 +39,15 @@ MinInvestment = Annotated[int, Field(ge=0, le=100_000_000, description="总投�
 
 
 def known_event_types(values: list[str]) -> list[str]:
-    """Refuses patterns that name no declared event type (a typo would silently match nothing)."""
+    """Refuses patterns that name no declared event type (a typo would silently match nothing):
+    a MessageError, read in the reader's language."""
     for value in values:
         if value.endswith("*"):
             prefix = value[:-1]
             if not any(t.startswith(prefix) for t in EVENT_TYPES):
-                raise ValueError(f"{value!r} matches no event type")
+                raise MessageError(refusals.NO_EVENT_TYPE_MATCHES(value=quoted(value)))
         elif value not in EVENT_TYPES:
-            raise ValueError(f"unknown event type {value!r}")
+            raise MessageError(refusals.UNKNOWN_EVENT_TYPE(value=quoted(value)))
     return values
 
 
@@ -59,7 +62,7 @@ class QuietHours(BaseModel):
     @model_validator(mode="after")
     def _not_empty(self) -> QuietHours:
         if self.start == self.end:
-            raise ValueError("start and end must differ")
+            raise MessageError(refusals.QUIET_HOURS_EMPTY())
         return self
 
 

@@ -75,7 +75,7 @@ async def _check_url(url: str, *, egress: Egress) -> None:
     try:
         await check_url(url, egress)
     except TargetRefused as exc:
-        raise InvalidInput(f"url: {exc}", errors=[FieldProblem("url", str(exc))]) from exc
+        raise InvalidInput.naming([FieldProblem("url", exc.message)]) from exc
 
 
 def _check_channel_target(channel: Channel, target: Target, egress: Egress) -> None:

@@ -23,9 +23,11 @@ from sanpi.events import (
     Stage,
 )
 from sanpi.events.vocabulary import STAGE_ZH
+from sanpi.kit.errors import Said, said_in
+from sanpi.kit.messages import Bilingual
 from sanpi.office.templates import Field
 from sanpi.office.templates import Kind as FieldKind
-from sanpi.registry.imports.messages import Said, quoted
+from sanpi.registry.imports.messages import quoted
 
 ORIGIN_LABELS: dict[str, str] = {
     "LOCAL": "本地",
@@ -265,7 +267,7 @@ class CellError(ValueError):
     """Why a cell cannot be read; the reason names what would have been accepted."""
 
     def __init__(self, said: Said) -> None:
-        super().__init__(said.en)
+        super().__init__(said_in(said, "en"))
         self.said = said
 
 
@@ -286,7 +288,7 @@ def parse_cell(column: Column, raw: Any) -> Any:
         match = re.fullmatch(r"第?\s*(\d+)\s*期?", text)
         if match is None:
             raise CellError(
-                Said(
+                Bilingual(
                     f"应为期次（7 或 第7期），收到 {quoted(text)}",
                     f"{text!r} is not a period number (7, 第7期)",
                 )
@@ -301,7 +303,7 @@ def parse_cell(column: Column, raw: Any) -> Any:
         if word in FALSE_WORDS:
             return False
         raise CellError(
-            Said(f"应为 是 或 否，收到 {quoted(_text(raw))}", f"{word!r} is not 是 or 否")
+            Bilingual(f"应为 是 或 否，收到 {quoted(_text(raw))}", f"{word!r} is not 是 or 否")
         )
     if column.kind is Kind.DATE:
         return _date(raw)
@@ -316,7 +318,7 @@ def _integer(raw: Any, *, wan: bool, unit: str) -> int:
 
     def refused() -> CellError:
         shown = _text(raw) if not isinstance(raw, float) else repr(raw)
-        return CellError(Said(f"{zh}，收到 {quoted(shown)}", f"{shown!r} is not {en}"))
+        return CellError(Bilingual(f"{zh}，收到 {quoted(shown)}", f"{shown!r} is not {en}"))
 
     if isinstance(raw, bool):
         raise refused()
@@ -355,7 +357,7 @@ def _date(raw: Any) -> dt.date:
         except ValueError:
             continue
     raise CellError(
-        Said(
+        Bilingual(
             f"应为日期（2023-01-28、2023/1/28 或 2023年1月28日），收到 {quoted(text)}",
             f"{text!r} is not a date (2023-01-28, 2023/1/28, 2023年1月28日)",
         )
@@ -375,7 +377,9 @@ def _enum(column: Column, text: str) -> str:
     zh_choices = "、".join(column.labels.values())
     choices = ", ".join(f"{label} ({code})" for code, label in column.labels.items())
     raise CellError(
-        Said(f"应为 {zh_choices} 之一，收到 {quoted(text)}", f"{text!r} is not one of {choices}")
+        Bilingual(
+            f"应为 {zh_choices} 之一，收到 {quoted(text)}", f"{text!r} is not one of {choices}"
+        )
     )
 
 

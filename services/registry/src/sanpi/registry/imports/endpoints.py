@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated
 
-from fastapi import APIRouter, File, Header, Query, Response, UploadFile
+from fastapi import APIRouter, File, Query, Response, UploadFile
 from fastapi.responses import JSONResponse
 
 from sanpi.kit import (
@@ -19,11 +19,11 @@ from sanpi.kit import (
     run_idempotent,
 )
 from sanpi.kit.auth import Authenticated
+from sanpi.kit.messages import AcceptLanguage, language
 from sanpi.office import sheets
 from sanpi.office.sheets import MEDIA_TYPES, SheetFormat
 from sanpi.registry.imports import service
 from sanpi.registry.imports.columns import COLUMNS
-from sanpi.registry.imports.messages import language
 from sanpi.registry.imports.schemas import ImportReport
 from sanpi.registry.projects.endpoints import FilterDep
 from sanpi.registry.projects.schemas import ProjectSort
@@ -31,13 +31,6 @@ from sanpi.registry.settings import settings_of
 
 router = APIRouter(prefix="/projects", tags=["import and export"])
 
-AcceptLanguage = Annotated[
-    str | None,
-    Header(
-        alias="Accept-Language",
-        description="the language of the per-row messages: Chinese (default) or en",
-    ),
-]
 HeadersLanguage = Annotated[str, Query(pattern="^(zh|en)$", description="header language")]
 
 

@@ -16,7 +16,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import BatchType, Stage
 from sanpi.kit import CAMPAIGN_TZ, FieldProblem, InvalidInput, Principal, UnitOfWork, utcnow
-from sanpi.kit.errors import said_in
+from sanpi.kit.errors import Said, said_in
+from sanpi.kit.messages import Bilingual, Lang
 from sanpi.office import sheets, templates
 from sanpi.registry.imports.columns import (
     BY_KEY,
@@ -31,7 +32,7 @@ from sanpi.registry.imports.columns import (
     normalise,
     parse_cell,
 )
-from sanpi.registry.imports.messages import Lang, Said, from_pydantic, quoted, row_line
+from sanpi.registry.imports.messages import from_pydantic, quoted, row_line
 from sanpi.registry.imports.schemas import (
     Action,
     FieldChange,
@@ -102,7 +103,7 @@ class Problems:
 
     def add(self, key: str, said: Said, code: str = "") -> None:
         column = self.header.name(key)
-        reason = said.text(self.lang)
+        reason = said_in(said, self.lang)
         label = BY_KEY[key].label(self.lang) if key in BY_KEY else column
         self.row.errors.append(
             RowError(
@@ -126,7 +127,7 @@ def read_header(
     header = Header(header_row, {}, {})
 
     def problem(column: str, said: Said) -> None:
-        reason = said.text(lang)
+        reason = said_in(said, lang)
         errors.append(
             RowError(
                 row=header_row,
@@ -138,16 +139,16 @@ def read_header(
 
     for position, text in enumerate(headers):
         if not text:
-            problem(f"#{position + 1}", Said("表头为空", "empty header"))
+            problem(f"#{position + 1}", Bilingual("表头为空", "empty header"))
             continue
         column = HEADER_INDEX.get(normalise(text))
         if column is None:
-            problem(text, Said("不认识的列", "unknown column"))
+            problem(text, Bilingual("不认识的列", "unknown column"))
             continue
         if column.key in header.written:
             problem(
                 text,
-                Said(
+                Bilingual(
                     f"重复的列：与「{header.written[column.key]}」相同",
                     f"duplicate column: {header.written[column.key]} is the same",
                 ),
@@ -158,7 +159,9 @@ def read_header(
             header.index[position] = column
     for column in COLUMNS:
         if column.required and column.key not in header.written:
-            problem(column.zh, Said(f"缺少这一列（{column.en}）", f"missing column ({column.en})"))
+            problem(
+                column.zh, Bilingual(f"缺少这一列（{column.en}）", f"missing column ({column.en})")
+            )
     return header, errors
 
 
@@ -216,7 +219,7 @@ class Planner:
         # read is left out, and the checks below skip the columns already at fault.
         for key in ("name", "park", "total_investment"):
             if key not in values and not problems.has(key):
-                problems.add(key, Said("必须填写", "required"))
+                problems.add(key, Bilingual("必须填写", "required"))
         try:
             create = ProjectCreate.model_validate(body)
         except ValidationError as exc:
@@ -233,7 +236,7 @@ class Planner:
             except ValueError:
                 problems.add(
                     "id",
-                    Said(
+                    Bilingual(
                         f"不是项目ID（UUID），收到 {quoted(project_id)}",
                         f"{project_id!r} is not a project id (a UUID)",
                     ),
@@ -268,7 +271,7 @@ class Planner:
             body["enterprise"] = self._enterprise(row, project)
         for key in ("name", "park", "total_investment"):
             if key in body and body[key] is None and not problems.has(key):
-                problems.add(key, Said("必须填写", "required"))
+                problems.add(key, Bilingual("必须填写", "required"))
                 body.pop(key)
         try:
             update = ProjectUpdate.model_validate(body)
@@ -304,7 +307,7 @@ class Planner:
         if project.cancelled_on is not None and row.changes:
             problems.add(
                 next(iter(row.changes)),
-                Said(
+                Bilingual(
                     f"项目已于 {project.cancelled_on} 终止，主数据不能再修改",
                     f"the project was cancelled on {project.cancelled_on}; its master data is frozen",
                 ),
@@ -330,7 +333,7 @@ class Planner:
         if "initial_stage" in self.header.written and stage not in (None, project.initial_stage):
             problems.add(
                 "initial_stage",
-                Said(
+                Bilingual(
                     "初始阶段只在登记时填写，不能通过导入修改",
                     "the initial stage is set at registration; an import cannot change it",
                 ),
@@ -341,7 +344,7 @@ class Planner:
             if row.values.get("started_date") != expected and not problems.has("started_date"):
                 problems.add(
                     "started_date",
-                    Said(
+                    Bilingual(
                         "开工日期不能通过导入修改（由登记或开工里程碑确定）",
                         "the start date cannot be changed by an import (registration or the "
                         "STARTED milestone sets it)",
@@ -355,7 +358,7 @@ class Planner:
         if version < project.version:
             problems.add(
                 "version",
-                Said(
+                Bilingual(
                     f"导出后该项目已被修改（表中版本 {version}，当前版本 {project.version}）："
                     "请重新导出后再改",
                     f"changed since this sheet was exported (version {version} here, "
@@ -366,7 +369,7 @@ class Planner:
         elif version > project.version:
             problems.add(
                 "version",
-                Said(
+                Bilingual(
                     f"版本 {version} 不存在（当前版本 {project.version}）",
                     f"version {version} does not exist (the project is at {project.version})",
                 ),
@@ -382,7 +385,7 @@ class Planner:
             if err["type"] != "missing" and not problems.has(at):
                 problems.add(at, from_pydantic(err, wan=at in AMOUNT_KEYS))
             elif err["type"] == "missing" and not problems.has(at):
-                problems.add(at, Said("必须填写", "required"))
+                problems.add(at, Bilingual("必须填写", "required"))
 
     def _rules(
         self, values: dict[str, Any], problems: Problems, only: set[str] | None = None
@@ -398,15 +401,14 @@ class Planner:
                 problems.add(p.field, _rule_said(p.field, said_in(p.reason, "en"), values))
 
     def _unknown_park(self, park: Any) -> Said:
-        return Said(
+        return Bilingual(
             f"没有园区 {quoted(park)}：应为 {'、'.join(self.parks)} 之一",
             f"unknown park; one of {', '.join(self.parks)}",
         )
 
     def _not_your_park(self, park: str) -> Said:
         # The kit's refusal, as every other write outside the caller's parks words it.
-        refused = self.principal.park_refused(park)
-        return Said(refused.render("zh"), refused.render("en"))
+        return self.principal.park_refused(park)
 
     def _new_listings(
         self,
@@ -431,7 +433,7 @@ class Planner:
             if current is not None:
                 problems.add(
                     key,
-                    Said(
+                    Bilingual(
                         f"已在第 {current} 期{BATCH_LABELS[batch]}清单上；清单不能通过导入修改或删除",
                         f"already on period {current}'s {batch} list; an import cannot change "
                         "or remove a listing",
@@ -451,7 +453,7 @@ class Planner:
                     cancelled=cancelled,
                 )
             except ListingRefused as exc:
-                problems.add(key, Said(exc.said.zh, exc.said.en))
+                problems.add(key, exc.said)
                 continue
             existing[batch] = number
             accepted.append((batch, number))
@@ -461,15 +463,15 @@ class Planner:
 def _rule_said(field_: str, reason: str, values: dict[str, Any]) -> Said:
     if field_ in ("contract_amount", "annual_plan_investment"):
         label = BY_KEY[field_].label("zh")
-        return Said(
+        return Bilingual(
             f"{label} {values.get(field_)} 万元大于总投资 {values.get('total_investment')} 万元",
             reason,
         )
     if field_ in rules.DATE_ORDER:
-        return Said(f"日期早于前一个节点：{reason}", reason)
+        return Bilingual(f"日期早于前一个节点：{reason}", reason)
     if field_ == "started_date":
-        return Said("仅直接开工（初始阶段为 在建）的项目填写开工日期", reason)
-    return Said(reason, reason)
+        return Bilingual("仅直接开工（初始阶段为 在建）的项目填写开工日期", reason)
+    return Bilingual(reason, reason)
 
 
 async def _targets(
@@ -560,7 +562,7 @@ async def import_sheet(
                 if key in seen:
                     Problems(row, header, lang).add(
                         "id" if "id" in header.written else "national_project_code",
-                        Said(
+                        Bilingual(
                             f"与第 {seen[key]} 行是同一个项目", f"same project as row {seen[key]}"
                         ),
                     )
@@ -621,7 +623,7 @@ def _target(
     if len(matches) > 1:
         Problems(row, header, lang).add(
             "national_project_code",
-            Said(
+            Bilingual(
                 f"项目代码对应 {len(matches)} 个项目：请填写项目ID",
                 f"{len(matches)} projects carry this code: give the project id",
             ),

@@ -74,3 +74,14 @@ MIN_ABOVE_MAX = template(
 MIN_ABOVE_MAX_FIELD = template(
     "project.min_above_max_field", zh="不能大于 max_investment", en="must not exceed max_investment"
 )
+VERSION_REQUIRED = template(
+    "project.version_required",
+    zh="请带上读到的 ETag（If-Match 请求头）或读到的 version，以免覆盖他人同时所做的修改",
+    en="send If-Match with the ETag you read, or the `version` you read, so that a concurrent "
+    "change is not overwritten",
+)
+VERSION_REQUIRED_FIELD = template(
+    "project.version_required_field",
+    zh="必须填写（或在请求体中给出 version）",
+    en="required (or body.version)",
+)

@@ -200,9 +200,8 @@ def _check_preconditions(project: Project, *, if_match: str | None, version: int
     """If-Match → 412 when stale; a body `version` → 409 when stale; one of them is required."""
     if if_match is None and version is None:
         raise PreconditionRequired(
-            "send If-Match with the ETag you read, or the `version` you read, so that a "
-            "concurrent change is not overwritten",
-            errors=[FieldProblem("header.If-Match", "required (or body.version)")],
+            refusals.VERSION_REQUIRED(),
+            errors=[FieldProblem("header.If-Match", refusals.VERSION_REQUIRED_FIELD())],
         )
     check_versions(
         if_match=if_match, version=version, current=project.version, what=refusals.PROJECT

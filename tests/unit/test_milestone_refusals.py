@@ -53,7 +53,7 @@ async def test_a_bad_period_is_refused_in_the_readers_language(svc: Milestones) 
     )
     later_en = await svc.client.get("/v1/bulletins/2023-07-X1", headers=EN)
     assert later_en.json()["detail"] == (
-        "2023-07-X1 has not begun (today is 2023-06-15): there is nothing to report"
+        "early July 2023 has not begun (today is 2023-06-15): there is nothing to report"
     )
 
 

@@ -30,7 +30,7 @@ from sanpi.milestone.lifecycle.state_machine import (
     Lifecycle,
     decide,
 )
-from sanpi.milestone.progress.messages import UNKNOWN_PROJECT
+from sanpi.milestone.messages import UNKNOWN_PROJECT
 from sanpi.milestone.timeline import service as timeline
 
 # The master-data fields copied from the registry's snapshots (ProjectMasterData).

@@ -31,6 +31,7 @@ from sanpi.milestone.lifecycle.state_machine import (
     Lifecycle,
     decide,
 )
+from sanpi.milestone.messages import UNKNOWN_PROJECT
 from sanpi.milestone.nodes import messages as refusals
 from sanpi.milestone.nodes import repository
 from sanpi.milestone.nodes.messages import ALREADY_ACHIEVED
@@ -41,7 +42,7 @@ from sanpi.milestone.nodes.schemas import (
     MilestoneBatchItem,
     MilestoneCreate,
 )
-from sanpi.milestone.progress.messages import AFTER_TODAY, UNKNOWN_PROJECT
+from sanpi.milestone.progress.messages import AFTER_TODAY
 from sanpi.milestone.timeline import service as timeline
 
 # Which planned date of the registry is the baseline of which milestone (倒排工期).

@@ -5,11 +5,6 @@ from __future__ import annotations
 
 from sanpi.kit.messages import template
 
-UNKNOWN_PROJECT = template(
-    "project.unknown",
-    zh="项目 {project_id} 不存在（里程碑服务尚未收到它的登记）",
-    en="project {project_id} is not known to the milestone service",
-)
 CANCELLED = template(
     "progress.cancelled",
     zh="项目已取消，不再填报进度",

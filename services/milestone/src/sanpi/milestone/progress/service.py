@@ -31,6 +31,7 @@ from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.milestone import batch_rows, metrics
 from sanpi.milestone.lifecycle.models import TrackedProject
 from sanpi.milestone.lifecycle.repository import Standing
+from sanpi.milestone.messages import UNKNOWN_PROJECT
 from sanpi.milestone.progress import repository
 from sanpi.milestone.progress.messages import (
     ABOVE_LATER,
@@ -48,7 +49,6 @@ from sanpi.milestone.progress.messages import (
     PLAN_DOES_NOT_ADD_UP,
     SAME_IN_BATCH,
     SPLIT_SUM,
-    UNKNOWN_PROJECT,
     XUN_BY_MONTH,
     YTD_ABOVE_CUM,
 )

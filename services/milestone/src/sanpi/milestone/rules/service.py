@@ -40,7 +40,7 @@ from sanpi.kit.id_spans import Span
 from sanpi.kit.named_rows import NamedRow
 from sanpi.kit.pagination import created_key_after, page_by_created
 from sanpi.milestone import metrics
-from sanpi.milestone.progress.messages import UNKNOWN_PROJECT
+from sanpi.milestone.messages import UNKNOWN_PROJECT
 from sanpi.milestone.rules import forecast, repository, scoped, workers
 from sanpi.milestone.rules.areas import Areas
 from sanpi.milestone.rules.coalescer import MAX_BATCH, Coalescer

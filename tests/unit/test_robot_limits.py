@@ -153,3 +153,23 @@ async def test_two_writers_take_at_most_the_limit_and_the_rest_wait(tmp_path: Pa
     finally:
         for db in dbs:
             await db.dispose()
+
+
+async def test_first_sends_to_new_robots_from_two_writers_at_once_all_go(tmp_path: Path) -> None:
+    # A robot's slots are made by its first send. A writer whose take ran before another's first
+    # send committed, and whose read of the slots after it, found every slot there and took the
+    # robot for full: its send (and, in that process, every other to the robot) was deferred
+    # with twenty slots free (PostgreSQL; SQLite's writers take turns).
+    async with replica(tmp_path) as app:  # migrates the database
+        url = app.runtime.db.url
+    dbs = [Database(url), Database(url)]
+    try:
+        minute = [Limit(20, 60.0)]
+        for round_ in range(5):
+            ledgers = [Ledger(db) for db in dbs]
+            takes = [ledgers[n % 2].take(f"robot-{round_}-{n // 4}", minute) for n in range(40)]
+            taken = await asyncio.gather(*takes)
+            assert [t for t in taken if not t.allowed] == [], "four sends of twenty go at once"
+    finally:
+        for db in dbs:
+            await db.dispose()

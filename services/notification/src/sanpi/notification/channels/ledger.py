@@ -142,12 +142,18 @@ class Ledger:
                 missing += [(i, s) for s in range(limit.count) if s not in used]
                 if len(used) == limit.count:
                     wait = max(wait, min(used.values()) + limit.window_s - now)
-            if not missing:
-                return Taken(False, max(MIN_WAIT_S, wait))
-            # The robot's first send (or a limit raised): its slots are made, free since 1970.
-            await connection.execute(
-                self._add, [{"robot": robot, "ring": i, "slot": s} for i, s in missing]
-            )
+            if not missing and wait > 0:
+                return Taken(False, max(MIN_WAIT_S, wait))  # a ring is full: each slot in use
+            if missing:
+                # The robot's first send (or a limit raised): its slots are made, free since 1970.
+                await connection.execute(
+                    self._add, [{"robot": robot, "ring": i, "slot": s} for i, s in missing]
+                )
+            # Every ring has a free slot by this read, or its slots were just made. PostgreSQL:
+            # the take above may have read before another's first send committed its slots (it
+            # saw none); read committed, this statement sees them. Taking the robot for full
+            # here deferred the first sends of two lanes at once, twenty slots free.
             if (await connection.execute(take, params)).first() is not None:
                 return Taken(True)
-            return Taken(False, MIN_WAIT_S)
+            # The free slots are held by sends not yet committed (SKIP LOCKED): nearly free.
+            return Taken(False, max(MIN_WAIT_S, wait))

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
+from sqlalchemy import text
 from sqlmodel import col, select
 
 from sanpi.events import CloudEvent, ProjectRegistered, Stage, build_event
@@ -20,6 +21,8 @@ from sanpi.kit import retention as retention_module
 from sanpi.kit.dedup import ProcessedEvent
 from sanpi.kit.idempotency import IdempotentRequest
 from sanpi.kit.retention import kit_retained, prune
+from sanpi.notification.channels import ledger as robot_ledger
+from sanpi.notification.channels.ledger import Ledger, Limit, RobotSendSlot
 from sanpi.notification.delivery import service as delivery
 from sanpi.notification.delivery.models import (
     Delivery,
@@ -378,3 +381,63 @@ async def test_writes_are_refused_with_retry_after_once_the_outbox_backlog_reach
         await runtime.relay.refresh_gauges()
         again = await registry.post("/v1/projects", json={**PROJECT, "name": "第四个"})
         assert again.status_code == 201, again.text
+
+
+async def test_robot_send_slots_a_window_old_are_pruned_and_the_limit_still_holds(
+    tmp_path: Path,
+) -> None:
+    # A robot's ~25 slots stayed for ever after its last send, one set per robot URL ever used.
+    minute = [Limit(20, 61.0)]
+    async with harness(tmp_path) as h:
+        db = h.runtime.db
+        ledger = Ledger(db)
+        for robot in ("idle", "busy"):
+            for _ in range(20):
+                assert (await ledger.take(robot, minute)).allowed
+        assert (await ledger.take("barely-used", minute)).allowed  # 19 slots never used
+        async with db.transaction() as uow:  # the idle robot's last send was two minutes ago
+            connection = await uow.session.connection()
+            await connection.execute(
+                text(
+                    "UPDATE notification_robot_slot SET used_at = used_at - 120 WHERE robot = 'idle'"
+                )
+            )
+        pruner = robot_ledger.retained(61.0)
+        before = pruned("robot_slots")
+
+        counts = await prune(db, [pruner], now=utcnow())
+
+        async with db.read() as session:
+            kept = (await session.exec(select(RobotSendSlot))).all()
+        assert counts == {"robot_slots": 20 + 19}
+        assert pruned("robot_slots") - before == 39
+        assert sorted({(s.robot, s.used_at > 0) for s in kept}) == [
+            ("barely-used", True),
+            ("busy", True),
+        ]
+        assert len(kept) == 21
+        assert oldest_age("robot_slots") < 61.0
+        # A pruned robot sends again at once (its slots made again); a full one still waits.
+        fresh = Ledger(db)  # another process: no memory of full robots
+        assert (await fresh.take("idle", minute)).allowed
+        assert not (await fresh.take("busy", minute)).allowed
+        assert (await fresh.take("barely-used", minute)).allowed
+
+
+async def test_the_running_notification_service_prunes_robot_slots_by_itself(
+    tmp_path: Path,
+) -> None:
+    async with harness(tmp_path, prune_interval_s=0.1, robot_window_s=0.2) as h:
+        assert (await Ledger(h.runtime.db).take("robot", [Limit(20, 0.2)])).allowed
+
+        async def slots() -> list[RobotSendSlot]:
+            async with h.runtime.db.read() as session:
+                return list((await session.exec(select(RobotSendSlot))).all())
+
+        assert len(await slots()) == 20
+
+        async def gone() -> bool:
+            return not await slots()
+
+        # Kept 1.5 s: the longest of a robot's windows (飞书's second is counted as 1.5 s).
+        await eventually(gone, timeout=15, what="the slots pruned")

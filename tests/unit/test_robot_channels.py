@@ -186,12 +186,11 @@ async def test_more_than_twenty_a_minute_wait_in_the_queue_and_none_is_dropped(
         await eventually(lambda: len(receiver.got()) == 20, what="the first twenty")
 
         async def waiting() -> list[dict[str, Any]]:
-            # Deferred: back in the queue, later, with its attempt given back (a claimed one
-            # also reads PENDING and later, with one attempt, until its result is recorded).
+            # Deferred: back in the queue, held until the robot's window frees a slot, with its
+            # attempt given back (a claimed one reads PENDING with one attempt until its result
+            # is recorded).
             found = await h.deliveries(status="PENDING")
-            deferred = [
-                d for d in found if d["next_attempt_at"] > d["created_at"] and d["attempts"] == 0
-            ]
+            deferred = [d for d in found if d["deferred_until"] and d["attempts"] == 0]
             return found if len(found) == len(deferred) == 5 else []
 
         held = await eventually(waiting, what="five held back")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -20,8 +22,9 @@ from sanpi.kit import Database, Runtime, SystemClock
 from sanpi.notification.app import create_app
 from sanpi.notification.channels.ledger import Ledger, Limit
 from sanpi.notification.channels.robots import SECOND_S
+from sanpi.notification.channels.wecom import WecomChannel
 from tests.support.apps import auth, serve_in_process
-from tests.support.notification import alert, as_consumed, harness_settings, record
+from tests.support.notification import alert, as_consumed, harness, harness_settings, record
 from tests.support.robots import PER_MINUTE, FeishuReceiver, Got, RobotReceiver, WecomReceiver
 from tests.support.waiting import eventually
 
@@ -89,9 +92,12 @@ async def test_a_replica_that_starts_later_does_not_get_a_fresh_minute(tmp_path:
                 found = await b.deliveries(status="PENDING")
                 deferred = [d for d in found if d["attempts"] == 0 and d["attempt_log"] == []]
                 later = [
-                    d for d in deferred if dt.datetime.fromisoformat(d["next_attempt_at"]) > free_at
+                    d
+                    for d in deferred
+                    if d["deferred_until"]
+                    and dt.datetime.fromisoformat(d["deferred_until"]) > free_at
                 ]
-                shown = [(d["attempts"], d["next_attempt_at"], d["attempt_log"]) for d in found]
+                shown = [(d["attempts"], d["deferred_until"], d["attempt_log"]) for d in found]
                 assert len(found) == len(later) == PER_MINUTE, (free_at, shown)
                 return found
 
@@ -150,6 +156,62 @@ async def test_two_writers_take_at_most_the_limit_and_the_rest_wait(tmp_path: Pa
         taken = await asyncio.gather(*(ledgers[n % 2].take("robot-b", feishu) for n in range(30)))
         assert sum(t.allowed for t in taken) == 5
         assert all(0 < t.wait_s <= SECOND_S for t in taken if not t.allowed)
+    finally:
+        for db in dbs:
+            await db.dispose()
+
+
+async def test_a_message_deferred_by_the_robots_window_goes_out_on_a_clock_that_stands_still(
+    tmp_path: Path,
+) -> None:
+    # The robot's window is wall-clock time (the vendor's minute), so a deferral must come due in
+    # real time: on the rules' clock (a test's FixedClock, which stands still) it never did, and
+    # a digest test waited for a message a lane had deferred (the PostgreSQL pass, once).
+    with WecomReceiver() as receiver:
+        async with harness(tmp_path, robot_window_s=2.0) as h:
+            body = {"channel": "wecom", "url": receiver.url}
+            assert (await h.client.post("/v1/subscriptions", json=body)).status_code == 201
+            # The robot's window is full: twenty sends taken just now (another replica's).
+            robot = hashlib.sha256(receiver.url.encode()).hexdigest()
+            limits = WecomChannel().limits(2.0)
+            filled_at = time.time()
+            ledger = Ledger(h.runtime.db)
+            for _ in range(PER_MINUTE):
+                assert (await ledger.take(robot, limits)).allowed
+            await h.feed(alert(Severity.RED))
+
+            async def deferred() -> list[dict[str, Any]]:
+                found = await h.deliveries(status="PENDING")
+                return [d for d in found if d["attempts"] == 0 and d["deferred_until"]]
+
+            held = await eventually(deferred, what="the message held by the robot's window")
+            assert held[0]["attempt_log"] == []
+            await eventually(lambda: len(receiver.got()) == 1, what="the deferred message sent")
+            # Its outcome is recorded after the robot's answer.
+            (delivered,) = await eventually(
+                lambda: h.deliveries(status="DELIVERED"), what="the delivery recorded"
+            )
+    assert len(delivered["attempt_log"]) == 1, "deferred, not failed"
+    assert delivered["deferred_until"] is None
+    assert receiver.got()[0].at >= filled_at + 2.0 - 0.01, "not before the window freed a slot"
+    assert receiver.refused == []
+
+
+async def test_first_sends_to_new_robots_from_two_writers_at_once_all_go(tmp_path: Path) -> None:
+    # A robot's slots are made by its first send. A writer whose take ran before another's first
+    # send committed, and whose read of the slots after it, found every slot there and took the
+    # robot for full: its send (and, in that process, every other to the robot) was deferred
+    # with twenty slots free (PostgreSQL; SQLite's writers take turns).
+    async with replica(tmp_path) as app:  # migrates the database
+        url = app.runtime.db.url
+    dbs = [Database(url), Database(url)]
+    try:
+        minute = [Limit(20, 60.0)]
+        for round_ in range(5):
+            ledgers = [Ledger(db) for db in dbs]
+            takes = [ledgers[n % 2].take(f"robot-{round_}-{n // 4}", minute) for n in range(40)]
+            taken = await asyncio.gather(*takes)
+            assert [t for t in taken if not t.allowed] == [], "four sends of twenty go at once"
     finally:
         for db in dbs:
             await db.dispose()

@@ -6,6 +6,8 @@ from fastapi import FastAPI
 
 from sanpi.events import Topic
 from sanpi.kit import Clock, ServiceSpec, SystemClock, create_service_app
+from sanpi.notification.channels import ledger
+from sanpi.notification.channels.robots import SECOND_S
 from sanpi.notification.consumers import CONSUMED_TOPICS, build_handlers
 from sanpi.notification.contacts.endpoints import router as contacts_router
 from sanpi.notification.delivery import service as delivery
@@ -54,6 +56,10 @@ def create_app(settings: NotificationSettings | None = None, clock: Clock | None
             prepare=handlers.prepare,
             workers=JOBS,
             clock=clock,
-            retained=[*delivery.retained(settings), *digests.retained(settings)],
+            retained=[
+                *delivery.retained(settings),
+                *digests.retained(settings),
+                ledger.retained(max(settings.robot_window_s, SECOND_S)),
+            ],
         )
     )

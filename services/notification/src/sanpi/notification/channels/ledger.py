@@ -3,14 +3,17 @@ second too) held across every replica and delivery lane on the database, one UPD
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Float, Integer, String, TextClause, bindparam, text
 from sqlmodel import Field, SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.kit import Database
+from sanpi.kit.retention import Retained
 
 # Each limit of a robot ("at most `count` in any `window_s`") is a ring of `count` slots, each
 # holding when it last carried a send (seconds since the epoch on the database's clock, the one
@@ -142,12 +145,55 @@ class Ledger:
                 missing += [(i, s) for s in range(limit.count) if s not in used]
                 if len(used) == limit.count:
                     wait = max(wait, min(used.values()) + limit.window_s - now)
-            if not missing:
-                return Taken(False, max(MIN_WAIT_S, wait))
-            # The robot's first send (or a limit raised): its slots are made, free since 1970.
-            await connection.execute(
-                self._add, [{"robot": robot, "ring": i, "slot": s} for i, s in missing]
-            )
+            if not missing and wait > 0:
+                return Taken(False, max(MIN_WAIT_S, wait))  # a ring is full: each slot in use
+            if missing:
+                # The robot's first send (or a limit raised): its slots are made, free since 1970.
+                await connection.execute(
+                    self._add, [{"robot": robot, "ring": i, "slot": s} for i, s in missing]
+                )
+            # Every ring has a free slot by this read, or its slots were just made. PostgreSQL:
+            # the take above may have read before another's first send committed its slots (it
+            # saw none); read committed, this statement sees them. Taking the robot for full
+            # here deferred the first sends of two lanes at once, twenty slots free.
             if (await connection.execute(take, params)).first() is not None:
                 return Taken(True)
-            return Taken(False, MIN_WAIT_S)
+            # The free slots are held by sends not yet committed (SKIP LOCKED): nearly free.
+            return Taken(False, max(MIN_WAIT_S, wait))
+
+
+# A slot used at least its window ago is free, as one never made is (a send makes the missing
+# slots of its robot, free since 1970): the pruner deletes it, so that a robot's ~25 rows do not
+# stay for ever after its last send. `before` is the pruner's clock, `{now}` the database's, the
+# one the slots are written on: a slot goes only when both say it is a window old, whatever the
+# two clocks' skew. The outer conditions are checked again on PostgreSQL on a row a take changed
+# meanwhile (read committed), so a slot just taken is not deleted (forgetting a send).
+_PRUNE = """DELETE FROM notification_robot_slot
+WHERE used_at < :before AND used_at <= {now} - :window
+AND (robot, ring, slot) IN (SELECT robot, ring, slot FROM notification_robot_slot
+  WHERE used_at < :before AND used_at <= {now} - :window ORDER BY used_at LIMIT :limit)"""
+_OLDEST = text("SELECT min(used_at) FROM notification_robot_slot WHERE used_at > 0")
+
+
+def retained(window_s: float) -> Retained:
+    """The robots' send slots for the retention pruner (kit.retention): each is kept its window
+    (`window_s`, the robots' minute, their longest limit)."""
+
+    async def delete_before(session: AsyncSession, before: dt.datetime, limit: int) -> int:
+        connection = await session.connection()
+        now = _NOW["sqlite" if connection.dialect.name == "sqlite" else "postgresql"]
+        statement = text(_PRUNE.format(now=now)).bindparams(
+            bindparam("before", type_=Float),
+            bindparam("window", type_=Float),
+            bindparam("limit", type_=Integer),
+        )
+        params = {"before": before.timestamp(), "window": window_s, "limit": limit}
+        return int((await connection.execute(statement, params)).rowcount)
+
+    async def oldest(session: AsyncSession) -> dt.datetime | None:
+        # Slots never used (made free since 1970) are left out: they would read as 56 years old.
+        connection = await session.connection()
+        found = (await connection.execute(_OLDEST)).scalar_one_or_none()
+        return None if found is None else dt.datetime.fromtimestamp(float(found), dt.UTC)
+
+    return Retained("robot_slots", window_s, delete_before, oldest)

@@ -92,6 +92,10 @@ class Delivery(SQLModel, table=True):
     # ahead (a test's FixedClock) must not end it under a sender still at work.
     lease_token: str | None = Field(default=None, max_length=32)
     leased_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set while a channel's rate limit holds the delivery back unattempted (a group robot's
+    # window, channels/ledger.py): real time too, as the vendor's minute is, so a deferral comes
+    # due on the wall clock whatever the rules' clock reads (a FixedClock never reached it).
+    deferred_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Set when quiet hours hold the delivery: the morning it will leave.
     held_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, max_length=500)

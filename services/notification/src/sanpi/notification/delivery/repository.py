@@ -272,8 +272,8 @@ _WAITS_FOR_EARLIER = exists().where(
 async def due(
     session: AsyncSession, *, now: dt.datetime, real_now: dt.datetime, limit: int
 ) -> tuple[list[DueDelivery], dict[str, SubscriptionRow]]:
-    """Pending deliveries whose next attempt is due at `now` and whose lease, if any, ended by
-    `real_now` (real time), that wait for no earlier one of their order key, oldest first, locked
+    """Pending deliveries whose next attempt is due at `now` and whose lease and rate-limit
+    deferral, if any, ended by `real_now` (real time), that wait for no earlier one of their order key, oldest first, locked
     against other workers on PostgreSQL (SKIP LOCKED; the subscriptions are read, not locked);
     SQLite's BEGIN IMMEDIATE already serialises the claim. With the subscriptions they belong
     to, by id."""
@@ -290,6 +290,7 @@ async def due(
             pending,
             DELIVERY.c.next_attempt_at <= now,
             or_(DELIVERY.c.leased_until.is_(None), DELIVERY.c.leased_until <= real_now),
+            or_(DELIVERY.c.deferred_until.is_(None), DELIVERY.c.deferred_until <= real_now),
             ~_WAITS_FOR_EARLIER,
         )
         .order_by(DELIVERY.c.next_attempt_at)

@@ -38,6 +38,9 @@ class DeliveryPublic(BaseModel):
     attempts: int
     next_attempt_at: dt.datetime
     held_until: dt.datetime | None = Field(description="set while quiet hours hold it")
+    deferred_until: dt.datetime | None = Field(
+        default=None, description="set while a group robot's rate limit holds it (real time)"
+    )
     last_error: str | None
     created_at: dt.datetime
     delivered_at: dt.datetime | None

@@ -146,6 +146,7 @@ def delivery_values(
         "next_attempt_at": held_until or release,
         "lease_token": None,
         "leased_until": None,
+        "deferred_until": None,
         "held_until": held_until,
         "last_error": None,
         "created_at": now,
@@ -639,6 +640,7 @@ async def claim_due(
                 "next_attempt_at": now + dt.timedelta(seconds=lease_s),
                 "lease_token": token,
                 "leased_until": real_now + dt.timedelta(seconds=lease_s),
+                "deferred_until": None,
             }
             target = delivery.target or subscription.url or subscription.email or ""
             secrets = subscription_rules.signing_secrets(subscription, now, box)
@@ -761,19 +763,24 @@ async def record_results(
     settings: NotificationSettings,
     now: dt.datetime,
     rng: random.Random,
+    real_now: dt.datetime | None = None,
 ) -> list[DeliveryStatus]:
-    """Logs each attempt and decides: delivered, retry later, or dead (a dead letter); 410 or
+    """Logs each attempt and decides: delivered, retry later, deferred (a rate limit, until
+    `real_now`, utcnow() unless given, plus its wait), or dead (a dead letter); 410 or
     sustained failure disables the subscription. Outcome events go out through the outbox.
     The whole claimed batch is one transaction (one write lock and one commit instead of one
     per delivery); should that fail, one transaction per result."""
+    real_now = real_now or utcnow()
     try:
         async with db.transaction() as uow:
-            return await _record(uow, done, settings=settings, now=now, rng=rng)
+            return await _record(uow, done, settings=settings, now=now, real_now=real_now, rng=rng)
     except Exception:
         statuses: list[DeliveryStatus] = []
         for one in done:
             async with db.transaction() as uow:
-                statuses += await _record(uow, [one], settings=settings, now=now, rng=rng)
+                statuses += await _record(
+                    uow, [one], settings=settings, now=now, real_now=real_now, rng=rng
+                )
         return statuses
 
 
@@ -783,6 +790,7 @@ async def _record(
     *,
     settings: NotificationSettings,
     now: dt.datetime,
+    real_now: dt.datetime,
     rng: random.Random,
 ) -> list[DeliveryStatus]:
     session = uow.session
@@ -811,12 +819,16 @@ async def _record(
             statuses.append(DeliveryStatus.PENDING)
             continue
         if result.deferred:
-            # Not attempted (the channel's rate limit): back in the queue, its attempt unspent.
+            # Not attempted (the channel's rate limit): back in the queue, its attempt unspent,
+            # due on the rules' clock now and held until the vendor's window frees a slot, which
+            # is wall-clock time (as the lease): `now + wait` on a clock that stands still (a
+            # test's FixedClock) never came due.
             wait = dt.timedelta(seconds=result.retry_after_s or 1.0)
             changes[delivery.id] = {
                 "attempts": claimed.attempt - 1,
-                "next_attempt_at": now + wait,
+                "next_attempt_at": now,
                 **RELEASED,
+                "deferred_until": real_now + wait,
             }
             statuses.append(DeliveryStatus.PENDING)
             continue

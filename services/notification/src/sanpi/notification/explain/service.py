@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sanpi.events import CloudEvent, Severity
-from sanpi.kit import NotFound, Principal
+from sanpi.kit import NotFound, Principal, utcnow
 from sanpi.kit.messages import Lang
 from sanpi.notification.channels.templates import Kind
 from sanpi.notification.delivery import repository as deliveries
@@ -108,6 +108,13 @@ def _status_text(
             lang,
             f"已排队，在免打扰时段中：{when(delivery.held_until, lang)}发出",
             f"queued, held by quiet hours: leaves {when(delivery.held_until, lang)}",
+        )
+    if delivery.deferred_until is not None and delivery.deferred_until > utcnow():
+        return say(
+            lang,
+            f"已排队，群机器人限速暂缓：{when(delivery.deferred_until, lang)}起发送",
+            f"queued, held by the group robot's rate limit: sent from "
+            f"{when(delivery.deferred_until, lang)}",
         )
     if tries:
         return say(

@@ -94,14 +94,18 @@ def test_a_responsible_unit_is_not_wrapped_mid_word(tmp_path: Path) -> None:
     b = bulletin(parks=2)
     for r in b.red_projects:
         r.responsible_unit = "双桥园区运营中心"
-    assert "双桥园区运营中心" in pdf_text(tmp_path, b)
+    text = pdf_text(tmp_path, b)
+    assert "双桥园区运营中心" in text
+    # The headers of the ranking and of the red table, each on one line.
+    for header in ("年度计划(亿元)", "已完成(亿元)", "计划应完成", "项目数", "序号", "预警规则"):
+        assert header in text, header
     widths = documents.red_widths(b, 480.0)
     assert sum(widths) == pytest.approx(480.0)
     # A unit too long for a quarter of the page wraps within it, never squeezing 情况 away.
     b.red_projects[0].responsible_unit = "郑州高新技术产业开发区管理委员会经济发展局招商服务中心"
     widths = documents.red_widths(b, 480.0)
     assert widths[3] == pytest.approx(120.0)
-    assert widths[5] > 0.2 * 480
+    assert widths[5] >= 0.19 * 480
 
 
 def test_a_demo_bulletin_says_so_on_every_page(tmp_path: Path) -> None:

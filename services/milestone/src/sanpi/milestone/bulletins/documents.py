@@ -341,12 +341,17 @@ def pdf_bytes(b: Bulletin) -> bytes:
         "二、园区排名（按年度计划投资完成率；标识：红/黄/绿）",
         pdf.table(
             rows,
-            [width * f for f in (0.06, 0.09, 0.07, 0.08, 0.07, 0.07, 0.13, 0.12, 0.1, 0.1, 0.11)],
+            # Each header on one line: 计划应完成 wrapped a character short at 0.1 of the page.
+            [
+                width * f
+                for f in (0.06, 0.07, 0.06, 0.08, 0.06, 0.06, 0.145, 0.13, 0.09, 0.12, 0.125)
+            ],
             align_right=(3, 4, 5, 6, 7, 8, 9, 10),
             bold_cells=[(2, n) for n in range(1, len(rows))],
             dark_cells=dark,
         ),
     )
+    story.append(Spacer(1, 1 * mm))
     story.append(Paragraph(legend(b), styles["small"]))
     if b.parks:
         names, series = chart_series(b)
@@ -392,7 +397,7 @@ def pdf_bytes(b: Bulletin) -> bytes:
         Paragraph(
             "说明：完成率 = 本年已完成投资 ÷ 年度计划投资；序时进度 = 当年已过天数 ÷ 全年天数；"
             f"{PLAN_DUE} = 各项目年度计划按月分解中截至本期已结束月份的计划投资 ÷ 年度计划投资"
-            "（未分解的按已过月数 ÷ 12）；差距 = 完成率 − 对照值，单位为百分点。",
+            "（未分解的按已过月数 ÷ 12）；差距 = 完成率减去对照的进度，单位为百分点。",
             styles["small"],
         )
     )
@@ -405,7 +410,7 @@ def pdf_bytes(b: Bulletin) -> bytes:
 
 
 # The red table's columns as shares of the page: 序号, 项目名称, 园区, 责任单位, 预警规则, 情况.
-RED_SHARES = (0.05, 0.22, 0.07, 0.16, 0.2, 0.3)
+RED_SHARES = (0.06, 0.22, 0.07, 0.16, 0.2, 0.29)
 # A cell's text is set in 8.5 pt with 6 pt of padding either side (sanpi.office.pdf.table).
 _CELL_PT, _CELL_PAD = 8.5, 12
 

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from sanpi.client import SanpiClient
+from sanpi.client.demo.generator import NAMED
 from sanpi.events.xun import parse_period
 from tests.conftest import ROOT
 from tests.demo.conftest import LoadedDemo
@@ -142,6 +143,9 @@ async def _bulletin_matches_the_apis(demo: LoadedDemo) -> None:
         assert bulletin["period_label"] == "2023年3月中旬"
         # The stack runs on the demo (as `make up` starts it): the bulletin says so.
         assert bulletin["demo"] is True
+        # The real projects the demo names from its sources are on plan: none is red.
+        named = {x.name for x in NAMED}
+        assert not named & {p["name"] for p in bulletin["red_projects"]}
         assert len(bulletin["red_projects"]) >= 3, "the demo makes red alerts"
         projects = {p["id"]: p for p in every(client.registry.list_projects)}
         # The demo's projects are cancelled on the demo's days (not on the day it is loaded):

@@ -669,6 +669,9 @@ def up(skip_demo: bool, db: str) -> int:
     env["SANPI_NOTIFICATION_MILESTONE_URL"] = f"http://127.0.0.1:{ports['milestone']}"
     if db == "postgres":
         env.update(postgres_urls())
+    if not skip_demo:
+        # The demo lists real companies' projects with generated progress: its bulletins say so.
+        env["SANPI_MILESTONE_DEMO_DATA"] = "1"
     tracing = start_tracing(ports, env)
     pids = {}
     for name in SERVICES:

@@ -46,6 +46,8 @@ def loaded(run_dir: Path, postgres: Postgres | None) -> Iterator[LoadedDemo]:
     directory = run_dir / "district"
     broker = start_broker(directory / "kafka")
     fast = {"SANPI_REGISTRY_METRICS_REFRESH_S": "1", "SANPI_MILESTONE_METRICS_REFRESH_S": "1"}
+    # As `make up` starts the services when it loads the demo: bulletins marked 演示数据.
+    fast["SANPI_MILESTONE_DEMO_DATA"] = "1"
     sink = WebhookSink().start()
     try:
         with running_stack(

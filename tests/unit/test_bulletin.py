@@ -172,7 +172,8 @@ async def test_the_bulletin_of_a_xun_pins_to_the_apis_own_alerts_and_indicators(
             "/v1/alerts", params={"severity": "red", "state": "FIRING", "limit": 200}, headers=ADMIN
         )
     ).json()["items"]
-    expected = sorted((a["project_id"], a["rule"]) for a in alerts)
+    # A rule raised per 旬 and per month (R04, R07) is one line of its project.
+    expected = sorted({(a["project_id"], a["rule"]) for a in alerts})
     shown = sorted(
         (r["project_id"], h["rule"]) for r in bulletin["red_projects"] for h in r["rules"]
     )

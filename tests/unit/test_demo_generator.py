@@ -15,17 +15,33 @@ from sanpi.client.demo.generator import (
     NAMED,
     PARK_WEIGHTS,
     DemoDataset,
+    DemoProject,
     district,
     periods_by_key,
     province,
 )
 from sanpi.client.demo.loader import DemoLoader, LoadSummary, province_sheet
-from sanpi.client.demo_progress import Profile, ProgressHistory
-from sanpi.events import AlertRule, BatchType, MilestoneKind, PeriodStatus, Severity, Stage
-from sanpi.events.xun import parse_period
+from sanpi.client.demo_progress import DemoProject as DemoProgressProject
+from sanpi.client.demo_progress import Profile, ProgressHistory, generate_portfolio
+from sanpi.events import (
+    AlertRule,
+    BatchType,
+    MilestoneKind,
+    PeriodStatus,
+    ReportPeriodKind,
+    Severity,
+    Stage,
+)
+from sanpi.events.xun import parse_period, period_of
 from sanpi.milestone.lifecycle.state_machine import Evidence, stage_after_milestone
 from sanpi.milestone.rules.evaluation import Deadlines, evaluate_project
-from sanpi.milestone.rules.facts import ProjectFacts, ReportFact, StageFact
+from sanpi.milestone.rules.facts import (
+    MilestoneFact,
+    PlanFact,
+    ProjectFacts,
+    ReportFact,
+    StageFact,
+)
 from sanpi.milestone.settings import RuleSettings
 from sanpi.registry.listings.rules import check_listing
 
@@ -184,14 +200,14 @@ def test_the_named_projects_are_on_their_lists() -> None:
             assert project.signed == named.signed
             assert "SIGN" not in {x.batch for x in data.listings if x.project_key == project.key}
     # docs/domain.md#district-demo: the 5th period's report names three; seed 004 (7th period) three signed in 2022
-    # (listed at the 6th) and four to land in 2023 (started at the 8th and 9th).
+    # (listed at the 6th) and four to land in 2023 (all started at the 8th: at the 9th, signed
+    # before the 7th, they would pass R02's 180 days unstarted, red, a claim about real firms).
     placed = {(x.name, x.period, x.batch) for x in NAMED}
     assert {(n, b) for _, n, b in placed} == {
         (5, "SIGN"),
         (5, "START"),
         (6, "SIGN"),
         (8, "START"),
-        (9, "START"),
     }
     assert ("上海重塑燃料电池产业化基地", 6, "SIGN") in placed
     assert ("雄韬氢能产业园", 8, "START") in placed
@@ -428,3 +444,99 @@ def test_funds_arrival_is_low_for_a_few_signings_not_half_of_them() -> None:
         assert len(fired) <= 0.1 * len(judged), (day, fired, len(judged))
         if day == data.as_of:
             assert fired, "the rule still shows in the demo"
+
+
+def named_facts(p: DemoProject, history: ProgressHistory, day: dt.date) -> ProjectFacts:
+    """What the milestone service holds of a demo project on `day`: its registry dates as the
+    plan, the milestones and reports the loader posts (the whole history, not only the windows
+    the loader keeps of a project on plan), the stages they lead to."""
+    stage = Stage.UNDER_CONSTRUCTION if p.direct else Stage.SIGNED
+    first = p.started if p.direct else p.signed
+    assert first is not None
+    stages = [StageFact(stage, first)]
+    reached = []
+    for kind, when, evidence in p.milestones(day):
+        moved = stage_after_milestone(stage, MilestoneKind(kind), [Evidence(u) for u in evidence])
+        if moved is not None:
+            stage = moved
+            stages.append(StageFact(stage, when))
+        reached.append((MilestoneKind(kind), when))
+    planned = {
+        MilestoneKind.FULFILLED: "planned_fulfill_date",
+        MilestoneKind.STARTED: "planned_start_date",
+        MilestoneKind.COMPLETED: "planned_completion_date",
+        MilestoneKind.IN_PRODUCTION: "planned_production_date",
+        MilestoneKind.EFFECTIVE: "planned_effective_date",
+    }
+    actual = dict(reached)
+    milestones = [
+        MilestoneFact(kind, baseline=dt.date.fromisoformat(p.body[name]), actual=actual.get(kind))
+        for kind, name in planned.items()
+        if p.body.get(name)
+    ]
+    if MilestoneKind.IN_STATISTICS in actual:
+        milestones.append(
+            MilestoneFact(MilestoneKind.IN_STATISTICS, actual=actual[MilestoneKind.IN_STATISTICS])
+        )
+    reports = tuple(
+        ReportFact(
+            parse_period(r.period_key), r.cum, r.ytd, r.physical_pct, r.submitted_on,
+            lowered_by_correction=r.correction, funds_arrived=r.funds_arrived,
+        )
+        for r in history.reports
+        if r.submitted_on <= day
+    )  # fmt: skip
+    return ProjectFacts(
+        project_id=p.key, name=p.body["name"], park=p.body["park"], total_investment=p.amount,
+        known_from=first, contract_amount=p.body.get("contract_amount"), signed_date=p.signed,
+        planned_start=_day(p.body.get("planned_start_date")),
+        planned_production=_day(p.body.get("planned_production_date")),
+        stages=tuple(stages), milestones=tuple(milestones), reports=reports,
+        plans=tuple(PlanFact(y, sum(m), monthly=m) for y, m in history.plans.items()),
+    )  # fmt: skip
+
+
+def _day(value: str | None) -> dt.date | None:
+    return None if value is None else dt.date.fromisoformat(value)
+
+
+def test_the_real_named_projects_keep_to_plan() -> None:
+    """The demo names real projects from its sources (雄韬, 上海重塑 …); their progress is the
+    generator's. A red or yellow alert on one (the 2023-03-X2 bulletin listed 上海重塑 with R01
+    and R05, 雄韬 with R02) is a made-up claim about a real company: on every 旬's last day
+    from its signing to the demo's day, none fires but blue (a deadline near)."""
+    data = district()
+    loader = DemoLoader(SimpleNamespace(), data)  # type: ignore[arg-type]
+    ids = {p.key: p.key for p in data.projects}
+    projects = [
+        DemoProgressProject(
+            project_id=p.key, total_investment=p.amount, signed=p.signed or data.as_of,
+            planned_start=_day(p.body.get("planned_start_date")),
+            planned_production=_day(p.body.get("planned_production_date")),
+            started=p.started if p.started and p.started <= data.as_of else None,
+            produced=p.produced if p.produced and p.produced <= data.as_of else None,
+            contract_amount=p.body.get("contract_amount"), seed_key=p.key, on_track=p.on_track,
+        )
+        for p in data.projects
+        if p.cancelled is None or p.cancelled > data.as_of
+    ]  # fmt: skip
+    histories = {
+        h.project_id: h for h in generate_portfolio(projects, until=data.as_of, seed=data.seed)
+    }
+    assert [h.project_id for h in loader.histories(ids)] == list(histories)
+    named = [p for p in data.projects if p.on_track]
+    assert {p.body["name"] for p in named} == {x.name for x in NAMED}
+    fired = []
+    for p in named:
+        assert histories[p.key].profile is Profile.ON_PLAN, p.body["name"]
+        first = p.started if p.direct else p.signed
+        assert first is not None
+        day = first
+        while day <= data.as_of:
+            day = period_of(day, ReportPeriodKind.XUN).end
+            facts = named_facts(p, histories[p.key], min(day, data.as_of))
+            for alert in evaluate_project(facts, min(day, data.as_of), RuleSettings(), Deadlines()):
+                if alert.severity is not Severity.BLUE:
+                    fired.append((p.body["name"], day, alert.rule, alert.severity, alert.message))
+            day += dt.timedelta(days=1)
+    assert fired == []

@@ -19,6 +19,7 @@ from sanpi.client.demo_progress import (
     generate_portfolio,
     post_portfolio,
     s_curve,
+    seasonal_share,
 )
 from sanpi.client.sdk.base import Http
 from sanpi.client.sdk.milestone import MilestoneApi
@@ -167,6 +168,32 @@ def test_the_curve_and_the_plan_split() -> None:
     assert plan_2024[:4] == (0, 0, 0, 0), "nothing is planned before the start"
     assert all(m > 0 for m in plan_2024[4:])
     assert sum(history.plans[2024]) + sum(history.plans[2025]) <= 100_000
+
+
+def test_the_plan_split_is_light_in_january_and_february() -> None:
+    """docs/domain.md#district-demo: plan splits with Q1 ≈ 25–35 % of the year. A project building
+    all year plans 28 % by March's end, half of it in March (January and February are light);
+    one finishing in late March plans about half of its year by February's end. The split used
+    to be the S-curve alone: 22.4 % by the end of Q1 for the first, 88.7 % by the end of
+    February for the second (the demo bulletin's "94.7 % by early March")."""
+
+    def shares(start: dt.date, end: dt.date) -> tuple[float, float]:
+        history = generate_history(
+            DemoProject("p", 500_000, signed=start, started=start, planned_production=end),
+            until=dt.date(2023, 12, 31), profile=Profile.ON_PLAN, seed=1,
+        )  # fmt: skip
+        months = history.plans[2023]
+        return sum(months[:2]) / sum(months), sum(months[:3]) / sum(months)
+
+    by_february, by_march = shares(dt.date(2022, 6, 1), dt.date(2024, 6, 1))
+    assert 0.25 <= by_march <= 0.35
+    assert by_february <= by_march / 2 + 0.01
+    by_february, _ = shares(dt.date(2022, 4, 1), dt.date(2023, 3, 25))
+    assert 0.45 <= by_february <= 0.6
+    # No step at New Year: the years join (a day's progress, not a jump).
+    span = (dt.date(2022, 6, 1), dt.date(2024, 6, 1))
+    step = seasonal_share(*span, dt.date(2023, 1, 1)) - seasonal_share(*span, dt.date(2022, 12, 31))
+    assert 0 < step < 0.003
 
 
 def test_generation_is_reproducible_with_a_seed() -> None:

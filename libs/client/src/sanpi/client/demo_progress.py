@@ -37,6 +37,13 @@ FIRST_TRANCHE = (0.25, 0.45)  # of the contract amount (else the total)
 SLOW_FIRST_TRANCHE = (0.03, 0.15)
 AHEAD_OF_SPENDING = (1.05, 1.30)  # funds arrived / completed investment
 SLOW_BEHIND_SPENDING = (0.35, 0.65)
+# How a year's investment spreads over its months, in percent (docs/domain.md#district-demo: plan
+# splits with Q1 ≈ 25–35 % of the year): January and February are light (the Spring Festival,
+# frost), March picks up (28 % by the end of Q1), the rest of the year slowly tapers. A project
+# building for part of a year spreads that year's share over its months in these proportions.
+# The plans used to follow each project's S-curve alone: one finishing in March 2023 planned
+# 94.7 % of its year by the end of February.
+MONTH_WEIGHTS = (7, 7, 14, 10, 9, 9, 8, 8, 8, 7, 6, 7)
 # Reports are due 旬 end + 2 days and by the 5th of the next month (the service's defaults).
 XUN_GRACE_DAYS = 2
 MONTH_DUE_DAY = 5
@@ -83,6 +90,9 @@ class DemoProject:
     # What seeds the history: the data set's own key of the project. The registry gives a
     # project a new id at every load, and a history drawn from it differed from load to load.
     seed_key: str | None = None
+    # A real project named in the sources: on plan, without the noise (no stall, late, missing
+    # or lowered report, no slow investor), never given a profile that fires a rule.
+    on_track: bool = False
 
     @property
     def key(self) -> str:
@@ -145,6 +155,42 @@ def s_curve(t: float, steepness: float = 10.0) -> float:
     return (raw(t) - raw(0.0)) / (raw(1.0) - raw(0.0))
 
 
+def _weight(first: dt.date, last: dt.date) -> float:
+    """MONTH_WEIGHTS summed over the days `first`..`last` (inclusive), a month's weight spread
+    evenly over its days."""
+    total = 0.0
+    day = first
+    while day <= last:
+        end = min(last, month_end(day))
+        days_in = month_end(day).day
+        total += MONTH_WEIGHTS[day.month - 1] * ((end - day).days + 1) / days_in
+        day = end + dt.timedelta(days=1)
+    return total
+
+
+def seasonal_share(start: dt.date, end: dt.date, day: dt.date) -> float:
+    """The project's planned share of its total by `day` when it builds from `start` to `end`:
+    its S-curve gives each calendar year's part, and within the year the part follows
+    MONTH_WEIGHTS over the months it builds in. The plan's split and the reports of a project
+    on plan both follow it."""
+    if day < start:
+        return 0.0
+    if day >= end:
+        return 1.0
+    span = max(1, (end - start).days)
+
+    def curve(d: dt.date) -> float:
+        return s_curve(min(1.0, max(0.0, (d - start).days / span)))
+
+    year_first = max(start, dt.date(day.year, 1, 1))
+    year_last = min(end, dt.date(day.year, 12, 31))
+    before = curve(year_first - dt.timedelta(days=1)) if year_first > start else 0.0
+    after = curve(year_last)
+    whole = _weight(year_first, year_last)
+    within = _weight(year_first, day) / whole if whole > 0 else 1.0
+    return before + (after - before) * within
+
+
 def deadline(period: ReportPeriod) -> dt.date:
     return period.deadline(xun_grace_days=XUN_GRACE_DAYS, month_due_day=MONTH_DUE_DAY)
 
@@ -158,7 +204,8 @@ def assign_profiles(
     building = [
         p.project_id
         for p in projects
-        if p.started is not None
+        if not p.on_track
+        and p.started is not None
         and p.started <= until - dt.timedelta(days=120)  # long enough to show a trend
         and (p.produced is None or p.produced > until)
     ]
@@ -189,14 +236,25 @@ def generate_history(
         )  # docs/domain.md#district-demo: median 330 d
     produced = project.produced if project.produced and project.produced <= until else None
     last_day = min(until, produced or until)
+    if project.on_track and produced is not None:
+        # Its investment is complete by the last 旬 it reports before production: the reports
+        # stop at production, and a plan still asking for the days after that last report is
+        # a gap nobody can close (R04, 10–33 points, in the month of production).
+        end = max(
+            start + dt.timedelta(days=30),
+            min(end, last_completed(produced, ReportPeriodKind.XUN).end),
+        )
     total = project.total_investment
     target = total * rng.uniform(0.85, 0.98)  # completed investment rarely reaches the total
     funds_on = _funds(project, profile, seed, lead=rng.random())
 
     stall: tuple[dt.date, dt.date] | None = None
+    # A real project keeps to plan: the noise is drawn all the same (the draws of the others
+    # stay as they were), and not applied.
+    noisy = not project.on_track
     if profile is Profile.STALLED:
         stall = (until - dt.timedelta(days=STALL_DAYS), until)
-    elif profile is Profile.ON_PLAN and rng.random() < STALL_SHARE:
+    elif profile is Profile.ON_PLAN and rng.random() < STALL_SHARE and noisy:
         stall_start = start + dt.timedelta(days=rng.randint(30, max(31, (last_day - start).days)))
         stall = (stall_start, stall_start + dt.timedelta(days=STALL_DAYS))
     suspended = until - dt.timedelta(days=45) if profile is Profile.SUSPENDED else None
@@ -210,9 +268,9 @@ def generate_history(
             effective = stall[0] if day <= stall[1] else day - (stall[1] - stall[0])
         if suspended and day > suspended:
             effective = suspended
-        share = s_curve((effective - start).days / max(1, (end - start).days))
+        share = seasonal_share(start, end, effective)
         if slow_from and day > slow_from:
-            base = s_curve((slow_from - start).days / max(1, (end - start).days))
+            base = seasonal_share(start, end, slow_from)
             share = base + (share - base) / 3
         return share
 
@@ -221,15 +279,15 @@ def generate_history(
 
     def planned_share(day: dt.date) -> float:
         """The share the plan expects by `day`: the curve without stalls or slowdowns."""
-        if day < start:
-            return 0.0
-        return s_curve(min(1.0, (day - start).days / max(1, (end - start).days)))
+        return seasonal_share(start, end, day)
 
     plans: dict[int, tuple[int, ...]] = {}
     for year in range(start.year, last_day.year + 1):
         # The plan follows the project's own planned curve: nothing before the start, the planned
         # increment of each month after it, a ±10 % planning error for the whole year.
         error = rng.uniform(0.9, 1.1)
+        if project.on_track:
+            error = 1.0  # a real project's plan is what it then does
         months = []
         for month in range(1, 13):
             month_start = dt.date(year, month, 1)
@@ -240,7 +298,8 @@ def generate_history(
         while sum(months) > total:  # a year's plan never exceeds the total (the API refuses it)
             largest = months.index(max(months))
             months[largest] -= sum(months) - total
-        plans[year] = tuple(months)
+        if sum(months) > 0 or not project.on_track:
+            plans[year] = tuple(months)
 
     periods: list[ReportPeriod] = []
     for kind in (ReportPeriodKind.XUN, ReportPeriodKind.MONTH):
@@ -255,10 +314,10 @@ def generate_history(
     for period in periods:
         if (suspended and period.end > suspended) or (silent_from and period.end > silent_from):
             continue
-        if rng.random() < MISSING_SHARE:
+        if rng.random() < MISSING_SHARE and noisy:
             continue
         due = deadline(period)
-        if rng.random() < LATE_SHARE:
+        if rng.random() < LATE_SHARE and noisy:
             submitted = due + dt.timedelta(days=rng.randint(1, 10))
         else:
             submitted = period.end + dt.timedelta(days=rng.randint(0, (due - period.end).days))
@@ -270,7 +329,7 @@ def generate_history(
         # A falling cumulative (data-quality noise) only on 上/中旬, so that the month's and the
         # 下旬's reports, which close on the same day, still agree.
         recent = period.end >= until - dt.timedelta(days=80)
-        wants_fall = rng.random() < FALLING_SHARE or (corrections_left > 0 and recent)
+        wants_fall = (rng.random() < FALLING_SHARE and noisy) or (corrections_left > 0 and recent)
         if period.xun in (1, 2) and wants_fall and highest > 100:
             # 3 % below the highest figure reported so far: a real fall, sent as a correction.
             lowered = round(highest * 0.97)
@@ -321,6 +380,7 @@ def _funds(
     blame late funds in their reports: their investors are slow."""
     rng = random.Random(f"{seed}:{project.key}:funds")  # noqa: S311 - demo data
     slow = rng.random() < SLOW_FUNDS_SHARE or profile in (Profile.SUSPENDED, Profile.CORRECTED)
+    slow = slow and not project.on_track
     tranche, ratio = (
         (SLOW_FIRST_TRANCHE, SLOW_BEHIND_SPENDING) if slow else (FIRST_TRANCHE, AHEAD_OF_SPENDING)
     )

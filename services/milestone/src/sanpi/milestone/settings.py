@@ -220,8 +220,12 @@ class MilestoneSettings(ServiceSettings):
     # Changed projects whose evaluation did not run (a crash, a failed pass) are evaluated by a
     # sweep this often, and at start-up; a change's mark younger than this is left to its own.
     evaluation_sweep_s: float = 5.0
-    # A park's overall light is the worst colour held by at least this share of its projects.
+    # A park's light: red when at least this share of its projects are red; yellow when any is
+    # red, or this share is yellow or worse; green otherwise (docs/domain.md#colours).
     traffic_light_share: float = 0.2
+    # The service holds the demo data set (`make up` loads it): bulletins say 演示数据 in their
+    # header, as the demo lists real companies' projects with generated progress.
+    demo_data: bool = False
     # Alert and traffic-light gauges are recounted this often (twice a 15 s scrape interval).
     metrics_refresh_s: float = 30.0
 

@@ -75,6 +75,11 @@ class DemoProject:
     gaps: tuple[int, int, int, int] = (0, 0, 0, 0)
 
     @property
+    def on_track(self) -> bool:
+        """A real project named in the sources: kept on plan (no alert but blue)."""
+        return self.body["name"] in NAMED_NAMES
+
+    @property
     def direct(self) -> bool:
         return bool(self.body.get("initial_stage") == "UNDER_CONSTRUCTION")
 
@@ -96,6 +101,8 @@ class DemoProject:
             return None
         rng = random.Random(f"{self.key}:in-statistics")
         late = rng.random() < 0.1
+        if self.on_track:  # within R08's month
+            return self.started + dt.timedelta(days=rng.randint(10, 28))
         return self.started + dt.timedelta(
             days=rng.randint(70, 120) if late else rng.randint(10, 55)
         )
@@ -235,8 +242,11 @@ class Named:
 # 郑州机械研究所 among its projects. The 7th period's report names two groups: 上海重塑,
 # 艾格莱德 and 清智 were signed in 2022 (the demo lists them at the 6th, the last event of 2022),
 # and 雄韬, 艾派克, 京东方艺云 and 张江生物银行 were signed projects to be pushed to
-# substantive landing (开工) in 2023 (the demo starts them at the 8th and 9th, signed unlisted
-# in the autumn of 2022). Which list of the period, and the 2023 periods, are the demo's choice.
+# substantive landing (开工) in 2023 (the demo starts them at the 8th, 2023-05-08, signed unlisted
+# in November and December 2022). Which list of the period, and the 2023 periods, are the demo's
+# choice. The demo keeps these real projects on plan (`on_track`): their progress is generated,
+# and a red or yellow alert would be a made-up claim about a real company. So each starts within
+# 180 days of its signing (R02's red), and the 9th period's two moved to the 8th.
 NAMED = [
     Named("中软国际中原数字总部", "中软国际有限公司", "梧桐", "NEXT_GEN_IT", False, 5, "SIGN"),
     Named("新开普智慧教育研发产业基地", "新开普电子股份有限公司", "石佛", "ELECTRONIC_INFORMATION", False, 5, "START", direct=True),
@@ -244,10 +254,10 @@ NAMED = [
     Named("上海重塑燃料电池产业化基地", "上海重塑能源集团股份有限公司", "枫杨", "HYDROGEN_STORAGE", True, 6, "SIGN"),
     Named("艾格莱德汽车传感及控制器研发生产基地", "艾格莱德(郑州)汽车科技有限公司", "双桥", "IOT", True, 6, "SIGN"),
     Named("清华河北院清智机器人创新中心", "清华大学河北高端装备研究院", "梧桐", "BRAIN_INSPIRED", False, 6, "SIGN"),
-    Named("雄韬氢能产业园", "深圳市雄韬电源科技股份有限公司", "枫杨", "HYDROGEN_STORAGE", True, 8, "START", signed=D(2022, 9, 20)),
+    Named("雄韬氢能产业园", "深圳市雄韬电源科技股份有限公司", "枫杨", "HYDROGEN_STORAGE", True, 8, "START", signed=D(2022, 11, 21)),
     Named("珠海艾派克微集成电路封测", "珠海艾派克微电子有限公司", "双桥", "ELECTRONIC_INFORMATION", True, 8, "START", signed=D(2022, 11, 16)),
-    Named("京东方艺云区域总部", "京东方艺云科技有限公司", "梧桐", "ELECTRONIC_INFORMATION", False, 9, "START", signed=D(2022, 10, 25)),
-    Named("上海张江生物银行河南分行", "上海张江生物技术有限公司", "石佛", "LIFE_HEALTH", False, 9, "START", signed=D(2022, 12, 12)),
+    Named("京东方艺云区域总部", "京东方艺云科技有限公司", "梧桐", "ELECTRONIC_INFORMATION", False, 8, "START", signed=D(2022, 12, 20)),
+    Named("上海张江生物银行河南分行", "上海张江生物技术有限公司", "石佛", "LIFE_HEALTH", False, 8, "START", signed=D(2022, 12, 12)),
 ]  # fmt: skip
 # Batch sizes and amounts on record (ansshj.com/news/279390): the 5th period listed
 # 5 signed (33.4亿, plan 25.6亿), 3 started (17.1亿), 4 producing (37.1亿); the 7th 12 for 160.7亿.
@@ -386,11 +396,20 @@ class _District:
         """Stage dates from the signing (or start) day and the project's gaps; 20 % never start,
         4 % are cancelled (docs/domain.md#district-demo: 20 % never start within 24 months, 3–5 % cancelled), never a
         real project of the news."""
-        fulfil, start, _build, _effect = p.gaps
+        fulfil, start, build, effect = p.gaps
+        if not cancellable:
+            # A real project keeps to plan: 履约 within 40 days (R01 looks from the 61st), a start
+            # within 170 days of the signing (R02 is red from the 180th), 达效 within 11 months of
+            # production (R10 from the 12th). Its planned dates are its own (`_named_on_plan`).
+            fulfil = min(fulfil, 40)
+            p.gaps = (fulfil, min(start, 170 - fulfil), build, min(effect, 330))
+            start = p.gaps[1]
         if not p.direct:
             signed = p.signed
             assert signed is not None
             fate = self.rng.random()
+            if not cancellable:
+                fate = 1.0  # drawn all the same: the other projects stay as they were
             p.fulfilled = signed + dt.timedelta(days=fulfil)
             p.started = None if fate < 0.20 else p.fulfilled + dt.timedelta(days=start)
             if fate < 0.04 and cancellable:
@@ -448,6 +467,7 @@ class _District:
             previous = period.event_date
         self._pin_amounts()
         self._calibrate_2023()
+        self._named_on_plan()
         return DemoDataset(
             name="district",
             seed=self.seed,
@@ -459,6 +479,23 @@ class _District:
             listings=self.listings,
             targets=[(2023, DISTRICT, k, v) for k, v in SEED_004_TARGETS_2023.items()],
         )
+
+    def _named_on_plan(self) -> None:
+        """The named projects' planned dates are the days they reach (a start moved to its
+        event day, a production to its listing's): 倒排工期 that they keep, so that no node is
+        overdue. No completion (竣工) node: the demo records none, and it would be overdue for
+        the 60 days before production."""
+        for p in self.projects:
+            if not p.on_track:
+                continue
+            plan = {
+                "planned_fulfill_date": None if p.direct else p.fulfilled,
+                "planned_start_date": p.started,
+                "planned_completion_date": None,
+                "planned_production_date": p.produced,
+                "planned_effective_date": p.effective,
+            }
+            p.body.update({k: None if v is None else v.isoformat() for k, v in plan.items()})
 
     def _between(self, start: dt.date, end: dt.date) -> dt.date:
         return start + dt.timedelta(days=self.rng.randint(1, (end - start).days))

@@ -170,6 +170,7 @@ class DemoLoader:
                 produced=p.produced if p.produced and p.produced <= self.data.as_of else None,
                 contract_amount=p.body.get("contract_amount"),
                 seed_key=p.key,
+                on_track=p.on_track,
             )
             for p in live
         ]

@@ -13,12 +13,18 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from sanpi.milestone.bulletins.schemas import Bulletin
 from sanpi.office import pdf
 from sanpi.office.sheets import formula_like
 from sanpi.office.templates import display_width
+
+# 序时进度 has one meaning (docs/domain.md#time-progress): the share of the year gone by. What the
+# projects' plans split by month or 旬 ask by a day is another figure, printed under this name
+# (the bulletin used to call both 序时进度, 21.6 % in its summary and 19.5 % in a park's row).
+PLAN_DUE = "计划应完成"
 
 
 def _yi(wan: int) -> float:
@@ -41,13 +47,38 @@ def subtitle(b: Bulletin) -> str:
     return text + ("（本期尚未结束，为阶段数据）" if b.provisional else "")
 
 
+DEMO_TAG = "【演示数据】"
+DEMO_NOTE = (
+    "本通报由演示数据生成：项目进度与预警为程序模拟，所列真实企业和项目的进度不代表其实际情况。"
+)
+
+
+def title(b: Bulletin) -> str:
+    """The title as printed: 【演示数据】 first when the service holds the demo, so that a page
+    shown on its own never passes for a real bulletin about real companies."""
+    return (DEMO_TAG if b.demo else "") + b.title
+
+
+def _share(share: float) -> str:
+    return f"{share * 100:.0f}%"
+
+
+def legend(b: Bulletin) -> str:
+    """The park marks' rule, printed under the ranking (docs/domain.md#colours)."""
+    s = _share(b.light_share)
+    return (
+        f"标识：红 = 园区内至少 {s} 的项目为红色预警；黄 = 园区内有红色预警项目（不足 {s}），"
+        f"或至少 {s} 的项目为黄色、橙色或红色预警；绿 = 无红色预警项目，且黄色、橙色不足 {s}。"
+    )
+
+
 def summary(b: Bulletin) -> str:
     inv = b.district.investment
     red_parks = [p.park for p in b.parks if p.mark == "red"]
     parts = [
         f"截至 {b.as_of.year}年{b.as_of.month}月{b.as_of.day}日，全区序时进度 {b.district.time_progress_pct:.1f}%",
         f"列入调度的项目年度计划投资 {_yi(inv.annual_plan)} 亿元，已完成 {_yi(inv.completed_ytd)} 亿元"
-        f"（{_pct(inv.completion_pct)}，应完成 {_pct(inv.expected_pct)}，"
+        f"（{_pct(inv.completion_pct)}，{PLAN_DUE} {_pct(inv.expected_pct)}，"
         f"{'超出' if (inv.gap_pts or 0) >= 0 else '落后'} {abs(inv.gap_pts or 0):.1f} 个百分点）",
         f"红色预警项目 {len(b.red_projects)} 个",
         f"本期新开工 {len(b.started)} 个、新投产 {len(b.produced)} 个",
@@ -61,6 +92,7 @@ def summary(b: Bulletin) -> str:
 
 
 def target_rows(b: Bulletin) -> list[list[Any]]:
+    """The district's annual targets against 序时进度 (the share of the year gone by)."""
     rows: list[list[Any]] = [["指标", "年度目标", "已完成", "完成率", "序时进度", "差距(百分点)"]]
     for t in b.district.targets:
         rows.append(
@@ -73,8 +105,15 @@ def target_rows(b: Bulletin) -> list[list[Any]]:
                 _pts(t.gap_pts),
             ]
         )
+    return rows
+
+
+def investment_rows(b: Bulletin) -> list[list[Any]]:
+    """The projects' annual plans against what their monthly (旬) split asks by now: a row of
+    its own, under its own heading, not in the 序时进度 column of the targets."""
     inv = b.district.investment
-    rows.append(
+    return [
+        ["指标", "年度计划", "已完成", "完成率", PLAN_DUE, "差距(百分点)"],
         [
             "年度计划投资完成",
             f"{_yi(inv.annual_plan):g} 亿元",
@@ -82,9 +121,8 @@ def target_rows(b: Bulletin) -> list[list[Any]]:
             _pct(inv.completion_pct),
             _pct(inv.expected_pct),
             _pts(inv.gap_pts),
-        ]
-    )
-    return rows
+        ],
+    ]
 
 
 def rate_rows(b: Bulletin) -> list[list[Any]]:
@@ -108,7 +146,7 @@ def park_rows(b: Bulletin) -> list[list[Any]]:
             "年度计划(亿元)",
             "已完成(亿元)",
             "完成率",
-            "序时进度",
+            PLAN_DUE,
             "差距",
         ]
     ]
@@ -159,7 +197,7 @@ def chart_series(b: Bulletin) -> tuple[list[str], list[tuple[str, list[float]]]]
     names = [p.park for p in b.parks]
     done = [p.investment.completion_pct or 0.0 for p in b.parks]
     due = [p.investment.expected_pct or 0.0 for p in b.parks]
-    return names, [("完成率", done), ("序时进度", due)]
+    return names, [("完成率", done), (PLAN_DUE, due)]
 
 
 # --- XLSX -------------------------------------------------------------------------------------------
@@ -202,16 +240,19 @@ def xlsx(b: Bulletin) -> bytes:
     sheet = book.active
     assert sheet is not None
     sheet.title = "通报"
-    _put(sheet, 1, 1, b.title).font = Font(bold=True, size=16)
-    _put(sheet, 2, 1, subtitle(b))
+    _put(sheet, 1, 1, title(b)).font = Font(bold=True, size=16)
+    _put(sheet, 2, 1, subtitle(b) + (f"。{DEMO_NOTE}" if b.demo else ""))
     _put(sheet, 3, 1, summary(b)).alignment = Alignment(wrap_text=True, vertical="top")
     sheet.merge_cells(start_row=3, start_column=1, end_row=3, end_column=11)
     sheet.row_dimensions[3].height = 48
     row = 5
     row = _block(sheet, row, "一、全区指标完成情况（对照年度目标与序时进度）", target_rows(b))
+    row = _block(sheet, row, f"年度计划投资完成情况（对照{PLAN_DUE}）", investment_rows(b))
     row = _block(sheet, row, "二、本年批次与转化率", rate_rows(b))
     park_top = row
-    row = _block(sheet, row, "三、园区排名（按年度计划投资完成率）", park_rows(b))
+    row = _block(sheet, row, "三、园区排名（按年度计划投资完成率）", park_rows(b)) - 1
+    _put(sheet, row, 1, legend(b))
+    row += 2
     chart_anchor = row
     row += 18
     row = _block(sheet, row, "四、红色预警项目", red_rows(b))
@@ -221,10 +262,13 @@ def xlsx(b: Bulletin) -> bytes:
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.column_dimensions["A"].width = max(
-        10, min(40, max((display_width(r[0]) for r in target_rows(b)), default=10))
+        10,
+        min(
+            40, max((display_width(r[0]) for r in target_rows(b) + investment_rows(b)), default=10)
+        ),
     )
     if b.parks:
-        # The chart reads the completion and 序时进度 columns of the ranking as numbers, kept
+        # The chart reads the completion and 计划应完成 columns of the ranking as numbers, kept
         # on a sheet of their own (the ranking shows them as text with a % sign).
         data = book.create_sheet("图表数据")
         names, series = chart_series(b)
@@ -233,7 +277,7 @@ def xlsx(b: Bulletin) -> bytes:
             data.append([name, *(values[n] for _, values in series)])
         chart = BarChart()
         chart.type = "col"
-        chart.title = "各园区年度计划投资完成率与序时进度（%）"
+        chart.title = f"各园区年度计划投资完成率与{PLAN_DUE}（%）"
         chart.y_axis.title = "%"
         chart.add_data(
             Reference(data, min_col=2, max_col=1 + len(series), min_row=1, max_row=1 + len(names)),
@@ -265,11 +309,10 @@ def _section(story: list[Flowable], styles: dict[str, Any], title: str, first: F
 def pdf_bytes(b: Bulletin) -> bytes:
     styles = pdf.styles()
     width = pdf.CONTENT_WIDTH
-    story: list[Flowable] = [
-        Paragraph(b.title, styles["title"]),
-        Paragraph(subtitle(b), styles["subtitle"]),
-        Paragraph(summary(b), styles["body"]),
-    ]
+    story: list[Flowable] = [Paragraph(title(b), styles["title"])]
+    if b.demo:
+        story.append(Paragraph(DEMO_NOTE, styles["subtitle"]))
+    story += [Paragraph(subtitle(b), styles["subtitle"]), Paragraph(summary(b), styles["body"])]
     _section(
         story,
         styles,
@@ -281,6 +324,14 @@ def pdf_bytes(b: Bulletin) -> bytes:
         ),
     )
     story.append(Spacer(1, 3 * mm))
+    story.append(
+        pdf.table(
+            investment_rows(b),
+            [width * f for f in (0.28, 0.16, 0.16, 0.12, 0.12, 0.16)],
+            align_right=(1, 2, 3, 4, 5),
+        )
+    )
+    story.append(Spacer(1, 3 * mm))
     story.append(pdf.table(rate_rows(b), [width * f for f in (0.4, 0.3, 0.3)], align_right=(1, 2)))
     rows = park_rows(b)
     dark = [(2, n) for n, r in enumerate(rows) if n and r[2] == "红"]
@@ -290,12 +341,18 @@ def pdf_bytes(b: Bulletin) -> bytes:
         "二、园区排名（按年度计划投资完成率；标识：红/黄/绿）",
         pdf.table(
             rows,
-            [width * f for f in (0.06, 0.09, 0.07, 0.08, 0.07, 0.07, 0.13, 0.12, 0.1, 0.1, 0.11)],
+            # Each header on one line: 计划应完成 wrapped a character short at 0.1 of the page.
+            [
+                width * f
+                for f in (0.06, 0.07, 0.06, 0.08, 0.06, 0.06, 0.145, 0.13, 0.09, 0.12, 0.125)
+            ],
             align_right=(3, 4, 5, 6, 7, 8, 9, 10),
             bold_cells=[(2, n) for n in range(1, len(rows))],
             dark_cells=dark,
         ),
     )
+    story.append(Spacer(1, 1 * mm))
+    story.append(Paragraph(legend(b), styles["small"]))
     if b.parks:
         names, series = chart_series(b)
         story.append(Spacer(1, 3 * mm))
@@ -306,14 +363,14 @@ def pdf_bytes(b: Bulletin) -> bytes:
                 width=width,
                 height=62 * mm,
                 unit="%",
-                title="各园区年度计划投资完成率与序时进度（%）",
+                title=f"各园区年度计划投资完成率与{PLAN_DUE}（%）",
             )
         )
     _section(
         story,
         styles,
         f"三、红色预警项目（{len(b.red_projects)} 个）",
-        _or_none(red_rows(b), [width * f for f in (0.06, 0.22, 0.08, 0.16, 0.2, 0.28)], styles),
+        _or_none(red_rows(b), red_widths(b, width), styles),
     )
     _section(
         story,
@@ -338,17 +395,38 @@ def pdf_bytes(b: Bulletin) -> bytes:
     story.append(Spacer(1, 4 * mm))
     story.append(
         Paragraph(
-            "说明：园区标识为园区内项目最严重预警的分布（至少两成项目达到的最严重颜色，橙色计入黄色）；"
-            "完成率 = 本年已完成投资 ÷ 年度计划投资；序时进度为计划中截至本期应完成的比例。",
+            "说明：完成率 = 本年已完成投资 ÷ 年度计划投资；序时进度 = 当年已过天数 ÷ 全年天数；"
+            f"{PLAN_DUE} = 各项目年度计划按月分解中截至本期已结束月份的计划投资 ÷ 年度计划投资"
+            "（未分解的按已过月数 ÷ 12）；差距 = 完成率减去对照的进度，单位为百分点。",
             styles["small"],
         )
     )
     return pdf.render(
         story,
-        title=f"{b.title}（{b.period_label}）",
+        title=f"{title(b)}（{b.period_label}）",
         author=b.district.scope or "sanpi",
-        footer=f"{b.title} · {b.period_label}",
+        footer=f"{title(b)} · {b.period_label}",
     )
+
+
+# The red table's columns as shares of the page: 序号, 项目名称, 园区, 责任单位, 预警规则, 情况.
+RED_SHARES = (0.06, 0.22, 0.07, 0.16, 0.2, 0.29)
+# A cell's text is set in 8.5 pt with 6 pt of padding either side (sanpi.office.pdf.table).
+_CELL_PT, _CELL_PAD = 8.5, 12
+
+
+def red_widths(b: Bulletin, width: float) -> list[float]:
+    """The red table's column widths: 责任单位 as wide as its longest unit (up to a quarter of
+    the page), the difference taken from 情况, the column of free text. A fixed share wrapped
+    "双桥园区运营中心" one character short ("…运营中" / "心"): a name is read whole."""
+    widths = [width * f for f in RED_SHARES]
+    font = pdf.register_font()
+    units = [r.responsible_unit or "—" for r in b.red_projects]
+    wanted = max((stringWidth(u, font, _CELL_PT) + _CELL_PAD + 1 for u in units), default=0.0)
+    unit = min(max(widths[3], wanted), width * 0.25)
+    widths[5] -= unit - widths[3]
+    widths[3] = unit
+    return widths
 
 
 def _or_none(rows: list[list[Any]], widths: list[float], styles: dict[str, Any]) -> Flowable:

@@ -41,10 +41,13 @@ class Investment(BaseModel):
     """The district's investment this year against its annual plans (progress reports)."""
 
     completed_ytd: int = Field(description="万元, the latest report of the year by as_of")
-    expected_ytd: int = Field(description="万元, the plans' months ended by as_of")
+    expected_ytd: int = Field(description="万元, the plans' months ended by as_of (计划应完成)")
     annual_plan: int = Field(description="万元")
     completion_pct: float | None
-    expected_pct: float | None = Field(description="序时进度 of the plans")
+    expected_pct: float | None = Field(
+        description="计划应完成: the share of the annual plans their monthly split asks for "
+        "the months ended by as_of (months ended / 12 for a plan without one); not 序时进度"
+    )
     gap_pts: float | None
 
 
@@ -64,7 +67,10 @@ class ParkRank(BaseModel):
     red: int = Field(description="projects whose worst alert is red")
     yellow: int = Field(description="… yellow or orange")
     investment: Investment
-    mark: Mark = Field(description="the park's light: 红/黄/绿 (orange counts as 黄)")
+    mark: Mark = Field(
+        description="the park's light: 红 when at least light_share of its projects are red, 黄 "
+        "when any is red or light_share is yellow or worse (orange counts as 黄), else 绿"
+    )
     mark_zh: str
 
 
@@ -105,3 +111,11 @@ class Bulletin(BaseModel):
     red_projects: list[RedProject]
     started: list[StageNews] = Field(description="开工 in the period")
     produced: list[StageNews] = Field(description="投产 in the period")
+    light_share: float = Field(
+        default=0.2,
+        description="the park marks' share: 红 when at least this share of a park's projects "
+        "are red; 黄 when any is red, or this share is yellow or worse; 绿 otherwise",
+    )
+    demo: bool = Field(
+        default=False, description="composed from the demo data set (演示数据), not real reports"
+    )

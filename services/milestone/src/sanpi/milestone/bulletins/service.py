@@ -5,13 +5,14 @@ district's targets and rates from the registry's API. Never writes."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from typing import Any
 
 import httpx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sanpi.events import ReportPeriodKind, Severity, Stage
+from sanpi.events import AlertRule, ReportPeriodKind, Severity, Stage
 from sanpi.events.percent import half_up, pct_of
 from sanpi.events.vocabulary import BATCH_ZH, SEVERITY_ORDER, TARGET_ZH
 from sanpi.events.xun import ReportPeriod
@@ -115,6 +116,32 @@ def district(indicators: dict[str, Any], pacing: Iterable[Pacing]) -> District:
     )
 
 
+# The period a per-旬/per-month alert's title ends with: " (旬)", " (月)".
+_KIND_SUFFIX = re.compile(r"\s*[(（][旬月][)）]$")
+
+
+def rule_hits(hits: Iterable[tuple[AlertRule, str, str]]) -> list[RuleHit]:
+    """(rule, title, message) of a project's alerts, most severe first, as one line per rule: R04
+    and R07 raise an alert per 旬 and per month, and a reader took R04 listed twice for two
+    findings. The first (most severe) alert's title names the rule, without its 旬/月; the
+    messages are all kept, each once, as they say different things (the 旬's and the month's
+    figures)."""
+    merged: dict[AlertRule, RuleHit] = {}
+    kinds: dict[AlertRule, int] = {}
+    for rule, title, message in hits:
+        short = title.partition(": ")[2] or title
+        hit = merged.get(rule)
+        kinds[rule] = kinds.get(rule, 0) + 1
+        if hit is None:
+            merged[rule] = RuleHit(rule=rule, title=short, message=message)
+        elif message and message not in hit.message.split("；"):
+            hit.message = f"{hit.message}；{message}" if hit.message else message
+    for rule, hit in merged.items():
+        if kinds[rule] > 1:
+            hit.title = _KIND_SUFFIX.sub("", hit.title)
+    return list(merged.values())
+
+
 def _news_order(news: StageNews) -> tuple[dt.date, str, str, str]:
     """By day, then park and name: the changes of one day came in the order the service took in
     its events (a project registered under construction arrives from Kafka, whose partitions
@@ -199,12 +226,7 @@ async def compose(
                 park=item.project.park,
                 responsible_unit=item.project.responsible_unit,
                 responsible_person=item.project.responsible_person,
-                rules=[
-                    RuleHit(
-                        rule=a.rule, title=a.title.partition(": ")[2] or a.title, message=a.message
-                    )
-                    for a in hits
-                ],
+                rules=rule_hits((a.rule, a.title, a.message) for a in hits),
             )
         )
     red_projects.sort(key=lambda r: (r.park, r.name))
@@ -243,4 +265,6 @@ async def compose(
         red_projects=red_projects,
         started=sorted(started.values(), key=_news_order),
         produced=sorted(produced.values(), key=_news_order),
+        light_share=settings.traffic_light_share,
+        demo=settings.demo_data,
     )

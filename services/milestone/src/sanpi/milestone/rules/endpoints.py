@@ -96,7 +96,8 @@ async def traffic_lights(
     _principal: Authenticated, session: ReadSessionDep, runtime: RuntimeDep
 ) -> TrafficLights:
     """Per park: active projects counted by colour (their worst firing alert; green when none)
-    and an overall colour (the worst one that at least traffic_light_share of them show)."""
+    and an overall colour: red when at least traffic_light_share of them are red, yellow when
+    any is red or that share is yellow or worse (orange when orange or worse), else green."""
     ctx = Context.of(runtime)
     lights = await service.traffic_lights(
         session, ctx.areas, share=ctx.settings.traffic_light_share

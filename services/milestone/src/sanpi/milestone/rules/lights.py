@@ -45,7 +45,11 @@ def park_lights(
 
 def lights_of(counted: Iterable[tuple[str, Severity, int]], *, share: float) -> list[ParkLight]:
     """The lights from (park, project colour, how many projects) rows, as a GROUP BY gives
-    them (a project without a firing alert is green)."""
+    them (a project without a firing alert is green). A park is red when at least `share` of
+    its projects are red; yellow when any of them is red (fewer than `share`), or when at
+    least `share` are yellow, orange or red; green otherwise. The share alone made a park of
+    16 projects with 3 red (19 %) green: an official reads green as "nothing severe here",
+    which a red project contradicts (docs/domain.md#colours)."""
     lights: dict[str, ParkLight] = {}
     for park, colour, number in counted:
         light = lights.setdefault(park, ParkLight(park))
@@ -59,4 +63,6 @@ def lights_of(counted: Iterable[tuple[str, Severity, int]], *, share: float) -> 
             if light.projects and worse_or_equal / light.projects >= share:
                 light.overall = colour
                 break
+        if light.overall is Severity.GREEN and light.counts[Severity.RED]:
+            light.overall = Severity.YELLOW
     return sorted(lights.values(), key=lambda light: light.park)

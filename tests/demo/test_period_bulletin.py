@@ -223,6 +223,11 @@ async def _bulletin_matches_the_apis(demo: LoadedDemo) -> None:
         assert all(t["attainment_pct"] is not None for t in bulletin["district"]["targets"])
         # Every park ranked by the plans of 2023 and the reports of its first quarter.
         assert len(ranked) == 4
+        # The district's investment is its parks' (projects signed after the 旬 in neither).
+        for field in ("annual_plan", "completed_ytd", "expected_ytd"):
+            assert bulletin["district"]["investment"][field] == sum(
+                p["investment"][field] for p in bulletin["parks"]
+            ), field
         # The printable bulletin, kept in .run/ (the docs' picture is its first page, by pdftoppm).
         pdf = client.milestone.bulletin(PERIOD, "pdf")
         assert pdf[:5] == b"%PDF-"

@@ -212,6 +212,26 @@ async def test_the_bulletin_of_a_xun_pins_to_the_apis_own_alerts_and_indicators(
     assert bulletin["started"][0]["day"] == "2023-03-15"
 
 
+async def test_the_districts_investment_is_the_sum_of_its_parks_on_the_day(world: World) -> None:
+    """A project signed after the 旬's end (or cancelled before it) is in no park's line of the
+    bulletin: its annual plan was in the district's (the demo's 2023-03-X2 read a plan of 348.63
+    亿 for the district and 179.46 亿 over its parks, and the district behind while every park
+    was ahead)."""
+    await seed(world)
+    later = await project(world, name="晚签约项目", park="梧桐", signed_date="2023-03-23")
+    await world.pump()
+    await plan(world, later, 60_000)
+    await world.pump()
+    response = await world.clients["milestone"].get("/v1/bulletins/2023-03-X2", headers=ADMIN)
+    assert response.status_code == 200, response.text
+    bulletin = response.json()
+    district = bulletin["district"]["investment"]
+    parks = [p["investment"] for p in bulletin["parks"]]
+    for field in ("annual_plan", "completed_ytd", "expected_ytd"):
+        assert district[field] == sum(p[field] for p in parks), field
+    assert district["annual_plan"] == 12_000 + 24_000
+
+
 async def test_the_starts_of_one_day_are_listed_by_park_not_as_they_came_in(world: World) -> None:
     """Projects registered under construction on one day of the 旬 are listed by park and name:
     the milestone service takes their registrations in from Kafka, whose partitions interleave

@@ -260,7 +260,16 @@ async def compose(
         end=period.end,
         as_of=as_of,
         provisional=as_of < period.end,
-        district=district(indicators, assessment.pacing.values()),
+        # The projects active on the day, as the parks' lines: a project signed after it or
+        # cancelled before it is in no park, and its plan was in the district's.
+        district=district(
+            indicators,
+            (
+                assessment.pacing[pid]
+                for pid in (i.project.project_id for i in active)
+                if pid in assessment.pacing
+            ),
+        ),
         parks=parks,
         red_projects=red_projects,
         started=sorted(started.values(), key=_news_order),

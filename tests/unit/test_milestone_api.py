@@ -213,7 +213,10 @@ async def test_investment_plan_splits_must_add_up(svc: Milestones) -> None:
     url = "/v1/projects/p1/investment-plans/2023"
     bad = await svc.client.put(url, json={"annual_plan": 36_000, "monthly": [1_000] * 12})
     assert fields(bad) == ["monthly"]
-    assert fields(await svc.client.put(url, json={"annual_plan": 200_000})) == ["annual_plan"]
+    above = await svc.client.put(url, json={"annual_plan": 200_000})
+    assert fields(above) == ["annual_plan"]
+    # The summary names no split the request did not send (it read 分解与合计不符).
+    assert above.json()["detail"] == "年度投资计划有误，见各项说明"
     short = await svc.client.put(url, json={"annual_plan": 12, "xun": [1] * 12})
     assert fields(short) == ["xun"]
     ok = await svc.client.put(

@@ -102,10 +102,12 @@ XUN_BY_MONTH = template(
     zh="每月三个旬的计划之和须等于该月计划",
     en="the 旬 of each month must add up to monthly",
 )
-PLAN_DOES_NOT_ADD_UP = template(
-    "plan.does_not_add_up",
-    zh="年度投资计划的分解与合计不符",
-    en="the investment plan does not add up",
+# The summary of any of the plan's refusals (above the total, a split that does not add up):
+# each field says which.
+PLAN_REFUSED = template(
+    "plan.refused",
+    zh="年度投资计划有误，见各项说明",
+    en="the investment plan is refused; see each field",
 )
 NEGATIVE_AMOUNTS = template(
     "progress.negative_amounts", zh="金额不能为负数", en="amounts must not be negative"

@@ -46,7 +46,7 @@ from sanpi.milestone.progress.messages import (
     NOTHING_WRITTEN,
     NOTHING_WRITTEN_OF,
     PLAN_ABOVE_TOTAL,
-    PLAN_DOES_NOT_ADD_UP,
+    PLAN_REFUSED,
     SAME_IN_BATCH,
     SPLIT_SUM,
     XUN_BY_MONTH,
@@ -82,7 +82,7 @@ async def set_plan(
         if by_month != body.monthly:
             problems.append(FieldProblem("xun", XUN_BY_MONTH()))
     if problems:
-        raise InvalidInput(PLAN_DOES_NOT_ADD_UP(), errors=problems)
+        raise InvalidInput(PLAN_REFUSED(), errors=problems)
     row = await repository.plan(uow, project.project_id, year) or InvestmentPlan(
         project_id=project.project_id, year=year, annual_plan=0, set_by=principal.subject
     )

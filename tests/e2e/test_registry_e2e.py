@@ -102,3 +102,27 @@ async def test_registry_events_reach_kafka_and_the_stage_comes_back(
     assert events["sanpi.project.cancelled.v1"]["reason_code"] == "LAND"
     types = {header_type(r.headers) for r in records}
     assert {"sanpi.period.opened.v1", "sanpi.target.set.v1"} <= types
+
+
+async def test_a_project_registered_started_is_dated_from_its_start_day_over_kafka(
+    http: httpx.AsyncClient, services: Stack
+) -> None:
+    # Seen on PostgreSQL: the milestone service dated such a project from its planned start.
+    registry, milestone = services.urls["registry"], services.urls["milestone"]
+    created = await http.post(
+        f"{registry}/v1/projects",
+        json={"name": "京东方艺云区域总部", "park": "石佛", "total_investment": 80_000,
+              "initial_stage": "UNDER_CONSTRUCTION", "funding_origin": "LOCAL",
+              "started_date": "2025-02-10", "planned_start_date": "2025-03-01"},
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    project_id = created.json()["id"]
+
+    async def tracked() -> dict[str, object] | None:
+        answer = await http.get(f"{milestone}/v1/project-summaries", params={"ids": [project_id]})
+        items: list[dict[str, object]] = answer.json()["items"]
+        return items[0] if items else None
+
+    summary = await eventually(tracked, what="milestone service tracked the project")
+    assert summary is not None
+    assert (summary["stage"], summary["stage_since"]) == ("UNDER_CONSTRUCTION", "2025-02-10")

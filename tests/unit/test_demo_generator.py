@@ -386,6 +386,36 @@ def test_the_loader_posts_the_reports_of_march_2023_and_of_the_demos_last_days()
     assert reporting == {key: set(PARK_WEIGHTS) for key in reporting}
 
 
+def test_projects_in_production_report_through_to_the_demos_day() -> None:
+    """A project in production (not 达效) owes its 旬 reports: the generator's reports stop at
+    投产, and the windows left those produced between March 2023 and the demo's last 100 days
+    with March 2023 as their latest figures (12 of 37), or none (14). Each now ends with the
+    demo's last 旬 (and month), holding the investment it completed by 投产."""
+    data = district()
+    loader = DemoLoader(SimpleNamespace(), data)  # type: ignore[arg-type]
+    histories = loader.histories({p.key: p.key for p in data.projects})
+    producing = {
+        p.key
+        for p in data.projects
+        if p.produced is not None
+        and p.produced <= data.as_of
+        and (p.effective is None or p.effective > data.as_of)
+        and (p.cancelled is None or p.cancelled > data.as_of)
+    }
+    latest: dict[str, str | None] = {}
+    for history in histories:
+        if history.project_id not in producing:
+            continue
+        assert history.produced is not None
+        assert all(r.submitted_on <= data.as_of for r in history.reports)
+        cums = [r.cum for r in history.reports if not r.correction]
+        assert cums == sorted(cums), history.project_id  # the figures held never fall
+        latest[history.project_id] = history.reports[-1].period_key if history.reports else None
+    assert len(latest) == len(producing) >= 30
+    # The last 旬 ended 2025-03-31; one produced lately may owe its month report until April 5th.
+    assert set(latest.values()) == {"2025-03", "2025-03-X3"}
+
+
 def test_two_loads_post_the_same_histories_whatever_ids_the_registry_gives() -> None:
     """The 旬 bulletin of the demo varied from one `make up` to the next: each project's reports
     (which are missing, which late, the funds arrived) were drawn from the id the registry gave

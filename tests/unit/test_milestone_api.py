@@ -9,9 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlmodel import select
 
-from sanpi.events import ProjectUpdated
+from sanpi.events import ProjectUpdated, Stage
 from sanpi.kit import Role
+from sanpi.milestone.lifecycle.models import StageChange
 from tests.support.apps import auth
 from tests.support.milestone import Milestones, milestone_service, operator
 
@@ -63,6 +65,26 @@ async def test_the_plan_is_built_from_the_registry_dates(svc: Milestones) -> Non
     assert (started["baseline_date"], started["forecast_date"]) == ("2023-03-01", "2023-04-15")
     replanned = await svc.events("sanpi.milestone.replanned")
     assert [e["data"]["replanned_by"] for e in replanned] == ["reg-op"]
+
+
+async def test_a_project_registered_under_construction_is_dated_from_its_start_day(
+    tmp_path: Path,
+) -> None:
+    # Started 2023-02-10, ahead of its planned 2023-03-01: the stage holds since the real day.
+    started = {"stage": Stage.UNDER_CONSTRUCTION, "signed_date": None}
+    async with milestone_service(tmp_path) as svc:
+        await svc.register("early", **started, started_date=dt.date(2023, 2, 10))
+        # An event written before registrations carried the start day: the planned one.
+        await svc.register("older", **started)
+        answer = await svc.client.get("/v1/project-summaries", params={"ids": ["early", "older"]})
+        since = {item["project_id"]: item["stage_since"] for item in answer.json()["items"]}
+        assert since == {"early": "2023-02-10", "older": "2023-03-01"}
+        async with svc.runtime.db.read() as session:
+            changes = (await session.exec(select(StageChange))).all()
+        assert {(c.project_id, c.reason, c.effective_date) for c in changes} == {
+            ("early", "REGISTERED", dt.date(2023, 2, 10)),
+            ("older", "REGISTERED", dt.date(2023, 3, 1)),
+        }
 
 
 async def test_start_needs_dated_evidence_given_as_object_or_in_the_uri(svc: Milestones) -> None:

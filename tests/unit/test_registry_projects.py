@@ -129,6 +129,12 @@ async def test_a_direct_start_keeps_its_declared_start_day(registry: httpx.Async
     )
     assert body["stage"] == "UNDER_CONSTRUCTION"
     assert body["started_date"] == "2023-03-01"
+    # The milestone service dates the stage from the event: the start day goes with it.
+    [event] = await outbox_events(registry, "project.registered")
+    assert (event["data"]["stage"], event["data"]["started_date"]) == (
+        "UNDER_CONSTRUCTION",
+        "2023-03-01",
+    )
 
 
 # --- PATCH and its concurrency -------------------------------------------------------------------

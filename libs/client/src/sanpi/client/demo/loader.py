@@ -18,7 +18,8 @@ from sanpi.client import demo_progress
 from sanpi.client.demo.generator import DemoDataset, DemoProject, chunks, periods_by_key
 from sanpi.client.sdk import ApiError, SanpiClient
 from sanpi.client.sdk.milestone import MAX_BATCH_ROWS
-from sanpi.events.xun import parse_period
+from sanpi.events import ReportPeriodKind
+from sanpi.events.xun import last_completed, parse_period, period_of, periods_between
 
 # Bump when the generator changes what it makes for a seed: the keys then name new requests
 # instead of colliding with the old bodies (a reused key with another body is a 422).
@@ -177,8 +178,21 @@ class DemoLoader:
         windows = [
             (day - dt.timedelta(days=RECENT_DAYS), day) for day in (BULLETIN_DAY, self.data.as_of)
         ]
+        # Reaching 达效 ends the reporting (the service owes no 旬 report after it); 投产 does not.
+        effective = {
+            ids[p.key] for p in live if p.effective is not None and p.effective <= self.data.as_of
+        }
+
+        def posted(history: demo_progress.ProgressHistory) -> demo_progress.ProgressHistory:
+            if history.profile is not demo_progress.Profile.ON_PLAN:
+                return history
+            kept = _within(history, windows)
+            if history.produced is None or history.project_id in effective:
+                return kept
+            return _held(kept, history, until=self.data.as_of)
+
         return [
-            _within(h, windows) if h.profile is demo_progress.Profile.ON_PLAN else h
+            posted(h)
             for h in demo_progress.generate_portfolio(
                 projects, until=self.data.as_of, seed=self.data.seed
             )
@@ -234,7 +248,9 @@ class DemoLoader:
 # days to the end of March 2023, so that the bulletins of March 2023 (the 2023-03-X2 通报 of the
 # docs) judge the district's first 2023 quarter as the rules would have then. The full
 # histories of ~120 projects (5,400 calls) would make `make up` take minutes. The projects whose
-# profile makes a rule fire keep their whole history.
+# profile makes a rule fire keep their whole history. A project in production (not yet 达效)
+# still owes its 旬 reports: in the last window it reports the figures it reached at 投产
+# (_held), else its latest figures would be those of March 2023, or none.
 RECENT_DAYS = 100
 BULLETIN_DAY = dt.date(2023, 3, 31)
 
@@ -249,6 +265,39 @@ def _within(
         if any(low <= parse_period(r.period_key).end <= high for low, high in windows)
     )
     return replace(history, reports=reports)
+
+
+def _held(
+    posted: demo_progress.ProgressHistory, whole: demo_progress.ProgressHistory, *, until: dt.date
+) -> demo_progress.ProgressHistory:
+    """`posted` (a project in production) with a report of every 旬 and month after its whole
+    history's last one, ending within the last RECENT_DAYS to `until`: the investment completed
+    by 投产 stands (the generator's reports stop there), sent the day after the period ends."""
+    last = next((r for r in reversed(whole.reports) if not r.correction), None)
+    if last is None:
+        return posted
+    after, low = parse_period(last.period_key).end, until - dt.timedelta(days=RECENT_DAYS)
+    periods = [
+        period
+        for kind in (ReportPeriodKind.XUN, ReportPeriodKind.MONTH)
+        for period in periods_between(period_of(max(after, low), kind), last_completed(until, kind))
+        if period.end > after and period.end >= low
+    ]
+    periods.sort(key=lambda p: (p.end, p.xun == 0))
+    held = tuple(
+        replace(
+            last,
+            period_key=period.key,
+            # The year's completed investment: the last figure's within its year, none after.
+            ytd=last.ytd if period.year == parse_period(last.period_key).year else 0,
+            submitted_on=period.end + dt.timedelta(days=1),
+            narrative="已投产, 本期无新增投资",
+            problems=(),
+        )
+        for period in periods
+        if period.end + dt.timedelta(days=1) <= until
+    )
+    return replace(posted, reports=posted.reports + held)
 
 
 def _written(outcomes: list[dict[str, Any]], rows: list[dict[str, Any]]) -> None:

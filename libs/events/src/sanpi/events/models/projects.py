@@ -74,6 +74,12 @@ class ProjectRegistered(ProjectMasterData):
     """A project entered the ledger (台账) with its master data and initial stage."""
 
     stage: Stage = Field(description="initial stage: SIGNED or UNDER_CONSTRUCTION")
+    started_date: dt.date | None = Field(
+        default=None,
+        description="开工日期 of a project registered UNDER_CONSTRUCTION: the day it actually "
+        "started, when the registry was told; absent for a signed one (and in events written "
+        "before v1 carried it)",
+    )
 
 
 @event_type("sanpi.project.updated.v1", topic=Topic.PROJECTS)

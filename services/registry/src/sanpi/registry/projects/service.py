@@ -109,7 +109,12 @@ def master_data(project: Project) -> dict[str, Any]:
 def add_registered(uow: UnitOfWork, project: Project) -> None:
     """Adds the row and its project.registered event to the transaction."""
     repository.add(uow.session, project)
-    uow.publish(ProjectRegistered(**master_data(project), stage=project.stage))
+    # The start day goes with a project registered already started: the milestone service dates
+    # its stage from it (a planned start is only the plan).
+    started = project.started_date if project.stage is Stage.UNDER_CONSTRUCTION else None
+    uow.publish(
+        ProjectRegistered(**master_data(project), stage=project.stage, started_date=started)
+    )
 
 
 async def register(

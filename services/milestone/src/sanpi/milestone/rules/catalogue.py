@@ -43,7 +43,7 @@ CATALOGUE: dict[AlertRule, RuleText] = {
         (Y, R),
     ),
     AlertRule.R04: RuleText(
-        "在建或投产项目的年度完成投资落后计划分解或序时进度 10–30 个百分点为黄色, "
+        "在建或投产项目的年度完成投资落后计划应完成（按分月或分旬计划）或序时进度 10–30 个百分点为黄色, "
         "30 个百分点及以上为红色 (按旬、按月分别判断)。",
         "Completed investment this year 10 to 30 points behind the plan's split or time "
         "progress is yellow, 30 points or more red (per 旬 and per month).",

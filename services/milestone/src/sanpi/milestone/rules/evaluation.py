@@ -322,7 +322,7 @@ def r04_behind_time_progress(ctx: Context) -> list[DesiredAlert]:
         )
         if severity is None:
             continue
-        basis = "计划分解" if split else "序时进度"
+        basis = "计划应完成" if split else "序时进度"  # the bulletin's words for the two
         alerts.append(
             DesiredAlert(
                 ctx.key(AlertRule.R04, str(kind)),

@@ -511,6 +511,9 @@ class Shell:
             if found:
                 return int(found.group(1)), output[: found.start()]
             if self.proc.poll() is not None:
+                # Read again: what the shell wrote between the read above and its end (the
+                # lines before a failing command) would be missing from the report.
+                output = self.output(start)
                 raise DocsError(f"failed (exit {self.proc.returncode}):\n{output}")
             if time.monotonic() > deadline:
                 raise DocsError(f"still running after {timeout:g}s:\n{output}")

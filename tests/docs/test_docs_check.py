@@ -120,6 +120,32 @@ def test_blocks_share_one_shell_and_a_failing_command_ends_the_document(tmp_path
         sh.close()
 
 
+def test_what_a_failing_block_wrote_is_reported_though_read_before_the_shell_ended(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wait reads the log, then asks whether the shell ended: a shell that wrote its lines
+    and ended between the two (a loaded machine) was reported without them (the suite saw
+    "before" missing from the test above)."""
+    sh = shell(tmp_path)
+    read = Shell.output
+    first = [True]
+
+    def read_just_before_it_ended(self: Shell, start: int = 0) -> str:
+        if first[0]:  # the read of an instant before the shell ran the block
+            first[0] = False
+            self.proc.wait(timeout=30)
+            return ""
+        return read(self, start)
+
+    try:
+        monkeypatch.setattr(Shell, "output", read_just_before_it_ended)
+        with pytest.raises(DocsError, match="exit 1") as failed:
+            sh.run(1, "echo before\nfalse", Directives())
+        assert "before" in str(failed.value)
+    finally:
+        sh.close()
+
+
 def test_an_unset_variable_and_a_failing_pipe_fail_too(tmp_path: Path) -> None:
     for number, text in enumerate(["echo $NOT_TOLD_TO_SET", "false | cat"], start=1):
         sh = shell(tmp_path / str(number))

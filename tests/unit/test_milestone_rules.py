@@ -131,8 +131,9 @@ def test_r04_prints_its_percentages_half_up_as_bulletins_do() -> None:
     plan = PlanFact(2023, 36_000, monthly=monthly)
     facts = started(D(2023, 1, 1), plans=(plan,), reports=(report("2023-03", 11_250),))
     alert = alerts(facts, D(2023, 4, 6))["R04:p1:MONTH"]
-    assert "年度完成 11250 万元 / 计划 36000 万元 = 31.3%, 计划应完成 75.0%, 落后 43.8 个百分点" in (
-        alert.message
+    assert (
+        "年度完成 11250 万元 / 计划 36000 万元 = 31.3%, 计划应完成 75.0%, 落后 43.8 个百分点"
+        in (alert.message)
     )
 
 

@@ -219,6 +219,7 @@ async def test_a_claim_takes_a_batch_and_says_whether_it_was_full(h: Harness) ->
     await subscribe(h)
     await queue(h, 3)
     db = h.runtime.db
+    queued, _attempts, _subscriptions = await rows(h)
 
     first = await service.claim_due(db, now=AFTER_QUIET, limit=2, lease_s=60, box=BOX)
     second = await service.claim_due(db, now=AFTER_QUIET, limit=2, lease_s=60, box=BOX)
@@ -228,8 +229,13 @@ async def test_a_claim_takes_a_batch_and_says_whether_it_was_full(h: Harness) ->
     assert (len(second.claimed), second.full) == (1, False)
     assert (third.claimed, third.full) == ([], False)
     deliveries, _attempts, _subscriptions = await rows(h)
-    lease_end = AFTER_QUIET + dt.timedelta(seconds=60)
-    assert all(d.attempts == 1 and d.next_attempt_at == lease_end for d in deliveries.values())
+    # Each under its lease (real time), its due time as it was.
+    assert all(
+        d.attempts == 1
+        and d.leased_until is not None
+        and d.next_attempt_at == queued[d.id].next_attempt_at
+        for d in deliveries.values()
+    )
 
 
 # --- a consumer batch: new deliveries and stream rows are written at commit ----------------------
@@ -576,6 +582,37 @@ async def test_an_outcome_ends_the_lease_so_a_retry_is_due_at_its_next_attempt(h
     # Due after its backoff on the rules' clock, the real second of the failure.
     (retry,) = await claim_at(h, failed.next_attempt_at, real)
     assert (retry.delivery_id, retry.attempt) == (claimed.delivery_id, 2)
+
+
+async def test_a_delivery_whose_sender_died_is_claimed_again_when_its_lease_ends_on_a_stopped_clock(
+    h: Harness,
+) -> None:
+    subscription = await subscribe(h)
+    await queue(h, 1)
+    (queued,) = (await rows(h))[0].values()
+    real = dt.datetime.now(dt.UTC)
+    # A lane claims it and dies mid-send: no outcome is ever recorded.
+    (lost,) = await claim_at(h, AFTER_QUIET, real)
+
+    # While its lease lasts the delivery log and explain say it is being sent.
+    (shown,) = await h.deliveries()
+    assert shown["leased_until"] is not None
+    assert dt.datetime.fromisoformat(shown["next_attempt_at"]) == queued.next_attempt_at
+    params = {"subscription": subscription, "event": shown["event_id"]}
+    answer = (await h.client.get("/v1/explain", params=params)).json()
+    assert answer["summary"] == "正在发送：第 1 次尝试", answer
+
+    # The rules' clock stands still (a FixedClock); only real time passes. The lease keeps the
+    # others away while it lasts, and no longer.
+    assert await claim_at(h, AFTER_QUIET, real + dt.timedelta(seconds=LEASE_S / 2)) == []
+    (retaken,) = await claim_at(h, AFTER_QUIET, real + dt.timedelta(seconds=LEASE_S + 1))
+
+    assert (retaken.delivery_id, retaken.attempt) == (lost.delivery_id, 2)
+    assert retaken.lease_token != lost.lease_token
+    deliveries, _attempts, _subscriptions = await rows(h)
+    # The claims left its due time as it was: the lease alone held it.
+    assert deliveries[lost.delivery_id].next_attempt_at == queued.next_attempt_at
+    assert await record_attempts(h, [(retaken, OK)]) == ["DELIVERED"]
 
 
 # --- what a claim prepares for the webhook channel -------------------------------------------------

@@ -36,7 +36,14 @@ class DeliveryPublic(BaseModel):
     event_type: str
     status: DeliveryStatus
     attempts: int
-    next_attempt_at: dt.datetime
+    next_attempt_at: dt.datetime = Field(
+        description="when it is due; a worker's claim leaves it as it was (see leased_until)"
+    )
+    leased_until: dt.datetime | None = Field(
+        default=None,
+        description="set while a worker is sending it: another takes it over from then if "
+        "no outcome came (real time)",
+    )
     held_until: dt.datetime | None = Field(description="set while quiet hours hold it")
     deferred_until: dt.datetime | None = Field(
         default=None, description="set while a group robot's rate limit holds it (real time)"

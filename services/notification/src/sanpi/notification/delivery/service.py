@@ -592,8 +592,8 @@ async def claim_due(
     """Takes up to `limit` due deliveries under a lease of `lease_s` real seconds from
     `real_now` (utcnow() unless given), so that a worker that dies mid-send leaves them to be
     retried, not lost, and under a new token, so that a worker that outlives its lease cannot
-    record over the one that re-claimed them. `now` is the rules' clock: what is due, and the
-    next attempt a lease away. `box` opens the signing secrets."""
+    record over the one that re-claimed them. `now` is the rules' clock: what is due (a claimed
+    delivery's due time is left as it was). `box` opens the signing secrets."""
     claimed: list[Claimed] = []
     real_now = real_now or utcnow()
     token = uuid.uuid4().hex
@@ -635,9 +635,12 @@ async def claim_due(
                     session, message, carried.get(delivery.id, []), subscription.language
                 )
             attempt = delivery.attempts + 1
+            # Its due time stays as it was: the lease alone, on real time, keeps the other
+            # claimers away, and once it ends (the sender died) the delivery is due at once.
+            # `now + lease_s` on the rules' clock never came due on a clock that stands still
+            # (a test's FixedClock), whatever real time passed.
             changes[delivery.id] = {
                 "attempts": attempt,
-                "next_attempt_at": now + dt.timedelta(seconds=lease_s),
                 "lease_token": token,
                 "leased_until": real_now + dt.timedelta(seconds=lease_s),
                 "deferred_until": None,
@@ -939,6 +942,12 @@ def _failed(
             retry_after_s=result.retry_after_s,
             rng=rng,
         )
+        # The backoff stays on the rules' clock, unlike the lease and a rate-limit deferral:
+        # those bound what happens outside the rules in real time (a sender's process, a
+        # vendor's minute) and must end however the rules' clock reads, whereas when to try a
+        # failing receiver again is a rule, as quiet hours are. A production clock is the real
+        # one, so the two agree there; a test on a FixedClock that expects a retry moves its
+        # clock past next_attempt_at (one that does not gets no retry storm).
         change = {"last_error": last_error, "next_attempt_at": now + dt.timedelta(seconds=delay)}
     uow.publish(
         NotificationFailed(

@@ -103,6 +103,14 @@ def _status_text(
             f"已取消，未发送：{delivery.last_error or '订阅已删除'}",
             f"cancelled, never sent: {delivery.last_error or 'the subscription was deleted'}",
         )
+    if delivery.leased_until is not None and delivery.leased_until > utcnow():
+        # In flight: a claim leaves next_attempt_at as it was (its due time, maybe past), so
+        # neither "queued from" nor "next at" would be true; the lease is real time.
+        return say(
+            lang,
+            f"正在发送：第 {delivery.attempts} 次尝试",
+            f"being sent: attempt {delivery.attempts}",
+        )
     if delivery.held_until is not None and delivery.held_until > now and tries == 0:
         return say(
             lang,

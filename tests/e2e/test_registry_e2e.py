@@ -4,6 +4,7 @@ on the stack its dashboards test loads it into.)"""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import AsyncIterator
 
@@ -12,6 +13,7 @@ import pytest
 from aiokafka.structs import ConsumerRecord
 
 from sanpi.events import header_type
+from sanpi.kit import CAMPAIGN_TZ
 from tests.conftest import Broker, Stack
 from tests.support.kafka import read_until
 from tests.support.waiting import eventually
@@ -104,25 +106,33 @@ async def test_registry_events_reach_kafka_and_the_stage_comes_back(
     assert {"sanpi.period.opened.v1", "sanpi.target.set.v1"} <= types
 
 
-async def test_a_project_registered_started_is_dated_from_its_start_day_over_kafka(
-    http: httpx.AsyncClient, services: Stack
+@pytest.mark.parametrize("declared", ["2025-02-10", None])
+async def test_a_project_registered_started_is_dated_as_the_registry_counts_it_over_kafka(
+    http: httpx.AsyncClient, services: Stack, declared: str | None
 ) -> None:
-    # Seen on PostgreSQL: the milestone service dated such a project from its planned start.
+    # Seen on PostgreSQL: the milestone service dated such a project from its planned start,
+    # where the registry counts its declared start day, else its day of registration (Shanghai).
     registry, milestone = services.urls["registry"], services.urls["milestone"]
-    created = await http.post(
-        f"{registry}/v1/projects",
-        json={"name": "京东方艺云区域总部", "park": "石佛", "total_investment": 80_000,
-              "initial_stage": "UNDER_CONSTRUCTION", "funding_origin": "LOCAL",
-              "started_date": "2025-02-10", "planned_start_date": "2025-03-01"},
-    )  # fmt: skip
+    body = {"name": "京东方艺云区域总部", "park": "石佛", "total_investment": 80_000,
+            "initial_stage": "UNDER_CONSTRUCTION", "funding_origin": "LOCAL",
+            "planned_start_date": "2025-03-01"}  # fmt: skip
+    if declared is not None:
+        body["started_date"] = declared
+    created = await http.post(f"{registry}/v1/projects", json=body)
     assert created.status_code == 201, created.text
-    project_id = created.json()["id"]
+    project = created.json()
+    registered_on = dt.datetime.fromisoformat(project["created_at"]).astimezone(CAMPAIGN_TZ).date()
 
     async def tracked() -> dict[str, object] | None:
-        answer = await http.get(f"{milestone}/v1/project-summaries", params={"ids": [project_id]})
+        answer = await http.get(
+            f"{milestone}/v1/project-summaries", params={"ids": [project["id"]]}
+        )
         items: list[dict[str, object]] = answer.json()["items"]
         return items[0] if items else None
 
     summary = await eventually(tracked, what="milestone service tracked the project")
     assert summary is not None
-    assert (summary["stage"], summary["stage_since"]) == ("UNDER_CONSTRUCTION", "2025-02-10")
+    assert (summary["stage"], summary["stage_since"]) == (
+        "UNDER_CONSTRUCTION",
+        declared or registered_on.isoformat(),
+    )

@@ -12,10 +12,11 @@ import pytest
 from sqlmodel import select
 
 from sanpi.events import ProjectUpdated, Stage
-from sanpi.kit import Role
+from sanpi.kit import CAMPAIGN_TZ, OutboxMessage, Outcome, Role
 from sanpi.milestone.lifecycle.models import StageChange
 from tests.support.apps import auth
-from tests.support.milestone import Milestones, milestone_service, operator
+from tests.support.milestone import FakeRecord, Milestones, milestone_service, operator
+from tests.support.registry import create, registry_client
 
 PHOTO = {"uri": "https://evidence.example/site.jpg", "taken_at": "2023-03-01"}
 
@@ -85,6 +86,37 @@ async def test_a_project_registered_under_construction_is_dated_from_its_start_d
             ("early", "REGISTERED", dt.date(2023, 2, 10)),
             ("older", "REGISTERED", dt.date(2023, 3, 1)),
         }
+
+
+async def test_a_direct_start_without_a_declared_day_is_dated_as_the_registry_counts_it(
+    tmp_path: Path,
+) -> None:
+    # The registry counts such a project started on its day of registration (Shanghai); the
+    # milestone service, fed the registry's own record, dated it from its planned start before
+    # (FULL_PROJECT plans 2023-04-01).
+    async with registry_client(tmp_path / "registry") as registry:
+        body = await create(
+            registry,
+            initial_stage="UNDER_CONSTRUCTION",
+            signed_date=None,
+            funding_origin="LOCAL",
+        )
+        runtime = registry._transport.app.state.runtime  # type: ignore[attr-defined]
+        async with runtime.db.read() as session:
+            [row] = (await session.exec(select(OutboxMessage))).all()
+    registered_on = dt.datetime.fromisoformat(body["created_at"]).astimezone(CAMPAIGN_TZ).date()
+    async with milestone_service(tmp_path / "milestone") as svc:
+        record = FakeRecord(row.value, row.key.encode())
+        assert await svc.replay(record) is Outcome.PROCESSED
+        answer = await svc.client.get("/v1/project-summaries", params={"ids": [body["id"]]})
+        [summary] = answer.json()["items"]
+        assert (summary["stage"], summary["stage_since"]) == (
+            "UNDER_CONSTRUCTION",
+            registered_on.isoformat(),
+        )
+        async with svc.runtime.db.read() as session:
+            [change] = (await session.exec(select(StageChange))).all()
+        assert (change.reason, change.effective_date) == ("REGISTERED", registered_on)
 
 
 async def test_start_needs_dated_evidence_given_as_object_or_in_the_uri(svc: Milestones) -> None:

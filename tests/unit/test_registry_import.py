@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -12,7 +13,7 @@ import httpx
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from sanpi.kit import Role
+from sanpi.kit import CAMPAIGN_TZ, Role
 from tests.support.apps import auth
 from tests.support.registry import (
     FULL_PROJECT,
@@ -103,9 +104,22 @@ async def test_a_good_csv_creates_projects_listings_and_events(registry: httpx.A
     assert [(e["data"]["period"], e["data"]["batch"]) for e in listed] == [(7, "SIGN"), (7, "SIGN")]
 
 
-async def test_xlsx_with_english_headers_and_excel_types(registry: httpx.AsyncClient) -> None:
-    import datetime as dt
+async def test_an_imported_direct_start_sends_the_day_the_registry_counts(
+    registry: httpx.AsyncClient,
+) -> None:
+    # The import registers through the same add_registered: no start day declared, the event
+    # names the day of registration (Shanghai), as the indicators count it.
+    header = ["项目名称", "所属园区", "总投资（万元）", "计划开工日期", "初始阶段"]
+    response = await upload(registry, csv_bytes([["艾派克封测", "石佛", "80000", "2023-03-01", "在建"]], header))  # fmt: skip
+    assert response.status_code == 201, response.text
+    [project_id] = response.json()["project_ids"]
+    created = (await registry.get(f"/v1/projects/{project_id}")).json()["created_at"]
+    day = dt.datetime.fromisoformat(created).astimezone(CAMPAIGN_TZ).date().isoformat()
+    [event] = await outbox_events(registry, "project.registered")
+    assert (event["data"]["stage"], event["data"]["started_date"]) == ("UNDER_CONSTRUCTION", day)
 
+
+async def test_xlsx_with_english_headers_and_excel_types(registry: httpx.AsyncClient) -> None:
     header = [
         "Name",
         "Park",

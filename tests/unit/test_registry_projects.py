@@ -3,6 +3,7 @@ cursors and the stage projection, in-process (events read from the outbox)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,10 @@ import httpx
 import pytest
 from prometheus_client import REGISTRY
 
-from sanpi.kit import Role
+from sanpi.events import Stage
+from sanpi.kit import CAMPAIGN_TZ, Role
+from sanpi.registry.projects.models import Project
+from sanpi.registry.projects.service import counted_start
 from tests.support.apps import auth
 from tests.support.registry import (
     FULL_PROJECT,
@@ -135,6 +139,48 @@ async def test_a_direct_start_keeps_its_declared_start_day(registry: httpx.Async
         "UNDER_CONSTRUCTION",
         "2023-03-01",
     )
+
+
+def shanghai_day(instant: str) -> str:
+    return dt.datetime.fromisoformat(instant).astimezone(CAMPAIGN_TZ).date().isoformat()
+
+
+async def test_an_undeclared_direct_start_sends_the_day_the_registry_counts(
+    registry: httpx.AsyncClient,
+) -> None:
+    # Without a declared start day the indicators count the day of registration (Shanghai): the
+    # event names that day, so the milestone service does not date the stage from the plan.
+    body = await create(
+        registry,
+        initial_stage="UNDER_CONSTRUCTION",
+        signed_date=None,
+        funding_origin="LOCAL",
+    )
+    assert body["started_date"] is None  # the row keeps what was declared
+    [event] = await outbox_events(registry, "project.registered")
+    assert event["data"]["started_date"] == shanghai_day(body["created_at"])
+    # A signed project has not started: the field stays out of its event.
+    await create(registry)
+    assert "started_date" not in (await outbox_events(registry, "project.registered"))[1]["data"]
+
+
+def test_the_counted_start_day_is_the_registration_day_in_shanghai() -> None:
+    # 17:30 UTC on 1 March is 01:30 on 2 March in Shanghai, the day _started_within counts.
+    project = Project(
+        name="雄韬氢能产业园",
+        park="梧桐",
+        total_investment=150_000,
+        initial_stage=Stage.UNDER_CONSTRUCTION,
+        stage=Stage.UNDER_CONSTRUCTION,
+        created_by="admin-1",
+        created_at=dt.datetime(2023, 3, 1, 17, 30, tzinfo=dt.UTC),
+    )
+    assert counted_start(project) == dt.date(2023, 3, 2)
+    project.started_date = dt.date(2023, 2, 10)
+    assert counted_start(project) == dt.date(2023, 2, 10)
+    project.initial_stage = project.stage = Stage.SIGNED
+    project.started_date = None
+    assert counted_start(project) is None
 
 
 # --- PATCH and its concurrency -------------------------------------------------------------------

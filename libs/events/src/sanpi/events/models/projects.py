@@ -76,9 +76,10 @@ class ProjectRegistered(ProjectMasterData):
     stage: Stage = Field(description="initial stage: SIGNED or UNDER_CONSTRUCTION")
     started_date: dt.date | None = Field(
         default=None,
-        description="开工日期 of a project registered UNDER_CONSTRUCTION: the day it actually "
-        "started, when the registry was told; absent for a signed one (and in events written "
-        "before v1 carried it)",
+        description="开工日期 of a project registered UNDER_CONSTRUCTION: the day the registry "
+        "counts it started from, its declared start day, else its day of registration "
+        "(Asia/Shanghai); absent for a signed one. An UNDER_CONSTRUCTION registration without "
+        "it was written before v1 carried it: a reader may fall back on planned_start_date",
     )
 
 

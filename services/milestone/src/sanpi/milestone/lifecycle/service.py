@@ -62,9 +62,11 @@ def event_day(event: CloudEvent) -> dt.date:
 
 def _initial_since(data: ProjectRegistered, registered_on: dt.date) -> dt.date:
     # A project registered as signed has been SIGNED since its signing day; one registered
-    # directly as started, since the day it started (its planned start only when the event
-    # carries no start day: one written before it did), when that is already past. Backdating
-    # lets an evaluation "as of" an earlier day see a project loaded from history (the demo).
+    # directly as started, since the day the registry counts it started (started_date: the
+    # declared day, else its day of registration), when that is already past. The registry owns
+    # that day; the planned start stands in only for an event written before it sent one.
+    # Backdating lets an evaluation "as of" an earlier day see a project loaded from history (the
+    # demo).
     if data.stage is Stage.SIGNED and data.signed_date and data.signed_date <= registered_on:
         return data.signed_date
     start = data.started_date or data.planned_start_date

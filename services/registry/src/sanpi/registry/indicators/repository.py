@@ -93,7 +93,8 @@ def _signed_within(first: dt.date | None, last: dt.date) -> ColumnElement[bool]:
 
 def _started_within(first: dt.date | None, last: dt.date) -> ColumnElement[bool]:
     """Started on a day in [first, last]: the start day declared or projected, else, for a project
-    registered under construction, the registration day."""
+    registered under construction, the registration day (the day project.registered carries:
+    projects.service.counted_start)."""
     return _day_within(
         Project.started_date,
         first,

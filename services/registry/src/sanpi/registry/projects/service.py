@@ -20,6 +20,7 @@ from sanpi.events import (
     Stage,
 )
 from sanpi.kit import (
+    CAMPAIGN_TZ,
     Conflict,
     FieldProblem,
     InvalidInput,
@@ -109,12 +110,21 @@ def master_data(project: Project) -> dict[str, Any]:
 def add_registered(uow: UnitOfWork, project: Project) -> None:
     """Adds the row and its project.registered event to the transaction."""
     repository.add(uow.session, project)
-    # The start day goes with a project registered already started: the milestone service dates
-    # its stage from it (a planned start is only the plan).
-    started = project.started_date if project.stage is Stage.UNDER_CONSTRUCTION else None
     uow.publish(
-        ProjectRegistered(**master_data(project), stage=project.stage, started_date=started)
+        ProjectRegistered(
+            **master_data(project), stage=project.stage, started_date=counted_start(project)
+        )
     )
+
+
+def counted_start(project: Project) -> dt.date | None:
+    """The day a project registered under construction counts as started from: its declared start
+    day, else its day of registration in Shanghai, as the indicators count it (_started_within);
+    None for a signed one. project.registered carries it so that the milestone service dates the
+    stage from the same day instead of guessing (a planned start is only the plan)."""
+    if project.stage is not Stage.UNDER_CONSTRUCTION:
+        return None
+    return project.started_date or project.created_at.astimezone(CAMPAIGN_TZ).date()
 
 
 async def register(

@@ -88,6 +88,8 @@ async def test_a_project_registered_under_construction_is_dated_from_its_start_d
         }
 
 
+# Two services in one test: each its own database on PostgreSQL (one alembic_version table each).
+@pytest.mark.usefixtures("service_databases")
 async def test_a_direct_start_without_a_declared_day_is_dated_as_the_registry_counts_it(
     tmp_path: Path,
 ) -> None:

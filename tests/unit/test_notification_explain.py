@@ -58,8 +58,12 @@ def steps(answer: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 async def test_a_filtered_out_event_names_each_failing_condition(h: Harness) -> None:
     sub = await subscribe(h, channel="inbox", parks=["石佛"], min_severity="orange")
+    # Made before the event too: a subscription made later hears it only within the clock skew
+    # allowed (5 s), which a loaded machine's steps below can outlast (before_subscription).
+    other = await subscribe(h, channel="inbox", parks=["梧桐"], min_severity="orange")
     event = await h.feed(alert(Severity.YELLOW, park="梧桐"))
     assert await h.deliveries(subscription=sub) == []  # the dispatcher queued nothing
+    assert await h.deliveries(subscription=other) == []
 
     response = await explain(h, sub, event.id)
     assert response.status_code == 200, response.text
@@ -90,7 +94,6 @@ async def test_a_filtered_out_event_names_each_failing_condition(h: Harness) -> 
     assert english["summary"].startswith("not notified: colour: wanted ORANGE or above")
 
     # One condition that passes, one that fails: only the failing one is the reason.
-    other = await subscribe(h, channel="inbox", parks=["梧桐"], min_severity="orange")
     answer = (await explain(h, other, event.id)).json()
     assert answer["verdict"] == "filtered_out"
     assert steps(answer)["filter.parks"]["outcome"] == "passed"

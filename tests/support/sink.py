@@ -31,6 +31,8 @@ class WebhookSink:
         self.path = f"/hook/{uuid.uuid4().hex}"
         self.script: deque[int] = deque()
         self.retry_after: str | None = None
+        # Seconds an answer is held after the request is recorded (a slow receiver).
+        self.delay_s = 0.0
         self.received: list[Received] = []
         self._lock = threading.Condition()
         sink = self
@@ -56,6 +58,8 @@ class WebhookSink:
                         )
                     )
                     sink._lock.notify_all()
+                if sink.delay_s:
+                    time.sleep(sink.delay_s)
                 self.send_response(status)
                 if sink.retry_after and status >= 400:
                     self.send_header("Retry-After", sink.retry_after)

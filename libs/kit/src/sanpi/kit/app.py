@@ -114,6 +114,8 @@ class Runtime:
         )
         KAFKA_CONNECTED.set(0)
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        # Tasks a graceful stop waits for (each watches `stopping`), the rest are cancelled.
+        self._finish_on_stop = {"consumer", "pruner"}
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -133,14 +135,26 @@ class Runtime:
             ),
         )
         for worker in self.spec.workers:
-            self._supervise(getattr(worker, "__name__", "worker"), worker)
+            name = getattr(worker, "__name__", "worker")
+            self._supervise(name, worker)
+            self._finish_on_stop.add(name)
 
     async def stop(self) -> None:
-        """Graceful stop: the consumer finishes its batch and commits, the outbox is flushed."""
+        """Graceful stop: the consumer finishes its batch and commits, the workers their round
+        (a message on its way to a receiver is recorded), then the outbox is flushed."""
         self.stopping.set()
-        consumer_task = self._tasks.get("consumer")
-        if consumer_task is not None:
-            await asyncio.wait({consumer_task}, timeout=15)
+        # Cancelled mid-round, the delivery worker left a message the receiver had already
+        # answered claimed, with no outcome: sent again after its lease, on every restart.
+        finishing = [t for name, t in self._tasks.items() if name in self._finish_on_stop]
+        if finishing:
+            _done, late = await asyncio.wait(finishing, timeout=self.settings.shutdown_grace_s)
+            for task in late:
+                log.warning(
+                    "%s did not finish within %.0f s of the stop (SANPI_SHUTDOWN_GRACE_S); "
+                    "cancelled, what it had claimed is taken again after its lease",
+                    task.get_name(),
+                    self.settings.shutdown_grace_s,
+                )
         if self.producer is not None:
             flushed = await self.relay.flush(timeout=10)
             if not flushed:
@@ -234,7 +248,7 @@ class Runtime:
                     raise
                 except Exception:
                     log.exception("%s crashed; restarting in %.1fs", name, backoff)
-                    await asyncio.sleep(backoff)
+                    await sleep_or_stop(self.stopping, backoff)  # a stop waits for no backoff
                     backoff = min(backoff * 2, 30.0)
 
         self._tasks[name] = asyncio.create_task(loop(), name=f"sanpi-{name}")

@@ -44,6 +44,7 @@ SHARED_FIELDS = frozenset(
         "inbox_retention_days",
         "idempotency_retention_hours",
         "prune_interval_s",
+        "shutdown_grace_s",
         "outbox_max_backlog",
         "otlp_endpoint",
     }
@@ -161,6 +162,11 @@ class ServiceSettings(BaseSettings):
     idempotency_retention_hours: float = 24.0
     # How often the pruner deletes what the retention settings no longer keep.
     prune_interval_s: float = 600.0
+    # On a stop (SIGTERM, a rolling update), how long the consumer may take to finish its batch
+    # and the background workers their round (a send waits for its receiver's answer, at most
+    # the webhook timeout) before they are cancelled. Keep it below the orchestrator's own grace
+    # (terminationGracePeriodSeconds: 40 s in deploy/k8s, with up to 10 s to flush the outbox).
+    shutdown_grace_s: float = Field(default=15.0, ge=0)
 
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     # Tokens living longer than this (exp - iat) are refused, whoever signed them: a leaked token

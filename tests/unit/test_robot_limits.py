@@ -20,7 +20,7 @@ import pytest
 from sanpi.events import EventData, Severity
 from sanpi.kit import Database, Runtime, SystemClock
 from sanpi.notification.app import create_app
-from sanpi.notification.channels.ledger import Ledger, Limit
+from sanpi.notification.channels.ledger import Ledger, Limit, Taken
 from sanpi.notification.channels.robots import SECOND_S
 from sanpi.notification.channels.wecom import WecomChannel
 from tests.support.apps import auth, serve_in_process
@@ -215,3 +215,33 @@ async def test_first_sends_to_new_robots_from_two_writers_at_once_all_go(tmp_pat
     finally:
         for db in dbs:
             await db.dispose()
+
+
+async def test_a_slot_is_free_a_window_after_the_robots_answer_not_after_the_take(
+    tmp_path: Path,
+) -> None:
+    # The vendor counts a message when it arrives, somewhere between the take and the answer.
+    # Counted from the take, a request held up longer than the window's margin on its way left
+    # its slot free too early, and the robot refused a message (CI's loaded PostgreSQL pass).
+    async with replica(tmp_path) as app:  # migrates the database
+        url = app.runtime.db.url
+    db = Database(url)
+    try:
+        ledger = Ledger(db)
+        one = [Limit(1, 1.0)]
+        first = await ledger.take("robot-slow", one)
+        assert first.allowed
+        await asyncio.sleep(0.6)  # the request on its way, then the answer
+        answered = await ledger.sent("robot-slow", first)
+        assert answered is not None
+        assert answered >= first.at + 0.6 - 0.01
+
+        async def next_send() -> Taken | None:
+            taken = await ledger.take("robot-slow", one)
+            return taken if taken.allowed else None
+
+        again = await eventually(next_send, timeout=10, what="the slot free again")
+        assert isinstance(again, Taken)
+        assert again.at >= answered + 1.0, "a window after the answer (the take's was 0.6 s sooner)"
+    finally:
+        await db.dispose()

@@ -47,8 +47,8 @@ class NotificationSettings(ServiceSettings):
     # A claimed delivery is retried by any worker if its sender died before recording the result.
     delivery_lease_s: float = 60.0
     # The minute a group robot's limit of 20 messages a minute counts in, held across every
-    # replica on this database (channels/ledger.py): a minute and a second, the second for the
-    # network's jitter between taking a send's slot here and the vendor's receipt.
+    # replica on this database (channels/ledger.py): a minute and a second. A send's slots are
+    # stamped again with the robot's answer; the second is for a send whose second stamp failed.
     robot_window_s: float = Field(default=61.0, gt=0)
     delivery_concurrency: int = 16
     # Claim-send-record loops of the delivery worker (delivery/jobs.py): with one, the POSTs

@@ -1,12 +1,14 @@
 """The robots' send ledger in the notification database: a robot's limits (20 a minute; 飞书's 5 a
-second too) held across every replica and delivery lane on the database, one UPDATE a send."""
+second too) held across every replica and delivery lane on the database, two UPDATEs a send."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Float, Integer, String, TextClause, bindparam, text
 from sqlmodel import Field, SQLModel
@@ -15,12 +17,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sanpi.kit import Database
 from sanpi.kit.retention import Retained
 
+log = logging.getLogger("sanpi.notification.delivery")
+
 # Each limit of a robot ("at most `count` in any `window_s`") is a ring of `count` slots, each
 # holding when it last carried a send (seconds since the epoch on the database's clock, the one
 # clock every replica reads). A send takes, in one statement, the slot of each ring used longest
 # ago, only if every one of them was used at least its window ago: a slot carries at most one send
 # a window, so a ring lets through at most `count` in any window, sliding as the vendors count,
 # with a full burst at once; and a send that one ring refuses takes no slot of another.
+# Once the robot has answered, the send stamps its slots again (`sent`): the request reached the
+# vendor between the take and the answer, so a slot stamped with the answer's time is next used
+# a whole window after the vendor counted it, however long the request took to get there (a
+# stall of more than the second's margin of `robot_window_s` between the take and the arrival
+# made the robot refuse a message: the PostgreSQL pass of a loaded CI machine, once).
 
 
 class RobotSendSlot(SQLModel, table=True):
@@ -44,10 +53,13 @@ class Limit:
 
 @dataclass(frozen=True)
 class Taken:
-    """The send may go now, or not for `wait_s` seconds (a deferral, not a failure)."""
+    """The send may go now, or not for `wait_s` seconds (a deferral, not a failure). An allowed
+    send holds `slots` (ring, slot) from `at` (the database's clock, seconds since the epoch)."""
 
     allowed: bool
     wait_s: float = 0.0
+    slots: tuple[tuple[int, int], ...] = ()
+    at: float = 0.0
 
 
 # Seconds since the epoch on the database's clock (one value for the whole statement).
@@ -65,11 +77,16 @@ _PICK = """(SELECT slot FROM notification_robot_slot
 _TAKE = """WITH pick AS (SELECT {picks})
 UPDATE notification_robot_slot SET used_at = {now} FROM pick
 WHERE robot = :robot AND {all_picked} AND ({each})
-RETURNING ring"""
+RETURNING ring, slot, used_at"""
 _RING = "(ring = {i} AND slot = pick.s{i} AND used_at <= {now} - :window{i})"
 _SLOTS = "SELECT ring, slot, used_at, {now} FROM notification_robot_slot WHERE robot = :robot"
 _ADD = """INSERT INTO notification_robot_slot (robot, ring, slot, used_at)
 VALUES (:robot, :ring, :slot, 0) ON CONFLICT DO NOTHING"""
+# Never earlier than it is: a slot a later send took meanwhile keeps that send's time.
+_LATEST = {"postgresql": "GREATEST", "sqlite": "max"}
+_SENT = """UPDATE notification_robot_slot SET used_at = {latest}(used_at, {now})
+WHERE robot = :robot AND ring = :ring AND slot = :slot
+RETURNING used_at"""
 
 # A robot whose slots are all taken waits at least this long (its oldest slot may be held by a
 # transaction not yet committed, whose time still reads as free).
@@ -81,11 +98,13 @@ class Ledger:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._now = _NOW["sqlite" if db.is_sqlite else "postgresql"]
+        dialect = "sqlite" if db.is_sqlite else "postgresql"
+        self._now = _NOW[dialect]
         self._lock = "" if db.is_sqlite else " FOR UPDATE SKIP LOCKED"
         self._takes: dict[int, TextClause] = {}
         self._slots = text(_SLOTS.format(now=self._now))
         self._add = text(_ADD)
+        self._sent = text(_SENT.format(latest=_LATEST[dialect], now=self._now))
         # Robots this process found full, and until when (monotonic): the deliveries queued
         # behind a full robot, all due again together, are deferred here without a transaction
         # each. Only ever a deferral, so the database stays the one that allows a send.
@@ -132,8 +151,9 @@ class Ledger:
         take = self._take(len(limits))
         async with self.db.transaction() as uow:
             connection = await uow.session.connection()
-            if (await connection.execute(take, params)).first() is not None:
-                return Taken(True)
+            taken = _taken((await connection.execute(take, params)).all())
+            if taken is not None:
+                return taken
             rows = (await connection.execute(self._slots, {"robot": robot})).all()
             now = float(rows[0][3]) if rows else 0.0
             missing = []
@@ -156,10 +176,39 @@ class Ledger:
             # the take above may have read before another's first send committed its slots (it
             # saw none); read committed, this statement sees them. Taking the robot for full
             # here deferred the first sends of two lanes at once, twenty slots free.
-            if (await connection.execute(take, params)).first() is not None:
-                return Taken(True)
+            taken = _taken((await connection.execute(take, params)).all())
+            if taken is not None:
+                return taken
             # The free slots are held by sends not yet committed (SKIP LOCKED): nearly free.
             return Taken(False, max(MIN_WAIT_S, wait))
+
+    async def sent(self, robot: str, taken: Taken) -> float | None:
+        """Stamps the slots of a send the robot has answered (or that failed on its way) with the
+        time now; returns it. A failure is logged, not raised: the message went, and its slots
+        keep the take's time, short of the answer's by how long the request took."""
+        if not taken.slots:
+            return None
+        try:
+            async with self.db.transaction() as uow:
+                connection = await uow.session.connection()
+                at = None
+                for ring, slot in taken.slots:
+                    stamped = await connection.execute(
+                        self._sent, {"robot": robot, "ring": ring, "slot": slot}
+                    )
+                    at = stamped.scalar_one_or_none()
+                return None if at is None else float(at)
+        except Exception as exc:
+            log.warning("robot send slots not stamped after the send: %r", exc)
+            return None
+
+
+def _taken(rows: Sequence[Sequence[Any]]) -> Taken | None:
+    """The send's slots (ring, slot, used_at), if the take found every ring free."""
+    if not rows:
+        return None
+    slots = tuple((int(ring), int(slot)) for ring, slot, _at in rows)
+    return Taken(True, slots=slots, at=float(rows[0][2]))
 
 
 # A slot used at least its window ago is free, as one never made is (a send makes the missing

@@ -191,12 +191,16 @@ class Robot(Plugin[RobotRequest | None, http.Answer | None]):
             taken = await ctx.ledger.take(key, self.limits(ctx.settings.robot_window_s))
             if not taken.allowed:
                 return AttemptResult.later(taken.wait_s, self.limit_text())
+            try:
+                return await super().deliver(outgoing, ctx)
+            finally:
+                await ctx.ledger.sent(key, taken)
         return await super().deliver(outgoing, ctx)
 
     def limits(self, minute_s: float) -> list[Limit]:
         """The vendor's limits, the minute counted as `minute_s` (settings robot_window_s: a
-        minute and a second), a second as SECOND_S: each with a margin for the network's jitter
-        between taking a slot here and the request's arrival at the vendor."""
+        minute and a second), a second as SECOND_S: each with a margin for a send whose slots
+        could not be stamped again after the robot's answer (Ledger.sent)."""
         limits = [Limit(self.vendor.per_minute, minute_s)]
         if self.vendor.per_second is not None:
             limits.append(Limit(self.vendor.per_second, SECOND_S))

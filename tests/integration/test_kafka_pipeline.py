@@ -15,11 +15,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from prometheus_client import REGISTRY
+from sqlmodel import select
 
 from sanpi.events import CloudEvent, ProjectRegistered, dead_letter_topic
-from sanpi.kit import Handlers, Role, ServiceSettings, UnitOfWork
+from sanpi.kit import Database, Handlers, Role, ServiceSettings, UnitOfWork
 from sanpi.kit.consumer import ConsumerStalled
 from sanpi.kit.kafka import ensure_topics
+from sanpi.kit.outbox import OutboxMessage
+from sanpi.kit.waiting import within
 from sanpi.registry.app import create_app
 from sanpi.registry.settings import RegistrySettings
 from tests.conftest import Broker, start_broker
@@ -368,3 +371,55 @@ async def test_records_arriving_within_the_linger_share_a_transaction_a_lone_one
     finally:
         await producer.stop()
         await runtime.stop()
+
+
+# The registry's own database in tmp_path: the PostgreSQL pass would repeat it to the letter.
+@pytest.mark.db_independent
+async def test_a_stop_with_the_broker_gone_returns(run_dir: Path, tmp_path: Path) -> None:
+    # The producer's stop waits for the records it holds to reach the broker: with the broker
+    # gone, for good (a service stuck for minutes after SIGTERM, seen when make test's broker was
+    # stopped first). The records are the outbox's rows, kept until acknowledged, so the stop
+    # may give up on them: the next start publishes them.
+    broker = start_broker(run_dir / f"kafka-gone-{uuid.uuid4().hex[:6]}")
+    settings = RegistrySettings(
+        data_dir=tmp_path,
+        kafka_bootstrap=broker.bootstrap,
+        consumer_group=f"itest-{uuid.uuid4().hex[:8]}",
+        shutdown_grace_s=1.0,
+    )
+
+    async def write_then_stop() -> None:
+        async with serve_in_process(create_app(settings)) as registry:
+
+            async def register(name: str) -> str:
+                created = await registry.post(
+                    "/v1/projects",
+                    json={"name": name, "park": "石佛", "total_investment": 20_000},
+                    headers=auth(Role.ADMIN),
+                )
+                assert created.status_code == 201, created.text
+                project_id: str = created.json()["id"]
+                return project_id
+
+            first = await register("停机测试一号")
+            await read_until(
+                broker.bootstrap,
+                "sanpi.projects",
+                lambda rs: any(r.key == first.encode() for r in rs),
+            )
+            broker.kill()
+            await register("停机测试二号")  # held by the producer when the stop comes
+
+    try:
+        await within(write_then_stop(), 90)
+    finally:
+        broker.stop()
+
+    # The row the broker never acknowledged is still in the outbox, for the next start.
+    db = Database(settings.effective_database_url)
+    try:
+        async with db.read() as session:
+            rows = (await session.exec(select(OutboxMessage.key))).all()
+    finally:
+        await db.dispose()
+    assert len(rows) == 1

@@ -165,7 +165,8 @@ class ServiceSettings(BaseSettings):
     # On a stop (SIGTERM, a rolling update), how long the consumer may take to finish its batch
     # and the background workers their round (a send waits for its receiver's answer, at most
     # the webhook timeout) before they are cancelled. Keep it below the orchestrator's own grace
-    # (terminationGracePeriodSeconds: 40 s in deploy/k8s, with up to 10 s to flush the outbox).
+    # (terminationGracePeriodSeconds: 40 s in deploy/k8s; after the grace come up to 10 s to
+    # flush the outbox and 5 s for the Kafka producer's stop).
     shutdown_grace_s: float = Field(default=15.0, ge=0)
 
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)

@@ -73,9 +73,14 @@ def start(run: Path) -> Running:
     stack.kafka("start", kafka_env)
     secret = stack.jwt_secret(run)
     env = stack.service_env(secret, f"127.0.0.1:{kafka_port}", run)
+    ports = {name: stack.free_port() for name in stack.SERVICES}
+    # As make up does: the bulletin reads the registry's indicators, a 旬 digest the bulletin
+    # (without them the bulletin answered 503, its registry looked for on 8001).
+    env["SANPI_MILESTONE_REGISTRY_URL"] = f"http://127.0.0.1:{ports['registry']}"
+    env["SANPI_NOTIFICATION_MILESTONE_URL"] = f"http://127.0.0.1:{ports['milestone']}"
     urls = {}
     for name in stack.SERVICES:
-        port = stack.free_port()
+        port = ports[name]
         pid = stack.start_service(name, port=port, env=env, run_dir=run)
         urls[name] = f"http://127.0.0.1:{port}"
         stack.wait_ready(urls[name], pid=pid, marker=f"sanpi.{name}")

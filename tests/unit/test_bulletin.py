@@ -16,6 +16,7 @@ import pytest
 from openpyxl import load_workbook
 
 from sanpi.kit import Role
+from sanpi.office.templates import display_width
 from tests.support import office
 from tests.support.apps import auth
 from tests.support.world import World, three_services
@@ -270,6 +271,23 @@ async def test_the_bulletin_files_open_in_libreoffice_and_print_in_chinese(
     book = load_workbook(io.BytesIO(xlsx.content))
     texts = [c.value for row in book["通报"].iter_rows() for c in row if c.value]
     assert "三、园区排名（按年度计划投资完成率）" in texts
+    # Every table cell fits its column on one line or its row is as tall as its lines: the
+    # amounts (88.16 亿元) wrapped in a column 8 wide and overlapped the row below, as did the
+    # red projects' 情况, in LibreOffice and Excel alike (they keep a workbook's row heights).
+    sheet = book["通报"]
+    checked = 0
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.value is None or cell.border.left.style is None:
+                continue  # titles, the summary and the legend: not table cells
+            width = sheet.column_dimensions[cell.column_letter].width
+            lines = -(-display_width(cell.value) // int(width - 2))
+            height = sheet.row_dimensions[cell.row].height or 15.0
+            assert lines * 15.0 <= height, (cell.coordinate, cell.value, width, height)
+            if lines > 1:
+                assert width >= 40, (cell.coordinate, cell.value, width)  # only long text wraps
+            checked += 1
+    assert checked > 100
     # LibreOffice opens it and prints it to PDF (a damaged workbook fails to convert).
     converted = office.convert(
         _write(tmp_path / "b.xlsx", xlsx.content), office.PDF, tmp_path / "lo"

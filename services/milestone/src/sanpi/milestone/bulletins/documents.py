@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from openpyxl import Workbook
@@ -218,8 +219,54 @@ def _put(sheet: Worksheet, row: int, column: int, value: Any) -> Any:
     return cell
 
 
-def _block(sheet: Worksheet, top: int, title: str, rows: list[list[Any]]) -> int:
+# Column widths in characters (a Chinese character two): each column as wide as its widest cell
+# in any of the tables, between these bounds; a cell wider than the most wraps and its row grows.
+_NARROWEST, _WIDEST = 6, 48
+# Points a line of the sheet's 11-point text takes (a row's default height).
+_LINE_PT = 15.0
+
+
+@dataclass
+class _Tables:
+    """The tables written on the sheet, (first row, rows) each, to fit the columns to at the end."""
+
+    blocks: list[tuple[int, list[list[Any]]]] = field(default_factory=list)
+
+    def widths(self) -> dict[int, int]:
+        widest: dict[int, int] = {}
+        for _top, rows in self.blocks:
+            for values in rows:
+                for c, value in enumerate(values, start=1):
+                    # +2: the cell's padding and border, so that a cell as wide as its column
+                    # does not wrap its last character.
+                    widest[c] = max(widest.get(c, 0), display_width(value) + 2)
+        return {c: max(_NARROWEST, min(_WIDEST, w)) for c, w in widest.items()}
+
+    def fit(self, sheet: Worksheet) -> None:
+        """Sets every column's width and the height of each row whose cells wrap: LibreOffice
+        and Excel keep the height a workbook gives (15 pt), so wrapped text overlapped the row
+        below (the 情况 of the red projects)."""
+        widths = self.widths()
+        for c, width in widths.items():
+            sheet.column_dimensions[get_column_letter(c)].width = width
+        for top, rows in self.blocks:
+            for r, values in enumerate(rows, start=top + 1):
+                lines = max(
+                    (_lines(value, widths[c]) for c, value in enumerate(values, start=1)),
+                    default=1,
+                )
+                if lines > 1:
+                    sheet.row_dimensions[r].height = lines * _LINE_PT
+
+
+def _lines(value: Any, width: int) -> int:
+    """Lines a value wraps to in a column `width` characters wide (its padding left out)."""
+    return max(1, -(-display_width(value) // max(1, width - 2)))
+
+
+def _block(sheet: Worksheet, top: int, title: str, rows: list[list[Any]], tables: _Tables) -> int:
     """A titled table from row `top`; returns the row after it."""
+    tables.blocks.append((top, rows))
     _put(sheet, top, 1, title).font = Font(bold=True, size=12)
     for r, values in enumerate(rows, start=top + 1):
         for c, value in enumerate(values, start=1):
@@ -246,27 +293,21 @@ def xlsx(b: Bulletin) -> bytes:
     sheet.merge_cells(start_row=3, start_column=1, end_row=3, end_column=11)
     sheet.row_dimensions[3].height = 48
     row = 5
-    row = _block(sheet, row, "一、全区指标完成情况（对照年度目标与序时进度）", target_rows(b))
-    row = _block(sheet, row, f"年度计划投资完成情况（对照{PLAN_DUE}）", investment_rows(b))
-    row = _block(sheet, row, "二、本年批次与转化率", rate_rows(b))
-    park_top = row
-    row = _block(sheet, row, "三、园区排名（按年度计划投资完成率）", park_rows(b)) - 1
+    tables = _Tables()
+    row = _block(
+        sheet, row, "一、全区指标完成情况（对照年度目标与序时进度）", target_rows(b), tables
+    )
+    row = _block(sheet, row, f"年度计划投资完成情况（对照{PLAN_DUE}）", investment_rows(b), tables)
+    row = _block(sheet, row, "二、本年批次与转化率", rate_rows(b), tables)
+    row = _block(sheet, row, "三、园区排名（按年度计划投资完成率）", park_rows(b), tables) - 1
     _put(sheet, row, 1, legend(b))
     row += 2
     chart_anchor = row
     row += 18
-    row = _block(sheet, row, "四、红色预警项目", red_rows(b))
-    row = _block(sheet, row, "五、本期新开工项目", news_rows("开工", b.started))
-    _block(sheet, row, "六、本期新投产项目", news_rows("投产", b.produced))
-    widths = [6, 30, 8, 16, 30, 48, 14, 14, 10, 10, 10]
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.column_dimensions["A"].width = max(
-        10,
-        min(
-            40, max((display_width(r[0]) for r in target_rows(b) + investment_rows(b)), default=10)
-        ),
-    )
+    row = _block(sheet, row, "四、红色预警项目", red_rows(b), tables)
+    row = _block(sheet, row, "五、本期新开工项目", news_rows("开工", b.started), tables)
+    _block(sheet, row, "六、本期新投产项目", news_rows("投产", b.produced), tables)
+    tables.fit(sheet)
     if b.parks:
         # The chart reads the completion and 计划应完成 columns of the ranking as numbers, kept
         # on a sheet of their own (the ranking shows them as text with a % sign).
@@ -286,7 +327,6 @@ def xlsx(b: Bulletin) -> bytes:
         chart.set_categories(Reference(data, min_col=1, min_row=2, max_row=1 + len(names)))
         chart.height, chart.width = 8, 18
         sheet.add_chart(chart, f"B{chart_anchor}")
-    del park_top
     sheet.freeze_panes = "A5"
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4

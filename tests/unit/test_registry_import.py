@@ -179,7 +179,9 @@ async def test_dry_run_reports_every_bad_row_and_writes_nothing(
     assert by_row[(4, "所属园区")] == "unknown park; one of 梧桐, 双桥, 石佛, 枫杨"
     assert by_row[(5, "总投资（万元）")] == "'12.5' is not a whole number of 万元"
     assert "greater than 0" in by_row[(6, "总投资（万元）")]
-    assert by_row[(7, "签约额(万元)")] == "签约额 2000 万元 is above 总投资 1000 万元"
+    assert by_row[(7, "签约额(万元)")] == (
+        "contract amount 2000 is above the total investment of 1000 (10k yuan)"
+    )
     assert by_row[(8, "产业链")].startswith("'区块链' is not one of 物联网 (IOT)")
     assert by_row[(9, "是否制造业")] == "'也许' is not 是 or 否"
     assert by_row[(10, "计划开工日期")].startswith("'明天' is not a date")

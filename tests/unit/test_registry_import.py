@@ -231,6 +231,23 @@ async def test_messages_are_chinese_by_default(registry: httpx.AsyncClient) -> N
     )
 
 
+async def test_a_broken_rule_reads_wholly_in_the_readers_language(
+    registry: httpx.AsyncClient,
+) -> None:
+    header = ["项目名称", "所属园区", "总投资（万元）", "签约额(万元)", "签约日期", "计划开工日期"]
+    rows = [["倒序", "梧桐", "1000", "2000", "2023-06-02", "2023-06-01"]]
+    chinese = problem(await upload(registry, csv_bytes(rows, header), lang="zh-CN"))
+    assert [r["message"] for r in chinese["rows"]] == [
+        "第 2 行「签约额」：签约额 2000 万元大于总投资 1000 万元",
+        "第 2 行「计划开工日期」：不能早于签约日期（2023-06-02）",
+    ]
+    english = problem(await upload(registry, csv_bytes(rows, header), lang="en"))
+    assert [r["reason"] for r in english["rows"]] == [
+        "contract amount 2000 is above the total investment of 1000 (10k yuan)",
+        "must not be before signed_date (2023-06-02)",
+    ]
+
+
 @pytest.mark.parametrize(
     ("header", "expected"),
     [

@@ -177,7 +177,7 @@ async def test_dry_run_reports_every_bad_row_and_writes_nothing(
     by_row = {(e["row"], e["column"]): e["reason"] for e in report["errors"]}
     assert by_row[(3, "项目名称")] == "required"
     assert by_row[(4, "所属园区")] == "unknown park; one of 梧桐, 双桥, 石佛, 枫杨"
-    assert by_row[(5, "总投资（万元）")] == "'12.5' is not a whole number of 万元"
+    assert by_row[(5, "总投资（万元）")] == "'12.5' is not a whole number of 10k yuan"
     assert "greater than 0" in by_row[(6, "总投资（万元）")]
     assert by_row[(7, "签约额(万元)")] == (
         "contract amount 2000 is above the total investment of 1000 (10k yuan)"
@@ -227,7 +227,7 @@ async def test_messages_are_chinese_by_default(registry: httpx.AsyncClient) -> N
     english = problem(await upload(registry, csv_bytes(rows), lang="en-US,en;q=0.9"))
     assert (
         english["rows"][0]["message"]
-        == "Row 2 total_investment: '约3亿' is not a whole number of 万元"
+        == "Row 2 total_investment: '约3亿' is not a whole number of 10k yuan"
     )
 
 

@@ -626,8 +626,8 @@ async def test_the_retry_queue_holds_failed_attempts_not_first_ones_in_flight(h:
     first, second, third = await claim_at(h, AFTER_QUIET, real)
     assert [c.attempt for c in (first, second, third)] == [1, 1, 1]
 
-    # Three first attempts under their leases (on real time, read now): no retry among them.
-    await service.refresh_gauges(h.runtime.db)
+    # Three first attempts under their leases: no retry among them.
+    await service.refresh_gauges(h.runtime.db, real_now=real)
     assert retry_queue_depth() == 0
 
     # One fails and waits for its retry; the other two are still being sent.

@@ -209,7 +209,7 @@ async def test_a_ledger_sheets_problems_read_in_the_visitors_language(district: 
     assert "is not a" not in chinese
     assert (await portal.client.get("/lang/en?next=/admin/ledger")).status_code == 303
     english = await check()
-    assert "is not a whole number of 万元" in english
+    assert "is not a whole number of 10k yuan" in english
     assert "is not a date" in english
     assert "应为" not in english
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import pkgutil
+import re
 
 import pytest
 from pydantic import AnyHttpUrl, BaseModel, Field, ValidationError
 
+import sanpi
 from sanpi.kit.messages import (
     CATALOGUE,
     FieldMessage,
@@ -129,3 +133,22 @@ def test_nested_fields_and_dates_read_as_people_write_them() -> None:
     assert nested.text("en") == "problems #3 description: too long"
     assert FieldMessage("", said()).for_row(4, "zh") == "第 4 行：太长"
     assert zh_date(dt.date(2023, 3, 1)) == "2023年3月1日"
+
+
+# Han, CJK punctuation and radicals, kana, fullwidth forms.
+CJK = re.compile(
+    "[\u2e80-\u2fdf\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+    "\U00020000-\U0002ffff]"
+)
+
+
+def test_the_english_of_every_catalogued_message_is_english() -> None:
+    """Every service's module imported (templates register on import; migrations and entry
+    points aside), no template's English carries Chinese. A proper name a message needs (a
+    park, a project) is data: it comes in as a parameter, not written into the text."""
+    for module in pkgutil.walk_packages(sanpi.__path__, "sanpi."):
+        if ".migrations" not in module.name and not module.name.endswith(".__main__"):
+            importlib.import_module(module.name)
+    assert len(CATALOGUE) > 150  # the services' catalogues, not only this file's
+    chinese = {code: t.en for code, t in CATALOGUE.items() if CJK.search(t.en)}
+    assert chinese == {}

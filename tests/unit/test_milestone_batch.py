@@ -99,7 +99,7 @@ async def test_messages_in_english_when_asked(svc: Milestones) -> None:
         {
             "field": "completed_investment_cum",
             "code": "progress.above_total",
-            "message": "cumulative investment: 200000 exceeds the total investment (150000 万元)",
+            "message": "cumulative investment: 200000 exceeds the total investment of 150000 (10k yuan)",
         }
     ]
     chinese = await answer(svc, [row("p01", cum=200_000)], headers={"Accept-Language": "zh-CN"})

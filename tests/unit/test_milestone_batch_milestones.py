@@ -109,8 +109,8 @@ async def test_messages_in_english_when_asked(svc: Milestones) -> None:
     body = await post(svc, {"milestones": rows}, **{"Accept-Language": "en"})
     [error] = body["milestones"][0]["errors"]
     assert error["message"] == (
-        "milestone kind: 入库纳统只能在开工后登记, 项目尚未开工 (SIGNED): "
-        "IN_STATISTICS needs a started project"
+        "milestone kind: entering the investment statistics (IN_STATISTICS) can be recorded "
+        "only once the project has started; it has not (SIGNED)"
     )
 
 

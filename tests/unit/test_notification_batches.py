@@ -615,6 +615,40 @@ async def test_a_delivery_whose_sender_died_is_claimed_again_when_its_lease_ends
     assert await record_attempts(h, [(retaken, OK)]) == ["DELIVERED"]
 
 
+def retry_queue_depth() -> float | None:
+    return REGISTRY.get_sample_value("sanpi_notification_retry_queue_depth")
+
+
+async def test_the_retry_queue_holds_failed_attempts_not_first_ones_in_flight(h: Harness) -> None:
+    await subscribe(h)
+    await queue(h, 3)
+    real = dt.datetime.now(dt.UTC)
+    first, second, third = await claim_at(h, AFTER_QUIET, real)
+    assert [c.attempt for c in (first, second, third)] == [1, 1, 1]
+
+    # Three first attempts under their leases: no retry among them.
+    await service.refresh_gauges(h.runtime.db, real_now=real)
+    assert retry_queue_depth() == 0
+
+    # One fails and waits for its retry; the other two are still being sent.
+    assert await record_attempts(h, [(first, FAILED)]) == ["PENDING"]
+    await service.refresh_gauges(h.runtime.db, real_now=real)
+    assert retry_queue_depth() == 1
+
+    # Its retry in flight is still one; a delivered one leaves the queue.
+    failed = (await rows(h))[0][first.delivery_id]
+    (retry,) = await claim_at(h, failed.next_attempt_at, real)
+    assert (retry.delivery_id, retry.attempt) == (first.delivery_id, 2)
+    assert await record_attempts(h, [(second, OK)]) == ["DELIVERED"]
+    await service.refresh_gauges(h.runtime.db, real_now=real)
+    assert retry_queue_depth() == 1
+
+    # The third's sender died: once its lease ends unanswered it waits to be sent again.
+    await service.refresh_gauges(h.runtime.db, real_now=real + dt.timedelta(seconds=LEASE_S + 1))
+    assert retry_queue_depth() == 2
+    assert REGISTRY.get_sample_value("sanpi_notification_pending") == 2
+
+
 # --- what a claim prepares for the webhook channel -------------------------------------------------
 
 

@@ -177,9 +177,11 @@ async def test_dry_run_reports_every_bad_row_and_writes_nothing(
     by_row = {(e["row"], e["column"]): e["reason"] for e in report["errors"]}
     assert by_row[(3, "项目名称")] == "required"
     assert by_row[(4, "所属园区")] == "unknown park; one of 梧桐, 双桥, 石佛, 枫杨"
-    assert by_row[(5, "总投资（万元）")] == "'12.5' is not a whole number of 万元"
+    assert by_row[(5, "总投资（万元）")] == "'12.5' is not a whole number of 10k yuan"
     assert "greater than 0" in by_row[(6, "总投资（万元）")]
-    assert by_row[(7, "签约额(万元)")] == "签约额 2000 万元 is above 总投资 1000 万元"
+    assert by_row[(7, "签约额(万元)")] == (
+        "contract amount 2000 is above the total investment of 1000 (10k yuan)"
+    )
     assert by_row[(8, "产业链")].startswith("'区块链' is not one of 物联网 (IOT)")
     assert by_row[(9, "是否制造业")] == "'也许' is not 是 or 否"
     assert by_row[(10, "计划开工日期")].startswith("'明天' is not a date")
@@ -225,8 +227,25 @@ async def test_messages_are_chinese_by_default(registry: httpx.AsyncClient) -> N
     english = problem(await upload(registry, csv_bytes(rows), lang="en-US,en;q=0.9"))
     assert (
         english["rows"][0]["message"]
-        == "Row 2 total_investment: '约3亿' is not a whole number of 万元"
+        == "Row 2 total_investment: '约3亿' is not a whole number of 10k yuan"
     )
+
+
+async def test_a_broken_rule_reads_wholly_in_the_readers_language(
+    registry: httpx.AsyncClient,
+) -> None:
+    header = ["项目名称", "所属园区", "总投资（万元）", "签约额(万元)", "签约日期", "计划开工日期"]
+    rows = [["倒序", "梧桐", "1000", "2000", "2023-06-02", "2023-06-01"]]
+    chinese = problem(await upload(registry, csv_bytes(rows, header), lang="zh-CN"))
+    assert [r["message"] for r in chinese["rows"]] == [
+        "第 2 行「签约额」：签约额 2000 万元大于总投资 1000 万元",
+        "第 2 行「计划开工日期」：不能早于签约日期（2023-06-02）",
+    ]
+    english = problem(await upload(registry, csv_bytes(rows, header), lang="en"))
+    assert [r["reason"] for r in english["rows"]] == [
+        "contract amount 2000 is above the total investment of 1000 (10k yuan)",
+        "must not be before signed_date (2023-06-02)",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from sanpi.events.percent import half_up
 from sanpi.kit import CAMPAIGN_TZ, FixedClock
 from sanpi.registry.indicators import formulas, jobs
 from sanpi.registry.indicators.models import FundsReport
+from sanpi.registry.indicators.repository import _started_within
 from sanpi.registry.indicators.schemas import (
     AttainmentPublic,
     Indicators,
@@ -33,6 +34,7 @@ from sanpi.registry.listings.models import Listing
 from sanpi.registry.metrics import CampaignSnapshot, add
 from sanpi.registry.periods.models import Period
 from sanpi.registry.projects.models import Project
+from sanpi.registry.projects.service import counted_start
 from sanpi.registry.targets.models import Target
 from tests.support.registry import (
     create,
@@ -60,19 +62,16 @@ START = dt.datetime(2023, 1, 2, 3, 0, tzinfo=dt.UTC)
 def _facts(
     project: Project, as_of: dt.date, funds: dict[str, dict[dt.date, int]] | None = None
 ) -> formulas.ProjectFacts:
-    """A row's facts on `as_of` by the formulas' definition; an undeclared signing (or, registered
-    under construction, start) day is the registration day in Shanghai."""
+    """A row's facts on `as_of` by the formulas' definition; an undeclared signing day is the
+    registration day in Shanghai, the start day is counted_start's."""
     registered = project.created_at.astimezone(CAMPAIGN_TZ).date()
     signed = project.initial_stage is Stage.SIGNED
-    started_date = project.started_date
-    if started_date is None and project.initial_stage is Stage.UNDER_CONSTRUCTION:
-        started_date = registered
     return formulas.facts_as_of(
         project_id=project.id,
         signed=signed,
         signed_on=(project.signed_date or registered) if signed else project.signed_date,
         fulfilled_date=project.fulfilled_date,
-        started_date=started_date,
+        started_date=counted_start(project),
         production_date=project.production_date,
         effective_date=project.effective_date,
         cancelled_on=project.cancelled_on,
@@ -401,3 +400,96 @@ async def test_campaign_gauges_equal_a_full_recomputation(tmp_path: Any) -> None
         assert sum(snap.reached.values()) > 20
         assert len(snap.achieved) == 18
         assert sum(snap.achieved.values()) > 0
+
+
+def _row(
+    name: str,
+    created_at: dt.datetime,
+    *,
+    initial: Stage = Stage.UNDER_CONSTRUCTION,
+    stage: Stage | None = None,
+    started: dt.date | None = None,
+    produced: dt.date | None = None,
+) -> Project:
+    return Project(
+        name=name,
+        park="梧桐",
+        total_investment=10_000,
+        initial_stage=initial,
+        stage=stage or initial,
+        started_date=started,
+        production_date=produced,
+        created_by="admin-1",
+        created_at=created_at,
+    )
+
+
+MARCH_1 = dt.datetime(2023, 3, 1, tzinfo=dt.UTC)
+
+
+def _start_day_cases() -> list[tuple[Project, dt.date | None]]:
+    """Rows of the start-day rule's cases, each with the day it counts as started from (None:
+    not started). New rows each call: a session that stores them also expires them."""
+    return [
+        # 23:59:59 and 00:00 in Shanghai (UTC+8): the registration days either side of midnight.
+        (
+            _row("before midnight", MARCH_1 + dt.timedelta(hours=15, minutes=59, seconds=59)),
+            dt.date(2023, 3, 1),
+        ),
+        (_row("at midnight", MARCH_1 + dt.timedelta(hours=16)), dt.date(2023, 3, 2)),
+        (_row("evening UTC", MARCH_1 + dt.timedelta(hours=17, minutes=30)), dt.date(2023, 3, 2)),
+        # A declared start later, or earlier, than the registration day is the day.
+        (_row("declared later", MARCH_1, started=dt.date(2023, 3, 20)), dt.date(2023, 3, 20)),
+        (_row("declared earlier", MARCH_1, started=dt.date(2023, 2, 10)), dt.date(2023, 2, 10)),
+        # Registered under construction with no start day, in production since: still its
+        # registration day (the stage moved on, the rule looks at the stage it registered in).
+        (
+            _row("moved on", MARCH_1, stage=Stage.IN_PRODUCTION, produced=dt.date(2023, 6, 1)),
+            dt.date(2023, 3, 1),
+        ),
+        # A signing: not started, or started on its STARTED milestone's day, or back under
+        # construction without a milestone (a resume) and no start day: never the registration day.
+        (_row("signed", MARCH_1, initial=Stage.SIGNED), None),
+        (
+            _row(
+                "signed, started",
+                MARCH_1,
+                initial=Stage.SIGNED,
+                stage=Stage.UNDER_CONSTRUCTION,
+                started=dt.date(2023, 3, 5),
+            ),
+            dt.date(2023, 3, 5),
+        ),
+        (
+            _row("signed, resumed", MARCH_1, initial=Stage.SIGNED, stage=Stage.UNDER_CONSTRUCTION),
+            None,
+        ),
+    ]
+
+
+async def test_the_start_day_in_sql_is_counted_start(tmp_path: Any) -> None:
+    """_started_within (SQL, for the aggregates) and counted_start (the rule) pick the same rows
+    for every window, on the database under test."""
+    cases = _start_day_cases()
+    assert [counted_start(p) for p, _day in cases] == [day for _p, day in cases]
+    counted_days = {p.name: day for p, day in cases}
+    async with registry_client(tmp_path) as client:
+        runtime = client._transport.app.state.runtime  # type: ignore[attr-defined]
+        async with runtime.db.transaction() as uow:
+            for project, _day in _start_day_cases():
+                uow.session.add(project)
+        days = [dt.date(2023, m, d) for m, d in ((2, 9), (2, 10), (3, 1), (3, 2), (3, 5), (3, 20))]
+        compared = 0
+        for last in days:
+            for first in [None, *(d for d in days if d <= last)]:
+                async with runtime.db.read() as session:
+                    stmt = select(col(Project.name)).where(_started_within(first, last))
+                    in_sql = set((await session.exec(stmt)).all())
+                counted = {
+                    name
+                    for name, day in counted_days.items()
+                    if day is not None and (first is None or first <= day) and day <= last
+                }
+                assert in_sql == counted, (first, last)
+                compared += 1
+        assert compared == 27

@@ -12,10 +12,7 @@ import httpx
 import pytest
 from prometheus_client import REGISTRY
 
-from sanpi.events import Stage
 from sanpi.kit import CAMPAIGN_TZ, Role
-from sanpi.registry.projects.models import Project
-from sanpi.registry.projects.service import counted_start
 from tests.support.apps import auth
 from tests.support.registry import (
     FULL_PROJECT,
@@ -162,25 +159,6 @@ async def test_an_undeclared_direct_start_sends_the_day_the_registry_counts(
     # A signed project has not started: the field stays out of its event.
     await create(registry)
     assert "started_date" not in (await outbox_events(registry, "project.registered"))[1]["data"]
-
-
-def test_the_counted_start_day_is_the_registration_day_in_shanghai() -> None:
-    # 17:30 UTC on 1 March is 01:30 on 2 March in Shanghai, the day _started_within counts.
-    project = Project(
-        name="雄韬氢能产业园",
-        park="梧桐",
-        total_investment=150_000,
-        initial_stage=Stage.UNDER_CONSTRUCTION,
-        stage=Stage.UNDER_CONSTRUCTION,
-        created_by="admin-1",
-        created_at=dt.datetime(2023, 3, 1, 17, 30, tzinfo=dt.UTC),
-    )
-    assert counted_start(project) == dt.date(2023, 3, 2)
-    project.started_date = dt.date(2023, 2, 10)
-    assert counted_start(project) == dt.date(2023, 2, 10)
-    project.initial_stage = project.stage = Stage.SIGNED
-    project.started_date = None
-    assert counted_start(project) is None
 
 
 # --- PATCH and its concurrency -------------------------------------------------------------------

@@ -60,6 +60,13 @@ label("total_investment", zh="总投资", en="total investment", **WAN)
 label("name", zh="项目名称", en="name")
 label("park", zh="园区", en="park")
 label("body", zh="请求", en="request")
+# A project's dates, in the order its plan runs (a refusal names the one a date may not precede).
+label("signed_date", zh="签约日期", en="signed date")
+label("planned_fulfill_date", zh="计划履约日期", en="planned fulfil date")
+label("planned_start_date", zh="计划开工日期", en="planned start date")
+label("planned_completion_date", zh="计划竣工日期", en="planned completion date")
+label("planned_production_date", zh="计划投产日期", en="planned production date")
+label("planned_effective_date", zh="计划达效日期", en="planned effective date")
 
 
 def field_of_header(header: str, fields: Iterable[str]) -> str | None:

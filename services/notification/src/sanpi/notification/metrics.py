@@ -18,7 +18,8 @@ DELIVERY_LATENCY = Histogram(
 )
 RETRY_QUEUE_DEPTH = Gauge(
     "sanpi_notification_retry_queue_depth",
-    "Pending deliveries that failed at least once and wait for their next attempt.",
+    "Pending deliveries with at least one failed attempt (since a replay): their retries. A "
+    "first attempt in flight is not one; a send whose lease ran out unanswered is.",
 )
 PENDING = Gauge(
     "sanpi_notification_pending",

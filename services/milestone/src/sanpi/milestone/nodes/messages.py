@@ -8,12 +8,15 @@ from sanpi.kit.messages import template
 STATISTICS_BEFORE_START = template(
     "milestone.statistics_before_start",
     zh="入库纳统只能在开工后登记，项目尚未开工（{stage}）",
-    en="入库纳统只能在开工后登记, 项目尚未开工 ({stage}): IN_STATISTICS needs a started project",
+    en=(
+        "entering the investment statistics (IN_STATISTICS) can be recorded only once the "
+        "project has started; it has not ({stage})"
+    ),
 )
 BEFORE_START = template(
     "milestone.before_start",
     zh="早于开工日期 {day}",
-    en="早于开工日期 {day}: is before the start ({day})",
+    en="is before the start day, {day}",
 )
 ALREADY_ACHIEVED = template(
     "milestone.already_achieved",

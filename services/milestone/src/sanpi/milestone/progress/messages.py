@@ -29,7 +29,7 @@ YTD_ABOVE_CUM = template(
 ABOVE_TOTAL = template(
     "progress.above_total",
     zh="累计完成投资 {cum} 万元超过项目总投资 {total} 万元",
-    en="{cum} exceeds the total investment ({total} 万元)",
+    en="{cum} exceeds the total investment of {total} (10k yuan)",
 )
 ALREADY_REPORTED = template(
     "progress.already_reported",
@@ -90,7 +90,7 @@ NOTHING_WRITTEN_OF = template(
 PLAN_ABOVE_TOTAL = template(
     "plan.above_total",
     zh="超过项目总投资（{total} 万元）",
-    en="exceeds the total investment ({total} 万元)",
+    en="exceeds the total investment of {total} (10k yuan)",
 )
 SPLIT_SUM = template(
     "plan.split_sum",
@@ -100,7 +100,7 @@ SPLIT_SUM = template(
 XUN_BY_MONTH = template(
     "plan.xun_by_month",
     zh="每月三个旬的计划之和须等于该月计划",
-    en="the 旬 of each month must add up to monthly",
+    en="the plans of a month's three ten-day periods (xun) must add up to its monthly plan",
 )
 # The summary of any of the plan's refusals (above the total, a split that does not add up):
 # each field says which.

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    case,
     delete,
     exists,
     func,
@@ -397,10 +398,16 @@ async def attempts_of(session: AsyncSession, delivery_ids: list[str]) -> list[De
     return list((await session.exec(stmt)).all())
 
 
-async def queue_figures(session: AsyncSession) -> tuple[int, int, int]:
-    """(pending, pending after at least one failure, dead letters), for the gauges."""
+async def queue_figures(session: AsyncSession, *, real_now: dt.datetime) -> tuple[int, int, int]:
+    """(pending, pending after at least one failed attempt, dead letters), for the gauges, with
+    leases read at `real_now`. A claim counts its attempt before the send: one still under its
+    lease has no outcome yet, so a first attempt in flight is no retry. One whose lease ran out
+    unanswered (its sender died) is sent again as the next attempt and spends one of the
+    delivery's attempts (_failed's `tries`): a failed attempt here too."""
     pending = select(func.count()).where(Delivery.status == DeliveryStatus.PENDING)
-    retrying = pending.where(col(Delivery.attempts) > col(Delivery.attempts_before_replay))
+    in_flight = case((col(Delivery.leased_until) > real_now, 1), else_=0)
+    failed = col(Delivery.attempts) - col(Delivery.attempts_before_replay) - in_flight
+    retrying = pending.where(failed > 0)
     dead = select(func.count()).where(Delivery.status == DeliveryStatus.DEAD)
     return (
         (await session.exec(pending)).one(),

@@ -1041,9 +1041,13 @@ async def replay_dead_letters(
     return result
 
 
-async def refresh_gauges(db: Database) -> None:
+async def refresh_gauges(db: Database, *, real_now: dt.datetime | None = None) -> None:
+    """Sets the queue gauges; leases are read at `real_now` (utcnow() unless given), real time
+    as the claim's."""
     async with db.read() as session:
-        pending, retrying, dead = await repository.queue_figures(session)
+        pending, retrying, dead = await repository.queue_figures(
+            session, real_now=real_now or utcnow()
+        )
     metrics.PENDING.set(pending)
     metrics.RETRY_QUEUE_DEPTH.set(retrying)
     metrics.DEAD_LETTERS.set(dead)

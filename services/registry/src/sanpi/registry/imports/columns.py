@@ -314,7 +314,7 @@ def parse_cell(column: Column, raw: Any) -> Any:
 
 def _integer(raw: Any, *, wan: bool, unit: str) -> int:
     zh = "应为整数万元" if wan else f"应为整数{unit}"
-    en = "a whole number of 万元" if wan else "a whole number"
+    en = "a whole number of 10k yuan" if wan else "a whole number"
 
     def refused() -> CellError:
         shown = _text(raw) if not isinstance(raw, float) else repr(raw)

@@ -398,7 +398,9 @@ class Planner:
             if p.field == "park":
                 problems.add("park", self._unknown_park(values.get("park")))
             else:
-                problems.add(p.field, _rule_said(p.field, said_in(p.reason, "en"), values))
+                # The rule's own message, which reads in either language (the Chinese
+                # wrapped the English reason once).
+                problems.add(p.field, p.reason)
 
     def _unknown_park(self, park: Any) -> Said:
         return Bilingual(
@@ -458,20 +460,6 @@ class Planner:
             existing[batch] = number
             accepted.append((batch, number))
         return accepted
-
-
-def _rule_said(field_: str, reason: str, values: dict[str, Any]) -> Said:
-    if field_ in ("contract_amount", "annual_plan_investment"):
-        label = BY_KEY[field_].label("zh")
-        return Bilingual(
-            f"{label} {values.get(field_)} 万元大于总投资 {values.get('total_investment')} 万元",
-            reason,
-        )
-    if field_ in rules.DATE_ORDER:
-        return Bilingual(f"日期早于前一个节点：{reason}", reason)
-    if field_ == "started_date":
-        return Bilingual("仅直接开工（初始阶段为 在建）的项目填写开工日期", reason)
-    return Bilingual(reason, reason)
 
 
 async def _targets(

@@ -92,9 +92,10 @@ def _signed_within(first: dt.date | None, last: dt.date) -> ColumnElement[bool]:
 
 
 def _started_within(first: dt.date | None, last: dt.date) -> ColumnElement[bool]:
-    """Started on a day in [first, last]: the start day declared or projected, else, for a project
-    registered under construction, the registration day (the day project.registered carries:
-    projects.service.counted_start)."""
+    """projects.service.counted_start (the rule's definition) falls in [first, last]. Restated in
+    SQL because the figures are aggregates over every row in the database (20,000 projects, one
+    scan) rather than each row shipped to Python; a test runs both over the same rows, edge
+    cases included (tests/unit/test_registry_indicators_recompute.py)."""
     return _day_within(
         Project.started_date,
         first,

@@ -10,7 +10,7 @@ UNKNOWN_PARK = template(
 ABOVE_TOTAL = template(
     "project.above_total",
     zh="{label} {amount} 万元大于总投资 {total} 万元",
-    en="{label} {amount} 万元 is above 总投资 {total} 万元",
+    en="{label} {amount} is above the total investment of {total} (10k yuan)",
 )
 DATE_BEFORE = template(
     "project.date_before",
@@ -49,7 +49,7 @@ CANNOT_CLEAR = template(
 WITHDRAWN_NEEDS_DATE = template(
     "project.withdrawn_needs_date",
     zh="调出须注明决定生效的日期",
-    en="a 调出 (WITHDRAWN) needs the day its decision took effect",
+    en="a withdrawal from the assessment (WITHDRAWN) needs the day its decision took effect",
 )
 WITHDRAWN_DATE_FIELD = template(
     "project.withdrawn_date_field",

@@ -8,7 +8,7 @@ from typing import Any
 
 from sanpi.events import Stage
 from sanpi.kit import FieldProblem
-from sanpi.kit.messages import field_label
+from sanpi.kit.messages import Bilingual, field_label
 from sanpi.registry.projects import messages as refusals
 
 # The order the stages are planned in; a later planned date may equal, never precede, an earlier.
@@ -46,7 +46,10 @@ def problems(values: Mapping[str, Any], *, parks: Sequence[str]) -> list[FieldPr
     if park is not None and park not in parks:
         found.append(FieldProblem("park", refusals.UNKNOWN_PARK(parks=", ".join(parks))))
     total = values.get("total_investment")
-    for field, label in (("contract_amount", "签约额"), ("annual_plan_investment", "年度计划投资")):
+    for field, label in (
+        ("contract_amount", Bilingual("签约额", "contract amount")),
+        ("annual_plan_investment", Bilingual("年度计划投资", "annual planned investment")),
+    ):
         amount = values.get(field)
         if amount is not None and total is not None and amount > total:
             found.append(

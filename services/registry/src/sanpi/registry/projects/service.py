@@ -118,13 +118,18 @@ def add_registered(uow: UnitOfWork, project: Project) -> None:
 
 
 def counted_start(project: Project) -> dt.date | None:
-    """The day a project registered under construction counts as started from: its declared start
-    day, else its day of registration in Shanghai, as the indicators count it (_started_within);
-    None for a signed one. project.registered carries it so that the milestone service dates the
-    stage from the same day instead of guessing (a planned start is only the plan)."""
-    if project.stage is not Stage.UNDER_CONSTRUCTION:
+    """The day a project counts as started from: its start day, declared or reached (the stage
+    projection's), else, for a project registered under construction, its day of registration in
+    Shanghai; None for a signing not started. The rule's one statement: the indicators'
+    _started_within is its set-based SQL form, proven equal by a test that runs both
+    (tests/unit/test_registry_indicators_recompute.py). project.registered carries it so that the
+    milestone service dates the stage from the same day instead of guessing (a planned start is
+    only the plan)."""
+    if project.started_date is not None:
+        return project.started_date
+    if project.initial_stage is not Stage.UNDER_CONSTRUCTION:
         return None
-    return project.started_date or project.created_at.astimezone(CAMPAIGN_TZ).date()
+    return project.created_at.astimezone(CAMPAIGN_TZ).date()
 
 
 async def register(

@@ -429,8 +429,11 @@ async def test_robot_send_slots_a_window_old_are_pruned_and_the_limit_still_hold
 async def test_the_running_notification_service_prunes_robot_slots_by_itself(
     tmp_path: Path,
 ) -> None:
-    async with harness(tmp_path, prune_interval_s=0.1, robot_window_s=0.2) as h:
-        assert (await Ledger(h.runtime.db).take("robot", [Limit(20, 0.2)])).allowed
+    # Slots kept 3 s (robot_window_s, the longest of a robot's windows here): the count just
+    # after the take must come before the pruner, which kept to 1.5 s (飞书's second, with a
+    # window of 0.2 s) leaves a loaded machine little time for one read.
+    async with harness(tmp_path, prune_interval_s=0.1, robot_window_s=3.0) as h:
+        assert (await Ledger(h.runtime.db).take("robot", [Limit(20, 3.0)])).allowed
 
         async def slots() -> list[RobotSendSlot]:
             async with h.runtime.db.read() as session:
@@ -441,5 +444,4 @@ async def test_the_running_notification_service_prunes_robot_slots_by_itself(
         async def gone() -> bool:
             return not await slots()
 
-        # Kept 1.5 s: the longest of a robot's windows (飞书's second is counted as 1.5 s).
         await eventually(gone, timeout=15, what="the slots pruned")

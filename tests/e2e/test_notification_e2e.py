@@ -24,7 +24,7 @@ from sanpi.events import AlertRule, EventData, KafkaRecord, Severity, build_reco
 from sanpi.kit import CAMPAIGN_TZ, Role, issue_token
 from scripts import stack
 from tests.conftest import Broker, free_port
-from tests.support.kafka import produce, read_until
+from tests.support.kafka import produce, produce_records, read_until
 from tests.support.notification import (
     MILESTONE_SOURCE,
     SmtpServer,
@@ -123,8 +123,7 @@ async def http(notifier: Notifier) -> AsyncIterator[httpx.AsyncClient]:
 async def publish(notifier: Notifier, *items: EventData) -> list[KafkaRecord]:
     """Produces events to their topics as the milestone service's relay does."""
     records = [build_record(data, source=MILESTONE_SOURCE)[1] for data in items]
-    for rec in records:
-        await produce(notifier.bootstrap, rec.topic, [rec.value], key=rec.key, headers=rec.headers)
+    await produce_records(notifier.bootstrap, records)
     return records
 
 

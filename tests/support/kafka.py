@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
-from sanpi.events import header_type
+from sanpi.events import KafkaRecord, header_type
 from scripts.read_topic import partitions_of
 
 
@@ -99,6 +99,23 @@ async def produce(
             *[
                 await producer.send(topic, value=v, key=key, partition=partition, headers=headers)
                 for v in values
+            ]
+        )
+    finally:
+        await producer.stop()
+
+
+async def produce_records(bootstrap: str, records: Sequence[KafkaRecord]) -> None:
+    """Sends built records (each with its topic, key and headers) in order from one producer, as
+    a service's relay sends a batch: a producer each would space them by its start and stop,
+    seconds apart on a loaded machine, where a service's batch is consumed as one."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        await asyncio.gather(
+            *[
+                await producer.send(r.topic, value=r.value, key=r.key, headers=r.headers)
+                for r in records
             ]
         )
     finally:

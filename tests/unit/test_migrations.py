@@ -267,7 +267,7 @@ async def test_an_upgrade_waits_for_the_advisory_lock(database_url: str) -> None
                 )
                 return bool(found.scalar_one() == 1)
 
-            await eventually(waiting, timeout=10, what="the upgrade queued on the lock")
+            await eventually(waiting, what="the upgrade queued on the lock")
             assert not upgrading.done()
             assert "alembic_version" not in await conn.run_sync(tables)
             await transaction.commit()

@@ -89,7 +89,7 @@ async def test_a_mark_left_by_a_failed_evaluation_is_evaluated_by_the_sweep(
         async def resolved() -> bool:
             return (await states(svc, "p1"))["R17:p1"] == "RESOLVED"
 
-        await eventually(resolved, timeout=10, what="the sweep's evaluation")
+        await eventually(resolved, what="the sweep's evaluation")
         assert await marks(svc) == []
 
 

@@ -114,8 +114,9 @@ async def test_network_trouble_and_timeouts_are_failed_attempts(
     slow = await post(f"{base}/slow", timeout_s=0.2)
     assert slow.status_code is None
     assert slow.error is not None
+    # The receiver answers after 1 s: no status and a timeout show the 0.2 s limit cut it short
+    # (a bound on duration_ms would time the event loop, which a loaded machine stalls).
     assert "Timeout" in slow.error
-    assert slow.duration_ms < 1000
 
 
 async def test_a_post_takes_no_detour_through_the_thread_pool(

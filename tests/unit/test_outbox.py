@@ -167,9 +167,9 @@ async def test_the_backlog_gauges_are_read_while_a_publish_waits_on_the_broker(
     stopping = asyncio.Event()
     running = asyncio.create_task(relay.run(stopping))
     try:
-        await eventually(lambda: backlog() == 1.0, timeout=5, what="the backlog gauge read")
+        await eventually(lambda: backlog() == 1.0, what="the backlog gauge read")
         await stage_events(db, 2)
-        await eventually(lambda: backlog() == 3.0, timeout=5, what="the backlog gauge read again")
+        await eventually(lambda: backlog() == 3.0, what="the backlog gauge read again")
         age = REGISTRY.get_sample_value("sanpi_outbox_oldest_age_seconds")
         assert age is not None
         assert age > 0

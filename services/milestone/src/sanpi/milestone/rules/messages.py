@@ -86,7 +86,7 @@ R03 = template(
 R04_TITLE = template(
     "alert.R04.title",
     zh="{name}: 投资完成低于{basis} ({kind})",
-    en="{name}: investment completed below {basis} ({kind})",
+    en="{name}: investment completed below {basis} (by the {kind} reports)",
 )
 R04 = template(
     "alert.R04.message",
@@ -199,7 +199,7 @@ R13 = template(
 R13_RED = template(
     "alert.R13.red",
     zh="自 {since} 签约未开工红灯已 {months} 个月",
-    en="red for signed but not started for {months} months since {since}",
+    en="signed but not started has been red for {months} months since {since}",
 )
 R13_FUNDING = template(
     "alert.R13.funding",

@@ -124,3 +124,23 @@ async def test_the_ranking_puts_the_park_without_red_first(district: District) -
     assert order[0] == "枫杨"
     assert set(order[1:]) == {"梧桐", "石佛"}
     assert 'id="ranking-chart"' in page.text
+
+
+async def test_the_english_switch_shows_the_alerts_in_english_on_both_pages(
+    district: District,
+) -> None:
+    ids = await red_alerts(district)
+    portal = district.portal
+    await portal.add_user("official", Role.ADMIN, ())
+    await portal.login("official")
+    await portal.client.get("/lang/en", params={"next": "/alerts"})
+    page = await portal.client.get("/alerts", params={"severity": "red"})
+    assert page.status_code == 200, page.text
+    # Signed 1 October 2022, judged 15 June 2023: the rules' English, with their figure.
+    assert "：signed, not started</p>" in page.text
+    assert "still not started (signed 257 days ago)" in page.text
+    assert "仍未开工" not in page.text
+    detail = await portal.client.get(f"/projects/{ids['wutong']}")
+    assert "<p>梧桐迟迟未开工项目: signed, not started</p>" in detail.text
+    assert "still not started (signed 257 days ago)" in detail.text
+    assert "签约未开工" not in detail.text

@@ -54,6 +54,23 @@ MILESTONE_KIND_ZH: dict[MilestoneKind, str] = {
     MilestoneKind.IN_STATISTICS: "入库纳统",
     MilestoneKind.CUSTOM: "其他节点",
 }
+# The same in English: the portal's switch and the English of alert messages.
+MILESTONE_KIND_EN: dict[MilestoneKind, str] = {
+    MilestoneKind.SIGNED: "Signed (milestone)",
+    MilestoneKind.FULFILLED: "Contract fulfilled",
+    MilestoneKind.LAND_ACQUIRED: "Land acquired",
+    MilestoneKind.PLANNING_PERMIT: "Planning permit",
+    MilestoneKind.CONSTRUCTION_PERMIT: "Construction permit",
+    MilestoneKind.STARTED: "Construction started",
+    MilestoneKind.TOPPED_OUT: "Topped out",
+    MilestoneKind.EQUIPMENT_IN: "Equipment installed",
+    MilestoneKind.COMPLETED: "Construction completed",
+    MilestoneKind.TRIAL_PRODUCTION: "Trial production",
+    MilestoneKind.IN_PRODUCTION: "Production started",
+    MilestoneKind.EFFECTIVE: "Target output reached",
+    MilestoneKind.IN_STATISTICS: "Entered in statistics",
+    MilestoneKind.CUSTOM: "Other milestone",
+}
 
 
 class MilestoneStatus(StrEnum):
@@ -208,6 +225,12 @@ TARGET_ZH: dict[TargetKind, str] = {
     TargetKind.NEW_START_INVESTMENT: "新开工项目投资额",
     TargetKind.MFG_SIGN_AMOUNT: "制造业招商项目签约额",
     TargetKind.MFG_SIGN_COUNT: "制造业项目签约个数",
+}
+TARGET_EN: dict[TargetKind, str] = {
+    TargetKind.SIGN_AMOUNT: "Amount signed by new projects",
+    TargetKind.NEW_START_INVESTMENT: "Investment of newly started projects",
+    TargetKind.MFG_SIGN_AMOUNT: "Amount signed by manufacturing projects",
+    TargetKind.MFG_SIGN_COUNT: "Manufacturing projects signed",
 }
 
 

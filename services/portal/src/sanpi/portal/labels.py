@@ -28,8 +28,10 @@ from sanpi.events.vocabulary import (
     ALERT_RULE_ZH,
     BATCH_ZH,
     ISSUE_CATEGORY_LABELS,
+    MILESTONE_KIND_EN,
     MILESTONE_KIND_ZH,
     STAGE_ZH,
+    TARGET_EN,
     TARGET_ZH,
 )
 from sanpi.kit import Role
@@ -75,27 +77,12 @@ STAGES = Named(
 REPORTING_STAGES = (Stage.SIGNED, Stage.FULFILLING, Stage.UNDER_CONSTRUCTION, Stage.IN_PRODUCTION)
 
 # Milestone kinds are named in Chinese once, in sanpi.events (the alerts, the timeline and the
-# bulletin say them too); the portal adds only the English of its switch. Plain strings, not
-# msgids: a catalogue entry would be a second Chinese name to keep equal.
+# bulletin say them too), and in English once there too (the alerts' English says them). Plain
+# strings, not msgids: a catalogue entry would be a second Chinese name to keep equal.
 MILESTONES = Named(
     MilestoneKind,
     zh=MILESTONE_KIND_ZH,
-    en={
-        MilestoneKind.SIGNED: "Signed (milestone)",
-        MilestoneKind.FULFILLED: "Contract fulfilled",
-        MilestoneKind.LAND_ACQUIRED: "Land acquired",
-        MilestoneKind.PLANNING_PERMIT: "Planning permit",
-        MilestoneKind.CONSTRUCTION_PERMIT: "Construction permit",
-        MilestoneKind.STARTED: "Construction started",
-        MilestoneKind.TOPPED_OUT: "Topped out",
-        MilestoneKind.EQUIPMENT_IN: "Equipment installed",
-        MilestoneKind.COMPLETED: "Construction completed",
-        MilestoneKind.TRIAL_PRODUCTION: "Trial production",
-        MilestoneKind.IN_PRODUCTION: "Production started",
-        MilestoneKind.EFFECTIVE: "Target output reached",
-        MilestoneKind.IN_STATISTICS: "Entered in statistics",
-        MilestoneKind.CUSTOM: "Other milestone",
-    },
+    en=MILESTONE_KIND_EN,
 )
 
 # Milestones the service refuses without a dated photo or document.
@@ -222,12 +209,7 @@ PERIOD_STATUSES: dict[str, str] = {
 TARGETS = Named(
     TargetKind,
     zh=TARGET_ZH,
-    en={
-        TargetKind.SIGN_AMOUNT: "Amount signed by new projects",
-        TargetKind.NEW_START_INVESTMENT: "Investment of newly started projects",
-        TargetKind.MFG_SIGN_AMOUNT: "Amount signed by manufacturing projects",
-        TargetKind.MFG_SIGN_COUNT: "Manufacturing projects signed",
-    },
+    en=TARGET_EN,
 )
 
 ROLES: dict[str, str] = {

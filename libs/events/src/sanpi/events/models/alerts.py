@@ -33,7 +33,18 @@ class AlertEvent(EventData):
     responsible_unit: str | None = None
     sponsor_leader: str | None = None
     title: str = Field(description="one line for people, Chinese")
-    message: str = Field(default="", description="what is late and by how much")
+    message: str = Field(default="", description="what is late and by how much, Chinese")
+    # Added within v1 with defaults (an event raised before them still validates): a reader
+    # in English shows `title` and `message` when these are empty.
+    title_en: str = Field(
+        default="",
+        description="the title in English; empty on events from before it was added (read title)",
+    )
+    message_en: str = Field(
+        default="",
+        description="the message in English; empty on events from before it was added "
+        "(read message)",
+    )
     metric_value: float | None = None
     threshold: float | None = None
     as_of: dt.date = Field(description="the (possibly simulated) date the rule was evaluated for")

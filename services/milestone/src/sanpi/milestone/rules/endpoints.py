@@ -178,6 +178,8 @@ async def evaluate(
                 park=project.park if project else a.park,
                 title=a.title,
                 message=a.message,
+                title_en=a.title_en,
+                message_en=a.message_en,
                 metric_value=a.metric_value,
                 threshold=a.threshold,
             )

@@ -21,7 +21,9 @@ from sanpi.events.xun import (
     period_of,
     time_progress,
 )
+from sanpi.kit.messages import Bilingual
 from sanpi.milestone.rules import forecast
+from sanpi.milestone.rules import messages as say
 from sanpi.milestone.rules.facts import MilestoneFact, PhotoFact, ProjectFacts, ReportFact
 from sanpi.milestone.settings import MilestoneSettings, RuleSettings
 
@@ -33,7 +35,10 @@ _period_of = functools.lru_cache(maxsize=64)(period_of)
 _previous = functools.lru_cache(maxsize=256)(ReportPeriod.previous)
 _month_end = functools.lru_cache(maxsize=64)(month_end)  # the pacing's, of the day evaluated
 
-KIND_LABEL = {ReportPeriodKind.XUN: "旬", ReportPeriodKind.MONTH: "月"}
+KIND_LABEL = {
+    ReportPeriodKind.XUN: say.XUN_OR_MONTH_TITLE["XUN"],
+    ReportPeriodKind.MONTH: say.XUN_OR_MONTH_TITLE["MONTH"],
+}
 # Lateness of these nodes has a rule of its own (R02 not started, R09 production date passed,
 # R10 not 达效): R05 leaves them alone so that one delay is one alert, not two.
 OWN_RULE_NODES = frozenset(
@@ -88,7 +93,7 @@ class DesiredAlert:
     key: str
     rule: AlertRule
     severity: Severity
-    title: str
+    title: str  # Chinese, as are the message's words; the English beside them (title_en…)
     message: str = ""
     metric_value: float | None = None
     threshold: float | None = None
@@ -97,6 +102,15 @@ class DesiredAlert:
     scope: str = "project"
     park: str | None = None
     periods: tuple[int, ...] = ()
+    # The same words in English (messages.texts fills both from one template): an English
+    # subscription reads these.
+    title_en: str = ""
+    message_en: str = ""
+
+
+def named_period(p: ReportPeriod) -> Bilingual:
+    """A report period as each language names it: 2023年3月中旬, mid March 2023."""
+    return Bilingual(p.zh, p.en)
 
 
 @dataclass(frozen=True)
@@ -194,8 +208,9 @@ def r01_no_fulfilment(ctx: Context) -> list[DesiredAlert]:
             ctx.key(AlertRule.R01),
             AlertRule.R01,
             severity,
-            f"{facts.name}: 签约未履约",
-            f"{facts.signed_date} 签约, {days} 天无履约记录 (未登记履约, 也未取得土地、规划许可或施工许可)",
+            **say.texts(
+                say.R01_TITLE(name=facts.name), say.R01(signed=facts.signed_date, days=days)
+            ),
             metric_value=float(days),
             threshold=float(cfg.red_days if severity is Severity.RED else cfg.yellow_days),
         )
@@ -212,7 +227,7 @@ def r02_signed_not_started(ctx: Context) -> list[DesiredAlert]:
     signed = facts.signed_date or facts.known_from
     days_signed = (day - signed).days
     severity: Severity | None = None
-    message = f"签约 {days_signed} 天未开工"
+    message = say.R02(days_signed=days_signed)
     if days_signed >= cfg.red_days_since_signing:
         severity = Severity.RED
     start = facts.planned_start
@@ -223,7 +238,7 @@ def r02_signed_not_started(ctx: Context) -> list[DesiredAlert]:
             severity = Severity.RED
         elif day > yellow_from and severity is None:
             severity = Severity.YELLOW
-        message = f"计划开工 {start} 已过 {late} 天仍未开工 (签约 {days_signed} 天)"
+        message = say.R02_PLANNED(start=start, late=late, days_signed=days_signed)
     if severity is None:
         return []
     return [
@@ -231,8 +246,7 @@ def r02_signed_not_started(ctx: Context) -> list[DesiredAlert]:
             ctx.key(AlertRule.R02),
             AlertRule.R02,
             severity,
-            f"{facts.name}: 签约未开工",
-            message,
+            **say.texts(say.R02_TITLE(name=facts.name), message),
             metric_value=float(days_signed),
             threshold=float(cfg.red_days_since_signing),
         )
@@ -272,9 +286,18 @@ def r03_funds_low(ctx: Context) -> list[DesiredAlert]:
             ctx.key(AlertRule.R03),
             AlertRule.R03,
             Severity.RED if red else Severity.YELLOW,
-            f"{facts.name}: 资金到位率低",
-            f"{signed} 签约, 截至 {report.period.zh} 到位资金 {report.funds_arrived} 万元 / "
-            f"签约额 {amount} 万元 = {pct(share)}%, 签约满 {months} 个月仍低于 {cfg.min_share:.0%}",
+            **say.texts(
+                say.R03_TITLE(name=facts.name),
+                say.R03(
+                    signed=signed,
+                    period=named_period(report.period),
+                    funds=report.funds_arrived,
+                    amount=amount,
+                    share=pct(share),
+                    months=months,
+                    min_share=cfg.min_share,
+                ),
+            ),
             metric_value=round(share * 100, 2),
             threshold=cfg.min_share * 100,
         )
@@ -322,16 +345,24 @@ def r04_behind_time_progress(ctx: Context) -> list[DesiredAlert]:
         )
         if severity is None:
             continue
-        basis = "计划应完成" if split else "序时进度"  # the bulletin's words for the two
+        basis = say.PLAN_EXPECTS if split else say.TIME_PROGRESS  # the bulletin's words
         alerts.append(
             DesiredAlert(
                 ctx.key(AlertRule.R04, str(kind)),
                 AlertRule.R04,
                 severity,
-                f"{ctx.facts.name}: 投资完成低于{basis} ({KIND_LABEL[kind]})",
-                f"截至 {checkpoint.zh} 年度完成 {ytd} 万元 / 计划 {plan.annual} 万元 = "
-                f"{pct(Fraction(ytd, plan.annual))}%, {basis} {pct(expected)}%, "
-                f"落后 {half_up(gap)} 个百分点",
+                **say.texts(
+                    say.R04_TITLE(name=ctx.facts.name, basis=basis, kind=KIND_LABEL[kind]),
+                    say.R04(
+                        period=named_period(checkpoint),
+                        ytd=ytd,
+                        annual=plan.annual,
+                        share=pct(Fraction(ytd, plan.annual)),
+                        basis=basis,
+                        expected=pct(expected),
+                        gap=half_up(gap),
+                    ),
+                ),
                 metric_value=round(gap, 2),
                 threshold=ctx.rules.r04.red if severity is Severity.RED else ctx.rules.r04.yellow,
             )
@@ -421,19 +452,24 @@ _SETTLED_AT = {
 }
 
 
-def slipped(original: dt.date | None, current: dt.date | None) -> str:
+def slipped(original: dt.date | None, current: dt.date | None) -> say.Said:
     """How far today's plan moved from the original one, for a message: measured against the
     current plan, a replanned project would otherwise look on time however often it slipped."""
     if original is None or current is None or current == original:
-        return ""
+        return say.NONE
     days = (current - original).days
-    return f", 较原计划 {original} {'推迟' if days > 0 else '提前'} {abs(days)} 天"
+    moved = say.SLIPPED_LATER if days > 0 else say.SLIPPED_EARLIER
+    return moved(original=original, days=abs(days))
+
+
+def milestone(m: MilestoneFact) -> Bilingual:
+    return Bilingual(m.title, m.title_en)
 
 
 def r05_milestone_overdue(ctx: Context) -> list[DesiredAlert]:
     cfg = ctx.rules.r05
     worst: tuple[Severity, int, MilestoneFact] | None = None
-    late_names = []
+    late_names: list[say.Said] = []
     steps = [(cfg.yellow, Severity.YELLOW), (cfg.orange, Severity.ORANGE), (cfg.red, Severity.RED)]
     for m in open_milestones(ctx.facts, ctx.stage, ctx.as_of):
         assert m.due is not None
@@ -445,7 +481,11 @@ def r05_milestone_overdue(ctx: Context) -> list[DesiredAlert]:
         severity = grade(days, steps)
         if severity is None:
             continue
-        late_names.append(f"{m.title} 逾期 {days} 天 (计划 {m.due}{slipped(m.baseline, m.due)})")
+        late_names.append(
+            say.R05_LATE(
+                milestone=milestone(m), days=days, due=m.due, slipped=slipped(m.baseline, m.due)
+            )
+        )
         rank = (SEVERITY_ORDER[severity], days)
         if worst is None or rank > (SEVERITY_ORDER[worst[0]], worst[1]):
             worst = (severity, days, m)
@@ -456,8 +496,10 @@ def r05_milestone_overdue(ctx: Context) -> list[DesiredAlert]:
             ctx.key(AlertRule.R05),
             AlertRule.R05,
             worst[0],
-            f"{ctx.facts.name}: 节点逾期 {worst[2].title}",
-            "; ".join(late_names),
+            **say.texts(
+                say.R05_TITLE(name=ctx.facts.name, milestone=milestone(worst[2])),
+                say.joined(late_names),
+            ),
             metric_value=float(worst[1]),
         )
     ]
@@ -467,12 +509,12 @@ def r17_deadline_near(ctx: Context) -> list[DesiredAlert]:
     if ctx.stage is Stage.EFFECTIVE:
         return []
     cfg = ctx.rules.r17
-    near: list[tuple[int, str]] = []
+    near: list[tuple[int, say.Said]] = []
     for m in open_milestones(ctx.facts, ctx.stage, ctx.as_of):
         assert m.due is not None
         days = (m.due - ctx.as_of).days
         if 0 <= days <= cfg.milestone_days:
-            near.append((days, f"{m.title} 计划 {m.due} (还有 {days} 天)"))
+            near.append((days, say.R17_MILESTONE(milestone=milestone(m), due=m.due, days=days)))
     if ctx.stage is Stage.UNDER_CONSTRUCTION:
         submitted = {r.period for r in ctx.facts.reports if r.submitted_on <= ctx.as_of}
         for kind in (ReportPeriodKind.XUN, ReportPeriodKind.MONTH):
@@ -486,17 +528,19 @@ def r17_deadline_near(ctx: Context) -> list[DesiredAlert]:
                     ctx.facts.needs_reports_from(period.end)
                     if period in submitted:
                         continue
-                    near.append((days, f"{period.zh} 报表截止 {ctx.deadlines.deadline(period)}"))
+                    deadline = ctx.deadlines.deadline(period)
+                    named = named_period(period)
+                    near.append((days, say.R17_REPORT(period=named, deadline=deadline)))
     if not near:
         return []
-    near.sort()
+    # By days, then by the Chinese words, as the texts themselves were sorted before.
+    near.sort(key=lambda n: (n[0], n[1].render("zh")))
     return [
         DesiredAlert(
             ctx.key(AlertRule.R17),
             AlertRule.R17,
             Severity.BLUE,
-            f"{ctx.facts.name}: 临近截止",
-            "; ".join(text for _, text in near),
+            **say.texts(say.R17_TITLE(name=ctx.facts.name), say.joined(text for _, text in near)),
             metric_value=float(near[0][0]),
         )
     ]
@@ -536,8 +580,10 @@ def r06_stalled(ctx: Context) -> list[DesiredAlert]:
             ctx.key(AlertRule.R06),
             AlertRule.R06,
             severity,
-            f"{ctx.facts.name}: 无实质进展",
-            f"自 {changed_on} 起 {days} 天完成投资与形象进度无变化 (至 {latest.period.zh})",
+            **say.texts(
+                say.R06_TITLE(name=ctx.facts.name),
+                say.R06(since=changed_on, days=days, period=named_period(latest.period)),
+            ),
             metric_value=float(days),
             threshold=float(cfg.red_days if severity is Severity.RED else cfg.yellow_days),
         )
@@ -571,14 +617,16 @@ def r07_report_missing(ctx: Context) -> list[DesiredAlert]:
         )
         if severity is None:
             continue
-        keys = "、".join(p.zh for p in reversed(missed))
+        keys = say.joined((named_period(p) for p in reversed(missed)), zh="、", en=", ")
         alerts.append(
             DesiredAlert(
                 ctx.key(AlertRule.R07, str(kind)),
                 AlertRule.R07,
                 severity,
-                f"{ctx.facts.name}: {KIND_LABEL[kind]}报未报",
-                f"连续 {len(missed)} 期未按时填报: {keys}",
+                **say.texts(
+                    say.R07_TITLE(name=ctx.facts.name, kind=KIND_LABEL[kind]),
+                    say.R07(count=len(missed), periods=keys),
+                ),
                 metric_value=float(len(missed)),
                 threshold=float(cfg.red_missed if severity is Severity.RED else cfg.yellow_missed),
             )
@@ -627,8 +675,9 @@ def r08_not_in_statistics(ctx: Context) -> list[DesiredAlert]:
             ctx.key(AlertRule.R08),
             AlertRule.R08,
             severity,
-            f"{facts.name}: 开工未入库纳统",
-            f"{start} 开工, {days} 天 (超过 {months} 个月) 未入库纳统",
+            **say.texts(
+                say.R08_TITLE(name=facts.name), say.R08(start=start, days=days, months=months)
+            ),
             metric_value=float(days),
             threshold=float(months),
         )
@@ -661,8 +710,10 @@ def r09_production_late(ctx: Context) -> list[DesiredAlert]:
             ctx.key(AlertRule.R09),
             AlertRule.R09,
             severity,
-            f"{ctx.facts.name}: 计划投产日期已过",
-            f"计划投产 {planned}{slipped(original, planned)}, 已过 {days} 天仍在建",
+            **say.texts(
+                say.R09_TITLE(name=ctx.facts.name),
+                say.R09(planned=planned, slipped=slipped(original, planned), days=days),
+            ),
             metric_value=float(days),
         )
     ]
@@ -687,8 +738,7 @@ def r10_not_effective(ctx: Context) -> list[DesiredAlert]:
             ctx.key(AlertRule.R10),
             AlertRule.R10,
             severity,
-            f"{ctx.facts.name}: 投产未达效",
-            f"{since} 投产, {months} 个月仍未达效",
+            **say.texts(say.R10_TITLE(name=ctx.facts.name), say.R10(since=since, months=months)),
             metric_value=float(months),
             threshold=float(cfg.red_months if severity is Severity.RED else cfg.yellow_months),
         )
@@ -710,14 +760,15 @@ def r11_suspended_too_long(ctx: Context) -> list[DesiredAlert]:
         severity = Severity.RED
     if severity is None:
         return []
-    plan = f"计划复工 {resume}" if has_plan else "无复工计划"
+    plan = say.R11_RESUME(resume=resume) if has_plan else say.R11_NO_RESUME()
     return [
         DesiredAlert(
             ctx.key(AlertRule.R11),
             AlertRule.R11,
             severity,
-            f"{ctx.facts.name}: 停工时间过长",
-            f"自 {ctx.since} 停工 {days} 天, {plan}",
+            **say.texts(
+                say.R11_TITLE(name=ctx.facts.name), say.R11(since=ctx.since, days=days, plan=plan)
+            ),
             metric_value=float(days),
         )
     ]
@@ -735,16 +786,16 @@ def r12_issue_overdue(ctx: Context) -> list[DesiredAlert]:
     for issue in ctx.facts.issues:
         answered = issue.first_feedback_on is not None and issue.first_feedback_on <= day
         severity: Severity | None = None
-        reasons = []
+        reasons: list[say.Said] = []
         if day > issue.red_on:
             severity = Severity.RED
-            reasons.append(f"超过办结期限 {issue.due_on} 已达规定时限的两倍")
+            reasons.append(say.R12_TWICE(due=issue.due_on))
         elif day > issue.due_on:
             severity = Severity.YELLOW
-            reasons.append(f"已过办结期限 {issue.due_on} {(day - issue.due_on).days} 天")
+            reasons.append(say.R12_LATE(due=issue.due_on, days=(day - issue.due_on).days))
         if not answered and day > issue.feedback_due_on:
             late = Severity.RED if day > issue.feedback_red_on else Severity.YELLOW
-            reasons.append(f"反馈期限 {issue.feedback_due_on} 已过，责任单位尚未反馈")
+            reasons.append(say.R12_NO_FEEDBACK(due=issue.feedback_due_on))
             if severity is None or SEVERITY_ORDER[late] > SEVERITY_ORDER[severity]:
                 severity = late
         if severity is None:
@@ -754,8 +805,9 @@ def r12_issue_overdue(ctx: Context) -> list[DesiredAlert]:
                 ctx.key(AlertRule.R12, issue.issue_id),
                 AlertRule.R12,
                 severity,
-                f"{ctx.facts.name}: 交办事项逾期 ({issue.unit})",
-                "; ".join(reasons),
+                **say.texts(
+                    say.R12_TITLE(name=ctx.facts.name, unit=issue.unit), say.joined(reasons)
+                ),
                 metric_value=float(max((day - issue.due_on).days, 0)),
                 threshold=float((issue.red_on - issue.due_on).days),
             )
@@ -771,14 +823,14 @@ def r13_cancellation_candidate(ctx: Context) -> list[DesiredAlert]:
     if ctx.stage not in (Stage.SIGNED, Stage.FULFILLING):
         return []
     facts, day, cfg = ctx.facts, ctx.as_of, ctx.rules.r13
-    reasons: list[str] = []
+    reasons: list[say.Said] = []
     red_since = r02_red_since(facts, ctx.rules)
     over = add_months(red_since, cfg.r02_red_months)
     if day > over:
         months = (day.year - red_since.year) * 12 + day.month - red_since.month
         if day.day < red_since.day:
             months -= 1
-        reasons.append(f"自 {red_since} 签约未开工红灯已 {months} 个月")
+        reasons.append(say.R13_RED(since=red_since, months=months))
     funding = _funding_failed(ctx)
     if funding:
         reasons.append(funding)
@@ -789,14 +841,13 @@ def r13_cancellation_candidate(ctx: Context) -> list[DesiredAlert]:
             ctx.key(AlertRule.R13),
             AlertRule.R13,
             Severity.RED,
-            f"{facts.name}: 建议列入清理",
-            "; ".join(reasons) + " (仅为提示, 是否终止由登记机关决定)",
+            **say.texts(say.R13_TITLE(name=facts.name), say.R13(reasons=say.joined(reasons))),
             metric_value=float((day - red_since).days),
         )
     ]
 
 
-def _funding_failed(ctx: Context) -> str | None:
+def _funding_failed(ctx: Context) -> say.Said | None:
     """The investor's funding failed: funds arrived still below R03's share this many months
     after signing (read from the reports; silent without a contract amount or a funds figure)."""
     facts, day, cfg = ctx.facts, ctx.as_of, ctx.rules.r13
@@ -807,9 +858,8 @@ def _funding_failed(ctx: Context) -> str | None:
     if found is None or found[1] >= ctx.rules.r03.min_share:
         return None
     report, share = found
-    return (
-        f"签约满 {cfg.funding_failed_months} 个月到位资金仅 {report.funds_arrived} 万元 "
-        f"(签约额的 {pct(share)}%), 投资方资金未落实"
+    return say.R13_FUNDING(
+        months=cfg.funding_failed_months, funds=report.funds_arrived, share=pct(share)
     )
 
 
@@ -820,7 +870,7 @@ def r16_data_quality(ctx: Context) -> list[DesiredAlert]:
     cfg, facts, day = ctx.rules.r16, ctx.facts, ctx.as_of
     window_start = day - dt.timedelta(days=cfg.lookback_days)
     facts.needs_reports_from(window_start)
-    problems = []
+    problems: list[say.Said] = []
     highest_pct = facts.earlier_highest_pct
     latest: ReportFact | None = None
     # The reports of periods ended by the day, in period order (the hot loop of the rules:
@@ -833,16 +883,18 @@ def r16_data_quality(ctx: Context) -> list[DesiredAlert]:
         latest = report
         if end >= window_start:
             if lowered:
-                problems.append(f"{period.zh} 累计完成投资被下调 (更正)")
+                problems.append(say.R16_LOWERED(period=named_period(period)))
             if pct is not None and highest_pct is not None and pct < highest_pct:
-                problems.append(f"{period.zh} 形象进度 {pct}% 低于此前的 {highest_pct}%")
+                problems.append(
+                    say.R16_PCT_DOWN(period=named_period(period), pct=pct, highest=highest_pct)
+                )
         if pct is not None:
             highest_pct = max(pct, highest_pct or 0.0)
     if latest is None and (facts.earlier_highest_cum or 0) > facts.total_investment:
         # The newest report left out may be the one above the total investment.
         facts.needs_reports_from(dt.date.min)
     if latest is not None and latest.cum > facts.total_investment:
-        problems.append(f"累计完成 {latest.cum} 万元超过总投资 {facts.total_investment} 万元")
+        problems.append(say.R16_OVER_TOTAL(cum=latest.cum, total=facts.total_investment))
     problems.extend(_photo_problems(facts.photos, window_start, day))
     severity = grade(len(problems), [(cfg.yellow, Severity.YELLOW), (cfg.red, Severity.RED)])
     if severity is None:
@@ -852,36 +904,38 @@ def r16_data_quality(ctx: Context) -> list[DesiredAlert]:
             ctx.key(AlertRule.R16),
             AlertRule.R16,
             severity,
-            f"{ctx.facts.name}: 数据质量问题",
-            "; ".join(problems),
+            **say.texts(say.R16_TITLE(name=ctx.facts.name), say.joined(problems)),
             metric_value=float(len(problems)),
             threshold=float(cfg.red if severity is Severity.RED else cfg.yellow),
         )
     ]
 
 
-def _photo_problems(photos: Sequence[PhotoFact], since: dt.date, day: dt.date) -> list[str]:
+def _photo_problems(photos: Sequence[PhotoFact], since: dt.date, day: dt.date) -> list[say.Said]:
     """One problem per milestone of the window whose photos do not show its date ("拍照留痕":
     a site photo proves the day only if it was taken that day)."""
     first: dict[str, PhotoFact] = {}
     for photo in photos:
         if since <= photo.milestone_date <= day:
             first.setdefault(photo.milestone_id, photo)
-    out = []
+    out: list[say.Said] = []
     for photo in first.values():
         if photo.captured_on is None:
-            out.append(f"{photo.milestone_date} {photo.milestone} 照片没有拍摄时间")
+            out.append(say.R16_UNDATED(date=photo.milestone_date, milestone=photo.milestone))
         else:
             out.append(
-                f"{photo.milestone_date} {photo.milestone} 照片拍摄于 {photo.captured_on}, "
-                "与里程碑日期不一致"
+                say.R16_MISDATED(
+                    date=photo.milestone_date,
+                    milestone=photo.milestone,
+                    captured=photo.captured_on,
+                )
             )
     return out
 
 
 # --- R18 slip forecast ----------------------------------------------------------------------------
 
-_HEADING_FOR = {forecast.Target.STARTED: "开工", forecast.Target.IN_PRODUCTION: "投产"}
+_HEADING_FOR = {forecast.Target.STARTED: say.START, forecast.Target.IN_PRODUCTION: say.PRODUCTION}
 
 
 def r18_slip_forecast(ctx: Context) -> list[DesiredAlert]:
@@ -889,15 +943,19 @@ def r18_slip_forecast(ctx: Context) -> list[DesiredAlert]:
     Once the date has passed R02 and R09 speak instead; the year's investment pace is R04's."""
     cfg = ctx.rules.r18
     steps = [(cfg.blue, Severity.BLUE), (cfg.yellow, Severity.YELLOW)]
-    found: list[tuple[Severity, int, str]] = []
+    found: list[tuple[Severity, int, say.Said]] = []
     for p in forecast.project(ctx.facts, ctx.stage, ctx.as_of):
         heading = _HEADING_FOR.get(p.target)
         if heading is None or p.planned <= ctx.as_of or p.slip_days is None:
             continue
         severity = grade(p.slip_days, steps)
         if severity is not None:
-            text = (
-                f"计划{heading} {p.planned}, 预计 {p.projected} (推迟 {p.slip_days} 天): {p.basis}"
+            text = say.R18_SLIP(
+                target=heading,
+                planned=p.planned,
+                projected=p.projected,
+                days=p.slip_days,
+                basis=p.why,
             )
             found.append((severity, p.slip_days, text))
     if not found:
@@ -908,8 +966,9 @@ def r18_slip_forecast(ctx: Context) -> list[DesiredAlert]:
             ctx.key(AlertRule.R18),
             AlertRule.R18,
             severity,
-            f"{ctx.facts.name}: 预计晚于计划",
-            "; ".join(text for _, _, text in found),
+            **say.texts(
+                say.R18_TITLE(name=ctx.facts.name), say.joined(text for _, _, text in found)
+            ),
             metric_value=float(days),
         )
     ]

@@ -9,7 +9,7 @@ from operator import attrgetter
 from typing import Any, NamedTuple
 
 from sanpi.events import MilestoneKind, ReportPeriodKind, Stage
-from sanpi.events.vocabulary import MILESTONE_KIND_ZH
+from sanpi.events.vocabulary import MILESTONE_KIND_EN, MILESTONE_KIND_ZH
 from sanpi.events.xun import ReportPeriod
 
 # A report's place in time: by the day its period ends, a 旬 before the month it closes.
@@ -49,6 +49,14 @@ class MilestoneFact(NamedTuple):
             return self.label
         kind = MILESTONE_KIND_ZH.get(self.kind, str(self.kind))
         return f"{kind}（{self.label}）" if self.label else kind
+
+    @property
+    def title_en(self) -> str:
+        """The same in English: Construction completed, Construction started (二期)."""
+        if self.kind is MilestoneKind.CUSTOM and self.label:
+            return self.label
+        kind = MILESTONE_KIND_EN.get(self.kind, str(self.kind))
+        return f"{kind} ({self.label})" if self.label else kind
 
     def achieved_by(self, day: dt.date) -> bool:
         return self.actual is not None and self.actual <= day

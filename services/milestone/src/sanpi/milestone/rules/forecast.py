@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from sanpi.events import MilestoneKind, Stage
+from sanpi.kit.messages import Bilingual
+from sanpi.milestone.rules import messages as say
 from sanpi.milestone.rules.facts import MilestoneFact, ProjectFacts
 
 # The milestones on the way to a start, and to production: a delay on one of them is a delay
@@ -42,7 +44,12 @@ class Projection:
     target: Target
     planned: dt.date
     projected: dt.date | None  # None: no basis yet (e.g. nothing invested this year)
-    basis: str  # for people, Chinese
+    why: say.Said  # the basis, for people: R18's alerts say it in both languages
+
+    @property
+    def basis(self) -> str:
+        """The basis in Chinese (the forecast endpoint's `basis`)."""
+        return self.why.render("zh")
 
     @property
     def slip_days(self) -> int | None:
@@ -60,11 +67,11 @@ def _delay(m: MilestoneFact, as_of: dt.date) -> int:
 
 def _worst_delay(
     facts: ProjectFacts, kinds: tuple[MilestoneKind, ...], as_of: dt.date
-) -> tuple[int, str]:
-    worst, name = 0, ""
+) -> tuple[int, Bilingual]:
+    worst, name = 0, Bilingual("", "")
     for m in facts.milestones:
         if m.kind in kinds and (days := _delay(m, as_of)) > worst:
-            worst, name = days, m.title
+            worst, name = days, Bilingual(m.title, m.title_en)
     return worst, name
 
 
@@ -81,7 +88,11 @@ def project(facts: ProjectFacts, stage: Stage, as_of: dt.date) -> list[Projectio
     if stage in NOT_STARTED and planned_start is not None:
         delay, name = _worst_delay(facts, BEFORE_START, as_of)
         projected = max(planned_start + dt.timedelta(days=delay), as_of)
-        basis = f"前期节点 {name} 延误 {delay} 天" if delay else "前期节点按计划"
+        basis = (
+            say.BEFORE_START_LATE(milestone=name, days=delay)
+            if delay
+            else say.BEFORE_START_ON_PLAN()
+        )
         out.append(Projection(Target.STARTED, planned_start, projected, basis))
     if stage is Stage.UNDER_CONSTRUCTION:
         production = _production(facts, planned_start, as_of)
@@ -100,7 +111,7 @@ def _production(
     planned = node.due if node is not None and node.due is not None else facts.planned_production
     if planned is None:
         return None
-    candidates = [(planned, "建设节点按计划")]
+    candidates: list[tuple[dt.date, say.Said]] = [(planned, say.CONSTRUCTION_ON_PLAN())]
     started = _node(facts, MilestoneKind.STARTED)
     actual_start = started.actual if started is not None else None
     period = _construction_period(started, node, planned_start, planned)
@@ -110,10 +121,11 @@ def _production(
         heading_for = actual_start + period
         if heading_for > planned:
             late = (heading_for - planned).days
-            candidates.append((heading_for, f"按原计划工期 {period.days} 天, 开工后推迟 {late} 天"))
+            candidates.append((heading_for, say.LATE_START(period=period.days, late=late)))
     delay, name = _worst_delay(facts, BEFORE_PRODUCTION, as_of)
     if delay:
-        candidates.append((planned + dt.timedelta(days=delay), f"建设节点 {name} 延误 {delay} 天"))
+        later = planned + dt.timedelta(days=delay)
+        candidates.append((later, say.CONSTRUCTION_LATE(milestone=name, days=delay)))
     projected, basis = max(candidates, key=lambda c: c[0])
     return Projection(Target.IN_PRODUCTION, planned, max(projected, as_of), basis)
 
@@ -154,17 +166,16 @@ def _annual_investment(facts: ProjectFacts, as_of: dt.date) -> Projection | None
         begin = started.actual
     days = (newest.period.end - begin).days + 1
     if newest.ytd >= plan.annual:
-        return Projection(
-            Target.ANNUAL_INVESTMENT, year_end, newest.period.end, "年度计划投资已完成"
-        )
+        return Projection(Target.ANNUAL_INVESTMENT, year_end, newest.period.end, say.ANNUAL_DONE())
     if newest.ytd <= 0 or days <= 0:
-        return Projection(Target.ANNUAL_INVESTMENT, year_end, None, "本年尚无完成投资")
+        return Projection(Target.ANNUAL_INVESTMENT, year_end, None, say.ANNUAL_NOTHING())
     needed = math.ceil(plan.annual * days / newest.ytd)
     pct = newest.ytd * 100 // plan.annual
-    basis = f"截至 {newest.period.end} 完成年度计划 {pct}%, 按此进度"
     if needed > HORIZON_DAYS:
         # 1 万元 of a 1,000,000 万元 plan in a year: no date worth naming (and one past 9999
         # failed the whole evaluation pass with OverflowError).
-        return Projection(Target.ANNUAL_INVESTMENT, year_end, None, f"{basis}十年内无法完成")
+        never = say.ANNUAL_NEVER(end=newest.period.end, pct=pct)
+        return Projection(Target.ANNUAL_INVESTMENT, year_end, None, never)
     projected = begin + dt.timedelta(days=needed - 1)
-    return Projection(Target.ANNUAL_INVESTMENT, year_end, projected, basis)
+    pace = say.ANNUAL_PACE(end=newest.period.end, pct=pct)
+    return Projection(Target.ANNUAL_INVESTMENT, year_end, projected, pace)

@@ -49,6 +49,10 @@ class Alert(SQLModel, table=True):
     project_name: str | None = Field(default=None, max_length=200)
     title: str = Field(max_length=300)
     message: str = Field(default="", max_length=4000)
+    # The same in English (empty on alerts raised before they were written): the alert events
+    # carry them for English subscribers.
+    title_en: str = Field(default="", max_length=300)
+    message_en: str = Field(default="", max_length=4000)
     metric_value: float | None = None
     threshold: float | None = None
     as_of: dt.date

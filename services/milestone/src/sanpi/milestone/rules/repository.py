@@ -67,7 +67,15 @@ _INSERT = sa.insert(Alert)
 _UPDATE = sa.update(Alert).where(col(Alert.id) == sa.bindparam("alert_id"))
 # What the rules say of an alert, and what an evaluation changes on a stored one (every row of
 # one UPDATE sets them all).
-FIGURES = ("severity", "title", "message", "metric_value", "threshold")
+FIGURES = (
+    "severity",
+    "title",
+    "message",
+    "title_en",
+    "message_en",
+    "metric_value",
+    "threshold",
+)
 CHANGING = (*FIGURES, "as_of", "evaluation_id", "updated_at", "state", "resolved_at")
 
 

@@ -24,6 +24,8 @@ class AlertPublic(BaseModel):
     park: str | None
     title: str
     message: str
+    title_en: str = Field(description="the title in English (empty: not yet evaluated since)")
+    message_en: str = Field(description="the message in English")
     metric_value: float | None
     threshold: float | None
     as_of: dt.date
@@ -56,6 +58,8 @@ class PreviewAlertPublic(BaseModel):
     park: str | None
     title: str
     message: str
+    title_en: str = Field(description="the title in English (empty: not yet evaluated since)")
+    message_en: str = Field(description="the message in English")
     metric_value: float | None
     threshold: float | None
 

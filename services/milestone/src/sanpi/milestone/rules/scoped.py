@@ -16,8 +16,11 @@ from typing import NamedTuple
 from sanpi.events import AlertRule, Severity, Stage, TargetKind
 from sanpi.events.percent import half_up, pct
 from sanpi.events.targets import attainments, target_actuals
+from sanpi.events.vocabulary import TARGET_EN
 from sanpi.events.xun import time_progress
+from sanpi.kit.messages import Bilingual
 from sanpi.kit.named_rows import NamedRow
+from sanpi.milestone.rules import messages as say
 from sanpi.milestone.rules.evaluation import DesiredAlert, started_on
 from sanpi.milestone.rules.facts import ProjectFacts
 from sanpi.milestone.settings import RuleSettings
@@ -26,11 +29,15 @@ DISTRICT = "district"  # the scope part of a district-wide alert's key
 
 SCOPED_RULES = frozenset({AlertRule.R14, AlertRule.R15})
 
+# The Chinese short as the alerts have always said it; the English as the pages name them.
 TARGET_LABEL = {
-    TargetKind.SIGN_AMOUNT: "签约额",
-    TargetKind.NEW_START_INVESTMENT: "新开工投资额",
-    TargetKind.MFG_SIGN_AMOUNT: "制造业签约额",
-    TargetKind.MFG_SIGN_COUNT: "制造业签约个数",
+    kind: Bilingual(zh, TARGET_EN[kind].lower())
+    for kind, zh in {
+        TargetKind.SIGN_AMOUNT: "签约额",
+        TargetKind.NEW_START_INVESTMENT: "新开工投资额",
+        TargetKind.MFG_SIGN_AMOUNT: "制造业签约额",
+        TargetKind.MFG_SIGN_COUNT: "制造业签约个数",
+    }.items()
 }
 
 
@@ -78,15 +85,16 @@ def _pts(value: Fraction) -> str:
     return f"{half_up(value)}"
 
 
-def _amount(value: int, kind: TargetKind) -> str:
+def _amount(value: int, kind: TargetKind) -> Bilingual:
     """A target's figure as an official reads it: counts in 个, money (kept in 万元) in 亿元 from
-    one 亿 up (a district's 签约额 is hundreds of 亿), in 万元 below."""
+    one 亿 up (a district's 签约额 is hundreds of 亿), in 万元 below. English keeps the money
+    units (as the sheets' English labels do) and counts projects."""
     if kind is TargetKind.MFG_SIGN_COUNT:
-        return f"{value} 个"
+        return Bilingual(f"{value} 个", f"{value} projects")
     if abs(value) < 10_000:
-        return f"{value} 万元"
+        return Bilingual(f"{value} 万元", f"{value} 万元")
     yi = f"{half_up(Fraction(value, 10_000), 2):.2f}".rstrip("0").rstrip(".")
-    return f"{yi} 亿元"
+    return Bilingual(f"{yi} 亿元", f"{yi} 亿元")
 
 
 def _scope_name(park: str | None, district: str) -> str:
@@ -135,10 +143,18 @@ def r15_target_pace(
                     f"{AlertRule.R15}:{park or DISTRICT}:{a.kind}",
                     AlertRule.R15,
                     severity,
-                    f"{name}: {as_of.year}年{label}进度落后序时进度",
-                    f"截至 {as_of} {label}完成 {_amount(a.actual, a.kind)} / "
-                    f"目标 {_amount(a.target, a.kind)} = "
-                    f"{pct(a.ratio)}%, 序时进度 {pct(progress)}%, 落后 {_pts(behind)} 个百分点",
+                    **say.texts(
+                        say.R15_TITLE(name=name, year=as_of.year, label=label),
+                        say.R15(
+                            as_of=as_of,
+                            label=label,
+                            actual=_amount(a.actual, a.kind),
+                            target=_amount(a.target, a.kind),
+                            ratio=pct(a.ratio),
+                            progress=pct(progress),
+                            behind=_pts(behind),
+                        ),
+                    ),
                     metric_value=pct(a.ratio),
                     threshold=half_up(progress * 100 - Fraction(threshold).limit_denominator()),
                     park=park,
@@ -192,9 +208,18 @@ def r14_conversion_below_target(
                 f"{AlertRule.R14}:{park or DISTRICT}:{period}",
                 AlertRule.R14,
                 severity,
-                f"{name}: 第{period}期签约项目开工率低于目标",
-                f"截至 {as_of} 第{period}期签约满 {cfg.judged_after_days} 天的 {len(members)} 个"
-                f"项目已开工 {started} 个, 开工率 {half_up(rate)}%, 目标 {half_up(target)}%",
+                **say.texts(
+                    say.R14_TITLE(name=name, period=period),
+                    say.R14(
+                        as_of=as_of,
+                        period=period,
+                        days=cfg.judged_after_days,
+                        count=len(members),
+                        started=started,
+                        rate=half_up(rate),
+                        target=half_up(target),
+                    ),
+                ),
                 metric_value=half_up(rate),
                 threshold=half_up(threshold),
                 park=park,

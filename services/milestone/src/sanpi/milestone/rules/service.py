@@ -848,14 +848,9 @@ def _says_the_same(row: NamedRow | None, desired: DesiredAlert | None, as_of: dt
         row is not None
         and desired is not None
         and row.as_of == as_of
-        and (row.severity, row.title, row.message, row.metric_value, row.threshold)
-        == (
-            desired.severity,
-            desired.title,
-            desired.message,
-            desired.metric_value,
-            desired.threshold,
-        )
+        # Every figure, the English words too: an alert stored before they were written gets
+        # them on its next evaluation.
+        and all(getattr(row, n) == getattr(desired, n) for n in repository.FIGURES)
     )
 
 

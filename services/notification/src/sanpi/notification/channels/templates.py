@@ -135,13 +135,28 @@ def _rule(data: Mapping[str, Any], lang: str) -> str:
     return RULES[lang].get(rule, rule)
 
 
+def alert_title(data: Mapping[str, Any], lang: str) -> str:
+    """An alert's title in the reader's language: the English when the event has it, else the
+    Chinese (an alert event from before title_en was added, or a digest item without it)."""
+    if lang == "en" and data.get("title_en"):
+        return str(data["title_en"])
+    return str(data.get("title") or "")
+
+
+def alert_detail(data: Mapping[str, Any], lang: str) -> str:
+    """An alert's message (what is late, by how much) in the reader's language, as alert_title."""
+    if lang == "en" and data.get("message_en"):
+        return str(data["message_en"])
+    return str(data.get("message") or "")
+
+
 def _alert_details(data: Mapping[str, Any], lang: str) -> list[str]:
     zh = lang == "zh"
     lines = [
-        ("标题：" if zh else "Title: ") + str(data.get("title", "")),
+        ("标题：" if zh else "Title: ") + alert_title(data, lang),
     ]
-    if data.get("message"):
-        lines.append(("说明：" if zh else "Details: ") + str(data["message"]))
+    if detail := alert_detail(data, lang):
+        lines.append(("说明：" if zh else "Details: ") + detail)
     if data.get("park"):
         lines.append(("园区：" if zh else "Park: ") + str(data["park"]))
     if data.get("responsible_unit"):
@@ -291,8 +306,8 @@ def _alert_facts(
         ("颜色" if zh else "Colour", _colour(data, lang)),
         ("变化" if zh else "What changed", change),
     ]
-    if data.get("message"):
-        facts.append(("说明" if zh else "Details", str(data["message"])))
+    if detail := alert_detail(data, lang):
+        facts.append(("说明" if zh else "Details", detail))
     if data.get("responsible_unit"):
         facts.append(("责任单位" if zh else "Responsible unit", str(data["responsible_unit"])))
     facts.append(("评估日期" if zh else "Evaluated as of", str(data.get("as_of", ""))))
@@ -357,8 +372,13 @@ def _digest(events: Sequence[Mapping[str, Any]], lang: str, names: Mapping[str, 
     for data in datas:
         who = _who(data, names.get(str(data.get("project_id", ""))), lang)
         tone = SEVERITY[lang].get(str(data.get("severity", "")), "")
-        lines.append(f"- [{tone}] {who}：{_rule(data, lang)}｜{data.get('title', '')}")
-        facts.append((f"{tone}·{data.get('rule', '')}", f"{who}：{data.get('title', '')}"))
+        title = alert_title(data, lang)
+        if zh:
+            lines.append(f"- [{tone}] {who}：{_rule(data, lang)}｜{title}")
+            facts.append((f"{tone}·{data.get('rule', '')}", f"{who}：{title}"))
+        else:
+            lines.append(f"- [{tone}] {who}: {_rule(data, lang)} | {title}")
+            facts.append((f"{tone} {data.get('rule', '')}", f"{who}: {title}"))
     return Message(subject, "\n".join(lines), facts=tuple(facts), severity=worst or None)
 
 

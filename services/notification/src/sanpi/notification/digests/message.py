@@ -9,7 +9,7 @@ from typing import Any
 
 from sanpi.events.xun import parse_period
 from sanpi.kit.clock import CAMPAIGN_TZ
-from sanpi.notification.channels.templates import RULES, Message
+from sanpi.notification.channels.templates import RULES, Message, alert_title
 
 SECTIONS = ("turned_red", "still_red", "resolved")
 HEADINGS = {
@@ -64,8 +64,8 @@ def _item(item: Mapping[str, Any], section: str, lang: str) -> str:
     rule = str(item.get("rule") or "")
     rule_name = RULES["zh" if zh else "en"].get(rule, "")
     parts = [who, f"{rule} {rule_name}".strip()]
-    if item.get("title"):
-        parts.append(str(item["title"]))
+    if title := alert_title(item, lang):
+        parts.append(title)
     line = "｜".join(p for p in parts if p) if zh else " | ".join(p for p in parts if p)
     if section == "resolved":
         ended = _when(item.get("red_ended_at"), lang)

@@ -98,6 +98,8 @@ def _item(state: AlertState, data: dict[str, Any]) -> dict[str, Any]:
         "project_name": data.get("project_name"),
         "rule": data.get("rule"),
         "title": data.get("title"),
+        # English readers' words (absent from an event raised before it carried them).
+        "title_en": data.get("title_en") or None,
         "severity": state.severity if state.firing else "resolved",
         "red_since": state.red_since.isoformat() if state.red_since else None,
         "red_ended_at": state.red_ended_at.isoformat() if state.red_ended_at else None,

@@ -44,6 +44,10 @@ class AlertStatePublic(BaseModel):
     project_name: str | None
     title: str | None
     message: str | None
+    title_en: str | None = Field(
+        default=None, description="the title in English; none from an event before it had one"
+    )
+    message_en: str | None = Field(default=None, description="the message in English")
     as_of: dt.date | None = Field(description="the day the rule was evaluated for")
     first_raised_at: dt.datetime | None
     last_event_time: dt.datetime
@@ -67,6 +71,8 @@ class AlertStatePublic(BaseModel):
             project_name=data.get("project_name"),
             title=data.get("title"),
             message=data.get("message"),
+            title_en=data.get("title_en") or None,
+            message_en=data.get("message_en") or None,
             as_of=data.get("as_of"),
             first_raised_at=data.get("first_raised_at"),
             last_event_time=state.last_event_time,

@@ -43,6 +43,7 @@ class SupervisionItemPublic(BaseModel):
     project_id: str | None
     project_name: str | None = None
     title: str | None = Field(default=None, description="the alert's title")
+    title_en: str | None = Field(default=None, description="the alert's title in English")
     park: str | None
     unit: str | None = Field(description="责任单位")
     contact_id: str | None

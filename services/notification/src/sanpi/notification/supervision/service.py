@@ -290,6 +290,7 @@ def public(
         project_id=item.project_id,
         project_name=data.get("project_name"),
         title=data.get("title"),
+        title_en=data.get("title_en") or None,
         park=item.park,
         unit=item.unit,
         contact_id=item.contact_id,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sanpi.portal.alerts.schemas import AlertFilters
-from sanpi.portal.i18n import _
+from sanpi.portal.i18n import _, language
 from sanpi.portal.labels import SEVERITIES, SEVERITY_ORDER, label
 from sanpi.portal.upstream import Apis, call
 
@@ -40,8 +40,23 @@ async def alerts_page(
         limit=page_size,
         cursor=filters.cursor,
     )
-    items = [{**a, "headline": headline(a)} for a in answer.get("items", [])]
+    items = [headed(in_language(a)) for a in answer.get("items", [])]
     return AlertsPage(items, answer.get("next_cursor"), dict(answer.get("counts", {})))
+
+
+def in_language(alert: dict[str, Any]) -> dict[str, Any]:
+    """The alert with its title and message in the page's language: the English the rules wrote
+    beside the Chinese, when there is one (an alert from before has none: Chinese)."""
+    if language() != "en":
+        return alert
+    english = {
+        name: alert[f"{name}_en"] for name in ("title", "message") if alert.get(f"{name}_en")
+    }
+    return {**alert, **english}
+
+
+def headed(alert: dict[str, Any]) -> dict[str, Any]:
+    return {**alert, "headline": headline(alert)}
 
 
 def headline(alert: dict[str, Any]) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 from sanpi.events import ReportPeriodKind
 from sanpi.events.xun import month_end, parse_period, time_progress
 from sanpi.portal import i18n
+from sanpi.portal.alerts.service import in_language
 from sanpi.portal.i18n import _
 from sanpi.portal.labels import BATCHES, MILESTONES, RULES, SEVERITIES, STAGES, label
 from sanpi.portal.projects.schemas import ListFilters
@@ -155,7 +156,7 @@ async def project_detail(apis: Apis, project_id: str, *, year: int | None) -> De
         {int(r["period_key"][:4]) for r in report_items} | {int(p["year"]) for p in plan_items}
     )
     chosen = year if year in years else (years[-1] if years else None)
-    all_alerts = list(alerts.get("items", []))
+    all_alerts = [in_language(a) for a in alerts.get("items", [])]
     return Detail(
         project=project,
         listings=list(listings),

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 
 from sanpi.client.sdk.base import ApiError
 from sanpi.portal import forms
-from sanpi.portal.alerts.service import headline
+from sanpi.portal.alerts.service import headed, in_language
 from sanpi.portal.i18n import N_, _
 from sanpi.portal.supervision.schemas import CloseForm, RespondForm, SupervisionFilters
 from sanpi.portal.upstream import apis_of, call
@@ -47,7 +47,7 @@ async def _page(
         request,
         "supervision/list.html",
         {
-            "items": [{**i, "headline": headline(i)} for i in answer.get("items", [])],
+            "items": [headed(in_language(i)) for i in answer.get("items", [])],
             "next_cursor": answer.get("next_cursor"),
             **forms.item_forms_context(
                 raw=raw,

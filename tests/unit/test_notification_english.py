@@ -109,8 +109,8 @@ async def test_english_robots_and_mail_read_english_titles_and_details_chinese_o
     )
     assert "计划开工" not in en_project
     assert (
-        "**Details**：by 2023-09-01 amount signed by new projects: 1954 万元 of the target "
-        "3650 万元 = 53.5%, time progress 66.8%, behind by 13.3 percentage points"
+        "**Details**：by 2023-09-01 amount signed by new projects: 1954 (10k yuan) of the target "
+        "3650 (10k yuan) = 53.5%, time progress 66.8%, behind by 13.3 percentage points"
     ) in en_scope
     assert "序时进度" not in en_scope
     zh_project, zh_scope = sorted(got["zh"], key=lambda t: "R15" in t)

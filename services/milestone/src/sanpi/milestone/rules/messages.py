@@ -80,8 +80,8 @@ R03 = template(
     "alert.R03.message",
     zh="{signed} 签约, 截至 {period} 到位资金 {funds} 万元 / 签约额 {amount} 万元 = {share}%, "
     "签约满 {months} 个月仍低于 {min_share:.0%}",
-    en="signed on {signed}; by {period} funds arrived {funds} 万元 / contract amount {amount} 万元 "
-    "= {share}%, still below {min_share:.0%} {months} months after signing",
+    en="signed on {signed}; by {period} funds arrived {funds} / contract amount {amount} "
+    "(10k yuan) = {share}%, still below {min_share:.0%} {months} months after signing",
 )
 R04_TITLE = template(
     "alert.R04.title",
@@ -92,7 +92,7 @@ R04 = template(
     "alert.R04.message",
     zh="截至 {period} 年度完成 {ytd} 万元 / 计划 {annual} 万元 = {share}%, {basis} {expected}%, "
     "落后 {gap} 个百分点",
-    en="by {period} completed this year {ytd} 万元 / plan {annual} 万元 = {share}%, {basis} "
+    en="by {period} completed this year {ytd} / plan {annual} (10k yuan) = {share}%, {basis} "
     "{expected}%, behind by {gap} percentage points",
 )
 SLIPPED_LATER = template(
@@ -204,8 +204,8 @@ R13_RED = template(
 R13_FUNDING = template(
     "alert.R13.funding",
     zh="签约满 {months} 个月到位资金仅 {funds} 万元 (签约额的 {share}%), 投资方资金未落实",
-    en="{months} months after signing only {funds} 万元 of funds arrived ({share}% of the "
-    "contract amount): the investor's funding is not in place",
+    en="{months} months after signing only {funds} (10k yuan) of funds arrived ({share}% of "
+    "the contract amount): the investor's funding is not in place",
 )
 R16_TITLE = template(
     "alert.R16.title", zh="{name}: 数据质量问题", en="{name}: data quality problems"
@@ -223,7 +223,7 @@ R16_PCT_DOWN = template(
 R16_OVER_TOTAL = template(
     "alert.R16.over_total",
     zh="累计完成 {cum} 万元超过总投资 {total} 万元",
-    en="cumulative completed {cum} 万元 exceeds the total investment of {total} 万元",
+    en="cumulative completed {cum} exceeds the total investment of {total} (10k yuan)",
 )
 R16_UNDATED = template(
     "alert.R16.undated",

@@ -87,14 +87,14 @@ def _pts(value: Fraction) -> str:
 
 def _amount(value: int, kind: TargetKind) -> Bilingual:
     """A target's figure as an official reads it: counts in 个, money (kept in 万元) in 亿元 from
-    one 亿 up (a district's 签约额 is hundreds of 亿), in 万元 below. English keeps the money
-    units (as the sheets' English labels do) and counts projects."""
+    one 亿 up (a district's 签约额 is hundreds of 亿), in 万元 below; in English the same
+    figures in the portal's English units (10k yuan, 100 million yuan)."""
     if kind is TargetKind.MFG_SIGN_COUNT:
         return Bilingual(f"{value} 个", f"{value} projects")
     if abs(value) < 10_000:
-        return Bilingual(f"{value} 万元", f"{value} 万元")
+        return Bilingual(f"{value} 万元", f"{value} (10k yuan)")
     yi = f"{half_up(Fraction(value, 10_000), 2):.2f}".rstrip("0").rstrip(".")
-    return Bilingual(f"{yi} 亿元", f"{yi} 亿元")
+    return Bilingual(f"{yi} 亿元", f"{yi} (100 million yuan)")
 
 
 def _scope_name(park: str | None, district: str) -> str:

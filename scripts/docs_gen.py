@@ -195,7 +195,7 @@ _ALERT: dict[str, Any] = {
     "message": "截至 2023年3月下旬 年度完成 1875 万元 / 计划 15000 万元 = 12.5%, 序时进度 27.8%, "
     "落后 15.3 个百分点",
     "title_en": "雄韬氢能产业园: investment completed below time progress (by the ten-day reports)",
-    "message_en": "by late March 2023 completed this year 1875 万元 / plan 15000 万元 = 12.5%, "
+    "message_en": "by late March 2023 completed this year 1875 / plan 15000 (10k yuan) = 12.5%, "
     "time progress 27.8%, behind by 15.3 percentage points",
     "metric_value": 15.3,
     "threshold": 10.0,
